@@ -1,0 +1,46 @@
+/** Bill classification: what of each item is out of scope, over the price limit, pre-self-paid or compliant. */
+import type { SettlementRequest } from '../../schemas/settlement.js';
+import { Unprocessable, invariant, type FieldError } from '../errors.js';
+import { applyRatio, formatFen, MAX_FEN } from './money.js';
+
+export interface BillTotals {
+  totalFen: number;
+  /** 丙类: out of the catalogue, paid by the patient (全自费). */
+  outOfScopeFen: number;
+  /** 超限价自费: above the item's price limit. */
+  overLimitFen: number;
+  /** 乙类先行自付: amount × selfPayRatio, rounded per item. */
+  preSelfPayFen: number;
+  /** 政策范围内: what the insurance catalogue covers. */
+  compliantFen: number;
+}
+
+export function classifyBill(items: SettlementRequest['items']): BillTotals {
+  const totals: BillTotals = { totalFen: 0, outOfScopeFen: 0, overLimitFen: 0, preSelfPayFen: 0, compliantFen: 0 };
+  const errors: FieldError[] = [];
+  items.forEach((item, index) => {
+    const overLimitFen = item.overLimit ?? 0;
+    const outOfScopeFen = item.class === 'C' ? item.amount : 0;
+    const preSelfPayFen = item.class === 'B' ? applyRatio(item.amount, item.selfPayRatio ?? 0) : 0;
+    const selfPaidFen = overLimitFen + outOfScopeFen + preSelfPayFen;
+    if (selfPaidFen > item.amount) {
+      errors.push({
+        path: `items.${index}`,
+        message: `self-pay parts ${formatFen(selfPaidFen)} (out of scope ${formatFen(outOfScopeFen)} + over limit ${formatFen(overLimitFen)} + pre-self-pay ${formatFen(preSelfPayFen)}) exceed the amount ${formatFen(item.amount)}`,
+      });
+      return;
+    }
+    totals.totalFen += item.amount;
+    totals.outOfScopeFen += outOfScopeFen;
+    totals.overLimitFen += overLimitFen;
+    totals.preSelfPayFen += preSelfPayFen;
+    totals.compliantFen += item.amount - selfPaidFen;
+  });
+  if (errors.length > 0) throw new Unprocessable('an item\'s self-pay parts exceed its amount', errors);
+  if (totals.totalFen > MAX_FEN) throw new Unprocessable('the bill is above the limit', [{ path: 'items', message: `the total ${formatFen(totals.totalFen)} is above ${formatFen(MAX_FEN)}` }]);
+  invariant(
+    totals.outOfScopeFen + totals.overLimitFen + totals.preSelfPayFen + totals.compliantFen === totals.totalFen,
+    'bill classes do not add up to the total',
+  );
+  return totals;
+}

@@ -1,0 +1,78 @@
+/** What every rule sees: the stay, the running waterfall, the person's standing in the programme, the accumulators. */
+import type { Category } from '../../schemas/categories.js';
+import type { Pack, Rule } from '../../schemas/pack.js';
+import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
+import type { BillTotals } from './bill.js';
+import type { ProgrammeSet } from './programme-set.js';
+
+/** Year-to-date counters in fen, keyed `programme|period|rule.counter`. */
+export type Accumulators = Readonly<Record<string, number>>;
+
+/** The waterfall so far: what each layer has paid of this bill and what is left. */
+export interface Running {
+  paidByLayerFen: Record<Layer, number>;
+  compliantLeftFen: number;
+  allLeftFen: number;
+}
+
+export type RiskGroup = 'healthy' | 'preExisting' | 'aidPreExisting';
+
+export interface RuleContext {
+  request: SettlementRequest;
+  bill: BillTotals;
+  programmes: ProgrammeSet;
+  pack: Pack;
+  running: Readonly<Running>;
+  /** Categories as this programme judges them: the roster's where it has one, else the request's. */
+  categories: readonly Category[];
+  group: RiskGroup;
+  counters: CounterScope;
+}
+
+export interface BenefitDraft { kind: string; amountFen: number; explanation: string[] }
+
+export interface RuleResult {
+  /** Paid at discharge; reduces the bill. */
+  directFen: number;
+  /** Cash benefits to the patient; do not reduce the bill. */
+  benefits: BenefitDraft[];
+  explanation: string[];
+}
+
+/** Reads counters as they stood before this settlement and records this settlement's deltas. */
+export class CounterScope {
+  constructor(
+    private readonly before: Accumulators,
+    private readonly deltas: Record<string, number>,
+    private readonly prefix: string,
+  ) {}
+
+  /** Counter keys read `programme|period|rule.counter`, e.g. `weihai-2020-medical|2020|ceiling.paid`. */
+  static forPack(before: Accumulators, deltas: Record<string, number>, packId: string, period: string): CounterScope {
+    return new CounterScope(before, deltas, `${packId}|${period}|`);
+  }
+
+  forRule(rule: Pick<Rule, 'id'>): RuleCounters {
+    return new RuleCounters(this.before, this.deltas, `${this.prefix}${rule.id}.`);
+  }
+}
+
+export class RuleCounters {
+  constructor(
+    private readonly before: Accumulators,
+    private readonly deltas: Record<string, number>,
+    private readonly prefix: string,
+  ) {}
+
+  get(counter: string): number {
+    return this.before[this.prefix + counter] ?? 0;
+  }
+
+  add(counter: string, fen: number): void {
+    if (fen === 0) return;
+    const key = this.prefix + counter;
+    this.deltas[key] = (this.deltas[key] ?? 0) + fen;
+  }
+}
+
+export const noPayment = (explanation: string[]): RuleResult => ({ directFen: 0, benefits: [], explanation });

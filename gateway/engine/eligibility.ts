@@ -1,0 +1,60 @@
+/** Whether a person stands in a programme for this stay, judged as the pack says: roster, categories, insurance, disability. */
+import type { Category } from '../../schemas/categories.js';
+import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../schemas/categories.js';
+import type { Pack } from '../../schemas/pack.js';
+import type { RosterRow } from '../../schemas/roster.js';
+import type { SettlementRequest } from '../../schemas/settlement.js';
+import type { RiskGroup } from './context.js';
+
+export type Standing =
+  | { eligible: true; categories: Category[]; group: RiskGroup; because: string[] }
+  | { eligible: false; reason: string };
+
+const names = (cs: readonly Category[]) => cs.map((c) => CATEGORY_NAMES[c]).join('、');
+
+export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>): Standing {
+  const { patient, encounter } = request;
+  const rules = pack.eligibility;
+  const because: string[] = [];
+  if (rules.basicInsuranceActive?.value && !patient.basicInsuranceActive) {
+    return { eligible: false, reason: `基本医疗保险待遇未在享受期，不享受本保险待遇（${rules.basicInsuranceActive.cite}）` };
+  }
+  let categories: Category[] = [...patient.categories];
+  let preExisting = false;
+  if (rules.roster) {
+    const rows = (rosters[rules.roster.id] ?? []).filter((r) => r.personId === patient.id);
+    const covering = rows.filter((r) => r.from <= encounter.dischargedOn && encounter.dischargedOn <= r.to);
+    if (covering.length === 0) {
+      return {
+        eligible: false,
+        reason: rows.length === 0
+          ? `不在参保名单（${rules.roster.id}）中（${rules.roster.cite}）`
+          : `出院日 ${encounter.dischargedOn} 不在本人保障期内（${rows.map((r) => `${r.from}至${r.to}`).join('、')}）（${rules.roster.cite}）`,
+      };
+    }
+    categories = [...new Set(covering.flatMap((r) => r.categories))];
+    preExisting = covering.some((r) => r.preExisting);
+    because.push(`参保名单内，保障期 ${covering.map((r) => `${r.from}至${r.to}`).join('、')}`);
+  }
+  if (rules.categoriesNone) {
+    const excluded = categories.filter((c) => rules.categoriesNone?.value.includes(c));
+    if (excluded.length > 0) return { eligible: false, reason: `${names(excluded)}不参加本保险（${rules.categoriesNone.cite}）` };
+  }
+  if (rules.categoriesAny) {
+    const matched = categories.filter((c) => rules.categoriesAny?.value.includes(c));
+    if (matched.length === 0) return { eligible: false, reason: `参保对象限${names(rules.categoriesAny.value)}，本人不属于（${rules.categoriesAny.cite}）` };
+    because.push(`身份：${names(matched)}`);
+  }
+  if (rules.disability) {
+    const d = patient.disability;
+    const ok = d !== undefined && rules.disability.value.some((m) => m.grades.includes(d.grade) && (!m.types || m.types.includes(d.type)));
+    if (!ok) {
+      const stated = d ? `${DISABILITY_TYPES[d.type]}残疾${d.grade}级` : '无残疾人证信息';
+      return { eligible: false, reason: `参保对象限${rules.disability.value.map((m) => `${m.types ? m.types.map((t) => DISABILITY_TYPES[t]).join('、') : ''}${m.grades.join('、')}级`).join('或')}残疾人，本人${stated}（${rules.disability.cite}）` };
+    }
+    because.push(`持证${DISABILITY_TYPES[d.type]}残疾${d.grade}级`);
+  }
+  const isAid = pack.aidCategories?.value.some((c) => categories.includes(c)) ?? false;
+  const group: RiskGroup = preExisting ? (isAid ? 'aidPreExisting' : 'preExisting') : 'healthy';
+  return { eligible: true, categories, group, because };
+}

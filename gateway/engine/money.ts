@@ -1,0 +1,70 @@
+/**
+ * Exact money. Amounts are integer fen (safe integers); ratios are integer parts-per-million.
+ * decimal.js does the parsing at the boundary; inside the engine everything is integer arithmetic,
+ * so no amount ever passes through a binary fraction.
+ *
+ * Bounds keep every product exact: an amount is at most MAX_FEN (10 million yuan) and a ratio at
+ * most RATIO_SCALE, so fen × ppm ≤ 1e15 < 2^53.
+ */
+import { Decimal } from 'decimal.js';
+
+export const FEN_PER_YUAN = 100;
+export const RATIO_SCALE = 1_000_000;
+/** The largest amount the gateway accepts, anywhere: 10 000 000.00 yuan. */
+export const MAX_FEN = 1_000_000_000;
+
+const MONEY_TEXT = /^(0|[1-9]\d{0,9})(\.\d{1,2})?$/;
+const RATIO_TEXT = /^(0(\.\d{1,6})?|1(\.0{1,6})?)$/;
+
+/** Shortest decimal text of a JSON number, or null when it has an exponent or is not finite. */
+function plainNumberText(value: number): string | null {
+  if (!Number.isFinite(value)) return null;
+  const text = String(value);
+  return /[eE]/.test(text) ? null : text;
+}
+
+/** Parses a contract amount (string or number, 0–2 decimals, non-negative) to fen; null if invalid. */
+export function parseFen(value: unknown): number | null {
+  const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
+  if (text === null || !MONEY_TEXT.test(text)) return null;
+  const fen = new Decimal(text).times(FEN_PER_YUAN);
+  return fen.lte(MAX_FEN) ? fen.toNumber() : null;
+}
+
+/** Parses a ratio in [0, 1] with at most six decimals to parts-per-million; null if invalid. */
+export function parsePpm(value: unknown): number | null {
+  const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
+  if (text === null || !RATIO_TEXT.test(text)) return null;
+  return new Decimal(text).times(RATIO_SCALE).toNumber();
+}
+
+/** Integer fen as the contract's two-decimal string. */
+export function formatFen(fen: number): string {
+  assertFen(fen, 'formatFen');
+  const digits = String(fen).padStart(3, '0');
+  return `${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
+
+/** A ratio in ppm as a percentage for explanations: 650000 → "65%", 975000 → "97.5%". */
+export function formatPercent(ppm: number): string {
+  return `${new Decimal(ppm).dividedBy(RATIO_SCALE / 100).toString()}%`;
+}
+
+/** Rounds an exact amount in micro-fen (fen × ppm) half-up to the fen. Non-negative only. */
+export function roundMicroFen(microFen: number): number {
+  if (!Number.isSafeInteger(microFen) || microFen < 0) throw new Error(`roundMicroFen: ${microFen} is not a non-negative safe integer`);
+  const shifted = microFen + RATIO_SCALE / 2;
+  return (shifted - (shifted % RATIO_SCALE)) / RATIO_SCALE;
+}
+
+/** fen × ratio, rounded once, half-up, to the fen. */
+export function applyRatio(fen: number, ppm: number): number {
+  return roundMicroFen(fen * ppm);
+}
+
+export function assertFen(fen: number, where: string): void {
+  if (!Number.isSafeInteger(fen) || fen < 0) throw new Error(`${where}: ${fen} is not a non-negative integer amount in fen`);
+}
+
+export const minFen = (...amounts: number[]): number => Math.min(...amounts);
+export const positive = (fen: number): number => (fen > 0 ? fen : 0);

@@ -1,0 +1,68 @@
+/** The programmes the engine may apply: packs and disease catalogues, indexed for fast selection. */
+import type { Catalogue, Pack } from '../../schemas/pack.js';
+import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
+
+export class ProgrammeSet {
+  private readonly byLayer = new Map<Layer, Pack[]>();
+  private readonly catalogueIcd = new Map<string, Map<number, string[]>>();
+  readonly packs: readonly Pack[];
+
+  constructor(packs: readonly Pack[], readonly catalogues: readonly Catalogue[]) {
+    const ids = new Set<string>();
+    for (const pack of packs) {
+      if (ids.has(pack.id)) throw new Error(`programme ${pack.id} is loaded twice`);
+      ids.add(pack.id);
+    }
+    this.packs = [...packs].sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
+    for (const pack of this.packs) {
+      const list = this.byLayer.get(pack.layer) ?? [];
+      list.push(pack);
+      this.byLayer.set(pack.layer, list);
+    }
+    for (const c of catalogues) {
+      this.catalogueIcd.set(c.id, new Map(c.entries.map((e) => [e.entry, e.icd10.map(normaliseIcd)])));
+    }
+  }
+
+  get(id: string): Pack | undefined {
+    return this.packs.find((p) => p.id === id);
+  }
+
+  /** Packs of a layer in force for this person and stay, in their configured order. */
+  inForce(layer: Layer, request: SettlementRequest): Pack[] {
+    const date = request.encounter.dischargedOn;
+    return (this.byLayer.get(layer) ?? []).filter((p) =>
+      p.status === 'active' &&
+      p.term.from <= date && date <= p.term.to &&
+      p.schemes.includes(request.patient.scheme) &&
+      p.insuredRegions.value.some((prefix) => request.patient.insuredRegion.startsWith(prefix)));
+  }
+
+  /** Roster ids the engine will consult for this request: the shell loads the person's rows of these. */
+  rosterIds(request: SettlementRequest): string[] {
+    const ids = new Set<string>();
+    for (const pack of this.inForce('supplementary', request)) if (pack.eligibility.roster) ids.add(pack.eligibility.roster.id);
+    return [...ids];
+  }
+
+  /** Which entry of the catalogue the stay falls under, by primary diagnosis or asserted entry; null if none. */
+  catalogueEntry(catalogueId: string, encounter: SettlementRequest['encounter']): { entry: number; by: string } | null {
+    const entries = this.catalogueIcd.get(catalogueId);
+    if (!entries) return null;
+    const asserted = encounter.catalogEntries.find((c) => c.catalog === catalogueId && entries.has(c.entry));
+    if (asserted) return { entry: asserted.entry, by: `医院申明属目录第${asserted.entry}项` };
+    const primary = encounter.diagnoses.find((d) => d.primary) ?? encounter.diagnoses[0];
+    if (!primary) return null;
+    const code = normaliseIcd(primary.icd10);
+    for (const [entry, prefixes] of entries) {
+      if (prefixes.some((prefix) => code.startsWith(prefix))) return { entry, by: `主要诊断 ${primary.icd10}` };
+    }
+    return null;
+  }
+
+  catalogueName(catalogueId: string, entry: number): string {
+    return this.catalogues.find((c) => c.id === catalogueId)?.entries.find((e) => e.entry === entry)?.name ?? `第${entry}项`;
+  }
+}
+
+const normaliseIcd = (code: string): string => code.replace('.', '').toUpperCase();

@@ -1,0 +1,162 @@
+/** Supplementary programmes' rules: coinsurance, the burden ceiling, the out-of-pocket cap, specific drugs, allowances. */
+import type { Rule } from '../../../schemas/pack.js';
+import type { RiskGroup, RuleContext, RuleResult } from '../context.js';
+import { applyRatio, formatFen as y, formatPercent as pct, positive, roundMicroFen } from '../money.js';
+
+type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
+
+const LAYER_NAMES = { basic: '基本医保', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '此前商业补充保险' } as const;
+const GROUP_NAMES: Record<RiskGroup, string> = { healthy: '健康人群', preExisting: '特定既往症人群', aidPreExisting: '救助对象中的特定既往症人群' };
+
+/** The group's ratio;救助对象 fall back to the pre-existing ratio where the pack sets none for them. */
+function ratioFor(group: RiskGroup, ratios: Of<'coinsurance'>['ratio']['value']): number | null {
+  if (group === 'healthy') return ratios.healthy;
+  if (group === 'aidPreExisting' && ratios.aidPreExisting !== undefined) return ratios.aidPreExisting;
+  return ratios.preExisting ?? null;
+}
+
+/** The pool a direct payment may not exceed: compliant cost left, or the whole bill left. */
+const limitFor = (of: 'compliant' | 'all', ctx: RuleContext) => (of === 'compliant' ? ctx.running.compliantLeftFen : ctx.running.allLeftFen);
+
+/** Deductible, ratio by group, per-stay and annual caps, on a declared base. */
+export function coinsurance(rule: Of<'coinsurance'>, ctx: RuleContext): RuleResult {
+  const ratioPpm = ratioFor(ctx.group, rule.ratio.value);
+  if (ratioPpm === null) return { directFen: 0, benefits: [], explanation: [`${rule.name}：${GROUP_NAMES[ctx.group]}不在本责任保障范围（${rule.ratio.cite}）`] };
+  const counters = ctx.counters.forRule(rule);
+  const grossFen = rule.base.of === 'compliant' ? ctx.bill.compliantFen : ctx.bill.totalFen;
+  const deductedFen = rule.base.after.reduce((sum, layer) => sum + ctx.running.paidByLayerFen[layer], 0);
+  const baseFen = positive(grossFen - deductedFen);
+  const explanation = [
+    `${rule.name}：${rule.base.of === 'compliant' ? '政策范围内费用' : '医疗总费用'} ${y(grossFen)}${rule.base.after.length ? ` 扣除${rule.base.after.map((l) => LAYER_NAMES[l]).join('、')}已付 ${y(deductedFen)}` : ''} = 计算基数 ${y(baseFen)}（${rule.base.cite}）`,
+  ];
+  let deductibleAppliedFen = 0;
+  if (rule.deductible) {
+    const deductibleLeftFen = rule.deductible.per === 'stay' ? rule.deductible.amount : positive(rule.deductible.amount - counters.get('deductibleUsed'));
+    deductibleAppliedFen = Math.min(baseFen, deductibleLeftFen);
+    explanation.push(`${rule.deductible.per === 'stay' ? '每次免赔额' : '年度免赔额'} ${y(rule.deductible.amount)} 元${rule.deductible.per === 'year' ? `，本年尚余 ${y(deductibleLeftFen)}` : ''}，本次计入 ${y(deductibleAppliedFen)}（${rule.deductible.cite}）`);
+    if (rule.deductible.per === 'year') counters.add('deductibleUsed', deductibleAppliedFen);
+  }
+  let payFen = applyRatio(baseFen - deductibleAppliedFen, ratioPpm);
+  explanation.push(`(${y(baseFen)} − ${y(deductibleAppliedFen)}) × ${GROUP_NAMES[ctx.group]}比例 ${pct(ratioPpm)} = ${y(payFen)}（${rule.ratio.cite}）`);
+  if (rule.perStayCap && payFen > rule.perStayCap.value) {
+    payFen = rule.perStayCap.value;
+    explanation.push(`每次限额 ${y(rule.perStayCap.value)} 元（${rule.perStayCap.cite}）`);
+  }
+  if (rule.annualCap) {
+    const paidBeforeFen = counters.get('paid');
+    const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
+    if (payFen > capLeftFen) {
+      payFen = capLeftFen;
+      explanation.push(`年度限额 ${y(rule.annualCap.value)} 元，本年已赔 ${y(paidBeforeFen)}，按余额 ${y(capLeftFen)} 赔付（${rule.annualCap.cite}）`);
+    }
+  }
+  const limitFen = rule.payment === 'direct' ? limitFor(rule.base.of, ctx) : ctx.running.allLeftFen;
+  if (payFen > limitFen) {
+    payFen = limitFen;
+    explanation.push(`不超过个人剩余负担 ${y(limitFen)}`);
+  }
+  counters.add('paid', payFen);
+  if (rule.payment === 'direct') return { directFen: payFen, benefits: [], explanation };
+  return { directFen: 0, benefits: payFen > 0 ? [{ kind: rule.benefitKind ?? rule.id, amountFen: payFen, explanation }] : [], explanation: [...explanation, '以上为现金给付，不冲减本次账单'] };
+}
+
+/** 威海: keep the person's cumulative burden on compliant inpatient cost at most a share of their cumulative compliant cost. */
+export function burdenCeiling(rule: Of<'burdenCeiling'>, ctx: RuleContext): RuleResult {
+  const counters = ctx.counters.forRule(rule);
+  const compliantAfterFen = counters.get('compliant') + ctx.bill.compliantFen;
+  const burdenBeforePayFen = counters.get('burden') + ctx.running.compliantLeftFen;
+  const ceilingFen = applyRatio(compliantAfterFen, rule.maxBurdenShare.value);
+  let payFen = Math.min(positive(burdenBeforePayFen - ceilingFen), ctx.running.compliantLeftFen);
+  const explanation = [
+    `不设起付线；本年累计合规住院费用 ${y(compliantAfterFen)}，个人累计负担（含本次补偿前剩余 ${y(ctx.running.compliantLeftFen)}）${y(burdenBeforePayFen)}`,
+    `个人累计负担上限 = ${y(compliantAfterFen)} × ${pct(rule.maxBurdenShare.value)} = ${y(ceilingFen)}；本次补偿 ${y(payFen)}（${rule.maxBurdenShare.cite}）`,
+  ];
+  const paidBeforeFen = counters.get('paid');
+  const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
+  if (payFen > capLeftFen) {
+    payFen = capLeftFen;
+    explanation.push(`年度赔付封顶 ${y(rule.annualCap.value)} 元，本年已赔 ${y(paidBeforeFen)}，按余额 ${y(capLeftFen)} 赔付（${rule.annualCap.cite}）`);
+  }
+  counters.add('compliant', ctx.bill.compliantFen);
+  counters.add('burden', ctx.running.compliantLeftFen - payFen);
+  counters.add('paid', payFen);
+  return { directFen: payFen, benefits: [], explanation };
+}
+
+/** 兜底保障: the person's cumulative self-paid cost in the year is capped; the cap depends on participation. */
+export function outOfPocketCap(rule: Of<'outOfPocketCap'>, ctx: RuleContext): RuleResult {
+  const participation = rule.participation.value;
+  const tier = [...rule.capsByParticipation.value].sort((a, b) => b.minParticipation - a.minParticipation).find((t) => participation >= t.minParticipation);
+  if (!tier) return { directFen: 0, benefits: [], explanation: [`参保率 ${pct(participation)} 未达兜底条件（${rule.capsByParticipation.cite}）`] };
+  const counters = ctx.counters.forRule(rule);
+  const personalBeforeFen = counters.get('personal');
+  const stayPersonalFen = ctx.running.allLeftFen;
+  const payFen = Math.min(positive(personalBeforeFen + stayPersonalFen - tier.cap), stayPersonalFen);
+  counters.add('personal', stayPersonalFen - payFen);
+  counters.add('paid', payFen);
+  return {
+    directFen: payFen,
+    benefits: [],
+    explanation: [
+      `兜底保障：参保率 ${pct(participation)}（${rule.participation.cite}），个人自付封顶 ${y(tier.cap)} 元（${rule.capsByParticipation.cite}）`,
+      `本年个人自付累计 ${y(personalBeforeFen)} + 本次 ${y(stayPersonalFen)}，超出封顶部分 ${y(payFen)} 由本保险支付`,
+    ],
+  };
+}
+
+/** 特定药品: listed drugs, by group, annual deductible then ratio by drug class, capped by group. */
+export function specificDrugs(rule: Of<'specificDrugs'>, ctx: RuleContext): RuleResult {
+  if (rule.drugs.value.length === 0) {
+    return { directFen: 0, benefits: [], explanation: [`${rule.name}：指定药品清单未配置（${rule.drugs.cite}）`] };
+  }
+  const counters = ctx.counters.forRule(rule);
+  const drugByCode = new Map(rule.drugs.value.map((d) => [d.code, d]));
+  const explanation: string[] = [];
+  let totalPayFen = 0;
+  let limitFen = ctx.running.allLeftFen;
+  for (const group of rule.groups) {
+    const byClass = { A: 0, B: 0, C: 0 };
+    for (const item of ctx.request.items) {
+      const drug = drugByCode.get(item.code);
+      if (drug?.group === group.id) byClass[drug.drugClass] += item.amount;
+    }
+    const baseFen = byClass.A + byClass.B + byClass.C;
+    if (baseFen === 0) continue;
+    const capFen = ctx.group === 'healthy' ? group.annualCap.value.healthy : group.annualCap.value.preExisting;
+    if (capFen === null) {
+      explanation.push(`${group.name}：${GROUP_NAMES[ctx.group]}不在保障范围（${group.annualCap.cite}）`);
+      continue;
+    }
+    // The deductible is taken from class A first, then B, then C: the document does not say; this favours the patient.
+    let deductibleLeftFen = positive(group.annualDeductible.value - counters.get(`${group.id}.deductibleUsed`));
+    let micro = 0;
+    for (const cls of ['A', 'B', 'C'] as const) {
+      const takenFen = Math.min(byClass[cls], deductibleLeftFen);
+      deductibleLeftFen -= takenFen;
+      counters.add(`${group.id}.deductibleUsed`, takenFen);
+      micro += (byClass[cls] - takenFen) * group.ratioByDrugClass.value[cls];
+    }
+    const paidBeforeFen = counters.get(`${group.id}.paid`);
+    const payFen = Math.min(roundMicroFen(micro), positive(capFen - paidBeforeFen), limitFen);
+    counters.add(`${group.id}.paid`, payFen);
+    limitFen -= payFen;
+    totalPayFen += payFen;
+    explanation.push(`${group.name}：指定药品费用 ${y(baseFen)}，年度免赔额 ${y(group.annualDeductible.value)}，按药品类别比例赔付 ${y(payFen)}，年度限额 ${y(capFen)}（${group.ratioByDrugClass.cite}）`);
+  }
+  if (explanation.length === 0) explanation.push(`${rule.name}：本次无指定药品费用`);
+  return { directFen: totalPayFen, benefits: [], explanation };
+}
+
+const DAY_MS = 86_400_000;
+/** Days in hospital: discharge − admission, at least 1. */
+export function stayDays(admittedOn: string, dischargedOn: string): number {
+  return Math.max(1, Math.round((Date.parse(`${dischargedOn}T00:00:00Z`) - Date.parse(`${admittedOn}T00:00:00Z`)) / DAY_MS));
+}
+
+/** A fixed sum per day in hospital, paid to the patient later. */
+export function dailyAllowance(rule: Of<'dailyAllowance'>, ctx: RuleContext): RuleResult {
+  const days = stayDays(ctx.request.encounter.admittedOn, ctx.request.encounter.dischargedOn);
+  const amountFen = days * rule.perDay.value;
+  const explanation = [`${rule.name}：住院 ${days} 天 × ${y(rule.perDay.value)} 元/日 = ${y(amountFen)}（${rule.perDay.cite}），现金给付，不冲减本次账单`];
+  return { directFen: 0, benefits: [{ kind: rule.benefitKind, amountFen, explanation }], explanation };
+}

@@ -1,0 +1,88 @@
+/**
+ * The ledger port: where settlements, accumulators, rosters and the outbox live. Two implementations
+ * behave identically (one test suite runs against both): Redis (production) and memory (embedded default).
+ */
+import type { RosterRow } from '../../schemas/roster.js';
+
+/** A person's year-to-date counters (fen) and the version the engine read them at. */
+export interface AccumulatorSnapshot {
+  version: number;
+  values: Record<string, number>;
+}
+
+/** A committed settlement as the ledger keeps it. `splitJson` is the split as first answered (status "settled"). */
+export interface SettlementRecord {
+  gatewayId: string;
+  hospitalId: string;
+  settlementId: string;
+  personId: string;
+  /** sha256 of the canonical request body: the idempotency fingerprint. */
+  bodyHash: string;
+  status: 'settled' | 'reversed';
+  splitJson: string;
+  /** The request as accepted (JSON), for the slip and for replay. */
+  requestJson: string;
+  /** Counter increments the settlement made; a reversal applies their negation. */
+  deltas: Record<string, number>;
+  settledAt: string;
+  reversedAt?: string;
+}
+
+/** One entry of the outbox: what the relay publishes to Kafka, in commit order per person. */
+export interface OutboxEvent {
+  /** CloudEvents id; consumers dedupe by it. */
+  id: string;
+  type: 'settlement.settled' | 'settlement.reversed';
+  personId: string;
+  hospitalId: string;
+  settlementId: string;
+  time: string;
+  /** JSON of { split, deltas, request }. */
+  data: string;
+}
+
+export type CommitOutcome =
+  | { outcome: 'committed'; record: SettlementRecord }
+  /** Same key, same body: the first answer, byte for byte. */
+  | { outcome: 'replay'; record: SettlementRecord }
+  /** Same key, different body. */
+  | { outcome: 'conflict'; record: SettlementRecord }
+  /** The accumulators moved since they were read: recompute and try again. */
+  | { outcome: 'stale' };
+
+export type ReverseOutcome =
+  | { outcome: 'reversed'; record: SettlementRecord }
+  | { outcome: 'alreadyReversed'; record: SettlementRecord }
+  | { outcome: 'notFound' };
+
+export interface OutboxEntry { entryId: string; event: OutboxEvent }
+
+export interface LedgerPort {
+  readonly kind: 'redis' | 'memory';
+  readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
+  getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null>;
+  /**
+   * Atomically: idempotency check on (hospitalId, settlementId); compare the person's accumulator
+   * version with `expectedVersion`; apply `record.deltas`; store the record; append `event` to the outbox.
+   */
+  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome>;
+  /**
+   * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
+   * `reversedAt`, append `event`. Repeating answers alreadyReversed with the stored record.
+   */
+  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome>;
+
+  /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
+  putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;
+  /** The person's rows of each of the given rosters. */
+  rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>>;
+
+  /** Outbox for the relay: entries not yet acknowledged by `consumer`, oldest first, at most `count`. */
+  readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]>;
+  ackOutbox(entryIds: readonly string[]): Promise<void>;
+  /** Entries appended but not yet acknowledged: the relay's lag. */
+  outboxLag(): Promise<number>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { isoDate } from './primitives.js';
+import { category } from './categories.js';
+
+export const ROSTER_LIMITS = { rowsPerCall: 50_000 } as const;
+
+export const rosterRow = z.object({
+  personId: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/),
+  from: isoDate,
+  to: isoDate,
+  categories: z.array(category).max(13).default([]),
+  preExisting: z.boolean().default(false).meta({ description: '三明 特定既往症人群' }),
+  attributes: z.record(z.string(), z.string().max(200)).default({}),
+}).refine((row) => row.from <= row.to, { path: ['to'], message: 'to is before from' });
+
+export type RosterRow = z.output<typeof rosterRow>;
+
+export const rosterLoad = z.object({ rows: z.array(z.unknown()).max(ROSTER_LIMITS.rowsPerCall) });
+
+export const rosterLoadResult = z.object({
+  accepted: z.int(),
+  rejected: z.array(z.object({ row: z.int(), errors: z.array(z.object({ path: z.string(), message: z.string() })) })),
+});

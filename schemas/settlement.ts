@@ -1,0 +1,107 @@
+/** The settlement request and the split: CONTRACT.md in code. Types are inferred, never restated. */
+import { z } from 'zod';
+import { admdvs, identifier, isoDate, money, moneyText, ratio } from './primitives.js';
+import { category, disabilityType } from './categories.js';
+
+export const LIMITS = {
+  itemsPerBill: 1000,
+  diagnosesPerStay: 50,
+  catalogEntriesPerStay: 20,
+  textLength: 200,
+} as const;
+
+export const LAYERS = ['basic', 'majorIllness', 'waiver', 'aid', 'supplementary'] as const;
+export const layer = z.enum(LAYERS);
+export type Layer = z.infer<typeof layer>;
+export const UPSTREAM_LAYERS = ['basic', 'majorIllness', 'waiver', 'aid'] as const;
+export type UpstreamLayer = (typeof UPSTREAM_LAYERS)[number];
+
+const text = z.string().min(1).max(LIMITS.textLength);
+
+export const billItem = z.object({
+  code: text,
+  name: text,
+  amount: money,
+  class: z.enum(['A', 'B', 'C']).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
+  selfPayRatio: ratio.optional().meta({ description: '乙类先行自付比例; required for class B' }),
+  overLimit: money.optional().meta({ description: '超限价自费: the part of the amount above the price limit' }),
+}).superRefine((item, ctx) => {
+  if (item.class === 'B' && item.selfPayRatio === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['selfPayRatio'], message: 'a class B item needs its selfPayRatio (先行自付比例), 0 if none' });
+  }
+});
+
+export const settlementRequest = z.object({
+  settlementId: identifier(64).meta({ description: "the hospital's settlement number, unique per hospital" }),
+  hospital: z.object({
+    id: identifier(32),
+    region: admdvs,
+    level: z.int().min(1).max(3).meta({ description: 'hospital level 1–3 (一/二/三级)' }),
+    drgPublic: z.boolean().default(false).meta({ description: 'a public hospital paid by C-DRG' }),
+  }),
+  patient: z.object({
+    id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, 'letters and digits only'),
+    name: z.string().min(1).max(50).optional(),
+    insuredRegion: admdvs,
+    scheme: z.enum(['employee', 'resident']),
+    categories: z.array(category).max(13).default([]),
+    basicInsuranceActive: z.boolean().default(true),
+    disability: z.object({ grade: z.int().min(1).max(4), type: disabilityType }).optional(),
+  }),
+  encounter: z.object({
+    kind: z.enum(['inpatient', 'outpatientSpecial']),
+    admittedOn: isoDate,
+    dischargedOn: isoDate,
+    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?$/, 'expected an ICD-10 code such as C34.9'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
+    catalogEntries: z.array(z.object({ catalog: identifier(40), entry: z.int().min(1).max(999) })).max(LIMITS.catalogEntriesPerStay).default([]),
+    cause: z.enum(['disease', 'accident']).default('disease'),
+    thirdPartyLiable: z.boolean().default(false),
+  }),
+  items: z.array(billItem).min(1).max(LIMITS.itemsPerBill),
+  upstream: z.object({ basic: money, majorIllness: money, waiver: money, aid: money }).partial().default({}),
+});
+
+export type SettlementRequest = z.output<typeof settlementRequest>;
+export type SettlementRequestInput = z.input<typeof settlementRequest>;
+
+export const splitLine = z.object({
+  layer,
+  programme: z.string(),
+  payer: z.string(),
+  fundPayType: z.string().optional().meta({ description: 'NHSA fund_pay_type of the payer, where it has one' }),
+  mode: z.enum(['given', 'computed']),
+  amount: moneyText,
+  explanation: z.array(z.string()),
+});
+
+export const benefit = z.object({
+  programme: z.string(),
+  kind: z.string(),
+  amount: moneyText,
+  paidTo: z.literal('patient'),
+  explanation: z.array(z.string()).optional(),
+});
+
+export const split = z.object({
+  gatewayId: z.string(),
+  settlementId: z.string(),
+  hospitalId: z.string(),
+  personId: z.string(),
+  status: z.enum(['preview', 'settled', 'reversed']),
+  currency: z.literal('CNY'),
+  total: moneyText,
+  outOfScope: moneyText,
+  overLimit: moneyText,
+  preSelfPay: moneyText,
+  compliant: moneyText,
+  lines: z.array(splitLine),
+  benefits: z.array(benefit),
+  patientPays: moneyText,
+  policyVersions: z.record(z.string(), z.string()),
+  settledAt: z.string().optional(),
+  reversedAt: z.string().optional(),
+});
+
+export type SplitLine = z.infer<typeof splitLine>;
+export type Benefit = z.infer<typeof benefit>;
+export type Split = z.infer<typeof split>;
