@@ -12,6 +12,7 @@ import { startTestBroker, injectFault, type TestBroker } from './kafka-broker/in
 import { Reader, Writer } from './kafka-broker/codec.js';
 import { buildBatch, decodeRecords, readBatchInfo } from './kafka-broker/records.js';
 import { crc32c } from './kafka-broker/crc32c.js';
+import { GroupCoordinator } from './kafka-broker/groups.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -116,6 +117,53 @@ describe('codec and record batch primitives', () => {
     expect(info.baseOffset).toBe(7);
     expect(info.raw.readUInt32BE(17)).toBe(crc32c(raw.subarray(21)));
     expect(decodeRecords(info)[0]?.headers[0]?.key).toBe('h');
+  });
+});
+
+describe('group coordinator state machine', () => {
+  const protocols = [{ name: 'RoundRobinAssigner', metadata: Buffer.from('m') }];
+  const join = (g: GroupCoordinator, memberId: string, sessionTimeoutMs = 5000) =>
+    g.join({ groupId: 'g', memberId, clientId: 'c', sessionTimeoutMs, rebalanceTimeoutMs: 1000, protocolType: 'consumer', protocols });
+
+  it('runs generations, hands the leader member metadata, and evicts members whose session expires', async () => {
+    const g = new GroupCoordinator();
+    try {
+      const first = await join(g, '');
+      expect(first).toMatchObject({ error: 0, generationId: 1, leaderId: first.memberId });
+      expect(first.members).toHaveLength(1);
+      expect((await g.sync('g', 1, first.memberId, [{ memberId: first.memberId, assignment: Buffer.from('all') }])).assignment.toString()).toBe('all');
+
+      // A second member parks in JoinGroup; the first learns about it from its heartbeat.
+      const secondJoin = join(g, '', 150);
+      expect(g.heartbeat('g', 1, first.memberId)).toBe(27); // REBALANCE_IN_PROGRESS
+      const [leader, follower] = await Promise.all([join(g, first.memberId), secondJoin]);
+      expect(leader).toMatchObject({ error: 0, generationId: 2, leaderId: first.memberId });
+      expect(leader.members.map((m) => m.memberId).sort()).toEqual([first.memberId, follower.memberId].sort());
+      expect(follower).toMatchObject({ error: 0, generationId: 2, members: [] });
+
+      const followerSync = g.sync('g', 2, follower.memberId, []);
+      await g.sync('g', 2, leader.memberId, [
+        { memberId: leader.memberId, assignment: Buffer.from('a') },
+        { memberId: follower.memberId, assignment: Buffer.from('b') },
+      ]);
+      expect((await followerSync).assignment.toString()).toBe('b');
+      expect((await g.sync('g', 1, leader.memberId, [])).error).toBe(22); // ILLEGAL_GENERATION
+
+      // The follower goes silent: after its 150 ms session the leader is told to rebalance.
+      const deadline = Date.now() + 2000;
+      let code = 0;
+      while (code === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 40));
+        code = g.heartbeat('g', 2, leader.memberId);
+      }
+      expect(code).toBe(27);
+      const alone = await join(g, leader.memberId);
+      expect(alone).toMatchObject({ error: 0, generationId: 3 });
+      expect(alone.members.map((m) => m.memberId)).toEqual([leader.memberId]);
+      expect(g.heartbeat('g', 3, follower.memberId)).toBe(25); // UNKNOWN_MEMBER_ID
+    } finally {
+      g.dispose();
+    }
   });
 });
 
@@ -385,6 +433,16 @@ describe.skipIf(!useLocal)('test broker internals', () => {
     await producer.connect();
     await producer.send({ topic, messages: [{ partition: 0, value: 'before-0' }, { partition: 1, value: 'before-1' }] });
 
+    // 1) The broker dies after appending a batch but before acknowledging it.
+    injectFault(broker, { dropResponseOf: 'Produce' });
+    const lostAck = producer.send({ topic, messages: [{ partition: 0, value: 'lost-ack-0' }] });
+    await new Promise((r) => setTimeout(r, 30));
+    await broker.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    await broker.restart();
+    await lostAck;
+
+    // 2) The broker is down when the send starts.
     await broker.stop();
     const sending = producer.send({ topic, messages: [{ partition: 0, value: 'during-0' }, { partition: 1, value: 'during-1' }] });
     await new Promise((r) => setTimeout(r, 400));
@@ -395,9 +453,9 @@ describe.skipIf(!useLocal)('test broker internals', () => {
 
     const consumer = kafka.consumer({ groupId: uniq('restart-group'), ...consumerOpts });
     try {
-      const seen = await consume(consumer, topic, (s) => s.length >= 5);
+      const seen = await consume(consumer, topic, (s) => s.length >= 6);
       await new Promise((r) => setTimeout(r, 300));
-      expect(seen.map((m) => m.value).sort()).toEqual(['after-0', 'before-0', 'before-1', 'during-0', 'during-1']);
+      expect(seen.map((m) => m.value).sort()).toEqual(['after-0', 'before-0', 'before-1', 'during-0', 'during-1', 'lost-ack-0']);
     } finally {
       await consumer.disconnect();
     }
