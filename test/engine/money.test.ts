@@ -1,0 +1,63 @@
+import { Decimal } from 'decimal.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyRatio, formatFen, formatPercent, MAX_FEN, parseFen, parsePpm, RATIO_SCALE, roundMicroFen } from '../../gateway/engine/money.js';
+
+describe('money parsing per the contract', () => {
+  it.each([
+    ['1234.50', 123450], ['0', 0], ['0.1', 10], ['12.34', 1234], [12.6, 1260], [0, 0], [1e6, 100000000], ['10000000.00', MAX_FEN],
+  ])('%s → %i fen', (input, fen) => expect(parseFen(input)).toBe(fen));
+
+  it.each([['1.234'], ['-1'], [-0.5], ['1e3'], [1e21], [Number.NaN], [Infinity], ['abc'], [''], [' 1'], ['01'], ['10000000.01'], [0.001], [null], [true]])(
+    'rejects %s', (input) => expect(parseFen(input)).toBeNull());
+
+  it('parses ratios to ppm', () => {
+    expect(parsePpm('0.10')).toBe(100000);
+    expect(parsePpm(0.65)).toBe(650000);
+    expect(parsePpm('1')).toBe(RATIO_SCALE);
+    expect(parsePpm('1.5')).toBeNull();
+    expect(parsePpm('0.1234567')).toBeNull();
+    expect(parsePpm(-0.1)).toBeNull();
+  });
+
+  it('formats fen as two decimals', () => {
+    expect(formatFen(0)).toBe('0.00');
+    expect(formatFen(5)).toBe('0.05');
+    expect(formatFen(123450)).toBe('1234.50');
+    expect(() => formatFen(-1)).toThrow();
+    expect(formatPercent(975000)).toBe('97.5%');
+  });
+
+  it('rounds half-up once to the fen', () => {
+    expect(applyRatio(1, 650000)).toBe(1); // 0.65 fen
+    expect(applyRatio(1, 500000)).toBe(1); // 0.5 fen rounds up
+    expect(applyRatio(1, 499999)).toBe(0);
+    expect(applyRatio(922275, 700000)).toBe(645593); // 6455.925 → 6455.93
+    expect(roundMicroFen(1_499_999)).toBe(1);
+    expect(roundMicroFen(1_500_000)).toBe(2);
+  });
+});
+
+describe('integer-fen arithmetic agrees with decimal.js', () => {
+  it('on every amount × ratio, rounded half-up', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: MAX_FEN }), fc.integer({ min: 0, max: RATIO_SCALE }), (fen, ppm) => {
+      const exact = new Decimal(fen).dividedBy(100).times(new Decimal(ppm).dividedBy(RATIO_SCALE)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+      expect(formatFen(applyRatio(fen, ppm))).toBe(exact.toFixed(2));
+    }), { numRuns: 20_000 });
+  });
+
+  it('on a sum of tier products rounded once', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 100_000_000 }), fc.integer({ min: 0, max: RATIO_SCALE })), { maxLength: 5 }), (parts) => {
+      const micro = parts.reduce((s, [fen, ppm]) => s + fen * ppm, 0);
+      const exact = parts.reduce((s, [fen, ppm]) => s.plus(new Decimal(fen).dividedBy(100).times(new Decimal(ppm).dividedBy(RATIO_SCALE))), new Decimal(0));
+      expect(formatFen(roundMicroFen(micro))).toBe(exact.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2));
+    }), { numRuns: 5_000 });
+  });
+
+  it('parse then format is the identity on canonical amounts', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: MAX_FEN }), (fen) => {
+      expect(parseFen(formatFen(fen))).toBe(fen);
+      expect(new Decimal(formatFen(fen)).times(100).toNumber()).toBe(fen);
+    }), { numRuns: 5_000 });
+  });
+});
