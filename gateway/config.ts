@@ -1,0 +1,49 @@
+/**
+ * Configuration from the environment, validated once at start-up. Every variable the gateway reads
+ * is here (deploy/ manifests are checked against this list by a test).
+ */
+import { z } from 'zod';
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** JSON file of clients: [{ token, name, roles, hospitalIds }]; required in production. */
+  GATEWAY_CLIENTS_FILE: z.string().optional(),
+  /** Extra directories of programme packs, comma-separated, loaded after the built-in ones. */
+  PROGRAMMES_DIR: csv.optional(),
+  /** Redis for the ledger; absent → the in-memory ledger (development only). */
+  REDIS_URL: z.string().url().optional(),
+  /** Redis Cluster seed nodes host:port,host:port; takes precedence over REDIS_URL. */
+  REDIS_CLUSTER_NODES: csv.optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).default('gw'),
+  /** Kafka bootstrap brokers host:port,…; absent → the in-memory bus. */
+  KAFKA_BROKERS: csv.optional(),
+  KAFKA_CLIENT_ID: z.string().default('settlement-gateway'),
+  /** Prefix of every topic name, e.g. "prod." → prod.settlement.events. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+  RELAY_ENABLED: flag.default(true),
+  INTAKE_ENABLED: flag.default(true),
+  /** CloudEvents source of published events. */
+  EVENT_SOURCE: z.string().default('urn:settlement-gateway'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Worker processes in cluster mode: 0 = no cluster, "auto" = one per core. */
+  CLUSTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(64)]).default(0),
+});
+
+export type Config = z.output<typeof configSchema>;
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(CONFIG_VARIABLES.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  return parsed.data;
+}
