@@ -1,0 +1,66 @@
+/** Bearer-token authentication per client, and the hospital scope of desk clients. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { NextFunction, Request, Response } from 'express';
+import { clientsFile, type Client } from '../../schemas/clients.js';
+import { Forbidden, Unauthenticated } from '../errors.js';
+
+export const DEV_CLIENT: Client = { token: 'dev-token', name: 'development', roles: ['desk', 'admin'], hospitalIds: '*' };
+
+export function loadClients(file: string | undefined, production: boolean): { clients: Client[]; development: boolean } {
+  if (!file) {
+    if (production) throw new Error('GATEWAY_CLIENTS_FILE is required in production');
+    return { clients: [DEV_CLIENT], development: true };
+  }
+  const parsed = clientsFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return { clients: parsed.data, development: false };
+}
+
+// Tokens are compared as fixed-length digests in constant time, so neither content nor length leaks through timing.
+const digest = (token: string) => createHash('sha256').update(token).digest();
+
+export class ClientRegistry {
+  private readonly entries: Array<{ digest: Buffer; client: Client }>;
+  constructor(clients: readonly Client[]) {
+    this.entries = clients.map((client) => ({ digest: digest(client.token), client }));
+  }
+
+  find(token: string): Client | undefined {
+    const presented = digest(token);
+    let found: Client | undefined;
+    for (const entry of this.entries) if (timingSafeEqual(entry.digest, presented)) found = entry.client;
+    return found;
+  }
+}
+
+declare module 'express-serve-static-core' {
+  interface Request { client?: Client; requestId?: string }
+}
+
+export function authenticate(registry: ClientRegistry) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) return next(new Unauthenticated('missing bearer token: send Authorization: Bearer <token>'));
+    const client = registry.find(match[1]);
+    if (!client) return next(new Unauthenticated('unknown token'));
+    req.client = client;
+    next();
+  };
+}
+
+export function requireRole(client: Client | undefined, ...roles: Client['roles']): Client {
+  if (!client) throw new Unauthenticated('not authenticated');
+  if (!roles.some((r) => client.roles.includes(r))) throw new Forbidden(`this call needs the role ${roles.join(' or ')}`);
+  return client;
+}
+
+/** Desk clients act only for their own hospitals; auditors read everything. */
+export function requireHospital(client: Client | undefined, hospitalId: string, ...roles: Client['roles']): Client {
+  const c = requireRole(client, ...roles);
+  if (c.hospitalIds !== '*' && !c.hospitalIds.includes(hospitalId) && !(c.roles.includes('auditor') && roles.includes('auditor'))) {
+    throw new Forbidden(`client ${c.name} may not act for hospital ${hospitalId}`);
+  }
+  return c;
+}

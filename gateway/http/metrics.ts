@@ -1,0 +1,21 @@
+/** Prometheus metrics of the gateway (prom-client), one registry per app so tests stay independent. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    settlements: new Counter({ name: 'gateway_settlements_total', help: 'Settlement calls by operation and outcome', labelNames: ['operation', 'outcome'] as const, registers: [registry] }),
+    programmeLines: new Counter({ name: 'gateway_programme_lines_total', help: 'Committed split lines by programme and whether they paid', labelNames: ['programme', 'paid'] as const, registers: [registry] }),
+    httpDuration: new Histogram({
+      name: 'gateway_http_request_duration_seconds', help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+    }),
+    ledgerRetries: new Counter({ name: 'gateway_ledger_commit_retries_total', help: 'Recomputations after the accumulators moved under a settlement', registers: [registry] }),
+    errors: new Counter({ name: 'gateway_errors_total', help: 'Error answers by status and type', labelNames: ['status', 'type'] as const, registers: [registry] }),
+    outboxLag: new Gauge({ name: 'gateway_outbox_lag', help: 'Outbox entries not yet acknowledged by Kafka', registers: [registry] }),
+    relayPublished: new Counter({ name: 'gateway_relay_published_total', help: 'Events the relay published to Kafka', registers: [registry] }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,56 @@
+/** Roster CSV (RFC 4180): a header line naming the columns, then one row per line. */
+
+/** Splits CSV text into records of fields; quoted fields may hold commas, quotes ("") and line breaks. */
+export function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') { record.push(field); field = ''; }
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      record.push(field); field = '';
+      if (record.some((f) => f !== '')) records.push(record);
+      record = [];
+    } else field += ch;
+  }
+  record.push(field);
+  if (record.some((f) => f !== '')) records.push(record);
+  return records;
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'y', '是']);
+const FALSE = new Set(['false', '0', 'no', 'n', '否', '']);
+
+/**
+ * CSV records → raw roster rows for the zod schema. Columns personId, from, to, categories
+ * (separated by ";"), preExisting; any other column becomes an attribute.
+ */
+export function csvToRows(text: string): { rows: unknown[]; headerErrors: string[] } {
+  const [header, ...body] = parseCsv(text.replace(/^\uFEFF/, ''));
+  if (!header) return { rows: [], headerErrors: ['the CSV is empty: a header line is required'] };
+  const names = header.map((h) => h.trim());
+  const missing = ['personId', 'from', 'to'].filter((n) => !names.includes(n));
+  if (missing.length > 0) return { rows: [], headerErrors: [`the header lacks ${missing.join(', ')}`] };
+  const rows = body.map((fields) => {
+    const row: Record<string, unknown> = { attributes: {} };
+    const attributes: Record<string, string> = {};
+    names.forEach((name, i) => {
+      const value = (fields[i] ?? '').trim();
+      if (name === 'categories') row.categories = value === '' ? [] : value.split(';').map((c) => c.trim()).filter(Boolean);
+      else if (name === 'preExisting') row.preExisting = TRUE.has(value.toLowerCase()) ? true : FALSE.has(value.toLowerCase()) ? false : value;
+      else if (name === 'personId' || name === 'from' || name === 'to') row[name] = value;
+      else if (value !== '') attributes[name] = value;
+    });
+    row.attributes = attributes;
+    return row;
+  });
+  return { rows, headerErrors: [] };
+}

@@ -1,0 +1,40 @@
+/** Loading a programme's roster: validate each row, keep the good ones, list the rejected with reasons. */
+import { rosterRow, type RosterRow } from '../../schemas/roster.js';
+import type { ProgrammeSet } from '../engine/programme-set.js';
+import { InvalidInput, NotFound, Unprocessable } from '../errors.js';
+import { ROSTER_LIMITS } from '../../schemas/roster.js';
+import type { LedgerPort } from '../ledger/port.js';
+import { fieldErrors } from '../service/settlements.js';
+
+export interface RosterLoadResult { accepted: number; rejected: Array<{ row: number; errors: Array<{ path: string; message: string }> }> }
+
+/** Rows go to the ledger in batches of this many, so one huge roster never becomes one huge command. */
+export const ROSTER_BATCH_ROWS = 1000;
+
+/** The roster a programme reads its eligibility from (several programmes may share one). */
+export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): string {
+  const pack = programmes.get(programmeId);
+  if (!pack) throw new NotFound(`no programme ${programmeId}`);
+  if (!pack.eligibility.roster) {
+    throw new Unprocessable(`programme ${programmeId} does not take its eligibility from a roster`, [{ path: 'programmeId', message: 'this programme has no roster' }]);
+  }
+  return pack.eligibility.roster.id;
+}
+
+export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean): Promise<RosterLoadResult> {
+  if (rawRows.length > ROSTER_LIMITS.rowsPerCall) {
+    throw new InvalidInput(`at most ${ROSTER_LIMITS.rowsPerCall} rows per call`, [{ path: 'rows', message: `${rawRows.length} rows; split the roster into several calls in merge mode` }]);
+  }
+  const accepted: RosterRow[] = [];
+  const rejected: RosterLoadResult['rejected'] = [];
+  rawRows.forEach((raw, index) => {
+    const parsed = rosterRow.safeParse(raw);
+    if (parsed.success) accepted.push(parsed.data);
+    else rejected.push({ row: index, errors: fieldErrors(parsed.error.issues) });
+  });
+  if (replace) await ledger.putRoster(rosterId, accepted.slice(0, ROSTER_BATCH_ROWS), true);
+  for (let start = replace ? ROSTER_BATCH_ROWS : 0; start < accepted.length; start += ROSTER_BATCH_ROWS) {
+    await ledger.putRoster(rosterId, accepted.slice(start, start + ROSTER_BATCH_ROWS), false);
+  }
+  return { accepted: accepted.length, rejected };
+}
