@@ -47,7 +47,10 @@ export function formatFen(fen: number): string {
 
 /** A ratio in ppm as a percentage for explanations: 650000 → "65%", 975000 → "97.5%". */
 export function formatPercent(ppm: number): string {
-  return `${new Decimal(ppm).dividedBy(RATIO_SCALE / 100).toString()}%`;
+  // ppm / 10000 percent, exactly: integer part and up to four decimals, trailing zeros dropped.
+  const whole = (ppm - (ppm % 10_000)) / 10_000;
+  const fraction = String(ppm % 10_000).padStart(4, '0').replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}%` : `${whole}%`;
 }
 
 /** Rounds an exact amount in micro-fen (fen × ppm) half-up to the fen. Non-negative only. */

@@ -3,12 +3,12 @@
  * Pure: no clock, no I/O, no randomness. The order of layers is the one the source policies
  * require (001 五(四)): 基本医保 → 大病保险 → 医疗机构减免 → 医疗救助 → 商业补充保险.
  */
-import type { Pack } from '../../schemas/pack.js';
+import type { Pack, Rule } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
 import { Unprocessable, invariant } from '../errors.js';
 import { type BillTotals, classifyBill } from './bill.js';
-import { checkWhen } from './conditions.js';
+import { checkWhen, type Verdict } from './conditions.js';
 import { type Accumulators, CounterScope, type RuleContext, type Running } from './context.js';
 import { standing } from './eligibility.js';
 import { formatFen as y } from './money.js';
@@ -66,97 +66,121 @@ function period(pack: Pack, request: SettlementRequest): string {
 
 function payerOf(pack: Pack | undefined, layer: Layer, request: SettlementRequest): { payer: string; fundPayType?: string } {
   if (pack?.payer.hospital || (!pack && layer === 'waiver')) return { payer: request.hospital.id };
-  if (pack) return { payer: pack.payer.name, ...(pack.payer.fundPayType ? { fundPayType: pack.payer.fundPayType } : {}) };
+  if (pack) return pack.payer.fundPayType ? { payer: pack.payer.name, fundPayType: pack.payer.fundPayType } : { payer: pack.payer.name };
   const national = DEFAULT_PAYERS[layer as Exclude<UpstreamLayer, 'waiver'>][request.patient.scheme];
   return { payer: national.name, fundPayType: national.fundPayType };
 }
 
-export function settle({ request, programmes, rosters, accumulators }: EngineInput): EngineResult {
-  validateStay(request);
-  const bill = classifyBill(request.items);
-  const running: Running = {
-    paidByLayerFen: { basic: 0, majorIllness: 0, waiver: 0, aid: 0, supplementary: 0 },
-    compliantLeftFen: bill.compliantFen,
-    allLeftFen: bill.totalFen,
-  };
-  const pay = (layer: Layer, amountFen: number) => {
-    invariant(amountFen >= 0 && amountFen <= running.allLeftFen, () => `${layer} pays ${amountFen} with ${running.allLeftFen} left`);
-    running.paidByLayerFen[layer] += amountFen;
-    running.allLeftFen -= amountFen;
-    running.compliantLeftFen = Math.max(0, running.compliantLeftFen - amountFen);
-  };
-  const deltas: Record<string, number> = {};
-  const lines: EngineLine[] = [];
-  const benefits: EngineBenefit[] = [];
-  const policyVersions: Record<string, string> = {};
-  const deferred: Array<() => void> = [];
+/** A rule judged after every direct payer (cash benefits), with what it needs to run then. */
+interface DeferredRule { rule: Rule; verdict: Verdict & { ok: true }; context: RuleContext; line: EngineLine }
 
-  const runPack = (pack: Pack, line: EngineLine): void => {
-    policyVersions[pack.id] = pack.version;
+/** One settlement's run down the layers. Methods rather than closures: this is the hot path. */
+class Waterfall {
+  readonly bill: BillTotals;
+  readonly running: Running;
+  readonly deltas: Record<string, number> = {};
+  readonly lines: EngineLine[] = [];
+  readonly benefits: EngineBenefit[] = [];
+  readonly policyVersions: Record<string, string> = {};
+  private readonly deferred: DeferredRule[] = [];
+
+  constructor(private readonly input: EngineInput) {
+    this.bill = classifyBill(input.request.items);
+    this.running = {
+      paidByLayerFen: { basic: 0, majorIllness: 0, waiver: 0, aid: 0, supplementary: 0 },
+      compliantLeftFen: this.bill.compliantFen,
+      allLeftFen: this.bill.totalFen,
+    };
+  }
+
+  pay(line: EngineLine, amountFen: number): void {
+    const r = this.running;
+    invariant(amountFen >= 0 && amountFen <= r.allLeftFen, () => `${line.layer} ${line.programme} pays ${amountFen} with ${r.allLeftFen} left`);
+    r.paidByLayerFen[line.layer] += amountFen;
+    r.allLeftFen -= amountFen;
+    r.compliantLeftFen = r.compliantLeftFen > amountFen ? r.compliantLeftFen - amountFen : 0;
+    line.amountFen += amountFen;
+  }
+
+  upstream(layer: UpstreamLayer): void {
+    const { request, programmes } = this.input;
+    const pack = programmes.inForce(layer, request)[0];
+    const line: EngineLine = { layer, programme: pack?.id ?? 'none', ...payerOf(pack, layer, request), mode: 'computed', amountFen: 0, explanation: [] };
+    const givenFen = request.upstream[layer];
+    if (givenFen !== undefined) {
+      if (givenFen > this.running.allLeftFen) {
+        throw new Unprocessable(`upstream ${layer} exceeds what is left of the bill`, [{ path: `upstream.${layer}`, message: `${y(givenFen)} is more than the ${y(this.running.allLeftFen)} left of the bill after the layers before it` }]);
+      }
+      line.mode = 'given';
+      if (!pack) line.programme = 'upstream';
+      line.explanation.push(`${LAYER_NAMES[layer]}由上游结算确定（upstream.${layer}），按原值计入：${y(givenFen)}`);
+      this.pay(line, givenFen);
+    } else if (!pack) {
+      line.explanation.push(`参保地 ${request.patient.insuredRegion} 于 ${request.encounter.dischargedOn} 无${LAYER_NAMES[layer]}政策包，且请求未提供上游金额，本层支付 0.00`);
+    } else {
+      line.explanation.push(`${pack.name}（${pack.id} ${pack.version}）`);
+      this.runPack(pack, line);
+    }
+    line.explanation.push(`本层支付 ${y(line.amountFen)}`);
+    this.lines.push(line);
+  }
+
+  supplementary(pack: Pack): void {
+    const line: EngineLine = { layer: 'supplementary', programme: pack.id, ...payerOf(pack, 'supplementary', this.input.request), mode: 'computed', amountFen: 0, explanation: [`${pack.name}（${pack.version}）`] };
+    this.runPack(pack, line);
+    this.lines.push(line);
+  }
+
+  private runPack(pack: Pack, line: EngineLine): void {
+    const { request, programmes, rosters, accumulators } = this.input;
+    this.policyVersions[pack.id] = pack.version;
     const who = standing(pack, request, rosters);
     if (!who.eligible) {
       line.explanation.push(`不予支付：${who.reason}`);
       return;
     }
-    line.explanation.push(...who.because.map((b) => `${b}`));
-    const counters = CounterScope.forPack(accumulators, deltas, pack.id, period(pack, request));
-    const context = (): RuleContext => ({ request, bill, programmes, pack, running: { ...running, paidByLayerFen: { ...running.paidByLayerFen } }, categories: who.categories, group: who.group, counters });
+    line.explanation.push(...who.because);
+    // `running` is the live waterfall: each rule sees what the rules before it left.
+    const context: RuleContext = {
+      request, bill: this.bill, programmes, pack, running: this.running, categories: who.categories, group: who.group,
+      counters: CounterScope.forPack(accumulators, this.deltas, pack.id, period(pack, request)),
+    };
     for (const rule of pack.rules) {
       const verdict = checkWhen(rule.when, pack, request, programmes);
-      if (!verdict.ok) {
-        line.explanation.push(`${rule.name}：不适用，${verdict.reason}`);
-        continue;
-      }
-      const run = () => {
-        const result = applyRule(rule, context());
-        line.explanation.push(...verdict.because, ...result.explanation);
-        if (result.directFen > 0) {
-          pay(line.layer, result.directFen);
-          line.amountFen += result.directFen;
-        }
-        for (const b of result.benefits) benefits.push({ programme: pack.id, kind: b.kind, amountFen: b.amountFen, explanation: b.explanation });
-      };
+      if (!verdict.ok) line.explanation.push(`${rule.name}：不适用，${verdict.reason}`);
       // Benefits paid to the patient later are judged on what the patient is finally left to pay.
-      if (isBenefitRule(rule)) deferred.push(run);
-      else run();
+      else if (isBenefitRule(rule)) this.deferred.push({ rule, verdict, context, line });
+      else this.apply({ rule, verdict, context, line });
     }
-  };
-
-  for (const layer of UPSTREAM_LAYERS) {
-    const pack = programmes.inForce(layer, request)[0];
-    const line: EngineLine = { layer, programme: pack?.id ?? 'none', ...payerOf(pack, layer, request), mode: 'computed', amountFen: 0, explanation: [] };
-    const givenFen = request.upstream[layer];
-    if (givenFen !== undefined) {
-      if (givenFen > running.allLeftFen) {
-        throw new Unprocessable(`upstream ${layer} exceeds what is left of the bill`, [{ path: `upstream.${layer}`, message: `${y(givenFen)} is more than the ${y(running.allLeftFen)} left of the bill after the layers before it` }]);
-      }
-      line.mode = 'given';
-      if (!pack) line.programme = 'upstream';
-      line.explanation.push(`${LAYER_NAMES[layer]}由上游结算确定（upstream.${layer}），按原值计入：${y(givenFen)}`);
-      pay(layer, givenFen);
-      line.amountFen = givenFen;
-    } else if (!pack) {
-      line.explanation.push(`参保地 ${request.patient.insuredRegion} 于 ${request.encounter.dischargedOn} 无${LAYER_NAMES[layer]}政策包，且请求未提供上游金额，本层支付 0.00`);
-    } else {
-      line.explanation.push(`${pack.name}（${pack.id} ${pack.version}）`);
-      runPack(pack, line);
-    }
-    line.explanation.push(`本层支付 ${y(line.amountFen)}`);
-    lines.push(line);
   }
 
-  for (const pack of programmes.inForce('supplementary', request)) {
-    const line: EngineLine = { layer: 'supplementary', programme: pack.id, ...payerOf(pack, 'supplementary', request), mode: 'computed', amountFen: 0, explanation: [`${pack.name}（${pack.version}）`] };
-    runPack(pack, line);
-    lines.push(line);
+  private apply({ rule, verdict, context, line }: DeferredRule): void {
+    const result = applyRule(rule, context);
+    for (const text of verdict.because) line.explanation.push(text);
+    for (const text of result.explanation) line.explanation.push(text);
+    if (result.directFen > 0) this.pay(line, result.directFen);
+    for (const b of result.benefits) this.benefits.push({ programme: context.pack.id, kind: b.kind, amountFen: b.amountFen, explanation: b.explanation });
   }
-  for (const run of deferred) run();
-  for (const line of lines) if (line.layer === 'supplementary') line.explanation.push(`本项直接结算 ${y(line.amountFen)}`);
 
-  const linesFen = lines.reduce((sum, l) => sum + l.amountFen, 0);
-  const patientPaysFen = bill.totalFen - linesFen;
-  invariant(patientPaysFen === running.allLeftFen, 'patient share disagrees with the running balance');
-  invariant(patientPaysFen >= 0 && linesFen + patientPaysFen === bill.totalFen, 'lines and patient share do not add up to the total');
-  invariant(lines.every((l) => Number.isSafeInteger(l.amountFen) && l.amountFen >= 0), 'a line is negative or not whole fen');
-  return { bill, lines, benefits, patientPaysFen, deltas, policyVersions };
+  finish(): EngineResult {
+    for (const d of this.deferred) this.apply(d);
+    let linesFen = 0;
+    for (const line of this.lines) {
+      linesFen += line.amountFen;
+      if (line.layer === 'supplementary') line.explanation.push(`本项直接结算 ${y(line.amountFen)}`);
+    }
+    const patientPaysFen = this.bill.totalFen - linesFen;
+    invariant(patientPaysFen === this.running.allLeftFen, 'patient share disagrees with the running balance');
+    invariant(patientPaysFen >= 0 && linesFen + patientPaysFen === this.bill.totalFen, 'lines and patient share do not add up to the total');
+    invariant(this.lines.every((l) => Number.isSafeInteger(l.amountFen) && l.amountFen >= 0), 'a line is negative or not whole fen');
+    return { bill: this.bill, lines: this.lines, benefits: this.benefits, patientPaysFen, deltas: this.deltas, policyVersions: this.policyVersions };
+  }
+}
+
+export function settle(input: EngineInput): EngineResult {
+  validateStay(input.request);
+  const waterfall = new Waterfall(input);
+  for (const layer of UPSTREAM_LAYERS) waterfall.upstream(layer);
+  for (const pack of input.programmes.inForce('supplementary', input.request)) waterfall.supplementary(pack);
+  return waterfall.finish();
 }
