@@ -1,0 +1,131 @@
+/**
+ * Records and events as flat Redis field/value lists, and back. JSON fields (splitJson, requestJson,
+ * deltas, data) are stored as the strings given and never decoded in Lua: cjson would turn `[]` into
+ * `{}` and re-format numbers, and a replay must answer byte for byte.
+ */
+import { invariant } from '../errors.js';
+import type { OutboxEvent, SettlementRecord } from './port.js';
+
+export function recordFields(record: SettlementRecord): string[] {
+  const fields = [
+    'gatewayId', record.gatewayId,
+    'hospitalId', record.hospitalId,
+    'settlementId', record.settlementId,
+    'personId', record.personId,
+    'bodyHash', record.bodyHash,
+    'status', record.status,
+    'splitJson', record.splitJson,
+    'requestJson', record.requestJson,
+    'deltas', JSON.stringify(record.deltas),
+    'settledAt', record.settledAt,
+  ];
+  if (record.reversedAt !== undefined) fields.push('reversedAt', record.reversedAt);
+  return fields;
+}
+
+export function eventFields(event: OutboxEvent): string[] {
+  return [
+    'id', event.id,
+    'type', event.type,
+    'personId', event.personId,
+    'hospitalId', event.hospitalId,
+    'settlementId', event.settlementId,
+    'time', event.time,
+    'data', event.data,
+  ];
+}
+
+/**
+ * A hash reply as a map: a flat [field, value, …] list (inside Lua replies) or the object ioredis makes
+ * of HGETALL. Anything else is a protocol surprise.
+ */
+export function fieldMap(reply: unknown): Map<string, string> {
+  if (typeof reply === 'object' && reply !== null && !Array.isArray(reply)) {
+    const map = new Map<string, string>();
+    for (const [field, value] of Object.entries(reply)) {
+      invariant(typeof value === 'string', 'expected string values');
+      map.set(field, value);
+    }
+    return map;
+  }
+  invariant(Array.isArray(reply) && reply.length % 2 === 0, 'expected a flat field/value list');
+  const map = new Map<string, string>();
+  for (let i = 0; i < reply.length; i += 2) {
+    const field: unknown = reply[i];
+    const value: unknown = reply[i + 1];
+    invariant(typeof field === 'string' && typeof value === 'string', 'expected string fields and values');
+    map.set(field, value);
+  }
+  return map;
+}
+
+function required(map: Map<string, string>, field: string, what: string): string {
+  const value = map.get(field);
+  invariant(value !== undefined, () => `${what} lacks ${field}`);
+  return value;
+}
+
+export function parseDeltas(json: string): Record<string, number> {
+  const parsed: unknown = JSON.parse(json);
+  invariant(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'stored deltas are not an object');
+  const deltas: Record<string, number> = {};
+  for (const [field, value] of Object.entries(parsed)) {
+    invariant(Number.isSafeInteger(value), () => `stored delta ${field} is not an integer`);
+    deltas[field] = value as number;
+  }
+  return deltas;
+}
+
+/** A stored record, or null for an empty reply (the key does not exist). */
+export function parseRecord(reply: unknown): SettlementRecord | null {
+  const map = fieldMap(reply);
+  if (map.size === 0) return null;
+  const what = 'a stored settlement';
+  const status = required(map, 'status', what);
+  invariant(status === 'settled' || status === 'reversed', () => `stored status ${status} is unknown`);
+  const record: SettlementRecord = {
+    gatewayId: required(map, 'gatewayId', what),
+    hospitalId: required(map, 'hospitalId', what),
+    settlementId: required(map, 'settlementId', what),
+    personId: required(map, 'personId', what),
+    bodyHash: required(map, 'bodyHash', what),
+    status,
+    splitJson: required(map, 'splitJson', what),
+    requestJson: required(map, 'requestJson', what),
+    deltas: parseDeltas(required(map, 'deltas', what)),
+    settledAt: required(map, 'settledAt', what),
+  };
+  const reversedAt = map.get('reversedAt');
+  if (reversedAt !== undefined) record.reversedAt = reversedAt;
+  return record;
+}
+
+export function parseEvent(reply: unknown): OutboxEvent {
+  const map = fieldMap(reply);
+  const what = 'an outbox entry';
+  const type = required(map, 'type', what);
+  invariant(type === 'settlement.settled' || type === 'settlement.reversed', () => `outbox event type ${type} is unknown`);
+  return {
+    id: required(map, 'id', what),
+    type,
+    personId: required(map, 'personId', what),
+    hospitalId: required(map, 'hospitalId', what),
+    settlementId: required(map, 'settlementId', what),
+    time: required(map, 'time', what),
+    data: required(map, 'data', what),
+  };
+}
+
+/** Accumulator hash → snapshot; a missing hash is version 0 with no counters. */
+export function parseAccumulators(reply: unknown, versionField: string): { version: number; values: Record<string, number> } {
+  const map = fieldMap(reply);
+  const values: Record<string, number> = {};
+  let version = 0;
+  for (const [field, text] of map) {
+    const value = Number(text);
+    invariant(Number.isSafeInteger(value), () => `accumulator ${field}=${text} is not a safe integer`);
+    if (field === versionField) version = value;
+    else values[field] = value;
+  }
+  return { version, values };
+}

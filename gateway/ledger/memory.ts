@@ -1,0 +1,221 @@
+/**
+ * The ledger in process memory: the embedded default (`npm start` without Redis) and the fast tests.
+ * It answers exactly as RedisLedger does — the shared suite in test/ledger runs against both — down to
+ * the settlement-id claim (see redis.ts) and the outbox's consumer-group semantics. Each method does
+ * all its work synchronously, so it is as atomic as a Lua script. Everything going in or out is
+ * deep-copied: a caller can never mutate the books through a reference.
+ */
+import { invariant } from '../errors.js';
+import type { RosterRow } from '../../schemas/roster.js';
+import type {
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord,
+} from './port.js';
+import {
+  checkAck, checkCommit, checkDeltas, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
+} from './validate.js';
+import { SettlementIdClaimed } from './errors.js';
+
+export interface MemoryLedgerOptions {
+  /** As RedisLedgerOptions.claimIdleMs: entries pending at another consumer this long are taken over. 0 = never. */
+  claimIdleMs?: number;
+  /** The clock for idle times; tests may replace it. */
+  now?: () => number;
+}
+
+interface Accumulators { version: number; values: Map<string, number> }
+
+interface Pending { consumer: string; deliveredAt: number }
+
+interface StoredEntry { seq: number; event: OutboxEvent; pending: Pending | null }
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+export class MemoryLedger implements LedgerPort {
+  readonly kind = 'memory' as const;
+  private readonly accumulators = new Map<string, Accumulators>();
+  private readonly settlements = new Map<string, SettlementRecord>();
+  /** settlement key → person, claimed before the version check and never removed, as in Redis. */
+  private readonly claims = new Map<string, string>();
+  /** roster id → person → period → row */
+  private readonly rosters = new Map<string, Map<string, Map<string, RosterRow>>>();
+  /** Unacknowledged entries in append order (Map keeps insertion order; acked ones are deleted). */
+  private readonly outbox = new Map<number, StoredEntry>();
+  private lastSeq = 0;
+  /** The highest seq delivered to any consumer: entries after it are new (the group's last-delivered id). */
+  private lastDelivered = 0;
+  private readonly waiters = new Set<() => void>();
+  private readonly claimIdleMs: number;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(options: MemoryLedgerOptions = {}) {
+    this.claimIdleMs = options.claimIdleMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async readAccumulators(personId: string): Promise<AccumulatorSnapshot> {
+    const acc = this.accumulators.get(personId);
+    return { version: acc?.version ?? 0, values: Object.fromEntries(acc?.values ?? []) };
+  }
+
+  async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
+    if (!isStorableSettlementId(hospitalId, settlementId)) return null;
+    const record = this.settlements.get(settlementKey(hospitalId, settlementId));
+    return record ? structuredClone(record) : null;
+  }
+
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome> {
+    checkCommit(record, expectedVersion, event);
+    const key = settlementKey(record.hospitalId, record.settlementId);
+    const owner = this.claims.get(key) ?? record.personId;
+    this.claims.set(key, owner);
+    const stored = this.settlements.get(key);
+    if (owner !== record.personId) {
+      if (!stored) throw new SettlementIdClaimed(record.hospitalId, record.settlementId);
+      return { outcome: 'conflict', record: structuredClone(stored) };
+    }
+    if (stored) return { outcome: stored.bodyHash === record.bodyHash ? 'replay' : 'conflict', record: structuredClone(stored) };
+    const acc = this.accumulatorsOf(record.personId);
+    if (acc.version !== expectedVersion) return { outcome: 'stale' };
+    this.apply(acc, record.deltas, 1);
+    this.settlements.set(key, structuredClone(record));
+    this.append(event);
+    return { outcome: 'committed', record: structuredClone(record) };
+  }
+
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome> {
+    checkReverse(hospitalId, settlementId, event);
+    if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
+    const stored = this.settlements.get(settlementKey(hospitalId, settlementId));
+    if (!stored) return { outcome: 'notFound' };
+    if (stored.status === 'reversed') return { outcome: 'alreadyReversed', record: structuredClone(stored) };
+    invariant(event.personId === stored.personId, 'the reversal event is about another person than the record');
+    this.apply(this.accumulatorsOf(stored.personId), stored.deltas, -1);
+    stored.status = 'reversed';
+    stored.reversedAt = reversedAt;
+    this.append(event);
+    return { outcome: 'reversed', record: structuredClone(stored) };
+  }
+
+  async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {
+    checkRoster(rosterId, rows);
+    let roster = this.rosters.get(rosterId);
+    if (!roster || replace) this.rosters.set(rosterId, (roster = new Map()));
+    for (const [personId, periods] of rowsByPerson(structuredClone(rows))) {
+      const existing = roster.get(personId);
+      if (existing) for (const [period, row] of periods) existing.set(period, row);
+      else roster.set(personId, periods);
+    }
+  }
+
+  async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
+    const result: Record<string, RosterRow[]> = {};
+    for (const rosterId of rosterIds) {
+      result[rosterId] = structuredClone(sortedRows(this.rosters.get(rosterId)?.get(personId) ?? []));
+    }
+    return result;
+  }
+
+  async readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
+    checkRead(consumer, count, blockMs);
+    const found = this.takeOwnPendingAndIdle(consumer, count);
+    if (found.length === 0 && blockMs > 0 && !this.closed) await this.waitForAppend(blockMs);
+    if (found.length < count) found.push(...this.takeNew(consumer, count - found.length));
+    return found.map((entry) => ({ entryId: String(entry.seq), event: structuredClone(entry.event) }));
+  }
+
+  async ackOutbox(entryIds: readonly string[]): Promise<void> {
+    checkAck(entryIds);
+    for (const entryId of entryIds) {
+      invariant(/^\d+$/.test(entryId), () => `outbox entry id ${JSON.stringify(entryId)} is not one of this ledger's`);
+      const entry = this.outbox.get(Number(entryId));
+      // As XACK: only a delivered (pending) entry can be acknowledged.
+      if (entry?.pending) this.outbox.delete(entry.seq);
+    }
+  }
+
+  async outboxLag(): Promise<number> { return this.outbox.size; }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('the memory ledger is closed');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of this.waiters) wake();
+  }
+
+  private accumulatorsOf(personId: string): Accumulators {
+    let acc = this.accumulators.get(personId);
+    if (!acc) this.accumulators.set(personId, (acc = { version: 0, values: new Map() }));
+    return acc;
+  }
+
+  /** Checks every counter before changing any, like the Lua scripts, so a refusal leaves nothing half-done. */
+  private apply(acc: Accumulators, deltas: Record<string, number>, sign: 1 | -1): void {
+    checkDeltas(deltas);
+    const next = Object.entries(deltas).map(([field, delta]): [string, number] => [field, (acc.values.get(field) ?? 0) + sign * delta]);
+    for (const [field, value] of next) invariant(Math.abs(value) <= SAFE, `accumulator ${field} would leave the safe integer range`);
+    // `+ 0` turns the -0 of a negated zero delta into 0, as Redis integers have no sign of zero.
+    for (const [field, value] of next) acc.values.set(field, value + 0);
+    acc.version += 1;
+  }
+
+  private append(event: OutboxEvent): void {
+    const seq = ++this.lastSeq;
+    this.outbox.set(seq, { seq, event: structuredClone(event), pending: null });
+    for (const wake of this.waiters) wake();
+  }
+
+  /** As XREADGROUP from id 0, then XAUTOCLAIM: this consumer's pending entries, then others' idle ones. */
+  private takeOwnPendingAndIdle(consumer: string, count: number): StoredEntry[] {
+    const now = this.now();
+    const own: StoredEntry[] = [];
+    for (const entry of this.outbox.values()) {
+      if (own.length >= count) break;
+      if (entry.pending?.consumer === consumer) own.push(entry);
+    }
+    const claimed: StoredEntry[] = [];
+    if (this.claimIdleMs > 0) {
+      for (const entry of this.outbox.values()) {
+        if (own.length + claimed.length >= count) break;
+        const pending = entry.pending;
+        if (pending && pending.consumer !== consumer && now - pending.deliveredAt >= this.claimIdleMs) claimed.push(entry);
+      }
+    }
+    const taken = [...own, ...claimed];
+    for (const entry of taken) entry.pending = { consumer, deliveredAt: now };
+    return taken;
+  }
+
+  /** As XREADGROUP with `>`: entries never delivered to the group, which become pending at this consumer. */
+  private takeNew(consumer: string, count: number): StoredEntry[] {
+    const now = this.now();
+    const taken: StoredEntry[] = [];
+    for (const entry of this.outbox.values()) {
+      if (taken.length >= count) break;
+      if (entry.seq <= this.lastDelivered) continue;
+      entry.pending = { consumer, deliveredAt: now };
+      this.lastDelivered = entry.seq;
+      taken.push(entry);
+    }
+    return taken;
+  }
+
+  private waitForAppend(blockMs: number): Promise<void> {
+    if (this.lastSeq > this.lastDelivered) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, blockMs);
+      this.waiters.add(wake);
+    });
+  }
+}
+
+function settlementKey(hospitalId: string, settlementId: string): string {
+  return `${hospitalId}\u0000${settlementId}`;
+}

@@ -1,0 +1,385 @@
+/**
+ * The ledger on Redis (standalone or Cluster), ioredis 5.
+ *
+ * Key layout (prefix `gw`, `b` = bucket = first 4 bytes of sha1(personId) as uint32 mod outboxShards):
+ *
+ *   gw:{b<b>}:acc:<personId>                         hash   counters (fen) + `_v`, the accumulator version
+ *   gw:{b<b>}:stl:<hospitalId>:<settlementId>        hash   the settlement record (deltas as a JSON string)
+ *   gw:{b<b>}:outbox                                 stream outbox shard; consumer group `relay`
+ *   gw:{b<b>}:roster:<rosterId>:<personId>           hash   one person's rows of a roster: "<from>|<to>" → row JSON
+ *   gw:idx:<hospitalId>:<settlementId>               string settlement id → personId (its own slot)
+ *   gw:roster:<rosterId>:persons                     set    the roster's persons, for replace mode
+ *
+ * Slot safety: a commit or reversal touches acc, stl and outbox of one person, which share the hash tag
+ * `{b<b>}` and so one Cluster slot; the scripts declare all three as KEYS. The index and the roster
+ * person set are only ever touched by single-key commands.
+ *
+ * The settlement-id index is what finds a settlement's bucket from (hospitalId, settlementId). A
+ * commit claims it with SET NX *before* its script runs (it cannot be in the script: another slot).
+ * The claim is permanent, so at most one person can ever store a record under the id: a second
+ * person's commit sees the claim and answers `conflict` with the first person's record, or — when
+ * that person's commit was stale, failed or is still in flight — throws SettlementIdClaimed (409).
+ * A claim whose commit never stored a record is harmless to readers: GET and reversal follow it to a
+ * record key that does not exist and answer null / notFound, exactly as if there were no claim; the
+ * same person's retry reuses it. Removing a claim would not be safe: a slow commit of the first person
+ * could still land after another person took the id over.
+ *
+ * Nothing here ever expires: settlement records and accumulators are the books.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { invariant } from '../errors.js';
+import { rosterRow, type RosterRow } from '../../schemas/roster.js';
+import type {
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord,
+} from './port.js';
+import { KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
+import { eventFields, fieldMap, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
+import { ACK_LUA, COMMIT_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
+import {
+  VERSION_FIELD, checkAck, checkCommit, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
+} from './validate.js';
+import { SettlementIdClaimed } from './errors.js';
+
+export interface RedisLedgerOptions {
+  /** Key prefix; several gateways (or tests) may share one Redis under different prefixes. */
+  prefix?: string;
+  /** Buckets of persons, each one hash tag and one outbox stream. Fixed for the life of the data. */
+  outboxShards?: number;
+  /** Entries pending at another consumer for this long are taken over by a reader (a relay that died under another name). 0 = never. */
+  claimIdleMs?: number;
+  /** How often a blocking readOutbox looks again (see readOutbox for why it polls). */
+  pollIntervalMs?: number;
+  /** ping() gives up after this long: /readyz must answer, not hang in ioredis's offline queue. */
+  pingTimeoutMs?: number;
+}
+
+const GROUP = 'relay';
+/** Commands in flight at once for bulk work (roster loads): bounded, so a 50 000-row load cannot flood the socket. */
+const BATCH = 1000;
+
+type ScriptArg = string | number;
+/** The commands defineCommand adds; ioredis cannot type them, hence the one narrowing cast in the constructor. */
+interface LedgerScripts {
+  gwLedgerCommit(stl: string, acc: string, outbox: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerReverse(stl: string, acc: string, outbox: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerAck(outbox: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerRosterPut(roster: string, ...args: ScriptArg[]): Promise<unknown>;
+}
+
+export class RedisLedger implements LedgerPort {
+  readonly kind = 'redis' as const;
+  private readonly keys: KeySpace;
+  private readonly scripts: LedgerScripts;
+  private readonly claimIdleMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly pingTimeoutMs: number;
+  private groupsReady: Promise<void> | null = null;
+  /** Where the next read of new entries starts, so one busy shard cannot starve the others. */
+  private nextShard = 0;
+
+  constructor(private readonly client: Redis | Cluster, options: RedisLedgerOptions = {}) {
+    this.keys = new KeySpace(options.prefix ?? 'gw', options.outboxShards ?? 16);
+    this.claimIdleMs = options.claimIdleMs ?? 60_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
+    invariant(this.claimIdleMs >= 0 && this.pollIntervalMs >= 1 && this.pingTimeoutMs >= 1, 'timeouts must be positive');
+    client.defineCommand('gwLedgerCommit', { lua: COMMIT_LUA, numberOfKeys: 3 });
+    client.defineCommand('gwLedgerReverse', { lua: REVERSE_LUA, numberOfKeys: 3 });
+    client.defineCommand('gwLedgerAck', { lua: ACK_LUA, numberOfKeys: 1 });
+    client.defineCommand('gwLedgerRosterPut', { lua: ROSTER_PUT_LUA, numberOfKeys: 1 });
+    this.scripts = client as unknown as LedgerScripts;
+  }
+
+  async readAccumulators(personId: string): Promise<AccumulatorSnapshot> {
+    return parseAccumulators(await this.client.hgetall(this.keys.accumulators(personId)), VERSION_FIELD);
+  }
+
+  async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
+    if (!isStorableSettlementId(hospitalId, settlementId)) return null;
+    const personId = await this.client.get(this.keys.index(hospitalId, settlementId));
+    return personId === null ? null : this.loadRecord(personId, hospitalId, settlementId);
+  }
+
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome> {
+    checkCommit(record, expectedVersion, event);
+    const { personId, hospitalId, settlementId } = record;
+    const owner = await this.claimSettlementId(hospitalId, settlementId, personId);
+    if (owner !== personId) {
+      const existing = await this.loadRecord(owner, hospitalId, settlementId);
+      if (existing === null) throw new SettlementIdClaimed(hospitalId, settlementId);
+      return { outcome: 'conflict', record: existing };
+    }
+    const deltaPairs = Object.entries(record.deltas).flatMap(([field, delta]) => [field, String(delta)]);
+    const fields = recordFields(record);
+    const eventPairs = eventFields(event);
+    const reply = await this.scripts.gwLedgerCommit(
+      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(this.keys.bucket(personId)),
+      record.bodyHash, expectedVersion, deltaPairs.length / 2, fields.length / 2, eventPairs.length / 2,
+      ...deltaPairs, ...fields, ...eventPairs,
+    );
+    invariant(Array.isArray(reply), 'commit script answered no list');
+    const outcome: unknown = reply[0];
+    switch (outcome) {
+      case 'committed': return { outcome, record: structuredClone(record) };
+      case 'stale': return { outcome };
+      case 'replay':
+      case 'conflict': {
+        const stored = parseRecord(reply[1]);
+        invariant(stored !== null, 'commit script answered an empty record');
+        return { outcome, record: stored };
+      }
+      default: throw new Error(`commit script answered ${String(outcome)}`);
+    }
+  }
+
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome> {
+    checkReverse(hospitalId, settlementId, event);
+    if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
+    const current = await this.getSettlement(hospitalId, settlementId);
+    if (current === null) return { outcome: 'notFound' };
+    if (current.status === 'reversed') return { outcome: 'alreadyReversed', record: current };
+    invariant(event.personId === current.personId, 'the reversal event is about another person than the record');
+    const { personId } = current;
+    // Negated here, not in Lua: decoding the JSON there would go through cjson and Lua doubles.
+    const negated = Object.entries(current.deltas).flatMap(([field, delta]) => [field, String(-delta)]);
+    const eventPairs = eventFields(event);
+    const reply = await this.scripts.gwLedgerReverse(
+      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(this.keys.bucket(personId)),
+      reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,
+    );
+    invariant(Array.isArray(reply), 'reverse script answered no list');
+    const outcome: unknown = reply[0];
+    if (outcome === 'notFound') return { outcome };
+    if (outcome !== 'reversed' && outcome !== 'alreadyReversed') throw new Error(`reverse script answered ${String(outcome)}`);
+    const record = parseRecord(reply[1]);
+    invariant(record !== null, 'reverse script answered an empty record');
+    return { outcome, record };
+  }
+
+  async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {
+    checkRoster(rosterId, rows);
+    const byPerson = [...rowsByPerson(rows)];
+    const setKey = this.keys.rosterPersons(rosterId);
+    // Members first: a crash between the two steps then leaves a member without rows (harmless),
+    // never rows without a member, which a later replace could not find and remove.
+    for (let i = 0; i < byPerson.length; i += BATCH) {
+      await this.client.sadd(setKey, ...byPerson.slice(i, i + BATCH).map(([personId]) => personId));
+    }
+    for (let i = 0; i < byPerson.length; i += BATCH) {
+      await Promise.all(byPerson.slice(i, i + BATCH).map(([personId, periods]) => {
+        const pairs = [...periods].flatMap(([period, row]) => [period, JSON.stringify(row)]);
+        return this.scripts.gwLedgerRosterPut(this.keys.roster(rosterId, personId), replace ? '1' : '0', ...pairs);
+      }));
+    }
+    if (replace) await this.removeRosterPersonsExcept(rosterId, new Set(byPerson.map(([personId]) => personId)));
+  }
+
+  async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
+    const replies = await Promise.all(rosterIds.map((rosterId) => this.client.hgetall(this.keys.roster(rosterId, personId))));
+    const result: Record<string, RosterRow[]> = {};
+    rosterIds.forEach((rosterId, i) => {
+      const periods = [...fieldMap(replies[i])].map(([period, json]): [string, RosterRow] => [period, rosterRow.parse(JSON.parse(json))]);
+      result[rosterId] = sortedRows(periods);
+    });
+    return result;
+  }
+
+  /**
+   * This consumer's pending entries first (a restarted relay re-publishes what it had not acked), then
+   * entries idle at other consumers for claimIdleMs, then new ones; oldest first within a shard.
+   * Blocking polls instead of XREADGROUP BLOCK: a BLOCK would stall every other command on the shared
+   * connection, and in a Cluster one BLOCK cannot wait on shards that live in different slots.
+   */
+  async readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
+    checkRead(consumer, count, blockMs);
+    return this.withGroups(async () => {
+      const found = new Map<string, OutboxEntry>();
+      await this.readOwnPending(found, consumer, count);
+      if (found.size < count && this.claimIdleMs > 0) await this.claimIdle(found, consumer, count);
+      const deadline = Date.now() + blockMs;
+      for (;;) {
+        await this.readNew(found, consumer, count);
+        const left = deadline - Date.now();
+        if (found.size > 0 || left <= 0) break;
+        await sleep(Math.min(this.pollIntervalMs, left));
+      }
+      return [...found.values()];
+    });
+  }
+
+  async ackOutbox(entryIds: readonly string[]): Promise<void> {
+    checkAck(entryIds);
+    const byShard = new Map<number, string[]>();
+    for (const entryId of entryIds) {
+      const { bucket, streamId } = parseOutboxEntryId(entryId, this.keys.shards);
+      const ids = byShard.get(bucket) ?? [];
+      ids.push(streamId);
+      byShard.set(bucket, ids);
+    }
+    // XACK then XDEL, per shard in one script: the stream holds exactly the unacknowledged entries,
+    // which is what bounds it (no MAXLEN: trimming could drop entries the relay never published).
+    await this.withGroups(() => Promise.all([...byShard].map(([bucket, ids]) => this.scripts.gwLedgerAck(this.keys.outbox(bucket), GROUP, ...ids))));
+  }
+
+  /** Acknowledged entries are deleted (ackOutbox), so the stream lengths are pending + undelivered. */
+  async outboxLag(): Promise<number> {
+    const lengths = await Promise.all(this.shards().map((bucket) => this.client.xlen(this.keys.outbox(bucket))));
+    return lengths.reduce((sum, length) => sum + length, 0);
+  }
+
+  async ping(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`redis did not answer PING within ${this.pingTimeoutMs} ms`)), this.pingTimeoutMs);
+    });
+    try {
+      await Promise.race([this.client.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** QUIT when connected; otherwise drop the connection: a QUIT queued for an unreachable Redis would hang shutdown. */
+  async close(): Promise<void> {
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.client.quit(), new Promise<void>((resolve) => { timer = setTimeout(resolve, this.pingTimeoutMs); })]);
+    } catch {
+      // The connection went away meanwhile: nothing left to say goodbye to.
+    } finally {
+      clearTimeout(timer);
+      // Read afresh (the narrowing above is stale after the await): still open means QUIT did not finish.
+      const status: string = this.client.status;
+      if (status !== 'end') this.client.disconnect();
+    }
+  }
+
+  private shards(): number[] { return Array.from({ length: this.keys.shards }, (_, bucket) => bucket); }
+
+  private async loadRecord(personId: string, hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
+    return parseRecord(await this.client.hgetall(this.keys.settlement(personId, hospitalId, settlementId)));
+  }
+
+  /** The person the settlement id belongs to: this one if the claim is new or already theirs. */
+  private async claimSettlementId(hospitalId: string, settlementId: string, personId: string): Promise<string> {
+    const key = this.keys.index(hospitalId, settlementId);
+    if ((await this.client.set(key, personId, 'NX')) === 'OK') return personId;
+    const owner = await this.client.get(key);
+    invariant(owner !== null, 'a settlement-id claim disappeared'); // claims are never deleted
+    return owner;
+  }
+
+  private async removeRosterPersonsExcept(rosterId: string, keep: ReadonlySet<string>): Promise<void> {
+    const setKey = this.keys.rosterPersons(rosterId);
+    const stale: string[] = [];
+    // Collect first, then delete: SSCAN guarantees to return every member present for the whole scan.
+    let cursor = '0';
+    do {
+      const [next, members] = await this.client.sscan(setKey, cursor, 'COUNT', BATCH);
+      cursor = next;
+      for (const personId of members) if (!keep.has(personId)) stale.push(personId);
+    } while (cursor !== '0');
+    for (let i = 0; i < stale.length; i += BATCH) {
+      const batch = stale.slice(i, i + BATCH);
+      await Promise.all(batch.map((personId) => this.client.del(this.keys.roster(rosterId, personId))));
+      await this.client.srem(setKey, ...batch);
+    }
+  }
+
+  /** Streams and groups are created lazily; if someone deleted them (a flush), create them again once. */
+  private async withGroups<T>(work: () => Promise<T>): Promise<T> {
+    await this.ensureGroups();
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes('NOGROUP')) throw error;
+      this.groupsReady = null;
+      await this.ensureGroups();
+      return work();
+    }
+  }
+
+  private ensureGroups(): Promise<void> {
+    this.groupsReady ??= Promise.all(this.shards().map(async (bucket) => {
+      try {
+        // From 0, not $: events committed before the group existed must be delivered too.
+        await this.client.xgroup('CREATE', this.keys.outbox(bucket), GROUP, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.includes('BUSYGROUP')) throw error;
+      }
+    })).then(() => undefined, (error: unknown) => {
+      this.groupsReady = null; // let the next call try again
+      throw error;
+    });
+    return this.groupsReady;
+  }
+
+  private async readOwnPending(found: Map<string, OutboxEntry>, consumer: string, count: number): Promise<void> {
+    // Re-reading the own pending list changes nothing but delivery counters, so all shards at once.
+    const replies = await Promise.all(this.shards().map((bucket) =>
+      this.client.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', count, 'STREAMS', this.keys.outbox(bucket), '0')));
+    for (const [bucket, reply] of replies.entries()) {
+      await this.collect(found, bucket, streamEntries(reply), count);
+      if (found.size >= count) return;
+    }
+  }
+
+  private async claimIdle(found: Map<string, OutboxEntry>, consumer: string, count: number): Promise<void> {
+    for (const bucket of this.shards()) {
+      if (found.size >= count) return;
+      const reply = await this.client.call('XAUTOCLAIM', this.keys.outbox(bucket), GROUP, consumer, this.claimIdleMs, '0-0', 'COUNT', count - found.size);
+      invariant(Array.isArray(reply), 'XAUTOCLAIM answered no list');
+      await this.collect(found, bucket, entryList(reply[1]), count);
+    }
+  }
+
+  /** New entries shard by shard, each asked only for what is still missing, so nothing is delivered beyond `count`. */
+  private async readNew(found: Map<string, OutboxEntry>, consumer: string, count: number): Promise<void> {
+    const start = this.nextShard;
+    this.nextShard = (this.nextShard + 1) % this.keys.shards;
+    for (let i = 0; i < this.keys.shards && found.size < count; i++) {
+      const bucket = (start + i) % this.keys.shards;
+      const reply = await this.client.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', count - found.size, 'STREAMS', this.keys.outbox(bucket), '>');
+      await this.collect(found, bucket, streamEntries(reply), count);
+    }
+  }
+
+  private async collect(found: Map<string, OutboxEntry>, bucket: number, entries: RawEntry[], count: number): Promise<void> {
+    const vanished: string[] = [];
+    for (const [streamId, fields] of entries) {
+      // A pending entry whose body is gone was deleted behind the ledger's back: nothing to publish, so let it go.
+      if (fields === null) { vanished.push(streamId); continue; }
+      const entryId = outboxEntryId(bucket, streamId);
+      if (found.size < count && !found.has(entryId)) found.set(entryId, { entryId, event: parseEvent(fields) });
+    }
+    if (vanished.length > 0) await this.client.xack(this.keys.outbox(bucket), GROUP, ...vanished);
+  }
+}
+
+type RawEntry = [streamId: string, fields: unknown[] | null];
+
+/** XREADGROUP with one stream: null, or [[key, entries]]. */
+function streamEntries(reply: unknown): RawEntry[] {
+  if (reply === null) return [];
+  invariant(Array.isArray(reply) && reply.length === 1 && Array.isArray(reply[0]), 'XREADGROUP answered an unexpected shape');
+  const stream: unknown[] = reply[0];
+  return entryList(stream[1]);
+}
+
+function entryList(list: unknown): RawEntry[] {
+  invariant(Array.isArray(list), 'expected a list of stream entries');
+  return list.map((entry: unknown): RawEntry => {
+    invariant(Array.isArray(entry) && typeof entry[0] === 'string', 'expected a stream entry');
+    const fields: unknown = entry[1];
+    invariant(fields === null || Array.isArray(fields), 'expected stream entry fields');
+    return [entry[0], fields];
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

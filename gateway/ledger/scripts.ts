@@ -1,0 +1,118 @@
+/**
+ * The ledger's Lua scripts. Redis runs a script atomically but does not roll it back: a command that
+ * fails halfway leaves the writes before it. So each script checks everything that could fail (the
+ * idempotency key, the version, that every counter is an integer and stays one) before its first write;
+ * after that, only OOM could interrupt it, and Redis refuses a writing script under OOM before its
+ * first write and lets it finish once it has written.
+ *
+ * No script decodes or re-encodes JSON (see codec.ts); deltas arrive as flat field/increment pairs.
+ */
+
+/** Shared by commit and reverse: refuse before writing if a counter is not an integer or would leave the JS-safe range. */
+const CHECK_COUNTERS = `
+local function checkCounters(acc, first, n)
+  for j = 0, n - 1 do
+    local field = ARGV[first + 2 * j]
+    local current = redis.call('HGET', acc, field) or '0'
+    if not string.match(current, '^%-?%d+$') then
+      return 'ledger: accumulator ' .. field .. ' is not an integer'
+    end
+    local after = tonumber(current) + tonumber(ARGV[first + 2 * j + 1])
+    if after > 9007199254740991 or after < -9007199254740991 then
+      return 'ledger: accumulator ' .. field .. ' would leave the safe integer range'
+    end
+  end
+  return nil
+end
+local function slice(first, n)
+  local out = {}
+  for j = first, first + n - 1 do out[#out + 1] = ARGV[j] end
+  return out
+end
+`;
+
+/**
+ * KEYS: record hash, accumulator hash, outbox stream (one slot).
+ * ARGV: bodyHash, expectedVersion, nDeltaPairs, nRecordPairs, nEventPairs, then the pairs in that order.
+ * Returns {'replay'|'conflict', recordFields} | {'stale'} | {'committed', streamId}.
+ */
+export const COMMIT_LUA = `${CHECK_COUNTERS}
+local storedHash = redis.call('HGET', KEYS[1], 'bodyHash')
+if storedHash then
+  local outcome = 'conflict'
+  if storedHash == ARGV[1] then outcome = 'replay' end
+  return {outcome, redis.call('HGETALL', KEYS[1])}
+end
+local version = tonumber(redis.call('HGET', KEYS[2], '_v') or '0')
+if version ~= tonumber(ARGV[2]) then return {'stale'} end
+local nDeltas, nRecord, nEvent = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local first = 6
+local refused = checkCounters(KEYS[2], first, nDeltas)
+if refused then return redis.error_reply(refused) end
+-- from here on: writes only
+for j = 0, nDeltas - 1 do
+  redis.call('HINCRBY', KEYS[2], ARGV[first + 2 * j], ARGV[first + 2 * j + 1])
+end
+redis.call('HINCRBY', KEYS[2], '_v', 1)
+first = first + 2 * nDeltas
+redis.call('HSET', KEYS[1], unpack(slice(first, 2 * nRecord)))
+first = first + 2 * nRecord
+local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
+return {'committed', streamId}
+`;
+
+/**
+ * KEYS: record hash, accumulator hash, outbox stream (one slot).
+ * ARGV: reversedAt, the record's deltas JSON as the caller read it, nDeltaPairs, nEventPairs, then the
+ * negated delta pairs and the event pairs. The caller negates (a record's deltas never change once
+ * stored); the script checks the stored deltas are the ones it negated.
+ * Returns {'notFound'} | {'alreadyReversed', recordFields} | {'reversed', recordFields, streamId}.
+ */
+export const REVERSE_LUA = `${CHECK_COUNTERS}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'notFound'} end
+if status == 'reversed' then return {'alreadyReversed', redis.call('HGETALL', KEYS[1])} end
+if status ~= 'settled' then return redis.error_reply('ledger: stored status ' .. status .. ' is unknown') end
+if redis.call('HGET', KEYS[1], 'deltas') ~= ARGV[2] then
+  return redis.error_reply('ledger: stored deltas differ from the ones negated')
+end
+local nDeltas, nEvent = tonumber(ARGV[3]), tonumber(ARGV[4])
+local first = 5
+local refused = checkCounters(KEYS[2], first, nDeltas)
+if refused then return redis.error_reply(refused) end
+-- from here on: writes only
+for j = 0, nDeltas - 1 do
+  redis.call('HINCRBY', KEYS[2], ARGV[first + 2 * j], ARGV[first + 2 * j + 1])
+end
+redis.call('HINCRBY', KEYS[2], '_v', 1)
+redis.call('HSET', KEYS[1], 'status', 'reversed', 'reversedAt', ARGV[1])
+first = first + 2 * nDeltas
+local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
+return {'reversed', redis.call('HGETALL', KEYS[1]), streamId}
+`;
+
+/**
+ * KEYS: one outbox stream. ARGV: group, stream ids.
+ * Deletes an entry only if this XACK acknowledged it, so an id that was never delivered (or is
+ * unknown) cannot make an undelivered entry disappear. Returns how many were acknowledged.
+ */
+export const ACK_LUA = `
+local acked = 0
+for i = 2, #ARGV do
+  if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    acked = acked + 1
+  end
+end
+return acked
+`;
+
+/**
+ * KEYS: one person's roster hash (period → row JSON). ARGV: '1' to replace the person's rows, '0' to
+ * merge, then period/row pairs. One script so a reader never sees the person between DEL and HSET.
+ */
+export const ROSTER_PUT_LUA = `
+if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) end
+if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
+return #ARGV - 1
+`;

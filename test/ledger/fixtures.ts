@@ -1,0 +1,51 @@
+/** Records and events for the ledger tests. */
+import { createHash } from 'node:crypto';
+import type { OutboxEvent, SettlementRecord } from '../../gateway/ledger/port.js';
+
+export const HOSPITAL = 'H99000000001';
+
+export function bodyHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function record(o: { personId: string; settlementId: string; deltas?: Record<string, number>; body?: string }): SettlementRecord {
+  const body = o.body ?? `body of ${o.settlementId}`;
+  return {
+    gatewayId: `stl_${o.settlementId}`,
+    hospitalId: HOSPITAL,
+    settlementId: o.settlementId,
+    personId: o.personId,
+    bodyHash: bodyHash(body),
+    status: 'settled',
+    // Empty arrays, nesting and non-ASCII: what a Lua JSON round trip would damage.
+    splitJson: JSON.stringify({ settlementId: o.settlementId, lines: [], benefits: [], patientPays: '12.30', payer: '医疗救助基金' }),
+    requestJson: JSON.stringify({ settlementId: o.settlementId, items: [], body }),
+    deltas: o.deltas ?? { 'basic:2024:paid': 150_000, 'weihai-2020-medical:2020:paid': 2_345 },
+    settledAt: '2024-03-10T09:12:44+08:00',
+  };
+}
+
+export function settledEvent(r: SettlementRecord): OutboxEvent {
+  return {
+    id: `evt_${r.settlementId}_settled`,
+    type: 'settlement.settled',
+    personId: r.personId,
+    hospitalId: r.hospitalId,
+    settlementId: r.settlementId,
+    time: r.settledAt,
+    data: JSON.stringify({ split: JSON.parse(r.splitJson), deltas: r.deltas, request: JSON.parse(r.requestJson) }),
+  };
+}
+
+export function reversedEvent(r: SettlementRecord): OutboxEvent {
+  return { ...settledEvent(r), id: `evt_${r.settlementId}_reversed`, type: 'settlement.reversed', time: REVERSED_AT };
+}
+
+export const REVERSED_AT = '2024-03-11T10:00:00+08:00';
+
+let unique = 0;
+/** Ids no other test uses, so tests may share a ledger's keyspace without seeing each other. */
+export function uniqueId(stem: string): string {
+  unique += 1;
+  return `${stem}${process.pid}x${unique}`;
+}

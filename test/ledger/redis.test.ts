@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisLedger, type RedisLedgerOptions } from '../../gateway/ledger/redis.js';
+import { KeySpace } from '../../gateway/ledger/keys.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+import { HOSPITAL, record, settledEvent, uniqueId } from './fixtures.js';
+import { ledgerSuite } from './suite.js';
+
+let server: TestRedis;
+beforeAll(async () => { server = await startRedis(); });
+afterAll(async () => { await server?.stop(); });
+
+function ledgerAt(prefix: string, options: RedisLedgerOptions = {}): RedisLedger {
+  return new RedisLedger(new Redis(server.url, { maxRetriesPerRequest: 1 }), { prefix, ...options });
+}
+
+ledgerSuite('redis (standalone)', async (options) => {
+  // A prefix per test: its own streams, groups and keys on the shared server.
+  const prefix = uniqueId('t');
+  return { ledger: ledgerAt(prefix, options), restart: async () => ledgerAt(prefix, options) };
+});
+
+describe('RedisLedger on a standalone redis', () => {
+  it('lays out keys as documented, never expiring', async () => {
+    const prefix = uniqueId('layout');
+    const ledger = ledgerAt(prefix, { outboxShards: 4 });
+    const person = 'P371002195001011234';
+    const r = record({ personId: person, settlementId: 'ZY2020031000017' });
+    await ledger.commit(r, 0, settledEvent(r));
+    await ledger.putRoster('weihai-2020-medical', [{ personId: person, from: '2020-01-01', to: '2020-12-31', categories: [], preExisting: false, attributes: {} }], false);
+    const b = new KeySpace(prefix, 4).bucket(person);
+    const probe = new Redis(server.url);
+    const keys = (await probe.keys(`${prefix}:*`)).sort();
+    expect(keys).toEqual([
+      `${prefix}:idx:${HOSPITAL}:ZY2020031000017`,
+      `${prefix}:roster:weihai-2020-medical:persons`,
+      `${prefix}:{b${b}}:acc:${person}`,
+      `${prefix}:{b${b}}:outbox`,
+      `${prefix}:{b${b}}:roster:weihai-2020-medical:${person}`,
+      `${prefix}:{b${b}}:stl:${HOSPITAL}:ZY2020031000017`,
+    ].sort());
+    for (const key of keys) expect(await probe.ttl(key)).toBe(-1);
+    expect(await probe.hget(`${prefix}:{b${b}}:acc:${person}`, '_v')).toBe('1');
+    expect(await probe.hget(`${prefix}:{b${b}}:stl:${HOSPITAL}:ZY2020031000017`, 'deltas')).toBe(JSON.stringify(r.deltas));
+    // The group exists on every shard once the outbox is read, even on shards nobody wrote to.
+    await ledger.readOutbox('relay-1', 1, 0);
+    for (let shard = 0; shard < 4; shard++) {
+      const groups = await probe.xinfo('GROUPS', `${prefix}:{b${shard}}:outbox`);
+      expect(JSON.stringify(groups)).toContain('relay');
+    }
+    probe.disconnect();
+    await ledger.close();
+  });
+
+  it('recreates the consumer groups if the streams were deleted under it', async () => {
+    const prefix = uniqueId('flush');
+    const ledger = ledgerAt(prefix, { outboxShards: 2 });
+    await ledger.readOutbox('relay-1', 1, 0);
+    const probe = new Redis(server.url);
+    await probe.del(`${prefix}:{b0}:outbox`, `${prefix}:{b1}:outbox`);
+    const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S') });
+    await ledger.commit(r, 0, settledEvent(r));
+    expect((await ledger.readOutbox('relay-1', 10, 0)).map((e) => e.event.id)).toEqual([settledEvent(r).id]);
+    probe.disconnect();
+    await ledger.close();
+  });
+
+  it('ping throws quickly when redis is unreachable', async () => {
+    // Port 1: nothing listens there. The error listeners keep ioredis from logging the refusals.
+    const quiet = (client: Redis): Redis => client.on('error', () => undefined);
+    const dead = new RedisLedger(quiet(new Redis({ port: 1, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })), { pingTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(dead.ping()).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const unresponsive = new RedisLedger(quiet(new Redis({ port: 1, host: '127.0.0.1', retryStrategy: () => 1_000 })), { pingTimeoutMs: 300 });
+    await expect(unresponsive.ping()).rejects.toThrow(/did not answer PING/);
+    await dead.close();
+    await unresponsive.close();
+  });
+});

@@ -1,0 +1,406 @@
+/**
+ * The behaviour every LedgerPort must have, run against MemoryLedger, RedisLedger on a standalone
+ * Redis and RedisLedger on a 3-master Cluster. Each test gets a fresh ledger (a new instance, or a new
+ * key prefix), so outbox contents and lag belong to that test alone.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RosterRow } from '../../schemas/roster.js';
+import type { LedgerPort, OutboxEntry } from '../../gateway/ledger/port.js';
+import { SettlementIdClaimed } from '../../gateway/ledger/errors.js';
+import { InvariantViolation } from '../../gateway/errors.js';
+import { HOSPITAL, REVERSED_AT, bodyHash, record, reversedEvent, settledEvent, uniqueId } from './fixtures.js';
+
+export interface LedgerOptions { claimIdleMs?: number }
+
+export interface LedgerUnderTest {
+  ledger: LedgerPort;
+  /** The same books through a new instance, as after a process restart (memory: the same instance). */
+  restart(): Promise<LedgerPort>;
+}
+
+export type LedgerFactory = (options?: LedgerOptions) => Promise<LedgerUnderTest>;
+
+/** Everything the outbox holds for `consumer`, reading in small pages until it is empty. */
+async function drain(ledger: LedgerPort, consumer = 'relay-1', page = 5): Promise<OutboxEntry[]> {
+  const all: OutboxEntry[] = [];
+  for (;;) {
+    const entries = await ledger.readOutbox(consumer, page, 0);
+    if (entries.length === 0) return all;
+    expect(entries.length).toBeLessThanOrEqual(page);
+    all.push(...entries);
+    await ledger.ackOutbox(entries.map((e) => e.entryId));
+  }
+}
+
+function rosterRow(personId: string, from: string, to: string, categories: RosterRow['categories'] = []): RosterRow {
+  return { personId, from, to, categories, preExisting: false, attributes: {} };
+}
+
+export function ledgerSuite(name: string, factory: LedgerFactory): void {
+  describe(`ledger: ${name}`, () => {
+    const opened: LedgerPort[] = [];
+    const open = async (options?: LedgerOptions): Promise<LedgerUnderTest> => {
+      const under = await factory(options);
+      opened.push(under.ledger);
+      return {
+        ledger: under.ledger,
+        restart: async () => {
+          const next = await under.restart();
+          opened.push(next);
+          return next;
+        },
+      };
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((ledger) => ledger.close()));
+    });
+
+    it('commits: stores the record, applies the deltas, bumps the version', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const r = record({ personId: person, settlementId: uniqueId('S') });
+      const result = await ledger.commit(r, 0, settledEvent(r));
+      expect(result).toEqual({ outcome: 'committed', record: r });
+      expect(await ledger.getSettlement(HOSPITAL, r.settlementId)).toEqual(r);
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: r.deltas });
+      expect(await ledger.readAccumulators(uniqueId('P'))).toEqual({ version: 0, values: {} });
+      expect(await ledger.getSettlement(HOSPITAL, uniqueId('S'))).toBeNull();
+    });
+
+    it('answers a retry with the same body as a replay of the first answer, a different body as a conflict', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const settlementId = uniqueId('S');
+      const first = record({ personId: person, settlementId, body: 'first' });
+      await ledger.commit(first, 0, settledEvent(first));
+      // A replay wins even over a stale version: it is answered before the version is looked at.
+      expect(await ledger.commit(record({ personId: person, settlementId, body: 'first' }), 0, settledEvent(first)))
+        .toEqual({ outcome: 'replay', record: first });
+      const other = record({ personId: person, settlementId, body: 'second', deltas: { x: 1 } });
+      const conflict = await ledger.commit(other, 1, settledEvent(other));
+      expect(conflict).toEqual({ outcome: 'conflict', record: first });
+      if (conflict.outcome === 'conflict') expect(conflict.record.splitJson).toBe(first.splitJson);
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: first.deltas });
+    });
+
+    it('answers stale when the version moved, and writes nothing', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const a = record({ personId: person, settlementId: uniqueId('S') });
+      await ledger.commit(a, 0, settledEvent(a));
+      const lagBefore = await ledger.outboxLag();
+      const b = record({ personId: person, settlementId: uniqueId('S'), deltas: { 'basic:2024:paid': 7 } });
+      expect(await ledger.commit(b, 0, settledEvent(b))).toEqual({ outcome: 'stale' });
+      expect(await ledger.commit(b, 2, settledEvent(b))).toEqual({ outcome: 'stale' });
+      expect(await ledger.getSettlement(HOSPITAL, b.settlementId)).toBeNull();
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: a.deltas });
+      expect(await ledger.outboxLag()).toBe(lagBefore);
+      // The recomputed commit at the right version goes through.
+      expect((await ledger.commit(b, 1, settledEvent(b))).outcome).toBe('committed');
+    });
+
+    it('applies deltas exactly across settlements, including zero and new counters', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const deltas: Record<string, number>[] = [{ a: 1, b: 0 }, { a: 999_999_999_999, c: 5 }, {}, { b: -3, c: 1 }];
+      for (const [version, d] of deltas.entries()) {
+        const r = record({ personId: person, settlementId: uniqueId('S'), deltas: d });
+        expect((await ledger.commit(r, version, settledEvent(r))).outcome).toBe('committed');
+      }
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 4, values: { a: 1_000_000_000_000, b: -3, c: 6 } });
+    });
+
+    it('keeps stored JSON byte for byte, including empty deltas and empty arrays', async () => {
+      const { ledger } = await open();
+      const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S'), deltas: {} });
+      await ledger.commit(r, 0, settledEvent(r));
+      const stored = await ledger.getSettlement(HOSPITAL, r.settlementId);
+      expect(stored?.deltas).toEqual({});
+      expect(stored?.splitJson).toBe(r.splitJson);
+      expect(stored?.requestJson).toBe(r.requestJson);
+      const [entry] = await ledger.readOutbox('relay-1', 10, 0);
+      expect(entry?.event).toEqual(settledEvent(r));
+      expect((await ledger.reverse(HOSPITAL, r.settlementId, REVERSED_AT, reversedEvent(r))).outcome).toBe('reversed');
+    });
+
+    it('copies what goes in and out: no caller can change the books through a reference', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const r = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 10 } });
+      const event = settledEvent(r);
+      const committed = await ledger.commit(r, 0, event);
+      r.deltas.a = 99;
+      r.splitJson = 'mutated';
+      event.data = 'mutated';
+      if (committed.outcome === 'committed') committed.record.deltas.a = 77;
+      const read = await ledger.getSettlement(HOSPITAL, r.settlementId);
+      expect(read?.deltas).toEqual({ a: 10 });
+      expect(read?.splitJson).not.toBe('mutated');
+      if (read) read.status = 'reversed';
+      expect((await ledger.getSettlement(HOSPITAL, r.settlementId))?.status).toBe('settled');
+      const snapshot = await ledger.readAccumulators(person);
+      snapshot.values.a = 0;
+      expect((await ledger.readAccumulators(person)).values).toEqual({ a: 10 });
+      const [entry] = await ledger.readOutbox('relay-1', 1, 0);
+      expect(entry?.event.data).not.toBe('mutated');
+    });
+
+    it('reverses: restores every counter exactly, bumps the version, marks the record', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const before = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 1234, b: 1 } });
+      await ledger.commit(before, 0, settledEvent(before));
+      const r = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 500, b: 0, c: 77 } });
+      await ledger.commit(r, 1, settledEvent(r));
+      const result = await ledger.reverse(HOSPITAL, r.settlementId, REVERSED_AT, reversedEvent(r));
+      const reversed = { ...r, status: 'reversed', reversedAt: REVERSED_AT };
+      expect(result).toEqual({ outcome: 'reversed', record: reversed });
+      expect(await ledger.getSettlement(HOSPITAL, r.settlementId)).toEqual(reversed);
+      // c was created by the reversed settlement: it stays, at exactly 0.
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 3, values: { a: 1234, b: 1, c: 0 } });
+      // The same key and body after a reversal answers the stored (reversed) record.
+      expect(await ledger.commit(r, 3, settledEvent(r))).toEqual({ outcome: 'replay', record: reversed });
+    });
+
+    it('answers a second reversal alreadyReversed and changes nothing; an unknown one notFound', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const r = record({ personId: person, settlementId: uniqueId('S') });
+      await ledger.commit(r, 0, settledEvent(r));
+      await ledger.reverse(HOSPITAL, r.settlementId, REVERSED_AT, reversedEvent(r));
+      const lag = await ledger.outboxLag();
+      const again = await ledger.reverse(HOSPITAL, r.settlementId, '2025-01-01T00:00:00+08:00', reversedEvent(r));
+      expect(again).toEqual({ outcome: 'alreadyReversed', record: { ...r, status: 'reversed', reversedAt: REVERSED_AT } });
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 2, values: { 'basic:2024:paid': 0, 'weihai-2020-medical:2020:paid': 0 } });
+      expect(await ledger.outboxLag()).toBe(lag);
+      const unknown = record({ personId: person, settlementId: uniqueId('S') });
+      expect(await ledger.reverse(HOSPITAL, unknown.settlementId, REVERSED_AT, reversedEvent(unknown))).toEqual({ outcome: 'notFound' });
+      expect(await ledger.outboxLag()).toBe(lag);
+    });
+
+    it('refuses another person under a taken settlement id: conflict with the record, or SettlementIdClaimed without one', async () => {
+      const { ledger } = await open();
+      const [alice, bob] = [uniqueId('P'), uniqueId('P')];
+      const settlementId = uniqueId('S');
+      const mine = record({ personId: alice, settlementId, body: 'alice' });
+      await ledger.commit(mine, 0, settledEvent(mine));
+      const theirs = record({ personId: bob, settlementId, body: 'bob' });
+      expect(await ledger.commit(theirs, 0, settledEvent(theirs))).toEqual({ outcome: 'conflict', record: mine });
+      expect(await ledger.readAccumulators(bob)).toEqual({ version: 0, values: {} });
+
+      // A claim left by a stale commit: invisible to readers, reusable by its person, closed to others.
+      const other = uniqueId('S');
+      const stale = record({ personId: alice, settlementId: other, body: 'alice again' });
+      expect((await ledger.commit(stale, 0, settledEvent(stale))).outcome).toBe('stale');
+      expect(await ledger.getSettlement(HOSPITAL, other)).toBeNull();
+      expect((await ledger.reverse(HOSPITAL, other, REVERSED_AT, reversedEvent(stale))).outcome).toBe('notFound');
+      const intruder = record({ personId: bob, settlementId: other, body: 'bob again' });
+      await expect(ledger.commit(intruder, 0, settledEvent(intruder))).rejects.toBeInstanceOf(SettlementIdClaimed);
+      expect((await ledger.commit(stale, 1, settledEvent(stale))).outcome).toBe('committed');
+    });
+
+    it('refuses invalid input before writing anything', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      for (const deltas of [{ a: 1.5 }, { _v: 1 }, { a: Number.MAX_SAFE_INTEGER + 1 }] as Record<string, number>[]) {
+        const r = record({ personId: person, settlementId: uniqueId('S'), deltas });
+        await expect(ledger.commit(r, 0, settledEvent(r))).rejects.toBeInstanceOf(InvariantViolation);
+      }
+      const r = record({ personId: person, settlementId: uniqueId('S') });
+      await expect(ledger.commit({ ...r, settlementId: 'a:b' }, 0, { ...settledEvent(r), settlementId: 'a:b' })).rejects.toBeInstanceOf(InvariantViolation);
+      await expect(ledger.commit(r, 0, reversedEvent(r))).rejects.toBeInstanceOf(InvariantViolation);
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 0, values: {} });
+      expect(await ledger.outboxLag()).toBe(0);
+      // Ids straight from a URL that nothing could have been stored under are simply not found.
+      expect(await ledger.getSettlement(HOSPITAL, '{b1}:x')).toBeNull();
+      const bad = { ...reversedEvent(r), settlementId: 'a:b' };
+      expect(await ledger.reverse(HOSPITAL, 'a:b', REVERSED_AT, bad)).toEqual({ outcome: 'notFound' });
+    });
+
+    it('refuses a counter that would leave the safe integer range, leaving no partial commit', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const big = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: Number.MAX_SAFE_INTEGER - 1 } });
+      await ledger.commit(big, 0, settledEvent(big));
+      const over = record({ personId: person, settlementId: uniqueId('S'), deltas: { b: 5, a: 2 } });
+      await expect(ledger.commit(over, 1, settledEvent(over))).rejects.toThrow(/safe integer range/);
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: { a: Number.MAX_SAFE_INTEGER - 1 } });
+      expect(await ledger.getSettlement(HOSPITAL, over.settlementId)).toBeNull();
+      expect(await ledger.outboxLag()).toBe(1);
+    });
+
+    it('publishes committed and reversal events in order per person, nothing for replay, conflict or stale', async () => {
+      const { ledger } = await open();
+      const persons = Array.from({ length: 6 }, () => uniqueId('P'));
+      const expected = new Map<string, string[]>(persons.map((p) => [p, []]));
+      for (let round = 0; round < 3; round++) {
+        for (const person of persons) {
+          const version = (await ledger.readAccumulators(person)).version;
+          const r = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: round + 1 } });
+          expect((await ledger.commit(r, version, settledEvent(r))).outcome).toBe('committed');
+          expected.get(person)?.push(settledEvent(r).id);
+          expect((await ledger.commit(r, version + 1, settledEvent(r))).outcome).toBe('replay');
+          expect((await ledger.commit({ ...r, bodyHash: bodyHash('x') }, version + 1, settledEvent(r))).outcome).toBe('conflict');
+          const late = record({ personId: person, settlementId: uniqueId('S') });
+          expect((await ledger.commit(late, version, settledEvent(late))).outcome).toBe('stale');
+          if (round === 1) {
+            await ledger.reverse(HOSPITAL, r.settlementId, REVERSED_AT, reversedEvent(r));
+            expected.get(person)?.push(reversedEvent(r).id);
+          }
+        }
+      }
+      expect(await ledger.outboxLag()).toBe(persons.length * 4);
+      const entries = await drain(ledger);
+      expect(new Set(entries.map((e) => e.entryId)).size).toBe(entries.length);
+      for (const person of persons) {
+        expect(entries.filter((e) => e.event.personId === person).map((e) => e.event.id)).toEqual(expected.get(person));
+      }
+      expect(await ledger.outboxLag()).toBe(0);
+    });
+
+    it('acknowledging removes from the lag; acknowledging twice changes nothing', async () => {
+      const { ledger } = await open();
+      const rs = Array.from({ length: 3 }, () => record({ personId: uniqueId('P'), settlementId: uniqueId('S') }));
+      for (const r of rs) await ledger.commit(r, 0, settledEvent(r));
+      expect(await ledger.outboxLag()).toBe(3);
+      const [first, ...rest] = await ledger.readOutbox('relay-1', 2, 0);
+      expect(rest).toHaveLength(1);
+      if (!first) throw new Error('nothing read');
+      await ledger.ackOutbox([first.entryId]);
+      expect(await ledger.outboxLag()).toBe(2);
+      await ledger.ackOutbox([first.entryId]);
+      expect(await ledger.outboxLag()).toBe(2);
+      await ledger.ackOutbox([]);
+      const all = await ledger.readOutbox('relay-1', 10, 0);
+      const unacked = rs.map((r) => r.settlementId).filter((id) => id !== first.event.settlementId);
+      expect(all.map((e) => e.event.settlementId).sort()).toEqual(unacked.sort());
+      await ledger.ackOutbox(all.map((e) => e.entryId));
+      expect(await ledger.outboxLag()).toBe(0);
+    });
+
+    it('re-delivers unacknowledged entries to the same consumer after a restart, oldest first', async () => {
+      const { ledger, restart } = await open();
+      const person = uniqueId('P');
+      const ids: string[] = [];
+      for (let version = 0; version < 4; version++) {
+        const r = record({ personId: person, settlementId: uniqueId('S') });
+        await ledger.commit(r, version, settledEvent(r));
+        ids.push(settledEvent(r).id);
+      }
+      const firstRead = await ledger.readOutbox('relay-a', 3, 0);
+      expect(firstRead.map((e) => e.event.id)).toEqual(ids.slice(0, 3));
+      const again = await restart();
+      const redelivered = await again.readOutbox('relay-a', 10, 0);
+      expect(redelivered.map((e) => e.event.id)).toEqual(ids);
+      expect(redelivered.slice(0, 3).map((e) => e.entryId)).toEqual(firstRead.map((e) => e.entryId));
+      // Another consumer does not get what relay-a holds (its entries are not idle long enough).
+      expect(await again.readOutbox('relay-b', 10, 0)).toEqual([]);
+      await again.ackOutbox(redelivered.map((e) => e.entryId));
+      expect(await again.readOutbox('relay-a', 10, 0)).toEqual([]);
+      expect(await again.outboxLag()).toBe(0);
+    });
+
+    it("takes over another consumer's entries once they are idle for claimIdleMs", async () => {
+      const { ledger } = await open({ claimIdleMs: 100 });
+      const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S') });
+      await ledger.commit(r, 0, settledEvent(r));
+      const [held] = await ledger.readOutbox('dead-relay', 10, 0);
+      expect(await ledger.readOutbox('new-relay', 10, 0)).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const taken = await ledger.readOutbox('new-relay', 10, 0);
+      expect(taken).toEqual([held]);
+      await ledger.ackOutbox(taken.map((e) => e.entryId));
+      expect(await ledger.outboxLag()).toBe(0);
+    });
+
+    it('waits up to blockMs for new entries, and no longer', async () => {
+      const { ledger } = await open();
+      let started = Date.now();
+      expect(await ledger.readOutbox('relay-1', 10, 150)).toEqual([]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+      const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S') });
+      started = Date.now();
+      const waiting = ledger.readOutbox('relay-1', 10, 5_000);
+      setTimeout(() => { void ledger.commit(r, 0, settledEvent(r)); }, 50);
+      const entries = await waiting;
+      expect(entries.map((e) => e.event.id)).toEqual([settledEvent(r).id]);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    });
+
+    it('never returns more than count, and delivers every entry across all shards exactly once', async () => {
+      const { ledger } = await open();
+      const rs = Array.from({ length: 40 }, () => record({ personId: uniqueId('P'), settlementId: uniqueId('S') }));
+      await Promise.all(rs.map((r) => ledger.commit(r, 0, settledEvent(r))));
+      const entries = await drain(ledger, 'relay-1', 7);
+      expect(entries.map((e) => e.event.settlementId).sort()).toEqual(rs.map((r) => r.settlementId).sort());
+      expect(await ledger.outboxLag()).toBe(0);
+    });
+
+    it('merges roster rows per person and period; replace drops persons absent from the load', async () => {
+      const { ledger } = await open();
+      const roster = uniqueId('weihai-2020-medical-');
+      const [a, b, c] = [uniqueId('A'), uniqueId('B'), uniqueId('C')];
+      await ledger.putRoster(roster, [rosterRow(a, '2020-01-01', '2020-06-30'), rosterRow(b, '2020-01-01', '2020-12-31')], false);
+      await ledger.putRoster(roster, [
+        rosterRow(a, '2020-08-01', '2020-12-31', ['instant-help']),
+        rosterRow(a, '2020-01-01', '2020-06-30', ['dibao']),
+        rosterRow(c, '2020-03-01', '2020-12-31'),
+      ], false);
+      expect(await ledger.rosterRows([roster, 'absent-roster'], a)).toEqual({
+        [roster]: [rosterRow(a, '2020-01-01', '2020-06-30', ['dibao']), rosterRow(a, '2020-08-01', '2020-12-31', ['instant-help'])],
+        'absent-roster': [],
+      });
+      expect((await ledger.rosterRows([roster], b))[roster]).toEqual([rosterRow(b, '2020-01-01', '2020-12-31')]);
+
+      await ledger.putRoster(roster, [rosterRow(a, '2020-02-01', '2020-12-31'), rosterRow(c, '2020-05-01', '2020-12-31')], true);
+      expect((await ledger.rosterRows([roster], a))[roster]).toEqual([rosterRow(a, '2020-02-01', '2020-12-31')]);
+      expect((await ledger.rosterRows([roster], b))[roster]).toEqual([]);
+      expect((await ledger.rosterRows([roster], c))[roster]).toEqual([rosterRow(c, '2020-05-01', '2020-12-31')]);
+      // A person dropped by a replace can come back through a merge.
+      await ledger.putRoster(roster, [rosterRow(b, '2020-07-01', '2020-12-31')], false);
+      expect((await ledger.rosterRows([roster], b))[roster]).toEqual([rosterRow(b, '2020-07-01', '2020-12-31')]);
+      await ledger.putRoster(roster, [], true);
+      expect(await ledger.rosterRows([roster], a)).toEqual({ [roster]: [] });
+    });
+
+    it('loads a large roster in bounded batches', async () => {
+      const { ledger } = await open();
+      const roster = uniqueId('big-');
+      const rows = Array.from({ length: 2_500 }, (_, i) => rosterRow(`R${i}`, '2024-01-01', '2024-12-31'));
+      await ledger.putRoster(roster, rows, false);
+      await ledger.putRoster(roster, rows.slice(0, 1_200), true);
+      expect((await ledger.rosterRows([roster], 'R1199'))[roster]).toHaveLength(1);
+      expect((await ledger.rosterRows([roster], 'R1200'))[roster]).toEqual([]);
+    });
+
+    it('30 concurrent commits of one settlement: exactly one committed, the rest replays', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const r = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 100 } });
+      const results = await Promise.all(Array.from({ length: 30 }, () => ledger.commit(structuredClone(r), 0, settledEvent(r))));
+      const outcomes = results.map((x) => x.outcome);
+      expect(outcomes.filter((o) => o === 'committed')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'replay')).toHaveLength(29);
+      for (const x of results) if (x.outcome !== 'stale') expect(x.record).toEqual(r);
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: { a: 100 } });
+      expect(await ledger.outboxLag()).toBe(1);
+    });
+
+    it('concurrent commits for one person at the same version: exactly one succeeds, the rest are stale', async () => {
+      const { ledger } = await open();
+      const person = uniqueId('P');
+      const rs = Array.from({ length: 20 }, () => record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 100 } }));
+      const results = await Promise.all(rs.map((r) => ledger.commit(r, 0, settledEvent(r))));
+      const outcomes = results.map((x) => x.outcome);
+      expect(outcomes.filter((o) => o === 'committed')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'stale')).toHaveLength(19);
+      expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: { a: 100 } });
+      expect(await ledger.outboxLag()).toBe(1);
+    });
+
+    it('answers ping while open', async () => {
+      const { ledger } = await open();
+      await expect(ledger.ping()).resolves.toBeUndefined();
+    });
+  });
+}
