@@ -20,7 +20,7 @@ export const configSchema = z.object({
   REDIS_URL: z.string().url().optional(),
   /** Redis Cluster seed nodes host:port,host:port; takes precedence over REDIS_URL. */
   REDIS_CLUSTER_NODES: csv.optional(),
-  REDIS_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).default('gw'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).max(32).default('gw'),
   /** Kafka bootstrap brokers host:port,…; absent → the in-memory bus. */
   KAFKA_BROKERS: csv.optional(),
   KAFKA_CLIENT_ID: z.string().default('settlement-gateway'),
@@ -28,6 +28,22 @@ export const configSchema = z.object({
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
   RELAY_ENABLED: flag.default(true),
   INTAKE_ENABLED: flag.default(true),
+  /** Consumer group of the streaming intake on his.discharges. */
+  KAFKA_INTAKE_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('settlement-gateway-intake'),
+  /**
+   * Transactional id prefix of this instance's intake producer: stable across restarts of the same
+   * instance (so a restart fences its predecessor), distinct between instances. Default: HOSTNAME.
+   */
+  KAFKA_TRANSACTIONAL_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  /** Partitions and replication of topics the gateway creates when they are missing. */
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(3),
+  /** The relay's ledger consumer name: stable, and only one relay active per name (per-person order). */
+  RELAY_CONSUMER_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/).default('relay-0'),
+  /** Outbox entries per Kafka publish. */
+  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  /** /readyz fails while more outbox entries than this wait for Kafka. */
+  RELAY_READY_MAX_LAG: z.coerce.number().int().min(1).default(10_000),
   /** CloudEvents source of published events. */
   EVENT_SOURCE: z.string().default('urn:settlement-gateway'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),

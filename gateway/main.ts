@@ -39,7 +39,7 @@ function createLedger(config: Config, log: Logger): LedgerPort {
   return new MemoryLedger();
 }
 
-export interface Gateway { server: Server; port: number; stop(): Promise<void> }
+export interface Gateway { server: Server; port: number; ledger: LedgerPort; stop(): Promise<void> }
 
 export async function startGateway(config: Config = loadConfig(), log: Logger = createLogger(config.LOG_LEVEL)): Promise<Gateway> {
   const production = config.NODE_ENV === 'production';
@@ -66,6 +66,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   return {
     server,
     port,
+    ledger,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await streaming.stop();

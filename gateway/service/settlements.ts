@@ -9,6 +9,7 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { Conflict, InvalidInput, NotFound, Unavailable, Unprocessable, type FieldError } from '../errors.js';
 import type { LedgerPort, OutboxEvent, SettlementRecord } from '../ledger/port.js';
 import { bodyHash, chinaTime, ulid } from './ids.js';
+import { KeyedQueue } from './keyed-queue.js';
 
 export interface SettlementServiceOptions {
   ledger: LedgerPort;
@@ -48,6 +49,7 @@ export class SettlementService {
   private readonly maxCommitAttempts: number;
   /** Ids recently previewed in this process, so that reversing a preview is told apart from an unknown id (422 vs 404). */
   private readonly recentPreviews = new Set<string>();
+  private readonly perPerson = new KeyedQueue();
 
   constructor(private readonly options: SettlementServiceOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -65,7 +67,10 @@ export class SettlementService {
 
   async settle(body: unknown): Promise<SettleOutcome> {
     const request = parseRequest(body);
-    const hash = bodyHash(body);
+    return this.perPerson.run(request.patient.id, () => this.settleParsed(request, bodyHash(body), body));
+  }
+
+  private async settleParsed(request: SettlementRequest, hash: string, body: unknown): Promise<SettleOutcome> {
     const existing = await this.options.ledger.getSettlement(request.hospital.id, request.settlementId);
     if (existing) return this.answerExisting(existing, hash);
     for (let attempt = 1; attempt <= this.maxCommitAttempts; attempt++) {
@@ -83,6 +88,8 @@ export class SettlementService {
       if (outcome.outcome === 'committed') return { split, replay: false, record: outcome.record };
       if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash);
       this.options.onCommitRetry?.();
+      // Another process settled this person meanwhile: back off a little, with jitter, and recompute.
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * attempt)));
     }
     throw new Unavailable('the person\'s accumulators kept changing while settling; retry', 1);
   }
@@ -102,6 +109,11 @@ export class SettlementService {
       throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
     }
     if (record.status === 'reversed') return currentSplit(record);
+    return this.perPerson.run(record.personId, () => this.reverseRecord(record));
+  }
+
+  private async reverseRecord(record: SettlementRecord): Promise<Split> {
+    const { hospitalId, settlementId } = record;
     const now = this.clock();
     const reversedAt = chinaTime(now);
     const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt };
