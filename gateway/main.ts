@@ -21,18 +21,31 @@ import { startStreaming } from './streaming.js';
 
 export const VERSION = '0.1.0';
 
+/** Connection errors are expected while Redis is away: say so, once every 10 s, rather than per retry. */
+function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster {
+  let lastLoggedMs = 0;
+  client.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - lastLoggedMs < 10_000) return;
+    lastLoggedMs = now;
+    log.warn({ err: error.message }, 'redis connection error (readiness fails until it recovers)');
+  });
+  return client;
+}
+
 function createLedger(config: Config, log: Logger): LedgerPort {
   const options = { prefix: config.REDIS_KEY_PREFIX };
-  // Fail fast per command while Redis is away: /readyz reports it and calls answer 503 instead of hanging.
-  const redisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false } as const;
+  // Fail fast per command while Redis is away (one reconnect attempt, then the error): /readyz reports
+  // it and calls answer 503 instead of hanging. The offline queue stays on so start-up does not race the connection.
+  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000 } as const;
   if (config.REDIS_CLUSTER_NODES) {
     log.info({ nodes: config.REDIS_CLUSTER_NODES }, 'ledger: Redis Cluster');
     const nodes = config.REDIS_CLUSTER_NODES.map((n) => { const [host, port] = n.split(':'); return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) }; });
-    return new RedisLedger(new Cluster(nodes, { redisOptions }), options);
+    return new RedisLedger(watchConnection(new Cluster(nodes, { redisOptions }), log), options);
   }
   if (config.REDIS_URL) {
     log.info({ url: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'ledger: Redis');
-    return new RedisLedger(new Redis(config.REDIS_URL, redisOptions), options);
+    return new RedisLedger(watchConnection(new Redis(config.REDIS_URL, redisOptions), log), options);
   }
   if (config.NODE_ENV === 'production') throw new Error('REDIS_URL or REDIS_CLUSTER_NODES is required in production');
   log.warn('ledger: in memory (no REDIS_URL) — state is lost when the process stops; for development only');

@@ -40,7 +40,7 @@ export function problemHandler(log: Logger, onError: (status: number, type: stri
   return (error: unknown, req: Request, res: Response, next: NextFunction) => {
     // An answer already went out (a timeout answered first): nothing more can be said on this response.
     if (res.headersSent) return next(error);
-    const known = error instanceof GatewayError ? error : fromParser(error);
+    const known = error instanceof GatewayError ? error : fromParser(error) ?? fromDependency(error);
     if (known) {
       onError(known.status, known.name);
       return sendProblem(res, problemOf(known, req.originalUrl), known instanceof Unavailable ? known.retryAfterSeconds : undefined);
@@ -49,6 +49,13 @@ export function problemHandler(log: Logger, onError: (status: number, type: stri
     log.error({ err: error, requestId: req.requestId }, 'unhandled error');
     sendProblem(res, { type: TYPE_BASE + 'internal', title: 'Internal error', status: 500, detail: `an internal error occurred; quote request id ${req.requestId ?? '?'}`, errors: [] });
   };
+}
+
+/** A dependency that is down (Redis unreachable, a cluster without quorum): 503, retry later — not our bug. */
+function fromDependency(error: unknown): GatewayError | null {
+  if (!(error instanceof Error)) return null;
+  const down = error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|did not answer/.test(error.message);
+  return down ? new Unavailable(`a dependency is unavailable: ${error.message}`, 2) : null;
 }
 
 export const notFoundHandler = (req: Request, _res: Response, next: NextFunction) => next(new NotFound(`no route ${req.method} ${req.path}`));

@@ -1,0 +1,81 @@
+/**
+ * HTTP benchmark: sustained settle throughput and latency against a real Redis, beside a bare express
+ * endpoint that only parses the same body, same load, same run. Distinct persons, a 20-item bill.
+ * Run: npm run bench (or npx tsx test/bench/http.ts). Not a test: it asserts nothing, it reports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { startRedis } from '../support/redis.js';
+import { requestBody, twentyItemBill } from '../support/requests.js';
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+
+function startProcess(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const bare = /listening (\d+)/.exec(output);
+      const gateway = /"port":(\d+)[^\n]*listening/.exec(output);
+      const found = bare ?? gateway;
+      if (found) resolve({ child, port: Number(found[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
+  });
+}
+
+let sequence = 0;
+const bodies = Array.from({ length: 50 }, (_, i) => twentyItemBill(i));
+function nextBody(): string {
+  const n = ++sequence;
+  return JSON.stringify(requestBody({
+    settlementId: `BENCH${process.pid}x${n}`,
+    patient: { id: `9901${String(process.pid).padStart(6, '0')}${String(n).padStart(8, '0')}`, categories: n % 3 === 0 ? ['dibao'] : [] },
+    items: bodies[n % bodies.length]!,
+  }));
+}
+
+async function load(url: string, path: string): Promise<{ rps: number; p50: number; p99: number; errors: number; non2xx: number }> {
+  const result = await autocannon({
+    url, connections: CONNECTIONS, duration: DURATION_S,
+    requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json', authorization: 'Bearer dev-token' }, setupRequest: (req) => ({ ...req, body: nextBody() }) }],
+  });
+  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+export async function benchHttp(): Promise<string[]> {
+  const redis = await startRedis();
+  const rows: string[] = [];
+  const children: ChildProcess[] = [];
+  try {
+    const bare = await startProcess('test/bench/bare-server.ts', { PORT: '0' });
+    children.push(bare.child);
+    const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' };
+    const gateway = await startProcess('gateway/main.ts', gatewayEnv);
+    children.push(gateway.child);
+    const warm = await load(`http://127.0.0.1:${gateway.port}`, '/v1/settlements');
+    void warm;
+    const bareResult = await load(`http://127.0.0.1:${bare.port}`, '/bare');
+    const settleResult = await load(`http://127.0.0.1:${gateway.port}`, '/v1/settlements');
+    gateway.child.kill('SIGTERM');
+    const clustered = await startProcess('gateway/main.ts', { ...gatewayEnv, CLUSTER_WORKERS: '2' });
+    children.push(clustered.child);
+    await new Promise((r) => setTimeout(r, 1500)); // both workers listening
+    const clusterResult = await load(`http://127.0.0.1:${clustered.port}`, '/v1/settlements');
+    const line = (name: string, r: typeof bareResult) => `| ${name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx} |`;
+    rows.push(`HTTP, ${CONNECTIONS} connections, ${DURATION_S} s each, 20-item bills, distinct persons, Redis ${redis.url}:`);
+    rows.push('| endpoint | req/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|');
+    rows.push(line('bare express, parse only', bareResult), line('POST /v1/settlements', settleResult), line('POST /v1/settlements, cluster 2 workers', clusterResult));
+    rows.push(`settle / bare = ${(settleResult.rps / bareResult.rps * 100).toFixed(0)}%`);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await redis.stop();
+  }
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  benchHttp().then((rows) => console.log(rows.join('\n')), (error: unknown) => { console.error(error); process.exit(1); });
+}
