@@ -44,8 +44,10 @@ function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest
   return { ok: true, because };
 }
 
+const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) as unknown as string[] });
+
 export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
-  if (!when) return { ok: true, because: [] };
+  if (!when) return ALWAYS;
   const head = checkCondition(when, pack, request, programmes);
   if (!head.ok || !when.anyOf) return head;
   const reasons: string[] = [];

@@ -41,8 +41,8 @@ export function parsePpm(value: unknown): number | null {
 /** Integer fen as the contract's two-decimal string. */
 export function formatFen(fen: number): string {
   assertFen(fen, 'formatFen');
-  const digits = String(fen).padStart(3, '0');
-  return `${digits.slice(0, -2)}.${digits.slice(-2)}`;
+  const cents = fen % FEN_PER_YUAN;
+  return `${(fen - cents) / FEN_PER_YUAN}${cents < 10 ? '.0' : '.'}${cents}`;
 }
 
 /** A ratio in ppm as a percentage for explanations: 650000 → "65%", 975000 → "97.5%". */

@@ -1,0 +1,68 @@
+/**
+ * The message bus the stream code talks to: Kafka in production (kafka-bus.ts), an in-memory log for
+ * the embedded default (memory-bus.ts). Small on purpose: what the relay, the intake and the replay
+ * need, and nothing that would only make sense for one of the two.
+ */
+
+export interface OutboundRecord {
+  topic: string;
+  /** Records with the same key keep their order (Kafka: same partition). */
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+export interface InboundMessage {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit: kept as decimal text. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Consume-transform-produce: the handler turns a batch of consumed messages (one partition, in
+ * order) into records to publish. The bus publishes them and commits the consumed offsets as one
+ * unit (Kafka: one transaction), so that a crash never publishes without committing or commits
+ * without publishing. A handler that throws publishes and commits nothing; the bus retries the batch.
+ */
+export interface Subscription {
+  topic: string;
+  groupId: string;
+  fromBeginning?: boolean;
+  handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]>;
+  /** Told each failed attempt (the bus keeps retrying with backoff). */
+  onError?(error: unknown): void;
+}
+
+export interface RunningSubscription {
+  stop(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: 'kafka' | 'memory';
+  /**
+   * Publishes the records, in order per key, and resolves only once the broker has acknowledged every
+   * one of them (Kafka: acks=all). Idempotent per producer session: the broker drops retried
+   * duplicates. Rejects if any record was not acknowledged; then some may still have been written,
+   * so callers publish again and consumers dedupe (settlement.events: by ce_id).
+   */
+  publish(records: readonly OutboundRecord[]): Promise<void>;
+  subscribe(subscription: Subscription): Promise<RunningSubscription>;
+  /** Reads a topic from its beginning to its end as of the call, then resolves. For replay and audits. */
+  readToEnd(topic: string, onMessage: (message: InboundMessage) => void | Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Header values as text: kafkajs hands them over as Buffer, string, or arrays of those. */
+export function headerText(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first === undefined || first === null) continue;
+    out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}

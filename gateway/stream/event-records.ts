@@ -1,0 +1,106 @@
+/**
+ * What one committed outbox event becomes on Kafka: the event itself on settlement.events (the log),
+ * the 医保 platform's view on nhsa.settlements, and one claim per paying supplementary line on its
+ * insurer's topic. Pure: the same event always maps to the same records, so a re-publish after a
+ * crash carries the same ids and consumers can dedupe.
+ */
+import { settlementRequest } from '../../schemas/settlement.js';
+import { settlementEventData, type InsurerClaim, type NhsaSettlement, type SettlementEventData } from '../../schemas/messages.js';
+import type { OutboxEvent } from '../ledger/port.js';
+import type { OutboundRecord } from './bus.js';
+import type { Topics } from './topics.js';
+
+/** Where an insurer's claims go: the pack's payer.insurerCode (ProgrammeSet.get(...)?.payer.insurerCode). */
+export type InsurerCodeOf = (programmeId: string) => string | undefined;
+
+export interface EventMapping {
+  topics: Topics;
+  insurerCodeOf: InsurerCodeOf;
+  /** CloudEvents `source` (EVENT_SOURCE). */
+  source: string;
+}
+
+export class UnmappableEvent extends Error {
+  constructor(readonly eventId: string, message: string) { super(`outbox event ${eventId}: ${message}`); this.name = 'UnmappableEvent'; }
+}
+
+const ZERO = '0.00';
+
+/** CloudEvents 1.0, Kafka protocol binding, binary content mode: attributes as ce_* headers. */
+function cloudEventHeaders(id: string, type: string, source: string, time: string, subject: string): Record<string, string> {
+  return { ce_specversion: '1.0', ce_id: id, ce_type: type, ce_source: source, ce_time: time, ce_subject: subject, 'content-type': 'application/json' };
+}
+
+/** The log record alone: never fails, so the log never misses a committed event even if its data is unreadable. */
+export function logRecord(event: OutboxEvent, m: EventMapping): OutboundRecord {
+  return {
+    topic: m.topics.settlementEvents,
+    key: event.personId,
+    value: event.data,
+    headers: cloudEventHeaders(event.id, event.type, m.source, event.time, `${event.hospitalId}/${event.settlementId}`),
+  };
+}
+
+/** The per-audience records; throws UnmappableEvent when the event's data does not match its schema. */
+export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRecord[] {
+  const data = parseData(event);
+  const subject = `${event.hospitalId}/${event.settlementId}`;
+  const kind = event.type === 'settlement.settled' ? 'settled' : 'reversed';
+  const { split } = data;
+  const nhsa: NhsaSettlement = {
+    eventId: event.id, kind, gatewayId: split.gatewayId, settlementId: split.settlementId, hospitalId: split.hospitalId, personId: split.personId,
+    currency: split.currency, total: split.total, outOfScope: split.outOfScope, overLimit: split.overLimit, preSelfPay: split.preSelfPay,
+    compliant: split.compliant, patientPays: split.patientPays,
+    lines: split.lines.flatMap((l) => (l.layer === 'basic' || l.layer === 'majorIllness' || l.layer === 'aid')
+      ? [{ layer: l.layer, programme: l.programme, payer: l.payer, ...(l.fundPayType ? { fundPayType: l.fundPayType } : {}), mode: l.mode, amount: l.amount }]
+      : []),
+    ...(split.settledAt ? { settledAt: split.settledAt } : {}),
+    ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
+  };
+  const records: OutboundRecord[] = [{
+    topic: m.topics.nhsaSettlements, key: event.personId, value: JSON.stringify(nhsa),
+    headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subject),
+  }];
+  const stay = stayOf(data, event.id);
+  for (const line of split.lines) {
+    if (line.layer !== 'supplementary' || line.amount === ZERO) continue;
+    const insurerCode = m.insurerCodeOf(line.programme);
+    if (!insurerCode) throw new UnmappableEvent(event.id, `programme ${line.programme} pays ${line.amount} but its pack names no payer.insurerCode`);
+    const claimId = `clm_${split.gatewayId}_${line.programme}`;
+    const claim: InsurerClaim = {
+      claimId: kind === 'settled' ? claimId : `rev_${split.gatewayId}_${line.programme}`,
+      kind: kind === 'settled' ? 'claim' : 'reversal',
+      ...(kind === 'reversed' ? { originalClaimId: claimId } : {}),
+      eventId: event.id, insurerCode, programme: line.programme, payer: line.payer, amount: line.amount, currency: 'CNY',
+      explanation: line.explanation, gatewayId: split.gatewayId, settlementId: split.settlementId, hospitalId: split.hospitalId,
+      personIdNumber: split.personId, admittedOn: stay.admittedOn, dischargedOn: stay.dischargedOn,
+      ...(split.settledAt ? { settledAt: split.settledAt } : {}),
+      ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
+    };
+    records.push({
+      topic: m.topics.insurerClaims(insurerCode), key: event.personId, value: JSON.stringify(claim),
+      headers: cloudEventHeaders(`${event.id}.${line.programme}`, `insurer.claim.${claim.kind === 'claim' ? 'filed' : 'reversed'}`, m.source, event.time, subject),
+    });
+  }
+  return records;
+}
+
+function parseData(event: OutboxEvent): SettlementEventData {
+  let json: unknown;
+  try {
+    json = JSON.parse(event.data);
+  } catch {
+    throw new UnmappableEvent(event.id, 'data is not JSON');
+  }
+  const parsed = settlementEventData.safeParse(json);
+  if (!parsed.success) throw new UnmappableEvent(event.id, `data does not match the settlement event schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (parsed.data.split.personId !== event.personId) throw new UnmappableEvent(event.id, 'the split names another person than the event');
+  return parsed.data;
+}
+
+function stayOf(data: SettlementEventData, eventId: string): { admittedOn: string; dischargedOn: string } {
+  const request = settlementRequest.safeParse(data.request);
+  if (!request.success) throw new UnmappableEvent(eventId, 'the stored request is not a valid settlement request');
+  return { admittedOn: request.data.encounter.admittedOn, dischargedOn: request.data.encounter.dischargedOn };
+}
+

@@ -1,0 +1,182 @@
+/**
+ * Streaming intake: settlement requests arriving on his.discharges are settled through the same
+ * SettlementService as HTTP and answered on his.settlements (or the message's reply-to). The bus
+ * publishes the answers and commits the consumed offsets in one Kafka transaction; the settlement
+ * itself is idempotent by (hospital.id, settlementId), so a batch redone after a crash replays the
+ * stored split instead of settling twice, and only the transaction that commits is ever seen by
+ * read_committed readers: one answer per message.
+ */
+import { GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
+import { problemOf } from '../http/problems.js';
+import type { SettleOutcome } from '../service/settlements.js';
+import type { DeadLetter, DischargeAnswer } from '../../schemas/messages.js';
+import type { Problem } from '../../schemas/problem.js';
+import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from './bus.js';
+import type { Topics } from './topics.js';
+
+export interface IntakeOptions {
+  bus: Bus;
+  /** The settlement service (only settle is needed). */
+  service: { settle(body: unknown): Promise<SettleOutcome> };
+  topics: Topics;
+  groupId: string;
+  /** As BODY_LIMIT_BYTES for HTTP: a larger message is rejected (413) to the DLQ. */
+  maxMessageBytes: number;
+  /**
+   * Attempts at a message whose settlement fails with something other than a 4xx (ledger down, 503
+   * contention, a bug) before it is answered with the problem and dead-lettered. Until then the batch
+   * is retried with backoff: an ordered partition must not skip ahead.
+   */
+  maxAttemptsPerMessage?: number;
+  /** Settlements of different persons in one batch run concurrently up to this; one person's stay in order. */
+  maxConcurrentPersons?: number;
+  clock?: () => Date;
+  onAnswered?(outcome: 'settled' | 'replayed' | 'rejected', status: number): void;
+  onDeadLetter?(status: number, detail: string): void;
+  onError?(error: unknown): void;
+}
+
+export const REPLY_TO_HEADER = 'reply-to';
+export const CORRELATION_ID_HEADER = 'correlation-id';
+const ATTEMPT_MEMORY_MAX_ENTRIES = 10_000;
+
+class RetryLater extends Error {
+  constructor(override readonly cause: unknown) { super('settlement failed transiently; the batch will be retried'); this.name = 'RetryLater'; }
+}
+
+type Outcome = { kind: 'settled'; result: SettleOutcome } | { kind: 'rejected'; problem: Problem };
+
+export function startIntake(options: IntakeOptions): Promise<RunningSubscription> {
+  return options.bus.subscribe({
+    topic: options.topics.hisDischarges,
+    groupId: options.groupId,
+    // A new group starts at the beginning: discharges sent before the gateway first ran still settle.
+    fromBeginning: true,
+    handle: dischargeHandler(options),
+    onError: (error) => options.onError?.(error instanceof RetryLater ? error.cause : error),
+  });
+}
+
+/** The handler alone (the bus makes its output and the offset commit one transaction). */
+export function dischargeHandler(options: IntakeOptions): (messages: readonly InboundMessage[]) => Promise<OutboundRecord[]> {
+  const maxAttempts = options.maxAttemptsPerMessage ?? 20;
+  const attempts = new Map<string, number>();
+  const clock = options.clock ?? (() => new Date());
+
+  const settleOne = async (message: InboundMessage, body: unknown): Promise<Outcome> => {
+    const where = `${message.topic}/${message.partition}/${message.offset}`;
+    try {
+      const result = await options.service.settle(body);
+      attempts.delete(where);
+      return { kind: 'settled', result };
+    } catch (error) {
+      if (error instanceof GatewayError && error.status < 500) return { kind: 'rejected', problem: problemOf(error) };
+      const tried = (attempts.get(where) ?? 0) + 1;
+      if (tried < maxAttempts) {
+        if (attempts.size >= ATTEMPT_MEMORY_MAX_ENTRIES) attempts.clear();
+        attempts.set(where, tried);
+        throw new RetryLater(error);
+      }
+      attempts.delete(where);
+      return { kind: 'rejected', problem: error instanceof GatewayError ? problemOf(error) : internalProblem(error, tried) };
+    }
+  };
+
+  return async (messages) => {
+    const parsed = messages.map((message) => parseMessage(message, options));
+    const outcomes: Outcome[] = new Array<Outcome>(messages.length);
+    // Same person → same lane, in message order: their accumulators depend on it.
+    const lanes = new Map<string, number[]>();
+    parsed.forEach((p, index) => {
+      if ('problem' in p) { outcomes[index] = { kind: 'rejected', problem: p.problem }; return; }
+      const lane = lanes.get(p.personKey) ?? [];
+      lane.push(index);
+      lanes.set(p.personKey, lane);
+    });
+    const laneList = [...lanes.values()];
+    const concurrency = options.maxConcurrentPersons ?? 16;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < laneList.length) {
+        const lane = laneList[next++]!;
+        for (const index of lane) {
+          const p = parsed[index]!;
+          if ('body' in p) outcomes[index] = await settleOne(messages[index]!, p.body);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, laneList.length) }, worker));
+    return messages.flatMap((message, index) => answerRecords(message, outcomes[index]!, options, clock));
+  };
+}
+
+type Parsed = { body: unknown; personKey: string } | { problem: Problem };
+
+function parseMessage(message: InboundMessage, options: IntakeOptions): Parsed {
+  const replyTo = message.headers[REPLY_TO_HEADER];
+  if (replyTo !== undefined && !options.topics.isAllowedReplyTo(replyTo)) {
+    return { problem: problemOf(new InvalidInput('the reply-to header names a topic answers may not go to', [{ path: `headers.${REPLY_TO_HEADER}`, message: `must be ${options.topics.hisSettlements} or another ${options.topics.prefix}his.* answer topic` }])) };
+  }
+  if (!message.value || message.value.length === 0) return { problem: problemOf(new InvalidInput('the message has no body', [{ path: '(body)', message: 'empty message' }])) };
+  if (message.value.length > options.maxMessageBytes) return { problem: problemOf(new PayloadTooLarge(`the message body is larger than ${options.maxMessageBytes} bytes`)) };
+  let body: unknown;
+  try {
+    body = JSON.parse(message.value.toString('utf8'));
+  } catch (error) {
+    return { problem: problemOf(new InvalidInput('the body is not valid JSON', [{ path: '(body)', message: error instanceof Error ? error.message : String(error) }])) };
+  }
+  return { body, personKey: personKeyOf(body) ?? `${message.partition}/${message.offset}` };
+}
+
+/** The patient id if the body has one; schema validation proper happens in the service. */
+function personKeyOf(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null || !('patient' in body)) return null;
+  const patient = body.patient;
+  if (typeof patient !== 'object' || patient === null || !('id' in patient)) return null;
+  return typeof patient.id === 'string' ? patient.id : null;
+}
+
+function answerRecords(message: InboundMessage, outcome: Outcome, options: IntakeOptions, clock: () => Date): OutboundRecord[] {
+  const { topics } = options;
+  const replyTo = message.headers[REPLY_TO_HEADER];
+  const answerTopic = replyTo !== undefined && topics.isAllowedReplyTo(replyTo) ? replyTo : topics.hisSettlements;
+  // Without a correlation id the hospital can still match the answer to the message by its position.
+  const correlationId = message.headers[CORRELATION_ID_HEADER] ?? `${message.topic}/${message.partition}/${message.offset}`;
+  const key = message.key?.toString('utf8') ?? correlationId;
+  const headers = { [CORRELATION_ID_HEADER]: correlationId, 'content-type': 'application/json' };
+  if (outcome.kind === 'settled') {
+    const answer: DischargeAnswer = { outcome: 'settled', replay: outcome.result.replay, split: outcome.result.split };
+    options.onAnswered?.(outcome.result.replay ? 'replayed' : 'settled', outcome.result.replay ? 200 : 201);
+    return [{ topic: answerTopic, key, value: JSON.stringify(answer), headers }];
+  }
+  const answer: DischargeAnswer = { outcome: 'rejected', problem: outcome.problem };
+  const letter: DeadLetter = {
+    problem: outcome.problem,
+    original: {
+      topic: message.topic, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers,
+      ...originalValue(message.value),
+    },
+    deadAt: clock().toISOString(),
+  };
+  options.onAnswered?.('rejected', outcome.problem.status);
+  options.onDeadLetter?.(outcome.problem.status, outcome.problem.detail ?? outcome.problem.title);
+  return [
+    { topic: answerTopic, key, value: JSON.stringify(answer), headers: { ...headers, 'content-type': 'application/problem+json' } },
+    { topic: topics.dlq(message.topic), key, value: JSON.stringify(letter), headers },
+  ];
+}
+
+function originalValue(value: Buffer | null): { value: string | null; valueEncoding: 'utf8' | 'base64' } {
+  if (value === null) return { value: null, valueEncoding: 'utf8' };
+  const text = value.toString('utf8');
+  // Invalid UTF-8 would not survive the round trip: keep the exact bytes instead.
+  return Buffer.from(text, 'utf8').equals(value) ? { value: text, valueEncoding: 'utf8' } : { value: value.toString('base64'), valueEncoding: 'base64' };
+}
+
+function internalProblem(error: unknown, attempts: number): Problem {
+  return {
+    type: 'https://settlement-gateway.example/problems/internal', title: 'Internal error', status: 500,
+    detail: `settling failed ${attempts} times (${error instanceof Error ? error.name : 'unknown error'}); the message was set aside, send it again or ask the operator`,
+    errors: [],
+  };
+}

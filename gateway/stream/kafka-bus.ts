@@ -1,0 +1,249 @@
+/**
+ * The Kafka bus (kafkajs). Publishing uses one idempotent producer (acks=all, one request in flight,
+ * so retries can neither duplicate nor reorder within a session). Subscriptions are
+ * consume-transform-produce: each chunk of a batch is answered inside a transaction that also commits
+ * the consumed offset (sendOffsets), and consumers read committed data only.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { headerText, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
+
+export interface KafkaBusOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** Stable per process instance: a restarted instance with the same id fences its predecessor's open transactions. */
+  transactionalIdPrefix?: string;
+  logLevel?: kafkaLogLevel;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** kafkajs's own retries before a call rejects; the relay and the intake retry again above this. */
+  retries?: number;
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  fetchMaxWaitMs?: number;
+  /** Upper bound of an open transaction; the broker aborts (and fences) past it. */
+  transactionTimeoutMs?: number;
+  /** Messages answered per transaction: bounds the work redone after a failure. */
+  maxMessagesPerTransaction?: number;
+  /** How long readToEnd may take before it gives up. */
+  readToEndTimeoutMs?: number;
+}
+
+const RETRY_BACKOFF_MAX_MS = 5_000;
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private producer: Producer | null = null;
+  private connecting: Promise<Producer> | null = null;
+  private readonly running = new Set<RunningSubscription>();
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.kafka = new Kafka({
+      brokers: [...options.brokers],
+      clientId: options.clientId,
+      logLevel: options.logLevel ?? kafkaLogLevel.WARN,
+      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      retry: { retries: options.retries ?? 5, initialRetryTime: options.retryInitialMs ?? 300, maxRetryTime: options.retryMaxMs ?? 30_000 },
+    });
+  }
+
+  async publish(records: readonly OutboundRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const producer = await this.publisher();
+    await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+  }
+
+  async subscribe(s: Subscription): Promise<RunningSubscription> {
+    const consumer = this.kafka.consumer({
+      groupId: s.groupId,
+      readUncommitted: false,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 60_000,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 500,
+      retry: { retries: this.options.retries ?? 5, initialRetryTime: this.options.retryInitialMs ?? 300, maxRetryTime: this.options.retryMaxMs ?? 30_000 },
+    });
+    const transactionalId = `${this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`}-${s.groupId}-${s.topic}`;
+    const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000);
+    const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
+    let stopped = false;
+    await consumer.connect();
+    await consumer.subscribe({ topic: s.topic, fromBeginning: s.fromBeginning ?? false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const messages: InboundMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
+        }));
+        for (let start = 0; start < messages.length; start += chunkSize) {
+          const chunk = messages.slice(start, start + chunkSize);
+          const last = chunk[chunk.length - 1]!;
+          for (let attempt = 1; ; attempt++) {
+            // A partition taken away in a rebalance is redone by its new owner from the committed offset.
+            if (stopped || !isRunning() || isStale()) return;
+            try {
+              const out = await s.handle(chunk);
+              await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
+              resolveOffset(last.offset);
+              await heartbeat();
+              break;
+            } catch (error) {
+              s.onError?.(error);
+              await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
+              await heartbeat().catch(() => undefined);
+            }
+          }
+        }
+      },
+    });
+    const running: RunningSubscription = {
+      stop: async () => {
+        stopped = true;
+        this.running.delete(running);
+        await consumer.disconnect();
+        await answerer.close();
+      },
+    };
+    this.running.add(running);
+    return running;
+  }
+
+  async readToEnd(topic: string, onMessage: (message: InboundMessage) => void | Promise<void>): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let ends: Map<number, bigint>;
+    try {
+      ends = new Map((await admin.fetchTopicOffsets(topic)).filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+    } finally {
+      await admin.disconnect();
+    }
+    if (ends.size === 0) return;
+    // A throwaway group: kafkajs has no manual assignment, and the reader must not disturb real groups.
+    const consumer = this.kafka.consumer({ groupId: `${this.options.clientId}-read-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 500, sessionTimeout: this.options.sessionTimeoutMs ?? 30_000, heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000 });
+    const timeoutMs = this.options.readToEndTimeoutMs ?? 120_000;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took longer than ${timeoutMs} ms; partitions left: ${[...ends.keys()].join(',')}`)), timeoutMs);
+        consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch, resolveOffset }) => {
+            const end = ends.get(batch.partition);
+            for (const m of batch.messages) {
+              if (end === undefined || BigInt(m.offset) >= end) break;
+              await onMessage({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers) });
+              resolveOffset(m.offset);
+            }
+            // lastOffset() also covers control records that carry no message.
+            if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) ends.delete(batch.partition);
+            if (ends.size === 0) { clearTimeout(timer); resolve(); }
+          },
+        }).catch((error: unknown) => { clearTimeout(timer); reject(error instanceof Error ? error : new Error(String(error))); });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+
+  /** Creates missing topics (production clusters often disable auto-creation). */
+  async ensureTopics(names: readonly string[], numPartitions: number, replicationFactor: number): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = names.filter((t) => !existing.has(t));
+      if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running].map((r) => r.stop()));
+    const producer = this.producer;
+    this.producer = null;
+    await producer?.disconnect();
+  }
+
+  private async publisher(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.connecting ??= (async () => {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      try {
+        await producer.connect();
+        this.producer = producer;
+        return producer;
+      } finally {
+        this.connecting = null;
+      }
+    })();
+    return this.connecting;
+  }
+}
+
+/**
+ * One transactional producer per subscription. After any failure it is thrown away and a new one is
+ * made with the same transactional id: InitProducerId then aborts whatever the old one left open,
+ * and kafkajs's transaction state machine never has to recover from a half-done commit.
+ */
+class TransactionalAnswerer {
+  private producer: Producer | null = null;
+
+  constructor(private readonly kafka: Kafka, private readonly transactionalId: string, private readonly transactionTimeoutMs: number) {}
+
+  async commit(records: readonly OutboundRecord[], consumed: { groupId: string; topic: string; partition: number; nextOffset: string }): Promise<void> {
+    const producer = await this.ready();
+    try {
+      const txn = await producer.transaction();
+      try {
+        if (records.length > 0) await txn.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+        await txn.sendOffsets({ consumerGroupId: consumed.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.nextOffset }] }] });
+        await txn.commit();
+      } catch (error) {
+        await txn.abort().catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      this.producer = null;
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const producer = this.producer;
+    this.producer = null;
+    await producer?.disconnect();
+  }
+
+  private async ready(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.kafka.producer({
+      transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1,
+      transactionTimeout: this.transactionTimeoutMs, createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+}
+
+/** Groups records by topic, keeping their order within each topic (and so within each key). */
+function byTopic(records: readonly OutboundRecord[]): TopicMessages[] {
+  const grouped = new Map<string, Message[]>();
+  for (const r of records) {
+    const list = grouped.get(r.topic) ?? [];
+    list.push({ key: r.key, value: r.value, headers: r.headers });
+    grouped.set(r.topic, list);
+  }
+  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

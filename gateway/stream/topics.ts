@@ -1,0 +1,57 @@
+/**
+ * Topic names. Every name carries the configured prefix (KAFKA_TOPIC_PREFIX, e.g. "prod.") so that
+ * several environments, or test runs, can share one cluster. Payload schemas: schemas/messages.ts.
+ */
+
+/** An insurer code as packs give it (schemas/pack.ts identifier); also a legal topic-name segment. */
+const INSURER_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Kafka's own limit on topic names. */
+const TOPIC_NAME_MAX_CHARS = 249;
+
+export interface Topics {
+  readonly prefix: string;
+  /** Every committed settlement and reversal; key = person id; CloudEvents headers. The log. */
+  readonly settlementEvents: string;
+  /** What the 医保 platform needs (schemas/messages.ts nhsaSettlement). */
+  readonly nhsaSettlements: string;
+  /** Settlement requests sent as messages by hospitals. */
+  readonly hisDischarges: string;
+  /** Answers to his.discharges, unless the message names another `reply-to`. */
+  readonly hisSettlements: string;
+  /** Direct-pay claims of one insurer (schemas/messages.ts insurerClaim). */
+  insurerClaims(insurerCode: string): string;
+  /** The dead-letter topic of a topic: messages that could not be taken, with the reason. */
+  dlq(topic: string): string;
+  /** Whether a `reply-to` header may name this topic: only hospital answer topics, never the gateway's own logs. */
+  isAllowedReplyTo(topic: string): boolean;
+}
+
+export function topics(prefix = ''): Topics {
+  const name = (suffix: string): string => {
+    const full = prefix + suffix;
+    if (full.length > TOPIC_NAME_MAX_CHARS) throw new Error(`topic name longer than ${TOPIC_NAME_MAX_CHARS}: ${full}`);
+    return full;
+  };
+  const hisDischarges = name('his.discharges');
+  const hisSettlements = name('his.settlements');
+  return {
+    prefix,
+    settlementEvents: name('settlement.events'),
+    nhsaSettlements: name('nhsa.settlements'),
+    hisDischarges,
+    hisSettlements,
+    insurerClaims(insurerCode: string): string {
+      if (!INSURER_CODE.test(insurerCode)) throw new Error(`not a valid insurer code for a topic name: ${insurerCode}`);
+      return name(`insurer.${insurerCode}.claims`);
+    },
+    dlq: (topic: string): string => `${topic}.dlq`,
+    isAllowedReplyTo(topic: string): boolean {
+      // A hospital may route its answers to its own his.* topic; letting it name settlement.events
+      // or an insurer topic would let any producer on his.discharges forge entries in those logs.
+      if (topic === hisSettlements) return true;
+      const hisPrefix = name('his.');
+      return topic.startsWith(hisPrefix) && /^[A-Za-z0-9._-]+$/.test(topic) && topic.length <= TOPIC_NAME_MAX_CHARS &&
+        !topic.startsWith(hisDischarges) && !topic.endsWith('.dlq');
+    },
+  };
+}

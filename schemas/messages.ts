@@ -1,0 +1,100 @@
+/**
+ * Payloads of the Kafka topics (see gateway/stream/topics.ts for the names). Types are inferred from
+ * these schemas; consumers outside the gateway can validate against the same definitions.
+ */
+import { z } from 'zod';
+import { split, splitLine } from './settlement.js';
+import { problem } from './problem.js';
+import { isoDate, moneyText } from './primitives.js';
+
+/**
+ * `settlement.events` value: what the ledger committed, as committed. `request` is the body as the
+ * hospital sent it (input form) and `deltas` the accumulator increments in fen (negated for a
+ * reversal), so that summing `deltas` per person rebuilds the accumulators.
+ */
+export const settlementEventData = z.object({
+  split,
+  deltas: z.record(z.string(), z.int()),
+  request: z.unknown(),
+});
+export type SettlementEventData = z.infer<typeof settlementEventData>;
+
+export const SETTLEMENT_EVENT_TYPES = ['settlement.settled', 'settlement.reversed'] as const;
+export const settlementEventType = z.enum(SETTLEMENT_EVENT_TYPES);
+
+/** A split line without its explanation: the payer, the programme and the amount. */
+const nhsaLine = splitLine.pick({ layer: true, programme: true, payer: true, fundPayType: true, mode: true, amount: true });
+
+/** `nhsa.settlements` value: what the 医保 platform needs to settle its own funds with the hospital. */
+export const nhsaSettlement = z.object({
+  eventId: z.string(),
+  kind: z.enum(['settled', 'reversed']),
+  gatewayId: z.string(),
+  settlementId: z.string(),
+  hospitalId: z.string(),
+  personId: z.string().meta({ description: 'the insured person id (身份证号 / 医保编号)' }),
+  currency: z.literal('CNY'),
+  total: moneyText,
+  outOfScope: moneyText,
+  overLimit: moneyText,
+  preSelfPay: moneyText,
+  compliant: moneyText,
+  patientPays: moneyText,
+  /** Only the statutory layers: basic (统筹), majorIllness (大病/大额), aid (医疗救助). */
+  lines: z.array(nhsaLine.extend({ layer: z.enum(['basic', 'majorIllness', 'aid']) })),
+  settledAt: z.string().optional(),
+  reversedAt: z.string().optional(),
+});
+export type NhsaSettlement = z.infer<typeof nhsaSettlement>;
+
+/**
+ * `insurer.<insurerCode>.claims` value: one direct-pay claim per paying supplementary line. Only the
+ * personal data the claim needs (the seeds demand confidentiality): the id number, no name, no
+ * diagnoses, no bill items — the explanation says which rule paid.
+ */
+export const insurerClaim = z.object({
+  claimId: z.string().meta({ description: 'stable per settlement and programme; a reversal has its own id' }),
+  kind: z.enum(['claim', 'reversal']),
+  /** A reversal names the claim it cancels. */
+  originalClaimId: z.string().optional(),
+  eventId: z.string(),
+  insurerCode: z.string(),
+  programme: z.string(),
+  payer: z.string(),
+  amount: moneyText,
+  currency: z.literal('CNY'),
+  explanation: z.array(z.string()),
+  gatewayId: z.string(),
+  settlementId: z.string(),
+  hospitalId: z.string(),
+  personIdNumber: z.string(),
+  admittedOn: isoDate,
+  dischargedOn: isoDate,
+  settledAt: z.string().optional(),
+  reversedAt: z.string().optional(),
+}).refine((c) => (c.kind === 'reversal') === (c.originalClaimId !== undefined), { message: 'a reversal, and only a reversal, names its original claim', path: ['originalClaimId'] });
+export type InsurerClaim = z.infer<typeof insurerClaim>;
+
+/** `his.settlements` (or the message's `reply-to`) value: the answer to one `his.discharges` message. */
+export const dischargeAnswer = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('settled'), replay: z.boolean().meta({ description: 'true when this settlement id had already been settled with this body' }), split }),
+  z.object({ outcome: z.literal('rejected'), problem }),
+]);
+export type DischargeAnswer = z.infer<typeof dischargeAnswer>;
+
+/** `<topic>.dlq` value: an inbound message the gateway could not take, with why, never dropped silently. */
+export const deadLetter = z.object({
+  problem,
+  original: z.object({
+    topic: z.string(),
+    partition: z.int(),
+    offset: z.string(),
+    key: z.string().nullable(),
+    headers: z.record(z.string(), z.string()),
+    /** The payload as UTF-8 text (base64 when it is not valid UTF-8). */
+    value: z.string().nullable(),
+    valueEncoding: z.enum(['utf8', 'base64']),
+  }),
+  deadAt: z.string(),
+});
+export type DeadLetter = z.infer<typeof deadLetter>;

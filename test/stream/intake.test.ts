@@ -1,0 +1,117 @@
+/**
+ * Streaming intake against Kafka over TCP: a discharge message is settled through the service and
+ * answered once, inside a transaction with the consumed offset; poison goes to the DLQ with its
+ * reason; a redelivered or retried message replays instead of settling twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIntake } from '../../gateway/stream/intake.js';
+import type { SettleOutcome } from '../../gateway/service/settlements.js';
+import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
+import { collect, kafkaUnderTest, PERSONS, testBus, testKafka, waitFor, sleep, weihaiBody, weihaiService, type KafkaUnderTest } from './support.js';
+
+let kafka: KafkaUnderTest;
+beforeAll(async () => { kafka = await kafkaUnderTest(); });
+afterAll(async () => { await kafka.stop(); });
+
+async function send(topic: string, messages: Array<{ key?: string; value: string; headers?: Record<string, string> }>): Promise<void> {
+  const producer = testKafka(kafka.brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages });
+  await producer.disconnect();
+}
+
+async function setUp(service?: { settle(body: unknown): Promise<SettleOutcome> }) {
+  const base = await weihaiService();
+  const { topics } = base;
+  const reader = await collect(kafka.brokers, [topics.hisSettlements, topics.dlq(topics.hisDischarges), `${topics.prefix}his.h2.settlements`]);
+  const bus = testBus(kafka.brokers);
+  const errors: unknown[] = [];
+  const intake = await startIntake({ bus, service: service ?? base.service, topics, groupId: `${topics.prefix}intake`, maxMessageBytes: 64 * 1024, onError: (e) => errors.push(e) });
+  const answers = () => reader.seen.filter((m) => m.topic !== topics.dlq(topics.hisDischarges));
+  const dead = () => reader.seen.filter((m) => m.topic === topics.dlq(topics.hisDischarges));
+  return {
+    ...base, reader, bus, errors, answers, dead,
+    async tearDown() { await intake.stop(); await reader.stop(); await bus.close(); },
+  };
+}
+
+describe('streaming intake', () => {
+  it('settles a discharge message and answers once, echoing the correlation id', async () => {
+    const t = await setUp();
+    try {
+      await send(t.topics.hisDischarges, [{ key: PERSONS[0], value: JSON.stringify(weihaiBody(PERSONS[0], 'M1')), headers: { 'correlation-id': 'c-1' } }]);
+      await waitFor(() => t.answers().length >= 1, 10_000, 'the answer');
+      await sleep(300);
+      expect(t.answers()).toHaveLength(1);
+      const [m] = t.answers();
+      expect(m!.headers['correlation-id']).toBe('c-1');
+      const answer = dischargeAnswer.parse(JSON.parse(m!.value));
+      expect(answer).toMatchObject({ outcome: 'settled', replay: false, split: { settlementId: 'M1', status: 'settled' } });
+      expect((await t.ledger.getSettlement('H37100200001', 'M1'))?.status).toBe('settled');
+      expect(await t.ledger.outboxLag()).toBe(1);
+      expect(t.dead()).toHaveLength(0);
+    } finally { await t.tearDown(); }
+  });
+
+  it('dead-letters poison with the problem and the original payload, answering the problem, and goes on', async () => {
+    const t = await setUp();
+    try {
+      const invalid = { ...weihaiBody(PERSONS[1], 'M2'), items: [] };
+      const backwards = weihaiBody(PERSONS[1], 'M3');
+      backwards.encounter.admittedOn = '2020-04-01';
+      await send(t.topics.hisDischarges, [
+        { key: 'x', value: '{not json', headers: { 'correlation-id': 'p-1' } },
+        { key: PERSONS[1], value: JSON.stringify(invalid), headers: { 'correlation-id': 'p-2' } },
+        { key: PERSONS[1], value: JSON.stringify(weihaiBody(PERSONS[1], 'M4')), headers: { 'correlation-id': 'p-3', 'reply-to': t.topics.settlementEvents } },
+        { key: PERSONS[1], value: JSON.stringify(weihaiBody(PERSONS[1], 'M5')), headers: { 'correlation-id': 'ok', 'reply-to': `${t.topics.prefix}his.h2.settlements` } },
+      ]);
+      await waitFor(() => t.answers().length >= 4 && t.dead().length >= 3, 10_000, 'answers and dead letters');
+      const letters = t.dead().map((m) => ({ id: m.headers['correlation-id'], letter: deadLetter.parse(JSON.parse(m.value)) }));
+      expect(letters.map((l) => l.id)).toEqual(['p-1', 'p-2', 'p-3']);
+      expect(letters[0]!.letter).toMatchObject({ problem: { status: 400, detail: 'the body is not valid JSON' }, original: { value: '{not json', topic: t.topics.hisDischarges, key: 'x' } });
+      expect(letters[1]!.letter.problem.errors.some((e) => e.path === 'items')).toBe(true);
+      expect(letters[2]!.letter.problem.errors[0]?.path).toBe('headers.reply-to');
+      const ok = t.answers().find((m) => m.headers['correlation-id'] === 'ok')!;
+      expect(ok.topic).toBe(`${t.topics.prefix}his.h2.settlements`);
+      const rejected = t.answers().filter((m) => m.headers['correlation-id'] !== 'ok').map((m) => dischargeAnswer.parse(JSON.parse(m.value)));
+      expect(rejected.every((a) => a.outcome === 'rejected')).toBe(true);
+      expect(await t.ledger.getSettlement('H37100200001', 'M4')).toBeNull(); // a forbidden reply-to settles nothing
+    } finally { await t.tearDown(); }
+  });
+
+  it('a redelivered message replays the stored split: one commit, the second answer says replay', async () => {
+    const t = await setUp();
+    try {
+      const value = JSON.stringify(weihaiBody(PERSONS[2], 'M6'));
+      await send(t.topics.hisDischarges, [{ key: PERSONS[2], value, headers: { 'correlation-id': 'r-1' } }, { key: PERSONS[2], value, headers: { 'correlation-id': 'r-2' } }]);
+      await waitFor(() => t.answers().length >= 2, 10_000, 'two answers');
+      const [a, b] = t.answers().map((m) => dischargeAnswer.parse(JSON.parse(m.value)));
+      expect(a).toMatchObject({ outcome: 'settled', replay: false });
+      expect(b).toMatchObject({ outcome: 'settled', replay: true });
+      if (a?.outcome === 'settled' && b?.outcome === 'settled') expect(b.split).toEqual(a.split);
+      expect(await t.ledger.outboxLag()).toBe(1);
+    } finally { await t.tearDown(); }
+  });
+
+  it('a crash after the ledger commit and before the Kafka commit answers once, from the replay', async () => {
+    const base = await weihaiService();
+    let crashes = 0;
+    const crashing = {
+      async settle(body: unknown): Promise<SettleOutcome> {
+        const outcome = await base.service.settle(body);
+        if (crashes++ === 0) throw new Error('process died before the transaction committed');
+        return outcome;
+      },
+    };
+    const t = await setUp(crashing);
+    try {
+      await send(t.topics.hisDischarges, [{ key: PERSONS[0], value: JSON.stringify(weihaiBody(PERSONS[0], 'M7')), headers: { 'correlation-id': 'x-1' } }]);
+      await waitFor(() => t.answers().length >= 1, 10_000, 'the answer');
+      await sleep(400);
+      expect(t.answers()).toHaveLength(1);
+      expect(dischargeAnswer.parse(JSON.parse(t.answers()[0]!.value))).toMatchObject({ outcome: 'settled', replay: true });
+      expect(t.errors.length).toBe(1);
+      expect(await base.ledger.outboxLag()).toBe(1); // settled once
+    } finally { await t.tearDown(); }
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * Shared set-up of the stream tests: the Kafka under test (the in-process test broker, or a real
+ * cluster when KAFKA_BROKERS is set), buses with small timeouts, readers that collect a topic, and
+ * a settlement service on the in-memory ledger with 威海 programmes that pay insurers.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { startTestBroker, type TestBroker } from '../support/kafka-broker/index.js';
+import { KafkaBus } from '../../gateway/stream/kafka-bus.js';
+import { headerText } from '../../gateway/stream/bus.js';
+import { topics, type Topics } from '../../gateway/stream/topics.js';
+import type { EventMapping } from '../../gateway/stream/event-records.js';
+import { MemoryLedger } from '../../gateway/ledger/memory.js';
+import { SettlementService } from '../../gateway/service/settlements.js';
+import { loadProgrammes } from '../../gateway/programmes/load.js';
+import { rosterRow } from '../../schemas/roster.js';
+import { compliantItems, requestBody } from '../support/requests.js';
+import type { SettlementRequestInput } from '../../schemas/settlement.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+const external = process.env.KAFKA_BROKERS?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+/** True against the in-process test broker: only then can tests stop and restart the broker. */
+export const usingTestBroker = external.length === 0;
+
+export interface KafkaUnderTest { brokers: string[]; broker: TestBroker | null; stop(): Promise<void> }
+
+export async function kafkaUnderTest(): Promise<KafkaUnderTest> {
+  if (!usingTestBroker) return { brokers: external, broker: null, stop: async () => undefined };
+  const broker = await startTestBroker({ port: 0, autoCreateTopics: true, defaultPartitions: 3 });
+  return { brokers: broker.brokers, broker, stop: () => broker.stop() };
+}
+
+/** A fresh prefix per test: runs against a shared real cluster never see each other's messages. */
+export const uniquePrefix = (): string => `t${randomUUID().slice(0, 8)}.`;
+
+export const programmes = loadProgrammes();
+
+export function mappingFor(t: Topics): EventMapping {
+  return { topics: t, insurerCodeOf: (id) => programmes.get(id)?.payer.insurerCode, source: 'urn:settlement-gateway:test' };
+}
+
+export function testBus(brokers: string[], extra: Partial<ConstructorParameters<typeof KafkaBus>[0]> = {}): KafkaBus {
+  return new KafkaBus({
+    brokers, clientId: `test-${randomUUID().slice(0, 8)}`, logLevel: logLevel.NOTHING,
+    connectionTimeoutMs: 500, requestTimeoutMs: 3_000, retries: 3, retryInitialMs: 50, retryMaxMs: 300,
+    sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 3_000, heartbeatIntervalMs: 200, fetchMaxWaitMs: 100,
+    transactionTimeoutMs: 10_000, readToEndTimeoutMs: 15_000,
+    ...extra,
+  });
+}
+
+export function testKafka(brokers: string[]): Kafka {
+  return new Kafka({ brokers, clientId: `test-${randomUUID().slice(0, 8)}`, logLevel: logLevel.NOTHING, connectionTimeout: 500, requestTimeout: 3_000, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 300 } });
+}
+
+export interface Seen { topic: string; partition: number; offset: string; key: string | null; value: string; headers: Record<string, string> }
+
+/** Collects every committed message of the topics from their beginning (read_committed, like a real consumer). */
+export async function collect(brokers: string[], topicNames: string[]): Promise<{ seen: Seen[]; stop(): Promise<void> }> {
+  const kafka = testKafka(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  // Create first: a consumer subscribing to a topic that does not exist yet would wait for a metadata refresh.
+  await admin.createTopics({ topics: topicNames.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true }).catch(() => undefined);
+  await admin.disconnect();
+  const consumer: Consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: false, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 300 } });
+  const seen: Seen[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: topicNames, fromBeginning: true });
+  let joined!: () => void;
+  const ready = new Promise<void>((resolve) => { joined = resolve; });
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      seen.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value?.toString('utf8') ?? '', headers: headerText(message.headers) });
+    },
+  });
+  await ready;
+  return { seen, stop: () => consumer.disconnect() };
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export const PERSONS = ['371002195001011234', '371002196002022345', '371002197003033456'] as const;
+
+/** A ledger with the three persons on the 威海 poverty roster, and a service on it. */
+export async function weihaiService(): Promise<{ ledger: MemoryLedger; service: SettlementService; topics: Topics }> {
+  const ledger = new MemoryLedger();
+  await ledger.putRoster('weihai-2020-poverty', PERSONS.map((personId) => rosterRow.parse({ personId, from: '2020-01-01', to: '2020-12-31', categories: ['poverty-alleviated'] })), false);
+  const service = new SettlementService({ ledger, programmes, eventSource: 'urn:settlement-gateway:test' });
+  return { ledger, service, topics: topics(uniquePrefix()) };
+}
+
+/** A 威海 stay: the medical programme pays until the person's burden reaches 10%. */
+export function weihaiBody(personId: string, settlementId: string, basicYuan = '6000.00'): SettlementRequestInput {
+  return requestBody({
+    settlementId,
+    hospital: { id: 'H37100200001', region: '371002', level: 3 },
+    patient: { id: personId, name: '张三', insuredRegion: '371002', categories: ['poverty-alleviated'] },
+    encounter: { admittedOn: '2020-03-01', dischargedOn: '2020-03-10' },
+    items: compliantItems('10000.00'),
+    upstream: { basic: basicYuan },
+  });
+}
