@@ -40,14 +40,36 @@ export interface RuleResult {
 }
 
 /** Reads counters as they stood before this settlement and records this settlement's deltas. */
+/**
+ * Counter keys read `programme|period|rule.counter`, e.g. `weihai-2020-medical|2020|ceiling.paid`.
+ * They are built once and kept: a settlement looks up a dozen counters, and a flat, already-hashed
+ * key string is much cheaper to look up than one concatenated afresh each time.
+ */
+const KEY_CACHE_LIMIT = 100_000;
+const keyCache = new Map<string, Map<string, string>>();
+
+function counterKey(prefix: string, counter: string): string {
+  let keys = keyCache.get(prefix);
+  if (!keys) {
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+    keys = new Map();
+    keyCache.set(prefix, keys);
+  }
+  let key = keys.get(counter);
+  if (key === undefined) {
+    key = prefix + counter;
+    keys.set(counter, key);
+  }
+  return key;
+}
+
 export class CounterScope {
-  constructor(
+  private constructor(
     private readonly before: Accumulators,
     private readonly deltas: Record<string, number>,
     private readonly prefix: string,
   ) {}
 
-  /** Counter keys read `programme|period|rule.counter`, e.g. `weihai-2020-medical|2020|ceiling.paid`. */
   static forPack(before: Accumulators, deltas: Record<string, number>, packId: string, period: string): CounterScope {
     return new CounterScope(before, deltas, `${packId}|${period}|`);
   }
@@ -65,14 +87,12 @@ export class RuleCounters {
   ) {}
 
   get(counter: string): number {
-    return this.before[this.prefix + counter] ?? 0;
+    return this.before[counterKey(this.prefix, counter)] ?? 0;
   }
 
   add(counter: string, fen: number): void {
     if (fen === 0) return;
-    const key = this.prefix + counter;
+    const key = counterKey(this.prefix, counter);
     this.deltas[key] = (this.deltas[key] ?? 0) + fen;
   }
 }
-
-export const noPayment = (explanation: string[]): RuleResult => ({ directFen: 0, benefits: [], explanation });

@@ -45,12 +45,18 @@ export function formatFen(fen: number): string {
   return `${(fen - cents) / FEN_PER_YUAN}${cents < 10 ? '.0' : '.'}${cents}`;
 }
 
-/** A ratio in ppm as a percentage for explanations: 650000 → "65%", 975000 → "97.5%". */
+/** A ratio in ppm as a percentage for explanations: 650000 → "65%", 975000 → "97.5%". Few distinct ratios exist, so each is written once. */
+const percentTexts = new Map<number, string>();
 export function formatPercent(ppm: number): string {
-  // ppm / 10000 percent, exactly: integer part and up to four decimals, trailing zeros dropped.
-  const whole = (ppm - (ppm % 10_000)) / 10_000;
-  const fraction = String(ppm % 10_000).padStart(4, '0').replace(/0+$/, '');
-  return fraction ? `${whole}.${fraction}%` : `${whole}%`;
+  let text = percentTexts.get(ppm);
+  if (text === undefined) {
+    // ppm / 10000 percent, exactly: integer part and up to four decimals, trailing zeros dropped.
+    const whole = (ppm - (ppm % 10_000)) / 10_000;
+    const fraction = String(ppm % 10_000).padStart(4, '0').replace(/0+$/, '');
+    text = fraction ? `${whole}.${fraction}%` : `${whole}%`;
+    if (percentTexts.size < 10_000) percentTexts.set(ppm, text);
+  }
+  return text;
 }
 
 /** Rounds an exact amount in micro-fen (fen × ppm) half-up to the fen. Non-negative only. */

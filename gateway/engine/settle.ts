@@ -6,7 +6,7 @@
 import type { Pack, Rule } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
-import { Unprocessable, invariant } from '../errors.js';
+import { InvariantViolation, Unprocessable, invariant } from '../errors.js';
 import { type BillTotals, classifyBill } from './bill.js';
 import { checkWhen, type Verdict } from './conditions.js';
 import { type Accumulators, CounterScope, type RuleContext, type Running } from './context.js';
@@ -95,7 +95,7 @@ class Waterfall {
 
   pay(line: EngineLine, amountFen: number): void {
     const r = this.running;
-    invariant(amountFen >= 0 && amountFen <= r.allLeftFen, () => `${line.layer} ${line.programme} pays ${amountFen} with ${r.allLeftFen} left`);
+    if (!(amountFen >= 0 && amountFen <= r.allLeftFen)) throw new InvariantViolation(`${line.layer} ${line.programme} pays ${amountFen} with ${r.allLeftFen} left`);
     r.paidByLayerFen[line.layer] += amountFen;
     r.allLeftFen -= amountFen;
     r.compliantLeftFen = r.compliantLeftFen > amountFen ? r.compliantLeftFen - amountFen : 0;

@@ -18,6 +18,13 @@ function ratioFor(group: RiskGroup, ratios: Of<'coinsurance'>['ratio']['value'])
 /** The pool a direct payment may not exceed: compliant cost left, or the whole bill left. */
 const limitFor = (of: 'compliant' | 'all', ctx: RuleContext) => (of === 'compliant' ? ctx.running.compliantLeftFen : ctx.running.allLeftFen);
 
+const deductedNamesCache = new WeakMap<Of<'coinsurance'>, string>();
+function deductedNames(rule: Of<'coinsurance'>): string {
+  let names = deductedNamesCache.get(rule);
+  if (names === undefined) deductedNamesCache.set(rule, (names = rule.base.after.map((l) => LAYER_NAMES[l]).join('、')));
+  return names;
+}
+
 /** Deductible, ratio by group, per-stay and annual caps, on a declared base. */
 export function coinsurance(rule: Of<'coinsurance'>, ctx: RuleContext): RuleResult {
   const ratioPpm = ratioFor(ctx.group, rule.ratio.value);
@@ -27,7 +34,7 @@ export function coinsurance(rule: Of<'coinsurance'>, ctx: RuleContext): RuleResu
   const deductedFen = rule.base.after.reduce((sum, layer) => sum + ctx.running.paidByLayerFen[layer], 0);
   const baseFen = positive(grossFen - deductedFen);
   const explanation = [
-    `${rule.name}：${rule.base.of === 'compliant' ? '政策范围内费用' : '医疗总费用'} ${y(grossFen)}${rule.base.after.length ? ` 扣除${rule.base.after.map((l) => LAYER_NAMES[l]).join('、')}已付 ${y(deductedFen)}` : ''} = 计算基数 ${y(baseFen)}（${rule.base.cite}）`,
+    `${rule.name}：${rule.base.of === 'compliant' ? '政策范围内费用' : '医疗总费用'} ${y(grossFen)}${rule.base.after.length ? ` 扣除${deductedNames(rule)}已付 ${y(deductedFen)}` : ''} = 计算基数 ${y(baseFen)}（${rule.base.cite}）`,
   ];
   let deductibleAppliedFen = 0;
   if (rule.deductible) {

@@ -47,6 +47,21 @@ function tieredMicroFen(burdenFen: number, thresholdFen: number, tiers: Of<'majo
   return capFen === null ? micro : Math.min(micro, capFen * RATIO_SCALE);
 }
 
+/** The schedule line of a major-illness rule; the same for every stay of a group, so it is written once. */
+const tierDescriptions = new WeakMap<Of<'majorIllnessTiers'>, Map<string, string>>();
+function tierDescription(rule: Of<'majorIllnessTiers'>, thresholdFen: number, bonusPpm: number, capFen: number | null): string {
+  let byVariant = tierDescriptions.get(rule);
+  if (!byVariant) tierDescriptions.set(rule, (byVariant = new Map()));
+  const variant = `${thresholdFen}/${bonusPpm}/${capFen}`;
+  let text = byVariant.get(variant);
+  if (text === undefined) {
+    const tiers = rule.tiers.value.map((t) => `${t.to === undefined ? `${y(t.from)}以上` : `${y(t.from)}–${y(t.to)}`} 按 ${pct(Math.min(RATIO_SCALE, t.ratio + bonusPpm))}`).join('，');
+    text = `年度起付线 ${y(thresholdFen)} 元；超过部分分段：${tiers}；年度封顶 ${capFen === null ? '不设' : `${y(capFen)} 元`}（${rule.tiers.cite}）`;
+    byVariant.set(variant, text);
+  }
+  return text;
+}
+
 /** 大病保险: tiers on the year's cumulative compliant burden left after basic; this stay pays the difference. */
 export function majorIllnessTiers(rule: Of<'majorIllnessTiers'>, ctx: RuleContext): RuleResult {
   const counters = ctx.counters.forRule(rule);
@@ -59,9 +74,7 @@ export function majorIllnessTiers(rule: Of<'majorIllnessTiers'>, ctx: RuleContex
   const stayBurdenFen = ctx.running.compliantLeftFen;
   const burdenAfterFen = burdenBeforeFen + stayBurdenFen;
   const tiers = rule.tiers.value;
-  const explanation = [
-    `年度起付线 ${y(thresholdFen)} 元；超过部分分段：${tiers.map((t) => `${t.to === undefined ? `${y(t.from)}以上` : `${y(t.from)}–${y(t.to)}`} 按 ${pct(Math.min(RATIO_SCALE, t.ratio + bonusPpm))}`).join('，')}；年度封顶 ${capFen === null ? '不设' : `${y(capFen)} 元`}（${rule.tiers.cite}）`,
-  ];
+  const explanation = [tierDescription(rule, thresholdFen, bonusPpm, capFen)];
   if (pref) explanation.push(`${names(preferred)}倾斜：起付线 ${y(thresholdFen)}，比例各提高 ${pct(bonusPpm)}，封顶 ${capFen === null ? '取消' : y(capFen)}（${pref.categories.cite}）`);
   explanation.push(`本年基本医保后政策范围内个人负担累计：此前 ${y(burdenBeforeFen)} + 本次 ${y(stayBurdenFen)} = ${y(burdenAfterFen)}`);
   const microFen = tieredMicroFen(burdenAfterFen, thresholdFen, tiers, bonusPpm, capFen) - tieredMicroFen(burdenBeforeFen, thresholdFen, tiers, bonusPpm, capFen);
