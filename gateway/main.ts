@@ -37,7 +37,8 @@ function createLedger(config: Config, log: Logger): LedgerPort {
   const options = { prefix: config.REDIS_KEY_PREFIX };
   // Fail fast per command while Redis is away (one reconnect attempt, then the error): /readyz reports
   // it and calls answer 503 instead of hanging. The offline queue stays on so start-up does not race the connection.
-  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000 } as const;
+  // Auto-pipelining batches the commands of concurrent requests into one socket write per tick.
+  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true } as const;
   if (config.REDIS_CLUSTER_NODES) {
     log.info({ nodes: config.REDIS_CLUSTER_NODES }, 'ledger: Redis Cluster');
     const nodes = config.REDIS_CLUSTER_NODES.map((n) => { const [host, port] = n.split(':'); return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) }; });

@@ -1,12 +1,12 @@
 /**
  * Exact money. Amounts are integer fen (safe integers); ratios are integer parts-per-million.
- * decimal.js does the parsing at the boundary; inside the engine everything is integer arithmetic,
- * so no amount ever passes through a binary fraction.
+ * Text is read digit by digit into integers and everything inside the engine is integer arithmetic,
+ * so no amount ever passes through a binary fraction. The property tests in test/engine/money.test.ts
+ * prove parsing, rounding and formatting agree with decimal.js on every value.
  *
  * Bounds keep every product exact: an amount is at most MAX_FEN (10 million yuan) and a ratio at
  * most RATIO_SCALE, so fen × ppm ≤ 1e15 < 2^53.
  */
-import { Decimal } from 'decimal.js';
 
 export const FEN_PER_YUAN = 100;
 export const RATIO_SCALE = 1_000_000;
@@ -23,19 +23,30 @@ function plainNumberText(value: number): string | null {
   return /[eE]/.test(text) ? null : text;
 }
 
+/**
+ * Decimal text (already checked against a pattern) as an integer count of `scale`ths: "12.3" at scale 100
+ * → 1230. Exact: digits are read as integers, never through a binary fraction.
+ */
+function scaledInteger(text: string, decimals: number): number {
+  const dot = text.indexOf('.');
+  const whole = dot === -1 ? text : text.slice(0, dot);
+  const fraction = dot === -1 ? '' : text.slice(dot + 1);
+  return Number.parseInt(whole + fraction.padEnd(decimals, '0'), 10);
+}
+
 /** Parses a contract amount (string or number, 0–2 decimals, non-negative) to fen; null if invalid. */
 export function parseFen(value: unknown): number | null {
   const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
   if (text === null || !MONEY_TEXT.test(text)) return null;
-  const fen = new Decimal(text).times(FEN_PER_YUAN);
-  return fen.lte(MAX_FEN) ? fen.toNumber() : null;
+  const fen = scaledInteger(text, 2);
+  return fen <= MAX_FEN ? fen : null;
 }
 
 /** Parses a ratio in [0, 1] with at most six decimals to parts-per-million; null if invalid. */
 export function parsePpm(value: unknown): number | null {
   const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
   if (text === null || !RATIO_TEXT.test(text)) return null;
-  return new Decimal(text).times(RATIO_SCALE).toNumber();
+  return scaledInteger(text, 6);
 }
 
 /** Integer fen as the contract's two-decimal string. */

@@ -1,7 +1,19 @@
 /** Identifiers and instants the shell gives the pure engine. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+// Random bytes come from a pool refilled 4 KiB at a time: one randomFillSync per 256 ids, not per id.
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+function randomByte(): number {
+  if (poolOffset === POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++]!;
+}
 
 /** A ULID (time-ordered, 26 Crockford base-32 characters): sortable gateway ids and event ids. */
 export function ulid(nowMs: number = Date.now()): string {
@@ -11,9 +23,8 @@ export function ulid(nowMs: number = Date.now()): string {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const random = randomBytes(16);
   let tail = '';
-  for (let i = 0; i < 16; i++) tail += CROCKFORD[random[i]! % 32];
+  for (let i = 0; i < 16; i++) tail += CROCKFORD[randomByte() % 32];
   return time + tail;
 }
 
@@ -25,12 +36,11 @@ export function chinaTime(date: Date): string {
 
 /** JSON with object keys sorted at every depth: the same body always has the same text. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
 /** The idempotency fingerprint of a request body. */

@@ -4,6 +4,7 @@
  * Run: npm run bench (or npx tsx test/bench/http.ts). Not a test: it asserts nothing, it reports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import { startRedis } from '../support/redis.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
@@ -11,19 +12,30 @@ import { requestBody, twentyItemBill } from '../support/requests.js';
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
-function startProcess(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const bare = /listening (\d+)/.exec(output);
-      const gateway = /"port":(\d+)[^\n]*listening/.exec(output);
-      const found = bare ?? gateway;
-      if (found) resolve({ child, port: Number(found[1]) });
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
     });
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
   });
+}
+
+/** Starts a server script on a free port and waits until it answers. */
+async function startProcess(script: string, env: Record<string, string>, probePath: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${probePath}`);
+      if (response.status < 500) return { child, port };
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error(`${script} did not start`);
 }
 
 let sequence = 0;
@@ -50,17 +62,17 @@ export async function benchHttp(): Promise<string[]> {
   const rows: string[] = [];
   const children: ChildProcess[] = [];
   try {
-    const bare = await startProcess('test/bench/bare-server.ts', { PORT: '0' });
+    const bare = await startProcess('test/bench/bare-server.ts', {}, '/');
     children.push(bare.child);
-    const gatewayEnv = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' };
-    const gateway = await startProcess('gateway/main.ts', gatewayEnv);
+    const gatewayEnv = { HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' };
+    const gateway = await startProcess('gateway/main.ts', gatewayEnv, '/healthz');
     children.push(gateway.child);
     const warm = await load(`http://127.0.0.1:${gateway.port}`, '/v1/settlements');
     void warm;
     const bareResult = await load(`http://127.0.0.1:${bare.port}`, '/bare');
     const settleResult = await load(`http://127.0.0.1:${gateway.port}`, '/v1/settlements');
     gateway.child.kill('SIGTERM');
-    const clustered = await startProcess('gateway/main.ts', { ...gatewayEnv, CLUSTER_WORKERS: '2' });
+    const clustered = await startProcess('gateway/main.ts', { ...gatewayEnv, CLUSTER_WORKERS: '2' }, '/healthz');
     children.push(clustered.child);
     await new Promise((r) => setTimeout(r, 1500)); // both workers listening
     const clusterResult = await load(`http://127.0.0.1:${clustered.port}`, '/v1/settlements');
