@@ -7,3 +7,4 @@ console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'un
 const engine = benchEngine(5000);
 console.log(`engine alone, one core: ${engine.perSecond.toLocaleString('en')} settlements/s (20-item bill, five layers computed, two supplementary programmes)`);
 console.log((await benchHttp()).join('\n'));
+await import('./stream.js');

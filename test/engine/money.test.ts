@@ -54,6 +54,19 @@ describe('integer-fen arithmetic agrees with decimal.js', () => {
     }), { numRuns: 5_000 });
   });
 
+  it('parses any valid amount text exactly as decimal.js reads it', () => {
+    const text = fc.tuple(fc.integer({ min: 0, max: 9_999_999 }), fc.constantFrom('', '.', '.x', '.xx')).chain(([whole, shape]) =>
+      fc.tuple(fc.constant(String(whole)), fc.constant(shape), fc.integer({ min: 0, max: 99 })).map(([w, s, f]) => (s === '' ? w : s === '.x' ? `${w}.${f % 10}` : s === '.xx' ? `${w}.${String(f).padStart(2, '0')}` : w)));
+    fc.assert(fc.property(text, (t) => {
+      expect(parseFen(t)).toBe(new Decimal(t).times(100).toNumber());
+    }), { numRuns: 10_000 });
+    fc.assert(fc.property(fc.integer({ min: 0, max: RATIO_SCALE }), (ppm) => {
+      const t = new Decimal(ppm).dividedBy(RATIO_SCALE).toFixed(6);
+      expect(parsePpm(t)).toBe(ppm);
+      expect(parsePpm(Number(t))).toBe(ppm);
+    }), { numRuns: 10_000 });
+  });
+
   it('parse then format is the identity on canonical amounts', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: MAX_FEN }), (fen) => {
       expect(parseFen(formatFen(fen))).toBe(fen);
