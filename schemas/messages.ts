@@ -26,24 +26,15 @@ export const settlementEventType = z.enum(SETTLEMENT_EVENT_TYPES);
 const nhsaLine = splitLine.pick({ layer: true, programme: true, payer: true, fundPayType: true, mode: true, amount: true });
 
 /** `nhsa.settlements` value: what the 医保 platform needs to settle its own funds with the hospital. */
-export const nhsaSettlement = z.object({
+export const nhsaSettlement = split.pick({
+  gatewayId: true, settlementId: true, hospitalId: true, currency: true, total: true, outOfScope: true, overLimit: true,
+  preSelfPay: true, compliant: true, patientPays: true, settledAt: true, reversedAt: true,
+}).extend({
   eventId: z.string(),
   kind: z.enum(['settled', 'reversed']),
-  gatewayId: z.string(),
-  settlementId: z.string(),
-  hospitalId: z.string(),
   personId: z.string().meta({ description: 'the insured person id (身份证号 / 医保编号)' }),
-  currency: z.literal('CNY'),
-  total: moneyText,
-  outOfScope: moneyText,
-  overLimit: moneyText,
-  preSelfPay: moneyText,
-  compliant: moneyText,
-  patientPays: moneyText,
   /** Only the statutory layers: basic (统筹), majorIllness (大病/大额), aid (医疗救助). */
   lines: z.array(nhsaLine.extend({ layer: z.enum(['basic', 'majorIllness', 'aid']) })),
-  settledAt: z.string().optional(),
-  reversedAt: z.string().optional(),
 });
 export type NhsaSettlement = z.infer<typeof nhsaSettlement>;
 

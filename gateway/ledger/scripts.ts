@@ -24,6 +24,13 @@ local function checkCounters(acc, first, n)
   end
   return nil
 end
+-- Applies the delta pairs and bumps the version: the one write sequence commit and reverse share.
+local function applyDeltas(acc, first, n)
+  for j = 0, n - 1 do
+    redis.call('HINCRBY', acc, ARGV[first + 2 * j], ARGV[first + 2 * j + 1])
+  end
+  redis.call('HINCRBY', acc, '_v', 1)
+end
 local function slice(first, n)
   local out = {}
   for j = first, first + n - 1 do out[#out + 1] = ARGV[j] end
@@ -50,10 +57,7 @@ local first = 6
 local refused = checkCounters(KEYS[2], first, nDeltas)
 if refused then return redis.error_reply(refused) end
 -- from here on: writes only
-for j = 0, nDeltas - 1 do
-  redis.call('HINCRBY', KEYS[2], ARGV[first + 2 * j], ARGV[first + 2 * j + 1])
-end
-redis.call('HINCRBY', KEYS[2], '_v', 1)
+applyDeltas(KEYS[2], first, nDeltas)
 first = first + 2 * nDeltas
 redis.call('HSET', KEYS[1], unpack(slice(first, 2 * nRecord)))
 first = first + 2 * nRecord
@@ -81,10 +85,7 @@ local first = 5
 local refused = checkCounters(KEYS[2], first, nDeltas)
 if refused then return redis.error_reply(refused) end
 -- from here on: writes only
-for j = 0, nDeltas - 1 do
-  redis.call('HINCRBY', KEYS[2], ARGV[first + 2 * j], ARGV[first + 2 * j + 1])
-end
-redis.call('HINCRBY', KEYS[2], '_v', 1)
+applyDeltas(KEYS[2], first, nDeltas)
 redis.call('HSET', KEYS[1], 'status', 'reversed', 'reversedAt', ARGV[1])
 first = first + 2 * nDeltas
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
