@@ -16,7 +16,7 @@ export function renderSlip(split: Split, request: SettlementRequest): string {
   const lines = split.lines.map((l) => `
       <tr>
         <td>${escape(LAYER_NAMES[l.layer])}</td>
-        <td>${escape(l.payer)}<div class="pg">${escape(l.programme)}${l.mode === 'given' ? '（医保平台结算）' : ''}</div></td>
+        <td>${escape(l.payer)}<div class="pg">${l.mode === 'given' ? '医保平台结算' : l.programme === 'none' ? '无适用政策' : escape(l.programme)}</div></td>
         <td class="num">${escape(l.amount)}</td>
         <td><ol>${l.explanation.map((e) => `<li>${escape(e)}</li>`).join('')}</ol></td>
       </tr>`).join('');
@@ -29,7 +29,7 @@ export function renderSlip(split: Split, request: SettlementRequest): string {
 <html lang="zh-CN"><head><meta charset="utf-8"><title>一站式结算单 ${escape(split.settlementId)}</title>
 <style>
   @page { size: A4; margin: 14mm; }
-  body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; font-size: 11pt; color: #111; max-width: 182mm; margin: 0 auto; }
+  body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; font-size: 11pt; color: #111; max-width: 182mm; margin: 0 auto; }
   h1 { font-size: 16pt; text-align: center; margin: 0 0 2mm; }
   .sub { text-align: center; color: #444; margin-bottom: 4mm; }
   h2 { font-size: 12pt; margin: 5mm 0 2mm; }

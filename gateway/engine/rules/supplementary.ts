@@ -44,7 +44,9 @@ export function coinsurance(rule: Of<'coinsurance'>, ctx: RuleContext): RuleResu
     if (rule.deductible.per === 'year') counters.add('deductibleUsed', deductibleAppliedFen);
   }
   let payFen = applyRatio(baseFen - deductibleAppliedFen, ratioPpm);
-  explanation.push(`(${y(baseFen)} − ${y(deductibleAppliedFen)}) × ${GROUP_NAMES[ctx.group]}比例 ${pct(ratioPpm)} = ${y(payFen)}（${rule.ratio.cite}）`);
+  // Name the risk group only where the programme pays groups differently (三明); elsewhere it would only confuse.
+  const byGroup = rule.ratio.value.preExisting !== rule.ratio.value.healthy || rule.ratio.value.aidPreExisting !== undefined;
+  explanation.push(`(${y(baseFen)} − ${y(deductibleAppliedFen)}) × ${byGroup ? GROUP_NAMES[ctx.group] : ''}比例 ${pct(ratioPpm)} = ${y(payFen)}（${rule.ratio.cite}）`);
   if (rule.perStayCap && payFen > rule.perStayCap.value) {
     payFen = rule.perStayCap.value;
     explanation.push(`每次限额 ${y(rule.perStayCap.value)} 元（${rule.perStayCap.cite}）`);
