@@ -118,13 +118,13 @@ export function createApp(deps: AppDeps) {
     const hospitalId = bodyHospital(body);
     if (hospitalId) requireHospital(req.client, hospitalId, 'desk');
     else requireRole(req.client, 'desk');
-    const { record, replay } = await service.settle(body);
+    const { record, replay, split } = await service.settle(body);
     metrics.settlements.inc({ operation: 'settle', outcome: replay ? 'replay' : 'committed' });
     if (replay) {
       res.status(200).setHeader('Idempotent-Replay', 'true');
     } else {
       res.status(201);
-      for (const l of currentSplit(record).lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
+      for (const l of split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
     }
     // The stored text, byte for byte: a retried request gets exactly the first answer.
     res.type('application/json').send(record.splitJson);
