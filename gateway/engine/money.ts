@@ -86,5 +86,4 @@ export function assertFen(fen: number, where: string): void {
   if (!Number.isSafeInteger(fen) || fen < 0) throw new Error(`${where}: ${fen} is not a non-negative integer amount in fen`);
 }
 
-export const minFen = (...amounts: number[]): number => Math.min(...amounts);
 export const positive = (fen: number): number => (fen > 0 ? fen : 0);
