@@ -94,11 +94,20 @@ async function runCluster(config: Config, log: Logger): Promise<void> {
   if (cluster.isPrimary) {
     if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) throw new Error('cluster mode shares state through Redis: set REDIS_URL');
     log.info({ workers }, 'cluster mode: starting workers');
+    let stopping = false;
     for (let i = 0; i < workers; i++) cluster.fork();
     cluster.on('exit', (worker, code) => {
+      if (stopping) return;
       log.error({ pid: worker.process.pid, code }, 'worker exited; starting another');
       cluster.fork();
     });
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        stopping = true;
+        log.info({ signal }, 'stopping workers');
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+      });
+    }
     return;
   }
   await startGateway(config, log);
