@@ -15,6 +15,10 @@ const names = (cs: readonly Category[]) => cs.map((c) => CATEGORY_NAMES[c]).join
 export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>): Standing {
   const { patient, encounter } = request;
   const rules = pack.eligibility;
+  // Most packs (every public layer) have no eligibility rule at all: nothing to judge.
+  if (!rules.roster && !rules.categoriesAny && !rules.categoriesNone && !rules.basicInsuranceActive && !rules.disability) {
+    return { eligible: true, categories: patient.categories, group: 'healthy', because: [] };
+  }
   const because: string[] = [];
   if (rules.basicInsuranceActive?.value && !patient.basicInsuranceActive) {
     return { eligible: false, reason: `基本医疗保险待遇未在享受期，不享受本保险待遇（${rules.basicInsuranceActive.cite}）` };

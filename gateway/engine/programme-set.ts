@@ -5,6 +5,7 @@ import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
 export class ProgrammeSet {
   private readonly byLayer = new Map<Layer, Pack[]>();
   private readonly catalogueIcd = new Map<string, Map<number, string[]>>();
+  private readonly headings = new WeakMap<Pack, string>();
   readonly packs: readonly Pack[];
 
   constructor(packs: readonly Pack[], readonly catalogues: readonly Catalogue[]) {
@@ -31,11 +32,20 @@ export class ProgrammeSet {
   /** Packs of a layer in force for this person and stay, in their configured order. */
   inForce(layer: Layer, request: SettlementRequest): Pack[] {
     const date = request.encounter.dischargedOn;
-    return (this.byLayer.get(layer) ?? []).filter((p) =>
-      p.status === 'active' &&
-      p.term.from <= date && date <= p.term.to &&
-      p.schemes.includes(request.patient.scheme) &&
-      p.insuredRegions.value.some((prefix) => request.patient.insuredRegion.startsWith(prefix)));
+    const { scheme, insuredRegion } = request.patient;
+    const found: Pack[] = [];
+    for (const p of this.byLayer.get(layer) ?? []) {
+      if (p.status !== 'active' || date < p.term.from || date > p.term.to || !p.schemes.includes(scheme)) continue;
+      if (p.insuredRegions.value.some((prefix) => insuredRegion.startsWith(prefix))) found.push(p);
+    }
+    return found;
+  }
+
+  /** "name（id version）", the heading of a pack's explanation, written once per pack. */
+  heading(pack: Pack): string {
+    let text = this.headings.get(pack);
+    if (text === undefined) this.headings.set(pack, (text = `${pack.name}（${pack.id} ${pack.version}）`));
+    return text;
   }
 
   /** Roster ids the engine will consult for this request: the shell loads the person's rows of these. */

@@ -118,7 +118,7 @@ class Waterfall {
     } else if (!pack) {
       line.explanation.push(`参保地 ${request.patient.insuredRegion} 于 ${request.encounter.dischargedOn} 无${LAYER_NAMES[layer]}政策包，且请求未提供上游金额，本层支付 0.00`);
     } else {
-      line.explanation.push(`${pack.name}（${pack.id} ${pack.version}）`);
+      line.explanation.push(programmes.heading(pack));
       this.runPack(pack, line);
     }
     line.explanation.push(`本层支付 ${y(line.amountFen)}`);
@@ -126,7 +126,7 @@ class Waterfall {
   }
 
   supplementary(pack: Pack): void {
-    const line: EngineLine = { layer: 'supplementary', programme: pack.id, ...payerOf(pack, 'supplementary', this.input.request), mode: 'computed', amountFen: 0, explanation: [`${pack.name}（${pack.version}）`] };
+    const line: EngineLine = { layer: 'supplementary', programme: pack.id, ...payerOf(pack, 'supplementary', this.input.request), mode: 'computed', amountFen: 0, explanation: [this.input.programmes.heading(pack)] };
     this.runPack(pack, line);
     this.lines.push(line);
   }
