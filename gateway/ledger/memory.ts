@@ -30,6 +30,9 @@ interface StoredEntry { seq: number; event: OutboxEvent; pending: Pending | null
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
+/** Records hold strings (immutable) and one flat map of numbers: copying both is a full copy. */
+const copyRecord = (record: SettlementRecord): SettlementRecord => ({ ...record, deltas: { ...record.deltas } });
+
 export class MemoryLedger implements LedgerPort {
   readonly kind = 'memory' as const;
   private readonly accumulators = new Map<string, Accumulators>();
@@ -61,7 +64,7 @@ export class MemoryLedger implements LedgerPort {
   async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
     if (!isStorableSettlementId(hospitalId, settlementId)) return null;
     const record = this.settlements.get(settlementKey(hospitalId, settlementId));
-    return record ? structuredClone(record) : null;
+    return record ? copyRecord(record) : null;
   }
 
   async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome> {
@@ -72,15 +75,15 @@ export class MemoryLedger implements LedgerPort {
     const stored = this.settlements.get(key);
     if (owner !== record.personId) {
       if (!stored) throw new SettlementIdClaimed(record.hospitalId, record.settlementId);
-      return { outcome: 'conflict', record: structuredClone(stored) };
+      return { outcome: 'conflict', record: copyRecord(stored) };
     }
-    if (stored) return { outcome: stored.bodyHash === record.bodyHash ? 'replay' : 'conflict', record: structuredClone(stored) };
+    if (stored) return { outcome: stored.bodyHash === record.bodyHash ? 'replay' : 'conflict', record: copyRecord(stored) };
     const acc = this.accumulatorsOf(record.personId);
     if (acc.version !== expectedVersion) return { outcome: 'stale' };
     this.apply(acc, record.deltas, 1);
-    this.settlements.set(key, structuredClone(record));
+    this.settlements.set(key, copyRecord(record));
     this.append(event);
-    return { outcome: 'committed', record: structuredClone(record) };
+    return { outcome: 'committed', record: copyRecord(record) };
   }
 
   async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome> {
@@ -88,13 +91,13 @@ export class MemoryLedger implements LedgerPort {
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const stored = this.settlements.get(settlementKey(hospitalId, settlementId));
     if (!stored) return { outcome: 'notFound' };
-    if (stored.status === 'reversed') return { outcome: 'alreadyReversed', record: structuredClone(stored) };
+    if (stored.status === 'reversed') return { outcome: 'alreadyReversed', record: copyRecord(stored) };
     invariant(event.personId === stored.personId, 'the reversal event is about another person than the record');
     this.apply(this.accumulatorsOf(stored.personId), stored.deltas, -1);
     stored.status = 'reversed';
     stored.reversedAt = reversedAt;
     this.append(event);
-    return { outcome: 'reversed', record: structuredClone(stored) };
+    return { outcome: 'reversed', record: copyRecord(stored) };
   }
 
   async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {
@@ -121,7 +124,7 @@ export class MemoryLedger implements LedgerPort {
     const found = this.takeOwnPendingAndIdle(consumer, count);
     if (found.length === 0 && blockMs > 0 && !this.closed) await this.waitForAppend(blockMs);
     if (found.length < count) found.push(...this.takeNew(consumer, count - found.length));
-    return found.map((entry) => ({ entryId: String(entry.seq), event: structuredClone(entry.event) }));
+    return found.map((entry) => ({ entryId: String(entry.seq), event: { ...entry.event } }));
   }
 
   async ackOutbox(entryIds: readonly string[]): Promise<void> {
@@ -163,7 +166,7 @@ export class MemoryLedger implements LedgerPort {
 
   private append(event: OutboxEvent): void {
     const seq = ++this.lastSeq;
-    this.outbox.set(seq, { seq, event: structuredClone(event), pending: null });
+    this.outbox.set(seq, { seq, event: { ...event }, pending: null });
     for (const wake of this.waiters) wake();
   }
 

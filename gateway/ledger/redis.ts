@@ -120,7 +120,7 @@ export class RedisLedger implements LedgerPort {
     invariant(Array.isArray(reply), 'commit script answered no list');
     const outcome: unknown = reply[0];
     switch (outcome) {
-      case 'committed': return { outcome, record: structuredClone(record) };
+      case 'committed': return { outcome, record: { ...record, deltas: { ...record.deltas } } };
       case 'stale': return { outcome };
       case 'replay':
       case 'conflict': {

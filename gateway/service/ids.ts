@@ -43,5 +43,4 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
-/** The idempotency fingerprint of a request body. */
-export const bodyHash = (body: unknown): string => createHash('sha256').update(canonicalJson(body)).digest('hex');
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -8,7 +8,7 @@ import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { Conflict, InvalidInput, NotFound, Unavailable, Unprocessable, type FieldError } from '../errors.js';
 import type { LedgerPort, OutboxEvent, SettlementRecord } from '../ledger/port.js';
-import { bodyHash, chinaTime, ulid } from './ids.js';
+import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
 import { KeyedQueue } from './keyed-queue.js';
 
 export interface SettlementServiceOptions {
@@ -67,12 +67,14 @@ export class SettlementService {
 
   async settle(body: unknown): Promise<SettleOutcome> {
     const request = parseRequest(body);
-    return this.perPerson.run(request.patient.id, () => this.settleParsed(request, bodyHash(body), body));
+    // The fingerprint is of the body as sent; a retry that re-serialised it differently is recognised
+    // on the rare mismatch path (answerExisting), so the common path stays one native stringify and a hash.
+    const requestJson = JSON.stringify(body);
+    return this.perPerson.run(request.patient.id, () => this.settleParsed(request, sha256(requestJson), requestJson, body));
   }
 
-  private async settleParsed(request: SettlementRequest, hash: string, body: unknown): Promise<SettleOutcome> {
+  private async settleParsed(request: SettlementRequest, hash: string, requestJson: string, body: unknown): Promise<SettleOutcome> {
     // No look-up first: the commit itself answers replay or conflict, so a new settlement costs one round trip less.
-    const requestJson = JSON.stringify(body);
     for (let attempt = 1; attempt <= this.maxCommitAttempts; attempt++) {
       const { engine, version } = await this.compute(request);
       const now = this.clock();
@@ -86,7 +88,7 @@ export class SettlementService {
       };
       const outcome = await this.options.ledger.commit(record, version, this.event('settlement.settled', record, record.splitJson, engine.deltas, now));
       if (outcome.outcome === 'committed') return { split, replay: false, record: outcome.record };
-      if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash);
+      if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash, body);
       this.options.onCommitRetry?.();
       // Another process settled this person meanwhile: back off a little, with jitter, and recompute.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * attempt)));
@@ -132,8 +134,10 @@ export class SettlementService {
     return { engine: settle({ request, programmes, rosters, accumulators: snapshot.values }), version: snapshot.version };
   }
 
-  private answerExisting(record: SettlementRecord, hash: string): SettleOutcome {
-    if (record.bodyHash !== hash) {
+  /** Same body (byte for byte, or the same JSON in another key order) → the stored answer; else a conflict. */
+  private answerExisting(record: SettlementRecord, hash: string, body: unknown): SettleOutcome {
+    const same = record.bodyHash === hash || canonicalJson(JSON.parse(record.requestJson)) === canonicalJson(body);
+    if (!same) {
       throw new Conflict(`settlement ${record.settlementId} at hospital ${record.hospitalId} was already settled with a different body`, [{ path: 'settlementId', message: 'already used for a different request' }]);
     }
     return { split: JSON.parse(record.splitJson) as Split, replay: true, record };

@@ -140,6 +140,9 @@ describe.each(backends)('HTTP contract (%s)', (_name, backend) => {
       expect(again.status).toBe(200);
       expect(again.headers.get('idempotent-replay')).toBe('true');
       expect(again.text).toBe(first.text);
+      const reordered = await call(gw.url, '/v1/settlements', { raw: JSON.stringify(Object.fromEntries(Object.entries(b).reverse()), null, 2), token: TOKENS.deskA });
+      expect(reordered.status).toBe(200); // the same JSON, serialised in another key order: still the same request
+      expect(reordered.text).toBe(first.text);
       const changed = await settle({ ...b, items: compliantItems('1.00') });
       expect(changed.status).toBe(409);
     });
