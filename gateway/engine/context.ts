@@ -63,19 +63,32 @@ function counterKey(prefix: string, counter: string): string {
   return key;
 }
 
+/** `programme|period|rule.` per rule, pack and period, built once (a rule object may serve several packs). */
+const rulePrefixes = new WeakMap<Pick<Rule, 'id'>, Map<string, Map<string, string>>>();
+function rulePrefix(rule: Pick<Rule, 'id'>, packId: string, period: string): string {
+  let byPack = rulePrefixes.get(rule);
+  if (!byPack) rulePrefixes.set(rule, (byPack = new Map()));
+  let byPeriod = byPack.get(packId);
+  if (!byPeriod) byPack.set(packId, (byPeriod = new Map()));
+  let prefix = byPeriod.get(period);
+  if (prefix === undefined) byPeriod.set(period, (prefix = `${packId}|${period}|${rule.id}.`));
+  return prefix;
+}
+
 export class CounterScope {
   private constructor(
     private readonly before: Accumulators,
     private readonly deltas: Record<string, number>,
-    private readonly prefix: string,
+    private readonly packId: string,
+    private readonly period: string,
   ) {}
 
   static forPack(before: Accumulators, deltas: Record<string, number>, packId: string, period: string): CounterScope {
-    return new CounterScope(before, deltas, `${packId}|${period}|`);
+    return new CounterScope(before, deltas, packId, period);
   }
 
   forRule(rule: Pick<Rule, 'id'>): RuleCounters {
-    return new RuleCounters(this.before, this.deltas, `${this.prefix}${rule.id}.`);
+    return new RuleCounters(this.before, this.deltas, rulePrefix(rule, this.packId, this.period));
   }
 }
 
