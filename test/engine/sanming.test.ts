@@ -1,6 +1,8 @@
 /** 2024 三明普惠医联保 (seeds/004): responsibilities 1–4, risk groups, the out-of-pocket cap, and the document's defects. */
 import { describe, expect, it } from 'vitest';
-import { line, Person, roster } from '../support/engine.js';
+import { line, Person, programmes, roster } from '../support/engine.js';
+import { ProgrammeSet } from '../../gateway/engine/programme-set.js';
+import type { Pack } from '../../schemas/pack.js';
 import { compliantItems, request } from '../support/requests.js';
 import type { RosterRow } from '../../schemas/roster.js';
 
@@ -99,5 +101,37 @@ describe('eligibility', () => {
     const l = pays(member(), { items: compliantItems('20000.00'), patient: { basicInsuranceActive: false } });
     expect(l.amount).toBe('0.00');
     expect(l.explanation.join()).toContain('基本医疗保险待遇');
+  });
+});
+
+describe('responsibility 4 with a configured drug list', () => {
+  const base = programmes.get('sanming-2024-puhui')!;
+  const withDrugs: Pack = {
+    ...base,
+    rules: base.rules.map((r) => r.kind !== 'specificDrugs' ? r : {
+      ...r,
+      drugs: { value: [{ code: 'T-A', group: 'tumor', drugClass: 'A' }, { code: 'T-C', group: 'tumor', drugClass: 'C' }, { code: 'R-B', group: 'rare', drugClass: 'B' }], cite: 'test drug list' },
+    }),
+  };
+  const set = new ProgrammeSet(programmes.packs.map((p) => (p.id === base.id ? withDrugs : p)), programmes.catalogues);
+  const drugPerson = (row: Partial<RosterRow> = {}) => new Person({ 'sanming-2024-puhui': roster([{ personId: PERSON, from: '2024-01-01', to: '2024-12-31', ...row }]) }, set);
+  // Out-of-area, so responsibility 1 (in-area) does not take the bill first; responsibility 4 is for 三明 hospitals: in-area level 2+.
+  const items = [
+    { code: 'T-A', name: '肿瘤特药A', amount: '30000.00', class: 'C' as const },
+    { code: 'T-C', name: '肿瘤特药C', amount: '10000.00', class: 'C' as const },
+    { code: 'R-B', name: '罕见病药B', amount: '25000.00', class: 'C' as const },
+  ];
+  const clinic: O = { hospital: { level: 2, drgPublic: false }, encounter: { kind: 'outpatientSpecial', admittedOn: '2024-04-01', dischargedOn: '2024-04-01' }, items };
+
+  it('takes the 20000 deductible from class A first, then pays 70% / 30% by class; rare drugs 50%', () => {
+    const l = line(drugPerson().preview(sanming(clinic)).split, 'sanming-2024-puhui');
+    // tumour: A 30000 − 20000 = 10000 × 70% = 7000, C 10000 × 30% = 3000; rare: (25000 − 20000) × 50% = 2500
+    expect(l.amount).toBe('12500.00');
+  });
+
+  it('caps pre-existing people at 4500 for tumour drugs and does not cover their rare-disease drugs (literal reading)', () => {
+    const l = line(drugPerson({ preExisting: true }).preview(sanming(clinic)).split, 'sanming-2024-puhui');
+    expect(l.amount).toBe('4500.00');
+    expect(l.explanation.join()).toContain('特定罕见病药品：特定既往症人群不在保障范围');
   });
 });
