@@ -23,12 +23,8 @@ export const billItem = z.object({
   name: text,
   amount: money,
   class: z.enum(['A', 'B', 'C']).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
-  selfPayRatio: ratio.optional().meta({ description: '乙类先行自付比例; required for class B' }),
+  selfPayRatio: ratio.optional().meta({ description: '乙类先行自付比例, for class B; absent means 0' }),
   overLimit: money.optional().meta({ description: '超限价自费: the part of the amount above the price limit' }),
-}).superRefine((item, ctx) => {
-  if (item.class === 'B' && item.selfPayRatio === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['selfPayRatio'], message: 'a class B item needs its selfPayRatio (先行自付比例), 0 if none' });
-  }
 });
 
 export const settlementRequest = z.object({
@@ -52,7 +48,7 @@ export const settlementRequest = z.object({
     kind: z.enum(['inpatient', 'outpatientSpecial']),
     admittedOn: isoDate,
     dischargedOn: isoDate,
-    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?$/, 'expected an ICD-10 code such as C34.9'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
+    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, 'expected an ICD-10 code such as C34.9 or C34.900x001 (national extension)'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
     catalogEntries: z.array(z.object({ catalog: identifier(40), entry: z.int().min(1).max(999) })).max(LIMITS.catalogEntriesPerStay).default([]),
     cause: z.enum(['disease', 'accident']).default('disease'),
     thirdPartyLiable: z.boolean().default(false),

@@ -39,13 +39,18 @@ describe('bill classification', () => {
     expect(() => classifyBill(request({ items: [{ code: 'c', name: 'c', amount: '10', class: 'C', overLimit: '1' }] }).items)).toThrow(Unprocessable);
   });
 
-  it('requires a selfPayRatio on class B items and lists every bad field', () => {
+  it('lists every bad field, and reads a class B item without selfPayRatio as 0% pre-self-pay', () => {
     const body = requestBody({ items: [{ code: 'b', name: 'b', amount: '1.234', class: 'B' }, { code: 'c', name: 'c', amount: '-1', class: 'A' }] });
     const result = settlementRequest.safeParse(body);
     expect(result.success).toBe(false);
     const paths = result.error?.issues.map((i) => i.path.join('.')).sort();
     expect(paths).toEqual(['items.0.amount', 'items.1.amount']);
-    const second = settlementRequest.safeParse(requestBody({ items: [{ code: 'b', name: 'b', amount: '1', class: 'B' }] }));
-    expect(second.error?.issues.map((i) => i.path.join('.'))).toEqual(['items.0.selfPayRatio']);
+    const totals = classifyBill(request({ items: [{ code: 'b', name: 'b', amount: '100', class: 'B' }] }).items);
+    expect(totals).toMatchObject({ preSelfPayFen: 0, compliantFen: 10000 });
+  });
+
+  it('accepts national-extension ICD-10 codes and matches them by prefix', () => {
+    expect(request({ encounter: { diagnoses: [{ icd10: 'C34.900x003', primary: true }] } }).encounter.diagnoses[0]?.icd10).toBe('C34.900x003');
+    expect(settlementRequest.safeParse(requestBody({ encounter: { diagnoses: [{ icd10: 'lung', primary: true }] } })).success).toBe(false);
   });
 });
