@@ -18,7 +18,7 @@ export interface Streaming { kind: 'kafka' | 'memory'; readiness: ReadinessCheck
 const LAG_SAMPLE_MS = 5_000;
 
 export async function startStreaming({ config, ledger, service, programmes, metrics, log }: StreamingDeps): Promise<Streaming> {
-  const bus = createBus(config);
+  const bus = createBus(config, log);
   if (bus.kind === 'memory') log.warn('bus: in memory (no KAFKA_BROKERS) — settlements are not published to Kafka; for development only');
   else log.info({ brokers: config.KAFKA_BROKERS, prefix: config.KAFKA_TOPIC_PREFIX }, 'bus: Kafka');
   if (bus instanceof KafkaBus) {

@@ -5,7 +5,8 @@
  * the consumed offset (sendOffsets), and consumers read committed data only.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Logger } from 'pino';
 import { headerText, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
 
 export interface KafkaBusOptions {
@@ -14,6 +15,8 @@ export interface KafkaBusOptions {
   /** Stable per process instance: a restarted instance with the same id fences its predecessor's open transactions. */
   transactionalIdPrefix?: string;
   logLevel?: kafkaLogLevel;
+  /** Where kafkajs's own log lines go: the gateway's structured log, not kafkajs's console format. */
+  logger?: Logger;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** kafkajs's own retries before a call rejects; the relay and the intake retry again above this. */
@@ -34,6 +37,18 @@ export interface KafkaBusOptions {
 
 const RETRY_BACKOFF_MAX_MS = 5_000;
 
+function pinoLogCreator(logger: Logger) {
+  const child = logger.child({ component: 'kafkajs' });
+  return () => ({ level, namespace, log }: LogEntry) => {
+    const { message, ...extra } = log;
+    const fields = { namespace, ...extra };
+    if (level === kafkaLogLevel.ERROR) child.error(fields, message);
+    else if (level === kafkaLogLevel.WARN) child.warn(fields, message);
+    else if (level === kafkaLogLevel.INFO) child.info(fields, message);
+    else child.debug(fields, message);
+  };
+}
+
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
@@ -46,6 +61,7 @@ export class KafkaBus implements Bus {
       brokers: [...options.brokers],
       clientId: options.clientId,
       logLevel: options.logLevel ?? kafkaLogLevel.WARN,
+      ...(options.logger ? { logCreator: pinoLogCreator(options.logger) } : {}),
       connectionTimeout: options.connectionTimeoutMs ?? 3_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       retry: { retries: options.retries ?? 5, initialRetryTime: options.retryInitialMs ?? 300, maxRetryTime: options.retryMaxMs ?? 30_000 },

@@ -3,6 +3,7 @@
  * main stays a list of steps. Metrics are passed in as callbacks: stream code knows no Prometheus.
  */
 import { hostname } from 'node:os';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
@@ -15,12 +16,13 @@ import { OutboxRelay, type RelayOptions } from './relay.js';
 import { topics, type Topics } from './topics.js';
 
 /** Kafka when KAFKA_BROKERS is set; otherwise the in-memory bus (main must say so at start-up). */
-export function createBus(config: Config): Bus {
+export function createBus(config: Config, logger?: Logger): Bus {
   if (!config.KAFKA_BROKERS?.length) return new MemoryBus();
   return new KafkaBus({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
     transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}`,
+    ...(logger ? { logger } : {}),
   });
 }
 
