@@ -6,16 +6,23 @@
 import { invariant } from '../errors.js';
 import type { OutboxEvent, SettlementRecord } from './port.js';
 
-export function recordFields(record: SettlementRecord): string[] {
-  const fields = [
+/**
+ * The JSON texts go to Redis as UTF-8 Buffers, encoded once each. Handed strings, ioredis concatenates a
+ * command into one string; with any Chinese in it the whole text becomes two-byte and is re-encoded on
+ * write (measured: the largest single cost of a commit on the client).
+ */
+const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+export function recordFields(record: SettlementRecord): Array<string | Buffer> {
+  const fields: Array<string | Buffer> = [
     'gatewayId', record.gatewayId,
     'hospitalId', record.hospitalId,
     'settlementId', record.settlementId,
     'personId', record.personId,
     'bodyHash', record.bodyHash,
     'status', record.status,
-    'splitJson', record.splitJson,
-    'requestJson', record.requestJson,
+    'splitJson', utf8(record.splitJson),
+    'requestJson', utf8(record.requestJson),
     'deltas', JSON.stringify(record.deltas),
     'settledAt', record.settledAt,
   ];
@@ -23,7 +30,7 @@ export function recordFields(record: SettlementRecord): string[] {
   return fields;
 }
 
-export function eventFields(event: OutboxEvent): string[] {
+export function eventFields(event: OutboxEvent): Array<string | Buffer> {
   return [
     'id', event.id,
     'type', event.type,
@@ -31,7 +38,7 @@ export function eventFields(event: OutboxEvent): string[] {
     'hospitalId', event.hospitalId,
     'settlementId', event.settlementId,
     'time', event.time,
-    'data', event.data,
+    'data', utf8(event.data),
   ];
 }
 

@@ -57,7 +57,7 @@ const GROUP = 'relay';
 /** Commands in flight at once for bulk work (roster loads): bounded, so a 50 000-row load cannot flood the socket. */
 const BATCH = 1000;
 
-type ScriptArg = string | number;
+type ScriptArg = string | number | Buffer;
 /** The commands defineCommand adds; ioredis cannot type them, hence the one narrowing cast in the constructor. */
 interface LedgerScripts {
   gwLedgerCommit(stl: string, acc: string, outbox: string, ...args: ScriptArg[]): Promise<unknown>;
