@@ -50,6 +50,8 @@ export function createApp(deps: AppDeps) {
   const { service, ledger, programmes, metrics, log } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Answers are computed per call; a weak ETag would only hash every body for nothing.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"] } } }));
 
