@@ -63,7 +63,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'template' ? ' (template)' : ''}`) }, 'programmes loaded');
   const ledger = createLedger(config, log);
   const metrics = createMetrics();
-  const service = new SettlementService({ ledger, programmes, eventSource: config.EVENT_SOURCE, onCommitRetry: () => metrics.ledgerRetries.inc() });
+  const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });
   const streaming = await startStreaming({ config, ledger, service, programmes, metrics, log });
   const readiness: ReadinessCheck[] = [{ name: ledger.kind === 'redis' ? 'redis' : 'memory-ledger', check: () => ledger.ping() }, ...streaming.readiness];
   const app = createApp({

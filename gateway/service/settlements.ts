@@ -19,8 +19,6 @@ export interface SettlementServiceOptions {
   maxCommitAttempts?: number;
   /** Observers for metrics; the service itself does not know about Prometheus. */
   onCommitRetry?: () => void;
-  /** Where events say they come from (CloudEvents `source`). */
-  eventSource?: string;
 }
 
 export type SettleOutcome = { split: Split; replay: boolean; record: SettlementRecord };

@@ -96,7 +96,7 @@ export const PERSONS = ['371002195001011234', '371002196002022345', '37100219700
 export async function weihaiService(): Promise<{ ledger: MemoryLedger; service: SettlementService; topics: Topics }> {
   const ledger = new MemoryLedger();
   await ledger.putRoster('weihai-2020-poverty', PERSONS.map((personId) => rosterRow.parse({ personId, from: '2020-01-01', to: '2020-12-31', categories: ['poverty-alleviated'] })), false);
-  const service = new SettlementService({ ledger, programmes, eventSource: 'urn:settlement-gateway:test' });
+  const service = new SettlementService({ ledger, programmes });
   return { ledger, service, topics: topics(uniquePrefix()) };
 }
 
