@@ -2,6 +2,7 @@
 import type { Rule } from '../../../schemas/pack.js';
 import type { RiskGroup, RuleContext, RuleResult } from '../context.js';
 import { applyRatio, formatFen as y, formatPercent as pct, positive, roundMicroFen } from '../money.js';
+import { once } from '../text-cache.js';
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
 
@@ -18,12 +19,7 @@ function ratioFor(group: RiskGroup, ratios: Of<'coinsurance'>['ratio']['value'])
 /** The pool a direct payment may not exceed: compliant cost left, or the whole bill left. */
 const limitFor = (of: 'compliant' | 'all', ctx: RuleContext) => (of === 'compliant' ? ctx.running.compliantLeftFen : ctx.running.allLeftFen);
 
-const deductedNamesCache = new WeakMap<Of<'coinsurance'>, string>();
-function deductedNames(rule: Of<'coinsurance'>): string {
-  let names = deductedNamesCache.get(rule);
-  if (names === undefined) deductedNamesCache.set(rule, (names = rule.base.after.map((l) => LAYER_NAMES[l]).join('、')));
-  return names;
-}
+const deductedNames = (rule: Of<'coinsurance'>): string => once(rule, 'deducted', () => rule.base.after.map((l) => LAYER_NAMES[l]).join('、'));
 
 /** Deductible, ratio by group, per-stay and annual caps, on a declared base. */
 export function coinsurance(rule: Of<'coinsurance'>, ctx: RuleContext): RuleResult {
@@ -107,7 +103,7 @@ export function outOfPocketCap(rule: Of<'outOfPocketCap'>, ctx: RuleContext): Ru
     directFen: payFen,
     benefits: [],
     explanation: [
-      `兜底保障：参保率 ${pct(participation)}（${rule.participation.cite}），个人自付封顶 ${y(tier.cap)} 元（${rule.capsByParticipation.cite}）`,
+      once(rule, 'cap', () => `兜底保障：参保率 ${pct(participation)}（${rule.participation.cite}），个人自付封顶 ${y(tier.cap)} 元（${rule.capsByParticipation.cite}）`),
       `本年个人自付累计 ${y(personalBeforeFen)} + 本次 ${y(stayPersonalFen)}，超出封顶部分 ${y(payFen)} 由本保险支付`,
     ],
   };
@@ -116,7 +112,7 @@ export function outOfPocketCap(rule: Of<'outOfPocketCap'>, ctx: RuleContext): Ru
 /** 特定药品: listed drugs, by group, annual deductible then ratio by drug class, capped by group. */
 export function specificDrugs(rule: Of<'specificDrugs'>, ctx: RuleContext): RuleResult {
   if (rule.drugs.value.length === 0) {
-    return { directFen: 0, benefits: [], explanation: [`${rule.name}：指定药品清单未配置（${rule.drugs.cite}）`] };
+    return { directFen: 0, benefits: [], explanation: [once(rule, 'noList', () => `${rule.name}：指定药品清单未配置（${rule.drugs.cite}）`)] };
   }
   const counters = ctx.counters.forRule(rule);
   const drugByCode = new Map(rule.drugs.value.map((d) => [d.code, d]));

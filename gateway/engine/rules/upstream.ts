@@ -3,6 +3,7 @@ import type { Rule } from '../../../schemas/pack.js';
 import { CATEGORY_NAMES } from '../../../schemas/categories.js';
 import type { RuleContext, RuleResult } from '../context.js';
 import { applyRatio, formatFen as y, formatPercent as pct, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
+import { once } from '../text-cache.js';
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
 
@@ -18,12 +19,14 @@ export function basicDeductibleRatio(rule: Of<'basicDeductibleRatio'>, ctx: Rule
   const counters = ctx.counters.forRule(rule);
   let deductibleFen = rule.deductiblePerStayByLevel.value[level];
   let ratioPpm = rule.ratioByLevel.value[level];
-  const explanation = [`${level}级医院：起付线 ${y(deductibleFen)} 元，支付比例 ${pct(ratioPpm)}（${rule.deductiblePerStayByLevel.cite}）`];
+  const explanation = [once(rule, `level${level}`, () => `${level}级医院：起付线 ${y(deductibleFen)} 元，支付比例 ${pct(ratioPpm)}（${rule.deductiblePerStayByLevel.cite}）`)];
   const preferred = rule.preferential ? preferredBy(ctx, rule.preferential.categories.value) : [];
   if (rule.preferential && preferred.length > 0) {
-    deductibleFen = applyRatio(deductibleFen, rule.preferential.deductibleFactor.value);
-    ratioPpm = Math.min(RATIO_SCALE, ratioPpm + rule.preferential.ratioBonus.value);
-    explanation.push(`${names(preferred)}倾斜：起付线降为 ${y(deductibleFen)} 元，比例提高至 ${pct(ratioPpm)}（${rule.preferential.categories.cite}）`);
+    const pref = rule.preferential;
+    deductibleFen = applyRatio(deductibleFen, pref.deductibleFactor.value);
+    ratioPpm = Math.min(RATIO_SCALE, ratioPpm + pref.ratioBonus.value);
+    const [d, r] = [deductibleFen, ratioPpm];
+    explanation.push(once(rule, `pref${level}:${preferred.join(',')}`, () => `${names(preferred)}倾斜：起付线降为 ${y(d)} 元，比例提高至 ${pct(r)}（${pref.categories.cite}）`));
   }
   const payableFen = positive(ctx.running.compliantLeftFen - deductibleFen);
   const formulaFen = applyRatio(payableFen, ratioPpm);
@@ -47,19 +50,12 @@ function tieredMicroFen(burdenFen: number, thresholdFen: number, tiers: Of<'majo
   return capFen === null ? micro : Math.min(micro, capFen * RATIO_SCALE);
 }
 
-/** The schedule line of a major-illness rule; the same for every stay of a group, so it is written once. */
-const tierDescriptions = new WeakMap<Of<'majorIllnessTiers'>, Map<string, string>>();
+/** The schedule line of a major-illness rule; the same for every stay of a group. */
 function tierDescription(rule: Of<'majorIllnessTiers'>, thresholdFen: number, bonusPpm: number, capFen: number | null): string {
-  let byVariant = tierDescriptions.get(rule);
-  if (!byVariant) tierDescriptions.set(rule, (byVariant = new Map()));
-  const variant = `${thresholdFen}/${bonusPpm}/${capFen}`;
-  let text = byVariant.get(variant);
-  if (text === undefined) {
+  return once(rule, `tiers:${thresholdFen}/${bonusPpm}/${capFen}`, () => {
     const tiers = rule.tiers.value.map((t) => `${t.to === undefined ? `${y(t.from)}以上` : `${y(t.from)}–${y(t.to)}`} 按 ${pct(Math.min(RATIO_SCALE, t.ratio + bonusPpm))}`).join('，');
-    text = `年度起付线 ${y(thresholdFen)} 元；超过部分分段：${tiers}；年度封顶 ${capFen === null ? '不设' : `${y(capFen)} 元`}（${rule.tiers.cite}）`;
-    byVariant.set(variant, text);
-  }
-  return text;
+    return `年度起付线 ${y(thresholdFen)} 元；超过部分分段：${tiers}；年度封顶 ${capFen === null ? '不设' : `${y(capFen)} 元`}（${rule.tiers.cite}）`;
+  });
 }
 
 /** 大病保险: tiers on the year's cumulative compliant burden left after basic; this stay pays the difference. */
@@ -75,7 +71,7 @@ export function majorIllnessTiers(rule: Of<'majorIllnessTiers'>, ctx: RuleContex
   const burdenAfterFen = burdenBeforeFen + stayBurdenFen;
   const tiers = rule.tiers.value;
   const explanation = [tierDescription(rule, thresholdFen, bonusPpm, capFen)];
-  if (pref) explanation.push(`${names(preferred)}倾斜：起付线 ${y(thresholdFen)}，比例各提高 ${pct(bonusPpm)}，封顶 ${capFen === null ? '取消' : y(capFen)}（${pref.categories.cite}）`);
+  if (pref) explanation.push(once(rule, `pref:${preferred.join(',')}`, () => `${names(preferred)}倾斜：起付线 ${y(thresholdFen)}，比例各提高 ${pct(bonusPpm)}，封顶 ${capFen === null ? '取消' : y(capFen)}（${pref.categories.cite}）`));
   explanation.push(`本年基本医保后政策范围内个人负担累计：此前 ${y(burdenBeforeFen)} + 本次 ${y(stayBurdenFen)} = ${y(burdenAfterFen)}`);
   const microFen = tieredMicroFen(burdenAfterFen, thresholdFen, tiers, bonusPpm, capFen) - tieredMicroFen(burdenBeforeFen, thresholdFen, tiers, bonusPpm, capFen);
   const payFen = Math.min(roundMicroFen(microFen), ctx.running.compliantLeftFen);
