@@ -30,7 +30,7 @@ export async function startStreaming({ config, ledger, service, programmes, metr
   if (config.RELAY_ENABLED) {
     relay = createRelay(config, ledger, bus, programmes, {
       onPublished: (events) => metrics.relayPublished.inc(events),
-      onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: publish failed; retrying, nothing is lost'); },
+      onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: outbox read or Kafka publish failed; retrying, nothing is lost'); },
       onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for payers; dead-lettered'),
       onBreakerStateChange: (state) => log.warn({ state }, 'relay: circuit breaker'),
     });

@@ -3,7 +3,7 @@ import type { Pack, StayCondition, When } from '../../schemas/pack.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from './programme-set.js';
 
-export type Verdict = { ok: true; because: string[] } | { ok: false; reason: string };
+export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: string };
 
 const KIND_NAMES = { inpatient: '住院', outpatientSpecial: '门诊特殊病种' } as const;
 
@@ -12,9 +12,9 @@ export function hospitalInArea(pack: Pack, request: SettlementRequest): boolean 
   return area.some((prefix) => request.hospital.region.startsWith(prefix));
 }
 
+const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) });
 function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
   const { encounter, hospital } = request;
-  const because: string[] = [];
   if (c.kinds && !c.kinds.includes(encounter.kind)) {
     return { ok: false, reason: `仅限${c.kinds.map((k) => KIND_NAMES[k]).join('、')}，本次为${KIND_NAMES[encounter.kind]}` };
   }
@@ -39,12 +39,11 @@ function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest
   if (c.catalog !== undefined) {
     const match = programmes.catalogueEntry(c.catalog, encounter);
     if (!match) return { ok: false, reason: `主要诊断不在病种目录（${c.catalog}）内，且医院未申明目录项` };
-    because.push(`属病种目录第${match.entry}项「${programmes.catalogueName(c.catalog, match.entry)}」（${match.by}）`);
+    return { ok: true, because: [`属病种目录第${match.entry}项「${programmes.catalogueName(c.catalog, match.entry)}」（${match.by}）`] };
   }
-  return { ok: true, because };
+  return ALWAYS;
 }
 
-const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) as unknown as string[] });
 
 export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
   if (!when) return ALWAYS;
