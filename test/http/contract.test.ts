@@ -2,6 +2,7 @@
  * The HTTP contract over real sockets, against the in-memory ledger and a real Redis started for the
  * test: auth, every 4xx with its field paths, idempotency under concurrency, reversal, no partial state.
  */
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { asProblem, asSplit, call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
@@ -229,6 +230,9 @@ describe.each(backends)('HTTP contract (%s)', (_name, backend) => {
       expect(doc.openapi).toBe('3.1.0');
       expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/settlements/preview', '/v1/settlements', '/v1/settlements/{hospitalId}/{settlementId}', '/v1/settlements/{hospitalId}/{settlementId}/reversal', '/v1/settlements/{hospitalId}/{settlementId}/slip', '/v1/rosters/{programmeId}', '/v1/programmes', '/healthz', '/readyz', '/metrics']));
       expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['SettlementRequest', 'Split', 'Problem']));
+      const validation = await new Validator().validate(doc as object);
+      expect(validation.errors ?? []).toEqual([]);
+      expect(validation.valid).toBe(true);
       const metrics = await call(gw.url, '/metrics', { token: null });
       expect(metrics.text).toContain('gateway_settlements_total{operation="settle",outcome="committed"}');
       expect(metrics.text).toContain('gateway_http_request_duration_seconds_bucket');
