@@ -230,7 +230,7 @@ describe.each(backends)('HTTP contract (%s)', (_name, backend) => {
       expect(doc.openapi).toBe('3.1.0');
       expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/settlements/preview', '/v1/settlements', '/v1/settlements/{hospitalId}/{settlementId}', '/v1/settlements/{hospitalId}/{settlementId}/reversal', '/v1/settlements/{hospitalId}/{settlementId}/slip', '/v1/rosters/{programmeId}', '/v1/programmes', '/healthz', '/readyz', '/metrics']));
       expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['SettlementRequest', 'Split', 'Problem']));
-      const validation = await new Validator().validate(doc as object);
+      const validation = await new Validator().validate(doc as Record<string, unknown>);
       expect(validation.errors ?? []).toEqual([]);
       expect(validation.valid).toBe(true);
       const metrics = await call(gw.url, '/metrics', { token: null });
