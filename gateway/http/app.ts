@@ -99,27 +99,24 @@ export function createApp(deps: AppDeps) {
     }
     return req.body;
   };
-  /** The hospital a body claims, checked before anything is computed so a desk cannot probe other hospitals. */
-  const bodyHospital = (body: unknown): string => {
-    const parsed = settlementRequest.shape.hospital.safeParse((body as { hospital?: unknown }).hospital);
-    return parsed.success ? parsed.data.id : '';
+  /** A settlement body, once the caller may act for the hospital it names: checked before anything is computed, so a desk cannot probe other hospitals. */
+  const deskBody = (req: Request): unknown => {
+    const body = jsonBody(req);
+    const hospital = settlementRequest.shape.hospital.safeParse((body as { hospital?: unknown }).hospital);
+    if (hospital.success) requireHospital(req.client, hospital.data.id, 'desk');
+    else requireRole(req.client, 'desk');
+    return body;
   };
 
   v1.post('/settlements/preview', json, async (req, res) => {
-    const body = jsonBody(req);
-    const hospitalId = bodyHospital(body);
-    if (hospitalId) requireHospital(req.client, hospitalId, 'desk');
-    else requireRole(req.client, 'desk');
+    const body = deskBody(req);
     const split = await service.preview(body);
     metrics.settlements.inc({ operation: 'preview', outcome: 'ok' });
     res.json(split);
   });
 
   v1.post('/settlements', json, async (req, res) => {
-    const body = jsonBody(req);
-    const hospitalId = bodyHospital(body);
-    if (hospitalId) requireHospital(req.client, hospitalId, 'desk');
-    else requireRole(req.client, 'desk');
+    const body = deskBody(req);
     const { record, replay, split } = await service.settle(body);
     metrics.settlements.inc({ operation: 'settle', outcome: replay ? 'replay' : 'committed' });
     if (replay) {
