@@ -35,6 +35,8 @@ export const configSchema = z.object({
    * instance (so a restart fences its predecessor), distinct between instances. Default: HOSTNAME.
    */
   KAFKA_TRANSACTIONAL_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  /** The intake consumer's session timeout: how long a crashed instance keeps its partitions before the group rebalances. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   /** Partitions and replication of topics the gateway creates when they are missing. */
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(3),

@@ -1,0 +1,81 @@
+/**
+ * The gateway killed with SIGKILL while it settles discharges from Kafka, then started again: every
+ * message is settled once (one ledger commit) and answered once (read_committed sees only the answers
+ * of committed transactions).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisLedger } from '../../gateway/ledger/redis.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+import { requestBody } from '../support/requests.js';
+import { collect, kafkaUnderTest, testKafka, uniquePrefix, waitFor, type KafkaUnderTest } from './support.js';
+
+const MESSAGES = 120;
+const PERSONS = 12;
+
+const freePort = () => new Promise<number>((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => { const { port } = server.address() as AddressInfo; server.close(() => resolve(port)); });
+});
+
+describe('intake process killed mid-stream', () => {
+  let redis: TestRedis;
+  let kafka: KafkaUnderTest;
+  beforeAll(async () => { [redis, kafka] = await Promise.all([startRedis(), kafkaUnderTest()]); });
+  afterAll(async () => { await kafka?.stop(); await redis?.stop(); });
+
+  it('settles each discharge once and answers it once', async () => {
+    const prefix = uniquePrefix();
+    const reader = await collect(kafka.brokers, [`${prefix}his.settlements`]);
+    const producer = testKafka(kafka.brokers).producer();
+    await producer.connect();
+    await producer.send({
+      topic: `${prefix}his.discharges`,
+      messages: Array.from({ length: MESSAGES }, (_, i) => {
+        const personId = `99010019950101${String(i % PERSONS).padStart(4, '0')}`;
+        return { key: personId, value: JSON.stringify(requestBody({ settlementId: `IN${i}`, patient: { id: personId } })), headers: { 'correlation-id': `c-${i}` } };
+      }),
+    });
+    await producer.disconnect();
+    const port = await freePort();
+    const group = `intake-${randomUUID().slice(0, 8)}`;
+    const startGatewayProcess = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+      env: {
+        ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_URL: redis.url,
+        KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3',
+        KAFKA_INTAKE_GROUP: group, KAFKA_TRANSACTIONAL_ID: `kill-${group}`, KAFKA_SESSION_TIMEOUT_MS: '6000', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
+      },
+      stdio: 'ignore',
+    });
+    const answered = () => new Set(reader.seen.map((m) => m.headers['correlation-id'])).size;
+    try {
+      const first = startGatewayProcess();
+      await waitFor(() => answered() >= 20, 60_000, 'the first gateway to answer');
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      expect(answered()).toBeLessThan(MESSAGES);
+      const second = startGatewayProcess();
+      try {
+        await waitFor(() => answered() >= MESSAGES, 90_000, 'every discharge answered after the restart');
+        await new Promise((r) => setTimeout(r, 500)); // a duplicate answer would have arrived by now
+      } finally {
+        second.kill('SIGTERM');
+      }
+      const answers = reader.seen.map((m) => m.headers['correlation-id']);
+      expect(answers).toHaveLength(MESSAGES); // exactly once each
+      expect(new Set(answers).size).toBe(MESSAGES);
+      const client = new Redis(redis.url);
+      try {
+        const ledger = new RedisLedger(client);
+        expect(await ledger.outboxLag()).toBe(MESSAGES); // one commit per discharge, none twice
+        for (let i = 0; i < MESSAGES; i += 17) expect((await ledger.getSettlement('H99000000001', `IN${i}`))?.status).toBe('settled');
+      } finally {
+        client.disconnect();
+      }
+    } finally {
+      await reader.stop();
+    }
+  }, 180_000);
+});
