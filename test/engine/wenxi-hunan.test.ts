@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { ProgrammeSet } from '../../gateway/engine/programme-set.js';
 import { BUILTIN_PACKS_DIR, loadCatalogues, BUILTIN_CATALOGUES_DIR, parseYaml } from '../../gateway/programmes/load.js';
 import { pack } from '../../schemas/pack.js';
-import { line, Person, programmes } from '../support/engine.js';
+import { line, Person, programmes, roster } from '../support/engine.js';
 import { compliantItems, request } from '../support/requests.js';
 
 type O = Parameters<typeof request>[0];
@@ -86,8 +86,10 @@ describe('hunan-2025-disabled-accident template', () => {
     });
     const county = parseYaml(stringify(filled), pack, 'changsha.yaml', 'programme pack');
     const set = new ProgrammeSet([...programmes.packs, county], loadCatalogues([BUILTIN_CATALOGUES_DIR]));
-    const { split } = new Person({}, set).preview(request({ items: compliantItems('3000.00'), patient: { insuredRegion: '430102', disability: { grade: 1, type: 'physical' } }, encounter: { admittedOn: '2025-06-01', dischargedOn: '2025-06-05', cause: 'accident' } }));
-    expect(split.benefits).toEqual([expect.objectContaining({ programme: 'changsha-2025-disabled-accident', amount: '2520.00' })]); // (3000 − 200) × 90%
+    const stay = request({ items: compliantItems('3000.00'), patient: { id: '430102198001011234', insuredRegion: '430102', disability: { grade: 1, type: 'physical' } }, encounter: { admittedOn: '2025-06-01', dischargedOn: '2025-06-05', cause: 'accident' } });
+    const listed = new Person({ 'hunan-county-disabled-accident': roster([{ personId: '430102198001011234', from: '2025-04-01', to: '2026-03-31' }]) }, set);
+    expect(listed.preview(stay).split.benefits).toEqual([expect.objectContaining({ programme: 'changsha-2025-disabled-accident', amount: '2520.00' })]); // (3000 − 200) × 90%
+    expect(new Person({}, set).preview(stay).split.benefits).toEqual([]); // not on the county's list of priority persons
   });
 
   it('rejects a pack whose number has no citation', () => {
