@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parseFen, parsePpm } from '../gateway/engine/money.js';
 
-const MONEY_HELP = 'an amount in yuan: a string or number with at most two decimals, not negative, no exponent, at most 10000000.00';
+const MONEY_HELP = 'an amount in yuan: a string or number with at most two decimals, not negative, no exponent, at most 90000000.00';
 
 /** A contract amount, parsed to integer fen. */
 export const money = z

@@ -4,14 +4,14 @@
  * so no amount ever passes through a binary fraction. The property tests in test/engine/money.test.ts
  * prove parsing, rounding and formatting agree with decimal.js on every value.
  *
- * Bounds keep every product exact: an amount is at most MAX_FEN (10 million yuan) and a ratio at
- * most RATIO_SCALE, so fen × ppm ≤ 1e15 < 2^53.
+ * Bounds keep every product exact: an amount is at most MAX_FEN (90 million yuan) and a ratio at
+ * most RATIO_SCALE, so fen × ppm ≤ 9e15 < 2^53 ≈ 9.007e15.
  */
 
 export const FEN_PER_YUAN = 100;
 export const RATIO_SCALE = 1_000_000;
-/** The largest amount the gateway accepts, anywhere: 10 000 000.00 yuan. */
-export const MAX_FEN = 1_000_000_000;
+/** The largest amount the gateway accepts, anywhere (an item, a bill, an upstream amount): 90 000 000.00 yuan. */
+export const MAX_FEN = 9_000_000_000;
 
 const MONEY_TEXT = /^(0|[1-9]\d{0,9})(\.\d{1,2})?$/;
 const RATIO_TEXT = /^(0(\.\d{1,6})?|1(\.0{1,6})?)$/;

@@ -2,7 +2,7 @@
 import type { Rule } from '../../../schemas/pack.js';
 import { CATEGORY_NAMES } from '../../../schemas/categories.js';
 import type { RuleContext, RuleResult } from '../context.js';
-import { applyRatio, formatFen as y, formatPercent as pct, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
+import { applyRatio, formatFen as y, formatPercent as pct, MAX_FEN, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
 import { once } from '../text-cache.js';
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
@@ -41,7 +41,8 @@ export function basicDeductibleRatio(rule: Of<'basicDeductibleRatio'>, ctx: Rule
 
 /** Cumulative tiered formula on the burden above the threshold, in micro-fen (exact), capped. */
 function tieredMicroFen(burdenFen: number, thresholdFen: number, tiers: Of<'majorIllnessTiers'>['tiers']['value'], bonusPpm: number, capFen: number | null): number {
-  const aboveFen = positive(burdenFen - thresholdFen);
+  // A year's burden beyond MAX_FEN is not a real stay; clamping keeps span × ratio an exact integer.
+  const aboveFen = Math.min(positive(burdenFen - thresholdFen), MAX_FEN);
   let micro = 0;
   for (const tier of tiers) {
     const spanFen = positive(Math.min(aboveFen, tier.to ?? aboveFen) - tier.from);
