@@ -1,6 +1,6 @@
 /** Building blocks of the contract's schemas: money, ratios, dates, identifiers. */
 import { z } from 'zod';
-import { parseFen, parsePpm } from '../gateway/engine/money.js';
+import { parseFen, parsePpm, parseShareText } from '../gateway/engine/money.js';
 
 const MONEY_HELP = 'an amount in yuan: a string or number with at most two decimals, not negative, no exponent, at most 90000000.00';
 
@@ -32,6 +32,19 @@ export const ratio = z
     return ppm;
   })
   .meta({ description: 'a ratio in [0, 1], string or number, at most six decimals', examples: ['0.10'] });
+
+/** A share in [0, 1] with any number of decimals, kept as exact decimal text (乙类先行自付比例). */
+export const share = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const text = parseShareText(value);
+    if (text === null) {
+      ctx.addIssue({ code: 'custom', message: 'expected a ratio in [0, 1], string or number, no exponent' });
+      return z.NEVER;
+    }
+    return text;
+  })
+  .meta({ description: 'a ratio in [0, 1], string or number', examples: ['0.10'] });
 
 /** An ISO calendar date that exists (2024-02-30 does not). */
 export const isoDate = z.iso.date().meta({ description: 'ISO date YYYY-MM-DD' });

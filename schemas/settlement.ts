@@ -1,6 +1,6 @@
 /** The settlement request and the split: CONTRACT.md in code. Types are inferred, never restated. */
 import { z } from 'zod';
-import { admdvs, identifier, isoDate, money, moneyText, ratio } from './primitives.js';
+import { admdvs, identifier, isoDate, money, moneyText, share } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 
 export const LIMITS = {
@@ -23,7 +23,7 @@ export const billItem = z.object({
   name: text,
   amount: money,
   class: z.enum(['A', 'B', 'C']).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
-  selfPayRatio: ratio.optional().meta({ description: '乙类先行自付比例, for class B; absent means 0' }),
+  selfPayRatio: share.optional().meta({ description: '乙类先行自付比例, for class B; absent means 0' }),
   overLimit: money.optional().meta({ description: '超限价自费: the part of the amount above the price limit' }),
 });
 

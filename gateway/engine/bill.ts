@@ -1,7 +1,7 @@
 /** Bill classification: what of each item is out of scope, over the price limit, pre-self-paid or compliant. */
 import type { SettlementRequest } from '../../schemas/settlement.js';
 import { Unprocessable, invariant, type FieldError } from '../errors.js';
-import { applyRatio, formatFen, MAX_FEN } from './money.js';
+import { fenTimesShare, formatFen, MAX_FEN } from './money.js';
 
 export interface BillTotals {
   totalFen: number;
@@ -21,7 +21,7 @@ export function classifyBill(items: SettlementRequest['items']): BillTotals {
   items.forEach((item, index) => {
     const overLimitFen = item.overLimit ?? 0;
     const outOfScopeFen = item.class === 'C' ? item.amount : 0;
-    const preSelfPayFen = item.class === 'B' ? applyRatio(item.amount, item.selfPayRatio ?? 0) : 0;
+    const preSelfPayFen = item.class === 'B' && item.selfPayRatio !== undefined ? fenTimesShare(item.amount, item.selfPayRatio) : 0;
     const selfPaidFen = overLimitFen + outOfScopeFen + preSelfPayFen;
     if (selfPaidFen > item.amount) {
       errors.push({

@@ -1,12 +1,14 @@
 /**
  * Exact money. Amounts are integer fen (safe integers); ratios are integer parts-per-million.
  * Text is read digit by digit into integers and everything inside the engine is integer arithmetic,
- * so no amount ever passes through a binary fraction. The property tests in test/engine/money.test.ts
+ * so no amount ever passes through a binary fraction (a request's share with more than six decimals
+ * goes through decimal.js instead). The property tests in test/engine/money.test.ts
  * prove parsing, rounding and formatting agree with decimal.js on every value.
  *
  * Bounds keep every product exact: an amount is at most MAX_FEN (90 million yuan) and a ratio at
  * most RATIO_SCALE, so fen × ppm ≤ 9e15 < 2^53 ≈ 9.007e15.
  */
+import { Decimal } from 'decimal.js';
 
 export const FEN_PER_YUAN = 100;
 export const RATIO_SCALE = 1_000_000;
@@ -47,6 +49,27 @@ export function parsePpm(value: unknown): number | null {
   const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
   if (text === null || !RATIO_TEXT.test(text)) return null;
   return scaledInteger(text, 6);
+}
+
+const SHARE_TEXT = /^(0(\.\d+)?|1(\.0+)?)$/;
+
+/**
+ * A share in [0, 1] as the contract's request carries it (any number of decimals, no exponent), as
+ * its canonical text; null if invalid. Kept as text so `fenTimesShare` can multiply exactly.
+ */
+export function parseShareText(value: unknown): string | null {
+  const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
+  return text !== null && SHARE_TEXT.test(text) ? text : null;
+}
+
+/**
+ * fen × share, rounded once, half-up, to the fen — exactly, whatever the share's precision: integer
+ * ppm when it has at most six decimals (the usual case), decimal.js beyond.
+ */
+export function fenTimesShare(fen: number, shareText: string): number {
+  const ppm = parsePpm(shareText);
+  if (ppm !== null) return applyRatio(fen, ppm);
+  return new Decimal(fen).times(shareText).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
 }
 
 /** Integer fen as the contract's two-decimal string. */

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyRatio, formatFen, formatPercent, MAX_FEN, parseFen, parsePpm, RATIO_SCALE, roundMicroFen } from '../../gateway/engine/money.js';
+import { applyRatio, fenTimesShare, formatFen, formatPercent, MAX_FEN, parseFen, parsePpm, parseShareText, RATIO_SCALE, roundMicroFen } from '../../gateway/engine/money.js';
 
 describe('money parsing per the contract', () => {
   it.each([
@@ -72,5 +72,24 @@ describe('integer-fen arithmetic agrees with decimal.js', () => {
       expect(parseFen(formatFen(fen))).toBe(fen);
       expect(new Decimal(formatFen(fen)).times(100).toNumber()).toBe(fen);
     }), { numRuns: 5_000 });
+  });
+});
+
+describe('shares of any precision (乙类先行自付比例)', () => {
+  it('multiplies exactly and rounds half-up once, as decimal.js does', () => {
+    const share = fc.oneof(
+      fc.integer({ min: 0, max: 1_000_000_000 }).map((n) => new Decimal(n).dividedBy(1_000_000_000).toFixed()),
+      fc.double({ min: 0, max: 1, noNaN: true }).filter((d) => !/e/i.test(String(d))),
+    );
+    fc.assert(fc.property(fc.integer({ min: 0, max: MAX_FEN }), share, (fen, s) => {
+      const text = parseShareText(s)!;
+      expect(text).not.toBeNull();
+      expect(fenTimesShare(fen, text)).toBe(new Decimal(fen).times(text).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber());
+    }), { numRuns: 10_000 });
+  });
+
+  it('refuses what is not a share in [0, 1]', () => {
+    for (const bad of ['1.0001', '-0.1', '1e-7', 1e-7, 2, 'abc', '.5']) expect(parseShareText(bad)).toBeNull();
+    expect(parseShareText(0.123456789)).toBe('0.123456789');
   });
 });
