@@ -4,7 +4,7 @@
  * Run: npm run bench (or npx tsx test/bench/http.ts). Not a test: it asserts nothing, it reports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../support/ports.js';
 import autocannon from 'autocannon';
 import { startRedis } from '../support/redis.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
@@ -12,14 +12,6 @@ import { requestBody, twentyItemBill } from '../support/requests.js';
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a server script on a free port and waits until it answers. */
 async function startProcess(script: string, env: Record<string, string>, probePath: string): Promise<{ child: ChildProcess; port: number }> {

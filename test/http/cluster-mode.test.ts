@@ -1,14 +1,11 @@
 /** CLUSTER_WORKERS: several worker processes on one port share state through Redis. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asSplit } from '../support/gateway.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { requestBody } from '../support/requests.js';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => { const { port } = server.address() as AddressInfo; server.close(() => resolve(port)); });
-});
 
 describe('cluster mode', () => {
   let redis: TestRedis;

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
@@ -16,9 +16,6 @@ import { collect, kafkaUnderTest, testKafka, uniquePrefix, waitFor, type KafkaUn
 const MESSAGES = 120;
 const PERSONS = 12;
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => { const { port } = server.address() as AddressInfo; server.close(() => resolve(port)); });
-});
 
 describe('intake process killed mid-stream', () => {
   let redis: TestRedis;

@@ -4,7 +4,7 @@
  * published twice carries the same ce_id. The gateway runs as its own process on a real Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
@@ -16,9 +16,6 @@ import { collect, kafkaUnderTest, programmes, uniquePrefix, waitFor, type KafkaU
 const SETTLEMENTS = 240;
 const PERSONS = 12;
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => { const { port } = server.address() as AddressInfo; server.close(() => resolve(port)); });
-});
 
 describe('relay process killed mid-stream', () => {
   let redis: TestRedis;

@@ -5,10 +5,10 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -16,20 +16,6 @@ const START_TIMEOUT_MS = 10_000;
 
 export interface TestRedis { url: string; port: number; stop(): Promise<void> }
 export interface TestRedisCluster { nodes: { host: string; port: number }[]; stop(): Promise<void> }
-
-/** A port the OS just handed out; the tiny race until redis binds it is covered by retrying the start. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function cli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run('redis-cli', ['-h', HOST, '-p', String(port), ...args], { timeout: 5_000 });
