@@ -2,6 +2,7 @@
  * The ledger port: where settlements, accumulators, rosters and the outbox live. Two implementations
  * behave identically (one test suite runs against both): Redis (production) and memory (embedded default).
  */
+import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
@@ -85,4 +86,6 @@ export interface LedgerPort {
 
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The Redis connection, for stores that live beside the ledger (gateway/store); absent in memory. */
+  redisClient?(): Redis | Cluster;
 }
