@@ -11,7 +11,7 @@ export const rosterRow = z.object({
   categories: z.array(category).max(13).default([]),
   preExisting: z.boolean().default(false).meta({ description: '三明 特定既往症人群' }),
   attributes: z.record(z.string(), z.string().max(200)).default({}),
-}).refine((row) => row.from <= row.to, { path: ['to'], message: 'to is before from' });
+}).refine((row) => row.from <= row.to, { path: ['to'], message: '截止日期（to）早于起始日期（from）' });
 
 export type RosterRow = z.output<typeof rosterRow>;
 

@@ -36,7 +36,7 @@ export const settlementRequest = z.object({
     drgPublic: z.boolean().default(false).meta({ description: 'a public hospital paid by C-DRG' }),
   }),
   patient: z.object({
-    id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, 'letters and digits only'),
+    id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '只能由字母和数字组成'),
     name: z.string().min(1).max(50).optional(),
     insuredRegion: admdvs,
     scheme: z.enum(['employee', 'resident']),
@@ -48,7 +48,7 @@ export const settlementRequest = z.object({
     kind: z.enum(['inpatient', 'outpatientSpecial']),
     admittedOn: isoDate,
     dischargedOn: isoDate,
-    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, 'expected an ICD-10 code such as C34.9 or C34.900x001 (national extension)'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
+    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, '应为 ICD-10 编码，如 C34.9 或 C34.900x001（国家扩展码）'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
     catalogEntries: z.array(z.object({ catalog: identifier(40), entry: z.int().min(1).max(999) })).max(LIMITS.catalogEntriesPerStay).default([]),
     cause: z.enum(['disease', 'accident']).default('disease'),
     thirdPartyLiable: z.boolean().default(false),

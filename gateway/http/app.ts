@@ -13,9 +13,10 @@ import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { ulid } from '../service/ids.js';
 import { currentSplit, type SettlementService } from '../service/settlements.js';
 import { authenticate, ClientRegistry, requireHospital, requireRole } from './auth.js';
+import { jsonBodyParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument, type ProgrammeSummary } from './openapi.js';
-import { notFoundHandler, problemHandler } from './problems.js';
+import { notFoundHandler, pathOf, problemHandler } from './problems.js';
 import { renderSlip } from './slip.js';
 
 export interface ReadinessCheck { name: string; check: () => Promise<void> }
@@ -24,8 +25,10 @@ export interface ReadinessCheck { name: string; check: () => Promise<void> }
 export interface ExtensionContext {
   /** Bearer authentication against the configured clients (sets req.client). */
   authenticate: express.RequestHandler;
-  /** The JSON body parser with the configured body limit. */
+  /** The JSON body parser with the configured body limit and a bounded nesting depth; numbers as JSON.parse gives them. */
   json: express.RequestHandler;
+  /** The same, but number literals that JSON.parse would rewrite (`1000.000`, `1E3`) arrive as JsonNumberText (service/json-text.ts). */
+  jsonExact?: express.RequestHandler;
   log: Logger;
 }
 
@@ -76,7 +79,8 @@ export function createApp(deps: AppDeps) {
   app.set('trust proxy', false);
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"] } } }));
 
-  // Request id, access log and latency: personal data never appears here (URLs carry hospital and settlement ids only).
+  // Request id, access log and latency: personal data never appears here (paths carry hospital and settlement ids
+  // only; the query string is left out, as a token wrongly put there must not reach the log).
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.header('x-request-id');
     req.requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : ulid();
@@ -86,11 +90,11 @@ export function createApp(deps: AppDeps) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      log.info({ requestId: req.requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), client: req.client?.name }, 'request');
+      log.info({ requestId: req.requestId, method: req.method, url: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000), client: req.client?.name }, 'request');
     });
     // Nothing blocks the desk for long: an answer that is not ready in time becomes a 503 the client may retry (settling is idempotent).
     const timer = setTimeout(() => {
-      if (!res.headersSent) next(new Unavailable(`the request took longer than ${deps.requestTimeoutMs} ms`, 1));
+      if (!res.headersSent) next(new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
     next();
@@ -114,11 +118,12 @@ export function createApp(deps: AppDeps) {
   const v1 = express.Router();
   const authenticateClient = authenticate(new ClientRegistry(deps.clients));
   v1.use(authenticateClient);
-  const json = express.json({ limit: deps.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
-  const extensionContext: ExtensionContext = { authenticate: authenticateClient, json, log };
+  // Amounts sent as JSON numbers are judged on their source text (service/json-text.ts).
+  const json = jsonBodyParser(deps.bodyLimitBytes, { lossless: true });
+  const extensionContext: ExtensionContext = { authenticate: authenticateClient, json: jsonBodyParser(deps.bodyLimitBytes, { lossless: false }), jsonExact: json, log };
   const jsonBody = (req: Request): unknown => {
     if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
-      throw new InvalidInput('expected a JSON object body with Content-Type: application/json', [{ path: '(body)', message: 'missing or not a JSON object' }]);
+      throw new InvalidInput('请求体应为 JSON 对象，并带 Content-Type: application/json', [{ path: '(body)', message: '缺少请求体或不是 JSON 对象' }]);
     }
     return req.body;
   };
@@ -176,15 +181,15 @@ export function createApp(deps: AppDeps) {
     requireRole(req.client, 'admin');
     const rosterId = rosterIdOf(programmes, param(req, 'programmeId'));
     const mode = req.query.mode ?? 'merge';
-    if (mode !== 'merge' && mode !== 'replace') throw new InvalidInput('mode is merge or replace', [{ path: 'mode', message: `unknown mode ${String(mode)}` }]);
+    if (mode !== 'merge' && mode !== 'replace') throw new InvalidInput('mode 只能是 merge 或 replace', [{ path: 'mode', message: `未知的 mode：${String(mode)}` }]);
     let rows: unknown[];
     if (typeof req.body === 'string') {
       const parsed = csvToRows(req.body);
-      if (parsed.headerErrors.length > 0) throw new InvalidInput('the CSV header is not valid', parsed.headerErrors.map((message) => ({ path: '(header)', message })));
+      if (parsed.headerErrors.length > 0) throw new InvalidInput('CSV 表头无效', parsed.headerErrors.map((message) => ({ path: '(header)', message })));
       rows = parsed.rows;
     } else {
       const body = jsonBody(req) as { rows?: unknown };
-      if (!Array.isArray(body.rows)) throw new InvalidInput('expected { "rows": [ … ] } or text/csv', [{ path: 'rows', message: 'expected an array' }]);
+      if (!Array.isArray(body.rows)) throw new InvalidInput('请求体应为 { "rows": [ … ] } 或 text/csv', [{ path: 'rows', message: '应为数组' }]);
       rows = body.rows;
     }
     const result = await loadRoster(ledger, rosterId, rows, mode === 'replace');

@@ -42,17 +42,17 @@ export function authenticate(registry: ClientRegistry) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) return next(new Unauthenticated('missing bearer token: send Authorization: Bearer <token>'));
+    if (!match?.[1]) return next(new Unauthenticated('缺少访问令牌：请在请求头中发送 Authorization: Bearer <令牌>'));
     const client = registry.find(match[1]);
-    if (!client) return next(new Unauthenticated('unknown token'));
+    if (!client) return next(new Unauthenticated('访问令牌无效'));
     req.client = client;
     next();
   };
 }
 
 export function requireRole(client: Client | undefined, ...roles: Client['roles']): Client {
-  if (!client) throw new Unauthenticated('not authenticated');
-  if (!roles.some((r) => client.roles.includes(r))) throw new Forbidden(`this call needs the role ${roles.join(' or ')}`);
+  if (!client) throw new Unauthenticated('未认证');
+  if (!roles.some((r) => client.roles.includes(r))) throw new Forbidden(`此操作需要角色：${roles.join(' 或 ')}`);
   return client;
 }
 
@@ -60,7 +60,7 @@ export function requireRole(client: Client | undefined, ...roles: Client['roles'
 export function requireHospital(client: Client | undefined, hospitalId: string, ...roles: Client['roles']): Client {
   const c = requireRole(client, ...roles);
   if (c.hospitalIds !== '*' && !c.hospitalIds.includes(hospitalId) && !(c.roles.includes('auditor') && roles.includes('auditor'))) {
-    throw new Forbidden(`client ${c.name} may not act for hospital ${hospitalId}`);
+    throw new Forbidden(`客户端 ${c.name} 无权代表医疗机构 ${hospitalId} 办理`);
   }
   return c;
 }

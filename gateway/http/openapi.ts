@@ -1,11 +1,16 @@
 /** The OpenAPI 3.1 document, generated from the zod schemas: one source, nothing restated by hand. */
 import { z } from 'zod';
 import { problem } from '../../schemas/problem.js';
+import { jsonNumberText } from '../../schemas/primitives.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
 import { settlementRequest, split } from '../../schemas/settlement.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' });
+  z.toJSONSchema(schema, {
+    io, target: 'draft-2020-12', unrepresentable: 'any',
+    // A number literal kept as its source text (json-text.ts) is, on the wire, a JSON number.
+    override: (ctx) => { if (ctx.zodSchema === jsonNumberText) ctx.jsonSchema.type = 'number'; },
+  });
 
 const programmeSummary = z.object({
   id: z.string(), name: z.string(), layer: z.string(), region: z.array(z.string()), term: z.object({ from: z.string(), to: z.string() }),

@@ -8,6 +8,6 @@ import { Conflict } from '../errors.js';
  */
 export class SettlementIdClaimed extends Conflict {
   constructor(readonly hospitalId: string, readonly settlementId: string) {
-    super(`settlement ${hospitalId}/${settlementId} is claimed by another person's commit`);
+    super(`结算号 ${hospitalId}/${settlementId} 已被另一参保人的结算占用`);
   }
 }

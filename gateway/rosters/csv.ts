@@ -35,10 +35,10 @@ const FALSE = new Set(['false', '0', 'no', 'n', '否', '']);
  */
 export function csvToRows(text: string): { rows: unknown[]; headerErrors: string[] } {
   const [header, ...body] = parseCsv(text.replace(/^\uFEFF/, ''));
-  if (!header) return { rows: [], headerErrors: ['the CSV is empty: a header line is required'] };
+  if (!header) return { rows: [], headerErrors: ['CSV 为空：第一行须为表头'] };
   const names = header.map((h) => h.trim());
   const missing = ['personId', 'from', 'to'].filter((n) => !names.includes(n));
-  if (missing.length > 0) return { rows: [], headerErrors: [`the header lacks ${missing.join(', ')}`] };
+  if (missing.length > 0) return { rows: [], headerErrors: [`表头缺少列：${missing.join('、')}`] };
   const rows = body.map((fields) => {
     const row: Record<string, unknown> = { attributes: {} };
     const attributes: Record<string, string> = {};

@@ -30,7 +30,7 @@ export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<Property
 
 export function parseRequest(body: unknown): SettlementRequest {
   const parsed = settlementRequest.safeParse(body);
-  if (!parsed.success) throw new InvalidInput('the settlement request is not valid', fieldErrors(parsed.error.issues));
+  if (!parsed.success) throw new InvalidInput('结算请求无效', fieldErrors(parsed.error.issues));
   return parsed.data;
 }
 
@@ -91,12 +91,12 @@ export class SettlementService {
       // Another process settled this person meanwhile: back off a little, with jitter, and recompute.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * attempt)));
     }
-    throw new Unavailable('the person\'s accumulators kept changing while settling; retry', 1);
+    throw new Unavailable('该参保人的累计数在结算期间不断变化，本次未记账；请用同一结算号重试', 1);
   }
 
   async get(hospitalId: string, settlementId: string): Promise<SettlementRecord> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
-    if (!record) throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
+    if (!record) throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return record;
   }
 
@@ -104,9 +104,9 @@ export class SettlementService {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) {
       if (this.recentPreviews.has(`${hospitalId}/${settlementId}`)) {
-        throw new Unprocessable('a preview cannot be reversed: it committed nothing', [{ path: 'settlementId', message: 'this settlement was only previewed' }]);
+        throw new Unprocessable('预结算不能撤销：它没有记账', [{ path: 'settlementId', message: '该结算号只做过预结算' }]);
       }
-      throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
+      throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     }
     if (record.status === 'reversed') return currentSplit(record);
     return this.perPerson.run(record.personId, () => this.reverseRecord(record));
@@ -119,7 +119,7 @@ export class SettlementService {
     const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt };
     const negated = Object.fromEntries(Object.entries(record.deltas).map(([k, v]) => [k, -v]));
     const outcome = await this.options.ledger.reverse(hospitalId, settlementId, reversedAt, this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now));
-    if (outcome.outcome === 'notFound') throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
+    if (outcome.outcome === 'notFound') throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return currentSplit(outcome.record);
   }
 
@@ -136,7 +136,7 @@ export class SettlementService {
   private answerExisting(record: SettlementRecord, hash: string, body: unknown): SettleOutcome {
     const same = record.bodyHash === hash || canonicalJson(JSON.parse(record.requestJson)) === canonicalJson(body);
     if (!same) {
-      throw new Conflict(`settlement ${record.settlementId} at hospital ${record.hospitalId} was already settled with a different body`, [{ path: 'settlementId', message: 'already used for a different request' }]);
+      throw new Conflict(`医疗机构 ${record.hospitalId} 的结算号 ${record.settlementId} 已用于内容不同的结算`, [{ path: 'settlementId', message: '该结算号已用于另一笔请求' }]);
     }
     return { split: JSON.parse(record.splitJson) as Split, replay: true, record };
   }
