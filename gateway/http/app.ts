@@ -153,8 +153,9 @@ export function createApp(deps: AppDeps) {
       res.status(201);
       for (const l of split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
     }
-    // The stored text, byte for byte: a retried request gets exactly the first answer.
-    res.type('application/json').send(record.splitJson);
+    // The stored text, byte for byte: a retried request gets exactly the first answer — unless the
+    // settlement was reversed since; then its current status (reversed, reversedAt), never "settled".
+    res.type('application/json').send(record.status === 'settled' ? record.splitJson : JSON.stringify(split));
   });
 
   v1.get('/settlements/:hospitalId/:settlementId', async (req, res) => {

@@ -138,7 +138,8 @@ export class SettlementService {
     if (!same) {
       throw new Conflict(`医疗机构 ${record.hospitalId} 的结算号 ${record.settlementId} 已用于内容不同的结算`, [{ path: 'settlementId', message: '该结算号已用于另一笔请求' }]);
     }
-    return { split: JSON.parse(record.splitJson) as Split, replay: true, record };
+    // A replay answers the settlement as it stands now: one reversed since is never presented as in force.
+    return { split: currentSplit(record), replay: true, record };
   }
 
   private event(type: OutboxEvent['type'], record: SettlementRecord, splitJson: string, deltas: Record<string, number>, now: Date): OutboxEvent {
