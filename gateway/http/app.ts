@@ -11,7 +11,7 @@ import type { LedgerPort } from '../ledger/port.js';
 import { csvToRows } from '../rosters/csv.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { ulid } from '../service/ids.js';
-import { currentSplit, type SettlementService } from '../service/settlements.js';
+import { currentSplit, outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
 import { authenticate, ClientRegistry, requireHospital, requireRole } from './auth.js';
 import { jsonBodyParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
@@ -20,6 +20,11 @@ import { notFoundHandler, pathOf, problemHandler } from './problems.js';
 import { renderSlip } from './slip.js';
 
 export interface ReadinessCheck { name: string; check: () => Promise<void> }
+
+declare module 'express-serve-static-core' {
+  /** The call's deadline (service/settlements.ts): pass it to service.settle / reverse so a timed-out call commits nothing. */
+  interface Request { call?: CallControl }
+}
 
 /** What an extension (an adapter, the desk) is given to add its routes with the gateway's own parts. */
 export interface ExtensionContext {
@@ -92,9 +97,16 @@ export function createApp(deps: AppDeps) {
       metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       log.info({ requestId: req.requestId, method: req.method, url: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000), client: req.client?.name }, 'request');
     });
-    // Nothing blocks the desk for long: an answer that is not ready in time becomes a 503 the client may retry (settling is idempotent).
+    // Nothing blocks the desk for long: an answer that is not ready in time becomes a 503 the client may retry
+    // (settling is idempotent). The call is aborted with it, so nothing of it is committed after that answer;
+    // if its write had already left for the ledger, the truth is "outcome unknown", not 503.
+    const deadline = new AbortController();
+    const call: CallControl = { signal: deadline.signal, writeSent: false };
+    req.call = call;
     const timer = setTimeout(() => {
-      if (!res.headersSent) next(new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
+      deadline.abort();
+      if (res.headersSent) return;
+      next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
     next();
@@ -145,7 +157,7 @@ export function createApp(deps: AppDeps) {
 
   v1.post('/settlements', json, async (req, res) => {
     const body = deskBody(req);
-    const { record, replay, split } = await service.settle(body);
+    const { record, replay, split } = await service.settle(body, req.call);
     metrics.settlements.inc({ operation: 'settle', outcome: replay ? 'replay' : 'committed' });
     if (replay) {
       res.status(200).setHeader('Idempotent-Replay', 'true');
@@ -165,7 +177,7 @@ export function createApp(deps: AppDeps) {
 
   v1.post('/settlements/:hospitalId/:settlementId/reversal', async (req, res) => {
     requireHospital(req.client, param(req, 'hospitalId'), 'desk');
-    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'));
+    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), req.call);
     metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
     res.json(split);
   });

@@ -8,12 +8,12 @@
 import { invariant } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
 import {
   checkAck, checkCommit, checkDeltas, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
-import { SettlementIdClaimed } from './errors.js';
+import { sendingWrite, SettlementIdClaimed } from './errors.js';
 
 export interface MemoryLedgerOptions {
   /** As RedisLedgerOptions.claimIdleMs: entries pending at another consumer this long are taken over. 0 = never. */
@@ -67,8 +67,9 @@ export class MemoryLedger implements LedgerPort {
     return record ? copyRecord(record) : null;
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome> {
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
     checkCommit(record, expectedVersion, event);
+    sendingWrite(guard);
     const key = settlementKey(record.hospitalId, record.settlementId);
     const owner = this.claims.get(key) ?? record.personId;
     this.claims.set(key, owner);
@@ -86,8 +87,9 @@ export class MemoryLedger implements LedgerPort {
     return { outcome: 'committed', record: copyRecord(record) };
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
+    sendingWrite(guard);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const stored = this.settlements.get(settlementKey(hospitalId, settlementId));
     if (!stored) return { outcome: 'notFound' };

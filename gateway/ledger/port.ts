@@ -58,6 +58,16 @@ export type ReverseOutcome =
 
 export interface OutboxEntry { entryId: string; event: OutboxEvent }
 
+/**
+ * The caller's deadline for one commit or reversal. Aborted before the ledger sends its write, the
+ * write is never sent (CommitAborted: nothing was committed). `onSend` is told the moment the write
+ * leaves the process: from then on, an error or a timeout leaves the outcome unknown.
+ */
+export interface WriteGuard {
+  signal?: AbortSignal;
+  onSend?(): void;
+}
+
 export interface LedgerPort {
   readonly kind: 'redis' | 'memory';
   readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
@@ -66,12 +76,12 @@ export interface LedgerPort {
    * Atomically: idempotency check on (hospitalId, settlementId); compare the person's accumulator
    * version with `expectedVersion`; apply `record.deltas`; store the record; append `event` to the outbox.
    */
-  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome>;
+  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome>;
   /**
    * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
    * `reversedAt`, append `event`. Repeating answers alreadyReversed with the stored record.
    */
-  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome>;
+  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard): Promise<ReverseOutcome>;
 
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;

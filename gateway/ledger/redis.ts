@@ -30,7 +30,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { invariant } from '../errors.js';
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
 import { KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
 import { eventFields, fieldMap, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
@@ -38,7 +38,7 @@ import { ACK_LUA, COMMIT_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
 import {
   VERSION_FIELD, checkAck, checkCommit, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
-import { SettlementIdClaimed } from './errors.js';
+import { sendingWrite, SettlementIdClaimed } from './errors.js';
 
 export interface RedisLedgerOptions {
   /** Key prefix; several gateways (or tests) may share one Redis under different prefixes. */
@@ -102,7 +102,7 @@ export class RedisLedger implements LedgerPort {
     return personId === null ? null : this.loadRecord(personId, hospitalId, settlementId);
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome> {
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
     checkCommit(record, expectedVersion, event);
     const { personId, hospitalId, settlementId } = record;
     const owner = await this.claimSettlementId(hospitalId, settlementId, personId);
@@ -114,6 +114,8 @@ export class RedisLedger implements LedgerPort {
     const deltaPairs = Object.entries(record.deltas).flatMap(([field, delta]) => [field, String(delta)]);
     const fields = recordFields(record);
     const eventPairs = eventFields(event);
+    // The claim above is harmless on its own (see the header); the script is the write.
+    sendingWrite(guard);
     const reply = await this.scripts.gwLedgerCommit(
       this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(this.keys.bucket(personId)),
       record.bodyHash, expectedVersion, deltaPairs.length / 2, fields.length / 2, eventPairs.length / 2,
@@ -134,7 +136,7 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const current = await this.getSettlement(hospitalId, settlementId);
@@ -145,6 +147,7 @@ export class RedisLedger implements LedgerPort {
     // Negated here, not in Lua: decoding the JSON there would go through cjson and Lua doubles.
     const negated = Object.entries(current.deltas).flatMap(([field, delta]) => [field, String(-delta)]);
     const eventPairs = eventFields(event);
+    sendingWrite(guard);
     const reply = await this.scripts.gwLedgerReverse(
       this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(this.keys.bucket(personId)),
       reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,

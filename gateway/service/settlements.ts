@@ -6,8 +6,9 @@ import { settlementRequest, type SettlementRequest, type Split } from '../../sch
 import { settle, type EngineResult } from '../engine/settle.js';
 import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { Conflict, InvalidInput, NotFound, Unavailable, Unprocessable, type FieldError } from '../errors.js';
-import type { LedgerPort, OutboxEvent, SettlementRecord } from '../ledger/port.js';
+import { Conflict, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable, type FieldError } from '../errors.js';
+import { CommitAborted } from '../ledger/errors.js';
+import type { LedgerPort, OutboxEvent, SettlementRecord, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
 import { KeyedQueue } from './keyed-queue.js';
 
@@ -22,6 +23,24 @@ export interface SettlementServiceOptions {
 }
 
 export type SettleOutcome = { split: Split; replay: boolean; record: SettlementRecord };
+
+/**
+ * One call's deadline as the service sees it. Once `signal` is aborted (the caller was answered, e.g.
+ * 503 after the request timeout) no work of the call goes on: queued work is skipped and no write is
+ * sent, so that answer stays true. `writeSent` turns true when a write left the process: a timeout
+ * after that must say the outcome is unknown, never that nothing happened.
+ */
+export interface CallControl {
+  signal: AbortSignal;
+  writeSent: boolean;
+}
+
+/** A write that failed after it was sent, for a reason that says nothing of whether Redis applied it. */
+function outcomeUnknownAfter(error: unknown): boolean {
+  if (error instanceof GatewayError || !(error instanceof Error)) return false;
+  // Redis answered (an error reply) or our own check failed: the answer is known, and it is not a commit.
+  return error.name !== 'ReplyError' && error.name !== 'InvariantViolation';
+}
 
 /** zod issues as the contract's field errors: "items.3.amount". */
 export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): FieldError[] {
@@ -63,15 +82,19 @@ export class SettlementService {
     return toSplit(result.engine, { gatewayId: `pre_${ulid(this.clock().getTime())}`, settlementId: request.settlementId, hospitalId: request.hospital.id, personId: request.patient.id, status: 'preview' });
   }
 
-  async settle(body: unknown): Promise<SettleOutcome> {
+  async settle(body: unknown, call?: CallControl): Promise<SettleOutcome> {
     const request = parseRequest(body);
     // The fingerprint is of the body as sent; a retry that re-serialised it differently is recognised
     // on the rare mismatch path (answerExisting), so the common path stays one native stringify and a hash.
     const requestJson = JSON.stringify(body);
-    return this.perPerson.run(request.patient.id, () => this.settleParsed(request, sha256(requestJson), requestJson, body));
+    // Work queued behind this person's earlier settlements is skipped once its caller was answered.
+    return this.perPerson.run(request.patient.id, () => {
+      if (call?.signal.aborted) throw new CommitAborted();
+      return this.settleParsed(request, sha256(requestJson), requestJson, body, call);
+    });
   }
 
-  private async settleParsed(request: SettlementRequest, hash: string, requestJson: string, body: unknown): Promise<SettleOutcome> {
+  private async settleParsed(request: SettlementRequest, hash: string, requestJson: string, body: unknown, call?: CallControl): Promise<SettleOutcome> {
     // No look-up first: the commit itself answers replay or conflict, so a new settlement costs one round trip less.
     for (let attempt = 1; attempt <= this.maxCommitAttempts; attempt++) {
       const { engine, version } = await this.compute(request);
@@ -84,7 +107,8 @@ export class SettlementService {
         bodyHash: hash, status: 'settled', splitJson: JSON.stringify(split), requestJson,
         deltas: engine.deltas, settledAt,
       };
-      const outcome = await this.options.ledger.commit(record, version, this.event('settlement.settled', record, record.splitJson, engine.deltas, now));
+      const event = this.event('settlement.settled', record, record.splitJson, engine.deltas, now);
+      const outcome = await this.guardedWrite(call, request.settlementId, (guard) => this.options.ledger.commit(record, version, event, guard));
       if (outcome.outcome === 'committed') return { split, replay: false, record: outcome.record };
       if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash, body);
       this.options.onCommitRetry?.();
@@ -100,7 +124,7 @@ export class SettlementService {
     return record;
   }
 
-  async reverse(hospitalId: string, settlementId: string): Promise<Split> {
+  async reverse(hospitalId: string, settlementId: string, call?: CallControl): Promise<Split> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) {
       if (this.recentPreviews.has(`${hospitalId}/${settlementId}`)) {
@@ -109,16 +133,38 @@ export class SettlementService {
       throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     }
     if (record.status === 'reversed') return currentSplit(record);
-    return this.perPerson.run(record.personId, () => this.reverseRecord(record));
+    return this.perPerson.run(record.personId, () => {
+      if (call?.signal.aborted) throw new CommitAborted();
+      return this.reverseRecord(record, call);
+    });
   }
 
-  private async reverseRecord(record: SettlementRecord): Promise<Split> {
+  /**
+   * A ledger write under the call's deadline. An error after the write was sent that is not Redis's own
+   * answer (the connection dropped, no reply came) leaves the outcome unknown: said so, never as a 503.
+   */
+  private async guardedWrite<T>(call: CallControl | undefined, settlementId: string, write: (guard: WriteGuard) => Promise<T>): Promise<T> {
+    let sent = false;
+    const guard: WriteGuard = {
+      ...(call ? { signal: call.signal } : {}),
+      onSend: () => { sent = true; if (call) call.writeSent = true; },
+    };
+    try {
+      return await write(guard);
+    } catch (error) {
+      if (sent && outcomeUnknownAfter(error)) throw outcomeUnknown(settlementId);
+      throw error;
+    }
+  }
+
+  private async reverseRecord(record: SettlementRecord, call?: CallControl): Promise<Split> {
     const { hospitalId, settlementId } = record;
     const now = this.clock();
     const reversedAt = chinaTime(now);
     const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt };
     const negated = Object.fromEntries(Object.entries(record.deltas).map(([k, v]) => [k, -v]));
-    const outcome = await this.options.ledger.reverse(hospitalId, settlementId, reversedAt, this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now));
+    const event = this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now);
+    const outcome = await this.guardedWrite(call, settlementId, (guard) => this.options.ledger.reverse(hospitalId, settlementId, reversedAt, event, guard));
     if (outcome.outcome === 'notFound') throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return currentSplit(outcome.record);
   }
@@ -162,4 +208,13 @@ export class SettlementService {
     }
     this.recentPreviews.add(`${request.hospital.id}/${request.settlementId}`);
   }
+}
+
+/** The answer when a write was sent and its outcome cannot be known: retry the same settlement id, never a new one. */
+export function outcomeUnknown(settlementId?: string): OutcomeUnknown {
+  const subject = settlementId ? `结算 ${settlementId} 的记账请求` : '本次结算的记账请求';
+  return new OutcomeUnknown(
+    `${subject}已发出但未收到确认，结果未知；请稍后用同一结算号重试（重试会返回真实结果），切勿换新结算号重新结算`,
+    [{ path: 'settlementId', message: '请用同一结算号重试' }],
+  );
 }

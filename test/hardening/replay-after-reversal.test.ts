@@ -7,6 +7,7 @@ import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import { dischargeHandler } from '../../gateway/stream/intake.js';
+import { MemoryBus } from '../../gateway/stream/memory-bus.js';
 import { topics } from '../../gateway/stream/topics.js';
 import { dischargeAnswer } from '../../schemas/messages.js';
 import { asSplit, call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
@@ -42,7 +43,7 @@ describe('replay after a reversal on the Kafka intake', () => {
     const ledger = new MemoryLedger();
     const service = new SettlementService({ ledger, programmes: loadProgrammes() });
     const t = topics('');
-    const handle = dischargeHandler({ service, topics: t, groupId: 'g', maxMessageBytes: 1 << 20 });
+    const handle = dischargeHandler({ bus: new MemoryBus(), service, topics: t, groupId: 'g', maxMessageBytes: 1 << 20 });
     const b = requestBody({ settlementId: 'KREV1' });
     const message = (offset: string) => ({ topic: t.hisDischarges, partition: 0, offset, key: null, value: Buffer.from(JSON.stringify(b)), headers: {} });
     const [first] = await handle([message('0')]);
