@@ -29,6 +29,8 @@ interface Pending { consumer: string; deliveredAt: number }
 interface StoredEntry { seq: number; event: OutboxEvent; pending: Pending | null }
 
 const SAFE = Number.MAX_SAFE_INTEGER;
+/** Preview markers kept at most (each expires anyway): memory stays bounded under any load. */
+const MAX_PREVIEWS = 100_000;
 
 /** Records hold strings (immutable) and one flat map of numbers: copying both is a full copy. */
 const copyRecord = (record: SettlementRecord): SettlementRecord => ({ ...record, deltas: { ...record.deltas } });
@@ -50,6 +52,8 @@ export class MemoryLedger implements LedgerPort {
   private readonly claimIdleMs: number;
   private readonly now: () => number;
   private closed = false;
+  /** preview key → expiry (ms); insertion order is age order, so the oldest is dropped first at the bound. */
+  private readonly previews = new Map<string, number>();
 
   constructor(options: MemoryLedgerOptions = {}) {
     this.claimIdleMs = options.claimIdleMs ?? 60_000;
@@ -100,6 +104,27 @@ export class MemoryLedger implements LedgerPort {
     stored.reversedAt = reversedAt;
     this.append(event);
     return { outcome: 'reversed', record: copyRecord(stored) };
+  }
+
+  async rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void> {
+    invariant(Number.isInteger(ttlSeconds) && ttlSeconds >= 1, 'a preview is remembered for a whole number of seconds');
+    if (!isStorableSettlementId(hospitalId, settlementId)) return;
+    const key = settlementKey(hospitalId, settlementId);
+    this.previews.delete(key);
+    if (this.previews.size >= MAX_PREVIEWS) {
+      const oldest = this.previews.keys().next().value;
+      if (oldest !== undefined) this.previews.delete(oldest);
+    }
+    this.previews.set(key, this.now() + ttlSeconds * 1000);
+  }
+
+  async wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean> {
+    const key = settlementKey(hospitalId, settlementId);
+    const expiresAt = this.previews.get(key);
+    if (expiresAt === undefined) return false;
+    if (expiresAt > this.now()) return true;
+    this.previews.delete(key);
+    return false;
   }
 
   async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {

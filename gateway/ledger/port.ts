@@ -83,6 +83,14 @@ export interface LedgerPort {
    */
   reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard): Promise<ReverseOutcome>;
 
+  /**
+   * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, on every gateway sharing
+   * the ledger, so that reversing a preview is told apart from an unknown id (422, not 404). Bounded:
+   * entries expire (and memory keeps at most a fixed number).
+   */
+  rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void>;
+  wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean>;
+
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;
   /** The person's rows of each of the given rosters. */

@@ -9,6 +9,7 @@
  *   gw:{b<b>}:roster:<rosterId>:<personId>           hash   one person's rows of a roster: "<from>|<to>" → row JSON
  *   gw:idx:<hospitalId>:<settlementId>               string settlement id → personId (its own slot)
  *   gw:roster:<rosterId>:persons                     set    the roster's persons, for replace mode
+ *   gw:pre:<hospitalId>:<settlementId>               string a preview was made (expires; 422 on reversing it)
  *
  * Slot safety: a commit or reversal touches acc, stl and outbox of one person, which share the hash tag
  * `{b<b>}` and so one Cluster slot; the scripts declare all three as KEYS. The index and the roster
@@ -24,7 +25,7 @@
  * same person's retry reuses it. Removing a claim would not be safe: a slow commit of the first person
  * could still land after another person took the id over.
  *
- * Nothing here ever expires: settlement records and accumulators are the books.
+ * Nothing here ever expires but the preview markers: settlement records and accumulators are the books.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { invariant } from '../errors.js';
@@ -159,6 +160,17 @@ export class RedisLedger implements LedgerPort {
     const record = parseRecord(reply[1]);
     invariant(record !== null, 'reverse script answered an empty record');
     return { outcome, record };
+  }
+
+  async rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void> {
+    invariant(Number.isInteger(ttlSeconds) && ttlSeconds >= 1, 'a preview is remembered for a whole number of seconds');
+    if (!isStorableSettlementId(hospitalId, settlementId)) return;
+    await this.client.set(this.keys.preview(hospitalId, settlementId), '1', 'EX', ttlSeconds);
+  }
+
+  async wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean> {
+    if (!isStorableSettlementId(hospitalId, settlementId)) return false;
+    return (await this.client.exists(this.keys.preview(hospitalId, settlementId))) === 1;
   }
 
   async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {

@@ -59,13 +59,12 @@ export function currentSplit(record: SettlementRecord): Split {
   return { ...(JSON.parse(record.splitJson) as Split), status: 'reversed', ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}) };
 }
 
-const RECENT_PREVIEWS_LIMIT = 10_000;
+/** How long a preview is remembered (on every gateway sharing the ledger) to answer 422 to reversing it. */
+export const PREVIEW_MEMORY_SECONDS = 7 * 24 * 3600;
 
 export class SettlementService {
   private readonly clock: () => Date;
   private readonly maxCommitAttempts: number;
-  /** Ids recently previewed in this process, so that reversing a preview is told apart from an unknown id (422 vs 404). */
-  private readonly recentPreviews = new Set<string>();
   private readonly perPerson = new KeyedQueue();
 
   constructor(private readonly options: SettlementServiceOptions) {
@@ -78,7 +77,8 @@ export class SettlementService {
   async preview(body: unknown): Promise<Split> {
     const request = parseRequest(body);
     const result = await this.compute(request);
-    this.rememberPreview(request);
+    // Shared through the ledger: a reversal of this preview sent to another gateway is told apart from an unknown id too.
+    await this.options.ledger.rememberPreview(request.hospital.id, request.settlementId, PREVIEW_MEMORY_SECONDS);
     return toSplit(result.engine, { gatewayId: `pre_${ulid(this.clock().getTime())}`, settlementId: request.settlementId, hospitalId: request.hospital.id, personId: request.patient.id, status: 'preview' });
   }
 
@@ -127,7 +127,7 @@ export class SettlementService {
   async reverse(hospitalId: string, settlementId: string, call?: CallControl): Promise<Split> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) {
-      if (this.recentPreviews.has(`${hospitalId}/${settlementId}`)) {
+      if (await this.options.ledger.wasPreviewed(hospitalId, settlementId)) {
         throw new Unprocessable('预结算不能撤销：它没有记账', [{ path: 'settlementId', message: '该结算号只做过预结算' }]);
       }
       throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
@@ -199,14 +199,6 @@ export class SettlementService {
       // { split, deltas, request } assembled from JSON texts already made, rather than parsed and written again.
       data: `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson}}`,
     };
-  }
-
-  private rememberPreview(request: SettlementRequest): void {
-    if (this.recentPreviews.size >= RECENT_PREVIEWS_LIMIT) {
-      const oldest = this.recentPreviews.values().next().value;
-      if (oldest !== undefined) this.recentPreviews.delete(oldest);
-    }
-    this.recentPreviews.add(`${request.hospital.id}/${request.settlementId}`);
   }
 }
 
