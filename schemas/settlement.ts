@@ -1,6 +1,6 @@
 /** The settlement request and the split: CONTRACT.md in code. Types are inferred, never restated. */
 import { z } from 'zod';
-import { admdvs, identifier, isoDate, money, moneyText, share } from './primitives.js';
+import { admdvs, identifier, isoDate, money, moneyText, plainText, share } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 
 export const LIMITS = {
@@ -16,7 +16,7 @@ export type Layer = z.infer<typeof layer>;
 export const UPSTREAM_LAYERS = ['basic', 'majorIllness', 'waiver', 'aid'] as const;
 export type UpstreamLayer = (typeof UPSTREAM_LAYERS)[number];
 
-const text = z.string().min(1).max(LIMITS.textLength);
+const text = plainText(LIMITS.textLength);
 
 export const billItem = z.object({
   code: text,
@@ -25,6 +25,11 @@ export const billItem = z.object({
   class: z.enum(['A', 'B', 'C']).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
   selfPayRatio: share.optional().meta({ description: '乙类先行自付比例, for class B; absent means 0' }),
   overLimit: money.optional().meta({ description: '超限价自费: the part of the amount above the price limit' }),
+}).superRefine((item, ctx) => {
+  // A self-pay share belongs to class B alone; on A or C it would be a contradiction silently ignored.
+  if (item.selfPayRatio !== undefined && item.class !== 'B') {
+    ctx.addIssue({ code: 'custom', path: ['selfPayRatio'], message: `只有乙类（B）项目可带先行自付比例 selfPayRatio，此项为 ${item.class} 类` });
+  }
 });
 
 export const settlementRequest = z.object({
@@ -37,7 +42,7 @@ export const settlementRequest = z.object({
   }),
   patient: z.object({
     id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '只能由字母和数字组成'),
-    name: z.string().min(1).max(50).optional(),
+    name: plainText(50).optional(),
     insuredRegion: admdvs,
     scheme: z.enum(['employee', 'resident']),
     categories: z.array(category).max(13).default([]),

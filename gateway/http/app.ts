@@ -9,6 +9,7 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput, Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { csvToRows } from '../rosters/csv.js';
+import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { ulid } from '../service/ids.js';
 import { currentSplit, outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
@@ -189,25 +190,29 @@ export function createApp(deps: AppDeps) {
     res.type('text/html; charset=utf-8').send(renderSlip(currentSplit(record), request));
   });
 
-  const rosterBody = [json, express.text({ limit: deps.bodyLimitBytes, type: ['text/csv', 'text/plain'] })];
+  // CSV arrives as bytes: its encoding is decided by rosters/encoding.ts (UTF-8 or GB18030), not by a missing charset.
+  const rosterBody = [json, express.raw({ limit: deps.bodyLimitBytes, type: ['text/csv', 'text/plain'] })];
   v1.put('/rosters/:programmeId', ...rosterBody, async (req, res) => {
     requireRole(req.client, 'admin');
     const rosterId = rosterIdOf(programmes, param(req, 'programmeId'));
     const mode = req.query.mode ?? 'merge';
     if (mode !== 'merge' && mode !== 'replace') throw new InvalidInput('mode 只能是 merge 或 replace', [{ path: 'mode', message: `未知的 mode：${String(mode)}` }]);
     let rows: unknown[];
-    if (typeof req.body === 'string') {
-      const parsed = csvToRows(req.body);
+    let csv: { encoding: CsvEncoding; lines: number[] } | undefined;
+    if (Buffer.isBuffer(req.body)) {
+      const { text, encoding } = decodeCsvBytes(req.body, charsetOf(req.get('content-type')));
+      const parsed = csvToRows(text);
       if (parsed.headerErrors.length > 0) throw new InvalidInput('CSV 表头无效', parsed.headerErrors.map((message) => ({ path: '(header)', message })));
       rows = parsed.rows;
+      csv = { encoding, lines: parsed.lines };
     } else {
       const body = jsonBody(req) as { rows?: unknown };
       if (!Array.isArray(body.rows)) throw new InvalidInput('请求体应为 { "rows": [ … ] } 或 text/csv', [{ path: 'rows', message: '应为数组' }]);
       rows = body.rows;
     }
-    const result = await loadRoster(ledger, rosterId, rows, mode === 'replace');
-    log.info({ requestId: req.requestId, programme: param(req, 'programmeId'), rosterId, accepted: result.accepted, rejected: result.rejected.length, mode }, 'roster loaded');
-    res.json(result);
+    const result = await loadRoster(ledger, rosterId, rows, mode === 'replace', csv?.lines);
+    log.info({ requestId: req.requestId, programme: param(req, 'programmeId'), rosterId, accepted: result.accepted, rejected: result.rejected.length, mode, encoding: csv?.encoding }, 'roster loaded');
+    res.json(csv ? { ...result, encoding: csv.encoding } : result);
   });
 
   v1.get('/programmes', (req, res) => {

@@ -54,6 +54,8 @@ export function problemHandler(log: Logger, onError: (status: number, type: stri
       onError(known.status, known.name);
       // The log keeps the dependency's own words (English, for the operator); the caller gets plain Chinese.
       if (known.status >= 500) log.warn({ requestId: req.requestId, err: error instanceof Error ? error.message : String(error), code: known.code }, 'dependency failure answered');
+      // RFC 6750: a 401 names the scheme the client must use.
+      if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="settlement-gateway"');
       const retryAfter = known instanceof Unavailable || known instanceof OutcomeUnknown ? known.retryAfterSeconds : undefined;
       return sendProblem(res, problemOf(known, pathOf(req)), retryAfter);
     }

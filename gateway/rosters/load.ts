@@ -21,7 +21,11 @@ export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): strin
   return pack.eligibility.roster.id;
 }
 
-export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean): Promise<RosterLoadResult> {
+/**
+ * `rowNumbers[i]` is what a rejection of rawRows[i] is numbered (a CSV's file lines); without it, the
+ * index in `rows` from 0 (JSON).
+ */
+export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[]): Promise<RosterLoadResult> {
   if (rawRows.length > ROSTER_LIMITS.rowsPerCall) {
     throw new InvalidInput(`每次最多 ${ROSTER_LIMITS.rowsPerCall} 行`, [{ path: 'rows', message: `共 ${rawRows.length} 行；请拆成多次以合并（merge）方式上传` }]);
   }
@@ -30,7 +34,7 @@ export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: 
   rawRows.forEach((raw, index) => {
     const parsed = rosterRow.safeParse(raw);
     if (parsed.success) accepted.push(parsed.data);
-    else rejected.push({ row: index, errors: fieldErrors(parsed.error.issues) });
+    else rejected.push({ row: rowNumbers?.[index] ?? index, errors: fieldErrors(parsed.error.issues) });
   });
   if (replace) await ledger.putRoster(rosterId, accepted.slice(0, ROSTER_BATCH_ROWS), true);
   for (let start = replace ? ROSTER_BATCH_ROWS : 0; start < accepted.length; start += ROSTER_BATCH_ROWS) {
