@@ -4,7 +4,7 @@
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Redis, Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config.js';
@@ -57,6 +57,18 @@ function createLedger(config: Config, log: Logger): LedgerPort {
 
 export interface Gateway { server: Server; port: number; ledger: LedgerPort; stop(): Promise<void> }
 
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * The HTTP server's own limits, so that a slow client cannot hold a socket: headers and the whole
+ * request must arrive within the request timeout (plus a second, so the app's 503 answers first), and
+ * Node checks for expired connections every second instead of every 30.
+ */
+export function serverTimeouts(requestTimeoutMs: number) {
+  const requestTimeout = requestTimeoutMs + 1_000;
+  return { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) };
+}
+
 export async function startGateway(config: Config = loadConfig(), log: Logger = createLogger(config.LOG_LEVEL)): Promise<Gateway> {
   const production = config.NODE_ENV === 'production';
   const { clients, development } = loadClients(config.GATEWAY_CLIENTS_FILE, production);
@@ -78,10 +90,10 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
     service, ledger, programmes, clients, metrics, log, readiness, version: VERSION, extensions,
     bodyLimitBytes: config.BODY_LIMIT_BYTES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
-  const server = await new Promise<Server>((resolve) => { const s = app.listen(config.PORT, config.HOST, () => resolve(s)); });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = config.REQUEST_TIMEOUT_MS * 2;
+  const server = createServer(serverTimeouts(config.REQUEST_TIMEOUT_MS), app);
+  // Idle keep-alive connections outlive a load balancer's idle timeout (60 s by default on most), so it never reuses a closing one.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(config.PORT, config.HOST, () => { server.off('error', reject); resolve(); }); });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ port, ledger: ledger.kind, bus: streaming.kind }, `settlement gateway listening on http://${config.HOST}:${port}`);

@@ -107,6 +107,11 @@ export function createApp(deps: AppDeps) {
     const timer = setTimeout(() => {
       deadline.abort();
       if (res.headersSent) return;
+      // A body still trickling in is not waited for: the connection closes once the answer is out.
+      if (!req.complete) {
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.socket.destroySoon());
+      }
       next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
