@@ -57,11 +57,25 @@ export const configSchema = z.object({
 export type Config = z.output<typeof configSchema>;
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
 
+/**
+ * The configuration cannot work: one line per problem, for the operator (English, like the logs). The
+ * entry point prints the lines and exits 1, without a stack trace: nothing is wrong with the code.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const englishMessages = z.locales.en().localeError;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.fromEntries(CONFIG_VARIABLES.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
-  const parsed = configSchema.safeParse(known);
+  const parsed = configSchema.safeParse(known, { error: englishMessages });
   if (!parsed.success) {
-    throw new Error(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    // The variable's name, never its value: a value may be a secret (a Redis URL with its password).
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   return parsed.data;
 }

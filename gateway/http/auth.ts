@@ -3,17 +3,25 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, Response } from 'express';
 import { clientsFile, type Client } from '../../schemas/clients.js';
+import { z } from 'zod';
+import { ConfigError } from '../config.js';
 import { Forbidden, Unauthenticated } from '../errors.js';
 
 export const DEV_CLIENT: Client = { token: 'dev-token', name: 'development', roles: ['desk', 'admin'], hospitalIds: '*' };
 
 export function loadClients(file: string | undefined, production: boolean): { clients: Client[]; development: boolean } {
   if (!file) {
-    if (production) throw new Error('GATEWAY_CLIENTS_FILE is required in production');
+    if (production) throw new ConfigError(['GATEWAY_CLIENTS_FILE: required in production']);
     return { clients: [DEV_CLIENT], development: true };
   }
-  const parsed = clientsFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([`GATEWAY_CLIENTS_FILE: ${file} cannot be read as JSON (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`]);
+  }
+  const parsed = clientsFile.safeParse(json, { error: z.locales.en().localeError });
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `GATEWAY_CLIENTS_FILE: ${file}: ${i.path.join('.')}: ${i.message}`));
   return { clients: parsed.data, development: false };
 }
 
