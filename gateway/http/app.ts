@@ -3,11 +3,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
-import type { SettlementRequest } from '../../schemas/settlement.js';
 import { settlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput, Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
+import { readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { csvToRows } from '../rosters/csv.js';
 import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
@@ -191,7 +191,8 @@ export function createApp(deps: AppDeps) {
   v1.get('/settlements/:hospitalId/:settlementId/slip', async (req, res) => {
     requireHospital(req.client, param(req, 'hospitalId'), 'desk', 'admin', 'auditor');
     const record = await service.get(param(req, 'hospitalId'), param(req, 'settlementId'));
-    const request: SettlementRequest = settlementRequest.parse(JSON.parse(record.requestJson));
+    // Read by the record's own version, never by today's strict request schema (ledger/stored.ts).
+    const request = readStoredRequest(record.requestJson, recordVersionOf(record));
     res.type('text/html; charset=utf-8').send(renderSlip(currentSplit(record), request));
   });
 

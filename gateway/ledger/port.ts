@@ -27,6 +27,8 @@ export interface SettlementRecord {
   deltas: Record<string, number>;
   settledAt: string;
   reversedAt?: string;
+  /** The version of the stored form (record, requestJson, splitJson): absent = 1. Read through ledger/stored.ts. */
+  recordVersion?: number;
 }
 
 /** One entry of the outbox: what the relay publishes to Kafka, in commit order per person. */

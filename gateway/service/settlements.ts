@@ -8,6 +8,7 @@ import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { Conflict, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable, type FieldError } from '../errors.js';
 import { CommitAborted } from '../ledger/errors.js';
+import { RECORD_VERSION, recordVersionOf } from '../ledger/stored.js';
 import type { LedgerPort, OutboxEvent, SettlementRecord, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -105,7 +106,7 @@ export class SettlementService {
       const record: SettlementRecord = {
         gatewayId, hospitalId: request.hospital.id, settlementId: request.settlementId, personId: request.patient.id,
         bodyHash: hash, status: 'settled', splitJson: JSON.stringify(split), requestJson,
-        deltas: engine.deltas, settledAt,
+        deltas: engine.deltas, settledAt, recordVersion: RECORD_VERSION,
       };
       const event = this.event('settlement.settled', record, record.splitJson, engine.deltas, now);
       const outcome = await this.guardedWrite(call, request.settlementId, (guard) => this.options.ledger.commit(record, version, event, guard));
@@ -197,7 +198,7 @@ export class SettlementService {
       settlementId: record.settlementId,
       time: chinaTime(now),
       // { split, deltas, request } assembled from JSON texts already made, rather than parsed and written again.
-      data: `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson}}`,
+      data: `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson},"recordVersion":${recordVersionOf(record)}}`,
     };
   }
 }

@@ -4,7 +4,7 @@
  * insurer's topic. Pure: the same event always maps to the same records, so a re-publish after a
  * crash carries the same ids and consumers can dedupe.
  */
-import { settlementRequest } from '../../schemas/settlement.js';
+import { readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { settlementEventData, type InsurerClaim, type NhsaSettlement, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
 import type { OutboundRecord } from './bus.js';
@@ -98,9 +98,13 @@ function parseData(event: OutboxEvent): SettlementEventData {
   return parsed.data;
 }
 
+/** The stay's dates, read by the stored version's reader: a stricter request schema since must not dead-letter old events. */
 function stayOf(data: SettlementEventData, eventId: string): { admittedOn: string; dischargedOn: string } {
-  const request = settlementRequest.safeParse(data.request);
-  if (!request.success) throw new UnmappableEvent(eventId, 'the stored request is not a valid settlement request');
-  return { admittedOn: request.data.encounter.admittedOn, dischargedOn: request.data.encounter.dischargedOn };
+  try {
+    const request = readStoredRequest(JSON.stringify(data.request), recordVersionOf(data));
+    return { admittedOn: request.encounter.admittedOn, dischargedOn: request.encounter.dischargedOn };
+  } catch (error) {
+    throw new UnmappableEvent(eventId, `the stored request is unreadable: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
