@@ -20,6 +20,11 @@ export const configSchema = z.object({
   REDIS_URL: z.string().url().optional(),
   /** Redis Cluster seed nodes host:port,host:port; takes precedence over REDIS_URL. */
   REDIS_CLUSTER_NODES: csv.optional(),
+  /**
+   * Refuse to start unless every Redis master persists (appendonly yes, fsync not "no") and never evicts
+   * (maxmemory-policy noeviction). Default: true in production, false elsewhere (then only a warning).
+   */
+  REDIS_REQUIRE_DURABLE: flag.optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).max(32).default('gw'),
   /** Kafka bootstrap brokers host:port,…; absent → the in-memory bus. */
   KAFKA_BROKERS: csv.optional(),

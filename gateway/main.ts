@@ -14,6 +14,7 @@ import { createMetrics } from './http/metrics.js';
 import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
 import { RedisLedger } from './ledger/redis.js';
+import { durabilityProblems } from './ledger/durability.js';
 import { createLogger } from './log.js';
 import { loadProgrammes, PackError } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
@@ -55,6 +56,28 @@ function createLedger(config: Config, log: Logger): LedgerPort {
   return new MemoryLedger();
 }
 
+/**
+ * Redis is the system of record: in production (or with REDIS_REQUIRE_DURABLE=true) a Redis that would
+ * lose or evict settlements is a start-up error; otherwise it is a loud warning.
+ */
+async function checkDurability(ledger: LedgerPort, config: Config, log: Logger): Promise<void> {
+  const client = ledger.redisClient?.();
+  if (!client) return;
+  const required = config.REDIS_REQUIRE_DURABLE ?? config.NODE_ENV === 'production';
+  let problems: string[];
+  try {
+    problems = await durabilityProblems(client);
+  } catch (error) {
+    problems = [`Redis: its durability cannot be checked (${error instanceof Error ? error.message : String(error)})`];
+  }
+  if (problems.length === 0) return;
+  if (required) {
+    await ledger.close();
+    throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
+  }
+  log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
+}
+
 export interface Gateway { server: Server; port: number; ledger: LedgerPort; stop(): Promise<void> }
 
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -76,6 +99,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
   log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'template' ? ' (template)' : ''}`) }, 'programmes loaded');
   const ledger = createLedger(config, log);
+  await checkDurability(ledger, config, log);
   const metrics = createMetrics();
   const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });
   const streaming = await startStreaming({ config, ledger, service, programmes, metrics, log });
