@@ -65,6 +65,13 @@ describe('problem documents over HTTP', () => {
     for (const e of problem.errors) expect(e.message).toMatch(CHINESE);
   });
 
+  it('documents every problem type in the OpenAPI document, and OUTCOME_UNKNOWN on the calls that write', async () => {
+    const doc = (await call(gw.url, '/openapi.json', { token: null })).json as { 'x-problem-types': Array<{ code: string }>; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    expect(doc['x-problem-types'].map((r) => r.code).sort()).toEqual(problemTypeRows().map((r) => r.code).sort());
+    expect(doc.paths['/v1/settlements']!.post!.responses['504']).toBeDefined();
+    expect(doc.paths['/v1/settlements/{hospitalId}/{settlementId}/reversal']!.post!.responses['504']).toBeDefined();
+  });
+
   it('answers 409 with CONFLICT', async () => {
     const b = requestBody({ settlementId: 'CONFLICT1' });
     expect((await call(gw.url, '/v1/settlements', { body: b, token: TOKENS.deskA })).status).toBe(201);
