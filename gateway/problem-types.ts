@@ -16,6 +16,8 @@ export const PROBLEM_TYPES = {
   'unsupported-media-type': { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415, title: '不支持的内容类型' },
   unprocessable: { code: 'UNPROCESSABLE', status: 422, title: '无法办理的结算' },
   internal: { code: 'INTERNAL', status: 500, title: '网关内部错误' },
+  /** Dead letters of the relay only (never an HTTP answer): a committed event whose data cannot be mapped for a payer. */
+  'unmappable-event': { code: 'UNMAPPABLE_EVENT', status: 500, title: '结算事件无法转换' },
   /** Nothing was committed: the call may be sent again (the same settlement id, or a new one). */
   unavailable: { code: 'UNAVAILABLE', status: 503, title: '服务暂不可用' },
   /**
@@ -33,6 +35,7 @@ export const problemTypeUri = (id: ProblemTypeId): string => PROBLEM_TYPE_BASE +
 
 /** The problem type of a status for errors that do not name one (a subclass another module added). */
 export function problemTypeOfStatus(status: number): ProblemTypeId {
+  if (status === 500) return 'internal';
   const found = (Object.keys(PROBLEM_TYPES) as ProblemTypeId[]).find((id) => PROBLEM_TYPES[id].status === status);
   return found ?? (status >= 500 ? 'internal' : 'invalid-request');
 }
