@@ -1,6 +1,6 @@
 /** Building blocks of the contract's schemas: money, ratios, dates, identifiers. */
 import { z } from 'zod';
-import { parseFen, parsePpm, parseShareText } from '../gateway/engine/money.js';
+import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from '../gateway/engine/money.js';
 
 /** A JSON string or number read by `parse` (null = invalid, with `help` as the message and description). */
 function parsedFrom<T>(parse: (value: unknown) => T | null, help: string) {
@@ -28,7 +28,7 @@ export const moneyText = z.string().regex(/^\d+\.\d{2}$/).meta({ description: 'y
 export const ratio = parsedFrom(parsePpm, 'a ratio in [0, 1], string or number, at most six decimals').meta({ examples: ['0.10'] });
 
 /** A share in [0, 1] with any number of decimals, kept as exact decimal text (乙类先行自付比例). */
-export const share = parsedFrom(parseShareText, 'a ratio in [0, 1], string or number, no exponent').meta({ examples: ['0.10'] });
+export const share = parsedFrom(parseShareText, `a ratio in [0, 1], string or number, at most ${MAX_SHARE_DECIMALS} decimals, no exponent`).meta({ examples: ['0.10'] });
 
 /** An ISO calendar date that exists (2024-02-30 does not). */
 export const isoDate = z.iso.date().meta({ description: 'ISO date YYYY-MM-DD' });

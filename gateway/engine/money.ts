@@ -51,11 +51,23 @@ export function parsePpm(value: unknown): number | null {
   return scaledInteger(text, 6);
 }
 
-const SHARE_TEXT = /^(0(\.\d+)?|1(\.0+)?)$/;
+/**
+ * The most decimals a request's share may carry. Bounded so the product below stays exact with a fixed
+ * precision: fen (≤ 10 digits) × share (≤ 1 + 40 digits) has at most 51 significant digits.
+ */
+export const MAX_SHARE_DECIMALS = 40;
+const SHARE_TEXT = new RegExp(`^(0(\\.\\d{1,${MAX_SHARE_DECIMALS}})?|1(\\.0{1,${MAX_SHARE_DECIMALS}})?)$`);
 
 /**
- * A share in [0, 1] as the contract's request carries it (any number of decimals, no exponent), as
- * its canonical text; null if invalid. Kept as text so `fenTimesShare` can multiply exactly.
+ * decimal.js with room for every exact product above. Its default of 20 significant digits would
+ * round the product before the fen rounding (a double rounding: 1 fen × 0.49999999999999999999995
+ * became 0.5 → 1 fen). A clone, never the global configuration, which other code may rely on.
+ */
+const ExactDecimal = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
+
+/**
+ * A share in [0, 1] as the contract's request carries it (up to MAX_SHARE_DECIMALS decimals, no
+ * exponent), as its canonical text; null if invalid. Kept as text so `fenTimesShare` can multiply exactly.
  */
 export function parseShareText(value: unknown): string | null {
   const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
@@ -69,7 +81,7 @@ export function parseShareText(value: unknown): string | null {
 export function fenTimesShare(fen: number, shareText: string): number {
   const ppm = parsePpm(shareText);
   if (ppm !== null) return applyRatio(fen, ppm);
-  return new Decimal(fen).times(shareText).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+  return new ExactDecimal(fen).times(shareText).toDecimalPlaces(0, ExactDecimal.ROUND_HALF_UP).toNumber();
 }
 
 /** Integer fen as the contract's two-decimal string. */
