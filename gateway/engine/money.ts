@@ -112,6 +112,31 @@ export function roundMicroFen(microFen: number): number {
   return (shifted - (shifted % RATIO_SCALE)) / RATIO_SCALE;
 }
 
+/**
+ * An exact quotient of non-negative integers rounded half-up to the fen: for a payer's amount that is a
+ * fraction with a common denominator (fen × ppm × ppm, or a difference of micro-fen), rounded once.
+ * BigInt, because such numerators may pass 2^53.
+ */
+export function roundHalfUpQuotient(numerator: bigint, denominator: bigint): number {
+  if (numerator < 0n || denominator <= 0n) throw new Error(`roundHalfUpQuotient: ${numerator} / ${denominator} is not a non-negative quotient`);
+  const fen = Number((2n * numerator + denominator) / (2n * denominator));
+  if (!Number.isSafeInteger(fen)) throw new Error(`roundHalfUpQuotient: ${fen} is not a safe integer`);
+  return fen;
+}
+
+/**
+ * An exact amount in micro-fen (fen × ppm) as yuan text for explanations, with as many decimals as it
+ * needs (at least two): 25000500 micro-fen → "250.005". Shows an unrounded limit as it is.
+ */
+export function formatMicroFen(microFen: number | bigint): string {
+  const micro = BigInt(microFen);
+  const sign = micro < 0n ? '-' : '';
+  const abs = micro < 0n ? -micro : micro;
+  const perYuan = BigInt(FEN_PER_YUAN * RATIO_SCALE);
+  const fraction = String(abs % perYuan).padStart(8, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${sign}${abs / perYuan}.${fraction}`;
+}
+
 /** fen × ratio, rounded once, half-up, to the fen. */
 export function applyRatio(fen: number, ppm: number): number {
   return roundMicroFen(fen * ppm);

@@ -1,7 +1,9 @@
 /** Supplementary programmes' rules: coinsurance, the burden ceiling, the out-of-pocket cap, specific drugs, allowances. */
 import type { Rule } from '../../../schemas/pack.js';
 import type { RiskGroup, RuleContext, RuleResult } from '../context.js';
-import { applyRatio, formatFen as y, formatPercent as pct, positive, roundMicroFen } from '../money.js';
+import { applyRatio, formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient, roundMicroFen } from '../money.js';
+
+const MICRO_PER_FEN = BigInt(RATIO_SCALE);
 import { once } from '../text-cache.js';
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
@@ -70,11 +72,14 @@ export function burdenCeiling(rule: Of<'burdenCeiling'>, ctx: RuleContext): Rule
   const counters = ctx.counters.forRule(rule);
   const compliantAfterFen = counters.get('compliant') + ctx.bill.compliantFen;
   const burdenBeforePayFen = counters.get('burden') + ctx.running.compliantLeftFen;
-  const ceilingFen = applyRatio(compliantAfterFen, rule.maxBurdenShare.value);
-  let payFen = Math.min(positive(burdenBeforePayFen - ceilingFen), ctx.running.compliantLeftFen);
+  // The payment is the burden above the limit, exact in micro-fen and rounded once; the limit itself
+  // (1000.005) is never rounded on its own (seeds/001 三(一), CONTRACT: each payer's amount rounded once).
+  const ceilingMicroFen = BigInt(compliantAfterFen) * BigInt(rule.maxBurdenShare.value);
+  const aboveMicroFen = BigInt(burdenBeforePayFen) * MICRO_PER_FEN - ceilingMicroFen;
+  let payFen = aboveMicroFen > 0n ? Math.min(roundHalfUpQuotient(aboveMicroFen, MICRO_PER_FEN), ctx.running.compliantLeftFen) : 0;
   const explanation = [
     `不设起付线；本年累计合规住院费用 ${y(compliantAfterFen)}，个人累计负担（含本次补偿前剩余 ${y(ctx.running.compliantLeftFen)}）${y(burdenBeforePayFen)}`,
-    `个人累计负担上限 = ${y(compliantAfterFen)} × ${pct(rule.maxBurdenShare.value)} = ${y(ceilingFen)}；本次补偿 ${y(payFen)}（${rule.maxBurdenShare.cite}）`,
+    `个人累计负担上限 = ${y(compliantAfterFen)} × ${pct(rule.maxBurdenShare.value)} = ${formatMicroFen(ceilingMicroFen)}；本次补偿 ${y(payFen)}（${rule.maxBurdenShare.cite}）`,
   ];
   const paidBeforeFen = counters.get('paid');
   const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
