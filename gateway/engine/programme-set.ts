@@ -1,6 +1,7 @@
 /** The programmes the engine may apply: packs and disease catalogues, indexed for fast selection. */
 import type { Catalogue, Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
+import { layerConflicts } from './pack-overlaps.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
 
 export class ProgrammeSet {
@@ -15,6 +16,9 @@ export class ProgrammeSet {
       if (ids.has(pack.id)) throw new Error(`programme ${pack.id} is loaded twice`);
       ids.add(pack.id);
     }
+    // Never "the first wins": two packs of one public layer in force together is a load error.
+    const conflicts = layerConflicts(packs);
+    if (conflicts.length > 0) throw new Error(`programmes in conflict:\n  ${conflicts.join('\n  ')}`);
     this.packs = [...packs].sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
     for (const pack of this.packs) {
       const list = this.byLayer.get(pack.layer) ?? [];
