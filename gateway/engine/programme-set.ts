@@ -1,8 +1,8 @@
 /** The programmes the engine may apply: packs and disease catalogues, indexed for fast selection. */
 import type { Catalogue, Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import { layerConflicts } from './pack-overlaps.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
+import { layerConflicts } from './pack-overlaps.js';
 
 export class ProgrammeSet {
   private readonly byLayer = new Map<Layer, Pack[]>();

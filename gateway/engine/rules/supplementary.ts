@@ -2,10 +2,10 @@
 import type { Rule } from '../../../schemas/pack.js';
 import type { RiskGroup, RuleContext, RuleResult } from '../context.js';
 import { applyRatio, formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient, roundMicroFen } from '../money.js';
-
-const MICRO_PER_FEN = BigInt(RATIO_SCALE);
 import { daysCovered, hospitalDays } from '../days.js';
 import { once } from '../text-cache.js';
+
+const MICRO_PER_FEN = BigInt(RATIO_SCALE);
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
 

@@ -3,9 +3,9 @@ import type { Rule } from '../../../schemas/pack.js';
 import { CATEGORY_NAMES } from '../../../schemas/categories.js';
 import type { RuleContext, RuleResult } from '../context.js';
 import { applyRatio, formatFen as y, formatMicroFen, formatPercent as pct, MAX_FEN, positive, RATIO_SCALE, roundHalfUpQuotient, roundMicroFen } from '../money.js';
+import { once } from '../text-cache.js';
 
 const RATIO_SCALE_SQUARED = BigInt(RATIO_SCALE) * BigInt(RATIO_SCALE);
-import { once } from '../text-cache.js';
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
 
