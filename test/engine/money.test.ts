@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyRatio, fenTimesShare, formatFen, formatPercent, MAX_FEN, parseFen, parsePpm, parseShareText, RATIO_SCALE, roundMicroFen } from '../../gateway/engine/money.js';
+import { applyRatio, fenTimesShare, formatFen, formatMicroFen, formatPercent, MAX_FEN, parseFen, parsePpm, parseShareText, RATIO_SCALE, roundHalfUpQuotient, roundMicroFen } from '../../gateway/engine/money.js';
 
 describe('money parsing per the contract', () => {
   it.each([
@@ -117,5 +117,25 @@ describe('shares of any precision (乙类先行自付比例)', () => {
   it('refuses what is not a share in [0, 1]', () => {
     for (const bad of ['1.0001', '-0.1', '1e-7', 1e-7, 2, 'abc', '.5']) expect(parseShareText(bad)).toBeNull();
     expect(parseShareText(0.123456789)).toBe('0.123456789');
+  });
+});
+
+describe('exact quotients and micro-fen text', () => {
+  it('rounds a quotient half-up once, as decimal.js does at full precision', () => {
+    const Exact = Decimal.clone({ precision: 80 });
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.bigInt({ min: 1n, max: 10n ** 15n }), (numerator, denominator) => {
+      const expected = new Exact(numerator.toString()).dividedBy(denominator.toString()).toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+      fc.pre(expected.lte(Number.MAX_SAFE_INTEGER));
+      expect(roundHalfUpQuotient(numerator, denominator)).toBe(expected.toNumber());
+    }), { numRuns: 5_000 });
+    expect(roundHalfUpQuotient(900_004_500_000n, 1_000_000n)).toBe(900_005); // 900004.5 fen (9000.045 yuan) → 9000.05
+    expect(() => roundHalfUpQuotient(-1n, 1n)).toThrow();
+  });
+
+  it('writes micro-fen with as many decimals as it needs, at least two', () => {
+    expect(formatMicroFen(25_000_500_000)).toBe('250.005');
+    expect(formatMicroFen(100_000_500_000n)).toBe('1000.005');
+    expect(formatMicroFen(100_000_000)).toBe('1.00');
+    expect(formatMicroFen(1)).toBe('0.00000001');
   });
 });
