@@ -1,6 +1,7 @@
 /**
  * `npm run check-pack -- [options] [dirs or files…]`: checks programme packs before they are deployed
- * (the built-in ones, plus a county's files or a ConfigMap directory): each file valid, no layer
+ * (the built-in ones, plus a county's files, a mounted ConfigMap directory or a ConfigMap manifest such
+ * as deploy/k8s/configmap-programmes.yaml): each pack valid, no layer
  * overlap, no counter key of a started pack lost since gateway/programmes/counter-keys.snapshot.json.
  *   --update-snapshot     accept the current counter keys (deliberately: a rename restarts counters)
  *   --snapshot FILE       another snapshot (default: the committed one)
@@ -11,6 +12,8 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { z } from 'zod';
 import { pack, type Pack } from '../../schemas/pack.js';
 import { checkPacks, counterKeySnapshot, type CheckReport, type CounterKeySnapshot } from './check.js';
 import { BUILTIN_CATALOGUES_DIR, BUILTIN_PACKS_DIR, loadCatalogues, parseYaml } from './load.js';
@@ -38,14 +41,32 @@ function readSnapshot(file: string): CounterKeySnapshot {
   return counterKeySnapshot.parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
+/**
+ * The pack texts of a file: the file itself, or — for a Kubernetes ConfigMap manifest such as
+ * deploy/k8s/configmap-programmes.yaml — each of its `data` entries named *.yaml / *.yml, so the packs
+ * can be checked before the ConfigMap is applied (mounted, they are a directory like any other).
+ */
+function packTexts(file: string): Array<{ name: string; text: string }> {
+  const text = readFileSync(file, 'utf8');
+  let doc: unknown;
+  try {
+    doc = parse(text, { schema: 'core' });
+  } catch {
+    return [{ name: file, text }]; // parseYaml reports the syntax error with the file's name
+  }
+  const manifest = z.object({ kind: z.literal('ConfigMap'), data: z.record(z.string(), z.string()).default({}) }).safeParse(doc);
+  if (!manifest.success) return [{ name: file, text }];
+  return Object.entries(manifest.data.data).filter(([key]) => isYaml(key)).map(([key, value]) => ({ name: `${file}#${key}`, text: value }));
+}
+
 /** Runs the check; writes the snapshot when asked and the packs are otherwise sound. */
 export function runCheckPack(options: CheckPackOptions): CheckReport & { exitCode: 0 | 1; snapshotWritten: boolean } {
   const files = packFiles(options.withBuiltin ? [BUILTIN_PACKS_DIR, ...options.paths] : options.paths);
   const packs: Array<{ file: string; pack: Pack }> = [];
   const invalid: string[] = [];
-  for (const file of files) {
+  for (const { name, text } of files.flatMap(packTexts)) {
     try {
-      packs.push({ file, pack: parseYaml(readFileSync(file, 'utf8'), pack, file, 'programme pack') });
+      packs.push({ file: name, pack: parseYaml(text, pack, name, 'programme pack') });
     } catch (error) {
       invalid.push(error instanceof Error ? error.message : String(error));
     }

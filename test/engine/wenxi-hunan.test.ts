@@ -50,6 +50,11 @@ describe('wenxi-2023-disabled: the 残联 list and 户籍 (000 四(一), (六))'
     expect(line(split, 'wenxi-2023-disabled').explanation.join()).toContain('户籍地 140802');
   });
 
+  it('takes hukouRegion as a 6-digit admdvs code only', () => {
+    const bad = settlementRequest.safeParse(requestBody({ patient: { hukouRegion: '14082' } }));
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['patient.hukouRegion']);
+  });
+
   it('reads the insured region when hukouRegion is absent, and says so', () => {
     const { split } = listed().preview(wenxi());
     expect(allowance(split)).toBe('450.00');

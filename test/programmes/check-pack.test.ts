@@ -45,6 +45,11 @@ describe('check-pack on the shipped packs', () => {
     expect(report.exitCode).toBe(0);
   });
 
+  it('passes on the shipped ConfigMap manifest of extra packs', () => {
+    const report = runCheckPack({ paths: ['deploy/k8s/configmap-programmes.yaml'], snapshotFile: COMMITTED_SNAPSHOT, updateSnapshot: false, today: LATE, withBuiltin: true });
+    expect(report).toMatchObject({ exitCode: 0, errors: [], counterKeyErrors: [] });
+  });
+
   it('runs as a CLI with exit code 0', async () => {
     const { stdout } = await promisify(execFile)('npx', ['tsx', 'gateway/programmes/check-cli.ts', '--today', LATE], { cwd: process.cwd() });
     expect(stdout).toContain('check-pack: sound (0 warnings)');
@@ -62,6 +67,15 @@ describe('two packs of one layer in force at once', () => {
     const report = runCheckPack({ paths: [dir], snapshotFile: COMMITTED_SNAPSHOT, updateSnapshot: false, today: LATE, withBuiltin: true });
     expect(report.exitCode).toBe(1);
     expect(report.errors).toEqual([expect.stringMatching(/both basic packs/)]);
+  });
+
+  it('finds it in the packs of a ConfigMap manifest, named by file and key', () => {
+    const { file } = basicCopy(['9901']);
+    const manifest = join(mkdtempSync(join(tmpdir(), 'check-pack-cm-')), 'configmap.yaml');
+    writeFileSync(manifest, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'programmes' }, data: { 'README.txt': 'not a pack', 'county-basic.yaml': readFileSync(file, 'utf8') } }));
+    const report = runCheckPack({ paths: [manifest], snapshotFile: COMMITTED_SNAPSHOT, updateSnapshot: false, today: LATE, withBuiltin: true });
+    expect(report.errors).toEqual([expect.stringMatching(/both basic packs/)]);
+    expect(report.warnings).toEqual([expect.stringMatching(/demo-990000-2024-basic-copy: not in the counter-key snapshot/)]);
   });
 
   it('refuses the same in the engine itself', () => {
