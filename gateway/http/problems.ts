@@ -46,9 +46,14 @@ export function sendProblem(res: Response, problem: Problem, retryAfterSeconds?:
 }
 
 export function problemHandler(log: Logger, onError: (status: number, type: string) => void) {
-  return (error: unknown, req: Request, res: Response, next: NextFunction) => {
-    // An answer already went out (a timeout answered first): nothing more can be said on this response.
-    if (res.headersSent) return next(error);
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // An answer already went out (a timeout answered first): nothing more can be said on this response,
+    // and the late error (typically the aborted call's CommitAborted) is expected, not a crash to print.
+    if (res.headersSent) {
+      log.debug({ requestId: req.requestId, err: error instanceof Error ? error.message : String(error) }, 'error after the answer was sent');
+      if (!res.writableEnded) res.end();
+      return;
+    }
     const known = error instanceof GatewayError ? error : fromParser(error) ?? fromDependency(error);
     if (known) {
       onError(known.status, known.name);
