@@ -34,7 +34,6 @@ export class NotFound extends GatewayError { readonly status = 404; readonly tit
 /** The same settlement id with a different body. */
 export class Conflict extends GatewayError { readonly status = 409; readonly title: string = T.conflict.title; override readonly problemType = 'conflict' as const; }
 export class PayloadTooLarge extends GatewayError { readonly status = 413; readonly title: string = T['payload-too-large'].title; override readonly problemType = 'payload-too-large' as const; }
-export class UnsupportedMediaType extends GatewayError { readonly status = 415; readonly title: string = T['unsupported-media-type'].title; override readonly problemType = 'unsupported-media-type' as const; }
 /** Well-formed but impossible: discharge before admission, contradictory items, reversing a preview. */
 export class Unprocessable extends GatewayError { readonly status = 422; readonly title: string = T.unprocessable.title; override readonly problemType = 'unprocessable' as const; }
 /** A dependency the call needs is down, and nothing was committed: the call may simply be sent again. */
