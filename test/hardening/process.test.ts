@@ -107,6 +107,25 @@ describe('npm start and SIGTERM', () => {
   }, 90_000);
 });
 
+describe('the compiled gateway (npm run build → node dist/gateway/main.js, as the image runs it)', () => {
+  it('finds its programme packs from dist, and stops on SIGTERM with exit code 0, freeing the port', async () => {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 240_000 });
+    const port = await freePort();
+    const child = spawn(process.execPath, ['dist/gateway/main.js'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)), 30_000, 'the compiled gateway to listen');
+      const programmes = await fetch(`http://127.0.0.1:${port}/v1/programmes`, { headers: { authorization: 'Bearer dev-token' } }).then((r) => r.json()) as { programmes: Array<{ id: string }> };
+      expect(programmes.programmes.map((p) => p.id)).toEqual(expect.arrayContaining(['demo-990000-2024-basic', 'weihai-2020-medical', 'sanming-2024-puhui']));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await portIsFree(port)).toBe(true);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 300_000);
+});
+
 describe('the image', () => {
   it('runs the compiled JavaScript with node as PID 1 (exec form: no npx, npm or sh to swallow SIGTERM)', () => {
     const dockerfile = readFileSync(`${ROOT}deploy/Dockerfile`, 'utf8');
