@@ -11,6 +11,7 @@ import { readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { csvToRows } from '../rosters/csv.js';
 import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
+import { callContext } from '../service/call-context.js';
 import { ulid } from '../service/ids.js';
 import { currentSplit, outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
 import { authenticate, ClientRegistry, requireHospital, requireRole } from './auth.js';
@@ -115,7 +116,8 @@ export function createApp(deps: AppDeps) {
       next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
-    next();
+    // The call travels with the work (service/call-context.ts): an adapter's route is held to it too.
+    callContext.run(call, next);
   });
 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });

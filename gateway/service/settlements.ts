@@ -11,6 +11,7 @@ import { CommitAborted } from '../ledger/errors.js';
 import { RECORD_VERSION, recordVersionOf } from '../ledger/stored.js';
 import type { LedgerPort, OutboxEvent, SettlementRecord, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
+import { currentCall } from './call-context.js';
 import { KeyedQueue } from './keyed-queue.js';
 
 export interface SettlementServiceOptions {
@@ -83,7 +84,8 @@ export class SettlementService {
     return toSplit(result.engine, { gatewayId: `pre_${ulid(this.clock().getTime())}`, settlementId: request.settlementId, hospitalId: request.hospital.id, personId: request.patient.id, status: 'preview' });
   }
 
-  async settle(body: unknown, call?: CallControl): Promise<SettleOutcome> {
+  /** `call` defaults to the HTTP call the work runs in (call-context.ts), so every route is held to its deadline. */
+  async settle(body: unknown, call: CallControl | undefined = currentCall()): Promise<SettleOutcome> {
     const request = parseRequest(body);
     // The fingerprint is of the body as sent; a retry that re-serialised it differently is recognised
     // on the rare mismatch path (answerExisting), so the common path stays one native stringify and a hash.
@@ -125,7 +127,7 @@ export class SettlementService {
     return record;
   }
 
-  async reverse(hospitalId: string, settlementId: string, call?: CallControl): Promise<Split> {
+  async reverse(hospitalId: string, settlementId: string, call: CallControl | undefined = currentCall()): Promise<Split> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) {
       if (await this.options.ledger.wasPreviewed(hospitalId, settlementId)) {

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../gateway/log.js';
-import { createApp } from '../../gateway/http/app.js';
+import { createApp, type AppExtension } from '../../gateway/http/app.js';
 import { DEV_CLIENT } from '../../gateway/http/auth.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
@@ -81,32 +81,44 @@ class SlowAnswerLedger extends MemoryLedger {
   }
 }
 
-describe('a commit sent whose answer comes after the request timeout', () => {
-  let server: Server;
-  let url: string;
+/** The whole app on a SlowAnswerLedger, with a 300 ms request timeout; an extension route settles without passing the call along. */
+async function startSlowApp(): Promise<{ url: string; ledger: SlowAnswerLedger; stop(): Promise<void> }> {
   const ledger = new SlowAnswerLedger();
-  beforeAll(async () => {
-    const programmes = loadProgrammes();
-    const app = createApp({
-      service: new SettlementService({ ledger, programmes }), ledger, programmes, clients: [DEV_CLIENT], metrics: createMetrics(),
-      log: createLogger('silent'), bodyLimitBytes: 1 << 20, requestTimeoutMs: 300, readiness: [], version: 'test',
-    });
-    server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const programmes = loadProgrammes();
+  const service = new SettlementService({ ledger, programmes });
+  const extension: AppExtension = {
+    name: 'adapter-like',
+    v1: (router, ctx) => router.post('/adapter/settle', ctx.json, async (req, res) => {
+      const { split } = await service.settle(req.body); // no call passed: it travels with the work
+      res.status(201).json(split);
+    }),
+  };
+  const app = createApp({
+    service, ledger, programmes, clients: [DEV_CLIENT], metrics: createMetrics(), extensions: [extension],
+    log: createLogger('silent'), bodyLimitBytes: 1 << 20, requestTimeoutMs: 300, readiness: [], version: 'test',
   });
-  afterAll(async () => { ledger.release(); await new Promise((resolve) => server.close(resolve)); });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return { url, ledger, stop: async () => { ledger.release(); await new Promise((resolve) => server.close(resolve)); } };
+}
 
-  it('answers OUTCOME_UNKNOWN (504, Retry-After), never 503; the retry under the same id answers the stored split', async () => {
-    const b = requestBody({ settlementId: 'SLOW1' });
-    const answer = await call(url, '/v1/settlements', { body: b, token: 'dev-token' });
-    expect(answer.status).toBe(504);
-    expect(answer.headers.get('retry-after')).toBeTruthy();
-    expect(asProblem(answer.json)).toMatchObject({ code: 'OUTCOME_UNKNOWN', errors: [{ path: 'settlementId' }] });
-    ledger.release();
-    const retry = await call(url, '/v1/settlements', { body: b, token: 'dev-token' });
-    expect(retry.status).toBe(200);
-    expect(asSplit(retry.json).status).toBe('settled');
+describe('a commit sent whose answer comes after the request timeout', () => {
+  it.each(['/v1/settlements', '/v1/adapter/settle'])('%s answers OUTCOME_UNKNOWN (504, Retry-After), never 503; the retry under the same id answers the stored split', async (path) => {
+    const app = await startSlowApp();
+    try {
+      const b = requestBody({ settlementId: 'SLOW1' });
+      const answer = await call(app.url, path, { body: b, token: 'dev-token' });
+      expect(answer.status).toBe(504);
+      expect(answer.headers.get('retry-after')).toBeTruthy();
+      expect(asProblem(answer.json)).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+      app.ledger.release();
+      const retry = await call(app.url, '/v1/settlements', { body: b, token: 'dev-token' });
+      expect(retry.status).toBe(200);
+      expect(asSplit(retry.json).status).toBe('settled');
+    } finally {
+      await app.stop();
+    }
   });
 });
