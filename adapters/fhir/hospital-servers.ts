@@ -37,6 +37,9 @@ export function loadHospitalServers(file: string | undefined): Record<string, Ho
   return parsed.data;
 }
 
+/** The longest pause before a retry (50 ms + jitter up to 100 ms × attempt, attempts ≤ 3). */
+export const RETRY_PAUSE_MAX_MS = 350;
+
 const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 /** An error response of the server (4xx other than 429): the server answered; not a failure of it. */

@@ -5,7 +5,7 @@
  */
 import { Counter } from 'prom-client';
 import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
-import { HospitalServers, loadHospitalServers } from './hospital-servers.js';
+import { HospitalServers, loadHospitalServers, RETRY_PAUSE_MAX_MS } from './hospital-servers.js';
 import { fhirRouter } from './routes.js';
 
 const VERSION = '0.1.0';
@@ -13,8 +13,17 @@ const VERSION = '0.1.0';
 export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
   const { config, metrics, log } = deps;
   // Validated at start-up: a wrong file stops the gateway rather than failing the first claim.
+  const configured = loadHospitalServers(config.FHIR_SERVERS_FILE);
+  for (const [hospitalId, server] of Object.entries(configured)) {
+    // Every read with its retries must end before the request timeout, so the caller always gets an OperationOutcome.
+    const worstMs = (server.retries + 1) * (server.timeoutMs + 100) + server.retries * RETRY_PAUSE_MAX_MS;
+    if (worstMs >= config.REQUEST_TIMEOUT_MS) {
+      throw new Error(`FHIR_SERVERS_FILE: hospital ${hospitalId}: (retries + 1) × timeoutMs (${worstMs} ms with pauses) must stay below REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS} ms)`);
+    }
+  }
+  if (Object.keys(configured).length > 0) log.info({ hospitals: Object.keys(configured) }, 'fhir: hospital FHIR servers configured');
   const servers = new HospitalServers({
-    servers: loadHospitalServers(config.FHIR_SERVERS_FILE),
+    servers: configured,
     registry: metrics.registry,
     log,
     resetTimeoutMs: config.FHIR_BREAKER_RESET_MS,

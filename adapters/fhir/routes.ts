@@ -22,6 +22,9 @@ import { fhirJson, parseFhirJson } from './json-text.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
 
+/** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
+class UnsupportedMediaType extends GatewayError { readonly status = 415; readonly title = 'Unsupported media type'; }
+
 export const CLAIMS_COLLECTION = 'fhir.claims';
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -61,13 +64,16 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, started)); });
 
   router.post('/Claim/\\$submit', ctx.authenticate, body, async (req, res) => {
-    if (typeof req.body !== 'string') throw new InvalidInput('Content-Type 须为 application/fhir+json 或 application/json', [{ path: '(body)', message: 'expected a FHIR JSON body' }]);
+    if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
     const client = req.client;
     const mapped = await claimToRequest(parseFhirJson(req.body), servers, (hospitalId) => {
       if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
       else requireRole(client, 'desk');
     });
     if (mapped.status === 'cancelled') return cancel(mapped, res);
+    if (mapped.use === 'preauthorization') {
+      throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
+    }
     const preview = req.query.preview === 'true' || mapped.use === 'predetermination';
     let split: Split;
     let replay = false;

@@ -56,7 +56,9 @@ export function claimOf(r: SettlementRequestInput, shape: ClaimShape = {}): Json
   const remote = shape.references === 'remote';
   const patientRef = remote ? `Patient/${shape.patientId ?? 'p1'}` : '#p1';
   const coverageRef = remote ? `Coverage/${shape.coverageId ?? 'c1'}` : '#c1';
-  const contained = [organizationOf(r), ...(remote ? [] : [patientOf(r), coverageOf(r, 'c1', '#p1')])];
+  const outpatient = r.encounter.kind === 'outpatientSpecial';
+  const encounter = { resourceType: 'Encounter', id: 'enc', status: 'finished', class: { system: SYSTEM.actCode, code: outpatient ? 'AMB' : 'IMP' }, period: { start: r.encounter.admittedOn, end: r.encounter.dischargedOn } };
+  const contained = [organizationOf(r), encounter, ...(remote ? [] : [patientOf(r), coverageOf(r, 'c1', '#p1')])];
   const upstream = Object.entries(r.upstream ?? {}).map(([layer, value]) => ({
     url: EXT.upstreamAmount, extension: [{ url: 'layer', valueCode: layer }, { url: 'amount', valueMoney: amount(String(value)) }],
   }));
@@ -85,6 +87,7 @@ export function claimOf(r: SettlementRequestInput, shape: ClaimShape = {}): Json
     })),
     item: r.items.map((item, i) => ({
       sequence: rawNumber(String(i + 1)),
+      ...(i === 0 ? { encounter: [{ reference: '#enc' }] } : {}),
       productOrService: { coding: [{ code: item.code, display: item.name }] },
       net: amount(String(item.amount)),
       extension: [
