@@ -265,6 +265,19 @@ export async function claimToRequest(submitted: unknown, remote: RemoteReader, a
   const picked = pickIdentifier(claim.identifier, [SYSTEM.settlementId], true);
   origins.set('settlementId', picked ? `${claimPath}.identifier[${picked.index}].value` : `${claimPath}.identifier`);
 
+  if (claim.status === 'draft' || claim.status === 'entered-in-error') {
+    throw new InvalidInput('只受理 status 为 active（结算）或 cancelled（撤销）的 Claim', [{ path: `${claimPath}.status`, message: `a ${claim.status} Claim is neither settled nor cancelled` }]);
+  }
+  if (claim.status === 'cancelled') {
+    // A cancellation names the settlement (hospital + number); nothing else is read, so it never waits on a hospital's server.
+    const echo: ClaimEcho = {
+      claimType: { ...claim.type.coding?.[0] },
+      patientReference: claim.patient.reference ?? '', providerReference: provider.reference, coverageReference: '',
+      itemSequences: claim.item.map((i) => i.sequence),
+    };
+    return { body: { settlementId: picked?.value, hospital: provider.hospital }, origins, echo, hospitalId: provider.hospitalId, status: claim.status, use: claim.use };
+  }
+
   const focal = claim.insurance.map((entry, index) => ({ entry, index })).filter((e) => e.entry.focal);
   if (focal.length !== 1) throw new InvalidInput('须恰好有一个 focal 的 insurance（基本医保）', [{ path: `${claimPath}.insurance`, message: `expected exactly one insurance with focal = true, found ${focal.length}` }]);
   const focalPath = `${claimPath}.insurance[${focal[0]!.index}].coverage`;

@@ -61,7 +61,7 @@ describe('FHIR adapter', () => {
       [HOSPITAL_A]: { baseUrl: fhirA.baseUrl, timeoutMs: 500, retries: 1 },
       [NANTONG_HOSPITAL]: { baseUrl: fhirNantong.baseUrl, timeoutMs: 500, retries: 1 },
     }));
-    gw = await startTestGateway({ REDIS_URL: redis.url, RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false', FHIR_SERVERS_FILE: serversFile });
+    gw = await startTestGateway({ REDIS_URL: redis.url, RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false', FHIR_SERVERS_FILE: serversFile, FHIR_BREAKER_RESET_MS: '300' });
   });
   afterAll(async () => { await gw?.stop(); await Promise.all([redis?.stop(), fhirA?.stop(), fhirNantong?.stop()]); });
 
@@ -215,6 +215,20 @@ describe('FHIR adapter', () => {
       expect(outcome(notJson.text).resourceType).toBe('OperationOutcome');
     });
 
+    it('settles only active Claims and cancels cancelled ones', async () => {
+      const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() } });
+      const draft = await submit({ ...claimOf(native), status: 'draft' });
+      expect(draft.status).toBe(400);
+      expect(expressions(draft.text)).toEqual(['Claim.status']);
+      const unknown = await submit(claimOf(native, { status: 'cancelled' }));
+      expect(unknown.status).toBe(404);
+      expect(outcome(unknown.text).issue[0]!.code).toBe('not-found');
+      const preauth = await submit({ ...claimOf(native), use: 'preauthorization' });
+      expect(expressions(preauth.text)).toEqual(['Claim.use']);
+      const wrongType = await call(gw.url, '/fhir/Claim/$submit', { raw: claimText(claimOf(native)), token: TOKENS.deskA, contentType: 'text/plain' });
+      expect(wrongType.status).toBe(415);
+    });
+
     it('authenticates like /v1 and keeps a desk to its hospitals', async () => {
       const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() } });
       const anonymous = await call(gw.url, '/fhir/Claim/$submit', { raw: claimText(claimOf(native)), token: null, contentType: 'application/fhir+json' });
@@ -245,10 +259,26 @@ describe('FHIR adapter', () => {
     const metrics = await call(gw.url, '/metrics', { token: null });
     expect(metrics.text).toMatch(new RegExp(`gateway_fhir_server_breaker_state\\{hospital="${HOSPITAL_A}"\\} 2`));
     expect(metrics.text).toMatch(/gateway_fhir_server_reads_total\{hospital="H99000000001",resource="(Patient|Coverage)",outcome="open"\} [1-9]/);
-    // Claims that carry their Patient and Coverage do not need the server.
-    const carried = await submit(claimOf({ ...native, settlementId: nextId() }));
+    // Claims that carry their Patient and Coverage do not need the server; nor does a cancellation.
+    const carriedNative = { ...native, settlementId: nextId() };
+    const carried = await submit(claimOf(carriedNative));
     expect(carried.status, carried.text).toBe(201);
+    const cancelled = await submit(claimOf(carriedNative, { references: 'remote', status: 'cancelled' }));
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(JSON.parse(cancelled.text).status).toBe('cancelled');
+
+    // The server is back: after the reset timeout a trial read goes through and the breaker closes.
     fhirA.mode = 'ok';
+    fhirA.put(JSON.parse(claimText(patientOf(native, 'slow-1'))) as never);
+    fhirA.put(JSON.parse(claimText(coverageOf(native, 'slow-cov-1', 'Patient/slow-1'))) as never);
+    let recovered = last;
+    for (let i = 0; i < 50 && recovered.status !== 201; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      recovered = await submit(claim);
+    }
+    expect(recovered.status, recovered.text).toBe(201);
+    const after = await call(gw.url, '/metrics', { token: null });
+    expect(after.text).toMatch(new RegExp(`gateway_fhir_server_breaker_state\\{hospital="${HOSPITAL_A}"\\} 0`));
   });
 });
 
