@@ -8,6 +8,7 @@
 import type * as fhir4 from 'fhir/r4.js';
 import { classifyBill } from '../../gateway/engine/bill.js';
 import { formatFen, parseFen } from '../../gateway/engine/money.js';
+import { chinaTime } from '../../gateway/service/ids.js';
 import type { SettlementRequest, Split, SplitLine } from '../../schemas/settlement.js';
 import type { ClaimEcho } from './claim-to-request.js';
 import { moneyOf } from './json-text.js';
@@ -134,7 +135,7 @@ function build(split: Split, request: SettlementRequest, echo: ClaimEcho | undef
       type: refs.type,
       use: split.status === 'preview' ? 'predetermination' : 'claim',
       patient: refs.patient,
-      created: split.settledAt ?? new Date().toISOString(),
+      created: split.settledAt ?? chinaTime(new Date()),
       insurer: { display: GATEWAY_DISPLAY },
       outcome: 'complete',
       disposition,

@@ -9,7 +9,7 @@ import { UPSTREAM_LAYERS } from '../../schemas/settlement.js';
 import {
   bundle as bundleSchema, claim as claimSchema, condition as conditionSchema, coverage as coverageSchema, encounter as encounterSchema,
   organization as organizationSchema, patient as patientSchema,
-  type Claim, type Extension, type Reference,
+  type Claim, type Coverage, type Extension, type Patient, type Reference,
 } from './input-schemas.js';
 import { extensionPath, fhirFieldErrors, Origins } from './paths.js';
 import { ReferenceResolver, type Located, type RemoteReader } from './references.js';
@@ -108,7 +108,7 @@ function readProvider(claim: Claim, claimPath: string, resolver: ReferenceResolv
   return { hospital, hospitalId, reference };
 }
 
-function readPatient(located: Located<import('./input-schemas.js').Patient>, origins: Origins): Record<string, unknown> {
+function readPatient(located: Located<Patient>, origins: Origins): Record<string, unknown> {
   const p = located.resource;
   const base = located.path;
   const picked = pickIdentifier(p.identifier, PERSON_ID_SYSTEMS, false);
@@ -136,7 +136,7 @@ function readPatient(located: Located<import('./input-schemas.js').Patient>, ori
   };
 }
 
-function readCoverage(located: Located<import('./input-schemas.js').Coverage>, origins: Origins) {
+function readCoverage(located: Located<Coverage>, origins: Origins) {
   const c = located.resource;
   const base = located.path;
   const codings = c.type?.coding ?? [];

@@ -93,7 +93,8 @@ export class HospitalServers implements RemoteReader {
         const timedOut = (error as { code?: unknown }).code === 'ETIMEDOUT' || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
         this.reads.inc({ hospital: hospitalId, resource: resourceType, outcome: open ? 'open' : timedOut ? 'timeout' : 'error' });
         if (open || attempt >= retries) {
-          this.options.log.warn({ hospitalId, resourceType, attempt, open, err: error instanceof Error ? error.message : String(error) }, 'hospital FHIR server read failed');
+          // Not the error's message: it holds the URL, and some servers use the ID number as the Patient's id.
+          this.options.log.warn({ hospitalId, resourceType, attempt, open, timedOut, error: error instanceof Error ? error.name : 'unknown' }, 'hospital FHIR server read failed');
           throw new Unavailable(open
             ? `医院 ${hospitalId} 的 FHIR 服务器暂不可用（熔断中），请稍后重试或随 Claim 提交 ${resourceType}`
             : `医院 ${hospitalId} 的 FHIR 服务器未能应答（${timedOut ? '超时' : '连接失败'}），请稍后重试或随 Claim 提交 ${resourceType}`, open ? 10 : 2);

@@ -11,6 +11,7 @@ import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gat
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
+import { fromDependency } from '../../gateway/http/problems.js';
 import { currentSplit, type SettlementService } from '../../gateway/service/settlements.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { settlementRequest, type Split } from '../../schemas/settlement.js';
@@ -114,7 +115,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`no FHIR route ${req.method} ${req.path}`)));
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const known = error instanceof GatewayError ? error : parserError(error);
+    const known = error instanceof GatewayError ? error : parserError(error) ?? fromDependency(error);
     if (!known) {
       requests.inc({ operation: 'any', outcome: 'internal' });
       log.error({ err: error, requestId: req.requestId }, 'unhandled error (fhir)');
@@ -183,8 +184,10 @@ function translated(error: unknown, mapped: MappedClaim): unknown {
   return error;
 }
 
+/** Errors of the body parser (express.text) carry a `type`: too large, bad encoding or charset. */
 function parserError(error: unknown): GatewayError | null {
-  if (!(error instanceof Error) || !('type' in error)) return null;
+  if (!(error instanceof Error) || !('type' in error) || typeof error.type !== 'string') return null;
   if (error.type === 'entity.too.large') return new PayloadTooLarge('请求体超过上限');
-  return new InvalidInput('请求体无法读取', [{ path: '(body)', message: error.message }]);
+  if (/^(entity|encoding|charset)\./.test(error.type)) return new InvalidInput('请求体无法读取', [{ path: '(body)', message: error.message }]);
+  return null;
 }
