@@ -10,7 +10,7 @@ import { classifyBill } from '../../gateway/engine/bill.js';
 import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { chinaTime } from '../../gateway/service/ids.js';
 import type { SettlementRequest, Split, SplitLine } from '../../schemas/settlement.js';
-import type { ClaimEcho } from './claim-to-request.js';
+import type { ClaimEcho } from './stored-claims.js';
 import { moneyOf } from './json-text.js';
 import { EXT, SYSTEM } from './vocabulary.js';
 

@@ -26,7 +26,14 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
           operation: [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' }],
         },
         { type: 'ClaimResponse', interaction: [{ code: 'read' }] },
-        { type: 'ExplanationOfBenefit', interaction: [{ code: 'read' }] },
+        {
+          type: 'ExplanationOfBenefit',
+          interaction: [{ code: 'read' }, { code: 'search-type', documentation: 'POST /fhir/ExplanationOfBenefit/_search only (form body): the ID number stays out of URLs' }],
+          searchParam: [
+            { name: 'patient', type: 'reference', documentation: 'with the :identifier modifier only: patient:identifier=<person-id system>|<ID number>' },
+            { name: '_count', type: 'number', documentation: '1–100, the latest settlements first' },
+          ],
+        },
       ],
     }],
   };

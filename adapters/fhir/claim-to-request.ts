@@ -13,17 +13,8 @@ import {
 } from './input-schemas.js';
 import { extensionPath, fhirFieldErrors, Origins } from './paths.js';
 import { ReferenceResolver, type Located, type RemoteReader } from './references.js';
+import type { ClaimEcho } from './stored-claims.js';
 import { EXT, FHIR_BASE, isIcd10System, PERSON_ID_SYSTEMS, SYSTEM } from './vocabulary.js';
-
-/** What the answer repeats of the Claim (references, item sequences): kept beside the settlement. */
-export interface ClaimEcho {
-  claimReference?: string;
-  claimType: { system?: string | undefined; code?: string | undefined; display?: string | undefined; text?: string | undefined };
-  patientReference: string;
-  providerReference: string;
-  coverageReference: string;
-  itemSequences: number[];
-}
 
 export interface MappedClaim {
   /** The native request body, for service.preview / service.settle (which validate it). */

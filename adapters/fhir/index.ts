@@ -33,7 +33,7 @@ export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
     extension: {
       name: 'fhir',
       mount: (app, ctx) => {
-        app.use('/fhir', fhirRouter({ service: deps.service, store: deps.store, servers, metrics, requests, log, bodyLimitBytes: config.BODY_LIMIT_BYTES, version: VERSION }, ctx));
+        app.use('/fhir', fhirRouter({ service: deps.service, ledger: deps.ledger, store: deps.store, servers, metrics, requests, log, bodyLimitBytes: config.BODY_LIMIT_BYTES, version: VERSION }, ctx));
       },
     },
     stop: () => servers.stop(),

@@ -6,7 +6,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import { z } from 'zod';
 import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
@@ -14,37 +13,26 @@ import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
 import { currentSplit, type SettlementService } from '../../gateway/service/settlements.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
+import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { settlementRequest, type Split } from '../../schemas/settlement.js';
 import { claimResponseOf, explanationOfBenefitOf } from './adjudication.js';
 import { capabilityStatement } from './capability.js';
-import { claimToRequest, type ClaimEcho, type MappedClaim } from './claim-to-request.js';
+import { claimToRequest, type MappedClaim } from './claim-to-request.js';
 import { fhirIdOf, previewIdOf } from './ids.js';
 import { fhirJson, parseFhirJson } from './json-text.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
+import { searchExplanationsOfBenefit } from './search.js';
+import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.js';
 
 /** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
 class UnsupportedMediaType extends GatewayError { readonly status = 415; readonly title = 'Unsupported media type'; }
 
-export const CLAIMS_COLLECTION = 'fhir.claims';
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
-/** What the store keeps per settled Claim, to answer reads of its ClaimResponse / EOB. */
-const storedClaim = z.object({
-  hospitalId: z.string(),
-  settlementId: z.string(),
-  echo: z.object({
-    claimReference: z.string().optional(),
-    claimType: z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional(), text: z.string().optional() }),
-    patientReference: z.string(),
-    providerReference: z.string(),
-    coverageReference: z.string(),
-    itemSequences: z.array(z.int()),
-  }),
-});
 
 export interface FhirRouteDeps {
   service: SettlementService;
+  ledger: LedgerPort;
   store: DocumentStore;
   servers: RemoteReader;
   metrics: Metrics;
@@ -54,6 +42,7 @@ export interface FhirRouteDeps {
   version: string;
 }
 
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const send = (res: Response, status: number, resource: unknown) => res.status(status).type(FHIR_JSON).send(fhirJson(resource));
 
 export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.Router {
@@ -110,6 +99,17 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     const found = await settled(req);
     requests.inc({ operation: 'read-claim-response', outcome: 'ok' });
     send(res, 200, claimResponseOf(found.split, found.request, found.echo, found.id));
+  });
+
+  // Search by the person's ID number: POST only, so that the number never appears in a URL (URLs are logged).
+  router.post('/ExplanationOfBenefit/_search', ctx.authenticate, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), async (req, res) => {
+    const form = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
+    const bundle = await searchExplanationsOfBenefit({ ledger: deps.ledger, store }, req.client, form, `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`);
+    requests.inc({ operation: 'search-eob', outcome: 'ok' });
+    send(res, 200, bundle);
+  });
+  router.get('/ExplanationOfBenefit', ctx.authenticate, () => {
+    throw new InvalidInput('请用 POST /fhir/ExplanationOfBenefit/_search（表单）检索，身份号码不应出现在 URL 中', [{ path: '(query)', message: 'search with POST _search and a form body' }]);
   });
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`no FHIR route ${req.method} ${req.path}`)));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXT, SYSTEM } from '../../../adapters/fhir/vocabulary.js';
-import type { SettlementRequestInput, Split } from '../../../schemas/settlement.js';
+import type { Split } from '../../../schemas/settlement.js';
 import { startFhirServer, type TestFhirServer } from '../../support/fhir-server.js';
 import { fhirSchemaErrors } from '../../support/fhir-validator.js';
 import { asSplit, call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
@@ -162,6 +162,34 @@ describe('FHIR adapter', () => {
     expect(asSplit((await call(gw.url, `/v1/settlements/${NANTONG_HOSPITAL}/${native.settlementId}`)).json).status).toBe('reversed');
   });
 
+  it('finds a person\'s EOBs by ID number (POST _search), whichever door they were settled by, within the caller\'s hospitals', async () => {
+    const personId = person();
+    const settled = [HOSPITAL_A, HOSPITAL_B].map((hospital) => requestBody({ settlementId: nextId(), hospital: { id: hospital }, patient: { id: personId } }));
+    for (const native of settled) expect((await call(gw.url, '/v1/settlements', { body: native, token: TOKENS.admin })).status).toBe(201);
+    const search = (token: string, form: string) => fetch(`${gw.url}/fhir/ExplanationOfBenefit/_search`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: form,
+    }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const form = `patient:identifier=${encodeURIComponent(`${SYSTEM.personId}|${personId}`)}`;
+
+    const all = await search(TOKENS.auditor, form);
+    expect(all.status, all.text).toBe(200);
+    expectValidR4(all.text);
+    const bundle = fhirBody(all.text) as { type: string; entry: Array<{ fullUrl: string; resource: Json }> };
+    expect(bundle.type).toBe('searchset');
+    expect(bundle.entry.map((e) => (e.resource.identifier as Array<{ value: string }>)[1]!.value).sort()).toEqual(settled.map((n) => n.settlementId).sort());
+    const deskA = fhirBody((await search(TOKENS.deskA, form)).text) as { entry: Array<{ resource: Json }> };
+    expect(deskA.entry.map((e) => (e.resource.provider as { identifier: { value: string } }).identifier.value)).toEqual([HOSPITAL_A]);
+    // Each EOB found is readable by its id afterwards, and equals the stored split.
+    const id = String(deskA.entry[0]!.resource.id);
+    const read = await call(gw.url, `/fhir/ExplanationOfBenefit/${id}`, { token: TOKENS.deskA });
+    expect(read.status).toBe(200);
+    const stored = asSplit((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${settled[0]!.settlementId}`)).json);
+    expect(payerTotals(fhirBody(read.text))).toEqual(splitTotals(stored));
+    // Not by URL: the ID number would be logged.
+    expect((await call(gw.url, `/fhir/ExplanationOfBenefit?patient:identifier=${personId}`, { token: TOKENS.auditor })).status).toBe(400);
+    expect((await search(TOKENS.auditor, 'patient:identifier=not%20an%20id')).status).toBe(400);
+  });
+
   it('previews with ?preview=true or use = predetermination, committing nothing', async () => {
     const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() } });
     for (const [query, use] of [['?preview=true', 'claim'], ['', 'predetermination']] as const) {
@@ -282,5 +310,3 @@ describe('FHIR adapter', () => {
   });
 });
 
-export type { SettlementRequestInput };
-void HOSPITAL_B;
