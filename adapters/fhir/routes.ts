@@ -28,8 +28,6 @@ import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.
 /** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
 class UnsupportedMediaType extends GatewayError { readonly status = 415; readonly title = 'Unsupported media type'; }
 
-
-
 export interface FhirRouteDeps {
   service: SettlementService;
   ledger: LedgerPort;
@@ -117,12 +115,12 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     if (res.headersSent) return next(error);
     const known = error instanceof GatewayError ? error : parserError(error) ?? fromDependency(error);
     if (!known) {
-      requests.inc({ operation: 'any', outcome: 'internal' });
+      requests.inc({ operation: operationOf(req), outcome: 'internal' });
       log.error({ err: error, requestId: req.requestId }, 'unhandled error (fhir)');
       return send(res, 500, internalOutcome(req.requestId));
     }
     metrics.errors.inc({ status: String(known.status), type: known.name });
-    requests.inc({ operation: 'any', outcome: String(known.status) });
+    requests.inc({ operation: operationOf(req), outcome: String(known.status) });
     const retryAfter = retryAfterOf(known);
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     send(res, known.status, operationOutcomeOf(known));
@@ -173,6 +171,15 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   }
 
   return router;
+}
+
+/** The metrics label of a failed call, from its path (the route may not have been matched). */
+function operationOf(req: Request): string {
+  if (req.path.startsWith('/Claim/')) return req.query.preview === 'true' ? 'preview' : 'submit';
+  if (req.path === '/ExplanationOfBenefit/_search' || req.path === '/ExplanationOfBenefit') return 'search-eob';
+  if (req.path.startsWith('/ExplanationOfBenefit/')) return 'read-eob';
+  if (req.path.startsWith('/ClaimResponse/')) return 'read-claim-response';
+  return 'other';
 }
 
 /** A native error's field paths (items.3.amount) as the FHIR elements they came from (Claim.item[3].net.value). */
