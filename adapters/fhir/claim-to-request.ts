@@ -4,7 +4,8 @@
  * judges: a missing or malformed value is carried over as it is, and the native validation's field
  * errors are translated back through `origins` to the FHIR element they came from.
  */
-import { InvalidInput } from '../../gateway/errors.js';
+import { formatFen, parseFen } from '../../gateway/engine/money.js';
+import { InvalidInput, Unprocessable } from '../../gateway/errors.js';
 import { UPSTREAM_LAYERS } from '../../schemas/settlement.js';
 import {
   bundle as bundleSchema, claim as claimSchema, condition as conditionSchema, coverage as coverageSchema, encounter as encounterSchema,
@@ -243,6 +244,18 @@ function readUpstream(claim: Claim, claimPath: string, origins: Origins): Record
   return upstream;
 }
 
+/** A stated Claim.total must be the sum of the items' net amounts (exact, in fen); unreadable amounts are left to the native check. */
+function checkTotal(claim: Claim, claimPath: string): void {
+  if (!claim.total) return;
+  const totalFen = parseFen(claim.total.value);
+  const netFen = claim.item.map((item) => (item.net ? parseFen(item.net.value) : null));
+  if (totalFen === null || netFen.some((fen) => fen === null)) return;
+  const sumFen = netFen.reduce<number>((sum, fen) => sum + (fen ?? 0), 0);
+  if (sumFen !== totalFen) {
+    throw new Unprocessable('Claim.total 与各项 net 之和不符', [{ path: `${claimPath}.total.value`, message: `the items' net amounts add up to ${formatFen(sumFen)}, not ${claim.total.value}` }]);
+  }
+}
+
 /**
  * Maps a submitted Claim or Bundle. `authorize` is called with the hospital before anything is read
  * from a hospital's FHIR server, so a caller cannot make the gateway read for a hospital not theirs.
@@ -278,6 +291,7 @@ export async function claimToRequest(submitted: unknown, remote: RemoteReader, a
     resolver.resolve(focal[0]!.entry.coverage, focalPath, 'Coverage', coverageSchema, provider.hospitalId),
   ]);
 
+  checkTotal(claim, claimPath);
   const upstream = readUpstream(claim, claimPath, origins);
   const body: Record<string, unknown> = {
     settlementId: picked?.value,

@@ -70,6 +70,7 @@ export const claim = z.object({
   })).optional(),
   accident: z.object({ date: z.string().optional(), type: codeableConcept.optional(), extension: extensions }).optional(),
   item: z.array(claimItem).min(1),
+  total: money.optional(),
 });
 export type Claim = z.infer<typeof claim>;
 

@@ -15,7 +15,7 @@ import { fhirSchemaErrors } from '../../support/fhir-validator.js';
 import { asSplit, call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { startRedis, type TestRedis } from '../../support/redis.js';
 import { compliantItems, requestBody, twentyItemBill } from '../../support/requests.js';
-import { bundleOf, claimOf, claimText, coverageOf, organizationOf, patientOf } from './claims.js';
+import { bundleOf, claimOf, claimText, coverageOf, organizationOf, patientOf, rawNumber } from './claims.js';
 
 export const NANTONG_HOSPITAL = 'H32060200001';
 
@@ -233,6 +233,10 @@ describe('FHIR adapter', () => {
       const res = await submit(badRef);
       expect(res.status).toBe(400);
       expect(expressions(res.text)).toContain('Claim.patient.reference');
+      const wrongTotal = await submit({ ...claimOf(native), total: { value: rawNumber('10000.01'), currency: 'CNY' } });
+      expect(wrongTotal.status).toBe(422);
+      expect(expressions(wrongTotal.text)).toEqual(['Claim.total.value']);
+      expect((await submit({ ...claimOf(native, { use: 'predetermination' }), total: { value: rawNumber('10000.00'), currency: 'CNY' } })).status).toBe(200);
       const notAClaim = await submit({ resourceType: 'Patient' });
       expect(notAClaim.status).toBe(400);
       const missing = await submit(claimOf(native, { references: 'remote', patientId: 'nobody-here', coverageId: 'none' }));
