@@ -32,7 +32,4 @@ export function moneyOf(text: string): fhir4.Money {
   return { value: new LosslessNumber(text) as unknown as number, currency: 'CNY' };
 }
 
-/** A FHIR integer or decimal of JSON text that the FHIR types declare as number. */
-export const numberOf = (text: string): number => new LosslessNumber(text) as unknown as number;
-
 export { isLosslessNumber, LosslessNumber };
