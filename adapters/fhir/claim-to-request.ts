@@ -123,7 +123,6 @@ function readPatient(located: Located<Patient>, origins: Origins): Record<string
     ...(nameText ? { name: nameText } : {}),
     categories: categories.map((c) => c.ext.valueCode),
     ...(disability ? { disability: { grade: sub(disability.ext, 'grade')?.valueInteger, type: sub(disability.ext, 'type')?.valueCode } } : {}),
-    // Carried for programmes that judge by 户籍; a native request without the field ignores it.
     ...(hukou ? { hukouRegion: hukou.ext.valueCode } : {}),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The mapping itself: a FHIR Claim built from any native request maps back onto that request (every
- * field: hospital, person, categories, disability, scheme, region, stay, diagnoses, catalogue entries,
+ * field: hospital, person, categories, disability, 户籍, scheme, region, stay, diagnoses, catalogue entries,
  * accident, items with class, self-pay ratio and over-limit part, upstream amounts); and the resources
  * the tests submit are valid R4.
  */
@@ -27,6 +27,7 @@ const nativeRequest: fc.Arbitrary<SettlementRequestInput> = fc.record({
   categories: fc.subarray(['dibao', 'tekun', 'orphan', 'aid-recipient'] as const),
   disability: fc.option(fc.record({ grade: fc.integer({ min: 1, max: 4 }), type: fc.constantFrom('visual', 'physical', 'mental') }), { nil: undefined }),
   accident: fc.option(fc.boolean(), { nil: undefined }),
+  hukou: fc.option(fc.constantFrom('140823', '320602'), { nil: undefined }),
   diagnoses: fc.array(fc.record({ icd10: fc.constantFrom('C34.9', 'E11.9', 'S72.0', 'C34.900x003'), primary: fc.boolean() }), { maxLength: 3 }),
   catalog: fc.array(fc.integer({ min: 1, max: 55 }), { maxLength: 2 }),
   upstream: fc.record({ basic: money, aid: money }, { requiredKeys: [] }),
@@ -35,7 +36,7 @@ const nativeRequest: fc.Arbitrary<SettlementRequestInput> = fc.record({
   drg: fc.boolean(),
 }).map((g) => requestBody({
   settlementId: 'ZY-1', hospital: { id: 'H32060200001', region: '320602', level: g.level, drgPublic: g.drg },
-  patient: { id: '320602196001011234', name: '李四', insuredRegion: '320602', scheme: g.scheme, categories: [...g.categories], basicInsuranceActive: g.active, ...(g.disability ? { disability: g.disability } : {}) },
+  patient: { id: '320602196001011234', name: '李四', insuredRegion: '320602', scheme: g.scheme, categories: [...g.categories], basicInsuranceActive: g.active, ...(g.disability ? { disability: g.disability } : {}), ...(g.hukou ? { hukouRegion: g.hukou } : {}) },
   encounter: {
     kind: g.kind, admittedOn: '2022-05-01', dischargedOn: '2022-05-20',
     // One principal diagnosis at most, as a Claim marks it.

@@ -15,6 +15,7 @@ export function patientOf(r: SettlementRequestInput, id = 'p1'): Json {
     ...(r.patient.name ? { name: [{ text: r.patient.name }] } : {}),
     extension: [
       ...(r.patient.categories ?? []).map((c) => ({ url: EXT.personCategory, valueCode: c })),
+      ...(r.patient.hukouRegion ? [{ url: EXT.hukouRegion, valueCode: r.patient.hukouRegion }] : []),
       ...(r.patient.disability ? [{ url: EXT.disability, extension: [{ url: 'grade', valueInteger: rawNumber(String(r.patient.disability.grade)) }, { url: 'type', valueCode: r.patient.disability.type }] }] : []),
     ],
   };
