@@ -17,7 +17,7 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
     format: ['application/fhir+json', 'json'],
     rest: [{
       mode: 'server',
-      documentation: `Claim extensions: ${Object.values(EXT).join(', ')}`,
+      documentation: `Extensions (each URL resolves to its StructureDefinition): ${Object.values(EXT).join(', ')}`,
       security: { description: 'Authorization: Bearer <token>，与 /v1 相同的客户端与医院范围（desk 仅可为本院提交）' },
       resource: [
         {
@@ -26,6 +26,7 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
           operation: [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' }],
         },
         { type: 'ClaimResponse', interaction: [{ code: 'read' }] },
+        { type: 'StructureDefinition', interaction: [{ code: 'read' }], documentation: 'the definitions of this endpoint\'s extensions, at their URLs (no token needed)' },
         {
           type: 'ExplanationOfBenefit',
           interaction: [{ code: 'read' }, { code: 'search-type', documentation: 'POST /fhir/ExplanationOfBenefit/_search only (form body): the ID number stays out of URLs' }],

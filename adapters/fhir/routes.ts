@@ -18,6 +18,7 @@ import { settlementRequest, type Split } from '../../schemas/settlement.js';
 import { claimResponseOf, explanationOfBenefitOf } from './adjudication.js';
 import { capabilityStatement } from './capability.js';
 import { claimToRequest, type MappedClaim } from './claim-to-request.js';
+import { structureDefinition } from './definitions.js';
 import { fhirIdOf, previewIdOf } from './ids.js';
 import { fhirJson, parseFhirJson } from './json-text.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
@@ -50,6 +51,12 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   const started = new Date().toISOString();
 
   router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, started)); });
+  // The extensions' definitions, public like the CapabilityStatement: each extension URL resolves here.
+  router.get('/StructureDefinition/:id', (req, res) => {
+    const found = structureDefinition(String(req.params.id ?? ''));
+    if (!found) throw new NotFound(`没有 StructureDefinition ${String(req.params.id ?? '')}`);
+    send(res, 200, found);
+  });
 
   router.post('/Claim/\\$submit', ctx.authenticate, body, async (req, res) => {
     if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');

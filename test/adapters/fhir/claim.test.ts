@@ -73,6 +73,16 @@ describe('FHIR adapter', () => {
     expectValidR4(res.text);
   });
 
+  it('serves the StructureDefinition of every extension at its URL, each valid R4', async () => {
+    for (const url of Object.values(EXT)) {
+      const res = await call(gw.url, `/fhir/StructureDefinition/${url.slice(url.lastIndexOf('/') + 1)}`, { token: null });
+      expect(res.status, url).toBe(200);
+      expectValidR4(res.text);
+      expect((res.json as { url: string }).url).toBe(url);
+    }
+    expect((await call(gw.url, '/fhir/StructureDefinition/nothing-here', { token: null })).status).toBe(404);
+  });
+
   it('settles a demo-region Claim whose Patient and Coverage it reads from the hospital\'s FHIR server; amounts equal the native split; the EOB reads back; a reversal shows', async () => {
     const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person(), categories: ['dibao'] }, items: twentyItemBill(3) });
     fhirA.put(JSON.parse(claimText(patientOf(native, 'demo-1'))) as never);
