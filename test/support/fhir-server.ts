@@ -14,14 +14,17 @@ export interface TestFhirServer {
   mode: 'ok' | 'error' | 'drop';
   latencyMs: number;
   reads: number;
+  /** The Authorization header of the last read (to check the gateway sends the configured token). */
+  lastAuthorization: string | undefined;
   stop(): Promise<void>;
 }
 
 export async function startFhirServer(): Promise<TestFhirServer> {
-  const state = { mode: 'ok' as TestFhirServer['mode'], latencyMs: 0, reads: 0 };
+  const state = { mode: 'ok' as TestFhirServer['mode'], latencyMs: 0, reads: 0, lastAuthorization: undefined as string | undefined };
   const resources = new Map<string, Record<string, unknown>>();
   const server: Server = createServer((req, res) => {
     state.reads++;
+    state.lastAuthorization = req.headers.authorization;
     const answer = () => {
       if (state.mode === 'drop') { req.socket.destroy(); return; }
       const send = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/fhir+json' }); res.end(JSON.stringify(body)); };
@@ -46,6 +49,7 @@ export async function startFhirServer(): Promise<TestFhirServer> {
     set latencyMs(ms) { state.latencyMs = ms; },
     get reads() { return state.reads; },
     set reads(n) { state.reads = n; },
+    get lastAuthorization() { return state.lastAuthorization; },
     stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

@@ -200,6 +200,16 @@ describe('FHIR adapter', () => {
     expect((await search(TOKENS.auditor, 'patient:identifier=not%20an%20id')).status).toBe(400);
   });
 
+  it('settles 20 concurrent submissions of one Claim once: one 201, the others replays of the same answer', async () => {
+    const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() }, items: twentyItemBill(7) });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => submit(claimOf(native))));
+    expect(answers.map((a) => a.status).sort()).toEqual([...Array(19).fill(200), 201]);
+    const amounts = new Set(answers.map((a) => JSON.stringify(payerTotals(fhirBody(a.text)))));
+    expect(amounts.size).toBe(1);
+    const stored = asSplit((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${native.settlementId}`)).json);
+    expect(JSON.parse([...amounts][0]!)).toEqual(splitTotals(stored));
+  });
+
   it('previews with ?preview=true or use = predetermination, committing nothing', async () => {
     const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() } });
     for (const [query, use] of [['?preview=true', 'claim'], ['', 'predetermination']] as const) {

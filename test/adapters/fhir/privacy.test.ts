@@ -44,6 +44,8 @@ describe('FHIR adapter logs', () => {
     await submit({ ...claimOf(native), item: [{ sequence: 1, productOrService: { text: '李四光' }, net: { value: 'x' } }] });
     fhir.mode = 'error';
     await submit(claimOf({ ...native, settlementId: 'FPRIV2' }, { references: 'remote', patientId: id, coverageId: id }));
+    expect(fhir.lastAuthorization).toBe(`Bearer ${serverToken}`); // the configured token goes to the hospital's server, and nowhere else
+    await submit(claimOf({ ...native, settlementId: 'FPRIV2' }, { references: 'remote', patientId: id, coverageId: id }));
     fhir.mode = 'drop';
     await submit(claimOf({ ...native, settlementId: 'FPRIV3' }, { references: 'remote', patientId: id, coverageId: id }));
     await fetch(`${url}/fhir/ExplanationOfBenefit/_search`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `patient:identifier=${encodeURIComponent(`${SYSTEM.personId}|${id}`)}` });
