@@ -8,6 +8,7 @@ import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
 import { HospitalServers, loadHospitalServers, RETRY_PAUSE_MAX_MS } from './hospital-servers.js';
 import { fhirRouter } from './routes.js';
 
+/** The adapter's version, as the CapabilityStatement states it. */
 const VERSION = '0.1.0';
 
 export async function startFhir(deps: PartDeps): Promise<GatewayPart> {

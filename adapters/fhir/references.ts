@@ -44,7 +44,7 @@ export class ReferenceResolver {
     ];
   }
 
-  /** The first local resource of a type (an Encounter the Claim does not reference, in a Bundle). */
+  /** The local resource of a type when there is exactly one (an Encounter the Claim does not reference, in a Bundle). */
   only<T>(type: string, schema: z.ZodType<T>): Located<T> | undefined {
     const found = this.entries.filter((e) => e.resource.resourceType === type);
     if (found.length !== 1) return undefined;
