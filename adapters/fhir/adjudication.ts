@@ -75,8 +75,9 @@ function processNotes(split: Split): fhir4.ClaimResponseProcessNote[] {
 }
 
 function references(split: Split, echo: ClaimEcho | undefined) {
-  // A contained reference (#p) of the Claim means nothing in another resource: fall back to the identifier.
-  const usable = (ref: string | undefined) => (ref !== undefined && !ref.startsWith('#') && !ref.includes('?') ? ref : undefined);
+  // Only references that resolve outside the submission (Type/id on the hospital's server, or an http URL) are
+  // repeated; a contained `#p` or a Bundle's `urn:uuid:` means nothing in another resource: the identifier stands in.
+  const usable = (ref: string | undefined) => (ref !== undefined && (/^[A-Z][A-Za-z]+\/[A-Za-z0-9.-]{1,64}$/.test(ref) || /^https?:\/\//.test(ref)) ? ref : undefined);
   const patientRef = usable(echo?.patientReference);
   const providerRef = usable(echo?.providerReference);
   return {

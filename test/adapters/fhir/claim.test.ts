@@ -219,6 +219,14 @@ describe('FHIR adapter', () => {
       expect(fhirBody(res.text).use).toBe('predetermination');
     }
     expect((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${native.settlementId}`)).status).toBe(404);
+    // Bundle-internal references (urn:uuid) are not repeated in the answer: the person's identifier stands in.
+    const { contained: _c, ...bare } = claimOf(native, { use: 'predetermination' });
+    const bundled = bundleOf({ ...bare, patient: { reference: 'urn:uuid:Patient-p1' }, provider: { reference: 'urn:uuid:Organization-org' }, insurance: [{ sequence: rawNumber('1'), focal: true, coverage: { reference: 'urn:uuid:Coverage-c1' } }] },
+      patientOf(native), coverageOf(native), organizationOf(native));
+    const res = await submit(bundled);
+    expect(res.status, res.text).toBe(200);
+    expectValidR4(res.text);
+    expect(fhirBody(res.text).patient).toEqual({ identifier: { system: SYSTEM.personId, value: native.patient.id } });
   });
 
   describe('errors as OperationOutcome with FHIR paths', () => {
