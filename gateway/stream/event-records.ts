@@ -4,11 +4,14 @@
  * insurer's topic. Pure: the same event always maps to the same records, so a re-publish after a
  * crash carries the same ids and consumers can dedupe.
  */
-import { settlementRequest } from '../../schemas/settlement.js';
+import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
 import { settlementEventData, type InsurerClaim, type NhsaSettlement, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
 import type { OutboundRecord } from './bus.js';
 import type { Topics } from './topics.js';
+import { DEFAULT_FUND_PAY_TYPES, type FundPayTypeTable } from '../../adapters/nhsa/fund-pay-types.js';
+import { settlement2304Of } from '../../adapters/nhsa/settlement-2304.js';
+import { writeNational } from '../../adapters/nhsa/wire.js';
 
 /** Where an insurer's claims go: the pack's payer.insurerCode (ProgrammeSet.get(...)?.payer.insurerCode). */
 export type InsurerCodeOf = (programmeId: string) => string | undefined;
@@ -18,6 +21,8 @@ export interface EventMapping {
   insurerCodeOf: InsurerCodeOf;
   /** CloudEvents `source` (EVENT_SOURCE). */
   source: string;
+  /** fund_pay_type codes of the 2304-shaped nodes on nhsa.settlements (NHSA_FUND_PAY_TYPES); default: the national defaults. */
+  fundPayTypes?: FundPayTypeTable;
 }
 
 export class UnmappableEvent extends Error {
@@ -57,8 +62,10 @@ export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRe
     ...(split.settledAt ? { settledAt: split.settledAt } : {}),
     ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
   };
+  // Additive: the 2304-shaped nodes beside the native fields (amounts written as the platform writes them, numbers with two decimals).
+  const national = settlement2304Of(split, requestOf(data, event.id), { fundPayTypes: m.fundPayTypes ?? DEFAULT_FUND_PAY_TYPES, insurerCodeOf: m.insurerCodeOf });
   const records: OutboundRecord[] = [{
-    topic: m.topics.nhsaSettlements, key: event.personId, value: JSON.stringify(nhsa),
+    topic: m.topics.nhsaSettlements, key: event.personId, value: writeNational({ ...nhsa, ...national }),
     headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subject),
   }];
   const stay = stayOf(data, event.id);
@@ -98,9 +105,14 @@ function parseData(event: OutboxEvent): SettlementEventData {
   return parsed.data;
 }
 
-function stayOf(data: SettlementEventData, eventId: string): { admittedOn: string; dischargedOn: string } {
+function requestOf(data: SettlementEventData, eventId: string): SettlementRequest {
   const request = settlementRequest.safeParse(data.request);
   if (!request.success) throw new UnmappableEvent(eventId, 'the stored request is not a valid settlement request');
-  return { admittedOn: request.data.encounter.admittedOn, dischargedOn: request.data.encounter.dischargedOn };
+  return request.data;
+}
+
+function stayOf(data: SettlementEventData, eventId: string): { admittedOn: string; dischargedOn: string } {
+  const request = requestOf(data, eventId);
+  return { admittedOn: request.encounter.admittedOn, dischargedOn: request.encounter.dischargedOn };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
+import { fundPayTypesFrom } from '../../adapters/nhsa/fund-pay-types.js';
 import type { Bus, RunningSubscription } from './bus.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
@@ -33,6 +34,7 @@ export function eventMapping(config: Config, programmes: ProgrammeSet): EventMap
     topics: topics(config.KAFKA_TOPIC_PREFIX),
     insurerCodeOf: (programmeId) => programmes.get(programmeId)?.payer.insurerCode,
     source: config.EVENT_SOURCE,
+    fundPayTypes: fundPayTypesFrom(config.NHSA_FUND_PAY_TYPES),
   };
 }
 

@@ -1,0 +1,249 @@
+/**
+ * Delivery of nhsa.settlements to the 医保 platform. A consumer (group nhsa-delivery) posts each
+ * message, in order per partition, behind an opossum breaker (timeout, error threshold, half-open
+ * probe), retrying transient failures with capped exponential backoff and full jitter. The platform's
+ * acknowledgement is recorded per message (nhsa.deliveries), so a batch redone after a crash or a
+ * retry never posts an acknowledged message twice. A message the platform rejects (4xx, or infcode -1),
+ * or one that keeps failing for maxAttempts, is dead-lettered to nhsa.settlements.dlq with the reason
+ * and can be replayed once the cause is fixed (POST /v1/nhsa/dead-letters/replay).
+ *
+ * Order: a failing message holds its partition (the messages behind it wait) until it is acknowledged
+ * or dead-lettered — the platform must see a person's settlement before its reversal. Settlement itself
+ * never waits for any of this: it commits to the ledger; the relay publishes; this consumer follows.
+ */
+import CircuitBreaker from 'opossum';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DeadLetter } from '../../schemas/messages.js';
+import type { DocumentStore } from '../../gateway/store/port.js';
+import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from '../../gateway/stream/bus.js';
+
+export const DELIVERIES = 'nhsa.deliveries';
+
+export interface DeliveryOptions {
+  bus: Bus;
+  store: DocumentStore;
+  topic: string;
+  dlqTopic: string;
+  groupId: string;
+  url: string;
+  /** Bearer token for the platform, if it wants one. */
+  token?: string | undefined;
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  breakerResetMs: number;
+  /** How long one batch may be worked on before it is handed back to the bus (which retries it): keeps a consumer responsive to stop and rebalance. */
+  batchBudgetMs?: number;
+  registry: Registry;
+  log: Logger;
+  clock?: () => Date;
+}
+
+/** The platform refused the message: retrying the same content will not help. */
+class Rejected extends Error { constructor(message: string) { super(message); this.name = 'Rejected'; } }
+/** The batch is handed back to the bus unfinished (budget spent, or stopping). */
+class HandBack extends Error { constructor() { super('delivery batch handed back to the bus'); this.name = 'HandBack'; } }
+
+const deliveryDoc = (status: 'acked' | 'dead', attempts: number, at: string, reason?: string, replayed?: boolean) =>
+  JSON.stringify({ status, attempts, at, ...(reason ? { reason } : {}), ...(replayed ? { replayed } : {}) });
+
+const storeIdOf = (message: InboundMessage): string =>
+  (message.headers.ce_id && /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(message.headers.ce_id) ? message.headers.ce_id : `${message.topic}-${message.partition}-${message.offset}`.replace(/[^A-Za-z0-9._-]/g, '_'));
+
+export class NhsaDelivery {
+  private readonly breaker: CircuitBreaker<[InboundMessage], void>;
+  private readonly attempts = new Map<string, number>();
+  private subscription: RunningSubscription | null = null;
+  private stopping = false;
+  private readonly wakers = new Set<() => void>();
+  private readonly metrics;
+
+  constructor(private readonly options: DeliveryOptions) {
+    this.breaker = new CircuitBreaker((message: InboundMessage) => this.post(message), {
+      timeout: options.timeoutMs,
+      resetTimeout: options.breakerResetMs,
+      errorThresholdPercentage: 50,
+      volumeThreshold: 3,
+      // A rejection is the platform answering: it says nothing about the platform being down.
+      errorFilter: (error: unknown) => error instanceof Rejected,
+    });
+    const registers = [options.registry];
+    this.metrics = {
+      deliveries: new Counter({ name: 'gateway_nhsa_deliveries_total', help: 'Deliveries of nhsa.settlements to the platform by outcome', labelNames: ['outcome'] as const, registers }),
+      deadLetters: new Counter({ name: 'gateway_nhsa_dead_letters_total', help: 'Messages dead-lettered to nhsa.settlements.dlq', registers }),
+      breaker: new Gauge({ name: 'gateway_nhsa_breaker_state', help: 'Platform breaker: 0 closed, 1 half-open, 2 open', registers }),
+      lag: new Gauge({ name: 'gateway_nhsa_delivery_lag_seconds', help: 'Age of the message last acknowledged by the platform (time since it was committed)', registers }),
+    };
+    this.breaker.on('open', () => { this.metrics.breaker.set(2); options.log.warn('nhsa delivery: breaker open (the platform keeps failing); deliveries wait'); });
+    this.breaker.on('halfOpen', () => { this.metrics.breaker.set(1); this.wakeAll(); });
+    this.breaker.on('close', () => { this.metrics.breaker.set(0); options.log.info('nhsa delivery: breaker closed'); });
+  }
+
+  get breakerState(): 'open' | 'halfOpen' | 'closed' { return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed'; }
+
+  async start(): Promise<void> {
+    this.subscription = await this.options.bus.subscribe({
+      topic: this.options.topic,
+      groupId: this.options.groupId,
+      fromBeginning: true,
+      handle: (messages) => this.handle(messages),
+      onError: (error) => { if (!(error instanceof HandBack)) this.options.log.error({ err: error instanceof Error ? error.message : String(error) }, 'nhsa delivery: batch failed; retried'); },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeAll();
+    await this.subscription?.stop();
+    this.breaker.shutdown();
+  }
+
+  /** One partition's messages in order: each acknowledged, or dead-lettered (returned for the DLQ topic). */
+  async handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]> {
+    const deadline = Date.now() + (this.options.batchBudgetMs ?? 5_000);
+    const letters: OutboundRecord[] = [];
+    for (const message of messages) {
+      const id = storeIdOf(message);
+      const known = await this.options.store.get(DELIVERIES, id);
+      if (known !== null) {
+        const doc = JSON.parse(known) as { status: string; reason?: string };
+        if (doc.status === 'acked') { this.metrics.deliveries.inc({ outcome: 'duplicate' }); continue; }
+        // Dead-lettered before the offset commit went through: emit the letter again.
+        letters.push(this.letter(message, doc.reason ?? 'dead-lettered'));
+        continue;
+      }
+      const dead = await this.deliver(message, id, deadline);
+      if (dead) letters.push(this.letter(message, dead));
+    }
+    return letters;
+  }
+
+  /** Delivers one message; answers the reason when it is dead-lettered. */
+  private async deliver(message: InboundMessage, id: string, deadline: number): Promise<string | null> {
+    for (;;) {
+      if (this.stopping || Date.now() > deadline) throw new HandBack();
+      if (this.breaker.opened) {
+        this.metrics.deliveries.inc({ outcome: 'waiting' });
+        await this.sleep(Math.min(this.options.breakerResetMs, deadline - Date.now()));
+        continue;
+      }
+      try {
+        await this.breaker.fire(message);
+        this.attempts.delete(id);
+        await this.options.store.put(DELIVERIES, id, deliveryDoc('acked', 1, this.now()), { index: { state: 0 } });
+        this.metrics.deliveries.inc({ outcome: 'acked' });
+        const time = message.headers.ce_time ? Date.parse(message.headers.ce_time) : NaN;
+        if (Number.isFinite(time)) this.metrics.lag.set(Math.max(0, (Date.now() - time) / 1000));
+        return null;
+      } catch (error) {
+        if (error instanceof Rejected) return this.deadLetter(id, `医保平台拒收：${error.message}`, 1);
+        if (this.breaker.opened && isOpenCircuit(error)) continue;
+        const tried = (this.attempts.get(id) ?? 0) + 1;
+        this.attempts.set(id, tried);
+        this.metrics.deliveries.inc({ outcome: 'retry' });
+        if (tried >= this.options.maxAttempts) return this.deadLetter(id, `投递失败 ${tried} 次：${error instanceof Error ? error.message : String(error)}`, tried);
+        await this.sleep(Math.min(this.backoffMs(tried), Math.max(0, deadline - Date.now())));
+      }
+    }
+  }
+
+  private async deadLetter(id: string, reason: string, attempts: number): Promise<string> {
+    this.attempts.delete(id);
+    await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', attempts, this.now(), reason), { index: { state: 1 } });
+    this.metrics.deliveries.inc({ outcome: 'dead' });
+    this.metrics.deadLetters.inc();
+    this.options.log.warn({ id, reason }, 'nhsa delivery: dead-lettered');
+    return reason;
+  }
+
+  private letter(message: InboundMessage, reason: string): OutboundRecord {
+    const letter: DeadLetter = {
+      problem: { type: 'https://settlement-gateway.example/problems/nhsa-delivery-failed', title: 'Delivery to the 医保 platform failed', status: 502, detail: reason, errors: [] },
+      original: {
+        topic: message.topic, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers,
+        value: message.value?.toString('utf8') ?? null, valueEncoding: 'utf8',
+      },
+      deadAt: this.now(),
+    };
+    return { topic: this.options.dlqTopic, key: message.key?.toString('utf8') ?? storeIdOf(message), value: JSON.stringify(letter), headers: { ...message.headers, 'content-type': 'application/json' } };
+  }
+
+  /**
+   * Re-posts every dead letter not acknowledged since (reading the DLQ topic to its end), in order.
+   * For after the cause is fixed; a letter that fails again stays dead, with the new reason.
+   */
+  async replayDeadLetters(): Promise<{ replayed: number; failed: Array<{ id: string; reason: string }>; skipped: number }> {
+    const letters: InboundMessage[] = [];
+    await this.options.bus.readToEnd(this.options.dlqTopic, (m) => { letters.push(m); });
+    const result = { replayed: 0, failed: [] as Array<{ id: string; reason: string }>, skipped: 0 };
+    const done = new Set<string>();
+    for (const raw of letters) {
+      const letter = JSON.parse(raw.value?.toString('utf8') ?? '{}') as DeadLetter;
+      const original: InboundMessage = {
+        topic: letter.original.topic, partition: letter.original.partition, offset: letter.original.offset,
+        key: letter.original.key === null ? null : Buffer.from(letter.original.key), value: letter.original.value === null ? null : Buffer.from(letter.original.value, 'utf8'), headers: letter.original.headers,
+      };
+      const id = storeIdOf(original);
+      const known = await this.options.store.get(DELIVERIES, id);
+      if (done.has(id) || (known !== null && (JSON.parse(known) as { status: string }).status === 'acked')) { result.skipped++; continue; }
+      done.add(id);
+      try {
+        await this.breaker.fire(original);
+        await this.options.store.put(DELIVERIES, id, deliveryDoc('acked', 1, this.now(), undefined, true), { index: { state: 0 } });
+        this.metrics.deliveries.inc({ outcome: 'replayed' });
+        result.replayed++;
+      } catch (error) {
+        const reason = error instanceof Rejected ? `医保平台拒收：${error.message}` : error instanceof Error ? error.message : String(error);
+        await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', 1, this.now(), reason), { index: { state: 1 } });
+        result.failed.push({ id, reason });
+      }
+    }
+    return result;
+  }
+
+  /** Ids of messages dead and not acknowledged since (at most 1000). */
+  async deadLetterIds(): Promise<string[]> {
+    return this.options.store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
+  }
+
+  private async post(message: InboundMessage): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    for (const name of ['ce_id', 'ce_type', 'ce_time', 'ce_source', 'ce_subject']) if (message.headers[name]) headers[name.replace('_', '-')] = message.headers[name]!;
+    if (message.headers.ce_id) headers['idempotency-key'] = message.headers.ce_id;
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const response = await fetch(this.options.url, { method: 'POST', headers, body: message.value?.toString('utf8') ?? '', signal: AbortSignal.timeout(this.options.timeoutMs) });
+    const text = await response.text();
+    if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(`医保平台应答 HTTP ${response.status}`);
+    if (response.status >= 400) throw new Rejected(`HTTP ${response.status} ${text.slice(0, 200)}`);
+    let infcode: unknown;
+    try { infcode = (JSON.parse(text) as { infcode?: unknown }).infcode; } catch { throw new Error('医保平台应答不是 JSON'); }
+    if (Number(infcode) !== 0) {
+      let errMsg = '';
+      try { errMsg = String((JSON.parse(text) as { err_msg?: unknown }).err_msg ?? ''); } catch { /* already JSON */ }
+      throw new Rejected(`infcode ${String(infcode)} ${errMsg}`.trim());
+    }
+  }
+
+  private backoffMs(attempt: number): number {
+    const capped = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** Math.min(attempt - 1, 20));
+    // Full jitter: gateways retrying after an outage spread out instead of hammering the platform in step.
+    return Math.random() * capped;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => { clearTimeout(timer); this.wakers.delete(wake); resolve(); };
+      const timer = setTimeout(wake, Math.max(0, ms));
+      this.wakers.add(wake);
+    });
+  }
+
+  private wakeAll(): void { for (const wake of [...this.wakers]) wake(); }
+  private now(): string { return (this.options.clock?.() ?? new Date()).toISOString(); }
+}
+
+function isOpenCircuit(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EOPENBREAKER';
+}
