@@ -26,7 +26,8 @@ export function classesOf(row: FeeRow): RowClasses {
   const fulamtOwnpayFen = level === '03' ? amountFen : 0;
   const preselfpayFen = level === '02' && row.selfpay_prop !== undefined ? fenTimesShare(amountFen, row.selfpay_prop) : 0;
   const inscpFen = amountFen - overlmtFen - fulamtOwnpayFen - preselfpayFen;
-  return { fulamtOwnpayFen: sign * fulamtOwnpayFen, overlmtFen: sign * overlmtFen, preselfpayFen: sign * preselfpayFen, inscpFen: sign * inscpFen };
+  // `|| 0`: no negative zero for the parts a refund row does not have.
+  return { fulamtOwnpayFen: sign * fulamtOwnpayFen || 0, overlmtFen: sign * overlmtFen || 0, preselfpayFen: sign * preselfpayFen || 0, inscpFen: sign * inscpFen || 0 };
 }
 
 /** A row whose over-limit and pre-self-pay parts exceed its amount is refused at upload (the engine would refuse the bill). */
