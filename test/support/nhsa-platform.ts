@@ -12,7 +12,7 @@ export interface MockPlatform {
   attempts: number;
   failing: boolean;
   latencyMs: number;
-  /** ce-ids answered with infcode -1. */
+  /** Native settlementIds whose messages are answered with infcode -1 (a content the platform refuses). */
   rejecting: Set<string>;
   stop(): Promise<void>;
 }
@@ -28,8 +28,9 @@ export async function startMockPlatform(): Promise<MockPlatform> {
       setTimeout(() => {
         if (platform.failing) { res.statusCode = 503; res.end('unavailable'); return; }
         res.setHeader('content-type', 'application/json');
-        if (platform.rejecting.has(ceId)) { res.end(JSON.stringify({ infcode: -1, err_msg: '结算信息校验不通过' })); return; }
-        platform.received.push({ ceId, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        if (platform.rejecting.has(String(body.settlementId))) { res.end(JSON.stringify({ infcode: -1, err_msg: '结算信息校验不通过' })); return; }
+        platform.received.push({ ceId, body });
         res.end(JSON.stringify({ infcode: 0, err_msg: '', output: {} }));
       }, platform.latencyMs);
     });

@@ -1,0 +1,103 @@
+/**
+ * Delivery of nhsa.settlements to a mock 医保 platform over HTTP: the platform down → the breaker opens,
+ * settlements go on, nothing is lost and delivery resumes in order; rejected and exhausted messages are
+ * dead-lettered with the reason and replayed once the cause is fixed.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
+import { startMockPlatform, type MockPlatform } from '../../support/nhsa-platform.js';
+import { requestBody } from '../../support/requests.js';
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const metric = async (url: string, name: string): Promise<number> => {
+  const text = (await call(url, '/metrics', { token: null })).text;
+  const line = text.split('\n').find((l) => l.startsWith(name));
+  return line ? Number(line.split(' ').pop()) : NaN;
+};
+
+const settle = (url: string, settlementId: string, personId: string) =>
+  call(url, '/v1/settlements', { body: requestBody({ settlementId, patient: { id: personId } }), token: TOKENS.deskA });
+
+const fastDelivery = (platform: MockPlatform, extra: Record<string, string> = {}) => ({
+  NHSA_PLATFORM_URL: platform.url, NHSA_BREAKER_RESET_MS: '200', NHSA_DELIVERY_BACKOFF_MS: '5', NHSA_DELIVERY_BACKOFF_MAX_MS: '50',
+  NHSA_DELIVERY_TIMEOUT_MS: '2000', NHSA_DELIVERY_MAX_ATTEMPTS: '1000', ...extra,
+});
+
+describe('delivery to the 医保 platform', () => {
+  let platform: MockPlatform;
+  let gw: TestGateway | undefined;
+  beforeAll(async () => { platform = await startMockPlatform(); });
+  afterAll(async () => { await platform.stop(); });
+  afterEach(async () => { await gw?.stop(); gw = undefined; platform.received.length = 0; platform.failing = false; platform.rejecting.clear(); platform.attempts = 0; });
+
+  it('opens the breaker while the platform is down, loses nothing, and resumes in order once it is back', async () => {
+    platform.failing = true;
+    gw = await startTestGateway(fastDelivery(platform));
+    const expected: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const person = `99010019800101${String(1000 + (i % 3))}`;
+      const settled = await settle(gw.url, `ZY-OUT-${i}`, person);
+      expect(settled.status).toBe(201); // settlement never waits for the platform
+      expected.push(`ZY-OUT-${i}:settled`);
+      if (i === 1) {
+        expect((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/ZY-OUT-1/reversal`, { method: 'POST', token: TOKENS.deskA })).status).toBe(200);
+        expected.push('ZY-OUT-1:reversed');
+      }
+    }
+    await until(async () => (await metric(gw!.url, 'gateway_nhsa_breaker_state')) === 2, 'the breaker to open');
+    expect(platform.received).toHaveLength(0);
+    const attemptsWhileOpen = platform.attempts;
+    platform.failing = false;
+    await until(() => platform.received.length >= expected.length, 'every message to be delivered');
+    expect(platform.attempts).toBeGreaterThan(attemptsWhileOpen);
+    expect(platform.received.map((r) => `${String(r.body.settlementId)}:${String(r.body.kind)}`)).toEqual(expected);
+    expect(new Set(platform.received.map((r) => r.ceId)).size).toBe(expected.length);
+    // What the platform receives carries the 2304-shaped nodes.
+    const first = platform.received[0]!.body as { setlinfo: { medfee_sumamt: number; mdtrt_id: string }; setldetail: unknown[] };
+    expect(first.setlinfo).toMatchObject({ medfee_sumamt: 10000, mdtrt_id: 'ZY-OUT-0' });
+    expect(Array.isArray(first.setldetail)).toBe(true);
+    await until(async () => (await metric(gw!.url, 'gateway_nhsa_breaker_state')) === 0, 'the breaker to close');
+    expect(await metric(gw.url, 'gateway_nhsa_deliveries_total{outcome="acked"}')).toBe(expected.length);
+  });
+
+  it('dead-letters a message the platform rejects without holding the others, and replays it once fixed', async () => {
+    gw = await startTestGateway(fastDelivery(platform));
+    platform.rejecting.add('ZY-REJ-1');
+    await settle(gw.url, 'ZY-REJ-1', '990100198001012001');
+    await settle(gw.url, 'ZY-REJ-2', '990100198001012002');
+    await until(() => platform.received.some((r) => r.body.settlementId === 'ZY-REJ-2'), 'the message behind the rejected one');
+    const dead = await call(gw.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin });
+    expect((dead.json as { dead: string[] }).dead).toHaveLength(1);
+    expect(await metric(gw.url, 'gateway_nhsa_dead_letters_total')).toBe(1);
+    // Still refused: the replay reports it and keeps it dead.
+    const stillBad = await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
+    expect(stillBad.json).toMatchObject({ replayed: 0, skipped: 0 });
+    expect((stillBad.json as { failed: Array<{ reason: string }> }).failed[0]?.reason).toContain('结算信息校验不通过');
+    platform.rejecting.clear();
+    const replayed = await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
+    expect(replayed.json).toMatchObject({ replayed: 1, failed: [] });
+    expect(platform.received.filter((r) => r.body.settlementId === 'ZY-REJ-1')).toHaveLength(1);
+    expect((await call(gw.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin })).json).toMatchObject({ dead: [] });
+    const again = await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
+    expect(again.json).toMatchObject({ replayed: 0, skipped: 1 });
+    expect((await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.deskA })).status).toBe(403);
+  });
+
+  it('dead-letters a message that keeps failing after the configured attempts, with the reason', async () => {
+    platform.failing = true;
+    gw = await startTestGateway(fastDelivery(platform, { NHSA_DELIVERY_MAX_ATTEMPTS: '2', NHSA_BREAKER_RESET_MS: '50' }));
+    await settle(gw.url, 'ZY-EXH-1', '990100198001013001');
+    await until(async () => ((await call(gw!.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin })).json as { dead: string[] }).dead.length === 1, 'the dead letter');
+    platform.failing = false;
+    const replayed = await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
+    expect(replayed.json).toMatchObject({ replayed: 1 });
+    expect(platform.received.map((r) => r.body.settlementId)).toEqual(['ZY-EXH-1']);
+  });
+});
