@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { split, splitLine } from './settlement.js';
 import { problem } from './problem.js';
 import { isoDate, moneyText } from './primitives.js';
-import { nationalMoneyText, nationalMoneyWire, setlExt, setldetailRow, setlinfo } from './nhsa.js';
+import { nationalMoneyText, nationalMoneyWire, nationalRatioText, nationalRatioWire, setlExt, setldetailRow, setlinfo } from './nhsa.js';
 
 /**
  * `settlement.events` value: what the ledger committed, as committed. `request` is the body as the
@@ -25,7 +25,7 @@ export const settlementEventType = z.enum(SETTLEMENT_EVENT_TYPES);
 
 /** A national node as a JSON.parse reader sees it: every two-decimal amount may be a number. */
 function wireAmounts<S extends z.ZodRawShape>(node: z.ZodObject<S>) {
-  const shape = Object.fromEntries(Object.entries(node.shape).map(([k, v]) => [k, v === nationalMoneyText ? nationalMoneyWire : v]));
+  const shape = Object.fromEntries(Object.entries(node.shape).map(([k, v]) => [k, v === nationalMoneyText ? nationalMoneyWire : v === nationalRatioText ? nationalRatioWire : v]));
   return z.object(shape);
 }
 

@@ -13,6 +13,9 @@ import { z } from 'zod';
 export const nationalMoneyText = z.string().regex(/^-?\d+\.\d{2}$/);
 /** As a consumer reading the wire with JSON.parse sees it: a number, or (lossless readers) its text. */
 export const nationalMoneyWire = z.union([z.number(), nationalMoneyText]);
+/** A ratio (5,4), e.g. pool_prop_selfpay "0.7"; a number on the wire. */
+export const nationalRatioText = z.string().regex(/^[01](\.\d{1,4})?$/);
+export const nationalRatioWire = z.union([z.number(), nationalRatioText]);
 
 /**
  * The national identifiers of a stay, carried (optionally) on a native settlement request so that the
@@ -39,7 +42,7 @@ export const nhsaStayIdentity = z.object({
   clr_type: z.string().max(6).optional(),
   /** Figures the native split does not carry, given by the platform when it settled upstream. */
   act_pay_dedc: nationalMoneyText.optional(),
-  pool_prop_selfpay: z.string().regex(/^[01](\.\d{1,4})?$/).optional(),
+  pool_prop_selfpay: nationalRatioText.optional(),
 });
 export type NhsaStayIdentity = z.infer<typeof nhsaStayIdentity>;
 
@@ -49,7 +52,7 @@ export const setlinfo = z.object({
   setl_time: z.string().meta({ description: 'yyyy-MM-dd HH:mm:ss, China time' }),
   medfee_sumamt: nationalMoneyText, fulamt_ownpay_amt: nationalMoneyText, overlmt_selfpay: nationalMoneyText, preselfpay_amt: nationalMoneyText,
   inscp_scp_amt: nationalMoneyText, act_pay_dedc: nationalMoneyText, hifp_pay: nationalMoneyText,
-  pool_prop_selfpay: z.string(), cvlserv_pay: nationalMoneyText, hifes_pay: nationalMoneyText, hifmi_pay: nationalMoneyText,
+  pool_prop_selfpay: nationalRatioText, cvlserv_pay: nationalMoneyText, hifes_pay: nationalMoneyText, hifmi_pay: nationalMoneyText,
   hifob_pay: nationalMoneyText, maf_pay: nationalMoneyText, hosp_part_amt: nationalMoneyText, oth_pay: nationalMoneyText,
   fund_pay_sumamt: nationalMoneyText, psn_part_amt: nationalMoneyText, acct_pay: nationalMoneyText, psn_cash_pay: nationalMoneyText,
   balc: nationalMoneyText, acct_mulaid_pay: nationalMoneyText, medins_setl_id: z.string(), clr_optins: z.string(), clr_way: z.string(), clr_type: z.string(),

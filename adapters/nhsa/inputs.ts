@@ -179,7 +179,7 @@ export const settlementExt = z.object({
   acct_pay: amountFen().optional(),
   balc: amountFen().optional(),
   act_pay_dedc: amountFen().optional(),
-  pool_prop_selfpay: ratioText.optional(),
+  pool_prop_selfpay: z.union([z.string(), z.number()]).transform((v) => String(v)).pipe(z.string().regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, '比例应在 0–1 之间，最多四位小数')).optional(),
 });
 
 export const input2303 = z.object({

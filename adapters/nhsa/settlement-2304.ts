@@ -11,7 +11,7 @@
  *   fund_pay_sumamt + hosp_part_amt + psn_part_amt = medfee_sumamt
  *   psn_part_amt = patientPays = acct_pay + psn_cash_pay (acct_pay 0 unless the request asked for it)
  */
-import type { Settlement2304, SetldetailRow, Setlinfo } from '../../schemas/nhsa.js';
+import { nationalMoneyText, setlExt, setldetailRow, setlinfo as setlinfoSchema, type Settlement2304, type SetldetailRow, type Setlinfo } from '../../schemas/nhsa.js';
 import type { SettlementRequest, Split, SplitLine } from '../../schemas/settlement.js';
 import { invariant } from '../../gateway/errors.js';
 import { fenOf, fenText } from './amounts.js';
@@ -141,7 +141,9 @@ function assert2304(r: Settlement2304, totalFen: number, patientPaysFen: number)
 }
 
 const negate = (text: string): string => (text === '0.00' || text.startsWith('-') ? text.replace(/^-/, '') : `-${text}`);
-const MONEY_TEXT = /^-?\d+\.\d{2}$/;
+/** The amount fields of the national nodes, as their schemas declare them. */
+const AMOUNT_FIELDS = new Set([setlinfoSchema, setldetailRow, setlExt.shape.suppl.element, setlExt.shape.benefits.element]
+  .flatMap((node) => Object.entries(node.shape).filter(([, field]) => field === nationalMoneyText).map(([name]) => name)));
 
 /**
  * The 2305 撤销 answer: the settlement's 2304 output with every amount negated (冲销) and the reversal's
@@ -149,7 +151,7 @@ const MONEY_TEXT = /^-?\d+\.\d{2}$/;
  */
 export function reversal2305Of(settlement: Settlement2304, reversedAt: string | undefined): Settlement2304 {
   const flip = <T extends Record<string, unknown>>(row: T): T =>
-    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && MONEY_TEXT.test(v) && k !== 'setl_id' ? negate(v) : v])) as T;
+    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && AMOUNT_FIELDS.has(k) ? negate(v) : v])) as T;
   return {
     setlinfo: { ...flip(settlement.setlinfo), setl_time: nationalTime(reversedAt) },
     setldetail: settlement.setldetail.map(flip),

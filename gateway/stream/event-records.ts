@@ -62,10 +62,11 @@ export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRe
     ...(split.settledAt ? { settledAt: split.settledAt } : {}),
     ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
   };
-  // Additive: the 2304-shaped nodes beside the native fields (amounts written as the platform writes them, numbers with two decimals).
+  // Additive: the 2304-shaped nodes beside the native fields, which keep their contract form (strings);
+  // only the national nodes write amounts as the platform does (numbers with two decimals).
   const national = settlement2304Of(split, requestOf(data, event.id), { fundPayTypes: m.fundPayTypes ?? DEFAULT_FUND_PAY_TYPES, insurerCodeOf: m.insurerCodeOf });
   const records: OutboundRecord[] = [{
-    topic: m.topics.nhsaSettlements, key: event.personId, value: writeNational({ ...nhsa, ...national }),
+    topic: m.topics.nhsaSettlements, key: event.personId, value: `${JSON.stringify(nhsa).slice(0, -1)},${writeNational(national).slice(1)}`,
     headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subject),
   }];
   const stay = stayOf(data, event.id);

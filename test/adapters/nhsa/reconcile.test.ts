@@ -85,7 +85,7 @@ function describeReconciliation(name: string, env: () => Record<string, string>)
       const rows = hospitalDetail();
       const file = [
         rows[0]!,                                                        // matched
-        { ...rows[1]!, fund_pay_sumamt: yuan(fen(rows[1]!.fund_pay_sumamt) + 1) }, // amount mismatch by one fen
+        { ...rows[1]!, fund_pay_sumamt: yuan(fen(rows[1]!.fund_pay_sumamt!) + 1) }, // amount mismatch by one fen
         rows[3]!,                                                        // the reversal, matched
         { ...rows[0]!, setl_id: 'stl_NOTINGATEWAY', medfee_sumamt: '12.00' }, // missing in the gateway
       ];                                                                  // rows[2] (settlement 3) missing in the hospital's file
@@ -94,7 +94,7 @@ function describeReconciliation(name: string, env: () => Record<string, string>)
       expect(c.matched).toBe('2');
       expect(c.missing_in_hospital.map((r) => r.setl_id)).toEqual([settled[2]!.setl_id]);
       expect(c.missing_in_gateway.map((r) => r.setl_id)).toEqual(['stl_NOTINGATEWAY']);
-      expect(c.mismatches).toEqual([{ setl_id: settled[1]!.setl_id, refd_setl_flag: '0', field: 'fund_pay_sumamt', hospital: yuan(fen(rows[1]!.fund_pay_sumamt) + 1), gateway: rows[1]!.fund_pay_sumamt }]);
+      expect(c.mismatches).toEqual([{ setl_id: settled[1]!.setl_id, refd_setl_flag: '0', field: 'fund_pay_sumamt', hospital: yuan(fen(rows[1]!.fund_pay_sumamt!) + 1), gateway: rows[1]!.fund_pay_sumamt }]);
       expect(stmt(compared.answer).stmt_rslt).toBe('1');
       const flagged = (compared.answer.output.detail as Row[]).filter((d) => d.stmt_rslt === '1').map((d) => d.setl_id).sort();
       expect(flagged).toEqual([settled[1]!.setl_id, settled[2]!.setl_id].sort());
