@@ -173,9 +173,35 @@ const preSettle: Call = async (ctx) => {
   return { output: { setlinfo, setldetail: s.setldetail, ext: s.ext }, ...(warn ? { warn_msg: warn } : {}) };
 };
 
+/**
+ * A native settlement of this stay the stay does not know of: the process stopped between the commit
+ * and recording it here. Adopted on the next 2304 (a settled one is answered as is; a reversed one
+ * moves the counter on), so a HIS retrying with a new msgid never settles a stay twice.
+ */
+async function adoptOrphans(ctx: CallContext, stay: Stay): Promise<{ stay: Stay; settled: Split | null }> {
+  let current = stay;
+  for (let n = current.settlements.length + 1; n <= current.settlements.length + 10; n++) {
+    const record = await ctx.ledger.getSettlement(current.fixmedins_code, settlementIdOf(current.mdtrt_id, n));
+    if (!record) return { stay: current, settled: null };
+    const entry = { setl_id: record.gatewayId, settlement_id: record.settlementId, status: record.status, msgid: ctx.envelope.msgid };
+    current = { ...current, settlements: [...current.settlements, entry] };
+    await ctx.stays.putSetl({ setl_id: record.gatewayId, mdtrt_id: current.mdtrt_id, fixmedins_code: current.fixmedins_code, settlement_id: record.settlementId, psn_no: current.mdtrtinfo.psn_no, msgid: ctx.envelope.msgid });
+    await ctx.stays.save(current);
+    if (record.status === 'settled') return { stay: current, settled: currentSplit(record) };
+  }
+  return { stay: current, settled: null };
+}
+
 /** 2304 结算: settles through the service (idempotent per native settlementId) and records setl_id ↔ stay. */
 const settle: Call = async (ctx) => {
-  const p = await prepare(ctx);
+  let p = await prepare(ctx);
+  const orphan = await adoptOrphans(ctx, p.stay);
+  if (orphan.settled) {
+    const record = await ctx.service.get(p.stay.fixmedins_code, orphan.settled.settlementId);
+    const s = settlement2304Of(orphan.settled, settlementRequest.parse(JSON.parse(record.requestJson)), ctx.mapping);
+    return { output: s, warn_msg: `该就诊已结算（setl_id=${s.setlinfo.setl_id}），返回原结算结果` };
+  }
+  if (orphan.stay !== p.stay) p = await prepare(ctx);
   const outcome = await ctx.service.settle(p.call.body).catch((e: unknown) => translate(e, p.call));
   const split: Split = currentSplit(outcome.record);
   const s = settlement2304Of(split, settlementRequest.parse(p.call.body), ctx.mapping);

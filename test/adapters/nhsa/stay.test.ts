@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { startRedis, type TestRedis } from '../../support/redis.js';
 import { nhsa, nhsaRaw, type Answer } from './support.js';
+import { requestBody } from '../../support/requests.js';
 
 type Row = Record<string, string>;
 const fen = (text: unknown) => { const s = String(text); const neg = s.startsWith('-'); const [w, f = ''] = s.replace('-', '').split('.'); const v = Number(w) * 100 + Number((f + '00').slice(0, 2)); return neg ? -v : v; };
@@ -154,6 +155,22 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect(ext2304.suppl.find((l) => l.programme === 'weihai-2020-medical')).toMatchObject({ amount: '147.34', insurer_code: 'chinalife-weihai', mode: 'computed' });
       const reversed = await nhsa(gw.url, '2305', { data: { mdtrt_id: mdtrtId, setl_id: s.setl_id, psn_no: psn } }, where);
       expect(setl(reversed.answer)).toMatchObject({ setl_id: s.setl_id, oth_pay: '-147.34', fund_pay_sumamt: '-1847.34', psn_cash_pay: '-1265.26' });
+    });
+
+    it('adopts a settlement of the stay committed before the stay could record it (a 2304 retried with a new msgid settles once)', async () => {
+      const mdtrtId = await admitDemo();
+      await nhsa(gw.url, '2301', { feedetail: [fee('F1', mdtrtId, '800.00', { chrgitm_lv: '01' })] });
+      await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: '99000000000000001234', endtime: '2024-03-10 10:00:00', dscg_way: '1' } });
+      // The commit happened, the stay never heard of it (as after a crash between the two).
+      const native = await call(gw.url, '/v1/settlements', { token: TOKENS.deskA, body: requestBody({ settlementId: mdtrtId, patient: { id: DEMO_PERSON, categories: ['dibao'] }, items: [{ code: 'XMF1', name: 'YNF1', amount: '800.00', class: 'A' }] }) });
+      expect(native.status).toBe(201);
+      const data = { psn_no: '99000000000000001234', mdtrt_cert_type: '02', medfee_sumamt: '800.00', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' };
+      const settled = await nhsa(gw.url, '2304', { data });
+      expect(settled.answer.infcode).toBe('0');
+      expect(settled.answer.warn_msg).toContain('该就诊已结算');
+      expect(setl(settled.answer).setl_id).toBe((native.json as { gatewayId: string }).gatewayId);
+      const twice = await nhsa(gw.url, '2304', { data });
+      expect(twice.answer.err_msg).toContain(`该就诊已结算（setl_id=${setl(settled.answer).setl_id}）`);
     });
 
     it('answers every error as infcode -1 with a Chinese err_msg naming the national field', async () => {
