@@ -203,9 +203,16 @@ export class NhsaDelivery {
     return result;
   }
 
-  /** Ids of messages dead and not acknowledged since (at most 1000). */
-  async deadLetterIds(): Promise<string[]> {
-    return this.options.store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
+  /** Messages dead and not acknowledged since, with why (at most 1000). */
+  async deadLetters(): Promise<Array<{ id: string; reason: string; attempts: number; at: string }>> {
+    const ids = await this.options.store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
+    const docs = ids.length > 0 ? await this.options.store.getMany(DELIVERIES, ids) : [];
+    return ids.flatMap((id, i) => {
+      const text = docs[i];
+      if (!text) return [];
+      const doc = JSON.parse(text) as { reason?: string; attempts: number; at: string };
+      return [{ id, reason: doc.reason ?? '', attempts: doc.attempts, at: doc.at }];
+    });
   }
 
   private async post(message: InboundMessage): Promise<void> {

@@ -97,7 +97,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
         router.get('/nhsa/dead-letters', async (req, res) => {
           requireRole(req.client, 'admin');
           if (!delivery) throw new NotFound('delivery to the 医保 platform is disabled (NHSA_PLATFORM_URL)');
-          res.json({ dead: await delivery.deadLetterIds(), breaker: delivery.breakerState });
+          res.json({ dead: await delivery.deadLetters(), breaker: delivery.breakerState });
         });
         // Replay of dead letters once the cause is fixed: reads nhsa.settlements.dlq to its end, re-posts what was never acknowledged.
         router.post('/nhsa/dead-letters/replay', async (req, res) => {

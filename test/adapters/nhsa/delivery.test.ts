@@ -74,7 +74,8 @@ describe('delivery to the 医保 platform', () => {
     await settle(gw.url, 'ZY-REJ-2', '990100198001012002');
     await until(() => platform.received.some((r) => r.body.settlementId === 'ZY-REJ-2'), 'the message behind the rejected one');
     const dead = await call(gw.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin });
-    expect((dead.json as { dead: string[] }).dead).toHaveLength(1);
+    expect((dead.json as { dead: Array<{ reason: string }> }).dead).toHaveLength(1);
+    expect((dead.json as { dead: Array<{ reason: string }> }).dead[0]?.reason).toBe('医保平台拒收：infcode -1 结算信息校验不通过');
     expect(await metric(gw.url, 'gateway_nhsa_dead_letters_total')).toBe(1);
     // Still refused: the replay reports it and keeps it dead.
     const stillBad = await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
@@ -94,7 +95,7 @@ describe('delivery to the 医保 platform', () => {
     platform.failing = true;
     gw = await startTestGateway(fastDelivery(platform, { NHSA_DELIVERY_MAX_ATTEMPTS: '2', NHSA_BREAKER_RESET_MS: '50' }));
     await settle(gw.url, 'ZY-EXH-1', '990100198001013001');
-    await until(async () => ((await call(gw!.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin })).json as { dead: string[] }).dead.length === 1, 'the dead letter');
+    await until(async () => ((await call(gw!.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin })).json as { dead: unknown[] }).dead.length === 1, 'the dead letter');
     platform.failing = false;
     const replayed = await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
     expect(replayed.json).toMatchObject({ replayed: 1 });
