@@ -47,7 +47,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
     const from = String(req.query.begndate ?? '');
     const to = String(req.query.enddate ?? '');
     if (!hospitalId || !DATE.test(from) || !DATE.test(to)) {
-      throw new InvalidInput('fixmedins_code, begndate and enddate (yyyy-MM-dd) are required', [{ path: 'query', message: '需要 fixmedins_code、begndate、enddate（yyyy-MM-dd）' }]);
+      throw new InvalidInput('需要 fixmedins_code、begndate、enddate（yyyy-MM-dd）', [{ path: 'query', message: '需要 fixmedins_code、begndate、enddate（yyyy-MM-dd）' }]);
     }
     requireHospital(req.client, hospitalId, 'desk', 'admin', 'auditor');
     try {
@@ -96,13 +96,13 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
         });
         router.get('/nhsa/dead-letters', async (req, res) => {
           requireRole(req.client, 'admin');
-          if (!delivery) throw new NotFound('delivery to the 医保 platform is disabled (NHSA_PLATFORM_URL)');
+          if (!delivery) throw new NotFound('未配置医保平台地址（NHSA_PLATFORM_URL），投递未启用');
           res.json({ dead: await delivery.deadLetters(), breaker: delivery.breakerState });
         });
         // Replay of dead letters once the cause is fixed: reads nhsa.settlements.dlq to its end, re-posts what was never acknowledged.
         router.post('/nhsa/dead-letters/replay', async (req, res) => {
           requireRole(req.client, 'admin');
-          if (!delivery) throw new NotFound('delivery to the 医保 platform is disabled (NHSA_PLATFORM_URL)');
+          if (!delivery) throw new NotFound('未配置医保平台地址（NHSA_PLATFORM_URL），投递未启用');
           const result = await delivery.replayDeadLetters();
           log.info({ replayed: result.replayed, failed: result.failed.length, skipped: result.skipped }, 'nhsa: dead letters replayed');
           res.json(result);
