@@ -6,6 +6,7 @@
  *                indexed per stay by upload order, so rows of concurrent uploads never overwrite each other
  *   nhsa.setl    setl_id → the stay and native settlement it names (2305, 对账)
  *   nhsa.msgid   <fixmedins_code>.<msgid> → the first answer's text, replayed byte for byte
+ *   nhsa.inpatients <fixmedins_code>.<psn_no> → the person's latest stay at the hospital (one open stay per person)
  */
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
@@ -13,7 +14,7 @@ import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { admissionExt, diseRow, feeRow, input2401, input2402, LIMITS, type FeeRow } from './inputs.js';
 import { NhsaFault } from './fault.js';
 
-export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid' } as const;
+export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients' } as const;
 
 const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional() });
 
@@ -45,7 +46,23 @@ const stayIndex = (mdtrtId: string) => `stay.${mdtrtId}`;
 export class Stays {
   constructor(private readonly store: DocumentStore) {}
 
+  /**
+   * Opens a stay; refused while the person has an unsettled stay at the same hospital (在院), as the
+   * platform refuses a second admission. A stay counts as closed once settled.
+   */
   async create(stay: Stay): Promise<void> {
+    const personKey = `${stay.fixmedins_code}.${stay.mdtrtinfo.psn_no}`;
+    const pointer = JSON.stringify({ mdtrt_id: stay.mdtrt_id });
+    if (!(await this.store.put(COLLECTIONS.inpatients, personKey, pointer, { ifAbsent: true }))) {
+      const openPointer = await this.store.get(COLLECTIONS.inpatients, personKey);
+      const openId = openPointer === null ? null : (JSON.parse(openPointer) as { mdtrt_id: string }).mdtrt_id;
+      const open = openId === null ? null : await this.store.get(COLLECTIONS.stays, openId);
+      const openStay = open === null ? null : stayDoc.parse(JSON.parse(open));
+      if (openStay && !openStay.settlements.some((s) => s.status === 'settled')) {
+        throw new NhsaFault(`input.mdtrtinfo.psn_no：该人员已在院（就诊ID ${openStay.mdtrt_id}，入院 ${openStay.mdtrtinfo.begntime}），请先出院结算`);
+      }
+      await this.store.put(COLLECTIONS.inpatients, personKey, pointer);
+    }
     if (!(await this.store.put(COLLECTIONS.stays, stay.mdtrt_id, JSON.stringify(stay), { ifAbsent: true }))) throw new Error(`mdtrt_id ${stay.mdtrt_id} already exists`);
   }
 

@@ -186,6 +186,8 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect(unknown.answer.err_msg).toContain('不支持的交易编号 9999');
 
       const mdtrtId = await admitDemo();
+      const twice = await nhsa(gw.url, '2401', demoAdmission);
+      expect(twice.answer.err_msg).toContain(`input.mdtrtinfo.psn_no：该人员已在院（就诊ID ${mdtrtId}`);
       const missing = await nhsa(gw.url, '2303', { data: { psn_no: '99000000000000001234', mdtrt_cert_type: '02', medfee_sumamt: '1.00', psn_setlway: '01', insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' } });
       expect(missing.answer).toMatchObject({ infcode: '-1', err_msg: 'input.data.mdtrt_id：必填项缺失' });
       const unknownStay = await nhsa(gw.url, '2301', { feedetail: [fee('X1', '01ZZZZZZZZZZZZZZZZZZZZZZZZ', '1.00', { chrgitm_lv: '01' })] });
@@ -206,18 +208,20 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect(foreign.answer.err_msg).toContain('无权代表定点医药机构');
       const anonymous = await call(gw.url, '/nhsa/2401', { token: null, body: {} });
       expect(anonymous.status).toBe(401);
-      for (const a of [bad, noFields, unknown, missing, unknownStay, badAmount, orphanRefund, sum, reversal, foreign]) {
+      for (const a of [bad, noFields, unknown, twice, missing, unknownStay, badAmount, orphanRefund, sum, reversal, foreign]) {
         expect(a.answer.err_msg).toMatch(chinese);
         expect(a.text).not.toMatch(/Error:|at .*\.ts|expected|Invalid/);
       }
     });
 
     it('answers a repeated msgid with the first answer byte for byte, and refuses it for another call', async () => {
-      const first = await nhsa(gw.url, '2401', demoAdmission, { msgid: 'H9900000000120240310REPLAY01' });
-      const second = await nhsa(gw.url, '2401', demoAdmission, { msgid: 'H9900000000120240310REPLAY01' });
+      const admission = { ...demoAdmission, mdtrtinfo: { ...demoAdmission.mdtrtinfo, psn_no: '99000000000000009999' } };
+      const first = await nhsa(gw.url, '2401', admission, { msgid: 'H9900000000120240310REPLAY01' });
+      expect(first.answer.infcode).toBe('0');
+      const second = await nhsa(gw.url, '2401', admission, { msgid: 'H9900000000120240310REPLAY01' });
       expect(second.text).toBe(first.text);
       expect(second.headers.get('idempotent-replay')).toBe('true');
-      const other = await nhsa(gw.url, '2401', { ...demoAdmission, mdtrtinfo: { ...demoAdmission.mdtrtinfo, ipt_no: 'ZY-OTHER' } }, { msgid: 'H9900000000120240310REPLAY01' });
+      const other = await nhsa(gw.url, '2401', { ...admission, mdtrtinfo: { ...admission.mdtrtinfo, ipt_no: 'ZY-OTHER' } }, { msgid: 'H9900000000120240310REPLAY01' });
       expect(other.answer.infcode).toBe('-1');
       expect(other.answer.err_msg).toContain('已用于另一笔交易');
       // An error answer is remembered too.
