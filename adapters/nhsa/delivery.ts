@@ -46,8 +46,24 @@ class Rejected extends Error { constructor(message: string) { super(message); th
 /** The batch is handed back to the bus unfinished (budget spent, or stopping). */
 class HandBack extends Error { constructor() { super('delivery batch handed back to the bus'); this.name = 'HandBack'; } }
 
-const deliveryDoc = (status: 'acked' | 'dead', attempts: number, at: string, reason?: string, replayed?: boolean) =>
-  JSON.stringify({ status, attempts, at, ...(reason ? { reason } : {}), ...(replayed ? { replayed } : {}) });
+/** A dead message keeps its original beside the reason, so a replay does not wait for the DLQ transaction to be visible. */
+type Original = DeadLetter['original'];
+const deliveryDoc = (status: 'acked' | 'dead', attempts: number, at: string, reason?: string, replayed?: boolean, original?: Original) =>
+  JSON.stringify({ status, attempts, at, ...(reason ? { reason } : {}), ...(replayed ? { replayed } : {}), ...(original ? { original } : {}) });
+
+function originalOf(message: InboundMessage): Original {
+  return {
+    topic: message.topic, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers,
+    value: message.value?.toString('utf8') ?? null, valueEncoding: 'utf8',
+  };
+}
+
+function messageOf(original: Original): InboundMessage {
+  return {
+    topic: original.topic, partition: original.partition, offset: original.offset, headers: original.headers,
+    key: original.key === null ? null : Buffer.from(original.key), value: original.value === null ? null : Buffer.from(original.value, 'utf8'),
+  };
+}
 
 const storeIdOf = (message: InboundMessage): string =>
   (message.headers.ce_id && /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(message.headers.ce_id) ? message.headers.ce_id : `${message.topic}-${message.partition}-${message.offset}`.replace(/[^A-Za-z0-9._-]/g, '_'));
@@ -138,20 +154,20 @@ export class NhsaDelivery {
         if (Number.isFinite(time)) this.metrics.lag.set(Math.max(0, (Date.now() - time) / 1000));
         return null;
       } catch (error) {
-        if (error instanceof Rejected) return this.deadLetter(id, `医保平台拒收：${error.message}`, 1);
+        if (error instanceof Rejected) return this.deadLetter(message, id, `医保平台拒收：${error.message}`, 1);
         if (this.breaker.opened && isOpenCircuit(error)) continue;
         const tried = (this.attempts.get(id) ?? 0) + 1;
         this.attempts.set(id, tried);
         this.metrics.deliveries.inc({ outcome: 'retry' });
-        if (tried >= this.options.maxAttempts) return this.deadLetter(id, `投递失败 ${tried} 次：${error instanceof Error ? error.message : String(error)}`, tried);
+        if (tried >= this.options.maxAttempts) return this.deadLetter(message, id, `投递失败 ${tried} 次：${error instanceof Error ? error.message : String(error)}`, tried);
         await this.sleep(Math.min(this.backoffMs(tried), Math.max(0, deadline - Date.now())));
       }
     }
   }
 
-  private async deadLetter(id: string, reason: string, attempts: number): Promise<string> {
+  private async deadLetter(message: InboundMessage, id: string, reason: string, attempts: number): Promise<string> {
     this.attempts.delete(id);
-    await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', attempts, this.now(), reason), { index: { state: 1 } });
+    await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', attempts, this.now(), reason, false, originalOf(message)), { index: { state: 1 } });
     this.metrics.deliveries.inc({ outcome: 'dead' });
     this.metrics.deadLetters.inc();
     this.options.log.warn({ id, reason }, 'nhsa delivery: dead-lettered');
@@ -161,30 +177,34 @@ export class NhsaDelivery {
   private letter(message: InboundMessage, reason: string): OutboundRecord {
     const letter: DeadLetter = {
       problem: { type: 'https://settlement-gateway.example/problems/nhsa-delivery-failed', title: 'Delivery to the 医保 platform failed', status: 502, detail: reason, errors: [] },
-      original: {
-        topic: message.topic, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers,
-        value: message.value?.toString('utf8') ?? null, valueEncoding: 'utf8',
-      },
+      original: originalOf(message),
       deadAt: this.now(),
     };
     return { topic: this.options.dlqTopic, key: message.key?.toString('utf8') ?? storeIdOf(message), value: JSON.stringify(letter), headers: { ...message.headers, 'content-type': 'application/json' } };
   }
 
   /**
-   * Re-posts every dead letter not acknowledged since (reading the DLQ topic to its end), in order.
-   * For after the cause is fixed; a letter that fails again stays dead, with the new reason.
+   * Re-posts every dead letter not acknowledged since, in order: the letters of nhsa.settlements.dlq
+   * (read to its end), then any recorded dead here whose letter is not visible there yet. For after the
+   * cause is fixed; a letter that fails again stays dead, with the new reason.
    */
   async replayDeadLetters(): Promise<{ replayed: number; failed: Array<{ id: string; reason: string }>; skipped: number }> {
-    const letters: InboundMessage[] = [];
-    await this.options.bus.readToEnd(this.options.dlqTopic, (m) => { letters.push(m); });
+    const candidates: InboundMessage[] = [];
+    await this.options.bus.readToEnd(this.options.dlqTopic, (raw) => {
+      const letter = JSON.parse(raw.value?.toString('utf8') ?? '{}') as DeadLetter;
+      candidates.push(messageOf(letter.original));
+    });
+    const deadIds = await this.options.store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
+    const seenOnTopic = new Set(candidates.map(storeIdOf));
+    const storeOnly = deadIds.filter((id) => !seenOnTopic.has(id));
+    const docs = storeOnly.length > 0 ? await this.options.store.getMany(DELIVERIES, storeOnly) : [];
+    for (const text of docs) {
+      const original = text ? (JSON.parse(text) as { original?: Original }).original : undefined;
+      if (original) candidates.push(messageOf(original));
+    }
     const result = { replayed: 0, failed: [] as Array<{ id: string; reason: string }>, skipped: 0 };
     const done = new Set<string>();
-    for (const raw of letters) {
-      const letter = JSON.parse(raw.value?.toString('utf8') ?? '{}') as DeadLetter;
-      const original: InboundMessage = {
-        topic: letter.original.topic, partition: letter.original.partition, offset: letter.original.offset,
-        key: letter.original.key === null ? null : Buffer.from(letter.original.key), value: letter.original.value === null ? null : Buffer.from(letter.original.value, 'utf8'), headers: letter.original.headers,
-      };
+    for (const original of candidates) {
       const id = storeIdOf(original);
       const known = await this.options.store.get(DELIVERIES, id);
       if (done.has(id) || (known !== null && (JSON.parse(known) as { status: string }).status === 'acked')) { result.skipped++; continue; }
@@ -196,7 +216,7 @@ export class NhsaDelivery {
         result.replayed++;
       } catch (error) {
         const reason = error instanceof Rejected ? `医保平台拒收：${error.message}` : error instanceof Error ? error.message : String(error);
-        await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', 1, this.now(), reason), { index: { state: 1 } });
+        await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', 1, this.now(), reason, false, originalOf(original)), { index: { state: 1 } });
         result.failed.push({ id, reason });
       }
     }

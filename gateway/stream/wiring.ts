@@ -42,7 +42,7 @@ export function eventMapping(config: Config, programmes: ProgrammeSet): EventMap
 export function topicsToEnsure(t: Topics, programmes: ProgrammeSet): string[] {
   const insurerCodes = new Set(programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : [])));
   return [
-    t.settlementEvents, t.dlq(t.settlementEvents), t.nhsaSettlements, t.hisDischarges, t.dlq(t.hisDischarges), t.hisSettlements,
+    t.settlementEvents, t.dlq(t.settlementEvents), t.nhsaSettlements, t.dlq(t.nhsaSettlements), t.hisDischarges, t.dlq(t.hisDischarges), t.hisSettlements,
     ...[...insurerCodes].map((code) => t.insurerClaims(code)),
   ];
 }

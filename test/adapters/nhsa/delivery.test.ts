@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { startMockPlatform, type MockPlatform } from '../../support/nhsa-platform.js';
 import { requestBody } from '../../support/requests.js';
+import { kafkaUnderTest, uniquePrefix, type KafkaUnderTest } from '../../stream/support.js';
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -25,22 +26,25 @@ const metric = async (url: string, name: string): Promise<number> => {
 const settle = (url: string, settlementId: string, personId: string) =>
   call(url, '/v1/settlements', { body: requestBody({ settlementId, patient: { id: personId } }), token: TOKENS.deskA });
 
-const fastDelivery = (platform: MockPlatform, extra: Record<string, string> = {}) => ({
+const deliveryEnv = (platform: MockPlatform, extra: Record<string, string> = {}) => ({
   NHSA_PLATFORM_URL: platform.url, NHSA_BREAKER_RESET_MS: '200', NHSA_DELIVERY_BACKOFF_MS: '5', NHSA_DELIVERY_BACKOFF_MAX_MS: '50',
   NHSA_DELIVERY_TIMEOUT_MS: '2000', NHSA_DELIVERY_MAX_ATTEMPTS: '1000', ...extra,
 });
 
-describe('delivery to the 医保 platform', () => {
+function describeDelivery(name: string, busEnv: () => Record<string, string>) {
+describe(`delivery to the 医保 platform (${name})`, () => {
   let platform: MockPlatform;
   let gw: TestGateway | undefined;
   beforeAll(async () => { platform = await startMockPlatform(); });
   afterAll(async () => { await platform.stop(); });
+  const fastDelivery = (p: MockPlatform, extra: Record<string, string> = {}) => ({ ...deliveryEnv(p, extra), ...busEnv() });
   afterEach(async () => { await gw?.stop(); gw = undefined; platform.received.length = 0; platform.failing = false; platform.rejecting.clear(); platform.attempts = 0; });
 
   it('opens the breaker while the platform is down, loses nothing, and resumes in order once it is back', async () => {
     platform.failing = true;
     gw = await startTestGateway(fastDelivery(platform));
     const expected: string[] = [];
+    const personOf = (what: string) => `99010019800101${String(1000 + (Number(/ZY-OUT-(\d+)/.exec(what)![1]) % 3))}`;
     for (let i = 0; i < 6; i++) {
       const person = `99010019800101${String(1000 + (i % 3))}`;
       const settled = await settle(gw.url, `ZY-OUT-${i}`, person);
@@ -57,7 +61,10 @@ describe('delivery to the 医保 platform', () => {
     platform.failing = false;
     await until(() => platform.received.length >= expected.length, 'every message to be delivered');
     expect(platform.attempts).toBeGreaterThan(attemptsWhileOpen);
-    expect(platform.received.map((r) => `${String(r.body.settlementId)}:${String(r.body.kind)}`)).toEqual(expected);
+    // Per person, in the order settled (Kafka keeps order per partition; persons may interleave).
+    const byPerson = (entries: Array<{ person: string; what: string }>) => entries.reduce<Record<string, string[]>>((m, e) => ({ ...m, [e.person]: [...(m[e.person] ?? []), e.what] }), {});
+    expect(byPerson(platform.received.map((r) => ({ person: String(r.body.personId), what: `${String(r.body.settlementId)}:${String(r.body.kind)}` }))))
+      .toEqual(byPerson(expected.map((what) => ({ person: personOf(what), what }))));
     expect(new Set(platform.received.map((r) => r.ceId)).size).toBe(expected.length);
     // What the platform receives carries the 2304-shaped nodes.
     const first = platform.received[0]!.body as { setlinfo: { medfee_sumamt: number; mdtrt_id: string }; setldetail: unknown[] };
@@ -102,3 +109,11 @@ describe('delivery to the 医保 platform', () => {
     expect(platform.received.map((r) => r.body.settlementId)).toEqual(['ZY-EXH-1']);
   });
 });
+}
+
+describeDelivery('memory bus', () => ({}));
+
+let kafka: KafkaUnderTest;
+beforeAll(async () => { kafka = await kafkaUnderTest(); });
+afterAll(async () => { await kafka?.stop(); });
+describeDelivery('Kafka', () => ({ KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: uniquePrefix(), KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3', KAFKA_SESSION_TIMEOUT_MS: '6000' }));
