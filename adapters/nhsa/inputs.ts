@@ -84,6 +84,8 @@ export const admissionExt = z.object({
   categories: z.array(category).max(13).optional(),
   disability: z.object({ grade: z.int().min(1).max(4), type: disabilityType }).optional(),
   basic_insurance_active: z.boolean().optional(),
+  /** 户籍地 (admdvs), for programmes whose eligibility is by 户籍 (闻喜). */
+  hukou_region: admdvs.optional(),
   cause: z.enum(['disease', 'accident']).optional(),
   third_party_liable: z.boolean().optional(),
 });

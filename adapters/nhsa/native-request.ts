@@ -79,6 +79,7 @@ export function nativeRequestOf(stay: Stay, rows: readonly FeeRow[], input: Inpu
       categories: stay.ext.categories ?? [],
       basicInsuranceActive: stay.ext.basic_insurance_active ?? true,
       ...(stay.ext.disability ? { disability: stay.ext.disability } : {}),
+      ...(stay.ext.hukou_region ? { hukouRegion: stay.ext.hukou_region } : {}),
     },
     encounter: {
       kind: 'inpatient',
