@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { startRedis, type TestRedis } from '../../support/redis.js';
-import { nhsa, nhsaRaw, type Answer } from './support.js';
+import { envelope as envelopeOf, nhsa, nhsaRaw, type Answer } from './support.js';
 import { requestBody } from '../../support/requests.js';
 
 type Row = Record<string, string>;
@@ -194,12 +194,17 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect(unknownStay.answer.err_msg).toContain('input.feedetail[0].mdtrt_id：就诊ID 01ZZZZZZZZZZZZZZZZZZZZZZZZ 不存在');
       const badAmount = await nhsa(gw.url, '2301', { feedetail: [fee('X1', mdtrtId, '1.00', { chrgitm_lv: '01' }), fee('X2', mdtrtId, '1.001', {})] });
       expect(badAmount.answer.err_msg).toBe('input.feedetail[1].det_item_fee_sumamt：金额格式不正确（最多两位小数）');
-      expect((await nhsa(gw.url, '2301', { feedetail: [fee('X1', mdtrtId, '100.00', { chrgitm_lv: '01' })] })).answer.infcode).toBe('0');
+      // Amounts as raw JSON numbers are read digit by digit (0.1 + 0.2 style values never pass through a float).
+      const raw = JSON.stringify({ ...envelopeOf('2301', { feedetail: [fee('X1', mdtrtId, 'AMOUNT', { chrgitm_lv: '01' })] }) }).replace('"det_item_fee_sumamt":"AMOUNT"', '"det_item_fee_sumamt":99.70').replace('"pric":"AMOUNT"', '"pric":99.70');
+      const exact = await nhsaRaw(gw.url, '2301', raw);
+      expect(exact.answer.infcode).toBe('0');
+      expect(exact.text).toContain('"det_item_fee_sumamt":99.70');
+      expect((await nhsa(gw.url, '2301', { feedetail: [fee('X2', mdtrtId, '0.30', { chrgitm_lv: '01' })] })).answer.infcode).toBe('0');
       const orphanRefund = await nhsa(gw.url, '2301', { feedetail: [fee('X9', mdtrtId, '-1.00', { init_feedetl_sn: 'NOPE', cnt: -1 })] });
       expect(orphanRefund.answer.err_msg).toBe('input.feedetail[0].init_feedetl_sn：原费用明细 NOPE 不存在');
       await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: '99000000000000001234', endtime: '2024-03-05 10:00:00', dscg_way: '1' } });
-      const sum = await nhsa(gw.url, '2304', { data: { psn_no: '99000000000000001234', mdtrt_cert_type: '02', medfee_sumamt: '99.00', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' } });
-      expect(sum.answer).toMatchObject({ infcode: '-1', err_msg: 'input.data.medfee_sumamt：医疗费总额 99.00 与已上传费用明细合计 100.00 不符' });
+      const sum = await nhsa(gw.url, '2304', { data: { psn_no: '99000000000000001234', mdtrt_cert_type: '02', medfee_sumamt: '99.99', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' } });
+      expect(sum.answer).toMatchObject({ infcode: '-1', err_msg: 'input.data.medfee_sumamt：医疗费总额 99.99 与已上传费用明细合计 100.00 不符' });
       const reversal = await nhsa(gw.url, '2305', { data: { mdtrt_id: mdtrtId, setl_id: 'stl_NOSUCHSETTLEMENT', psn_no: '99000000000000001234' } });
       expect(reversal.answer).toMatchObject({ infcode: '-1', err_msg: `input.data.setl_id：结算ID stl_NOSUCHSETTLEMENT 不存在或不属于就诊 ${mdtrtId}` });
       // Another hospital's desk may not act for this one; no token is 401.
@@ -208,7 +213,11 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect(foreign.answer.err_msg).toContain('无权代表定点医药机构');
       const anonymous = await call(gw.url, '/nhsa/2401', { token: null, body: {} });
       expect(anonymous.status).toBe(401);
-      for (const a of [bad, noFields, unknown, twice, missing, unknownStay, badAmount, orphanRefund, sum, reversal, foreign]) {
+      expect(JSON.parse(anonymous.text)).toMatchObject({ infcode: -1, err_msg: '认证失败：请在 Authorization 头中携带有效的 Bearer 令牌' });
+      const huge = await nhsaRaw(gw.url, '2301', JSON.stringify({ infno: '2301', input: { pad: 'x'.repeat(3 * 1024 * 1024) } }));
+      expect(huge.status).toBe(413);
+      expect(huge.answer.err_msg).toContain('报文超过');
+      for (const a of [bad, noFields, unknown, huge, twice, missing, unknownStay, badAmount, orphanRefund, sum, reversal, foreign]) {
         expect(a.answer.err_msg).toMatch(chinese);
         expect(a.text).not.toMatch(/Error:|at .*\.ts|expected|Invalid/);
       }
