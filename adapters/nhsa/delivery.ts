@@ -14,11 +14,15 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { DeadLetter } from '../../schemas/messages.js';
+import { z } from 'zod';
+import { deadLetter, type DeadLetter } from '../../schemas/messages.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from '../../gateway/stream/bus.js';
 
 export const DELIVERIES = 'nhsa.deliveries';
+
+/** The platform's common output, as far as delivery reads it. */
+const platformAnswer = z.object({ infcode: z.union([z.number(), z.string()]), err_msg: z.string().optional() });
 
 export interface DeliveryOptions {
   bus: Bus;
@@ -46,10 +50,24 @@ class Rejected extends Error { constructor(message: string) { super(message); th
 /** The batch is handed back to the bus unfinished (budget spent, or stopping). */
 class HandBack extends Error { constructor() { super('delivery batch handed back to the bus'); this.name = 'HandBack'; } }
 
-/** A dead message keeps its original beside the reason, so a replay does not wait for the DLQ transaction to be visible. */
 type Original = DeadLetter['original'];
-const deliveryDoc = (status: 'acked' | 'dead', attempts: number, at: string, reason?: string, replayed?: boolean, original?: Original) =>
-  JSON.stringify({ status, attempts, at, ...(reason ? { reason } : {}), ...(replayed ? { replayed } : {}), ...(original ? { original } : {}) });
+
+/** What nhsa.deliveries keeps per message. A dead one keeps its original beside the reason, so a replay does not wait for the DLQ transaction to be visible. */
+const deliveryRecord = z.object({
+  status: z.enum(['acked', 'dead']),
+  attempts: z.int(),
+  at: z.string(),
+  reason: z.string().optional(),
+  replayed: z.boolean().optional(),
+  original: deadLetter.shape.original.optional(),
+});
+type DeliveryRecord = z.infer<typeof deliveryRecord>;
+
+const deliveryDoc = (status: DeliveryRecord['status'], attempts: number, at: string, reason?: string, replayed?: boolean, original?: Original): string => {
+  const record: DeliveryRecord = { status, attempts, at, ...(reason ? { reason } : {}), ...(replayed ? { replayed } : {}), ...(original ? { original } : {}) };
+  return JSON.stringify(record);
+};
+const readRecord = (text: string): DeliveryRecord => deliveryRecord.parse(JSON.parse(text));
 
 function originalOf(message: InboundMessage): Original {
   return {
@@ -124,7 +142,7 @@ export class NhsaDelivery {
       const id = storeIdOf(message);
       const known = await this.options.store.get(DELIVERIES, id);
       if (known !== null) {
-        const doc = JSON.parse(known) as { status: string; reason?: string };
+        const doc = readRecord(known);
         if (doc.status === 'acked') { this.metrics.deliveries.inc({ outcome: 'duplicate' }); continue; }
         // Dead-lettered before the offset commit went through: emit the letter again.
         letters.push(this.letter(message, doc.reason ?? 'dead-lettered'));
@@ -191,15 +209,15 @@ export class NhsaDelivery {
   async replayDeadLetters(): Promise<{ replayed: number; failed: Array<{ id: string; reason: string }>; skipped: number }> {
     const candidates: InboundMessage[] = [];
     await this.options.bus.readToEnd(this.options.dlqTopic, (raw) => {
-      const letter = JSON.parse(raw.value?.toString('utf8') ?? '{}') as DeadLetter;
-      candidates.push(messageOf(letter.original));
+      const letter = deadLetter.safeParse(JSON.parse(raw.value?.toString('utf8') ?? 'null'));
+      if (letter.success) candidates.push(messageOf(letter.data.original));
     });
     const deadIds = await this.options.store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
     const seenOnTopic = new Set(candidates.map(storeIdOf));
     const storeOnly = deadIds.filter((id) => !seenOnTopic.has(id));
     const docs = storeOnly.length > 0 ? await this.options.store.getMany(DELIVERIES, storeOnly) : [];
     for (const text of docs) {
-      const original = text ? (JSON.parse(text) as { original?: Original }).original : undefined;
+      const original = text ? readRecord(text).original : undefined;
       if (original) candidates.push(messageOf(original));
     }
     const result = { replayed: 0, failed: [] as Array<{ id: string; reason: string }>, skipped: 0 };
@@ -207,7 +225,7 @@ export class NhsaDelivery {
     for (const original of candidates) {
       const id = storeIdOf(original);
       const known = await this.options.store.get(DELIVERIES, id);
-      if (done.has(id) || (known !== null && (JSON.parse(known) as { status: string }).status === 'acked')) { result.skipped++; continue; }
+      if (done.has(id) || (known !== null && readRecord(known).status === 'acked')) { result.skipped++; continue; }
       done.add(id);
       try {
         await this.breaker.fire(original);
@@ -230,7 +248,7 @@ export class NhsaDelivery {
     return ids.flatMap((id, i) => {
       const text = docs[i];
       if (!text) return [];
-      const doc = JSON.parse(text) as { reason?: string; attempts: number; at: string };
+      const doc = readRecord(text);
       return [{ id, reason: doc.reason ?? '', attempts: doc.attempts, at: doc.at }];
     });
   }
@@ -244,13 +262,9 @@ export class NhsaDelivery {
     const text = await response.text();
     if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(`医保平台应答 HTTP ${response.status}`);
     if (response.status >= 400) throw new Rejected(`HTTP ${response.status} ${text.slice(0, 200)}`);
-    let infcode: unknown;
-    try { infcode = (JSON.parse(text) as { infcode?: unknown }).infcode; } catch { throw new Error('医保平台应答不是 JSON'); }
-    if (Number(infcode) !== 0) {
-      let errMsg = '';
-      try { errMsg = String((JSON.parse(text) as { err_msg?: unknown }).err_msg ?? ''); } catch { /* already JSON */ }
-      throw new Rejected(`infcode ${String(infcode)} ${errMsg}`.trim());
-    }
+    let answer: z.infer<typeof platformAnswer>;
+    try { answer = platformAnswer.parse(JSON.parse(text)); } catch { throw new Error('医保平台应答不是通用输出报文'); }
+    if (Number(answer.infcode) !== 0) throw new Rejected(`infcode ${String(answer.infcode)} ${answer.err_msg ?? ''}`.trim());
   }
 
   private backoffMs(attempt: number): number {
