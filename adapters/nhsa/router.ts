@@ -11,7 +11,7 @@ import { requireHospital } from '../../gateway/http/auth.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { canonicalJson, sha256, ulid } from '../../gateway/service/ids.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
-import { CALLS, type CallContext } from './calls.js';
+import { CALLS, type CallContext } from './calls/index.js';
 import { issuesFault, NhsaFault } from './fault.js';
 import { envelope as envelopeSchema } from './inputs.js';
 import { COLLECTIONS } from './stays.js';
