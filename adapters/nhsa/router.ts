@@ -136,4 +136,11 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
   });
 
   app.use('/nhsa', router);
+  // Errors raised outside the router for /nhsa paths (the app's request timeout) answer in the envelope too.
+  app.use('/nhsa', (error: unknown, req: Request, res: Response, next: express.NextFunction) => {
+    if (res.headersSent) { next(error); return; }
+    const unavailable = error instanceof GatewayError && error.status === 503;
+    if (!unavailable) log.error({ err: error, requestId: req.requestId }, 'nhsa: unexpected error');
+    answer(res, unavailable ? 503 : 500, clock(), { infcode: -1, err_msg: unavailable ? '医保结算服务处理超时或暂时不可用，请稍后使用原报文ID（msgid）重试' : `系统内部错误，请联系运维（请求号 ${req.requestId ?? ''}）` });
+  });
 }

@@ -1,4 +1,5 @@
 /** The national interface over real sockets: full stays (demo region; 威海 with platform amounts), every error shape, msgid replay. */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { startRedis, type TestRedis } from '../../support/redis.js';
@@ -247,3 +248,23 @@ let redis: TestRedis;
 beforeAll(async () => { redis = await startRedis(); });
 afterAll(async () => { await redis?.stop(); });
 describeStays('redis', () => ({ REDIS_URL: redis.url }));
+
+describe('the national interface when the gateway times out', () => {
+  it('answers the envelope (503, infcode -1) rather than a problem document', async () => {
+    const gw = await startTestGateway({ REQUEST_TIMEOUT_MS: '200' });
+    try {
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(`${gw.url}/nhsa/2401`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.deskA}`, 'content-type': 'application/json', 'content-length': '1000' } }, (res) => {
+          // The answer is small: one chunk (the request body is never finished, so the exchange never ends).
+          res.once('data', (c: Buffer) => { resolve({ status: res.statusCode ?? 0, text: c.toString('utf8') }); req.destroy(); });
+        });
+        req.on('error', reject);
+        req.write('{"infno":"2401",'); // and never the rest: the body parser waits until the request times out
+      });
+      expect(answer.status).toBe(503);
+      expect(JSON.parse(answer.text)).toMatchObject({ infcode: -1, err_msg: '医保结算服务处理超时或暂时不可用，请稍后使用原报文ID（msgid）重试' });
+    } finally {
+      await gw.stop();
+    }
+  });
+});
