@@ -5,6 +5,7 @@ import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '..
 import { startRedis, type TestRedis } from '../../support/redis.js';
 import { envelope as envelopeOf, nhsa, nhsaRaw, type Answer } from './support.js';
 import { requestBody } from '../../support/requests.js';
+import { nationalMoneyText, setlinfo as setlinfoSchema } from '../../../schemas/nhsa.js';
 
 type Row = Record<string, string>;
 const fen = (text: unknown) => { const s = String(text); const neg = s.startsWith('-'); const [w, f = ''] = s.replace('-', '').split('.'); const v = Number(w) * 100 + Number((f + '00').slice(0, 2)); return neg ? -v : v; };
@@ -110,8 +111,13 @@ function describeStays(name: string, env: () => Record<string, string>) {
       const r = setl(reversed.answer);
       expect(r.setl_id).toBe(s.setl_id);
       expect(r.medfee_sumamt).toBe('-50600.00');
-      expect(r.hifp_pay).toBe(`-${s.hifp_pay}`);
-      expect(r.psn_cash_pay).toBe(`-${s.psn_cash_pay}`);
+      // Every amount negated, every other field as settled (but the time: the reversal's).
+      for (const [field, schema] of Object.entries(setlinfoSchema.shape)) {
+        if (field === 'setl_time') expect(r[field]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+        else if (schema === nationalMoneyText) expect(fen(r[field]) + fen(s[field])).toBe(0);
+        else expect(r[field]).toBe(s[field]);
+      }
+      expect(details(reversed.answer).map((d, i) => fen(d.fund_payamt) + fen(details(settled.answer)[i]!.fund_payamt))).toEqual(details(settled.answer).map(() => 0));
       const after = await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${mdtrtId}`, { token: TOKENS.deskA });
       expect((after.json as { status: string }).status).toBe('reversed');
 
