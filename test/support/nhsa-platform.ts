@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 export interface MockPlatform {
   url: string;
   /** Bodies acknowledged, in arrival order (parsed JSON), with their ce-id. */
-  received: Array<{ ceId: string; body: Record<string, unknown> }>;
+  received: Array<{ ceId: string; body: Record<string, unknown>; text: string }>;
   /** Every request seen (acknowledged or not). */
   attempts: number;
   failing: boolean;
@@ -30,7 +30,7 @@ export async function startMockPlatform(): Promise<MockPlatform> {
         res.setHeader('content-type', 'application/json');
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
         if (platform.rejecting.has(String(body.settlementId))) { res.end(JSON.stringify({ infcode: -1, err_msg: '结算信息校验不通过' })); return; }
-        platform.received.push({ ceId, body });
+        platform.received.push({ ceId, body, text: Buffer.concat(chunks).toString('utf8') });
         res.end(JSON.stringify({ infcode: 0, err_msg: '', output: {} }));
       }, platform.latencyMs);
     });

@@ -7,6 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { startMockPlatform, type MockPlatform } from '../../support/nhsa-platform.js';
 import { requestBody } from '../../support/requests.js';
+import { nhsaSettlement } from '../../../schemas/messages.js';
+import { readNational } from '../../../adapters/nhsa/wire.js';
+import { nhsa } from './support.js';
 import { kafkaUnderTest, uniquePrefix, type KafkaUnderTest } from '../../stream/support.js';
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
@@ -72,6 +75,22 @@ describe(`delivery to the 医保 platform (${name})`, () => {
     expect(Array.isArray(first.setldetail)).toBe(true);
     await until(async () => (await metric(gw!.url, 'gateway_nhsa_breaker_state')) === 0, 'the breaker to close');
     expect(await metric(gw.url, 'gateway_nhsa_deliveries_total{outcome="acked"}')).toBe(expected.length);
+  });
+
+  it('delivers what the 2304 answer said: the same setlinfo and setldetail, digit for digit, in a valid nhsaSettlement', async () => {
+    gw = await startTestGateway(fastDelivery(platform));
+    const psn = '99000000000000007777';
+    const admitted = await nhsa(gw.url, '2401', { mdtrtinfo: { psn_no: psn, insutype: '390', begntime: '2024-03-01 08:00:00', mdtrt_cert_type: '02', mdtrt_cert_no: '990100198001017777', med_type: '21', ipt_no: 'ZY7777', dscg_maindiag_code: 'C34.900' }, ext: { hosp_lv: 3, categories: ['dibao'] } });
+    const mdtrtId = (admitted.answer.output.result as Record<string, string>).mdtrt_id!;
+    await nhsa(gw.url, '2301', { feedetail: [{ feedetl_sn: 'F1', mdtrt_id: mdtrtId, psn_no: psn, fee_ocur_time: '2024-03-02 10:00:00', med_list_codg: 'X1', medins_list_codg: 'Y1', det_item_fee_sumamt: '12345.67', cnt: 1, pric: '12345.67', chrgitm_lv: '01' }] });
+    await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: psn, endtime: '2024-03-09 10:00:00', dscg_way: '1' } });
+    const settled = await nhsa(gw.url, '2304', { data: { psn_no: psn, mdtrt_cert_type: '02', medfee_sumamt: '12345.67', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' } });
+    expect(settled.answer.infcode).toBe('0');
+    await until(() => platform.received.length === 1, 'the delivery');
+    const delivered = readNational(platform.received[0]!.text) as Record<string, unknown>;
+    expect(delivered.setlinfo).toEqual(settled.answer.output.setlinfo);
+    expect(delivered.setldetail).toEqual(settled.answer.output.setldetail);
+    expect(nhsaSettlement.parse(platform.received[0]!.body)).toMatchObject({ kind: 'settled', settlementId: mdtrtId, total: '12345.67' });
   });
 
   it('dead-letters a message the platform rejects without holding the others, and replays it once fixed', async () => {
