@@ -180,6 +180,36 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect(twice.answer.err_msg).toContain(`该就诊已结算（setl_id=${setl(settled.answer).setl_id}）`);
     });
 
+    it('2302 removes rows (one, or all with 0000), never an original that still has refunds, and nothing once settled', async () => {
+      const mdtrtId = await admitDemo();
+      const psn = '99000000000000001234';
+      await nhsa(gw.url, '2301', { feedetail: [fee('R1', mdtrtId, '300.00', { chrgitm_lv: '01' }), fee('R2', mdtrtId, '200.00', { chrgitm_lv: '01' })] });
+      await nhsa(gw.url, '2301', { feedetail: [fee('R3', mdtrtId, '-100.00', { chrgitm_lv: '01', cnt: -1, init_feedetl_sn: 'R1' })] });
+      const blocked = await nhsa(gw.url, '2302', { data: { feedetl_sn: 'R1', mdtrt_id: mdtrtId, psn_no: psn } });
+      expect(blocked.answer.err_msg).toBe('input.data.feedetl_sn：明细 R1 已有退费明细，请先撤销退费明细');
+      expect((await nhsa(gw.url, '2302', { data: { feedetl_sn: 'R3', mdtrt_id: mdtrtId, psn_no: psn } })).answer.infcode).toBe('0');
+      expect((await nhsa(gw.url, '2302', { data: { feedetl_sn: 'R3', mdtrt_id: mdtrtId, psn_no: psn } })).answer.err_msg).toBe('input.data.feedetl_sn：费用明细流水号 R3 不存在');
+      expect((await nhsa(gw.url, '2302', { data: { feedetl_sn: 'R1', mdtrt_id: mdtrtId, psn_no: psn } })).answer.infcode).toBe('0');
+      // A revoked feedetl_sn may be uploaded again; what is left is what settles.
+      await nhsa(gw.url, '2301', { feedetail: [fee('R1', mdtrtId, '50.00', { chrgitm_lv: '01' })] });
+      await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: psn, endtime: '2024-03-10 10:00:00', dscg_way: '1' } });
+      const data = { psn_no: psn, mdtrt_cert_type: '02', medfee_sumamt: '250.00', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' };
+      const settled = await nhsa(gw.url, '2304', { data });
+      expect(settled.answer.infcode).toBe('0');
+      expect(setl(settled.answer).medfee_sumamt).toBe('250.00');
+      const late = await nhsa(gw.url, '2301', { feedetail: [fee('R9', mdtrtId, '1.00', { chrgitm_lv: '01' })] });
+      expect(late.answer.err_msg).toContain('该就诊已结算');
+      expect((await nhsa(gw.url, '2302', { data: { feedetl_sn: '0000', mdtrt_id: mdtrtId, psn_no: psn } })).answer.err_msg).toContain('该就诊已结算');
+      // Reversed, the stay takes changes again: 0000 clears every row.
+      await nhsa(gw.url, '2305', { data: { mdtrt_id: mdtrtId, setl_id: setl(settled.answer).setl_id, psn_no: psn } });
+      expect((await nhsa(gw.url, '2302', { data: { feedetl_sn: '0000', mdtrt_id: mdtrtId, psn_no: psn } })).answer.infcode).toBe('0');
+      const empty = await nhsa(gw.url, '2303', { data: { ...data, medfee_sumamt: '0' } });
+      expect(empty.answer.err_msg).toBe('input.data.mdtrt_id：该就诊没有可结算的费用明细（2301）');
+      // Close the stay for the tests that admit this person again.
+      await nhsa(gw.url, '2301', { feedetail: [fee('Z1', mdtrtId, '10.00', { chrgitm_lv: '01' })] });
+      expect((await nhsa(gw.url, '2304', { data: { ...data, medfee_sumamt: '10.00' } })).answer.infcode).toBe('0');
+    });
+
     it('answers every error as infcode -1 with a Chinese err_msg naming the national field', async () => {
       const chinese = /[\u4e00-\u9fff]/;
       const bad = await nhsaRaw(gw.url, '2401', '{"infno": "2401", "msgid": ');
