@@ -4,14 +4,11 @@
  * insurer's topic. Pure: the same event always maps to the same records, so a re-publish after a
  * crash carries the same ids and consumers can dedupe.
  */
-import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
+import { settlementRequest, type SettlementRequest, type Split } from '../../schemas/settlement.js';
 import { settlementEventData, type InsurerClaim, type NhsaSettlement, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
 import type { OutboundRecord } from './bus.js';
 import type { Topics } from './topics.js';
-import { DEFAULT_FUND_PAY_TYPES, type FundPayTypeTable } from '../../adapters/nhsa/fund-pay-types.js';
-import { settlement2304Of } from '../../adapters/nhsa/settlement-2304.js';
-import { writeNational } from '../../adapters/nhsa/wire.js';
 
 /** Where an insurer's claims go: the pack's payer.insurerCode (ProgrammeSet.get(...)?.payer.insurerCode). */
 export type InsurerCodeOf = (programmeId: string) => string | undefined;
@@ -21,8 +18,11 @@ export interface EventMapping {
   insurerCodeOf: InsurerCodeOf;
   /** CloudEvents `source` (EVENT_SOURCE). */
   source: string;
-  /** fund_pay_type codes of the 2304-shaped nodes on nhsa.settlements (NHSA_FUND_PAY_TYPES); default: the national defaults. */
-  fundPayTypes?: FundPayTypeTable;
+  /**
+   * More nodes of the nhsa.settlements message, as the JSON text of an object (the 医保 adapter's
+   * 2304-shaped setlinfo/setldetail/ext, wired in by wiring.ts); absent: the native fields only.
+   */
+  nhsaNodes?: (split: Split, request: SettlementRequest) => string;
 }
 
 export class UnmappableEvent extends Error {
@@ -62,11 +62,11 @@ export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRe
     ...(split.settledAt ? { settledAt: split.settledAt } : {}),
     ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
   };
-  // Additive: the 2304-shaped nodes beside the native fields, which keep their contract form (strings);
-  // only the national nodes write amounts as the platform does (numbers with two decimals).
-  const national = settlement2304Of(split, requestOf(data, event.id), { fundPayTypes: m.fundPayTypes ?? DEFAULT_FUND_PAY_TYPES, insurerCodeOf: m.insurerCodeOf });
+  // Additive: the extra nodes go beside the native fields, which keep their contract form.
+  const nhsaJson = JSON.stringify(nhsa);
+  const extra = nhsaNodesOf(m, split, requestOf(data, event.id), event.id);
   const records: OutboundRecord[] = [{
-    topic: m.topics.nhsaSettlements, key: event.personId, value: `${JSON.stringify(nhsa).slice(0, -1)},${writeNational(national).slice(1)}`,
+    topic: m.topics.nhsaSettlements, key: event.personId, value: extra && extra !== '{}' ? `${nhsaJson.slice(0, -1)},${extra.slice(1)}` : nhsaJson,
     headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subject),
   }];
   const stay = stayOf(data, event.id);
@@ -104,6 +104,15 @@ function parseData(event: OutboxEvent): SettlementEventData {
   if (!parsed.success) throw new UnmappableEvent(event.id, `data does not match the settlement event schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (parsed.data.split.personId !== event.personId) throw new UnmappableEvent(event.id, 'the split names another person than the event');
   return parsed.data;
+}
+
+/** A mapping that fails (an invariant of the 2304 shape) dead-letters the event rather than stall the relay. */
+function nhsaNodesOf(m: EventMapping, split: Split, request: SettlementRequest, eventId: string): string | undefined {
+  try {
+    return m.nhsaNodes?.(split, request);
+  } catch (error) {
+    throw new UnmappableEvent(eventId, `the nhsa.settlements nodes could not be built: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function requestOf(data: SettlementEventData, eventId: string): SettlementRequest {
