@@ -112,6 +112,12 @@ function describeReconciliation(name: string, env: () => Record<string, string>)
       expect(lines.filter((l) => l.startsWith('missing_in_hospital,'))).toHaveLength(1);
       expect(lines.filter((l) => l.startsWith('missing_in_gateway,stl_NOTINGATEWAY'))).toHaveLength(1);
       expect(lines.at(-1)).toBe('matched,2,,,,,,');
+      const clerkJson = await call(gw.url, `/v1/nhsa/statements/compare?${query}`, { body: { detail: file }, token: TOKENS.deskA });
+      expect(clerkJson.status).toBe(200);
+      expect(clerkJson.json).toMatchObject({ matched: 2, mismatches: [{ field: 'fund_pay_sumamt' }], missing_in_gateway: [{ setl_id: 'stl_NOTINGATEWAY' }] });
+      const badFile = await call(gw.url, `/v1/nhsa/statements/compare?${query}`, { raw: 'setl_id,medfee_sumamt\nS1,1.00\n', contentType: 'text/csv', token: TOKENS.deskA });
+      expect(badFile.status).toBe(400);
+      expect((badFile.json as { detail: string }).detail).toBe('csv：明细文件表头缺少列 fund_pay_sumamt');
       const rowsCsv = await call(gw.url, `/v1/nhsa/statements/detail?${query}&format=csv`, { token: TOKENS.deskA });
       expect(rowsCsv.text.split('\r\n')[0]).toBe('psn_no,mdtrt_id,setl_id,msgid,stmt_rslt,refd_setl_flag,medfee_sumamt,fund_pay_sumamt,acct_pay');
       expect(rowsCsv.text.trim().split('\r\n')).toHaveLength(5);
