@@ -158,12 +158,6 @@ export function specificDrugs(rule: Of<'specificDrugs'>, ctx: RuleContext): Rule
   return { directFen: totalPayFen, benefits: [], explanation };
 }
 
-/** Days in hospital: discharge − admission, at least 1. */
-export function stayDays(admittedOn: string, dischargedOn: string): number {
-  const days = hospitalDays(admittedOn, dischargedOn);
-  return days.last - days.first + 1;
-}
-
 /**
  * A fixed sum per day in hospital, paid to the patient later: only for days inside the policy term and
  * the person's cover on the roster, within the per-stay and yearly day limits the pack gives.
