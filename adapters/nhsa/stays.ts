@@ -74,6 +74,14 @@ export class Stays {
     return stay;
   }
 
+  /** Removes a stay that was opened by mistake (2405); its person may be admitted again. */
+  async remove(stay: Stay): Promise<void> {
+    const personKey = `${stay.fixmedins_code}.${stay.mdtrtinfo.psn_no}`;
+    const pointer = await this.store.get(COLLECTIONS.inpatients, personKey);
+    if (pointer !== null && (JSON.parse(pointer) as { mdtrt_id: string }).mdtrt_id === stay.mdtrt_id) await this.store.delete(COLLECTIONS.inpatients, personKey);
+    await this.store.delete(COLLECTIONS.stays, stay.mdtrt_id);
+  }
+
   async save(stay: Stay): Promise<void> {
     await this.store.put(COLLECTIONS.stays, stay.mdtrt_id, JSON.stringify(stay));
   }

@@ -6,7 +6,7 @@ import type { Call } from './context.js';
 import { revokeFees, uploadFees } from './fees.js';
 import { preSettle, reverse, settle } from './settlement.js';
 import { statementDetail, statementTotals } from './statements.js';
-import { admit, discharge } from './stay.js';
+import { admit, cancelAdmission, cancelDischarge, discharge } from './stay.js';
 
 export type { Call, CallAnswer, CallContext } from './context.js';
 
@@ -16,6 +16,8 @@ export const CALLS: Record<string, { call: Call; roles: ReadonlyArray<'desk' | '
   '2301': { call: uploadFees, roles: ['desk'], name: '住院费用明细上传' },
   '2302': { call: revokeFees, roles: ['desk'], name: '住院费用明细撤销' },
   '2402': { call: discharge, roles: ['desk'], name: '出院办理' },
+  '2404': { call: cancelDischarge, roles: ['desk'], name: '出院撤销' },
+  '2405': { call: cancelAdmission, roles: ['desk'], name: '入院撤销' },
   '2303': { call: preSettle, roles: ['desk'], name: '住院预结算' },
   '2304': { call: settle, roles: ['desk'], name: '住院结算' },
   '2305': { call: reverse, roles: ['desk'], name: '住院结算撤销' },

@@ -1,7 +1,7 @@
-/** 2401 入院办理 and 2402 出院办理. */
+/** 2401 入院办理, 2402 出院办理, and their cancellations 2404 出院撤销, 2405 入院撤销. */
 import { chinaTime, ulid } from '../../../gateway/service/ids.js';
 import { NhsaFault } from '../fault.js';
-import { input2401, input2402 } from '../inputs.js';
+import { input2401, input2402, inputStayCancel } from '../inputs.js';
 import type { Stay } from '../stays.js';
 import { notSettled, parse, samePerson, type Call } from './context.js';
 
@@ -26,5 +26,28 @@ export const discharge: Call = async ({ envelope, stays }) => {
   notSettled(stay, 'input.dscginfo.mdtrt_id');
   if (dscginfo.endtime < stay.mdtrtinfo.begntime) throw new NhsaFault('input.dscginfo.endtime：出院时间早于入院时间');
   await stays.save({ ...stay, dscginfo, ...(diseinfo && diseinfo.length > 0 ? { dscg_diseinfo: diseinfo } : {}) });
+  return { output: {} };
+};
+
+/** 2404 出院撤销: the stay is in hospital again (not once settled: reverse the settlement first). */
+export const cancelDischarge: Call = async ({ envelope, stays }) => {
+  const { data } = parse(inputStayCancel, envelope.input);
+  const stay = await stays.get(data.mdtrt_id, envelope.fixmedins_code, 'input.data.mdtrt_id');
+  samePerson(stay, data.psn_no, 'input.data.psn_no');
+  notSettled(stay, 'input.data.mdtrt_id');
+  if (!stay.dscginfo) throw new NhsaFault('input.data.mdtrt_id：该就诊尚未办理出院（2402），无需撤销');
+  const { dscginfo: _discharge, dscg_diseinfo: _diagnoses, ...inHospital } = stay;
+  await stays.save(inHospital);
+  return { output: {} };
+};
+
+/** 2405 入院撤销: a stay opened by mistake, only while it has no fee rows and was never settled. */
+export const cancelAdmission: Call = async ({ envelope, stays }) => {
+  const { data } = parse(inputStayCancel, envelope.input);
+  const stay = await stays.get(data.mdtrt_id, envelope.fixmedins_code, 'input.data.mdtrt_id');
+  samePerson(stay, data.psn_no, 'input.data.psn_no');
+  if (stay.settlements.length > 0) throw new NhsaFault('input.data.mdtrt_id：该就诊已有结算记录，不能撤销入院');
+  if ((await stays.rows(data.mdtrt_id)).length > 0) throw new NhsaFault('input.data.mdtrt_id：该就诊已上传费用明细，请先撤销明细（2302）');
+  await stays.remove(stay);
   return { output: {} };
 };

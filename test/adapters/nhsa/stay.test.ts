@@ -210,6 +210,25 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect((await nhsa(gw.url, '2304', { data: { ...data, medfee_sumamt: '10.00' } })).answer.infcode).toBe('0');
     });
 
+    it('2404 takes a discharge back and 2405 an admission made by mistake (once its rows are revoked)', async () => {
+      const psn = '99000000000000004405';
+      const admission = { ...demoAdmission, mdtrtinfo: { ...demoAdmission.mdtrtinfo, psn_no: psn } };
+      const mdtrtId = ((await nhsa(gw.url, '2401', admission)).answer.output.result as Row).mdtrt_id!;
+      const row = { ...fee('C1', mdtrtId, '10.00', { chrgitm_lv: '01' }), psn_no: psn };
+      await nhsa(gw.url, '2301', { feedetail: [row] });
+      await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: psn, endtime: '2024-03-10 10:00:00', dscg_way: '1' } });
+      expect((await nhsa(gw.url, '2404', { data: { mdtrt_id: mdtrtId, psn_no: psn } })).answer.infcode).toBe('0');
+      const data = { psn_no: psn, mdtrt_cert_type: '02', medfee_sumamt: '10.00', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' };
+      expect((await nhsa(gw.url, '2303', { data })).answer.err_msg).toBe('input.data.mdtrt_id：该就诊尚未办理出院（2402），不能结算');
+      expect((await nhsa(gw.url, '2404', { data: { mdtrt_id: mdtrtId, psn_no: psn } })).answer.err_msg).toContain('尚未办理出院');
+      expect((await nhsa(gw.url, '2405', { data: { mdtrt_id: mdtrtId, psn_no: psn } })).answer.err_msg).toBe('input.data.mdtrt_id：该就诊已上传费用明细，请先撤销明细（2302）');
+      await nhsa(gw.url, '2302', { data: { feedetl_sn: '0000', mdtrt_id: mdtrtId, psn_no: psn } });
+      expect((await nhsa(gw.url, '2405', { data: { mdtrt_id: mdtrtId, psn_no: psn } })).answer.infcode).toBe('0');
+      expect((await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: psn, endtime: '2024-03-10 10:00:00', dscg_way: '1' } })).answer.err_msg).toContain(`就诊ID ${mdtrtId} 不存在`);
+      // The person may be admitted again.
+      expect((await nhsa(gw.url, '2401', admission)).answer.infcode).toBe('0');
+    });
+
     it('answers every error as infcode -1 with a Chinese err_msg naming the national field', async () => {
       const chinese = /[\u4e00-\u9fff]/;
       const bad = await nhsaRaw(gw.url, '2401', '{"infno": "2401", "msgid": ');
