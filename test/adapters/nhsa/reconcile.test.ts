@@ -1,7 +1,7 @@
 /** 对账 over sockets: 3201 平 / 不平 with what differs; 3202 detail and comparison (JSON, CSV), reversals counted as the platform counts them. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
-import { startRedis, type TestRedis } from '../../support/redis.js';
+import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '../../support/redis.js';
 import { compareDetail, compareTotals, hospitalRows } from '../../../adapters/nhsa/reconcile.js';
 import { nhsa, type Answer } from './support.js';
 
@@ -141,3 +141,9 @@ let redis: TestRedis;
 beforeAll(async () => { redis = await startRedis(); });
 afterAll(async () => { await redis?.stop(); });
 describeReconciliation('redis', () => ({ REDIS_URL: redis.url }));
+
+// The whole national flow on a 3-master Redis Cluster: every collection is one slot, every ledger key carries the person's tag.
+let cluster: TestRedisCluster;
+beforeAll(async () => { cluster = await startRedisCluster(3); }, 60_000);
+afterAll(async () => { await cluster?.stop(); });
+describeReconciliation('redis cluster', () => ({ REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',') }));
