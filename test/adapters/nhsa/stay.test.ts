@@ -229,6 +229,22 @@ function describeStays(name: string, env: () => Record<string, string>) {
       expect((await nhsa(gw.url, '2401', admission)).answer.infcode).toBe('0');
     });
 
+    it('settles an employee (310) with the platform\'s amounts and the personal account: hifob_pay, 310100/330100, acct_pay + psn_cash_pay', async () => {
+      const psn = '99000000000000003100';
+      const admission = { ...demoAdmission, mdtrtinfo: { ...demoAdmission.mdtrtinfo, psn_no: psn, insutype: '310', mdtrt_cert_no: '990100197001013100' }, ext: { hosp_lv: 2, psn_name: '赵六', psn_type: '11' } };
+      const mdtrtId = ((await nhsa(gw.url, '2401', admission)).answer.output.result as Row).mdtrt_id!;
+      await nhsa(gw.url, '2301', { feedetail: [{ ...fee('E1', mdtrtId, '20000.00', { chrgitm_lv: '01' }), psn_no: psn }] });
+      await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: psn, endtime: '2024-03-10 10:00:00', dscg_way: '1' } });
+      const data = { psn_no: psn, mdtrt_cert_type: '02', medfee_sumamt: '20000.00', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '310', acct_used_flag: '1', mid_setl_flag: '0' };
+      const settled = await nhsa(gw.url, '2304', { data, ext: { upstream: { hifp_pay: '14000.00', hifob_pay: '2000.00', maf_pay: '0' }, acct_pay: '500.00', balc: '1234.56' } });
+      expect(settled.answer.infcode).toBe('0');
+      expect(setl(settled.answer)).toMatchObject({
+        insutype: '310', psn_type: '11', certno: '990100197001013100', medfee_sumamt: '20000.00', hifp_pay: '14000.00', hifmi_pay: '0.00', hifob_pay: '2000.00',
+        fund_pay_sumamt: '16000.00', psn_part_amt: '4000.00', acct_pay: '500.00', psn_cash_pay: '3500.00', balc: '1234.56',
+      });
+      expect(details(settled.answer).map((d) => [d.fund_pay_type, d.fund_payamt])).toEqual([['310100', '14000.00'], ['330100', '2000.00']]);
+    });
+
     it('answers every error as infcode -1 with a Chinese err_msg naming the national field', async () => {
       const chinese = /[\u4e00-\u9fff]/;
       const bad = await nhsaRaw(gw.url, '2401', '{"infno": "2401", "msgid": ');
