@@ -45,6 +45,8 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     err_msg: body.err_msg ?? '', warn_msg: body.warn_msg ?? '', output: body.output ?? {},
   });
   const answer = (res: Response, status: number, received: Date, body: AnswerBody): void => {
+    // The request timeout may have answered already; the work still finished and its answer is stored under the msgid.
+    if (res.headersSent) return;
     res.status(status).type('application/json; charset=utf-8').send(render(received, body));
   };
 
@@ -91,6 +93,7 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
       const first = JSON.parse(stored) as StoredAnswer;
       if (first.fingerprint !== fingerprint) { fail(`msgid：报文ID ${envelope.msgid} 已用于另一笔交易，请使用新的报文ID`); return true; }
       deps.onCall?.(infno, 'replay');
+      if (res.headersSent) return true;
       res.status(200).setHeader('Idempotent-Replay', 'true');
       res.type('application/json; charset=utf-8').send(first.answer);
       return true;
@@ -132,6 +135,7 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
       log.warn({ err: error, infno, requestId: req.requestId }, 'nhsa: the answer could not be remembered under its msgid');
     }
     deps.onCall?.(infno, body.infcode === 0 ? 'ok' : 'error');
+    if (res.headersSent) return;
     res.status(200).type('application/json; charset=utf-8').send(json);
   });
 
