@@ -88,7 +88,7 @@ export const admissionExt = z.object({
   hukou_region: admdvs.optional(),
   cause: z.enum(['disease', 'accident']).optional(),
   third_party_liable: z.boolean().optional(),
-});
+}, { error: (issue) => (issue.input === undefined ? '扩展节点必填：国家接口未携带医院等级（hosp_lv）等结算所需信息' : '应为对象') });
 
 export const input2401 = z.object({
   mdtrtinfo: z.object({

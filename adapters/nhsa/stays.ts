@@ -40,6 +40,10 @@ export const setlDoc = z.object({
 });
 export type SetlDoc = z.infer<typeof setlDoc>;
 
+/** nhsa.inpatients: the person's latest stay at a hospital. */
+const inpatientDoc = z.object({ mdtrt_id: z.string() });
+const stayIdOf = (text: string | null): string | null => (text === null ? null : inpatientDoc.parse(JSON.parse(text)).mdtrt_id);
+
 const feeId = (mdtrtId: string, sn: string) => `${mdtrtId}.${sn}`;
 const stayIndex = (mdtrtId: string) => `stay.${mdtrtId}`;
 
@@ -52,10 +56,9 @@ export class Stays {
    */
   async create(stay: Stay): Promise<void> {
     const personKey = `${stay.fixmedins_code}.${stay.mdtrtinfo.psn_no}`;
-    const pointer = JSON.stringify({ mdtrt_id: stay.mdtrt_id });
+    const pointer = JSON.stringify(inpatientDoc.parse({ mdtrt_id: stay.mdtrt_id }));
     if (!(await this.store.put(COLLECTIONS.inpatients, personKey, pointer, { ifAbsent: true }))) {
-      const openPointer = await this.store.get(COLLECTIONS.inpatients, personKey);
-      const openId = openPointer === null ? null : (JSON.parse(openPointer) as { mdtrt_id: string }).mdtrt_id;
+      const openId = stayIdOf(await this.store.get(COLLECTIONS.inpatients, personKey));
       const open = openId === null ? null : await this.store.get(COLLECTIONS.stays, openId);
       const openStay = open === null ? null : stayDoc.parse(JSON.parse(open));
       if (openStay && !openStay.settlements.some((s) => s.status === 'settled')) {
@@ -77,8 +80,7 @@ export class Stays {
   /** Removes a stay that was opened by mistake (2405); its person may be admitted again. */
   async remove(stay: Stay): Promise<void> {
     const personKey = `${stay.fixmedins_code}.${stay.mdtrtinfo.psn_no}`;
-    const pointer = await this.store.get(COLLECTIONS.inpatients, personKey);
-    if (pointer !== null && (JSON.parse(pointer) as { mdtrt_id: string }).mdtrt_id === stay.mdtrt_id) await this.store.delete(COLLECTIONS.inpatients, personKey);
+    if (stayIdOf(await this.store.get(COLLECTIONS.inpatients, personKey)) === stay.mdtrt_id) await this.store.delete(COLLECTIONS.inpatients, personKey);
     await this.store.delete(COLLECTIONS.stays, stay.mdtrt_id);
   }
 
