@@ -3,6 +3,7 @@
  * delivery of nhsa.settlements to the platform, and the clerk's endpoints under /v1/nhsa.
  */
 import express from 'express';
+import { z } from 'zod';
 import { Counter } from 'prom-client';
 import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
@@ -18,6 +19,8 @@ import { Stays } from './stays.js';
 import { readNational } from './wire.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The clerk's detail file as JSON: { "detail": [ rows ] }. */
+const detailFile = z.object({ detail: z.array(z.unknown()) });
 
 export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const { config, log, metrics } = deps;
@@ -82,9 +85,9 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
           let hospital;
           try {
             if ((req.headers['content-type'] ?? '').includes('json')) {
-              const parsed = readNational(body) as { detail?: unknown };
-              if (!Array.isArray(parsed.detail)) throw new NhsaFault('detail：应为明细数组');
-              hospital = hospitalRows(parsed.detail, undefined, 'detail');
+              const parsed = detailFile.safeParse(readNational(body));
+              if (!parsed.success) throw new NhsaFault('detail：应为明细数组 { "detail": [ … ] }');
+              hospital = hospitalRows(parsed.data.detail, undefined, 'detail');
             } else hospital = hospitalRows(undefined, body, 'csv');
           } catch (error) {
             const message = error instanceof NhsaFault ? error.message : '明细文件无法读取';
