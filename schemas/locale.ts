@@ -9,7 +9,12 @@ import { JsonNumberText } from '../gateway/service/json-text.js';
 z.config(z.locales.zhCN());
 z.config({
   // A number written in a form JSON would rewrite (3.0, 1e2) where no amount is expected: say so plainly.
-  customError: (issue) => (issue.code === 'invalid_type' && issue.input instanceof JsonNumberText
-    ? `数字 ${issue.input.text} 请按常规写法（不带多余的零、不用指数），或改用字符串`
-    : undefined),
+  customError: (issue) => {
+    if (issue.code !== 'invalid_type') return undefined;
+    // A field left out says so plainly, rather than "expected string, received undefined".
+    if (issue.input === undefined) return '必填项缺失';
+    // A number written in a form JSON would rewrite (3.0, 1e2) where no amount is expected: say so plainly.
+    if (issue.input instanceof JsonNumberText) return `数字 ${issue.input.text} 请按常规写法（不带多余的零、不用指数），或改用字符串`;
+    return undefined;
+  },
 });

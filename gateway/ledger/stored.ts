@@ -4,13 +4,15 @@
  * stored request is read back by that version's own tolerant reader — never by today's strict
  * `settlementRequest`, which may refuse what it accepted years ago (a stricter field would turn every
  * old slip into a 500, every old event into a dead letter). The readers take only what the slip and
- * the relay need, and check types, not today's rules (lengths, patterns, cross-field checks).
+ * the relay (and the NHSA 2304 mapping) need, and check types, not today's rules (lengths, patterns,
+ * cross-field checks).
  *
  * Versions: 1 — record, request and split as accepted before versioning; 2 — the same, plus
  * `recordVersion` on the record and in the event data. Fixtures of each: test/fixtures/records/.
  */
 import { z } from 'zod';
 import { category } from '../../schemas/categories.js';
+import { nhsaStayIdentity } from '../../schemas/nhsa.js';
 import { InvariantViolation } from '../errors.js';
 
 /** The version every record written now carries. A change to what is stored adds a version and its reader. */
@@ -38,6 +40,8 @@ const storedRequestV1 = z.object({
     dischargedOn: z.string(),
     cause: z.enum(['disease', 'accident']).catch('disease'),
   }),
+  /** The national identifiers of the stay, when the NHSA adapter (or the HIS) gave them; unreadable → absent. */
+  nhsa: nhsaStayIdentity.optional().catch(undefined),
 });
 
 /** A stored request as the slip and the relay read it, whatever version stored it. */

@@ -1,11 +1,12 @@
 /**
  * Records outlive schemas (issue 8, item 19): every stored version kept in test/fixtures/records/ —
  * a record exactly as Redis holds it, and its outbox event — still renders its slip, still maps for
- * the relay, and still reverses, whatever today's request schema would say of its request.
+ * the relay (NHSA 2304 nodes included), and still reverses, whatever today's request schema would say of its request.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
 import { KeySpace } from '../../gateway/ledger/keys.js';
 import type { OutboxEvent } from '../../gateway/ledger/port.js';
 import { RECORD_VERSION } from '../../gateway/ledger/stored.js';
@@ -61,9 +62,12 @@ describe.each(fixtures)('stored record %s', (_file, fixture) => {
 
   it('maps for the relay (settlement.events data → nhsa.settlements)', () => {
     const programmes = loadProgrammes();
-    const records = audienceRecords(fixture.event, { topics: topics(''), insurerCodeOf: (id) => programmes.get(id)?.payer.insurerCode, source: 'urn:test' });
+    const insurerCodeOf = (id: string) => programmes.get(id)?.payer.insurerCode;
+    // With the NHSA adapter's 2304 nodes too: they read the stored request by its version as well.
+    const records = audienceRecords(fixture.event, { topics: topics(''), insurerCodeOf, source: 'urn:test', nhsaNodes: nhsaMessageNodes(undefined, insurerCodeOf) });
     expect(records[0]?.topic).toBe('nhsa.settlements');
     expect(JSON.parse(records[0]!.value)).toMatchObject({ settlementId: record.settlementId, kind: 'settled' });
+    expect(records[0]!.value).toContain('setlinfo');
   });
 
   it('reverses, restoring the accumulators exactly', async () => {
