@@ -5,11 +5,10 @@
  */
 import { z } from 'zod';
 import { parseFen } from '../engine/money.js';
-import type { SettlementRecord } from '../ledger/port.js';
+import type { LedgerPort, SettlementRecord } from '../ledger/port.js';
 
-/** What `LedgerPort.listSettlements` answers: records in time order, streamed in bounded pages. */
-export interface SettlementQuery { from: string; to: string; by?: 'settledAt' | 'reversedAt'; hospitalId?: string }
-export interface SettlementSource { listSettlements(query: SettlementQuery): AsyncIterable<SettlementRecord> }
+/** Where the records come from: the ledger's listing, in time order, in bounded pages. */
+export type SettlementSource = Pick<LedgerPort, 'listSettlements'>;
 
 const amount = z.string().transform((text, ctx) => {
   const fen = parseFen(text);

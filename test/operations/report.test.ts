@@ -6,7 +6,6 @@ import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { programmeReport, type ProgrammeReport } from '../../gateway/operations/report.js';
 import { reportCsv } from '../../gateway/operations/report-csv.js';
 import type { Split } from '../../schemas/settlement.js';
-import { sourceOf } from './source.js';
 import { PROGRAMME_ID, syntheticYear, YEAR, type SyntheticYear } from './synthetic-year.js';
 
 const programmes = loadProgrammes();
@@ -27,7 +26,7 @@ describe.each(['nantong', 'sanming'] as const)('programme report over a syntheti
   beforeAll(async () => {
     year = await syntheticYear({ seed: kind === 'nantong' ? 2022 : 2024, programme: kind, settlements: 2500, reversalShare: 0.03 });
     if (!pack) throw new Error(id);
-    report = await programmeReport({ pack, source: sourceOf(year), ledger: year.ledger, period: { from: `${YEAR[kind]}-01-01`, to: `${YEAR[kind] + 1}-01-01` } });
+    report = await programmeReport({ pack, source: year.ledger, ledger: year.ledger, period: { from: `${YEAR[kind]}-01-01`, to: `${YEAR[kind] + 1}-01-01` } });
   }, 60_000);
 
   it('counts settlements, reversals and persons as the answers say', () => {

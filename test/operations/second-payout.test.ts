@@ -11,7 +11,6 @@ import { topics } from '../../gateway/stream/topics.js';
 import { secondPayoutClaim } from '../../schemas/messages.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { Split } from '../../schemas/settlement.js';
-import { sourceOf } from './source.js';
 import { syntheticYear, type SyntheticYear } from './synthetic-year.js';
 
 const fen = (text: string) => { const v = parseFen(text); if (v === null) throw new Error(text); return v; };
@@ -79,7 +78,7 @@ describe('second payout (南通 2022)', () => {
 
   it('shares a surplus smaller than the self-paid cost pro rata, to the fen', async () => {
     const pack = withEnrolled(enrolledFor(0.5));
-    const plan = await planSecondPayout({ pack, source: sourceOf(year), ledger: year.ledger, year: 2022 });
+    const plan = await planSecondPayout({ pack, source: year.ledger, ledger: year.ledger, year: 2022 });
     const { surplus, eligibleTotal, sum, perPerson } = checkInvariants(plan, pack);
     expect(surplus).toBeGreaterThan(0);
     expect(surplus).toBeLessThan(eligibleTotal);
@@ -94,7 +93,7 @@ describe('second payout (南通 2022)', () => {
 
   it('pays everyone their whole self-paid cost when the surplus covers it, and says what is left', async () => {
     const pack = withEnrolled(enrolledFor(2));
-    const plan = await planSecondPayout({ pack, source: sourceOf(year), ledger: year.ledger, year: 2022 });
+    const plan = await planSecondPayout({ pack, source: year.ledger, ledger: year.ledger, year: 2022 });
     const { surplus, eligibleTotal, sum } = checkInvariants(plan, pack);
     expect(surplus).toBeGreaterThan(eligibleTotal);
     expect(sum).toBe(eligibleTotal);
@@ -103,14 +102,14 @@ describe('second payout (南通 2022)', () => {
   });
 
   it('pays nothing when the year paid out the net premiums', async () => {
-    const plan = await planSecondPayout({ pack: withEnrolled(100), source: sourceOf(year), ledger: year.ledger, year: 2022 });
+    const plan = await planSecondPayout({ pack: withEnrolled(100), source: year.ledger, ledger: year.ledger, year: 2022 });
     expect(plan.surplus).toBe('0.00');
     expect(plan.payments).toEqual([]);
   });
 
   it('commits once per year, publishes each payment, and after a crash before publishing publishes again from the document', async () => {
     const pack = withEnrolled(enrolledFor(0.5));
-    const plan = await planSecondPayout({ pack, source: sourceOf(year), ledger: year.ledger, year: 2022 });
+    const plan = await planSecondPayout({ pack, source: year.ledger, ledger: year.ledger, year: 2022 });
     expect(plan.payments.length).toBeGreaterThan(0);
     const store = new MemoryStore();
     const bus = new MemoryBus();

@@ -31,8 +31,6 @@ export interface SyntheticYear {
   service: SettlementService;
   settled: Settled[];
   sanmingRoster: RosterRow[];
-  /** Settlement records as the ledger holds them now (status reflects reversals), in settledAt order. */
-  records(): Promise<SettlementRecord[]>;
 }
 
 const NANTONG_CATEGORIES = ['dibao', 'tekun', 'dibao-edge', 'expenditure-hardship', 'children-in-difficulty', 'former-registered-poor'] as const;
@@ -116,12 +114,5 @@ export async function syntheticYear(o: YearOptions): Promise<SyntheticYear> {
       if (entry) { await service.reverse(hospitalId, body.settlementId); entry.reversed = true; }
     }
   }
-  return {
-    ledger, service, settled, sanmingRoster,
-    async records() {
-      const out: SettlementRecord[] = [];
-      for (const s of settled) { const r = await ledger.getSettlement(s.record.hospitalId, s.record.settlementId); if (r) out.push(r); }
-      return out;
-    },
-  };
+  return { ledger, service, settled, sanmingRoster };
 }
