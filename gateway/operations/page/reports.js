@@ -138,8 +138,11 @@ async function showReport() {
   }
   if (r.coverage) {
     const t = document.createElement('table');
-    extra.append(text('h2', `覆盖率（截至 ${r.coverage.asOf}）：${pct(r.coverage.coverage)}`), t);
-    table(t, ['目标', '期限', '状态'], r.coverage.targets.map((x) => [`≥ ${pct(x.share)}`, x.by, { met: '已达到', onTrackOrBehind: '未到期，未达到', missed: '已逾期未达到', unknown: '缺少人数' }[x.status]]), []);
+    extra.append(text('h2', `覆盖率（截至 ${r.coverage.asOf}）：${pct(r.coverage.coverage)}`));
+    if (r.coverage.targets.length) {
+      extra.append(t);
+      table(t, ['目标', '期限', '状态'], r.coverage.targets.map((x) => [`≥ ${pct(x.share)}`, x.by, { met: '已达到', onTrackOrBehind: '未到期，未达到', missed: '已逾期未达到', unknown: '缺少人数' }[x.status]]), []);
+    }
   }
   if (r.secondPayouts && r.secondPayouts.length) {
     const t = document.createElement('table');
@@ -147,7 +150,7 @@ async function showReport() {
     table(t, ['年度', '结余', '已分配', '人数', '赔付率（前→后）'], r.secondPayouts.map((x) => [x.year, x.surplus, x.distributed, x.persons, `${pct(x.lossRatioBefore)} → ${pct(x.lossRatioAfter)}`]), [1, 2, 3]);
   }
   const summary = $('summary');
-  summary.hidden = !r.coverage;
+  summary.hidden = !(r.coverage && r.coverage.targets.length);
 }
 
 async function download(path, init, name) {
@@ -172,7 +175,7 @@ async function showWhatIf() {
   $('whatif-cards').replaceChildren(
     card('现行政策赔付（元）', r.totals.baseline.total, `版本 ${r.programme.actualVersion || '—'}`),
     card('候选政策赔付（元）', r.totals.candidate.total, `版本 ${r.programme.candidateVersion}`),
-    card('差额（元）', r.totals.difference, '候选 − 现行', diff > 0 ? 'bad' : diff < 0 ? 'good' : ''),
+    card('差额（元）', r.totals.difference, diff > 0 ? '候选 − 现行：基金多付' : diff < 0 ? '候选 − 现行：基金少付' : '候选 − 现行：不变'),
     card('受益人数', r.persons.betterOff, '个人负担减少'),
     card('负担增加人数', r.persons.worseOff, `共 ${r.persons.total} 人`),
     card('重放结算', r.settlements.replayed, `与原结算不一致 ${r.settlements.storedMismatches} 笔`),
