@@ -21,7 +21,7 @@ export interface ProgrammeView extends ProgrammeReport {
   secondPayouts: SecondPayoutSummary[];
 }
 
-export interface ViewDeps { ledger: Pick<LedgerPort, 'listSettlements' | 'rosterSize'>; store: DocumentStore }
+export interface ViewDeps { ledger: Pick<LedgerPort, 'listSettlements' | 'rosterSize' | 'rosterRows'>; store: DocumentStore }
 
 const categoryName = (key: string): string | undefined => (key in CATEGORY_NAMES ? CATEGORY_NAMES[key as keyof typeof CATEGORY_NAMES] : key === 'none' ? '无身份类别' : undefined);
 

@@ -30,5 +30,6 @@ export function reportCsv(report: ProgrammeReport): string {
   section('month', report.byMonth);
   section('hospital', report.byHospital);
   section('category', report.byCategory);
+  section('riskGroup', report.byRiskGroup);
   return toCsv(out);
 }

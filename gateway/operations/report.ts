@@ -6,6 +6,7 @@
  * ~3×10⁵ persons) keeps a few tens of MB of such entries; time is one JSON parse of split and request per record.
  */
 import type { Pack } from '../../schemas/pack.js';
+import type { RosterRow } from '../../schemas/roster.js';
 import { formatFen } from '../engine/money.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { perPersonStats, type PerPersonStats } from './distribution.js';
@@ -39,6 +40,8 @@ export interface ProgrammeReport {
   byHospital: Breakdown[];
   /** A person with several categories counts under each: the rows may add up to more than the total. */
   byCategory: Breakdown[];
+  /** For a programme with a roster: healthy, preExisting, aidPreExisting (三明's risk groups) or notOnRoster, from the roster row covering the discharge. */
+  byRiskGroup: Breakdown[];
   perPerson: PerPersonStats;
 }
 
@@ -56,10 +59,21 @@ const rows = (map: Map<string, Acc>, name?: (key: string) => string | undefined)
     return { key, ...(n ? { name: n } : {}), settlements: a.settlements, direct: formatFen(a.directFen), benefits: formatFen(a.benefitsFen), total: formatFen(a.directFen + a.benefitsFen) };
   });
 
+const RISK_GROUP_NAMES: Record<string, string> = { healthy: '健康人群', preExisting: '特定既往症人群', aidPreExisting: '救助对象中的特定既往症人群', notOnRoster: '不在参保名单' };
+
+/** The risk group as the engine judges it (engine/eligibility.ts standing): the covering row's preExisting, and 救助对象 by the pack's aidCategories. */
+function riskGroupOf(pack: Pack, rows: readonly RosterRow[], dischargedOn: string): string {
+  const covering = rows.filter((row) => row.from <= dischargedOn && dischargedOn <= row.to);
+  if (covering.length === 0) return 'notOnRoster';
+  if (!covering.some((row) => row.preExisting)) return 'healthy';
+  const categories = new Set(covering.flatMap((row) => row.categories));
+  return pack.aidCategories?.value.some((c) => categories.has(c)) ? 'aidPreExisting' : 'preExisting';
+}
+
 export interface ReportInput {
   pack: Pack;
   source: SettlementSource;
-  ledger: Pick<LedgerPort, 'rosterSize'>;
+  ledger: Pick<LedgerPort, 'rosterSize' | 'rosterRows'>;
   period: Period;
   categoryName?: (key: string) => string | undefined;
   deadline?: Deadline;
@@ -73,6 +87,10 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
   const byRuleFen = new Map<string, number>();
   const paidByPerson = new Map<string, number>();
   const allowanceRule = new Map(pack.rules.flatMap((r) => (r.kind === 'dailyAllowance' ? [[r.benefitKind, r.id] as const] : [])));
+  const rosterId = pack.eligibility.roster?.id;
+  // One roster read per person seen (rows are per period, so the row covering each discharge gives the group then).
+  const rowsByPerson = new Map<string, RosterRow[]>();
+  const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
   for await (const record of source.listSettlements({ from: period.from, to: period.to })) {
     read += 1;
@@ -90,6 +108,11 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
     bump(byMonth, r.settledMonth, share.directFen, share.benefitsFen);
     bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
     for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
+    if (rosterId) {
+      let rows = rowsByPerson.get(record.personId);
+      if (!rows) rowsByPerson.set(record.personId, (rows = (await input.ledger.rosterRows([rosterId], record.personId))[rosterId] ?? []));
+      bump(byRiskGroup, riskGroupOf(pack, rows, r.dischargedOn), share.directFen, share.benefitsFen);
+    }
     paidByRule(record.deltas, pack.id, byRuleFen);
     for (const b of r.benefits) {
       const ruleId = b.programme === pack.id ? allowanceRule.get(b.kind) : undefined;
@@ -126,6 +149,7 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
     byMonth: rows(byMonth),
     byHospital: rows(byHospital),
     byCategory: rows(byCategory, input.categoryName),
+    byRiskGroup: rows(byRiskGroup, (key) => RISK_GROUP_NAMES[key]),
     perPerson: perPersonStats(paidByPerson.values()),
   };
 }

@@ -59,6 +59,22 @@ describe.each(['nantong', 'sanming'] as const)('programme report over a syntheti
     expect(Object.fromEntries(report.byHospital.map((b) => [b.key, b.total]))).toEqual(group((s) => [s.split.hospitalId]));
     expect(Object.fromEntries(report.byCategory.map((b) => [b.key, b.total]))).toEqual(group((s) => (s.body.patient.categories?.length ? s.body.patient.categories : ['none'])));
     expect(report.byMonth.reduce((n, b) => n + b.settlements, 0)).toBe(report.settlements);
+    if (kind === 'nantong') expect(report.byRiskGroup).toEqual([]);
+    else {
+      // 三明's risk groups from the roster as generated: 特定既往症 by the row, 救助对象 by the pack's aid categories.
+      const rows = new Map(year.sanmingRoster.map((r) => [r.personId, r]));
+      const aid = new Set<string>(pack?.aidCategories?.value ?? []);
+      const groupOf = (personId: string) => {
+        const row = rows.get(personId);
+        if (!row) return 'notOnRoster';
+        if (!row.preExisting) return 'healthy';
+        return row.categories.some((c) => aid.has(c)) ? 'aidPreExisting' : 'preExisting';
+      };
+      const expected = group((s) => [groupOf(s.split.personId)]);
+      expect(Object.fromEntries(report.byRiskGroup.map((b) => [b.key, b.total]))).toEqual(expected);
+      expect(Object.keys(expected).sort()).toEqual(['aidPreExisting', 'healthy', 'notOnRoster', 'preExisting']);
+      expect(report.byRiskGroup.find((b) => b.key === 'notOnRoster')?.total).toBe('0.00');
+    }
   });
 
   it('attributes every fen to a rule (responsibility), as the settlements\' counters say', () => {

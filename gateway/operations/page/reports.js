@@ -125,6 +125,8 @@ async function showReport() {
   table($('by-rule'), ['责任', '名称', '赔付（元）'], r.byRule.map((x) => [x.rule, x.name, x.amount]), [2]);
   table($('by-hospital'), ['医院', '笔数', '赔付（元）'], r.byHospital.map((x) => [x.key, x.settlements, x.total]), [1, 2]);
   table($('by-category'), ['类别', '笔数', '赔付（元）'], r.byCategory.map((x) => [x.name || LABELS[x.key] || x.key, x.settlements, x.total]), [1, 2]);
+  $('risk-group-block').hidden = r.byRiskGroup.length === 0;
+  table($('by-risk-group'), ['人群', '笔数', '赔付（元）'], r.byRiskGroup.map((x) => [x.name || x.key, x.settlements, x.total]), [1, 2]);
   const extra = $('extra');
   extra.replaceChildren();
   if (r.profitCap) {
