@@ -1,4 +1,4 @@
-/** `npm run whatif` against a real Redis ledger: progress on stderr, the comparison on stdout, CSV on request, nothing written. */
+/** `npm run whatif` and `npm run report` against a real Redis ledger: progress on stderr, the answer on stdout, CSV on request, nothing written. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,15 @@ describe('npm run whatif', () => {
     // The enrolled count of reports, on Redis: the roster's person set.
     expect(await ledger.rosterSize('sanming-2024-puhui')).toBe(1);
     expect(await ledger.rosterSize('no-such-roster')).toBe(0);
+  }, 60_000);
+
+  it('npm run report reads the same ledger without the request timeout', async () => {
+    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    });
+    const report = JSON.parse(stdout) as { settlements: number; paid: { total: string }; enrolled: { persons: number; source: string }; byRiskGroup: Array<{ key: string; total: string }> };
+    expect(report).toMatchObject({ settlements: 3, paid: { total: '7000.00' }, enrolled: { persons: 1, source: 'roster' } });
+    expect(report.byRiskGroup).toEqual([expect.objectContaining({ key: 'healthy', total: '7000.00' })]);
   }, 60_000);
 
   it('says how to use it when arguments or Redis are missing', async () => {
