@@ -25,3 +25,7 @@ export class Deadline {
   static none(): Deadline { return new Deadline(Number.POSITIVE_INFINITY, () => new Error('never')); }
   check(): void { if (Date.now() > this.atMs) throw this.what(); }
 }
+
+/** Records between two yields to the event loop: a long pass shares the process with settlements and never holds it for long. */
+export const YIELD_EVERY = 200;
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

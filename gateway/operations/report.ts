@@ -11,7 +11,7 @@ import { formatFen } from '../engine/money.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { perPersonStats, type PerPersonStats } from './distribution.js';
 import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
-import type { Deadline, Period } from './period.js';
+import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
 
 export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
@@ -94,7 +94,7 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
   for await (const record of source.listSettlements({ from: period.from, to: period.to })) {
     read += 1;
-    if (read % 1000 === 0) input.deadline?.check();
+    if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
     const r = readRecord(record);
     if (!r) { unreadable += 1; continue; }
     if (r.policyVersions[pack.id] === undefined) continue;

@@ -18,7 +18,7 @@ import { InvalidInput, Unprocessable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { allocate } from './allocation.js';
 import { enrolledPersons, netOfServiceFeeFen, ppmText, premiumIncomeFen, ratioText, reaches, type Enrolled } from './figures.js';
-import type { Deadline } from './period.js';
+import { YIELD_EVERY, yieldToEventLoop, type Deadline } from './period.js';
 import { programmeShare, readRecord, type SettlementSource } from './records.js';
 
 export interface SecondPayoutPayment {
@@ -78,7 +78,7 @@ export async function planSecondPayout(input: PlanInput): Promise<SecondPayoutPl
   const to = new Date(Date.parse(`${dueBy}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   for await (const record of input.source.listSettlements({ from: `${year}-01-01`, to })) {
     read += 1;
-    if (read % 1000 === 0) input.deadline?.check();
+    if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
     if (record.status !== 'settled') continue;
     const r = readRecord(record);
     if (!r || r.policyVersions[pack.id] === undefined || !r.dischargedOn.startsWith(`${year}-`)) continue;

@@ -20,7 +20,7 @@ import { formatFen } from '../engine/money.js';
 import { GatewayError, InvalidInput } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { maskId } from '../log.js';
-import type { Deadline, Period } from './period.js';
+import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
 
 export const signedFen = (fen: number): string => (fen < 0 ? `-${formatFen(-fen)}` : formatFen(fen));
@@ -148,7 +148,8 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
 
   for await (const record of input.source.listSettlements({ from: period.from, to: period.to })) {
     counts.read += 1;
-    if (counts.read % every === 0) { input.deadline?.check(); input.onProgress?.({ read: counts.read, replayed: counts.replayed }); }
+    if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+    if (counts.read % every === 0) input.onProgress?.({ read: counts.read, replayed: counts.replayed });
     if (input.maxSettlements !== undefined && counts.read > input.maxSettlements) {
       throw new WhatIfTooLarge(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`);
     }

@@ -117,6 +117,15 @@ describe.each(['nantong', 'sanming'] as const)('programme report over a syntheti
     expect(report.perPerson.mean).toBe(formatFen(new Decimal(values.reduce((a, b) => a + b, 0)).div(values.length).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber()));
   });
 
+  it('leaves the event loop to other work while it reads (settlements are never held up behind a report)', async () => {
+    const order: string[] = [];
+    setImmediate(() => order.push('other work'));
+    if (!pack) throw new Error(id);
+    await programmeReport({ pack, source: year.ledger, ledger: year.ledger, period: { from: `${YEAR[kind]}-01-01`, to: `${YEAR[kind] + 1}-01-01` } });
+    order.push('report done');
+    expect(order).toEqual(['other work', 'report done']);
+  });
+
   it('writes the same figures as CSV', () => {
     const csv = reportCsv(report);
     expect(csv.startsWith('\uFEFFsection,key,name')).toBe(true);
