@@ -17,7 +17,7 @@ import { settlementRequest } from '../../schemas/settlement.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
-import { GatewayError, InvalidInput } from '../errors.js';
+import { InvalidInput, Unprocessable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
@@ -100,11 +100,6 @@ export function candidateSet(programmes: ProgrammeSet, candidate: Pack): Program
   return new ProgrammeSet([...programmes.packs.filter((p) => p.id !== candidate.id), candidate], programmes.catalogues);
 }
 
-export class WhatIfTooLarge extends GatewayError {
-  readonly status = 422;
-  readonly title = 'What-if period too large';
-}
-
 function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
   for (const key in deltas) {
     const next = (into[key] ?? 0) + (deltas[key] ?? 0);
@@ -151,7 +146,7 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
     if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
     if (counts.read % every === 0) input.onProgress?.({ read: counts.read, replayed: counts.replayed });
     if (input.maxSettlements !== undefined && counts.read > input.maxSettlements) {
-      throw new WhatIfTooLarge(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`);
+      throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
     }
     if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
     let json: unknown;
