@@ -97,7 +97,12 @@ export function candidateSet(programmes: ProgrammeSet, candidate: Pack): Program
       if (c.catalog && !known.has(c.catalog)) throw new InvalidInput('候选政策包引用了未知的疾病目录', [{ path: `rules.${r.id}.when.catalog`, message: `unknown catalogue ${c.catalog}` }]);
     }
   }
-  return new ProgrammeSet([...programmes.packs.filter((p) => p.id !== candidate.id), candidate], programmes.catalogues);
+  try {
+    return new ProgrammeSet([...programmes.packs.filter((p) => p.id !== candidate.id), candidate], programmes.catalogues);
+  } catch (error) {
+    // Two packs of one public layer in force together, and the like: the candidate cannot stand beside the others.
+    throw new InvalidInput('候选政策包与现行政策包冲突', [{ path: 'pack', message: error instanceof Error ? error.message : String(error) }]);
+  }
 }
 
 function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
@@ -121,6 +126,7 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
   const candidates = candidateSet(programmes, candidate);
   const rosterIds = [...new Set([...programmes.packs, ...candidates.packs].flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
   const persons = new Map<string, PersonState>();
+  const rostersByPerson = new Map<string, Record<string, RosterRow[]>>();
   const ruleBaseline = new Map<string, number>();
   const ruleCandidate = new Map<string, number>();
   const programmeFen = new Map<string, { baseline: number; candidate: number }>();
@@ -154,11 +160,13 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
     const parsed = settlementRequest.safeParse(json);
     if (!parsed.success) { counts.unreplayable += 1; continue; }
     const request = parsed.data;
-    const concerned = programmes.inForce('supplementary', request).some((p) => p.id === id) || candidates.inForce('supplementary', request).some((p) => p.id === id);
+    // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
+    let rosters = rostersByPerson.get(record.personId);
+    if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
+    const concerned = programmes.inForce('supplementary', request, rosters).some((p) => p.id === id) || candidates.inForce('supplementary', request, rosters).some((p) => p.id === id);
     if (!concerned) { counts.notConcerned += 1; continue; }
     let person = persons.get(record.personId);
     if (!person) {
-      const rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {};
       person = { baseline: {}, candidate: {}, rosters, settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 };
       persons.set(record.personId, person);
     }

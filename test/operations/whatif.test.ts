@@ -72,18 +72,20 @@ describe('what-if of an unchanged pack over a synthetic year', () => {
 });
 
 describe('what-if of a raised deductible, checked by hand', () => {
-  it('two persons, three stays: 5000 → 6000 costs the programme 1500.00 less', async () => {
+  it('three persons, four stays: 5000 → 6000 costs the programme 2500.00 less', async () => {
     const ledger = new MemoryLedger();
     let now = new Date('2024-03-01T02:00:00Z');
     const service = new SettlementService({ ledger, programmes, clock: () => now });
     await ledger.putRoster('sanming-2024-puhui', [
       rosterRow.parse({ personId: '350402198001010011', from: '2024-01-01', to: '2024-12-31' }),
       rosterRow.parse({ personId: '350402198001010022', from: '2024-01-01', to: '2024-12-31', preExisting: true }),
+      // A 新市民 insured in 福州 who bought 三明's programme: the roster decides (004 三(二)).
+      rosterRow.parse({ personId: '350102199001010033', from: '2024-01-01', to: '2024-12-31' }),
     ], false);
     const stay = (n: number, personId: string, total: string, basic: string, on: string) => requestBody({
       settlementId: `ZY2024HAND${n}`,
       hospital: { id: 'H35040200001', region: '350402', level: 3, drgPublic: true },
-      patient: { id: personId, insuredRegion: '350402', categories: [] },
+      patient: { id: personId, insuredRegion: personId.slice(0, 6), categories: [] },
       encounter: { admittedOn: on, dischargedOn: on, diagnoses: [{ icd10: 'K35.8', primary: true }] },
       items: [{ code: 'A1', name: '甲类项目', amount: total, class: 'A' }],
       upstream: { basic },
@@ -94,14 +96,17 @@ describe('what-if of a raised deductible, checked by hand', () => {
     now = new Date('2024-03-01T02:00:00Z'); await service.settle(stay(1, '350402198001010011', '20000.00', '10000.00', '2024-03-01'));
     now = new Date('2024-04-01T02:00:00Z'); await service.settle(stay(2, '350402198001010022', '30000.00', '15000.00', '2024-04-01'));
     now = new Date('2024-05-01T02:00:00Z'); await service.settle(stay(3, '350402198001010011', '8000.00', '4000.00', '2024-05-01'));
+    // The 新市民: (16000 − 6000 − 5000) × 100% = 5000; under 6000: 4000: 1000 less.
+    now = new Date('2024-06-01T02:00:00Z'); await service.settle(stay(4, '350102199001010033', '16000.00', '6000.00', '2024-06-01'));
     const result = await whatIf({ programmes, candidate: raisedDeductible(), source: ledger, ledger, period: YEAR_2024 });
-    expect(result.totals.baseline.total).toBe('14000.00');
-    expect(result.totals.candidate.total).toBe('12500.00');
-    expect(result.totals.difference).toBe('-1500.00');
-    expect(result.patients.difference).toBe('1500.00');
-    expect(result.byRule.find((r) => r.rule === 'r1')).toMatchObject({ baseline: '14000.00', candidate: '12500.00', difference: '-1500.00' });
-    expect(result.persons).toEqual({ total: 2, betterOff: 0, worseOff: 2, unchanged: 0 });
-    expect(result.biggestChanges.map((b) => b.difference)).toEqual(['-1000.00', '-500.00']);
+    expect(result.settlements).toMatchObject({ read: 4, replayed: 4, notConcerned: 0 });
+    expect(result.totals.baseline.total).toBe('19000.00');
+    expect(result.totals.candidate.total).toBe('16500.00');
+    expect(result.totals.difference).toBe('-2500.00');
+    expect(result.patients.difference).toBe('2500.00');
+    expect(result.byRule.find((r) => r.rule === 'r1')).toMatchObject({ baseline: '19000.00', candidate: '16500.00', difference: '-2500.00' });
+    expect(result.persons).toEqual({ total: 3, betterOff: 0, worseOff: 3, unchanged: 0 });
+    expect(result.biggestChanges.map((b) => b.difference)).toEqual(['-1000.00', '-1000.00', '-500.00']);
     expect(result.settlements.storedMismatches).toBe(0);
   });
 });
