@@ -2,7 +2,7 @@
  * `node --expose-gc --import tsx test/bench/operations.ts [settlements]` (default 100 000): a synthetic
  * 三明 year of stored settlements in the in-memory ledger, then the programme report and a what-if
  * (responsibility 1's deductible 5000 → 6000) over all of it: time and memory of each pass. Memory: the
- * live heap's growth over the pass (a full collection before each sample, every 5 s, its time not counted)
+ * live heap's growth over the pass (a full collection before each sample, every 20 s, its time not counted)
  * and the process's peak RSS.
  * The memory ledger's listing collects the period's records before yielding them (the Redis ledger
  * pages them 500 at a time), so the figures here include that array; see the README.
@@ -20,14 +20,14 @@ const count = Number(process.argv[2] ?? 100_000);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function measure<T>(name: string, pass: () => Promise<T>): Promise<T> {
-  // Live heap, not garbage: a full collection before each sample (node --expose-gc), every 5 s; the
+  // Live heap, not garbage: a full collection before each sample (node --expose-gc), every 20 s (a full collection of the memory ledger's heap is costly); the
   // time of those forced collections is taken out of the pass's time.
   let sampledMs = 0;
   const live = () => { const t = performance.now(); global.gc?.(); const used = process.memoryUsage().heapUsed; sampledMs += performance.now() - t; return used; };
   const before = live();
   sampledMs = 0;
   let peak = before;
-  const timer = setInterval(() => { peak = Math.max(peak, live()); }, 5000);
+  const timer = setInterval(() => { peak = Math.max(peak, live()); }, 20_000);
   const started = performance.now();
   const result = await pass();
   clearInterval(timer);
