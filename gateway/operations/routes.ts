@@ -40,7 +40,11 @@ export interface OperationsRouteDeps {
   eventSource: string;
   requestTimeoutMs: number;
   clock?: () => Date;
+  /** Told each pass's kind, outcome and duration (metrics; the routes do not know Prometheus). */
+  observe?: (pass: OperationsPass, outcome: 'ok' | 'error', seconds: number) => void;
 }
+
+export type OperationsPass = 'report' | 'summary' | 'secondPayoutPlan' | 'secondPayoutConfirm' | 'whatif';
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 const wantsCsv = (req: Request): boolean => req.query.format === 'csv' || (req.query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
@@ -65,11 +69,25 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
   // Stop a pass a little before the request timeout answers 503 for it, so that no work runs on unseen.
   const deadline = () => new Deadline(Date.now() + Math.max(500, deps.requestTimeoutMs - 500), () => new Unavailable('统计超时：期间内记录过多，请缩短期间（或使用命令行 npm run whatif）', 30));
 
+  /** Runs a pass and tells `observe` how it went; errors go on to the problem handler. */
+  const timed = async <T>(pass: OperationsPass, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      const result = await run();
+      deps.observe?.(pass, 'ok', (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      deps.observe?.(pass, 'error', (performance.now() - started) / 1000);
+      throw error;
+    }
+  };
+
   return (router: express.Router, ctx: ExtensionContext) => {
     router.get('/reports/programmes/:id', async (req, res) => {
       requireRole(req.client, 'admin', 'auditor');
       const p = pack(param(req, 'id'));
-      const view = await programmeView(deps, p, parsePeriod(req.query.from, req.query.to), deadline());
+      const period = parsePeriod(req.query.from, req.query.to);
+      const view = await timed('report', () => programmeView(deps, p, period, deadline()));
       if (wantsCsv(req)) sendCsv(res, `${p.id}-${view.period.from}-${view.period.to}`, reportCsv(view));
       else res.json(view);
     });
@@ -79,7 +97,7 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
       const p = pack(param(req, 'id'));
       const year = typeof req.query.year === 'string' && /^\d{4}$/.test(req.query.year) ? Number(req.query.year) : NaN;
       if (!Number.isInteger(year)) throw new InvalidInput('年度无效', [{ path: 'year', message: '应为四位年份' }]);
-      const view = await programmeView(deps, p, { from: `${year}-01-01`, to: `${year + 1}-01-01` }, deadline());
+      const view = await timed('summary', () => programmeView(deps, p, { from: `${year}-01-01`, to: `${year + 1}-01-01` }, deadline()));
       res.type('text/html; charset=utf-8').send(renderSummary(view, year, p.operations?.summaryReportMonth?.value ?? null));
     });
 
@@ -91,8 +109,10 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
       if (confirm) {
         // A committed year answers from its document, without recomputing.
         const existing = await storedPayout(deps.store, p.id, year);
-        const plan = existing ?? await planSecondPayout({ pack: p, source: deps.ledger, ledger: deps.ledger, year, deadline: deadline() });
-        const outcome = await commitSecondPayout({ store: deps.store, bus: deps.bus, topics: deps.topics, source: deps.eventSource, ...(deps.clock ? { clock: deps.clock } : {}) }, p, plan);
+        const outcome = await timed('secondPayoutConfirm', async () => {
+          const plan = existing ?? await planSecondPayout({ pack: p, source: deps.ledger, ledger: deps.ledger, year, deadline: deadline() });
+          return commitSecondPayout({ store: deps.store, bus: deps.bus, topics: deps.topics, source: deps.eventSource, ...(deps.clock ? { clock: deps.clock } : {}) }, p, plan);
+        });
         ctx.log.info({ requestId: req.requestId, programme: p.id, year, replay: outcome.replay, published: outcome.published, distributed: outcome.payout.distributed }, 'second payout confirmed');
         if (outcome.replay) res.status(200).setHeader('Idempotent-Replay', 'true');
         else res.status(201);
@@ -100,7 +120,7 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
         else res.json({ dryRun: false, replay: outcome.replay, published: outcome.published, ...outcome.payout });
         return;
       }
-      const plan = await planSecondPayout({ pack: p, source: deps.ledger, ledger: deps.ledger, year, deadline: deadline() });
+      const plan = await timed('secondPayoutPlan', () => planSecondPayout({ pack: p, source: deps.ledger, ledger: deps.ledger, year, deadline: deadline() }));
       if (wantsCsv(req)) sendCsv(res, `${p.id}-second-payout-${year}-dry-run`, payoutCsv(plan));
       else res.json({ dryRun: true, ...plan });
     });
@@ -124,10 +144,11 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
       const topCount = top === undefined ? 20 : typeof top === 'number' && Number.isInteger(top) && top >= 0 && top <= 200 ? top : NaN;
       if (Number.isNaN(topCount)) throw new InvalidInput('top 应为 0–200 的整数', [{ path: 'top', message: 'expected an integer 0–200' }]);
       const candidate = parseCandidatePack(packText);
-      const result = await whatIf({
-        programmes: deps.programmes, candidate, source: deps.ledger, ledger: deps.ledger, period: parsePeriod(from, to),
+      const period = parsePeriod(from, to);
+      const result = await timed('whatif', () => whatIf({
+        programmes: deps.programmes, candidate, source: deps.ledger, ledger: deps.ledger, period,
         top: topCount, maxSettlements: WHATIF_HTTP_MAX_SETTLEMENTS, deadline: deadline(),
-      });
+      }));
       ctx.log.info({ requestId: req.requestId, programme: candidate.id, read: result.settlements.read, difference: result.totals.difference }, 'what-if run');
       if (wantsCsv(req)) sendCsv(res, `whatif-${candidate.id}`, whatIfCsv(result));
       else res.json(result);

@@ -112,6 +112,15 @@ describe('what-if over HTTP', () => {
   });
 });
 
+describe('metrics', () => {
+  it('counts each pass by kind and outcome', async () => {
+    const metrics = await call(gw.url, '/metrics', { token: null });
+    expect(metrics.text).toMatch(/gateway_operations_pass_duration_seconds_count\{pass="report",outcome="ok"\} [1-9]/);
+    expect(metrics.text).toMatch(/gateway_operations_pass_duration_seconds_count\{pass="whatif",outcome="ok"\} [1-9]/);
+    expect(metrics.text).toMatch(/gateway_operations_pass_duration_seconds_count\{pass="secondPayoutConfirm",outcome="ok"\} [1-9]/);
+  });
+});
+
 describe('the reports page', () => {
   it('serves the page, its script and the chart library from the gateway itself', async () => {
     const page = await call(gw.url, '/reports', { token: null });
