@@ -4,6 +4,8 @@
  *                           settlement day (`day`, `h.<hospital>`) and batch day (`batch`, `hb.<hospital>`)
  *   insurer.<code>.states   one fact per state reached, id `<claimId>.<state>`, written once
  *   insurer.<code>.dead     claims currently in the dead-letter topic, with the reason
+ *   insurer.<code>.held     persons (by a digest of the message key) with a claim in the dead-letter
+ *                           topic: their later claims follow it there, so a replay keeps their order
  */
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
@@ -11,6 +13,7 @@ import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { isoDate, moneyText } from '../../schemas/primitives.js';
 import { CLAIM_STATES, currentOf, stateFact, transition, type ClaimState, type StateFact, type Transition } from './claim-states.js';
 import { dayNumber } from './days.js';
+import { sha256 } from '../../gateway/service/ids.js';
 
 export const claimRecord = z.object({
   v: z.literal(1),
@@ -50,7 +53,9 @@ export interface ClaimView extends ClaimRecord {
 
 export interface ClaimQuery { from: string; to: string; hospitalId?: string; state?: ClaimState; offset?: number; limit?: number }
 
-const collections = (code: string) => ({ claims: `insurer.${code}.claims`, states: `insurer.${code}.states`, dead: `insurer.${code}.dead` });
+const collections = (code: string) => ({ claims: `insurer.${code}.claims`, states: `insurer.${code}.states`, dead: `insurer.${code}.dead`, held: `insurer.${code}.held` });
+/** The message key is the person's id number: never a store key in clear. */
+const heldId = (personKey: string) => sha256(`person:${personKey}`).slice(0, 40);
 
 export class ClaimsStore {
   constructor(private readonly store: DocumentStore) {}
@@ -148,5 +153,17 @@ export class ClaimsStore {
 
   async clearDead(code: string, claimId: string): Promise<void> {
     await this.store.delete(collections(code).dead, claimId);
+  }
+
+  async hold(code: string, personKey: string, claimId: string): Promise<void> {
+    await this.store.put(collections(code).held, heldId(personKey), JSON.stringify({ since: claimId }), { ifAbsent: true });
+  }
+
+  async isHeld(code: string, personKey: string): Promise<boolean> {
+    return (await this.store.get(collections(code).held, heldId(personKey))) !== null;
+  }
+
+  async release(code: string, personKey: string): Promise<void> {
+    await this.store.delete(collections(code).held, heldId(personKey));
   }
 }

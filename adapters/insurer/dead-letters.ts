@@ -68,7 +68,10 @@ export async function replayDeadLetters(deps: DeadLetterDeps, code: string): Pro
   const replayable = pending.filter((l) => l.entry.claimId !== undefined && l.letter.original.value !== null);
   const skipped = pending.filter((l) => !replayable.includes(l)).map((l) => ({ letterId: l.letterId, reason: 'the original message is not a readable claim' }));
   if (replayable.length === 0) return { replayed: [], skipped };
-  for (const l of replayable) await deps.claims.clearDead(code, l.entry.claimId!);
+  for (const l of replayable) {
+    await deps.claims.clearDead(code, l.entry.claimId!);
+    if (l.letter.original.key) await deps.claims.release(code, l.letter.original.key);
+  }
   const records: OutboundRecord[] = replayable.map((l) => ({
     topic: deps.topics.insurerClaims(code),
     key: l.letter.original.key ?? l.letterId,

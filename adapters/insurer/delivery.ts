@@ -12,8 +12,9 @@
  * Failures. Transient ones (insurer down, slow, 5xx, 429, 401/403) are retried with capped exponential
  * backoff and full jitter for as long as they last: an outage is not the claim's fault and must not
  * flood the dead-letter topic. A refusal (another 4xx, an unreadable answer) is retried
- * `retry.maxAttempts` times, then the claim goes to `insurer.<code>.claims.dlq` with the reason; a
- * reversal of a dead-lettered claim follows it there, so a replay delivers them in their order.
+ * `retry.maxAttempts` times, then the claim goes to `insurer.<code>.claims.dlq` with the reason; the
+ * person's later claims and reversals follow it there (their order holds), until a replay puts them
+ * all back on the topic, in their order.
  */
 import type { Logger } from 'pino';
 import { insurerClaim, type DeadLetter, type InsurerClaim } from '../../schemas/messages.js';
@@ -146,9 +147,9 @@ export class InsurerDelivery {
     const mark = await claims.deadMark(insurer.code, claim.claimId);
     // Dead-lettered before, but that batch was handed back before its dead letter was published.
     if (mark) return this.deadLetter(message, problemOf(422, 'insurer-refused', '保险公司拒收该理赔', mark.reason));
-    if (claim.kind === 'reversal' && claim.originalClaimId) {
-      const originalDead = await claims.deadMark(insurer.code, claim.originalClaimId);
-      if (originalDead) return this.kill(message, claim, `原理赔 ${claim.originalClaimId} 在死信队列中：撤销随其后重放`, 0);
+    const personKey = message.key?.toString('utf8');
+    if (personKey && await claims.isHeld(insurer.code, personKey)) {
+      return this.kill(message, claim, '同一参保人更早的理赔在死信队列中：本条随其后重放，以保持顺序', 0);
     }
 
     const lagFrom = instantOf(claim.reversedAt ?? claim.settledAt ?? now.toISOString());
@@ -158,6 +159,7 @@ export class InsurerDelivery {
       this.status.lagSeconds = Math.max(0, (Date.now() - lagFrom) / 1000);
       metrics.lagSeconds.set({ insurer: insurer.code }, this.status.lagSeconds);
       await this.bucket.take(this.abort.signal);
+      if (this.abort.signal.aborted) throw new Stopping('stopping');
       let wait: number;
       try {
         const outcome = await this.client.deliver(document);
@@ -201,6 +203,8 @@ export class InsurerDelivery {
   private async kill(message: InboundMessage, claim: InsurerClaim, reason: string, attempts: number): Promise<OutboundRecord> {
     const { insurer, claims, metrics, log } = this.deps;
     await claims.markDead(insurer.code, claim.claimId, { reason, at: this.clock().toISOString(), attempts });
+    const personKey = message.key?.toString('utf8');
+    if (personKey) await claims.hold(insurer.code, personKey, claim.claimId);
     this.refusals.delete(claim.claimId);
     metrics.deadLetters.inc({ insurer: insurer.code });
     metrics.deliveries.inc({ insurer: insurer.code, outcome: 'dead_lettered' });
