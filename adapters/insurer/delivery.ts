@@ -137,6 +137,11 @@ export class InsurerDelivery {
       return this.deadLetter(message, problemOf(422, 'unreadable-claim', '无法读取的理赔消息', parsed.reason));
     }
     const claim = parsed.claim;
+    if (claim.insurerCode !== insurer.code) {
+      metrics.deadLetters.inc({ insurer: insurer.code });
+      metrics.deliveries.inc({ insurer: insurer.code, outcome: 'dead_lettered' });
+      return this.deadLetter(message, problemOf(422, 'unreadable-claim', '理赔不属于本保险公司', `the claim names insurer ${claim.insurerCode}, the topic is ${insurer.code}'s`));
+    }
     const now = this.clock();
     await claims.take(recordOf(claim, insurer.cutoff, now));
     const facts = await claims.facts(insurer.code, claim.claimId);

@@ -9,6 +9,7 @@ import CircuitBreaker from 'opossum';
 import { z } from 'zod';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
+import { maskId } from '../../gateway/log.js';
 
 /** The insurer's synchronous answer (README: "What an insurer answers"). */
 export const insurerAnswer = z.object({
@@ -25,6 +26,9 @@ export class TransientFailure extends Error {
 }
 
 const EXCERPT_CHARS = 300;
+/** An insurer's error text may echo the document back: an id number in it is masked before it is kept or logged. */
+const ID_NUMBER = /\d{17}[\dXx]/g;
+const excerptOf = (text: string): string => text.slice(0, EXCERPT_CHARS).replace(ID_NUMBER, (id) => maskId(id));
 /** Statuses that say "not now" rather than "not this claim". */
 const TRANSIENT_STATUSES = new Set([401, 403, 408, 425, 429]);
 
@@ -81,7 +85,7 @@ export class InsurerClient {
       throw new TransientFailure(`${error instanceof Error ? error.name === 'TimeoutError' ? `no answer in ${this.insurer.timeoutMs} ms` : error.message : String(error)}${cause}`);
     }
     const text = await response.text().catch(() => '');
-    const excerpt = text.slice(0, EXCERPT_CHARS);
+    const excerpt = excerptOf(text);
     if (response.status >= 500 || TRANSIENT_STATUSES.has(response.status)) throw new TransientFailure(`HTTP ${response.status} ${excerpt}`.trim());
     if (response.status >= 300) return { kind: 'refused', reason: `HTTP ${response.status} ${excerpt}`.trim() };
     let json: unknown;

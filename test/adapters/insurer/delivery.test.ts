@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { MockInsurer } from '../../support/mock-insurer.js';
 import {
-  claimsOf, enrolWeihai, metric, NANTONG, reverse, settleNantong, settleWeihai, startInsurerGateway, waitFor, WEIHAI, WEIHAI_HOSPITAL,
+  claimsOf, enrolWeihai, INSURER_TOKEN, metric, NANTONG, reverse, settleNantong, settleWeihai, startInsurerGateway, waitFor, WEIHAI, WEIHAI_HOSPITAL,
 } from './support.js';
 
 const PERSONS = ['371002195001011234', '371002196002022345', '371002197003033456'];
@@ -63,6 +63,14 @@ describe('insurer claim delivery', () => {
     const contradiction = await call(gw.url, `/v1/claims/${WEIHAI}/${r!.claimId}/status`, { body: { status: 'accepted' }, token: TOKENS.admin });
     expect(contradiction.status).toBe(400);
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${a!.claimId}/status`, { body: { status: 'rejected' }, token: TOKENS.admin })).status).toBe(400);
+    // The insurer's own client reports for its claims only, reads them, and cannot settle or upload statements.
+    const viaInsurer = await call(gw.url, `/v1/claims/${WEIHAI}/${r!.claimId}/status`, { body: { status: 'rejected', reason: '不属于保险责任：既往症' }, token: INSURER_TOKEN });
+    expect(viaInsurer.json).toMatchObject({ state: 'rejected', transition: 'same' });
+    expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: INSURER_TOKEN })).status).toBe(200);
+    expect((await call(gw.url, `/v1/claims/${NANTONG}/${r!.claimId}/status`, { body: paid, token: INSURER_TOKEN })).status).toBe(403);
+    expect((await call(gw.url, `/v1/claims/${NANTONG}?date=${a!.settledOn}`, { token: INSURER_TOKEN })).status).toBe(403);
+    expect((await call(gw.url, `/v1/reconciliation/${WEIHAI}/statements`, { body: {}, token: INSURER_TOKEN })).status).toBe(403);
+    expect((await call(gw.url, '/v1/settlements/preview', { body: {}, token: INSURER_TOKEN })).status).toBe(403);
     // Desks cannot report for an insurer; desks of other hospitals cannot read the claim.
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${a!.claimId}/status`, { body: paid, token: TOKENS.deskA })).status).toBe(403);
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: TOKENS.deskA })).status).toBe(403);

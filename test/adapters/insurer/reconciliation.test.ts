@@ -82,7 +82,7 @@ describe('reconciliation with an insurer\'s statements', () => {
   it('takes a second statement as GBK CSV, and reports every kind of difference with totals that add up', async () => {
     const csv = `claimId,hospitalId,settledOn,amount,paidOn,paymentRef\r\n${claim.C!.claimId},${claim.C!.hospitalId},${claim.C!.settledOn},${claim.C!.amount},${to},工行转账001\r\n`;
     const upload = await fetch(`${gw.url}/v1/reconciliation/${WEIHAI}/statements?statementNo=CL-WH-002&from=${from}&to=${to}&charset=gbk`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKENS.auditor}`, 'content-type': 'text/csv' }, body: iconv.encode(csv, 'gbk'),
+      method: 'POST', headers: { authorization: `Bearer ${TOKENS.auditor}`, 'content-type': 'text/csv' }, body: new Uint8Array(iconv.encode(csv, 'gbk')),
     });
     expect(upload.status, await upload.clone().text()).toBe(201);
 

@@ -3,7 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { call, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
+import { call, HOSPITAL_A, HOSPITAL_B, TOKENS, type TestGateway } from '../../support/gateway.js';
+import { loadConfig } from '../../../gateway/config.js';
+import { createLogger } from '../../../gateway/log.js';
+import { startGateway } from '../../../gateway/main.js';
+import type { Client } from '../../../schemas/clients.js';
 import type { MockInsurer } from '../../support/mock-insurer.js';
 import { compliantItems, requestBody } from '../../support/requests.js';
 
@@ -32,8 +36,23 @@ export function insurersFile(mock: MockInsurer, overrides: Record<string, Insure
   return file;
 }
 
+export const INSURER_TOKEN = 'insurer-weihai-token-0123456789abcdef';
+
+/** The test clients plus an insurer client speaking for 威海 (a clients file of its own: the shared helper's stays as it is). */
 export async function startInsurerGateway(mock: MockInsurer, env: Record<string, string> = {}, overrides: Record<string, InsurerOverrides> = {}): Promise<TestGateway> {
-  return startTestGateway({ INSURERS_FILE: insurersFile(mock, overrides), ...env });
+  const clients: Client[] = [
+    { token: TOKENS.admin, name: 'ops', roles: ['admin', 'desk'], hospitalIds: '*' },
+    { token: TOKENS.deskA, name: 'desk-a', roles: ['desk'], hospitalIds: [HOSPITAL_A] },
+    { token: TOKENS.deskB, name: 'desk-b', roles: ['desk'], hospitalIds: [HOSPITAL_B] },
+    { token: TOKENS.auditor, name: 'auditor', roles: ['auditor'], hospitalIds: '*' },
+    { token: INSURER_TOKEN, name: 'chinalife-weihai', roles: ['insurer'], hospitalIds: [], insurerCodes: [WEIHAI] },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'gw-insurer-clients-'));
+  const clientsFile = join(dir, 'clients.json');
+  writeFileSync(clientsFile, JSON.stringify(clients));
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', GATEWAY_CLIENTS_FILE: clientsFile, INSURERS_FILE: insurersFile(mock, overrides), ...env });
+  const gateway = await startGateway(config, createLogger('silent'));
+  return { url: `http://127.0.0.1:${gateway.port}`, gateway, stop: () => gateway.stop() };
 }
 
 /** 威海: enrol persons in the 2020 poverty roster (the medical programme pays only people on it). */
@@ -87,7 +106,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export interface ClaimViewJson { claimId: string; kind: string; state: string; reason?: string; receiptNo?: string; amount: string; settledOn: string; batchDay: string; hospitalId: string; history: Array<{ state: string }>; deadLetter?: { reason: string } }
+export interface ClaimViewJson { claimId: string; gatewayId: string; kind: string; state: string; reason?: string; receiptNo?: string; amount: string; settledOn: string; batchDay: string; hospitalId: string; history: Array<{ state: string }>; deadLetter?: { reason: string } }
 
 export async function claimsOf(url: string, code: string, gatewayId: string, token = TOKENS.admin): Promise<ClaimViewJson[]> {
   const res = await call(url, `/v1/claims/${code}/${gatewayId}`, { token });
