@@ -99,7 +99,7 @@ export function loadInsurers(file: string | undefined, programmes: ProgrammeSet,
         ...(config.identifierKey ? { hashKey: Buffer.from(readSecret(config.identifierKey, env), 'utf8') } : {}),
       };
     } catch (error) {
-      throw new Error(`${file}: insurer ${config.code}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`${file}: insurer ${config.code}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   });
 }

@@ -45,7 +45,7 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
   return {
     extension: {
       name: 'insurer',
-      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
+      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
     },
     // Reported in /readyz, never failing it: an insurer down holds its own claims, not the gateway.
     readiness: [...deliveries.values()].map((d) => ({

@@ -11,6 +11,7 @@ import type { ExtensionContext } from '../../gateway/http/app.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import { Forbidden, InvalidInput, NotFound } from '../../gateway/errors.js';
 import { isoDate } from '../../schemas/primitives.js';
+import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { z } from 'zod';
 import { batchesCsv, buildBatches } from './batches.js';
 import { claimState } from './claim-states.js';
@@ -29,6 +30,7 @@ export interface RouteDeps {
   claims: ClaimsStore;
   statements: StatementsStore;
   deadLetters: DeadLetterDeps;
+  ledger: LedgerPort;
   bodyLimitBytes: number;
   clock: () => Date;
 }
@@ -190,7 +192,7 @@ export function insurerRoutes(deps: RouteDeps) {
       requireRole(req.client, 'auditor', 'admin');
       const hospitalId = text(req.query.hospitalId);
       const { from, to } = period(req);
-      const report = await reconciliationReport({ claims: deps.claims, statements: deps.statements }, insurer.code, { from, to, ...(hospitalId ? { hospitalId } : {}) });
+      const report = await reconciliationReport({ claims: deps.claims, statements: deps.statements, ledger: deps.ledger, programmes: insurer.programmes }, insurer.code, { from, to, ...(hospitalId ? { hospitalId } : {}) });
       if (wantsCsv(req)) return sendCsv(res, req, reportCsv(report), `reconciliation-${insurer.code}-${from}-${to}.csv`);
       res.json(report);
     });

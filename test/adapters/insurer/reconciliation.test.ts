@@ -17,7 +17,7 @@ const P = ['371002195001011111', '371002195001012222', '371002195001013333', '37
 const fen = (text: string) => parseFen(text.replace(/^-/, ''))! * (text.startsWith('-') ? -1 : 1);
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-interface Report { totals: Record<string, { count: number; gatewayAmount: string; expectedAmount: string; insurerAmount: string; difference: string }>; rows: Array<{ outcome: string; claimId: string; insurerAmount: string; payments: Array<{ paymentRef?: string }> }>; statements: string[] }
+interface Report { completeness: { ledgerClaims: number; ledgerAmount: string; takenClaims: number; notYetTaken: Array<{ claimId: string }> }; totals: Record<string, { count: number; gatewayAmount: string; expectedAmount: string; insurerAmount: string; difference: string }>; rows: Array<{ outcome: string; claimId: string; insurerAmount: string; payments: Array<{ paymentRef?: string }> }>; statements: string[] }
 
 describe('reconciliation with an insurer\'s statements', () => {
   let mock: MockInsurer;
@@ -111,6 +111,9 @@ describe('reconciliation with an insurer\'s statements', () => {
     expect(fen(r.totals.amountMismatch!.difference)).toBe(-1);
     expect(fen(r.totals.missingAtInsurer!.difference)).toBe(-fen(claim.E!.amount));
 
+    // The gateway's own side is complete: every claim the ledger's settlements owe was taken in.
+    expect(r.completeness).toEqual({ ledgerClaims: 7, ledgerAmount: r.totals.all!.gatewayAmount, takenClaims: 7, notYetTaken: [] });
+
     // One hospital only.
     const h2 = await report(`&hospitalId=${WEIHAI_HOSPITAL_2}`);
     expect(h2.rows.map((row) => [row.claimId, row.outcome])).toEqual([[claim.G!.claimId, 'matched']]);
@@ -153,6 +156,24 @@ describe('reconciliation with an insurer\'s statements', () => {
     expect(bytes.subarray(3).toString('utf8')).toContain('批次号');
     const gbk = await fetch(`${gw.url}/v1/claims/${WEIHAI}/batches?date=${day}&format=csv&charset=gbk`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
     expect(iconv.decode(Buffer.from(await gbk.arrayBuffer()), 'gbk')).toBe(bytes.subarray(3).toString('utf8'));
+  });
+});
+
+describe('reconciliation when claims have not reached the adapter', () => {
+  it('lists the ledger\'s claims not taken in, rather than leaving them out of the report', async () => {
+    const mock = await MockInsurer.start();
+    const gw = await startInsurerGateway(mock, { INSURER_DELIVERY_ENABLED: 'false' });
+    try {
+      await enrolWeihai(gw.url, [P[0]!]);
+      const s = await settleWeihai(gw.url, { settlementId: 'NT-1', personId: P[0]! });
+      const day = s.settledAt.slice(0, 10);
+      const res = await call(gw.url, `/v1/reconciliation/${WEIHAI}?from=${day}&to=${day}`, { token: TOKENS.auditor });
+      expect((res.json as Report).completeness).toMatchObject({ ledgerClaims: 1, takenClaims: 0, notYetTaken: [{ claimId: `clm_${s.gatewayId}_weihai-2020-medical` }] });
+      expect(mock.received).toHaveLength(0);
+    } finally {
+      await gw.stop();
+      await mock.stop();
+    }
   });
 });
 
