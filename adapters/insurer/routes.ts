@@ -10,7 +10,7 @@ import type { Client } from '../../schemas/clients.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import { Forbidden, InvalidInput, NotFound } from '../../gateway/errors.js';
-import { isoDate } from '../../schemas/primitives.js';
+import { identifier, isoDate } from '../../schemas/primitives.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { z } from 'zod';
 import { batchesCsv, buildBatches } from './batches.js';
@@ -36,6 +36,18 @@ export interface RouteDeps {
 }
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+const ID_PARAM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
+/** Ids become store keys: anything else cannot name a claim (404), and never reaches the store. */
+function idParam(req: Request, name: string): string {
+  const value = param(req, name);
+  if (!ID_PARAM.test(value)) throw new NotFound(`无此理赔 ${name}`);
+  return value;
+}
+function hospitalQuery(req: Request): string | undefined {
+  const value = text(req.query.hospitalId);
+  if (value !== undefined && !identifier(32).safeParse(value).success) throw new InvalidInput('hospitalId 不正确', [{ path: 'hospitalId', message: 'letters, digits, dot, underscore or hyphen; at most 32' }]);
+  return value;
+}
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 function dateParam(value: unknown, name: string): string {
@@ -102,7 +114,7 @@ export function insurerRoutes(deps: RouteDeps) {
 
     v1.get('/claims/:insurerCode/batches', async (req, res) => {
       const insurer = insurerOf(req);
-      const hospitalId = text(req.query.hospitalId);
+      const hospitalId = hospitalQuery(req);
       requireReader(req.client, insurer.code, hospitalId);
       const date = dateParam(req.query.date, 'date');
       const views: ClaimView[] = [];
@@ -132,7 +144,7 @@ export function insurerRoutes(deps: RouteDeps) {
       if (!c.roles.includes('admin') && !isInsurerOf(c, insurer.code)) throw new Forbidden(`client ${c.name} does not speak for insurer ${insurer.code}`);
       const parsed = statusReport.safeParse(req.body);
       if (!parsed.success) throw new InvalidInput('状态报告格式不正确', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
-      const claimId = param(req, 'claimId');
+      const claimId = idParam(req, 'claimId');
       const record = await deps.claims.get(insurer.code, claimId);
       if (!record) throw new NotFound(`网关无理赔 ${claimId}`);
       const r = parsed.data;
@@ -149,7 +161,7 @@ export function insurerRoutes(deps: RouteDeps) {
     v1.get('/claims/:insurerCode/:gatewayId', async (req, res) => {
       const insurer = insurerOf(req);
       requireRole(req.client, 'desk', 'admin', 'auditor', 'insurer');
-      const gatewayId = param(req, 'gatewayId');
+      const gatewayId = idParam(req, 'gatewayId');
       const ids = insurer.programmes.flatMap((p) => [`clm_${gatewayId}_${p}`, `rev_${gatewayId}_${p}`]);
       const views = await deps.claims.views(insurer.code, ids);
       if (views.length === 0) throw new NotFound(`保险公司 ${insurer.code} 无结算 ${gatewayId} 的理赔`);
@@ -159,7 +171,7 @@ export function insurerRoutes(deps: RouteDeps) {
 
     v1.get('/claims/:insurerCode', async (req, res) => {
       const insurer = insurerOf(req);
-      const hospitalId = text(req.query.hospitalId);
+      const hospitalId = hospitalQuery(req);
       requireReader(req.client, insurer.code, hospitalId);
       const { from, to } = period(req);
       const state = req.query.state === undefined ? undefined : claimState.safeParse(req.query.state);
@@ -190,7 +202,7 @@ export function insurerRoutes(deps: RouteDeps) {
     v1.get('/reconciliation/:insurerCode', async (req, res) => {
       const insurer = insurerOf(req);
       requireRole(req.client, 'auditor', 'admin');
-      const hospitalId = text(req.query.hospitalId);
+      const hospitalId = hospitalQuery(req);
       const { from, to } = period(req);
       const report = await reconciliationReport({ claims: deps.claims, statements: deps.statements, ledger: deps.ledger, programmes: insurer.programmes }, insurer.code, { from, to, ...(hospitalId ? { hospitalId } : {}) });
       if (wantsCsv(req)) return sendCsv(res, req, reportCsv(report), `reconciliation-${insurer.code}-${from}-${to}.csv`);

@@ -75,6 +75,12 @@ describe('insurer claim delivery', () => {
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${a!.claimId}/status`, { body: paid, token: TOKENS.deskA })).status).toBe(403);
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: TOKENS.deskA })).status).toBe(403);
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: TOKENS.auditor })).status).toBe(200);
+    // Ids that cannot name a claim are 404 and bad filters 400, never a store error; unknown insurers 404.
+    expect((await call(gw.url, `/v1/claims/${WEIHAI}/bad:id{x}`, { token: TOKENS.auditor })).status).toBe(404);
+    expect((await call(gw.url, `/v1/claims/${WEIHAI}/bad:id/status`, { body: paid, token: TOKENS.admin })).status).toBe(404);
+    expect((await call(gw.url, `/v1/claims/${WEIHAI}?date=2024-01-01&hospitalId=bad:h`, { token: TOKENS.auditor })).status).toBe(400);
+    expect((await call(gw.url, `/v1/claims/${WEIHAI}?from=2024-01-02&to=2024-01-01`, { token: TOKENS.auditor })).status).toBe(400);
+    expect((await call(gw.url, '/v1/claims/no-such-insurer?date=2024-01-01', { token: TOKENS.auditor })).status).toBe(404);
     // The list filters by state and hospital.
     const day = a!.settledOn;
     const list = await call(gw.url, `/v1/claims/${WEIHAI}?date=${day}&hospitalId=${WEIHAI_HOSPITAL}&state=paid`, { token: TOKENS.auditor });
