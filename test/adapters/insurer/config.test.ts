@@ -1,5 +1,5 @@
 /** INSURERS_FILE: validated at start-up; secrets only by reference; programmes checked against the packs. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,16 @@ describe('insurer configuration', () => {
     expect(() => loadInsurers(file([{ ...base, programmes: ['no-such-programme'] }]), programmes, '24:00', {})).toThrow(/not a loaded programme/);
     expect(() => loadInsurers(file([base, base]), programmes, '24:00', {})).toThrow(/once/);
     expect(() => loadInsurers(file([{ ...base, identifiers: 'plain' }]), programmes, '24:00', {})).toThrow(/identifiers/);
+  });
+
+  it('accepts the example file of deploy/', () => {
+    const env = { CHINALIFE_WEIHAI_TOKEN: 'a', SANMING_PUHUI_TOKEN: 'b' };
+    // The example's secret files live in a Kubernetes mount: validate the file itself, secrets aside.
+    const text = readFileSync('deploy/insurers.example.yaml', 'utf8').replaceAll('/run/secrets/insurers/', `${dir}/`);
+    writeFileSync(join(dir, 'nantong-token'), 'token');
+    writeFileSync(join(dir, 'nantong-hmac-key'), 'key');
+    const insurers = loadInsurers(write('example.yaml', text), programmes, '24:00', env);
+    expect(insurers.map((i) => [i.code, i.identifiers, i.cutoff])).toEqual([['chinalife-weihai', 'masked', '24:00'], ['nantong-dibubao', 'keyedHash', '24:00'], ['sanming-puhui', 'full', '16:00']]);
   });
 
   it('stops the gateway from starting on a bad file', async () => {

@@ -1,9 +1,11 @@
-/** The small pure parts: claim state transitions, days and batch cut-offs, backoff and the token bucket. */
+/** The small pure parts: claim state transitions, days and batch cut-offs, backoff and the token bucket, batches. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CLAIM_STATES, currentOf, transition, type StateFact } from '../../../adapters/insurer/claim-states.js';
 import { batchClosesAt, batchDayOf, chinaDay } from '../../../adapters/insurer/days.js';
 import { backoffMs, TokenBucket } from '../../../adapters/insurer/pacing.js';
+import { batchesCsv, buildBatches } from '../../../adapters/insurer/batches.js';
+import type { ClaimView } from '../../../adapters/insurer/claims-store.js';
 
 const RANK = { pending: 0, delivered: 1, accepted: 2, rejected: 2, paid: 3 } as const;
 
@@ -76,5 +78,24 @@ describe('pacing', () => {
     now += 100; // one token at 10/s
     await waiting;
     expect(taken).toBe(true);
+  });
+});
+
+describe('daily batches', () => {
+  const view = (claimId: string, kind: 'claim' | 'reversal', amount: string, hospitalId: string): ClaimView => ({
+    v: 1, claimId, kind, ...(kind === 'reversal' ? { originalClaimId: claimId.replace('rev_', 'clm_') } : {}), insurerCode: 'ins', programme: 'p', gatewayId: `stl_${claimId}`, settlementId: claimId,
+    hospitalId, amount, currency: 'CNY', settledOn: '2024-03-09', batchDay: '2024-03-10', takenAt: `2024-03-10T0${claimId.length % 9}:00:00Z`, state: 'delivered', history: [],
+  });
+
+  it('groups per hospital, sums claims and reversals, nets them (negative when reversals outweigh), and closes at the cut-off', () => {
+    const entries = [view('clm_a', 'claim', '100.00', 'H1'), view('clm_b', 'claim', '0.50', 'H1'), view('rev_c', 'reversal', '300.00', 'H2')];
+    const open = buildBatches('ins', '2024-03-10', '16:00', entries, Date.parse('2024-03-10T15:59:59+08:00'));
+    expect(open.map((b) => [b.batchNo, b.status, b.claimCount, b.claimTotal, b.reversalCount, b.reversalTotal, b.total])).toEqual([
+      ['ins-H1-20240310', 'open', 2, '100.50', 0, '0.00', '100.50'],
+      ['ins-H2-20240310', 'open', 0, '0.00', 1, '300.00', '-300.00'],
+    ]);
+    const closed = buildBatches('ins', '2024-03-10', '16:00', entries, Date.parse('2024-03-10T16:00:00+08:00'));
+    expect(closed.every((b) => b.status === 'closed' && b.closesAt === '2024-03-10T08:00:00.000Z')).toBe(true);
+    expect(batchesCsv(closed).map((r) => r[9])).toEqual(['金额', '100.00', '0.50', '100.50', '-300.00', '-300.00']);
   });
 });
