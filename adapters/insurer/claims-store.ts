@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { isoDate, moneyText } from '../../schemas/primitives.js';
-import { CLAIM_STATES, currentOf, stateFact, transition, type ClaimState, type StateFact, type Transition } from './claim-states.js';
+import { CLAIM_STATES, claimState, currentOf, stateFact, transition, type ClaimState, type StateFact, type Transition } from './claim-states.js';
 import { dayNumber } from './days.js';
 import { sha256 } from '../../gateway/service/ids.js';
 
@@ -42,14 +42,16 @@ export const deadMark = z.object({ reason: z.string(), at: z.string(), attempts:
 export type DeadMark = z.infer<typeof deadMark>;
 
 /** A claim as the API answers it: the record, its current state and every state it went through. */
-export interface ClaimView extends ClaimRecord {
-  state: ClaimState;
-  receiptNo?: string;
-  reason?: string;
-  paidAmount?: string;
-  history: StateFact[];
-  deadLetter?: DeadMark;
-}
+export const claimView = claimRecord.extend({
+  state: claimState,
+  receiptNo: z.string().optional(),
+  /** The insurer's reason of the current state (a rejection's). */
+  reason: z.string().optional(),
+  paidAmount: moneyText.optional(),
+  history: z.array(stateFact),
+  deadLetter: deadMark.optional(),
+});
+export type ClaimView = z.infer<typeof claimView>;
 
 export interface ClaimQuery { from: string; to: string; hospitalId?: string; state?: ClaimState; offset?: number; limit?: number }
 

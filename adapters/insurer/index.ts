@@ -8,6 +8,7 @@ import { ClaimsStore } from './claims-store.js';
 import { loadInsurers, type Insurer } from './config.js';
 import { InsurerDelivery } from './delivery.js';
 import { createInsurerMetrics } from './metrics.js';
+import { insurerOpenApiPaths, insurerOpenApiSchemas } from './openapi.js';
 import { insurerRoutes } from './routes.js';
 import { StatementsStore } from './statements.js';
 
@@ -45,6 +46,7 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
   return {
     extension: {
       name: 'insurer',
+      openapi: () => ({ paths: insurerOpenApiPaths(), schemas: insurerOpenApiSchemas() }),
       v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
     },
     // Reported in /readyz, never failing it: an insurer down holds its own claims, not the gateway.

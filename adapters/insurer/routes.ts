@@ -86,7 +86,8 @@ function sendCsv(res: Response, req: Request, rows: string[][], filename: string
 
 const wantsCsv = (req: Request): boolean => req.query.format === 'csv' || (req.query.format === undefined && (req.accepts(['application/json', 'text/csv']) === 'text/csv'));
 
-const statusReport = z.object({
+/** The insurer's report of a claim's outcome (callback). */
+export const statusReport = z.object({
   status: z.enum(['accepted', 'rejected', 'paid']),
   reason: z.string().min(1).max(1000).optional(),
   paidAmount: z.string().regex(/^\d+\.\d{2}$/).optional(),

@@ -44,6 +44,8 @@ export interface AppExtension {
   name: string;
   v1?: (router: express.Router, ctx: ExtensionContext) => void;
   mount?: (app: express.Express, ctx: ExtensionContext) => void;
+  /** The extension's paths (and component schemas) in the served OpenAPI document. */
+  openapi?: () => { paths?: Record<string, unknown>; schemas?: Record<string, unknown> };
 }
 
 export interface AppDeps {
@@ -115,7 +117,13 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  const openapi = JSON.stringify(openApiDocument(deps.version));
+  const document = openApiDocument(deps.version);
+  for (const extension of deps.extensions ?? []) {
+    const added = extension.openapi?.();
+    Object.assign(document.paths, added?.paths ?? {});
+    Object.assign(document.components.schemas, added?.schemas ?? {});
+  }
+  const openapi = JSON.stringify(document);
   app.get('/openapi.json', (_req, res) => { res.type('application/json').send(openapi); });
 
   const v1 = express.Router();

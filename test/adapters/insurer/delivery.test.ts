@@ -2,6 +2,7 @@
  * Claim delivery over real sockets: the gateway (memory ledger and bus) settles stays that pay
  * insurers; the mock insurer is slow, down, answers 503, refuses or rejects.
  */
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { MockInsurer } from '../../support/mock-insurer.js';
@@ -22,6 +23,16 @@ describe('insurer claim delivery', () => {
   });
   afterAll(async () => { await gw?.stop(); await mock?.stop(); });
   afterEach(() => { for (const code of [WEIHAI, NANTONG]) mock.set(code, { latencyMs: 0, unavailable: false, decide: () => ({ status: 'received' }) }); });
+
+  it('publishes its endpoints and the insurer-facing documents in a valid OpenAPI 3.1 document', async () => {
+    const doc = (await call(gw.url, '/openapi.json', { token: null })).json as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/claims/{insurerCode}', '/v1/claims/{insurerCode}/{gatewayId}', '/v1/claims/{insurerCode}/{claimId}/status',
+      '/v1/claims/{insurerCode}/batches', '/v1/claims/{insurerCode}/dead-letters/replay', '/v1/reconciliation/{insurerCode}/statements', '/v1/reconciliation/{insurerCode}']));
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['InsurerOutboundClaim', 'InsurerAnswer', 'Split']));
+    const validation = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(validation.errors ?? []).toEqual([]);
+    expect(validation.valid).toBe(true);
+  });
 
   it('delivers each claim with a receipt, records its state, and sends a reversal as its own message after it', async () => {
     const s = await settleWeihai(gw.url, { settlementId: 'D-1', personId: PERSONS[0]! });
