@@ -1,9 +1,9 @@
 /**
  * The direct-pay endpoints under /v1 (README.md beside this file). Who may do what:
- *   desk      reads claims and batches of its own hospitals
+ *   desk      reads claims, batches and the reconciliation of its own hospitals
  *   auditor   reads everything; uploads statements; reads reconciliation
  *   admin     everything, and replays dead letters
- *   insurer   (clients with `insurerCodes`) reads its own claims and batches, reports claim outcomes
+ *   insurer   (clients with `insurerCodes`) reads its own claims, batches and reconciliation, reports claim outcomes
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Client } from '../../schemas/clients.js';
@@ -202,8 +202,9 @@ export function insurerRoutes(deps: RouteDeps) {
 
     v1.get('/reconciliation/:insurerCode', async (req, res) => {
       const insurer = insurerOf(req);
-      requireRole(req.client, 'auditor', 'admin');
       const hospitalId = hospitalQuery(req);
+      // A hospital's finance office reconciles its own hospital at month end; auditors and admins any.
+      requireReader(req.client, insurer.code, hospitalId);
       const { from, to } = period(req);
       const report = await reconciliationReport({ claims: deps.claims, statements: deps.statements, ledger: deps.ledger, programmes: insurer.programmes }, insurer.code, { from, to, ...(hospitalId ? { hospitalId } : {}) });
       if (wantsCsv(req)) return sendCsv(res, req, reportCsv(report), `reconciliation-${insurer.code}-${from}-${to}.csv`);

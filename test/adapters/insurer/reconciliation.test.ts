@@ -11,7 +11,7 @@ import { classify, OUTCOMES, type FiledClaim, type PaidLine } from '../../../ada
 import { parseFen } from '../../../gateway/engine/money.js';
 import { call, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { MockInsurer } from '../../support/mock-insurer.js';
-import { claimsOf, enrolWeihai, reverse, settleWeihai, startInsurerGateway, waitFor, WEIHAI, WEIHAI_HOSPITAL, WEIHAI_HOSPITAL_2, type ClaimViewJson } from './support.js';
+import { claimsOf, DESK_WEIHAI_TOKEN, enrolWeihai, INSURER_TOKEN, reverse, settleWeihai, startInsurerGateway, waitFor, WEIHAI, WEIHAI_HOSPITAL, WEIHAI_HOSPITAL_2, type ClaimViewJson } from './support.js';
 
 const P = ['371002195001011111', '371002195001012222', '371002195001013333', '371002195001014444'];
 const fen = (text: string) => parseFen(text.replace(/^-/, ''))! * (text.startsWith('-') ? -1 : 1);
@@ -113,6 +113,15 @@ describe('reconciliation with an insurer\'s statements', () => {
 
     // The gateway's own side is complete: every claim the ledger's settlements owe was taken in.
     expect(r.completeness).toEqual({ ledgerClaims: 7, ledgerAmount: r.totals.all!.gatewayAmount, takenClaims: 7, notYetTaken: [] });
+
+    // A hospital's desk reconciles its own hospital only; the insurer its own code.
+    expect((await call(gw.url, `/v1/reconciliation/${WEIHAI}?from=${from}&to=${to}`, { token: TOKENS.deskA })).status).toBe(403);
+    expect((await call(gw.url, `/v1/reconciliation/${WEIHAI}?from=${from}&to=${to}&hospitalId=${WEIHAI_HOSPITAL}`, { token: TOKENS.deskA })).status).toBe(403);
+    expect((await call(gw.url, `/v1/reconciliation/${WEIHAI}?from=${from}&to=${to}`, { token: INSURER_TOKEN })).status).toBe(200);
+    const own = await call(gw.url, `/v1/reconciliation/${WEIHAI}?from=${from}&to=${to}&hospitalId=${WEIHAI_HOSPITAL}`, { token: DESK_WEIHAI_TOKEN });
+    expect(own.status).toBe(200);
+    expect(new Set((own.json as Report).rows.map((row) => row.claimId))).not.toContain(claim.G!.claimId);
+    expect((await call(gw.url, `/v1/reconciliation/${WEIHAI}?from=${from}&to=${to}&hospitalId=${WEIHAI_HOSPITAL_2}`, { token: DESK_WEIHAI_TOKEN })).status).toBe(403);
 
     // One hospital only.
     const h2 = await report(`&hospitalId=${WEIHAI_HOSPITAL_2}`);

@@ -37,6 +37,7 @@ export function insurersFile(mock: MockInsurer, overrides: Record<string, Insure
 }
 
 export const INSURER_TOKEN = 'insurer-weihai-token-0123456789abcdef';
+export const DESK_WEIHAI_TOKEN = 'desk-weihai-token-0123456789abcdef';
 
 /** The test clients plus an insurer client speaking for 威海 (a clients file of its own: the shared helper's stays as it is). */
 export async function startInsurerGateway(mock: MockInsurer, env: Record<string, string> = {}, overrides: Record<string, InsurerOverrides> = {}): Promise<TestGateway> {
@@ -45,6 +46,7 @@ export async function startInsurerGateway(mock: MockInsurer, env: Record<string,
     { token: TOKENS.deskA, name: 'desk-a', roles: ['desk'], hospitalIds: [HOSPITAL_A] },
     { token: TOKENS.deskB, name: 'desk-b', roles: ['desk'], hospitalIds: [HOSPITAL_B] },
     { token: TOKENS.auditor, name: 'auditor', roles: ['auditor'], hospitalIds: '*' },
+    { token: DESK_WEIHAI_TOKEN, name: 'desk-weihai', roles: ['desk'], hospitalIds: [WEIHAI_HOSPITAL] },
     { token: INSURER_TOKEN, name: 'chinalife-weihai', roles: ['insurer'], hospitalIds: [], insurerCodes: [WEIHAI] },
   ];
   const dir = mkdtempSync(join(tmpdir(), 'gw-insurer-clients-'));
