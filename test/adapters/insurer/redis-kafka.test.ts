@@ -1,14 +1,14 @@
 /**
  * The production pairing: claim state in Redis, claims on Kafka (the Kafka-protocol test broker, or a
  * real cluster with KAFKA_BROKERS). A restarted gateway resumes its insurer consumer group: nothing
- * delivered twice, nothing lost, states and statements still there.
+ * delivered twice, nothing lost across an insurer outage, states and statements still there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { MockInsurer } from '../../support/mock-insurer.js';
 import { startRedis, type TestRedis } from '../../support/redis.js';
 import { kafkaUnderTest, uniquePrefix, type KafkaUnderTest } from '../../stream/support.js';
-import { claimsOf, enrolWeihai, settleWeihai, startInsurerGateway, waitFor, WEIHAI } from './support.js';
+import { claimsOf, enrolWeihai, metric, settleWeihai, startInsurerGateway, waitFor, WEIHAI } from './support.js';
 
 const PERSON = '371002195001015555';
 
@@ -39,7 +39,12 @@ describe('insurer delivery on Redis and Kafka', () => {
     await gw.stop();
 
     gw = await startInsurerGateway(mock, env);
+    // The insurer goes down: the claim waits on its partition (the batch handed back to Kafka, heart-beating) and flows once it is back.
+    await mock.down();
     const second = await settleWeihai(gw.url, { settlementId: 'RK-2', personId: PERSON });
+    await waitFor('the breaker open', async () => (await metric(gw!.url, 'gateway_insurer_breaker_state', `insurer="${WEIHAI}"`)) === 2, 30_000);
+    expect((await claimsOf(gw.url, WEIHAI, second.gatewayId))[0]?.state).toBe('pending');
+    await mock.up();
     await waitFor('the second delivered', async () => (await claimsOf(gw!.url, WEIHAI, second.gatewayId))[0]?.state === 'delivered', 30_000);
     expect((await claimsOf(gw.url, WEIHAI, first.gatewayId))[0]).toMatchObject({ state: 'delivered', receiptNo: c1!.receiptNo });
     expect(mock.received.filter((r) => r.json.claimId === c1!.claimId)).toHaveLength(1);
