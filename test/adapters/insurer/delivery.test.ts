@@ -44,6 +44,12 @@ describe('insurer claim delivery', () => {
     const sent = mock.received.find((r) => r.json.claimId === claim!.claimId)!;
     expect(sent.headers.authorization).toBe('Bearer chinalife-secret-token');
     expect(sent.headers['idempotency-key']).toBe(claim!.claimId);
+    expect(sent.json).toMatchObject({
+      kind: 'claim', programme: 'weihai-2020-medical', policyVersion: '2020.1', gatewayId: s.gatewayId, settlementId: 'D-1', hospitalId: WEIHAI_HOSPITAL, amount,
+      stay: { admittedOn: '2020-03-01', dischargedOn: '2020-03-10' },
+      bill: { total: '10000.00', compliant: '10000.00', outOfScope: '0.00', overLimit: '0.00', preSelfPay: '0.00' },
+      settledAt: s.settledAt,
+    });
 
     await reverse(gw.url, WEIHAI_HOSPITAL, 'D-1');
     const claims = await waitFor('the reversal delivered', async () => { const c = await claimsOf(gw.url, WEIHAI, s.gatewayId); return c.find((x) => x.kind === 'reversal')?.state === 'delivered' && c; });
