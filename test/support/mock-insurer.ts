@@ -9,10 +9,12 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export interface Received { insurerCode: string; raw: string; json: Record<string, unknown>; headers: IncomingMessage['headers']; at: number }
 
-export type Decision =
+/** What the insurer answers one call; `delayMs` makes that one answer slow. */
+export type Decision = (
   | { status: 'received' | 'accepted' }
   | { status: 'rejected'; reason: string }
-  | { http: number; body?: string };
+  | { http: number; body?: string }
+) & { delayMs?: number };
 
 export interface InsurerKnobs {
   latencyMs: number;
@@ -92,7 +94,9 @@ export class MockInsurer {
     // The caller gave up (its timeout): like a real server, the work may be done, but no receipt reached it.
     if (res.destroyed || req.socket.destroyed) return;
     if (knobs.unavailable) { res.writeHead(503, { 'content-type': 'text/plain' }).end('维护中'); return; }
-    const decision = knobs.decide(json);
+    const { delayMs, ...decision } = knobs.decide(json);
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (res.destroyed || req.socket.destroyed) return;
     if ('http' in decision) { res.writeHead(decision.http, { 'content-type': 'application/json' }).end(decision.body ?? JSON.stringify({ error: 'refused' })); return; }
     const key = `${code}/${String(req.headers['idempotency-key'])}`;
     let receiptNo = this.receipts.get(key);
