@@ -94,14 +94,18 @@ export class StatementsStore {
       if (existing.digest !== digest) throw new Conflict(`对账单 ${s.statementNo} 已以不同内容上传：更正的对账单请使用新的编号`);
       return { statement: existing, replay: true };
     }
-    const records = await Promise.all(s.lines.map((l) => this.claims.get(code, l.claimId)));
     let markedPaid = 0;
     let notMarked = 0;
+    let knownClaims = 0;
+    // In chunks: a statement of a city's month is tens of thousands of lines, never all in flight at once.
     for (let start = 0; start < s.lines.length; start += WRITE_CHUNK) {
-      await Promise.all(s.lines.slice(start, start + WRITE_CHUNK).map(async (line, k) => {
+      const chunk = s.lines.slice(start, start + WRITE_CHUNK);
+      const records = await Promise.all(chunk.map((l) => this.claims.get(code, l.claimId)));
+      await Promise.all(chunk.map(async (line, k) => {
         const lineNo = start + k + 1;
-        const record = records[lineNo - 1];
+        const record = records[k];
         const known = record !== null && record !== undefined && record.kind === 'claim';
+        if (known) knownClaims++;
         const settledOn = known ? record.settledOn : line.settledOn;
         const hospitalId = known ? record.hospitalId : line.hospitalId;
         const p: Payment = {
@@ -117,10 +121,9 @@ export class StatementsStore {
         if (verdict === 'new' || verdict === 'same') markedPaid++; else notMarked++;
       }));
     }
-    const known = records.filter((r) => r !== null && r.kind === 'claim').length;
     const stored: StoredStatement = {
       statementNo: s.statementNo, from: s.from, to: s.to, digest, lines: s.lines.length, total: formatFen(s.lines.reduce((sum, l) => sum + l.amount, 0)),
-      knownClaims: known, unknownClaims: s.lines.length - known, markedPaid, notMarked, uploadedAt: now.toISOString(), uploadedBy,
+      knownClaims, unknownClaims: s.lines.length - knownClaims, markedPaid, notMarked, uploadedAt: now.toISOString(), uploadedBy,
     };
     // Written last: until it is, a re-upload redoes the lines (same ids), so a crash leaves nothing half-counted.
     const written = await this.store.put(c.statements, s.statementNo, JSON.stringify(stored), { ifAbsent: true, index: { from: dayNumber(s.from) } });
