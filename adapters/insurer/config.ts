@@ -45,7 +45,13 @@ export const insurerConfig = z.object({
     maxMs: z.int().min(1).max(600_000).default(30_000),
     /** Attempts for a claim the insurer refuses (4xx, unreadable answer) before it is dead-lettered. */
     maxAttempts: z.int().min(1).max(100).default(3),
-  }).strict().default({ initialMs: 200, maxMs: 30_000, maxAttempts: 3 }),
+    /**
+     * How long an outage is waited out: once the insurer has answered nothing for this long, the claims
+     * at the head go to the dead-letter topic (reason: unreachable) instead of holding their partitions
+     * forever. Default one day.
+     */
+    deadLetterAfterMs: z.int().min(100).max(30 * 86_400_000).default(86_400_000),
+  }).strict().default({ initialMs: 200, maxMs: 30_000, maxAttempts: 3, deadLetterAfterMs: 86_400_000 }),
   breaker: z.object({
     resetMs: z.int().min(10).max(600_000).default(30_000),
     errorThresholdPercentage: z.int().min(1).max(100).default(50),

@@ -10,8 +10,9 @@
  * holds only its own claims, never a settlement (delivery runs after the commit, from Kafka) nor another insurer.
  *
  * Failures. Transient ones (insurer down, slow, 5xx, 429, 401/403) are retried with capped exponential
- * backoff and full jitter for as long as they last: an outage is not the claim's fault and must not
- * flood the dead-letter topic. A refusal (another 4xx, an unreadable answer) is retried
+ * backoff and full jitter while the outage lasts up to `retry.deadLetterAfterMs` (default a day): an
+ * outage is not the claim's fault and must not flood the dead-letter topic; past that bound the claims
+ * at the head are dead-lettered (unreachable) so that nothing waits forever. A refusal (another 4xx, an unreadable answer) is retried
  * `retry.maxAttempts` times, then the claim goes to `insurer.<code>.claims.dlq` with the reason; the
  * person's later claims and reversals follow it there (their order holds), until a replay puts them
  * all back on the topic, in their order.
@@ -63,6 +64,8 @@ export class InsurerDelivery {
   /** Refusals per claim id (in process: a restart gives a refused claim its attempts again, harmless). */
   private readonly refusals = new Map<string, number>();
   private transientStreak = 0;
+  /** Since when the insurer has answered nothing (null while it answers). */
+  private unreachableSinceMs: number | null = null;
   private subscription: RunningSubscription | null = null;
   private readonly status: DeliveryStatus;
 
@@ -168,6 +171,7 @@ export class InsurerDelivery {
       let wait: number;
       try {
         const outcome = await this.client.deliver(document);
+        this.unreachableSinceMs = null;
         if (outcome.kind === 'answered') {
           this.transientStreak = 0;
           this.refusals.delete(claim.claimId);
@@ -183,8 +187,13 @@ export class InsurerDelivery {
       } catch (error) {
         if (!(error instanceof TransientFailure)) throw error;
         this.transientStreak++;
-        metrics.deliveries.inc({ insurer: insurer.code, outcome: 'retried' });
         this.status.lastError = error.message;
+        this.unreachableSinceMs ??= Date.now();
+        // Retries are bounded: an outage longer than deadLetterAfterMs drains the head claims to the dead-letter topic.
+        if (Date.now() - this.unreachableSinceMs >= insurer.retry.deadLetterAfterMs) {
+          return this.kill(message, claim, `保险公司自 ${new Date(this.unreachableSinceMs).toISOString()} 起无应答（超过 ${insurer.retry.deadLetterAfterMs} ms）：${error.message}`, this.transientStreak);
+        }
+        metrics.deliveries.inc({ insurer: insurer.code, outcome: 'retried' });
         wait = backoffMs(this.transientStreak, insurer.retry.initialMs, insurer.retry.maxMs);
       }
       const left = deadline - Date.now();
