@@ -36,6 +36,7 @@ export interface RouteDeps {
 }
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 const ID_PARAM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
 /** Ids become store keys: anything else cannot name a claim (404), and never reaches the store. */
 function idParam(req: Request, name: string): string {
@@ -48,7 +49,6 @@ function hospitalQuery(req: Request): string | undefined {
   if (value !== undefined && !identifier(32).safeParse(value).success) throw new InvalidInput('hospitalId 不正确', [{ path: 'hospitalId', message: 'letters, digits, dot, underscore or hyphen; at most 32' }]);
   return value;
 }
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 function dateParam(value: unknown, name: string): string {
   const parsed = isoDate.safeParse(value);
