@@ -45,6 +45,7 @@ export function insurerOpenApiPaths(): Record<string, unknown> {
     '/v1/claims/{insurerCode}/dead-letters': { get: { summary: 'Dead letters (admin), without personal data', parameters: [insurerCode], responses: { 200: jsonOf('Letters with claim id, reason, replayed'), ...errors } } },
     '/v1/claims/{insurerCode}/dead-letters/replay': { post: { summary: 'Replay every dead letter not replayed yet, in order (admin)', parameters: [insurerCode], responses: { 200: jsonOf('{ replayed: [claimId], skipped }'), ...errors } } },
     '/v1/reconciliation/{insurerCode}/statements': {
+      get: { summary: 'Statements uploaded whose period starts in [from, to] (auditor, admin)', parameters: [insurerCode, query('from', 'first day'), query('to', 'last day'), query('date', 'one day')], responses: { 200: jsonOf('The statements: number, period, lines, total, known and unknown claims, uploaded at and by'), ...errors } },
       post: {
         summary: "Upload an insurer's statement (auditor, admin); the same statement again changes nothing",
         parameters: [insurerCode, query('statementNo', 'CSV only'), query('from', 'CSV only'), query('to', 'CSV only'), query('charset', 'CSV encoding', { enum: ['utf-8', 'gbk'] })],

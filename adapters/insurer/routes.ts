@@ -200,6 +200,13 @@ export function insurerRoutes(deps: RouteDeps) {
       res.json({ insurerCode: insurer.code, ...stored });
     });
 
+    v1.get('/reconciliation/:insurerCode/statements', async (req, res) => {
+      const insurer = insurerOf(req);
+      requireRole(req.client, 'auditor', 'admin');
+      const { from, to } = period(req);
+      res.json({ insurerCode: insurer.code, from, to, statements: await deps.statements.list(insurer.code, { from, to }) });
+    });
+
     v1.get('/reconciliation/:insurerCode', async (req, res) => {
       const insurer = insurerOf(req);
       const hospitalId = hospitalQuery(req);

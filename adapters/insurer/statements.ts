@@ -136,6 +136,17 @@ export class StatementsStore {
     return json ? storedStatement.parse(JSON.parse(json)) : null;
   }
 
+  /** Statements whose period starts in [from, to], oldest first. */
+  async list(code: string, q: { from: string; to: string }): Promise<StoredStatement[]> {
+    const c = collections(code);
+    const out: StoredStatement[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const ids = await this.store.range(c.statements, 'from', dayNumber(q.from), dayNumber(q.to), { offset, limit: 1000 });
+      for (const json of await this.store.getMany(c.statements, ids)) if (json) out.push(storedStatement.parse(JSON.parse(json)));
+      if (ids.length < 1000) return out;
+    }
+  }
+
   /** Payments of claims settled in [from, to] (by the gateway's day where it knows the claim). */
   async *payments(code: string, q: { from: string; to: string; hospitalId?: string }): AsyncIterable<Payment> {
     const c = collections(code);

@@ -94,6 +94,8 @@ describe('reconciliation with an insurer\'s statements', () => {
     expect(r.rows.find((row) => row.claimId === 'clm_stl_NOTOURS_weihai-2020-medical')?.outcome).toBe('unknownToGateway');
     expect(r.rows.find((row) => row.claimId === claim.C!.claimId)!.payments.map((p) => p.paymentRef)).toContain('工行转账001');
     expect(r.statements).toEqual(['CL-WH-001', 'CL-WH-002']);
+    const uploaded = await call(gw.url, `/v1/reconciliation/${WEIHAI}/statements?from=${from}&to=${to}`, { token: TOKENS.auditor });
+    expect((uploaded.json as { statements: Array<{ statementNo: string; lines: number; uploadedBy: string }> }).statements.map((x) => [x.statementNo, x.lines, x.uploadedBy])).toEqual([['CL-WH-001', 6, 'auditor'], ['CL-WH-002', 1, 'auditor']]);
     for (const o of OUTCOMES) expect(r.totals[o]!.count, o).toBeGreaterThan(0);
 
     // Totals add up: over the outcomes to "all", and "all" to the gateway's claims and the statements' lines.
