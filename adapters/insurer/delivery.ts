@@ -189,8 +189,9 @@ export class InsurerDelivery {
         this.transientStreak++;
         this.status.lastError = error.message;
         this.unreachableSinceMs ??= Date.now();
-        // Retries are bounded: an outage longer than deadLetterAfterMs drains the head claims to the dead-letter topic.
-        if (Date.now() - this.unreachableSinceMs >= insurer.retry.deadLetterAfterMs) {
+        // Retries are bounded: an outage longer than deadLetterAfterMs drains the head claims to the dead-letter
+        // topic — on a call that failed, never on the breaker's refusal (the insurer may be back already).
+        if (!error.breakerOpen && Date.now() - this.unreachableSinceMs >= insurer.retry.deadLetterAfterMs) {
           return this.kill(message, claim, `保险公司自 ${new Date(this.unreachableSinceMs).toISOString()} 起无应答（超过 ${insurer.retry.deadLetterAfterMs} ms）：${error.message}`, this.transientStreak);
         }
         metrics.deliveries.inc({ insurer: insurer.code, outcome: 'retried' });

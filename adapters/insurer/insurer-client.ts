@@ -22,7 +22,8 @@ export type InsurerAnswer = z.infer<typeof insurerAnswer>;
 export type PostOutcome = { kind: 'answered'; answer: InsurerAnswer } | { kind: 'refused'; reason: string };
 
 export class TransientFailure extends Error {
-  constructor(message: string) { super(message); this.name = 'TransientFailure'; }
+  /** `breakerOpen`: no call was made (the breaker refused it), so it says nothing new about the insurer. */
+  constructor(message: string, readonly breakerOpen = false) { super(message); this.name = 'TransientFailure'; }
 }
 
 const EXCERPT_CHARS = 300;
@@ -60,7 +61,7 @@ export class InsurerClient {
     } catch (error) {
       if (error instanceof TransientFailure) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      throw new TransientFailure(this.breaker.opened ? `breaker open (${message})` : message);
+      throw new TransientFailure(this.breaker.opened ? `breaker open (${message})` : message, this.breaker.opened);
     }
   }
 
