@@ -21,6 +21,7 @@ import type { GatewayPart, PartDeps } from './parts.js';
 import { createStore } from './store/create.js';
 import { startStreaming } from './streaming.js';
 import { startInsurers } from '../adapters/insurer/index.js';
+import { startNhsa } from '../adapters/nhsa/index.js';
 import { startFhir } from '../adapters/fhir/index.js';
 
 export const VERSION = '0.1.0';
@@ -74,6 +75,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store: createStore(config, ledger) };
   const parts: GatewayPart[] = [
     await startInsurers(partDeps),
+    await startNhsa(partDeps),
     await startFhir(partDeps),
   ];
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
