@@ -1,6 +1,6 @@
 /** Whether a person stands in a programme for this stay, judged as the pack says: roster, categories, insurance, disability. */
 import type { Category } from '../../schemas/categories.js';
-import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../schemas/categories.js';
+import { categoryNames as names, DISABILITY_TYPES } from '../../schemas/vocabulary.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
@@ -13,8 +13,6 @@ export type Standing =
   /** `cover`: the person's periods on the programme's roster; null where the programme has no roster (the term alone). */
   | { eligible: true; categories: Category[]; group: RiskGroup; because: string[]; cover: readonly CoverPeriod[] | null }
   | { eligible: false; reason: string };
-
-const names = (cs: readonly Category[]) => cs.map((c) => CATEGORY_NAMES[c]).join('、');
 
 export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>): Standing {
   const { patient, encounter } = request;

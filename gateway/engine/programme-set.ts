@@ -3,11 +3,39 @@ import type { Catalogue, Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
 import { layerConflicts } from './pack-overlaps.js';
+import { prepareRule, type PreparedRule } from './rules/registry.js';
+
+/**
+ * A pack made ready once, when the programmes are loaded: its heading, its rules bound to their kinds,
+ * and every counter key its rules may touch, per accumulation period. A settlement only reads these.
+ */
+export interface PreparedPack {
+  readonly heading: string;
+  readonly rules: readonly PreparedRule[];
+  /** Per rule (in order), counter → `programme|period|rule.counter`, for an accumulation period. */
+  counterKeys(period: string): ReadonlyArray<Readonly<Record<string, string>>>;
+}
+
+function preparePack(pack: Pack): PreparedPack {
+  const rules = pack.rules.map(prepareRule);
+  const keysOf = (period: string) => rules.map((r) => Object.fromEntries(r.counters.map((c) => [c, `${pack.id}|${period}|${r.rule.id}.${c}`])));
+  // The periods a settlement can meet: the term's start, or each calendar year the term touches (a pack
+  // runs only for a discharge inside its term).
+  const periods = pack.accumulation === 'term' ? [pack.term.from] : yearsOf(pack.term.from, pack.term.to);
+  const byPeriod = new Map(periods.map((period) => [period, keysOf(period)]));
+  return { heading: `${pack.name}（${pack.id} ${pack.version}）`, rules, counterKeys: (period) => byPeriod.get(period) ?? keysOf(period) };
+}
+
+function yearsOf(from: string, to: string): string[] {
+  const years: string[] = [];
+  for (let year = Number.parseInt(from.slice(0, 4), 10); year <= Number.parseInt(to.slice(0, 4), 10); year++) years.push(String(year).padStart(4, '0'));
+  return years;
+}
 
 export class ProgrammeSet {
   private readonly byLayer = new Map<Layer, Pack[]>();
   private readonly catalogueIcd = new Map<string, Map<number, string[]>>();
-  private readonly headings = new WeakMap<Pack, string>();
+  private readonly preparedPacks = new Map<Pack, PreparedPack>();
   readonly packs: readonly Pack[];
 
   constructor(packs: readonly Pack[], readonly catalogues: readonly Catalogue[]) {
@@ -24,6 +52,7 @@ export class ProgrammeSet {
       const list = this.byLayer.get(pack.layer) ?? [];
       list.push(pack);
       this.byLayer.set(pack.layer, list);
+      this.preparedPacks.set(pack, preparePack(pack));
     }
     for (const c of catalogues) {
       this.catalogueIcd.set(c.id, new Map(c.entries.map((e) => [e.entry, e.icd10.map(normaliseIcd)])));
@@ -52,9 +81,12 @@ export class ProgrammeSet {
 
   /** "name（id version）", the heading of a pack's explanation, written once per pack. */
   heading(pack: Pack): string {
-    let text = this.headings.get(pack);
-    if (text === undefined) this.headings.set(pack, (text = `${pack.name}（${pack.id} ${pack.version}）`));
-    return text;
+    return this.prepared(pack).heading;
+  }
+
+  /** The pack as prepared when the set was built (a pack of another set is prepared afresh). */
+  prepared(pack: Pack): PreparedPack {
+    return this.preparedPacks.get(pack) ?? preparePack(pack);
   }
 
   /** Roster ids the engine will consult for this request: the shell loads the person's rows of these. */

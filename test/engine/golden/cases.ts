@@ -7,7 +7,7 @@
 import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../../schemas/categories.js';
 import type { SettlementRequestInput } from '../../../schemas/settlement.js';
 import type { ProgrammeSet } from '../../../gateway/engine/programme-set.js';
-import { counterNames } from '../../../gateway/engine/rules/index.js';
+import { counterNames } from '../../../gateway/engine/rules/registry.js';
 import { GOLDEN_DRUGS } from './programmes.js';
 
 export interface RosterRowInput { personId: string; from: string; to: string; categories: string[]; preExisting: boolean }
