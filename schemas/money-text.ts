@@ -73,5 +73,9 @@ export function shareTextPpm(shareText: string): number | null {
   if (dot === -1) return shareText === '1' ? RATIO_SCALE : 0;
   const decimals = shareText.length - dot - 1;
   if (decimals > 6) return null;
-  return scaledInteger(shareText, 6);
+  // Digit by digit (a bill's 乙类 items each carry one): the whole part is 0 or 1, then up to six decimals.
+  let ppm = shareText.charCodeAt(0) === 49 ? RATIO_SCALE : 0;
+  let place = RATIO_SCALE / 10;
+  for (let i = dot + 1; i < shareText.length; i++, place /= 10) ppm += (shareText.charCodeAt(i) - 48) * place;
+  return ppm;
 }

@@ -14,6 +14,13 @@ export type Standing =
   | { eligible: true; categories: Category[]; group: RiskGroup; because: string[]; cover: readonly CoverPeriod[] | null }
   | { eligible: false; reason: string };
 
+/** The categories of the rows, each once, in the order the rows give them. */
+function rowCategories(rows: readonly RosterRow[]): Category[] {
+  const categories: Category[] = [];
+  for (const row of rows) for (const c of row.categories) if (!categories.includes(c)) categories.push(c);
+  return categories;
+}
+
 export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>): Standing {
   const { patient, encounter } = request;
   const rules = pack.eligibility;
@@ -49,7 +56,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
           : `出院日 ${encounter.dischargedOn} 不在本人保障期内（${rows.map((r) => `${r.from}至${r.to}`).join('、')}）（${rules.roster.cite}）`,
       };
     }
-    categories = [...new Set(covering.flatMap((r) => r.categories))];
+    categories = rowCategories(covering);
     cover = rows.map((r) => ({ from: r.from, to: r.to }));
     preExisting = covering.some((r) => r.preExisting);
     because.push(`参保名单内，保障期 ${covering.map((r) => `${r.from}至${r.to}`).join('、')}`);

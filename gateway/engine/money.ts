@@ -31,11 +31,14 @@ export function fenTimesShare(fen: number, shareText: string): number {
   return new ExactDecimal(fen).times(shareText).toDecimalPlaces(0, ExactDecimal.ROUND_HALF_UP).toNumber();
 }
 
+/** ".00" … ".99": the fen part of an amount's text, so formatting converts one number to text, not two. */
+const CENTS_TEXT: readonly string[] = Object.freeze(Array.from({ length: FEN_PER_YUAN }, (_, cents) => (cents < 10 ? `.0${cents}` : `.${cents}`)));
+
 /** Integer fen as the contract's two-decimal string. */
 export function formatFen(fen: number): string {
   assertFen(fen, 'formatFen');
   const cents = fen % FEN_PER_YUAN;
-  return `${(fen - cents) / FEN_PER_YUAN}${cents < 10 ? '.0' : '.'}${cents}`;
+  return String((fen - cents) / FEN_PER_YUAN) + CENTS_TEXT[cents]!;
 }
 
 /**

@@ -69,11 +69,25 @@ function period(pack: Pack, request: SettlementRequest): string {
   return pack.accumulation === 'term' ? pack.term.from : request.encounter.dischargedOn.slice(0, 4);
 }
 
-function payerOf(pack: Pack | undefined, layer: Layer, request: SettlementRequest): { payer: string; fundPayType?: string } {
-  if (pack?.payer.hospital || (!pack && layer === 'waiver')) return { payer: request.hospital.id };
-  if (pack) return pack.payer.fundPayType ? { payer: pack.payer.name, fundPayType: pack.payer.fundPayType } : { payer: pack.payer.name };
-  const national = DEFAULT_PAYERS[layer as Exclude<UpstreamLayer, 'waiver'>][request.patient.scheme];
-  return { payer: national.name, fundPayType: national.fundPayType };
+/**
+ * A layer's line before it pays, with its payer: the pack's, the hospital for a waiver, else the
+ * national fund of the person's scheme. Always built in one shape (`fundPayType` may be undefined;
+ * toSplit leaves it out then): six lines per settlement, on the hot path.
+ */
+function newLine(pack: Pack | undefined, layer: Layer, request: SettlementRequest, explanation: string[]): EngineLine {
+  let payer: string;
+  let fundPayType: string | undefined;
+  if (pack?.payer.hospital || (!pack && layer === 'waiver')) {
+    payer = request.hospital.id;
+  } else if (pack) {
+    payer = pack.payer.name;
+    fundPayType = pack.payer.fundPayType;
+  } else {
+    const national = DEFAULT_PAYERS[layer as Exclude<UpstreamLayer, 'waiver'>][request.patient.scheme];
+    payer = national.name;
+    fundPayType = national.fundPayType;
+  }
+  return { layer, programme: pack?.id ?? 'none', payer, fundPayType, mode: 'computed', amountFen: 0, explanation };
 }
 
 /** A rule judged after every direct payer (cash benefits), with what it needs to run then. */
@@ -110,7 +124,7 @@ class Waterfall {
   upstream(layer: UpstreamLayer): void {
     const { request, programmes } = this.input;
     const pack = programmes.inForce(layer, request)[0];
-    const line: EngineLine = { layer, programme: pack?.id ?? 'none', ...payerOf(pack, layer, request), mode: 'computed', amountFen: 0, explanation: [] };
+    const line = newLine(pack, layer, request, []);
     const givenFen = request.upstream[layer];
     if (givenFen !== undefined) {
       if (givenFen > this.running.allLeftFen) {
@@ -131,7 +145,7 @@ class Waterfall {
   }
 
   supplementary(pack: Pack): void {
-    const line: EngineLine = { layer: 'supplementary', programme: pack.id, ...payerOf(pack, 'supplementary', this.input.request), mode: 'computed', amountFen: 0, explanation: [this.input.programmes.heading(pack)] };
+    const line = newLine(pack, 'supplementary', this.input.request, [this.input.programmes.heading(pack)]);
     this.runPack(pack, line);
     this.lines.push(line);
   }
