@@ -44,10 +44,17 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
   }
   let categories: Category[] = [...patient.categories];
   let preExisting = false;
-  let cover: CoverPeriod[] | null = null;
+  let cover: readonly CoverPeriod[] | null = null;
   if (rules.roster) {
-    const rows = (rosters[rules.roster.id] ?? []).filter((r) => r.personId === patient.id);
-    const covering = rows.filter((r) => r.from <= encounter.dischargedOn && encounter.dischargedOn <= r.to);
+    // One pass over the rows the shell loaded (normally the person's own, one or two).
+    const rows: RosterRow[] = [];
+    const covering: RosterRow[] = [];
+    const discharged = encounter.dischargedOn;
+    for (const row of rosters[rules.roster.id] ?? []) {
+      if (row.personId !== patient.id) continue;
+      rows.push(row);
+      if (row.from <= discharged && discharged <= row.to) covering.push(row);
+    }
     if (covering.length === 0) {
       return {
         eligible: false,
@@ -57,7 +64,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
       };
     }
     categories = rowCategories(covering);
-    cover = rows.map((r) => ({ from: r.from, to: r.to }));
+    cover = rows;
     preExisting = covering.some((r) => r.preExisting);
     because.push(`参保名单内，保障期 ${covering.map((r) => `${r.from}至${r.to}`).join('、')}`);
   }

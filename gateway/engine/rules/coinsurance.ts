@@ -64,6 +64,7 @@ export const coinsurance = ruleKind({
       groups,
       of: rule.base.of === 'compliant' ? '政策范围内费用' : '医疗总费用',
       deductedLayers: rule.base.after.map((l) => LAYER_NAMES_DEDUCTED[l]).join('、'),
+      deductible: rule.deductible ? y(rule.deductible.amount) : '',
     };
   },
   apply(rule, prepared, ctx, counters) {
@@ -83,7 +84,7 @@ export const coinsurance = ruleKind({
       const perYear = rule.deductible.per === 'year';
       const deductibleLeftFen = perYear ? positive(rule.deductible.amount - counters.get('deductibleUsed')) : rule.deductible.amount;
       deductibleAppliedFen = Math.min(baseFen, deductibleLeftFen);
-      explanation.push(templates.deductible({ per: rule.deductible.per, amount: y(rule.deductible.amount), left: perYear ? y(deductibleLeftFen) : '', applied: y(deductibleAppliedFen), cite: rule.deductible.cite }));
+      explanation.push(templates.deductible({ per: rule.deductible.per, amount: prepared.deductible, left: perYear ? y(deductibleLeftFen) : '', applied: y(deductibleAppliedFen), cite: rule.deductible.cite }));
       if (perYear) counters.add('deductibleUsed', deductibleAppliedFen);
     }
     let payFen = applyRatio(baseFen - deductibleAppliedFen, group.ratioPpm);
