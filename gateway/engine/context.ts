@@ -35,11 +35,14 @@ export interface RuleContext {
 
 export interface BenefitDraft { kind: string; amountFen: number; explanation: string[] }
 
+/** A rule's result without cash benefits: one shared empty list, not a new one per rule and settlement. */
+export const NO_BENEFITS: readonly BenefitDraft[] = Object.freeze([]);
+
 export interface RuleResult {
   /** Paid at discharge; reduces the bill. */
   directFen: number;
   /** Cash benefits to the patient; do not reduce the bill. */
-  benefits: BenefitDraft[];
+  benefits: readonly BenefitDraft[];
   explanation: string[];
 }
 

@@ -11,7 +11,7 @@ export interface CoverPeriod { from: string; to: string }
 
 export type Standing =
   /** `cover`: the person's periods on the programme's roster; null where the programme has no roster (the term alone). */
-  | { eligible: true; categories: Category[]; group: RiskGroup; because: string[]; cover: readonly CoverPeriod[] | null }
+  | { eligible: true; categories: readonly Category[]; group: RiskGroup; because: readonly string[]; cover: readonly CoverPeriod[] | null }
   | { eligible: false; reason: string };
 
 /** The categories of the rows, each once, in the order the rows give them. */
@@ -21,12 +21,14 @@ function rowCategories(rows: readonly RosterRow[]): Category[] {
   return categories;
 }
 
+const NOTHING_TO_SAY: readonly string[] = Object.freeze([]);
+
 export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>): Standing {
   const { patient, encounter } = request;
   const rules = pack.eligibility;
   // Most packs (every public layer) have no eligibility rule at all: nothing to judge.
   if (!rules.roster && !rules.categoriesAny && !rules.categoriesNone && !rules.basicInsuranceActive && !rules.disability && !rules.hukouRegions) {
-    return { eligible: true, categories: patient.categories, group: 'healthy', because: [], cover: null };
+    return { eligible: true, categories: patient.categories, group: 'healthy', because: NOTHING_TO_SAY, cover: null };
   }
   const because: string[] = [];
   if (rules.basicInsuranceActive?.value && !patient.basicInsuranceActive) {

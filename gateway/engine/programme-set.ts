@@ -81,6 +81,15 @@ export class ProgrammeSet {
     return found;
   }
 
+  /** The first pack of a layer in force (a public layer has at most one: pack-overlaps.ts), without building a list. */
+  firstInForce(layer: Layer, request: SettlementRequest): Pack | undefined {
+    const dischargedDay = dayNumber(request.encounter.dischargedOn);
+    for (const s of this.byLayer.get(layer) ?? []) {
+      if (inTermFor(s, request, dischargedDay) && inRegion(s, request.patient)) return s.pack;
+    }
+    return undefined;
+  }
+
   /** "name（id version）", the heading of a pack's explanation, written once per pack. */
   heading(pack: Pack): string {
     return this.prepared(pack).heading;

@@ -123,7 +123,7 @@ class Waterfall {
 
   upstream(layer: UpstreamLayer): void {
     const { request, programmes } = this.input;
-    const pack = programmes.inForce(layer, request)[0];
+    const pack = programmes.firstInForce(layer, request);
     const line = newLine(pack, layer, request, []);
     const givenFen = request.upstream[layer];
     if (givenFen !== undefined) {
@@ -158,7 +158,7 @@ class Waterfall {
       line.explanation.push(`不予支付：${who.reason}`);
       return;
     }
-    line.explanation.push(...who.because);
+    for (const text of who.because) line.explanation.push(text);
     // `running` is the live waterfall: each rule sees what the rules before it left.
     const context: RuleContext = {
       request, bill: this.bill, programmes, pack, running: this.running, categories: who.categories, group: who.group, cover: who.cover,
@@ -171,11 +171,11 @@ class Waterfall {
       if (!verdict.ok) line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason}`);
       // Benefits paid to the patient later are judged on what the patient is finally left to pay.
       else if (rule.payment === 'benefit') this.deferred.push({ rule, counterKeys: keys[i]!, verdict, context, line });
-      else this.apply({ rule, counterKeys: keys[i]!, verdict, context, line });
+      else this.apply(rule, keys[i]!, verdict, context, line);
     }
   }
 
-  private apply({ rule, counterKeys, verdict, context, line }: DeferredRule): void {
+  private apply(rule: PreparedRule, counterKeys: Readonly<Record<string, string>>, verdict: Verdict & { ok: true }, context: RuleContext, line: EngineLine): void {
     const result = rule.run(context, new RuleCounters(this.input.accumulators, this.deltas, counterKeys));
     for (const text of verdict.because) line.explanation.push(text);
     for (const text of result.explanation) line.explanation.push(text);
@@ -184,7 +184,7 @@ class Waterfall {
   }
 
   finish(): EngineResult {
-    for (const d of this.deferred) this.apply(d);
+    for (const d of this.deferred) this.apply(d.rule, d.counterKeys, d.verdict, d.context, d.line);
     let linesFen = 0;
     for (const line of this.lines) {
       linesFen += line.amountFen;

@@ -5,6 +5,7 @@ import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { applyRatio, formatFen as y, formatPercent as pct, positive } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
 const schema = z.object({
@@ -36,7 +37,7 @@ export const aidByCategory = ruleKind({
   }),
   apply(rule, prepared, ctx, counters) {
     const rate = prepared.best.find((r) => ctx.categories.includes(r.category));
-    if (!rate) return { directFen: 0, benefits: [], explanation: [prepared.notFor] };
+    if (!rate) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.notFor] };
     const baseFen = ctx.running.compliantLeftFen;
     const deductibleLeftFen = positive(rate.annualDeductible - counters.get('deductibleUsed'));
     const deductibleAppliedFen = Math.min(baseFen, deductibleLeftFen);
@@ -51,6 +52,6 @@ export const aidByCategory = ruleKind({
     if (payFen < formulaFen) explanation.push(templates.capped({ cap: y(rule.annualCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualCap.cite }));
     counters.add('deductibleUsed', deductibleAppliedFen);
     counters.add('paid', payFen);
-    return { directFen: payFen, benefits: [], explanation };
+    return { directFen: payFen, benefits: NO_BENEFITS, explanation };
   },
 });

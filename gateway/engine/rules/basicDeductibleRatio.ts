@@ -5,6 +5,7 @@ import { byLevel, cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { applyRatio, formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
 const schema = z.object({
@@ -86,6 +87,6 @@ export const basicDeductibleRatio = ruleKind({
     const payFen = Math.min(formulaFen, capLeftFen);
     if (payFen < formulaFen) explanation.push(templates.capped({ cap: y(rule.annualFundCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualFundCap.cite }));
     counters.add('fundPaid', payFen);
-    return { directFen: payFen, benefits: [], explanation };
+    return { directFen: payFen, benefits: NO_BENEFITS, explanation };
   },
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
 const schema = z.object({
@@ -49,6 +50,6 @@ export const burdenCeiling = ruleKind({
     counters.add('compliant', ctx.bill.compliantFen);
     counters.add('burden', ctx.running.compliantLeftFen - payFen);
     counters.add('paid', payFen);
-    return { directFen: payFen, benefits: [], explanation };
+    return { directFen: payFen, benefits: NO_BENEFITS, explanation };
   },
 });

@@ -5,6 +5,7 @@ import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { applyRatio, formatFen as y, formatPercent as pct } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
 const schema = z.object({
@@ -29,11 +30,11 @@ export const categoryShare = ruleKind({
   prepare: (rule) => ({ notFor: templates.notFor({ categories: categoryNames(rule.categories.value), cite: rule.categories.cite }), share: pct(rule.share.value) }),
   apply(rule, prepared, ctx) {
     const matched = ctx.categories.filter((c) => rule.categories.value.includes(c));
-    if (matched.length === 0) return { directFen: 0, benefits: [], explanation: [prepared.notFor] };
+    if (matched.length === 0) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.notFor] };
     const payFen = applyRatio(ctx.running.compliantLeftFen, rule.share.value);
     return {
       directFen: payFen,
-      benefits: [],
+      benefits: NO_BENEFITS,
       explanation: [templates.waives({ matched: categoryNames(matched), left: y(ctx.running.compliantLeftFen), share: prepared.share, pay: y(payFen), cite: rule.share.cite })],
     };
   },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { base, cite, cited, groupRatios, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money } from '../../../schemas/primitives.js';
 import { LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
-import type { RiskGroup } from '../context.js';
+import { NO_BENEFITS, type RiskGroup } from '../context.js';
 import { applyRatio, formatFen as y, formatPercent as pct, positive } from '../money.js';
 import { ruleKind } from './kind.js';
 
@@ -69,7 +69,7 @@ export const coinsurance = ruleKind({
   },
   apply(rule, prepared, ctx, counters) {
     const group = prepared.groups[ctx.group];
-    if (group.ratioPpm === null) return { directFen: 0, benefits: [], explanation: [group.notCovered] };
+    if (group.ratioPpm === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [group.notCovered] };
     const grossFen = rule.base.of === 'compliant' ? ctx.bill.compliantFen : ctx.bill.totalFen;
     let deductedFen = 0;
     for (const layer of rule.base.after) deductedFen += ctx.running.paidByLayerFen[layer];
@@ -108,7 +108,7 @@ export const coinsurance = ruleKind({
       explanation.push(templates.limited({ limit: y(limitFen) }));
     }
     counters.add('paid', payFen);
-    if (rule.payment === 'direct') return { directFen: payFen, benefits: [], explanation };
+    if (rule.payment === 'direct') return { directFen: payFen, benefits: NO_BENEFITS, explanation };
     return { directFen: 0, benefits: payFen > 0 ? [{ kind: rule.benefitKind ?? rule.id, amountFen: payFen, explanation }] : [], explanation: [...explanation, templates.cash()] };
   },
 });

@@ -5,6 +5,7 @@ import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { formatFen as y, formatPercent as pct, MAX_FEN, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
 const tier = z.object({ from: money, to: money.optional(), ratio }).strict();
@@ -84,6 +85,6 @@ export const majorIllnessTiers = ruleKind({
     explanation.push(burdenAfterFen <= thresholdFen ? templates.belowThreshold() : templates.pays({ pay: y(payFen) }));
     counters.add('burdenAfterBasic', stayBurdenFen);
     counters.add('paid', payFen);
-    return { directFen: payFen, benefits: [], explanation };
+    return { directFen: payFen, benefits: NO_BENEFITS, explanation };
   },
 });

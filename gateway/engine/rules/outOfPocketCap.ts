@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { formatFen as y, formatPercent as pct, positive } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
 const schema = z.object({
@@ -34,7 +35,7 @@ export const outOfPocketCap = ruleKind({
       : { capFen: null, line: templates.notReached({ participation: pct(participation), cite: rule.capsByParticipation.cite }) };
   },
   apply(_rule, prepared, ctx, counters) {
-    if (prepared.capFen === null) return { directFen: 0, benefits: [], explanation: [prepared.line] };
+    if (prepared.capFen === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.line] };
     const personalBeforeFen = counters.get('personal');
     const stayPersonalFen = ctx.running.allLeftFen;
     const payFen = Math.min(positive(personalBeforeFen + stayPersonalFen - prepared.capFen), stayPersonalFen);
@@ -42,7 +43,7 @@ export const outOfPocketCap = ruleKind({
     counters.add('paid', payFen);
     return {
       directFen: payFen,
-      benefits: [],
+      benefits: NO_BENEFITS,
       explanation: [prepared.line, templates.pays({ before: y(personalBeforeFen), stay: y(stayPersonalFen), pay: y(payFen) })],
     };
   },

@@ -4,6 +4,7 @@ import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { identifier, money, ratio } from '../../../schemas/primitives.js';
 import { RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
 import { formatFen as y, positive, roundMicroFen } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
 const drugClass = z.enum(['A', 'B', 'C']);
@@ -43,7 +44,7 @@ export const specificDrugs = ruleKind({
     groups: rule.groups.map((g) => ({ ...g, deductibleKey: `${g.id}.deductibleUsed`, paidKey: `${g.id}.paid`, deductibleText: y(g.annualDeductible.value) })),
   }),
   apply(rule, prepared, ctx, counters) {
-    if (prepared.noList !== null) return { directFen: 0, benefits: [], explanation: [prepared.noList] };
+    if (prepared.noList !== null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.noList] };
     const explanation: string[] = [];
     let totalPayFen = 0;
     let limitFen = ctx.running.allLeftFen;
@@ -77,6 +78,6 @@ export const specificDrugs = ruleKind({
       explanation.push(templates.pays({ group: group.name, base: y(baseFen), deductible: group.deductibleText, pay: y(payFen), cap: y(capFen), cite: group.ratioByDrugClass.cite }));
     }
     if (explanation.length === 0) explanation.push(templates.none({ name: rule.name }));
-    return { directFen: totalPayFen, benefits: [], explanation };
+    return { directFen: totalPayFen, benefits: NO_BENEFITS, explanation };
   },
 });
