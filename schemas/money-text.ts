@@ -65,17 +65,20 @@ export function parseShareText(value: unknown): string | null {
 }
 
 /**
- * A share text already accepted by parseShareText, in ppm when it has at most six decimals, else null.
- * No pattern to match again: the text is known to be 0, 1, 0.ddd… or 1.000….
+ * A share's ppm when its text is a ratio in [0, 1] with at most six decimals (what parsePpm accepts), else
+ * null — as parsePpm, but digit by digit without a pattern: a bill's 乙类 items each carry one.
  */
 export function shareTextPpm(shareText: string): number | null {
-  const dot = shareText.indexOf('.');
-  if (dot === -1) return shareText === '1' ? RATIO_SCALE : 0;
-  const decimals = shareText.length - dot - 1;
-  if (decimals > 6) return null;
-  // Digit by digit (a bill's 乙类 items each carry one): the whole part is 0 or 1, then up to six decimals.
-  let ppm = shareText.charCodeAt(0) === 49 ? RATIO_SCALE : 0;
+  const length = shareText.length;
+  const whole = shareText.charCodeAt(0) - 48;
+  if (length === 1) return whole === 0 ? 0 : whole === 1 ? RATIO_SCALE : null;
+  if ((whole !== 0 && whole !== 1) || shareText.charCodeAt(1) !== 46 || length < 3 || length > 8) return null;
+  let ppm = whole * RATIO_SCALE;
   let place = RATIO_SCALE / 10;
-  for (let i = dot + 1; i < shareText.length; i++, place /= 10) ppm += (shareText.charCodeAt(i) - 48) * place;
+  for (let i = 2; i < length; i++, place /= 10) {
+    const digit = shareText.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9 || (whole === 1 && digit !== 0)) return null;
+    ppm += digit * place;
+  }
   return ppm;
 }

@@ -48,7 +48,8 @@ describe('rule kinds', () => {
 
   it('reads a share\'s ppm digit by digit exactly as the pattern-checked parser does', () => {
     const share = fc.oneof(
-      fc.constantFrom('0', '1', '1.0', '1.000000', '1.0000000', '0.5'),
+      fc.constantFrom('0', '1', '1.0', '1.000000', '1.0000000', '0.5', '', '.5', '0.', '2', '1.01', '0.1a', '-0.1', '00.1', '0.10 ', '1e-1'),
+      fc.string({ maxLength: 9 }),
       fc.tuple(fc.integer({ min: 0, max: 999_999_999 }), fc.integer({ min: 1, max: 9 })).map(([n, d]) => `0.${String(n).padStart(9, '0').slice(0, d)}`),
     );
     fc.assert(fc.property(share, (text) => {
