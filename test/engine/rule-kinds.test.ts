@@ -72,3 +72,18 @@ describe('the engine keeps no module-level mutable state', () => {
     expect(offending).toEqual([]);
   });
 });
+
+describe('layers', () => {
+  const schemaFiles = readdirSync(join(ROOT, 'schemas')).filter((f) => f.endsWith('.ts'));
+  const importsOf = (file: string) => [...readFileSync(join(ROOT, 'schemas', file), 'utf8').matchAll(/^(?:import|export) [^;]*? from '([^']+)'/gm)].map((m) => m[1]);
+
+  it('money text and the vocabulary are the bottom: they import nothing', () => {
+    expect(importsOf('money-text.ts')).toEqual([]);
+    expect(importsOf('vocabulary.ts')).toEqual([]);
+  });
+
+  it('schemas/ reaches into gateway/ only for the registry of rule kinds (the pack schema\'s union of rules)', () => {
+    const upward = schemaFiles.flatMap((file) => importsOf(file).filter((from) => from?.startsWith('../')).map((from) => `${file} → ${from}`));
+    expect(upward).toEqual(['pack.ts → ../gateway/engine/rules/registry.js']);
+  });
+});
