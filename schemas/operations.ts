@@ -5,10 +5,9 @@
  * population, the enrolled count without a roster, the operating-cost share) is cited as configured.
  */
 import { z } from 'zod';
+import { cite, cited } from './pack-parts.js';
 import { isoDate, money, ratio } from './primitives.js';
 
-const cite = z.string().min(3).meta({ description: 'document file and clause the value comes from, or "运营配置：…" for a configured figure' });
-const cited = <T extends z.ZodType>(value: T) => z.object({ value, cite }).strict();
 const count = z.int().min(0).max(100_000_000);
 
 export const operations = z.object({
