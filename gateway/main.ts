@@ -19,8 +19,10 @@ import { createLogger } from './log.js';
 import { loadProgrammes, PackError } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
 import type { GatewayPart, PartDeps } from './parts.js';
+import { startOperations } from './operations/part.js';
 import { createStore } from './store/create.js';
 import { startStreaming } from './streaming.js';
+import { startInsurers } from '../adapters/insurer/index.js';
 import { startNhsa } from '../adapters/nhsa/index.js';
 import { startFhir } from '../adapters/fhir/index.js';
 
@@ -109,8 +111,10 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   // Adapters and the desk start here, one line each (see GatewayPart): their routes, readiness and stop.
   const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store: createStore(config, ledger) };
   const parts: GatewayPart[] = [
+    await startInsurers(partDeps),
     await startNhsa(partDeps),
     await startFhir(partDeps),
+    await startOperations(partDeps),
   ];
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
   readiness.push(...parts.flatMap((p) => p.readiness ?? []));

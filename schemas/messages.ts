@@ -55,10 +55,14 @@ export const nhsaSettlement = split.pick({
 });
 export type NhsaSettlement = z.infer<typeof nhsaSettlement>;
 
+/** The bill's classes as the split states them: what an insurer checks a direct-pay amount against. */
+export const claimBill = split.pick({ total: true, compliant: true, outOfScope: true, overLimit: true, preSelfPay: true });
+
 /**
  * `insurer.<insurerCode>.claims` value: one direct-pay claim per paying supplementary line. Only the
  * personal data the claim needs (the seeds demand confidentiality): the id number, no name, no
- * diagnoses, no bill items — the explanation says which rule paid.
+ * diagnoses, no bill items — the explanation says which rule paid. The topic is internal: the insurer
+ * adapter (adapters/insurer) narrows the id number to what each insurer's configuration allows.
  */
 export const insurerClaim = z.object({
   claimId: z.string().meta({ description: 'stable per settlement and programme; a reversal has its own id' }),
@@ -80,6 +84,10 @@ export const insurerClaim = z.object({
   dischargedOn: isoDate,
   settledAt: z.string().optional(),
   reversedAt: z.string().optional(),
+  /** Added for direct pay (optional: messages published before carry neither). The bill's classes of the settlement. */
+  bill: claimBill.optional(),
+  /** The version of the programme's pack that computed the line (split.policyVersions). */
+  policyVersion: z.string().optional(),
 }).refine((c) => (c.kind === 'reversal') === (c.originalClaimId !== undefined), { message: 'a reversal, and only a reversal, names its original claim', path: ['originalClaimId'] });
 export type InsurerClaim = z.infer<typeof insurerClaim>;
 
@@ -106,3 +114,25 @@ export const deadLetter = z.object({
   deadAt: z.string(),
 });
 export type DeadLetter = z.infer<typeof deadLetter>;
+
+/**
+ * `insurer.<insurerCode>.claims` value with CloudEvents type `insurer.claim.second-payout`: one person's
+ * share of a programme's yearly second payout (南通 二次赔付), not tied to one settlement. A separate
+ * schema, not a third `kind` of insurerClaim, so that consumers of settlement claims are not broken:
+ * they tell the two apart by `ce_type` (or `kind`). Consumers dedupe by claimId: publishing is retried
+ * from the committed payout document after a crash.
+ */
+export const secondPayoutClaim = z.object({
+  claimId: z.string().meta({ description: 'sp_<programme>_<year>_<person>: one per person and year' }),
+  kind: z.literal('secondPayout'),
+  insurerCode: z.string(),
+  programme: z.string(),
+  payer: z.string(),
+  year: z.int(),
+  amount: moneyText,
+  currency: z.literal('CNY'),
+  explanation: z.array(z.string()),
+  personIdNumber: z.string(),
+  committedAt: z.string(),
+});
+export type SecondPayoutClaim = z.infer<typeof secondPayoutClaim>;

@@ -1,7 +1,7 @@
 /** Building blocks of the contract's schemas: money, ratios, dates, identifiers. */
 import { z } from 'zod';
 import './locale.js';
-import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from '../gateway/engine/money.js';
+import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from './money-text.js';
 import { JsonNumberText } from '../gateway/service/json-text.js';
 
 /**
