@@ -4,7 +4,7 @@
  * schema imports, so the locale is in force wherever a schema parses.
  */
 import { z } from 'zod';
-import { JsonNumberText } from '../gateway/service/json-text.js';
+import { JsonNumberText } from './json-number.js';
 
 z.config(z.locales.zhCN());
 z.config({

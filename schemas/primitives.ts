@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import './locale.js';
 import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from './money-text.js';
-import { JsonNumberText } from '../gateway/service/json-text.js';
+import { JsonNumberText } from './json-number.js';
 
 /**
  * A JSON number whose literal JSON.parse would have rewritten (`1000.000`, `1E3`): amounts and ratios

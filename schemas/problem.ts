@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { problemTypeRows } from '../gateway/problem-types.js';
+import { problemTypeRows } from './problem-types.js';
 
 /** RFC 9457 problem details, with every bad field listed. */
 export const problem = z.object({

@@ -11,17 +11,13 @@
  * (lossless-json), keeping such a literal as a JsonNumberText that the schemas judge by its source text.
  */
 import { parse as parseLossless } from 'lossless-json';
+import { JsonNumberText } from '../../schemas/json-number.js';
 import { InvalidInput } from '../errors.js';
 
 /** Deep enough for every body of the contract (a settlement nests 4 levels), far below any stack limit. */
 export const MAX_JSON_DEPTH = 32;
 
-/** A number literal kept as written because JSON.parse would have changed it (`1000.000`, `1E3`, `-0`). */
-export class JsonNumberText {
-  constructor(readonly text: string) {}
-  /** Re-serialised (a stored request, a hash) as the number it denotes: the only form JSON.stringify can write. */
-  toJSON(): number { return Number(this.text); }
-}
+export { JsonNumberText };
 
 export interface JsonTextOptions {
   maxDepth?: number;
