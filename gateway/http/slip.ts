@@ -1,5 +1,6 @@
 /** The printable settlement slip (一站式结算单): one A4 page a patient takes home. Personal data masked. */
-import type { SettlementRequest, Split } from '../../schemas/settlement.js';
+import type { Split } from '../../schemas/settlement.js';
+import type { StoredRequest } from '../ledger/stored.js';
 import { CATEGORY_NAMES } from '../../schemas/categories.js';
 import { maskId, maskName } from '../log.js';
 
@@ -10,7 +11,7 @@ const BENEFIT_NAMES: Record<string, string> = { accidentHospitalAllowance: '意�
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function renderSlip(split: Split, request: SettlementRequest): string {
+export function renderSlip(split: Split, request: StoredRequest): string {
   const { hospital, patient, encounter } = request;
   const row = (label: string, value: string) => `<tr><th>${escape(label)}</th><td>${escape(value)}</td></tr>`;
   const lines = split.lines.map((l) => `

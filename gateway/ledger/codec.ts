@@ -27,6 +27,7 @@ export function recordFields(record: SettlementRecord): Array<string | Buffer> {
     'settledAt', record.settledAt,
   ];
   if (record.reversedAt !== undefined) fields.push('reversedAt', record.reversedAt);
+  if (record.recordVersion !== undefined) fields.push('recordVersion', String(record.recordVersion));
   return fields;
 }
 
@@ -104,6 +105,13 @@ export function parseRecord(reply: unknown): SettlementRecord | null {
   };
   const reversedAt = map.get('reversedAt');
   if (reversedAt !== undefined) record.reversedAt = reversedAt;
+  // Absent on records written before versioning: those are version 1 (ledger/stored.ts).
+  const recordVersion = map.get('recordVersion');
+  if (recordVersion !== undefined) {
+    const version = Number(recordVersion);
+    invariant(Number.isSafeInteger(version) && version >= 1, () => `stored recordVersion ${recordVersion} is not a version`);
+    record.recordVersion = version;
+  }
   return record;
 }
 
