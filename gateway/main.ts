@@ -21,7 +21,7 @@ import { SettlementService } from './service/settlements.js';
 import type { GatewayPart, PartDeps } from './parts.js';
 import { startOperations } from './operations/part.js';
 import { createStore } from './store/create.js';
-import { startStreaming } from './streaming.js';
+import { startStreaming } from './stream/wiring.js';
 import { startInsurers } from '../adapters/insurer/index.js';
 import { startNhsa } from '../adapters/nhsa/index.js';
 import { startFhir } from '../adapters/fhir/index.js';

@@ -20,14 +20,9 @@ import type { Metrics } from './metrics.js';
 import { openApiDocument, type ProgrammeSummary } from './openapi.js';
 import { notFoundHandler, pathOf, problemHandler } from './problems.js';
 import { renderSlip } from './slip.js';
+import type { ReadinessCheck } from '../readiness.js';
 
-export interface ReadinessCheck {
-  name: string;
-  /** Throws when not ready; may answer a detail object, shown in /readyz. */
-  check: () => Promise<void | Record<string, unknown>>;
-  /** false: reported in /readyz but never makes it 503 (an insurer down must not take the gateway out of service). */
-  critical?: boolean;
-}
+export type { ReadinessCheck } from '../readiness.js';
 
 declare module 'express-serve-static-core' {
   /** The call's deadline (service/settlements.ts): pass it to service.settle / reverse so a timed-out call commits nothing. */
