@@ -5,6 +5,7 @@ import { jsonNumberText } from '../../schemas/primitives.js';
 import { problemTypeRows } from '../problem-types.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
 import { settlementRequest, split } from '../../schemas/settlement.js';
+import { coreRoutes, type Answer, type Route } from './routes.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, {
@@ -21,7 +22,6 @@ export const programmesResponse = z.object({ programmes: z.array(programmeSummar
 export type ProgrammeSummary = z.infer<typeof programmeSummary>;
 
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
-const splitResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Split' } } } });
 const errors = {
   400: problemResponse('Malformed or schema-invalid input; every bad field is listed in errors'),
   401: problemResponse('Missing or unknown token'),
@@ -31,11 +31,59 @@ const errors = {
 };
 /** Only calls that write can leave a write in doubt. */
 const outcomeUnknown = { 504: problemResponse('OUTCOME_UNKNOWN: the write was sent but its answer never came; it may have been committed. Retry the same settlement id (never a new one): the retry answers the truth') };
-const settlementPath = [
-  { name: 'hospitalId', in: 'path', required: true, schema: { type: 'string' } },
-  { name: 'settlementId', in: 'path', required: true, schema: { type: 'string' } },
-];
-const json = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const problemsOf = (route: Route) => ({
+  ...Object.fromEntries(Object.entries(route.problems).map(([status, when]) => [status, problemResponse(when)])),
+  ...errors,
+  ...(route.writes ? outcomeUnknown : {}),
+});
+const answerOf = (answer: Answer) => ('schema' in answer
+  ? { description: answer.description, ...(answer.headers ? { headers: answer.headers } : {}), content: { 'application/json': { schema: { $ref: `#/components/schemas/${answer.schema}` } } } }
+  : { description: answer.description, content: { [answer.mediaType]: { schema: { type: 'string' } } } });
+
+/** An express path (`/settlements/:hospitalId`) as an OpenAPI path (`/settlements/{hospitalId}`). */
+export const openApiPathOf = (expressPath: string): string => expressPath.replace(/:(\w+)/g, '{$1}');
+
+/** The operation of one route of the table (routes.ts): what it takes, who may call, what it answers. */
+export function operationOf(route: Route) {
+  const pathParameters = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const queryParameters = (route.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, schema: q.schema }));
+  const parameters = [...pathParameters, ...queryParameters];
+  const request = route.request;
+  return {
+    summary: route.summary,
+    'x-roles': route.access.roles,
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(request ? {
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: { $ref: `#/components/schemas/${request.schema}` } },
+          ...(request.alsoText ? { [request.alsoText.mediaType]: { schema: { type: 'string', description: request.alsoText.description } } } : {}),
+        },
+      },
+    } : {}),
+    responses: { ...Object.fromEntries(Object.entries(route.answers).map(([status, answer]) => [status, answerOf(answer)])), ...problemsOf(route) },
+  };
+}
+
+/** The paths of a route table under a prefix, methods of one path together. */
+export function pathsOf(prefix: string, routes: readonly Route[]): Record<string, Record<string, ReturnType<typeof operationOf>>> {
+  const paths: Record<string, Record<string, ReturnType<typeof operationOf>>> = {};
+  for (const route of routes) (paths[openApiPathOf(prefix + route.path)] ??= {})[route.method] = operationOf(route);
+  return paths;
+}
+
+const componentSchemas = {
+  SettlementRequest: jsonSchema(settlementRequest, 'input'),
+  Split: jsonSchema(split, 'output'),
+  Problem: jsonSchema(problem, 'output'),
+  RosterRow: jsonSchema(rosterRow, 'input'),
+  RosterLoad: jsonSchema(rosterLoad.extend({ rows: z.array(rosterRow) }), 'input'),
+  RosterLoadResult: jsonSchema(rosterLoadResult, 'output'),
+  Programmes: jsonSchema(programmesResponse, 'output'),
+};
+/** The name a route table entry uses to point at a component schema. */
+export type ComponentName = keyof typeof componentSchemas;
 
 export function openApiDocument(version: string) {
   return {
@@ -49,36 +97,7 @@ export function openApiDocument(version: string) {
     'x-problem-types': problemTypeRows(),
     security: [{ bearer: [] }],
     paths: {
-      '/v1/settlements/preview': { post: { summary: 'Compute the split without committing (预结算)', requestBody: json('SettlementRequest'), responses: { 200: splitResponse('The split, status preview'), 422: problemResponse('Well-formed but impossible'), ...errors } } },
-      '/v1/settlements': {
-        post: {
-          summary: 'Settle (结算): compute, commit the accumulators, publish',
-          requestBody: json('SettlementRequest'),
-          responses: {
-            201: splitResponse('Settled'),
-            200: { ...splitResponse('The same settlement again with an identical body: the stored split'), headers: { 'Idempotent-Replay': { schema: { type: 'string', const: 'true' } } } },
-            409: problemResponse('The same settlement id with a different body'),
-            422: problemResponse('Well-formed but impossible'),
-            ...errors,
-            ...outcomeUnknown,
-          },
-        },
-      },
-      '/v1/settlements/{hospitalId}/{settlementId}': { get: { summary: 'The stored split', parameters: settlementPath, responses: { 200: splitResponse('The split with its current status'), 404: problemResponse('Unknown'), ...errors } } },
-      '/v1/settlements/{hospitalId}/{settlementId}/reversal': { post: { summary: 'Reverse (结算撤销): restore every accumulator, publish the reversal', parameters: settlementPath, responses: { 200: splitResponse('The split, status reversed; repeating answers the same'), 404: problemResponse('Unknown'), 422: problemResponse('A preview cannot be reversed'), ...errors, ...outcomeUnknown } } },
-      '/v1/settlements/{hospitalId}/{settlementId}/slip': { get: { summary: 'The printable settlement slip (一站式结算单)', parameters: settlementPath, responses: { 200: { description: 'HTML for A4', content: { 'text/html': { schema: { type: 'string' } } } }, 404: problemResponse('Unknown'), ...errors } } },
-      '/v1/rosters/{programmeId}': {
-        put: {
-          summary: 'admin: load enrolment rows (JSON or text/csv)',
-          parameters: [
-            { name: 'programmeId', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'mode', in: 'query', required: false, schema: { type: 'string', enum: ['merge', 'replace'], default: 'merge' } },
-          ],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/RosterLoad' } }, 'text/csv': { schema: { type: 'string', description: 'header personId,from,to,categories,preExisting; categories separated by ";"' } } } },
-          responses: { 200: { description: 'Rows accepted and rejected', content: { 'application/json': { schema: { $ref: '#/components/schemas/RosterLoadResult' } } } }, 404: problemResponse('Unknown programme'), 422: problemResponse('The programme has no roster'), ...errors },
-        },
-      },
-      '/v1/programmes': { get: { summary: 'The loaded programmes', responses: { 200: { description: 'Programmes', content: { 'application/json': { schema: { $ref: '#/components/schemas/Programmes' } } } }, ...errors } } },
+      ...pathsOf('/v1', coreRoutes),
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'Alive' } } } },
       '/readyz': { get: { summary: 'Readiness: dependencies reachable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is down' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
@@ -86,15 +105,7 @@ export function openApiDocument(version: string) {
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        SettlementRequest: jsonSchema(settlementRequest, 'input'),
-        Split: jsonSchema(split, 'output'),
-        Problem: jsonSchema(problem, 'output'),
-        RosterRow: jsonSchema(rosterRow, 'input'),
-        RosterLoad: jsonSchema(rosterLoad.extend({ rows: z.array(rosterRow) }), 'input'),
-        RosterLoadResult: jsonSchema(rosterLoadResult, 'output'),
-        Programmes: jsonSchema(programmesResponse, 'output'),
-      },
+      schemas: { ...componentSchemas },
     },
   };
 }
