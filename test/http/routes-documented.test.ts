@@ -1,0 +1,66 @@
+/**
+ * A route cannot exist without its documentation: every route express would answer under /v1 — the
+ * core table and every extension's v1 routes — appears, with its method, in the served /openapi.json,
+ * and nothing is documented under /v1 that is not routed.
+ */
+import type { RequestListener } from 'node:http';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, type TestGateway } from '../support/gateway.js';
+import { MockInsurer } from '../support/mock-insurer.js';
+import { startInsurerGateway } from '../adapters/insurer/support.js';
+
+interface RouterLayer {
+  rawPath?: unknown;
+  route?: { path: unknown; methods: Record<string, boolean> };
+  handle?: { stack?: RouterLayer[] };
+}
+
+/** Every route of a router stack (express 5 / router 2), as `METHOD /full/path`, nested routers included. */
+function routesOf(stack: readonly RouterLayer[], prefix: string): { method: string; path: string }[] {
+  return stack.flatMap((layer) => {
+    const mountPath = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
+    if (layer.route) {
+      const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+      return paths.flatMap((p) => Object.keys(layer.route!.methods).filter((m) => m !== '_all').map((method) => ({ method, path: `${prefix}${String(p)}` })));
+    }
+    if (Array.isArray(layer.handle?.stack)) return routesOf(layer.handle.stack, `${prefix}${mountPath}`);
+    return [];
+  });
+}
+
+const openApiPathOf = (expressPath: string) => expressPath.replace(/:(\w+)/g, '{$1}');
+
+describe('every /v1 route is in the OpenAPI document', () => {
+  let gw: TestGateway;
+  let mock: MockInsurer;
+  // With insurers configured, so that every extension registers its routes.
+  beforeAll(async () => { mock = await MockInsurer.start(); gw = await startInsurerGateway(mock); });
+  afterAll(async () => { await gw?.stop(); await mock?.stop(); });
+
+  it('walks the express router and finds each route, method by method, in /openapi.json', async () => {
+    const app = gw.gateway.server.listeners('request')[0] as RequestListener & { router: { stack: RouterLayer[] } };
+    const v1Routes = routesOf(app.router.stack, '').filter((r) => r.path.startsWith('/v1/'));
+    // The walk itself must see the core routes and the extensions' (else this test proves nothing).
+    expect(v1Routes).toEqual(expect.arrayContaining([
+      { method: 'post', path: '/v1/settlements' },
+      { method: 'get', path: '/v1/settlements/:hospitalId/:settlementId/slip' },
+      expect.objectContaining({ path: expect.stringMatching(/^\/v1\/nhsa\//) }),
+      expect.objectContaining({ path: expect.stringMatching(/^\/v1\/reports\//) }),
+      expect.objectContaining({ path: expect.stringMatching(/^\/v1\/claims\//) }),
+    ]));
+    const doc = (await call(gw.url, '/openapi.json', { token: null })).json as { paths: Record<string, Record<string, unknown>> };
+    const undocumented = v1Routes.filter((r) => doc.paths[openApiPathOf(r.path)]?.[r.method] === undefined).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect(undocumented).toEqual([]);
+    // And the other way: nothing documented under /v1 that express would not answer.
+    const routed = new Set(v1Routes.map((r) => `${r.method} ${openApiPathOf(r.path)}`));
+    const methods = ['get', 'put', 'post', 'delete', 'patch'];
+    const phantom = Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))
+      .flatMap(([p, operations]) => Object.keys(operations).filter((m) => methods.includes(m)).map((m) => `${m} ${p}`))
+      .filter((operation) => !routed.has(operation));
+    expect(phantom).toEqual([]);
+    // The document with every extension's paths is still valid OpenAPI 3.1.
+    const validation = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(validation.errors ?? []).toEqual([]);
+  });
+});
