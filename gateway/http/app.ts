@@ -14,6 +14,7 @@ import { jsonBodyParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { notFoundHandler, pathOf, problemHandler } from './problems.js';
+import { probeRoutes } from './probe-routes.js';
 import { coreRoutes, registerRoutes } from './routes.js';
 import type { ReadinessCheck } from '../readiness.js';
 
@@ -62,16 +63,6 @@ export interface AppDeps {
   extensions?: readonly AppExtension[];
 }
 
-const READINESS_TIMEOUT_MS = 1000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms); }),
-  ]);
-}
-
 export function createApp(deps: AppDeps) {
   const { service, ledger, programmes, metrics, log } = deps;
   const app = express();
@@ -115,27 +106,16 @@ export function createApp(deps: AppDeps) {
     callContext.run(call, next);
   });
 
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(deps.readiness.map(async (r) => {
-      const critical = r.critical === false ? { critical: false } : {};
-      try { const detail = await withTimeout(r.check(), READINESS_TIMEOUT_MS, r.name); return { name: r.name, ok: true, ...critical, ...(detail ? { detail } : {}) }; }
-      catch (error) { return { name: r.name, ok: false, ...critical, error: error instanceof Error ? error.message : String(error) }; }
-    }));
-    const ready = results.every((r) => r.ok || r.critical === false);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
   const document = openApiDocument(deps.version);
   for (const extension of deps.extensions ?? []) {
     const added = extension.openapi?.();
     Object.assign(document.paths, added?.paths ?? {});
     Object.assign(document.components.schemas, added?.schemas ?? {});
   }
-  const openapi = JSON.stringify(document);
-  app.get('/openapi.json', (_req, res) => { res.type('application/json').send(openapi); });
+  const openApiJson = JSON.stringify(document);
+  const probes = express.Router();
+  registerRoutes(probes, probeRoutes, { readiness: deps.readiness, metrics, openApiJson: () => openApiJson });
+  app.use(probes);
 
   const v1 = express.Router();
   const authenticateClient = authenticate(new ClientRegistry(deps.clients));

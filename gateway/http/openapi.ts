@@ -5,7 +5,8 @@ import { jsonNumberText } from '../../schemas/primitives.js';
 import { problemTypeRows } from '../problem-types.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
 import { settlementRequest, split } from '../../schemas/settlement.js';
-import { coreRoutes, type Answer, type Route } from './routes.js';
+import { probeRoutes } from './probe-routes.js';
+import { coreRoutes, type Answer, type RouteDoc } from './routes.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, {
@@ -31,27 +32,29 @@ const errors = {
 };
 /** Only calls that write can leave a write in doubt. */
 const outcomeUnknown = { 504: problemResponse('OUTCOME_UNKNOWN: the write was sent but its answer never came; it may have been committed. Retry the same settlement id (never a new one): the retry answers the truth') };
-const problemsOf = (route: Route) => ({
+const problemsOf = (route: RouteDoc) => ({
   ...Object.fromEntries(Object.entries(route.problems).map(([status, when]) => [status, problemResponse(when)])),
-  ...errors,
+  ...(route.access === 'public' ? {} : errors),
   ...(route.writes ? outcomeUnknown : {}),
 });
-const answerOf = (answer: Answer) => ('schema' in answer
-  ? { description: answer.description, ...(answer.headers ? { headers: answer.headers } : {}), content: { 'application/json': { schema: { $ref: `#/components/schemas/${answer.schema}` } } } }
-  : { description: answer.description, content: { [answer.mediaType]: { schema: { type: 'string' } } } });
+const answerOf = (answer: Answer) => {
+  if ('schema' in answer) return { description: answer.description, ...(answer.headers ? { headers: answer.headers } : {}), content: { 'application/json': { schema: { $ref: `#/components/schemas/${answer.schema}` } } } };
+  if ('mediaType' in answer) return { description: answer.description, content: { [answer.mediaType]: { schema: { type: 'string' } } } };
+  return { description: answer.description };
+};
 
 /** An express path (`/settlements/:hospitalId`) as an OpenAPI path (`/settlements/{hospitalId}`). */
 export const openApiPathOf = (expressPath: string): string => expressPath.replace(/:(\w+)/g, '{$1}');
 
 /** The operation of one route of the table (routes.ts): what it takes, who may call, what it answers. */
-export function operationOf(route: Route) {
+export function operationOf(route: RouteDoc) {
   const pathParameters = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
   const queryParameters = (route.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, schema: q.schema }));
   const parameters = [...pathParameters, ...queryParameters];
   const request = route.request;
   return {
     summary: route.summary,
-    'x-roles': route.access.roles,
+    ...(route.access === 'public' ? { security: [] } : { 'x-roles': route.access.roles }),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(request ? {
       requestBody: {
@@ -67,7 +70,7 @@ export function operationOf(route: Route) {
 }
 
 /** The paths of a route table under a prefix, methods of one path together. */
-export function pathsOf(prefix: string, routes: readonly Route[]): Record<string, Record<string, ReturnType<typeof operationOf>>> {
+export function pathsOf(prefix: string, routes: readonly RouteDoc[]): Record<string, Record<string, ReturnType<typeof operationOf>>> {
   const paths: Record<string, Record<string, ReturnType<typeof operationOf>>> = {};
   for (const route of routes) (paths[openApiPathOf(prefix + route.path)] ??= {})[route.method] = operationOf(route);
   return paths;
@@ -98,10 +101,7 @@ export function openApiDocument(version: string) {
     security: [{ bearer: [] }],
     paths: {
       ...pathsOf('/v1', coreRoutes),
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'Alive' } } } },
-      '/readyz': { get: { summary: 'Readiness: dependencies reachable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is down' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      ...pathsOf('', probeRoutes),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -35,35 +35,42 @@ export interface RouteDeps {
   json: RequestHandler;
 }
 
-/** An answer of the route: a component schema by name, or a media type of its own (HTML, CSV). */
+/** An answer of the route: a component schema by name, a media type of its own (HTML, CSV), or a description only. */
 export type Answer =
   | { description: string; schema: ComponentName; headers?: Record<string, unknown> }
-  | { description: string; mediaType: string };
+  | { description: string; mediaType: string }
+  | { description: string };
 
 export interface PathParameter { name: string; description?: string }
 export interface QueryParameter { name: string; schema: Record<string, unknown> }
 
-export interface Route {
+/** What the OpenAPI document says of a route (openapi.ts reads only this part). */
+export interface RouteDoc {
   method: 'get' | 'post' | 'put';
-  /** Under /v1, in express syntax (`:param`); the document shows it as `{param}`. */
+  /** In express syntax (`:param`); the document shows it as `{param}`. */
   path: string;
   summary: string;
   /**
-   * Who may call. `hospital`: where the hospital the call acts for is named — `path` (:hospitalId) or
-   * `body` (hospital.id of a settlement request) — and checked against the client's hospitals.
+   * Who may call: `public` (no token: the probes), or roles. `hospital`: where the hospital the call acts
+   * for is named — `path` (:hospitalId) or `body` (hospital.id of a settlement request) — and checked
+   * against the client's hospitals.
    */
-  access: { roles: readonly Role[]; hospital?: 'path' | 'body' };
+  access: 'public' | { roles: readonly Role[]; hospital?: 'path' | 'body' };
   query?: readonly QueryParameter[];
   /** The request body: a component schema, and the other media types accepted (CSV as text). */
   request?: { schema: ComponentName; alsoText?: { mediaType: string; description: string } };
   answers: Record<number, Answer>;
-  /** The route's own problems (status → when); the common ones (400, 401, 403, 413, 503) apply to every route. */
+  /** The route's own problems (status → when); the common ones (400, 401, 403, 413, 503) apply to every authenticated route. */
   problems: Record<number, string>;
   /** A write that may be left in doubt (504 OUTCOME_UNKNOWN). */
   writes?: boolean;
+}
+
+/** A route: its documentation, and what express runs for it given the handlers' dependencies. */
+export interface Route<Deps = RouteDeps> extends RouteDoc {
   /** Body parsers before the access check. */
-  parsers?: (deps: RouteDeps) => RequestHandler[];
-  handler: (deps: RouteDeps) => (req: Request, res: Response) => void | Promise<void>;
+  parsers?: (deps: Deps) => RequestHandler[];
+  handler: (deps: Deps) => (req: Request, res: Response) => void | Promise<void>;
 }
 
 /** A param of the route as a string (express 5 types params loosely). */
@@ -77,7 +84,7 @@ const jsonBody = (req: Request): unknown => {
 };
 
 /** The access check of a route, run after its body parsers and before its handler. */
-export function accessCheck(access: Route['access']): RequestHandler {
+export function accessCheck(access: Exclude<RouteDoc['access'], 'public'>): RequestHandler {
   return (req, _res, next) => {
     if (access.hospital === 'path') requireHospital(req.client, param(req, 'hospitalId'), ...access.roles);
     else if (access.hospital === 'body') {
@@ -94,6 +101,7 @@ export function accessCheck(access: Route['access']): RequestHandler {
 
 const jsonParser = (deps: RouteDeps) => [deps.json];
 
+/** The core routes under /v1 (behind the bearer authentication of the /v1 router). */
 export const coreRoutes: readonly Route[] = [
   {
     method: 'post', path: '/settlements/preview', summary: 'Compute the split without committing (预结算)',
@@ -212,9 +220,10 @@ export const coreRoutes: readonly Route[] = [
   },
 ];
 
-/** Registers the routes on the /v1 router: body parsers, then the access check, then the handler. */
-export function registerRoutes(router: express.Router, routes: readonly Route[], deps: RouteDeps): void {
+/** Registers the routes on a router: body parsers, then the access check, then the handler. */
+export function registerRoutes<Deps>(router: express.Router, routes: readonly Route<Deps>[], deps: Deps): void {
   for (const route of routes) {
-    router[route.method](route.path, ...(route.parsers?.(deps) ?? []), accessCheck(route.access), route.handler(deps));
+    const access = route.access === 'public' ? [] : [accessCheck(route.access)];
+    router[route.method](route.path, ...(route.parsers?.(deps) ?? []), ...access, route.handler(deps));
   }
 }
