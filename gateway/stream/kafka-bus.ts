@@ -5,7 +5,7 @@
  * the consumed offset (sendOffsets), and consumers read committed data only.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { headerText, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
 
@@ -175,7 +175,8 @@ export class KafkaBus implements Bus {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = names.filter((t) => !existing.has(t));
-      if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: true });
+      if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: false });
+      await waitForLeaders(admin, names, this.options.requestTimeoutMs ?? 30_000);
     } finally {
       await admin.disconnect();
     }
@@ -248,6 +249,25 @@ class TransactionalAnswerer {
     await producer.connect();
     this.producer = producer;
     return producer;
+  }
+}
+
+/**
+ * Waits until every partition of the topics has a leader. Not kafkajs's waitForLeaders: on KRaft the
+ * broker asked may not know a just-created topic yet and answers UNKNOWN_TOPIC_OR_PARTITION, which
+ * kafkajs gives up on (it only retries LEADER_NOT_AVAILABLE).
+ */
+async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+      if (topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without a leader after ${timeoutMs} ms: ${names.join(', ')}`);
+    await sleep(100);
   }
 }
 
