@@ -86,6 +86,9 @@ export async function collect(brokers: string[], topicNames: string[]): Promise<
   await createTopics(brokers, topicNames);
   const consumer: Consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: false, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 300 } });
   const seen: Seen[] = [];
+  // A reader whose group coordinator failed over may be handed records again from its last committed
+  // offset; the same record (same partition and offset) is kept once, a published duplicate is not.
+  const records = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topics: topicNames, fromBeginning: true });
   let joined!: () => void;
@@ -93,6 +96,9 @@ export async function collect(brokers: string[], topicNames: string[]): Promise<
   consumer.on(consumer.events.GROUP_JOIN, () => joined());
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
+      const record = `${topic}/${partition}/${message.offset}`;
+      if (records.has(record)) return;
+      records.add(record);
       seen.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value?.toString('utf8') ?? '', headers: headerText(message.headers) });
     },
   });

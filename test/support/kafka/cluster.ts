@@ -27,7 +27,7 @@ const CONTROLLER_ID = 100;
 const START_TIMEOUT_MS = Number(process.env.KAFKA_START_TIMEOUT_MS ?? 120_000);
 const STOP_GRACE_MS = 15_000;
 /** Modest heap, serial GC: other engineers share the two cores. */
-const JVM_OPTIONS = ['-Xms64m', '-Xmx384m', '-XX:+UseSerialGC', '-XX:-UsePerfData', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
+const JVM_OPTIONS = ['-Xms64m', '-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
 
 export interface KafkaNode extends NodeLayout { dir: string; logFile: string; propertiesFile: string }
 
@@ -131,6 +131,7 @@ export async function startKafka(options: { brokers: 1 | 3 } = { brokers: 1 }): 
   try {
     for (const node of nodes) launch(node);
     await waitForBrokers(brokerNodes.map((n) => n.nodeId), () => nodes.find((n) => !isRunning(n.nodeId))?.nodeId);
+    await waitForGroupCoordinator(brokerNodes.map((n) => `${HOST}:${n.port!}`));
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -157,10 +158,32 @@ export async function startKafka(options: { brokers: 1 | 3 } = { brokers: 1 }): 
 
 async function format(classpath: string, node: KafkaNode, clusterId: string): Promise<void> {
   try {
-    await run('java', ['-Xmx192m', '-XX:+UseSerialGC', '-XX:-UsePerfData', `-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', node.propertiesFile], { timeout: 120_000 });
+    await run('java', ['-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', `-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', node.propertiesFile], { timeout: 120_000 });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`formatting the KRaft storage of node ${node.nodeId} failed: ${stdout}\n${stderr}`);
+  }
+}
+
+/**
+ * Kafka creates __consumer_offsets on the first FindCoordinator, and until its partitions have leaders
+ * every group gets COORDINATOR_NOT_AVAILABLE — long enough on a busy machine for kafkajs to give up and
+ * crash a consumer for good. Asking about a group until it answers creates it before any test runs.
+ */
+async function waitForGroupCoordinator(bootstrap: string[]): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const admin = new Kafka({ brokers: bootstrap, clientId: 'test-kafka-probe', logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000, retry: { retries: 3, initialRetryTime: 200 } }).admin();
+    try {
+      await admin.connect();
+      await admin.describeGroups(['test-kafka-warm-up']);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`Kafka's group coordinator did not become available within ${START_TIMEOUT_MS} ms: ${String(error)}`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -4,6 +4,9 @@
  * partitions), with replication settings that fit the cluster: one broker → everything has one
  * replica; three brokers → replication factor 3 and min.insync.replicas 2, like production.
  */
+/** transaction.state.log.num.partitions: which partition coordinates a transactional id depends on it. */
+export const TRANSACTION_STATE_PARTITIONS = 5;
+
 export type NodeRole = 'combined' | 'broker' | 'controller';
 
 export interface NodeLayout {
@@ -50,7 +53,7 @@ export function serverProperties(n: NodeLayout): string {
     'auto.create.topics.enable': true,
     'num.partitions': 3,
     'offsets.topic.num.partitions': 5,
-    'transaction.state.log.num.partitions': 5,
+    'transaction.state.log.num.partitions': TRANSACTION_STATE_PARTITIONS,
     // Tests: join groups at once; notice a killed broker within seconds, not the 9 s default.
     'group.initial.rebalance.delay.ms': 0,
     'broker.session.timeout.ms': 4_000,
