@@ -18,6 +18,7 @@ interface PidFile { jvmPid: number; ownerPid: number; runId: string; clusterDir:
 const mine = new Map<number, string>(); // jvm pid → cluster dir, for the exit hook
 process.once('exit', () => {
   for (const [pid, dir] of mine) killIfOurs(pid, dir);
+  for (const dir of new Set(mine.values())) if (!process.env.KAFKA_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
 });
 
 export function registerJvm(jvmPid: number, clusterDir: string): void {
