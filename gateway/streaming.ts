@@ -6,14 +6,14 @@ import type { ReadinessCheck } from './http/app.js';
 import type { Metrics } from './http/metrics.js';
 import type { LedgerPort } from './ledger/port.js';
 import type { SettlementService } from './service/settlements.js';
-import type { RunningSubscription } from './stream/bus.js';
+import type { Bus, RunningSubscription } from './stream/bus.js';
 import { KafkaBus } from './stream/kafka-bus.js';
 import type { OutboxRelay } from './stream/relay.js';
 import { topics } from './stream/topics.js';
 import { createBus, createRelay, relayReady, startStreamIntake, topicsToEnsure } from './stream/wiring.js';
 
 export interface StreamingDeps { config: Config; ledger: LedgerPort; service: SettlementService; programmes: ProgrammeSet; metrics: Metrics; log: Logger }
-export interface Streaming { kind: 'kafka' | 'memory'; readiness: ReadinessCheck[]; stop(): Promise<void> }
+export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
 
 const LAG_SAMPLE_MS = 5_000;
 
@@ -59,6 +59,7 @@ export async function startStreaming({ config, ledger, service, programmes, metr
 
   return {
     kind: bus.kind,
+    bus,
     readiness,
     async stop() {
       if (lagTimer) clearInterval(lagTimer);

@@ -20,6 +20,26 @@ import { renderSlip } from './slip.js';
 
 export interface ReadinessCheck { name: string; check: () => Promise<void> }
 
+/** What an extension (an adapter, the desk) is given to add its routes with the gateway's own parts. */
+export interface ExtensionContext {
+  /** Bearer authentication against the configured clients (sets req.client). */
+  authenticate: express.RequestHandler;
+  /** The JSON body parser with the configured body limit. */
+  json: express.RequestHandler;
+  log: Logger;
+}
+
+/**
+ * An adapter's routes. `v1` adds routes under /v1 (authenticated; errors as problem+json). `mount`
+ * adds the adapter's own paths (e.g. /nhsa, /fhir, /desk) before the 404 handler; such routes answer
+ * errors in their own shape and call `ctx.authenticate` themselves.
+ */
+export interface AppExtension {
+  name: string;
+  v1?: (router: express.Router, ctx: ExtensionContext) => void;
+  mount?: (app: express.Express, ctx: ExtensionContext) => void;
+}
+
 export interface AppDeps {
   service: SettlementService;
   ledger: LedgerPort;
@@ -31,6 +51,7 @@ export interface AppDeps {
   requestTimeoutMs: number;
   readiness: readonly ReadinessCheck[];
   version: string;
+  extensions?: readonly AppExtension[];
 }
 
 const READINESS_TIMEOUT_MS = 1000;
@@ -91,8 +112,10 @@ export function createApp(deps: AppDeps) {
   app.get('/openapi.json', (_req, res) => { res.type('application/json').send(openapi); });
 
   const v1 = express.Router();
-  v1.use(authenticate(new ClientRegistry(deps.clients)));
+  const authenticateClient = authenticate(new ClientRegistry(deps.clients));
+  v1.use(authenticateClient);
   const json = express.json({ limit: deps.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  const extensionContext: ExtensionContext = { authenticate: authenticateClient, json, log };
   const jsonBody = (req: Request): unknown => {
     if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
       throw new InvalidInput('expected a JSON object body with Content-Type: application/json', [{ path: '(body)', message: 'missing or not a JSON object' }]);
@@ -177,6 +200,11 @@ export function createApp(deps: AppDeps) {
     }));
     res.json({ programmes: summaries });
   });
+
+  for (const extension of deps.extensions ?? []) {
+    extension.v1?.(v1, extensionContext);
+    extension.mount?.(app, extensionContext);
+  }
 
   app.use('/v1', v1);
   app.use(notFoundHandler);

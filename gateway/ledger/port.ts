@@ -2,7 +2,9 @@
  * The ledger port: where settlements, accumulators, rosters and the outbox live. Two implementations
  * behave identically (one test suite runs against both): Redis (production) and memory (embedded default).
  */
+import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
+import type { SettlementQuery } from './listing.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
 export interface AccumulatorSnapshot {
@@ -72,6 +74,14 @@ export interface LedgerPort {
    */
   reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome>;
 
+  /**
+   * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital
+   * and settlement id), read in bounded pages: for reconciliation, the desk's day list and reports.
+   */
+  listSettlements(query: SettlementQuery): AsyncIterable<SettlementRecord>;
+  /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
+  settlementsOfPerson(personId: string): Promise<SettlementRecord[]>;
+
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;
   /** The person's rows of each of the given rosters. */
@@ -85,4 +95,6 @@ export interface LedgerPort {
 
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The Redis connection, for stores that live beside the ledger (gateway/store); absent in memory. */
+  redisClient?(): Redis | Cluster;
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxRelay } from '../../gateway/stream/relay.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { insurerClaim, nhsaSettlement, settlementEventData } from '../../schemas/messages.js';
-import { collect, kafkaUnderTest, mappingFor, PERSONS, testBus, ownBrokers, startOwnKafka, EXTERNAL_CLUSTER_SKIP, waitFor, weihaiBody, weihaiService, type KafkaUnderTest, type Seen } from './support.js';
+import { collect, kafkaUnderTest, mappingFor, PERSONS, testBus, ownBrokers, startOwnKafka, waitFor, weihaiBody, weihaiService, type KafkaUnderTest, type Seen } from './support.js';
 
 let kafka: KafkaUnderTest;
 beforeAll(async () => { kafka = await kafkaUnderTest(); });

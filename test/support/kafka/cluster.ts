@@ -161,7 +161,7 @@ async function format(classpath: string, node: KafkaNode, clusterId: string): Pr
     await run('java', ['-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', `-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', node.propertiesFile], { timeout: 120_000 });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`formatting the KRaft storage of node ${node.nodeId} failed: ${stdout}\n${stderr}`);
+    throw new Error(`formatting the KRaft storage of node ${node.nodeId} failed: ${stdout}\n${stderr}`, { cause: error });
   }
 }
 
@@ -179,7 +179,7 @@ async function waitForGroupCoordinator(bootstrap: string[]): Promise<void> {
       await admin.describeGroups(['test-kafka-warm-up']);
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`Kafka's group coordinator did not become available within ${START_TIMEOUT_MS} ms: ${String(error)}`);
+      if (Date.now() > deadline) throw new Error(`Kafka's group coordinator did not become available within ${START_TIMEOUT_MS} ms: ${String(error)}`, { cause: error });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

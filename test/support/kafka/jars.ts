@@ -53,7 +53,7 @@ async function fetchInto(cache: string, jars: string): Promise<void> {
       await run('mvn', ['-q', '-B', '-f', join(work, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${out}`, '-DincludeScope=runtime'], { timeout: 600_000, maxBuffer: 16 << 20 });
     } catch (error) {
       const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-      throw new Error(`Maven could not fetch Apache Kafka ${KAFKA_VERSION} (is mvn installed and Maven Central reachable?)\n${stdout}\n${stderr}`);
+      throw new Error(`Maven could not fetch Apache Kafka ${KAFKA_VERSION} (is mvn installed and Maven Central reachable?)\n${stdout}\n${stderr}`, { cause: error });
     }
     await writeFile(join(out, COMPLETE), `${KAFKA_VERSION}\n`);
     if (existsSync(jars) && !existsSync(join(jars, COMPLETE))) await rm(jars, { recursive: true, force: true }); // a partial copy of old
