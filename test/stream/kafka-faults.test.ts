@@ -7,7 +7,7 @@
  * Counts, per-person order and ce_id uniqueness are checked on what Kafka finally holds, read to its
  * end (read_committed) after the work is done.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import { loadConfig } from '../../gateway/config.js';
@@ -152,6 +152,7 @@ function relayFor(ledger: MemoryLedger, t: Topics, extra: Partial<ConstructorPar
 describe.skipIf(!ownBrokers)(ownBrokers ? 'Kafka faults on three brokers (RF 3, min.insync.replicas 2)' : `Kafka faults: skipped, ${EXTERNAL_CLUSTER_SKIP}`, () => {
   beforeAll(async () => { kafka = await startOwnKafka(3); }, 240_000);
   afterAll(async () => { await kafka?.stop(); });
+  beforeEach(({ onTestFailed }) => { onTestFailed(() => { kafka.keepLogs(); }); });
   // Each test starts from a whole cluster: every broker up and every replica in sync.
   afterEach(async () => {
     for (const id of kafka.brokerIds) await kafka.restart(id);

@@ -92,6 +92,7 @@ describe('outbox relay', () => {
   it.skipIf(!ownBrokers)('keeps settling while the broker is down; after restart everything arrives once, in order', async () => {
     // A broker of its own: the run's shared one serves other files while this one is killed.
     const own = await startOwnKafka(1);
+    let passed = false;
     const [brokerId] = own.brokerIds as [number];
     const { ledger, service, topics } = await weihaiService();
     const bus = testBus(own.brokers);
@@ -124,7 +125,9 @@ describe('outbox relay', () => {
       expect(reader.seen).toHaveLength(36);
       expect(new Set(reader.seen.map((m) => m.headers.ce_id)).size).toBe(36);
       expect(perPerson(reader.seen)).toEqual(expected);
+      passed = true;
     } finally {
+      if (!passed) own.keepLogs();
       if (down) await own.restart(brokerId);
       await relay.stop();
       await reader.stop();

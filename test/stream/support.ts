@@ -64,6 +64,9 @@ export function testKafka(brokers: string[]): Kafka {
   return new Kafka({ brokers, clientId: `test-${randomUUID().slice(0, 8)}`, logLevel: logLevel.NOTHING, connectionTimeout: 500, requestTimeout: 3_000, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 300 } });
 }
 
+/** -1 asks Kafka for its default.replication.factor: 1 on one broker, 3 on three, whatever an external cluster says. */
+const CLUSTER_DEFAULT_REPLICATION = -1;
+
 /** Creates the topics that do not exist yet and waits for their leaders, like the gateway's start-up. */
 export async function createTopics(brokers: string[], topicNames: readonly string[]): Promise<void> {
   const bus = testBus(brokers);
@@ -73,9 +76,6 @@ export async function createTopics(brokers: string[], topicNames: readonly strin
     await bus.close();
   }
 }
-
-/** -1 asks Kafka for its default.replication.factor: 1 on one broker, 3 on three, whatever an external cluster says. */
-const CLUSTER_DEFAULT_REPLICATION = -1;
 
 export interface Seen { topic: string; partition: number; offset: string; key: string | null; value: string; headers: Record<string, string> }
 

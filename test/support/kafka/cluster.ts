@@ -7,13 +7,12 @@
  *   metadata quorum, and nothing (leader election, ISR shrink → NOT_ENOUGH_REPLICAS) could happen.
  * A node can be killed (SIGTERM or SIGKILL) and started again on the same ports and log dirs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../ports.js';
@@ -47,6 +46,8 @@ export interface TestKafka {
   restart(nodeId: number): Promise<void>;
   /** The end of a node's log, for failure messages. */
   logTail(nodeId: number, lines?: number): string;
+  /** After a failed test: stop() leaves the nodes' directories (logs, data) in place; says where. */
+  keepLogs(): string;
   stop(): Promise<void>;
 }
 
@@ -112,10 +113,11 @@ export async function startKafka(options: { brokers: 1 | 3 } = { brokers: 1 }): 
     await exited;
     clearTimeout(timer);
   };
+  let keep = Boolean(process.env.KAFKA_KEEP_LOGS);
   const stop = async (): Promise<void> => {
-    // Brokers first (a broker's controlled shutdown asks the controller); SIGKILL: their data is thrown away.
+    // SIGKILL: the data is thrown away, no controlled shutdown is worth waiting for.
     await Promise.all([...children.keys()].map((id) => kill(id, 'SIGKILL')));
-    if (!process.env.KAFKA_KEEP_LOGS) await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
   };
   const waitForBrokers = async (expected: number[], failedNode: () => number | undefined): Promise<void> => {
     const deadline = Date.now() + START_TIMEOUT_MS;
@@ -152,6 +154,11 @@ export async function startKafka(options: { brokers: 1 | 3 } = { brokers: 1 }): 
       await waitForBrokers(live, () => (isRunning(nodeId) ? undefined : nodeId));
     },
     logTail,
+    keepLogs() {
+      keep = true;
+      process.stderr.write(`Kafka logs of the failed test kept in ${dir} (node-<id>/server.log)\n`);
+      return dir;
+    },
     stop,
   };
 }
