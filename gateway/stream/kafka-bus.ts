@@ -135,7 +135,10 @@ export class KafkaBus implements Bus {
     await admin.connect();
     let ends: Map<number, bigint>;
     try {
-      ends = new Map((await admin.fetchTopicOffsets(topic)).filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+      // A partition whose leader is just being elected (or, on KRaft, a topic just created) answers
+      // NOT_LEADER_OR_FOLLOWER for a moment, and kafkajs's admin does not retry ListOffsets on it.
+      const offsets = await whileRetriable(() => admin.fetchTopicOffsets(topic), this.options.readToEndTimeoutMs ?? 120_000);
+      ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
     } finally {
       await admin.disconnect();
     }
@@ -268,6 +271,20 @@ async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs:
     }
     if (Date.now() > deadline) throw new Error(`topics without a leader after ${timeoutMs} ms: ${names.join(', ')}`);
     await sleep(100);
+  }
+}
+
+/** Calls again while kafkajs says the error is retriable, with a short pause, until the deadline. */
+async function whileRetriable<T>(call: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const retriable = typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+      if (!retriable || Date.now() > deadline) throw error;
+      await sleep(100);
+    }
   }
 }
 
