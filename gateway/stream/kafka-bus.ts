@@ -113,6 +113,13 @@ export class KafkaBus implements Bus {
               s.onError?.(error);
               await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
               await heartbeat().catch(() => undefined);
+              // The commit may have gone through with its answer lost (the transaction coordinator died
+              // after deciding): redoing the chunk would answer it twice. A new transactional producer
+              // first settles the old transaction; then the group's committed offset tells.
+              if (await this.committedPast(answerer, s.groupId, s.topic, batch.partition, last.offset).catch(() => false)) {
+                resolveOffset(last.offset);
+                break;
+              }
             }
           }
         }
@@ -168,6 +175,20 @@ export class KafkaBus implements Bus {
       });
     } finally {
       await consumer.disconnect();
+    }
+  }
+
+  /** True when the group's committed offset of the partition is past `offset` (read after the answerer settled its last transaction). */
+  private async committedPast(answerer: TransactionalAnswerer, groupId: string, topic: string, partition: number, offset: string): Promise<boolean> {
+    await answerer.settlePrevious();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const at = committed?.partitions.find((p) => p.partition === partition)?.offset;
+      return at !== undefined && BigInt(at) > BigInt(offset);
+    } finally {
+      await admin.disconnect();
     }
   }
 
@@ -241,6 +262,11 @@ class TransactionalAnswerer {
     const producer = this.producer;
     this.producer = null;
     await producer?.disconnect();
+  }
+
+  /** Connecting a producer with the transactional id (InitProducerId) completes or aborts what the last one left open. */
+  async settlePrevious(): Promise<void> {
+    await this.ready();
   }
 
   private async ready(): Promise<Producer> {
