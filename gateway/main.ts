@@ -18,6 +18,7 @@ import { createLogger } from './log.js';
 import { loadProgrammes } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
 import type { GatewayPart, PartDeps } from './parts.js';
+import { startOperations } from './operations/part.js';
 import { createStore } from './store/create.js';
 import { startStreaming } from './streaming.js';
 import { startInsurers } from '../adapters/insurer/index.js';
@@ -77,6 +78,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
     await startInsurers(partDeps),
     await startNhsa(partDeps),
     await startFhir(partDeps),
+    await startOperations(partDeps),
   ];
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
   readiness.push(...parts.flatMap((p) => p.readiness ?? []));

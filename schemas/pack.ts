@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { admdvsPrefix, identifier, isoDate, money, ratio } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 import { layer } from './settlement.js';
+import { operations } from './operations.js';
 import { cite, cited } from './pack-parts.js';
 import { ruleUnion } from '../gateway/engine/rules/registry.js';
 
@@ -59,6 +60,7 @@ export const pack = z.object({
   rules: z.array(rule).max(20),
   schedules: z.record(identifier(40), schedule).default({}),
   notes: z.array(z.string()).default([]),
+  operations: operations.optional().meta({ description: 'programme figures for reports, the second payout and what-if (gateway/operations)' }),
 }).strict()
   .refine((p) => p.term.from <= p.term.to, { path: ['term', 'to'], message: 'term ends before it starts' })
   .refine((p) => !p.eligibility.rosterOverridesInsuredRegion?.value || p.eligibility.roster !== undefined, {
