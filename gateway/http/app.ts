@@ -3,20 +3,18 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
-import type { SettlementRequest } from '../../schemas/settlement.js';
-import { settlementRequest } from '../../schemas/settlement.js';
+import { reversalNote, settlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput, Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { csvToRows } from '../rosters/csv.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { ulid } from '../service/ids.js';
-import { currentSplit, type SettlementService } from '../service/settlements.js';
+import { currentSplit, fieldErrors, type SettlementService } from '../service/settlements.js';
 import { authenticate, ClientRegistry, requireHospital, requireRole } from './auth.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument, type ProgrammeSummary } from './openapi.js';
 import { notFoundHandler, problemHandler } from './problems.js';
-import { renderSlip } from './slip.js';
 
 export interface ReadinessCheck { name: string; check: () => Promise<void> }
 
@@ -157,18 +155,14 @@ export function createApp(deps: AppDeps) {
     res.json(currentSplit(await service.get(param(req, 'hospitalId'), param(req, 'settlementId'))));
   });
 
-  v1.post('/settlements/:hospitalId/:settlementId/reversal', async (req, res) => {
+  // The body is optional: { reason, operator } is recorded with the reversal (the desk always sends it).
+  v1.post('/settlements/:hospitalId/:settlementId/reversal', json, async (req, res) => {
     requireHospital(req.client, param(req, 'hospitalId'), 'desk');
-    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'));
+    const note = reversalNote.safeParse(req.body ?? {});
+    if (!note.success) throw new InvalidInput('the reversal body is not valid', fieldErrors(note.error.issues));
+    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), note.data);
     metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
     res.json(split);
-  });
-
-  v1.get('/settlements/:hospitalId/:settlementId/slip', async (req, res) => {
-    requireHospital(req.client, param(req, 'hospitalId'), 'desk', 'admin', 'auditor');
-    const record = await service.get(param(req, 'hospitalId'), param(req, 'settlementId'));
-    const request: SettlementRequest = settlementRequest.parse(JSON.parse(record.requestJson));
-    res.type('text/html; charset=utf-8').send(renderSlip(currentSplit(record), request));
   });
 
   const rosterBody = [json, express.text({ limit: deps.bodyLimitBytes, type: ['text/csv', 'text/plain'] })];

@@ -4,6 +4,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
+import type { ReversalNote } from '../../schemas/settlement.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
 export interface AccumulatorSnapshot {
@@ -27,6 +28,8 @@ export interface SettlementRecord {
   deltas: Record<string, number>;
   settledAt: string;
   reversedAt?: string;
+  /** Why and by whom it was reversed, when the reversal said so. */
+  reversal?: ReversalNote;
 }
 
 /** One entry of the outbox: what the relay publishes to Kafka, in commit order per person. */
@@ -69,9 +72,9 @@ export interface LedgerPort {
   commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome>;
   /**
    * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
-   * `reversedAt`, append `event`. Repeating answers alreadyReversed with the stored record.
+   * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
    */
-  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome>;
+  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, note?: ReversalNote): Promise<ReverseOutcome>;
 
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;

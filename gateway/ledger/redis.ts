@@ -29,6 +29,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { invariant } from '../errors.js';
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
+import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
   AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord,
 } from './port.js';
@@ -134,7 +135,7 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, note?: ReversalNote): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const current = await this.getSettlement(hospitalId, settlementId);
@@ -148,6 +149,7 @@ export class RedisLedger implements LedgerPort {
     const reply = await this.scripts.gwLedgerReverse(
       this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(this.keys.bucket(personId)),
       reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,
+      note && Object.keys(note).length > 0 ? JSON.stringify(note) : '',
     );
     invariant(Array.isArray(reply), 'reverse script answered no list');
     const outcome: unknown = reply[0];

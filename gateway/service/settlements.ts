@@ -2,7 +2,7 @@
  * The settlement service: the shell around the pure engine. HTTP and the Kafka intake both settle
  * through here, so a discharge settles the same way whichever door it came in by.
  */
-import { settlementRequest, type SettlementRequest, type Split } from '../../schemas/settlement.js';
+import { settlementRequest, type ReversalNote, type SettlementRequest, type Split } from '../../schemas/settlement.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
@@ -37,7 +37,11 @@ export function parseRequest(body: unknown): SettlementRequest {
 /** The split as stored, with the record's current status. */
 export function currentSplit(record: SettlementRecord): Split {
   if (record.status === 'settled') return JSON.parse(record.splitJson) as Split;
-  return { ...(JSON.parse(record.splitJson) as Split), status: 'reversed', ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}) };
+  return {
+    ...(JSON.parse(record.splitJson) as Split), status: 'reversed',
+    ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}),
+    ...(record.reversal ? { reversal: record.reversal } : {}),
+  };
 }
 
 const RECENT_PREVIEWS_LIMIT = 10_000;
@@ -100,7 +104,8 @@ export class SettlementService {
     return record;
   }
 
-  async reverse(hospitalId: string, settlementId: string): Promise<Split> {
+  /** Reverses a settlement; `note` (why, which clerk) is recorded with it and published in the reversal's split. */
+  async reverse(hospitalId: string, settlementId: string, note: ReversalNote = {}): Promise<Split> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) {
       if (this.recentPreviews.has(`${hospitalId}/${settlementId}`)) {
@@ -109,16 +114,16 @@ export class SettlementService {
       throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
     }
     if (record.status === 'reversed') return currentSplit(record);
-    return this.perPerson.run(record.personId, () => this.reverseRecord(record));
+    return this.perPerson.run(record.personId, () => this.reverseRecord(record, note));
   }
 
-  private async reverseRecord(record: SettlementRecord): Promise<Split> {
+  private async reverseRecord(record: SettlementRecord, note: ReversalNote): Promise<Split> {
     const { hospitalId, settlementId } = record;
     const now = this.clock();
     const reversedAt = chinaTime(now);
-    const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt };
+    const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt, ...(Object.keys(note).length > 0 ? { reversal: note } : {}) };
     const negated = Object.fromEntries(Object.entries(record.deltas).map(([k, v]) => [k, -v]));
-    const outcome = await this.options.ledger.reverse(hospitalId, settlementId, reversedAt, this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now));
+    const outcome = await this.options.ledger.reverse(hospitalId, settlementId, reversedAt, this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now), note);
     if (outcome.outcome === 'notFound') throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
     return currentSplit(outcome.record);
   }

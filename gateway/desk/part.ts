@@ -1,0 +1,107 @@
+/**
+ * The billing desk (出院结算窗口): its page and files under /desk, and the /v1 reads it needs beyond
+ * the settlement endpoints — the hospitals a client acts for, the day's list with totals per payer,
+ * a person's settlements and year-to-date standing, and the printable slip. The page itself talks
+ * only to /v1 with the clerk's token, like any HIS would.
+ */
+import type { Request, Response } from 'express';
+import { dayListQuery, type HospitalInfo } from '../../schemas/desk.js';
+import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
+import { fieldErrors, currentSplit } from '../service/settlements.js';
+import { InvalidInput } from '../errors.js';
+import { requireHospital, requireRole } from '../http/auth.js';
+import type { GatewayPart, PartDeps } from '../parts.js';
+import { chinaTime } from '../service/ids.js';
+import { DeskAssets, FONT_STYLESHEET } from './assets.js';
+import { loadHospitals } from './hospitals.js';
+import { renderSlip } from './slip/render.js';
+import { standingOf } from './standing.js';
+import { dayTotals, MAX_LISTED, summarise } from './summaries.js';
+
+const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+const PERSON_ID = /^[0-9A-Za-z]{1,32}$/;
+
+export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
+  const { config, ledger, service, programmes, log } = deps;
+  const { hospitals, demo } = loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production');
+  if (demo) log.warn('no HOSPITALS_FILE: the demo hospital H99000000001 is named; slips of other hospitals print their id');
+  const hospitalById = new Map<string, HospitalInfo>(hospitals.map((h) => [h.id, h]));
+  const assets = await DeskAssets.load();
+
+  const personId = (req: Request): string => {
+    const id = param(req, 'personId');
+    if (!PERSON_ID.test(id)) throw new InvalidInput('证件号只能包含字母和数字', [{ path: 'personId', message: '证件号只能包含字母和数字，最多 32 位' }]);
+    return id;
+  };
+
+  return {
+    extension: {
+      name: 'desk',
+      mount(app) {
+        app.get('/desk', (_req, res) => { res.redirect(301, '/desk/'); });
+        app.get('/desk/{*path}', (req: Request, res: Response) => {
+          const path = [req.params.path ?? []].flat().join('/');
+          const asset = assets.get(path);
+          if (!asset) { res.status(404).type('text/plain; charset=utf-8').send('未找到'); return; }
+          // Fonts never change within a version; the page and its script are checked on every load.
+          res.setHeader('Cache-Control', asset.type.startsWith('font/') ? 'public, max-age=604800' : 'no-cache');
+          res.type(asset.type).send(asset.body);
+        });
+      },
+      v1(router) {
+        router.get('/hospitals', (req, res) => {
+          const client = requireRole(req.client, 'desk', 'admin', 'auditor');
+          const ids = client.hospitalIds === '*' ? hospitals.map((h) => h.id) : client.hospitalIds;
+          res.json({ hospitals: ids.map((id) => hospitalById.get(id) ?? { id }) });
+        });
+
+        router.get('/settlements', async (req, res) => {
+          const query = dayListQuery.safeParse({ hospitalId: req.query.hospitalId, date: req.query.date ?? chinaTime(new Date()).slice(0, 10) });
+          if (!query.success) throw new InvalidInput('hospitalId and date (YYYY-MM-DD) are required', fieldErrors(query.error.issues));
+          const { hospitalId, date } = query.data;
+          requireHospital(req.client, hospitalId, 'desk', 'admin', 'auditor');
+          const summaries = [];
+          for await (const record of ledger.listSettlements({ from: date, to: nextDay(date), hospitalId })) {
+            summaries.push(summarise(record));
+            if (summaries.length >= MAX_LISTED) break;
+          }
+          res.json(dayTotals(hospitalId, date, summaries));
+        });
+
+        router.get('/persons/:personId/settlements', async (req, res) => {
+          const client = requireRole(req.client, 'desk', 'admin', 'auditor');
+          const records = await ledger.settlementsOfPerson(personId(req));
+          // A desk sees its own hospitals' settlements of the person; auditors and all-hospital clients see all.
+          const visible = records.filter((r) => client.hospitalIds === '*' || client.roles.includes('auditor') || client.hospitalIds.includes(r.hospitalId));
+          res.json({ settlements: visible.slice(-MAX_LISTED).map(summarise) });
+        });
+
+        router.get('/persons/:personId/standing', async (req, res) => {
+          requireRole(req.client, 'desk', 'admin', 'auditor');
+          const year = typeof req.query.year === 'string' && /^\d{4}$/.test(req.query.year) ? req.query.year : chinaTime(new Date()).slice(0, 4);
+          const snapshot = await ledger.readAccumulators(personId(req));
+          res.json(standingOf(snapshot.values, programmes, year));
+        });
+
+        router.get('/settlements/:hospitalId/:settlementId/slip', async (req, res) => {
+          requireHospital(req.client, param(req, 'hospitalId'), 'desk', 'admin', 'auditor');
+          const record = await service.get(param(req, 'hospitalId'), param(req, 'settlementId'));
+          const request: SettlementRequest = settlementRequest.parse(JSON.parse(record.requestJson));
+          const hospitalName = request.hospital.name ?? hospitalById.get(request.hospital.id)?.name;
+          const html = renderSlip(currentSplit(record), request, {
+            ...(hospitalName ? { hospitalName } : {}),
+            programmeName: (id) => programmes.get(id)?.name,
+            fontStylesheet: FONT_STYLESHEET,
+          });
+          res.setHeader('Cache-Control', 'no-store');
+          res.type('text/html; charset=utf-8').send(html);
+        });
+      },
+    },
+  };
+}
+
+function nextDay(date: string): string {
+  const next = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000);
+  return next.toISOString().slice(0, 10);
+}

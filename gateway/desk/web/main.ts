@@ -1,0 +1,353 @@
+/** The billing desk's page: sign-in, the discharge form, preview → settle → print, reversal, look-ups and the day's list. */
+import type { DayList, SettlementSummary, Standing } from '../../../schemas/desk.js';
+import type { Split } from '../../../schemas/settlement.js';
+import { chinaMinute } from '../slip/words.js';
+import { api, ProblemError, session } from './api.js';
+import { decodeSpreadsheetBytes, itemsFrom, parseDelimited } from './csv.js';
+import { byId, chinaToday, h } from './dom.js';
+import { addItemRow, buildStaticParts, clearErrors, readRequest, renumber, resetForm, setItems, showProblem, type HospitalDefaults } from './form.js';
+import { LAYER_NAMES, renderSplit } from './split-view.js';
+
+const HOSPITAL_KEY = 'desk.hospital';
+
+const state: {
+  hospitals: HospitalDefaults[];
+  hospital: HospitalDefaults | null;
+  /** The split on the settle tab (preview or settled), and the one shown on the look-up tab. */
+  current: Split | null;
+  looked: Split | null;
+} = { hospitals: [], hospital: null, current: null, looked: null };
+
+const button = (id: string) => byId<HTMLButtonElement>(id);
+
+// ---- sign-in ------------------------------------------------------------------------------
+
+async function signIn(token: string, operator: string): Promise<void> {
+  const { hospitals } = await api.hospitals(token);
+  session.start(token, operator);
+  state.hospitals = hospitals;
+  await enterApp();
+}
+
+async function enterApp(): Promise<void> {
+  if (state.hospitals.length === 0) state.hospitals = (await api.hospitals()).hospitals;
+  const select = byId<HTMLSelectElement>('hospital-select');
+  select.replaceChildren(...state.hospitals.map((hospital) => h('option', { value: hospital.id }, hospital.name ? `${hospital.name}（${hospital.id}）` : hospital.id)));
+  const remembered = localStorage.getItem(HOSPITAL_KEY);
+  state.hospital = state.hospitals.find((x) => x.id === remembered) ?? state.hospitals[0] ?? null;
+  if (state.hospital) select.value = state.hospital.id;
+  byId('operator-name').textContent = session.operator;
+  byId('signin').hidden = true;
+  byId('app').hidden = false;
+  newPatient();
+}
+
+function signOut(): void {
+  session.end();
+  state.current = null;
+  byId('app').hidden = true;
+  byId('signin').hidden = false;
+  byId<HTMLInputElement>('signin-token').value = '';
+  byId<HTMLInputElement>('signin-token').focus();
+}
+
+// ---- tabs ---------------------------------------------------------------------------------
+
+function showTab(name: 'settle' | 'lookup' | 'day'): void {
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('[data-tab]')) tab.setAttribute('aria-selected', String(tab.dataset.tab === name));
+  for (const panel of ['settle', 'lookup', 'day']) byId(`tab-${panel}`).hidden = panel !== name;
+  if (name === 'settle') byId<HTMLInputElement>('f-patient-id').focus();
+  if (name === 'lookup') byId<HTMLInputElement>('q-settlement').focus();
+  if (name === 'day') void loadDay();
+}
+
+// ---- settle -------------------------------------------------------------------------------
+
+/** A settlement number for the next patient: ZY + date and time to the second (the clerk may overwrite it with the HIS's). */
+const nextSettlementId = () => `ZY${new Date(Date.now() + 8 * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+
+function newPatient(): void {
+  if (!state.hospital) return;
+  resetForm(state.hospital, nextSettlementId());
+  state.current = null;
+  byId('split-view').replaceChildren(h('p', { class: 'muted' }, '填写后按 Alt+Y 预结算。'));
+  updateActions();
+  showTab('settle');
+}
+
+function updateActions(): void {
+  const split = state.current;
+  button('do-settle').disabled = split?.status !== 'preview';
+  button('do-print').disabled = !split || split.status === 'preview';
+  button('do-reverse').disabled = split?.status !== 'settled';
+}
+
+function showSplit(split: Split): void {
+  state.current = split;
+  byId('split-view').replaceChildren(renderSplit(split, hospitalNames()));
+  updateActions();
+}
+
+const hospitalNames = () => (state.hospital?.name ? { hospitalName: state.hospital.name } : {});
+
+async function guarded<T>(work: () => Promise<T>, onProblem: (problem: ProblemError) => void): Promise<T | undefined> {
+  try { return await work(); } catch (error) {
+    if (!(error instanceof ProblemError)) throw error;
+    if (error.problem.status === 401) { signOut(); byId('signin-error').textContent = error.problem.title; return undefined; }
+    onProblem(error);
+    return undefined;
+  }
+}
+
+async function preview(): Promise<void> {
+  if (!state.hospital) return;
+  const request = readRequest(state.hospital);
+  clearErrors();
+  const split = await guarded(() => api.preview(request), (e) => showProblem(e.problem));
+  if (!split) return;
+  showSplit(split);
+  button('do-settle').focus();
+}
+
+async function settle(): Promise<void> {
+  if (!state.hospital || state.current?.status !== 'preview') return;
+  const request = readRequest(state.hospital);
+  const split = await guarded(() => api.settle(request), (e) => showProblem(e.problem));
+  if (!split) return;
+  showSplit(split);
+  // One key to print: Enter on the focused button (or Alt+P).
+  button('do-print').focus();
+}
+
+/** The slip, fetched with the token as a header, printed from a hidden frame (no token in any URL). */
+async function printSlip(split: Split | null): Promise<void> {
+  if (!split || split.status === 'preview') return;
+  const html = await guarded(() => api.slip(split.hospitalId, split.settlementId), (e) => showProblem(e.problem));
+  if (html === undefined) return;
+  const frame = byId<HTMLIFrameElement>('slip-frame');
+  frame.removeAttribute('data-printed');
+  await new Promise<void>((resolve) => { frame.addEventListener('load', () => resolve(), { once: true }); frame.srcdoc = html; });
+  await frame.contentDocument?.fonts.ready;
+  frame.dataset.printed = split.settlementId;
+  frame.contentWindow?.print();
+}
+
+// ---- reversal -----------------------------------------------------------------------------
+
+function askReversal(split: Split | null): void {
+  if (!split || split.status !== 'settled') return;
+  const dialog = byId<HTMLDialogElement>('reverse-dialog');
+  byId('reverse-what').textContent = `结算号 ${split.settlementId}，总费用 ${split.total} 元，个人支付 ${split.patientPays} 元。撤销后各方支付全部退回，需重新结算。`;
+  byId<HTMLSelectElement>('reverse-reason').value = '';
+  byId<HTMLInputElement>('reverse-detail').value = '';
+  byId('reverse-error').textContent = '';
+  dialog.dataset.hospital = split.hospitalId;
+  dialog.dataset.settlement = split.settlementId;
+  dialog.showModal();
+  byId('reverse-reason').focus();
+}
+
+async function confirmReversal(): Promise<void> {
+  const dialog = byId<HTMLDialogElement>('reverse-dialog');
+  const reason = byId<HTMLSelectElement>('reverse-reason').value;
+  const detail = byId<HTMLInputElement>('reverse-detail').value.trim();
+  if (!reason) { byId('reverse-error').textContent = '请选择撤销原因'; byId('reverse-reason').focus(); return; }
+  const note = { reason: detail ? `${reason}：${detail}` : reason, operator: session.operator };
+  const split = await guarded(() => api.reverse(dialog.dataset.hospital ?? '', dialog.dataset.settlement ?? '', note), (e) => {
+    byId('reverse-error').textContent = [e.problem.title, ...e.problem.errors.map((x) => x.message)].join('；');
+  });
+  if (!split) return;
+  dialog.close();
+  if (state.current?.settlementId === split.settlementId) showSplit(split);
+  if (state.looked?.settlementId === split.settlementId) showLooked(split);
+}
+
+// ---- look-ups -----------------------------------------------------------------------------
+
+function showLooked(split: Split): void {
+  state.looked = split;
+  const actions = h('div', { class: 'actions' },
+    h('button', { type: 'button', id: 'lookup-print' }, '打印结算单'),
+    split.status === 'settled' ? h('button', { type: 'button', id: 'lookup-reverse', class: 'danger' }, '撤销') : null);
+  actions.querySelector('#lookup-print')?.addEventListener('click', () => void printSlip(split));
+  actions.querySelector('#lookup-reverse')?.addEventListener('click', () => askReversal(split));
+  byId('lookup-split').replaceChildren(h('div', { class: 'split-view' }, actions, renderSplit(split, hospitalNames())));
+}
+
+async function lookupSettlement(settlementId: string): Promise<void> {
+  if (!state.hospital || !settlementId) return;
+  byId('lookup-error').textContent = '';
+  const split = await guarded(() => api.get(state.hospital!.id, settlementId), (e) => { byId('lookup-error').textContent = `${e.problem.title}：结算号 ${settlementId}`; });
+  if (split) showLooked(split);
+}
+
+function summaryTable(rows: SettlementSummary[], withPatient: boolean): HTMLTableElement {
+  return h('table', { class: 'list' },
+    h('thead', {}, h('tr', {}, h('th', {}, '结算号'), h('th', {}, '结算时间'), withPatient ? h('th', {}, '患者') : null, h('th', { class: 'num' }, '总费用'), h('th', { class: 'num' }, '个人支付'), h('th', {}, '状态'))),
+    h('tbody', {}, ...rows.map((s) => {
+      const link = h('button', { type: 'button', class: 'linkish' }, s.settlementId);
+      link.addEventListener('click', () => { showTab('lookup'); byId<HTMLInputElement>('q-settlement').value = s.settlementId; void lookupSettlement(s.settlementId); });
+      return h('tr', { class: s.status },
+        h('td', {}, link), h('td', {}, chinaMinute(s.settledAt)),
+        withPatient ? h('td', {}, `${s.patient.name ?? ''} ${s.patient.id}`) : null,
+        h('td', { class: 'num' }, s.total), h('td', { class: 'num' }, s.patientPays),
+        h('td', { class: 'state' }, s.status === 'reversed' ? '已撤销' : '已结算'));
+    })));
+}
+
+function standingTable(standing: Standing): HTMLElement {
+  if (standing.programmes.length === 0) return h('p', { class: 'muted' }, `${standing.year} 年度尚无累计。`);
+  return h('table', { class: 'list' },
+    h('thead', {}, h('tr', {}, h('th', {}, '项目'), h('th', { class: 'num' }, '已支付'), h('th', { class: 'num' }, '起付线已用'), h('th', { class: 'num' }, '封顶'), h('th', { class: 'num' }, '封顶剩余'))),
+    h('tbody', {}, ...standing.programmes.flatMap((p) => p.rules.map((r) => h('tr', {},
+      h('td', {}, `${p.name} · ${r.name}`, r.note ? h('div', { class: 'pg' }, r.note) : null),
+      h('td', { class: 'num' }, r.paid ?? '—'),
+      h('td', { class: 'num' }, r.deductibleUsed ? `${r.deductibleUsed}${r.deductible ? ` / ${r.deductible}` : ''}` : '—'),
+      h('td', { class: 'num' }, r.cap ?? '不设'),
+      h('td', { class: 'num' }, r.capLeft ?? '—'))))));
+}
+
+async function lookupPerson(personId: string, year: string): Promise<void> {
+  if (!personId) return;
+  byId('lookup-error').textContent = '';
+  const found = await guarded(() => Promise.all([api.personSettlements(personId), api.standing(personId, year)]), (e) => {
+    byId('lookup-error').textContent = [e.problem.title, ...e.problem.errors.map((x) => x.message)].join('；');
+  });
+  if (!found) return;
+  const [{ settlements }, standing] = found;
+  byId('lookup-person-view').replaceChildren(
+    h('div', { class: 'panel' }, h('h3', {}, `${standing.year} 年度累计（按项目）`), standingTable(standing)),
+    h('div', { class: 'panel' }, h('h3', {}, `本院结算记录（${settlements.length} 笔）`), settlements.length ? summaryTable(settlements, false) : h('p', { class: 'muted' }, '无')));
+}
+
+// ---- the day's list -----------------------------------------------------------------------
+
+function renderDay(day: DayList): HTMLElement {
+  const totals = day.totals;
+  return h('div', { class: 'day-grid' },
+    h('div', { class: 'panel' }, h('h3', {}, `${day.date} 结算 ${totals.settled} 笔，撤销 ${totals.reversed} 笔`), summaryTable(day.settlements, true)),
+    h('div', { class: 'panel' }, h('h3', {}, '按支付方合计（不含已撤销）'),
+      h('table', { class: 'list', id: 'day-totals' },
+        h('tbody', {},
+          ...totals.byPayer.map((p) => h('tr', {}, h('td', {}, `${LAYER_NAMES[p.layer]} · ${p.payer === day.hospitalId && state.hospital?.name ? state.hospital.name : p.payer}`), h('td', { class: 'num' }, p.amount))),
+          h('tr', {}, h('td', {}, '个人支付'), h('td', { class: 'num' }, totals.patientPays))),
+        h('tfoot', {}, h('tr', {}, h('td', {}, '医疗总费用'), h('td', { class: 'num', 'data-figure': 'day-total' }, totals.total))))));
+}
+
+async function loadDay(): Promise<void> {
+  if (!state.hospital) return;
+  const dateInput = byId<HTMLInputElement>('day-date');
+  if (!dateInput.value) dateInput.value = chinaToday();
+  byId('day-error').textContent = '';
+  const day = await guarded(() => api.day(state.hospital!.id, dateInput.value), (e) => { byId('day-error').textContent = e.problem.title; });
+  if (day) byId('day-view').replaceChildren(renderDay(day));
+}
+
+// ---- items: paste and CSV -----------------------------------------------------------------
+
+function appendItems(text: string, separator: ',' | '\t'): number {
+  const items = itemsFrom(parseDelimited(text, separator));
+  if (items.length === 0) return 0;
+  const body = byId<HTMLTableSectionElement>('items-body');
+  // An empty first row (a new form) is replaced rather than kept above the imported rows.
+  const rows = [...body.rows];
+  const empty = rows.length === 1 && [...rows[0]!.querySelectorAll<HTMLInputElement>('input')].every((i) => i.value === '');
+  if (empty) setItems(items); else for (const item of items) addItemRow(item);
+  renumber();
+  return items.length;
+}
+
+// ---- keyboard -----------------------------------------------------------------------------
+
+const SHORTCUTS: Record<string, () => void> = {
+  y: () => void preview(),
+  j: () => void settle(),
+  p: () => void printSlip(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
+  c: () => askReversal(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
+  n: () => newPatient(),
+  i: () => { showTab('settle'); addItemRow().querySelector<HTMLInputElement>('input')?.focus(); },
+  1: () => showTab('settle'),
+  2: () => showTab('lookup'),
+  3: () => showTab('day'),
+};
+
+function onKey(event: KeyboardEvent): void {
+  if (!event.altKey || event.ctrlKey || event.metaKey || byId('app').hidden) return;
+  if (byId<HTMLDialogElement>('reverse-dialog').open) return;
+  const action = SHORTCUTS[event.key.toLowerCase()] ?? SHORTCUTS[event.code.replace(/^(Key|Digit)/, '').toLowerCase()];
+  if (!action) return;
+  event.preventDefault();
+  action();
+}
+
+// ---- start --------------------------------------------------------------------------------
+
+function wire(): void {
+  buildStaticParts();
+  byId<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = byId<HTMLInputElement>('signin-token').value.trim();
+    const operator = byId<HTMLInputElement>('signin-operator').value.trim();
+    const error = byId('signin-error');
+    if (!token || !operator) { error.textContent = !token ? '请输入令牌' : '请输入操作员'; return; }
+    error.textContent = '';
+    signIn(token, operator).catch((e: unknown) => {
+      error.textContent = e instanceof ProblemError ? (e.problem.status === 401 ? '令牌无效，请核对后重试' : e.problem.title) : '登录失败';
+      byId<HTMLInputElement>('signin-token').select();
+    });
+  });
+  byId('signout').addEventListener('click', signOut);
+  byId<HTMLSelectElement>('hospital-select').addEventListener('change', (event) => {
+    const id = (event.target as HTMLSelectElement).value;
+    state.hospital = state.hospitals.find((x) => x.id === id) ?? null;
+    localStorage.setItem(HOSPITAL_KEY, id);
+    newPatient();
+  });
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('[data-tab]')) tab.addEventListener('click', () => showTab(tab.dataset.tab as 'settle'));
+  button('do-preview').addEventListener('click', () => void preview());
+  button('do-settle').addEventListener('click', () => void settle());
+  button('do-print').addEventListener('click', () => void printSlip(state.current));
+  button('do-reverse').addEventListener('click', () => askReversal(state.current));
+  button('do-new').addEventListener('click', newPatient);
+  button('item-add').addEventListener('click', () => addItemRow().querySelector<HTMLInputElement>('input')?.focus());
+  button('items-clear').addEventListener('click', () => setItems([{}]));
+  const items = byId('items-body');
+  items.addEventListener('click', (event) => {
+    const target = event.target as HTMLElement;
+    if (target.classList.contains('del')) { target.closest('tr')?.remove(); renumber(); }
+  });
+  items.addEventListener('input', renumber);
+  items.addEventListener('paste', (event) => {
+    const text = event.clipboardData?.getData('text/plain') ?? '';
+    if (!/[\t\n]/.test(text.trim())) return; // one cell: an ordinary paste
+    event.preventDefault();
+    appendItems(text, '\t');
+  });
+  // Any edit after a preview makes it stale: settling must follow a fresh preview of what is on screen.
+  byId('bill-form').addEventListener('input', () => {
+    if (state.current?.status === 'preview') { state.current = null; byId('split-view').replaceChildren(h('p', { class: 'muted' }, '内容已修改，请重新预结算（Alt+Y）。')); updateActions(); }
+  });
+  byId<HTMLInputElement>('csv-file').addEventListener('change', async (event) => {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    if (!file) return;
+    const count = appendItems(decodeSpreadsheetBytes(await file.arrayBuffer()), ',');
+    byId('items-count').textContent = `${byId<HTMLTableSectionElement>('items-body').rows.length} 项（导入 ${count} 项）`;
+    (event.target as HTMLInputElement).value = '';
+  });
+  byId<HTMLFormElement>('reverse-form').addEventListener('submit', (event) => { event.preventDefault(); void confirmReversal(); });
+  button('reverse-cancel').addEventListener('click', () => byId<HTMLDialogElement>('reverse-dialog').close());
+  byId<HTMLFormElement>('lookup-settlement').addEventListener('submit', (event) => { event.preventDefault(); void lookupSettlement(byId<HTMLInputElement>('q-settlement').value.trim()); });
+  byId<HTMLFormElement>('lookup-person').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const year = byId<HTMLInputElement>('q-year');
+    if (!year.value) year.value = chinaToday().slice(0, 4);
+    void lookupPerson(byId<HTMLInputElement>('q-person').value.trim(), year.value);
+  });
+  byId<HTMLFormElement>('day-form').addEventListener('submit', (event) => { event.preventDefault(); void loadDay(); });
+  document.addEventListener('keydown', onKey);
+
+  if (session.token) enterApp().catch(() => signOut());
+  else byId<HTMLInputElement>('signin-token').focus();
+}
+
+wire();
