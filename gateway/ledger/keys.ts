@@ -37,10 +37,21 @@ export class KeySpace {
   accumulators(personId: string): string { return `${this.tag(this.bucket(personId))}:acc:${personId}`; }
 
   settlement(personId: string, hospitalId: string, settlementId: string): string {
-    return `${this.tag(this.bucket(personId))}:stl:${hospitalId}:${settlementId}`;
+    return this.settlementInBucket(this.bucket(personId), hospitalId, settlementId);
   }
 
   outbox(bucket: number): string { return `${this.tag(bucket)}:outbox`; }
+
+  /** The bucket's settlements by time (zset, epoch ms → "<hospitalId>:<settlementId>"), for listings. */
+  timeIndex(bucket: number, by: 'settledAt' | 'reversedAt'): string { return `${this.tag(bucket)}:${by === 'settledAt' ? 'settled' : 'reversed'}`; }
+
+  /** One person's settlements by settledAt (zset, same members). */
+  personIndex(personId: string): string { return `${this.tag(this.bucket(personId))}:person:${personId}`; }
+
+  /** A record's key when its bucket is known (from a bucket's time index). */
+  settlementInBucket(bucket: number, hospitalId: string, settlementId: string): string {
+    return `${this.tag(bucket)}:stl:${hospitalId}:${settlementId}`;
+  }
 
   /** settlement id → person id; no hash tag: looked up before the bucket is known. */
   index(hospitalId: string, settlementId: string): string { return `${this.prefix}:idx:${hospitalId}:${settlementId}`; }

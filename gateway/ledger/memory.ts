@@ -15,6 +15,7 @@ import {
   checkAck, checkCommit, checkDeltas, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
 import { SettlementIdClaimed } from './errors.js';
+import { indexMember, PERSON_SETTLEMENTS_MAX, queryRange, recordInstantMs, type SettlementQuery } from './listing.js';
 
 export interface MemoryLedgerOptions {
   /** As RedisLedgerOptions.claimIdleMs: entries pending at another consumer this long are taken over. 0 = never. */
@@ -100,6 +101,28 @@ export class MemoryLedger implements LedgerPort {
     if (note && Object.keys(note).length > 0) stored.reversal = { ...note };
     this.append(event);
     return { outcome: 'reversed', record: copyRecord(stored) };
+  }
+
+  async *listSettlements(query: SettlementQuery): AsyncGenerator<SettlementRecord> {
+    const { fromMs, toMs } = queryRange(query);
+    const inPeriod: Array<{ ms: number; member: string; record: SettlementRecord }> = [];
+    for (const record of this.settlements.values()) {
+      const ms = recordInstantMs(record, query.by);
+      if (ms === null || ms < fromMs || ms >= toMs) continue;
+      if (query.hospitalId !== undefined && record.hospitalId !== query.hospitalId) continue;
+      inPeriod.push({ ms, member: indexMember(record.hospitalId, record.settlementId), record });
+    }
+    inPeriod.sort((a, b) => a.ms - b.ms || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+    for (const { record } of inPeriod) yield copyRecord(record);
+  }
+
+  async settlementsOfPerson(personId: string): Promise<SettlementRecord[]> {
+    return [...this.settlements.values()]
+      .filter((r) => r.personId === personId)
+      .map((r) => ({ ms: Date.parse(r.settledAt), member: indexMember(r.hospitalId, r.settlementId), record: r }))
+      .sort((a, b) => a.ms - b.ms || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
+      .slice(0, PERSON_SETTLEMENTS_MAX)
+      .map(({ record }) => copyRecord(record));
   }
 
   async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
+import type { SettlementQuery } from './listing.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
 export interface AccumulatorSnapshot {
@@ -75,6 +76,14 @@ export interface LedgerPort {
    * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
    */
   reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, note?: ReversalNote): Promise<ReverseOutcome>;
+
+  /**
+   * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital
+   * and settlement id), read in bounded pages: for reconciliation, the desk's day list and reports.
+   */
+  listSettlements(query: SettlementQuery): AsyncIterable<SettlementRecord>;
+  /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
+  settlementsOfPerson(personId: string): Promise<SettlementRecord[]>;
 
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;

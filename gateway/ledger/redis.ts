@@ -6,6 +6,8 @@
  *   gw:{b<b>}:acc:<personId>                         hash   counters (fen) + `_v`, the accumulator version
  *   gw:{b<b>}:stl:<hospitalId>:<settlementId>        hash   the settlement record (deltas as a JSON string)
  *   gw:{b<b>}:outbox                                 stream outbox shard; consumer group `relay`
+ *   gw:{b<b>}:settled | :reversed                    zset   the bucket's settlements by settledAt | reversedAt (epoch ms) → "<hospitalId>:<settlementId>"
+ *   gw:{b<b>}:person:<personId>                      zset   the person's settlements by settledAt, same members
  *   gw:{b<b>}:roster:<rosterId>:<personId>           hash   one person's rows of a roster: "<from>|<to>" → row JSON
  *   gw:idx:<hospitalId>:<settlementId>               string settlement id → personId (its own slot)
  *   gw:roster:<rosterId>:persons                     set    the roster's persons, for replace mode
@@ -40,6 +42,10 @@ import {
   VERSION_FIELD, checkAck, checkCommit, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
 import { SettlementIdClaimed } from './errors.js';
+import {
+  indexMember, instantMs, LISTING_PAGE, mergeBuckets, parseIndexMember, PERSON_SETTLEMENTS_MAX, queryRange,
+  type IndexEntry, type PageReader, type SettlementQuery,
+} from './listing.js';
 
 export interface RedisLedgerOptions {
   /** Key prefix; several gateways (or tests) may share one Redis under different prefixes. */
@@ -61,8 +67,8 @@ const BATCH = 1000;
 type ScriptArg = string | number | Buffer;
 /** The commands defineCommand adds; ioredis cannot type them, hence the one narrowing cast in the constructor. */
 interface LedgerScripts {
-  gwLedgerCommit(stl: string, acc: string, outbox: string, ...args: ScriptArg[]): Promise<unknown>;
-  gwLedgerReverse(stl: string, acc: string, outbox: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerCommit(stl: string, acc: string, outbox: string, settledIndex: string, personIndex: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerReverse(stl: string, acc: string, outbox: string, reversedIndex: string, ...args: ScriptArg[]): Promise<unknown>;
   gwLedgerAck(outbox: string, ...args: ScriptArg[]): Promise<unknown>;
   gwLedgerRosterPut(roster: string, ...args: ScriptArg[]): Promise<unknown>;
 }
@@ -86,8 +92,8 @@ export class RedisLedger implements LedgerPort {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
     invariant(this.claimIdleMs >= 0 && this.pollIntervalMs >= 1 && this.pingTimeoutMs >= 1, 'timeouts must be positive');
-    client.defineCommand('gwLedgerCommit', { lua: COMMIT_LUA, numberOfKeys: 3 });
-    client.defineCommand('gwLedgerReverse', { lua: REVERSE_LUA, numberOfKeys: 3 });
+    client.defineCommand('gwLedgerCommit', { lua: COMMIT_LUA, numberOfKeys: 5 });
+    client.defineCommand('gwLedgerReverse', { lua: REVERSE_LUA, numberOfKeys: 4 });
     client.defineCommand('gwLedgerAck', { lua: ACK_LUA, numberOfKeys: 1 });
     client.defineCommand('gwLedgerRosterPut', { lua: ROSTER_PUT_LUA, numberOfKeys: 1 });
     this.scripts = client as unknown as LedgerScripts;
@@ -115,10 +121,12 @@ export class RedisLedger implements LedgerPort {
     const deltaPairs = Object.entries(record.deltas).flatMap(([field, delta]) => [field, String(delta)]);
     const fields = recordFields(record);
     const eventPairs = eventFields(event);
+    const bucket = this.keys.bucket(personId);
     const reply = await this.scripts.gwLedgerCommit(
-      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(this.keys.bucket(personId)),
+      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(bucket),
+      this.keys.timeIndex(bucket, 'settledAt'), this.keys.personIndex(personId),
       record.bodyHash, expectedVersion, deltaPairs.length / 2, fields.length / 2, eventPairs.length / 2,
-      ...deltaPairs, ...fields, ...eventPairs,
+      ...deltaPairs, ...fields, ...eventPairs, instantMs(record.settledAt), indexMember(hospitalId, settlementId),
     );
     invariant(Array.isArray(reply), 'commit script answered no list');
     const outcome: unknown = reply[0];
@@ -146,10 +154,13 @@ export class RedisLedger implements LedgerPort {
     // Negated here, not in Lua: decoding the JSON there would go through cjson and Lua doubles.
     const negated = Object.entries(current.deltas).flatMap(([field, delta]) => [field, String(-delta)]);
     const eventPairs = eventFields(event);
+    const bucket = this.keys.bucket(personId);
     const reply = await this.scripts.gwLedgerReverse(
-      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(this.keys.bucket(personId)),
+      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(bucket),
+      this.keys.timeIndex(bucket, 'reversedAt'),
       reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,
       note && Object.keys(note).length > 0 ? JSON.stringify(note) : '',
+      instantMs(reversedAt), indexMember(hospitalId, settlementId),
     );
     invariant(Array.isArray(reply), 'reverse script answered no list');
     const outcome: unknown = reply[0];
@@ -158,6 +169,39 @@ export class RedisLedger implements LedgerPort {
     const record = parseRecord(reply[1]);
     invariant(record !== null, 'reverse script answered an empty record');
     return { outcome, record };
+  }
+
+  async *listSettlements(query: SettlementQuery): AsyncGenerator<SettlementRecord> {
+    const { fromMs, toMs } = queryRange(query);
+    const by = query.by ?? 'settledAt';
+    const readPage: PageReader = async (bucket, offset, count) => {
+      const flat = await this.client.zrangebyscore(this.keys.timeIndex(bucket, by), fromMs, `(${toMs}`, 'WITHSCORES', 'LIMIT', offset, count);
+      const page: Array<{ score: number; member: string }> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) page.push({ member: flat[i] ?? '', score: Number(flat[i + 1]) });
+      return page;
+    };
+    let batch: IndexEntry[] = [];
+    const load = (entries: IndexEntry[]) => Promise.all(entries.map(({ bucket, member }) => {
+      const { hospitalId, settlementId } = parseIndexMember(member);
+      return this.client.hgetall(this.keys.settlementInBucket(bucket, hospitalId, settlementId)).then(parseRecord);
+    }));
+    for await (const entry of mergeBuckets(this.shards(), readPage)) {
+      if (query.hospitalId !== undefined && parseIndexMember(entry.member).hospitalId !== query.hospitalId) continue;
+      batch.push(entry);
+      if (batch.length < LISTING_PAGE) continue;
+      for (const record of await load(batch)) if (record) yield record;
+      batch = [];
+    }
+    for (const record of await load(batch)) if (record) yield record;
+  }
+
+  async settlementsOfPerson(personId: string): Promise<SettlementRecord[]> {
+    const members = await this.client.zrange(this.keys.personIndex(personId), 0, PERSON_SETTLEMENTS_MAX - 1);
+    const records = await Promise.all(members.map((member) => {
+      const { hospitalId, settlementId } = parseIndexMember(member);
+      return this.loadRecord(personId, hospitalId, settlementId);
+    }));
+    return records.filter((r): r is SettlementRecord => r !== null);
   }
 
   async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {

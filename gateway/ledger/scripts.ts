@@ -39,8 +39,10 @@ end
 `;
 
 /**
- * KEYS: record hash, accumulator hash, outbox stream (one slot).
- * ARGV: bodyHash, expectedVersion, nDeltaPairs, nRecordPairs, nEventPairs, then the pairs in that order.
+ * KEYS: record hash, accumulator hash, outbox stream, the bucket's settled-time index, the person's
+ * settlement index (one slot).
+ * ARGV: bodyHash, expectedVersion, nDeltaPairs, nRecordPairs, nEventPairs, then the pairs in that order,
+ * then the index score (settledAt, epoch ms) and member ("<hospitalId>:<settlementId>").
  * Returns {'replay'|'conflict', recordFields} | {'stale'} | {'committed', streamId}.
  */
 export const COMMIT_LUA = `${CHECK_COUNTERS}
@@ -62,13 +64,16 @@ first = first + 2 * nDeltas
 redis.call('HSET', KEYS[1], unpack(slice(first, 2 * nRecord)))
 first = first + 2 * nRecord
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
+redis.call('ZADD', KEYS[4], ARGV[#ARGV - 1], ARGV[#ARGV])
+redis.call('ZADD', KEYS[5], ARGV[#ARGV - 1], ARGV[#ARGV])
 return {'committed', streamId}
 `;
 
 /**
- * KEYS: record hash, accumulator hash, outbox stream (one slot).
+ * KEYS: record hash, accumulator hash, outbox stream, the bucket's reversed-time index (one slot).
  * ARGV: reversedAt, the record's deltas JSON as the caller read it, nDeltaPairs, nEventPairs, then the
- * negated delta pairs and the event pairs, then the reversal note's JSON ('' for none). The caller negates (a record's deltas never change once
+ * negated delta pairs and the event pairs, then the reversal note's JSON ('' for none), then the index score
+ * (reversedAt, epoch ms) and member. The caller negates (a record's deltas never change once
  * stored); the script checks the stored deltas are the ones it negated.
  * Returns {'notFound'} | {'alreadyReversed', recordFields} | {'reversed', recordFields, streamId}.
  */
@@ -91,6 +96,7 @@ first = first + 2 * nDeltas
 local note = ARGV[first + 2 * nEvent]
 if note and note ~= '' then redis.call('HSET', KEYS[1], 'reversal', note) end
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
+redis.call('ZADD', KEYS[4], ARGV[#ARGV - 1], ARGV[#ARGV])
 return {'reversed', redis.call('HGETALL', KEYS[1]), streamId}
 `;
 

@@ -5,7 +5,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
-import { asProblem, asSplit, call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
+import { asProblem, asSplit, call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { compliantItems, requestBody, twentyItemBill } from '../support/requests.js';
 

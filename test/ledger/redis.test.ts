@@ -36,7 +36,9 @@ describe('RedisLedger on a standalone redis', () => {
       `${prefix}:roster:weihai-2020-medical:persons`,
       `${prefix}:{b${b}}:acc:${person}`,
       `${prefix}:{b${b}}:outbox`,
+      `${prefix}:{b${b}}:person:${person}`,
       `${prefix}:{b${b}}:roster:weihai-2020-medical:${person}`,
+      `${prefix}:{b${b}}:settled`,
       `${prefix}:{b${b}}:stl:${HOSPITAL}:ZY2020031000017`,
     ].sort());
     for (const key of keys) expect(await probe.ttl(key)).toBe(-1);

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RosterRow } from '../../schemas/roster.js';
-import type { LedgerPort, OutboxEntry } from '../../gateway/ledger/port.js';
+import type { LedgerPort, OutboxEntry, SettlementRecord } from '../../gateway/ledger/port.js';
 import { SettlementIdClaimed } from '../../gateway/ledger/errors.js';
 import { InvariantViolation } from '../../gateway/errors.js';
 import { HOSPITAL, REVERSED_AT, bodyHash, record, reversedEvent, settledEvent, uniqueId } from './fixtures.js';
@@ -396,6 +396,59 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       expect(outcomes.filter((o) => o === 'stale')).toHaveLength(19);
       expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: { a: 100 } });
       expect(await ledger.outboxLag()).toBe(1);
+    });
+
+    it('lists settlements of a period in time order across buckets and pages, by settled or reversed time and hospital', async () => {
+      const { ledger } = await open();
+      const persons = [uniqueId('P'), uniqueId('P'), uniqueId('P')];
+      const hospitals = [HOSPITAL, 'H99000000002'];
+      // Many equal times (ties are ordered by hospital and settlement id) and more records per person
+      // than one page, so both the merge across buckets and the paging within one are exercised.
+      const all: SettlementRecord[] = [];
+      for (let i = 0; i < 1_100; i++) {
+        const personId = persons[i % 3] ?? '';
+        const day = 1 + (i % 7);
+        const r = { ...record({ personId, settlementId: `S${String(i).padStart(5, '0')}`, deltas: {} }),
+          hospitalId: hospitals[i % 2] ?? HOSPITAL, settledAt: `2024-03-0${day}T${i % 2 ? '23:59:59' : '00:00:00'}+08:00` };
+        expect((await ledger.commit(r, Math.floor(i / 3), { ...settledEvent(r), hospitalId: r.hospitalId })).outcome).toBe('committed');
+        all.push(r);
+      }
+      const reversed = all.filter((_, i) => i % 10 === 0);
+      for (const r of reversed) {
+        const at = '2024-03-09T08:00:00+08:00';
+        expect((await ledger.reverse(r.hospitalId, r.settlementId, at, { ...reversedEvent(r), hospitalId: r.hospitalId, time: at })).outcome).toBe('reversed');
+      }
+      const list = async (query: Parameters<LedgerPort['listSettlements']>[0]) => {
+        const out: SettlementRecord[] = [];
+        for await (const r of ledger.listSettlements(query)) out.push(r);
+        return out;
+      };
+      const key = (r: SettlementRecord) => `${Date.parse(r.settledAt).toString().padStart(15, '0')} ${r.hospitalId}:${r.settlementId}`;
+      const expected = (pick: (r: SettlementRecord) => boolean) => all.filter(pick).sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((r) => r.settlementId);
+
+      // Dates read as midnight in China; `to` is exclusive.
+      const march2to5 = await list({ from: '2024-03-02', to: '2024-03-05' });
+      expect(march2to5.map((r) => r.settlementId)).toEqual(expected((r) => r.settledAt >= '2024-03-02' && r.settledAt < '2024-03-05'));
+      expect(march2to5.length).toBeGreaterThan(400);
+      const reversedInList = march2to5.find((r) => r.status === 'reversed');
+      expect(reversedInList?.reversedAt).toBe('2024-03-09T08:00:00+08:00');
+
+      const hospitalB = await list({ from: '2024-03-01', to: '2024-03-08', hospitalId: 'H99000000002' });
+      expect(hospitalB.map((r) => r.settlementId)).toEqual(expected((r) => r.hospitalId === 'H99000000002'));
+
+      // Instants: the last second of 7 March is in, its next instant is not.
+      const lastSecond = await list({ from: '2024-03-07T23:59:59+08:00', to: '2024-03-08T00:00:00+08:00' });
+      expect(lastSecond.map((r) => r.settlementId)).toEqual(expected((r) => r.settledAt === '2024-03-07T23:59:59+08:00'));
+
+      const byReversal = await list({ from: '2024-03-09', to: '2024-03-10', by: 'reversedAt' });
+      expect(byReversal.map((r) => r.settlementId).sort()).toEqual(reversed.map((r) => r.settlementId).sort());
+      expect(await list({ from: '2024-03-01', to: '2024-03-09', by: 'reversedAt' })).toEqual([]);
+      await expect(list({ from: '2024-03-09', to: '2024-03-01' })).rejects.toBeInstanceOf(InvariantViolation);
+      await expect(list({ from: 'yesterday', to: '2024-03-01' })).rejects.toBeInstanceOf(InvariantViolation);
+
+      const ofPerson = await ledger.settlementsOfPerson(persons[1] ?? '');
+      expect(ofPerson.map((r) => r.settlementId)).toEqual(expected((r) => r.personId === persons[1]));
+      expect(await ledger.settlementsOfPerson(uniqueId('nobody'))).toEqual([]);
     });
 
     it('answers ping while open', async () => {
