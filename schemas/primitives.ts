@@ -34,7 +34,7 @@ export const share = parsedFrom(parseShareText, 'a ratio in [0, 1], string or nu
 export const isoDate = z.iso.date().meta({ description: 'ISO date YYYY-MM-DD' });
 
 /** A 6-digit administrative division code (admdvs). */
-export const admdvs = z.string().regex(/^\d{6}$/, 'expected a 6-digit administrative division code');
+export const admdvs = z.string().regex(/^\d{6}$/, '应为 6 位数字的行政区划代码（如 990100）');
 
 /** A prefix of admdvs codes: "3710" matches every code of 威海市. */
 export const admdvsPrefix = z.string().regex(/^\d{2,6}$/);

@@ -37,7 +37,7 @@ export const settlementRequest = z.object({
     drgPublic: z.boolean().default(false).meta({ description: 'a public hospital paid by C-DRG' }),
   }),
   patient: z.object({
-    id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, 'letters and digits only'),
+    id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '证件号只能包含字母和数字'),
     name: z.string().min(1).max(50).optional(),
     insuredRegion: admdvs,
     scheme: z.enum(['employee', 'resident']),

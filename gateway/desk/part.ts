@@ -38,8 +38,9 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
     extension: {
       name: 'desk',
       mount(app) {
-        app.get('/desk', (_req, res) => { res.redirect(301, '/desk/'); });
-        app.get('/desk/{*path}', (req: Request, res: Response) => {
+        app.get(['/desk', '/desk/{*path}'], (req: Request, res: Response) => {
+          // Relative to /desk/, so the page's own links resolve under it.
+          if (req.originalUrl.split('?')[0] === '/desk') { res.redirect(301, '/desk/'); return; }
           const path = [req.params.path ?? []].flat().join('/');
           const asset = assets.get(path);
           if (!asset) { res.status(404).type('text/plain; charset=utf-8').send('未找到'); return; }

@@ -56,7 +56,7 @@ const LAYER_NAMES: Record<Layer, string> = { basic: '基本医疗保险', majorI
 
 export function validateStay(request: SettlementRequest): void {
   if (request.encounter.dischargedOn < request.encounter.admittedOn) {
-    throw new Unprocessable('discharge before admission', [{ path: 'encounter.dischargedOn', message: `discharged ${request.encounter.dischargedOn} before admitted ${request.encounter.admittedOn}` }]);
+    throw new Unprocessable('discharge before admission', [{ path: 'encounter.dischargedOn', message: `出院日期 ${request.encounter.dischargedOn} 早于入院日期 ${request.encounter.admittedOn}` }]);
   }
 }
 

@@ -36,10 +36,12 @@ function payerName(line: SplitLine, split: Split, hospitalLabel: string): string
 
 function itemsTable(request: SettlementRequest): string {
   const rows = request.items.map((item, index) => `<tr><td class="n">${index + 1}</td><td class="name">${escape(item.name)}</td><td class="c">${CLASS_NAMES[item.class]}</td><td class="num">${formatFen(item.amount)}</td></tr>`);
-  // Two columns side by side: thirty items take fifteen rows.
-  const half = Math.ceil(rows.length / 2);
+  // Side by side in up to three columns: thirty items take ten rows.
+  const columns = rows.length <= 4 ? 1 : rows.length <= 16 ? 2 : 3;
+  const perColumn = Math.ceil(rows.length / columns);
   const table = (part: string[]) => `<table class="items"><thead><tr><th class="n">序</th><th>项目</th><th class="c">类</th><th class="num">金额</th></tr></thead><tbody>${part.join('')}</tbody></table>`;
-  return rows.length <= 6 ? table(rows) : `<div class="cols">${table(rows.slice(0, half))}${table(rows.slice(half))}</div>`;
+  const parts = Array.from({ length: columns }, (_, i) => table(rows.slice(i * perColumn, (i + 1) * perColumn)));
+  return `<div class="cols cols-${columns}">${parts.join('')}</div>`;
 }
 
 export function renderSlip(split: Split, request: SettlementRequest, names: SlipNames): string {
@@ -49,7 +51,7 @@ export function renderSlip(split: Split, request: SettlementRequest, names: Slip
   const programmeLabel = (line: SplitLine) => (line.mode === 'given' ? '医保平台结算' : names.programmeName(line.programme) ?? LAYER_NAMES[line.layer]);
   const lines = split.lines.map((line) => `
       <tr>
-        <td><b>${escape(payerName(line, split, hospitalLabel))}</b><div class="pg">${escape(LAYER_NAMES[line.layer])} · ${escape(programmeLabel(line))}</div></td>
+        <td class="payer"><b>${escape(payerName(line, split, hospitalLabel))}</b><div class="pg">${escape(LAYER_NAMES[line.layer])}${line.mode === 'given' || line.layer === 'supplementary' ? ` · ${escape(programmeLabel(line))}` : ''}</div></td>
         <td class="num amount">${escape(line.amount)}</td>
         <td class="why">${patientExplanation(line).map(escape).join('；')}</td>
       </tr>`).join('');
@@ -66,19 +68,20 @@ export function renderSlip(split: Split, request: SettlementRequest, names: Slip
   ].join('、');
   const primary = encounter.diagnoses.find((d) => d.primary) ?? encounter.diagnoses[0];
   const settledText = split.settledAt ? chinaMinute(split.settledAt) : '未结算';
-  const meta = [
-    ['患者', patient.name ? maskName(patient.name) : '—'],
-    ['证件号', maskId(patient.id)],
-    ['参保', `${identity}（参保地 ${patient.insuredRegion}）`],
-    ['就诊', `${KIND_NAMES[encounter.kind]} ${encounter.admittedOn} 至 ${encounter.dischargedOn}（${daysBetween(encounter.admittedOn, encounter.dischargedOn)} 天）${encounter.cause === 'accident' ? '，意外伤害' : ''}`],
-    ['主要诊断', primary ? primary.icd10 : '—'],
-    ['结算时间', reversed ? `${settledText}（${split.reversedAt ? `${chinaMinute(split.reversedAt)} 已撤销` : '已撤销'}）` : settledText],
+  // [label, value, wide]: a wide entry spans two of the three columns.
+  const meta: Array<[string, string, boolean]> = [
+    ['患者', patient.name ? maskName(patient.name) : '—', false],
+    ['证件号', maskId(patient.id), false],
+    ['主要诊断', primary ? primary.icd10 : '—', false],
+    ['参保', `${identity}（参保地 ${patient.insuredRegion}）`, true],
+    ['结算时间', settledText, false], // a reversal's time is in the banner
+    ['就诊', `${KIND_NAMES[encounter.kind]} ${encounter.admittedOn} 至 ${encounter.dischargedOn}（${daysBetween(encounter.admittedOn, encounter.dischargedOn)} 天）${encounter.cause === 'accident' ? '，意外伤害' : ''}`, true],
   ];
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>一站式结算单 ${escape(split.settlementId)}</title>
 <link rel="stylesheet" href="${escape(names.fontStylesheet)}">
 <style>
-  @page { size: A4; margin: 12mm 13mm; }
+  @page { size: A4; margin: 10mm 12mm; }
   * { box-sizing: border-box; }
   html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   body { font-family: "Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; font-size: 9pt; line-height: 1.35; color: #111; max-width: 184mm; margin: 0 auto; position: relative; }
@@ -90,35 +93,39 @@ export function renderSlip(split: Split, request: SettlementRequest, names: Slip
   table { border-collapse: collapse; width: 100%; }
   .meta { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.8mm 4mm; margin: 2mm 0 0; }
   .meta div span { color: #555; margin-right: 1.5mm; }
-  .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 3mm; }
+  .meta .wide { grid-column: span 2; }
+  .cols { display: grid; gap: 3mm; }
+  .cols-2 { grid-template-columns: 1fr 1fr; } .cols-3 { grid-template-columns: 1fr 1fr 1fr; }
   .items th, .items td { border-bottom: 0.5px solid #bbb; padding: 0.5mm 1mm; font-size: 8pt; }
   .items .n, .items .c { width: 6mm; text-align: center; color: #555; }
-  .items .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 50mm; }
+  .items .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 34mm; }
   .items thead th, .lines thead th, .costs th { background: #eee; font-weight: 700; text-align: left; }
   .costs th, .costs td { border: 0.5px solid #999; padding: 0.8mm 1.5mm; }
   .lines th, .lines td { border: 0.5px solid #999; padding: 1mm 1.5mm; vertical-align: top; }
   .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-  .amount { font-size: 10pt; width: 26mm; }
+  .amount { font-size: 10pt; width: 24mm; }
+  .payer { width: 52mm; }
   .pg { color: #555; font-size: 7.5pt; }
   .why { font-size: 7.5pt; color: #222; }
   .pays { display: flex; justify-content: space-between; align-items: baseline; border: 1.5px solid #111; padding: 2mm 3mm; margin-top: 3mm; }
   .pays b { font-size: 14pt; font-variant-numeric: tabular-nums; }
   .words { font-size: 10pt; }
   .note { font-size: 7.5pt; color: #444; margin-top: 2mm; }
-  .sign { display: grid; grid-template-columns: 1fr 1fr 38mm; gap: 6mm; margin-top: 6mm; align-items: end; }
+  .sign { display: grid; grid-template-columns: 1fr 1fr 36mm; gap: 6mm; margin-top: 3mm; align-items: end; }
   .sign div { border-bottom: 0.5px solid #111; height: 10mm; font-size: 8.5pt; color: #333; }
-  .sign .stamp { border: 0.5px dashed #777; height: 26mm; text-align: center; padding-top: 9mm; color: #777; }
+  .sign .stamp { border: 0.5px dashed #777; height: 22mm; text-align: center; padding-top: 8mm; color: #777; }
   tr { break-inside: avoid; }
-  .watermark { position: fixed; top: 38%; left: 0; right: 0; text-align: center; font-size: 96pt; font-weight: 700; color: rgba(200, 0, 0, 0.18); transform: rotate(-24deg); pointer-events: none; letter-spacing: 0.2em; }
-  .reversed-banner { border: 2px solid #c00; color: #c00; font-weight: 700; text-align: center; padding: 1mm; margin-top: 2mm; font-size: 11pt; }
+  .watermark { position: fixed; inset: 0; display: flex; align-items: center; justify-content: center; overflow: hidden; pointer-events: none; z-index: 1; }
+  .watermark span { font-size: 96pt; font-weight: 700; color: rgba(200, 0, 0, 0.2); transform: rotate(-24deg); letter-spacing: 0.2em; white-space: nowrap; }
+  .reversed-banner { border: 1.5px solid #c00; color: #c00; font-weight: 700; text-align: center; padding: 0.5mm; margin-top: 1.5mm; font-size: 10pt; }
 </style></head><body>
-  ${reversed ? '<div class="watermark" aria-hidden="true">已撤销</div>' : ''}
+  ${reversed ? '<div class="watermark" aria-hidden="true"><span>已撤销</span></div>' : ''}
   <header>
     <div><div class="hospital">${escape(hospitalLabel)}</div><h1>一站式结算单</h1></div>
     <div class="ids">${escape(STATUS_NAMES[split.status])}<br>结算号 ${escape(split.settlementId)}<br>流水号 ${escape(split.gatewayId)}</div>
   </header>
   ${reversed ? `<div class="reversed-banner">本次结算已撤销${split.reversedAt ? `（${escape(chinaMinute(split.reversedAt))}）` : ''}，本单作废，各项金额不再有效</div>` : ''}
-  <div class="meta">${meta.map(([label, value]) => `<div><span>${escape(label!)}</span>${escape(value!)}</div>`).join('')}</div>
+  <div class="meta">${meta.map(([label, value, wide]) => `<div${wide ? ' class="wide"' : ''}><span>${escape(label)}</span>${escape(value)}</div>`).join('')}</div>
   <h2>费用明细（元）</h2>
   ${itemsTable(request)}
   <h2>费用构成（元）</h2>
