@@ -59,9 +59,27 @@ export function chinaMinute(instant: string): string {
   return `${local.slice(0, 10)} ${local.slice(11, 16)}`;
 }
 
-// A pack's cite is written in full-width brackets, naming the document's clause (示例地区政策·起付线…,
-// 001 三(二)：…): a clerk needs it; a patient does not.
-const CITE = /（[^（）]*(?:·|\d{3} [一二三四五六七八九十]+)[^（）]*）/g;
+// A pack's cite is written in full-width brackets (which may nest), naming the document's clause
+// (示例地区政策·起付线（每次住院…）, 001 三(二)：…): a clerk needs it; a patient does not.
+const CITE = /·|^\d{3} [一二三四五六七八九十]/;
+
+/** The step without its top-level bracketed groups that are cites. */
+function withoutCites(step: string): string {
+  let out = '';
+  let depth = 0;
+  let group = '';
+  for (const c of step) {
+    if (c === '（') { depth++; if (depth === 1) { group = ''; continue; } }
+    if (depth === 0) { out += c; continue; }
+    if (c === '）') {
+      depth--;
+      if (depth === 0) { if (!CITE.test(group)) out += `（${group}）`; continue; }
+    }
+    group += c;
+  }
+  return depth === 0 ? out.trim() : step; // unbalanced: leave the step as written
+}
+
 // Steps that name fields, programme ids or versions are for the desk and the auditors, not for a patient.
 const INTERNAL = /[A-Za-z][A-Za-z0-9]*\.[A-Za-z]|[a-z0-9]+-[a-z0-9-]*\d{4}|upstream|政策包/;
 
@@ -72,6 +90,6 @@ export function patientExplanation(line: SplitLine): string[] {
   const steps = line.explanation
     .slice(1) // the first step names the programme and its version
     .filter((step) => !step.startsWith('本层支付') && !INTERNAL.test(step))
-    .map((step) => step.replace(CITE, '').trim());
+    .map(withoutCites);
   return steps.length > 0 ? steps : [line.amount === '0.00' ? '本次不符合支付条件，本项不支付。' : '按政策计算支付。'];
 }
