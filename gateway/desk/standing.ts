@@ -62,8 +62,8 @@ export function standingOf(counters: Record<string, number>, programmes: Program
       const [ruleId = '', group] = ruleKey.split('.');
       const rule = pack.rules.find((r) => r.id === ruleId);
       if (!rule) continue;
+      // A rule with any counter this period was applied: what it paid counts even when nothing (a 0 is not stored).
       const paid = PAID.reduce((sum, c) => sum + (values.get(c) ?? 0), 0);
-      const hasPaid = PAID.some((c) => values.has(c));
       const figures = figuresOf(rule, group);
       // 大病保险's threshold is met by the year's burden after basic insurance, which is what it counts.
       const burden = values.get('burdenAfterBasic');
@@ -71,11 +71,11 @@ export function standingOf(counters: Record<string, number>, programmes: Program
       rules.push({
         rule: ruleKey,
         name: group ? `${rule.name}（${rule.kind === 'specificDrugs' ? rule.groups.find((g) => g.id === group)?.name ?? group : group}）` : rule.name,
-        ...(hasPaid ? { paid: formatFen(paid) } : {}),
+        paid: formatFen(paid),
         ...(deductibleUsed !== undefined ? { deductibleUsed: formatFen(deductibleUsed) } : {}),
         ...(figures.deductible !== undefined ? { deductible: formatFen(figures.deductible) } : {}),
         ...(figures.cap !== undefined ? { cap: formatFen(figures.cap) } : {}),
-        ...(figures.cap !== undefined && hasPaid ? { capLeft: formatFen(positive(figures.cap - paid)) } : {}),
+        ...(figures.cap !== undefined ? { capLeft: formatFen(positive(figures.cap - paid)) } : {}),
         ...(figures.note ? { note: figures.note } : {}),
       });
     }

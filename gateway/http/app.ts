@@ -72,7 +72,8 @@ export function createApp(deps: AppDeps) {
   // Answers are computed per call; a weak ETag would only hash every body for nothing.
   app.set('etag', false);
   app.set('trust proxy', false);
-  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"] } } }));
+  // No upgrade-insecure-requests: a hospital may serve the desk over plain HTTP on its LAN, where upgraded asset requests would fail.
+  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], upgradeInsecureRequests: null } } }));
 
   // Request id, access log and latency: personal data never appears here (URLs carry hospital and settlement ids only).
   app.use((req: Request, res: Response, next: NextFunction) => {

@@ -39,6 +39,24 @@ describe.each(backends)('desk reads on the %s', (_name, backend) => {
     expect(doc.paths['/v1/settlements/{hospitalId}/{settlementId}/reversal']!.post).toHaveProperty('requestBody');
   });
 
+  it('serves the desk from the gateway itself under a strict CSP that still works over plain HTTP', async () => {
+    const page = await fetch(`${gw.url}/desk/`);
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    const html = await page.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    expect(html).not.toMatch(/https?:\/\//); // no CDN
+    for (const asset of ['/desk/desk.js', '/desk/desk.css', '/desk/fonts/noto-sans-sc.css']) expect((await fetch(gw.url + asset)).status).toBe(200);
+    const fonts = await (await fetch(`${gw.url}/desk/fonts/noto-sans-sc.css`)).text();
+    const first = /url\((\/desk\/fonts\/[^)]+\.woff2)\)/.exec(fonts)?.[1];
+    expect(first).toBeDefined();
+    expect((await fetch(gw.url + first!)).headers.get('content-type')).toBe('font/woff2');
+    expect((await fetch(`${gw.url}/desk/fonts/..%2F..%2Fpackage.json`)).status).toBe(404);
+  });
+
   it('names the hospitals a client may act for', async () => {
     const a = hospitalsAnswer.parse((await call(gw.url, '/v1/hospitals', { token: TOKENS.deskA })).json);
     expect(a.hospitals).toEqual([{ id: HOSPITAL_A, name: '示例市第一人民医院', region: '990100', level: 3, drgPublic: true }]);

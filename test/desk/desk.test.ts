@@ -179,5 +179,7 @@ describe('the billing desk', () => {
     const standing = page.locator('#lookup-person-view');
     await standing.locator('table').first().waitFor();
     expect(await standing.textContent()).toContain('示例地区城乡居民基本医疗保险（2024）');
+    const shot2 = screenshotPath('desk-lookup.png');
+    if (shot2) await page.screenshot({ path: shot2 });
   });
 });
