@@ -150,11 +150,21 @@ describe('the billing desk', () => {
     await page.keyboard.press('Alt+N');
     await page.locator('#f-patient-id').fill('990100197001015678');
     await page.getByLabel('姓名', { exact: true }).fill('王五');
-    await page.getByLabel('入院日期').fill('2024-05-01');
-    await page.getByLabel('出院日期').fill('2024-05-08');
-    await page.getByLabel('第 1 行编码').fill('A1');
-    await page.getByLabel('第 1 行名称').fill('综合费用');
-    await page.getByLabel('第 1 行金额').fill('20000');
+    await page.getByLabel('入院日期').fill('20240501'); // typed as a clerk does, read as 2024-05-01
+    await page.keyboard.press('Tab');
+    expect(await page.getByLabel('入院日期').inputValue()).toBe('2024-05-01');
+    await page.getByLabel('出院日期').fill('2024/5/8');
+    await page.keyboard.press('Tab');
+    // Items pasted from a spreadsheet (tab-separated rows) replace the empty first row.
+    await page.getByLabel('第 1 行编码').focus();
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'A1\t综合费用\t19000\t甲\t\t\nB1\t乙类药\t1000.00\t乙\t0.2\t\n');
+      document.activeElement?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => page.locator('#items-body tr').count()).toBe(2);
+    expect(await page.getByLabel('第 2 行自付比例').inputValue()).toBe('0.2');
+    expect(await page.locator('#items-total').textContent()).toBe('20000.00');
     await page.keyboard.press('Alt+Y');
     await page.locator('#split-view [data-status="preview"]').waitFor();
     await page.keyboard.press('Alt+J');

@@ -280,6 +280,14 @@ function onKey(event: KeyboardEvent): void {
   action();
 }
 
+function normaliseDate(text: string): string {
+  const trimmed = text.trim();
+  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(trimmed);
+  if (compact) return `${compact[1]}-${compact[2]}-${compact[3]}`;
+  const loose = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(trimmed);
+  return loose ? `${loose[1]}-${loose[2]!.padStart(2, '0')}-${loose[3]!.padStart(2, '0')}` : trimmed;
+}
+
 // ---- start --------------------------------------------------------------------------------
 
 function wire(): void {
@@ -344,6 +352,11 @@ function wire(): void {
     void lookupPerson(byId<HTMLInputElement>('q-person').value.trim(), year.value);
   });
   byId<HTMLFormElement>('day-form').addEventListener('submit', (event) => { event.preventDefault(); void loadDay(); });
+  // Dates as a clerk types them (20240301, 2024/3/1, 2024.3.1) become 2024-03-01; anything else is left for the gateway to judge.
+  document.addEventListener('change', (event) => {
+    const target = event.target as HTMLInputElement;
+    if (target.classList?.contains('date')) target.value = normaliseDate(target.value);
+  });
   document.addEventListener('keydown', onKey);
 
   if (session.token) enterApp().catch(() => signOut());
