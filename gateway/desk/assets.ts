@@ -4,7 +4,7 @@
  * no generated file in the tree — and the bundled CJK font (Noto Sans SC, from @fontsource: woff2
  * subsets by unicode-range, so a page loads only the subsets its characters need).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
@@ -15,6 +15,16 @@ const WEB = join(import.meta.dirname, 'web');
 const FONT_WEIGHTS = ['400', '700'] as const;
 export const FONT_BASE = '/desk/fonts/';
 export const FONT_STYLESHEET = `${FONT_BASE}noto-sans-sc.css`;
+
+/** The page's script: its TypeScript bundled (from the sources), or the bundle a build wrote beside the page (dist/). */
+async function deskScript(): Promise<Buffer> {
+  return existsSync(join(WEB, 'main.ts')) ? bundleScript() : readFileSync(join(WEB, 'desk.js'));
+}
+
+/** Writes the bundle to a file: for a compiled build (dist/), which carries no TypeScript sources. */
+export async function writeDeskBundle(file: string): Promise<void> {
+  writeFileSync(file, await bundleScript());
+}
 
 async function bundleScript(): Promise<Buffer> {
   const result = await build({
@@ -64,7 +74,7 @@ export class DeskAssets {
     const pages = new Map<string, Asset>([
       ['index.html', { body: readFileSync(join(WEB, 'index.html')), type: 'text/html; charset=utf-8' }],
       ['desk.css', { body: readFileSync(join(WEB, 'desk.css')), type: 'text/css; charset=utf-8' }],
-      ['desk.js', { body: await bundleScript(), type: 'text/javascript; charset=utf-8' }],
+      ['desk.js', { body: await deskScript(), type: 'text/javascript; charset=utf-8' }],
       ['fonts/noto-sans-sc.css', { body: Buffer.from(fonts.css), type: 'text/css; charset=utf-8' }],
     ]);
     return new DeskAssets(pages, fonts.files);
