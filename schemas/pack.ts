@@ -109,6 +109,8 @@ const dailyAllowanceRule = z.object({
   kind: z.literal('dailyAllowance'),
   when,
   perDay: cited(money),
+  maxDaysPerStay: cited(z.int().min(1).max(3660)).optional().meta({ description: 'at most this many days paid for one stay' }),
+  maxDaysPerYear: cited(z.int().min(1).max(366)).optional().meta({ description: 'at most this many days paid in a policy year (accumulation period)' }),
   benefitKind: z.string(),
 }).strict();
 
@@ -166,6 +168,12 @@ export const pack = z.object({
   accumulation: z.enum(['calendarYear', 'term']).default('calendarYear'),
   eligibility: z.object({
     roster: z.object({ id: identifier(60), cite }).strict().optional(),
+    rosterOverridesInsuredRegion: cited(z.boolean()).optional().meta({
+      description: 'a row on the roster puts the programme in force whatever the insured region (the paid-premium list decides: buyers insured elsewhere)',
+    }),
+    hukouRegions: cited(z.array(admdvsPrefix).min(1)).optional().meta({
+      description: '户籍 must lie here: judged by patient.hukouRegion, or by the insured region when the request has none (said in the explanation)',
+    }),
     categoriesAny: cited(z.array(category).min(1)).optional(),
     categoriesNone: cited(z.array(category).min(1)).optional(),
     basicInsuranceActive: cited(z.boolean()).optional(),
@@ -175,7 +183,11 @@ export const pack = z.object({
   rules: z.array(rule).max(20),
   schedules: z.record(identifier(40), schedule).default({}),
   notes: z.array(z.string()).default([]),
-}).strict().refine((p) => p.term.from <= p.term.to, { path: ['term', 'to'], message: 'term ends before it starts' });
+}).strict()
+  .refine((p) => p.term.from <= p.term.to, { path: ['term', 'to'], message: 'term ends before it starts' })
+  .refine((p) => !p.eligibility.rosterOverridesInsuredRegion?.value || p.eligibility.roster !== undefined, {
+    path: ['eligibility', 'rosterOverridesInsuredRegion'], message: 'a roster can only decide the region when the pack names one (eligibility.roster)',
+  });
 
 export type Pack = z.output<typeof pack>;
 

@@ -1,6 +1,6 @@
 /** Building blocks of the contract's schemas: money, ratios, dates, identifiers. */
 import { z } from 'zod';
-import { parseFen, parsePpm, parseShareText } from '../gateway/engine/money.js';
+import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from '../gateway/engine/money.js';
 
 /** A JSON string or number read by `parse` (null = invalid, with `help` as the message and description). */
 function parsedFrom<T>(parse: (value: unknown) => T | null, help: string) {
@@ -28,10 +28,21 @@ export const moneyText = z.string().regex(/^\d+\.\d{2}$/).meta({ description: 'y
 export const ratio = parsedFrom(parsePpm, 'a ratio in [0, 1], string or number, at most six decimals').meta({ examples: ['0.10'] });
 
 /** A share in [0, 1] with any number of decimals, kept as exact decimal text (乙类先行自付比例). */
-export const share = parsedFrom(parseShareText, 'a ratio in [0, 1], string or number, no exponent').meta({ examples: ['0.10'] });
+export const share = parsedFrom(parseShareText, `a ratio in [0, 1], string or number, at most ${MAX_SHARE_DECIMALS} decimals, no exponent`).meta({ examples: ['0.10'] });
 
 /** An ISO calendar date that exists (2024-02-30 does not). */
 export const isoDate = z.iso.date().meta({ description: 'ISO date YYYY-MM-DD' });
+
+/**
+ * The years a stay's dates may fall in. Bounded so a typo (0000-01-01) is a 400, not a stay of 739 037
+ * days; wide enough for any record a hospital still settles or corrects (1990) and any plan (2100).
+ */
+export const DATE_BOUNDS = { from: '1990-01-01', to: '2100-12-31' } as const;
+
+/** An ISO date of a stay, within DATE_BOUNDS. */
+export const encounterDate = isoDate.refine((d) => d >= DATE_BOUNDS.from && d <= DATE_BOUNDS.to, {
+  message: `日期须在 ${DATE_BOUNDS.from} 至 ${DATE_BOUNDS.to} 之间`,
+});
 
 /** A 6-digit administrative division code (admdvs). */
 export const admdvs = z.string().regex(/^\d{6}$/, '应为 6 位数字的行政区划代码（如 990100）');

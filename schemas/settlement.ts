@@ -1,6 +1,6 @@
 /** The settlement request and the split: CONTRACT.md in code. Types are inferred, never restated. */
 import { z } from 'zod';
-import { admdvs, identifier, isoDate, money, moneyText, share } from './primitives.js';
+import { admdvs, encounterDate, identifier, money, moneyText, share } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 
 export const LIMITS = {
@@ -40,6 +40,7 @@ export const settlementRequest = z.object({
     id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '证件号只能包含字母和数字'),
     name: z.string().min(1).max(50).optional(),
     insuredRegion: admdvs,
+    hukouRegion: admdvs.optional().meta({ description: '户籍地 (6-digit admdvs), for programmes whose eligibility is by 户籍 (闻喜); absent, such a programme reads insuredRegion and says so' }),
     scheme: z.enum(['employee', 'resident']),
     categories: z.array(category).max(13).default([]),
     basicInsuranceActive: z.boolean().default(true),
@@ -47,8 +48,8 @@ export const settlementRequest = z.object({
   }),
   encounter: z.object({
     kind: z.enum(['inpatient', 'outpatientSpecial']),
-    admittedOn: isoDate,
-    dischargedOn: isoDate,
+    admittedOn: encounterDate,
+    dischargedOn: encounterDate,
     diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, 'expected an ICD-10 code such as C34.9 or C34.900x001 (national extension)'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
     catalogEntries: z.array(z.object({ catalog: identifier(40), entry: z.int().min(1).max(999) })).max(LIMITS.catalogEntriesPerStay).default([]),
     cause: z.enum(['disease', 'accident']).default('disease'),

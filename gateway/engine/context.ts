@@ -3,6 +3,7 @@ import type { Category } from '../../schemas/categories.js';
 import type { Pack, Rule } from '../../schemas/pack.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
 import type { BillTotals } from './bill.js';
+import type { CoverPeriod } from './eligibility.js';
 import type { ProgrammeSet } from './programme-set.js';
 
 /** Year-to-date counters in fen, keyed `programme|period|rule.counter`. */
@@ -26,6 +27,8 @@ export interface RuleContext {
   /** Categories as this programme judges them: the roster's where it has one, else the request's. */
   categories: readonly Category[];
   group: RiskGroup;
+  /** The person's periods of cover on the programme's roster (union); null: no roster, the term alone. */
+  cover: readonly CoverPeriod[] | null;
   counters: CounterScope;
 }
 

@@ -6,8 +6,12 @@ import type { RosterRow } from '../../schemas/roster.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
 import type { RiskGroup } from './context.js';
 
+/** A period of cover, inclusive ISO dates. */
+export interface CoverPeriod { from: string; to: string }
+
 export type Standing =
-  | { eligible: true; categories: Category[]; group: RiskGroup; because: string[] }
+  /** `cover`: the person's periods on the programme's roster; null where the programme has no roster (the term alone). */
+  | { eligible: true; categories: Category[]; group: RiskGroup; because: string[]; cover: readonly CoverPeriod[] | null }
   | { eligible: false; reason: string };
 
 const names = (cs: readonly Category[]) => cs.map((c) => CATEGORY_NAMES[c]).join('、');
@@ -16,15 +20,26 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
   const { patient, encounter } = request;
   const rules = pack.eligibility;
   // Most packs (every public layer) have no eligibility rule at all: nothing to judge.
-  if (!rules.roster && !rules.categoriesAny && !rules.categoriesNone && !rules.basicInsuranceActive && !rules.disability) {
-    return { eligible: true, categories: patient.categories, group: 'healthy', because: [] };
+  if (!rules.roster && !rules.categoriesAny && !rules.categoriesNone && !rules.basicInsuranceActive && !rules.disability && !rules.hukouRegions) {
+    return { eligible: true, categories: patient.categories, group: 'healthy', because: [], cover: null };
   }
   const because: string[] = [];
   if (rules.basicInsuranceActive?.value && !patient.basicInsuranceActive) {
     return { eligible: false, reason: `基本医疗保险待遇未在享受期，不享受本保险待遇（${rules.basicInsuranceActive.cite}）` };
   }
+  if (rules.hukouRegions) {
+    // 户籍 is the request's hukouRegion; a request without it is judged by the insured region, and says so.
+    const stated = patient.hukouRegion !== undefined;
+    const hukou = patient.hukouRegion ?? patient.insuredRegion;
+    const how = stated ? `户籍地 ${hukou}` : `请求未提供户籍地（patient.hukouRegion），按参保地 ${hukou} 判断户籍`;
+    if (!rules.hukouRegions.value.some((prefix) => hukou.startsWith(prefix))) {
+      return { eligible: false, reason: `${how}，不属于本保险的户籍范围 ${rules.hukouRegions.value.join('、')}（${rules.hukouRegions.cite}）` };
+    }
+    because.push(`${how}，属本保险户籍范围（${rules.hukouRegions.cite}）`);
+  }
   let categories: Category[] = [...patient.categories];
   let preExisting = false;
+  let cover: CoverPeriod[] | null = null;
   if (rules.roster) {
     const rows = (rosters[rules.roster.id] ?? []).filter((r) => r.personId === patient.id);
     const covering = rows.filter((r) => r.from <= encounter.dischargedOn && encounter.dischargedOn <= r.to);
@@ -37,6 +52,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
       };
     }
     categories = [...new Set(covering.flatMap((r) => r.categories))];
+    cover = rows.map((r) => ({ from: r.from, to: r.to }));
     preExisting = covering.some((r) => r.preExisting);
     because.push(`参保名单内，保障期 ${covering.map((r) => `${r.from}至${r.to}`).join('、')}`);
   }
@@ -60,5 +76,5 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
   }
   const isAid = pack.aidCategories?.value.some((c) => categories.includes(c)) ?? false;
   const group: RiskGroup = preExisting ? (isAid ? 'aidPreExisting' : 'preExisting') : 'healthy';
-  return { eligible: true, categories, group, because };
+  return { eligible: true, categories, group, because, cover };
 }

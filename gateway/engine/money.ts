@@ -51,11 +51,23 @@ export function parsePpm(value: unknown): number | null {
   return scaledInteger(text, 6);
 }
 
-const SHARE_TEXT = /^(0(\.\d+)?|1(\.0+)?)$/;
+/**
+ * The most decimals a request's share may carry. Bounded so the product below stays exact with a fixed
+ * precision: fen (≤ 10 digits) × share (≤ 1 + 40 digits) has at most 51 significant digits.
+ */
+export const MAX_SHARE_DECIMALS = 40;
+const SHARE_TEXT = new RegExp(`^(0(\\.\\d{1,${MAX_SHARE_DECIMALS}})?|1(\\.0{1,${MAX_SHARE_DECIMALS}})?)$`);
 
 /**
- * A share in [0, 1] as the contract's request carries it (any number of decimals, no exponent), as
- * its canonical text; null if invalid. Kept as text so `fenTimesShare` can multiply exactly.
+ * decimal.js with room for every exact product above. Its default of 20 significant digits would
+ * round the product before the fen rounding (a double rounding: 1 fen × 0.49999999999999999999995
+ * became 0.5 → 1 fen). A clone, never the global configuration, which other code may rely on.
+ */
+const ExactDecimal = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
+
+/**
+ * A share in [0, 1] as the contract's request carries it (up to MAX_SHARE_DECIMALS decimals, no
+ * exponent), as its canonical text; null if invalid. Kept as text so `fenTimesShare` can multiply exactly.
  */
 export function parseShareText(value: unknown): string | null {
   const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
@@ -69,7 +81,7 @@ export function parseShareText(value: unknown): string | null {
 export function fenTimesShare(fen: number, shareText: string): number {
   const ppm = parsePpm(shareText);
   if (ppm !== null) return applyRatio(fen, ppm);
-  return new Decimal(fen).times(shareText).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+  return new ExactDecimal(fen).times(shareText).toDecimalPlaces(0, ExactDecimal.ROUND_HALF_UP).toNumber();
 }
 
 /** Integer fen as the contract's two-decimal string. */
@@ -98,6 +110,31 @@ export function roundMicroFen(microFen: number): number {
   if (!Number.isSafeInteger(microFen) || microFen < 0) throw new Error(`roundMicroFen: ${microFen} is not a non-negative safe integer`);
   const shifted = microFen + RATIO_SCALE / 2;
   return (shifted - (shifted % RATIO_SCALE)) / RATIO_SCALE;
+}
+
+/**
+ * An exact quotient of non-negative integers rounded half-up to the fen: for a payer's amount that is a
+ * fraction with a common denominator (fen × ppm × ppm, or a difference of micro-fen), rounded once.
+ * BigInt, because such numerators may pass 2^53.
+ */
+export function roundHalfUpQuotient(numerator: bigint, denominator: bigint): number {
+  if (numerator < 0n || denominator <= 0n) throw new Error(`roundHalfUpQuotient: ${numerator} / ${denominator} is not a non-negative quotient`);
+  const fen = Number((2n * numerator + denominator) / (2n * denominator));
+  if (!Number.isSafeInteger(fen)) throw new Error(`roundHalfUpQuotient: ${fen} is not a safe integer`);
+  return fen;
+}
+
+/**
+ * An exact amount in micro-fen (fen × ppm) as yuan text for explanations, with as many decimals as it
+ * needs (at least two): 25000500 micro-fen → "250.005". Shows an unrounded limit as it is.
+ */
+export function formatMicroFen(microFen: number | bigint): string {
+  const micro = BigInt(microFen);
+  const sign = micro < 0n ? '-' : '';
+  const abs = micro < 0n ? -micro : micro;
+  const perYuan = BigInt(FEN_PER_YUAN * RATIO_SCALE);
+  const fraction = String(abs % perYuan).padStart(8, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${sign}${abs / perYuan}.${fraction}`;
 }
 
 /** fen × ratio, rounded once, half-up, to the fen. */

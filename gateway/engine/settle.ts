@@ -8,6 +8,7 @@ import type { RosterRow } from '../../schemas/roster.js';
 import { type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
 import { InvariantViolation, Unprocessable, invariant } from '../errors.js';
 import { type BillTotals, classifyBill } from './bill.js';
+import { MAX_STAY_DAYS, stayLengthDays } from './days.js';
 import { checkWhen, type Verdict } from './conditions.js';
 import { type Accumulators, CounterScope, type RuleContext, type Running } from './context.js';
 import { standing } from './eligibility.js';
@@ -55,8 +56,13 @@ const DEFAULT_PAYERS: Record<Exclude<UpstreamLayer, 'waiver'>, Record<'employee'
 const LAYER_NAMES: Record<Layer, string> = { basic: '基本医疗保险', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '商业补充保险' };
 
 export function validateStay(request: SettlementRequest): void {
-  if (request.encounter.dischargedOn < request.encounter.admittedOn) {
-    throw new Unprocessable('discharge before admission', [{ path: 'encounter.dischargedOn', message: `出院日期 ${request.encounter.dischargedOn} 早于入院日期 ${request.encounter.admittedOn}` }]);
+  const { admittedOn, dischargedOn } = request.encounter;
+  if (dischargedOn < admittedOn) {
+    throw new Unprocessable('discharge before admission', [{ path: 'encounter.dischargedOn', message: `discharged ${dischargedOn} before admitted ${admittedOn}` }]);
+  }
+  const lengthDays = stayLengthDays(admittedOn, dischargedOn);
+  if (lengthDays > MAX_STAY_DAYS) {
+    throw new Unprocessable('住院天数超过上限', [{ path: 'encounter.admittedOn', message: `住院天数 ${lengthDays} 天（${admittedOn} 至 ${dischargedOn}）超过上限 ${MAX_STAY_DAYS} 天（三年），请核对入院日期` }]);
   }
 }
 
@@ -142,7 +148,7 @@ class Waterfall {
     line.explanation.push(...who.because);
     // `running` is the live waterfall: each rule sees what the rules before it left.
     const context: RuleContext = {
-      request, bill: this.bill, programmes, pack, running: this.running, categories: who.categories, group: who.group,
+      request, bill: this.bill, programmes, pack, running: this.running, categories: who.categories, group: who.group, cover: who.cover,
       counters: CounterScope.forPack(accumulators, this.deltas, pack.id, period(pack, request)),
     };
     for (const rule of pack.rules) {
@@ -181,6 +187,6 @@ export function settle(input: EngineInput): EngineResult {
   validateStay(input.request);
   const waterfall = new Waterfall(input);
   for (const layer of UPSTREAM_LAYERS) waterfall.upstream(layer);
-  for (const pack of input.programmes.inForce('supplementary', input.request)) waterfall.supplementary(pack);
+  for (const pack of input.programmes.inForce('supplementary', input.request, input.rosters)) waterfall.supplementary(pack);
   return waterfall.finish();
 }

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { catalogue, pack, type Catalogue, type Pack } from '../../schemas/pack.js';
+import { layerConflicts } from '../engine/pack-overlaps.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
+import { unknownCatalogues } from './check.js';
 
 export const BUILTIN_PACKS_DIR = fileURLToPath(new URL('./packs', import.meta.url));
 export const BUILTIN_CATALOGUES_DIR = fileURLToPath(new URL('./catalogues', import.meta.url));
@@ -42,13 +44,7 @@ export function loadProgrammes(extraPackDirs: readonly string[] = []): Programme
   const packs = loadPacks([BUILTIN_PACKS_DIR, ...extraPackDirs]);
   const catalogues = loadCatalogues([BUILTIN_CATALOGUES_DIR]);
   const catalogueIds = new Set(catalogues.map((c) => c.id));
-  for (const p of packs) {
-    for (const r of p.rules) {
-      const conditions = r.when ? [r.when, ...(r.when.anyOf ?? [])] : [];
-      for (const c of conditions) {
-        if (c.catalog && !catalogueIds.has(c.catalog)) throw new PackError(`${p.id} rule ${r.id} names unknown catalogue ${c.catalog}`);
-      }
-    }
-  }
+  const problems = [...packs.flatMap((p) => unknownCatalogues(p, catalogueIds)), ...layerConflicts(packs)];
+  if (problems.length > 0) throw new PackError(`the programme packs cannot be loaded together:\n  ${problems.join('\n  ')}`);
   return new ProgrammeSet(packs, catalogues);
 }

@@ -14,7 +14,9 @@ const builtin = loadProgrammes();
 /** The Weihai ceiling and the Sanming responsibilities, re-homed to the demo region and year for the benchmark only. */
 const rehome = (id: string, order: number): Pack => {
   const p = builtin.get(id)!;
-  return { ...p, id: `bench-${id}`, order, insuredRegions: { ...p.insuredRegions, value: ['99'] }, area: p.area && { ...p.area, value: ['99'] }, term: { ...p.term, from: '2024-01-01', to: '2024-12-31' } };
+  // Its own roster, so the original (三明's roster decides whatever the region) stays out of the demo region's stays.
+  const eligibility = p.eligibility.roster ? { ...p.eligibility, roster: { ...p.eligibility.roster, id: `bench-${p.eligibility.roster.id}` } } : p.eligibility;
+  return { ...p, id: `bench-${id}`, order, insuredRegions: { ...p.insuredRegions, value: ['99'] }, area: p.area && { ...p.area, value: ['99'] }, term: { ...p.term, from: '2024-01-01', to: '2024-12-31' }, eligibility };
 };
 const programmes = new ProgrammeSet([...builtin.packs, rehome('weihai-2020-medical', 1), rehome('sanming-2024-puhui', 2)], builtin.catalogues);
 
@@ -24,7 +26,7 @@ const requests = Array.from({ length: PERSONS }, (_, i) => settlementRequest.par
   patient: { id: `99010019800101${String(i).padStart(4, '0')}`, categories: i % 3 === 0 ? ['dibao'] : i % 3 === 1 ? ['dibao-edge'] : [] },
   items: twentyItemBill(i),
 })));
-const rosters = Object.fromEntries(['weihai-2020-poverty', 'sanming-2024-puhui'].map((id) => [id, roster(requests.map((r) => ({ personId: r.patient.id, from: '2024-01-01', to: '2024-12-31' })))]));
+const rosters = Object.fromEntries(['bench-weihai-2020-poverty', 'bench-sanming-2024-puhui'].map((id) => [id, roster(requests.map((r) => ({ personId: r.patient.id, from: '2024-01-01', to: '2024-12-31' })))]));
 const rostersByPerson = new Map(requests.map((r) => [r.patient.id, Object.fromEntries(Object.entries(rosters).map(([id, rows]) => [id, rows.filter((row) => row.personId === r.patient.id)]))]));
 const accumulators = { 'demo-990000-2024-major-illness|2024|tiers.burdenAfterBasic': 1_200_000, 'demo-990000-2024-aid|2024|aid.deductibleUsed': 50_000 };
 

@@ -24,6 +24,17 @@ describe('bill classification', () => {
     expect(totals.compliantFen).toBe(4);
   });
 
+  it('rounds a long selfPayRatio product once: 0.01 × 0.49999999999999999999995 → 0.00', () => {
+    const totals = classifyBill(request({ items: [{ code: 'b', name: 'b', amount: '0.01', class: 'B', selfPayRatio: '0.49999999999999999999995' }] }).items);
+    expect(totals).toMatchObject({ preSelfPayFen: 0, compliantFen: 1 });
+  });
+
+  it('refuses a selfPayRatio with more than 40 decimals (400, naming the field)', () => {
+    const result = settlementRequest.safeParse(requestBody({ items: [{ code: 'b', name: 'b', amount: '1.00', class: 'B', selfPayRatio: `0.${'3'.repeat(41)}` }] }));
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['items.0.selfPayRatio']);
+  });
+
   it('rejects an item whose self-pay parts exceed its amount, naming the item', () => {
     const items = [...contractItems, { code: 'x', name: 'x', amount: '100.00', class: 'B' as const, selfPayRatio: '0.5', overLimit: '60.00' }];
     try {

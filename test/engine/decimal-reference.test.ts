@@ -5,7 +5,7 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Person, line } from '../support/engine.js';
+import { Person, line, roster } from '../support/engine.js';
 import { request } from '../support/requests.js';
 
 const D = (v: Decimal.Value) => new Decimal(v);
@@ -59,5 +59,30 @@ describe('integer-fen engine = decimal.js reference (demo region)', () => {
         });
       },
     ), { numRuns: 3000 });
+  });
+});
+
+describe('integer-fen engine = decimal.js reference (威海 burden ceiling)', () => {
+  it('pays the exact burden above 10% of the compliant cost, rounded once, on random stays', () => {
+    const person = '371002195001011234';
+    const enrolled = new Person({ 'weihai-2020-poverty': roster([{ personId: person, from: '2020-01-01', to: '2020-12-31' }]) });
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 100_000_000 }),
+      fc.integer({ min: 0, max: 100 }),
+      (fen, basicPercent) => {
+        const compliant = D(fen).dividedBy(100);
+        const basic = compliant.times(basicPercent).dividedBy(100).toDecimalPlaces(2, Decimal.ROUND_DOWN);
+        const { split } = enrolled.preview(request({
+          hospital: { id: 'H37100200001', region: '371002' },
+          patient: { id: person, insuredRegion: '371002' },
+          encounter: { admittedOn: '2020-03-01', dischargedOn: '2020-03-10' },
+          items: [{ code: 'A', name: 'A', amount: compliant.toFixed(2), class: 'A' }],
+          upstream: { basic: basic.toFixed(2) },
+        }));
+        const left = compliant.minus(basic);
+        const expected = Decimal.min(round(max0(left.minus(compliant.times('0.10')))), left, 600000);
+        expect(line(split, 'weihai-2020-medical').amount).toBe(expected.toFixed(2));
+      },
+    ), { numRuns: 2000 });
   });
 });

@@ -1,7 +1,8 @@
 /** Worked examples of the demo region 990000 (residents, 2024), figures as issue #3 fixes them. */
 import { describe, expect, it } from 'vitest';
 import { Unprocessable } from '../../gateway/errors.js';
-import { amounts, line, Person } from '../support/engine.js';
+import { ProgrammeSet } from '../../gateway/engine/programme-set.js';
+import { amounts, line, Person, programmes } from '../support/engine.js';
 import { compliantItems, request } from '../support/requests.js';
 
 const stay = (amount: string, o: Parameters<typeof request>[0] = {}) => request({ items: compliantItems(amount), ...o });
@@ -31,6 +32,20 @@ describe('basic insurance (demo region)', () => {
     }
     const { split } = new Person().preview(stay('10000.00', { patient: { categories: ['dibao-edge'] } }));
     expect(line(split, 'basic').amount).toBe('5850.00');
+  });
+
+  it('rounds the payment, not a halved deductible: (10000 − 500.01 × 50%) × 85% = 8287.49575 → 8287.50', () => {
+    const odd = structuredClone(programmes.get('demo-990000-2024-basic')!);
+    const rule = odd.rules[0]!;
+    if (rule.kind !== 'basicDeductibleRatio') throw new Error('expected the basic rule');
+    rule.deductiblePerStayByLevel.value[2] = 50_001; // 500.01 → 250.005 for preferred persons
+    const set = new ProgrammeSet([...programmes.packs.filter((p) => p.id !== odd.id), odd], programmes.catalogues);
+    const preferred = new Person({}, set).preview(stay('10000.00', { hospital: { level: 2 }, patient: { categories: ['dibao'] } })).split;
+    expect(line(preferred, 'basic').amount).toBe('8287.50'); // a rounded deductible 250.01 gave 8287.49
+    expect(line(preferred, 'basic').explanation.join()).toContain('250.005');
+    // just above the exact deductible: (250.01 − 250.005) × 85% = 0.00425 → 0.00; (250.02 − 250.005) × 85% = 0.01275 → 0.01
+    expect(line(new Person({}, set).preview(stay('250.01', { hospital: { level: 2 }, patient: { categories: ['dibao'] } })).split, 'basic').amount).toBe('0.00');
+    expect(line(new Person({}, set).preview(stay('250.02', { hospital: { level: 2 }, patient: { categories: ['dibao'] } })).split, 'basic').amount).toBe('0.01');
   });
 
   it('stops at the annual fund cap of 200000 across stays', () => {

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyRatio, fenTimesShare, formatFen, formatPercent, MAX_FEN, parseFen, parsePpm, parseShareText, RATIO_SCALE, roundMicroFen } from '../../gateway/engine/money.js';
+import { applyRatio, fenTimesShare, formatFen, formatMicroFen, formatPercent, MAX_FEN, parseFen, parsePpm, parseShareText, RATIO_SCALE, roundHalfUpQuotient, roundMicroFen } from '../../gateway/engine/money.js';
 
 describe('money parsing per the contract', () => {
   it.each([
@@ -75,6 +75,14 @@ describe('integer-fen arithmetic agrees with decimal.js', () => {
   });
 });
 
+/** fen × share exactly in integers (BigInt), half-up once: the reference, independent of decimal.js precision. */
+function exactHalfUp(fen: number, shareText: string): number {
+  const [whole, fraction = ''] = shareText.split('.');
+  const scale = 10n ** BigInt(fraction.length);
+  const product = BigInt(fen) * BigInt(whole! + fraction);
+  return Number((2n * product + scale) / (2n * scale));
+}
+
 describe('shares of any precision (乙类先行自付比例)', () => {
   it('multiplies exactly and rounds half-up once, as decimal.js does', () => {
     const share = fc.oneof(
@@ -84,12 +92,50 @@ describe('shares of any precision (乙类先行自付比例)', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: MAX_FEN }), share, (fen, s) => {
       const text = parseShareText(s)!;
       expect(text).not.toBeNull();
-      expect(fenTimesShare(fen, text)).toBe(new Decimal(fen).times(text).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber());
+      expect(fenTimesShare(fen, text)).toBe(exactHalfUp(fen, text));
     }), { numRuns: 10_000 });
+  });
+
+  it('rounds only once, however many decimals the share has (up to 40): no intermediate rounding to 20 digits', () => {
+    // 1 fen × 0.49999999999999999999995 = 0.49999999999999999999995 fen → 0 (decimal.js at 20 digits made it 0.5 → 1)
+    expect(fenTimesShare(1, '0.49999999999999999999995')).toBe(0);
+    expect(fenTimesShare(1, '0.5000000000000000000000000000000000000000')).toBe(1);
+    expect(fenTimesShare(MAX_FEN, `0.${'4'.repeat(39)}9`)).toBe(exactHalfUp(MAX_FEN, `0.${'4'.repeat(39)}9`));
+    const long = fc.tuple(fc.integer({ min: 0, max: MAX_FEN }), fc.stringMatching(/^[0-9]{7,40}$/));
+    fc.assert(fc.property(long, ([fen, digits]) => {
+      const text = `0.${digits}`;
+      expect(fenTimesShare(fen, text)).toBe(exactHalfUp(fen, text));
+    }), { numRuns: 5_000 });
+  });
+
+  it('accepts at most 40 decimals', () => {
+    expect(parseShareText(`0.${'1'.repeat(40)}`)).toBe(`0.${'1'.repeat(40)}`);
+    expect(parseShareText(`0.${'1'.repeat(41)}`)).toBeNull();
+    expect(parseShareText(`1.${'0'.repeat(41)}`)).toBeNull();
   });
 
   it('refuses what is not a share in [0, 1]', () => {
     for (const bad of ['1.0001', '-0.1', '1e-7', 1e-7, 2, 'abc', '.5']) expect(parseShareText(bad)).toBeNull();
     expect(parseShareText(0.123456789)).toBe('0.123456789');
+  });
+});
+
+describe('exact quotients and micro-fen text', () => {
+  it('rounds a quotient half-up once, as decimal.js does at full precision', () => {
+    const Exact = Decimal.clone({ precision: 80 });
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.bigInt({ min: 1n, max: 10n ** 15n }), (numerator, denominator) => {
+      const expected = new Exact(numerator.toString()).dividedBy(denominator.toString()).toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+      fc.pre(expected.lte(Number.MAX_SAFE_INTEGER));
+      expect(roundHalfUpQuotient(numerator, denominator)).toBe(expected.toNumber());
+    }), { numRuns: 5_000 });
+    expect(roundHalfUpQuotient(900_004_500_000n, 1_000_000n)).toBe(900_005); // 900004.5 fen (9000.045 yuan) → 9000.05
+    expect(() => roundHalfUpQuotient(-1n, 1n)).toThrow();
+  });
+
+  it('writes micro-fen with as many decimals as it needs, at least two', () => {
+    expect(formatMicroFen(25_000_500_000)).toBe('250.005');
+    expect(formatMicroFen(100_000_500_000n)).toBe('1000.005');
+    expect(formatMicroFen(100_000_000)).toBe('1.00');
+    expect(formatMicroFen(1)).toBe('0.00000001');
   });
 });

@@ -104,6 +104,27 @@ describe('eligibility', () => {
   });
 });
 
+describe('buyers insured outside 三明 (004 三(二): 新市民, 港澳台同胞 insured in 福建)', () => {
+  const stay: O = { items: compliantItems('20000.00'), upstream: { basic: '12000.00' } };
+
+  it('pays a person on the paid-premium roster though insured in 福州 (350102): the roster decides, not the insured region', () => {
+    const { split } = member().preview(sanming({ ...stay, patient: { insuredRegion: '350102' } }));
+    const l = line(split, 'sanming-2024-puhui');
+    expect(l.amount).toBe('3000.00'); // (20000 − 12000 − 5000) × 100%
+    expect(l.explanation.join()).toContain('参保名单内');
+    expect(split.patientPays).toBe('5000.00');
+  });
+
+  it('asks the ledger for the 三明 roster of such a person', () => {
+    expect(programmes.rosterIds(sanming({ ...stay, patient: { insuredRegion: '350102' } }))).toContain('sanming-2024-puhui');
+  });
+
+  it('shows no 三明 line to a person insured elsewhere who is not on the roster', () => {
+    const { split } = new Person().preview(sanming({ ...stay, patient: { insuredRegion: '350102' } }));
+    expect(split.lines.some((l) => l.programme === 'sanming-2024-puhui')).toBe(false);
+  });
+});
+
 describe('responsibility 4 with a configured drug list', () => {
   const base = programmes.get('sanming-2024-puhui')!;
   const withDrugs: Pack = {

@@ -58,6 +58,29 @@ describe('weihai-2020-medical: personal burden held at 10% of compliant cost', (
     expect(line(split, 'weihai-2020-medical').explanation.join()).toContain('不在参保名单');
   });
 
+  it('rounds the payment, not the 10% limit: compliant 10000.05 → pays 9000.05, the patient 1000.00', () => {
+    // exactly 10000.05 − 10% × 10000.05 = 9000.045 → half-up 9000.05 (a rounded limit 1000.01 gave 9000.04)
+    const { split } = enrolled().preview(weihai({ items: compliantItems('10000.05') }));
+    expect(line(split, 'weihai-2020-medical').amount).toBe('9000.05');
+    expect(split.patientPays).toBe('1000.00');
+  });
+
+  it('rounds the payment once at the limit across stays too (fractional fen at each boundary)', () => {
+    const person = enrolled();
+    const s1 = person.settle(weihai({ items: compliantItems('0.05') })); // 0.05 − 0.005 = 0.045 → 0.05
+    expect(line(s1.split, 'weihai-2020-medical').amount).toBe('0.05');
+    expect(s1.split.patientPays).toBe('0.00');
+    // cumulative compliant 0.10, burden before 0.00 + 0.05: pays 0.05 − 0.01 = 0.04 exactly
+    const s2 = person.settle(weihai({ settlementId: 'ZY2', items: compliantItems('0.05') }));
+    expect(line(s2.split, 'weihai-2020-medical').amount).toBe('0.04');
+    // cumulative 10000.15, burden 0.01 + 10000.05 − 1000.015 = 9000.045 → 9000.05
+    const s3 = person.settle(weihai({ settlementId: 'ZY3', items: compliantItems('10000.05') }));
+    expect(line(s3.split, 'weihai-2020-medical').amount).toBe('9000.05');
+    // cumulative 10000.16: burden 1000.01 + 0.01 − 1000.016 = 0.004 → 0.00 (limit not reached by half a fen)
+    const s4 = person.settle(weihai({ settlementId: 'ZY4', items: compliantItems('0.01') }));
+    expect(line(s4.split, 'weihai-2020-medical').amount).toBe('0.00');
+  });
+
   it('stops at the 600000 annual cap', () => {
     const person = enrolled();
     person.accumulators['weihai-2020-medical|2020|ceiling.paid'] = 59_900_000;

@@ -1,8 +1,11 @@
 /** Supplementary programmes' rules: coinsurance, the burden ceiling, the out-of-pocket cap, specific drugs, allowances. */
 import type { Rule } from '../../../schemas/pack.js';
 import type { RiskGroup, RuleContext, RuleResult } from '../context.js';
-import { applyRatio, formatFen as y, formatPercent as pct, positive, roundMicroFen } from '../money.js';
+import { applyRatio, formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient, roundMicroFen } from '../money.js';
+import { daysCovered, hospitalDays } from '../days.js';
 import { once } from '../text-cache.js';
+
+const MICRO_PER_FEN = BigInt(RATIO_SCALE);
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
 
@@ -70,11 +73,14 @@ export function burdenCeiling(rule: Of<'burdenCeiling'>, ctx: RuleContext): Rule
   const counters = ctx.counters.forRule(rule);
   const compliantAfterFen = counters.get('compliant') + ctx.bill.compliantFen;
   const burdenBeforePayFen = counters.get('burden') + ctx.running.compliantLeftFen;
-  const ceilingFen = applyRatio(compliantAfterFen, rule.maxBurdenShare.value);
-  let payFen = Math.min(positive(burdenBeforePayFen - ceilingFen), ctx.running.compliantLeftFen);
+  // The payment is the burden above the limit, exact in micro-fen and rounded once; the limit itself
+  // (1000.005) is never rounded on its own (seeds/001 三(一), CONTRACT: each payer's amount rounded once).
+  const ceilingMicroFen = BigInt(compliantAfterFen) * BigInt(rule.maxBurdenShare.value);
+  const aboveMicroFen = BigInt(burdenBeforePayFen) * MICRO_PER_FEN - ceilingMicroFen;
+  let payFen = aboveMicroFen > 0n ? Math.min(roundHalfUpQuotient(aboveMicroFen, MICRO_PER_FEN), ctx.running.compliantLeftFen) : 0;
   const explanation = [
     `不设起付线；本年累计合规住院费用 ${y(compliantAfterFen)}，个人累计负担（含本次补偿前剩余 ${y(ctx.running.compliantLeftFen)}）${y(burdenBeforePayFen)}`,
-    `个人累计负担上限 = ${y(compliantAfterFen)} × ${pct(rule.maxBurdenShare.value)} = ${y(ceilingFen)}；本次补偿 ${y(payFen)}（${rule.maxBurdenShare.cite}）`,
+    `个人累计负担上限 = ${y(compliantAfterFen)} × ${pct(rule.maxBurdenShare.value)} = ${formatMicroFen(ceilingMicroFen)}；本次补偿 ${y(payFen)}（${rule.maxBurdenShare.cite}）`,
   ];
   const paidBeforeFen = counters.get('paid');
   const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
@@ -152,16 +158,37 @@ export function specificDrugs(rule: Of<'specificDrugs'>, ctx: RuleContext): Rule
   return { directFen: totalPayFen, benefits: [], explanation };
 }
 
-const DAY_MS = 86_400_000;
-/** Days in hospital: discharge − admission, at least 1. */
-export function stayDays(admittedOn: string, dischargedOn: string): number {
-  return Math.max(1, Math.round((Date.parse(`${dischargedOn}T00:00:00Z`) - Date.parse(`${admittedOn}T00:00:00Z`)) / DAY_MS));
-}
-
-/** A fixed sum per day in hospital, paid to the patient later. */
+/**
+ * A fixed sum per day in hospital, paid to the patient later: only for days inside the policy term and
+ * the person's cover on the roster, within the per-stay and yearly day limits the pack gives.
+ */
 export function dailyAllowance(rule: Of<'dailyAllowance'>, ctx: RuleContext): RuleResult {
-  const days = stayDays(ctx.request.encounter.admittedOn, ctx.request.encounter.dischargedOn);
+  const { admittedOn, dischargedOn } = ctx.request.encounter;
+  const stay = hospitalDays(admittedOn, dischargedOn);
+  const inHospital = stay.last - stay.first + 1;
+  const term = ctx.pack.term;
+  let days = daysCovered(stay, ctx.cover ?? [term], term);
+  const explanation: string[] = [];
+  if (days < inHospital) {
+    const cover = ctx.cover ? `、本人保障期 ${ctx.cover.map((c) => `${c.from}至${c.to}`).join('、')}` : '';
+    explanation.push(`${rule.name}：住院 ${inHospital} 天，其中保障期内 ${days} 天（保险期间 ${term.from}至${term.to}${cover}）`);
+  }
+  if (rule.maxDaysPerStay && days > rule.maxDaysPerStay.value) {
+    days = rule.maxDaysPerStay.value;
+    explanation.push(`每次住院最多给付 ${days} 天（${rule.maxDaysPerStay.cite}）`);
+  }
+  if (rule.maxDaysPerYear) {
+    const counters = ctx.counters.forRule(rule);
+    const usedDays = counters.get('days');
+    const daysLeft = Math.max(0, rule.maxDaysPerYear.value - usedDays);
+    if (days > daysLeft) {
+      days = daysLeft;
+      explanation.push(`年度最多给付 ${rule.maxDaysPerYear.value} 天，本年已给付 ${usedDays} 天，余 ${daysLeft} 天（${rule.maxDaysPerYear.cite}）`);
+    }
+    counters.add('days', days);
+  }
   const amountFen = days * rule.perDay.value;
-  const explanation = [`${rule.name}：住院 ${days} 天 × ${y(rule.perDay.value)} 元/日 = ${y(amountFen)}（${rule.perDay.cite}），现金给付，不冲减本次账单`];
-  return { directFen: 0, benefits: [{ kind: rule.benefitKind, amountFen, explanation }], explanation };
+  const counted = days === inHospital ? `住院 ${days} 天` : `给付 ${days} 天`;
+  explanation.push(`${rule.name}：${counted} × ${y(rule.perDay.value)} 元/日 = ${y(amountFen)}（${rule.perDay.cite}），现金给付，不冲减本次账单`);
+  return { directFen: 0, benefits: amountFen > 0 ? [{ kind: rule.benefitKind, amountFen, explanation }] : [], explanation };
 }

@@ -2,8 +2,10 @@
 import type { Rule } from '../../../schemas/pack.js';
 import { CATEGORY_NAMES } from '../../../schemas/categories.js';
 import type { RuleContext, RuleResult } from '../context.js';
-import { applyRatio, formatFen as y, formatPercent as pct, MAX_FEN, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
+import { applyRatio, formatFen as y, formatMicroFen, formatPercent as pct, MAX_FEN, positive, RATIO_SCALE, roundHalfUpQuotient, roundMicroFen } from '../money.js';
 import { once } from '../text-cache.js';
+
+const RATIO_SCALE_SQUARED = BigInt(RATIO_SCALE) * BigInt(RATIO_SCALE);
 
 type Of<K extends Rule['kind']> = Extract<Rule, { kind: K }>;
 
@@ -17,20 +19,24 @@ function preferredBy(ctx: RuleContext, categories: readonly string[]): string[] 
 export function basicDeductibleRatio(rule: Of<'basicDeductibleRatio'>, ctx: RuleContext): RuleResult {
   const level = ctx.request.hospital.level as 1 | 2 | 3;
   const counters = ctx.counters.forRule(rule);
-  let deductibleFen = rule.deductiblePerStayByLevel.value[level];
+  const deductibleFen = rule.deductiblePerStayByLevel.value[level];
   let ratioPpm = rule.ratioByLevel.value[level];
+  // The deductible in micro-fen (fen × ppm), exact: a reduced deductible (250.005) is never rounded on
+  // its own; only the fund's payment is, once (CONTRACT: each payer's amount rounded once, half-up).
+  let deductibleMicroFen = deductibleFen * RATIO_SCALE;
   const explanation = [once(rule, `level${level}`, () => `${level}级医院：起付线 ${y(deductibleFen)} 元，支付比例 ${pct(ratioPpm)}（${rule.deductiblePerStayByLevel.cite}）`)];
   const preferred = rule.preferential ? preferredBy(ctx, rule.preferential.categories.value) : [];
   if (rule.preferential && preferred.length > 0) {
     const pref = rule.preferential;
-    deductibleFen = applyRatio(deductibleFen, pref.deductibleFactor.value);
+    deductibleMicroFen = deductibleFen * pref.deductibleFactor.value;
     ratioPpm = Math.min(RATIO_SCALE, ratioPpm + pref.ratioBonus.value);
-    const [d, r] = [deductibleFen, ratioPpm];
-    explanation.push(once(rule, `pref${level}:${preferred.join(',')}`, () => `${names(preferred)}倾斜：起付线降为 ${y(d)} 元，比例提高至 ${pct(r)}（${pref.categories.cite}）`));
+    const [d, r] = [deductibleMicroFen, ratioPpm];
+    explanation.push(once(rule, `pref${level}:${preferred.join(',')}`, () => `${names(preferred)}倾斜：起付线降为 ${formatMicroFen(d)} 元，比例提高至 ${pct(r)}（${pref.categories.cite}）`));
   }
-  const payableFen = positive(ctx.running.compliantLeftFen - deductibleFen);
-  const formulaFen = applyRatio(payableFen, ratioPpm);
-  explanation.push(`(政策范围内 ${y(ctx.running.compliantLeftFen)} − 起付线 ${y(deductibleFen)}) × ${pct(ratioPpm)} = ${y(formulaFen)}`);
+  const formulaFen = deductibleMicroFen % RATIO_SCALE === 0
+    ? applyRatio(positive(ctx.running.compliantLeftFen - deductibleMicroFen / RATIO_SCALE), ratioPpm)
+    : roundHalfUpQuotient(BigInt(positive(ctx.running.compliantLeftFen * RATIO_SCALE - deductibleMicroFen)) * BigInt(ratioPpm), RATIO_SCALE_SQUARED);
+  explanation.push(`(政策范围内 ${y(ctx.running.compliantLeftFen)} − 起付线 ${formatMicroFen(deductibleMicroFen)}) × ${pct(ratioPpm)} = ${y(formulaFen)}`);
   const paidBeforeFen = counters.get('fundPaid');
   const capLeftFen = positive(rule.annualFundCap.value - paidBeforeFen);
   const payFen = Math.min(formulaFen, capLeftFen);

@@ -1,0 +1,46 @@
+/**
+ * Days of a stay as whole calendar days (UTC day numbers, no clock, no time zone): how long a stay is,
+ * and how many of its days fall inside periods of cover.
+ */
+import type { CoverPeriod } from './eligibility.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The longest stay the gateway settles, in days (discharge − admission): three years, 1096 days with
+ * one leap day. Longer is a 422: such a stay is a typo far more often than a patient, and a daily
+ * allowance must never multiply a typo into millions.
+ */
+export const MAX_STAY_DAYS = 1096;
+
+/** An ISO date (already validated) as a day number. */
+export const dayNumber = (isoDate: string): number => Date.parse(`${isoDate}T00:00:00Z`) / DAY_MS;
+
+/** discharge − admission in days (0 for a same-day stay). */
+export const stayLengthDays = (admittedOn: string, dischargedOn: string): number => dayNumber(dischargedOn) - dayNumber(admittedOn);
+
+/**
+ * The days in hospital, as day numbers: each night from admission to the day before discharge, and
+ * at least the admission day (a same-day stay counts one day).
+ */
+export function hospitalDays(admittedOn: string, dischargedOn: string): { first: number; last: number } {
+  const first = dayNumber(admittedOn);
+  return { first, last: Math.max(first, dayNumber(dischargedOn) - 1) };
+}
+
+/** How many of the days first..last lie in at least one of the periods (which may overlap), each period clipped to `within`. */
+export function daysCovered(days: { first: number; last: number }, periods: readonly CoverPeriod[], within: CoverPeriod): number {
+  const [withinFrom, withinTo] = [dayNumber(within.from), dayNumber(within.to)];
+  const spans = periods
+    .map((p) => [Math.max(days.first, dayNumber(p.from), withinFrom), Math.min(days.last, dayNumber(p.to), withinTo)] as const)
+    .filter(([from, to]) => from <= to)
+    .sort((a, b) => a[0] - b[0]);
+  let counted = 0;
+  let nextUncounted = -Infinity;
+  for (const [from, to] of spans) {
+    const start = Math.max(from, nextUncounted);
+    if (start <= to) counted += to - start + 1;
+    nextUncounted = Math.max(nextUncounted, to + 1);
+  }
+  return counted;
+}
