@@ -48,6 +48,12 @@ export const dayList = z.object({
 });
 export type DayList = z.infer<typeof dayList>;
 
+/** A person look-up: the ID travels in the body, never in a URL (URLs land in access logs and proxies). */
+export const personQuery = z.object({
+  personId: z.string().regex(/^[0-9A-Za-z]{1,32}$/, '证件号只能包含字母和数字，最多 32 位'),
+  year: z.string().regex(/^\d{4}$/, '年度为 4 位数字').optional().meta({ description: 'for standing; default this year (+08:00)' }),
+}).strict();
+
 export const personSettlements = z.object({ settlements: z.array(settlementSummary) });
 
 /** A rule's year-to-date standing, as far as the counters and the pack tell it. */

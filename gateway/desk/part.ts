@@ -5,7 +5,7 @@
  * only to /v1 with the clerk's token, like any HIS would.
  */
 import type { Request, Response } from 'express';
-import { dayListQuery, type HospitalInfo } from '../../schemas/desk.js';
+import { dayListQuery, personQuery, type HospitalInfo } from '../../schemas/desk.js';
 import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
 import { fieldErrors, currentSplit } from '../service/settlements.js';
 import { InvalidInput } from '../errors.js';
@@ -19,7 +19,6 @@ import { standingOf } from './standing.js';
 import { dayTotals, MAX_LISTED, summarise } from './summaries.js';
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
-const PERSON_ID = /^[0-9A-Za-z]{1,32}$/;
 
 export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   const { config, ledger, service, programmes, log } = deps;
@@ -28,10 +27,10 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   const hospitalById = new Map<string, HospitalInfo>(hospitals.map((h) => [h.id, h]));
   const assets = await DeskAssets.load();
 
-  const personId = (req: Request): string => {
-    const id = param(req, 'personId');
-    if (!PERSON_ID.test(id)) throw new InvalidInput('证件号只能包含字母和数字', [{ path: 'personId', message: '证件号只能包含字母和数字，最多 32 位' }]);
-    return id;
+  const person = (req: Request) => {
+    const parsed = personQuery.safeParse(req.body ?? {});
+    if (!parsed.success) throw new InvalidInput('the person look-up is not valid', fieldErrors(parsed.error.issues));
+    return parsed.data;
   };
 
   return {
@@ -49,7 +48,7 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
           res.type(asset.type).send(asset.body);
         });
       },
-      v1(router) {
+      v1(router, ctx) {
         router.get('/hospitals', (req, res) => {
           const client = requireRole(req.client, 'desk', 'admin', 'auditor');
           const ids = client.hospitalIds === '*' ? hospitals.map((h) => h.id) : client.hospitalIds;
@@ -69,18 +68,19 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
           res.json(dayTotals(hospitalId, date, summaries));
         });
 
-        router.get('/persons/:personId/settlements', async (req, res) => {
+        // Person look-ups are POSTs with the ID in the body: an ID number never appears in a URL.
+        router.post('/persons/settlements', ctx.json, async (req, res) => {
           const client = requireRole(req.client, 'desk', 'admin', 'auditor');
-          const records = await ledger.settlementsOfPerson(personId(req));
+          const records = await ledger.settlementsOfPerson(person(req).personId);
           // A desk sees its own hospitals' settlements of the person; auditors and all-hospital clients see all.
           const visible = records.filter((r) => client.hospitalIds === '*' || client.roles.includes('auditor') || client.hospitalIds.includes(r.hospitalId));
           res.json({ settlements: visible.slice(-MAX_LISTED).map(summarise) });
         });
 
-        router.get('/persons/:personId/standing', async (req, res) => {
+        router.post('/persons/standing', ctx.json, async (req, res) => {
           requireRole(req.client, 'desk', 'admin', 'auditor');
-          const year = typeof req.query.year === 'string' && /^\d{4}$/.test(req.query.year) ? req.query.year : chinaTime(new Date()).slice(0, 4);
-          const snapshot = await ledger.readAccumulators(personId(req));
+          const { personId, year = chinaTime(new Date()).slice(0, 4) } = person(req);
+          const snapshot = await ledger.readAccumulators(personId);
           res.json(standingOf(snapshot.values, programmes, year));
         });
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { problem } from '../../schemas/problem.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
-import { dayList, hospitalsAnswer, personSettlements, standing } from '../../schemas/desk.js';
+import { dayList, hospitalsAnswer, personQuery, personSettlements, standing } from '../../schemas/desk.js';
 import { reversalNote, settlementRequest, split } from '../../schemas/settlement.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
@@ -28,7 +28,6 @@ const settlementPath = [
   { name: 'hospitalId', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'settlementId', in: 'path', required: true, schema: { type: 'string' } },
 ];
-const personPath = { name: 'personId', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9A-Za-z]{1,32}$' } };
 const jsonResponse = (description: string, ref: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const json = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 
@@ -79,14 +78,8 @@ export function openApiDocument(version: string) {
         },
       },
       '/v1/hospitals': { get: { summary: 'The hospitals this client may act for, named from HOSPITALS_FILE (the desk fills its form from them)', responses: { 200: jsonResponse('Hospitals', 'Hospitals'), ...errors } } },
-      '/v1/persons/{personId}/settlements': { get: { summary: "A person's settlements (reversed ones too), in settledAt order; a desk sees its own hospitals' only; the patient masked", parameters: [personPath], responses: { 200: jsonResponse('Settlements', 'PersonSettlements'), ...errors } } },
-      '/v1/persons/{personId}/standing': {
-        get: {
-          summary: "A person's year-to-date standing per programme: paid, deductible used, cap and cap left, as the counters and packs tell it",
-          parameters: [personPath, { name: 'year', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{4}$' }, description: 'default: this year (+08:00)' }],
-          responses: { 200: jsonResponse('Standing', 'Standing'), ...errors },
-        },
-      },
+      '/v1/persons/settlements': { post: { summary: "A person's settlements (reversed ones too), in settledAt order; a desk sees its own hospitals' only; the patient masked. POST: the ID number never goes in a URL", requestBody: json('PersonQuery'), responses: { 200: jsonResponse('Settlements', 'PersonSettlements'), ...errors } } },
+      '/v1/persons/standing': { post: { summary: "A person's year-to-date standing per programme: paid, deductible used, cap and cap left, as the counters and packs tell it", requestBody: json('PersonQuery'), responses: { 200: jsonResponse('Standing', 'Standing'), ...errors } } },
       '/v1/programmes': { get: { summary: 'The loaded programmes', responses: { 200: { description: 'Programmes', content: { 'application/json': { schema: { $ref: '#/components/schemas/Programmes' } } } }, ...errors } } },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'Alive' } } } },
       '/readyz': { get: { summary: 'Readiness: dependencies reachable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is down' } } } },
@@ -106,6 +99,7 @@ export function openApiDocument(version: string) {
         ReversalNote: jsonSchema(reversalNote, 'input'),
         Hospitals: jsonSchema(hospitalsAnswer, 'output'),
         DayList: jsonSchema(dayList, 'output'),
+        PersonQuery: jsonSchema(personQuery, 'input'),
         PersonSettlements: jsonSchema(personSettlements, 'output'),
         Standing: jsonSchema(standing, 'output'),
       },

@@ -34,7 +34,7 @@ describe.each(backends)('desk reads on the %s', (_name, backend) => {
 
   it('documents every desk read in the OpenAPI document', async () => {
     const doc = (await call(gw.url, '/openapi.json', { token: null })).json as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/hospitals', '/v1/persons/{personId}/settlements', '/v1/persons/{personId}/standing']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/hospitals', '/v1/persons/settlements', '/v1/persons/standing']));
     expect(Object.keys(doc.paths['/v1/settlements']!).sort()).toEqual(['get', 'post']);
     expect(doc.paths['/v1/settlements/{hospitalId}/{settlementId}/reversal']!.post).toHaveProperty('requestBody');
   });
@@ -49,12 +49,14 @@ describe.each(backends)('desk reads on the %s', (_name, backend) => {
     const html = await page.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
     expect(html).not.toMatch(/https?:\/\//); // no CDN
-    for (const asset of ['/desk/desk.js', '/desk/desk.css', '/desk/fonts/noto-sans-sc.css']) expect((await fetch(gw.url + asset)).status).toBe(200);
-    const fonts = await (await fetch(`${gw.url}/desk/fonts/noto-sans-sc.css`)).text();
+    // Every body read to its end, so no keep-alive connection is left half-read (the server's stop waits for those).
+    const get = async (path: string) => { const r = await fetch(gw.url + path); return { status: r.status, type: r.headers.get('content-type'), text: await r.text() }; };
+    for (const asset of ['/desk/desk.js', '/desk/desk.css', '/desk/fonts/noto-sans-sc.css']) expect((await get(asset)).status).toBe(200);
+    const fonts = (await get('/desk/fonts/noto-sans-sc.css')).text;
     const first = /url\((\/desk\/fonts\/[^)]+\.woff2)\)/.exec(fonts)?.[1];
     expect(first).toBeDefined();
-    expect((await fetch(gw.url + first!)).headers.get('content-type')).toBe('font/woff2');
-    expect((await fetch(`${gw.url}/desk/fonts/..%2F..%2Fpackage.json`)).status).toBe(404);
+    expect((await get(first!)).type).toBe('font/woff2');
+    expect((await get('/desk/fonts/..%2F..%2Fpackage.json')).status).toBe(404);
   });
 
   it('names the hospitals a client may act for', async () => {
@@ -95,20 +97,22 @@ describe.each(backends)('desk reads on the %s', (_name, backend) => {
   });
 
   it('lists a person\'s settlements at the desk\'s own hospitals only', async () => {
-    const a = personSettlements.parse((await call(gw.url, `/v1/persons/${PERSON}/settlements`, { token: TOKENS.deskA })).json);
+    const a = personSettlements.parse((await call(gw.url, '/v1/persons/settlements', { body: { personId: PERSON }, token: TOKENS.deskA })).json);
     expect(a.settlements.map((s) => s.settlementId)).toEqual(['D1', 'D2']);
-    const all = personSettlements.parse((await call(gw.url, `/v1/persons/${PERSON}/settlements`, { token: TOKENS.auditor })).json);
+    const all = personSettlements.parse((await call(gw.url, '/v1/persons/settlements', { body: { personId: PERSON }, token: TOKENS.auditor })).json);
     expect(all.settlements.map((s) => s.settlementId).sort()).toEqual(['D1', 'D2', 'D3']);
-    expect((await call(gw.url, '/v1/persons/bad%20id/settlements', { token: TOKENS.deskA })).status).toBe(400);
+    const bad = await call(gw.url, '/v1/persons/settlements', { body: { personId: 'bad id' }, token: TOKENS.deskA });
+    expect(bad.status).toBe(400);
+    expect(asProblem(bad.json).errors.map((e) => e.path)).toEqual(['personId']);
   });
 
   it('gives the year-to-date standing per programme from the counters: paid, deductible used, cap left', async () => {
-    const s = standing.parse((await call(gw.url, `/v1/persons/${PERSON}/standing?year=2024`, { token: TOKENS.deskA })).json);
+    const s = standing.parse((await call(gw.url, '/v1/persons/standing', { body: { personId: PERSON, year: '2024' }, token: TOKENS.deskA })).json);
     const basic = s.programmes.find((p) => p.layer === 'basic');
     // D1 and D3 in force (D2 reversed): twice the basic fund's 34650.00, against its 200000.00 a year.
     expect(basic?.rules[0]).toMatchObject({ paid: '69300.00', cap: '200000.00', capLeft: '130700.00' });
     const major = s.programmes.find((p) => p.layer === 'majorIllness')?.rules[0];
     expect(major?.deductibleUsed).toBe(major?.deductible);
-    expect(standing.parse((await call(gw.url, `/v1/persons/${PERSON}/standing?year=2023`, { token: TOKENS.deskA })).json).programmes).toEqual([]);
+    expect(standing.parse((await call(gw.url, '/v1/persons/standing', { body: { personId: PERSON, year: '2023' }, token: TOKENS.deskA })).json).programmes).toEqual([]);
   });
 });

@@ -55,6 +55,7 @@ export const api = {
     json<Split>(request(`/v1/settlements/${enc(hospitalId)}/${enc(settlementId)}/reversal`, { method: 'POST', body: note })),
   slip: async (hospitalId: string, settlementId: string) => (await request(`/v1/settlements/${enc(hospitalId)}/${enc(settlementId)}/slip`)).text(),
   day: (hospitalId: string, date: string) => json<DayList>(request(`/v1/settlements?hospitalId=${enc(hospitalId)}&date=${enc(date)}`)),
-  personSettlements: (personId: string) => json<{ settlements: SettlementSummary[] }>(request(`/v1/persons/${enc(personId)}/settlements`)),
-  standing: (personId: string, year: string) => json<Standing>(request(`/v1/persons/${enc(personId)}/standing?year=${enc(year)}`)),
+  // The ID number travels in the body, never in a URL.
+  personSettlements: (personId: string) => json<{ settlements: SettlementSummary[] }>(request('/v1/persons/settlements', { method: 'POST', body: { personId } })),
+  standing: (personId: string, year: string) => json<Standing>(request('/v1/persons/standing', { method: 'POST', body: { personId, year } })),
 };
