@@ -38,6 +38,7 @@ export const dayList = z.object({
   hospitalId: z.string(),
   date: z.string(),
   settlements: z.array(settlementSummary),
+  truncated: z.literal(true).optional().meta({ description: 'the list stops at 5000 settlements; the totals still count every one' }),
   totals: z.object({
     settled: z.int().meta({ description: 'settlements of the day still in force' }),
     reversed: z.int(),

@@ -16,7 +16,7 @@ import { DeskAssets, FONT_STYLESHEET } from './assets.js';
 import { loadHospitals } from './hospitals.js';
 import { renderSlip } from './slip/render.js';
 import { standingOf } from './standing.js';
-import { dayTotals, MAX_LISTED, summarise } from './summaries.js';
+import { DayListBuilder, MAX_LISTED, summarise } from './summaries.js';
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 
@@ -60,12 +60,9 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
           if (!query.success) throw new InvalidInput('hospitalId and date (YYYY-MM-DD) are required', fieldErrors(query.error.issues));
           const { hospitalId, date } = query.data;
           requireHospital(req.client, hospitalId, 'desk', 'admin', 'auditor');
-          const summaries = [];
-          for await (const record of ledger.listSettlements({ from: date, to: nextDay(date), hospitalId })) {
-            summaries.push(summarise(record));
-            if (summaries.length >= MAX_LISTED) break;
-          }
-          res.json(dayTotals(hospitalId, date, summaries));
+          const day = new DayListBuilder(hospitalId, date);
+          for await (const record of ledger.listSettlements({ from: date, to: nextDay(date), hospitalId })) day.add(summarise(record));
+          res.json(day.result());
         });
 
         // Person look-ups are POSTs with the ID in the body: an ID number never appears in a URL.

@@ -29,34 +29,50 @@ export function summarise(record: SettlementRecord): SettlementSummary {
   };
 }
 
-/** The day's list with totals of the settlements still in force, per payer in waterfall order. */
-export function dayTotals(hospitalId: string, date: string, summaries: SettlementSummary[]): DayList {
-  const byPayer = new Map<string, { layer: Layer; payer: string; fen: number }>();
-  let totalFen = 0;
-  let patientFen = 0;
-  let reversed = 0;
-  for (const s of summaries) {
-    if (s.status === 'reversed') { reversed++; continue; }
-    totalFen += fenOf(s.total);
-    patientFen += fenOf(s.patientPays);
-    for (const p of s.payers) {
+/**
+ * The day's list, built one record at a time: totals per payer (in waterfall order) over every
+ * settlement still in force, the list itself bounded at MAX_LISTED (then `truncated`).
+ */
+export class DayListBuilder {
+  private readonly byPayer = new Map<string, { layer: Layer; payer: string; fen: number }>();
+  private readonly settlements: SettlementSummary[] = [];
+  private totalFen = 0;
+  private patientFen = 0;
+  private settled = 0;
+  private reversed = 0;
+  private truncated = false;
+
+  constructor(private readonly hospitalId: string, private readonly date: string) {}
+
+  add(summary: SettlementSummary): void {
+    if (this.settlements.length < MAX_LISTED) this.settlements.push(summary);
+    else this.truncated = true;
+    if (summary.status === 'reversed') { this.reversed++; return; }
+    this.settled++;
+    this.totalFen += fenOf(summary.total);
+    this.patientFen += fenOf(summary.patientPays);
+    for (const p of summary.payers) {
       const key = `${p.layer}|${p.payer}`;
-      const entry = byPayer.get(key) ?? { layer: p.layer, payer: p.payer, fen: 0 };
+      const entry = this.byPayer.get(key) ?? { layer: p.layer, payer: p.payer, fen: 0 };
       entry.fen += fenOf(p.amount);
-      byPayer.set(key, entry);
+      this.byPayer.set(key, entry);
     }
   }
-  const order = (l: Layer) => LAYERS.indexOf(l);
-  return {
-    hospitalId,
-    date,
-    settlements: summaries,
-    totals: {
-      settled: summaries.length - reversed,
-      reversed,
-      total: formatFen(totalFen),
-      patientPays: formatFen(patientFen),
-      byPayer: [...byPayer.values()].sort((a, b) => order(a.layer) - order(b.layer)).map((e) => ({ layer: e.layer, payer: e.payer, amount: formatFen(e.fen) })),
-    },
-  };
+
+  result(): DayList {
+    const order = (l: Layer) => LAYERS.indexOf(l);
+    return {
+      hospitalId: this.hospitalId,
+      date: this.date,
+      settlements: this.settlements,
+      ...(this.truncated ? { truncated: true } : {}),
+      totals: {
+        settled: this.settled,
+        reversed: this.reversed,
+        total: formatFen(this.totalFen),
+        patientPays: formatFen(this.patientFen),
+        byPayer: [...this.byPayer.values()].sort((a, b) => order(a.layer) - order(b.layer)).map((e) => ({ layer: e.layer, payer: e.payer, amount: formatFen(e.fen) })),
+      },
+    };
+  }
 }
