@@ -225,7 +225,9 @@ async function lookupPerson(personId: string, year: string): Promise<void> {
 function renderDay(day: DayList): HTMLElement {
   const totals = day.totals;
   return h('div', { class: 'day-grid' },
-    h('div', { class: 'panel' }, h('h3', {}, `${day.date} 结算 ${totals.settled} 笔，撤销 ${totals.reversed} 笔`), summaryTable(day.settlements, true)),
+    h('div', { class: 'panel' }, h('h3', {}, `${day.date} 结算 ${totals.settled} 笔，撤销 ${totals.reversed} 笔`),
+      day.truncated ? h('p', { class: 'muted' }, `仅列出前 ${day.settlements.length} 笔；右侧合计包含全部。`) : null,
+      summaryTable(day.settlements, true)),
     h('div', { class: 'panel' }, h('h3', {}, '按支付方合计（不含已撤销）'),
       h('table', { class: 'list', id: 'day-totals' },
         h('tbody', {},
@@ -325,6 +327,14 @@ function wire(): void {
     if (target.classList.contains('del')) { target.closest('tr')?.remove(); renumber(); }
   });
   items.addEventListener('input', renumber);
+  // Enter in a row's last cell starts the next row, as in a spreadsheet.
+  items.addEventListener('keydown', (event) => {
+    const target = event.target as HTMLElement;
+    if (event.key !== 'Enter' || target.dataset.field !== 'overLimit') return;
+    event.preventDefault();
+    const next = target.closest('tr')?.nextElementSibling ?? addItemRow();
+    next.querySelector<HTMLInputElement>('input')?.focus();
+  });
   items.addEventListener('paste', (event) => {
     const text = event.clipboardData?.getData('text/plain') ?? '';
     if (!/[\t\n]/.test(text.trim())) return; // one cell: an ordinary paste
