@@ -29,8 +29,25 @@ async function signIn(token: string, operator: string): Promise<void> {
   await enterApp();
 }
 
+/** A hospital the configuration names without region or level: what the clerk typed last time, kept in this browser. */
+const typedDefaults = (id: string): Partial<HospitalDefaults> => {
+  try { return JSON.parse(localStorage.getItem(`desk.hospital.${id}`) ?? '{}') as Partial<HospitalDefaults>; } catch { return {}; }
+};
+
+/** Hospitals whose configuration gives no region: the clerk's typed defaults are remembered for them. */
+const unconfigured = new Set<string>();
+
+function rememberTypedDefaults(): void {
+  const hospital = state.hospital;
+  if (!hospital || !unconfigured.has(hospital.id)) return;
+  const typed = { region: byId<HTMLInputElement>('f-hospital-region').value.trim(), level: Number(byId<HTMLSelectElement>('f-hospital-level').value), drgPublic: byId<HTMLInputElement>('f-hospital-drg').checked };
+  localStorage.setItem(`desk.hospital.${hospital.id}`, JSON.stringify(typed));
+}
+
 async function enterApp(): Promise<void> {
   if (state.hospitals.length === 0) state.hospitals = (await api.hospitals()).hospitals;
+  for (const h of state.hospitals) if (!h.region) unconfigured.add(h.id);
+  state.hospitals = state.hospitals.map((h) => (h.region ? h : { ...typedDefaults(h.id), ...h }));
   const select = byId<HTMLSelectElement>('hospital-select');
   select.replaceChildren(...state.hospitals.map((hospital) => h('option', { value: hospital.id }, hospital.name ? `${hospital.name}（${hospital.id}）` : hospital.id)));
   const remembered = localStorage.getItem(HOSPITAL_KEY);
@@ -114,6 +131,11 @@ async function settle(): Promise<void> {
   const request = readRequest(state.hospital);
   const split = await guarded(() => api.settle(request), (e) => showProblem(e.problem));
   if (!split) return;
+  rememberTypedDefaults();
+  const typed = unconfigured.has(split.hospitalId) ? typedDefaults(split.hospitalId) : {};
+  const current = state.hospital ? { ...state.hospital, ...typed } : null;
+  state.hospital = current;
+  if (current) state.hospitals = state.hospitals.map((h) => (h.id === current.id ? current : h));
   showSplit(split);
   // One key to print: Enter on the focused button (or Alt+P).
   button('do-print').focus();
