@@ -1,12 +1,12 @@
 /** The billing desk's page: sign-in, the discharge form, preview → settle → print, reversal, look-ups and the day's list. */
-import type { DayList, SettlementSummary, Standing } from '../../../schemas/desk.js';
 import type { Split } from '../../../schemas/settlement.js';
-import { chinaMinute } from '../slip/words.js';
 import { api, ProblemError, session } from './api.js';
 import { decodeSpreadsheetBytes, itemsFrom, parseDelimited } from './csv.js';
+import { normaliseDate } from './dates.js';
 import { byId, chinaToday, h } from './dom.js';
 import { addItemRow, buildStaticParts, clearErrors, readRequest, renumber, resetForm, setItems, showProblem, type HospitalDefaults } from './form.js';
-import { LAYER_NAMES, renderSplit } from './split-view.js';
+import { renderDay, standingTable, summaryTable } from './lists.js';
+import { renderSplit } from './split-view.js';
 
 const HOSPITAL_KEY = 'desk.hospital';
 
@@ -196,6 +196,13 @@ function showLooked(split: Split): void {
   byId('lookup-split').replaceChildren(h('div', { class: 'split-view' }, actions, renderSplit(split, hospitalNames())));
 }
 
+/** A settlement of a list, opened on the look-up tab. */
+function openSettlement(settlementId: string): void {
+  showTab('lookup');
+  byId<HTMLInputElement>('q-settlement').value = settlementId;
+  void lookupSettlement(settlementId);
+}
+
 async function lookupSettlement(settlementId: string): Promise<void> {
   if (!state.hospital || !settlementId) return;
   byId('lookup-error').textContent = '';
@@ -203,31 +210,7 @@ async function lookupSettlement(settlementId: string): Promise<void> {
   if (split) showLooked(split);
 }
 
-function summaryTable(rows: SettlementSummary[], withPatient: boolean): HTMLTableElement {
-  return h('table', { class: 'list' },
-    h('thead', {}, h('tr', {}, h('th', {}, '结算号'), h('th', {}, '结算时间'), withPatient ? h('th', {}, '患者') : null, h('th', { class: 'num' }, '总费用'), h('th', { class: 'num' }, '个人支付'), h('th', {}, '状态'))),
-    h('tbody', {}, ...rows.map((s) => {
-      const link = h('button', { type: 'button', class: 'linkish' }, s.settlementId);
-      link.addEventListener('click', () => { showTab('lookup'); byId<HTMLInputElement>('q-settlement').value = s.settlementId; void lookupSettlement(s.settlementId); });
-      return h('tr', { class: s.status },
-        h('td', {}, link), h('td', {}, chinaMinute(s.settledAt)),
-        withPatient ? h('td', {}, `${s.patient.name ?? ''} ${s.patient.id}`) : null,
-        h('td', { class: 'num' }, s.total), h('td', { class: 'num' }, s.patientPays),
-        h('td', { class: 'state' }, s.status === 'reversed' ? '已撤销' : '已结算'));
-    })));
-}
 
-function standingTable(standing: Standing): HTMLElement {
-  if (standing.programmes.length === 0) return h('p', { class: 'muted' }, `${standing.year} 年度尚无累计。`);
-  return h('table', { class: 'list' },
-    h('thead', {}, h('tr', {}, h('th', {}, '项目'), h('th', { class: 'num' }, '已支付'), h('th', { class: 'num' }, '起付线已用'), h('th', { class: 'num' }, '封顶'), h('th', { class: 'num' }, '封顶剩余'))),
-    h('tbody', {}, ...standing.programmes.flatMap((p) => p.rules.map((r) => h('tr', {},
-      h('td', {}, `${p.name} · ${r.name}`, r.note ? h('div', { class: 'pg' }, r.note) : null),
-      h('td', { class: 'num' }, r.paid ?? '—'),
-      h('td', { class: 'num' }, r.deductibleUsed ? `${r.deductibleUsed}${r.deductible ? ` / ${r.deductible}` : ''}` : '—'),
-      h('td', { class: 'num' }, r.cap ?? '不设'),
-      h('td', { class: 'num' }, r.capLeft ?? '—'))))));
-}
 
 async function lookupPerson(personId: string, year: string): Promise<void> {
   if (!personId) return;
@@ -239,24 +222,11 @@ async function lookupPerson(personId: string, year: string): Promise<void> {
   const [{ settlements }, standing] = found;
   byId('lookup-person-view').replaceChildren(
     h('div', { class: 'panel' }, h('h3', {}, `${standing.year} 年度累计（按项目）`), standingTable(standing)),
-    h('div', { class: 'panel' }, h('h3', {}, `本院结算记录（${settlements.length} 笔）`), settlements.length ? summaryTable(settlements, false) : h('p', { class: 'muted' }, '无')));
+    h('div', { class: 'panel' }, h('h3', {}, `本院结算记录（${settlements.length} 笔）`), settlements.length ? summaryTable(settlements, false, openSettlement) : h('p', { class: 'muted' }, '无')));
 }
 
 // ---- the day's list -----------------------------------------------------------------------
 
-function renderDay(day: DayList): HTMLElement {
-  const totals = day.totals;
-  return h('div', { class: 'day-grid' },
-    h('div', { class: 'panel' }, h('h3', {}, `${day.date} 结算 ${totals.settled} 笔，撤销 ${totals.reversed} 笔`),
-      day.truncated ? h('p', { class: 'muted' }, `仅列出前 ${day.settlements.length} 笔；右侧合计包含全部。`) : null,
-      summaryTable(day.settlements, true)),
-    h('div', { class: 'panel' }, h('h3', {}, '按支付方合计（不含已撤销）'),
-      h('table', { class: 'list', id: 'day-totals' },
-        h('tbody', {},
-          ...totals.byPayer.map((p) => h('tr', {}, h('td', {}, `${LAYER_NAMES[p.layer]} · ${p.payer === day.hospitalId && state.hospital?.name ? state.hospital.name : p.payer}`), h('td', { class: 'num' }, p.amount))),
-          h('tr', {}, h('td', {}, '个人支付'), h('td', { class: 'num' }, totals.patientPays))),
-        h('tfoot', {}, h('tr', {}, h('td', {}, '医疗总费用'), h('td', { class: 'num', 'data-figure': 'day-total' }, totals.total))))));
-}
 
 async function loadDay(): Promise<void> {
   if (!state.hospital) return;
@@ -264,7 +234,7 @@ async function loadDay(): Promise<void> {
   if (!dateInput.value) dateInput.value = chinaToday();
   byId('day-error').textContent = '';
   const day = await guarded(() => api.day(state.hospital!.id, dateInput.value), (e) => { byId('day-error').textContent = e.problem.title; });
-  if (day) byId('day-view').replaceChildren(renderDay(day));
+  if (day) byId('day-view').replaceChildren(renderDay(day, state.hospital?.name, openSettlement));
 }
 
 // ---- items: paste and CSV -----------------------------------------------------------------
@@ -304,13 +274,6 @@ function onKey(event: KeyboardEvent): void {
   action();
 }
 
-function normaliseDate(text: string): string {
-  const trimmed = text.trim();
-  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(trimmed);
-  if (compact) return `${compact[1]}-${compact[2]}-${compact[3]}`;
-  const loose = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(trimmed);
-  return loose ? `${loose[1]}-${loose[2]!.padStart(2, '0')}-${loose[3]!.padStart(2, '0')}` : trimmed;
-}
 
 // ---- start --------------------------------------------------------------------------------
 
