@@ -40,7 +40,7 @@ describe('the billing desk', () => {
     await page.getByLabel('本院结算令牌').fill('not-a-token-0123456789');
     await page.getByLabel('操作员（工号或姓名）').fill('收费员 李四');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#signin-error').textContent()).toContain('令牌无效');
+    await expect.poll(() => page.locator('#signin-error').textContent(), { timeout: 10_000 }).toContain('令牌无效');
     expect(await page.locator('#app').isHidden()).toBe(true);
 
     await page.getByLabel('本院结算令牌').fill(TOKENS.deskA);
@@ -76,7 +76,7 @@ describe('the billing desk', () => {
     const bytes = gbk(CSV);
     expect(new TextDecoder('gbk').decode(bytes)).toBe(CSV);
     await page.locator('#csv-file').setInputFiles({ name: '费用明细.csv', mimeType: 'text/csv', buffer: bytes });
-    await expect.poll(() => page.locator('#items-body tr').count()).toBe(5);
+    await expect.poll(() => page.locator('#items-body tr').count(), { timeout: 10_000 }).toBe(5);
     expect(await page.getByLabel('第 3 行名称').inputValue()).toBe('西药费');
     expect(await page.getByLabel('第 3 行金额').inputValue()).toBe('12000.00');
     expect(await page.getByLabel('第 3 行类别').inputValue()).toBe('B');
@@ -162,7 +162,7 @@ describe('the billing desk', () => {
       data.setData('text/plain', 'A1\t综合费用\t19000\t甲\t\t\nB1\t乙类药\t1000.00\t乙\t0.2\t\n');
       document.activeElement?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
     });
-    await expect.poll(() => page.locator('#items-body tr').count()).toBe(2);
+    await expect.poll(() => page.locator('#items-body tr').count(), { timeout: 10_000 }).toBe(2);
     expect(await page.getByLabel('第 2 行自付比例').inputValue()).toBe('0.2');
     expect(await page.locator('#items-total').textContent()).toBe('20000.00');
     await page.keyboard.press('Alt+Y');
