@@ -127,7 +127,12 @@ async function preview(): Promise<void> {
 }
 
 async function settle(): Promise<void> {
-  if (!state.hospital || state.current?.status !== 'preview') return;
+  if (!state.hospital) return;
+  if (state.current?.status !== 'preview') {
+    // Settling commits money: only what the clerk has just seen previewed.
+    if (!state.current) byId('split-view').replaceChildren(h('p', { class: 'error' }, '请先预结算（Alt+Y），核对后再结算。'));
+    return;
+  }
   const request = readRequest(state.hospital);
   const split = await guarded(() => api.settle(request), (e) => showProblem(e.problem));
   if (!split) return;
