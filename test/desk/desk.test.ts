@@ -143,6 +143,17 @@ describe('the billing desk', () => {
     const api = asSplit((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${settlementId}`, { token: TOKENS.deskA })).json);
     expect(api.status).toBe('reversed');
     expect(api.reversal).toEqual({ reason: '费用录入有误，需重新结算：床位费多录一天', operator: '收费员 李四' });
+
+    // The reversed slip, opened on screen from the desk: its watermark says so.
+    await page.keyboard.press('Alt+V');
+    const slipDialog = page.locator('#slip-dialog');
+    await slipDialog.waitFor({ state: 'visible' });
+    expect(await page.frameLocator('#slip-view').locator('.watermark').textContent()).toBe('已撤销');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('slip-print');
+    const shot = screenshotPath('desk-slip.png');
+    if (shot) await page.screenshot({ path: shot });
+    await page.keyboard.press('Escape');
+    await slipDialog.waitFor({ state: 'hidden' });
   });
 
   it('lists the day with totals per payer equal to the API\'s, and a person\'s year-to-date standing', async () => {

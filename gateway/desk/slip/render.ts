@@ -94,7 +94,7 @@ export function renderSlip(split: Split, request: SettlementRequest, names: Slip
   .meta { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.8mm 4mm; margin: 2mm 0 0; }
   .meta div span { color: #555; margin-right: 1.5mm; }
   .meta .wide { grid-column: span 2; }
-  .cols { display: grid; gap: 3mm; }
+  .cols { display: grid; gap: 3mm; align-items: start; }
   .cols-1 { grid-template-columns: minmax(0, 62%); } .cols-2 { grid-template-columns: 1fr 1fr; } .cols-3 { grid-template-columns: 1fr 1fr 1fr; }
   .items th, .items td { border-bottom: 0.5px solid #bbb; padding: 0.5mm 1mm; font-size: 8pt; }
   .items .n, .items .c { width: 6mm; text-align: center; color: #555; }

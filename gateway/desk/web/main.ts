@@ -96,6 +96,7 @@ function updateActions(): void {
   const split = state.current;
   button('do-settle').disabled = split?.status !== 'preview';
   button('do-print').disabled = !split || split.status === 'preview';
+  button('do-view').disabled = !split || split.status === 'preview';
   button('do-reverse').disabled = split?.status !== 'settled';
 }
 
@@ -146,15 +147,31 @@ async function settle(): Promise<void> {
   button('do-print').focus();
 }
 
-/** The slip, fetched with the token as a header, printed from a hidden frame (no token in any URL). */
-async function printSlip(split: Split | null): Promise<void> {
-  if (!split || split.status === 'preview') return;
+/** The slip's HTML into a frame (srcdoc: fetched with the token as a header, so no token in any URL), fonts loaded. */
+async function loadSlip(split: Split, frame: HTMLIFrameElement): Promise<boolean> {
   const html = await guarded(() => api.slip(split.hospitalId, split.settlementId), (e) => showProblem(e.problem));
-  if (html === undefined) return;
-  const frame = byId<HTMLIFrameElement>('slip-frame');
-  frame.removeAttribute('data-printed');
+  if (html === undefined) return false;
   await new Promise<void>((resolve) => { frame.addEventListener('load', () => resolve(), { once: true }); frame.srcdoc = html; });
   await frame.contentDocument?.fonts.ready;
+  return true;
+}
+
+/** The slip on screen, to check with the patient before printing (Enter prints, Esc closes). */
+async function viewSlip(split: Split | null): Promise<void> {
+  if (!split || split.status === 'preview') return;
+  const dialog = byId<HTMLDialogElement>('slip-dialog');
+  if (!(await loadSlip(split, byId<HTMLIFrameElement>('slip-view')))) return;
+  dialog.dataset.settlement = split.settlementId;
+  dialog.showModal();
+  button('slip-print').focus();
+}
+
+/** The slip printed from a hidden frame. */
+async function printSlip(split: Split | null): Promise<void> {
+  if (!split || split.status === 'preview') return;
+  const frame = byId<HTMLIFrameElement>('slip-frame');
+  frame.removeAttribute('data-printed');
+  if (!(await loadSlip(split, frame))) return;
   frame.dataset.printed = split.settlementId;
   frame.contentWindow?.print();
 }
@@ -195,8 +212,10 @@ function showLooked(split: Split): void {
   state.looked = split;
   const actions = h('div', { class: 'actions' },
     h('button', { type: 'button', id: 'lookup-print' }, '打印结算单'),
+    h('button', { type: 'button', id: 'lookup-view' }, '查看结算单'),
     split.status === 'settled' ? h('button', { type: 'button', id: 'lookup-reverse', class: 'danger' }, '撤销') : null);
   actions.querySelector('#lookup-print')?.addEventListener('click', () => void printSlip(split));
+  actions.querySelector('#lookup-view')?.addEventListener('click', () => void viewSlip(split));
   actions.querySelector('#lookup-reverse')?.addEventListener('click', () => askReversal(split));
   byId('lookup-split').replaceChildren(h('div', { class: 'split-view' }, actions, renderSplit(split, hospitalNames())));
 }
@@ -262,6 +281,7 @@ const SHORTCUTS: Record<string, () => void> = {
   y: () => void preview(),
   j: () => void settle(),
   p: () => void printSlip(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
+  v: () => void viewSlip(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
   c: () => askReversal(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
   n: () => newPatient(),
   i: () => { showTab('settle'); addItemRow().querySelector<HTMLInputElement>('input')?.focus(); },
@@ -272,7 +292,7 @@ const SHORTCUTS: Record<string, () => void> = {
 
 function onKey(event: KeyboardEvent): void {
   if (!event.altKey || event.ctrlKey || event.metaKey || byId('app').hidden) return;
-  if (byId<HTMLDialogElement>('reverse-dialog').open) return;
+  if (byId<HTMLDialogElement>('reverse-dialog').open || byId<HTMLDialogElement>('slip-dialog').open) return;
   const action = SHORTCUTS[event.key.toLowerCase()] ?? SHORTCUTS[event.code.replace(/^(Key|Digit)/, '').toLowerCase()];
   if (!action) return;
   event.preventDefault();
@@ -308,6 +328,9 @@ function wire(): void {
   button('do-settle').addEventListener('click', () => void settle());
   button('do-print').addEventListener('click', () => void printSlip(state.current));
   button('do-reverse').addEventListener('click', () => askReversal(state.current));
+  button('do-view').addEventListener('click', () => void viewSlip(state.current));
+  button('slip-print').addEventListener('click', () => byId<HTMLIFrameElement>('slip-view').contentWindow?.print());
+  button('slip-close').addEventListener('click', () => byId<HTMLDialogElement>('slip-dialog').close());
   button('do-new').addEventListener('click', newPatient);
   button('item-add').addEventListener('click', () => addItemRow().querySelector<HTMLInputElement>('input')?.focus());
   button('items-clear').addEventListener('click', () => setItems([{}]));
