@@ -50,6 +50,10 @@ export const configSchema = z.object({
   RELAY_READY_MAX_LAG: z.coerce.number().int().min(1).default(10_000),
   /** CloudEvents source of published events. */
   EVENT_SOURCE: z.string().default('urn:settlement-gateway'),
+  /** JSON or YAML file: hospitalId → { baseUrl, timeoutMs, retries, bearerToken } of the hospital's FHIR server (FHIR adapter). */
+  FHIR_SERVERS_FILE: z.string().optional(),
+  /** How long an open breaker of a hospital's FHIR server waits before one trial read. */
+  FHIR_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Worker processes in cluster mode: 0 = no cluster, "auto" = one per core. */

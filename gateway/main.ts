@@ -21,6 +21,7 @@ import type { GatewayPart, PartDeps } from './parts.js';
 import { createStore } from './store/create.js';
 import { startDesk } from './desk/part.js';
 import { startStreaming } from './streaming.js';
+import { startFhir } from '../adapters/fhir/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -71,7 +72,10 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const readiness: ReadinessCheck[] = [{ name: ledger.kind === 'redis' ? 'redis' : 'memory-ledger', check: () => ledger.ping() }, ...streaming.readiness];
   // Adapters and the desk start here, one line each (see GatewayPart): their routes, readiness and stop.
   const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store: createStore(config, ledger) };
-  const parts: GatewayPart[] = [await startDesk(partDeps)];
+  const parts: GatewayPart[] = [
+    await startFhir(partDeps),
+    await startDesk(partDeps),
+  ];
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
   readiness.push(...parts.flatMap((p) => p.readiness ?? []));
   const app = createApp({

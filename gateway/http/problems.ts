@@ -52,7 +52,7 @@ export function problemHandler(log: Logger, onError: (status: number, type: stri
 }
 
 /** A dependency that is down (Redis unreachable, a cluster without quorum): 503, retry later — not our bug. */
-function fromDependency(error: unknown): GatewayError | null {
+export function fromDependency(error: unknown): GatewayError | null {
   if (!(error instanceof Error)) return null;
   const down = error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|did not answer/.test(error.message);
   return down ? new Unavailable(`a dependency is unavailable: ${error.message}`, 2) : null;

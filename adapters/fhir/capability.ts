@@ -1,0 +1,41 @@
+/** GET /fhir/metadata: what this endpoint supports, as an R4 CapabilityStatement. */
+import type * as fhir4 from 'fhir/r4.js';
+import { EXT, FHIR_BASE } from './vocabulary.js';
+
+export function capabilityStatement(version: string, date: string): fhir4.CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    url: `${FHIR_BASE}/CapabilityStatement/settlement-gateway`,
+    name: 'SettlementGatewayFhir',
+    title: '一站式结算网关 FHIR 接口',
+    status: 'active',
+    date,
+    kind: 'instance',
+    software: { name: 'settlement-gateway', version },
+    implementation: { description: '出院一站式结算：FHIR R4 Claim 提交，ClaimResponse / ExplanationOfBenefit 返回各支付方分担' },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [{
+      mode: 'server',
+      documentation: `Extensions (each URL resolves to its StructureDefinition): ${Object.values(EXT).join(', ')}`,
+      security: { description: 'Authorization: Bearer <token>，与 /v1 相同的客户端与医院范围（desk 仅可为本院提交）' },
+      resource: [
+        {
+          type: 'Claim',
+          documentation: 'POST /fhir/Claim/$submit：Claim 或含 Claim 及 Patient、Coverage、Organization、Encounter、Condition 的 Bundle；?preview=true 或 use=predetermination 只预结算；status=cancelled 撤销已结算的 Claim',
+          operation: [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' }],
+        },
+        { type: 'ClaimResponse', interaction: [{ code: 'read' }] },
+        { type: 'StructureDefinition', interaction: [{ code: 'read' }], documentation: 'the definitions of this endpoint\'s extensions, at their URLs (no token needed)' },
+        {
+          type: 'ExplanationOfBenefit',
+          interaction: [{ code: 'read' }, { code: 'search-type', documentation: 'POST /fhir/ExplanationOfBenefit/_search only (form body): the ID number stays out of URLs' }],
+          searchParam: [
+            { name: 'patient', type: 'reference', documentation: 'with the :identifier modifier only: patient:identifier=<person-id system>|<ID number>' },
+            { name: '_count', type: 'number', documentation: '1–100, the latest settlements first' },
+          ],
+        },
+      ],
+    }],
+  };
+}

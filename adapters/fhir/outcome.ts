@@ -1,0 +1,28 @@
+/** Errors as FHIR OperationOutcome: one issue per field error, `expression` naming the FHIR element. */
+import type * as fhir4 from 'fhir/r4.js';
+import { GatewayError, Unavailable } from '../../gateway/errors.js';
+
+type IssueType = fhir4.OperationOutcomeIssue['code'];
+
+const ISSUE_TYPES: Record<number, IssueType> = {
+  400: 'invalid', 401: 'login', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 413: 'too-long',
+  415: 'not-supported', 422: 'processing', 503: 'transient',
+};
+
+export function operationOutcomeOf(error: GatewayError): fhir4.OperationOutcome {
+  const code = ISSUE_TYPES[error.status] ?? 'exception';
+  const issues: fhir4.OperationOutcomeIssue[] = error.errors.length > 0
+    ? error.errors.map((e) => ({
+      severity: 'error', code, diagnostics: `${error.message}: ${e.message}`,
+      ...(e.path && !e.path.startsWith('(') ? { expression: [e.path] } : {}),
+    }))
+    : [{ severity: 'error', code, diagnostics: error.message }];
+  return { resourceType: 'OperationOutcome', issue: issues };
+}
+
+export const internalOutcome = (requestId: string | undefined): fhir4.OperationOutcome => ({
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: 'fatal', code: 'exception', diagnostics: `网关内部错误；请提供请求编号 ${requestId ?? '?'}` }],
+});
+
+export const retryAfterOf = (error: GatewayError): number | undefined => (error instanceof Unavailable ? error.retryAfterSeconds : undefined);

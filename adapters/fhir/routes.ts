@@ -1,0 +1,207 @@
+/**
+ * The /fhir routes: Claim/$submit (settle, preview, cancel), ClaimResponse and ExplanationOfBenefit
+ * reads, metadata. Same clients, hospital scoping and service path as /v1; answers and errors are FHIR
+ * resources (application/fhir+json), never problem+json.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gateway/errors.js';
+import { requireHospital, requireRole } from '../../gateway/http/auth.js';
+import type { ExtensionContext } from '../../gateway/http/app.js';
+import type { Metrics } from '../../gateway/http/metrics.js';
+import { fromDependency } from '../../gateway/http/problems.js';
+import { currentSplit, type SettlementService } from '../../gateway/service/settlements.js';
+import type { DocumentStore } from '../../gateway/store/port.js';
+import type { LedgerPort } from '../../gateway/ledger/port.js';
+import { settlementRequest, type Split } from '../../schemas/settlement.js';
+import { claimResponseOf, explanationOfBenefitOf } from './adjudication.js';
+import { capabilityStatement } from './capability.js';
+import { claimToRequest, type MappedClaim } from './claim-to-request.js';
+import { structureDefinition } from './definitions.js';
+import { fhirIdOf, previewIdOf } from './ids.js';
+import { fhirJson, parseFhirJson } from './json-text.js';
+import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
+import type { RemoteReader } from './references.js';
+import { searchExplanationsOfBenefit } from './search.js';
+import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.js';
+
+/** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
+class UnsupportedMediaType extends GatewayError { readonly status = 415; readonly title = 'Unsupported media type'; }
+
+export interface FhirRouteDeps {
+  service: SettlementService;
+  ledger: LedgerPort;
+  store: DocumentStore;
+  servers: RemoteReader;
+  metrics: Metrics;
+  requests: Counter<'operation' | 'outcome'>;
+  log: Logger;
+  bodyLimitBytes: number;
+  version: string;
+}
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const send = (res: Response, status: number, resource: unknown) => res.status(status).type(FHIR_JSON).send(fhirJson(resource));
+
+export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.Router {
+  const { service, store, servers, metrics, requests, log } = deps;
+  const router = express.Router();
+  const body = express.text({ type: ['application/fhir+json', 'application/json'], limit: deps.bodyLimitBytes });
+  const started = new Date().toISOString();
+
+  router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, started)); });
+  // The extensions' definitions, public like the CapabilityStatement: each extension URL resolves here.
+  router.get('/StructureDefinition/:id', (req, res) => {
+    const found = structureDefinition(String(req.params.id ?? ''));
+    if (!found) throw new NotFound(`没有 StructureDefinition ${String(req.params.id ?? '')}`);
+    send(res, 200, found);
+  });
+
+  router.post('/Claim/\\$submit', ctx.authenticate, body, async (req, res) => {
+    if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
+    const client = req.client;
+    const mapped = await claimToRequest(parseFhirJson(req.body), servers, (hospitalId) => {
+      if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
+      else requireRole(client, 'desk');
+    });
+    if (mapped.status === 'cancelled') return cancel(mapped, res);
+    if (mapped.use === 'preauthorization') {
+      throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
+    }
+    const preview = req.query.preview === 'true' || mapped.use === 'predetermination';
+    let split: Split;
+    let replay = false;
+    try {
+      if (preview) {
+        split = await service.preview(mapped.body);
+      } else {
+        const outcome = await service.settle(mapped.body);
+        replay = outcome.replay;
+        split = currentSplit(outcome.record);
+      }
+    } catch (error) {
+      throw translated(error, mapped);
+    }
+    metrics.settlements.inc({ operation: preview ? 'preview' : 'settle', outcome: preview ? 'ok' : replay ? 'replay' : 'committed' });
+    requests.inc({ operation: preview ? 'preview' : 'submit', outcome: replay ? 'replay' : 'ok' });
+    const request = settlementRequest.parse(mapped.body);
+    if (preview) return send(res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
+    const id = fhirIdOf(split.hospitalId, split.settlementId);
+    await remember(id, split, mapped.echo);
+    res.setHeader('Location', `ClaimResponse/${id}`);
+    if (replay) res.setHeader('Idempotent-Replay', 'true');
+    send(res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
+  });
+
+  router.get('/ExplanationOfBenefit/:id', ctx.authenticate, async (req, res) => {
+    const found = await settled(req);
+    requests.inc({ operation: 'read-eob', outcome: 'ok' });
+    send(res, 200, explanationOfBenefitOf(found.split, found.request, found.echo, found.id));
+  });
+
+  router.get('/ClaimResponse/:id', ctx.authenticate, async (req, res) => {
+    const found = await settled(req);
+    requests.inc({ operation: 'read-claim-response', outcome: 'ok' });
+    send(res, 200, claimResponseOf(found.split, found.request, found.echo, found.id));
+  });
+
+  // Search by the person's ID number: POST only, so that the number never appears in a URL (URLs are logged).
+  router.post('/ExplanationOfBenefit/_search', ctx.authenticate, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), async (req, res) => {
+    const form = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
+    const bundle = await searchExplanationsOfBenefit({ ledger: deps.ledger, store }, req.client, form, `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`);
+    requests.inc({ operation: 'search-eob', outcome: 'ok' });
+    send(res, 200, bundle);
+  });
+  router.get('/ExplanationOfBenefit', ctx.authenticate, () => {
+    throw new InvalidInput('请用 POST /fhir/ExplanationOfBenefit/_search（表单）检索，身份号码不应出现在 URL 中', [{ path: '(query)', message: 'search with POST _search and a form body' }]);
+  });
+
+  router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`no FHIR route ${req.method} ${req.path}`)));
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const known = error instanceof GatewayError ? error : parserError(error) ?? fromDependency(error);
+    if (!known) {
+      requests.inc({ operation: operationOf(req), outcome: 'internal' });
+      log.error({ err: error, requestId: req.requestId }, 'unhandled error (fhir)');
+      return send(res, 500, internalOutcome(req.requestId));
+    }
+    metrics.errors.inc({ status: String(known.status), type: known.name });
+    requests.inc({ operation: operationOf(req), outcome: String(known.status) });
+    const retryAfter = retryAfterOf(known);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+    send(res, known.status, operationOutcomeOf(known));
+  });
+
+  /** Claim.status = cancelled: the reversal (结算撤销) of the settlement the Claim names. */
+  async function cancel(mapped: MappedClaim, res: Response) {
+    const { settlementId } = mapped.body as { settlementId?: unknown };
+    if (mapped.hospitalId === undefined || typeof settlementId !== 'string') {
+      throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(typeof settlementId === 'string' ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
+    }
+    let split: Split;
+    try {
+      split = await service.reverse(mapped.hospitalId, settlementId);
+    } catch (error) {
+      throw translated(error, mapped);
+    }
+    metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
+    requests.inc({ operation: 'cancel', outcome: 'ok' });
+    const record = await service.get(mapped.hospitalId, settlementId);
+    const id = fhirIdOf(mapped.hospitalId, settlementId);
+    const known = await storedEcho(id);
+    send(res, 200, claimResponseOf(split, settlementRequest.parse(JSON.parse(record.requestJson)), known ?? mapped.echo, id));
+  }
+
+  async function remember(id: string, split: Split, echo: ClaimEcho) {
+    try {
+      await store.put(CLAIMS_COLLECTION, id, JSON.stringify({ hospitalId: split.hospitalId, settlementId: split.settlementId, echo }));
+    } catch (error) {
+      // The settlement stands (it is in the ledger); only the FHIR read by id is missing until a resubmission.
+      log.warn({ err: error instanceof Error ? error.message : String(error), id }, 'fhir: could not store the claim echo');
+    }
+  }
+
+  async function storedEcho(id: string): Promise<ClaimEcho | undefined> {
+    const text = await store.get(CLAIMS_COLLECTION, id);
+    return text === null ? undefined : storedClaim.parse(JSON.parse(text)).echo;
+  }
+
+  async function settled(req: Request) {
+    const id = String(req.params.id ?? '');
+    const text = /^[A-Za-z0-9.-]{1,64}$/.test(id) ? await store.get(CLAIMS_COLLECTION, id) : null;
+    if (text === null) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
+    const stored = storedClaim.parse(JSON.parse(text));
+    requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
+    const record = await service.get(stored.hospitalId, stored.settlementId);
+    return { id, split: currentSplit(record), request: settlementRequest.parse(JSON.parse(record.requestJson)), echo: stored.echo };
+  }
+
+  return router;
+}
+
+/** The metrics label of a failed call, from its path (the route may not have been matched). */
+function operationOf(req: Request): string {
+  if (req.path.startsWith('/Claim/')) return req.query.preview === 'true' ? 'preview' : 'submit';
+  if (req.path === '/ExplanationOfBenefit/_search' || req.path === '/ExplanationOfBenefit') return 'search-eob';
+  if (req.path.startsWith('/ExplanationOfBenefit/')) return 'read-eob';
+  if (req.path.startsWith('/ClaimResponse/')) return 'read-claim-response';
+  return 'other';
+}
+
+/** A native error's field paths (items.3.amount) as the FHIR elements they came from (Claim.item[3].net.value). */
+function translated(error: unknown, mapped: MappedClaim): unknown {
+  if (error instanceof GatewayError && error.errors.length > 0) {
+    const paths = mapped.origins.translate(error.errors);
+    error.errors.splice(0, error.errors.length, ...paths);
+  }
+  return error;
+}
+
+/** Errors of the body parser (express.text) carry a `type`: too large, bad encoding or charset. */
+function parserError(error: unknown): GatewayError | null {
+  if (!(error instanceof Error) || !('type' in error) || typeof error.type !== 'string') return null;
+  if (error.type === 'entity.too.large') return new PayloadTooLarge('请求体超过上限');
+  if (/^(entity|encoding|charset)\./.test(error.type)) return new InvalidInput('请求体无法读取', [{ path: '(body)', message: error.message }]);
+  return null;
+}

@@ -1,0 +1,24 @@
+/** What the adapter keeps per settlement it has given a FHIR id (collection `fhir.claims`, by that id). */
+import { z } from 'zod';
+
+export const CLAIMS_COLLECTION = 'fhir.claims';
+
+/** What an answer repeats of the Claim it answers: its references and item sequences. */
+export const claimEcho = z.object({
+  claimReference: z.string().optional(),
+  claimType: z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional(), text: z.string().optional() }),
+  patientReference: z.string(),
+  providerReference: z.string(),
+  coverageReference: z.string(),
+  itemSequences: z.array(z.int()),
+});
+export type ClaimEcho = z.infer<typeof claimEcho>;
+
+/** What the store keeps per settlement, to answer reads of its ClaimResponse / EOB. */
+export const storedClaim = z.object({
+  hospitalId: z.string(),
+  settlementId: z.string(),
+  /** Absent for a settlement first seen through a search (settled through /v1 or Kafka). */
+  echo: claimEcho.optional(),
+});
+export type StoredClaim = z.infer<typeof storedClaim>;
