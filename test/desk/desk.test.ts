@@ -181,9 +181,15 @@ describe('the billing desk', () => {
     await page.keyboard.press('Alt+J');
     await page.locator('#split-view [data-status="settled"]').waitFor();
 
+    // The day of that settlement (+08:00), not "today": a run across midnight in China stays right.
+    const secondId = await page.locator('#split-view [data-settlement]').getAttribute('data-settlement');
+    const second = asSplit((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${secondId}`, { token: TOKENS.deskA })).json);
+    const date = second.settledAt!.slice(0, 10);
     await page.keyboard.press('Alt+3');
     await page.locator('#day-totals').waitFor();
-    const date = await page.locator('#day-date').inputValue();
+    await page.locator('#day-date').fill(date);
+    await page.getByRole('button', { name: '刷新' }).click();
+    await expect.poll(() => page.locator('#day-view h3').first().textContent(), { timeout: 10_000 }).toContain(date);
     const day = (await call(gw.url, `/v1/settlements?hospitalId=${HOSPITAL_A}&date=${date}`, { token: TOKENS.deskA })).json as { totals: { total: string; settled: number; reversed: number } };
     expect(day.totals.settled).toBe(1);
     expect(day.totals.reversed).toBe(1);
@@ -192,6 +198,10 @@ describe('the billing desk', () => {
     expect(await page.locator('#day-view tbody tr.reversed').count()).toBe(1);
     const shot = screenshotPath('desk-day.png');
     if (shot) await page.screenshot({ path: shot });
+    // The 日结单: printing the desk prints the day's list alone, on one page for a short day.
+    const dayPdf = await page.pdf({ format: 'A4' });
+    if (process.env.DAY_PDF) (await import('node:fs')).writeFileSync(process.env.DAY_PDF, dayPdf);
+    expect(pdfPageCount(dayPdf)).toBe(1);
 
     await page.keyboard.press('Alt+2');
     await page.locator('#q-person').fill('990100197001015678');

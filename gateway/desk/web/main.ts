@@ -374,6 +374,8 @@ function wire(): void {
     if (!year.value) year.value = chinaToday().slice(0, 4);
     void lookupPerson(byId<HTMLInputElement>('q-person').value.trim(), year.value);
   });
+  // The day's list on paper for the hand-over at the end of a shift (the print stylesheet keeps only the list).
+  button('day-print').addEventListener('click', () => window.print());
   byId<HTMLFormElement>('day-form').addEventListener('submit', (event) => { event.preventDefault(); void loadDay(); });
   // Dates as a clerk types them (20240301, 2024/3/1, 2024.3.1) become 2024-03-01; anything else is left for the gateway to judge.
   document.addEventListener('change', (event) => {
