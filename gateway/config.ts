@@ -56,6 +56,23 @@ export const configSchema = z.object({
   FHIR_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** The 医保 platform's endpoint receiving nhsa.settlements (POST, one message each); absent → delivery disabled (logged at start-up). */
+  NHSA_PLATFORM_URL: z.string().url().optional(),
+  /** Bearer token the platform expects, if any. */
+  NHSA_PLATFORM_TOKEN: z.string().optional(),
+  /** One post to the platform slower than this fails (and is retried). */
+  NHSA_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Transient failures of one message before it is dead-lettered to nhsa.settlements.dlq (a rejection dead-letters at once). */
+  NHSA_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Retry backoff: capped exponential with full jitter. */
+  NHSA_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  NHSA_DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(600_000).default(60_000),
+  /** How long the breaker stays open before a half-open probe. */
+  NHSA_BREAKER_RESET_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
+  /** Consumer group of the delivery. */
+  NHSA_DELIVERY_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('nhsa-delivery'),
+  /** fund_pay_type table (JSON, merged over the defaults of adapters/nhsa/fund-pay-types.ts). */
+  NHSA_FUND_PAY_TYPES: z.string().optional(),
   /** Worker processes in cluster mode: 0 = no cluster, "auto" = one per core. */
   CLUSTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(64)]).default(0),
 });

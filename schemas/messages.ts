@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { split, splitLine } from './settlement.js';
 import { problem } from './problem.js';
 import { isoDate, moneyText } from './primitives.js';
+import { nationalMoneyText, nationalMoneyWire, nationalRatioText, nationalRatioWire, setlExt, setldetailRow, setlinfo } from './nhsa.js';
 
 /**
  * `settlement.events` value: what the ledger committed, as committed. `request` is the body as the
@@ -22,6 +23,12 @@ export type SettlementEventData = z.infer<typeof settlementEventData>;
 export const SETTLEMENT_EVENT_TYPES = ['settlement.settled', 'settlement.reversed'] as const;
 export const settlementEventType = z.enum(SETTLEMENT_EVENT_TYPES);
 
+/** A national node as a JSON.parse reader sees it: every two-decimal amount may be a number. */
+function wireAmounts<S extends z.ZodRawShape>(node: z.ZodObject<S>) {
+  const shape = Object.fromEntries(Object.entries(node.shape).map(([k, v]) => [k, v === nationalMoneyText ? nationalMoneyWire : v === nationalRatioText ? nationalRatioWire : v]));
+  return z.object(shape);
+}
+
 /** A split line without its explanation: the payer, the programme and the amount. */
 const nhsaLine = splitLine.pick({ layer: true, programme: true, payer: true, fundPayType: true, mode: true, amount: true });
 
@@ -35,6 +42,14 @@ export const nhsaSettlement = split.pick({
   personId: z.string().meta({ description: 'the insured person id (身份证号 / 医保编号)' }),
   /** Only the statutory layers: basic (统筹), majorIllness (大病/大额), aid (医疗救助). */
   lines: z.array(nhsaLine.extend({ layer: z.enum(['basic', 'majorIllness', 'aid']) })),
+  /**
+   * Added (issue 10): the same settlement in the 2304 结算 output's shape, as the platform consumes it.
+   * Amounts are JSON numbers with two decimals on the wire (1500.00); a reversal carries the settlement's
+   * own (positive) figures — `kind` says it is a reversal. Supplementary programmes: `ext.suppl` (sum = oth_pay).
+   */
+  setlinfo: wireAmounts(setlinfo).optional(),
+  setldetail: z.array(wireAmounts(setldetailRow)).optional(),
+  ext: setlExt.extend({ suppl: z.array(wireAmounts(setlExt.shape.suppl.element)), benefits: z.array(wireAmounts(setlExt.shape.benefits.element)) }).optional(),
 });
 export type NhsaSettlement = z.infer<typeof nhsaSettlement>;
 

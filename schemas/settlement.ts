@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { admdvs, encounterDate, identifier, money, moneyText, share } from './primitives.js';
 import { category, disabilityType } from './categories.js';
+import { nhsaStayIdentity } from './nhsa.js';
 
 export const LIMITS = {
   itemsPerBill: 1000,
@@ -57,6 +58,8 @@ export const settlementRequest = z.object({
   }),
   items: z.array(billItem).min(1).max(LIMITS.itemsPerBill),
   upstream: z.object({ basic: money, majorIllness: money, waiver: money, aid: money }).partial().default({}),
+  /** The national interface's identifiers of the stay (set by adapters/nhsa; a HIS settling natively may give them too). */
+  nhsa: nhsaStayIdentity.optional().meta({ description: 'national identifiers of the stay (psn_no, mdtrt_id, insutype, med_type…), carried to the 2304-shaped output on nhsa.settlements' }),
 });
 
 export type SettlementRequest = z.output<typeof settlementRequest>;

@@ -4,7 +4,7 @@
  * insurer's topic. Pure: the same event always maps to the same records, so a re-publish after a
  * crash carries the same ids and consumers can dedupe.
  */
-import { settlementRequest } from '../../schemas/settlement.js';
+import { settlementRequest, type SettlementRequest, type Split } from '../../schemas/settlement.js';
 import { settlementEventData, type InsurerClaim, type NhsaSettlement, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
 import type { OutboundRecord } from './bus.js';
@@ -18,6 +18,11 @@ export interface EventMapping {
   insurerCodeOf: InsurerCodeOf;
   /** CloudEvents `source` (EVENT_SOURCE). */
   source: string;
+  /**
+   * More nodes of the nhsa.settlements message, as the JSON text of an object (the 医保 adapter's
+   * 2304-shaped setlinfo/setldetail/ext, wired in by wiring.ts); absent: the native fields only.
+   */
+  nhsaNodes?: (split: Split, request: SettlementRequest) => string;
 }
 
 export class UnmappableEvent extends Error {
@@ -57,8 +62,11 @@ export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRe
     ...(split.settledAt ? { settledAt: split.settledAt } : {}),
     ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
   };
+  // Additive: the extra nodes go beside the native fields, which keep their contract form.
+  const nhsaJson = JSON.stringify(nhsa);
+  const extra = nhsaNodesOf(m, split, requestOf(data, event.id), event.id);
   const records: OutboundRecord[] = [{
-    topic: m.topics.nhsaSettlements, key: event.personId, value: JSON.stringify(nhsa),
+    topic: m.topics.nhsaSettlements, key: event.personId, value: extra && extra !== '{}' ? `${nhsaJson.slice(0, -1)},${extra.slice(1)}` : nhsaJson,
     headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subject),
   }];
   const stay = stayOf(data, event.id);
@@ -98,9 +106,23 @@ function parseData(event: OutboxEvent): SettlementEventData {
   return parsed.data;
 }
 
-function stayOf(data: SettlementEventData, eventId: string): { admittedOn: string; dischargedOn: string } {
+/** A mapping that fails (an invariant of the 2304 shape) dead-letters the event rather than stall the relay. */
+function nhsaNodesOf(m: EventMapping, split: Split, request: SettlementRequest, eventId: string): string | undefined {
+  try {
+    return m.nhsaNodes?.(split, request);
+  } catch (error) {
+    throw new UnmappableEvent(eventId, `the nhsa.settlements nodes could not be built: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function requestOf(data: SettlementEventData, eventId: string): SettlementRequest {
   const request = settlementRequest.safeParse(data.request);
   if (!request.success) throw new UnmappableEvent(eventId, 'the stored request is not a valid settlement request');
-  return { admittedOn: request.data.encounter.admittedOn, dischargedOn: request.data.encounter.dischargedOn };
+  return request.data;
+}
+
+function stayOf(data: SettlementEventData, eventId: string): { admittedOn: string; dischargedOn: string } {
+  const request = requestOf(data, eventId);
+  return { admittedOn: request.encounter.admittedOn, dischargedOn: request.encounter.dischargedOn };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
+import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
 import type { Bus, RunningSubscription } from './bus.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
@@ -29,10 +30,13 @@ export function createBus(config: Config, logger?: Logger): Bus {
 }
 
 export function eventMapping(config: Config, programmes: ProgrammeSet): EventMapping {
+  const insurerCodeOf = (programmeId: string) => programmes.get(programmeId)?.payer.insurerCode;
   return {
     topics: topics(config.KAFKA_TOPIC_PREFIX),
-    insurerCodeOf: (programmeId) => programmes.get(programmeId)?.payer.insurerCode,
+    insurerCodeOf,
     source: config.EVENT_SOURCE,
+    // The 医保 platform's 2304-shaped view on nhsa.settlements (adapters/nhsa).
+    nhsaNodes: nhsaMessageNodes(config.NHSA_FUND_PAY_TYPES, insurerCodeOf),
   };
 }
 
@@ -40,7 +44,7 @@ export function eventMapping(config: Config, programmes: ProgrammeSet): EventMap
 export function topicsToEnsure(t: Topics, programmes: ProgrammeSet): string[] {
   const insurerCodes = new Set(programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : [])));
   return [
-    t.settlementEvents, t.dlq(t.settlementEvents), t.nhsaSettlements, t.hisDischarges, t.dlq(t.hisDischarges), t.hisSettlements,
+    t.settlementEvents, t.dlq(t.settlementEvents), t.nhsaSettlements, t.dlq(t.nhsaSettlements), t.hisDischarges, t.dlq(t.hisDischarges), t.hisSettlements,
     ...[...insurerCodes].map((code) => t.insurerClaims(code)),
   ];
 }

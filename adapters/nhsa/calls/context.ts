@@ -1,0 +1,39 @@
+/** What every transaction is given, and the checks they share. */
+import type { z } from 'zod';
+import type { LedgerPort } from '../../../gateway/ledger/port.js';
+import type { SettlementService } from '../../../gateway/service/settlements.js';
+import { issuesFault, NhsaFault } from '../fault.js';
+import type { Envelope } from '../inputs.js';
+import type { Mapping2304Options } from '../settlement-2304.js';
+import type { Stay, Stays } from '../stays.js';
+
+export interface CallContext {
+  envelope: Envelope;
+  stays: Stays;
+  service: SettlementService;
+  ledger: LedgerPort;
+  mapping: Mapping2304Options;
+  clock: () => Date;
+}
+
+export interface CallAnswer { output: unknown; warn_msg?: string }
+export type Call = (ctx: CallContext) => Promise<CallAnswer>;
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw issuesFault(parsed.error.issues, ['input']);
+  return parsed.data;
+}
+
+export function samePerson(stay: Stay, psnNo: string, path: string): void {
+  if (stay.mdtrtinfo.psn_no !== psnNo) throw new NhsaFault(`${path}：人员编号与就诊登记（2401）的人员编号不一致`);
+}
+
+function activeSettlement(stay: Stay) {
+  return stay.settlements.find((s) => s.status === 'settled');
+}
+
+export function notSettled(stay: Stay, path: string): void {
+  const active = activeSettlement(stay);
+  if (active) throw new NhsaFault(`${path}：该就诊已结算（setl_id=${active.setl_id}），请先撤销结算（2305）`);
+}

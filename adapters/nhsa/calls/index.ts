@@ -1,0 +1,26 @@
+/**
+ * One module per group of transactions (infno): parse its input, act through the stay store and the
+ * same settlement service as /v1, answer its output. The envelope, auth and msgid replay are the router's.
+ */
+import type { Call } from './context.js';
+import { revokeFees, uploadFees } from './fees.js';
+import { preSettle, reverse, settle } from './settlement.js';
+import { statementDetail, statementTotals } from './statements.js';
+import { admit, cancelAdmission, cancelDischarge, discharge } from './stay.js';
+
+export type { Call, CallAnswer, CallContext } from './context.js';
+
+/** The transactions the gateway answers; any other infno is answered -1. */
+export const CALLS: Record<string, { call: Call; roles: ReadonlyArray<'desk' | 'admin' | 'auditor'>; name: string }> = {
+  '2401': { call: admit, roles: ['desk'], name: '入院办理' },
+  '2301': { call: uploadFees, roles: ['desk'], name: '住院费用明细上传' },
+  '2302': { call: revokeFees, roles: ['desk'], name: '住院费用明细撤销' },
+  '2402': { call: discharge, roles: ['desk'], name: '出院办理' },
+  '2404': { call: cancelDischarge, roles: ['desk'], name: '出院撤销' },
+  '2405': { call: cancelAdmission, roles: ['desk'], name: '入院撤销' },
+  '2303': { call: preSettle, roles: ['desk'], name: '住院预结算' },
+  '2304': { call: settle, roles: ['desk'], name: '住院结算' },
+  '2305': { call: reverse, roles: ['desk'], name: '住院结算撤销' },
+  '3201': { call: statementTotals, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对总账' },
+  '3202': { call: statementDetail, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对明细账' },
+};

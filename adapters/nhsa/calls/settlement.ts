@@ -1,0 +1,120 @@
+/** 2303 预结算, 2304 结算, 2305 结算撤销: through the same settlement service as /v1. */
+import { settlementRequest, type Split } from '../../../schemas/settlement.js';
+import type { Settlement2304 } from '../../../schemas/nhsa.js';
+import { GatewayError } from '../../../gateway/errors.js';
+import { currentSplit } from '../../../gateway/service/settlements.js';
+import { fenOf, fenText } from '../amounts.js';
+import { faultOfGatewayError, NhsaFault } from '../fault.js';
+import { rowsTotalFen } from '../fee-rows.js';
+import { input2303, input2305, type Input2303 } from '../inputs.js';
+import { nativeRequestOf, settlementIdOf, type NativeCall } from '../native-request.js';
+import { reversal2305Of, settlement2304Of } from '../settlement-2304.js';
+import type { Stay } from '../stays.js';
+import { notSettled, parse, samePerson, type Call, type CallContext } from './context.js';
+
+interface Prepared { stay: Stay; call: NativeCall; input: Input2303; n: number }
+
+/** What 2303 and 2304 share: the stay, the medfee_sumamt check against the uploaded rows, the native request. */
+async function prepare(ctx: CallContext): Promise<Prepared> {
+  const input = parse(input2303, ctx.envelope.input);
+  const { data } = input;
+  if (data.mid_setl_flag === '1') throw new NhsaFault('input.data.mid_setl_flag：暂不支持中途结算，请出院后结算');
+  const stay = await ctx.stays.get(data.mdtrt_id, ctx.envelope.fixmedins_code, 'input.data.mdtrt_id');
+  samePerson(stay, data.psn_no, 'input.data.psn_no');
+  notSettled(stay, 'input.data.mdtrt_id');
+  const rows = await ctx.stays.rows(data.mdtrt_id);
+  const uploadedFen = rowsTotalFen(rows);
+  if (data.medfee_sumamt !== uploadedFen) {
+    throw new NhsaFault(`input.data.medfee_sumamt：医疗费总额 ${fenText(data.medfee_sumamt)} 与已上传费用明细合计 ${fenText(uploadedFen)} 不符`);
+  }
+  const n = stay.settlements.length + 1;
+  return { stay, input, n, call: nativeRequestOf(stay, rows, input, settlementIdOf(stay.mdtrt_id, n), ctx.envelope.msgid) };
+}
+
+/** Native errors in Chinese, items.N translated to the fee row it came from. */
+function translate(error: unknown, call: NativeCall): never {
+  if (!(error instanceof GatewayError)) throw error;
+  throw faultOfGatewayError(error, (path) => {
+    const item = /^items\.(\d+)/.exec(path);
+    if (item) return `input.feedetail（feedetl_sn=${call.rowOfItem[Number(item[1])] ?? '?'}）`;
+    if (path.startsWith('patient') || path.startsWith('hospital')) return `input.ext（${path}）`;
+    if (path.startsWith('upstream')) return `input.ext.upstream（${path}）`;
+    return `input（${path}）`;
+  });
+}
+
+/** Where the HIS's own class totals disagree with the gateway's: a warning, not a refusal (rounding of refunds may differ by a fen). */
+function classWarnings(input: Input2303, s: Settlement2304): string | undefined {
+  const fields = ['fulamt_ownpay_amt', 'overlmt_selfpay', 'preselfpay_amt', 'inscp_scp_amt'] as const;
+  const differ = fields.filter((f) => input.data[f] !== undefined && input.data[f] !== fenOf(s.setlinfo[f]));
+  return differ.length > 0 ? differ.map((f) => `${f} 医院 ${fenText(input.data[f]!)}，中心 ${s.setlinfo[f]}`).join('；') + '（以中心计算为准）' : undefined;
+}
+
+/** 2303 预结算: the split, committed nowhere. */
+export const preSettle: Call = async (ctx) => {
+  const p = await prepare(ctx);
+  const split = await ctx.service.preview(p.call.body).catch((e: unknown) => translate(e, p.call));
+  const s = settlement2304Of(split, settlementRequest.parse(p.call.body), ctx.mapping);
+  const { setl_id: _previewHasNoSetlId, ...setlinfo } = s.setlinfo;
+  const warn = classWarnings(p.input, s);
+  return { output: { setlinfo, setldetail: s.setldetail, ext: s.ext }, ...(warn ? { warn_msg: warn } : {}) };
+};
+
+/**
+ * A native settlement of this stay the stay does not know of: the process stopped between the commit
+ * and recording it here. Adopted on the next 2304 (a settled one is answered as is; a reversed one
+ * moves the counter on), so a HIS retrying with a new msgid never settles a stay twice.
+ */
+async function adoptOrphans(ctx: CallContext, stay: Stay): Promise<{ stay: Stay; settled: Split | null }> {
+  let current = stay;
+  for (let n = current.settlements.length + 1; n <= current.settlements.length + 10; n++) {
+    const record = await ctx.ledger.getSettlement(current.fixmedins_code, settlementIdOf(current.mdtrt_id, n));
+    if (!record) return { stay: current, settled: null };
+    const entry = { setl_id: record.gatewayId, settlement_id: record.settlementId, status: record.status, msgid: ctx.envelope.msgid };
+    current = { ...current, settlements: [...current.settlements, entry] };
+    await ctx.stays.putSetl({ setl_id: record.gatewayId, mdtrt_id: current.mdtrt_id, fixmedins_code: current.fixmedins_code, settlement_id: record.settlementId, psn_no: current.mdtrtinfo.psn_no, msgid: ctx.envelope.msgid });
+    await ctx.stays.save(current);
+    if (record.status === 'settled') return { stay: current, settled: currentSplit(record) };
+  }
+  return { stay: current, settled: null };
+}
+
+/** 2304 结算: settles through the service (idempotent per native settlementId) and records setl_id ↔ stay. */
+export const settle: Call = async (ctx) => {
+  let p = await prepare(ctx);
+  const orphan = await adoptOrphans(ctx, p.stay);
+  if (orphan.settled) {
+    const record = await ctx.service.get(p.stay.fixmedins_code, orphan.settled.settlementId);
+    const s = settlement2304Of(orphan.settled, settlementRequest.parse(JSON.parse(record.requestJson)), ctx.mapping);
+    return { output: s, warn_msg: `该就诊已结算（setl_id=${s.setlinfo.setl_id}），返回原结算结果` };
+  }
+  if (orphan.stay !== p.stay) p = await prepare(ctx);
+  const outcome = await ctx.service.settle(p.call.body).catch((e: unknown) => translate(e, p.call));
+  const split: Split = currentSplit(outcome.record);
+  const s = settlement2304Of(split, settlementRequest.parse(p.call.body), ctx.mapping);
+  await ctx.stays.putSetl({ setl_id: split.gatewayId, mdtrt_id: p.stay.mdtrt_id, fixmedins_code: p.stay.fixmedins_code, settlement_id: split.settlementId, psn_no: p.stay.mdtrtinfo.psn_no, msgid: ctx.envelope.msgid });
+  await ctx.stays.save({ ...p.stay, settlements: [...p.stay.settlements.filter((x) => x.setl_id !== split.gatewayId), { setl_id: split.gatewayId, settlement_id: split.settlementId, status: 'settled', msgid: ctx.envelope.msgid }] });
+  const warn = classWarnings(p.input, s);
+  return { output: s, ...(warn ? { warn_msg: warn } : {}) };
+};
+
+/** 2305 结算撤销: reverses the native settlement; answers the negated 2304 output. */
+export const reverse: Call = async (ctx) => {
+  const { data } = parse(input2305, ctx.envelope.input);
+  const setl = await ctx.stays.getSetl(data.setl_id);
+  if (!setl || setl.fixmedins_code !== ctx.envelope.fixmedins_code || setl.mdtrt_id !== data.mdtrt_id) {
+    throw new NhsaFault(`input.data.setl_id：结算ID ${data.setl_id} 不存在或不属于就诊 ${data.mdtrt_id}`);
+  }
+  if (setl.psn_no !== data.psn_no) throw new NhsaFault('input.data.psn_no：人员编号与结算记录不一致');
+  const split = await ctx.service.reverse(setl.fixmedins_code, setl.settlement_id).catch((e: unknown) => {
+    if (e instanceof GatewayError) throw faultOfGatewayError(e, (p) => `input.data（${p}）`);
+    throw e;
+  });
+  const record = await ctx.service.get(setl.fixmedins_code, setl.settlement_id);
+  const settled = JSON.parse(record.splitJson) as Split;
+  const s = settlement2304Of(settled, settlementRequest.parse(JSON.parse(record.requestJson)), ctx.mapping);
+  if (!setl.reversal_msgid) await ctx.stays.putSetl({ ...setl, reversal_msgid: ctx.envelope.msgid });
+  const stay = await ctx.stays.get(setl.mdtrt_id, setl.fixmedins_code, 'input.data.mdtrt_id');
+  await ctx.stays.save({ ...stay, settlements: stay.settlements.map((x) => (x.setl_id === setl.setl_id ? { ...x, status: 'reversed' as const } : x)) });
+  return { output: reversal2305Of(s, split.reversedAt) };
+};

@@ -1,0 +1,116 @@
+/**
+ * Fee rows (2301 feedetail) → what the 2301 answer says of each row, and the stay's net rows → the
+ * native bill's items. Pure. The classification is the engine's own (gateway/engine/bill.ts): 丙类 is
+ * 全自费, 超限价 is out of scope, 乙类 pays selfpay_prop × amount first, the rest is 政策范围内.
+ */
+import type { SettlementRequestInput } from '../../schemas/settlement.js';
+import { fenTimesShare } from '../../gateway/engine/money.js';
+import { fenText } from './amounts.js';
+import { NhsaFault } from './fault.js';
+import type { FeeRow } from './inputs.js';
+
+const CLASS_OF_LEVEL = { '01': 'A', '02': 'B', '03': 'C' } as const;
+
+export interface RowClasses { fulamtOwnpayFen: number; overlmtFen: number; preselfpayFen: number; inscpFen: number }
+
+/**
+ * The four classes of one row, exactly as the engine classifies an item (丙类 wholly 全自费 and never
+ * over-limit; 乙类 pre-self-pays selfpay_prop × the whole amount); a refund row's are those of its
+ * absolute amount, negated.
+ */
+export function classesOf(row: FeeRow): RowClasses {
+  const sign = row.det_item_fee_sumamt < 0 ? -1 : 1;
+  const amountFen = Math.abs(row.det_item_fee_sumamt);
+  const level = row.chrgitm_lv ?? '03';
+  const overlmtFen = level === '03' ? 0 : Math.abs(row.overlmt_amt ?? 0);
+  const fulamtOwnpayFen = level === '03' ? amountFen : 0;
+  const preselfpayFen = level === '02' && row.selfpay_prop !== undefined ? fenTimesShare(amountFen, row.selfpay_prop) : 0;
+  const inscpFen = amountFen - overlmtFen - fulamtOwnpayFen - preselfpayFen;
+  // `|| 0`: no negative zero for the parts a refund row does not have.
+  return { fulamtOwnpayFen: sign * fulamtOwnpayFen || 0, overlmtFen: sign * overlmtFen || 0, preselfpayFen: sign * preselfpayFen || 0, inscpFen: sign * inscpFen || 0 };
+}
+
+/** A row whose over-limit and pre-self-pay parts exceed its amount is refused at upload (the engine would refuse the bill). */
+export function checkClasses(row: FeeRow, index: number): void {
+  if (classesOf(row).inscpFen * (row.det_item_fee_sumamt < 0 ? -1 : 1) < 0) {
+    throw new NhsaFault(`input.feedetail[${index}].overlmt_amt：超限价金额与先行自付金额之和超过明细金额`);
+  }
+}
+
+/** The 2301 answer's row. */
+export function resultRow(row: FeeRow) {
+  const c = classesOf(row);
+  return {
+    feedetl_sn: row.feedetl_sn,
+    det_item_fee_sumamt: fenText(row.det_item_fee_sumamt),
+    cnt: row.cnt,
+    pric: row.pric,
+    selfpay_prop: row.chrgitm_lv === '02' ? (row.selfpay_prop ?? '0') : row.chrgitm_lv === '03' ? '1' : '0',
+    fulamt_ownpay_amt: fenText(c.fulamtOwnpayFen),
+    overlmt_amt: fenText(c.overlmtFen),
+    preselfpay_amt: fenText(c.preselfpayFen),
+    inscp_scp_amt: fenText(c.inscpFen),
+    chrgitm_lv: row.chrgitm_lv ?? '03',
+    memo: row.chrgitm_lv ? '' : '未提供收费项目等级（chrgitm_lv），按丙类（全自费）计',
+  };
+}
+
+/** Checks of a refund row against the rows already uploaded: its original exists and is not over-refunded. */
+export function checkRefund(row: FeeRow, index: number, original: FeeRow | undefined, refundedBeforeFen: number): void {
+  const at = `input.feedetail[${index}]`;
+  if (row.det_item_fee_sumamt >= 0) {
+    if (row.init_feedetl_sn) throw new NhsaFault(`${at}.det_item_fee_sumamt：退费明细（有 init_feedetl_sn）的金额应为负数`);
+    if (row.cnt.startsWith('-')) throw new NhsaFault(`${at}.cnt：数量为负数时金额也应为负数，并填写原明细流水号 init_feedetl_sn`);
+    return;
+  }
+  if (!row.init_feedetl_sn) throw new NhsaFault(`${at}.init_feedetl_sn：退费明细（金额为负数）必须填写原费用明细流水号`);
+  if (!original) throw new NhsaFault(`${at}.init_feedetl_sn：原费用明细 ${row.init_feedetl_sn} 不存在`);
+  if (original.det_item_fee_sumamt < 0) throw new NhsaFault(`${at}.init_feedetl_sn：原费用明细 ${row.init_feedetl_sn} 本身是退费明细`);
+  if (refundedBeforeFen + -row.det_item_fee_sumamt > original.det_item_fee_sumamt) {
+    throw new NhsaFault(`${at}.det_item_fee_sumamt：退费合计超过原费用明细 ${row.init_feedetl_sn} 的金额`);
+  }
+}
+
+/** The sum of det_item_fee_sumamt of the rows, refunds included: what medfee_sumamt must equal. */
+export const rowsTotalFen = (rows: readonly FeeRow[]): number => rows.reduce((s, r) => s + r.det_item_fee_sumamt, 0);
+
+export interface NetItems {
+  items: SettlementRequestInput['items'];
+  /** items[i] came from the row with this feedetl_sn (for error messages). */
+  rowOfItem: string[];
+}
+
+/**
+ * The stay's rows netted: each original row less its refunds (same class; over-limit reduced by the
+ * refunds' own over-limit), rows refunded in full dropped. Amounts as two-decimal text for the native request.
+ */
+export function netItems(rows: readonly FeeRow[]): NetItems {
+  const refunds = new Map<string, { amountFen: number; overlmtFen: number }>();
+  for (const r of rows) {
+    if (r.det_item_fee_sumamt >= 0 || !r.init_feedetl_sn) continue;
+    const seen = refunds.get(r.init_feedetl_sn) ?? { amountFen: 0, overlmtFen: 0 };
+    seen.amountFen += -r.det_item_fee_sumamt;
+    seen.overlmtFen += Math.abs(r.overlmt_amt ?? 0);
+    refunds.set(r.init_feedetl_sn, seen);
+  }
+  const items: SettlementRequestInput['items'] = [];
+  const rowOfItem: string[] = [];
+  for (const r of rows) {
+    if (r.det_item_fee_sumamt < 0) continue;
+    const refund = refunds.get(r.feedetl_sn) ?? { amountFen: 0, overlmtFen: 0 };
+    const netFen = r.det_item_fee_sumamt - refund.amountFen;
+    if (netFen <= 0) continue;
+    const level = r.chrgitm_lv ?? '03';
+    const overlmtFen = level === '03' ? 0 : Math.min(Math.max((r.overlmt_amt ?? 0) - refund.overlmtFen, 0), netFen);
+    items.push({
+      code: r.med_list_codg,
+      name: r.medins_list_name ?? r.medins_list_codg,
+      amount: fenText(netFen),
+      class: CLASS_OF_LEVEL[level],
+      ...(level === '02' && r.selfpay_prop !== undefined ? { selfPayRatio: r.selfpay_prop } : {}),
+      ...(overlmtFen > 0 ? { overLimit: fenText(overlmtFen) } : {}),
+    });
+    rowOfItem.push(r.feedetl_sn);
+  }
+  return { items, rowOfItem };
+}

@@ -1,0 +1,118 @@
+/**
+ * The 医保 platform adapter as a part of the gateway: the national interface at /nhsa/{infno}, the
+ * delivery of nhsa.settlements to the platform, and the clerk's endpoints under /v1/nhsa.
+ */
+import express from 'express';
+import { z } from 'zod';
+import { Counter } from 'prom-client';
+import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
+import { requireHospital, requireRole } from '../../gateway/http/auth.js';
+import { InvalidInput, NotFound } from '../../gateway/errors.js';
+import { topics } from '../../gateway/stream/topics.js';
+import { NhsaDelivery } from './delivery.js';
+import { NhsaFault } from './fault.js';
+import { fundPayTypesFrom } from './fund-pay-types.js';
+import { applyFilters, compareDetail, comparisonCsv, detailRows, hospitalRows, STATEMENT_COLUMNS, toCsv } from './reconcile.js';
+import { mountNhsa } from './router.js';
+import { statementRows } from './statements.js';
+import { Stays } from './stays.js';
+import { readNational } from './wire.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The clerk's detail file as JSON: { "detail": [ rows ] }. */
+const detailFile = z.object({ detail: z.array(z.unknown()) });
+
+export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
+  const { config, log, metrics } = deps;
+  const clock = () => new Date();
+  const stays = new Stays(deps.store);
+  const mapping = { fundPayTypes: fundPayTypesFrom(config.NHSA_FUND_PAY_TYPES), insurerCodeOf: (p: string) => deps.programmes.get(p)?.payer.insurerCode };
+  const calls = new Counter({ name: 'gateway_nhsa_calls_total', help: 'National-interface calls by infno and outcome', labelNames: ['infno', 'outcome'] as const, registers: [metrics.registry] });
+
+  const t = topics(config.KAFKA_TOPIC_PREFIX);
+  let delivery: NhsaDelivery | undefined;
+  if (config.NHSA_PLATFORM_URL) {
+    delivery = new NhsaDelivery({
+      bus: deps.bus, store: deps.store, topic: t.nhsaSettlements, dlqTopic: t.dlq(t.nhsaSettlements), groupId: config.NHSA_DELIVERY_GROUP,
+      url: config.NHSA_PLATFORM_URL, token: config.NHSA_PLATFORM_TOKEN, timeoutMs: config.NHSA_DELIVERY_TIMEOUT_MS,
+      maxAttempts: config.NHSA_DELIVERY_MAX_ATTEMPTS, backoffInitialMs: config.NHSA_DELIVERY_BACKOFF_MS, backoffMaxMs: config.NHSA_DELIVERY_BACKOFF_MAX_MS,
+      breakerResetMs: config.NHSA_BREAKER_RESET_MS, registry: metrics.registry, log,
+    });
+    await delivery.start();
+    log.info({ group: config.NHSA_DELIVERY_GROUP }, 'nhsa: delivering nhsa.settlements to the 医保 platform');
+  } else {
+    log.info('nhsa: NHSA_PLATFORM_URL not set — delivery to the 医保 platform is disabled (nhsa.settlements is still published)');
+  }
+
+  /** The gateway's 对账 rows of a hospital and period, for the clerk. */
+  const rowsFor = async (req: express.Request) => {
+    const hospitalId = String(req.query.fixmedins_code ?? '');
+    const from = String(req.query.begndate ?? '');
+    const to = String(req.query.enddate ?? '');
+    if (!hospitalId || !DATE.test(from) || !DATE.test(to)) {
+      throw new InvalidInput('需要 fixmedins_code、begndate、enddate（yyyy-MM-dd）', [{ path: 'query', message: '需要 fixmedins_code、begndate、enddate（yyyy-MM-dd）' }]);
+    }
+    requireHospital(req.client, hospitalId, 'desk', 'admin', 'auditor');
+    try {
+      const rows = await statementRows(deps.ledger, stays, mapping, hospitalId, from, to);
+      return applyFilters(rows, { insutype: req.query.insutype as string | undefined, clr_type: req.query.clr_type as string | undefined, setl_optins: req.query.setl_optins as string | undefined });
+    } catch (error) {
+      if (error instanceof NhsaFault) throw new InvalidInput(error.message, [{ path: 'query', message: error.message }]);
+      throw error;
+    }
+  };
+  const wantsCsv = (req: express.Request) => req.query.format === 'csv' || (req.headers.accept ?? '').includes('text/csv');
+
+  return {
+    extension: {
+      name: 'nhsa',
+      mount: (app, ctx) => mountNhsa(app, ctx, {
+        store: deps.store, log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock },
+        onCall: (infno, outcome) => calls.inc({ infno, outcome }),
+      }),
+      v1: (router) => {
+        // 3202 detail for the clerk: the gateway's rows of a period, JSON or CSV (the detail file's columns).
+        router.get('/nhsa/statements/detail', async (req, res) => {
+          const rows = detailRows(await rowsFor(req), undefined);
+          if (wantsCsv(req)) res.type('text/csv; charset=utf-8').send(toCsv(STATEMENT_COLUMNS, rows.map((r) => STATEMENT_COLUMNS.map((c) => r[c]))));
+          else res.json({ detail: rows });
+        });
+        // The hospital's detail file (CSV, or JSON { detail: [...] }) against the gateway's rows: matched, missing either side, amount mismatches.
+        router.post('/nhsa/statements/compare', express.text({ type: ['text/csv', 'text/plain', 'application/json'], limit: config.BODY_LIMIT_BYTES }), async (req, res) => {
+          const gateway = await rowsFor(req);
+          const body = typeof req.body === 'string' ? req.body : '';
+          let hospital;
+          try {
+            if ((req.headers['content-type'] ?? '').includes('json')) {
+              const parsed = detailFile.safeParse(readNational(body));
+              if (!parsed.success) throw new NhsaFault('detail：应为明细数组 { "detail": [ … ] }');
+              hospital = hospitalRows(parsed.data.detail, undefined, 'detail');
+            } else hospital = hospitalRows(undefined, body, 'csv');
+          } catch (error) {
+            const message = error instanceof NhsaFault ? error.message : '明细文件无法读取';
+            throw new InvalidInput(message, [{ path: '(body)', message }]);
+          }
+          const comparison = compareDetail(hospital, gateway);
+          if (wantsCsv(req)) res.type('text/csv; charset=utf-8').send(comparisonCsv(comparison));
+          else res.json(comparison);
+        });
+        router.get('/nhsa/dead-letters', async (req, res) => {
+          requireRole(req.client, 'admin');
+          if (!delivery) throw new NotFound('未配置医保平台地址（NHSA_PLATFORM_URL），投递未启用');
+          res.json({ dead: await delivery.deadLetters(), breaker: delivery.breakerState });
+        });
+        // Replay of dead letters once the cause is fixed: reads nhsa.settlements.dlq to its end, re-posts what was never acknowledged.
+        router.post('/nhsa/dead-letters/replay', async (req, res) => {
+          requireRole(req.client, 'admin');
+          if (!delivery) throw new NotFound('未配置医保平台地址（NHSA_PLATFORM_URL），投递未启用');
+          const result = await delivery.replayDeadLetters();
+          log.info({ replayed: result.replayed, failed: result.failed.length, skipped: result.skipped }, 'nhsa: dead letters replayed');
+          res.json(result);
+        });
+      },
+    },
+    readiness: [],
+    async stop() { await delivery?.stop(); },
+  };
+}

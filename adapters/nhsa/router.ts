@@ -1,0 +1,150 @@
+/**
+ * POST /nhsa/{infno}: the national interface's common envelope in and out. Thin: authenticate, read the
+ * body losslessly, check the envelope, replay a known msgid, hand the input to the transaction's
+ * function (calls.ts), wrap its output. Every answer is the common output; errors are `infcode: -1`
+ * with a Chinese err_msg (HTTP 200, as the platform answers; 401/403/413 for who may call and size).
+ */
+import express, { type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { ExtensionContext } from '../../gateway/http/app.js';
+import { requireHospital } from '../../gateway/http/auth.js';
+import { GatewayError } from '../../gateway/errors.js';
+import { canonicalJson, sha256, ulid } from '../../gateway/service/ids.js';
+import type { DocumentStore } from '../../gateway/store/port.js';
+import { CALLS, type CallContext } from './calls/index.js';
+import { issuesFault, NhsaFault } from './fault.js';
+import { envelope as envelopeSchema } from './inputs.js';
+import { COLLECTIONS } from './stays.js';
+import { readNational, writeNational } from './wire.js';
+
+/** yyyyMMddHHmmssSSS in China time. */
+export function nationalStamp(date: Date): string {
+  return new Date(date.getTime() + 8 * 3_600_000).toISOString().replace(/[-T:.Z]/g, '').slice(0, 17);
+}
+
+export interface RouterDeps {
+  store: DocumentStore;
+  log: Logger;
+  clock: () => Date;
+  bodyLimitBytes: number;
+  context: Omit<CallContext, 'envelope'>;
+  onCall?(infno: string, outcome: 'ok' | 'error' | 'replay'): void;
+}
+
+interface StoredAnswer { fingerprint: string; answer: string }
+interface AnswerBody { infcode: 0 | -1; err_msg?: string; warn_msg?: string; output?: unknown }
+
+export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: RouterDeps): void {
+  const { log, clock } = deps;
+  const router = express.Router();
+  const text = express.text({ type: () => true, limit: deps.bodyLimitBytes });
+
+  const render = (received: Date, body: AnswerBody): string => writeNational({
+    infcode: body.infcode, inf_refmsgid: `GW${nationalStamp(received)}${ulid(received.getTime()).slice(-8)}`,
+    refmsg_time: nationalStamp(received), respond_time: nationalStamp(clock()),
+    err_msg: body.err_msg ?? '', warn_msg: body.warn_msg ?? '', output: body.output ?? {},
+  });
+  const answer = (res: Response, status: number, received: Date, body: AnswerBody): void => {
+    // The request timeout may have answered already; the work still finished and its answer is stored under the msgid.
+    if (res.headersSent) return;
+    res.status(status).type('application/json; charset=utf-8').send(render(received, body));
+  };
+
+  // Authentication answers in the envelope's shape, not problem+json.
+  router.use((req, res, next) => {
+    ctx.authenticate(req, res, (error?: unknown) => {
+      if (error) { answer(res, 401, clock(), { infcode: -1, err_msg: '认证失败：请在 Authorization 头中携带有效的 Bearer 令牌' }); return; }
+      next();
+    });
+  });
+
+  router.post('/:infno', (req, res, next) => text(req, res, (error?: unknown) => {
+    if (!error) { next(); return; }
+    const tooLarge = typeof error === 'object' && error !== null && 'type' in error && error.type === 'entity.too.large';
+    answer(res, tooLarge ? 413 : 400, clock(), { infcode: -1, err_msg: tooLarge ? `报文超过 ${deps.bodyLimitBytes} 字节上限` : '报文无法读取' });
+  }), async (req: Request, res: Response) => {
+    const received = clock();
+    const infno = String(req.params.infno ?? '');
+    const fail = (message: string, status = 200): void => { deps.onCall?.(infno, 'error'); answer(res, status, received, { infcode: -1, err_msg: message }); };
+    let raw: unknown;
+    try {
+      raw = readNational(typeof req.body === 'string' ? req.body : '');
+    } catch {
+      return fail('报文不是合法的 JSON');
+    }
+    const parsed = envelopeSchema.safeParse(raw);
+    if (!parsed.success) return fail(issuesFault(parsed.error.issues).message);
+    const envelope = parsed.data;
+    if (envelope.infno !== infno) return fail(`infno：交易编号 ${envelope.infno} 与请求地址 /nhsa/${infno} 不一致`);
+    const transaction = CALLS[infno];
+    if (!transaction) return fail(`infno：不支持的交易编号 ${infno}（支持 ${Object.keys(CALLS).join('、')}）`);
+    try {
+      requireHospital(req.client, envelope.fixmedins_code, ...transaction.roles);
+    } catch {
+      return fail(`fixmedins_code：无权代表定点医药机构 ${envelope.fixmedins_code} 办理 ${infno}`, 403);
+    }
+
+    // msgid: the idempotency key of a call. Same msgid and same call → the first answer, byte for byte.
+    const msgKey = `${envelope.fixmedins_code}.${envelope.msgid}`;
+    const fingerprint = sha256(`${infno}\u0000${canonicalJson(envelope.input)}`);
+    const replay = async (): Promise<boolean> => {
+      const stored = await deps.store.get(COLLECTIONS.msgid, msgKey);
+      if (stored === null) return false;
+      const first = JSON.parse(stored) as StoredAnswer;
+      if (first.fingerprint !== fingerprint) { fail(`msgid：报文ID ${envelope.msgid} 已用于另一笔交易，请使用新的报文ID`); return true; }
+      deps.onCall?.(infno, 'replay');
+      if (res.headersSent) return true;
+      res.status(200).setHeader('Idempotent-Replay', 'true');
+      res.type('application/json; charset=utf-8').send(first.answer);
+      return true;
+    };
+    try {
+      if (await replay()) return;
+    } catch (error) {
+      log.error({ err: error, infno, requestId: req.requestId }, 'nhsa: msgid look-up failed');
+      return fail('医保结算服务暂时不可用，请稍后使用原报文ID（msgid）重试');
+    }
+
+    let body: AnswerBody;
+    let remember = true;
+    try {
+      const result = await transaction.call({ ...deps.context, envelope });
+      body = { infcode: 0, output: result.output, ...(result.warn_msg ? { warn_msg: result.warn_msg } : {}) };
+    } catch (error) {
+      if (error instanceof NhsaFault) {
+        body = { infcode: -1, err_msg: error.message };
+        remember = !error.retryable;
+      } else if (error instanceof GatewayError && error.status === 503) {
+        body = { infcode: -1, err_msg: '医保结算服务暂时不可用，请稍后使用原报文ID（msgid）重试' };
+        remember = false;
+      } else {
+        // A bug or an unexpected dependency failure: the caller gets a request id, never a stack.
+        log.error({ err: error, infno, requestId: req.requestId }, 'nhsa: unexpected error');
+        body = { infcode: -1, err_msg: `系统内部错误，请联系运维（请求号 ${req.requestId ?? ''}），可使用原报文ID重试` };
+        remember = false;
+      }
+    }
+    if (!remember) { deps.onCall?.(infno, 'error'); answer(res, 200, received, body); return; }
+    // Render once, store, then send exactly the stored text; a concurrent twin that stored first wins.
+    const json = render(received, body);
+    try {
+      const stored: StoredAnswer = { fingerprint, answer: json };
+      const written = await deps.store.put(COLLECTIONS.msgid, msgKey, JSON.stringify(stored), { ifAbsent: true, index: { byDay: Number(nationalStamp(received).slice(0, 8)) } });
+      if (!written && await replay()) return;
+    } catch (error) {
+      log.warn({ err: error, infno, requestId: req.requestId }, 'nhsa: the answer could not be remembered under its msgid');
+    }
+    deps.onCall?.(infno, body.infcode === 0 ? 'ok' : 'error');
+    if (res.headersSent) return;
+    res.status(200).type('application/json; charset=utf-8').send(json);
+  });
+
+  app.use('/nhsa', router);
+  // Errors raised outside the router for /nhsa paths (the app's request timeout) answer in the envelope too.
+  app.use('/nhsa', (error: unknown, req: Request, res: Response, next: express.NextFunction) => {
+    if (res.headersSent) { next(error); return; }
+    const unavailable = error instanceof GatewayError && error.status === 503;
+    if (!unavailable) log.error({ err: error, requestId: req.requestId }, 'nhsa: unexpected error');
+    answer(res, unavailable ? 503 : 500, clock(), { infcode: -1, err_msg: unavailable ? '医保结算服务处理超时或暂时不可用，请稍后使用原报文ID（msgid）重试' : `系统内部错误，请联系运维（请求号 ${req.requestId ?? ''}）` });
+  });
+}
