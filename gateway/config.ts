@@ -73,6 +73,12 @@ export const configSchema = z.object({
   NHSA_DELIVERY_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('nhsa-delivery'),
   /** fund_pay_type table (JSON, merged over the defaults of adapters/nhsa/fund-pay-types.ts). */
   NHSA_FUND_PAY_TYPES: z.string().optional(),
+  /** Insurers for direct pay (adapters/insurer/config.ts): JSON or YAML; absent → no claim is delivered (claims wait on Kafka). */
+  INSURERS_FILE: z.string().optional(),
+  /** Run the per-insurer claim delivery consumers in this process. */
+  INSURER_DELIVERY_ENABLED: flag.default(true),
+  /** Default daily batch cut-off (机构交单), HH:MM in +08:00; claims settled at or after it go to the next day's batch. */
+  INSURER_BATCH_CUTOFF: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM, 00:00–24:00').default('24:00'),
   /** Worker processes in cluster mode: 0 = no cluster, "auto" = one per core. */
   CLUSTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(64)]).default(0),
 });

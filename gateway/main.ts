@@ -21,6 +21,7 @@ import type { GatewayPart, PartDeps } from './parts.js';
 import { createStore } from './store/create.js';
 import { startDesk } from './desk/part.js';
 import { startStreaming } from './streaming.js';
+import { startInsurers } from '../adapters/insurer/index.js';
 import { startNhsa } from '../adapters/nhsa/index.js';
 import { startFhir } from '../adapters/fhir/index.js';
 
@@ -74,6 +75,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   // Adapters and the desk start here, one line each (see GatewayPart): their routes, readiness and stop.
   const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store: createStore(config, ledger) };
   const parts: GatewayPart[] = [
+    await startInsurers(partDeps),
     await startNhsa(partDeps),
     await startFhir(partDeps),
     await startDesk(partDeps),

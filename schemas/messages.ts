@@ -53,10 +53,14 @@ export const nhsaSettlement = split.pick({
 });
 export type NhsaSettlement = z.infer<typeof nhsaSettlement>;
 
+/** The bill's classes as the split states them: what an insurer checks a direct-pay amount against. */
+export const claimBill = split.pick({ total: true, compliant: true, outOfScope: true, overLimit: true, preSelfPay: true });
+
 /**
  * `insurer.<insurerCode>.claims` value: one direct-pay claim per paying supplementary line. Only the
  * personal data the claim needs (the seeds demand confidentiality): the id number, no name, no
- * diagnoses, no bill items — the explanation says which rule paid.
+ * diagnoses, no bill items — the explanation says which rule paid. The topic is internal: the insurer
+ * adapter (adapters/insurer) narrows the id number to what each insurer's configuration allows.
  */
 export const insurerClaim = z.object({
   claimId: z.string().meta({ description: 'stable per settlement and programme; a reversal has its own id' }),
@@ -78,6 +82,10 @@ export const insurerClaim = z.object({
   dischargedOn: isoDate,
   settledAt: z.string().optional(),
   reversedAt: z.string().optional(),
+  /** Added for direct pay (optional: messages published before carry neither). The bill's classes of the settlement. */
+  bill: claimBill.optional(),
+  /** The version of the programme's pack that computed the line (split.policyVersions). */
+  policyVersion: z.string().optional(),
 }).refine((c) => (c.kind === 'reversal') === (c.originalClaimId !== undefined), { message: 'a reversal, and only a reversal, names its original claim', path: ['originalClaimId'] });
 export type InsurerClaim = z.infer<typeof insurerClaim>;
 

@@ -16,7 +16,13 @@ import type { Metrics } from './metrics.js';
 import { openApiDocument, type ProgrammeSummary } from './openapi.js';
 import { notFoundHandler, problemHandler } from './problems.js';
 
-export interface ReadinessCheck { name: string; check: () => Promise<void> }
+export interface ReadinessCheck {
+  name: string;
+  /** Throws when not ready; may answer a detail object, shown in /readyz. */
+  check: () => Promise<void | Record<string, unknown>>;
+  /** false: reported in /readyz but never makes it 503 (an insurer down must not take the gateway out of service). */
+  critical?: boolean;
+}
 
 /** What an extension (an adapter, the desk) is given to add its routes with the gateway's own parts. */
 export interface ExtensionContext {
@@ -36,6 +42,8 @@ export interface AppExtension {
   name: string;
   v1?: (router: express.Router, ctx: ExtensionContext) => void;
   mount?: (app: express.Express, ctx: ExtensionContext) => void;
+  /** The extension's paths (and component schemas) in the served OpenAPI document. */
+  openapi?: () => { paths?: Record<string, unknown>; schemas?: Record<string, unknown> };
 }
 
 export interface AppDeps {
@@ -98,16 +106,23 @@ export function createApp(deps: AppDeps) {
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
     const results = await Promise.all(deps.readiness.map(async (r) => {
-      try { await withTimeout(r.check(), READINESS_TIMEOUT_MS, r.name); return { name: r.name, ok: true }; }
-      catch (error) { return { name: r.name, ok: false, error: error instanceof Error ? error.message : String(error) }; }
+      const critical = r.critical === false ? { critical: false } : {};
+      try { const detail = await withTimeout(r.check(), READINESS_TIMEOUT_MS, r.name); return { name: r.name, ok: true, ...critical, ...(detail ? { detail } : {}) }; }
+      catch (error) { return { name: r.name, ok: false, ...critical, error: error instanceof Error ? error.message : String(error) }; }
     }));
-    const ready = results.every((r) => r.ok);
+    const ready = results.every((r) => r.ok || r.critical === false);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  const openapi = JSON.stringify(openApiDocument(deps.version));
+  const document = openApiDocument(deps.version);
+  for (const extension of deps.extensions ?? []) {
+    const added = extension.openapi?.();
+    Object.assign(document.paths, added?.paths ?? {});
+    Object.assign(document.components.schemas, added?.schemas ?? {});
+  }
+  const openapi = JSON.stringify(document);
   app.get('/openapi.json', (_req, res) => { res.type('application/json').send(openapi); });
 
   const v1 = express.Router();

@@ -84,6 +84,8 @@ export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRe
       personIdNumber: split.personId, admittedOn: stay.admittedOn, dischargedOn: stay.dischargedOn,
       ...(split.settledAt ? { settledAt: split.settledAt } : {}),
       ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
+      bill: { total: split.total, compliant: split.compliant, outOfScope: split.outOfScope, overLimit: split.overLimit, preSelfPay: split.preSelfPay },
+      ...(split.policyVersions[line.programme] ? { policyVersion: split.policyVersions[line.programme] } : {}),
     };
     records.push({
       topic: m.topics.insurerClaims(insurerCode), key: event.personId, value: JSON.stringify(claim),

@@ -45,7 +45,7 @@ export function topicsToEnsure(t: Topics, programmes: ProgrammeSet): string[] {
   const insurerCodes = new Set(programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : [])));
   return [
     t.settlementEvents, t.dlq(t.settlementEvents), t.nhsaSettlements, t.dlq(t.nhsaSettlements), t.hisDischarges, t.dlq(t.hisDischarges), t.hisSettlements,
-    ...[...insurerCodes].map((code) => t.insurerClaims(code)),
+    ...[...insurerCodes].flatMap((code) => [t.insurerClaims(code), t.dlq(t.insurerClaims(code))]),
   ];
 }
 

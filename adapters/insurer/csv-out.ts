@@ -1,0 +1,39 @@
+/**
+ * CSV for hospital finance offices, who open it in Excel: UTF-8 with a byte-order mark (without it
+ * Excel reads Chinese as mojibake), or GBK on request (`?charset=gbk`) for older Excel set-ups.
+ */
+import iconv from 'iconv-lite';
+import { InvalidInput } from '../../gateway/errors.js';
+
+const needsQuotes = /[",\r\n]/;
+/** A leading = + - @ makes Excel evaluate the cell: such text is prefixed with ' (CSV injection). */
+const formulaStart = /^[=+\-@\t\r]/;
+
+function cell(value: string | number | undefined): string {
+  let text = value === undefined ? '' : String(value);
+  if (formulaStart.test(text) && !/^-\d+(\.\d+)?$/.test(text)) text = `'${text}`;
+  return needsQuotes.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function toCsv(rows: ReadonlyArray<ReadonlyArray<string | number | undefined>>): string {
+  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+export type Charset = 'utf-8' | 'gbk';
+
+export function charsetOf(query: unknown): Charset {
+  if (query === undefined || query === 'utf-8' || query === 'utf8') return 'utf-8';
+  if (query === 'gbk' || query === 'GBK') return 'gbk';
+  throw new InvalidInput('charset 为 utf-8 或 gbk', [{ path: 'charset', message: `unknown charset ${String(query)}` }]);
+}
+
+export function encodeCsv(text: string, charset: Charset): { body: Buffer; contentType: string } {
+  if (charset === 'gbk') return { body: iconv.encode(text, 'gbk'), contentType: 'text/csv; charset=gbk' };
+  return { body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]), contentType: 'text/csv; charset=utf-8' };
+}
+
+/** Reads an uploaded CSV body: UTF-8 (a BOM is dropped) or GBK. */
+export function decodeCsv(body: Buffer, charset: Charset): string {
+  const text = charset === 'gbk' ? iconv.decode(body, 'gbk') : body.toString('utf8');
+  return text.replace(/^\uFEFF/, '');
+}

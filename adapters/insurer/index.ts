@@ -1,0 +1,66 @@
+/**
+ * Insurer direct pay (商保直赔) as a part of the gateway: claim delivery per configured insurer, the
+ * claims' states, daily batches, statements and reconciliation. See README.md beside this file.
+ */
+import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
+import { topics } from '../../gateway/stream/topics.js';
+import { ClaimsStore } from './claims-store.js';
+import { loadInsurers, type Insurer } from './config.js';
+import { InsurerDelivery } from './delivery.js';
+import { createInsurerMetrics } from './metrics.js';
+import { insurerOpenApiPaths, insurerOpenApiSchemas } from './openapi.js';
+import { insurerRoutes } from './routes.js';
+import { StatementsStore } from './statements.js';
+
+export interface InsurerOptions {
+  /** Insurers as already loaded (tests); default: INSURERS_FILE. */
+  insurers?: Insurer[];
+  clock?: () => Date;
+  handleBudgetMs?: number;
+}
+
+export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}): Promise<GatewayPart> {
+  const { config, log, bus, store } = deps;
+  const insurers = options.insurers ?? loadInsurers(config.INSURERS_FILE, deps.programmes, config.INSURER_BATCH_CUTOFF);
+  const clock = options.clock ?? (() => new Date());
+  const byCode = new Map(insurers.map((i) => [i.code, i]));
+  const configured = new Set(byCode.keys());
+  const unconfigured = [...new Set(deps.programmes.packs.flatMap((p) => (p.status === 'active' && p.payer.insurerCode && !configured.has(p.payer.insurerCode) ? [p.payer.insurerCode] : [])))];
+  if (unconfigured.length) log.warn({ insurers: unconfigured }, 'insurer: no configuration for these insurer codes; their claims wait on Kafka until configured');
+  if (insurers.length === 0) return {};
+
+  const t = topics(config.KAFKA_TOPIC_PREFIX);
+  const metrics = createInsurerMetrics(deps.metrics.registry);
+  const claims = new ClaimsStore(store);
+  const statements = new StatementsStore(store, claims);
+  const deliveries = new Map<string, InsurerDelivery>();
+  if (config.INSURER_DELIVERY_ENABLED) {
+    for (const insurer of insurers) {
+      const delivery = new InsurerDelivery({ insurer, bus, topics: t, claims, metrics, log, clock, ...(options.handleBudgetMs ? { handleBudgetMs: options.handleBudgetMs } : {}) });
+      await delivery.start();
+      deliveries.set(insurer.code, delivery);
+    }
+    log.info({ insurers: insurers.map((i) => `${i.code} (${i.identifiers})`) }, 'insurer: claim delivery started');
+  }
+
+  return {
+    extension: {
+      name: 'insurer',
+      openapi: () => ({ paths: insurerOpenApiPaths(), schemas: insurerOpenApiSchemas() }),
+      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
+    },
+    // Reported in /readyz, never failing it: an insurer down holds its own claims, not the gateway.
+    readiness: [...deliveries.values()].map((d) => ({
+      name: `insurer:${d.snapshot().insurerCode}`,
+      critical: false,
+      check: async () => {
+        const s = d.snapshot();
+        if (s.breaker !== 'closed') throw new Error(`breaker ${s.breaker}; ${s.waiting} claims waiting; last error: ${s.lastError ?? '-'}`);
+        return { ...s };
+      },
+    })),
+    async stop() {
+      for (const d of deliveries.values()) await d.stop();
+    },
+  };
+}

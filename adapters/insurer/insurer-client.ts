@@ -1,0 +1,98 @@
+/**
+ * One insurer's endpoint behind its own circuit breaker. A POST either gets an answer (a receipt,
+ * perhaps already the decision), is refused (4xx: this claim, as sent, will not be taken — retried a
+ * few times, then dead-lettered) or fails transiently (down, slow, 5xx, 429, 401/403: the insurer or
+ * our access to it is broken, not the claim — the claim waits, its partition with it, and the breaker
+ * opens so a dead insurer costs nothing).
+ */
+import CircuitBreaker from 'opossum';
+import { z } from 'zod';
+import type { OutboundClaim } from './claim-document.js';
+import type { Insurer } from './config.js';
+import { maskId } from '../../gateway/log.js';
+
+/** The insurer's synchronous answer (README: "What an insurer answers"). */
+export const insurerAnswer = z.object({
+  receiptNo: z.string().min(1).max(100),
+  status: z.enum(['received', 'accepted', 'rejected']).default('received'),
+  reason: z.string().max(1000).optional(),
+});
+export type InsurerAnswer = z.infer<typeof insurerAnswer>;
+
+export type PostOutcome = { kind: 'answered'; answer: InsurerAnswer } | { kind: 'refused'; reason: string };
+
+export class TransientFailure extends Error {
+  /** `breakerOpen`: no call was made (the breaker refused it), so it says nothing new about the insurer. */
+  constructor(message: string, readonly breakerOpen = false) { super(message); this.name = 'TransientFailure'; }
+}
+
+const EXCERPT_CHARS = 300;
+/** An insurer's error text may echo the document back: an id number in it is masked before it is kept or logged. */
+const ID_NUMBER = /\d{17}[\dXx]/g;
+const excerptOf = (text: string): string => text.slice(0, EXCERPT_CHARS).replace(ID_NUMBER, (id) => maskId(id));
+/** Statuses that say "not now" rather than "not this claim". */
+const TRANSIENT_STATUSES = new Set([401, 403, 408, 425, 429]);
+
+export type BreakerState = 'closed' | 'open' | 'halfOpen';
+
+export class InsurerClient {
+  private readonly breaker: CircuitBreaker<[OutboundClaim], PostOutcome>;
+  state: BreakerState = 'closed';
+
+  constructor(private readonly insurer: Insurer, onState: (state: BreakerState) => void = () => undefined) {
+    this.breaker = new CircuitBreaker((claim: OutboundClaim) => this.post(claim), {
+      // The fetch aborts itself at timeoutMs; the breaker's own timeout is the backstop.
+      timeout: insurer.timeoutMs + 1_000,
+      resetTimeout: insurer.breaker.resetMs,
+      errorThresholdPercentage: insurer.breaker.errorThresholdPercentage,
+      volumeThreshold: insurer.breaker.volumeThreshold,
+      rollingCountTimeout: Math.max(10_000, insurer.breaker.resetMs),
+    });
+    const set = (state: BreakerState) => () => { this.state = state; onState(state); };
+    this.breaker.on('open', set('open'));
+    this.breaker.on('halfOpen', set('halfOpen'));
+    this.breaker.on('close', set('closed'));
+  }
+
+  /** Rejects with the reason when the delivery failed transiently (or the breaker is open). */
+  async deliver(claim: OutboundClaim): Promise<PostOutcome> {
+    try {
+      return await this.breaker.fire(claim);
+    } catch (error) {
+      if (error instanceof TransientFailure) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new TransientFailure(this.breaker.opened ? `breaker open (${message})` : message, this.breaker.opened);
+    }
+  }
+
+  shutdown(): void { this.breaker.shutdown(); }
+
+  private async post(claim: OutboundClaim): Promise<PostOutcome> {
+    let response: Response;
+    try {
+      response = await fetch(this.insurer.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          // The insurer dedupes on it: a claim re-sent after a crash or a replay is the same claim.
+          'idempotency-key': claim.claimId,
+          ...(this.insurer.bearerToken ? { authorization: `Bearer ${this.insurer.bearerToken}` } : {}),
+        },
+        body: JSON.stringify(claim),
+        signal: AbortSignal.timeout(this.insurer.timeoutMs),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new TransientFailure(`${error instanceof Error ? error.name === 'TimeoutError' ? `no answer in ${this.insurer.timeoutMs} ms` : error.message : String(error)}${cause}`);
+    }
+    const text = await response.text().catch(() => '');
+    const excerpt = excerptOf(text);
+    if (response.status >= 500 || TRANSIENT_STATUSES.has(response.status)) throw new TransientFailure(`HTTP ${response.status} ${excerpt}`.trim());
+    if (response.status >= 300) return { kind: 'refused', reason: `HTTP ${response.status} ${excerpt}`.trim() };
+    let json: unknown;
+    try { json = JSON.parse(text); } catch { return { kind: 'refused', reason: `HTTP ${response.status}, the answer is not JSON: ${excerpt}` }; }
+    const parsed = insurerAnswer.safeParse(json);
+    if (!parsed.success) return { kind: 'refused', reason: `HTTP ${response.status}, the answer carries no receiptNo: ${excerpt}` };
+    return { kind: 'answered', answer: parsed.data };
+  }
+}
