@@ -18,6 +18,7 @@ import { createLogger } from './log.js';
 import { loadProgrammes } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
 import type { GatewayPart, PartDeps } from './parts.js';
+import { startOperations } from './operations/part.js';
 import { createStore } from './store/create.js';
 import { startDesk } from './desk/part.js';
 import { startStreaming } from './streaming.js';
@@ -79,6 +80,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
     await startNhsa(partDeps),
     await startFhir(partDeps),
     await startDesk(partDeps),
+    await startOperations(partDeps),
   ];
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
   readiness.push(...parts.flatMap((p) => p.readiness ?? []));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { CATEGORY_NAMES, DISABILITY_TYPES } from './category-names.js';
+import { CATEGORY_NAMES, DISABILITY_TYPES } from './vocabulary.js';
 
-// The names live apart from zod so that the desk's browser bundle can use them without zod.
+/** Person identities as the 医保 person record or a roster states them (CONTRACT.md); names in schemas/vocabulary.ts. */
 export { CATEGORY_NAMES, DISABILITY_TYPES };
 
 export const category = z.enum(Object.keys(CATEGORY_NAMES) as [keyof typeof CATEGORY_NAMES, ...(keyof typeof CATEGORY_NAMES)[]]);

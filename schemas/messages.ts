@@ -112,3 +112,25 @@ export const deadLetter = z.object({
   deadAt: z.string(),
 });
 export type DeadLetter = z.infer<typeof deadLetter>;
+
+/**
+ * `insurer.<insurerCode>.claims` value with CloudEvents type `insurer.claim.second-payout`: one person's
+ * share of a programme's yearly second payout (南通 二次赔付), not tied to one settlement. A separate
+ * schema, not a third `kind` of insurerClaim, so that consumers of settlement claims are not broken:
+ * they tell the two apart by `ce_type` (or `kind`). Consumers dedupe by claimId: publishing is retried
+ * from the committed payout document after a crash.
+ */
+export const secondPayoutClaim = z.object({
+  claimId: z.string().meta({ description: 'sp_<programme>_<year>_<person>: one per person and year' }),
+  kind: z.literal('secondPayout'),
+  insurerCode: z.string(),
+  programme: z.string(),
+  payer: z.string(),
+  year: z.int(),
+  amount: moneyText,
+  currency: z.literal('CNY'),
+  explanation: z.array(z.string()),
+  personIdNumber: z.string(),
+  committedAt: z.string(),
+});
+export type SecondPayoutClaim = z.infer<typeof secondPayoutClaim>;

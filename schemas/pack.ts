@@ -6,140 +6,17 @@ import { z } from 'zod';
 import { admdvsPrefix, identifier, isoDate, money, ratio } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 import { layer } from './settlement.js';
+import { operations } from './operations.js';
+import { cite, cited } from './pack-parts.js';
+import { ruleUnion } from '../gateway/engine/rules/registry.js';
 
-const cite = z.string().min(3).meta({ description: 'document file and clause the value comes from' });
-const cited = <T extends z.ZodType>(value: T) => z.object({ value, cite }).strict();
+export { when, type When, type StayCondition } from './pack-parts.js';
 
-const byLevel = <T extends z.ZodType>(value: T) => z.object({ 1: value, 2: value, 3: value }).strict();
-
-/** A condition on the stay; every field given must hold. */
-const stayCondition = z.object({
-  kinds: z.array(z.enum(['inpatient', 'outpatientSpecial'])).optional(),
-  hospitalArea: z.enum(['in', 'out']).optional().meta({ description: "the hospital's region against the pack's area" }),
-  minHospitalLevel: z.int().min(1).max(3).optional(),
-  drgPublic: z.boolean().optional(),
-  cause: z.enum(['disease', 'accident']).optional(),
-  thirdPartyLiable: z.boolean().optional(),
-  catalog: identifier(40).optional().meta({ description: "the primary diagnosis or an asserted entry is in this disease catalogue" }),
-}).strict();
-
-export const when = stayCondition.extend({
-  anyOf: z.array(stayCondition).optional(),
-  cite,
-}).strict();
-export type When = z.infer<typeof when>;
-export type StayCondition = z.infer<typeof stayCondition>;
-
-/** What a rule pays on: the compliant cost or the whole bill, less what the named layers already paid. */
-const base = z.object({
-  of: z.enum(['compliant', 'all']),
-  after: z.array(layer).meta({ description: 'layers whose payments are deducted before this rule' }),
-  cite,
-}).strict();
-
-/** Ratios by risk group; null: this group is not covered by the rule. */
-const groupRatios = z.object({
-  healthy: ratio,
-  preExisting: ratio.nullable().optional(),
-  aidPreExisting: ratio.nullable().optional(),
-}).strict();
-
-const ruleHead = { id: identifier(40), name: z.string().min(1) };
-
-const basicRule = z.object({
-  ...ruleHead,
-  kind: z.literal('basicDeductibleRatio'),
-  when: when.optional(),
-  deductiblePerStayByLevel: cited(byLevel(money)),
-  ratioByLevel: cited(byLevel(ratio)),
-  annualFundCap: cited(money),
-  preferential: z.object({ categories: cited(z.array(category)), deductibleFactor: cited(ratio), ratioBonus: cited(ratio) }).strict().optional(),
-}).strict();
-
-const tier = z.object({ from: money, to: money.optional(), ratio }).strict();
-const majorIllnessRule = z.object({
-  ...ruleHead,
-  kind: z.literal('majorIllnessTiers'),
-  when: when.optional(),
-  threshold: cited(money),
-  tiers: cited(z.array(tier).min(1)),
-  annualCap: cited(money.nullable()),
-  preferential: z.object({ categories: cited(z.array(category)), threshold: cited(money), ratioBonus: cited(ratio), annualCap: cited(money.nullable()) }).strict().optional(),
-}).strict();
-
-const categoryShareRule = z.object({
-  ...ruleHead,
-  kind: z.literal('categoryShare'),
-  when: when.optional(),
-  categories: cited(z.array(category).min(1)),
-  share: cited(ratio),
-}).strict();
-
-const aidRule = z.object({
-  ...ruleHead,
-  kind: z.literal('aidByCategory'),
-  when: when.optional(),
-  rates: cited(z.array(z.object({ category, ratio, annualDeductible: money }).strict()).min(1)),
-  annualCap: cited(money),
-}).strict();
-
-const coinsuranceRule = z.object({
-  ...ruleHead,
-  kind: z.literal('coinsurance'),
-  when,
-  base,
-  deductible: z.object({ amount: money, per: z.enum(['stay', 'year']), cite }).strict().optional(),
-  ratio: cited(groupRatios),
-  perStayCap: cited(money).optional(),
-  annualCap: cited(money).optional(),
-  payment: z.enum(['direct', 'benefit']),
-  benefitKind: z.string().optional(),
-}).strict();
-
-const burdenCeilingRule = z.object({
-  ...ruleHead,
-  kind: z.literal('burdenCeiling'),
-  when,
-  maxBurdenShare: cited(ratio).meta({ description: "cumulative personal burden on compliant cost held at most this share of cumulative compliant cost" }),
-  annualCap: cited(money),
-}).strict();
-
-const dailyAllowanceRule = z.object({
-  ...ruleHead,
-  kind: z.literal('dailyAllowance'),
-  when,
-  perDay: cited(money),
-  maxDaysPerStay: cited(z.int().min(1).max(3660)).optional().meta({ description: 'at most this many days paid for one stay' }),
-  maxDaysPerYear: cited(z.int().min(1).max(366)).optional().meta({ description: 'at most this many days paid in a policy year (accumulation period)' }),
-  benefitKind: z.string(),
-}).strict();
-
-const outOfPocketCapRule = z.object({
-  ...ruleHead,
-  kind: z.literal('outOfPocketCap'),
-  when,
-  participation: cited(ratio).meta({ description: 'the participation rate in force, configured by the operator' }),
-  capsByParticipation: cited(z.array(z.object({ minParticipation: ratio, cap: money }).strict()).min(1)),
-}).strict();
-
-const specificDrugsRule = z.object({
-  ...ruleHead,
-  kind: z.literal('specificDrugs'),
-  when,
-  drugs: cited(z.array(z.object({ code: z.string().min(1), group: identifier(40), drugClass: z.enum(['A', 'B', 'C']) }).strict())),
-  groups: z.array(z.object({
-    id: identifier(40),
-    name: z.string(),
-    annualDeductible: cited(money),
-    ratioByDrugClass: cited(z.object({ A: ratio, B: ratio, C: ratio }).strict()),
-    annualCap: cited(z.object({ healthy: money, preExisting: money.nullable() }).strict()),
-  }).strict()).min(1),
-}).strict();
-
-export const rule = z.discriminatedUnion('kind', [
-  basicRule, majorIllnessRule, categoryShareRule, aidRule, coinsuranceRule, burdenCeilingRule,
-  dailyAllowanceRule, outOfPocketCapRule, specificDrugsRule,
-]);
+/**
+ * A rule: one of the rule kinds of the engine's registry (gateway/engine/rules/registry.ts), each
+ * declaring its schema in its own module beside the code that runs it.
+ */
+export const rule = ruleUnion;
 export type Rule = z.infer<typeof rule>;
 
 const disabilityMatch = z.object({ grades: z.array(z.int().min(1).max(4)).min(1), types: z.array(disabilityType).optional() }).strict();
@@ -183,6 +60,7 @@ export const pack = z.object({
   rules: z.array(rule).max(20),
   schedules: z.record(identifier(40), schedule).default({}),
   notes: z.array(z.string()).default([]),
+  operations: operations.optional().meta({ description: 'programme figures for reports, the second payout and what-if (gateway/operations)' }),
 }).strict()
   .refine((p) => p.term.from <= p.term.to, { path: ['term', 'to'], message: 'term ends before it starts' })
   .refine((p) => !p.eligibility.rosterOverridesInsuredRegion?.value || p.eligibility.roster !== undefined, {

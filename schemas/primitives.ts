@@ -1,6 +1,6 @@
 /** Building blocks of the contract's schemas: money, ratios, dates, identifiers. */
 import { z } from 'zod';
-import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from '../gateway/engine/money.js';
+import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from './money-text.js';
 
 /** A JSON string or number read by `parse` (null = invalid, with `help` as the message and description). */
 function parsedFrom<T>(parse: (value: unknown) => T | null, help: string) {

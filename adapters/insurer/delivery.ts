@@ -133,6 +133,12 @@ export class InsurerDelivery {
   /** Delivers one message; answers its dead letter when it goes to the dead-letter topic. */
   private async handleOne(message: InboundMessage, deadline: number): Promise<OutboundRecord | null> {
     const { insurer, claims, metrics } = this.deps;
+    // A programme's yearly second payout (gateway/operations, schemas/messages.ts secondPayoutClaim) shares the
+    // topic but is not a settlement's claim: the insurer pays it from the committed payout list; passed by, not dead-lettered.
+    if (message.headers.ce_type === SECOND_PAYOUT_TYPE) {
+      metrics.deliveries.inc({ insurer: insurer.code, outcome: 'second_payout_passed' });
+      return null;
+    }
     const parsed = parseClaim(message);
     if (!parsed.ok) {
       metrics.deadLetters.inc({ insurer: insurer.code });
@@ -243,6 +249,9 @@ export class InsurerDelivery {
 function problemOf(status: number, slug: string, title: string, detail: string): Problem {
   return { type: PROBLEM_BASE + slug, title, status, detail, errors: [] };
 }
+
+/** CloudEvents type of a second payout on an insurer's claims topic (gateway/operations/second-payout-commit.ts). */
+const SECOND_PAYOUT_TYPE = 'insurer.claim.second-payout';
 
 function parseClaim(message: InboundMessage): { ok: true; claim: InsurerClaim } | { ok: false; reason: string } {
   let json: unknown;

@@ -1,11 +1,10 @@
 /** Whether a stay meets a rule's `when`, and if not, why — in words a billing clerk can repeat. */
 import type { Pack, StayCondition, When } from '../../schemas/pack.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
+import { ENCOUNTER_KIND_NAMES as KIND_NAMES } from '../../schemas/vocabulary.js';
 import type { ProgrammeSet } from './programme-set.js';
 
 export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: string };
-
-const KIND_NAMES = { inpatient: '住院', outpatientSpecial: '门诊特殊病种' } as const;
 
 export function hospitalInArea(pack: Pack, request: SettlementRequest): boolean {
   const area = pack.area?.value ?? pack.insuredRegions.value;

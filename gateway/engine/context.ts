@@ -1,9 +1,11 @@
 /** What every rule sees: the stay, the running waterfall, the person's standing in the programme, the accumulators. */
 import type { Category } from '../../schemas/categories.js';
-import type { Pack, Rule } from '../../schemas/pack.js';
+import type { Pack } from '../../schemas/pack.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
 import type { BillTotals } from './bill.js';
 import type { CoverPeriod } from './eligibility.js';
+import type { RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
+import { InvariantViolation } from '../errors.js';
 import type { ProgrammeSet } from './programme-set.js';
 
 /** Year-to-date counters in fen, keyed `programme|period|rule.counter`. */
@@ -16,7 +18,7 @@ export interface Running {
   allLeftFen: number;
 }
 
-export type RiskGroup = 'healthy' | 'preExisting' | 'aidPreExisting';
+export type RiskGroup = keyof typeof RISK_GROUP_NAMES;
 
 export interface RuleContext {
   request: SettlementRequest;
@@ -29,86 +31,48 @@ export interface RuleContext {
   group: RiskGroup;
   /** The person's periods of cover on the programme's roster (union); null: no roster, the term alone. */
   cover: readonly CoverPeriod[] | null;
-  counters: CounterScope;
 }
 
 export interface BenefitDraft { kind: string; amountFen: number; explanation: string[] }
+
+/** A rule's result without cash benefits: one shared empty list, not a new one per rule and settlement. */
+export const NO_BENEFITS: readonly BenefitDraft[] = Object.freeze([]);
 
 export interface RuleResult {
   /** Paid at discharge; reduces the bill. */
   directFen: number;
   /** Cash benefits to the patient; do not reduce the bill. */
-  benefits: BenefitDraft[];
+  benefits: readonly BenefitDraft[];
   explanation: string[];
 }
 
-/** Reads counters as they stood before this settlement and records this settlement's deltas. */
 /**
- * Counter keys read `programme|period|rule.counter`, e.g. `weihai-2020-medical|2020|ceiling.paid`.
- * They are built once and kept: a settlement looks up a dozen counters, and a flat, already-hashed
- * key string is much cheaper to look up than one concatenated afresh each time.
+ * A rule's counters: reads them as they stood before this settlement and records this settlement's
+ * deltas. Keys read `programme|period|rule.counter`, e.g. `weihai-2020-medical|2020|ceiling.paid`; every
+ * key a rule may touch is built once, when its programmes are loaded (gateway/engine/rules/registry.ts),
+ * so a settlement never concatenates one. A counter the rule kind did not declare is a defect: its key
+ * would be missing from the snapshot `npm run check-pack` guards.
  */
-const KEY_CACHE_LIMIT = 100_000;
-const keyCache = new Map<string, Map<string, string>>();
-
-function counterKey(prefix: string, counter: string): string {
-  let keys = keyCache.get(prefix);
-  if (!keys) {
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-    keys = new Map();
-    keyCache.set(prefix, keys);
-  }
-  let key = keys.get(counter);
-  if (key === undefined) {
-    key = prefix + counter;
-    keys.set(counter, key);
-  }
-  return key;
-}
-
-/** `programme|period|rule.` per rule, pack and period, built once (a rule object may serve several packs). */
-const rulePrefixes = new WeakMap<Pick<Rule, 'id'>, Map<string, Map<string, string>>>();
-function rulePrefix(rule: Pick<Rule, 'id'>, packId: string, period: string): string {
-  let byPack = rulePrefixes.get(rule);
-  if (!byPack) rulePrefixes.set(rule, (byPack = new Map()));
-  let byPeriod = byPack.get(packId);
-  if (!byPeriod) byPack.set(packId, (byPeriod = new Map()));
-  let prefix = byPeriod.get(period);
-  if (prefix === undefined) byPeriod.set(period, (prefix = `${packId}|${period}|${rule.id}.`));
-  return prefix;
-}
-
-export class CounterScope {
-  private constructor(
-    private readonly before: Accumulators,
-    private readonly deltas: Record<string, number>,
-    private readonly packId: string,
-    private readonly period: string,
-  ) {}
-
-  static forPack(before: Accumulators, deltas: Record<string, number>, packId: string, period: string): CounterScope {
-    return new CounterScope(before, deltas, packId, period);
-  }
-
-  forRule(rule: Pick<Rule, 'id'>): RuleCounters {
-    return new RuleCounters(this.before, this.deltas, rulePrefix(rule, this.packId, this.period));
-  }
-}
-
 export class RuleCounters {
   constructor(
     private readonly before: Accumulators,
     private readonly deltas: Record<string, number>,
-    private readonly prefix: string,
+    private readonly keys: Readonly<Record<string, string>>,
   ) {}
 
+  private key(counter: string): string {
+    const key = this.keys[counter];
+    if (key === undefined) throw new InvariantViolation(`counter ${counter} is not declared by its rule kind`);
+    return key;
+  }
+
   get(counter: string): number {
-    return this.before[counterKey(this.prefix, counter)] ?? 0;
+    return this.before[this.key(counter)] ?? 0;
   }
 
   add(counter: string, fen: number): void {
     if (fen === 0) return;
-    const key = counterKey(this.prefix, counter);
+    const key = this.key(counter);
     this.deltas[key] = (this.deltas[key] ?? 0) + fen;
   }
 }

@@ -4,8 +4,6 @@
  */
 import type { CoverPeriod } from './eligibility.js';
 
-const DAY_MS = 86_400_000;
-
 /**
  * The longest stay the gateway settles, in days (discharge − admission): three years, 1096 days with
  * one leap day. Longer is a 422: such a stay is a typo far more often than a patient, and a daily
@@ -13,8 +11,27 @@ const DAY_MS = 86_400_000;
  */
 export const MAX_STAY_DAYS = 1096;
 
-/** An ISO date (already validated) as a day number. */
-export const dayNumber = (isoDate: string): number => Date.parse(`${isoDate}T00:00:00Z`) / DAY_MS;
+const digit = (text: string, at: number): number => text.charCodeAt(at) - 48;
+
+/**
+ * An ISO date (already validated) as a day number: days since 1970-01-01, as Date.parse would give
+ * divided by 86 400 000 ms, by integer arithmetic on the proleptic Gregorian calendar (no Date, no parsing:
+ * every settlement counts its stay's days). Years counted from March so the leap day ends a year.
+ */
+export function dayNumber(isoDate: string): number {
+  const year = digit(isoDate, 0) * 1000 + digit(isoDate, 1) * 100 + digit(isoDate, 2) * 10 + digit(isoDate, 3);
+  const month = digit(isoDate, 5) * 10 + digit(isoDate, 6);
+  const day = digit(isoDate, 8) * 10 + digit(isoDate, 9);
+  const marchYear = month <= 2 ? year - 1 : year;
+  const era = Math.floor(marchYear / 400);
+  const yearOfEra = marchYear - era * 400;
+  const dayOfYear = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - DAYS_BEFORE_1970;
+}
+
+/** Day number of 1970-01-01 counted from 0000-03-01. */
+const DAYS_BEFORE_1970 = 719_468;
 
 /** discharge − admission in days (0 for a same-day stay). */
 export const stayLengthDays = (admittedOn: string, dischargedOn: string): number => dayNumber(dischargedOn) - dayNumber(admittedOn);

@@ -1,6 +1,6 @@
 /** Whether a person stands in a programme for this stay, judged as the pack says: roster, categories, insurance, disability. */
 import type { Category } from '../../schemas/categories.js';
-import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../schemas/categories.js';
+import { categoryNames as names, DISABILITY_TYPES } from '../../schemas/vocabulary.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
@@ -11,17 +11,24 @@ export interface CoverPeriod { from: string; to: string }
 
 export type Standing =
   /** `cover`: the person's periods on the programme's roster; null where the programme has no roster (the term alone). */
-  | { eligible: true; categories: Category[]; group: RiskGroup; because: string[]; cover: readonly CoverPeriod[] | null }
+  | { eligible: true; categories: readonly Category[]; group: RiskGroup; because: readonly string[]; cover: readonly CoverPeriod[] | null }
   | { eligible: false; reason: string };
 
-const names = (cs: readonly Category[]) => cs.map((c) => CATEGORY_NAMES[c]).join('、');
+/** The categories of the rows, each once, in the order the rows give them. */
+function rowCategories(rows: readonly RosterRow[]): Category[] {
+  const categories: Category[] = [];
+  for (const row of rows) for (const c of row.categories) if (!categories.includes(c)) categories.push(c);
+  return categories;
+}
+
+const NOTHING_TO_SAY: readonly string[] = Object.freeze([]);
 
 export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>): Standing {
   const { patient, encounter } = request;
   const rules = pack.eligibility;
   // Most packs (every public layer) have no eligibility rule at all: nothing to judge.
   if (!rules.roster && !rules.categoriesAny && !rules.categoriesNone && !rules.basicInsuranceActive && !rules.disability && !rules.hukouRegions) {
-    return { eligible: true, categories: patient.categories, group: 'healthy', because: [], cover: null };
+    return { eligible: true, categories: patient.categories, group: 'healthy', because: NOTHING_TO_SAY, cover: null };
   }
   const because: string[] = [];
   if (rules.basicInsuranceActive?.value && !patient.basicInsuranceActive) {
@@ -39,10 +46,17 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
   }
   let categories: Category[] = [...patient.categories];
   let preExisting = false;
-  let cover: CoverPeriod[] | null = null;
+  let cover: readonly CoverPeriod[] | null = null;
   if (rules.roster) {
-    const rows = (rosters[rules.roster.id] ?? []).filter((r) => r.personId === patient.id);
-    const covering = rows.filter((r) => r.from <= encounter.dischargedOn && encounter.dischargedOn <= r.to);
+    // One pass over the rows the shell loaded (normally the person's own, one or two).
+    const rows: RosterRow[] = [];
+    const covering: RosterRow[] = [];
+    const discharged = encounter.dischargedOn;
+    for (const row of rosters[rules.roster.id] ?? []) {
+      if (row.personId !== patient.id) continue;
+      rows.push(row);
+      if (row.from <= discharged && discharged <= row.to) covering.push(row);
+    }
     if (covering.length === 0) {
       return {
         eligible: false,
@@ -51,8 +65,8 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
           : `出院日 ${encounter.dischargedOn} 不在本人保障期内（${rows.map((r) => `${r.from}至${r.to}`).join('、')}）（${rules.roster.cite}）`,
       };
     }
-    categories = [...new Set(covering.flatMap((r) => r.categories))];
-    cover = rows.map((r) => ({ from: r.from, to: r.to }));
+    categories = rowCategories(covering);
+    cover = rows;
     preExisting = covering.some((r) => r.preExisting);
     because.push(`参保名单内，保障期 ${covering.map((r) => `${r.from}至${r.to}`).join('、')}`);
   }

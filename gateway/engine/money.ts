@@ -9,54 +9,10 @@
  * most RATIO_SCALE, so fen × ppm ≤ 9e15 < 2^53 ≈ 9.007e15.
  */
 import { Decimal } from 'decimal.js';
+import { FEN_PER_YUAN, RATIO_SCALE, shareTextPpm } from '../../schemas/money-text.js';
 
-export const FEN_PER_YUAN = 100;
-export const RATIO_SCALE = 1_000_000;
-/** The largest amount the gateway accepts, anywhere (an item, a bill, an upstream amount): 90 000 000.00 yuan. */
-export const MAX_FEN = 9_000_000_000;
-
-const MONEY_TEXT = /^(0|[1-9]\d{0,9})(\.\d{1,2})?$/;
-const RATIO_TEXT = /^(0(\.\d{1,6})?|1(\.0{1,6})?)$/;
-
-/** Shortest decimal text of a JSON number, or null when it has an exponent or is not finite. */
-function plainNumberText(value: number): string | null {
-  if (!Number.isFinite(value)) return null;
-  const text = String(value);
-  return /[eE]/.test(text) ? null : text;
-}
-
-/**
- * Decimal text (already checked against a pattern) as an integer count of `scale`ths: "12.3" at scale 100
- * → 1230. Exact: digits are read as integers, never through a binary fraction.
- */
-function scaledInteger(text: string, decimals: number): number {
-  const dot = text.indexOf('.');
-  const whole = dot === -1 ? text : text.slice(0, dot);
-  const fraction = dot === -1 ? '' : text.slice(dot + 1);
-  return Number.parseInt(whole + fraction.padEnd(decimals, '0'), 10);
-}
-
-/** Parses a contract amount (string or number, 0–2 decimals, non-negative) to fen; null if invalid. */
-export function parseFen(value: unknown): number | null {
-  const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
-  if (text === null || !MONEY_TEXT.test(text)) return null;
-  const fen = scaledInteger(text, 2);
-  return fen <= MAX_FEN ? fen : null;
-}
-
-/** Parses a ratio in [0, 1] with at most six decimals to parts-per-million; null if invalid. */
-export function parsePpm(value: unknown): number | null {
-  const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
-  if (text === null || !RATIO_TEXT.test(text)) return null;
-  return scaledInteger(text, 6);
-}
-
-/**
- * The most decimals a request's share may carry. Bounded so the product below stays exact with a fixed
- * precision: fen (≤ 10 digits) × share (≤ 1 + 40 digits) has at most 51 significant digits.
- */
-export const MAX_SHARE_DECIMALS = 40;
-const SHARE_TEXT = new RegExp(`^(0(\\.\\d{1,${MAX_SHARE_DECIMALS}})?|1(\\.0{1,${MAX_SHARE_DECIMALS}})?)$`);
+// Reading money is the bottom of the tree (schemas/money-text.ts); the engine's names for it stay here too.
+export { FEN_PER_YUAN, MAX_FEN, MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText, RATIO_SCALE } from '../../schemas/money-text.js';
 
 /**
  * decimal.js with room for every exact product above. Its default of 20 significant digits would
@@ -66,43 +22,34 @@ const SHARE_TEXT = new RegExp(`^(0(\\.\\d{1,${MAX_SHARE_DECIMALS}})?|1(\\.0{1,${
 const ExactDecimal = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
 
 /**
- * A share in [0, 1] as the contract's request carries it (up to MAX_SHARE_DECIMALS decimals, no
- * exponent), as its canonical text; null if invalid. Kept as text so `fenTimesShare` can multiply exactly.
- */
-export function parseShareText(value: unknown): string | null {
-  const text = typeof value === 'string' ? value : typeof value === 'number' ? plainNumberText(value) : null;
-  return text !== null && SHARE_TEXT.test(text) ? text : null;
-}
-
-/**
  * fen × share, rounded once, half-up, to the fen — exactly, whatever the share's precision: integer
  * ppm when it has at most six decimals (the usual case), decimal.js beyond.
  */
 export function fenTimesShare(fen: number, shareText: string): number {
-  const ppm = parsePpm(shareText);
+  const ppm = shareTextPpm(shareText);
   if (ppm !== null) return applyRatio(fen, ppm);
   return new ExactDecimal(fen).times(shareText).toDecimalPlaces(0, ExactDecimal.ROUND_HALF_UP).toNumber();
 }
+
+/** ".00" … ".99": the fen part of an amount's text, so formatting converts one number to text, not two. */
+const CENTS_TEXT: readonly string[] = Object.freeze(Array.from({ length: FEN_PER_YUAN }, (_, cents) => (cents < 10 ? `.0${cents}` : `.${cents}`)));
 
 /** Integer fen as the contract's two-decimal string. */
 export function formatFen(fen: number): string {
   assertFen(fen, 'formatFen');
   const cents = fen % FEN_PER_YUAN;
-  return `${(fen - cents) / FEN_PER_YUAN}${cents < 10 ? '.0' : '.'}${cents}`;
+  return String((fen - cents) / FEN_PER_YUAN) + CENTS_TEXT[cents]!;
 }
 
-/** A ratio in ppm as a percentage for explanations: 650000 → "65%", 975000 → "97.5%". Few distinct ratios exist, so each is written once. */
-const percentTexts = new Map<number, string>();
+/**
+ * A ratio in ppm as a percentage for explanations: 650000 → "65%", 975000 → "97.5%". A pack's ratios are
+ * written once when its rules are prepared (gateway/engine/rules/), not per settlement.
+ */
 export function formatPercent(ppm: number): string {
-  let text = percentTexts.get(ppm);
-  if (text === undefined) {
-    // ppm / 10000 percent, exactly: integer part and up to four decimals, trailing zeros dropped.
-    const whole = (ppm - (ppm % 10_000)) / 10_000;
-    const fraction = String(ppm % 10_000).padStart(4, '0').replace(/0+$/, '');
-    text = fraction ? `${whole}.${fraction}%` : `${whole}%`;
-    if (percentTexts.size < 10_000) percentTexts.set(ppm, text);
-  }
-  return text;
+  // ppm / 10000 percent, exactly: integer part and up to four decimals, trailing zeros dropped.
+  const whole = (ppm - (ppm % 10_000)) / 10_000;
+  const fraction = String(ppm % 10_000).padStart(4, '0').replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}%` : `${whole}%`;
 }
 
 /** Rounds an exact amount in micro-fen (fen × ppm) half-up to the fen. Non-negative only. */

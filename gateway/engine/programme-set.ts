@@ -2,12 +2,41 @@
 import type { Catalogue, Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
+import { dayNumber } from './days.js';
 import { layerConflicts } from './pack-overlaps.js';
+import { prepareRule, type PreparedRule } from './rules/registry.js';
+
+/**
+ * A pack made ready once, when the programmes are loaded: its heading, its rules bound to their kinds,
+ * and every counter key its rules may touch, per accumulation period. A settlement only reads these.
+ */
+export interface PreparedPack {
+  readonly heading: string;
+  readonly rules: readonly PreparedRule[];
+  /** Per rule (in order), counter → `programme|period|rule.counter`, for an accumulation period. */
+  counterKeys(period: string): ReadonlyArray<Readonly<Record<string, string>>>;
+}
+
+function preparePack(pack: Pack): PreparedPack {
+  const rules = pack.rules.map(prepareRule);
+  const keysOf = (period: string) => rules.map((r) => Object.fromEntries(r.counters.map((c) => [c, `${pack.id}|${period}|${r.rule.id}.${c}`])));
+  // The periods a settlement can meet: the term's start, or each calendar year the term touches (a pack
+  // runs only for a discharge inside its term).
+  const periods = pack.accumulation === 'term' ? [pack.term.from] : yearsOf(pack.term.from, pack.term.to);
+  const byPeriod = new Map(periods.map((period) => [period, keysOf(period)]));
+  return { heading: `${pack.name}（${pack.id} ${pack.version}）`, rules, counterKeys: (period) => byPeriod.get(period) ?? keysOf(period) };
+}
+
+function yearsOf(from: string, to: string): string[] {
+  const years: string[] = [];
+  for (let year = Number.parseInt(from.slice(0, 4), 10); year <= Number.parseInt(to.slice(0, 4), 10); year++) years.push(String(year).padStart(4, '0'));
+  return years;
+}
 
 export class ProgrammeSet {
-  private readonly byLayer = new Map<Layer, Pack[]>();
+  private readonly byLayer = new Map<Layer, Selector[]>();
   private readonly catalogueIcd = new Map<string, Map<number, string[]>>();
-  private readonly headings = new WeakMap<Pack, string>();
+  private readonly preparedPacks = new Map<Pack, PreparedPack>();
   readonly packs: readonly Pack[];
 
   constructor(packs: readonly Pack[], readonly catalogues: readonly Catalogue[]) {
@@ -22,8 +51,9 @@ export class ProgrammeSet {
     this.packs = [...packs].sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
     for (const pack of this.packs) {
       const list = this.byLayer.get(pack.layer) ?? [];
-      list.push(pack);
+      list.push(selector(pack));
       this.byLayer.set(pack.layer, list);
+      this.preparedPacks.set(pack, preparePack(pack));
     }
     for (const c of catalogues) {
       this.catalogueIcd.set(c.id, new Map(c.entries.map((e) => [e.entry, e.icd10.map(normaliseIcd)])));
@@ -43,28 +73,41 @@ export class ProgrammeSet {
    */
   inForce(layer: Layer, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>> = {}): Pack[] {
     const found: Pack[] = [];
-    for (const p of this.byLayer.get(layer) ?? []) {
-      if (!inTermFor(p, request)) continue;
-      if (inRegion(p, request.patient) || onDecidingRoster(p, request.patient.id, rosters)) found.push(p);
+    const dischargedDay = dayNumber(request.encounter.dischargedOn);
+    for (const s of this.byLayer.get(layer) ?? []) {
+      if (!inTermFor(s, request, dischargedDay)) continue;
+      if (inRegion(s, request.patient) || onDecidingRoster(s, request.patient.id, rosters)) found.push(s.pack);
     }
     return found;
   }
 
+  /** The first pack of a layer in force (a public layer has at most one: pack-overlaps.ts), without building a list. */
+  firstInForce(layer: Layer, request: SettlementRequest): Pack | undefined {
+    const dischargedDay = dayNumber(request.encounter.dischargedOn);
+    for (const s of this.byLayer.get(layer) ?? []) {
+      if (inTermFor(s, request, dischargedDay) && inRegion(s, request.patient)) return s.pack;
+    }
+    return undefined;
+  }
+
   /** "name（id version）", the heading of a pack's explanation, written once per pack. */
   heading(pack: Pack): string {
-    let text = this.headings.get(pack);
-    if (text === undefined) this.headings.set(pack, (text = `${pack.name}（${pack.id} ${pack.version}）`));
-    return text;
+    return this.prepared(pack).heading;
+  }
+
+  /** The pack as prepared when the set was built (a pack of another set is prepared afresh). */
+  prepared(pack: Pack): PreparedPack {
+    return this.preparedPacks.get(pack) ?? preparePack(pack);
   }
 
   /** Roster ids the engine will consult for this request: the shell loads the person's rows of these. */
   rosterIds(request: SettlementRequest): string[] {
     const ids = new Set<string>();
-    for (const pack of this.byLayer.get('supplementary') ?? []) {
-      const roster = pack.eligibility.roster;
-      if (!roster || !inTermFor(pack, request)) continue;
+    const dischargedDay = dayNumber(request.encounter.dischargedOn);
+    for (const s of this.byLayer.get('supplementary') ?? []) {
+      if (s.rosterId === null || !inTermFor(s, request, dischargedDay)) continue;
       // A roster that decides the region must be read before we know whether the pack is in force.
-      if (pack.eligibility.rosterOverridesInsuredRegion?.value || inRegion(pack, request.patient)) ids.add(roster.id);
+      if (s.rosterDecides || inRegion(s, request.patient)) ids.add(s.rosterId);
     }
     return [...ids];
   }
@@ -91,22 +134,58 @@ export class ProgrammeSet {
 
 const normaliseIcd = (code: string): string => code.replace('.', '').toUpperCase();
 
+/**
+ * What choosing a pack reads, in one shape for every pack: packs differ in shape as their YAML does, and
+ * reading the same fields from objects of many shapes is slow on the hot path (every layer of every settlement).
+ */
+interface Selector {
+  readonly pack: Pack;
+  readonly active: boolean;
+  /** The term as day numbers (gateway/engine/days.ts): compared as numbers, not as text. */
+  readonly fromDay: number;
+  readonly toDay: number;
+  readonly employee: boolean;
+  readonly resident: boolean;
+  readonly insuredRegions: readonly string[];
+  /** 户籍 regions for a pack judging by them; empty otherwise. */
+  readonly hukouRegions: readonly string[];
+  readonly rosterId: string | null;
+  /** A row on the roster puts the pack in force whatever the insured region. */
+  readonly rosterDecides: boolean;
+}
+
+function selector(pack: Pack): Selector {
+  return {
+    pack,
+    active: pack.status === 'active',
+    fromDay: dayNumber(pack.term.from),
+    toDay: dayNumber(pack.term.to),
+    employee: pack.schemes.includes('employee'),
+    resident: pack.schemes.includes('resident'),
+    insuredRegions: pack.insuredRegions.value,
+    hukouRegions: pack.eligibility.hukouRegions?.value ?? [],
+    rosterId: pack.eligibility.roster?.id ?? null,
+    rosterDecides: pack.eligibility.roster !== undefined && pack.eligibility.rosterOverridesInsuredRegion?.value === true,
+  };
+}
+
 /** Active, discharged within the term, and for the person's scheme. */
-function inTermFor(pack: Pack, request: SettlementRequest): boolean {
-  const date = request.encounter.dischargedOn;
-  return pack.status === 'active' && date >= pack.term.from && date <= pack.term.to && pack.schemes.includes(request.patient.scheme);
+function inTermFor(s: Selector, request: SettlementRequest, dischargedDay: number): boolean {
+  return s.active && dischargedDay >= s.fromDay && dischargedDay <= s.toDay && (request.patient.scheme === 'employee' ? s.employee : s.resident);
 }
 
 /** Insured in the pack's regions, or (for a pack judging by 户籍) with a 户籍 the request states there. */
-function inRegion(pack: Pack, patient: SettlementRequest['patient']): boolean {
-  if (pack.insuredRegions.value.some((prefix) => patient.insuredRegion.startsWith(prefix))) return true;
+function inRegion(s: Selector, patient: SettlementRequest['patient']): boolean {
+  const insured = patient.insuredRegion;
+  for (const prefix of s.insuredRegions) if (insured.startsWith(prefix)) return true;
   const hukou = patient.hukouRegion;
-  return hukou !== undefined && (pack.eligibility.hukouRegions?.value.some((prefix) => hukou.startsWith(prefix)) ?? false);
+  if (hukou === undefined) return false;
+  for (const prefix of s.hukouRegions) if (hukou.startsWith(prefix)) return true;
+  return false;
 }
 
 /** The person has a row on a roster that decides the programme whatever the insured region. */
-function onDecidingRoster(pack: Pack, personId: string, rosters: Readonly<Record<string, readonly RosterRow[]>>): boolean {
-  const roster = pack.eligibility.roster;
-  if (!roster || !pack.eligibility.rosterOverridesInsuredRegion?.value) return false;
-  return (rosters[roster.id] ?? []).some((row) => row.personId === personId);
+function onDecidingRoster(s: Selector, personId: string, rosters: Readonly<Record<string, readonly RosterRow[]>>): boolean {
+  if (!s.rosterDecides || s.rosterId === null) return false;
+  return (rosters[s.rosterId] ?? []).some((row) => row.personId === personId);
 }

@@ -3,18 +3,19 @@
  * Pure: no clock, no I/O, no randomness. The order of layers is the one the source policies
  * require (001 五(四)): 基本医保 → 大病保险 → 医疗机构减免 → 医疗救助 → 商业补充保险.
  */
-import type { Pack, Rule } from '../../schemas/pack.js';
+import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
 import { InvariantViolation, Unprocessable, invariant } from '../errors.js';
 import { type BillTotals, classifyBill } from './bill.js';
 import { MAX_STAY_DAYS, stayLengthDays } from './days.js';
 import { checkWhen, type Verdict } from './conditions.js';
-import { type Accumulators, CounterScope, type RuleContext, type Running } from './context.js';
+import { type Accumulators, type RuleContext, RuleCounters, type Running } from './context.js';
 import { standing } from './eligibility.js';
 import { formatFen as y } from './money.js';
 import type { ProgrammeSet } from './programme-set.js';
-import { applyRule, isBenefitRule } from './rules/index.js';
+import type { PreparedRule } from './rules/registry.js';
+import { LAYER_NAMES } from '../../schemas/vocabulary.js';
 
 export interface EngineLine {
   layer: Layer;
@@ -53,8 +54,6 @@ const DEFAULT_PAYERS: Record<Exclude<UpstreamLayer, 'waiver'>, Record<'employee'
   aid: { employee: { name: '医疗救助基金', fundPayType: '610100' }, resident: { name: '医疗救助基金', fundPayType: '610100' } },
 };
 
-const LAYER_NAMES: Record<Layer, string> = { basic: '基本医疗保险', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '商业补充保险' };
-
 export function validateStay(request: SettlementRequest): void {
   const { admittedOn, dischargedOn } = request.encounter;
   if (dischargedOn < admittedOn) {
@@ -70,15 +69,29 @@ function period(pack: Pack, request: SettlementRequest): string {
   return pack.accumulation === 'term' ? pack.term.from : request.encounter.dischargedOn.slice(0, 4);
 }
 
-function payerOf(pack: Pack | undefined, layer: Layer, request: SettlementRequest): { payer: string; fundPayType?: string } {
-  if (pack?.payer.hospital || (!pack && layer === 'waiver')) return { payer: request.hospital.id };
-  if (pack) return pack.payer.fundPayType ? { payer: pack.payer.name, fundPayType: pack.payer.fundPayType } : { payer: pack.payer.name };
-  const national = DEFAULT_PAYERS[layer as Exclude<UpstreamLayer, 'waiver'>][request.patient.scheme];
-  return { payer: national.name, fundPayType: national.fundPayType };
+/**
+ * A layer's line before it pays, with its payer: the pack's, the hospital for a waiver, else the
+ * national fund of the person's scheme. Always built in one shape (`fundPayType` may be undefined;
+ * toSplit leaves it out then): six lines per settlement, on the hot path.
+ */
+function newLine(pack: Pack | undefined, layer: Layer, request: SettlementRequest, explanation: string[]): EngineLine {
+  let payer: string;
+  let fundPayType: string | undefined;
+  if (pack?.payer.hospital || (!pack && layer === 'waiver')) {
+    payer = request.hospital.id;
+  } else if (pack) {
+    payer = pack.payer.name;
+    fundPayType = pack.payer.fundPayType;
+  } else {
+    const national = DEFAULT_PAYERS[layer as Exclude<UpstreamLayer, 'waiver'>][request.patient.scheme];
+    payer = national.name;
+    fundPayType = national.fundPayType;
+  }
+  return { layer, programme: pack?.id ?? 'none', payer, fundPayType, mode: 'computed', amountFen: 0, explanation };
 }
 
 /** A rule judged after every direct payer (cash benefits), with what it needs to run then. */
-interface DeferredRule { rule: Rule; verdict: Verdict & { ok: true }; context: RuleContext; line: EngineLine }
+interface DeferredRule { rule: PreparedRule; counterKeys: Readonly<Record<string, string>>; verdict: Verdict & { ok: true }; context: RuleContext; line: EngineLine }
 
 /** One settlement's run down the layers. Methods rather than closures: this is the hot path. */
 class Waterfall {
@@ -110,8 +123,8 @@ class Waterfall {
 
   upstream(layer: UpstreamLayer): void {
     const { request, programmes } = this.input;
-    const pack = programmes.inForce(layer, request)[0];
-    const line: EngineLine = { layer, programme: pack?.id ?? 'none', ...payerOf(pack, layer, request), mode: 'computed', amountFen: 0, explanation: [] };
+    const pack = programmes.firstInForce(layer, request);
+    const line = newLine(pack, layer, request, []);
     const givenFen = request.upstream[layer];
     if (givenFen !== undefined) {
       if (givenFen > this.running.allLeftFen) {
@@ -132,36 +145,38 @@ class Waterfall {
   }
 
   supplementary(pack: Pack): void {
-    const line: EngineLine = { layer: 'supplementary', programme: pack.id, ...payerOf(pack, 'supplementary', this.input.request), mode: 'computed', amountFen: 0, explanation: [this.input.programmes.heading(pack)] };
+    const line = newLine(pack, 'supplementary', this.input.request, [this.input.programmes.heading(pack)]);
     this.runPack(pack, line);
     this.lines.push(line);
   }
 
   private runPack(pack: Pack, line: EngineLine): void {
-    const { request, programmes, rosters, accumulators } = this.input;
+    const { request, programmes, rosters } = this.input;
     this.policyVersions[pack.id] = pack.version;
     const who = standing(pack, request, rosters);
     if (!who.eligible) {
       line.explanation.push(`不予支付：${who.reason}`);
       return;
     }
-    line.explanation.push(...who.because);
+    for (const text of who.because) line.explanation.push(text);
     // `running` is the live waterfall: each rule sees what the rules before it left.
     const context: RuleContext = {
       request, bill: this.bill, programmes, pack, running: this.running, categories: who.categories, group: who.group, cover: who.cover,
-      counters: CounterScope.forPack(accumulators, this.deltas, pack.id, period(pack, request)),
     };
-    for (const rule of pack.rules) {
-      const verdict = checkWhen(rule.when, pack, request, programmes);
-      if (!verdict.ok) line.explanation.push(`${rule.name}：不适用，${verdict.reason}`);
+    const prepared = programmes.prepared(pack);
+    const keys = prepared.counterKeys(period(pack, request));
+    for (let i = 0; i < prepared.rules.length; i++) {
+      const rule = prepared.rules[i]!;
+      const verdict = checkWhen(rule.rule.when, pack, request, programmes);
+      if (!verdict.ok) line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason}`);
       // Benefits paid to the patient later are judged on what the patient is finally left to pay.
-      else if (isBenefitRule(rule)) this.deferred.push({ rule, verdict, context, line });
-      else this.apply({ rule, verdict, context, line });
+      else if (rule.payment === 'benefit') this.deferred.push({ rule, counterKeys: keys[i]!, verdict, context, line });
+      else this.apply(rule, keys[i]!, verdict, context, line);
     }
   }
 
-  private apply({ rule, verdict, context, line }: DeferredRule): void {
-    const result = applyRule(rule, context);
+  private apply(rule: PreparedRule, counterKeys: Readonly<Record<string, string>>, verdict: Verdict & { ok: true }, context: RuleContext, line: EngineLine): void {
+    const result = rule.run(context, new RuleCounters(this.input.accumulators, this.deltas, counterKeys));
     for (const text of verdict.because) line.explanation.push(text);
     for (const text of result.explanation) line.explanation.push(text);
     if (result.directFen > 0) this.pay(line, result.directFen);
@@ -169,7 +184,7 @@ class Waterfall {
   }
 
   finish(): EngineResult {
-    for (const d of this.deferred) this.apply(d);
+    for (const d of this.deferred) this.apply(d.rule, d.counterKeys, d.verdict, d.context, d.line);
     let linesFen = 0;
     for (const line of this.lines) {
       linesFen += line.amountFen;

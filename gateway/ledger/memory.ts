@@ -136,6 +136,10 @@ export class MemoryLedger implements LedgerPort {
     }
   }
 
+  async rosterSize(rosterId: string): Promise<number> {
+    return this.rosters.get(rosterId)?.size ?? 0;
+  }
+
   async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
     const result: Record<string, RosterRow[]> = {};
     for (const rosterId of rosterIds) {

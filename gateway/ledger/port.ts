@@ -89,6 +89,8 @@ export interface LedgerPort {
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;
   /** The person's rows of each of the given rosters. */
   rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>>;
+  /** How many persons the roster holds (any period): the enrolled count of reports. Optional so that test doubles need not have it. */
+  rosterSize?(rosterId: string): Promise<number>;
 
   /** Outbox for the relay: entries not yet acknowledged by `consumer`, oldest first, at most `count`. */
   readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]>;

@@ -222,6 +222,10 @@ export class RedisLedger implements LedgerPort {
     if (replace) await this.removeRosterPersonsExcept(rosterId, new Set(byPerson.map(([personId]) => personId)));
   }
 
+  async rosterSize(rosterId: string): Promise<number> {
+    return this.client.scard(this.keys.rosterPersons(rosterId));
+  }
+
   async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
     const replies = await Promise.all(rosterIds.map((rosterId) => this.client.hgetall(this.keys.roster(rosterId, personId))));
     const result: Record<string, RosterRow[]> = {};

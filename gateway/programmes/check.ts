@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { isoDate } from '../../schemas/primitives.js';
 import { layerConflicts } from '../engine/pack-overlaps.js';
-import { counterNames } from '../engine/rules/index.js';
+import { counterNames } from '../engine/rules/registry.js';
 
 export const counterKeySnapshot = z.object({
   packs: z.record(z.string(), z.object({

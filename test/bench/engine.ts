@@ -34,23 +34,30 @@ const sample = settle({ request: requests[0]!, programmes, rosters: rostersByPer
 const paying = sample.lines.filter((l) => l.amountFen > 0).map((l) => l.programme);
 if (sample.lines.length !== 6 || paying.length < 5) throw new Error(`benchmark bill does not exercise every layer: ${paying.join(', ')}`);
 
-export function benchEngine(durationMs = 3000): { perSecond: number; count: number } {
-  for (let i = 0; i < 20_000; i++) settle({ request: requests[i % PERSONS]!, programmes, rosters: rostersByPerson.get(requests[i % PERSONS]!.patient.id)!, accumulators });
+/**
+ * `perSecond` is by the wall clock; `perCpuSecond` by the CPU time the process got, which is what one
+ * core does when the machine is shared (a loaded machine lowers the first, much less the second).
+ */
+/** The engine's inputs, built beforehand: the loop below measures the engine, not the harness. */
+const inputs = requests.map((request) => ({ request, programmes, rosters: rostersByPerson.get(request.patient.id)!, accumulators }));
+
+export function benchEngine(durationMs = 3000): { perSecond: number; perCpuSecond: number; count: number } {
+  for (let i = 0; i < 20_000; i++) settle(inputs[i % PERSONS]!);
   let count = 0;
+  const cpuStarted = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(durationMs) * 1_000_000n;
   while (process.hrtime.bigint() < deadline) {
-    for (let i = 0; i < 1000; i++) {
-      const r = requests[(count + i) % PERSONS]!;
-      settle({ request: r, programmes, rosters: rostersByPerson.get(r.patient.id)!, accumulators });
-    }
+    for (let i = 0; i < 1000; i++) settle(inputs[(count + i) % PERSONS]!);
     count += 1000;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { perSecond: Math.round(count / seconds), count };
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  return { perSecond: Math.round(count / seconds), perCpuSecond: Math.round(count / cpuSeconds), count };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { perSecond, count } = benchEngine();
-  console.log(`engine: ${perSecond.toLocaleString('en')} settlements/s on one core (${count} settlements, 20 items, layers paying: ${paying.join(', ')})`);
+  const { perSecond, perCpuSecond, count } = benchEngine();
+  console.log(`engine: ${perSecond.toLocaleString('en')} settlements/s on one core, ${perCpuSecond.toLocaleString('en')} per CPU-second (${count} settlements, 20 items, layers paying: ${paying.join(', ')})`);
 }

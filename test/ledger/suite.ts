@@ -351,8 +351,12 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
         'absent-roster': [],
       });
       expect((await ledger.rosterRows([roster], b))[roster]).toEqual([rosterRow(b, '2020-01-01', '2020-12-31')]);
+      // The enrolled count of reports: persons, not rows.
+      expect(await ledger.rosterSize?.(roster)).toBe(3);
+      expect(await ledger.rosterSize?.('absent-roster')).toBe(0);
 
       await ledger.putRoster(roster, [rosterRow(a, '2020-02-01', '2020-12-31'), rosterRow(c, '2020-05-01', '2020-12-31')], true);
+      expect(await ledger.rosterSize?.(roster)).toBe(2);
       expect((await ledger.rosterRows([roster], a))[roster]).toEqual([rosterRow(a, '2020-02-01', '2020-12-31')]);
       expect((await ledger.rosterRows([roster], b))[roster]).toEqual([]);
       expect((await ledger.rosterRows([roster], c))[roster]).toEqual([rosterRow(c, '2020-05-01', '2020-12-31')]);

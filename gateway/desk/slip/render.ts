@@ -4,7 +4,7 @@
  * the patient's part also in 大写, reasons in plain words, a signature and stamp area, and a
  * watermark when reversed. Personal data masked. A pure function of what it is given.
  */
-import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../../schemas/categories.js';
+import { CATEGORY_NAMES, DISABILITY_TYPES, ENCOUNTER_KIND_NAMES, LAYER_NAMES } from '../../../schemas/vocabulary.js';
 import type { SettlementRequest, Split, SplitLine } from '../../../schemas/settlement.js';
 import { formatFen, parseFen } from '../../engine/money.js';
 import { maskId, maskName } from '../../log.js';
@@ -19,9 +19,7 @@ export interface SlipNames {
   fontStylesheet: string;
 }
 
-const LAYER_NAMES = { basic: '基本医疗保险', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '补充保险' } as const;
 const STATUS_NAMES = { preview: '预结算（未生效）', settled: '已结算', reversed: '已撤销' } as const;
-const KIND_NAMES = { inpatient: '住院', outpatientSpecial: '门诊特殊病种' } as const;
 const CLASS_NAMES = { A: '甲', B: '乙', C: '丙' } as const;
 const BENEFIT_NAMES: Record<string, string> = { accidentHospitalAllowance: '意外住院津贴', accidentMedical: '意外医疗保险金' };
 
@@ -75,7 +73,7 @@ export function renderSlip(split: Split, request: SettlementRequest, names: Slip
     ['主要诊断', primary ? primary.icd10 : '—', false],
     ['参保', `${identity}（参保地 ${patient.insuredRegion}）`, true],
     ['结算时间', settledText, false], // a reversal's time is in the banner
-    ['就诊', `${KIND_NAMES[encounter.kind]} ${encounter.admittedOn} 至 ${encounter.dischargedOn}（${daysBetween(encounter.admittedOn, encounter.dischargedOn)} 天）${encounter.cause === 'accident' ? '，意外伤害' : ''}`, true],
+    ['就诊', `${ENCOUNTER_KIND_NAMES[encounter.kind]} ${encounter.admittedOn} 至 ${encounter.dischargedOn}（${daysBetween(encounter.admittedOn, encounter.dischargedOn)} 天）${encounter.cause === 'accident' ? '，意外伤害' : ''}`, true],
   ];
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>一站式结算单 ${escape(split.settlementId)}</title>

@@ -1,5 +1,5 @@
 /** The discharge form: reading it into a settlement request, filling it, items rows, and field errors in place. */
-import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../../schemas/category-names.js';
+import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../../schemas/vocabulary.js';
 import type { Problem } from '../../../schemas/problem.js';
 import type { SettlementRequestInput } from '../../../schemas/settlement.js';
 import type { ItemRow } from './csv.js';

@@ -1,0 +1,55 @@
+/** 威海: keep the person's cumulative burden on compliant inpatient cost at most a share of their cumulative compliant cost. */
+import { z } from 'zod';
+import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
+import { money, ratio } from '../../../schemas/primitives.js';
+import { formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
+import { ruleKind } from './kind.js';
+
+const schema = z.object({
+  ...ruleHead,
+  kind: z.literal('burdenCeiling'),
+  when,
+  maxBurdenShare: cited(ratio).meta({ description: "cumulative personal burden on compliant cost held at most this share of cumulative compliant cost" }),
+  annualCap: cited(money),
+}).strict();
+
+const MICRO_PER_FEN = BigInt(RATIO_SCALE);
+
+const templates = {
+  burden: (p: { compliantAfter: string; compliantLeft: string; burden: string }) => `不设起付线；本年累计合规住院费用 ${p.compliantAfter}，个人累计负担（含本次补偿前剩余 ${p.compliantLeft}）${p.burden}`,
+  ceiling: (p: { compliantAfter: string; share: string; ceiling: string; pay: string; cite: string }) => `个人累计负担上限 = ${p.compliantAfter} × ${p.share} = ${p.ceiling}；本次补偿 ${p.pay}（${p.cite}）`,
+  capped: (p: { cap: string; paidBefore: string; capLeft: string; cite: string }) => `年度赔付封顶 ${p.cap} 元，本年已赔 ${p.paidBefore}，按余额 ${p.capLeft} 赔付（${p.cite}）`,
+};
+
+export const burdenCeiling = ruleKind({
+  schema,
+  pays: 'keeps the cumulative burden on compliant cost at most a share of cumulative compliant cost (威海)',
+  countersText: '`compliant`, `burden`, `paid`',
+  counters: () => ['compliant', 'burden', 'paid'],
+  payment: () => 'direct',
+  prepare: (rule) => ({ share: pct(rule.maxBurdenShare.value), sharePpm: BigInt(rule.maxBurdenShare.value) }),
+  apply(rule, prepared, ctx, counters) {
+    const compliantAfterFen = counters.get('compliant') + ctx.bill.compliantFen;
+    const burdenBeforePayFen = counters.get('burden') + ctx.running.compliantLeftFen;
+    // The payment is the burden above the limit, exact in micro-fen and rounded once; the limit itself
+    // (1000.005) is never rounded on its own (seeds/001 三(一), CONTRACT: each payer's amount rounded once).
+    const ceilingMicroFen = BigInt(compliantAfterFen) * prepared.sharePpm;
+    const aboveMicroFen = BigInt(burdenBeforePayFen) * MICRO_PER_FEN - ceilingMicroFen;
+    let payFen = aboveMicroFen > 0n ? Math.min(roundHalfUpQuotient(aboveMicroFen, MICRO_PER_FEN), ctx.running.compliantLeftFen) : 0;
+    const explanation = [
+      templates.burden({ compliantAfter: y(compliantAfterFen), compliantLeft: y(ctx.running.compliantLeftFen), burden: y(burdenBeforePayFen) }),
+      templates.ceiling({ compliantAfter: y(compliantAfterFen), share: prepared.share, ceiling: formatMicroFen(ceilingMicroFen), pay: y(payFen), cite: rule.maxBurdenShare.cite }),
+    ];
+    const paidBeforeFen = counters.get('paid');
+    const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
+    if (payFen > capLeftFen) {
+      payFen = capLeftFen;
+      explanation.push(templates.capped({ cap: y(rule.annualCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualCap.cite }));
+    }
+    counters.add('compliant', ctx.bill.compliantFen);
+    counters.add('burden', ctx.running.compliantLeftFen - payFen);
+    counters.add('paid', payFen);
+    return { directFen: payFen, benefits: NO_BENEFITS, explanation };
+  },
+});

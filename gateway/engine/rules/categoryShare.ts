@@ -1,0 +1,41 @@
+/** 医疗机构减免: a share of the compliant burden left, for listed categories. */
+import { z } from 'zod';
+import { category } from '../../../schemas/categories.js';
+import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
+import { ratio } from '../../../schemas/primitives.js';
+import { categoryNames } from '../../../schemas/vocabulary.js';
+import { applyRatio, formatFen as y, formatPercent as pct } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
+import { ruleKind } from './kind.js';
+
+const schema = z.object({
+  ...ruleHead,
+  kind: z.literal('categoryShare'),
+  when: when.optional(),
+  categories: cited(z.array(category).min(1)),
+  share: cited(ratio),
+}).strict();
+
+const templates = {
+  notFor: (p: { categories: string; cite: string }) => `仅限${p.categories}，本人不属于（${p.cite}）`,
+  waives: (p: { matched: string; left: string; share: string; pay: string; cite: string }) => `${p.matched}：减免剩余政策范围内个人负担 ${p.left} × ${p.share} = ${p.pay}（${p.cite}）`,
+};
+
+export const categoryShare = ruleKind({
+  schema,
+  pays: 'a share of the compliant burden left, for listed categories (the hospital waiver)',
+  countersText: '—',
+  counters: () => [],
+  payment: () => 'direct',
+  prepare: (rule) => ({ notFor: templates.notFor({ categories: categoryNames(rule.categories.value), cite: rule.categories.cite }), share: pct(rule.share.value) }),
+  apply(rule, prepared, ctx) {
+    const matched = ctx.categories.filter((c) => rule.categories.value.includes(c));
+    if (matched.length === 0) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.notFor] };
+    const payFen = applyRatio(ctx.running.compliantLeftFen, rule.share.value);
+    return {
+      directFen: payFen,
+      benefits: NO_BENEFITS,
+      explanation: [templates.waives({ matched: categoryNames(matched), left: y(ctx.running.compliantLeftFen), share: prepared.share, pay: y(payFen), cite: rule.share.cite })],
+    };
+  },
+});

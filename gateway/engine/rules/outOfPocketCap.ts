@@ -1,0 +1,50 @@
+/** 兜底保障: the person's cumulative self-paid cost in the year is capped; the cap depends on participation. */
+import { z } from 'zod';
+import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
+import { money, ratio } from '../../../schemas/primitives.js';
+import { formatFen as y, formatPercent as pct, positive } from '../money.js';
+import { NO_BENEFITS } from '../context.js';
+import { ruleKind } from './kind.js';
+
+const schema = z.object({
+  ...ruleHead,
+  kind: z.literal('outOfPocketCap'),
+  when,
+  participation: cited(ratio).meta({ description: 'the participation rate in force, configured by the operator' }),
+  capsByParticipation: cited(z.array(z.object({ minParticipation: ratio, cap: money }).strict()).min(1)),
+}).strict();
+
+const templates = {
+  notReached: (p: { participation: string; cite: string }) => `参保率 ${p.participation} 未达兜底条件（${p.cite}）`,
+  cap: (p: { participation: string; participationCite: string; cap: string; cite: string }) => `兜底保障：参保率 ${p.participation}（${p.participationCite}），个人自付封顶 ${p.cap} 元（${p.cite}）`,
+  pays: (p: { before: string; stay: string; pay: string }) => `本年个人自付累计 ${p.before} + 本次 ${p.stay}，超出封顶部分 ${p.pay} 由本保险支付`,
+};
+
+export const outOfPocketCap = ruleKind({
+  schema,
+  pays: "pays what the person's cumulative self-paid cost exceeds the cap the participation rate sets (三明 兜底)",
+  countersText: '`personal`, `paid`',
+  counters: () => ['personal', 'paid'],
+  payment: () => 'direct',
+  prepare(rule) {
+    // The participation rate is the pack's, so the tier in force is too.
+    const participation = rule.participation.value;
+    const tier = [...rule.capsByParticipation.value].sort((a, b) => b.minParticipation - a.minParticipation).find((t) => participation >= t.minParticipation);
+    return tier
+      ? { capFen: tier.cap, line: templates.cap({ participation: pct(participation), participationCite: rule.participation.cite, cap: y(tier.cap), cite: rule.capsByParticipation.cite }) }
+      : { capFen: null, line: templates.notReached({ participation: pct(participation), cite: rule.capsByParticipation.cite }) };
+  },
+  apply(_rule, prepared, ctx, counters) {
+    if (prepared.capFen === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.line] };
+    const personalBeforeFen = counters.get('personal');
+    const stayPersonalFen = ctx.running.allLeftFen;
+    const payFen = Math.min(positive(personalBeforeFen + stayPersonalFen - prepared.capFen), stayPersonalFen);
+    counters.add('personal', stayPersonalFen - payFen);
+    counters.add('paid', payFen);
+    return {
+      directFen: payFen,
+      benefits: NO_BENEFITS,
+      explanation: [prepared.line, templates.pays({ before: y(personalBeforeFen), stay: y(stayPersonalFen), pay: y(payFen) })],
+    };
+  },
+});

@@ -1,0 +1,48 @@
+/** The report as the routes answer it: the streaming report plus what the programme's figures add (profit cap, coverage, second payouts). */
+import type { Pack } from '../../schemas/pack.js';
+import { parseFen } from '../engine/money.js';
+import type { LedgerPort } from '../ledger/port.js';
+import type { DocumentStore } from '../store/port.js';
+import { coverage, type CoverageView } from './coverage.js';
+import type { Deadline, Period } from './period.js';
+import { profitCap, type ProfitCapView } from './profit-cap.js';
+import { programmeReport, type ProgrammeReport } from './report.js';
+import { storedPayout } from './second-payout-commit.js';
+import { CATEGORY_NAMES } from '../../schemas/categories.js';
+
+export interface SecondPayoutSummary {
+  year: number; committedAt: string; publishedAt: string | null; surplus: string; distributed: string; persons: number;
+  lossRatioBefore: string | null; lossRatioAfter: string | null;
+}
+
+export interface ProgrammeView extends ProgrammeReport {
+  profitCap: ProfitCapView | null;
+  coverage: CoverageView | null;
+  secondPayouts: SecondPayoutSummary[];
+}
+
+export interface ViewDeps { ledger: Pick<LedgerPort, 'listSettlements' | 'rosterSize' | 'rosterRows'>; store: DocumentStore }
+
+const categoryName = (key: string): string | undefined => (key in CATEGORY_NAMES ? CATEGORY_NAMES[key as keyof typeof CATEGORY_NAMES] : key === 'none' ? '无身份类别' : undefined);
+
+export async function programmeView(deps: ViewDeps, pack: Pack, period: Period, deadline?: Deadline): Promise<ProgrammeView> {
+  const report = await programmeReport({ pack, source: deps.ledger, ledger: deps.ledger, period, categoryName, ...(deadline ? { deadline } : {}) });
+  const premiumFen = report.premiumIncome === null ? null : parseFen(report.premiumIncome);
+  const paidFen = parseFen(report.paid.total) ?? 0;
+  const secondPayouts: SecondPayoutSummary[] = [];
+  if (pack.operations?.secondPayout) {
+    // The period's own years, and the year before: its payout is made in this period (by next March).
+    for (let year = Number(period.from.slice(0, 4)) - 1; year <= Number(period.to.slice(0, 4)); year++) {
+      const payout = await storedPayout(deps.store, pack.id, year);
+      if (payout) {
+        secondPayouts.push({
+          year, committedAt: payout.committedAt, publishedAt: payout.publishedAt ?? null, surplus: payout.surplus, distributed: payout.distributed,
+          persons: payout.payments.length, lossRatioBefore: payout.lossRatio.before, lossRatioAfter: payout.lossRatio.after,
+        });
+      }
+    }
+  }
+  // "As of" the period's last day: the targets are judged at a date, not at an instant.
+  const asOf = new Date(Date.parse(`${period.to}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  return { ...report, profitCap: profitCap(pack, premiumFen, paidFen), coverage: coverage(pack, report.enrolled, asOf), secondPayouts };
+}

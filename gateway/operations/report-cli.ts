@@ -1,0 +1,54 @@
+/**
+ * `npm run report -- --programme <id> --from YYYY-MM-DD --to YYYY-MM-DD [--csv out.csv]`: the programme
+ * report read from the ledger in Redis (REDIS_URL or REDIS_CLUSTER_NODES) without the HTTP request
+ * timeout, for periods too long for one request (a city's year). JSON on stdout. Reads only.
+ * Exit code 0: done; 2: could not run.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
+import { loadConfig } from '../config.js';
+import { GatewayError } from '../errors.js';
+import { RedisLedger } from '../ledger/redis.js';
+import { loadProgrammes } from '../programmes/load.js';
+import { createStore } from '../store/create.js';
+import { parsePeriod } from './period.js';
+import { programmeView } from './programme-view.js';
+import { reportCsv } from './report-csv.js';
+
+const USAGE = 'usage: npm run report -- --programme <id> --from YYYY-MM-DD --to YYYY-MM-DD [--csv out.csv]   (needs REDIS_URL or REDIS_CLUSTER_NODES)';
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { programme: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, csv: { type: 'string' } }, strict: true }).values;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  if (!args.programme || !args.from || !args.to) { console.error(USAGE); return 2; }
+  const config = loadConfig();
+  const redis = config.REDIS_CLUSTER_NODES?.length
+    ? new Cluster(config.REDIS_CLUSTER_NODES.map((node) => { const [host, port] = node.split(':'); return { host: host ?? 'localhost', port: Number(port ?? 6379) }; }))
+    : config.REDIS_URL ? new Redis(config.REDIS_URL) : null;
+  if (!redis) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const ledger = new RedisLedger(redis, { prefix: config.REDIS_KEY_PREFIX });
+  try {
+    const pack = loadProgrammes(config.PROGRAMMES_DIR ?? []).get(args.programme);
+    if (!pack) { console.error(`no programme ${args.programme}`); return 2; }
+    const view = await programmeView({ ledger, store: createStore(config, ledger) }, pack, parsePeriod(args.from, args.to));
+    if (args.csv) writeFileSync(args.csv, reportCsv(view));
+    console.log(JSON.stringify(view, null, 2));
+    return 0;
+  } catch (error) {
+    if (error instanceof GatewayError) { console.error(error.message); return 2; }
+    throw error;
+  } finally {
+    await ledger.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : error);
+  process.exitCode = 2;
+});

@@ -1,0 +1,155 @@
+/**
+ * A programme's report over a period, computed in one streaming pass over the ledger's records
+ * (listSettlements pages through them in settledAt order). Memory holds one entry per person seen
+ * (what the programme paid them, for persons-paid and the percentiles), per hospital, per month, per
+ * rule and per category — never the records themselves. A year of a city (~10⁶ settlements,
+ * ~3×10⁵ persons) keeps a few tens of MB of such entries; time is one JSON parse of split and request per record.
+ */
+import type { Pack } from '../../schemas/pack.js';
+import type { RosterRow } from '../../schemas/roster.js';
+import { formatFen } from '../engine/money.js';
+import type { LedgerPort } from '../ledger/port.js';
+import { perPersonStats, type PerPersonStats } from './distribution.js';
+import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
+import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
+
+export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
+export interface Breakdown extends Amounts { key: string; name?: string }
+
+export interface ProgrammeReport {
+  programme: { id: string; name: string; version: string; status: string };
+  period: Period;
+  enrolled: Enrolled;
+  premiumPerPerson: { value: string; bound: string; cite: string } | null;
+  premiumIncome: string | null;
+  records: { read: number; unreadable: number };
+  /** Settlements the programme judged (it was in force for the stay), still standing. */
+  settlements: number;
+  /** Of them, those it paid anything on. */
+  settlementsPaid: number;
+  /** Settlements of the period since reversed: counted here, left out of every amount. */
+  reversals: number;
+  persons: { judged: number; paid: number };
+  paid: { direct: string; benefits: string; total: string };
+  lossRatio: { value: string | null; target: string | null; targetCite: string | null; meetsTarget: boolean | null };
+  byRule: Array<{ rule: string; name: string; amount: string }>;
+  /** What no rule counter accounts for (should be 0.00: shown so that a gap is seen, not hidden). */
+  unattributed: string;
+  byMonth: Breakdown[];
+  byHospital: Breakdown[];
+  /** A person with several categories counts under each: the rows may add up to more than the total. */
+  byCategory: Breakdown[];
+  /** For a programme with a roster: healthy, preExisting, aidPreExisting (三明's risk groups) or notOnRoster, from the roster row covering the discharge. */
+  byRiskGroup: Breakdown[];
+  perPerson: PerPersonStats;
+}
+
+interface Acc { settlements: number; directFen: number; benefitsFen: number }
+const bump = (map: Map<string, Acc>, key: string, directFen: number, benefitsFen: number) => {
+  let a = map.get(key);
+  if (!a) map.set(key, (a = { settlements: 0, directFen: 0, benefitsFen: 0 }));
+  a.settlements += 1;
+  a.directFen += directFen;
+  a.benefitsFen += benefitsFen;
+};
+const rows = (map: Map<string, Acc>, name?: (key: string) => string | undefined): Breakdown[] =>
+  [...map.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, a]) => {
+    const n = name?.(key);
+    return { key, ...(n ? { name: n } : {}), settlements: a.settlements, direct: formatFen(a.directFen), benefits: formatFen(a.benefitsFen), total: formatFen(a.directFen + a.benefitsFen) };
+  });
+
+const RISK_GROUP_NAMES: Record<string, string> = { healthy: '健康人群', preExisting: '特定既往症人群', aidPreExisting: '救助对象中的特定既往症人群', notOnRoster: '不在参保名单' };
+
+/** The risk group as the engine judges it (engine/eligibility.ts standing): the covering row's preExisting, and 救助对象 by the pack's aidCategories. */
+function riskGroupOf(pack: Pack, rows: readonly RosterRow[], dischargedOn: string): string {
+  const covering = rows.filter((row) => row.from <= dischargedOn && dischargedOn <= row.to);
+  if (covering.length === 0) return 'notOnRoster';
+  if (!covering.some((row) => row.preExisting)) return 'healthy';
+  const categories = new Set(covering.flatMap((row) => row.categories));
+  return pack.aidCategories?.value.some((c) => categories.has(c)) ? 'aidPreExisting' : 'preExisting';
+}
+
+export interface ReportInput {
+  pack: Pack;
+  source: SettlementSource;
+  ledger: Pick<LedgerPort, 'rosterSize' | 'rosterRows'>;
+  period: Period;
+  categoryName?: (key: string) => string | undefined;
+  deadline?: Deadline;
+}
+
+export async function programmeReport(input: ReportInput): Promise<ProgrammeReport> {
+  const { pack, source, period } = input;
+  const byMonth = new Map<string, Acc>();
+  const byHospital = new Map<string, Acc>();
+  const byCategory = new Map<string, Acc>();
+  const byRuleFen = new Map<string, number>();
+  const paidByPerson = new Map<string, number>();
+  const allowanceRule = new Map(pack.rules.flatMap((r) => (r.kind === 'dailyAllowance' ? [[r.benefitKind, r.id] as const] : [])));
+  const rosterId = pack.eligibility.roster?.id;
+  // One roster read per person seen (rows are per period, so the row covering each discharge gives the group then).
+  const rowsByPerson = new Map<string, RosterRow[]>();
+  const byRiskGroup = new Map<string, Acc>();
+  let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
+  for await (const record of source.listSettlements({ from: period.from, to: period.to })) {
+    read += 1;
+    if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+    const r = readRecord(record);
+    if (!r) { unreadable += 1; continue; }
+    if (r.policyVersions[pack.id] === undefined) continue;
+    if (record.status === 'reversed') { reversals += 1; continue; }
+    const share = programmeShare(r, pack.id);
+    settlements += 1;
+    if (share.directFen + share.benefitsFen > 0) settlementsPaid += 1;
+    directFen += share.directFen;
+    benefitsFen += share.benefitsFen;
+    paidByPerson.set(record.personId, (paidByPerson.get(record.personId) ?? 0) + share.directFen + share.benefitsFen);
+    bump(byMonth, r.settledMonth, share.directFen, share.benefitsFen);
+    bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
+    for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
+    if (rosterId) {
+      let rows = rowsByPerson.get(record.personId);
+      if (!rows) rowsByPerson.set(record.personId, (rows = (await input.ledger.rosterRows([rosterId], record.personId))[rosterId] ?? []));
+      bump(byRiskGroup, riskGroupOf(pack, rows, r.dischargedOn), share.directFen, share.benefitsFen);
+    }
+    paidByRule(record.deltas, pack.id, byRuleFen);
+    for (const b of r.benefits) {
+      const ruleId = b.programme === pack.id ? allowanceRule.get(b.kind) : undefined;
+      if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + b.amountFen);
+    }
+  }
+  const enrolled = await enrolledPersons(pack, input.ledger);
+  const premiumFen = premiumIncomeFen(pack, enrolled);
+  const totalFen = directFen + benefitsFen;
+  const target = pack.operations?.lossRatioTarget;
+  const byRule = pack.rules.map((rule) => ({ rule: rule.id, name: rule.name, amount: formatFen(byRuleFen.get(rule.id) ?? 0) }));
+  const attributedFen = pack.rules.reduce((sum, rule) => sum + (byRuleFen.get(rule.id) ?? 0), 0);
+  const premium = pack.operations?.premiumPerPerson;
+  return {
+    programme: { id: pack.id, name: pack.name, version: pack.version, status: pack.status },
+    period,
+    enrolled,
+    premiumPerPerson: premium ? { value: formatFen(premium.value), bound: premium.bound, cite: premium.cite } : null,
+    premiumIncome: premiumFen === null ? null : formatFen(premiumFen),
+    records: { read, unreadable },
+    settlements,
+    settlementsPaid,
+    reversals,
+    persons: { judged: paidByPerson.size, paid: [...paidByPerson.values()].filter((v) => v > 0).length },
+    paid: { direct: formatFen(directFen), benefits: formatFen(benefitsFen), total: formatFen(totalFen) },
+    lossRatio: {
+      value: ratioText(totalFen, premiumFen),
+      target: target ? ppmText(target.value) : null,
+      targetCite: target?.cite ?? null,
+      meetsTarget: target && premiumFen ? reaches(totalFen, premiumFen, target.value) : null,
+    },
+    byRule,
+    unattributed: formatFen(Math.max(0, totalFen - attributedFen)),
+    byMonth: rows(byMonth),
+    byHospital: rows(byHospital),
+    byCategory: rows(byCategory, input.categoryName),
+    byRiskGroup: rows(byRiskGroup, (key) => RISK_GROUP_NAMES[key]),
+    perPerson: perPersonStats(paidByPerson.values()),
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * What-if replay: every stored settlement of the period that a programme judged, replayed in settledAt
+ * order from a fresh start of the period, under the pack in force (the baseline) and under a candidate
+ * pack, side by side. The engine is pure, so this is the same computation the desk got, with only the
+ * pack changed. Nothing here writes: accumulators are in-memory maps per person seen, rosters are read
+ * as they stand now (rosters are not versioned in time), the live ledger is never touched.
+ *
+ * Reversed settlements are skipped: they are not claims of the year, and the ledger restored the
+ * accumulators when they were reversed. A settlement that came after one later reversed was computed
+ * on accumulators that still held the reversed one; such a settlement (and any whose person had
+ * counters from before the period) can replay differently from what was stored: the run counts these
+ * as `storedMismatches`, and compares the candidate with the baseline replay, never with the stored answer.
+ */
+import type { Pack } from '../../schemas/pack.js';
+import type { RosterRow } from '../../schemas/roster.js';
+import { settlementRequest } from '../../schemas/settlement.js';
+import { ProgrammeSet } from '../engine/programme-set.js';
+import { settle, type EngineResult } from '../engine/settle.js';
+import { formatFen } from '../engine/money.js';
+import { InvalidInput, Unprocessable } from '../errors.js';
+import type { LedgerPort } from '../ledger/port.js';
+import { maskId } from '../log.js';
+import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
+
+export const signedFen = (fen: number): string => (fen < 0 ? `-${formatFen(-fen)}` : formatFen(fen));
+
+export interface WhatIfProgress { read: number; replayed: number }
+
+export interface WhatIfInput {
+  /** The programmes in force: the baseline. */
+  programmes: ProgrammeSet;
+  candidate: Pack;
+  source: SettlementSource;
+  ledger: Pick<LedgerPort, 'rosterRows'>;
+  period: Period;
+  /** How many of the biggest changes per person to list. */
+  top?: number;
+  /** Refuse past this many settlements read (bounded time for HTTP callers). */
+  maxSettlements?: number;
+  deadline?: Deadline;
+  onProgress?: (progress: WhatIfProgress) => void;
+  progressEvery?: number;
+}
+
+interface Side { directFen: number; benefitsFen: number }
+interface PersonState {
+  baseline: Record<string, number>;
+  candidate: Record<string, number>;
+  rosters: Record<string, RosterRow[]>;
+  settlements: number;
+  baselineFen: number;
+  candidateFen: number;
+  baselinePatientFen: number;
+  candidatePatientFen: number;
+}
+
+export interface WhatIfResult {
+  programme: { id: string; name: string; actualVersion: string | null; candidateVersion: string };
+  period: Period;
+  settlements: { read: number; replayed: number; reversedSkipped: number; notConcerned: number; unreplayable: number; storedMismatches: number };
+  persons: { total: number; betterOff: number; worseOff: number; unchanged: number };
+  /** What the programme pays (directly and as benefits), baseline and candidate. */
+  totals: { baseline: { direct: string; benefits: string; total: string }; candidate: { direct: string; benefits: string; total: string }; difference: string };
+  /** What the patients bear after every payer and benefit. */
+  patients: { baseline: string; candidate: string; difference: string };
+  byRule: Array<{ rule: string; name: string; baseline: string; candidate: string; difference: string }>;
+  /** Every programme whose amounts moved (a later programme pays more when this one pays less). */
+  byProgramme: Array<{ programme: string; baseline: string; candidate: string; difference: string }>;
+  /** Persons by the change of what the programme paid them (candidate − baseline), in yuan. */
+  distribution: Array<{ bucket: string; persons: number }>;
+  biggestChanges: Array<{ person: string; settlements: number; baseline: string; candidate: string; difference: string }>;
+}
+
+/** Edges of the distribution, in fen: changes per person below −10000, … , above 10000 yuan. */
+const EDGES_FEN = [-1_000_000, -100_000, -10_000, 0, 10_000, 100_000, 1_000_000];
+function bucketOf(diffFen: number): number {
+  if (diffFen === 0) return -1;
+  let i = 0;
+  while (i < EDGES_FEN.length && diffFen >= (EDGES_FEN[i] ?? 0)) i++;
+  return i;
+}
+const bucketLabel = (i: number): string => {
+  const yuan = (fen: number) => String(fen / 100);
+  if (i === 0) return `< ${yuan(EDGES_FEN[0] ?? 0)}`;
+  if (i === EDGES_FEN.length) return `≥ ${yuan(EDGES_FEN[EDGES_FEN.length - 1] ?? 0)}`;
+  const lo = EDGES_FEN[i - 1] ?? 0;
+  const hi = EDGES_FEN[i] ?? 0;
+  return lo === 0 ? `(0, ${yuan(hi)})` : `[${yuan(lo)}, ${yuan(hi)})`;
+};
+
+/** The candidate set: the programmes in force with the candidate in place of the pack of the same id. */
+export function candidateSet(programmes: ProgrammeSet, candidate: Pack): ProgrammeSet {
+  const known = new Set(programmes.catalogues.map((c) => c.id));
+  for (const r of candidate.rules) {
+    for (const c of r.when ? [r.when, ...(r.when.anyOf ?? [])] : []) {
+      if (c.catalog && !known.has(c.catalog)) throw new InvalidInput('候选政策包引用了未知的疾病目录', [{ path: `rules.${r.id}.when.catalog`, message: `unknown catalogue ${c.catalog}` }]);
+    }
+  }
+  try {
+    return new ProgrammeSet([...programmes.packs.filter((p) => p.id !== candidate.id), candidate], programmes.catalogues);
+  } catch (error) {
+    // Two packs of one public layer in force together, and the like: the candidate cannot stand beside the others.
+    throw new InvalidInput('候选政策包与现行政策包冲突', [{ path: 'pack', message: error instanceof Error ? error.message : String(error) }]);
+  }
+}
+
+function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
+  for (const key in deltas) {
+    const next = (into[key] ?? 0) + (deltas[key] ?? 0);
+    if (next === 0) delete into[key];
+    else into[key] = next;
+  }
+}
+
+const share = (result: EngineResult, id: string): Side => programmeShare({
+  lines: result.lines,
+  benefits: result.benefits,
+}, id);
+const patientFen = (result: EngineResult): number => result.patientPaysFen - result.benefits.reduce((s, b) => s + b.amountFen, 0);
+
+export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
+  const { programmes, candidate, period } = input;
+  const id = candidate.id;
+  const actual = programmes.get(id);
+  const candidates = candidateSet(programmes, candidate);
+  const rosterIds = [...new Set([...programmes.packs, ...candidates.packs].flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
+  const persons = new Map<string, PersonState>();
+  const rostersByPerson = new Map<string, Record<string, RosterRow[]>>();
+  const ruleBaseline = new Map<string, number>();
+  const ruleCandidate = new Map<string, number>();
+  const programmeFen = new Map<string, { baseline: number; candidate: number }>();
+  const baseTotal: Side = { directFen: 0, benefitsFen: 0 };
+  const candTotal: Side = { directFen: 0, benefitsFen: 0 };
+  const counts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0, storedMismatches: 0 };
+  const every = input.progressEvery ?? 1000;
+  const addProgramme = (result: EngineResult, side: 'baseline' | 'candidate') => {
+    for (const l of result.lines) {
+      const e = programmeFen.get(l.programme) ?? { baseline: 0, candidate: 0 };
+      e[side] += l.amountFen;
+      programmeFen.set(l.programme, e);
+    }
+    for (const b of result.benefits) {
+      const e = programmeFen.get(b.programme) ?? { baseline: 0, candidate: 0 };
+      e[side] += b.amountFen;
+      programmeFen.set(b.programme, e);
+    }
+  };
+
+  for await (const record of input.source.listSettlements({ from: period.from, to: period.to })) {
+    counts.read += 1;
+    if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+    if (counts.read % every === 0) input.onProgress?.({ read: counts.read, replayed: counts.replayed });
+    if (input.maxSettlements !== undefined && counts.read > input.maxSettlements) {
+      throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
+    }
+    if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
+    let json: unknown;
+    try { json = JSON.parse(record.requestJson); } catch { counts.unreplayable += 1; continue; }
+    const parsed = settlementRequest.safeParse(json);
+    if (!parsed.success) { counts.unreplayable += 1; continue; }
+    const request = parsed.data;
+    // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
+    let rosters = rostersByPerson.get(record.personId);
+    if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
+    const concerned = programmes.inForce('supplementary', request, rosters).some((p) => p.id === id) || candidates.inForce('supplementary', request, rosters).some((p) => p.id === id);
+    if (!concerned) { counts.notConcerned += 1; continue; }
+    let person = persons.get(record.personId);
+    if (!person) {
+      person = { baseline: {}, candidate: {}, rosters, settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 };
+      persons.set(record.personId, person);
+    }
+    let baseline: EngineResult;
+    let changed: EngineResult;
+    try {
+      baseline = settle({ request, programmes, rosters: person.rosters, accumulators: person.baseline });
+      changed = settle({ request, programmes: candidates, rosters: person.rosters, accumulators: person.candidate });
+    } catch {
+      counts.unreplayable += 1;
+      continue;
+    }
+    applyDeltas(person.baseline, baseline.deltas);
+    applyDeltas(person.candidate, changed.deltas);
+    counts.replayed += 1;
+    person.settlements += 1;
+    const stored = readRecord(record);
+    if (!stored || !sameAmounts(stored, baseline)) counts.storedMismatches += 1;
+    const b = share(baseline, id);
+    const c = share(changed, id);
+    baseTotal.directFen += b.directFen; baseTotal.benefitsFen += b.benefitsFen;
+    candTotal.directFen += c.directFen; candTotal.benefitsFen += c.benefitsFen;
+    person.baselineFen += b.directFen + b.benefitsFen;
+    person.candidateFen += c.directFen + c.benefitsFen;
+    person.baselinePatientFen += patientFen(baseline);
+    person.candidatePatientFen += patientFen(changed);
+    paidByRule(baseline.deltas, id, ruleBaseline);
+    paidByRule(changed.deltas, id, ruleCandidate);
+    attributeAllowances(actual, baseline, ruleBaseline);
+    attributeAllowances(candidate, changed, ruleCandidate);
+    addProgramme(baseline, 'baseline');
+    addProgramme(changed, 'candidate');
+  }
+  input.onProgress?.({ read: counts.read, replayed: counts.replayed });
+  return summarise({ input, actual, counts, persons, ruleBaseline, ruleCandidate, programmeFen, baseTotal, candTotal });
+}
+
+/** Daily allowances keep no counter: their benefit kind names the rule. */
+function attributeAllowances(pack: Pack | undefined, result: EngineResult, into: Map<string, number>): void {
+  if (!pack) return;
+  for (const rule of pack.rules) {
+    if (rule.kind !== 'dailyAllowance') continue;
+    for (const b of result.benefits) if (b.programme === pack.id && b.kind === rule.benefitKind) into.set(rule.id, (into.get(rule.id) ?? 0) + b.amountFen);
+  }
+}
+
+/** Whether the baseline replay paid every line and benefit exactly as the stored answer did. */
+function sameAmounts(stored: NonNullable<ReturnType<typeof readRecord>>, replay: EngineResult): boolean {
+  if (stored.patientPaysFen !== replay.patientPaysFen || stored.lines.length !== replay.lines.length || stored.benefits.length !== replay.benefits.length) return false;
+  return stored.lines.every((l, i) => l.programme === replay.lines[i]?.programme && l.amountFen === replay.lines[i]?.amountFen)
+    && stored.benefits.every((b, i) => b.programme === replay.benefits[i]?.programme && b.amountFen === replay.benefits[i]?.amountFen);
+}
+
+interface Summary {
+  input: WhatIfInput;
+  actual: Pack | undefined;
+  counts: WhatIfResult['settlements'];
+  persons: Map<string, PersonState>;
+  ruleBaseline: Map<string, number>;
+  ruleCandidate: Map<string, number>;
+  programmeFen: Map<string, { baseline: number; candidate: number }>;
+  baseTotal: Side;
+  candTotal: Side;
+}
+
+function summarise(s: Summary): WhatIfResult {
+  const { input, actual } = s;
+  const candidate = input.candidate;
+  let betterOff = 0, worseOff = 0, patientsBaseline = 0, patientsCandidate = 0;
+  const buckets = new Array<number>(EDGES_FEN.length + 1).fill(0);
+  let unchangedPersons = 0;
+  const top = input.top ?? 20;
+  // A bounded list of the biggest changes: kept sorted, at most `top` long.
+  const biggest: Array<{ personId: string; state: PersonState; diff: number }> = [];
+  for (const [personId, p] of s.persons) {
+    patientsBaseline += p.baselinePatientFen;
+    patientsCandidate += p.candidatePatientFen;
+    if (p.candidatePatientFen < p.baselinePatientFen) betterOff += 1;
+    else if (p.candidatePatientFen > p.baselinePatientFen) worseOff += 1;
+    const diff = p.candidateFen - p.baselineFen;
+    const bucket = bucketOf(diff);
+    if (bucket < 0) unchangedPersons += 1;
+    else buckets[bucket] = (buckets[bucket] ?? 0) + 1;
+    if (diff !== 0 && (biggest.length < top || Math.abs(diff) > Math.abs(biggest[biggest.length - 1]?.diff ?? 0))) {
+      biggest.push({ personId, state: p, diff });
+      biggest.sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff) || a.personId.localeCompare(b.personId));
+      if (biggest.length > top) biggest.pop();
+    }
+  }
+  const side = (t: Side) => ({ direct: formatFen(t.directFen), benefits: formatFen(t.benefitsFen), total: formatFen(t.directFen + t.benefitsFen) });
+  const ruleIds = [...new Map([...(actual?.rules ?? []), ...candidate.rules].map((r) => [r.id, r.name]))];
+  return {
+    programme: { id: candidate.id, name: candidate.name, actualVersion: actual?.version ?? null, candidateVersion: candidate.version },
+    period: input.period,
+    settlements: s.counts,
+    persons: { total: s.persons.size, betterOff, worseOff, unchanged: s.persons.size - betterOff - worseOff },
+    totals: {
+      baseline: side(s.baseTotal),
+      candidate: side(s.candTotal),
+      difference: signedFen(s.candTotal.directFen + s.candTotal.benefitsFen - s.baseTotal.directFen - s.baseTotal.benefitsFen),
+    },
+    patients: { baseline: signedFen(patientsBaseline), candidate: signedFen(patientsCandidate), difference: signedFen(patientsCandidate - patientsBaseline) },
+    byRule: ruleIds.map(([rule, name]) => {
+      const b = s.ruleBaseline.get(rule) ?? 0;
+      const c = s.ruleCandidate.get(rule) ?? 0;
+      return { rule, name, baseline: formatFen(b), candidate: formatFen(c), difference: signedFen(c - b) };
+    }),
+    byProgramme: [...s.programmeFen].filter(([, v]) => v.baseline !== v.candidate).sort(([a], [b]) => a.localeCompare(b))
+      .map(([programme, v]) => ({ programme, baseline: formatFen(v.baseline), candidate: formatFen(v.candidate), difference: signedFen(v.candidate - v.baseline) })),
+    distribution: [{ bucket: '0（不变）', persons: unchangedPersons }, ...buckets.map((persons, i) => ({ bucket: bucketLabel(i), persons }))],
+    biggestChanges: biggest.map((b) => ({
+      person: maskId(b.personId), settlements: b.state.settlements, baseline: formatFen(b.state.baselineFen), candidate: formatFen(b.state.candidateFen), difference: signedFen(b.diff),
+    })),
+  };
+}
