@@ -22,6 +22,11 @@ export const configSchema = z.object({
   REDIS_URL: z.string().url().optional(),
   /** Redis Cluster seed nodes host:port,host:port; takes precedence over REDIS_URL. */
   REDIS_CLUSTER_NODES: csv.optional(),
+  /**
+   * Refuse to start unless every Redis master persists (appendonly yes, fsync not "no") and never evicts
+   * (maxmemory-policy noeviction). Default: true in production, false elsewhere (then only a warning).
+   */
+  REDIS_REQUIRE_DURABLE: flag.optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).max(32).default('gw'),
   /** Kafka bootstrap brokers host:port,…; absent → the in-memory bus. */
   KAFKA_BROKERS: csv.optional(),
@@ -86,11 +91,25 @@ export const configSchema = z.object({
 export type Config = z.output<typeof configSchema>;
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
 
+/**
+ * The configuration cannot work: one line per problem, for the operator (English, like the logs). The
+ * entry point prints the lines and exits 1, without a stack trace: nothing is wrong with the code.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const englishMessages = z.locales.en().localeError;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.fromEntries(CONFIG_VARIABLES.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
-  const parsed = configSchema.safeParse(known);
+  const parsed = configSchema.safeParse(known, { error: englishMessages });
   if (!parsed.success) {
-    throw new Error(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    // The variable's name, never its value: a value may be a secret (a Redis URL with its password).
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   return parsed.data;
 }

@@ -4,18 +4,19 @@
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Redis, Cluster } from 'ioredis';
 import type { Logger } from 'pino';
-import { loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp, type AppExtension, type ReadinessCheck } from './http/app.js';
 import { loadClients } from './http/auth.js';
 import { createMetrics } from './http/metrics.js';
 import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
 import { RedisLedger } from './ledger/redis.js';
+import { durabilityProblems } from './ledger/durability.js';
 import { createLogger } from './log.js';
-import { loadProgrammes } from './programmes/load.js';
+import { loadProgrammes, PackError } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
 import type { GatewayPart, PartDeps } from './parts.js';
 import { startOperations } from './operations/part.js';
@@ -55,12 +56,46 @@ function createLedger(config: Config, log: Logger): LedgerPort {
     log.info({ url: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'ledger: Redis');
     return new RedisLedger(watchConnection(new Redis(config.REDIS_URL, redisOptions), log), options);
   }
-  if (config.NODE_ENV === 'production') throw new Error('REDIS_URL or REDIS_CLUSTER_NODES is required in production');
+  if (config.NODE_ENV === 'production') throw new ConfigError(['REDIS_URL or REDIS_CLUSTER_NODES: required in production']);
   log.warn('ledger: in memory (no REDIS_URL) — state is lost when the process stops; for development only');
   return new MemoryLedger();
 }
 
+/**
+ * Redis is the system of record: in production (or with REDIS_REQUIRE_DURABLE=true) a Redis that would
+ * lose or evict settlements is a start-up error; otherwise it is a loud warning.
+ */
+async function checkDurability(ledger: LedgerPort, config: Config, log: Logger): Promise<void> {
+  const client = ledger.redisClient?.();
+  if (!client) return;
+  const required = config.REDIS_REQUIRE_DURABLE ?? config.NODE_ENV === 'production';
+  let problems: string[];
+  try {
+    problems = await durabilityProblems(client);
+  } catch (error) {
+    problems = [`Redis: its durability cannot be checked (${error instanceof Error ? error.message : String(error)})`];
+  }
+  if (problems.length === 0) return;
+  if (required) {
+    await ledger.close();
+    throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
+  }
+  log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
+}
+
 export interface Gateway { server: Server; port: number; ledger: LedgerPort; stop(): Promise<void> }
+
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * The HTTP server's own limits, so that a slow client cannot hold a socket: headers and the whole
+ * request must arrive within the request timeout (plus a second, so the app's 503 answers first), and
+ * Node checks for expired connections every second instead of every 30.
+ */
+export function serverTimeouts(requestTimeoutMs: number) {
+  const requestTimeout = requestTimeoutMs + 1_000;
+  return { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) };
+}
 
 export async function startGateway(config: Config = loadConfig(), log: Logger = createLogger(config.LOG_LEVEL)): Promise<Gateway> {
   const production = config.NODE_ENV === 'production';
@@ -69,6 +104,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
   log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'template' ? ' (template)' : ''}`) }, 'programmes loaded');
   const ledger = createLedger(config, log);
+  await checkDurability(ledger, config, log);
   const metrics = createMetrics();
   const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });
   const streaming = await startStreaming({ config, ledger, service, programmes, metrics, log });
@@ -88,10 +124,10 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
     service, ledger, programmes, clients, metrics, log, readiness, version: VERSION, extensions,
     bodyLimitBytes: config.BODY_LIMIT_BYTES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
-  const server = await new Promise<Server>((resolve) => { const s = app.listen(config.PORT, config.HOST, () => resolve(s)); });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = config.REQUEST_TIMEOUT_MS * 2;
+  const server = createServer(serverTimeouts(config.REQUEST_TIMEOUT_MS), app);
+  // Idle keep-alive connections outlive a load balancer's idle timeout (60 s by default on most), so it never reuses a closing one.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(config.PORT, config.HOST, () => { server.off('error', reject); resolve(); }); });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ port, ledger: ledger.kind, bus: streaming.kind }, `settlement gateway listening on http://${config.HOST}:${port}`);
@@ -100,7 +136,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
     port,
     ledger,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await drain(server, config.REQUEST_TIMEOUT_MS);
       for (const part of parts) await part.stop?.();
       await streaming.stop();
       await ledger.close();
@@ -108,10 +144,11 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   };
 }
 
-async function runCluster(config: Config, log: Logger): Promise<void> {
+/** The primary forks workers and answers null; a worker starts its gateway. */
+async function runCluster(config: Config, log: Logger): Promise<Gateway | null> {
   const workers = config.CLUSTER_WORKERS === 'auto' ? availableParallelism() : config.CLUSTER_WORKERS;
   if (cluster.isPrimary) {
-    if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) throw new Error('cluster mode shares state through Redis: set REDIS_URL');
+    if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) throw new ConfigError(['CLUSTER_WORKERS: cluster mode shares state through Redis: set REDIS_URL']);
     log.info({ workers }, 'cluster mode: starting workers');
     let stopping = false;
     for (let i = 0; i < workers; i++) cluster.fork();
@@ -127,25 +164,67 @@ async function runCluster(config: Config, log: Logger): Promise<void> {
         for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
       });
     }
-    return;
+    return null;
   }
-  await startGateway(config, log);
+  return startGateway(config, log);
+}
+
+/**
+ * Stops taking connections and lets the requests in flight finish: idle keep-alive connections are
+ * closed at once and as each request ends; whatever is still open after the request timeout (and a
+ * second for its answer to go out) is cut, so a stop is bounded.
+ */
+async function drain(server: Server, requestTimeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = setTimeout(() => server.closeAllConnections(), requestTimeoutMs + 1_000);
+  try {
+    await closed;
+  } finally {
+    clearInterval(idle);
+    clearTimeout(deadline);
+  }
+}
+
+/** Start-up failed: a configuration problem is one line per problem and exit 1; anything else is logged with its stack. */
+function failStart(error: unknown, log?: Logger): never {
+  if (error instanceof ConfigError || error instanceof PackError) {
+    const problems = error instanceof ConfigError ? error.problems : error.message.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim());
+    for (const problem of problems) process.stderr.write(`configuration error: ${problem}\n`);
+  } else if (log) {
+    log.fatal({ err: error }, 'start-up failed');
+  } else {
+    process.stderr.write(`start-up failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    failStart(error);
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  try {
+    const gateway = config.CLUSTER_WORKERS === 0 ? await startGateway(config, log) : await runCluster(config, log);
+    // The cluster primary has no gateway of its own: it passes the signal on to its workers (runCluster).
+    if (!gateway) return;
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping: draining requests in flight');
+      gateway.stop().then(() => process.exit(0), (error: unknown) => { log.error({ err: error }, 'stop failed'); process.exit(1); });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  } catch (error) {
+    failStart(error, log);
+  }
 }
 
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
-if (isEntryPoint) {
-  const config = loadConfig();
-  const log = createLogger(config.LOG_LEVEL);
-  const start = config.CLUSTER_WORKERS === 0 ? startGateway(config, log).then((g) => {
-    const shutdown = (signal: string) => {
-      log.info({ signal }, 'stopping');
-      g.stop().then(() => process.exit(0), (error: unknown) => { log.error({ err: error }, 'stop failed'); process.exit(1); });
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  }) : runCluster(config, log);
-  start.catch((error: unknown) => {
-    log.fatal({ err: error }, 'start-up failed');
-    process.exit(1);
-  });
-}
+if (isEntryPoint) void main();

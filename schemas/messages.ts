@@ -17,6 +17,8 @@ export const settlementEventData = z.object({
   split,
   deltas: z.record(z.string(), z.int()),
   request: z.unknown(),
+  /** The stored form's version (gateway/ledger/stored.ts); absent on events written before versioning = 1. */
+  recordVersion: z.int().min(1).optional(),
 });
 export type SettlementEventData = z.infer<typeof settlementEventData>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDate } from './primitives.js';
+import { isoDate, plainText } from './primitives.js';
 import { category } from './categories.js';
 
 export const ROSTER_LIMITS = { rowsPerCall: 50_000 } as const;
@@ -10,8 +10,8 @@ export const rosterRow = z.object({
   to: isoDate,
   categories: z.array(category).max(13).default([]),
   preExisting: z.boolean().default(false).meta({ description: '三明 特定既往症人群' }),
-  attributes: z.record(z.string(), z.string().max(200)).default({}),
-}).refine((row) => row.from <= row.to, { path: ['to'], message: 'to is before from' });
+  attributes: z.record(plainText(100), z.string().max(200).regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u, '不得含控制字符或不可见的格式字符')).default({}),
+}).refine((row) => row.from <= row.to, { path: ['to'], message: '截止日期（to）早于起始日期（from）' });
 
 export type RosterRow = z.output<typeof rosterRow>;
 
@@ -19,5 +19,10 @@ export const rosterLoad = z.object({ rows: z.array(z.unknown()).max(ROSTER_LIMIT
 
 export const rosterLoadResult = z.object({
   accepted: z.int(),
-  rejected: z.array(z.object({ row: z.int(), errors: z.array(z.object({ path: z.string(), message: z.string() })) })),
+  rejected: z.array(z.object({
+    row: z.int().meta({ description: 'CSV: the line of the file (header = line 1), as a spreadsheet shows it; JSON: the index in rows, from 0' }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  })),
+  /** CSV only: how the bytes were read — UTF-8 (with or without BOM, or as the charset said) or GB18030 (GBK). */
+  encoding: z.enum(['utf-8', 'gb18030']).optional(),
 });

@@ -1,6 +1,6 @@
 /** The settlement request and the split: CONTRACT.md in code. Types are inferred, never restated. */
 import { z } from 'zod';
-import { admdvs, encounterDate, identifier, money, moneyText, share } from './primitives.js';
+import { admdvs, encounterDate, identifier, money, moneyText, plainText, share } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 import { nhsaStayIdentity } from './nhsa.js';
 
@@ -17,7 +17,7 @@ export type Layer = z.infer<typeof layer>;
 export const UPSTREAM_LAYERS = ['basic', 'majorIllness', 'waiver', 'aid'] as const;
 export type UpstreamLayer = (typeof UPSTREAM_LAYERS)[number];
 
-const text = z.string().min(1).max(LIMITS.textLength);
+const text = plainText(LIMITS.textLength);
 
 export const billItem = z.object({
   code: text,
@@ -26,6 +26,11 @@ export const billItem = z.object({
   class: z.enum(['A', 'B', 'C']).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
   selfPayRatio: share.optional().meta({ description: '乙类先行自付比例, for class B; absent means 0' }),
   overLimit: money.optional().meta({ description: '超限价自费: the part of the amount above the price limit' }),
+}).superRefine((item, ctx) => {
+  // A self-pay share belongs to class B alone; on A or C it would be a contradiction silently ignored.
+  if (item.selfPayRatio !== undefined && item.class !== 'B') {
+    ctx.addIssue({ code: 'custom', path: ['selfPayRatio'], message: `只有乙类（B）项目可带先行自付比例 selfPayRatio，此项为 ${item.class} 类` });
+  }
 });
 
 export const settlementRequest = z.object({
@@ -38,8 +43,8 @@ export const settlementRequest = z.object({
     drgPublic: z.boolean().default(false).meta({ description: 'a public hospital paid by C-DRG' }),
   }),
   patient: z.object({
-    id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '证件号只能包含字母和数字'),
-    name: z.string().min(1).max(50).optional(),
+    id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '只能由字母和数字组成'),
+    name: plainText(50).optional(),
     insuredRegion: admdvs,
     hukouRegion: admdvs.optional().meta({ description: '户籍地 (6-digit admdvs), for programmes whose eligibility is by 户籍 (闻喜); absent, such a programme reads insuredRegion and says so' }),
     scheme: z.enum(['employee', 'resident']),
@@ -51,7 +56,7 @@ export const settlementRequest = z.object({
     kind: z.enum(['inpatient', 'outpatientSpecial']),
     admittedOn: encounterDate,
     dischargedOn: encounterDate,
-    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, 'expected an ICD-10 code such as C34.9 or C34.900x001 (national extension)'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
+    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, '应为 ICD-10 编码，如 C34.9 或 C34.900x001（国家扩展码）'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
     catalogEntries: z.array(z.object({ catalog: identifier(40), entry: z.int().min(1).max(999) })).max(LIMITS.catalogEntriesPerStay).default([]),
     cause: z.enum(['disease', 'accident']).default('disease'),
     thirdPartyLiable: z.boolean().default(false),

@@ -117,7 +117,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     throw new InvalidInput('请用 POST /fhir/ExplanationOfBenefit/_search（表单）检索，身份号码不应出现在 URL 中', [{ path: '(query)', message: 'search with POST _search and a form body' }]);
   });
 
-  router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`no FHIR route ${req.method} ${req.path}`)));
+  router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`没有这个 FHIR 接口：${req.method} ${req.path}`)));
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const known = error instanceof GatewayError ? error : parserError(error) ?? fromDependency(error);

@@ -75,7 +75,7 @@ function requireReader(client: Client | undefined, code: string, hospitalId: str
     if (hospitalId !== undefined) requireHospital(c, hospitalId, 'desk');
     return;
   }
-  throw new Forbidden(`client ${c.name} does not speak for insurer ${code}`);
+  throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${code}`);
 }
 
 function sendCsv(res: Response, req: Request, rows: string[][], filename: string): void {
@@ -142,7 +142,7 @@ export function insurerRoutes(deps: RouteDeps) {
     v1.post('/claims/:insurerCode/:claimId/status', ctx.json, async (req, res) => {
       const insurer = insurerOf(req);
       const c = requireRole(req.client, 'insurer', 'admin');
-      if (!c.roles.includes('admin') && !isInsurerOf(c, insurer.code)) throw new Forbidden(`client ${c.name} does not speak for insurer ${insurer.code}`);
+      if (!c.roles.includes('admin') && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code}`);
       const parsed = statusReport.safeParse(req.body);
       if (!parsed.success) throw new InvalidInput('状态报告格式不正确', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
       const claimId = idParam(req, 'claimId');
@@ -179,7 +179,7 @@ export function insurerRoutes(deps: RouteDeps) {
       if (state && !state.success) throw new InvalidInput('state 不正确', [{ path: 'state', message: `one of ${claimState.options.join(', ')}` }]);
       const offset = Number(text(req.query.offset) ?? '0');
       const limit = Number(text(req.query.limit) ?? '100');
-      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidInput('offset ≥ 0, 1 ≤ limit ≤ 1000', [{ path: 'limit', message: 'out of range' }]);
+      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidInput('分页参数应满足 offset ≥ 0、1 ≤ limit ≤ 1000', [{ path: 'limit', message: '超出范围' }]);
       const page = await deps.claims.list(insurer.code, { from, to, ...(hospitalId ? { hospitalId } : {}), ...(state?.success ? { state: state.data } : {}), offset, limit });
       res.json({ insurerCode: insurer.code, from, to, claims: visible(req, page.claims), ...(page.nextOffset !== undefined ? { nextOffset: page.nextOffset } : {}) });
     });

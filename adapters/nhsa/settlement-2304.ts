@@ -35,7 +35,17 @@ export interface Mapping2304Options {
   insurerCodeOf?: (programme: string) => string | undefined;
 }
 
-export function settlement2304Of(split: Split, request: SettlementRequest, options: Mapping2304Options): Settlement2304 {
+/**
+ * What the 2304 mapping reads of a request: a live one, or a stored one read by its version's reader
+ * (gateway/ledger/stored.ts) — never a stored one re-checked against today's request schema.
+ */
+export interface Request2304 {
+  patient: Pick<SettlementRequest['patient'], 'scheme' | 'name' | 'insuredRegion'>;
+  encounter: Pick<SettlementRequest['encounter'], 'kind'>;
+  nhsa?: SettlementRequest['nhsa'];
+}
+
+export function settlement2304Of(split: Split, request: Request2304, options: Mapping2304Options): Settlement2304 {
   const { fundPayTypes } = options;
   const scheme = request.patient.scheme;
   const id = request.nhsa;

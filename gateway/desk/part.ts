@@ -6,7 +6,7 @@
  */
 import type { Request, Response } from 'express';
 import { dayListQuery, personQuery, type HospitalInfo } from '../../schemas/desk.js';
-import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
+import { readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { fieldErrors, currentSplit } from '../service/settlements.js';
 import { InvalidInput } from '../errors.js';
 import { requireHospital, requireRole } from '../http/auth.js';
@@ -84,7 +84,8 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
         router.get('/settlements/:hospitalId/:settlementId/slip', async (req, res) => {
           requireHospital(req.client, param(req, 'hospitalId'), 'desk', 'admin', 'auditor');
           const record = await service.get(param(req, 'hospitalId'), param(req, 'settlementId'));
-          const request: SettlementRequest = settlementRequest.parse(JSON.parse(record.requestJson));
+          // Read by the record's own version, never by today's strict request schema (ledger/stored.ts).
+          const request = readStoredRequest(record.requestJson, recordVersionOf(record));
           const hospitalName = request.hospital.name ?? hospitalById.get(request.hospital.id)?.name;
           const html = renderSlip(currentSplit(record), request, {
             ...(hospitalName ? { hospitalName } : {}),

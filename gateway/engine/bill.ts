@@ -26,7 +26,7 @@ export function classifyBill(items: SettlementRequest['items']): BillTotals {
     if (selfPaidFen > item.amount) {
       errors.push({
         path: `items.${index}`,
-        message: `self-pay parts ${formatFen(selfPaidFen)} (out of scope ${formatFen(outOfScopeFen)} + over limit ${formatFen(overLimitFen)} + pre-self-pay ${formatFen(preSelfPayFen)}) exceed the amount ${formatFen(item.amount)}`,
+        message: `自付部分 ${formatFen(selfPaidFen)}（目录外 ${formatFen(outOfScopeFen)} + 超限价 ${formatFen(overLimitFen)} + 乙类先行自付 ${formatFen(preSelfPayFen)}）超过该项金额 ${formatFen(item.amount)}`,
       });
       return;
     }
@@ -36,8 +36,8 @@ export function classifyBill(items: SettlementRequest['items']): BillTotals {
     totals.preSelfPayFen += preSelfPayFen;
     totals.compliantFen += item.amount - selfPaidFen;
   });
-  if (errors.length > 0) throw new Unprocessable('an item\'s self-pay parts exceed its amount', errors);
-  if (totals.totalFen > MAX_FEN) throw new Unprocessable('the bill is above the limit', [{ path: 'items', message: `the total ${formatFen(totals.totalFen)} is above ${formatFen(MAX_FEN)}` }]);
+  if (errors.length > 0) throw new Unprocessable('有费用项的自付部分超过其金额', errors);
+  if (totals.totalFen > MAX_FEN) throw new Unprocessable('账单总额超过上限', [{ path: 'items', message: `总额 ${formatFen(totals.totalFen)} 超过上限 ${formatFen(MAX_FEN)}` }]);
   invariant(
     totals.outOfScopeFen + totals.overLimitFen + totals.preSelfPayFen + totals.compliantFen === totals.totalFen,
     'bill classes do not add up to the total',

@@ -57,7 +57,7 @@ const DEFAULT_PAYERS: Record<Exclude<UpstreamLayer, 'waiver'>, Record<'employee'
 export function validateStay(request: SettlementRequest): void {
   const { admittedOn, dischargedOn } = request.encounter;
   if (dischargedOn < admittedOn) {
-    throw new Unprocessable('discharge before admission', [{ path: 'encounter.dischargedOn', message: `discharged ${dischargedOn} before admitted ${admittedOn}` }]);
+    throw new Unprocessable('出院日期早于入院日期', [{ path: 'encounter.dischargedOn', message: `出院 ${dischargedOn} 早于入院 ${admittedOn}` }]);
   }
   const lengthDays = stayLengthDays(admittedOn, dischargedOn);
   if (lengthDays > MAX_STAY_DAYS) {
@@ -128,7 +128,7 @@ class Waterfall {
     const givenFen = request.upstream[layer];
     if (givenFen !== undefined) {
       if (givenFen > this.running.allLeftFen) {
-        throw new Unprocessable(`upstream ${layer} exceeds what is left of the bill`, [{ path: `upstream.${layer}`, message: `${y(givenFen)} is more than the ${y(this.running.allLeftFen)} left of the bill after the layers before it` }]);
+        throw new Unprocessable(`上游给定的 ${layer} 金额超过账单剩余部分`, [{ path: `upstream.${layer}`, message: `${y(givenFen)} 超过前序各层支付后账单剩余的 ${y(this.running.allLeftFen)}` }]);
       }
       line.mode = 'given';
       if (!pack) line.programme = 'upstream';

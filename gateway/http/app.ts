@@ -8,13 +8,16 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput, Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { csvToRows } from '../rosters/csv.js';
+import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
+import { callContext } from '../service/call-context.js';
 import { ulid } from '../service/ids.js';
-import { currentSplit, fieldErrors, type SettlementService } from '../service/settlements.js';
+import { currentSplit, fieldErrors, outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
 import { authenticate, ClientRegistry, requireHospital, requireRole } from './auth.js';
+import { jsonBodyParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument, type ProgrammeSummary } from './openapi.js';
-import { notFoundHandler, problemHandler } from './problems.js';
+import { notFoundHandler, pathOf, problemHandler } from './problems.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -24,12 +27,19 @@ export interface ReadinessCheck {
   critical?: boolean;
 }
 
+declare module 'express-serve-static-core' {
+  /** The call's deadline (service/settlements.ts): pass it to service.settle / reverse so a timed-out call commits nothing. */
+  interface Request { call?: CallControl }
+}
+
 /** What an extension (an adapter, the desk) is given to add its routes with the gateway's own parts. */
 export interface ExtensionContext {
   /** Bearer authentication against the configured clients (sets req.client). */
   authenticate: express.RequestHandler;
-  /** The JSON body parser with the configured body limit. */
+  /** The JSON body parser with the configured body limit and a bounded nesting depth; numbers as JSON.parse gives them. */
   json: express.RequestHandler;
+  /** The same, but number literals that JSON.parse would rewrite (`1000.000`, `1E3`) arrive as JsonNumberText (service/json-text.ts). */
+  jsonExact?: express.RequestHandler;
   log: Logger;
 }
 
@@ -83,7 +93,8 @@ export function createApp(deps: AppDeps) {
   // No upgrade-insecure-requests: a hospital may serve the desk over plain HTTP on its LAN, where upgraded asset requests would fail.
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], upgradeInsecureRequests: null } } }));
 
-  // Request id, access log and latency: personal data never appears here (URLs carry hospital and settlement ids only).
+  // Request id, access log and latency: personal data never appears here (paths carry hospital and settlement ids
+  // only; the query string is left out, as a token wrongly put there must not reach the log).
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.header('x-request-id');
     req.requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : ulid();
@@ -93,14 +104,27 @@ export function createApp(deps: AppDeps) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      log.info({ requestId: req.requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), client: req.client?.name }, 'request');
+      log.info({ requestId: req.requestId, method: req.method, url: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000), client: req.client?.name }, 'request');
     });
-    // Nothing blocks the desk for long: an answer that is not ready in time becomes a 503 the client may retry (settling is idempotent).
+    // Nothing blocks the desk for long: an answer that is not ready in time becomes a 503 the client may retry
+    // (settling is idempotent). The call is aborted with it, so nothing of it is committed after that answer;
+    // if its write had already left for the ledger, the truth is "outcome unknown", not 503.
+    const deadline = new AbortController();
+    const call: CallControl = { signal: deadline.signal, writeSent: false };
+    req.call = call;
     const timer = setTimeout(() => {
-      if (!res.headersSent) next(new Unavailable(`the request took longer than ${deps.requestTimeoutMs} ms`, 1));
+      deadline.abort();
+      if (res.headersSent) return;
+      // A body still trickling in is not waited for: the connection closes once the answer is out.
+      if (!req.complete) {
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.socket.destroySoon());
+      }
+      next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
-    next();
+    // The call travels with the work (service/call-context.ts): an adapter's route is held to it too.
+    callContext.run(call, next);
   });
 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
@@ -128,11 +152,12 @@ export function createApp(deps: AppDeps) {
   const v1 = express.Router();
   const authenticateClient = authenticate(new ClientRegistry(deps.clients));
   v1.use(authenticateClient);
-  const json = express.json({ limit: deps.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
-  const extensionContext: ExtensionContext = { authenticate: authenticateClient, json, log };
+  // Amounts sent as JSON numbers are judged on their source text (service/json-text.ts).
+  const json = jsonBodyParser(deps.bodyLimitBytes, { lossless: true });
+  const extensionContext: ExtensionContext = { authenticate: authenticateClient, json: jsonBodyParser(deps.bodyLimitBytes, { lossless: false }), jsonExact: json, log };
   const jsonBody = (req: Request): unknown => {
     if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
-      throw new InvalidInput('expected a JSON object body with Content-Type: application/json', [{ path: '(body)', message: 'missing or not a JSON object' }]);
+      throw new InvalidInput('请求体应为 JSON 对象，并带 Content-Type: application/json', [{ path: '(body)', message: '缺少请求体或不是 JSON 对象' }]);
     }
     return req.body;
   };
@@ -154,7 +179,7 @@ export function createApp(deps: AppDeps) {
 
   v1.post('/settlements', json, async (req, res) => {
     const body = deskBody(req);
-    const { record, replay, split } = await service.settle(body);
+    const { record, replay, split } = await service.settle(body, req.call);
     metrics.settlements.inc({ operation: 'settle', outcome: replay ? 'replay' : 'committed' });
     if (replay) {
       res.status(200).setHeader('Idempotent-Replay', 'true');
@@ -162,8 +187,9 @@ export function createApp(deps: AppDeps) {
       res.status(201);
       for (const l of split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
     }
-    // The stored text, byte for byte: a retried request gets exactly the first answer.
-    res.type('application/json').send(record.splitJson);
+    // The stored text, byte for byte: a retried request gets exactly the first answer — unless the
+    // settlement was reversed since; then its current status (reversed, reversedAt), never "settled".
+    res.type('application/json').send(record.status === 'settled' ? record.splitJson : JSON.stringify(split));
   });
 
   v1.get('/settlements/:hospitalId/:settlementId', async (req, res) => {
@@ -175,31 +201,35 @@ export function createApp(deps: AppDeps) {
   v1.post('/settlements/:hospitalId/:settlementId/reversal', json, async (req, res) => {
     requireHospital(req.client, param(req, 'hospitalId'), 'desk');
     const note = reversalNote.safeParse(req.body ?? {});
-    if (!note.success) throw new InvalidInput('the reversal body is not valid', fieldErrors(note.error.issues));
-    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), note.data);
+    if (!note.success) throw new InvalidInput('撤销的请求体无效', fieldErrors(note.error.issues));
+    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), note.data, req.call);
     metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
     res.json(split);
   });
 
-  const rosterBody = [json, express.text({ limit: deps.bodyLimitBytes, type: ['text/csv', 'text/plain'] })];
+  // CSV arrives as bytes: its encoding is decided by rosters/encoding.ts (UTF-8 or GB18030), not by a missing charset.
+  const rosterBody = [json, express.raw({ limit: deps.bodyLimitBytes, type: ['text/csv', 'text/plain'] })];
   v1.put('/rosters/:programmeId', ...rosterBody, async (req, res) => {
     requireRole(req.client, 'admin');
     const rosterId = rosterIdOf(programmes, param(req, 'programmeId'));
     const mode = req.query.mode ?? 'merge';
-    if (mode !== 'merge' && mode !== 'replace') throw new InvalidInput('mode is merge or replace', [{ path: 'mode', message: `unknown mode ${String(mode)}` }]);
+    if (mode !== 'merge' && mode !== 'replace') throw new InvalidInput('mode 只能是 merge 或 replace', [{ path: 'mode', message: `未知的 mode：${String(mode)}` }]);
     let rows: unknown[];
-    if (typeof req.body === 'string') {
-      const parsed = csvToRows(req.body);
-      if (parsed.headerErrors.length > 0) throw new InvalidInput('the CSV header is not valid', parsed.headerErrors.map((message) => ({ path: '(header)', message })));
+    let csv: { encoding: CsvEncoding; lines: number[] } | undefined;
+    if (Buffer.isBuffer(req.body)) {
+      const { text, encoding } = decodeCsvBytes(req.body, charsetOf(req.get('content-type')));
+      const parsed = csvToRows(text);
+      if (parsed.headerErrors.length > 0) throw new InvalidInput('CSV 表头无效', parsed.headerErrors.map((message) => ({ path: '(header)', message })));
       rows = parsed.rows;
+      csv = { encoding, lines: parsed.lines };
     } else {
       const body = jsonBody(req) as { rows?: unknown };
-      if (!Array.isArray(body.rows)) throw new InvalidInput('expected { "rows": [ … ] } or text/csv', [{ path: 'rows', message: 'expected an array' }]);
+      if (!Array.isArray(body.rows)) throw new InvalidInput('请求体应为 { "rows": [ … ] } 或 text/csv', [{ path: 'rows', message: '应为数组' }]);
       rows = body.rows;
     }
-    const result = await loadRoster(ledger, rosterId, rows, mode === 'replace');
-    log.info({ requestId: req.requestId, programme: param(req, 'programmeId'), rosterId, accepted: result.accepted, rejected: result.rejected.length, mode }, 'roster loaded');
-    res.json(result);
+    const result = await loadRoster(ledger, rosterId, rows, mode === 'replace', csv?.lines);
+    log.info({ requestId: req.requestId, programme: param(req, 'programmeId'), rosterId, accepted: result.accepted, rejected: result.rejected.length, mode, encoding: csv?.encoding }, 'roster loaded');
+    res.json(csv ? { ...result, encoding: csv.encoding } : result);
   });
 
   v1.get('/programmes', (req, res) => {

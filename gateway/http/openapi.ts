@@ -1,12 +1,18 @@
 /** The OpenAPI 3.1 document, generated from the zod schemas: one source, nothing restated by hand. */
 import { z } from 'zod';
 import { problem } from '../../schemas/problem.js';
+import { jsonNumberText } from '../../schemas/primitives.js';
+import { problemTypeRows } from '../problem-types.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
 import { dayList, hospitalsAnswer, personQuery, personSettlements, standing } from '../../schemas/desk.js';
 import { reversalNote, settlementRequest, split } from '../../schemas/settlement.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' });
+  z.toJSONSchema(schema, {
+    io, target: 'draft-2020-12', unrepresentable: 'any',
+    // A number literal kept as its source text (json-text.ts) is, on the wire, a JSON number.
+    override: (ctx) => { if (ctx.zodSchema === jsonNumberText) ctx.jsonSchema.type = 'number'; },
+  });
 
 const programmeSummary = z.object({
   id: z.string(), name: z.string(), layer: z.string(), region: z.array(z.string()), term: z.object({ from: z.string(), to: z.string() }),
@@ -22,8 +28,10 @@ const errors = {
   401: problemResponse('Missing or unknown token'),
   403: problemResponse('Not your hospital, or not your role'),
   413: problemResponse('Body over the limit'),
-  503: problemResponse('A dependency the call needs is down; see Retry-After'),
+  503: problemResponse('UNAVAILABLE: a dependency the call needs is down and nothing was committed; retry after Retry-After'),
 };
+/** Only calls that write can leave a write in doubt. */
+const outcomeUnknown = { 504: problemResponse('OUTCOME_UNKNOWN: the write was sent but its answer never came; it may have been committed. Retry the same settlement id (never a new one): the retry answers the truth') };
 const settlementPath = [
   { name: 'hospitalId', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'settlementId', in: 'path', required: true, schema: { type: 'string' } },
@@ -39,6 +47,8 @@ export function openApiDocument(version: string) {
       version,
       description: 'Splits a discharge bill among basic insurance, major illness insurance, the hospital waiver, medical aid and supplementary programmes, and what the patient pays. Money is a string with two decimals.',
     },
+    /** Every problem type: its stable code, status, Chinese title and type URI (gateway/problem-types.ts). */
+    'x-problem-types': problemTypeRows(),
     security: [{ bearer: [] }],
     paths: {
       '/v1/settlements/preview': { post: { summary: 'Compute the split without committing (预结算)', requestBody: json('SettlementRequest'), responses: { 200: splitResponse('The split, status preview'), 422: problemResponse('Well-formed but impossible'), ...errors } } },
@@ -60,11 +70,12 @@ export function openApiDocument(version: string) {
             409: problemResponse('The same settlement id with a different body'),
             422: problemResponse('Well-formed but impossible'),
             ...errors,
+            ...outcomeUnknown,
           },
         },
       },
       '/v1/settlements/{hospitalId}/{settlementId}': { get: { summary: 'The stored split', parameters: settlementPath, responses: { 200: splitResponse('The split with its current status'), 404: problemResponse('Unknown'), ...errors } } },
-      '/v1/settlements/{hospitalId}/{settlementId}/reversal': { post: { summary: 'Reverse (结算撤销): restore every accumulator, publish the reversal', parameters: settlementPath, requestBody: { required: false, description: 'optional: why and by whom; recorded with the reversal and answered in the split as `reversal`', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReversalNote' } } } }, responses: { 200: splitResponse('The split, status reversed; repeating answers the same'), 404: problemResponse('Unknown'), 422: problemResponse('A preview cannot be reversed'), ...errors } } },
+      '/v1/settlements/{hospitalId}/{settlementId}/reversal': { post: { summary: 'Reverse (结算撤销): restore every accumulator, publish the reversal', parameters: settlementPath, requestBody: { required: false, description: 'optional: why and by whom; recorded with the reversal and answered in the split as `reversal`', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReversalNote' } } } }, responses: { 200: splitResponse('The split, status reversed; repeating answers the same'), 404: problemResponse('Unknown'), 422: problemResponse('A preview cannot be reversed'), ...errors, ...outcomeUnknown } } },
       '/v1/settlements/{hospitalId}/{settlementId}/slip': { get: { summary: 'The printable settlement slip (一站式结算单)', parameters: settlementPath, responses: { 200: { description: 'HTML for one A4 page (一站式结算单): names, times to the minute, 大写, plain explanations, 已撤销 watermark; fonts from /desk/fonts', content: { 'text/html': { schema: { type: 'string' } } } }, 404: problemResponse('Unknown'), ...errors } } },
       '/v1/rosters/{programmeId}': {
         put: {

@@ -1,18 +1,15 @@
 /** The one place errors become problem+json (RFC 9457). */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { GatewayError, InvalidInput, NotFound, PayloadTooLarge, Unavailable } from '../errors.js';
+import { GatewayError, InvalidInput, NotFound, OutcomeUnknown, PayloadTooLarge, Unavailable } from '../errors.js';
+import { PROBLEM_TYPES, problemTypeUri } from '../problem-types.js';
 import type { Problem } from '../../schemas/problem.js';
 
-const TYPE_BASE = 'https://settlement-gateway.example/problems/';
-const SLUGS: Record<number, string> = {
-  400: 'invalid-request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 409: 'conflict',
-  413: 'payload-too-large', 415: 'unsupported-media-type', 422: 'unprocessable', 500: 'internal', 503: 'unavailable',
-};
-
 export function problemOf(error: GatewayError, instance?: string): Problem {
+  const id = error.problemTypeId;
   return {
-    type: TYPE_BASE + (SLUGS[error.status] ?? 'error'),
+    type: problemTypeUri(id),
+    code: PROBLEM_TYPES[id].code,
     title: error.title,
     status: error.status,
     detail: error.message,
@@ -21,13 +18,25 @@ export function problemOf(error: GatewayError, instance?: string): Problem {
   };
 }
 
-/** Errors thrown by body parsers (express.json, express.text) carry a `type` and a status. */
+/** The 500 problem: a bug, never the caller's fault; the request id lets the operator find the log line. */
+export function internalProblem(detail: string): Problem {
+  return { type: problemTypeUri('internal'), code: PROBLEM_TYPES.internal.code, title: PROBLEM_TYPES.internal.title, status: 500, detail, errors: [] };
+}
+
+/**
+ * Errors of express itself and its body parsers (they carry a `type` and/or a 4xx `status`), and a path
+ * whose percent-escapes do not decode (URIError from the router): the caller's mistake, never a 500.
+ */
 function fromParser(error: unknown): GatewayError | null {
-  if (!(error instanceof Error) || !('type' in error)) return null;
-  const type = error.type;
-  if (type === 'entity.too.large') return new PayloadTooLarge('the request body is larger than the limit');
-  if (type === 'entity.parse.failed') return new InvalidInput('the body is not valid JSON', [{ path: '(body)', message: error.message }]);
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new InvalidInput('unsupported body encoding', [{ path: '(body)', message: String(error.message) }]);
+  if (error instanceof URIError) return new InvalidInput('路径中的百分号转义无效', [{ path: '(path)', message: '路径含无法解码的 % 转义（如 %ZZ）' }]);
+  if (!(error instanceof Error)) return null;
+  const type = 'type' in error ? error.type : undefined;
+  if (type === 'entity.too.large') return new PayloadTooLarge('请求体超过大小上限');
+  if (type === 'entity.parse.failed') return new InvalidInput('请求体不是有效的 JSON', [{ path: '(body)', message: 'JSON 语法错误' }]);
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new InvalidInput('不支持的请求体编码', [{ path: '(body)', message: '请使用 UTF-8 编码' }]);
+  if (type === 'request.aborted') return new InvalidInput('请求体未传完，客户端已中断', [{ path: '(body)', message: '请求体不完整' }]);
+  const status = 'status' in error && typeof error.status === 'number' ? error.status : undefined;
+  if (status !== undefined && status >= 400 && status < 500) return new InvalidInput('请求无法解析', [{ path: '(body)', message: '请求格式错误' }]);
   return null;
 }
 
@@ -37,25 +46,42 @@ export function sendProblem(res: Response, problem: Problem, retryAfterSeconds?:
 }
 
 export function problemHandler(log: Logger, onError: (status: number, type: string) => void) {
-  return (error: unknown, req: Request, res: Response, next: NextFunction) => {
-    // An answer already went out (a timeout answered first): nothing more can be said on this response.
-    if (res.headersSent) return next(error);
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // An answer already went out (a timeout answered first): nothing more can be said on this response,
+    // and the late error (typically the aborted call's CommitAborted) is expected, not a crash to print.
+    if (res.headersSent) {
+      log.debug({ requestId: req.requestId, err: error instanceof Error ? error.message : String(error) }, 'error after the answer was sent');
+      if (!res.writableEnded) res.end();
+      return;
+    }
     const known = error instanceof GatewayError ? error : fromParser(error) ?? fromDependency(error);
     if (known) {
       onError(known.status, known.name);
-      return sendProblem(res, problemOf(known, req.originalUrl), known instanceof Unavailable ? known.retryAfterSeconds : undefined);
+      // The log keeps the dependency's own words (English, for the operator); the caller gets plain Chinese.
+      if (known.status >= 500) log.warn({ requestId: req.requestId, err: error instanceof Error ? error.message : String(error), code: known.code }, 'dependency failure answered');
+      // RFC 6750: a 401 names the scheme the client must use.
+      if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="settlement-gateway"');
+      const retryAfter = known instanceof Unavailable || known instanceof OutcomeUnknown ? known.retryAfterSeconds : undefined;
+      return sendProblem(res, problemOf(known, pathOf(req)), retryAfter);
     }
     onError(500, error instanceof Error ? error.name : 'unknown');
     log.error({ err: error, requestId: req.requestId }, 'unhandled error');
-    sendProblem(res, { type: TYPE_BASE + 'internal', title: 'Internal error', status: 500, detail: `an internal error occurred; quote request id ${req.requestId ?? '?'}`, errors: [] });
+    sendProblem(res, internalProblem(`网关内部错误，请联系运维并提供请求编号 ${req.requestId ?? '?'}`));
   };
+}
+
+/** The path without the query string: a token wrongly put in a query must not be echoed back or logged. */
+export function pathOf(req: Request): string {
+  const url = req.originalUrl;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /** A dependency that is down (Redis unreachable, a cluster without quorum): 503, retry later — not our bug. */
 export function fromDependency(error: unknown): GatewayError | null {
   if (!(error instanceof Error)) return null;
   const down = error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|did not answer/.test(error.message);
-  return down ? new Unavailable(`a dependency is unavailable: ${error.message}`, 2) : null;
+  return down ? new Unavailable('账本存储（Redis）暂时无法访问，本次未记账；请稍后用同一结算号重试', 2) : null;
 }
 
-export const notFoundHandler = (req: Request, _res: Response, next: NextFunction) => next(new NotFound(`no route ${req.method} ${req.path}`));
+export const notFoundHandler = (req: Request, _res: Response, next: NextFunction) => next(new NotFound(`没有这个接口：${req.method} ${req.path}`));

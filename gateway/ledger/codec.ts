@@ -29,6 +29,7 @@ export function recordFields(record: SettlementRecord): Array<string | Buffer> {
   ];
   if (record.reversedAt !== undefined) fields.push('reversedAt', record.reversedAt);
   if (record.reversal !== undefined) fields.push('reversal', JSON.stringify(record.reversal));
+  if (record.recordVersion !== undefined) fields.push('recordVersion', String(record.recordVersion));
   return fields;
 }
 
@@ -111,6 +112,13 @@ export function parseRecord(reply: unknown): SettlementRecord | null {
     const note = reversalNote.safeParse(JSON.parse(reversal));
     invariant(note.success, 'a stored reversal note is not valid');
     record.reversal = note.data;
+  }
+  // Absent on records written before versioning: those are version 1 (ledger/stored.ts).
+  const recordVersion = map.get('recordVersion');
+  if (recordVersion !== undefined) {
+    const version = Number(recordVersion);
+    invariant(Number.isSafeInteger(version) && version >= 1, () => `stored recordVersion ${recordVersion} is not a version`);
+    record.recordVersion = version;
   }
   return record;
 }

@@ -56,6 +56,9 @@ export class KeySpace {
   /** settlement id → person id; no hash tag: looked up before the bucket is known. */
   index(hospitalId: string, settlementId: string): string { return `${this.prefix}:idx:${hospitalId}:${settlementId}`; }
 
+  /** A preview's marker (expires); touched only by single-key commands, so its slot does not matter. */
+  preview(hospitalId: string, settlementId: string): string { return `${this.prefix}:pre:${hospitalId}:${settlementId}`; }
+
   roster(rosterId: string, personId: string): string { return `${this.tag(this.bucket(personId))}:roster:${rosterId}:${personId}`; }
 
   rosterPersons(rosterId: string): string { return `${this.prefix}:roster:${rosterId}:persons`; }

@@ -9,12 +9,12 @@ import { invariant } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
 import {
   checkAck, checkCommit, checkDeltas, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
-import { SettlementIdClaimed } from './errors.js';
+import { sendingWrite, SettlementIdClaimed } from './errors.js';
 import { indexMember, PERSON_SETTLEMENTS_MAX, queryRange, recordInstantMs, type SettlementQuery } from './listing.js';
 
 export interface MemoryLedgerOptions {
@@ -31,6 +31,8 @@ interface Pending { consumer: string; deliveredAt: number }
 interface StoredEntry { seq: number; event: OutboxEvent; pending: Pending | null }
 
 const SAFE = Number.MAX_SAFE_INTEGER;
+/** Preview markers kept at most (each expires anyway): memory stays bounded under any load. */
+const MAX_PREVIEWS = 100_000;
 
 /** Records hold strings (immutable) and one flat map of numbers: copying both is a full copy. */
 const copyRecord = (record: SettlementRecord): SettlementRecord => ({ ...record, deltas: { ...record.deltas } });
@@ -52,6 +54,8 @@ export class MemoryLedger implements LedgerPort {
   private readonly claimIdleMs: number;
   private readonly now: () => number;
   private closed = false;
+  /** preview key → expiry (ms); insertion order is age order, so the oldest is dropped first at the bound. */
+  private readonly previews = new Map<string, number>();
 
   constructor(options: MemoryLedgerOptions = {}) {
     this.claimIdleMs = options.claimIdleMs ?? 60_000;
@@ -69,8 +73,9 @@ export class MemoryLedger implements LedgerPort {
     return record ? copyRecord(record) : null;
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome> {
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
     checkCommit(record, expectedVersion, event);
+    sendingWrite(guard);
     const key = settlementKey(record.hospitalId, record.settlementId);
     const owner = this.claims.get(key) ?? record.personId;
     this.claims.set(key, owner);
@@ -88,8 +93,9 @@ export class MemoryLedger implements LedgerPort {
     return { outcome: 'committed', record: copyRecord(record) };
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, note?: ReversalNote): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
+    sendingWrite(guard);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const stored = this.settlements.get(settlementKey(hospitalId, settlementId));
     if (!stored) return { outcome: 'notFound' };
@@ -101,6 +107,27 @@ export class MemoryLedger implements LedgerPort {
     if (note && Object.keys(note).length > 0) stored.reversal = { ...note };
     this.append(event);
     return { outcome: 'reversed', record: copyRecord(stored) };
+  }
+
+  async rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void> {
+    invariant(Number.isInteger(ttlSeconds) && ttlSeconds >= 1, 'a preview is remembered for a whole number of seconds');
+    if (!isStorableSettlementId(hospitalId, settlementId)) return;
+    const key = settlementKey(hospitalId, settlementId);
+    this.previews.delete(key);
+    if (this.previews.size >= MAX_PREVIEWS) {
+      const oldest = this.previews.keys().next().value;
+      if (oldest !== undefined) this.previews.delete(oldest);
+    }
+    this.previews.set(key, this.now() + ttlSeconds * 1000);
+  }
+
+  async wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean> {
+    const key = settlementKey(hospitalId, settlementId);
+    const expiresAt = this.previews.get(key);
+    if (expiresAt === undefined) return false;
+    if (expiresAt > this.now()) return true;
+    this.previews.delete(key);
+    return false;
   }
 
   async *listSettlements(query: SettlementQuery): AsyncGenerator<SettlementRecord> {

@@ -31,6 +31,8 @@ export interface SettlementRecord {
   reversedAt?: string;
   /** Why and by whom it was reversed, when the reversal said so. */
   reversal?: ReversalNote;
+  /** The version of the stored form (record, requestJson, splitJson): absent = 1. Read through ledger/stored.ts. */
+  recordVersion?: number;
 }
 
 /** One entry of the outbox: what the relay publishes to Kafka, in commit order per person. */
@@ -62,6 +64,16 @@ export type ReverseOutcome =
 
 export interface OutboxEntry { entryId: string; event: OutboxEvent }
 
+/**
+ * The caller's deadline for one commit or reversal. Aborted before the ledger sends its write, the
+ * write is never sent (CommitAborted: nothing was committed). `onSend` is told the moment the write
+ * leaves the process: from then on, an error or a timeout leaves the outcome unknown.
+ */
+export interface WriteGuard {
+  signal?: AbortSignal;
+  onSend?(): void;
+}
+
 export interface LedgerPort {
   readonly kind: 'redis' | 'memory';
   readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
@@ -70,12 +82,20 @@ export interface LedgerPort {
    * Atomically: idempotency check on (hospitalId, settlementId); compare the person's accumulator
    * version with `expectedVersion`; apply `record.deltas`; store the record; append `event` to the outbox.
    */
-  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome>;
+  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome>;
   /**
    * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
    * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
    */
-  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, note?: ReversalNote): Promise<ReverseOutcome>;
+  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome>;
+
+  /**
+   * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, on every gateway sharing
+   * the ledger, so that reversing a preview is told apart from an unknown id (422, not 404). Bounded:
+   * entries expire (and memory keeps at most a fixed number).
+   */
+  rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void>;
+  wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean>;
 
   /**
    * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital

@@ -11,6 +11,7 @@
  *   gw:{b<b>}:roster:<rosterId>:<personId>           hash   one person's rows of a roster: "<from>|<to>" → row JSON
  *   gw:idx:<hospitalId>:<settlementId>               string settlement id → personId (its own slot)
  *   gw:roster:<rosterId>:persons                     set    the roster's persons, for replace mode
+ *   gw:pre:<hospitalId>:<settlementId>               string a preview was made (expires; 422 on reversing it)
  *
  * Slot safety: a commit or reversal touches acc, stl and outbox of one person, which share the hash tag
  * `{b<b>}` and so one Cluster slot; the scripts declare all three as KEYS. The index and the roster
@@ -26,14 +27,14 @@
  * same person's retry reuses it. Removing a claim would not be safe: a slow commit of the first person
  * could still land after another person took the id over.
  *
- * Nothing here ever expires: settlement records and accumulators are the books.
+ * Nothing here ever expires but the preview markers: settlement records and accumulators are the books.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { invariant } from '../errors.js';
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
 import { KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
 import { eventFields, fieldMap, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
@@ -41,7 +42,7 @@ import { ACK_LUA, COMMIT_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
 import {
   VERSION_FIELD, checkAck, checkCommit, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
-import { SettlementIdClaimed } from './errors.js';
+import { sendingWrite, SettlementIdClaimed } from './errors.js';
 import {
   indexMember, instantMs, LISTING_PAGE, mergeBuckets, parseIndexMember, PERSON_SETTLEMENTS_MAX, queryRange,
   type IndexEntry, type PageReader, type SettlementQuery,
@@ -109,7 +110,7 @@ export class RedisLedger implements LedgerPort {
     return personId === null ? null : this.loadRecord(personId, hospitalId, settlementId);
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): Promise<CommitOutcome> {
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
     checkCommit(record, expectedVersion, event);
     const { personId, hospitalId, settlementId } = record;
     const owner = await this.claimSettlementId(hospitalId, settlementId, personId);
@@ -121,6 +122,8 @@ export class RedisLedger implements LedgerPort {
     const deltaPairs = Object.entries(record.deltas).flatMap(([field, delta]) => [field, String(delta)]);
     const fields = recordFields(record);
     const eventPairs = eventFields(event);
+    // The claim above is harmless on its own (see the header); the script is the write.
+    sendingWrite(guard);
     const bucket = this.keys.bucket(personId);
     const reply = await this.scripts.gwLedgerCommit(
       this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(bucket),
@@ -143,7 +146,7 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, note?: ReversalNote): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const current = await this.getSettlement(hospitalId, settlementId);
@@ -154,6 +157,7 @@ export class RedisLedger implements LedgerPort {
     // Negated here, not in Lua: decoding the JSON there would go through cjson and Lua doubles.
     const negated = Object.entries(current.deltas).flatMap(([field, delta]) => [field, String(-delta)]);
     const eventPairs = eventFields(event);
+    sendingWrite(guard);
     const bucket = this.keys.bucket(personId);
     const reply = await this.scripts.gwLedgerReverse(
       this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(bucket),
@@ -169,6 +173,17 @@ export class RedisLedger implements LedgerPort {
     const record = parseRecord(reply[1]);
     invariant(record !== null, 'reverse script answered an empty record');
     return { outcome, record };
+  }
+
+  async rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void> {
+    invariant(Number.isInteger(ttlSeconds) && ttlSeconds >= 1, 'a preview is remembered for a whole number of seconds');
+    if (!isStorableSettlementId(hospitalId, settlementId)) return;
+    await this.client.set(this.keys.preview(hospitalId, settlementId), '1', 'EX', ttlSeconds);
+  }
+
+  async wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean> {
+    if (!isStorableSettlementId(hospitalId, settlementId)) return false;
+    return (await this.client.exists(this.keys.preview(hospitalId, settlementId))) === 1;
   }
 
   async *listSettlements(query: SettlementQuery): AsyncGenerator<SettlementRecord> {

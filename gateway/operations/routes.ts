@@ -138,7 +138,7 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
     router.post('/whatif', ctx.json, async (req, res) => {
       requireRole(req.client, 'admin');
       const body: unknown = req.body;
-      if (typeof body !== 'object' || body === null) throw new InvalidInput('expected a JSON object { pack, from, to }', [{ path: '(body)', message: 'missing' }]);
+      if (typeof body !== 'object' || body === null) throw new InvalidInput('请求体应为 JSON 对象 { pack, from, to }', [{ path: '(body)', message: '缺少请求体或不是 JSON 对象' }]);
       const { pack: packText, from, to, top } = body as Record<string, unknown>;
       if (typeof packText !== 'string') throw new InvalidInput('pack 应为候选政策包的 YAML 文本', [{ path: 'pack', message: 'expected a string' }]);
       const topCount = top === undefined ? 20 : typeof top === 'number' && Number.isInteger(top) && top >= 0 && top <= 200 ? top : NaN;

@@ -1,29 +1,44 @@
 /** Roster CSV (RFC 4180): a header line naming the columns, then one row per line. */
 
+/** One CSV record and the line of the file it starts on (1 = the first line), as a spreadsheet numbers it. */
+export interface CsvRecord { fields: string[]; line: number }
+
 /** Splits CSV text into records of fields; quoted fields may hold commas, quotes ("") and line breaks. */
-export function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
+export function parseCsvRecords(text: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
   let field = '';
   let record: string[] = [];
   let quoted = false;
+  let line = 1;
+  let recordLine = 1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
       if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; }
       else if (ch === '"') quoted = false;
-      else field += ch;
+      else {
+        if (ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) line++;
+        field += ch;
+      }
     } else if (ch === '"' && field === '') quoted = true;
     else if (ch === ',') { record.push(field); field = ''; }
     else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       record.push(field); field = '';
-      if (record.some((f) => f !== '')) records.push(record);
+      if (record.some((f) => f !== '')) records.push({ fields: record, line: recordLine });
       record = [];
+      line++;
+      recordLine = line;
     } else field += ch;
   }
   record.push(field);
-  if (record.some((f) => f !== '')) records.push(record);
+  if (record.some((f) => f !== '')) records.push({ fields: record, line: recordLine });
   return records;
+}
+
+/** The records' fields alone. */
+export function parseCsv(text: string): string[][] {
+  return parseCsvRecords(text).map((r) => r.fields);
 }
 
 const TRUE = new Set(['true', '1', 'yes', 'y', '是']);
@@ -33,13 +48,13 @@ const FALSE = new Set(['false', '0', 'no', 'n', '否', '']);
  * CSV records → raw roster rows for the zod schema. Columns personId, from, to, categories
  * (separated by ";"), preExisting; any other column becomes an attribute.
  */
-export function csvToRows(text: string): { rows: unknown[]; headerErrors: string[] } {
-  const [header, ...body] = parseCsv(text.replace(/^\uFEFF/, ''));
-  if (!header) return { rows: [], headerErrors: ['the CSV is empty: a header line is required'] };
-  const names = header.map((h) => h.trim());
+export function csvToRows(text: string): { rows: unknown[]; lines: number[]; headerErrors: string[] } {
+  const [header, ...body] = parseCsvRecords(text.replace(/^\uFEFF/, ''));
+  if (!header) return { rows: [], lines: [], headerErrors: ['CSV 为空：第一行须为表头'] };
+  const names = header.fields.map((h) => h.trim());
   const missing = ['personId', 'from', 'to'].filter((n) => !names.includes(n));
-  if (missing.length > 0) return { rows: [], headerErrors: [`the header lacks ${missing.join(', ')}`] };
-  const rows = body.map((fields) => {
+  if (missing.length > 0) return { rows: [], lines: [], headerErrors: [`表头缺少列：${missing.join('、')}`] };
+  const rows = body.map(({ fields }) => {
     const row: Record<string, unknown> = { attributes: {} };
     const attributes: Record<string, string> = {};
     names.forEach((name, i) => {
@@ -52,5 +67,6 @@ export function csvToRows(text: string): { rows: unknown[]; headerErrors: string
     row.attributes = attributes;
     return row;
   });
-  return { rows, headerErrors: [] };
+  // Rejections name the line of the file (header = line 1), as the clerk sees it in Excel.
+  return { rows, lines: body.map((r) => r.line), headerErrors: [] };
 }

@@ -14,23 +14,27 @@ export const ROSTER_BATCH_ROWS = 1000;
 /** The roster a programme reads its eligibility from (several programmes may share one). */
 export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): string {
   const pack = programmes.get(programmeId);
-  if (!pack) throw new NotFound(`no programme ${programmeId}`);
+  if (!pack) throw new NotFound(`没有项目 ${programmeId}`);
   if (!pack.eligibility.roster) {
-    throw new Unprocessable(`programme ${programmeId} does not take its eligibility from a roster`, [{ path: 'programmeId', message: 'this programme has no roster' }]);
+    throw new Unprocessable(`项目 ${programmeId} 的参保资格不取自名单`, [{ path: 'programmeId', message: '该项目没有名单' }]);
   }
   return pack.eligibility.roster.id;
 }
 
-export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean): Promise<RosterLoadResult> {
+/**
+ * `rowNumbers[i]` is what a rejection of rawRows[i] is numbered (a CSV's file lines); without it, the
+ * index in `rows` from 0 (JSON).
+ */
+export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[]): Promise<RosterLoadResult> {
   if (rawRows.length > ROSTER_LIMITS.rowsPerCall) {
-    throw new InvalidInput(`at most ${ROSTER_LIMITS.rowsPerCall} rows per call`, [{ path: 'rows', message: `${rawRows.length} rows; split the roster into several calls in merge mode` }]);
+    throw new InvalidInput(`每次最多 ${ROSTER_LIMITS.rowsPerCall} 行`, [{ path: 'rows', message: `共 ${rawRows.length} 行；请拆成多次以合并（merge）方式上传` }]);
   }
   const accepted: RosterRow[] = [];
   const rejected: RosterLoadResult['rejected'] = [];
   rawRows.forEach((raw, index) => {
     const parsed = rosterRow.safeParse(raw);
     if (parsed.success) accepted.push(parsed.data);
-    else rejected.push({ row: index, errors: fieldErrors(parsed.error.issues) });
+    else rejected.push({ row: rowNumbers?.[index] ?? index, errors: fieldErrors(parsed.error.issues) });
   });
   if (replace) await ledger.putRoster(rosterId, accepted.slice(0, ROSTER_BATCH_ROWS), true);
   for (let start = replace ? ROSTER_BATCH_ROWS : 0; start < accepted.length; start += ROSTER_BATCH_ROWS) {

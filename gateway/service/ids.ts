@@ -37,6 +37,8 @@ export function chinaTime(date: Date): string {
 /** JSON with object keys sorted at every depth: the same body always has the same text. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  // A value that says how it is written (a number literal kept as text, a Date) is written that way.
+  if ('toJSON' in value && typeof value.toJSON === 'function') return canonicalJson((value.toJSON as () => unknown)());
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();

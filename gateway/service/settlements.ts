@@ -6,9 +6,12 @@ import { settlementRequest, type ReversalNote, type SettlementRequest, type Spli
 import { settle, type EngineResult } from '../engine/settle.js';
 import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { Conflict, InvalidInput, NotFound, Unavailable, Unprocessable, type FieldError } from '../errors.js';
-import type { LedgerPort, OutboxEvent, SettlementRecord } from '../ledger/port.js';
+import { Conflict, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable, type FieldError } from '../errors.js';
+import { CommitAborted } from '../ledger/errors.js';
+import { RECORD_VERSION, recordVersionOf } from '../ledger/stored.js';
+import type { LedgerPort, OutboxEvent, SettlementRecord, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
+import { currentCall } from './call-context.js';
 import { KeyedQueue } from './keyed-queue.js';
 
 export interface SettlementServiceOptions {
@@ -23,6 +26,24 @@ export interface SettlementServiceOptions {
 
 export type SettleOutcome = { split: Split; replay: boolean; record: SettlementRecord };
 
+/**
+ * One call's deadline as the service sees it. Once `signal` is aborted (the caller was answered, e.g.
+ * 503 after the request timeout) no work of the call goes on: queued work is skipped and no write is
+ * sent, so that answer stays true. `writeSent` turns true when a write left the process: a timeout
+ * after that must say the outcome is unknown, never that nothing happened.
+ */
+export interface CallControl {
+  signal: AbortSignal;
+  writeSent: boolean;
+}
+
+/** A write that failed after it was sent, for a reason that says nothing of whether Redis applied it. */
+function outcomeUnknownAfter(error: unknown): boolean {
+  if (error instanceof GatewayError || !(error instanceof Error)) return false;
+  // Redis answered (an error reply) or our own check failed: the answer is known, and it is not a commit.
+  return error.name !== 'ReplyError' && error.name !== 'InvariantViolation';
+}
+
 /** zod issues as the contract's field errors: "items.3.amount". */
 export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): FieldError[] {
   return issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
@@ -30,7 +51,7 @@ export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<Property
 
 export function parseRequest(body: unknown): SettlementRequest {
   const parsed = settlementRequest.safeParse(body);
-  if (!parsed.success) throw new InvalidInput('the settlement request is not valid', fieldErrors(parsed.error.issues));
+  if (!parsed.success) throw new InvalidInput('结算请求无效', fieldErrors(parsed.error.issues));
   return parsed.data;
 }
 
@@ -44,13 +65,12 @@ export function currentSplit(record: SettlementRecord): Split {
   };
 }
 
-const RECENT_PREVIEWS_LIMIT = 10_000;
+/** How long a preview is remembered (on every gateway sharing the ledger) to answer 422 to reversing it. */
+export const PREVIEW_MEMORY_SECONDS = 7 * 24 * 3600;
 
 export class SettlementService {
   private readonly clock: () => Date;
   private readonly maxCommitAttempts: number;
-  /** Ids recently previewed in this process, so that reversing a preview is told apart from an unknown id (422 vs 404). */
-  private readonly recentPreviews = new Set<string>();
   private readonly perPerson = new KeyedQueue();
 
   constructor(private readonly options: SettlementServiceOptions) {
@@ -63,19 +83,25 @@ export class SettlementService {
   async preview(body: unknown): Promise<Split> {
     const request = parseRequest(body);
     const result = await this.compute(request);
-    this.rememberPreview(request);
+    // Shared through the ledger: a reversal of this preview sent to another gateway is told apart from an unknown id too.
+    await this.options.ledger.rememberPreview(request.hospital.id, request.settlementId, PREVIEW_MEMORY_SECONDS);
     return toSplit(result.engine, { gatewayId: `pre_${ulid(this.clock().getTime())}`, settlementId: request.settlementId, hospitalId: request.hospital.id, personId: request.patient.id, status: 'preview' });
   }
 
-  async settle(body: unknown): Promise<SettleOutcome> {
+  /** `call` defaults to the HTTP call the work runs in (call-context.ts), so every route is held to its deadline. */
+  async settle(body: unknown, call: CallControl | undefined = currentCall()): Promise<SettleOutcome> {
     const request = parseRequest(body);
     // The fingerprint is of the body as sent; a retry that re-serialised it differently is recognised
     // on the rare mismatch path (answerExisting), so the common path stays one native stringify and a hash.
     const requestJson = JSON.stringify(body);
-    return this.perPerson.run(request.patient.id, () => this.settleParsed(request, sha256(requestJson), requestJson, body));
+    // Work queued behind this person's earlier settlements is skipped once its caller was answered.
+    return this.perPerson.run(request.patient.id, () => {
+      if (call?.signal.aborted) throw new CommitAborted();
+      return this.settleParsed(request, sha256(requestJson), requestJson, body, call);
+    });
   }
 
-  private async settleParsed(request: SettlementRequest, hash: string, requestJson: string, body: unknown): Promise<SettleOutcome> {
+  private async settleParsed(request: SettlementRequest, hash: string, requestJson: string, body: unknown, call?: CallControl): Promise<SettleOutcome> {
     // No look-up first: the commit itself answers replay or conflict, so a new settlement costs one round trip less.
     for (let attempt = 1; attempt <= this.maxCommitAttempts; attempt++) {
       const { engine, version } = await this.compute(request);
@@ -86,45 +112,68 @@ export class SettlementService {
       const record: SettlementRecord = {
         gatewayId, hospitalId: request.hospital.id, settlementId: request.settlementId, personId: request.patient.id,
         bodyHash: hash, status: 'settled', splitJson: JSON.stringify(split), requestJson,
-        deltas: engine.deltas, settledAt,
+        deltas: engine.deltas, settledAt, recordVersion: RECORD_VERSION,
       };
-      const outcome = await this.options.ledger.commit(record, version, this.event('settlement.settled', record, record.splitJson, engine.deltas, now));
+      const event = this.event('settlement.settled', record, record.splitJson, engine.deltas, now);
+      const outcome = await this.guardedWrite(call, request.settlementId, (guard) => this.options.ledger.commit(record, version, event, guard));
       if (outcome.outcome === 'committed') return { split, replay: false, record: outcome.record };
       if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash, body);
       this.options.onCommitRetry?.();
       // Another process settled this person meanwhile: back off a little, with jitter, and recompute.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * attempt)));
     }
-    throw new Unavailable('the person\'s accumulators kept changing while settling; retry', 1);
+    throw new Unavailable('该参保人的累计数在结算期间不断变化，本次未记账；请用同一结算号重试', 1);
   }
 
   async get(hospitalId: string, settlementId: string): Promise<SettlementRecord> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
-    if (!record) throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
+    if (!record) throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return record;
   }
 
   /** Reverses a settlement; `note` (why, which clerk) is recorded with it and published in the reversal's split. */
-  async reverse(hospitalId: string, settlementId: string, note: ReversalNote = {}): Promise<Split> {
+  async reverse(hospitalId: string, settlementId: string, note: ReversalNote = {}, call: CallControl | undefined = currentCall()): Promise<Split> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) {
-      if (this.recentPreviews.has(`${hospitalId}/${settlementId}`)) {
-        throw new Unprocessable('a preview cannot be reversed: it committed nothing', [{ path: 'settlementId', message: 'this settlement was only previewed' }]);
+      if (await this.options.ledger.wasPreviewed(hospitalId, settlementId)) {
+        throw new Unprocessable('预结算不能撤销：它没有记账', [{ path: 'settlementId', message: '该结算号只做过预结算' }]);
       }
-      throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
+      throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     }
     if (record.status === 'reversed') return currentSplit(record);
-    return this.perPerson.run(record.personId, () => this.reverseRecord(record, note));
+    return this.perPerson.run(record.personId, () => {
+      if (call?.signal.aborted) throw new CommitAborted();
+      return this.reverseRecord(record, note, call);
+    });
   }
 
-  private async reverseRecord(record: SettlementRecord, note: ReversalNote): Promise<Split> {
+  /**
+   * A ledger write under the call's deadline. An error after the write was sent that is not Redis's own
+   * answer (the connection dropped, no reply came) leaves the outcome unknown: said so, never as a 503.
+   */
+  private async guardedWrite<T>(call: CallControl | undefined, settlementId: string, write: (guard: WriteGuard) => Promise<T>): Promise<T> {
+    let sent = false;
+    const guard: WriteGuard = {
+      ...(call ? { signal: call.signal } : {}),
+      onSend: () => { sent = true; if (call) call.writeSent = true; },
+    };
+    try {
+      return await write(guard);
+    } catch (error) {
+      if (sent && outcomeUnknownAfter(error)) throw outcomeUnknown(settlementId);
+      throw error;
+    }
+  }
+
+  private async reverseRecord(record: SettlementRecord, note: ReversalNote, call?: CallControl): Promise<Split> {
     const { hospitalId, settlementId } = record;
     const now = this.clock();
     const reversedAt = chinaTime(now);
     const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt, ...(Object.keys(note).length > 0 ? { reversal: note } : {}) };
     const negated = Object.fromEntries(Object.entries(record.deltas).map(([k, v]) => [k, -v]));
-    const outcome = await this.options.ledger.reverse(hospitalId, settlementId, reversedAt, this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now), note);
-    if (outcome.outcome === 'notFound') throw new NotFound(`no settlement ${settlementId} at hospital ${hospitalId}`);
+    const event = this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now);
+    const outcome = await this.guardedWrite(call, settlementId, (guard) => this.options.ledger.reverse(hospitalId, settlementId, reversedAt, event, guard, note));
+    if (outcome.outcome === 'notFound') throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return currentSplit(outcome.record);
   }
 
@@ -141,9 +190,10 @@ export class SettlementService {
   private answerExisting(record: SettlementRecord, hash: string, body: unknown): SettleOutcome {
     const same = record.bodyHash === hash || canonicalJson(JSON.parse(record.requestJson)) === canonicalJson(body);
     if (!same) {
-      throw new Conflict(`settlement ${record.settlementId} at hospital ${record.hospitalId} was already settled with a different body`, [{ path: 'settlementId', message: 'already used for a different request' }]);
+      throw new Conflict(`医疗机构 ${record.hospitalId} 的结算号 ${record.settlementId} 已用于内容不同的结算`, [{ path: 'settlementId', message: '该结算号已用于另一笔请求' }]);
     }
-    return { split: JSON.parse(record.splitJson) as Split, replay: true, record };
+    // A replay answers the settlement as it stands now: one reversed since is never presented as in force.
+    return { split: currentSplit(record), replay: true, record };
   }
 
   private event(type: OutboxEvent['type'], record: SettlementRecord, splitJson: string, deltas: Record<string, number>, now: Date): OutboxEvent {
@@ -155,15 +205,16 @@ export class SettlementService {
       settlementId: record.settlementId,
       time: chinaTime(now),
       // { split, deltas, request } assembled from JSON texts already made, rather than parsed and written again.
-      data: `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson}}`,
+      data: `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson},"recordVersion":${recordVersionOf(record)}}`,
     };
   }
+}
 
-  private rememberPreview(request: SettlementRequest): void {
-    if (this.recentPreviews.size >= RECENT_PREVIEWS_LIMIT) {
-      const oldest = this.recentPreviews.values().next().value;
-      if (oldest !== undefined) this.recentPreviews.delete(oldest);
-    }
-    this.recentPreviews.add(`${request.hospital.id}/${request.settlementId}`);
-  }
+/** The answer when a write was sent and its outcome cannot be known: retry the same settlement id, never a new one. */
+export function outcomeUnknown(settlementId?: string): OutcomeUnknown {
+  const subject = settlementId ? `结算 ${settlementId} 的记账请求` : '本次结算的记账请求';
+  return new OutcomeUnknown(
+    `${subject}已发出但未收到确认，结果未知；请稍后用同一结算号重试（重试会返回真实结果），切勿换新结算号重新结算`,
+    [{ path: 'settlementId', message: '请用同一结算号重试' }],
+  );
 }

@@ -4,7 +4,8 @@
  * insurer's topic. Pure: the same event always maps to the same records, so a re-publish after a
  * crash carries the same ids and consumers can dedupe.
  */
-import { settlementRequest, type SettlementRequest, type Split } from '../../schemas/settlement.js';
+import type { Split } from '../../schemas/settlement.js';
+import { readStoredRequest, recordVersionOf, type StoredRequest } from '../ledger/stored.js';
 import { settlementEventData, type InsurerClaim, type NhsaSettlement, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
 import type { OutboundRecord } from './bus.js';
@@ -22,7 +23,7 @@ export interface EventMapping {
    * More nodes of the nhsa.settlements message, as the JSON text of an object (the 医保 adapter's
    * 2304-shaped setlinfo/setldetail/ext, wired in by wiring.ts); absent: the native fields only.
    */
-  nhsaNodes?: (split: Split, request: SettlementRequest) => string;
+  nhsaNodes?: (split: Split, request: StoredRequest) => string;
 }
 
 export class UnmappableEvent extends Error {
@@ -109,7 +110,7 @@ function parseData(event: OutboxEvent): SettlementEventData {
 }
 
 /** A mapping that fails (an invariant of the 2304 shape) dead-letters the event rather than stall the relay. */
-function nhsaNodesOf(m: EventMapping, split: Split, request: SettlementRequest, eventId: string): string | undefined {
+function nhsaNodesOf(m: EventMapping, split: Split, request: StoredRequest, eventId: string): string | undefined {
   try {
     return m.nhsaNodes?.(split, request);
   } catch (error) {
@@ -117,10 +118,13 @@ function nhsaNodesOf(m: EventMapping, split: Split, request: SettlementRequest, 
   }
 }
 
-function requestOf(data: SettlementEventData, eventId: string): SettlementRequest {
-  const request = settlementRequest.safeParse(data.request);
-  if (!request.success) throw new UnmappableEvent(eventId, 'the stored request is not a valid settlement request');
-  return request.data;
+/** The stored request, read by its version's reader: a stricter request schema since must not dead-letter old events. */
+function requestOf(data: SettlementEventData, eventId: string): StoredRequest {
+  try {
+    return readStoredRequest(JSON.stringify(data.request), recordVersionOf(data));
+  } catch (error) {
+    throw new UnmappableEvent(eventId, `the stored request is unreadable: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function stayOf(data: SettlementEventData, eventId: string): { admittedOn: string; dischargedOn: string } {

@@ -7,7 +7,8 @@
  * read_committed readers: one answer per message.
  */
 import { GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
-import { problemOf } from '../http/problems.js';
+import { internalProblem as internalProblemOf, problemOf } from '../http/problems.js';
+import { parseJsonText } from '../service/json-text.js';
 import type { SettleOutcome } from '../service/settlements.js';
 import type { DeadLetter, DischargeAnswer } from '../../schemas/messages.js';
 import type { Problem } from '../../schemas/problem.js';
@@ -115,15 +116,17 @@ type Parsed = { body: unknown; personKey: string } | { problem: Problem };
 function parseMessage(message: InboundMessage, options: IntakeOptions): Parsed {
   const replyTo = message.headers[REPLY_TO_HEADER];
   if (replyTo !== undefined && !options.topics.isAllowedReplyTo(replyTo)) {
-    return { problem: problemOf(new InvalidInput('the reply-to header names a topic answers may not go to', [{ path: `headers.${REPLY_TO_HEADER}`, message: `must be ${options.topics.hisSettlements} or another ${options.topics.prefix}his.* answer topic` }])) };
+    return { problem: problemOf(new InvalidInput('reply-to 头指定的主题不允许接收应答', [{ path: `headers.${REPLY_TO_HEADER}`, message: `应为 ${options.topics.hisSettlements} 或其他 ${options.topics.prefix}his.* 应答主题` }])) };
   }
-  if (!message.value || message.value.length === 0) return { problem: problemOf(new InvalidInput('the message has no body', [{ path: '(body)', message: 'empty message' }])) };
-  if (message.value.length > options.maxMessageBytes) return { problem: problemOf(new PayloadTooLarge(`the message body is larger than ${options.maxMessageBytes} bytes`)) };
+  if (!message.value || message.value.length === 0) return { problem: problemOf(new InvalidInput('消息没有内容', [{ path: '(body)', message: '空消息' }])) };
+  if (message.value.length > options.maxMessageBytes) return { problem: problemOf(new PayloadTooLarge(`消息内容超过 ${options.maxMessageBytes} 字节`)) };
   let body: unknown;
   try {
-    body = JSON.parse(message.value.toString('utf8'));
+    // The same reading as HTTP bodies: bounded depth, amounts judged on their source text.
+    body = parseJsonText(message.value.toString('utf8'), { lossless: true });
   } catch (error) {
-    return { problem: problemOf(new InvalidInput('the body is not valid JSON', [{ path: '(body)', message: error instanceof Error ? error.message : String(error) }])) };
+    if (error instanceof GatewayError) return { problem: problemOf(error) };
+    throw error;
   }
   return { body, personKey: personKeyOf(body) ?? `${message.partition}/${message.offset}` };
 }
@@ -174,9 +177,5 @@ function originalValue(value: Buffer | null): { value: string | null; valueEncod
 }
 
 function internalProblem(error: unknown, attempts: number): Problem {
-  return {
-    type: 'https://settlement-gateway.example/problems/internal', title: 'Internal error', status: 500,
-    detail: `settling failed ${attempts} times (${error instanceof Error ? error.name : 'unknown error'}); the message was set aside, send it again or ask the operator`,
-    errors: [],
-  };
+  return internalProblemOf(`结算已失败 ${attempts} 次（${error instanceof Error ? error.name : '未知错误'}），该消息已转入死信；请重新发送或联系运维`);
 }

@@ -8,6 +8,7 @@
  *
  * Per-person order across processes needs exactly one active relay consumer (see deploy/README.md).
  */
+import { PROBLEM_TYPES, problemTypeUri } from '../problem-types.js';
 import CircuitBreaker from 'opossum';
 import type { LedgerPort, OutboxEntry } from '../ledger/port.js';
 import type { DeadLetter } from '../../schemas/messages.js';
@@ -129,7 +130,8 @@ export class OutboxRelay {
 
   private deadLetter(entryId: string, log: OutboundRecord, reason: string): OutboundRecord {
     const letter: DeadLetter = {
-      problem: { type: 'https://settlement-gateway.example/problems/unmappable-event', title: 'Unmappable outbox event', status: 500, detail: reason, errors: [] },
+      // The detail stays the mapper's own words: the reader of a dead letter is the operator.
+      problem: { type: problemTypeUri('unmappable-event'), code: PROBLEM_TYPES['unmappable-event'].code, title: PROBLEM_TYPES['unmappable-event'].title, status: 500, detail: reason, errors: [] },
       original: { topic: 'outbox', partition: 0, offset: entryId, key: log.key, headers: log.headers, value: log.value, valueEncoding: 'utf8' },
       deadAt: (this.options.clock?.() ?? new Date()).toISOString(),
     };

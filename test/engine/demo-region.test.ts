@@ -152,7 +152,7 @@ describe('waiver and aid (demo region)', () => {
   });
 
   it('rejects a discharge before admission', () => {
-    expect(() => new Person().preview(stay('100.00', { encounter: { admittedOn: '2024-03-10', dischargedOn: '2024-03-01' } }))).toThrow(/discharge before admission/);
+    expect(() => new Person().preview(stay('100.00', { encounter: { admittedOn: '2024-03-10', dischargedOn: '2024-03-01' } }))).toThrow(/出院日期早于入院日期/);
   });
 
   it('explains every line, including those that pay nothing', () => {

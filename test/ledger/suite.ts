@@ -55,6 +55,17 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       await Promise.all(opened.splice(0).map((ledger) => ledger.close()));
     });
 
+    it('remembers previews for a while, on every instance sharing the books', async () => {
+      const { ledger, restart } = await open();
+      const settlementId = uniqueId('PRE');
+      expect(await ledger.wasPreviewed(HOSPITAL, settlementId)).toBe(false);
+      await ledger.rememberPreview(HOSPITAL, settlementId, 60);
+      expect(await ledger.wasPreviewed(HOSPITAL, settlementId)).toBe(true);
+      expect(await (await restart()).wasPreviewed(HOSPITAL, settlementId)).toBe(true);
+      expect(await ledger.wasPreviewed(HOSPITAL, uniqueId('PRE'))).toBe(false);
+      expect(await ledger.wasPreviewed(HOSPITAL, 'not:a:key')).toBe(false);
+    });
+
     it('commits: stores the record, applies the deltas, bumps the version', async () => {
       const { ledger } = await open();
       const person = uniqueId('P');

@@ -68,7 +68,7 @@ describe('streaming intake', () => {
       await waitFor(() => t.answers().length >= 4 && t.dead().length >= 3, 10_000, 'answers and dead letters');
       const letters = t.dead().map((m) => ({ id: m.headers['correlation-id'], letter: deadLetter.parse(JSON.parse(m.value)) }));
       expect(letters.map((l) => l.id)).toEqual(['p-1', 'p-2', 'p-3']);
-      expect(letters[0]!.letter).toMatchObject({ problem: { status: 400, detail: 'the body is not valid JSON' }, original: { value: '{not json', topic: t.topics.hisDischarges, key: 'x' } });
+      expect(letters[0]!.letter).toMatchObject({ problem: { status: 400, code: 'INVALID_REQUEST', detail: '请求体不是有效的 JSON' }, original: { value: '{not json', topic: t.topics.hisDischarges, key: 'x' } });
       expect(letters[1]!.letter.problem.errors.some((e) => e.path === 'items')).toBe(true);
       expect(letters[2]!.letter.problem.errors[0]?.path).toBe('headers.reply-to');
       const ok = t.answers().find((m) => m.headers['correlation-id'] === 'ok')!;

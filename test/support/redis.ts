@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 10_000;
 
-export interface TestRedis { url: string; port: number; stop(): Promise<void> }
+export interface TestRedis { url: string; port: number; /** The server's process id (fault tests pause it with SIGSTOP). */ pid: number; stop(): Promise<void> }
 export interface TestRedisCluster { nodes: { host: string; port: number }[]; stop(): Promise<void> }
 
 async function cli(port: number, ...args: string[]): Promise<string> {
@@ -75,7 +75,7 @@ async function stopServer({ child, dir }: Server): Promise<void> {
 
 export async function startRedis(): Promise<TestRedis> {
   const server = await startServer(async () => []);
-  return { url: `redis://${HOST}:${server.port}`, port: server.port, stop: () => stopServer(server) };
+  return { url: `redis://${HOST}:${server.port}`, port: server.port, pid: server.child.pid ?? 0, stop: () => stopServer(server) };
 }
 
 export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {

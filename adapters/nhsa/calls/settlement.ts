@@ -3,6 +3,7 @@ import { settlementRequest, type Split } from '../../../schemas/settlement.js';
 import type { Settlement2304 } from '../../../schemas/nhsa.js';
 import { GatewayError } from '../../../gateway/errors.js';
 import { currentSplit } from '../../../gateway/service/settlements.js';
+import { readStoredRequest, recordVersionOf } from '../../../gateway/ledger/stored.js';
 import { fenOf, fenText } from '../amounts.js';
 import { faultOfGatewayError, NhsaFault } from '../fault.js';
 import { rowsTotalFen } from '../fee-rows.js';
@@ -85,7 +86,7 @@ export const settle: Call = async (ctx) => {
   const orphan = await adoptOrphans(ctx, p.stay);
   if (orphan.settled) {
     const record = await ctx.service.get(p.stay.fixmedins_code, orphan.settled.settlementId);
-    const s = settlement2304Of(orphan.settled, settlementRequest.parse(JSON.parse(record.requestJson)), ctx.mapping);
+    const s = settlement2304Of(orphan.settled, readStoredRequest(record.requestJson, recordVersionOf(record)), ctx.mapping);
     return { output: s, warn_msg: `该就诊已结算（setl_id=${s.setlinfo.setl_id}），返回原结算结果` };
   }
   if (orphan.stay !== p.stay) p = await prepare(ctx);
@@ -112,7 +113,7 @@ export const reverse: Call = async (ctx) => {
   });
   const record = await ctx.service.get(setl.fixmedins_code, setl.settlement_id);
   const settled = JSON.parse(record.splitJson) as Split;
-  const s = settlement2304Of(settled, settlementRequest.parse(JSON.parse(record.requestJson)), ctx.mapping);
+  const s = settlement2304Of(settled, readStoredRequest(record.requestJson, recordVersionOf(record)), ctx.mapping);
   if (!setl.reversal_msgid) await ctx.stays.putSetl({ ...setl, reversal_msgid: ctx.envelope.msgid });
   const stay = await ctx.stays.get(setl.mdtrt_id, setl.fixmedins_code, 'input.data.mdtrt_id');
   await ctx.stays.save({ ...stay, settlements: stay.settlements.map((x) => (x.setl_id === setl.setl_id ? { ...x, status: 'reversed' as const } : x)) });

@@ -5,7 +5,8 @@
  * watermark when reversed. Personal data masked. A pure function of what it is given.
  */
 import { CATEGORY_NAMES, DISABILITY_TYPES, ENCOUNTER_KIND_NAMES, LAYER_NAMES } from '../../../schemas/vocabulary.js';
-import type { SettlementRequest, Split, SplitLine } from '../../../schemas/settlement.js';
+import type { Split, SplitLine } from '../../../schemas/settlement.js';
+import type { StoredRequest } from '../../ledger/stored.js';
 import { formatFen, parseFen } from '../../engine/money.js';
 import { maskId, maskName } from '../../log.js';
 import { amountInWords, chinaMinute, patientExplanation } from './words.js';
@@ -32,7 +33,7 @@ function payerName(line: SplitLine, split: Split, hospitalLabel: string): string
   return line.payer === split.hospitalId ? hospitalLabel : line.payer;
 }
 
-function itemsTable(request: SettlementRequest): string {
+function itemsTable(request: StoredRequest): string {
   const rows = request.items.map((item, index) => `<tr><td class="n">${index + 1}</td><td class="name">${escape(item.name)}</td><td class="c">${CLASS_NAMES[item.class]}</td><td class="num">${formatFen(item.amount)}</td></tr>`);
   // Side by side in up to three columns: thirty items take ten rows.
   const columns = rows.length <= 4 ? 1 : rows.length <= 16 ? 2 : 3;
@@ -42,7 +43,7 @@ function itemsTable(request: SettlementRequest): string {
   return `<div class="cols cols-${columns}">${parts.join('')}</div>`;
 }
 
-export function renderSlip(split: Split, request: SettlementRequest, names: SlipNames): string {
+export function renderSlip(split: Split, request: StoredRequest, names: SlipNames): string {
   const { hospital, patient, encounter } = request;
   const hospitalLabel = names.hospitalName ?? `医疗机构 ${hospital.id}`;
   const reversed = split.status === 'reversed';

@@ -44,7 +44,7 @@ const nativeRequest: fc.Arbitrary<SettlementRequestInput> = fc.record({
     catalogEntries: g.catalog.map((entry) => ({ catalog: 'nantong-55', entry })),
     cause: g.accident === undefined ? 'disease' : 'accident', thirdPartyLiable: g.accident ?? false,
   },
-  items: g.items.map((it, i) => ({ code: `C${i}`, name: `项目${i}`, amount: it.amount, class: it.klass, ...(it.ratio ? { selfPayRatio: it.ratio } : {}), ...(it.over ? { overLimit: it.over } : {}) })),
+  items: g.items.map((it, i) => ({ code: `C${i}`, name: `项目${i}`, amount: it.amount, class: it.klass, ...(it.ratio && it.klass === 'B' ? { selfPayRatio: it.ratio } : {}), ...(it.over ? { overLimit: it.over } : {}) })),
   upstream: g.upstream,
 }));
 

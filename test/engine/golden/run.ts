@@ -8,12 +8,26 @@ import type { GoldenCase } from './cases.js';
 
 const sortedKeys = (record: Record<string, number | string>) => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
+/**
+ * Since issue 8 the request refuses `selfPayRatio` on a class A or C item (400); the engine never read it
+ * there, so the reference answer of such a stay is the answer of the stay without it.
+ */
+function withoutStraySelfPayRatios(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('items' in body) || !Array.isArray(body.items)) return body;
+  const items = body.items.map((item: unknown) => {
+    if (typeof item !== 'object' || item === null || !('class' in item) || item.class === 'B' || !('selfPayRatio' in item)) return item;
+    const { selfPayRatio: _ignored, ...rest } = item;
+    return rest;
+  });
+  return { ...body, items };
+}
+
 /** One answer per stay, as a JSON line: the split (lines, benefits, patientPays, …), the deltas, or the error the engine threw. */
 export function runGoldenCase(programmes: ProgrammeSet, c: GoldenCase): string[] {
   const rosters = Object.fromEntries(Object.entries(c.rosters).map(([id, rows]) => [id, rows.map((row) => rosterRow.parse(row))]));
   const accumulators: Record<string, number> = { ...c.accumulators };
   return c.stays.map((body) => {
-    const request = settlementRequest.parse(body);
+    const request = settlementRequest.parse(withoutStraySelfPayRatios(body));
     let answer: unknown;
     try {
       const result = settle({ request, programmes, rosters, accumulators });

@@ -1,0 +1,65 @@
+/**
+ * What the ledger stores outlives the schemas that accepted it. A record carries the version of its
+ * stored form (`recordVersion`; records written before versioning have none and are version 1), and a
+ * stored request is read back by that version's own tolerant reader — never by today's strict
+ * `settlementRequest`, which may refuse what it accepted years ago (a stricter field would turn every
+ * old slip into a 500, every old event into a dead letter). The readers take only what the slip and
+ * the relay (and the NHSA 2304 mapping) need, and check types, not today's rules (lengths, patterns,
+ * cross-field checks).
+ *
+ * Versions: 1 — record, request and split as accepted before versioning; 2 — the same, plus
+ * `recordVersion` on the record and in the event data. Fixtures of each: test/fixtures/records/.
+ */
+import { z } from 'zod';
+import { category, disabilityType } from '../../schemas/categories.js';
+import { parseFen } from '../engine/money.js';
+import { nhsaStayIdentity } from '../../schemas/nhsa.js';
+import { InvariantViolation } from '../errors.js';
+
+/** The version every record written now carries. A change to what is stored adds a version and its reader. */
+export const RECORD_VERSION = 2;
+
+export const recordVersionOf = (stored: { recordVersion?: number | undefined }): number => stored.recordVersion ?? 1;
+
+/** Version 1 (and 2) requests: plain strings where today's schema has patterns; unknown categories dropped, not refused. */
+const storedRequestV1 = z.object({
+  settlementId: z.string(),
+  hospital: z.object({ id: z.string(), region: z.string().catch(''), level: z.number().catch(0), name: z.string().optional().catch(undefined) }),
+  patient: z.object({
+    id: z.string(),
+    name: z.string().optional().catch(undefined),
+    insuredRegion: z.string().catch(''),
+    scheme: z.enum(['employee', 'resident']),
+    categories: z.array(z.unknown()).catch([]).transform((list) => list.flatMap((c) => {
+      const known = category.safeParse(c);
+      return known.success ? [known.data] : [];
+    })),
+    disability: z.object({ grade: z.number(), type: disabilityType }).optional().catch(undefined),
+  }),
+  encounter: z.object({
+    kind: z.enum(['inpatient', 'outpatientSpecial']),
+    admittedOn: z.string(),
+    dischargedOn: z.string(),
+    cause: z.enum(['disease', 'accident']).catch('disease'),
+    diagnoses: z.array(z.object({ icd10: z.string(), primary: z.boolean().catch(false) })).catch([]),
+  }),
+  /** The bill's items as the slip lists them: amounts in fen (unreadable → 0), unknown classes as 甲. */
+  items: z.array(z.object({ name: z.string().catch('—'), amount: z.unknown().transform((v) => parseFen(v) ?? 0), class: z.enum(['A', 'B', 'C']).catch('A') })).catch([]),
+  /** The national identifiers of the stay, when the NHSA adapter (or the HIS) gave them; unreadable → absent. */
+  nhsa: nhsaStayIdentity.optional().catch(undefined),
+});
+
+/** A stored request as the slip and the relay read it, whatever version stored it. */
+export type StoredRequest = z.output<typeof storedRequestV1>;
+
+const READERS: Record<number, z.ZodType<StoredRequest>> = { 1: storedRequestV1, 2: storedRequestV1 };
+
+export function readStoredRequest(requestJson: string, version: number): StoredRequest {
+  const reader = READERS[version];
+  if (!reader) throw new InvariantViolation(`stored record version ${version} has no reader (this release knows 1..${RECORD_VERSION})`);
+  const parsed = reader.safeParse(JSON.parse(requestJson));
+  if (!parsed.success) {
+    throw new InvariantViolation(`a version ${version} stored request is unreadable: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; ')}`);
+  }
+  return parsed.data;
+}
