@@ -5,7 +5,7 @@
  * the consumed offset (sendOffsets), and consumers read committed data only.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { headerText, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
 
@@ -113,6 +113,13 @@ export class KafkaBus implements Bus {
               s.onError?.(error);
               await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
               await heartbeat().catch(() => undefined);
+              // The commit may have gone through with its answer lost (the transaction coordinator died
+              // after deciding): redoing the chunk would answer it twice. A new transactional producer
+              // first settles the old transaction; then the group's committed offset tells.
+              if (await this.committedPast(answerer, s.groupId, s.topic, batch.partition, last.offset).catch(() => false)) {
+                resolveOffset(last.offset);
+                break;
+              }
             }
           }
         }
@@ -135,7 +142,10 @@ export class KafkaBus implements Bus {
     await admin.connect();
     let ends: Map<number, bigint>;
     try {
-      ends = new Map((await admin.fetchTopicOffsets(topic)).filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+      // A partition whose leader is just being elected (or, on KRaft, a topic just created) answers
+      // NOT_LEADER_OR_FOLLOWER for a moment, and kafkajs's admin does not retry ListOffsets on it.
+      const offsets = await whileRetriable(() => admin.fetchTopicOffsets(topic), this.options.readToEndTimeoutMs ?? 120_000);
+      ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
     } finally {
       await admin.disconnect();
     }
@@ -168,6 +178,20 @@ export class KafkaBus implements Bus {
     }
   }
 
+  /** True when the group's committed offset of the partition is past `offset` (read after the answerer settled its last transaction). */
+  private async committedPast(answerer: TransactionalAnswerer, groupId: string, topic: string, partition: number, offset: string): Promise<boolean> {
+    await answerer.settlePrevious();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const at = committed?.partitions.find((p) => p.partition === partition)?.offset;
+      return at !== undefined && BigInt(at) > BigInt(offset);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Creates missing topics (production clusters often disable auto-creation). */
   async ensureTopics(names: readonly string[], numPartitions: number, replicationFactor: number): Promise<void> {
     const admin = this.kafka.admin();
@@ -175,7 +199,8 @@ export class KafkaBus implements Bus {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = names.filter((t) => !existing.has(t));
-      if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: true });
+      if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: false });
+      await waitForLeaders(admin, names, this.options.requestTimeoutMs ?? 30_000);
     } finally {
       await admin.disconnect();
     }
@@ -239,6 +264,11 @@ class TransactionalAnswerer {
     await producer?.disconnect();
   }
 
+  /** Connecting a producer with the transactional id (InitProducerId) completes or aborts what the last one left open. */
+  async settlePrevious(): Promise<void> {
+    await this.ready();
+  }
+
   private async ready(): Promise<Producer> {
     if (this.producer) return this.producer;
     const producer = this.kafka.producer({
@@ -248,6 +278,39 @@ class TransactionalAnswerer {
     await producer.connect();
     this.producer = producer;
     return producer;
+  }
+}
+
+/**
+ * Waits until every partition of the topics has a leader. Not kafkajs's waitForLeaders: on KRaft the
+ * broker asked may not know a just-created topic yet and answers UNKNOWN_TOPIC_OR_PARTITION, which
+ * kafkajs gives up on (it only retries LEADER_NOT_AVAILABLE).
+ */
+async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+      if (topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without a leader after ${timeoutMs} ms: ${names.join(', ')}`);
+    await sleep(100);
+  }
+}
+
+/** Calls again while kafkajs says the error is retriable, with a short pause, until the deadline. */
+async function whileRetriable<T>(call: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const retriable = typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+      if (!retriable || Date.now() > deadline) throw error;
+      await sleep(100);
+    }
   }
 }
 

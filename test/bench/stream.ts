@@ -3,16 +3,22 @@
  * - intake: discharge messages in → answers out, end to end through Kafka, the settlement service and
  *   the in-memory ledger (one transaction per chunk of up to 100 messages);
  * - relay: outbox events → Kafka (settlement.events + nhsa + insurer topics), acks included.
- * Against the in-process test broker unless KAFKA_BROKERS is set (figures then mean something).
+ * Against one Apache Kafka broker started here (test/support/kafka), or KAFKA_BROKERS if set; the
+ * same two paths on the in-memory bus beside it, to show what Kafka itself costs.
  */
 import { performance } from 'node:perf_hooks';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
+import type { Bus } from '../../gateway/stream/bus.js';
+import { MemoryBus } from '../../gateway/stream/memory-bus.js';
+import { topicsToEnsure } from '../../gateway/stream/wiring.js';
+import { startKafka } from '../support/kafka/cluster.js';
+import { externalBrokers } from '../support/kafka/external.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import { OutboxRelay } from '../../gateway/stream/relay.js';
 import { startIntake } from '../../gateway/stream/intake.js';
 import { topics as topicNames } from '../../gateway/stream/topics.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
-import { collect, kafkaUnderTest, mappingFor, programmes, testBus, testKafka, uniquePrefix, waitFor } from '../stream/support.js';
+import { collect, createTopics, mappingFor, programmes, testBus, testKafka, uniquePrefix, waitFor } from '../stream/support.js';
 
 const INTAKE_MESSAGES = Number(process.env.BENCH_INTAKE_MESSAGES ?? 2_000);
 const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 5_000);
@@ -20,10 +26,13 @@ const PERSONS = 500;
 
 const body = (i: number) => requestBody({ settlementId: `B${i}`, patient: { id: `9901001980${String(i % PERSONS).padStart(8, '0')}` }, items: twentyItemBill(i) });
 
-async function benchIntake(brokers: string[]): Promise<{ messages: number; seconds: number }> {
+interface Figures { intake: { messages: number; seconds: number }; relay: { events: number; records: number; seconds: number } }
+
+async function benchIntake(brokers: string[]): Promise<Figures['intake']> {
   const ledger = new MemoryLedger();
   const service = new SettlementService({ ledger, programmes });
   const t = topicNames(uniquePrefix());
+  await createTopics(brokers, topicsToEnsure(t, programmes));
   const bus = testBus(brokers);
   const reader = await collect(brokers, [t.hisSettlements]);
   const intake = await startIntake({ bus, service, topics: t, groupId: `${t.prefix}bench`, maxMessageBytes: 1 << 20 });
@@ -41,12 +50,28 @@ async function benchIntake(brokers: string[]): Promise<{ messages: number; secon
   return { messages: INTAKE_MESSAGES, seconds };
 }
 
-async function benchRelay(brokers: string[]): Promise<{ events: number; records: number; seconds: number }> {
+async function benchIntakeInMemory(): Promise<Figures['intake']> {
+  const ledger = new MemoryLedger();
+  const service = new SettlementService({ ledger, programmes });
+  const t = topicNames(uniquePrefix());
+  const bus = new MemoryBus();
+  const intake = await startIntake({ bus, service, topics: t, groupId: 'bench', maxMessageBytes: 1 << 20 });
+  const payloads = Array.from({ length: INTAKE_MESSAGES }, (_, i) => ({ topic: t.hisDischarges, key: body(i).patient.id, value: JSON.stringify(body(i)), headers: {} }));
+  const started = performance.now();
+  for (let i = 0; i < payloads.length; i += 500) await bus.publish(payloads.slice(i, i + 500));
+  await waitFor(() => bus.messages(t.hisSettlements).length >= INTAKE_MESSAGES, 300_000, 'all answers');
+  const seconds = (performance.now() - started) / 1000;
+  await intake.stop();
+  await bus.close();
+  return { messages: INTAKE_MESSAGES, seconds };
+}
+
+async function benchRelay(bus: Bus, prepare: (t: ReturnType<typeof topicNames>) => Promise<void>): Promise<Figures['relay']> {
   const ledger = new MemoryLedger();
   const service = new SettlementService({ ledger, programmes });
   for (let i = 0; i < RELAY_EVENTS; i++) await service.settle(body(i));
   const t = topicNames(uniquePrefix());
-  const bus = testBus(brokers);
+  await prepare(t);
   let records = 0;
   const relay = new OutboxRelay({ ledger, bus, mapping: mappingFor(t), batchSize: 200, readBlockMs: 20, onPublished: (_e, r) => { records += r; } });
   const started = performance.now();
@@ -58,16 +83,25 @@ async function benchRelay(brokers: string[]): Promise<{ events: number; records:
   return { events: RELAY_EVENTS, records, seconds };
 }
 
-const kafka = await kafkaUnderTest();
+function rows(where: string, f: Figures): Array<Record<string, string | number>> {
+  return [
+    { path: `intake (${where}): his.discharges → settle → his.settlements`, items: f.intake.messages, seconds: f.intake.seconds.toFixed(2), 'per second': Math.round(f.intake.messages / f.intake.seconds) },
+    { path: `relay (${where}): outbox → ${f.relay.records} records`, items: f.relay.events, seconds: f.relay.seconds.toFixed(2), 'per second': Math.round(f.relay.events / f.relay.seconds) },
+  ];
+}
+
+const external = externalBrokers();
+const kafka = external.length > 0 ? null : await startKafka({ brokers: 1 });
 try {
-  const intake = await benchIntake(kafka.brokers);
-  const relay = await benchRelay(kafka.brokers);
-  const where = kafka.broker ? 'in-process test broker' : `Kafka ${kafka.brokers.join(',')}`;
-  console.log(`\nstream benchmark (${where}, node ${process.version})`);
-  console.table([
-    { path: 'intake: his.discharges → settle → his.settlements', items: intake.messages, seconds: intake.seconds.toFixed(2), 'per second': Math.round(intake.messages / intake.seconds) },
-    { path: `relay: outbox → Kafka (${relay.records} records)`, items: relay.events, seconds: relay.seconds.toFixed(2), 'per second': Math.round(relay.events / relay.seconds) },
-  ]);
+  const brokers = kafka?.brokers ?? external;
+  const onKafka: Figures = {
+    intake: await benchIntake(brokers),
+    relay: await benchRelay(testBus(brokers), (t) => createTopics(brokers, topicsToEnsure(t, programmes))),
+  };
+  const inMemory: Figures = { intake: await benchIntakeInMemory(), relay: await benchRelay(new MemoryBus(), async () => undefined) };
+  const where = kafka ? `Apache Kafka ${kafka.version}, one broker on this machine` : `Kafka ${brokers.join(',')}`;
+  console.log(`\nstream benchmark (${where}; node ${process.version})`);
+  console.table([...rows('Kafka', onKafka), ...rows('in-memory bus', inMemory)]);
 } finally {
-  await kafka.stop();
+  await kafka?.stop();
 }

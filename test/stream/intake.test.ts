@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIntake } from '../../gateway/stream/intake.js';
 import type { SettleOutcome } from '../../gateway/service/settlements.js';
 import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
-import { collect, kafkaUnderTest, PERSONS, testBus, testKafka, waitFor, sleep, weihaiBody, weihaiService, type KafkaUnderTest } from './support.js';
+import { topicsToEnsure } from '../../gateway/stream/wiring.js';
+import { collect, createTopics, kafkaUnderTest, programmes, PERSONS, testBus, testKafka, waitFor, sleep, weihaiBody, weihaiService, type KafkaUnderTest } from './support.js';
 
 let kafka: KafkaUnderTest;
 beforeAll(async () => { kafka = await kafkaUnderTest(); });
@@ -23,6 +24,7 @@ async function send(topic: string, messages: Array<{ key?: string; value: string
 async function setUp(service?: { settle(body: unknown): Promise<SettleOutcome> }) {
   const base = await weihaiService();
   const { topics } = base;
+  await createTopics(kafka.brokers, topicsToEnsure(topics, programmes));
   const reader = await collect(kafka.brokers, [topics.hisSettlements, topics.dlq(topics.hisDischarges), `${topics.prefix}his.h2.settlements`]);
   const bus = testBus(kafka.brokers);
   const errors: unknown[] = [];

@@ -1,11 +1,14 @@
 /**
- * Shared set-up of the stream tests: the Kafka under test (the in-process test broker, or a real
- * cluster when KAFKA_BROKERS is set), buses with small timeouts, readers that collect a topic, and
- * a settlement service on the in-memory ledger with 威海 programmes that pay insurers.
+ * Shared set-up of the stream tests: the Kafka under test (the run's Apache Kafka broker started by
+ * test/support/kafka/global-setup.ts, or an external cluster when KAFKA_BROKERS is set), buses with
+ * small timeouts, readers that collect a topic, and a settlement service on the in-memory ledger with
+ * 威海 programmes that pay insurers.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { startTestBroker, type TestBroker } from '../support/kafka-broker/index.js';
+import { inject } from 'vitest';
+import { startKafka, type TestKafka } from '../support/kafka/cluster.js';
+import { externalBrokers } from '../support/kafka/external.js';
 import { KafkaBus } from '../../gateway/stream/kafka-bus.js';
 import { headerText } from '../../gateway/stream/bus.js';
 import { topics, type Topics } from '../../gateway/stream/topics.js';
@@ -19,17 +22,24 @@ import type { SettlementRequestInput } from '../../schemas/settlement.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
-const external = process.env.KAFKA_BROKERS?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
-/** True against the in-process test broker: only then can tests stop and restart the broker. */
-export const usingTestBroker = external.length === 0;
+const external = externalBrokers();
+/** True when the tests start their own brokers: only then may a test kill and restart one. */
+export const ownBrokers = external.length === 0;
+export const EXTERNAL_CLUSTER_SKIP = 'KAFKA_BROKERS points at an external cluster: tests that kill brokers run only on brokers started here';
 
-export interface KafkaUnderTest { brokers: string[]; broker: TestBroker | null; stop(): Promise<void> }
+export interface KafkaUnderTest { brokers: string[]; stop(): Promise<void> }
 
+/** The run's shared broker (or the external cluster); a broker of the file's own if the run has none. */
 export async function kafkaUnderTest(): Promise<KafkaUnderTest> {
-  if (!usingTestBroker) return { brokers: external, broker: null, stop: async () => undefined };
-  const broker = await startTestBroker({ port: 0, autoCreateTopics: true, defaultPartitions: 3 });
-  return { brokers: broker.brokers, broker, stop: () => broker.stop() };
+  if (!ownBrokers) return { brokers: external, stop: async () => undefined };
+  const shared = inject('kafkaBrokers');
+  if (shared.length > 0) return { brokers: shared, stop: async () => undefined };
+  const kafka = await startKafka({ brokers: 1 });
+  return { brokers: kafka.brokers, stop: () => kafka.stop() };
 }
+
+/** Brokers of the test's own, to kill and restart (never the shared one: other files are using it). */
+export const startOwnKafka = (brokers: 1 | 3): Promise<TestKafka> => startKafka({ brokers });
 
 /** A fresh prefix per test: runs against a shared real cluster never see each other's messages. */
 export const uniquePrefix = (): string => `t${randomUUID().slice(0, 8)}.`;
@@ -54,18 +64,31 @@ export function testKafka(brokers: string[]): Kafka {
   return new Kafka({ brokers, clientId: `test-${randomUUID().slice(0, 8)}`, logLevel: logLevel.NOTHING, connectionTimeout: 500, requestTimeout: 3_000, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 300 } });
 }
 
+/** -1 asks Kafka for its default.replication.factor: 1 on one broker, 3 on three, whatever an external cluster says. */
+const CLUSTER_DEFAULT_REPLICATION = -1;
+
+/** Creates the topics that do not exist yet and waits for their leaders, like the gateway's start-up. */
+export async function createTopics(brokers: string[], topicNames: readonly string[]): Promise<void> {
+  const bus = testBus(brokers);
+  try {
+    await bus.ensureTopics(topicNames, 3, CLUSTER_DEFAULT_REPLICATION);
+  } finally {
+    await bus.close();
+  }
+}
+
 export interface Seen { topic: string; partition: number; offset: string; key: string | null; value: string; headers: Record<string, string> }
 
 /** Collects every committed message of the topics from their beginning (read_committed, like a real consumer). */
 export async function collect(brokers: string[], topicNames: string[]): Promise<{ seen: Seen[]; stop(): Promise<void> }> {
   const kafka = testKafka(brokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  // Create first: a consumer subscribing to a topic that does not exist yet would wait for a metadata refresh.
-  await admin.createTopics({ topics: topicNames.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true }).catch(() => undefined);
-  await admin.disconnect();
+  // Create first: Kafka answers a subscription to a topic that does not exist yet with UNKNOWN_TOPIC_OR_PARTITION.
+  await createTopics(brokers, topicNames);
   const consumer: Consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: false, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 300 } });
   const seen: Seen[] = [];
+  // A reader whose group coordinator failed over may be handed records again from its last committed
+  // offset; the same record (same partition and offset) is kept once, a published duplicate is not.
+  const records = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topics: topicNames, fromBeginning: true });
   let joined!: () => void;
@@ -73,6 +96,9 @@ export async function collect(brokers: string[], topicNames: string[]): Promise<
   consumer.on(consumer.events.GROUP_JOIN, () => joined());
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
+      const record = `${topic}/${partition}/${message.offset}`;
+      if (records.has(record)) return;
+      records.add(record);
       seen.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value?.toString('utf8') ?? '', headers: headerText(message.headers) });
     },
   });

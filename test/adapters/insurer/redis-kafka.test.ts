@@ -1,5 +1,5 @@
 /**
- * The production pairing: claim state in Redis, claims on Kafka (the Kafka-protocol test broker, or a
+ * The production pairing: claim state in Redis, claims on Kafka (the run's Apache Kafka broker, or a
  * real cluster with KAFKA_BROKERS). A restarted gateway resumes its insurer consumer group: nothing
  * delivered twice, nothing lost across an insurer outage, states and statements still there.
  */

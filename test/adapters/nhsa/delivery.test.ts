@@ -70,7 +70,8 @@ describe(`delivery to the 医保 platform (${name})`, () => {
       .toEqual(byPerson(expected.map((what) => ({ person: personOf(what), what }))));
     expect(new Set(platform.received.map((r) => r.ceId)).size).toBe(expected.length);
     // What the platform receives carries the 2304-shaped nodes.
-    const first = platform.received[0]!.body as { setlinfo: { medfee_sumamt: number; mdtrt_id: string }; setldetail: unknown[] };
+    // On Kafka, persons on different partitions may arrive in any order: look ZY-OUT-0 up, not the first.
+    const first = platform.received.find((r) => r.body.settlementId === 'ZY-OUT-0')!.body as { setlinfo: { medfee_sumamt: number; mdtrt_id: string }; setldetail: unknown[] };
     expect(first.setlinfo).toMatchObject({ medfee_sumamt: 10000, mdtrt_id: 'ZY-OUT-0' });
     expect(Array.isArray(first.setldetail)).toBe(true);
     await until(async () => (await metric(gw!.url, 'gateway_nhsa_breaker_state')) === 0, 'the breaker to close');
@@ -99,6 +100,8 @@ describe(`delivery to the 医保 platform (${name})`, () => {
     await settle(gw.url, 'ZY-REJ-1', '990100198001012001');
     await settle(gw.url, 'ZY-REJ-2', '990100198001012002');
     await until(() => platform.received.some((r) => r.body.settlementId === 'ZY-REJ-2'), 'the message behind the rejected one');
+    // The two persons may sit on different Kafka partitions: ZY-REJ-2 can arrive before ZY-REJ-1 is dead.
+    await until(async () => ((await call(gw!.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin })).json as { dead: unknown[] }).dead.length >= 1, 'the dead letter');
     const dead = await call(gw.url, '/v1/nhsa/dead-letters', { token: TOKENS.admin });
     expect((dead.json as { dead: Array<{ reason: string }> }).dead).toHaveLength(1);
     expect((dead.json as { dead: Array<{ reason: string }> }).dead[0]?.reason).toBe('医保平台拒收：infcode -1 结算信息校验不通过');

@@ -1,0 +1,95 @@
+/**
+ * server.properties of a test node. Sized for a shared 2-core machine (few threads, small buffers)
+ * and for tests (no initial rebalance delay, fast fencing of a killed broker, few internal-topic
+ * partitions), with replication settings that fit the cluster: one broker → everything has one
+ * replica; three brokers → replication factor 3 and min.insync.replicas 2, like production.
+ */
+/** transaction.state.log.num.partitions: which partition coordinates a transactional id depends on it. */
+export const TRANSACTION_STATE_PARTITIONS = 5;
+
+export type NodeRole = 'combined' | 'broker' | 'controller';
+
+export interface NodeLayout {
+  nodeId: number;
+  role: NodeRole;
+  /** Client listener (absent on a controller-only node). */
+  port?: number;
+  /** Controller listener (only on nodes that are controllers). */
+  controllerPort?: number;
+  dataDir: string;
+  /** The static controller quorum, e.g. `100@127.0.0.1:40000`. */
+  quorumVoters: string;
+  /** Brokers in the cluster: sizes every replication setting. */
+  brokerCount: number;
+}
+
+const HOST = '127.0.0.1';
+
+export function serverProperties(n: NodeLayout): string {
+  const replicas = Math.min(3, n.brokerCount);
+  const minIsr = Math.min(2, replicas);
+  const listeners = [
+    ...(n.port !== undefined ? [`PLAINTEXT://${HOST}:${n.port}`] : []),
+    ...(n.controllerPort !== undefined ? [`CONTROLLER://${HOST}:${n.controllerPort}`] : []),
+  ];
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': n.role === 'combined' ? 'broker,controller' : n.role,
+    'node.id': n.nodeId,
+    'controller.quorum.voters': n.quorumVoters,
+    'controller.listener.names': 'CONTROLLER',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    listeners: listeners.join(','),
+    'log.dirs': n.dataDir,
+    ...(n.port !== undefined ? { 'advertised.listeners': `PLAINTEXT://${HOST}:${n.port}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
+    // Replication fitted to the cluster size.
+    'default.replication.factor': replicas,
+    'min.insync.replicas': minIsr,
+    'offsets.topic.replication.factor': replicas,
+    'transaction.state.log.replication.factor': replicas,
+    'transaction.state.log.min.isr': minIsr,
+    'share.coordinator.state.topic.replication.factor': replicas,
+    'share.coordinator.state.topic.min.isr': minIsr,
+    // Topics the tests create by producing to them (the relay does not create topics itself).
+    'auto.create.topics.enable': true,
+    'num.partitions': 3,
+    'offsets.topic.num.partitions': 5,
+    'transaction.state.log.num.partitions': TRANSACTION_STATE_PARTITIONS,
+    // Tests: join groups at once; notice a killed broker within seconds, not the 9 s default.
+    'group.initial.rebalance.delay.ms': 0,
+    'broker.session.timeout.ms': 4_000,
+    'broker.heartbeat.interval.ms': 500,
+    'replica.lag.time.max.ms': 5_000,
+    'unclean.leader.election.enable': false,
+    // A small footprint on a shared 2-core machine.
+    'num.network.threads': 2,
+    'num.io.threads': 2,
+    'num.replica.fetchers': 1,
+    'background.threads': 2,
+    'num.recovery.threads.per.data.dir': 1,
+    'log.cleaner.threads': 1,
+    'log.cleaner.dedupe.buffer.size': 8 * 1024 * 1024,
+    'log.segment.bytes': 16 * 1024 * 1024,
+    'log.retention.check.interval.ms': 3_600_000,
+    'controlled.shutdown.enable': true,
+  };
+  return Object.entries(props).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n';
+}
+
+/** log4j2 configuration: everything to a file in the node's directory, nothing on the console. */
+export function log4jConfig(logFile: string): string {
+  return [
+    'status = error',
+    'appender.file.type = File',
+    'appender.file.name = file',
+    `appender.file.fileName = ${logFile}`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'rootLogger.level = INFO',
+    'rootLogger.appenderRef.file.ref = file',
+    'logger.state.name = state.change.logger',
+    'logger.state.level = WARN',
+    'logger.request.name = kafka.request.logger',
+    'logger.request.level = WARN',
+    '',
+  ].join('\n');
+}
