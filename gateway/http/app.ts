@@ -3,23 +3,21 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
-import { settlementRequest } from '../../schemas/settlement.js';
+import { reversalNote, settlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput, Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
-import { readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { csvToRows } from '../rosters/csv.js';
 import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { callContext } from '../service/call-context.js';
 import { ulid } from '../service/ids.js';
-import { currentSplit, outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
+import { currentSplit, fieldErrors, outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
 import { authenticate, ClientRegistry, requireHospital, requireRole } from './auth.js';
 import { jsonBodyParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument, type ProgrammeSummary } from './openapi.js';
 import { notFoundHandler, pathOf, problemHandler } from './problems.js';
-import { renderSlip } from './slip.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -92,7 +90,8 @@ export function createApp(deps: AppDeps) {
   // Answers are computed per call; a weak ETag would only hash every body for nothing.
   app.set('etag', false);
   app.set('trust proxy', false);
-  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"] } } }));
+  // No upgrade-insecure-requests: a hospital may serve the desk over plain HTTP on its LAN, where upgraded asset requests would fail.
+  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], upgradeInsecureRequests: null } } }));
 
   // Request id, access log and latency: personal data never appears here (paths carry hospital and settlement ids
   // only; the query string is left out, as a token wrongly put there must not reach the log).
@@ -198,19 +197,14 @@ export function createApp(deps: AppDeps) {
     res.json(currentSplit(await service.get(param(req, 'hospitalId'), param(req, 'settlementId'))));
   });
 
-  v1.post('/settlements/:hospitalId/:settlementId/reversal', async (req, res) => {
+  // The body is optional: { reason, operator } is recorded with the reversal (the desk always sends it).
+  v1.post('/settlements/:hospitalId/:settlementId/reversal', json, async (req, res) => {
     requireHospital(req.client, param(req, 'hospitalId'), 'desk');
-    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), req.call);
+    const note = reversalNote.safeParse(req.body ?? {});
+    if (!note.success) throw new InvalidInput('撤销的请求体无效', fieldErrors(note.error.issues));
+    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), note.data, req.call);
     metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
     res.json(split);
-  });
-
-  v1.get('/settlements/:hospitalId/:settlementId/slip', async (req, res) => {
-    requireHospital(req.client, param(req, 'hospitalId'), 'desk', 'admin', 'auditor');
-    const record = await service.get(param(req, 'hospitalId'), param(req, 'settlementId'));
-    // Read by the record's own version, never by today's strict request schema (ledger/stored.ts).
-    const request = readStoredRequest(record.requestJson, recordVersionOf(record));
-    res.type('text/html; charset=utf-8').send(renderSlip(currentSplit(record), request));
   });
 
   // CSV arrives as bytes: its encoding is decided by rosters/encoding.ts (UTF-8 or GB18030), not by a missing charset.

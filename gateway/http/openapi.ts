@@ -4,7 +4,8 @@ import { problem } from '../../schemas/problem.js';
 import { jsonNumberText } from '../../schemas/primitives.js';
 import { problemTypeRows } from '../problem-types.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
-import { settlementRequest, split } from '../../schemas/settlement.js';
+import { dayList, hospitalsAnswer, personQuery, personSettlements, standing } from '../../schemas/desk.js';
+import { reversalNote, settlementRequest, split } from '../../schemas/settlement.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, {
@@ -35,6 +36,7 @@ const settlementPath = [
   { name: 'hospitalId', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'settlementId', in: 'path', required: true, schema: { type: 'string' } },
 ];
+const jsonResponse = (description: string, ref: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const json = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 
 export function openApiDocument(version: string) {
@@ -51,6 +53,14 @@ export function openApiDocument(version: string) {
     paths: {
       '/v1/settlements/preview': { post: { summary: 'Compute the split without committing (预结算)', requestBody: json('SettlementRequest'), responses: { 200: splitResponse('The split, status preview'), 422: problemResponse('Well-formed but impossible'), ...errors } } },
       '/v1/settlements': {
+        get: {
+          summary: "The day's settlements of a hospital (settled that day, +08:00), with totals per payer of those still in force (the desk's 今日结算)",
+          parameters: [
+            { name: 'hospitalId', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: 'default: today (+08:00)' },
+          ],
+          responses: { 200: jsonResponse("The day's list", 'DayList'), ...errors },
+        },
         post: {
           summary: 'Settle (结算): compute, commit the accumulators, publish',
           requestBody: json('SettlementRequest'),
@@ -65,8 +75,8 @@ export function openApiDocument(version: string) {
         },
       },
       '/v1/settlements/{hospitalId}/{settlementId}': { get: { summary: 'The stored split', parameters: settlementPath, responses: { 200: splitResponse('The split with its current status'), 404: problemResponse('Unknown'), ...errors } } },
-      '/v1/settlements/{hospitalId}/{settlementId}/reversal': { post: { summary: 'Reverse (结算撤销): restore every accumulator, publish the reversal', parameters: settlementPath, responses: { 200: splitResponse('The split, status reversed; repeating answers the same'), 404: problemResponse('Unknown'), 422: problemResponse('A preview cannot be reversed'), ...errors, ...outcomeUnknown } } },
-      '/v1/settlements/{hospitalId}/{settlementId}/slip': { get: { summary: 'The printable settlement slip (一站式结算单)', parameters: settlementPath, responses: { 200: { description: 'HTML for A4', content: { 'text/html': { schema: { type: 'string' } } } }, 404: problemResponse('Unknown'), ...errors } } },
+      '/v1/settlements/{hospitalId}/{settlementId}/reversal': { post: { summary: 'Reverse (结算撤销): restore every accumulator, publish the reversal', parameters: settlementPath, requestBody: { required: false, description: 'optional: why and by whom; recorded with the reversal and answered in the split as `reversal`', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReversalNote' } } } }, responses: { 200: splitResponse('The split, status reversed; repeating answers the same'), 404: problemResponse('Unknown'), 422: problemResponse('A preview cannot be reversed'), ...errors, ...outcomeUnknown } } },
+      '/v1/settlements/{hospitalId}/{settlementId}/slip': { get: { summary: 'The printable settlement slip (一站式结算单)', parameters: settlementPath, responses: { 200: { description: 'HTML for one A4 page (一站式结算单): names, times to the minute, 大写, plain explanations, 已撤销 watermark; fonts from /desk/fonts', content: { 'text/html': { schema: { type: 'string' } } } }, 404: problemResponse('Unknown'), ...errors } } },
       '/v1/rosters/{programmeId}': {
         put: {
           summary: 'admin: load enrolment rows (JSON or text/csv)',
@@ -78,6 +88,9 @@ export function openApiDocument(version: string) {
           responses: { 200: { description: 'Rows accepted and rejected', content: { 'application/json': { schema: { $ref: '#/components/schemas/RosterLoadResult' } } } }, 404: problemResponse('Unknown programme'), 422: problemResponse('The programme has no roster'), ...errors },
         },
       },
+      '/v1/hospitals': { get: { summary: 'The hospitals this client may act for, named from HOSPITALS_FILE (the desk fills its form from them)', responses: { 200: jsonResponse('Hospitals', 'Hospitals'), ...errors } } },
+      '/v1/persons/settlements': { post: { summary: "A person's settlements (reversed ones too), in settledAt order; a desk sees its own hospitals' only; the patient masked. POST: the ID number never goes in a URL", requestBody: json('PersonQuery'), responses: { 200: jsonResponse('Settlements', 'PersonSettlements'), ...errors } } },
+      '/v1/persons/standing': { post: { summary: "A person's year-to-date standing per programme: paid, deductible used, cap and cap left, as the counters and packs tell it", requestBody: json('PersonQuery'), responses: { 200: jsonResponse('Standing', 'Standing'), ...errors } } },
       '/v1/programmes': { get: { summary: 'The loaded programmes', responses: { 200: { description: 'Programmes', content: { 'application/json': { schema: { $ref: '#/components/schemas/Programmes' } } } }, ...errors } } },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'Alive' } } } },
       '/readyz': { get: { summary: 'Readiness: dependencies reachable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is down' } } } },
@@ -94,6 +107,12 @@ export function openApiDocument(version: string) {
         RosterLoad: jsonSchema(rosterLoad.extend({ rows: z.array(rosterRow) }), 'input'),
         RosterLoadResult: jsonSchema(rosterLoadResult, 'output'),
         Programmes: jsonSchema(programmesResponse, 'output'),
+        ReversalNote: jsonSchema(reversalNote, 'input'),
+        Hospitals: jsonSchema(hospitalsAnswer, 'output'),
+        DayList: jsonSchema(dayList, 'output'),
+        PersonQuery: jsonSchema(personQuery, 'input'),
+        PersonSettlements: jsonSchema(personSettlements, 'output'),
+        Standing: jsonSchema(standing, 'output'),
       },
     },
   };
