@@ -14,6 +14,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** JSON file of clients: [{ token, name, roles, hospitalIds }]; required in production. */
   GATEWAY_CLIENTS_FILE: z.string().optional(),
+  /** JSON file of hospitals: [{ id, name, region?, level?, drgPublic? }], for the slip and the desk; absent outside production → the demo hospital. */
+  HOSPITALS_FILE: z.string().optional(),
   /** Extra directories of programme packs, comma-separated, loaded after the built-in ones. */
   PROGRAMMES_DIR: csv.optional(),
   /** Redis for the ledger; absent → the in-memory ledger (development only). */

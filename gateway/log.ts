@@ -15,13 +15,25 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   }, destination as DestinationStream | undefined);
 }
 
-/** 371002195001011234 → 371002********1234: region and last four, enough for a clerk to recognise. */
+/**
+ * An ID number as a slip may print it: never more than a third of its characters, chosen by what the
+ * ID is, so a clerk can still tell two patients apart (区划 and 末四位) without the slip disclosing it.
+ *   居民身份证 18 → 37************1234 (province and last four: 6 of 18);
+ *   15-digit old ID → 3**********1234 (5 of 15);
+ *   passport, 港澳通行证, 台湾居民身份证 and anything else → the leading letter and the last digits, a third at most
+ *   (E12345678 → E******78, A123456789 → A*******89); three characters or fewer → all masked.
+ */
 export function maskId(id: string): string {
-  if (id.length <= 8) return `${id.slice(0, 1)}${'*'.repeat(Math.max(0, id.length - 1))}`;
-  return `${id.slice(0, 6)}${'*'.repeat(id.length - 10)}${id.slice(-4)}`;
+  const chars = [...id];
+  const visibleAtMost = Math.floor(chars.length / 3);
+  const [head, tail] = /^\d{17}[\dXx]$/.test(id) ? [2, 4]
+    : /^\d{15}$/.test(id) ? [1, 4]
+      : visibleAtMost >= 2 ? [1, visibleAtMost - 1] : [0, visibleAtMost];
+  const hidden = chars.length - head - tail;
+  return `${chars.slice(0, head).join('')}${'*'.repeat(hidden)}${tail > 0 ? chars.slice(-tail).join('') : ''}`;
 }
 
-/** 张三 → 张*, 欧阳娜娜 → 欧***. */
+/** 张三 → 张*, 欧阳娜娜 → 欧***: the family name only. */
 export function maskName(name: string): string {
   const chars = [...name];
   return chars.length <= 1 ? '*' : `${chars[0]}${'*'.repeat(chars.length - 1)}`;

@@ -21,6 +21,7 @@ import { SettlementService } from './service/settlements.js';
 import type { GatewayPart, PartDeps } from './parts.js';
 import { startOperations } from './operations/part.js';
 import { createStore } from './store/create.js';
+import { startDesk } from './desk/part.js';
 import { startStreaming } from './stream/wiring.js';
 import { startInsurers } from '../adapters/insurer/index.js';
 import { startNhsa } from '../adapters/nhsa/index.js';
@@ -114,6 +115,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
     await startInsurers(partDeps),
     await startNhsa(partDeps),
     await startFhir(partDeps),
+    await startDesk(partDeps),
     await startOperations(partDeps),
   ];
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));

@@ -37,6 +37,7 @@ export const settlementRequest = z.object({
   settlementId: identifier(64).meta({ description: "the hospital's settlement number, unique per hospital" }),
   hospital: z.object({
     id: identifier(32),
+    name: z.string().min(1).max(100).optional().meta({ description: "the hospital's name, printed on the slip (configuration may supply it instead)" }),
     region: admdvs,
     level: z.int().min(1).max(3).meta({ description: 'hospital level 1–3 (一/二/三级)' }),
     drgPublic: z.boolean().default(false).meta({ description: 'a public hospital paid by C-DRG' }),
@@ -68,6 +69,13 @@ export const settlementRequest = z.object({
 
 export type SettlementRequest = z.output<typeof settlementRequest>;
 export type SettlementRequestInput = z.input<typeof settlementRequest>;
+
+/** The optional body of a reversal: why, and which clerk; recorded with the reversal. */
+export const reversalNote = z.object({
+  reason: z.string().trim().min(1).max(200).optional(),
+  operator: z.string().trim().min(1).max(50).optional(),
+}).strict();
+export type ReversalNote = z.infer<typeof reversalNote>;
 
 export const splitLine = z.object({
   layer,
@@ -105,6 +113,7 @@ export const split = z.object({
   policyVersions: z.record(z.string(), z.string()),
   settledAt: z.string().optional(),
   reversedAt: z.string().optional(),
+  reversal: reversalNote.optional().meta({ description: 'why and by whom a reversed settlement was reversed, as the reversal call gave it' }),
 });
 
 export type SplitLine = z.infer<typeof splitLine>;

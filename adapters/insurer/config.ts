@@ -18,7 +18,7 @@ export type SecretRef = z.infer<typeof secretRef>;
 
 /**
  * How the insured person's id number travels to this insurer:
- * `masked` 371002********1234 (the default: the least personal data — enough for a clerk to recognise,
+ * `masked` 37************1234 (the default: the least personal data — enough for a clerk to recognise,
  * not to identify); `keyedHash` HMAC-SHA256 under a key shared with the insurer (it matches its own
  * roster without receiving the number); `full` the number itself, only where the contract requires it.
  */

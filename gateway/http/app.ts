@@ -70,7 +70,8 @@ export function createApp(deps: AppDeps) {
   // Answers are computed per call; a weak ETag would only hash every body for nothing.
   app.set('etag', false);
   app.set('trust proxy', false);
-  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"] } } }));
+  // No upgrade-insecure-requests: a hospital may serve the desk over plain HTTP on its LAN, where upgraded asset requests would fail.
+  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], upgradeInsecureRequests: null } } }));
 
   // Request id, access log and latency: personal data never appears here (paths carry hospital and settlement ids
   // only; the query string is left out, as a token wrongly put there must not reach the log).
@@ -109,7 +110,8 @@ export function createApp(deps: AppDeps) {
   const document = openApiDocument(deps.version);
   for (const extension of deps.extensions ?? []) {
     const added = extension.openapi?.();
-    Object.assign(document.paths, added?.paths ?? {});
+    // Method by method: an extension may add a method to a core path (the desk's GET /v1/settlements).
+    for (const [path, operations] of Object.entries(added?.paths ?? {})) Object.assign(document.paths[path] ??= {}, operations);
     Object.assign(document.components.schemas, added?.schemas ?? {});
   }
   const openApiJson = JSON.stringify(document);

@@ -4,7 +4,7 @@ import { problem } from '../../schemas/problem.js';
 import { jsonNumberText } from '../../schemas/primitives.js';
 import { problemTypeRows } from '../problem-types.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
-import { settlementRequest, split } from '../../schemas/settlement.js';
+import { reversalNote, settlementRequest, split } from '../../schemas/settlement.js';
 import { probeRoutes } from './probe-routes.js';
 import { coreRoutes, type Answer, type RouteDoc } from './routes.js';
 
@@ -58,7 +58,8 @@ export function operationOf(route: RouteDoc) {
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(request ? {
       requestBody: {
-        required: true,
+        required: !request.optional,
+        ...(request.optional ? { description: request.optional } : {}),
         content: {
           'application/json': { schema: { $ref: `#/components/schemas/${request.schema}` } },
           ...(request.alsoText ? { [request.alsoText.mediaType]: { schema: { type: 'string', description: request.alsoText.description } } } : {}),
@@ -84,6 +85,7 @@ const componentSchemas = {
   RosterLoad: jsonSchema(rosterLoad.extend({ rows: z.array(rosterRow) }), 'input'),
   RosterLoadResult: jsonSchema(rosterLoadResult, 'output'),
   Programmes: jsonSchema(programmesResponse, 'output'),
+  ReversalNote: jsonSchema(reversalNote, 'input'),
 };
 /** The name a route table entry uses to point at a component schema. */
 export type ComponentName = keyof typeof componentSchemas;

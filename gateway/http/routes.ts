@@ -7,19 +7,17 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
-import { settlementRequest } from '../../schemas/settlement.js';
+import { reversalNote, settlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
-import { readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { csvToRows } from '../rosters/csv.js';
 import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
-import { currentSplit, type SettlementService } from '../service/settlements.js';
+import { currentSplit, fieldErrors, type SettlementService } from '../service/settlements.js';
 import { requireHospital, requireRole } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { ComponentName, ProgrammeSummary } from './openapi.js';
-import { renderSlip } from './slip.js';
 
 type Role = Client['roles'][number];
 
@@ -57,8 +55,8 @@ export interface RouteDoc {
    */
   access: 'public' | { roles: readonly Role[]; hospital?: 'path' | 'body' };
   query?: readonly QueryParameter[];
-  /** The request body: a component schema, and the other media types accepted (CSV as text). */
-  request?: { schema: ComponentName; alsoText?: { mediaType: string; description: string } };
+  /** The request body: a component schema, and the other media types accepted (CSV as text); `optional` says why it may be left out. */
+  request?: { schema: ComponentName; alsoText?: { mediaType: string; description: string }; optional?: string };
   answers: Record<number, Answer>;
   /** The route's own problems (status → when); the common ones (400, 401, 403, 413, 503) apply to every authenticated route. */
   problems: Record<number, string>;
@@ -153,25 +151,18 @@ export const coreRoutes: readonly Route[] = [
   {
     method: 'post', path: '/settlements/:hospitalId/:settlementId/reversal', summary: 'Reverse (结算撤销): restore every accumulator, publish the reversal',
     access: { roles: ['desk'], hospital: 'path' },
+    request: { schema: 'ReversalNote', optional: 'optional: why and by whom; recorded with the reversal and answered in the split as `reversal`' },
     answers: { 200: { description: 'The split, status reversed; repeating answers the same', schema: 'Split' } },
     problems: { 404: 'Unknown', 422: 'A preview cannot be reversed' },
     writes: true,
+    // The body is optional: { reason, operator } is recorded with the reversal (the desk always sends it).
+    parsers: jsonParser,
     handler: ({ service, metrics }) => async (req, res) => {
-      const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), req.call);
+      const note = reversalNote.safeParse(req.body ?? {});
+      if (!note.success) throw new InvalidInput('撤销的请求体无效', fieldErrors(note.error.issues));
+      const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), note.data, req.call);
       metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
       res.json(split);
-    },
-  },
-  {
-    method: 'get', path: '/settlements/:hospitalId/:settlementId/slip', summary: 'The printable settlement slip (一站式结算单)',
-    access: { roles: ['desk', 'admin', 'auditor'], hospital: 'path' },
-    answers: { 200: { description: 'HTML for A4', mediaType: 'text/html' } },
-    problems: { 404: 'Unknown' },
-    handler: ({ service }) => async (req, res) => {
-      const record = await service.get(param(req, 'hospitalId'), param(req, 'settlementId'));
-      // Read by the record's own version, never by today's strict request schema (ledger/stored.ts).
-      const request = readStoredRequest(record.requestJson, recordVersionOf(record));
-      res.type('text/html; charset=utf-8').send(renderSlip(currentSplit(record), request));
     },
   },
   {

@@ -4,6 +4,7 @@
  * `{}` and re-format numbers, and a replay must answer byte for byte.
  */
 import { invariant } from '../errors.js';
+import { reversalNote } from '../../schemas/settlement.js';
 import type { OutboxEvent, SettlementRecord } from './port.js';
 
 /**
@@ -27,6 +28,7 @@ export function recordFields(record: SettlementRecord): Array<string | Buffer> {
     'settledAt', record.settledAt,
   ];
   if (record.reversedAt !== undefined) fields.push('reversedAt', record.reversedAt);
+  if (record.reversal !== undefined) fields.push('reversal', JSON.stringify(record.reversal));
   if (record.recordVersion !== undefined) fields.push('recordVersion', String(record.recordVersion));
   return fields;
 }
@@ -105,6 +107,12 @@ export function parseRecord(reply: unknown): SettlementRecord | null {
   };
   const reversedAt = map.get('reversedAt');
   if (reversedAt !== undefined) record.reversedAt = reversedAt;
+  const reversal = map.get('reversal');
+  if (reversal !== undefined) {
+    const note = reversalNote.safeParse(JSON.parse(reversal));
+    invariant(note.success, 'a stored reversal note is not valid');
+    record.reversal = note.data;
+  }
   // Absent on records written before versioning: those are version 1 (ledger/stored.ts).
   const recordVersion = map.get('recordVersion');
   if (recordVersion !== undefined) {

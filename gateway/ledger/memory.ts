@@ -7,6 +7,7 @@
  */
 import { invariant } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
+import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
   AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
@@ -92,7 +93,7 @@ export class MemoryLedger implements LedgerPort {
     return { outcome: 'committed', record: copyRecord(record) };
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
     sendingWrite(guard);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
@@ -103,6 +104,7 @@ export class MemoryLedger implements LedgerPort {
     this.apply(this.accumulatorsOf(stored.personId), stored.deltas, -1);
     stored.status = 'reversed';
     stored.reversedAt = reversedAt;
+    if (note && Object.keys(note).length > 0) stored.reversal = { ...note };
     this.append(event);
     return { outcome: 'reversed', record: copyRecord(stored) };
   }

@@ -4,6 +4,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
+import type { ReversalNote } from '../../schemas/settlement.js';
 import type { SettlementQuery } from './listing.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
@@ -28,6 +29,8 @@ export interface SettlementRecord {
   deltas: Record<string, number>;
   settledAt: string;
   reversedAt?: string;
+  /** Why and by whom it was reversed, when the reversal said so. */
+  reversal?: ReversalNote;
   /** The version of the stored form (record, requestJson, splitJson): absent = 1. Read through ledger/stored.ts. */
   recordVersion?: number;
 }
@@ -82,9 +85,9 @@ export interface LedgerPort {
   commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome>;
   /**
    * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
-   * `reversedAt`, append `event`. Repeating answers alreadyReversed with the stored record.
+   * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
    */
-  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard): Promise<ReverseOutcome>;
+  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome>;
 
   /**
    * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, on every gateway sharing

@@ -32,6 +32,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { invariant } from '../errors.js';
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
+import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
   AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
@@ -145,7 +146,7 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const current = await this.getSettlement(hospitalId, settlementId);
@@ -162,6 +163,7 @@ export class RedisLedger implements LedgerPort {
       this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(bucket),
       this.keys.timeIndex(bucket, 'reversedAt'),
       reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,
+      note && Object.keys(note).length > 0 ? JSON.stringify(note) : '',
       instantMs(reversedAt), indexMember(hospitalId, settlementId),
     );
     invariant(Array.isArray(reply), 'reverse script answered no list');

@@ -72,7 +72,8 @@ return {'committed', streamId}
 /**
  * KEYS: record hash, accumulator hash, outbox stream, the bucket's reversed-time index (one slot).
  * ARGV: reversedAt, the record's deltas JSON as the caller read it, nDeltaPairs, nEventPairs, then the
- * negated delta pairs and the event pairs, then the index score (reversedAt, epoch ms) and member. The caller negates (a record's deltas never change once
+ * negated delta pairs and the event pairs, then the reversal note's JSON ('' for none), then the index score
+ * (reversedAt, epoch ms) and member. The caller negates (a record's deltas never change once
  * stored); the script checks the stored deltas are the ones it negated.
  * Returns {'notFound'} | {'alreadyReversed', recordFields} | {'reversed', recordFields, streamId}.
  */
@@ -92,6 +93,8 @@ if refused then return redis.error_reply(refused) end
 applyDeltas(KEYS[2], first, nDeltas)
 redis.call('HSET', KEYS[1], 'status', 'reversed', 'reversedAt', ARGV[1])
 first = first + 2 * nDeltas
+local note = ARGV[first + 2 * nEvent]
+if note and note ~= '' then redis.call('HSET', KEYS[1], 'reversal', note) end
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
 redis.call('ZADD', KEYS[4], ARGV[#ARGV - 1], ARGV[#ARGV])
 return {'reversed', redis.call('HGETALL', KEYS[1]), streamId}

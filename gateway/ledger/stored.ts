@@ -11,7 +11,8 @@
  * `recordVersion` on the record and in the event data. Fixtures of each: test/fixtures/records/.
  */
 import { z } from 'zod';
-import { category } from '../../schemas/categories.js';
+import { category, disabilityType } from '../../schemas/categories.js';
+import { parseFen } from '../engine/money.js';
 import { nhsaStayIdentity } from '../../schemas/nhsa.js';
 import { InvariantViolation } from '../errors.js';
 
@@ -33,13 +34,17 @@ const storedRequestV1 = z.object({
       const known = category.safeParse(c);
       return known.success ? [known.data] : [];
     })),
+    disability: z.object({ grade: z.number(), type: disabilityType }).optional().catch(undefined),
   }),
   encounter: z.object({
     kind: z.enum(['inpatient', 'outpatientSpecial']),
     admittedOn: z.string(),
     dischargedOn: z.string(),
     cause: z.enum(['disease', 'accident']).catch('disease'),
+    diagnoses: z.array(z.object({ icd10: z.string(), primary: z.boolean().catch(false) })).catch([]),
   }),
+  /** The bill's items as the slip lists them: amounts in fen (unreadable → 0), unknown classes as 甲. */
+  items: z.array(z.object({ name: z.string().catch('—'), amount: z.unknown().transform((v) => parseFen(v) ?? 0), class: z.enum(['A', 'B', 'C']).catch('A') })).catch([]),
   /** The national identifiers of the stay, when the NHSA adapter (or the HIS) gave them; unreadable → absent. */
   nhsa: nhsaStayIdentity.optional().catch(undefined),
 });

@@ -2,7 +2,7 @@
  * The settlement service: the shell around the pure engine. HTTP and the Kafka intake both settle
  * through here, so a discharge settles the same way whichever door it came in by.
  */
-import { settlementRequest, type SettlementRequest, type Split } from '../../schemas/settlement.js';
+import { settlementRequest, type ReversalNote, type SettlementRequest, type Split } from '../../schemas/settlement.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
@@ -58,7 +58,11 @@ export function parseRequest(body: unknown): SettlementRequest {
 /** The split as stored, with the record's current status. */
 export function currentSplit(record: SettlementRecord): Split {
   if (record.status === 'settled') return JSON.parse(record.splitJson) as Split;
-  return { ...(JSON.parse(record.splitJson) as Split), status: 'reversed', ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}) };
+  return {
+    ...(JSON.parse(record.splitJson) as Split), status: 'reversed',
+    ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}),
+    ...(record.reversal ? { reversal: record.reversal } : {}),
+  };
 }
 
 /** How long a preview is remembered (on every gateway sharing the ledger) to answer 422 to reversing it. */
@@ -127,7 +131,8 @@ export class SettlementService {
     return record;
   }
 
-  async reverse(hospitalId: string, settlementId: string, call: CallControl | undefined = currentCall()): Promise<Split> {
+  /** Reverses a settlement; `note` (why, which clerk) is recorded with it and published in the reversal's split. */
+  async reverse(hospitalId: string, settlementId: string, note: ReversalNote = {}, call: CallControl | undefined = currentCall()): Promise<Split> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) {
       if (await this.options.ledger.wasPreviewed(hospitalId, settlementId)) {
@@ -138,7 +143,7 @@ export class SettlementService {
     if (record.status === 'reversed') return currentSplit(record);
     return this.perPerson.run(record.personId, () => {
       if (call?.signal.aborted) throw new CommitAborted();
-      return this.reverseRecord(record, call);
+      return this.reverseRecord(record, note, call);
     });
   }
 
@@ -160,14 +165,14 @@ export class SettlementService {
     }
   }
 
-  private async reverseRecord(record: SettlementRecord, call?: CallControl): Promise<Split> {
+  private async reverseRecord(record: SettlementRecord, note: ReversalNote, call?: CallControl): Promise<Split> {
     const { hospitalId, settlementId } = record;
     const now = this.clock();
     const reversedAt = chinaTime(now);
-    const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt };
+    const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt, ...(Object.keys(note).length > 0 ? { reversal: note } : {}) };
     const negated = Object.fromEntries(Object.entries(record.deltas).map(([k, v]) => [k, -v]));
     const event = this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now);
-    const outcome = await this.guardedWrite(call, settlementId, (guard) => this.options.ledger.reverse(hospitalId, settlementId, reversedAt, event, guard));
+    const outcome = await this.guardedWrite(call, settlementId, (guard) => this.options.ledger.reverse(hospitalId, settlementId, reversedAt, event, guard, note));
     if (outcome.outcome === 'notFound') throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return currentSplit(outcome.record);
   }

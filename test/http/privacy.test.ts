@@ -32,6 +32,9 @@ describe('logs', () => {
     await call(url, '/v1/rosters/sanming-2024-puhui', { method: 'PUT', body: { rows: [{ personId: id, from: '2024-01-01', to: '2024-12-31' }, { personId: id, from: 'bad' }] }, token });
     await call(url, `/v1/settlements/${body.hospital.id}/PRIV1/slip`, { token });
     await call(url, `/v1/settlements/${body.hospital.id}/PRIV1/reversal`, { method: 'POST', token });
+    await call(url, '/v1/persons/settlements', { body: { personId: id }, token });
+    await call(url, '/v1/persons/standing', { body: { personId: id, year: '2024' }, token });
+    await call(url, `/v1/settlements?hospitalId=${body.hospital.id}&date=2024-03-10`, { token });
     await new Promise((r) => setTimeout(r, 100));
     const text = lines.join('');
     expect(lines.length).toBeGreaterThan(5);

@@ -1,0 +1,391 @@
+/** The billing desk's page: sign-in, the discharge form, preview → settle → print, reversal, look-ups and the day's list. */
+import type { Split } from '../../../schemas/settlement.js';
+import { api, ProblemError, session } from './api.js';
+import { decodeSpreadsheetBytes, itemsFrom, parseDelimited } from './csv.js';
+import { normaliseDate } from './dates.js';
+import { byId, chinaToday, h } from './dom.js';
+import { addItemRow, buildStaticParts, clearErrors, readRequest, renumber, resetForm, setItems, showProblem, type HospitalDefaults } from './form.js';
+import { renderDay, standingTable, summaryTable } from './lists.js';
+import { renderSplit } from './split-view.js';
+
+const HOSPITAL_KEY = 'desk.hospital';
+
+const state: {
+  hospitals: HospitalDefaults[];
+  hospital: HospitalDefaults | null;
+  /** The split on the settle tab (preview or settled), and the one shown on the look-up tab. */
+  current: Split | null;
+  looked: Split | null;
+} = { hospitals: [], hospital: null, current: null, looked: null };
+
+const button = (id: string) => byId<HTMLButtonElement>(id);
+
+// ---- sign-in ------------------------------------------------------------------------------
+
+async function signIn(token: string, operator: string): Promise<void> {
+  const { hospitals } = await api.hospitals(token);
+  session.start(token, operator);
+  state.hospitals = hospitals;
+  await enterApp();
+}
+
+/** A hospital the configuration names without region or level: what the clerk typed last time, kept in this browser. */
+const typedDefaults = (id: string): Partial<HospitalDefaults> => {
+  try { return JSON.parse(localStorage.getItem(`desk.hospital.${id}`) ?? '{}') as Partial<HospitalDefaults>; } catch { return {}; }
+};
+
+/** Hospitals whose configuration gives no region: the clerk's typed defaults are remembered for them. */
+const unconfigured = new Set<string>();
+
+function rememberTypedDefaults(): void {
+  const hospital = state.hospital;
+  if (!hospital || !unconfigured.has(hospital.id)) return;
+  const typed = { region: byId<HTMLInputElement>('f-hospital-region').value.trim(), level: Number(byId<HTMLSelectElement>('f-hospital-level').value), drgPublic: byId<HTMLInputElement>('f-hospital-drg').checked };
+  localStorage.setItem(`desk.hospital.${hospital.id}`, JSON.stringify(typed));
+}
+
+async function enterApp(): Promise<void> {
+  if (state.hospitals.length === 0) state.hospitals = (await api.hospitals()).hospitals;
+  for (const h of state.hospitals) if (!h.region) unconfigured.add(h.id);
+  state.hospitals = state.hospitals.map((h) => (h.region ? h : { ...typedDefaults(h.id), ...h }));
+  const select = byId<HTMLSelectElement>('hospital-select');
+  select.replaceChildren(...state.hospitals.map((hospital) => h('option', { value: hospital.id }, hospital.name ? `${hospital.name}（${hospital.id}）` : hospital.id)));
+  const remembered = localStorage.getItem(HOSPITAL_KEY);
+  state.hospital = state.hospitals.find((x) => x.id === remembered) ?? state.hospitals[0] ?? null;
+  if (state.hospital) select.value = state.hospital.id;
+  byId('operator-name').textContent = session.operator;
+  byId('signin').hidden = true;
+  byId('app').hidden = false;
+  newPatient();
+}
+
+function signOut(): void {
+  session.end();
+  state.current = null;
+  byId('app').hidden = true;
+  byId('signin').hidden = false;
+  byId<HTMLInputElement>('signin-token').value = '';
+  byId<HTMLInputElement>('signin-token').focus();
+}
+
+// ---- tabs ---------------------------------------------------------------------------------
+
+function showTab(name: 'settle' | 'lookup' | 'day'): void {
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('[data-tab]')) tab.setAttribute('aria-selected', String(tab.dataset.tab === name));
+  for (const panel of ['settle', 'lookup', 'day']) byId(`tab-${panel}`).hidden = panel !== name;
+  if (name === 'settle') byId<HTMLInputElement>('f-patient-id').focus();
+  if (name === 'lookup') byId<HTMLInputElement>('q-settlement').focus();
+  if (name === 'day') void loadDay();
+}
+
+// ---- settle -------------------------------------------------------------------------------
+
+/** A settlement number for the next patient: ZY + date and time to the second (the clerk may overwrite it with the HIS's). */
+const nextSettlementId = () => `ZY${new Date(Date.now() + 8 * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+
+function newPatient(): void {
+  if (!state.hospital) return;
+  resetForm(state.hospital, nextSettlementId());
+  state.current = null;
+  byId('split-view').replaceChildren(h('p', { class: 'muted' }, '填写后按 Alt+Y 预结算。'));
+  updateActions();
+  showTab('settle');
+}
+
+function updateActions(): void {
+  const split = state.current;
+  button('do-settle').disabled = split?.status !== 'preview';
+  button('do-print').disabled = !split || split.status === 'preview';
+  button('do-view').disabled = !split || split.status === 'preview';
+  button('do-reverse').disabled = split?.status !== 'settled';
+}
+
+function showSplit(split: Split): void {
+  state.current = split;
+  byId('split-view').replaceChildren(renderSplit(split, hospitalNames()));
+  updateActions();
+}
+
+const hospitalNames = () => (state.hospital?.name ? { hospitalName: state.hospital.name } : {});
+
+async function guarded<T>(work: () => Promise<T>, onProblem: (problem: ProblemError) => void): Promise<T | undefined> {
+  try { return await work(); } catch (error) {
+    if (!(error instanceof ProblemError)) throw error;
+    if (error.problem.status === 401) { signOut(); byId('signin-error').textContent = error.problem.title; return undefined; }
+    onProblem(error);
+    return undefined;
+  }
+}
+
+async function preview(): Promise<void> {
+  if (!state.hospital) return;
+  const request = readRequest(state.hospital);
+  clearErrors();
+  const split = await guarded(() => api.preview(request), (e) => showProblem(e.problem));
+  if (!split) return;
+  showSplit(split);
+  button('do-settle').focus();
+}
+
+async function settle(): Promise<void> {
+  if (!state.hospital) return;
+  if (state.current?.status !== 'preview') {
+    // Settling commits money: only what the clerk has just seen previewed.
+    if (!state.current) byId('split-view').replaceChildren(h('p', { class: 'error' }, '请先预结算（Alt+Y），核对后再结算。'));
+    return;
+  }
+  const request = readRequest(state.hospital);
+  const split = await guarded(() => api.settle(request), (e) => showProblem(e.problem));
+  if (!split) return;
+  rememberTypedDefaults();
+  const typed = unconfigured.has(split.hospitalId) ? typedDefaults(split.hospitalId) : {};
+  const current = state.hospital ? { ...state.hospital, ...typed } : null;
+  state.hospital = current;
+  if (current) state.hospitals = state.hospitals.map((h) => (h.id === current.id ? current : h));
+  showSplit(split);
+  // One key to print: Enter on the focused button (or Alt+P).
+  button('do-print').focus();
+}
+
+/** The slip's HTML into a frame (srcdoc: fetched with the token as a header, so no token in any URL), fonts loaded. */
+async function loadSlip(split: Split, frame: HTMLIFrameElement): Promise<boolean> {
+  const html = await guarded(() => api.slip(split.hospitalId, split.settlementId), (e) => showProblem(e.problem));
+  if (html === undefined) return false;
+  await new Promise<void>((resolve) => { frame.addEventListener('load', () => resolve(), { once: true }); frame.srcdoc = html; });
+  await frame.contentDocument?.fonts.ready;
+  return true;
+}
+
+/** The slip on screen, to check with the patient before printing (Enter prints, Esc closes). */
+async function viewSlip(split: Split | null): Promise<void> {
+  if (!split || split.status === 'preview') return;
+  const dialog = byId<HTMLDialogElement>('slip-dialog');
+  if (!(await loadSlip(split, byId<HTMLIFrameElement>('slip-view')))) return;
+  dialog.dataset.settlement = split.settlementId;
+  dialog.showModal();
+  button('slip-print').focus();
+}
+
+/** The slip printed from a hidden frame. */
+async function printSlip(split: Split | null): Promise<void> {
+  if (!split || split.status === 'preview') return;
+  const frame = byId<HTMLIFrameElement>('slip-frame');
+  frame.removeAttribute('data-printed');
+  if (!(await loadSlip(split, frame))) return;
+  frame.dataset.printed = split.settlementId;
+  frame.contentWindow?.print();
+}
+
+// ---- reversal -----------------------------------------------------------------------------
+
+function askReversal(split: Split | null): void {
+  if (!split || split.status !== 'settled') return;
+  const dialog = byId<HTMLDialogElement>('reverse-dialog');
+  byId('reverse-what').textContent = `结算号 ${split.settlementId}，总费用 ${split.total} 元，个人支付 ${split.patientPays} 元。撤销后各方支付全部退回，需重新结算。`;
+  byId<HTMLSelectElement>('reverse-reason').value = '';
+  byId<HTMLInputElement>('reverse-detail').value = '';
+  byId('reverse-error').textContent = '';
+  dialog.dataset.hospital = split.hospitalId;
+  dialog.dataset.settlement = split.settlementId;
+  dialog.showModal();
+  byId('reverse-reason').focus();
+}
+
+async function confirmReversal(): Promise<void> {
+  const dialog = byId<HTMLDialogElement>('reverse-dialog');
+  const reason = byId<HTMLSelectElement>('reverse-reason').value;
+  const detail = byId<HTMLInputElement>('reverse-detail').value.trim();
+  if (!reason) { byId('reverse-error').textContent = '请选择撤销原因'; byId('reverse-reason').focus(); return; }
+  const note = { reason: detail ? `${reason}：${detail}` : reason, operator: session.operator };
+  const split = await guarded(() => api.reverse(dialog.dataset.hospital ?? '', dialog.dataset.settlement ?? '', note), (e) => {
+    byId('reverse-error').textContent = [e.problem.title, ...e.problem.errors.map((x) => x.message)].join('；');
+  });
+  if (!split) return;
+  dialog.close();
+  if (state.current?.settlementId === split.settlementId) showSplit(split);
+  if (state.looked?.settlementId === split.settlementId) showLooked(split);
+}
+
+// ---- look-ups -----------------------------------------------------------------------------
+
+function showLooked(split: Split): void {
+  state.looked = split;
+  const actions = h('div', { class: 'actions' },
+    h('button', { type: 'button', id: 'lookup-print' }, '打印结算单'),
+    h('button', { type: 'button', id: 'lookup-view' }, '查看结算单'),
+    split.status === 'settled' ? h('button', { type: 'button', id: 'lookup-reverse', class: 'danger' }, '撤销') : null);
+  actions.querySelector('#lookup-print')?.addEventListener('click', () => void printSlip(split));
+  actions.querySelector('#lookup-view')?.addEventListener('click', () => void viewSlip(split));
+  actions.querySelector('#lookup-reverse')?.addEventListener('click', () => askReversal(split));
+  byId('lookup-split').replaceChildren(h('div', { class: 'split-view' }, actions, renderSplit(split, hospitalNames())));
+}
+
+/** A settlement of a list, opened on the look-up tab. */
+function openSettlement(settlementId: string): void {
+  showTab('lookup');
+  byId<HTMLInputElement>('q-settlement').value = settlementId;
+  void lookupSettlement(settlementId);
+}
+
+async function lookupSettlement(settlementId: string): Promise<void> {
+  if (!state.hospital || !settlementId) return;
+  byId('lookup-error').textContent = '';
+  const split = await guarded(() => api.get(state.hospital!.id, settlementId), (e) => { byId('lookup-error').textContent = `${e.problem.title}：结算号 ${settlementId}`; });
+  if (split) showLooked(split);
+}
+
+
+
+async function lookupPerson(personId: string, year: string): Promise<void> {
+  if (!personId) return;
+  byId('lookup-error').textContent = '';
+  const found = await guarded(() => Promise.all([api.personSettlements(personId), api.standing(personId, year)]), (e) => {
+    byId('lookup-error').textContent = [e.problem.title, ...e.problem.errors.map((x) => x.message)].join('；');
+  });
+  if (!found) return;
+  const [{ settlements }, standing] = found;
+  byId('lookup-person-view').replaceChildren(
+    h('div', { class: 'panel' }, h('h3', {}, `${standing.year} 年度累计（按项目）`), standingTable(standing)),
+    h('div', { class: 'panel' }, h('h3', {}, `本院结算记录（${settlements.length} 笔）`), settlements.length ? summaryTable(settlements, false, openSettlement) : h('p', { class: 'muted' }, '无')));
+}
+
+// ---- the day's list -----------------------------------------------------------------------
+
+
+async function loadDay(): Promise<void> {
+  if (!state.hospital) return;
+  const dateInput = byId<HTMLInputElement>('day-date');
+  if (!dateInput.value) dateInput.value = chinaToday();
+  byId('day-error').textContent = '';
+  const day = await guarded(() => api.day(state.hospital!.id, dateInput.value), (e) => { byId('day-error').textContent = e.problem.title; });
+  if (day) byId('day-view').replaceChildren(renderDay(day, state.hospital?.name, openSettlement));
+}
+
+// ---- items: paste and CSV -----------------------------------------------------------------
+
+function appendItems(text: string, separator: ',' | '\t'): number {
+  const items = itemsFrom(parseDelimited(text, separator));
+  if (items.length === 0) return 0;
+  const body = byId<HTMLTableSectionElement>('items-body');
+  // An empty first row (a new form) is replaced rather than kept above the imported rows.
+  const rows = [...body.rows];
+  const empty = rows.length === 1 && [...rows[0]!.querySelectorAll<HTMLInputElement>('input')].every((i) => i.value === '');
+  if (empty) setItems(items); else for (const item of items) addItemRow(item);
+  renumber();
+  return items.length;
+}
+
+// ---- keyboard -----------------------------------------------------------------------------
+
+const SHORTCUTS: Record<string, () => void> = {
+  y: () => void preview(),
+  j: () => void settle(),
+  p: () => void printSlip(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
+  v: () => void viewSlip(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
+  c: () => askReversal(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
+  n: () => newPatient(),
+  i: () => { showTab('settle'); addItemRow().querySelector<HTMLInputElement>('input')?.focus(); },
+  1: () => showTab('settle'),
+  2: () => showTab('lookup'),
+  3: () => showTab('day'),
+};
+
+function onKey(event: KeyboardEvent): void {
+  if (!event.altKey || event.ctrlKey || event.metaKey || byId('app').hidden) return;
+  if (byId<HTMLDialogElement>('reverse-dialog').open || byId<HTMLDialogElement>('slip-dialog').open) return;
+  const action = SHORTCUTS[event.key.toLowerCase()] ?? SHORTCUTS[event.code.replace(/^(Key|Digit)/, '').toLowerCase()];
+  if (!action) return;
+  event.preventDefault();
+  action();
+}
+
+
+// ---- start --------------------------------------------------------------------------------
+
+function wire(): void {
+  buildStaticParts();
+  byId<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = byId<HTMLInputElement>('signin-token').value.trim();
+    const operator = byId<HTMLInputElement>('signin-operator').value.trim();
+    const error = byId('signin-error');
+    if (!token || !operator) { error.textContent = !token ? '请输入令牌' : '请输入操作员'; return; }
+    error.textContent = '';
+    signIn(token, operator).catch((e: unknown) => {
+      error.textContent = e instanceof ProblemError ? (e.problem.status === 401 ? '令牌无效，请核对后重试' : e.problem.title) : '登录失败';
+      byId<HTMLInputElement>('signin-token').select();
+    });
+  });
+  byId('signout').addEventListener('click', signOut);
+  byId<HTMLSelectElement>('hospital-select').addEventListener('change', (event) => {
+    const id = (event.target as HTMLSelectElement).value;
+    state.hospital = state.hospitals.find((x) => x.id === id) ?? null;
+    localStorage.setItem(HOSPITAL_KEY, id);
+    newPatient();
+  });
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('[data-tab]')) tab.addEventListener('click', () => showTab(tab.dataset.tab as 'settle'));
+  button('do-preview').addEventListener('click', () => void preview());
+  button('do-settle').addEventListener('click', () => void settle());
+  button('do-print').addEventListener('click', () => void printSlip(state.current));
+  button('do-reverse').addEventListener('click', () => askReversal(state.current));
+  button('do-view').addEventListener('click', () => void viewSlip(state.current));
+  button('slip-print').addEventListener('click', () => byId<HTMLIFrameElement>('slip-view').contentWindow?.print());
+  button('slip-close').addEventListener('click', () => byId<HTMLDialogElement>('slip-dialog').close());
+  button('do-new').addEventListener('click', newPatient);
+  button('item-add').addEventListener('click', () => addItemRow().querySelector<HTMLInputElement>('input')?.focus());
+  button('items-clear').addEventListener('click', () => setItems([{}]));
+  const items = byId('items-body');
+  items.addEventListener('click', (event) => {
+    const target = event.target as HTMLElement;
+    if (target.classList.contains('del')) { target.closest('tr')?.remove(); renumber(); }
+  });
+  items.addEventListener('input', renumber);
+  // Enter in a row's last cell starts the next row, as in a spreadsheet.
+  items.addEventListener('keydown', (event) => {
+    const target = event.target as HTMLElement;
+    if (event.key !== 'Enter' || target.dataset.field !== 'overLimit') return;
+    event.preventDefault();
+    const next = target.closest('tr')?.nextElementSibling ?? addItemRow();
+    next.querySelector<HTMLInputElement>('input')?.focus();
+  });
+  items.addEventListener('paste', (event) => {
+    const text = event.clipboardData?.getData('text/plain') ?? '';
+    if (!/[\t\n]/.test(text.trim())) return; // one cell: an ordinary paste
+    event.preventDefault();
+    appendItems(text, '\t');
+  });
+  // Any edit after a preview makes it stale: settling must follow a fresh preview of what is on screen.
+  byId('bill-form').addEventListener('input', () => {
+    if (state.current?.status === 'preview') { state.current = null; byId('split-view').replaceChildren(h('p', { class: 'muted' }, '内容已修改，请重新预结算（Alt+Y）。')); updateActions(); }
+  });
+  byId<HTMLInputElement>('csv-file').addEventListener('change', async (event) => {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    if (!file) return;
+    const count = appendItems(decodeSpreadsheetBytes(await file.arrayBuffer()), ',');
+    byId('items-count').textContent = `${byId<HTMLTableSectionElement>('items-body').rows.length} 项（导入 ${count} 项）`;
+    (event.target as HTMLInputElement).value = '';
+  });
+  byId<HTMLFormElement>('reverse-form').addEventListener('submit', (event) => { event.preventDefault(); void confirmReversal(); });
+  button('reverse-cancel').addEventListener('click', () => byId<HTMLDialogElement>('reverse-dialog').close());
+  byId<HTMLFormElement>('lookup-settlement').addEventListener('submit', (event) => { event.preventDefault(); void lookupSettlement(byId<HTMLInputElement>('q-settlement').value.trim()); });
+  byId<HTMLFormElement>('lookup-person').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const year = byId<HTMLInputElement>('q-year');
+    if (!year.value) year.value = chinaToday().slice(0, 4);
+    void lookupPerson(byId<HTMLInputElement>('q-person').value.trim(), year.value);
+  });
+  // The day's list on paper for the hand-over at the end of a shift (the print stylesheet keeps only the list).
+  button('day-print').addEventListener('click', () => window.print());
+  byId<HTMLFormElement>('day-form').addEventListener('submit', (event) => { event.preventDefault(); void loadDay(); });
+  // Dates as a clerk types them (20240301, 2024/3/1, 2024.3.1) become 2024-03-01; anything else is left for the gateway to judge.
+  document.addEventListener('change', (event) => {
+    const target = event.target as HTMLInputElement;
+    if (target.classList?.contains('date')) target.value = normaliseDate(target.value);
+  });
+  document.addEventListener('keydown', onKey);
+
+  if (session.token) enterApp().catch(() => signOut());
+  else byId<HTMLInputElement>('signin-token').focus();
+}
+
+wire();
