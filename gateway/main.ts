@@ -22,7 +22,7 @@ import type { GatewayPart, PartDeps } from './parts.js';
 import { startOperations } from './operations/part.js';
 import { createStore } from './store/create.js';
 import { startDesk } from './desk/part.js';
-import { startStreaming } from './streaming.js';
+import { startStreaming } from './stream/wiring.js';
 import { startInsurers } from '../adapters/insurer/index.js';
 import { startNhsa } from '../adapters/nhsa/index.js';
 import { startFhir } from '../adapters/fhir/index.js';

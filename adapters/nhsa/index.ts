@@ -13,6 +13,7 @@ import { NhsaDelivery } from './delivery.js';
 import { NhsaFault } from './fault.js';
 import { fundPayTypesFrom } from './fund-pay-types.js';
 import { applyFilters, compareDetail, comparisonCsv, detailRows, hospitalRows, STATEMENT_COLUMNS, toCsv } from './reconcile.js';
+import { nhsaOpenApiPaths } from './openapi.js';
 import { mountNhsa } from './router.js';
 import { statementRows } from './statements.js';
 import { Stays } from './stays.js';
@@ -66,6 +67,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   return {
     extension: {
       name: 'nhsa',
+      openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
         store: deps.store, log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
         context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock },

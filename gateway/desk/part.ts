@@ -14,6 +14,7 @@ import type { GatewayPart, PartDeps } from '../parts.js';
 import { chinaTime } from '../service/ids.js';
 import { DeskAssets, FONT_STYLESHEET } from './assets.js';
 import { loadHospitals } from './hospitals.js';
+import { deskOpenApiPaths, deskOpenApiSchemas } from './openapi.js';
 import { renderSlip } from './slip/render.js';
 import { standingOf } from './standing.js';
 import { DayListBuilder, MAX_LISTED, summarise } from './summaries.js';
@@ -36,6 +37,7 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   return {
     extension: {
       name: 'desk',
+      openapi: () => ({ paths: deskOpenApiPaths(), schemas: deskOpenApiSchemas() }),
       mount(app) {
         app.get(['/desk', '/desk/{*path}'], (req: Request, res: Response) => {
           // Relative to /desk/, so the page's own links resolve under it.

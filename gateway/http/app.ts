@@ -3,29 +3,22 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
-import { reversalNote, settlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { InvalidInput, Unavailable } from '../errors.js';
+import { Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
-import { csvToRows } from '../rosters/csv.js';
-import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
-import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { callContext } from '../service/call-context.js';
 import { ulid } from '../service/ids.js';
-import { currentSplit, fieldErrors, outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
-import { authenticate, ClientRegistry, requireHospital, requireRole } from './auth.js';
+import { outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
+import { authenticate, ClientRegistry } from './auth.js';
 import { jsonBodyParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
-import { openApiDocument, type ProgrammeSummary } from './openapi.js';
+import { openApiDocument } from './openapi.js';
 import { notFoundHandler, pathOf, problemHandler } from './problems.js';
+import { probeRoutes } from './probe-routes.js';
+import { coreRoutes, registerRoutes } from './routes.js';
+import type { ReadinessCheck } from '../readiness.js';
 
-export interface ReadinessCheck {
-  name: string;
-  /** Throws when not ready; may answer a detail object, shown in /readyz. */
-  check: () => Promise<void | Record<string, unknown>>;
-  /** false: reported in /readyz but never makes it 503 (an insurer down must not take the gateway out of service). */
-  critical?: boolean;
-}
+export type { ReadinessCheck } from '../readiness.js';
 
 declare module 'express-serve-static-core' {
   /** The call's deadline (service/settlements.ts): pass it to service.settle / reverse so a timed-out call commits nothing. */
@@ -69,19 +62,6 @@ export interface AppDeps {
   version: string;
   extensions?: readonly AppExtension[];
 }
-
-const READINESS_TIMEOUT_MS = 1000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms); }),
-  ]);
-}
-
-/** A param of the route as a string (express 5 types params loosely). */
-const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 
 export function createApp(deps: AppDeps) {
   const { service, ledger, programmes, metrics, log } = deps;
@@ -127,27 +107,17 @@ export function createApp(deps: AppDeps) {
     callContext.run(call, next);
   });
 
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(deps.readiness.map(async (r) => {
-      const critical = r.critical === false ? { critical: false } : {};
-      try { const detail = await withTimeout(r.check(), READINESS_TIMEOUT_MS, r.name); return { name: r.name, ok: true, ...critical, ...(detail ? { detail } : {}) }; }
-      catch (error) { return { name: r.name, ok: false, ...critical, error: error instanceof Error ? error.message : String(error) }; }
-    }));
-    const ready = results.every((r) => r.ok || r.critical === false);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
   const document = openApiDocument(deps.version);
   for (const extension of deps.extensions ?? []) {
     const added = extension.openapi?.();
-    Object.assign(document.paths, added?.paths ?? {});
+    // Method by method: an extension may add a method to a core path (the desk's GET /v1/settlements).
+    for (const [path, operations] of Object.entries(added?.paths ?? {})) Object.assign(document.paths[path] ??= {}, operations);
     Object.assign(document.components.schemas, added?.schemas ?? {});
   }
-  const openapi = JSON.stringify(document);
-  app.get('/openapi.json', (_req, res) => { res.type('application/json').send(openapi); });
+  const openApiJson = JSON.stringify(document);
+  const probes = express.Router();
+  registerRoutes(probes, probeRoutes, { readiness: deps.readiness, metrics, openApiJson: () => openApiJson });
+  app.use(probes);
 
   const v1 = express.Router();
   const authenticateClient = authenticate(new ClientRegistry(deps.clients));
@@ -155,91 +125,7 @@ export function createApp(deps: AppDeps) {
   // Amounts sent as JSON numbers are judged on their source text (service/json-text.ts).
   const json = jsonBodyParser(deps.bodyLimitBytes, { lossless: true });
   const extensionContext: ExtensionContext = { authenticate: authenticateClient, json: jsonBodyParser(deps.bodyLimitBytes, { lossless: false }), jsonExact: json, log };
-  const jsonBody = (req: Request): unknown => {
-    if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
-      throw new InvalidInput('请求体应为 JSON 对象，并带 Content-Type: application/json', [{ path: '(body)', message: '缺少请求体或不是 JSON 对象' }]);
-    }
-    return req.body;
-  };
-  /** A settlement body, once the caller may act for the hospital it names: checked before anything is computed, so a desk cannot probe other hospitals. */
-  const deskBody = (req: Request): unknown => {
-    const body = jsonBody(req);
-    const hospital = settlementRequest.shape.hospital.safeParse((body as { hospital?: unknown }).hospital);
-    if (hospital.success) requireHospital(req.client, hospital.data.id, 'desk');
-    else requireRole(req.client, 'desk');
-    return body;
-  };
-
-  v1.post('/settlements/preview', json, async (req, res) => {
-    const body = deskBody(req);
-    const split = await service.preview(body);
-    metrics.settlements.inc({ operation: 'preview', outcome: 'ok' });
-    res.json(split);
-  });
-
-  v1.post('/settlements', json, async (req, res) => {
-    const body = deskBody(req);
-    const { record, replay, split } = await service.settle(body, req.call);
-    metrics.settlements.inc({ operation: 'settle', outcome: replay ? 'replay' : 'committed' });
-    if (replay) {
-      res.status(200).setHeader('Idempotent-Replay', 'true');
-    } else {
-      res.status(201);
-      for (const l of split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
-    }
-    // The stored text, byte for byte: a retried request gets exactly the first answer — unless the
-    // settlement was reversed since; then its current status (reversed, reversedAt), never "settled".
-    res.type('application/json').send(record.status === 'settled' ? record.splitJson : JSON.stringify(split));
-  });
-
-  v1.get('/settlements/:hospitalId/:settlementId', async (req, res) => {
-    requireHospital(req.client, param(req, 'hospitalId'), 'desk', 'admin', 'auditor');
-    res.json(currentSplit(await service.get(param(req, 'hospitalId'), param(req, 'settlementId'))));
-  });
-
-  // The body is optional: { reason, operator } is recorded with the reversal (the desk always sends it).
-  v1.post('/settlements/:hospitalId/:settlementId/reversal', json, async (req, res) => {
-    requireHospital(req.client, param(req, 'hospitalId'), 'desk');
-    const note = reversalNote.safeParse(req.body ?? {});
-    if (!note.success) throw new InvalidInput('撤销的请求体无效', fieldErrors(note.error.issues));
-    const split = await service.reverse(param(req, 'hospitalId'), param(req, 'settlementId'), note.data, req.call);
-    metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
-    res.json(split);
-  });
-
-  // CSV arrives as bytes: its encoding is decided by rosters/encoding.ts (UTF-8 or GB18030), not by a missing charset.
-  const rosterBody = [json, express.raw({ limit: deps.bodyLimitBytes, type: ['text/csv', 'text/plain'] })];
-  v1.put('/rosters/:programmeId', ...rosterBody, async (req, res) => {
-    requireRole(req.client, 'admin');
-    const rosterId = rosterIdOf(programmes, param(req, 'programmeId'));
-    const mode = req.query.mode ?? 'merge';
-    if (mode !== 'merge' && mode !== 'replace') throw new InvalidInput('mode 只能是 merge 或 replace', [{ path: 'mode', message: `未知的 mode：${String(mode)}` }]);
-    let rows: unknown[];
-    let csv: { encoding: CsvEncoding; lines: number[] } | undefined;
-    if (Buffer.isBuffer(req.body)) {
-      const { text, encoding } = decodeCsvBytes(req.body, charsetOf(req.get('content-type')));
-      const parsed = csvToRows(text);
-      if (parsed.headerErrors.length > 0) throw new InvalidInput('CSV 表头无效', parsed.headerErrors.map((message) => ({ path: '(header)', message })));
-      rows = parsed.rows;
-      csv = { encoding, lines: parsed.lines };
-    } else {
-      const body = jsonBody(req) as { rows?: unknown };
-      if (!Array.isArray(body.rows)) throw new InvalidInput('请求体应为 { "rows": [ … ] } 或 text/csv', [{ path: 'rows', message: '应为数组' }]);
-      rows = body.rows;
-    }
-    const result = await loadRoster(ledger, rosterId, rows, mode === 'replace', csv?.lines);
-    log.info({ requestId: req.requestId, programme: param(req, 'programmeId'), rosterId, accepted: result.accepted, rejected: result.rejected.length, mode, encoding: csv?.encoding }, 'roster loaded');
-    res.json(csv ? { ...result, encoding: csv.encoding } : result);
-  });
-
-  v1.get('/programmes', (req, res) => {
-    requireRole(req.client, 'desk', 'admin', 'auditor');
-    const summaries: ProgrammeSummary[] = programmes.packs.map((p) => ({
-      id: p.id, name: p.name, layer: p.layer, region: p.insuredRegions.value, term: { from: p.term.from, to: p.term.to },
-      version: p.version, status: p.status, sourceDocument: p.source,
-    }));
-    res.json({ programmes: summaries });
-  });
+  registerRoutes(v1, coreRoutes, { service, ledger, programmes, metrics, log, bodyLimitBytes: deps.bodyLimitBytes, json });
 
   for (const extension of deps.extensions ?? []) {
     extension.v1?.(v1, extensionContext);

@@ -2,26 +2,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError, InvalidInput, NotFound, OutcomeUnknown, PayloadTooLarge, Unavailable } from '../errors.js';
-import { PROBLEM_TYPES, problemTypeUri } from '../problem-types.js';
+import { internalProblem, problemOf } from '../problem-body.js';
 import type { Problem } from '../../schemas/problem.js';
 
-export function problemOf(error: GatewayError, instance?: string): Problem {
-  const id = error.problemTypeId;
-  return {
-    type: problemTypeUri(id),
-    code: PROBLEM_TYPES[id].code,
-    title: error.title,
-    status: error.status,
-    detail: error.message,
-    ...(instance ? { instance } : {}),
-    errors: error.errors,
-  };
-}
-
-/** The 500 problem: a bug, never the caller's fault; the request id lets the operator find the log line. */
-export function internalProblem(detail: string): Problem {
-  return { type: problemTypeUri('internal'), code: PROBLEM_TYPES.internal.code, title: PROBLEM_TYPES.internal.title, status: 500, detail, errors: [] };
-}
+// The error → problem body mapping lives outside http/ (the stream intake answers problems too); re-exported here.
+export { internalProblem, problemOf } from '../problem-body.js';
 
 /**
  * Errors of express itself and its body parsers (they carry a `type` and/or a 4xx `status`), and a path

@@ -2,6 +2,7 @@
 import { Histogram } from 'prom-client';
 import type { GatewayPart, PartDeps } from '../parts.js';
 import { topics } from '../stream/topics.js';
+import { operationsOpenApiPaths } from './openapi.js';
 import { mountReportsPage } from './page.js';
 import { operationsRoutes } from './routes.js';
 
@@ -16,5 +17,5 @@ export async function startOperations(deps: PartDeps, clock?: () => Date): Promi
     topics: topics(deps.config.KAFKA_TOPIC_PREFIX), eventSource: deps.config.EVENT_SOURCE,
     requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS, ...(clock ? { clock } : {}),
   });
-  return { extension: { name: 'operations', v1, mount: (app) => mountReportsPage(app) } };
+  return { extension: { name: 'operations', v1, mount: (app) => mountReportsPage(app), openapi: () => ({ paths: operationsOpenApiPaths() }) } };
 }

@@ -7,7 +7,7 @@
  * read_committed readers: one answer per message.
  */
 import { GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
-import { internalProblem as internalProblemOf, problemOf } from '../http/problems.js';
+import { internalProblem as internalProblemOf, problemOf } from '../problem-body.js';
 import { parseJsonText } from '../service/json-text.js';
 import type { SettleOutcome } from '../service/settlements.js';
 import type { DeadLetter, DischargeAnswer } from '../../schemas/messages.js';

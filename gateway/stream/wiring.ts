@@ -1,12 +1,15 @@
 /**
- * What the composition root (gateway/main.ts) calls to wire streaming from the configuration, so that
- * main stays a list of steps. Metrics are passed in as callbacks: stream code knows no Prometheus.
+ * Wires the stream side (bus, outbox relay, streaming intake) into the gateway process from the
+ * configuration, so that the composition root (gateway/main.ts) stays a list of steps. Metrics come in
+ * as a structural interface and callbacks: stream code knows no Prometheus and nothing of http/.
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
+import type { ReadinessCheck } from '../readiness.js';
+import type { SettlementService } from '../service/settlements.js';
 import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
 import type { Bus, RunningSubscription } from './bus.js';
 import type { EventMapping } from './event-records.js';
@@ -67,4 +70,65 @@ export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptio
   return startIntake({
     bus, service, topics: topics(config.KAFKA_TOPIC_PREFIX), groupId: config.KAFKA_INTAKE_GROUP, maxMessageBytes: config.BODY_LIMIT_BYTES, ...hooks,
   });
+}
+
+/** The two gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
+export interface StreamMetrics { relayPublished: { inc(events: number): void }; outboxLag: { set(lag: number): void } }
+
+export interface StreamingDeps { config: Config; ledger: LedgerPort; service: SettlementService; programmes: ProgrammeSet; metrics: StreamMetrics; log: Logger }
+export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
+
+const LAG_SAMPLE_MS = 5_000;
+
+export async function startStreaming({ config, ledger, service, programmes, metrics, log }: StreamingDeps): Promise<Streaming> {
+  const bus = createBus(config, log);
+  if (bus.kind === 'memory') log.warn('bus: in memory (no KAFKA_BROKERS) — settlements are not published to Kafka; for development only');
+  else log.info({ brokers: config.KAFKA_BROKERS, prefix: config.KAFKA_TOPIC_PREFIX }, 'bus: Kafka');
+  if (bus instanceof KafkaBus) {
+    await bus.ensureTopics(topicsToEnsure(topics(config.KAFKA_TOPIC_PREFIX), programmes), config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+  }
+
+  let relay: OutboxRelay | undefined;
+  let lagTimer: NodeJS.Timeout | undefined;
+  if (config.RELAY_ENABLED) {
+    relay = createRelay(config, ledger, bus, programmes, {
+      onPublished: (events) => metrics.relayPublished.inc(events),
+      onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: outbox read or Kafka publish failed; retrying, nothing is lost'); },
+      onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for payers; dead-lettered'),
+      onBreakerStateChange: (state) => log.warn({ state }, 'relay: circuit breaker'),
+    });
+    relay.start();
+    const sample = () => { relay?.lag().then((lag) => metrics.outboxLag.set(lag), () => undefined); };
+    lagTimer = setInterval(sample, LAG_SAMPLE_MS);
+    lagTimer.unref();
+    sample();
+  }
+
+  let intake: RunningSubscription | undefined;
+  if (config.INTAKE_ENABLED) {
+    intake = await startStreamIntake(config, bus, service, {
+      onDeadLetter: (status, detail) => log.warn({ status, detail }, 'intake: message dead-lettered'),
+      onError: (error) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'intake: error'),
+    });
+  }
+
+  const readiness: ReadinessCheck[] = relay ? [{
+    name: 'relay',
+    check: async () => {
+      const { ready, lag } = await relayReady(config, relay!);
+      if (!ready) throw new Error(`relay not keeping up: lag ${lag}, publishing ${relay!.publishing}`);
+    },
+  }] : [];
+
+  return {
+    kind: bus.kind,
+    bus,
+    readiness,
+    async stop() {
+      if (lagTimer) clearInterval(lagTimer);
+      await intake?.stop();
+      await relay?.stop();
+      await bus.close();
+    },
+  };
 }

@@ -32,7 +32,7 @@ async function startProcess(script: string, env: Record<string, string>, probePa
 
 let sequence = 0;
 const bodies = Array.from({ length: 50 }, (_, i) => twentyItemBill(i));
-function nextBody(): string {
+export function nextBody(): string {
   const n = ++sequence;
   return JSON.stringify(requestBody({
     settlementId: `BENCH${process.pid}x${n}`,
@@ -41,12 +41,12 @@ function nextBody(): string {
   }));
 }
 
-async function load(url: string, path: string): Promise<{ rps: number; p50: number; p99: number; errors: number; non2xx: number }> {
+export async function load(url: string, path: string): Promise<{ rps: number; requests: number; p50: number; p99: number; errors: number; non2xx: number }> {
   const result = await autocannon({
     url, connections: CONNECTIONS, duration: DURATION_S,
     requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json', authorization: 'Bearer dev-token' }, setupRequest: (req) => ({ ...req, body: nextBody() }) }],
   });
-  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  return { rps: Math.round(result.requests.average), requests: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
 }
 
 export async function benchHttp(): Promise<string[]> {
