@@ -13,7 +13,7 @@ import { loadClients } from './http/auth.js';
 import { createMetrics } from './http/metrics.js';
 import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
-import { RedisLedger } from './ledger/redis.js';
+import { clusterNodes, RedisLedger } from './ledger/redis.js';
 import { durabilityProblems } from './ledger/durability.js';
 import { createLogger } from './log.js';
 import { loadProgrammes, PackError } from './programmes/load.js';
@@ -49,8 +49,7 @@ function createLedger(config: Config, log: Logger): LedgerPort {
   const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true } as const;
   if (config.REDIS_CLUSTER_NODES) {
     log.info({ nodes: config.REDIS_CLUSTER_NODES }, 'ledger: Redis Cluster');
-    const nodes = config.REDIS_CLUSTER_NODES.map((n) => { const [host, port] = n.split(':'); return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) }; });
-    return new RedisLedger(watchConnection(new Cluster(nodes, { redisOptions }), log), options);
+    return new RedisLedger(watchConnection(new Cluster(clusterNodes(config.REDIS_CLUSTER_NODES), { redisOptions }), log), options);
   }
   if (config.REDIS_URL) {
     log.info({ url: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'ledger: Redis');

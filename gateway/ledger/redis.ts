@@ -61,6 +61,11 @@ export interface RedisLedgerOptions {
   pingTimeoutMs?: number;
 }
 
+/** "host:port" seed nodes, as REDIS_CLUSTER_NODES lists them. */
+export function clusterNodes(nodes: readonly string[]): Array<{ host: string; port: number }> {
+  return nodes.map((node) => { const [host, port] = node.split(':'); return { host: host || '127.0.0.1', port: Number(port ?? 6379) }; });
+}
+
 const GROUP = 'relay';
 /** Commands in flight at once for bulk work (roster loads): bounded, so a 50 000-row load cannot flood the socket. */
 const BATCH = 1000;

@@ -6,10 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
-import { GatewayError } from '../errors.js';
-import { RedisLedger } from '../ledger/redis.js';
+import { openConfiguredLedger, runCli } from '../ledger/cli.js';
 import { loadProgrammes } from '../programmes/load.js';
 import { createStore } from '../store/create.js';
 import { parsePeriod } from './period.js';
@@ -28,11 +26,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!args.programme || !args.from || !args.to) { console.error(USAGE); return 2; }
   const config = loadConfig();
-  const redis = config.REDIS_CLUSTER_NODES?.length
-    ? new Cluster(config.REDIS_CLUSTER_NODES.map((node) => { const [host, port] = node.split(':'); return { host: host ?? 'localhost', port: Number(port ?? 6379) }; }))
-    : config.REDIS_URL ? new Redis(config.REDIS_URL) : null;
-  if (!redis) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
-  const ledger = new RedisLedger(redis, { prefix: config.REDIS_KEY_PREFIX });
+  const ledger = openConfiguredLedger(config);
+  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
   try {
     const pack = loadProgrammes(config.PROGRAMMES_DIR ?? []).get(args.programme);
     if (!pack) { console.error(`no programme ${args.programme}`); return 2; }
@@ -40,15 +35,9 @@ async function main(argv: string[]): Promise<number> {
     if (args.csv) writeFileSync(args.csv, reportCsv(view));
     console.log(JSON.stringify(view, null, 2));
     return 0;
-  } catch (error) {
-    if (error instanceof GatewayError) { console.error(error.message); return 2; }
-    throw error;
   } finally {
     await ledger.close();
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : error);
-  process.exitCode = 2;
-});
+runCli(main);

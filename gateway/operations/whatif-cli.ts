@@ -7,10 +7,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
-import { GatewayError } from '../errors.js';
-import { RedisLedger } from '../ledger/redis.js';
+import { openConfiguredLedger, runCli } from '../ledger/cli.js';
 import { loadProgrammes } from '../programmes/load.js';
 import { parseCandidatePack } from './candidate.js';
 import { parsePeriod } from './period.js';
@@ -31,11 +29,8 @@ async function main(argv: string[]): Promise<number> {
   const top = args.top === undefined ? 20 : Number.parseInt(args.top, 10);
   if (!Number.isInteger(top) || top < 0 || top > 10_000) { console.error(`--top must be an integer 0–10000\n${USAGE}`); return 2; }
   const config = loadConfig();
-  const redis = config.REDIS_CLUSTER_NODES?.length
-    ? new Cluster(config.REDIS_CLUSTER_NODES.map((node) => { const [host, port] = node.split(':'); return { host: host ?? 'localhost', port: Number(port ?? 6379) }; }))
-    : config.REDIS_URL ? new Redis(config.REDIS_URL) : null;
-  if (!redis) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
-  const ledger = new RedisLedger(redis, { prefix: config.REDIS_KEY_PREFIX });
+  const ledger = openConfiguredLedger(config);
+  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
   try {
     const candidate = parseCandidatePack(readFileSync(args.pack, 'utf8'));
     const period = parsePeriod(args.from, args.to);
@@ -48,18 +43,9 @@ async function main(argv: string[]): Promise<number> {
     if (args.csv) writeFileSync(args.csv, whatIfCsv(result));
     console.log(JSON.stringify(result, null, 2));
     return 0;
-  } catch (error) {
-    if (error instanceof GatewayError) {
-      console.error(`${error.message}${error.errors.length ? `\n${error.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}` : ''}`);
-      return 2;
-    }
-    throw error;
   } finally {
     await ledger.close();
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : error);
-  process.exitCode = 2;
-});
+runCli(main);

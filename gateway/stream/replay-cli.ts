@@ -3,9 +3,8 @@
  * compares the rebuilt accumulators with the ledger in Redis (REDIS_URL or REDIS_CLUSTER_NODES).
  * Exit code 0: no difference; 1: differences (listed); 2: could not run.
  */
-import { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
-import { RedisLedger } from '../ledger/redis.js';
+import { openConfiguredLedger, runCli } from '../ledger/cli.js';
 import { KafkaBus } from './kafka-bus.js';
 import { replayAccumulators } from './replay.js';
 import { topics } from './topics.js';
@@ -20,11 +19,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const config = loadConfig();
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
-  const redis = config.REDIS_CLUSTER_NODES?.length
-    ? new Cluster(config.REDIS_CLUSTER_NODES.map((node) => { const [host, port] = node.split(':'); return { host: host ?? 'localhost', port: Number(port ?? 6379) }; }))
-    : config.REDIS_URL ? new Redis(config.REDIS_URL) : null;
-  if (!redis) { console.error(`REDIS_URL is not set: the in-memory ledger has nothing to compare with\n${USAGE}`); return 2; }
-  const ledger = new RedisLedger(redis, { prefix: config.REDIS_KEY_PREFIX });
+  const ledger = openConfiguredLedger(config);
+  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger has nothing to compare with\n${USAGE}`); return 2; }
   const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-replay` });
   try {
     const topic = topics(config.KAFKA_TOPIC_PREFIX).settlementEvents;
@@ -39,7 +35,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : error);
-  process.exitCode = 2;
-});
+runCli(main);
