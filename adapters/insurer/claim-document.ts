@@ -17,8 +17,8 @@ export const insuredIdentifier = z.union([
   z.object({ idPolicy: z.literal('keyedHash'), idNumberHmacSha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
 ]);
 
-/** The outbound claim document (strict: a field not listed here never reaches an insurer). */
-export const outboundClaim = z.object({
+/** What names a claim, as the gateway keeps it and as an insurer receives it. */
+export const claimHeader = z.object({
   claimId: z.string(),
   kind: z.enum(['claim', 'reversal']),
   originalClaimId: z.string().optional(),
@@ -28,6 +28,11 @@ export const outboundClaim = z.object({
   gatewayId: z.string(),
   settlementId: z.string(),
   hospitalId: z.string(),
+});
+
+/** The outbound claim document (strict: a field not listed here never reaches an insurer). */
+export const outboundClaim = z.object({
+  ...claimHeader.shape,
   insured: insuredIdentifier,
   stay: z.object({ admittedOn: isoDate, dischargedOn: isoDate }).strict(),
   bill: claimBill.strict().optional(),

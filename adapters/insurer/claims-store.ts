@@ -13,19 +13,12 @@ import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { isoDate, moneyText } from '../../schemas/primitives.js';
 import { CLAIM_STATES, claimState, currentOf, stateFact, transition, type ClaimState, type StateFact, type Transition } from './claim-states.js';
 import { dayNumber } from './days.js';
+import { claimHeader } from './claim-document.js';
 import { sha256 } from '../../gateway/service/ids.js';
 
 export const claimRecord = z.object({
   v: z.literal(1),
-  claimId: z.string(),
-  kind: z.enum(['claim', 'reversal']),
-  originalClaimId: z.string().optional(),
-  insurerCode: z.string(),
-  programme: z.string(),
-  policyVersion: z.string().optional(),
-  gatewayId: z.string(),
-  settlementId: z.string(),
-  hospitalId: z.string(),
+  ...claimHeader.shape,
   amount: moneyText,
   currency: z.literal('CNY'),
   /** The +08:00 day of the settlement (reconciliation periods and the list count by it). */
