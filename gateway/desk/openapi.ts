@@ -1,18 +1,9 @@
 /** The desk's /v1 reads in the served OpenAPI document, their bodies generated from schemas/desk.ts. */
-import { z } from 'zod';
+import { errors, jsonSchema, problemResponse } from '../http/openapi.js';
 import { dayList, hospitalsAnswer, personQuery, personSettlements, standing } from '../../schemas/desk.js';
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' });
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 const jsonResponse = (description: string, ref: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const json = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
-const errors = {
-  400: problemResponse('Malformed or schema-invalid input; every bad field is listed in errors'),
-  401: problemResponse('Missing or unknown token'),
-  403: problemResponse('Not your hospital, or not your role'),
-  413: problemResponse('Body over the limit'),
-  503: problemResponse('UNAVAILABLE: a dependency the call needs is down and nothing was committed; retry after Retry-After'),
-};
 const settlementPath = [
   { name: 'hospitalId', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'settlementId', in: 'path', required: true, schema: { type: 'string' } },

@@ -8,7 +8,8 @@ import { reversalNote, settlementRequest, split } from '../../schemas/settlement
 import { probeRoutes } from './probe-routes.js';
 import { coreRoutes, type Answer, type RouteDoc } from './routes.js';
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
+/** JSON Schema of a zod schema, as every part of the served document writes it. */
+export const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, {
     io, target: 'draft-2020-12', unrepresentable: 'any',
     // A number literal kept as its source text (json-text.ts) is, on the wire, a JSON number.
@@ -22,8 +23,9 @@ const programmeSummary = z.object({
 export const programmesResponse = z.object({ programmes: z.array(programmeSummary) });
 export type ProgrammeSummary = z.infer<typeof programmeSummary>;
 
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
-const errors = {
+export const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+/** The problems any authenticated /v1 call may answer. */
+export const errors = {
   400: problemResponse('Malformed or schema-invalid input; every bad field is listed in errors'),
   401: problemResponse('Missing or unknown token'),
   403: problemResponse('Not your hospital, or not your role'),
