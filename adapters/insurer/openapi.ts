@@ -1,4 +1,5 @@
 /** The direct-pay endpoints in the served OpenAPI document, their bodies generated from the same zod schemas the routes use. */
+import { problemResponse as problem, queryParameter } from '../../gateway/http/openapi.js';
 import { z } from 'zod';
 import { claimView } from './claims-store.js';
 import { outboundClaim } from './claim-document.js';
@@ -7,11 +8,10 @@ import { statusReport } from './routes.js';
 import { statement } from './statements.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { io, target: 'draft-2020-12', unrepresentable: 'any' });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 const jsonOf = (description: string, body: unknown = { type: 'object' }) => ({ description, content: { 'application/json': { schema: body } } });
 const csvOr = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string', description: 'UTF-8 with BOM, or GBK with charset=gbk' } } } });
 const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-const query = (name: string, description: string, extra: Record<string, unknown> = {}) => ({ name, in: 'query', required: false, description, schema: { type: 'string', ...extra } });
+const query = (name: string, description: string, extra: Record<string, unknown> = {}) => queryParameter(name, description, false, extra);
 const insurerCode = path('insurerCode', "the packs' payer.insurerCode, configured in INSURERS_FILE");
 const errors = { 400: problem('Invalid query or body'), 401: problem('Missing or unknown token'), 403: problem('Not your hospital, insurer or role'), 404: problem('Unknown insurer or claim') };
 const csvQuery = [query('format', 'csv for a spreadsheet (or Accept: text/csv)', { enum: ['json', 'csv'] }), query('charset', 'CSV encoding', { enum: ['utf-8', 'gbk'] })];

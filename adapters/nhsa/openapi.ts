@@ -1,13 +1,12 @@
 /** The clerk's /v1/nhsa endpoints in the served OpenAPI document (the national interface under /nhsa is documented in README.md). */
+import { problemResponse as problem, queryParameter as query } from '../../gateway/http/openapi.js';
 import { STATEMENT_COLUMNS } from './reconcile.js';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 const jsonOf = (description: string, schema: Record<string, unknown> = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
 const jsonOrCsv = (description: string, columns: string) => ({
   description,
   content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string', description: columns } } },
 });
-const query = (name: string, description: string, required: boolean, extra: Record<string, unknown> = {}) => ({ name, in: 'query', required, description, schema: { type: 'string', ...extra } });
 const errors = { 401: problem('Missing or unknown token'), 403: problem('Not your hospital, or not your role') };
 /** The period and hospital of the gateway's 对账 rows, with the 3202 filters. */
 const period = [

@@ -23,6 +23,9 @@ const programmeSummary = z.object({
 export const programmesResponse = z.object({ programmes: z.array(programmeSummary) });
 export type ProgrammeSummary = z.infer<typeof programmeSummary>;
 
+/** A string query parameter, as every part of the served document writes one. */
+export const queryParameter = (name: string, description: string, required: boolean, extra: Record<string, unknown> = {}) =>
+  ({ name, in: 'query', required, description, schema: { type: 'string', ...extra } });
 export const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 /** The problems any authenticated /v1 call may answer. */
 export const errors = {

@@ -1,10 +1,9 @@
 /** The operations' /v1 endpoints in the served OpenAPI document (routes.ts says what each does). */
+import { problemResponse as problem, queryParameter as query } from '../http/openapi.js';
 import { CANDIDATE_MAX_CHARS } from './candidate.js';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 const jsonOrCsv = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } });
 const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-const query = (name: string, description: string, required: boolean, extra: Record<string, unknown> = {}) => ({ name, in: 'query', required, description, schema: { type: 'string', ...extra } });
 const programme = path('id', 'the programme (policy pack id)');
 const format = query('format', 'csv for a spreadsheet (or Accept: text/csv)', false, { enum: ['json', 'csv'] });
 const errors = {
