@@ -11,7 +11,7 @@ import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
-import { currentSplit, type SettlementService } from '../../gateway/service/settlements.js';
+import { currentSplit, type CallControl, type SettlementService } from '../../gateway/service/settlements.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { settlementRequest, type Split } from '../../schemas/settlement.js';
@@ -65,7 +65,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
       if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
       else requireRole(client, 'desk');
     });
-    if (mapped.status === 'cancelled') return cancel(mapped, res);
+    if (mapped.status === 'cancelled') return cancel(mapped, res, req.call);
     if (mapped.use === 'preauthorization') {
       throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
     }
@@ -76,7 +76,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
       if (preview) {
         split = await service.preview(mapped.body);
       } else {
-        const outcome = await service.settle(mapped.body);
+        const outcome = await service.settle(mapped.body, req.call);
         replay = outcome.replay;
         split = currentSplit(outcome.record);
       }
@@ -134,14 +134,14 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   });
 
   /** Claim.status = cancelled: the reversal (结算撤销) of the settlement the Claim names. */
-  async function cancel(mapped: MappedClaim, res: Response) {
+  async function cancel(mapped: MappedClaim, res: Response, call: CallControl | undefined) {
     const { settlementId } = mapped.body as { settlementId?: unknown };
     if (mapped.hospitalId === undefined || typeof settlementId !== 'string') {
       throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(typeof settlementId === 'string' ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
     }
     let split: Split;
     try {
-      split = await service.reverse(mapped.hospitalId, settlementId);
+      split = await service.reverse(mapped.hospitalId, settlementId, {}, call);
     } catch (error) {
       throw translated(error, mapped);
     }

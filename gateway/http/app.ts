@@ -1,12 +1,10 @@
 /** The express app: every endpoint of the contract, behind authentication, with problem+json errors. */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
-import { callContext } from '../service/call-context.js';
 import { ulid } from '../service/ids.js';
 import { outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
 import { authenticate, ClientRegistry } from './auth.js';
@@ -15,13 +13,14 @@ import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { notFoundHandler, pathOf, problemHandler } from './problems.js';
 import { probeRoutes } from './probe-routes.js';
+import { securityHeaders } from './security-headers.js';
 import { coreRoutes, registerRoutes } from './routes.js';
 import type { ReadinessCheck } from '../readiness.js';
 
 export type { ReadinessCheck } from '../readiness.js';
 
 declare module 'express-serve-static-core' {
-  /** The call's deadline (service/settlements.ts): pass it to service.settle / reverse so a timed-out call commits nothing. */
+  /** The call's deadline (service/settlements.ts): every route passes it to service.settle / reverse (a required argument), so a timed-out call commits nothing. */
   interface Request { call?: CallControl }
 }
 
@@ -71,7 +70,7 @@ export function createApp(deps: AppDeps) {
   app.set('etag', false);
   app.set('trust proxy', false);
   // No upgrade-insecure-requests: a hospital may serve the desk over plain HTTP on its LAN, where upgraded asset requests would fail.
-  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], upgradeInsecureRequests: null } } }));
+  app.use(securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], upgradeInsecureRequests: null } } }));
 
   // Request id, access log and latency: personal data never appears here (paths carry hospital and settlement ids
   // only; the query string is left out, as a token wrongly put there must not reach the log).
@@ -103,8 +102,7 @@ export function createApp(deps: AppDeps) {
       next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
-    // The call travels with the work (service/call-context.ts): an adapter's route is held to it too.
-    callContext.run(call, next);
+    next();
   });
 
   const document = openApiDocument(deps.version);

@@ -3,7 +3,6 @@
  * parses it with a bounded depth and, for the native API, number literals judged by their source text.
  */
 import express, { type RequestHandler } from 'express';
-import { callContext } from '../service/call-context.js';
 import { parseJsonText, type JsonTextOptions } from '../service/json-text.js';
 
 export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
@@ -21,9 +20,7 @@ export function jsonBodyParser(limitBytes: number, options: JsonTextOptions = {}
       } catch (parseError) {
         return next(parseError);
       }
-      // The body arrived on the socket's own async context: the route resumes in its call's (call-context.ts).
-      if (req.call) callContext.run(req.call, next);
-      else next();
+      next();
     });
   };
 }

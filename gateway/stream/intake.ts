@@ -9,7 +9,7 @@
 import { GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
 import { internalProblem as internalProblemOf, problemOf } from '../problem-body.js';
 import { parseJsonText } from '../service/json-text.js';
-import type { SettleOutcome } from '../service/settlements.js';
+import type { SettleOutcome, SettlementService } from '../service/settlements.js';
 import type { DeadLetter, DischargeAnswer } from '../../schemas/messages.js';
 import type { Problem } from '../../schemas/problem.js';
 import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from './bus.js';
@@ -18,7 +18,7 @@ import type { Topics } from './topics.js';
 export interface IntakeOptions {
   bus: Bus;
   /** The settlement service (only settle is needed). */
-  service: { settle(body: unknown): Promise<SettleOutcome> };
+  service: Pick<SettlementService, 'settle'>;
   topics: Topics;
   groupId: string;
   /** As BODY_LIMIT_BYTES for HTTP: a larger message is rejected (413) to the DLQ. */
@@ -67,7 +67,7 @@ export function dischargeHandler(options: IntakeOptions): (messages: readonly In
   const settleOne = async (message: InboundMessage, body: unknown): Promise<Outcome> => {
     const where = `${message.topic}/${message.partition}/${message.offset}`;
     try {
-      const result = await options.service.settle(body);
+      const result = await options.service.settle(body, undefined);
       attempts.delete(where);
       return { kind: 'settled', result };
     } catch (error) {

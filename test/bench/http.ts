@@ -10,7 +10,7 @@ import { startRedis } from '../support/redis.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
 
 /** Starts a server script on a free port and waits until it answers. */
@@ -41,9 +41,9 @@ export function nextBody(): string {
   }));
 }
 
-export async function load(url: string, path: string): Promise<{ rps: number; requests: number; p50: number; p99: number; errors: number; non2xx: number }> {
+export async function load(url: string, path: string, durationS = DURATION_S): Promise<{ rps: number; requests: number; p50: number; p99: number; errors: number; non2xx: number }> {
   const result = await autocannon({
-    url, connections: CONNECTIONS, duration: DURATION_S,
+    url, connections: CONNECTIONS, duration: durationS,
     requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json', authorization: 'Bearer dev-token' }, setupRequest: (req) => ({ ...req, body: nextBody() }) }],
   });
   return { rps: Math.round(result.requests.average), requests: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
@@ -56,14 +56,24 @@ export async function benchHttp(): Promise<string[]> {
   try {
     const bare = await startProcess('test/bench/bare-server.ts', {}, '/');
     children.push(bare.child);
+    const lean = await startProcess('test/bench/lean-server.ts', { REDIS_URL: redis.url }, '/');
+    children.push(lean.child);
     const gatewayEnv = { HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' };
+    const memoryEnv = Object.fromEntries(Object.entries(gatewayEnv).filter(([name]) => name !== 'REDIS_URL'));
     const gateway = await startProcess('gateway/main.ts', gatewayEnv, '/healthz');
     children.push(gateway.child);
-    const warm = await load(`http://127.0.0.1:${gateway.port}`, '/v1/settlements');
-    void warm;
+    const onMemory = await startProcess('gateway/main.ts', memoryEnv, '/healthz');
+    children.push(onMemory.child);
+    // Warm-up: each server's JIT and Redis's scripts, not counted.
+    await load(`http://127.0.0.1:${gateway.port}`, '/v1/settlements', 3);
+    await load(`http://127.0.0.1:${onMemory.port}`, '/v1/settlements', 3);
+    await load(`http://127.0.0.1:${lean.port}`, '/lean', 3);
+    await load(`http://127.0.0.1:${bare.port}`, '/bare', 3);
     const bareResult = await load(`http://127.0.0.1:${bare.port}`, '/bare');
+    const leanResult = await load(`http://127.0.0.1:${lean.port}`, '/lean');
+    const memoryResult = await load(`http://127.0.0.1:${onMemory.port}`, '/v1/settlements');
     const settleResult = await load(`http://127.0.0.1:${gateway.port}`, '/v1/settlements');
-    gateway.child.kill('SIGTERM');
+    for (const child of [gateway.child, onMemory.child, lean.child]) child.kill('SIGTERM');
     const clustered = await startProcess('gateway/main.ts', { ...gatewayEnv, CLUSTER_WORKERS: '2' }, '/healthz');
     children.push(clustered.child);
     await new Promise((r) => setTimeout(r, 1500)); // both workers listening
@@ -71,8 +81,15 @@ export async function benchHttp(): Promise<string[]> {
     const line = (name: string, r: typeof bareResult) => `| ${name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx} |`;
     rows.push(`HTTP, ${CONNECTIONS} connections, ${DURATION_S} s each, 20-item bills, distinct persons, Redis ${redis.url}:`);
     rows.push('| endpoint | req/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|');
-    rows.push(line('bare express, parse only', bareResult), line('POST /v1/settlements', settleResult), line('POST /v1/settlements, cluster 2 workers', clusterResult));
-    rows.push(`settle / bare = ${(settleResult.rps / bareResult.rps * 100).toFixed(0)}%`);
+    rows.push(
+      line('bare express, parse only', bareResult),
+      line('lean reference: express + zod + engine + one EVAL', leanResult),
+      line('POST /v1/settlements, in-memory ledger', memoryResult),
+      line('POST /v1/settlements, Redis', settleResult),
+      line('POST /v1/settlements, Redis, cluster 2 workers', clusterResult),
+    );
+    const ofBare = (r: typeof bareResult) => `${(r.rps / bareResult.rps * 100).toFixed(0)}%`;
+    rows.push(`of bare: lean ${ofBare(leanResult)}, gateway on memory ${ofBare(memoryResult)}, gateway on Redis ${ofBare(settleResult)}`);
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await redis.stop();

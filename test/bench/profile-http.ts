@@ -2,7 +2,8 @@
  * Where the time of `POST /v1/settlements` goes: the gateway on the in-memory ledger under a short
  * autocannon load (the HTTP bench's bodies and connections), run with `node --cpu-prof`; prints the
  * functions with the most self time. Not part of npm run bench.
- * Run: BENCH_SECONDS=10 npx tsx test/bench/profile-http.ts [top]
+ * Run: BENCH_SECONDS=10 npx tsx test/bench/profile-http.ts [top]; PROFILE_LEDGER=redis profiles it on a
+ * real Redis started for the run (the HTTP bench's setting) instead.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { freePort } from '../support/ports.js';
 import { load } from './http.js';
+import { startRedis } from '../support/redis.js';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface CpuProfile { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] }
@@ -58,9 +60,10 @@ async function main(top: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cpu-prof-'));
   const port = await freePort();
   const withoutDependencies = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REDIS_') && !name.startsWith('KAFKA_')));
+  const redis = process.env.PROFILE_LEDGER === 'redis' ? await startRedis() : undefined;
   const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'gateway/main.ts'], {
-    // The in-memory ledger and bus: no Redis or Kafka settings reach the child.
-    env: { ...withoutDependencies, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' },
+    // The in-memory ledger and bus unless PROFILE_LEDGER=redis: no other Redis or Kafka settings reach the child.
+    env: { ...withoutDependencies, ...(redis ? { REDIS_URL: redis.url } : {}), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -75,6 +78,7 @@ async function main(top: number): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+  await redis?.stop();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile written');
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;

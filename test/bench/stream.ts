@@ -69,7 +69,7 @@ async function benchIntakeInMemory(): Promise<Figures['intake']> {
 async function benchRelay(bus: Bus, prepare: (t: ReturnType<typeof topicNames>) => Promise<void>): Promise<Figures['relay']> {
   const ledger = new MemoryLedger();
   const service = new SettlementService({ ledger, programmes });
-  for (let i = 0; i < RELAY_EVENTS; i++) await service.settle(body(i));
+  for (let i = 0; i < RELAY_EVENTS; i++) await service.settle(body(i), undefined);
   const t = topicNames(uniquePrefix());
   await prepare(t);
   let records = 0;

@@ -48,7 +48,7 @@ describe('replay after a reversal on the Kafka intake', () => {
     const message = (offset: string) => ({ topic: t.hisDischarges, partition: 0, offset, key: null, value: Buffer.from(JSON.stringify(b)), headers: {} });
     const [first] = await handle([message('0')]);
     expect(dischargeAnswer.parse(JSON.parse(first!.value))).toMatchObject({ outcome: 'settled', replay: false, split: { status: 'settled' } });
-    await service.reverse(b.hospital.id, b.settlementId);
+    await service.reverse(b.hospital.id, b.settlementId, {}, undefined);
     const [again] = await handle([message('1')]);
     const answer = dischargeAnswer.parse(JSON.parse(again!.value));
     expect(answer).toMatchObject({ outcome: 'settled', replay: true, split: { status: 'reversed' } });

@@ -81,7 +81,7 @@ class SlowAnswerLedger extends MemoryLedger {
   }
 }
 
-/** The whole app on a SlowAnswerLedger, with a 300 ms request timeout; an extension route settles without passing the call along. */
+/** The whole app on a SlowAnswerLedger, with a 300 ms request timeout; an extension route settles passing its call along (a required argument of settle). */
 async function startSlowApp(): Promise<{ url: string; ledger: SlowAnswerLedger; stop(): Promise<void> }> {
   const ledger = new SlowAnswerLedger();
   const programmes = loadProgrammes();
@@ -89,7 +89,7 @@ async function startSlowApp(): Promise<{ url: string; ledger: SlowAnswerLedger; 
   const extension: AppExtension = {
     name: 'adapter-like',
     v1: (router, ctx) => router.post('/adapter/settle', ctx.json, async (req, res) => {
-      const { split } = await service.settle(req.body); // no call passed: it travels with the work
+      const { split } = await service.settle(req.body, req.call); // as the nhsa and FHIR adapters do
       res.status(201).json(split);
     }),
   };

@@ -106,12 +106,12 @@ export async function syntheticYear(o: YearOptions): Promise<SyntheticYear> {
       items,
       upstream: { basic: yuan(basicFen), ...(majorFen ? { majorIllness: yuan(majorFen) } : {}), ...(aidFen ? { aid: yuan(aidFen) } : {}) },
     };
-    const { split, record } = await service.settle(body);
+    const { split, record } = await service.settle(body, undefined);
     settled.push({ body, split, record, reversed: false });
     if (o.reversalShare && random() < o.reversalShare) {
       // The desk reverses it the same day (a corrected bill); accumulators go back exactly.
       const entry = settled[settled.length - 1];
-      if (entry) { await service.reverse(hospitalId, body.settlementId); entry.reversed = true; }
+      if (entry) { await service.reverse(hospitalId, body.settlementId, {}, undefined); entry.reversed = true; }
     }
   }
   return { ledger, service, settled, sanmingRoster };

@@ -31,7 +31,7 @@ beforeAll(async () => {
       patient: { id: '350402198001010011', insuredRegion: '350402', categories: [] },
       encounter: { admittedOn: `2024-0${n + 1}-01`, dischargedOn: `2024-0${n + 1}-01`, diagnoses: [{ icd10: 'K35.8', primary: true }] },
       items: [{ code: 'A1', name: '甲类项目', amount: '8000.00', class: 'A' }], upstream: { basic: '4000.00' },
-    }));
+    }), undefined);
   }
   const yaml = readFileSync(join(BUILTIN_PACKS_DIR, 'sanming-2024-puhui.yaml'), 'utf8');
   writeFileSync(join(dir, 'candidate.yaml'), yaml.replace('deductible: { amount: "5000", per: year, cite: "004 三(六)2：起付标准为5000元', 'deductible: { amount: "6000", per: year, cite: "004 三(六)2：起付标准为5000元'));

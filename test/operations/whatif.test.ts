@@ -93,11 +93,11 @@ describe('what-if of a raised deductible, checked by hand', () => {
     // Healthy: (20000 − 10000 − 5000) × 100% = 5000; then (8000 − 4000 − 0) × 100% = 4000.
     // Under 6000: (10000 − 6000) = 4000; then 4000 again: 1000 less.
     // Pre-existing (50%): (30000 − 15000 − 5000) × 50% = 5000; under 6000: (15000 − 6000) × 50% = 4500: 500 less.
-    now = new Date('2024-03-01T02:00:00Z'); await service.settle(stay(1, '350402198001010011', '20000.00', '10000.00', '2024-03-01'));
-    now = new Date('2024-04-01T02:00:00Z'); await service.settle(stay(2, '350402198001010022', '30000.00', '15000.00', '2024-04-01'));
-    now = new Date('2024-05-01T02:00:00Z'); await service.settle(stay(3, '350402198001010011', '8000.00', '4000.00', '2024-05-01'));
+    now = new Date('2024-03-01T02:00:00Z'); await service.settle(stay(1, '350402198001010011', '20000.00', '10000.00', '2024-03-01'), undefined);
+    now = new Date('2024-04-01T02:00:00Z'); await service.settle(stay(2, '350402198001010022', '30000.00', '15000.00', '2024-04-01'), undefined);
+    now = new Date('2024-05-01T02:00:00Z'); await service.settle(stay(3, '350402198001010011', '8000.00', '4000.00', '2024-05-01'), undefined);
     // The 新市民: (16000 − 6000 − 5000) × 100% = 5000; under 6000: 4000: 1000 less.
-    now = new Date('2024-06-01T02:00:00Z'); await service.settle(stay(4, '350102199001010033', '16000.00', '6000.00', '2024-06-01'));
+    now = new Date('2024-06-01T02:00:00Z'); await service.settle(stay(4, '350102199001010033', '16000.00', '6000.00', '2024-06-01'), undefined);
     const result = await whatIf({ programmes, candidate: raisedDeductible(), source: ledger, ledger, period: YEAR_2024 });
     expect(result.settlements).toMatchObject({ read: 4, replayed: 4, notConcerned: 0 });
     expect(result.totals.baseline.total).toBe('19000.00');

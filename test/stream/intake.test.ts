@@ -100,7 +100,7 @@ describe('streaming intake', () => {
     let crashes = 0;
     const crashing = {
       async settle(body: unknown): Promise<SettleOutcome> {
-        const outcome = await base.service.settle(body);
+        const outcome = await base.service.settle(body, undefined);
         if (crashes++ === 0) throw new Error('process died before the transaction committed');
         return outcome;
       },

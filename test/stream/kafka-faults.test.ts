@@ -132,7 +132,7 @@ function ledgerAndService() {
 async function settle(service: SettlementService, expected: Map<string, string[]>, n: number, tag: string): Promise<void> {
   for (let i = 0; i < n; i++) {
     const body = requestBody({ settlementId: `${tag}${i}`, patient: { id: personOf(i) } });
-    await service.settle(body);
+    await service.settle(body, undefined);
     expected.set(body.patient.id, [...(expected.get(body.patient.id) ?? []), `${body.hospital.id}/${body.settlementId}`]);
   }
 }

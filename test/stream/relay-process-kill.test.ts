@@ -29,7 +29,7 @@ describe('relay process killed mid-stream', () => {
     const service = new SettlementService({ ledger: new RedisLedger(client), programmes });
     const committed: string[] = [];
     for (let i = 0; i < SETTLEMENTS; i++) {
-      const outcome = await service.settle(requestBody({ settlementId: `KILL${i}`, patient: { id: `99010019900101${String(i % PERSONS).padStart(4, '0')}` } }));
+      const outcome = await service.settle(requestBody({ settlementId: `KILL${i}`, patient: { id: `99010019900101${String(i % PERSONS).padStart(4, '0')}` } }), undefined);
       committed.push(outcome.record.settlementId);
     }
     const reader = await collect(kafka.brokers, [`${prefix}settlement.events`]);

@@ -41,12 +41,12 @@ describe('outbox relay', () => {
     for (let round = 0; round < 4; round++) {
       for (const person of PERSONS) {
         const sid = `ZY${round}-${person.slice(-4)}`;
-        const { split } = await service.settle(weihaiBody(person, sid));
+        const { split } = await service.settle(weihaiBody(person, sid), undefined);
         note(person, 'settlement.settled', sid);
         claims += split.lines.filter((l) => l.layer === 'supplementary' && l.amount !== '0.00').length;
       }
     }
-    await service.reverse('H37100200001', `ZY0-${PERSONS[0].slice(-4)}`);
+    await service.reverse('H37100200001', `ZY0-${PERSONS[0].slice(-4)}`, {}, undefined);
     note(PERSONS[0], 'settlement.reversed', `ZY0-${PERSONS[0].slice(-4)}`);
     claims += 1; // the reversal of the first stay's paying line
     const total = 13;
@@ -103,7 +103,7 @@ describe('outbox relay', () => {
       for (let i = 0; i < n; i++) {
         const person = PERSONS[i % PERSONS.length]!;
         const sid = `${tag}${i}`;
-        await service.settle(weihaiBody(person, sid, '9000.00'));
+        await service.settle(weihaiBody(person, sid, '9000.00'), undefined);
         expected.set(person, [...(expected.get(person) ?? []), `settlement.settled:H37100200001/${sid}`]);
       }
     };
@@ -138,7 +138,7 @@ describe('outbox relay', () => {
 
   it('re-delivers a batch published but not acknowledged when the relay dies; duplicates carry the same ce_id', async () => {
     const { ledger, service, topics } = await weihaiService();
-    for (let i = 0; i < 12; i++) await service.settle(weihaiBody(PERSONS[i % 3]!, `K${i}`, '9000.00'));
+    for (let i = 0; i < 12; i++) await service.settle(weihaiBody(PERSONS[i % 3]!, `K${i}`, '9000.00'), undefined);
     // The first relay "dies" after Kafka acknowledged its first batch and before the ledger ack.
     let died!: () => void;
     const dead = new Promise<void>((resolve) => { died = resolve; });

@@ -11,8 +11,8 @@ afterAll(async () => { await kafka.stop(); });
 describe('replay', () => {
   it('rebuilds accumulators from the log (reversals included) and reports what the log lacks', async () => {
     const { ledger, service, topics } = await weihaiService();
-    for (let i = 0; i < 9; i++) await service.settle(weihaiBody(PERSONS[i % 3]!, `R${i}`, i % 2 ? '6000.00' : '8000.00'));
-    await service.reverse('H37100200001', 'R0');
+    for (let i = 0; i < 9; i++) await service.settle(weihaiBody(PERSONS[i % 3]!, `R${i}`, i % 2 ? '6000.00' : '8000.00'), undefined);
+    await service.reverse('H37100200001', 'R0', {}, undefined);
     const bus = testBus(kafka.brokers);
     const relay = new OutboxRelay({ ledger, bus, mapping: mappingFor(topics), batchSize: 4, readBlockMs: 50 });
     relay.start();
@@ -23,7 +23,7 @@ describe('replay', () => {
       expect(clean).toMatchObject({ events: 10, duplicates: 0, persons: 3, outboxLagAtStart: 0, differences: [], unreadable: [] });
 
       // Settled while the relay is stopped: the ledger is ahead of the log for this person.
-      await service.settle(weihaiBody(PERSONS[1], 'R-late'));
+      await service.settle(weihaiBody(PERSONS[1], 'R-late'), undefined);
       const behind = await replayAccumulators({ bus, ledger, topic: topics.settlementEvents });
       expect(behind.outboxLagAtStart).toBe(1);
       expect(behind.differences.length).toBeGreaterThan(0);

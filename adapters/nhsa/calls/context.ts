@@ -1,7 +1,7 @@
 /** What every transaction is given, and the checks they share. */
 import type { z } from 'zod';
 import type { LedgerPort } from '../../../gateway/ledger/port.js';
-import type { SettlementService } from '../../../gateway/service/settlements.js';
+import type { CallControl, SettlementService } from '../../../gateway/service/settlements.js';
 import { issuesFault, NhsaFault } from '../fault.js';
 import type { Envelope } from '../inputs.js';
 import type { Mapping2304Options } from '../settlement-2304.js';
@@ -14,6 +14,8 @@ export interface CallContext {
   ledger: LedgerPort;
   mapping: Mapping2304Options;
   clock: () => Date;
+  /** The HTTP call's deadline: a settlement or reversal it starts commits nothing once the call was answered. */
+  call?: CallControl;
 }
 
 export interface CallAnswer { output: unknown; warn_msg?: string }

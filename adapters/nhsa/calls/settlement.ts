@@ -90,7 +90,7 @@ export const settle: Call = async (ctx) => {
     return { output: s, warn_msg: `该就诊已结算（setl_id=${s.setlinfo.setl_id}），返回原结算结果` };
   }
   if (orphan.stay !== p.stay) p = await prepare(ctx);
-  const outcome = await ctx.service.settle(p.call.body).catch((e: unknown) => translate(e, p.call));
+  const outcome = await ctx.service.settle(p.call.body, ctx.call).catch((e: unknown) => translate(e, p.call));
   const split: Split = currentSplit(outcome.record);
   const s = settlement2304Of(split, settlementRequest.parse(p.call.body), ctx.mapping);
   await ctx.stays.putSetl({ setl_id: split.gatewayId, mdtrt_id: p.stay.mdtrt_id, fixmedins_code: p.stay.fixmedins_code, settlement_id: split.settlementId, psn_no: p.stay.mdtrtinfo.psn_no, msgid: ctx.envelope.msgid });
@@ -107,7 +107,7 @@ export const reverse: Call = async (ctx) => {
     throw new NhsaFault(`input.data.setl_id：结算ID ${data.setl_id} 不存在或不属于就诊 ${data.mdtrt_id}`);
   }
   if (setl.psn_no !== data.psn_no) throw new NhsaFault('input.data.psn_no：人员编号与结算记录不一致');
-  const split = await ctx.service.reverse(setl.fixmedins_code, setl.settlement_id).catch((e: unknown) => {
+  const split = await ctx.service.reverse(setl.fixmedins_code, setl.settlement_id, {}, ctx.call).catch((e: unknown) => {
     if (e instanceof GatewayError) throw faultOfGatewayError(e, (p) => `input.data（${p}）`);
     throw e;
   });
