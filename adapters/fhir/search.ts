@@ -10,7 +10,7 @@ import { settlementRequest } from '../../schemas/settlement.js';
 import { InvalidInput } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
-import { currentSplit } from '../../gateway/service/settlements.js';
+import { currentSplit } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { explanationOfBenefitOf } from './adjudication.js';
 import { fhirIdOf } from './ids.js';

@@ -6,8 +6,8 @@
  */
 import type { Request, Response } from 'express';
 import { dayListQuery, personQuery, type HospitalInfo } from '../../schemas/desk.js';
-import { readStoredRequest, recordVersionOf } from '../ledger/stored.js';
-import { fieldErrors, currentSplit } from '../service/settlements.js';
+import { currentSplit, readStoredRequest, recordVersionOf } from '../ledger/stored.js';
+import { fieldErrors } from '../service/settlements.js';
 import { InvalidInput } from '../errors.js';
 import { requireHospital, requireRole } from '../http/auth.js';
 import type { GatewayPart, PartDeps } from '../parts.js';

@@ -4,7 +4,7 @@ import { LAYERS, type Layer, type SettlementRequest } from '../../schemas/settle
 import { formatFen, parseFen } from '../engine/money.js';
 import type { SettlementRecord } from '../ledger/port.js';
 import { maskId, maskName } from '../log.js';
-import { currentSplit } from '../service/settlements.js';
+import { currentSplit } from '../ledger/stored.js';
 
 /** Limits of one answer: a day of one hospital's discharge window is far below this. */
 export const MAX_LISTED = 5_000;

@@ -5,7 +5,7 @@
  */
 import { invariant } from '../errors.js';
 import { reversalNote } from '../../schemas/settlement.js';
-import type { OutboxEvent, SettlementRecord } from './port.js';
+import type { OutboxEventHead, SettlementRecord } from './port.js';
 
 /**
  * The JSON texts go to Redis as UTF-8 Buffers, encoded once each. Handed strings, ioredis concatenates a
@@ -33,7 +33,8 @@ export function recordFields(record: SettlementRecord): Array<string | Buffer> {
   return fields;
 }
 
-export function eventFields(event: OutboxEvent): Array<string | Buffer> {
+/** An outbox entry refers to the record committed with it: its data is built when the relay reads it (event-data.ts). */
+export function eventFields(event: OutboxEventHead): string[] {
   return [
     'id', event.id,
     'type', event.type,
@@ -41,7 +42,6 @@ export function eventFields(event: OutboxEvent): Array<string | Buffer> {
     'hospitalId', event.hospitalId,
     'settlementId', event.settlementId,
     'time', event.time,
-    'data', utf8(event.data),
   ];
 }
 
@@ -123,11 +123,16 @@ export function parseRecord(reply: unknown): SettlementRecord | null {
   return record;
 }
 
-export function parseEvent(reply: unknown): OutboxEvent {
+/**
+ * An outbox entry: its head, and `data` only on entries written before entries referred to their record
+ * (up to issue 15), which carried a copy of it; those are published with the copy they carry.
+ */
+export function parseEvent(reply: unknown): OutboxEventHead & { data?: string } {
   const map = fieldMap(reply);
   const what = 'an outbox entry';
   const type = required(map, 'type', what);
   invariant(type === 'settlement.settled' || type === 'settlement.reversed', () => `outbox event type ${type} is unknown`);
+  const data = map.get('data');
   return {
     id: required(map, 'id', what),
     type,
@@ -135,7 +140,7 @@ export function parseEvent(reply: unknown): OutboxEvent {
     hospitalId: required(map, 'hospitalId', what),
     settlementId: required(map, 'settlementId', what),
     time: required(map, 'time', what),
-    data: required(map, 'data', what),
+    ...(data === undefined ? {} : { data }),
   };
 }
 

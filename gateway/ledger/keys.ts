@@ -24,6 +24,17 @@ export function bucketOf(personId: string, shards: number): number {
   return createHash('sha1').update(personId, 'utf8').digest().readUInt32BE(0) % shards;
 }
 
+/** The keys of one person's slot (KeySpace.person). */
+export interface PersonKeys {
+  bucket: number;
+  accumulators: string;
+  personIndex: string;
+  outbox: string;
+  timeIndex(by: 'settledAt' | 'reversedAt'): string;
+  settlement(hospitalId: string, settlementId: string): string;
+  roster(rosterId: string): string;
+}
+
 export class KeySpace {
   constructor(readonly prefix: string, readonly shards: number) {
     invariant(/^[A-Za-z0-9._-]{1,32}$/.test(prefix), `prefix ${JSON.stringify(prefix)} must be 1–32 of [A-Za-z0-9._-]`);
@@ -34,7 +45,22 @@ export class KeySpace {
 
   private tag(bucket: number): string { return `${this.prefix}:{b${bucket}}`; }
 
-  accumulators(personId: string): string { return `${this.tag(this.bucket(personId))}:acc:${personId}`; }
+  /** One person's keys, their bucket hashed once: a settlement touches six keys of one slot. */
+  person(personId: string): PersonKeys {
+    const bucket = this.bucket(personId);
+    const tag = this.tag(bucket);
+    return {
+      bucket,
+      accumulators: `${tag}:acc:${personId}`,
+      personIndex: `${tag}:person:${personId}`,
+      outbox: this.outbox(bucket),
+      timeIndex: (by) => this.timeIndex(bucket, by),
+      settlement: (hospitalId, settlementId) => this.settlementInBucket(bucket, hospitalId, settlementId),
+      roster: (rosterId) => `${tag}:roster:${rosterId}:${personId}`,
+    };
+  }
+
+  accumulators(personId: string): string { return this.person(personId).accumulators; }
 
   settlement(personId: string, hospitalId: string, settlementId: string): string {
     return this.settlementInBucket(this.bucket(personId), hospitalId, settlementId);
@@ -46,7 +72,7 @@ export class KeySpace {
   timeIndex(bucket: number, by: 'settledAt' | 'reversedAt'): string { return `${this.tag(bucket)}:${by === 'settledAt' ? 'settled' : 'reversed'}`; }
 
   /** One person's settlements by settledAt (zset, same members). */
-  personIndex(personId: string): string { return `${this.tag(this.bucket(personId))}:person:${personId}`; }
+  personIndex(personId: string): string { return this.person(personId).personIndex; }
 
   /** A record's key when its bucket is known (from a bucket's time index). */
   settlementInBucket(bucket: number, hospitalId: string, settlementId: string): string {
@@ -59,7 +85,7 @@ export class KeySpace {
   /** A preview's marker (expires); touched only by single-key commands, so its slot does not matter. */
   preview(hospitalId: string, settlementId: string): string { return `${this.prefix}:pre:${hospitalId}:${settlementId}`; }
 
-  roster(rosterId: string, personId: string): string { return `${this.tag(this.bucket(personId))}:roster:${rosterId}:${personId}`; }
+  roster(rosterId: string, personId: string): string { return this.person(personId).roster(rosterId); }
 
   rosterPersons(rosterId: string): string { return `${this.prefix}:roster:${rosterId}:persons`; }
 }

@@ -9,11 +9,12 @@ import { invariant } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, OutboxEventHead, PersonReading, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
 import {
   checkAck, checkCommit, checkDeltas, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
+import { eventData } from './event-data.js';
 import { sendingWrite, SettlementIdClaimed } from './errors.js';
 import { indexMember, PERSON_SETTLEMENTS_MAX, queryRange, recordInstantMs, type SettlementQuery } from './listing.js';
 
@@ -67,13 +68,17 @@ export class MemoryLedger implements LedgerPort {
     return { version: acc?.version ?? 0, values: Object.fromEntries(acc?.values ?? []) };
   }
 
+  async readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading> {
+    return { accumulators: await this.readAccumulators(personId), rosters: await this.rosterRows(rosterIds, personId) };
+  }
+
   async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
     if (!isStorableSettlementId(hospitalId, settlementId)) return null;
     const record = this.settlements.get(settlementKey(hospitalId, settlementId));
     return record ? copyRecord(record) : null;
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
     checkCommit(record, expectedVersion, event);
     sendingWrite(guard);
     const key = settlementKey(record.hospitalId, record.settlementId);
@@ -89,11 +94,11 @@ export class MemoryLedger implements LedgerPort {
     if (acc.version !== expectedVersion) return { outcome: 'stale' };
     this.apply(acc, record.deltas, 1);
     this.settlements.set(key, copyRecord(record));
-    this.append(event);
+    this.append(event, record);
     return { outcome: 'committed', record: copyRecord(record) };
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
     sendingWrite(guard);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
@@ -105,7 +110,7 @@ export class MemoryLedger implements LedgerPort {
     stored.status = 'reversed';
     stored.reversedAt = reversedAt;
     if (note && Object.keys(note).length > 0) stored.reversal = { ...note };
-    this.append(event);
+    this.append(event, stored);
     return { outcome: 'reversed', record: copyRecord(stored) };
   }
 
@@ -220,9 +225,11 @@ export class MemoryLedger implements LedgerPort {
     acc.version += 1;
   }
 
-  private append(event: OutboxEvent): void {
+  /** The event's data is built now, from the record as this step leaves it: the same text Redis builds when the relay reads. */
+  private append(head: OutboxEventHead, record: SettlementRecord): void {
     const seq = ++this.lastSeq;
-    this.outbox.set(seq, { seq, event: { ...event }, pending: null });
+    const { id, type, personId, hospitalId, settlementId, time } = head;
+    this.outbox.set(seq, { seq, event: { id, type, personId, hospitalId, settlementId, time, data: eventData(type, record) }, pending: null });
     for (const wake of this.waiters) wake();
   }
 

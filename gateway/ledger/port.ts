@@ -35,8 +35,12 @@ export interface SettlementRecord {
   recordVersion?: number;
 }
 
-/** One entry of the outbox: what the relay publishes to Kafka, in commit order per person. */
-export interface OutboxEvent {
+/**
+ * What a commit or reversal appends to the outbox: the event without its data, which refers to the
+ * record written in the same step. The ledger builds the data from that record when the relay reads
+ * the entry (event-data.ts), so a commit does not write the split and the request a second time.
+ */
+export interface OutboxEventHead {
   /** CloudEvents id; consumers dedupe by it. */
   id: string;
   type: 'settlement.settled' | 'settlement.reversed';
@@ -44,8 +48,17 @@ export interface OutboxEvent {
   hospitalId: string;
   settlementId: string;
   time: string;
-  /** JSON of { split, deltas, request }. */
+}
+
+/** One entry of the outbox as the relay reads it: what it publishes to Kafka, in commit order per person. */
+export interface OutboxEvent extends OutboxEventHead {
+  /** JSON of { split, deltas, request, recordVersion } (event-data.ts); '' when the record it refers to is gone. */
   data: string;
+}
+
+export interface PersonReading {
+  accumulators: AccumulatorSnapshot;
+  rosters: Record<string, RosterRow[]>;
 }
 
 export type CommitOutcome =
@@ -77,17 +90,19 @@ export interface WriteGuard {
 export interface LedgerPort {
   readonly kind: 'redis' | 'memory';
   readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
+  /** What a settlement reads of one person: the accumulators and their rows of the given rosters, as one read. */
+  readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading>;
   getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null>;
   /**
    * Atomically: idempotency check on (hospitalId, settlementId); compare the person's accumulator
    * version with `expectedVersion`; apply `record.deltas`; store the record; append `event` to the outbox.
    */
-  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome>;
+  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome>;
   /**
    * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
    * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
    */
-  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome>;
+  reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome>;
 
   /**
    * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, on every gateway sharing

@@ -34,11 +34,12 @@ import { invariant } from '../errors.js';
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, ReverseOutcome, SettlementRecord, WriteGuard,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, SettlementRecord, WriteGuard,
 } from './port.js';
 import { KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
 import { eventFields, fieldMap, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
-import { ACK_LUA, COMMIT_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
+import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
+import { eventData } from './event-data.js';
 import {
   VERSION_FIELD, checkAck, checkCommit, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
@@ -73,9 +74,10 @@ const BATCH = 1000;
 type ScriptArg = string | number | Buffer;
 /** The commands defineCommand adds; ioredis cannot type them, hence the one narrowing cast in the constructor. */
 interface LedgerScripts {
-  gwLedgerCommit(stl: string, acc: string, outbox: string, settledIndex: string, personIndex: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerCommit(numberOfKeys: number, ...keysThenArgs: ScriptArg[]): Promise<unknown>;
   gwLedgerReverse(stl: string, acc: string, outbox: string, reversedIndex: string, ...args: ScriptArg[]): Promise<unknown>;
   gwLedgerAck(outbox: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerReadPerson(numberOfKeys: number, ...keys: string[]): Promise<unknown>;
   gwLedgerRosterPut(roster: string, ...args: ScriptArg[]): Promise<unknown>;
 }
 
@@ -98,9 +100,12 @@ export class RedisLedger implements LedgerPort {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
     invariant(this.claimIdleMs >= 0 && this.pollIntervalMs >= 1 && this.pingTimeoutMs >= 1, 'timeouts must be positive');
-    client.defineCommand('gwLedgerCommit', { lua: COMMIT_LUA, numberOfKeys: 5 });
+    // 5 keys in a Cluster, 6 (with the settlement-id index) on a standalone Redis: given first in each call.
+    client.defineCommand('gwLedgerCommit', { lua: COMMIT_LUA });
     client.defineCommand('gwLedgerReverse', { lua: REVERSE_LUA, numberOfKeys: 4 });
     client.defineCommand('gwLedgerAck', { lua: ACK_LUA, numberOfKeys: 1 });
+    // The number of keys varies (the rosters in force): given first in each call.
+    client.defineCommand('gwLedgerReadPerson', { lua: READ_PERSON_LUA });
     client.defineCommand('gwLedgerRosterPut', { lua: ROSTER_PUT_LUA, numberOfKeys: 1 });
     this.scripts = client as unknown as LedgerScripts;
   }
@@ -109,36 +114,51 @@ export class RedisLedger implements LedgerPort {
     return parseAccumulators(await this.client.hgetall(this.keys.accumulators(personId)), VERSION_FIELD);
   }
 
+  async readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading> {
+    const keys = this.keys.person(personId);
+    const reply = await this.scripts.gwLedgerReadPerson(1 + rosterIds.length, keys.accumulators, ...rosterIds.map((rosterId) => keys.roster(rosterId)));
+    invariant(Array.isArray(reply) && reply.length === 1 + rosterIds.length, 'the read script answered an unexpected shape');
+    const rosters: Record<string, RosterRow[]> = {};
+    rosterIds.forEach((rosterId, i) => { rosters[rosterId] = rosterRowsOf(reply[i + 1]); });
+    return { accumulators: parseAccumulators(reply[0], VERSION_FIELD), rosters };
+  }
+
   async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
     if (!isStorableSettlementId(hospitalId, settlementId)) return null;
     const personId = await this.client.get(this.keys.index(hospitalId, settlementId));
     return personId === null ? null : this.loadRecord(personId, hospitalId, settlementId);
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
+  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
     checkCommit(record, expectedVersion, event);
     const { personId, hospitalId, settlementId } = record;
-    const owner = await this.claimSettlementId(hospitalId, settlementId, personId);
-    if (owner !== personId) {
-      const existing = await this.loadRecord(owner, hospitalId, settlementId);
-      if (existing === null) throw new SettlementIdClaimed(hospitalId, settlementId);
-      return { outcome: 'conflict', record: existing };
+    // In a Cluster the index lives in another slot: claimed first, on its own (harmless, see the header).
+    // On a standalone Redis the script claims it, in the same atomic step as the commit.
+    if (this.client.isCluster) {
+      const owner = await this.claimSettlementId(hospitalId, settlementId, personId);
+      if (owner !== personId) return this.claimedBy(owner, hospitalId, settlementId);
     }
     const deltaPairs = Object.entries(record.deltas).flatMap(([field, delta]) => [field, String(delta)]);
     const fields = recordFields(record);
     const eventPairs = eventFields(event);
-    // The claim above is harmless on its own (see the header); the script is the write.
     sendingWrite(guard);
-    const bucket = this.keys.bucket(personId);
+    const keys = this.keys.person(personId);
+    const scriptKeys = [keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('settledAt'), keys.personIndex];
+    if (!this.client.isCluster) scriptKeys.push(this.keys.index(hospitalId, settlementId));
     const reply = await this.scripts.gwLedgerCommit(
-      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(bucket),
-      this.keys.timeIndex(bucket, 'settledAt'), this.keys.personIndex(personId),
+      scriptKeys.length, ...scriptKeys,
       record.bodyHash, expectedVersion, deltaPairs.length / 2, fields.length / 2, eventPairs.length / 2,
-      ...deltaPairs, ...fields, ...eventPairs, instantMs(record.settledAt), indexMember(hospitalId, settlementId),
+      instantMs(record.settledAt), indexMember(hospitalId, settlementId), personId,
+      ...deltaPairs, ...fields, ...eventPairs,
     );
     invariant(Array.isArray(reply), 'commit script answered no list');
     const outcome: unknown = reply[0];
     switch (outcome) {
+      case 'claimed': {
+        const owner: unknown = reply[1];
+        invariant(typeof owner === 'string' && owner !== personId, 'commit script answered a claim of no other person');
+        return this.claimedBy(owner, hospitalId, settlementId);
+      }
       case 'committed': return { outcome, record: { ...record, deltas: { ...record.deltas } } };
       case 'stale': return { outcome };
       case 'replay':
@@ -151,7 +171,7 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
-  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEvent, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
+  async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
     checkReverse(hospitalId, settlementId, event);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const current = await this.getSettlement(hospitalId, settlementId);
@@ -163,10 +183,9 @@ export class RedisLedger implements LedgerPort {
     const negated = Object.entries(current.deltas).flatMap(([field, delta]) => [field, String(-delta)]);
     const eventPairs = eventFields(event);
     sendingWrite(guard);
-    const bucket = this.keys.bucket(personId);
+    const keys = this.keys.person(personId);
     const reply = await this.scripts.gwLedgerReverse(
-      this.keys.settlement(personId, hospitalId, settlementId), this.keys.accumulators(personId), this.keys.outbox(bucket),
-      this.keys.timeIndex(bucket, 'reversedAt'),
+      keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('reversedAt'),
       reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,
       note && Object.keys(note).length > 0 ? JSON.stringify(note) : '',
       instantMs(reversedAt), indexMember(hospitalId, settlementId),
@@ -247,13 +266,7 @@ export class RedisLedger implements LedgerPort {
   }
 
   async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
-    const replies = await Promise.all(rosterIds.map((rosterId) => this.client.hgetall(this.keys.roster(rosterId, personId))));
-    const result: Record<string, RosterRow[]> = {};
-    rosterIds.forEach((rosterId, i) => {
-      const periods = [...fieldMap(replies[i])].map(([period, json]): [string, RosterRow] => [period, rosterRow.parse(JSON.parse(json))]);
-      result[rosterId] = sortedRows(periods);
-    });
-    return result;
+    return (await this.readPerson(personId, rosterIds)).rosters;
   }
 
   /**
@@ -265,7 +278,7 @@ export class RedisLedger implements LedgerPort {
   async readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
     checkRead(consumer, count, blockMs);
     return this.withGroups(async () => {
-      const found = new Map<string, OutboxEntry>();
+      const found: Found = new Map();
       await this.readOwnPending(found, consumer, count);
       if (found.size < count && this.claimIdleMs > 0) await this.claimIdle(found, consumer, count);
       const deadline = Date.now() + blockMs;
@@ -275,7 +288,7 @@ export class RedisLedger implements LedgerPort {
         if (found.size > 0 || left <= 0) break;
         await sleep(Math.min(this.pollIntervalMs, left));
       }
-      return [...found.values()];
+      return this.withData([...found.values()]);
     });
   }
 
@@ -336,6 +349,13 @@ export class RedisLedger implements LedgerPort {
     return parseRecord(await this.client.hgetall(this.keys.settlement(personId, hospitalId, settlementId)));
   }
 
+  /** The settlement id is another person's: their record is the conflict; none yet → SettlementIdClaimed (409). */
+  private async claimedBy(owner: string, hospitalId: string, settlementId: string): Promise<CommitOutcome> {
+    const existing = await this.loadRecord(owner, hospitalId, settlementId);
+    if (existing === null) throw new SettlementIdClaimed(hospitalId, settlementId);
+    return { outcome: 'conflict', record: existing };
+  }
+
   /** The person the settlement id belongs to: this one if the claim is new or already theirs. */
   private async claimSettlementId(hospitalId: string, settlementId: string, personId: string): Promise<string> {
     const key = this.keys.index(hospitalId, settlementId);
@@ -390,7 +410,20 @@ export class RedisLedger implements LedgerPort {
     return this.groupsReady;
   }
 
-  private async readOwnPending(found: Map<string, OutboxEntry>, consumer: string, count: number): Promise<void> {
+  /**
+   * The entries with their data: an entry refers to the record committed with it, read now (entries
+   * written before issue 15 carry their own copy). A record that is gone — deleted behind the ledger's
+   * back; records never expire — gives empty data, which the relay dead-letters with its reason.
+   */
+  private async withData(entries: FoundEntry[]): Promise<OutboxEntry[]> {
+    return Promise.all(entries.map(async ({ entryId, bucket, event }): Promise<OutboxEntry> => {
+      if (event.data !== undefined) return { entryId, event: { ...event, data: event.data } };
+      const record = parseRecord(await this.client.hgetall(this.keys.settlementInBucket(bucket, event.hospitalId, event.settlementId)));
+      return { entryId, event: { ...event, data: record === null ? '' : eventData(event.type, record) } };
+    }));
+  }
+
+  private async readOwnPending(found: Found, consumer: string, count: number): Promise<void> {
     // Re-reading the own pending list changes nothing but delivery counters, so all shards at once.
     const replies = await Promise.all(this.shards().map((bucket) =>
       this.client.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', count, 'STREAMS', this.keys.outbox(bucket), '0')));
@@ -400,7 +433,7 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
-  private async claimIdle(found: Map<string, OutboxEntry>, consumer: string, count: number): Promise<void> {
+  private async claimIdle(found: Found, consumer: string, count: number): Promise<void> {
     for (const bucket of this.shards()) {
       if (found.size >= count) return;
       const reply = await this.client.call('XAUTOCLAIM', this.keys.outbox(bucket), GROUP, consumer, this.claimIdleMs, '0-0', 'COUNT', count - found.size);
@@ -410,7 +443,7 @@ export class RedisLedger implements LedgerPort {
   }
 
   /** New entries shard by shard, each asked only for what is still missing, so nothing is delivered beyond `count`. */
-  private async readNew(found: Map<string, OutboxEntry>, consumer: string, count: number): Promise<void> {
+  private async readNew(found: Found, consumer: string, count: number): Promise<void> {
     const start = this.nextShard;
     this.nextShard = (this.nextShard + 1) % this.keys.shards;
     for (let i = 0; i < this.keys.shards && found.size < count; i++) {
@@ -420,19 +453,27 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
-  private async collect(found: Map<string, OutboxEntry>, bucket: number, entries: RawEntry[], count: number): Promise<void> {
+  private async collect(found: Found, bucket: number, entries: RawEntry[], count: number): Promise<void> {
     const vanished: string[] = [];
     for (const [streamId, fields] of entries) {
       // A pending entry whose body is gone was deleted behind the ledger's back: nothing to publish, so let it go.
       if (fields === null) { vanished.push(streamId); continue; }
       const entryId = outboxEntryId(bucket, streamId);
-      if (found.size < count && !found.has(entryId)) found.set(entryId, { entryId, event: parseEvent(fields) });
+      if (found.size < count && !found.has(entryId)) found.set(entryId, { entryId, bucket, event: parseEvent(fields) });
     }
     if (vanished.length > 0) await this.client.xack(this.keys.outbox(bucket), GROUP, ...vanished);
   }
 }
 
 type RawEntry = [streamId: string, fields: unknown[] | null];
+/** Outbox entries read so far, by entry id: their heads (and data, on entries old enough to carry it). */
+interface FoundEntry { entryId: string; bucket: number; event: ReturnType<typeof parseEvent> }
+type Found = Map<string, FoundEntry>;
+
+/** One person's rows of one roster, from its hash (period → row JSON), in period order. */
+function rosterRowsOf(reply: unknown): RosterRow[] {
+  return sortedRows([...fieldMap(reply)].map(([period, json]): [string, RosterRow] => [period, rosterRow.parse(JSON.parse(json))]));
+}
 
 /** XREADGROUP with one stream: null, or [[key, entries]]. */
 function streamEntries(reply: unknown): RawEntry[] {

@@ -1,8 +1,9 @@
 /**
  * The ledger's Lua scripts. Redis runs a script atomically but does not roll it back: a command that
  * fails halfway leaves the writes before it. So each script checks everything that could fail (the
- * idempotency key, the version, that every counter is an integer and stays one) before its first write;
- * after that, only OOM could interrupt it, and Redis refuses a writing script under OOM before its
+ * idempotency key, the version, that every counter is an integer and stays one) before its first write
+ * (the settlement-id claim on a standalone Redis comes before them: harmless on its own and kept
+ * whatever follows, exactly as a Cluster's SET NX before the script); after that, only OOM could interrupt it, and Redis refuses a writing script under OOM before its
  * first write and lets it finish once it has written.
  *
  * No script decodes or re-encodes JSON (see codec.ts); deltas arrive as flat field/increment pairs.
@@ -40,12 +41,19 @@ end
 
 /**
  * KEYS: record hash, accumulator hash, outbox stream, the bucket's settled-time index, the person's
- * settlement index (one slot).
- * ARGV: bodyHash, expectedVersion, nDeltaPairs, nRecordPairs, nEventPairs, then the pairs in that order,
- * then the index score (settledAt, epoch ms) and member ("<hospitalId>:<settlementId>").
- * Returns {'replay'|'conflict', recordFields} | {'stale'} | {'committed', streamId}.
+ * settlement index (one slot); on a standalone Redis also the settlement-id index (in a Cluster it
+ * lives in another slot, and the caller claims it with SET NX before running this).
+ * ARGV: bodyHash, expectedVersion, nDeltaPairs, nRecordPairs, nEventPairs, the index score (settledAt,
+ * epoch ms), the index member ("<hospitalId>:<settlementId>"), personId, then the pairs in that order.
+ * Returns {'claimed', ownerPersonId} | {'replay'|'conflict', recordFields} | {'stale'} | {'committed', streamId}.
  */
 export const COMMIT_LUA = `${CHECK_COUNTERS}
+if KEYS[6] then
+  local owner = redis.call('GET', KEYS[6])
+  if owner and owner ~= ARGV[8] then return {'claimed', owner} end
+  -- Claimed before the checks below, as a Cluster's SET NX is: a stale commit keeps its claim (README.md).
+  if not owner then redis.call('SET', KEYS[6], ARGV[8]) end
+end
 local storedHash = redis.call('HGET', KEYS[1], 'bodyHash')
 if storedHash then
   local outcome = 'conflict'
@@ -55,7 +63,7 @@ end
 local version = tonumber(redis.call('HGET', KEYS[2], '_v') or '0')
 if version ~= tonumber(ARGV[2]) then return {'stale'} end
 local nDeltas, nRecord, nEvent = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local first = 6
+local first = 9
 local refused = checkCounters(KEYS[2], first, nDeltas)
 if refused then return redis.error_reply(refused) end
 -- from here on: writes only
@@ -64,8 +72,8 @@ first = first + 2 * nDeltas
 redis.call('HSET', KEYS[1], unpack(slice(first, 2 * nRecord)))
 first = first + 2 * nRecord
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
-redis.call('ZADD', KEYS[4], ARGV[#ARGV - 1], ARGV[#ARGV])
-redis.call('ZADD', KEYS[5], ARGV[#ARGV - 1], ARGV[#ARGV])
+redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
+redis.call('ZADD', KEYS[5], ARGV[6], ARGV[7])
 return {'committed', streamId}
 `;
 
@@ -98,6 +106,16 @@ if note and note ~= '' then redis.call('HSET', KEYS[1], 'reversal', note) end
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
 redis.call('ZADD', KEYS[4], ARGV[#ARGV - 1], ARGV[#ARGV])
 return {'reversed', redis.call('HGETALL', KEYS[1]), streamId}
+`;
+
+/**
+ * What a settlement reads of one person, in one round trip and one consistent view: KEYS are the
+ * accumulator hash, then the roster hashes (one slot). Returns one flat HGETALL reply per key.
+ */
+export const READ_PERSON_LUA = `
+local replies = {}
+for i = 1, #KEYS do replies[i] = redis.call('HGETALL', KEYS[i]) end
+return replies
 `;
 
 /**

@@ -15,6 +15,8 @@ import { category, disabilityType } from '../../schemas/categories.js';
 import { parseFen } from '../engine/money.js';
 import { nhsaStayIdentity } from '../../schemas/nhsa.js';
 import { InvariantViolation } from '../errors.js';
+import type { Split } from '../../schemas/settlement.js';
+import type { SettlementRecord } from './port.js';
 
 /** The version every record written now carries. A change to what is stored adds a version and its reader. */
 export const RECORD_VERSION = 2;
@@ -62,4 +64,14 @@ export function readStoredRequest(requestJson: string, version: number): StoredR
     throw new InvariantViolation(`a version ${version} stored request is unreadable: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; ')}`);
   }
   return parsed.data;
+}
+
+/** The split as stored, with the record's current status (a reversal adds status, reversedAt and its note). */
+export function currentSplit(record: SettlementRecord): Split {
+  if (record.status === 'settled') return JSON.parse(record.splitJson) as Split;
+  return {
+    ...(JSON.parse(record.splitJson) as Split), status: 'reversed',
+    ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}),
+    ...(record.reversal ? { reversal: record.reversal } : {}),
+  };
 }

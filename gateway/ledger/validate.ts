@@ -6,7 +6,7 @@
 import { invariant } from '../errors.js';
 import { ROSTER_LIMITS, type RosterRow } from '../../schemas/roster.js';
 import { assertKeyPart, isKeyPart } from './keys.js';
-import type { OutboxEvent, SettlementRecord } from './port.js';
+import type { OutboxEventHead, SettlementRecord } from './port.js';
 
 /** The accumulator hash's version field; a delta may not name it. */
 export const VERSION_FIELD = '_v';
@@ -21,7 +21,7 @@ export function checkDeltas(deltas: Record<string, number>): void {
   }
 }
 
-export function checkCommit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent): void {
+export function checkCommit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead): void {
   assertKeyPart('hospitalId', record.hospitalId);
   assertKeyPart('settlementId', record.settlementId);
   assertKeyPart('personId', record.personId);
@@ -32,7 +32,7 @@ export function checkCommit(record: SettlementRecord, expectedVersion: number, e
   invariant(event.personId === record.personId, 'the event is about another person than the record');
 }
 
-export function checkEvent(event: OutboxEvent, type: OutboxEvent['type'], hospitalId: string, settlementId: string): void {
+export function checkEvent(event: OutboxEventHead, type: OutboxEventHead['type'], hospitalId: string, settlementId: string): void {
   invariant(event.type === type, () => `expected a ${type} event, got ${event.type}`);
   invariant(event.hospitalId === hospitalId && event.settlementId === settlementId, 'the event is about another settlement');
 }
@@ -45,7 +45,7 @@ export function isStorableSettlementId(hospitalId: string, settlementId: string)
   return isKeyPart(hospitalId) && isKeyPart(settlementId);
 }
 
-export function checkReverse(hospitalId: string, settlementId: string, event: OutboxEvent): void {
+export function checkReverse(hospitalId: string, settlementId: string, event: OutboxEventHead): void {
   checkEvent(event, 'settlement.reversed', hospitalId, settlementId);
 }
 

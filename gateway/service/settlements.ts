@@ -8,8 +8,8 @@ import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { Conflict, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable, type FieldError } from '../errors.js';
 import { CommitAborted } from '../ledger/errors.js';
-import { RECORD_VERSION, recordVersionOf } from '../ledger/stored.js';
-import type { LedgerPort, OutboxEvent, SettlementRecord, WriteGuard } from '../ledger/port.js';
+import { currentSplit, RECORD_VERSION } from '../ledger/stored.js';
+import type { LedgerPort, OutboxEventHead, SettlementRecord, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
 import { KeyedQueue } from './keyed-queue.js';
 
@@ -52,16 +52,6 @@ export function parseRequest(body: unknown): SettlementRequest {
   const parsed = settlementRequest.safeParse(body);
   if (!parsed.success) throw new InvalidInput('结算请求无效', fieldErrors(parsed.error.issues));
   return parsed.data;
-}
-
-/** The split as stored, with the record's current status. */
-export function currentSplit(record: SettlementRecord): Split {
-  if (record.status === 'settled') return JSON.parse(record.splitJson) as Split;
-  return {
-    ...(JSON.parse(record.splitJson) as Split), status: 'reversed',
-    ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}),
-    ...(record.reversal ? { reversal: record.reversal } : {}),
-  };
 }
 
 /** How long a preview is remembered (on every gateway sharing the ledger) to answer 422 to reversing it. */
@@ -117,7 +107,7 @@ export class SettlementService {
         bodyHash: hash, status: 'settled', splitJson: JSON.stringify(split), requestJson,
         deltas: engine.deltas, settledAt, recordVersion: RECORD_VERSION,
       };
-      const event = this.event('settlement.settled', record, record.splitJson, engine.deltas, now);
+      const event = this.event('settlement.settled', record, now);
       const outcome = await this.guardedWrite(call, request.settlementId, (guard) => this.options.ledger.commit(record, version, event, guard));
       if (outcome.outcome === 'committed') return { split, replay: false, record: outcome.record };
       if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash, body);
@@ -173,8 +163,7 @@ export class SettlementService {
     const now = this.clock();
     const reversedAt = chinaTime(now);
     const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt, ...(Object.keys(note).length > 0 ? { reversal: note } : {}) };
-    const negated = Object.fromEntries(Object.entries(record.deltas).map(([k, v]) => [k, -v]));
-    const event = this.event('settlement.reversed', reversed, JSON.stringify(currentSplit(reversed)), negated, now);
+    const event = this.event('settlement.reversed', reversed, now);
     const outcome = await this.guardedWrite(call, settlementId, (guard) => this.options.ledger.reverse(hospitalId, settlementId, reversedAt, event, guard, note));
     if (outcome.outcome === 'notFound') throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return currentSplit(outcome.record);
@@ -182,11 +171,8 @@ export class SettlementService {
 
   private async compute(request: SettlementRequest): Promise<{ engine: EngineResult; version: number }> {
     const { ledger, programmes } = this.options;
-    const [snapshot, rosters] = await Promise.all([
-      ledger.readAccumulators(request.patient.id),
-      ledger.rosterRows(programmes.rosterIds(request), request.patient.id),
-    ]);
-    return { engine: settle({ request, programmes, rosters, accumulators: snapshot.values }), version: snapshot.version };
+    const { accumulators, rosters } = await ledger.readPerson(request.patient.id, programmes.rosterIds(request));
+    return { engine: settle({ request, programmes, rosters, accumulators: accumulators.values }), version: accumulators.version };
   }
 
   /** Same body (byte for byte, or the same JSON in another key order) → the stored answer; else a conflict. */
@@ -199,17 +185,9 @@ export class SettlementService {
     return { split: currentSplit(record), replay: true, record };
   }
 
-  private event(type: OutboxEvent['type'], record: SettlementRecord, splitJson: string, deltas: Record<string, number>, now: Date): OutboxEvent {
-    return {
-      id: `evt_${ulid(now.getTime())}`,
-      type,
-      personId: record.personId,
-      hospitalId: record.hospitalId,
-      settlementId: record.settlementId,
-      time: chinaTime(now),
-      // { split, deltas, request } assembled from JSON texts already made, rather than parsed and written again.
-      data: `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson},"recordVersion":${recordVersionOf(record)}}`,
-    };
+  /** The outbox entry of a commit or reversal; its data is the record's, built when the relay reads it (ledger/event-data.ts). */
+  private event(type: OutboxEventHead['type'], record: SettlementRecord, now: Date): OutboxEventHead {
+    return { id: `evt_${ulid(now.getTime())}`, type, personId: record.personId, hospitalId: record.hospitalId, settlementId: record.settlementId, time: chinaTime(now) };
   }
 }
 

@@ -97,6 +97,7 @@ export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRe
 }
 
 function parseData(event: OutboxEvent): SettlementEventData {
+  if (event.data === '') throw new UnmappableEvent(event.id, `the settlement record ${event.hospitalId}/${event.settlementId} it refers to is missing from the ledger`);
   let json: unknown;
   try {
     json = JSON.parse(event.data);

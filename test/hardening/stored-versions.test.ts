@@ -10,6 +10,8 @@ import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
 import { KeySpace } from '../../gateway/ledger/keys.js';
 import type { OutboxEvent } from '../../gateway/ledger/port.js';
 import { RECORD_VERSION } from '../../gateway/ledger/stored.js';
+import { parseRecord } from '../../gateway/ledger/codec.js';
+import { eventData } from '../../gateway/ledger/event-data.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { audienceRecords } from '../../gateway/stream/event-records.js';
 import { topics } from '../../gateway/stream/topics.js';
@@ -68,6 +70,18 @@ describe.each(fixtures)('stored record %s', (_file, fixture) => {
     expect(records[0]?.topic).toBe('nhsa.settlements');
     expect(JSON.parse(records[0]!.value)).toMatchObject({ settlementId: record.settlementId, kind: 'settled' });
     expect(records[0]!.value).toContain('setlinfo');
+  });
+
+  it('builds its event from the stored record alone, as the relay now does: byte for byte the data its release wrote (version 2 on), and it maps', () => {
+    const stored = parseRecord(record);
+    expect(stored).not.toBeNull();
+    const data = eventData('settlement.settled', stored!);
+    // Version 1 wrote no recordVersion into the event data; everything else is the same text.
+    if (fixture.recordVersion >= 2) expect(data).toBe(fixture.event.data);
+    else expect(data).toBe(`${fixture.event.data.slice(0, -1)},"recordVersion":1}`);
+    const programmes = loadProgrammes();
+    const records = audienceRecords({ ...fixture.event, data }, { topics: topics(''), insurerCodeOf: (id) => programmes.get(id)?.payer.insurerCode, source: 'urn:test' });
+    expect(JSON.parse(records[0]!.value)).toMatchObject({ settlementId: record.settlementId, kind: 'settled' });
   });
 
   it('reverses, restoring the accumulators exactly', async () => {

@@ -33,7 +33,8 @@ export function settledEvent(r: SettlementRecord): OutboxEvent {
     hospitalId: r.hospitalId,
     settlementId: r.settlementId,
     time: r.settledAt,
-    data: JSON.stringify({ split: JSON.parse(r.splitJson), deltas: r.deltas, request: JSON.parse(r.requestJson) }),
+    // What the ledger builds from the record when the relay reads the entry: the stored texts as they are.
+    data: `{"split":${r.splitJson},"deltas":${JSON.stringify(r.deltas)},"request":${r.requestJson},"recordVersion":1}`,
   };
 }
 

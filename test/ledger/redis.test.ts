@@ -67,6 +67,47 @@ describe('RedisLedger on a standalone redis', () => {
     await ledger.close();
   });
 
+  it('writes an outbox entry that refers to its record (no second copy of split and request) and builds the event from it on read', async () => {
+    const prefix = uniqueId('ref');
+    const ledger = ledgerAt(prefix, { outboxShards: 2 });
+    const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S') });
+    await ledger.commit(r, 0, settledEvent(r));
+    const probe = new Redis(server.url);
+    const outbox = new KeySpace(prefix, 2).outbox(new KeySpace(prefix, 2).bucket(r.personId));
+    const [first] = await probe.xrange(outbox, '-', '+');
+    expect(first?.[1].filter((_, i) => i % 2 === 0)).toEqual(['id', 'type', 'personId', 'hospitalId', 'settlementId', 'time']);
+    const [entry] = await ledger.readOutbox('relay-1', 10, 0);
+    expect(entry?.event).toEqual(settledEvent(r));
+    probe.disconnect();
+    await ledger.close();
+  });
+
+  it('publishes an entry written before entries referred to their record with the copy it carries', async () => {
+    const prefix = uniqueId('old');
+    const ledger = ledgerAt(prefix, { outboxShards: 1 });
+    await ledger.readOutbox('relay-1', 1, 0); // the group exists, as it did when the old release wrote
+    const probe = new Redis(server.url);
+    const data = '{"split":{"old":true},"deltas":{},"request":{}}';
+    await probe.xadd(`${prefix}:{b0}:outbox`, '*', 'id', 'evt_old', 'type', 'settlement.settled', 'personId', 'P1', 'hospitalId', HOSPITAL, 'settlementId', 'OLD1', 'time', '2024-03-10T09:12:44+08:00', 'data', data);
+    const [entry] = await ledger.readOutbox('relay-1', 10, 0);
+    expect(entry?.event).toEqual({ id: 'evt_old', type: 'settlement.settled', personId: 'P1', hospitalId: HOSPITAL, settlementId: 'OLD1', time: '2024-03-10T09:12:44+08:00', data });
+    probe.disconnect();
+    await ledger.close();
+  });
+
+  it('gives an entry whose record was deleted behind its back empty data (the relay dead-letters it) instead of stalling', async () => {
+    const prefix = uniqueId('gone');
+    const ledger = ledgerAt(prefix, { outboxShards: 1 });
+    const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S') });
+    await ledger.commit(r, 0, settledEvent(r));
+    const probe = new Redis(server.url);
+    await probe.del(new KeySpace(prefix, 1).settlement(r.personId, HOSPITAL, r.settlementId));
+    const [entry] = await ledger.readOutbox('relay-1', 10, 0);
+    expect(entry?.event).toEqual({ ...settledEvent(r), data: '' });
+    probe.disconnect();
+    await ledger.close();
+  });
+
   it('ping throws quickly when redis is unreachable', async () => {
     // Port 1: nothing listens there. The error listeners keep ioredis from logging the refusals.
     const quiet = (client: Redis): Redis => client.on('error', () => undefined);

@@ -2,8 +2,7 @@
 import { settlementRequest, type Split } from '../../../schemas/settlement.js';
 import type { Settlement2304 } from '../../../schemas/nhsa.js';
 import { GatewayError } from '../../../gateway/errors.js';
-import { currentSplit } from '../../../gateway/service/settlements.js';
-import { readStoredRequest, recordVersionOf } from '../../../gateway/ledger/stored.js';
+import { currentSplit, readStoredRequest, recordVersionOf } from '../../../gateway/ledger/stored.js';
 import { fenOf, fenText } from '../amounts.js';
 import { faultOfGatewayError, NhsaFault } from '../fault.js';
 import { rowsTotalFen } from '../fee-rows.js';
