@@ -1,7 +1,13 @@
 /** Structured logs (pino). Personal identifiers never reach a log in clear: they are redacted or masked. */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { destination as fileDestination, pino, type DestinationStream, type Logger } from 'pino';
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+/**
+ * Standard output by default, written asynchronously: a line goes out as soon as the previous write is
+ * done, and lines that arrive meanwhile go out together — one write per request (the access log) was a
+ * syscall on every settlement's path. pino flushes what is left synchronously when the process exits,
+ * so the lines before a fatal error or a SIGTERM are written too.
+ */
+export function createLogger(level: string, destination: NodeJS.WritableStream | DestinationStream = fileDestination({ dest: 1, sync: false })): Logger {
   return pino({
     level,
     base: { service: 'settlement-gateway' },
@@ -12,7 +18,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       ],
       censor: '[redacted]',
     },
-  }, destination as DestinationStream | undefined);
+  }, destination as DestinationStream);
 }
 
 /**

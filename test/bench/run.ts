@@ -1,10 +1,12 @@
 /** npm run bench: every benchmark in turn, printed as the tables the README quotes. */
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 
-console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}`);
-const engine = benchEngine(5000);
-console.log(`engine alone, one core: ${engine.perSecond.toLocaleString('en')} settlements/s (20-item bill, five layers computed, two supplementary programmes)`);
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}, ${new Date().toISOString()}`);
+const engine = Array.from({ length: 5 }, () => benchEngine(2000));
+console.log(`engine alone, one core (20-item bill, the four public layers computed, two supplementary programmes): median of 5 runs ${median(engine.map((r) => r.perCpuSecond)).toLocaleString('en')} settlements per CPU-second (${engine.map((r) => r.perCpuSecond).join(', ')}); ${median(engine.map((r) => r.perSecond)).toLocaleString('en')}/s by the wall clock`);
 console.log((await benchHttp()).join('\n'));
 await import('./stream.js');
