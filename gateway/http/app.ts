@@ -72,6 +72,8 @@ export function createApp(deps: AppDeps) {
   // No upgrade-insecure-requests: a hospital may serve the desk over plain HTTP on its LAN, where upgraded asset requests would fail.
   app.use(securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], upgradeInsecureRequests: null } } }));
 
+  const problems = problemHandler(log, (status, type) => metrics.errors.inc({ status: String(status), type }));
+
   // Request id, access log and latency: personal data never appears here (paths carry hospital and settlement ids
   // only; the query string is left out, as a token wrongly put there must not reach the log).
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -99,7 +101,10 @@ export function createApp(deps: AppDeps) {
         res.setHeader('Connection', 'close');
         res.once('finish', () => req.socket.destroySoon());
       }
-      next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
+      // Answered here, not through next(): that would advance the chain past the route still at work, and
+      // the route's own late error (CommitAborted) would then find no handler left — express's final
+      // handler destroys the socket, cutting off whatever request the keep-alive connection carries next.
+      problems(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1), req, res, next);
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
     next();
@@ -132,6 +137,6 @@ export function createApp(deps: AppDeps) {
 
   app.use('/v1', v1);
   app.use(notFoundHandler);
-  app.use(problemHandler(log, (status, type) => metrics.errors.inc({ status: String(status), type })));
+  app.use(problems);
   return app;
 }

@@ -14,12 +14,13 @@
  *   gw:pre:<hospitalId>:<settlementId>               string a preview was made (expires; 422 on reversing it)
  *
  * Slot safety: a commit or reversal touches acc, stl and outbox of one person, which share the hash tag
- * `{b<b>}` and so one Cluster slot; the scripts declare all three as KEYS. The index and the roster
- * person set are only ever touched by single-key commands.
+ * `{b<b>}` and so one Cluster slot; the scripts declare all three as KEYS. In a Cluster the index and the
+ * roster person set are only ever touched by single-key commands.
  *
- * The settlement-id index is what finds a settlement's bucket from (hospitalId, settlementId). A
- * commit claims it with SET NX *before* its script runs (it cannot be in the script: another slot).
- * The claim is permanent, so at most one person can ever store a record under the id: a second
+ * The settlement-id index is what finds a settlement's bucket from (hospitalId, settlementId). In a
+ * Cluster a commit claims it with SET NX *before* its script runs (it cannot be in the script: another
+ * slot); on a standalone Redis the commit script claims it first thing, with the same effect and one
+ * round trip less. The claim is permanent, so at most one person can ever store a record under the id: a second
  * person's commit sees the claim and answers `conflict` with the first person's record, or — when
  * that person's commit was stale, failed or is still in flight — throws SettlementIdClaimed (409).
  * A claim whose commit never stored a record is harmless to readers: GET and reversal follow it to a

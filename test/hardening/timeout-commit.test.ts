@@ -4,14 +4,14 @@
  * commit behind that answer. A write that had already left for the ledger is answered OUTCOME_UNKNOWN
  * instead, and the retry under the same settlement id tells the truth.
  */
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../gateway/log.js';
 import { createApp, type AppExtension } from '../../gateway/http/app.js';
 import { DEV_CLIENT } from '../../gateway/http/auth.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
-import type { CommitOutcome, OutboxEvent, SettlementRecord, WriteGuard } from '../../gateway/ledger/port.js';
+import type { CommitOutcome, OutboxEvent, PersonReading, SettlementRecord, WriteGuard } from '../../gateway/ledger/port.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import { asProblem, asSplit, call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
@@ -81,9 +81,18 @@ class SlowAnswerLedger extends MemoryLedger {
   }
 }
 
-/** The whole app on a SlowAnswerLedger, with a 300 ms request timeout; an extension route settles passing its call along (a required argument of settle). */
-async function startSlowApp(): Promise<{ url: string; ledger: SlowAnswerLedger; stop(): Promise<void> }> {
-  const ledger = new SlowAnswerLedger();
+/** A ledger whose reads wait until released: the call times out before it could compute, let alone commit. */
+class HeldReadLedger extends MemoryLedger {
+  release: () => void = () => undefined;
+  private readonly held = new Promise<void>((resolve) => { this.release = resolve; });
+  override async readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading> {
+    await this.held;
+    return super.readPerson(personId, rosterIds);
+  }
+}
+
+/** The whole app on a held ledger, with a 300 ms request timeout; an extension route settles passing its call along (a required argument of settle). */
+async function startSlowApp<L extends MemoryLedger & { release(): void }>(ledger: L): Promise<{ url: string; ledger: L; stop(): Promise<void> }> {
   const programmes = loadProgrammes();
   const service = new SettlementService({ ledger, programmes });
   const extension: AppExtension = {
@@ -106,7 +115,7 @@ async function startSlowApp(): Promise<{ url: string; ledger: SlowAnswerLedger; 
 
 describe('a commit sent whose answer comes after the request timeout', () => {
   it.each(['/v1/settlements', '/v1/adapter/settle'])('%s answers OUTCOME_UNKNOWN (504, Retry-After), never 503; the retry under the same id answers the stored split', async (path) => {
-    const app = await startSlowApp();
+    const app = await startSlowApp(new SlowAnswerLedger());
     try {
       const b = requestBody({ settlementId: 'SLOW1' });
       const answer = await call(app.url, path, { body: b, token: 'dev-token' });
@@ -118,6 +127,44 @@ describe('a commit sent whose answer comes after the request timeout', () => {
       expect(retry.status).toBe(200);
       expect(asSplit(retry.json).status).toBe('settled');
     } finally {
+      await app.stop();
+    }
+  });
+});
+
+/** One request on the agent's socket: its status, and which local port (so which connection) carried it. */
+function onSocket(agent: Agent, url: string, path: string, body?: unknown): Promise<{ status: number; localPort: number | undefined }> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(`${url}${path}`, {
+      agent, method: text ? 'POST' : 'GET',
+      headers: { authorization: 'Bearer dev-token', ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) },
+    }, (res) => {
+      const localPort = res.socket.localPort;
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, localPort }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+describe('a call answered 503 by the timeout while its work goes on', () => {
+  it('keeps its keep-alive connection: the work\'s late refusal to commit is no crash, and the next request on that socket is answered', async () => {
+    const app = await startSlowApp(new HeldReadLedger());
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const b = requestBody({ settlementId: 'HELD1' });
+      const first = await onSocket(agent, app.url, '/v1/settlements', b);
+      expect(first.status).toBe(503);
+      // The held read completes now; the service then refuses to commit (CommitAborted), after the answer.
+      app.ledger.release();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const next = await onSocket(agent, app.url, '/healthz');
+      expect(next).toEqual({ status: 200, localPort: first.localPort });
+      expect(await app.ledger.getSettlement(b.hospital.id, b.settlementId)).toBeNull();
+    } finally {
+      agent.destroy();
       await app.stop();
     }
   });

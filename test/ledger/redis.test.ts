@@ -73,7 +73,7 @@ describe('RedisLedger on a standalone redis', () => {
     const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S') });
     await ledger.commit(r, 0, settledEvent(r));
     const probe = new Redis(server.url);
-    const outbox = new KeySpace(prefix, 2).outbox(new KeySpace(prefix, 2).bucket(r.personId));
+    const outbox = new KeySpace(prefix, 2).person(r.personId).outbox;
     const [first] = await probe.xrange(outbox, '-', '+');
     expect(first?.[1].filter((_, i) => i % 2 === 0)).toEqual(['id', 'type', 'personId', 'hospitalId', 'settlementId', 'time']);
     const [entry] = await ledger.readOutbox('relay-1', 10, 0);
