@@ -101,10 +101,8 @@ export function createApp(deps: AppDeps) {
         res.setHeader('Connection', 'close');
         res.once('finish', () => req.socket.destroySoon());
       }
-      // Answered here, not through next(): that would advance the chain past the route still at work, and
-      // the route's own late error (CommitAborted) would then find no handler left — express's final
-      // handler destroys the socket, cutting off whatever request the keep-alive connection carries next.
-      problems(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1), req, res, next);
+      // Through next(): an adapter's own error handler answers in its shape (the NHSA envelope, OperationOutcome).
+      next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
     next();
@@ -134,6 +132,10 @@ export function createApp(deps: AppDeps) {
     extension.v1?.(v1, extensionContext);
     extension.mount?.(app, extensionContext);
   }
+  // A /v1 route's errors are answered inside /v1. One that comes after the timeout answered (the call's
+  // late CommitAborted) must not leave the router: the timeout's next() has already taken the app's chain
+  // to its end, and express's final handler would destroy the keep-alive socket and the request it carries next.
+  v1.use(problems);
 
   app.use('/v1', v1);
   app.use(notFoundHandler);
