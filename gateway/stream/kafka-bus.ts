@@ -88,13 +88,32 @@ export class KafkaBus implements Bus {
     const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000);
     const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
     let stopped = false;
+    /**
+     * Partitions checked since this consumer last joined the group. After a join (a rebalance, or the
+     * group coordinator's broker dying) the offset the consumer starts from may predate a transaction
+     * whose commit a new coordinator is still completing — kafkajs cannot ask for stable offsets
+     * (KIP-447) — and redoing from it would answer those messages twice. So before the first chunk of
+     * each partition, the old transaction is settled and the group's committed offset read again.
+     */
+    const checked = new Set<number>();
     await consumer.connect();
+    consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); });
     await consumer.subscribe({ topic: s.topic, fromBeginning: s.fromBeginning ?? false });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const messages: InboundMessage[] = batch.messages.map((m) => ({
+        const givenUp = () => stopped || !isRunning() || isStale();
+        let from = -1n;
+        if (!checked.has(batch.partition)) {
+          const committed = await this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, s.onError);
+          if (committed === undefined) return;
+          checked.add(batch.partition);
+          from = committed;
+        }
+        const answered = batch.messages.filter((m) => BigInt(m.offset) < from);
+        if (answered.length > 0) resolveOffset(answered[answered.length - 1]!.offset);
+        const messages: InboundMessage[] = batch.messages.filter((m) => BigInt(m.offset) >= from).map((m) => ({
           topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
         }));
         for (let start = 0; start < messages.length; start += chunkSize) {
@@ -115,8 +134,11 @@ export class KafkaBus implements Bus {
               await heartbeat().catch(() => undefined);
               // The commit may have gone through with its answer lost (the transaction coordinator died
               // after deciding): redoing the chunk would answer it twice. A new transactional producer
-              // first settles the old transaction; then the group's committed offset tells.
-              if (await this.committedPast(answerer, s.groupId, s.topic, batch.partition, last.offset).catch(() => false)) {
+              // first settles the old transaction; then the group's committed offset tells. A check that
+              // cannot tell (the coordinator is still moving) is asked again, never taken for "not committed".
+              const committed = await this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, s.onError);
+              if (committed === undefined) return; // the partition is no longer ours: its new owner redoes from the committed offset
+              if (committed > BigInt(last.offset)) {
                 resolveOffset(last.offset);
                 break;
               }
@@ -178,15 +200,28 @@ export class KafkaBus implements Bus {
     }
   }
 
-  /** True when the group's committed offset of the partition is past `offset` (read after the answerer settled its last transaction). */
-  private async committedPast(answerer: TransactionalAnswerer, groupId: string, topic: string, partition: number, offset: string): Promise<boolean> {
+  /** A check retried with backoff until it answers; undefined once `givenUp` says the work is no longer ours. */
+  private async untilKnown<T>(check: () => Promise<T>, givenUp: () => boolean, onError?: (error: unknown) => void): Promise<T | undefined> {
+    for (let attempt = 1; !givenUp(); attempt++) {
+      try {
+        return await check();
+      } catch (error) {
+        onError?.(error);
+        await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    return undefined;
+  }
+
+  /** The group's committed offset of the partition (-1: none), read after the answerer settled its last transaction. */
+  private async committedOffset(answerer: TransactionalAnswerer, groupId: string, topic: string, partition: number): Promise<bigint> {
     await answerer.settlePrevious();
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
       const at = committed?.partitions.find((p) => p.partition === partition)?.offset;
-      return at !== undefined && BigInt(at) > BigInt(offset);
+      return at === undefined ? -1n : BigInt(at);
     } finally {
       await admin.disconnect();
     }
@@ -264,8 +299,13 @@ class TransactionalAnswerer {
     await producer?.disconnect();
   }
 
-  /** Connecting a producer with the transactional id (InitProducerId) completes or aborts what the last one left open. */
+  /**
+   * A new producer with the transactional id: its InitProducerId returns only once the last transaction
+   * is complete (committed or aborted, markers written) — which an EndTxn that answered OK does not
+   * promise, as the markers are written after it answers. Then the group's committed offset is stable.
+   */
   async settlePrevious(): Promise<void> {
+    await this.close().catch(() => undefined);
     await this.ready();
   }
 
