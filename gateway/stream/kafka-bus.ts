@@ -266,8 +266,9 @@ export class KafkaBus implements Bus {
 
 /**
  * One transactional producer per subscription. After any failure it is thrown away and a new one is
- * made with the same transactional id: InitProducerId then aborts whatever the old one left open,
- * and kafkajs's transaction state machine never has to recover from a half-done commit.
+ * made with the same transactional id: its first transaction's InitProducerId aborts or completes
+ * whatever the old one left open (settlePrevious), and kafkajs's transaction state machine never has
+ * to recover from a half-done commit.
  */
 class TransactionalAnswerer {
   private producer: Producer | null = null;
@@ -300,13 +301,18 @@ class TransactionalAnswerer {
   }
 
   /**
-   * A new producer with the transactional id: its InitProducerId returns only once the last transaction
-   * is complete (committed or aborted, markers written) — which an EndTxn that answered OK does not
-   * promise, as the markers are written after it answers. Then the group's committed offset is stable.
+   * Completes or aborts whatever the last transaction of this transactional id left, and returns once
+   * that is done (markers written): then the group's committed offset is stable. An EndTxn that answered
+   * OK does not promise that. It takes a new producer's *transactional* InitProducerId, which kafkajs
+   * sends only at the first transaction() — its connect() asks for a non-transactional producer id,
+   * which settles nothing — retried while the coordinator answers CONCURRENT_TRANSACTIONS. The empty
+   * transaction is then aborted locally (kafkajs sends no EndTxn for it).
    */
   async settlePrevious(): Promise<void> {
     await this.close().catch(() => undefined);
-    await this.ready();
+    const producer = await this.ready();
+    const txn = await producer.transaction();
+    await txn.abort();
   }
 
   private async ready(): Promise<Producer> {
