@@ -126,7 +126,9 @@ export class KafkaBus implements Bus {
               const out = await s.handle(chunk);
               await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
               resolveOffset(last.offset);
-              await heartbeat();
+              // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
+              // the commit, and must not send a committed chunk down the failure path.
+              await heartbeat().catch((error: unknown) => s.onError?.(error));
               break;
             } catch (error) {
               s.onError?.(error);
