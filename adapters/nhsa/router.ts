@@ -27,7 +27,7 @@ export interface RouterDeps {
   log: Logger;
   clock: () => Date;
   bodyLimitBytes: number;
-  context: Omit<CallContext, 'envelope'>;
+  context: Omit<CallContext, 'envelope' | 'call'>;
   onCall?(infno: string, outcome: 'ok' | 'error' | 'replay'): void;
 }
 
@@ -108,7 +108,7 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     let body: AnswerBody;
     let remember = true;
     try {
-      const result = await transaction.call({ ...deps.context, envelope, ...(req.call ? { call: req.call } : {}) });
+      const result = await transaction.call({ ...deps.context, envelope, call: req.call });
       body = { infcode: 0, output: result.output, ...(result.warn_msg ? { warn_msg: result.warn_msg } : {}) };
     } catch (error) {
       if (error instanceof NhsaFault) {

@@ -11,7 +11,7 @@ import helmet, { type HelmetOptions } from 'helmet';
 import { invariant } from '../errors.js';
 
 /** The headers helmet sets with these options, read off a response that is never sent. */
-export function helmetHeaders(options: Readonly<HelmetOptions>): ReadonlyArray<readonly [string, string]> {
+function helmetHeaders(options: Readonly<HelmetOptions>): ReadonlyArray<readonly [string, string]> {
   const request = new IncomingMessage(new Socket());
   const response = new ServerResponse(request);
   let called = false;

@@ -104,9 +104,11 @@ export class KafkaBus implements Bus {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const givenUp = () => stopped || !isRunning() || isStale();
+        // The group's committed offset once it is known; undefined when the partition is no longer ours.
+        const committedOffset = () => this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, s.onError);
         let from = -1n;
         if (!checked.has(batch.partition)) {
-          const committed = await this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, s.onError);
+          const committed = await committedOffset();
           if (committed === undefined) return;
           checked.add(batch.partition);
           from = committed;
@@ -138,7 +140,7 @@ export class KafkaBus implements Bus {
               // after deciding): redoing the chunk would answer it twice. A new transactional producer
               // first settles the old transaction; then the group's committed offset tells. A check that
               // cannot tell (the coordinator is still moving) is asked again, never taken for "not committed".
-              const committed = await this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, s.onError);
+              const committed = await committedOffset();
               if (committed === undefined) return; // the partition is no longer ours: its new owner redoes from the committed offset
               if (committed > BigInt(last.offset)) {
                 resolveOffset(last.offset);

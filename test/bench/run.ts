@@ -1,9 +1,7 @@
 /** npm run bench: every benchmark in turn, printed as the tables the README quotes. */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
-import { benchHttp } from './http.js';
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+import { benchHttp, median } from './http.js';
 
 console.log(`machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}, ${new Date().toISOString()}`);
 const engine = Array.from({ length: 5 }, () => benchEngine(2000));

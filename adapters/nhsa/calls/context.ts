@@ -14,8 +14,8 @@ export interface CallContext {
   ledger: LedgerPort;
   mapping: Mapping2304Options;
   clock: () => Date;
-  /** The HTTP call's deadline: a settlement or reversal it starts commits nothing once the call was answered. */
-  call?: CallControl;
+  /** The HTTP call's deadline (`req.call`): a settlement or reversal it starts commits nothing once the call was answered. */
+  call: CallControl | undefined;
 }
 
 export interface CallAnswer { output: unknown; warn_msg?: string }
