@@ -4,15 +4,23 @@
  * classification of each item. Payers are bill-level in the engine, so they appear at the header
  * (`adjudication`, `total`, `insurance`), one entry per split line in waterfall order — never spread
  * over items by a proportion the engine did not compute.
+ *
+ * The request is read as the ledger's tolerant reader gives it (gateway/ledger/stored.ts): a settlement
+ * read back may be years old, and today's strict schema may refuse what it accepted then. A request
+ * just accepted by the live schema fits the same type.
  */
 import type * as fhir4 from 'fhir/r4.js';
 import { classifyBill } from '../../gateway/engine/bill.js';
 import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { chinaTime } from '../../gateway/service/ids.js';
-import type { SettlementRequest, Split, SplitLine } from '../../schemas/settlement.js';
+import type { StoredRequest } from '../../gateway/ledger/stored.js';
+import type { Split, SplitLine } from '../../schemas/settlement.js';
 import type { ClaimEcho } from './stored-claims.js';
 import { moneyOf } from './json-text.js';
 import { EXT, SYSTEM } from './vocabulary.js';
+
+/** What the answers read of a request: its items, and the stay's dates and diagnoses. */
+export type AdjudicatedRequest = Pick<StoredRequest, 'items'> & { encounter: Pick<StoredRequest['encounter'], 'admittedOn' | 'dischargedOn' | 'diagnoses'> };
 
 const LAYER_NAMES: Record<SplitLine['layer'], string> = { basic: '基本医疗保险', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '商业补充保险' };
 const GATEWAY_DISPLAY = '一站式结算网关';
@@ -35,7 +43,7 @@ function billAdjudications(totals: { total: string; compliant: string; outOfScop
   ];
 }
 
-function itemAdjudications(request: SettlementRequest, sequences: readonly number[] | undefined) {
+function itemAdjudications(request: AdjudicatedRequest, sequences: readonly number[] | undefined) {
   return request.items.map((item, i) => {
     const bill = classifyBill([item]);
     return {
@@ -110,7 +118,7 @@ interface Built {
   items: Array<{ itemSequence: number; adjudication: fhir4.ClaimResponseItemAdjudication[] }>;
 }
 
-function build(split: Split, request: SettlementRequest, echo: ClaimEcho | undefined): Built {
+function build(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | undefined): Built {
   const refs = references(split, echo);
   const disposition = split.status === 'preview' ? '预结算（未提交）' : split.status === 'reversed' ? `已撤销（${split.reversedAt ?? ''}）` : '已结算';
   const header: fhir4.ClaimResponseItemAdjudication[] = [
@@ -152,7 +160,7 @@ function build(split: Split, request: SettlementRequest, echo: ClaimEcho | undef
   };
 }
 
-export function claimResponseOf(split: Split, request: SettlementRequest, echo: ClaimEcho | undefined, id: string): fhir4.ClaimResponse {
+export function claimResponseOf(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | undefined, id: string): fhir4.ClaimResponse {
   const b = build(split, request, echo);
   return {
     resourceType: 'ClaimResponse',
@@ -168,7 +176,7 @@ export function claimResponseOf(split: Split, request: SettlementRequest, echo: 
   };
 }
 
-export function explanationOfBenefitOf(split: Split, request: SettlementRequest, echo: ClaimEcho | undefined, id: string): fhir4.ExplanationOfBenefit {
+export function explanationOfBenefitOf(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | undefined, id: string): fhir4.ExplanationOfBenefit {
   const b = build(split, request, echo);
   const diagnosis = request.encounter.diagnoses.map((d, i) => ({
     sequence: i + 1,
@@ -188,7 +196,8 @@ export function explanationOfBenefitOf(split: Split, request: SettlementRequest,
     insurance: b.insurance.map((i) => ({ focal: i.focal, coverage: i.coverage })),
     item: request.items.map((item, i) => ({
       sequence: b.items[i]!.itemSequence,
-      productOrService: { coding: [{ code: item.code, display: item.name }] },
+      // A stored item may have no code (or an empty one, which is no FHIR code): then the name alone.
+      productOrService: { coding: [{ ...(item.code ? { code: item.code } : {}), display: item.name }] },
       net: moneyOf(formatFen(item.amount)),
       adjudication: b.items[i]!.adjudication,
     })),

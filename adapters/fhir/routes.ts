@@ -12,7 +12,7 @@ import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
 import type { CallControl, SettlementService } from '../../gateway/service/settlements.js';
-import { currentSplit } from '../../gateway/ledger/stored.js';
+import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { settlementRequest, type Split } from '../../schemas/settlement.js';
@@ -86,6 +86,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     }
     metrics.settlements.inc({ operation: preview ? 'preview' : 'settle', outcome: preview ? 'ok' : replay ? 'replay' : 'committed' });
     requests.inc({ operation: preview ? 'preview' : 'submit', outcome: replay ? 'replay' : 'ok' });
+    // The request just accepted: the live schema reads it. Stored ones are read by their version (below).
     const request = settlementRequest.parse(mapped.body);
     if (preview) return send(res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
     const id = fhirIdOf(split.hospitalId, split.settlementId);
@@ -151,7 +152,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     const record = await service.get(mapped.hospitalId, settlementId);
     const id = fhirIdOf(mapped.hospitalId, settlementId);
     const known = await storedEcho(id);
-    send(res, 200, claimResponseOf(split, settlementRequest.parse(JSON.parse(record.requestJson)), known ?? mapped.echo, id));
+    send(res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
   }
 
   async function remember(id: string, split: Split, echo: ClaimEcho) {
@@ -175,7 +176,8 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     const stored = storedClaim.parse(JSON.parse(text));
     requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
     const record = await service.get(stored.hospitalId, stored.settlementId);
-    return { id, split: currentSplit(record), request: settlementRequest.parse(JSON.parse(record.requestJson)), echo: stored.echo };
+    // By the record's own version's reader, never today's strict schema: an old record must still read.
+    return { id, split: currentSplit(record), request: readStoredRequest(record.requestJson, recordVersionOf(record)), echo: stored.echo };
   }
 
   return router;

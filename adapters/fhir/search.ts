@@ -6,11 +6,10 @@
  */
 import type * as fhir4 from 'fhir/r4.js';
 import type { Client } from '../../schemas/clients.js';
-import { settlementRequest } from '../../schemas/settlement.js';
 import { InvalidInput } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
-import { currentSplit } from '../../gateway/ledger/stored.js';
+import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { explanationOfBenefitOf } from './adjudication.js';
 import { fhirIdOf } from './ids.js';
@@ -63,7 +62,8 @@ export async function searchExplanationsOfBenefit(
       stored = { hospitalId: record.hospitalId, settlementId: record.settlementId };
       await deps.store.put(CLAIMS_COLLECTION, id, JSON.stringify(stored), { ifAbsent: true });
     }
-    const resource = explanationOfBenefitOf(currentSplit(record), settlementRequest.parse(JSON.parse(record.requestJson)), stored.echo, id);
+    // By the record's own version's reader: today's stricter request schema must not turn an old stay into a 500.
+    const resource = explanationOfBenefitOf(currentSplit(record), readStoredRequest(record.requestJson, recordVersionOf(record)), stored.echo, id);
     entry.push({ fullUrl: `${baseUrl}/ExplanationOfBenefit/${id}`, resource, search: { mode: 'match' } });
   }
   return { resourceType: 'Bundle', type: 'searchset', total: records.length, entry };

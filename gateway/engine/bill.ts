@@ -15,7 +15,10 @@ export interface BillTotals {
   compliantFen: number;
 }
 
-export function classifyBill(items: SettlementRequest['items']): BillTotals {
+/** What classification reads of an item: a stored request's item (gateway/ledger/stored.ts) is classified as a live one. */
+export type ClassifiedItem = Pick<SettlementRequest['items'][number], 'amount' | 'class' | 'overLimit' | 'selfPayRatio'>;
+
+export function classifyBill(items: readonly ClassifiedItem[]): BillTotals {
   const totals: BillTotals = { totalFen: 0, outOfScopeFen: 0, overLimitFen: 0, preSelfPayFen: 0, compliantFen: 0 };
   const errors: FieldError[] = [];
   items.forEach((item, index) => {

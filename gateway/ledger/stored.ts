@@ -3,16 +3,17 @@
  * stored form (`recordVersion`; records written before versioning have none and are version 1), and a
  * stored request is read back by that version's own tolerant reader — never by today's strict
  * `settlementRequest`, which may refuse what it accepted years ago (a stricter field would turn every
- * old slip into a 500, every old event into a dead letter). The readers take only what the slip and
- * the relay (and the NHSA 2304 mapping) need, and check types, not today's rules (lengths, patterns,
- * cross-field checks).
+ * old slip into a 500, every old event into a dead letter). The readers take only what the slip, the
+ * relay, the NHSA 2304 mapping and the FHIR ClaimResponse / ExplanationOfBenefit (per-item
+ * classification included) need, and check types, not today's rules (lengths, patterns, cross-field
+ * checks): an unreadable optional field is absent, never an error.
  *
  * Versions: 1 — record, request and split as accepted before versioning; 2 — the same, plus
  * `recordVersion` on the record and in the event data. Fixtures of each: test/fixtures/records/.
  */
 import { z } from 'zod';
 import { category, disabilityType } from '../../schemas/categories.js';
-import { parseFen } from '../engine/money.js';
+import { parseFen, parseShareText } from '../engine/money.js';
 import { nhsaStayIdentity } from '../../schemas/nhsa.js';
 import { InvariantViolation } from '../errors.js';
 import type { Split } from '../../schemas/settlement.js';
@@ -22,6 +23,23 @@ import type { SettlementRecord } from './port.js';
 export const RECORD_VERSION = 2;
 
 export const recordVersionOf = (stored: { recordVersion?: number | undefined }): number => stored.recordVersion ?? 1;
+
+/**
+ * One item of a version 1 (and 2) request: amounts in fen (unreadable → 0), unknown classes as 甲. The
+ * optional parts are read by the parsers the live schema used when it accepted them (parseFen,
+ * parseShareText), so the engine classifies a stored item as it did then; unreadable → absent. A class A
+ * or C item may carry a selfPayRatio (version 1 accepted it): the engine ignores it there.
+ */
+const storedItemV1 = z.object({
+  code: z.string().optional().catch(undefined),
+  name: z.string().catch('—'),
+  amount: z.unknown().transform((v) => parseFen(v) ?? 0),
+  class: z.enum(['A', 'B', 'C']).catch('A'),
+  /** 超限价自费 in fen; absent means 0 to the engine. */
+  overLimit: z.unknown().transform((v) => parseFen(v) ?? undefined).optional(),
+  /** 乙类先行自付比例 as the live schema keeps it: canonical decimal text, multiplied exactly by the engine. */
+  selfPayRatio: z.unknown().transform((v) => parseShareText(v) ?? undefined).optional(),
+});
 
 /** Version 1 (and 2) requests: plain strings where today's schema has patterns; unknown categories dropped, not refused. */
 const storedRequestV1 = z.object({
@@ -45,8 +63,8 @@ const storedRequestV1 = z.object({
     cause: z.enum(['disease', 'accident']).catch('disease'),
     diagnoses: z.array(z.object({ icd10: z.string(), primary: z.boolean().catch(false) })).catch([]),
   }),
-  /** The bill's items as the slip lists them: amounts in fen (unreadable → 0), unknown classes as 甲. */
-  items: z.array(z.object({ name: z.string().catch('—'), amount: z.unknown().transform((v) => parseFen(v) ?? 0), class: z.enum(['A', 'B', 'C']).catch('A') })).catch([]),
+  /** The bill's items as the slip lists them and the FHIR adapter classifies them (engine/bill.ts). */
+  items: z.array(storedItemV1).catch([]),
   /** The national identifiers of the stay, when the NHSA adapter (or the HIS) gave them; unreadable → absent. */
   nhsa: nhsaStayIdentity.optional().catch(undefined),
 });

@@ -1,0 +1,63 @@
+/**
+ * The tolerant reader of stored requests (gateway/ledger/stored.ts): what it keeps of a bill's items for
+ * the slip and for the FHIR adapter's per-item classification, and that an unreadable optional part is
+ * absent rather than an error — whatever today's strict request schema says of the same request.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readStoredRequest, RECORD_VERSION } from '../../gateway/ledger/stored.js';
+import { settlementRequest } from '../../schemas/settlement.js';
+
+interface RecordFixture { recordVersion: number; record: Record<string, string> }
+const fixture = (file: string) => JSON.parse(readFileSync(new URL(`../fixtures/records/${file}`, import.meta.url), 'utf8')) as RecordFixture;
+
+const stay = {
+  settlementId: 'S1',
+  hospital: { id: 'H99000000001', region: '990100', level: 3 },
+  patient: { id: '990100198001011234', insuredRegion: '990100', scheme: 'resident' },
+  encounter: { kind: 'inpatient', admittedOn: '2024-03-01', dischargedOn: '2024-03-10' },
+};
+const itemsOf = (items: unknown[]) => readStoredRequest(JSON.stringify({ ...stay, items }), RECORD_VERSION).items;
+
+describe('readStoredRequest: items', () => {
+  it('keeps what the slip read before (name, amount in fen, class) for every stored version', () => {
+    expect(readStoredRequest(fixture('v1.json').record.requestJson!, 1).items.map(({ name, amount, class: c }) => ({ name, amount, class: c }))).toEqual([
+      { name: '综合费用', amount: 5_000_000, class: 'A' },
+      { name: '乙类药', amount: 200_000, class: 'B' },
+    ]);
+    expect(readStoredRequest(fixture('v2.json').record.requestJson!, 2).items.map((i) => [i.name, i.amount, i.class])).toEqual([['综合费用', 5_000_000, 'A'], ['乙类药', 200_000, 'B']]);
+  });
+
+  it('keeps code, overLimit (fen) and selfPayRatio (text) as the live schema reads them, from strings and numbers alike', () => {
+    const items = [
+      { code: 'BED1', name: '床位费', amount: '300.00', class: 'A', overLimit: '45.50' },
+      { code: 'XB1', name: '乙类药', amount: 120.5, class: 'B', selfPayRatio: 0.1, overLimit: 3 },
+      { code: 'XB2', name: '乙类耗材', amount: '99.99', class: 'B', selfPayRatio: '0.123456789012345678' },
+    ];
+    const live = settlementRequest.parse({ ...stay, items }).items;
+    expect(itemsOf(items)).toEqual(live.map(({ code, name, amount, class: c, overLimit, selfPayRatio }) => ({ code, name, amount, class: c, overLimit, selfPayRatio })));
+    expect(itemsOf(items).map((i) => [i.overLimit, i.selfPayRatio])).toEqual([[4550, undefined], [300, '0.1'], [undefined, '0.123456789012345678']]);
+  });
+
+  it('reads an unreadable code, overLimit or selfPayRatio as absent, never as an error; keeps the rest of the item', () => {
+    const items = [
+      { code: 17, name: '甲类', amount: '10.00', class: 'A', overLimit: '1.001' },
+      { code: 'XB', name: '乙类', amount: '20.00', class: 'B', selfPayRatio: '1.5', overLimit: -2 },
+      { code: 'XB3', name: '乙类', amount: '20.00', class: 'B', selfPayRatio: '1e-1', overLimit: null, addedLater: { any: 'thing' } },
+    ];
+    expect(settlementRequest.safeParse({ ...stay, items }).success).toBe(false);
+    const read = itemsOf(items);
+    expect(read.map((i) => [i.code, i.name, i.amount, i.class, i.overLimit, i.selfPayRatio])).toEqual([
+      [undefined, '甲类', 1000, 'A', undefined, undefined],
+      ['XB', '乙类', 2000, 'B', undefined, undefined],
+      ['XB3', '乙类', 2000, 'B', undefined, undefined],
+    ]);
+    expect(read[2]).not.toHaveProperty('addedLater');
+  });
+
+  it('keeps a selfPayRatio on a class A item (version 1 accepted it; today\'s schema refuses it)', () => {
+    const v1 = fixture('v1.json').record.requestJson!;
+    expect(settlementRequest.safeParse(JSON.parse(v1)).success).toBe(false);
+    expect(readStoredRequest(v1, 1).items.map((i) => [i.code, i.class, i.selfPayRatio, i.overLimit])).toEqual([['A1', 'A', '0.05', undefined], ['B1', 'B', '0.10', undefined]]);
+  });
+});
