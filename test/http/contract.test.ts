@@ -148,6 +148,21 @@ describe.each(backends)('HTTP contract (%s)', (_name, backend) => {
       expect(changed.status).toBe(409);
     });
 
+    it('tells apart shares that differ beyond a double\'s precision: a retry with the other is a conflict, and the stored request keeps the share as settled', async () => {
+      const b = body({ items: [{ code: 'XB1', name: '乙类药', amount: '1000.00', class: 'B', selfPayRatio: 'SHARE' }] });
+      // Number literals JSON.stringify cannot write: both read as the same double, 0.12345678901234568.
+      const withShare = (literal: string) => JSON.stringify(b).replace('"SHARE"', literal);
+      const first = await call(gw.url, '/v1/settlements', { raw: withShare('0.123456789012345678'), token: TOKENS.deskA });
+      expect(first.status).toBe(201);
+      expect(asSplit(first.json).preSelfPay).toBe('123.46');
+      const same = await call(gw.url, '/v1/settlements', { raw: withShare('0.123456789012345678'), token: TOKENS.deskA });
+      expect(same.status).toBe(200);
+      const other = await call(gw.url, '/v1/settlements', { raw: withShare('0.123456789012345679'), token: TOKENS.deskA });
+      expect(other.status).toBe(409);
+      const stored = await ledger.getSettlement(HOSPITAL_A, b.settlementId);
+      expect((JSON.parse(stored!.requestJson) as { items: Array<{ selfPayRatio: unknown }> }).items[0]!.selfPayRatio).toBe('0.123456789012345678');
+    });
+
     it('commits 30 concurrent identical settles exactly once', async () => {
       const b = body({ items: compliantItems('20000.00') });
       const lagBefore = await ledger.outboxLag();
