@@ -1,7 +1,8 @@
 /**
  * HTTP benchmark: sustained throughput and latency of `POST /v1/settlements` (distinct persons, a
- * 20-item bill) beside two baselines, in one run on one machine — bare express parsing the same body,
- * and the lean reference (express + the zod request schema + the engine + one Redis EVAL; lean-server.ts).
+ * 20-item bill) beside three baselines, in one run on one machine — bare express parsing the same body
+ * (the issue's 100 %), Node's http server alone doing the same (what express itself costs), and the
+ * lean reference (express + the zod request schema + the engine + one Redis EVAL; lean-server.ts).
  * Every server is started first and the loads are interleaved over several rounds, each figure the
  * median of its rounds: on a shared machine whose speed drifts by minutes, a ratio of two runs minutes
  * apart would measure the drift. Each server's CPU per request (from /proc) is the figure to size a
@@ -89,6 +90,7 @@ export async function benchHttp(): Promise<string[]> {
     const gatewayEnv = { HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' };
     const targets: Target[] = [
       { name: 'bare express 5, parse only', server: await start('test/bench/bare-server.ts', {}, '/'), path: '/bare', cpu: true, runs: [] },
+      { name: 'node:http alone, parse only (no express)', server: await start('test/bench/node-http-server.ts', {}, '/'), path: '/bare', cpu: true, runs: [] },
       { name: 'lean reference: express + zod + engine + one EVAL', server: await start('test/bench/lean-server.ts', { REDIS_URL: redis.url }, '/'), path: '/lean', cpu: true, runs: [] },
       { name: 'gateway, in-memory ledger', server: await start('gateway/main.ts', gatewayEnv, '/healthz'), path: '/v1/settlements', cpu: true, runs: [] },
       { name: 'gateway, Redis', server: await start('gateway/main.ts', { ...gatewayEnv, REDIS_URL: redis.url }, '/healthz'), path: '/v1/settlements', cpu: true, runs: [] },
