@@ -19,12 +19,12 @@ import type { DocumentStore } from '../store/port.js';
 import type { Bus } from '../stream/bus.js';
 import type { Topics } from '../stream/topics.js';
 import { parseCandidatePack } from './candidate.js';
-import { toCsv } from './csv.js';
 import { Deadline, parsePeriod } from './period.js';
 import { programmeView } from './programme-view.js';
 import { reportCsv } from './report-csv.js';
-import { commitSecondPayout, storedPayout } from './second-payout-commit.js';
-import { planSecondPayout, secondPayoutYear, type SecondPayoutPlan } from './second-payout.js';
+import { confirmSecondPayout, storedPayout } from './second-payout-commit.js';
+import { payoutCsv } from './second-payout-csv.js';
+import { planSecondPayout, secondPayoutYear } from './second-payout.js';
 import { renderSummary } from './summary.js';
 import { whatIf } from './whatif.js';
 import { whatIfCsv } from './whatif-csv.js';
@@ -53,13 +53,6 @@ const sendCsv = (res: Response, name: string, csv: string) => {
   res.send(csv);
 };
 
-function payoutCsv(plan: SecondPayoutPlan): string {
-  return toCsv([
-    ['personId', 'coveredStays', 'eligibleSelfPay', 'cap', 'amount', 'capped', 'explanation'],
-    ...plan.payments.map((p) => [p.personId, p.coveredStays, p.eligibleSelfPay, p.cap, p.amount, p.capped, p.explanation.join('；')]),
-  ]);
-}
-
 export function operationsRoutes(deps: OperationsRouteDeps) {
   const pack = (id: string): Pack => {
     const found = deps.programmes.get(id);
@@ -67,7 +60,7 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
     return found;
   };
   // Stop a pass a little before the request timeout answers 503 for it, so that no work runs on unseen.
-  const deadline = () => new Deadline(Date.now() + Math.max(500, deps.requestTimeoutMs - 500), () => new Unavailable('统计超时：期间内记录过多，请缩短期间（或使用命令行 npm run whatif）', 30));
+  const deadline = () => new Deadline(Date.now() + Math.max(500, deps.requestTimeoutMs - 500), () => new Unavailable('统计超时：期间内记录过多，请缩短期间（或使用命令行 npm run report / whatif / second-payout）', 30));
 
   /** Runs a pass and tells `observe` how it went; errors go on to the problem handler. */
   const timed = async <T>(pass: OperationsPass, run: () => Promise<T>): Promise<T> => {
@@ -107,12 +100,10 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
       const year = secondPayoutYear(p, req.query.year);
       const confirm = req.query.confirm === 'true';
       if (confirm) {
-        // A committed year answers from its document, without recomputing.
-        const existing = await storedPayout(deps.store, p.id, year);
-        const outcome = await timed('secondPayoutConfirm', async () => {
-          const plan = existing ?? await planSecondPayout({ pack: p, source: deps.ledger, ledger: deps.ledger, year, deadline: deadline() });
-          return commitSecondPayout({ store: deps.store, bus: deps.bus, topics: deps.topics, source: deps.eventSource, ...(deps.clock ? { clock: deps.clock } : {}) }, p, plan);
-        });
+        const outcome = await timed('secondPayoutConfirm', () => confirmSecondPayout(
+          { store: deps.store, bus: deps.bus, topics: deps.topics, source: deps.eventSource, ...(deps.clock ? { clock: deps.clock } : {}) }, p, year,
+          () => planSecondPayout({ pack: p, source: deps.ledger, ledger: deps.ledger, year, deadline: deadline() }),
+        ));
         ctx.log.info({ requestId: req.requestId, programme: p.id, year, replay: outcome.replay, published: outcome.published, distributed: outcome.payout.distributed }, 'second payout confirmed');
         if (outcome.replay) res.status(200).setHeader('Idempotent-Replay', 'true');
         else res.status(201);

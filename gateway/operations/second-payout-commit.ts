@@ -63,3 +63,12 @@ export async function commitSecondPayout(deps: CommitDeps, pack: Pack, plan: Sec
   await deps.store.put(PAYOUT_COLLECTION, id, JSON.stringify(published), { index: { byYear: plan.year } });
   return { payout: published, replay: !written, published: records.length };
 }
+
+/**
+ * Confirms a year's payout, from the HTTP route or the command line alike: a committed year goes on from
+ * its document (never recomputed: its claims keep their ids and amounts); otherwise `plan` computes it now.
+ */
+export async function confirmSecondPayout(deps: CommitDeps, pack: Pack, year: number, plan: () => Promise<SecondPayoutPlan>): Promise<{ payout: CommittedPayout; replay: boolean; published: number }> {
+  const existing = await storedPayout(deps.store, pack.id, year);
+  return commitSecondPayout(deps, pack, existing ?? await plan());
+}
