@@ -48,8 +48,13 @@ const STATUS_TEXT: Record<number, string> = {
  * (items.3.amount) into the national one; the native message itself is English for some errors and is
  * not passed on.
  */
+/** The answer when a ledger write was sent and its outcome cannot be known: never a definite "结算失败". */
+export const OUTCOME_UNKNOWN_TEXT = '结算请求已发出但未收到确认，结果未知；请稍后使用原报文ID（msgid）重试（重试会返回真实结果），切勿以新报文重新结算';
+
 export function faultOfGatewayError(error: GatewayError, pathOf: (nativePath: string) => string): NhsaFault {
   if (error.status === 503) return new NhsaFault('医保结算服务暂时不可用，请稍后使用原报文ID（msgid）重试', true);
+  // The commit may have happened: not remembered under the msgid, so the retry with it answers the truth.
+  if (error.status === 504) return new NhsaFault(OUTCOME_UNKNOWN_TEXT, true);
   const head = STATUS_TEXT[error.status] ?? '结算失败';
   const fields = error.errors.slice(0, 10).map((e) => pathOf(e.path)).filter((p, i, all) => all.indexOf(p) === i);
   return new NhsaFault(fields.length > 0 ? `${head}：${fields.join('、')}` : head);

@@ -12,7 +12,7 @@ import { GatewayError } from '../../gateway/errors.js';
 import { canonicalJson, sha256, ulid } from '../../gateway/service/ids.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { CALLS, type CallContext } from './calls/index.js';
-import { issuesFault, NhsaFault } from './fault.js';
+import { issuesFault, NhsaFault, OUTCOME_UNKNOWN_TEXT } from './fault.js';
 import { envelope as envelopeSchema } from './inputs.js';
 import { COLLECTIONS } from './stays.js';
 import { readNational, writeNational } from './wire.js';
@@ -143,8 +143,11 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
   // Errors raised outside the router for /nhsa paths (the app's request timeout) answer in the envelope too.
   app.use('/nhsa', (error: unknown, req: Request, res: Response, next: express.NextFunction) => {
     if (res.headersSent) { next(error); return; }
-    const unavailable = error instanceof GatewayError && error.status === 503;
-    if (!unavailable) log.error({ err: error, requestId: req.requestId }, 'nhsa: unexpected error');
-    answer(res, unavailable ? 503 : 500, clock(), { infcode: -1, err_msg: unavailable ? '医保结算服务处理超时或暂时不可用，请稍后使用原报文ID（msgid）重试' : `系统内部错误，请联系运维（请求号 ${req.requestId ?? ''}）` });
+    const status = error instanceof GatewayError ? error.status : 500;
+    if (status === 503) return answer(res, 503, clock(), { infcode: -1, err_msg: '医保结算服务处理超时或暂时不可用，请稍后使用原报文ID（msgid）重试' });
+    // The request timeout after the ledger write left: the outcome is unknown, not a bug.
+    if (status === 504) return answer(res, 504, clock(), { infcode: -1, err_msg: OUTCOME_UNKNOWN_TEXT });
+    log.error({ err: error, requestId: req.requestId }, 'nhsa: unexpected error');
+    answer(res, 500, clock(), { infcode: -1, err_msg: `系统内部错误，请联系运维（请求号 ${req.requestId ?? ''}）` });
   });
 }
