@@ -1,12 +1,14 @@
 /** Errors as FHIR OperationOutcome: one issue per field error, `expression` naming the FHIR element. */
 import type * as fhir4 from 'fhir/r4.js';
-import { GatewayError, Unavailable } from '../../gateway/errors.js';
+import { GatewayError, OutcomeUnknown, Unavailable } from '../../gateway/errors.js';
 
 type IssueType = fhir4.OperationOutcomeIssue['code'];
 
 const ISSUE_TYPES: Record<number, IssueType> = {
   400: 'invalid', 401: 'login', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 413: 'too-long',
   415: 'not-supported', 422: 'processing', 503: 'transient',
+  // Outcome unknown (the ledger write left, its answer did not come): resubmitting the same Claim tells.
+  504: 'transient',
 };
 
 export function operationOutcomeOf(error: GatewayError): fhir4.OperationOutcome {
@@ -25,4 +27,4 @@ export const internalOutcome = (requestId: string | undefined): fhir4.OperationO
   issue: [{ severity: 'fatal', code: 'exception', diagnostics: `网关内部错误；请提供请求编号 ${requestId ?? '?'}` }],
 });
 
-export const retryAfterOf = (error: GatewayError): number | undefined => (error instanceof Unavailable ? error.retryAfterSeconds : undefined);
+export const retryAfterOf = (error: GatewayError): number | undefined => (error instanceof Unavailable || error instanceof OutcomeUnknown ? error.retryAfterSeconds : undefined);
