@@ -51,6 +51,20 @@ describe('nantong-2022-dibubao', () => {
     expect(transplant.explanation.join()).toContain('医院申明属目录第4项');
   });
 
+  // 003 附件: entries 4, 5, 16, 25 and 32 are operations; a stay without one (a status code, or the disease treated
+  // conservatively) is not on the list. Nor are von Willebrand disease (血友病 is D66/D67) or biliary cirrhosis.
+  it.each(['Z94.0', 'Z95.1', 'Z95.2', 'I71.0', 'I60.9', 'I67.1', 'D68.0', 'K74.4', 'K74.5'])('does not take primary diagnosis %s alone for a listed disease', (icd10) => {
+    expect(paid({ encounter: { diagnoses: [{ icd10, primary: true }] } }).amount).toBe('0.00');
+  });
+
+  it('pays an operation entry the hospital asserts, and the diseases the entries name', () => {
+    const aorta = paid({ encounter: { diagnoses: [{ icd10: 'I71.0', primary: true }], catalogEntries: [{ catalog: 'nantong-55', entry: 25 }] } });
+    expect(aorta.amount).toBe('2450.00');
+    expect(aorta.explanation.join()).toContain('医院申明属目录第25项');
+    expect(paid({ encounter: { diagnoses: [{ icd10: 'D66', primary: true }] } }).amount).toBe('2450.00');
+    expect(paid({ encounter: { diagnoses: [{ icd10: 'K74.6', primary: true }] } }).amount).toBe('2450.00');
+  });
+
   it('covers accidents without a liable third party, not with one', () => {
     const accident = { diagnoses: [{ icd10: 'S72.0', primary: true }], cause: 'accident' as const };
     expect(paid({ encounter: { ...accident, thirdPartyLiable: false } }).amount).toBe('2450.00');
