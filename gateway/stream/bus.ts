@@ -33,8 +33,33 @@ export interface Subscription {
   groupId: string;
   fromBeginning?: boolean;
   handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]>;
-  /** Told each failed attempt (the bus keeps retrying with backoff). */
+  /**
+   * Told each failed attempt (the bus keeps retrying with backoff), and a SubscriptionCrashed when the
+   * bus had to replace its consumer. A hook that throws is ignored: it never stops consumption.
+   */
   onError?(error: unknown): void;
+}
+
+/**
+ * Told through onError when the bus's consumer of a subscription stopped for good (Kafka: kafkajs gave
+ * it up after a non-retriable error, e.g. an ACL taken away) and the bus starts a new one in
+ * restartInMs. Nothing is lost or answered twice: the new consumer goes on from the committed offsets.
+ * Through onError rather than a hook of its own so that it reaches callers written before it (the
+ * intake passes onError on) and an unaware caller still logs it as an error.
+ */
+export class SubscriptionCrashed extends Error {
+  override readonly name = 'SubscriptionCrashed';
+
+  constructor(
+    readonly groupId: string,
+    readonly topic: string,
+    /** Why, for the log: a Kafka error code and its message, or only the name of any other error. */
+    readonly reason: string,
+    readonly restartInMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the consumer of ${topic} (group ${groupId}) stopped for good: ${reason}; a new one starts in ${restartInMs} ms`, options);
+  }
 }
 
 export interface RunningSubscription {

@@ -2,12 +2,13 @@
  * The Kafka bus (kafkajs). Publishing uses one idempotent producer (acks=all, one request in flight,
  * so retries can neither duplicate nor reorder within a session). Subscriptions are
  * consume-transform-produce: each chunk of a batch is answered inside a transaction that also commits
- * the consumed offset (sendOffsets), and consumers read committed data only.
+ * the consumed offset (sendOffsets), and consumers read committed data only. A subscription's consumer
+ * that kafkajs gives up for good (a non-retriable crash) is replaced after a backoff.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type EachBatchPayload, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
-import { headerText, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
+import { headerText, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
 
 export interface KafkaBusOptions {
   brokers: readonly string[];
@@ -33,9 +34,37 @@ export interface KafkaBusOptions {
   maxMessagesPerTransaction?: number;
   /** How long readToEnd may take before it gives up. */
   readToEndTimeoutMs?: number;
+  /**
+   * Pause before a subscription's consumer that kafkajs gave up for good is replaced (1 s by default),
+   * doubled for each crash in a row up to restartMaxMs (30 s by default), less up to 20 % jitter; a
+   * consumer that was in its group for restartMaxMs before it crashed starts over. Whole milliseconds,
+   * 1 ≤ restartInitialMs ≤ restartMaxMs ≤ 10 minutes.
+   */
+  restartInitialMs?: number;
+  restartMaxMs?: number;
 }
 
 const RETRY_BACKOFF_MAX_MS = 5_000;
+const RESTART_INITIAL_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+/** A longer pause than this between two consumers is an outage of our own making, not a backoff. */
+const RESTART_LIMIT_MS = 600_000;
+/** Restart delays are drawn from [80 %, 100 %] of their step: instances that crashed together do not all rejoin together. */
+const RESTART_JITTER = 0.2;
+/** Crashes in a row counted for the backoff; the step reached the cap long before. */
+const RESTART_COUNT_MAX = 32;
+/** Bounds the reason a crash is logged with. */
+const CRASH_REASON_MAX_CHARS = 300;
+
+/** One kafkajs consumer of a subscription, with its own transactional answerer. */
+interface ConsumerRun {
+  /** Connects, subscribes and runs; on failure stops what it began, then rejects. */
+  start(): Promise<void>;
+  /** Disconnects the consumer and closes the answerer; every caller gets the same promise. */
+  stop(): Promise<void>;
+  /** When it last joined its group (Date.now()); undefined while it never has. */
+  joinedAt: number | undefined;
+}
 
 function pinoLogCreator(logger: Logger) {
   const child = logger.child({ component: 'kafkajs' });
@@ -55,8 +84,10 @@ export class KafkaBus implements Bus {
   private producer: Producer | null = null;
   private connecting: Promise<Producer> | null = null;
   private readonly running = new Set<RunningSubscription>();
+  private readonly restart: RestartBackoff;
 
   constructor(private readonly options: KafkaBusOptions) {
+    this.restart = restartBackoff(options);
     this.kafka = new Kafka({
       brokers: [...options.brokers],
       clientId: options.clientId,
@@ -75,6 +106,66 @@ export class KafkaBus implements Bus {
   }
 
   async subscribe(s: Subscription): Promise<RunningSubscription> {
+    const transactionalId = `${this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`}-${s.groupId}-${s.topic}`;
+    let stopped = false;
+    let current: ConsumerRun;
+    let crashesInARow = 0;
+    let restartTimer: ReturnType<typeof setTimeout> | undefined;
+    let restarting: Promise<void> = Promise.resolve();
+    /**
+     * kafkajs restarts a consumer itself after a retriable crash; after any other (an ACL taken away,
+     * the group full, an error escaping eachBatch) it has disconnected it for good and the intake would
+     * go silent. Then a new consumer with a new answerer takes over after a backoff, as a restarted
+     * process would, and keeps the exactly-once promise the same way: the new answerer's transactional
+     * id fences the old one's, and each partition is checked against the group's committed offset
+     * before its first chunk (`checked` starts empty).
+     */
+    const gaveUp = (crashed: ConsumerRun, error: unknown): void => {
+      if (stopped || crashed !== current || restartTimer !== undefined) return;
+      // A consumer that was in its group for a while before it crashed starts the backoff over; one
+      // that never got in (still refused) does not.
+      if (crashed.joinedAt !== undefined && Date.now() - crashed.joinedAt >= this.restart.maxMs) crashesInARow = 0;
+      crashesInARow = Math.min(crashesInARow + 1, RESTART_COUNT_MAX);
+      const delay = restartDelay(this.restart, crashesInARow);
+      this.tell(s, new SubscriptionCrashed(s.groupId, s.topic, crashReason(error), delay, { cause: error }));
+      const released = crashed.stop().catch(() => undefined); // its producer now, not after the pause
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        restarting = (async () => {
+          await released;
+          if (stopped) return;
+          try {
+            current = this.consumerRun(s, transactionalId, () => stopped, gaveUp);
+            await current.start();
+          } catch (startError) {
+            gaveUp(current, startError); // e.g. the brokers unreachable: the next try waits longer
+          }
+        })();
+      }, delay);
+    };
+    current = this.consumerRun(s, transactionalId, () => stopped, gaveUp);
+    try {
+      await current.start();
+    } catch (error) {
+      stopped = true;
+      clearTimeout(restartTimer);
+      throw error;
+    }
+    const running: RunningSubscription = {
+      stop: async () => {
+        stopped = true;
+        clearTimeout(restartTimer);
+        this.running.delete(running);
+        await restarting; // a consumer being started is started, then stopped below
+        await current.stop();
+      },
+    };
+    this.running.add(running);
+    return running;
+  }
+
+  /** One consumer of the subscription (consume → handle → answer and commit in one transaction), told to `gaveUp` when kafkajs gives it up for good. */
+  private consumerRun(s: Subscription, transactionalId: string, isStopped: () => boolean, gaveUp: (run: ConsumerRun, error: unknown) => void): ConsumerRun {
     const consumer = this.kafka.consumer({
       groupId: s.groupId,
       readUncommitted: false,
@@ -84,10 +175,9 @@ export class KafkaBus implements Bus {
       maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 500,
       retry: { retries: this.options.retries ?? 5, initialRetryTime: this.options.retryInitialMs ?? 300, maxRetryTime: this.options.retryMaxMs ?? 30_000 },
     });
-    const transactionalId = `${this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`}-${s.groupId}-${s.topic}`;
     const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000);
     const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
-    let stopped = false;
+    const tell = (error: unknown) => this.tell(s, error);
     /**
      * Partitions checked since this consumer last joined the group. After a join (a rebalance, or the
      * group coordinator's broker dying) the offset the consumer starts from may predate a transaction
@@ -96,71 +186,87 @@ export class KafkaBus implements Bus {
      * each partition, the old transaction is settled and the group's committed offset read again.
      */
     const checked = new Set<number>();
-    await consumer.connect();
-    consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); });
-    await consumer.subscribe({ topic: s.topic, fromBeginning: s.fromBeginning ?? false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const givenUp = () => stopped || !isRunning() || isStale();
-        // The group's committed offset once it is known; undefined when the partition is no longer ours.
-        const committedOffset = () => this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, s.onError);
-        let from = -1n;
-        if (!checked.has(batch.partition)) {
-          const committed = await committedOffset();
-          if (committed === undefined) return;
-          checked.add(batch.partition);
-          from = committed;
-        }
-        const answered = batch.messages.filter((m) => BigInt(m.offset) < from);
-        if (answered.length > 0) resolveOffset(answered[answered.length - 1]!.offset);
-        const messages: InboundMessage[] = batch.messages.filter((m) => BigInt(m.offset) >= from).map((m) => ({
-          topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
-        }));
-        for (let start = 0; start < messages.length; start += chunkSize) {
-          const chunk = messages.slice(start, start + chunkSize);
-          const last = chunk[chunk.length - 1]!;
-          for (let attempt = 1; ; attempt++) {
-            // A partition taken away in a rebalance is redone by its new owner from the committed offset.
-            if (stopped || !isRunning() || isStale()) return;
-            try {
-              const out = await s.handle(chunk);
-              await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
+    const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+      const givenUp = () => isStopped() || !isRunning() || isStale();
+      // The group's committed offset once it is known; undefined when the partition is no longer ours.
+      const committedOffset = () => this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, tell);
+      let from = -1n;
+      if (!checked.has(batch.partition)) {
+        const committed = await committedOffset();
+        if (committed === undefined) return;
+        checked.add(batch.partition);
+        from = committed;
+      }
+      const answered = batch.messages.filter((m) => BigInt(m.offset) < from);
+      if (answered.length > 0) resolveOffset(answered[answered.length - 1]!.offset);
+      const messages: InboundMessage[] = batch.messages.filter((m) => BigInt(m.offset) >= from).map((m) => ({
+        topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
+      }));
+      for (let start = 0; start < messages.length; start += chunkSize) {
+        const chunk = messages.slice(start, start + chunkSize);
+        const last = chunk[chunk.length - 1]!;
+        for (let attempt = 1; ; attempt++) {
+          // A partition taken away in a rebalance is redone by its new owner from the committed offset.
+          if (givenUp()) return;
+          try {
+            const out = await s.handle(chunk);
+            await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
+            resolveOffset(last.offset);
+            // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
+            // the commit, and must not send a committed chunk down the failure path.
+            await heartbeat().catch(tell);
+            break;
+          } catch (error) {
+            tell(error);
+            await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
+            await heartbeat().catch(() => undefined);
+            // The commit may have gone through with its answer lost (the transaction coordinator died
+            // after deciding): redoing the chunk would answer it twice. A new transactional producer
+            // first settles the old transaction; then the group's committed offset tells. A check that
+            // cannot tell (the coordinator is still moving) is asked again, never taken for "not committed".
+            const committed = await committedOffset();
+            if (committed === undefined) return; // the partition is no longer ours: its new owner redoes from the committed offset
+            if (committed > BigInt(last.offset)) {
               resolveOffset(last.offset);
-              // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
-              // the commit, and must not send a committed chunk down the failure path.
-              await heartbeat().catch((error: unknown) => s.onError?.(error));
               break;
-            } catch (error) {
-              s.onError?.(error);
-              await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
-              await heartbeat().catch(() => undefined);
-              // The commit may have gone through with its answer lost (the transaction coordinator died
-              // after deciding): redoing the chunk would answer it twice. A new transactional producer
-              // first settles the old transaction; then the group's committed offset tells. A check that
-              // cannot tell (the coordinator is still moving) is asked again, never taken for "not committed".
-              const committed = await committedOffset();
-              if (committed === undefined) return; // the partition is no longer ours: its new owner redoes from the committed offset
-              if (committed > BigInt(last.offset)) {
-                resolveOffset(last.offset);
-                break;
-              }
             }
           }
         }
-      },
-    });
-    const running: RunningSubscription = {
-      stop: async () => {
-        stopped = true;
-        this.running.delete(running);
-        await consumer.disconnect();
-        await answerer.close();
-      },
+      }
     };
-    this.running.add(running);
-    return running;
+    let stopping: Promise<void> | undefined;
+    const run: ConsumerRun = {
+      start: async () => {
+        consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); run.joinedAt = Date.now(); });
+        consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) gaveUp(run, payload.error); });
+        try {
+          await consumer.connect();
+          await consumer.subscribe({ topic: s.topic, fromBeginning: s.fromBeginning ?? false });
+          await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+        } catch (error) {
+          await run.stop().catch(() => undefined);
+          throw error;
+        }
+      },
+      stop: () => stopping ??= (async () => {
+        try {
+          await consumer.disconnect();
+        } finally {
+          await answerer.close();
+        }
+      })(),
+      joinedAt: undefined,
+    };
+    return run;
+  }
+
+  /** Tells the subscription's onError. A hook that throws is ignored (logged if the bus has a logger): thrown out of eachBatch it would crash the consumer. */
+  private tell(s: Subscription, error: unknown): void {
+    try {
+      s.onError?.(error);
+    } catch (hookError) {
+      this.options.logger?.warn({ group: s.groupId, topic: s.topic, hookError: errorName(hookError) }, 'kafka bus: the subscription\'s onError hook threw; ignored');
+    }
   }
 
   async readToEnd(topic: string, onMessage: (message: InboundMessage) => void | Promise<void>): Promise<void> {
@@ -269,7 +375,8 @@ export class KafkaBus implements Bus {
 }
 
 /**
- * One transactional producer per subscription. After any failure it is thrown away and a new one is
+ * One transactional producer per consumer of a subscription (a replaced consumer gets a new answerer
+ * with the same transactional id). After any failure it is thrown away and a new one is
  * made with the same transactional id: its first transaction's InitProducerId aborts or completes
  * whatever the old one left open (settlePrevious), and kafkajs's transaction state machine never has
  * to recover from a half-done commit.
@@ -374,5 +481,43 @@ function byTopic(records: readonly OutboundRecord[]): TopicMessages[] {
   }
   return [...grouped].map(([topic, messages]) => ({ topic, messages }));
 }
+
+interface RestartBackoff { initialMs: number; maxMs: number }
+
+function restartBackoff(options: KafkaBusOptions): RestartBackoff {
+  const initialMs = options.restartInitialMs ?? RESTART_INITIAL_MS;
+  const maxMs = options.restartMaxMs ?? Math.max(RESTART_MAX_MS, initialMs);
+  if (!Number.isInteger(initialMs) || !Number.isInteger(maxMs) || initialMs < 1 || maxMs < initialMs || maxMs > RESTART_LIMIT_MS) {
+    throw new RangeError(`consumer restart backoff: need whole milliseconds with 1 ≤ restartInitialMs (${initialMs}) ≤ restartMaxMs (${maxMs}) ≤ ${RESTART_LIMIT_MS}`);
+  }
+  return { initialMs, maxMs };
+}
+
+/** The pause before the next consumer after `crashesInARow` crashes: doubling from initialMs, capped, less jitter. */
+function restartDelay({ initialMs, maxMs }: RestartBackoff, crashesInARow: number): number {
+  const step = Math.min(maxMs, initialMs * 2 ** (crashesInARow - 1));
+  return Math.max(1, Math.round(step * (1 - RESTART_JITTER * Math.random())));
+}
+
+/**
+ * Why kafkajs gave a consumer up, for the log: the innermost cause's Kafka error code (or kafkajs error
+ * name) and message. Of an error that is not kafkajs's only the name: its message may quote data.
+ */
+function crashReason(error: unknown): string {
+  let root = error;
+  for (let depth = 0; depth < 8 && isRecord(root) && root.cause !== undefined && root.cause !== null; depth++) root = root.cause;
+  const name = errorName(root);
+  if (!isRecord(root) || !name.startsWith('KafkaJS')) return name;
+  const code = typeof root.type === 'string' ? root.type : name;
+  const message = typeof root.message === 'string' ? root.message : '';
+  return `${code}: ${message}`.slice(0, CRASH_REASON_MAX_CHARS);
+}
+
+function errorName(error: unknown): string {
+  const name = isRecord(error) ? error.name : undefined;
+  return typeof name === 'string' ? name.slice(0, 100) : typeof error;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -11,7 +11,7 @@ import type { LedgerPort } from '../ledger/port.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { SettlementService } from '../service/settlements.js';
 import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
-import type { Bus, RunningSubscription } from './bus.js';
+import { SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
 import { KafkaBus } from './kafka-bus.js';
@@ -72,8 +72,24 @@ export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptio
   });
 }
 
-/** The two gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
-export interface StreamMetrics { relayPublished: { inc(events: number): void }; outboxLag: { set(lag: number): void } }
+/** The gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
+export interface StreamMetrics { relayPublished: { inc(events: number): void }; outboxLag: { set(lag: number): void }; intakeConsumerCrashes: { inc(): void } }
+
+/**
+ * The intake's onError: a consumer the bus had to replace is counted and logged with why and when the
+ * new one starts; any other failed attempt is logged as before. Deliberately not a readiness failure:
+ * desk settlements over HTTP must stay in service while the Kafka intake is down.
+ */
+export function intakeErrorHook(log: Logger, metrics: Pick<StreamMetrics, 'intakeConsumerCrashes'>): (error: unknown) => void {
+  return (error) => {
+    if (error instanceof SubscriptionCrashed) {
+      metrics.intakeConsumerCrashes.inc();
+      log.error({ reason: error.reason, restartInMs: error.restartInMs, group: error.groupId, topic: error.topic }, 'intake: Kafka consumer crashed and kafkajs gave it up; a new one starts after restartInMs, from the committed offsets');
+      return;
+    }
+    log.error({ err: error instanceof Error ? error.message : String(error) }, 'intake: error');
+  };
+}
 
 export interface StreamingDeps { config: Config; ledger: LedgerPort; service: SettlementService; programmes: ProgrammeSet; metrics: StreamMetrics; log: Logger }
 export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
@@ -108,7 +124,7 @@ export async function startStreaming({ config, ledger, service, programmes, metr
   if (config.INTAKE_ENABLED) {
     intake = await startStreamIntake(config, bus, service, {
       onDeadLetter: (status, detail) => log.warn({ status, detail }, 'intake: message dead-lettered'),
-      onError: (error) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'intake: error'),
+      onError: intakeErrorHook(log, metrics),
     });
   }
 

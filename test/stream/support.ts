@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { inject } from 'vitest';
 import { startKafka, type TestKafka } from '../support/kafka/cluster.js';
+import type { PropertyOverrides } from '../support/kafka/properties.js';
 import { externalBrokers } from '../support/kafka/external.js';
 import { KafkaBus } from '../../gateway/stream/kafka-bus.js';
 import { headerText } from '../../gateway/stream/bus.js';
@@ -38,8 +39,8 @@ export async function kafkaUnderTest(): Promise<KafkaUnderTest> {
   return { brokers: kafka.brokers, stop: () => kafka.stop() };
 }
 
-/** Brokers of the test's own, to kill and restart (never the shared one: other files are using it). */
-export const startOwnKafka = (brokers: 1 | 3): Promise<TestKafka> => startKafka({ brokers });
+/** Brokers of the test's own, to kill and restart or to set up differently (never the shared one: other files are using it). */
+export const startOwnKafka = (brokers: 1 | 3, serverProperties?: PropertyOverrides): Promise<TestKafka> => startKafka({ brokers, ...(serverProperties ? { serverProperties } : {}) });
 
 /** A fresh prefix per test: runs against a shared real cluster never see each other's messages. */
 export const uniquePrefix = (): string => `t${randomUUID().slice(0, 8)}.`;

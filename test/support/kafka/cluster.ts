@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../ports.js';
 import { kafkaJars } from './jars.js';
-import { log4jConfig, serverProperties, type NodeLayout } from './properties.js';
+import { log4jConfig, serverProperties, type NodeLayout, type PropertyOverrides } from './properties.js';
 import { registerJvm, unregisterJvm } from './reaper.js';
 
 const run = promisify(execFile);
@@ -51,7 +51,13 @@ export interface TestKafka {
   stop(): Promise<void>;
 }
 
-export async function startKafka(options: { brokers: 1 | 3 } = { brokers: 1 }): Promise<TestKafka> {
+export interface StartKafkaOptions {
+  brokers: 1 | 3;
+  /** Entries added to (or replacing) every node's server.properties, e.g. an authorizer. */
+  serverProperties?: PropertyOverrides;
+}
+
+export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): Promise<TestKafka> {
   const { version, classpath } = await kafkaJars();
   const dir = await mkdtemp(join(tmpdir(), 'gw-kafka-'));
   const count = options.brokers;
@@ -71,7 +77,7 @@ export async function startKafka(options: { brokers: 1 | 3 } = { brokers: 1 }): 
     const nodeDir = join(dir, `node-${layout.nodeId}`);
     await mkdir(nodeDir, { recursive: true });
     const node: KafkaNode = { ...layout, dataDir: join(nodeDir, 'data'), dir: nodeDir, logFile: join(nodeDir, 'server.log'), propertiesFile: join(nodeDir, 'server.properties') };
-    await writeFile(node.propertiesFile, serverProperties(node));
+    await writeFile(node.propertiesFile, serverProperties(node, options.serverProperties));
     await writeFile(join(nodeDir, 'log4j2.properties'), log4jConfig(node.logFile));
     nodes.push(node);
   }

@@ -25,7 +25,10 @@ export interface NodeLayout {
 
 const HOST = '127.0.0.1';
 
-export function serverProperties(n: NodeLayout): string {
+/** Extra or replaced server.properties entries, for a test that needs a broker set up differently. */
+export type PropertyOverrides = Readonly<Record<string, string | number | boolean>>;
+
+export function serverProperties(n: NodeLayout, overrides: PropertyOverrides = {}): string {
   const replicas = Math.min(3, n.brokerCount);
   const minIsr = Math.min(2, replicas);
   const listeners = [
@@ -71,6 +74,7 @@ export function serverProperties(n: NodeLayout): string {
     'log.segment.bytes': 16 * 1024 * 1024,
     'log.retention.check.interval.ms': 3_600_000,
     'controlled.shutdown.enable': true,
+    ...overrides,
   };
   return Object.entries(props).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n';
 }

@@ -1,0 +1,39 @@
+/**
+ * What an operator sees when the bus replaces the intake's Kafka consumer: one error line in English
+ * with the reason and the pause, a Prometheus counter, and nothing of the messages themselves.
+ */
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../gateway/http/metrics.js';
+import { createLogger } from '../../gateway/log.js';
+import { SubscriptionCrashed } from '../../gateway/stream/bus.js';
+import { intakeErrorHook } from '../../gateway/stream/wiring.js';
+
+function capturedLog() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done(); } });
+  return { log: createLogger('info', sink), lines };
+}
+
+describe('intake error hook', () => {
+  it('a replaced consumer: logged at error level with the reason and the restart delay, counted in gateway_intake_consumer_crashes_total', async () => {
+    const { log, lines } = capturedLog();
+    const metrics = createMetrics();
+    const hook = intakeErrorHook(log, metrics);
+    hook(new SubscriptionCrashed('gw-intake', 'his.discharges', 'GROUP_AUTHORIZATION_FAILED: Not authorized to access group: Group authorization failed', 4_000, { cause: new Error('x') }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 50, reason: 'GROUP_AUTHORIZATION_FAILED: Not authorized to access group: Group authorization failed', restartInMs: 4_000, group: 'gw-intake', topic: 'his.discharges',
+      msg: 'intake: Kafka consumer crashed and kafkajs gave it up; a new one starts after restartInMs, from the committed offsets',
+    });
+    expect(await metrics.registry.getSingleMetricAsString('gateway_intake_consumer_crashes_total')).toMatch(/^gateway_intake_consumer_crashes_total 1$/m);
+  });
+
+  it('any other failed attempt: logged as an intake error, not counted as a crash', async () => {
+    const { log, lines } = capturedLog();
+    const metrics = createMetrics();
+    intakeErrorHook(log, metrics)(new Error('ledger unreachable'));
+    expect(lines).toMatchObject([{ level: 50, err: 'ledger unreachable', msg: 'intake: error' }]);
+    expect(await metrics.registry.getSingleMetricAsString('gateway_intake_consumer_crashes_total')).toMatch(/^gateway_intake_consumer_crashes_total 0$/m);
+  });
+});
