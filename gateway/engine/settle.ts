@@ -93,6 +93,9 @@ function newLine(pack: Pack | undefined, layer: Layer, request: SettlementReques
 /** A rule judged after every direct payer (cash benefits), with what it needs to run then. */
 interface DeferredRule { rule: PreparedRule; counterKeys: Readonly<Record<string, string>>; verdict: Verdict & { ok: true }; context: RuleContext; line: EngineLine }
 
+/** A direct rule that records counters once every direct payer has paid (its kind's afterDirect). */
+interface ClosingRule { afterDirect: NonNullable<PreparedRule['afterDirect']>; counterKeys: Readonly<Record<string, string>>; context: RuleContext }
+
 /** One settlement's run down the layers. Methods rather than closures: this is the hot path. */
 class Waterfall {
   readonly bill: BillTotals;
@@ -102,6 +105,7 @@ class Waterfall {
   readonly benefits: EngineBenefit[] = [];
   readonly policyVersions: Record<string, string> = {};
   private readonly deferred: DeferredRule[] = [];
+  private readonly closing: ClosingRule[] = [];
 
   constructor(private readonly input: EngineInput) {
     this.bill = classifyBill(input.request.items);
@@ -181,9 +185,12 @@ class Waterfall {
     for (const text of result.explanation) line.explanation.push(text);
     if (result.directFen > 0) this.pay(line, result.directFen);
     for (const b of result.benefits) this.benefits.push({ programme: context.pack.id, kind: b.kind, amountFen: b.amountFen, explanation: b.explanation });
+    if (rule.afterDirect) this.closing.push({ afterDirect: rule.afterDirect, counterKeys, context });
   }
 
   finish(): EngineResult {
+    // Every direct payer has paid (benefits never reduce the bill): what is left is what the person bears.
+    for (const c of this.closing) c.afterDirect(c.context, new RuleCounters(this.input.accumulators, this.deltas, c.counterKeys));
     for (const d of this.deferred) this.apply(d.rule, d.counterKeys, d.verdict, d.context, d.line);
     let linesFen = 0;
     for (const line of this.lines) {

@@ -97,6 +97,22 @@ describe('weihai-2020-medical: personal burden held at 10% of compliant cost', (
     const { split } = enrolled().preview(weihai({ items: compliantItems('100.00'), encounter: { kind: 'outpatientSpecial' } }));
     expect(line(split, 'weihai-2020-medical').amount).toBe('0.00');
   });
+
+  // 个人累计负担 is what the person bears after every direct payer of the bill, the 意外伤害保险 (ordered after
+  // it) included. Counted before that payer, stay 1's burden was 1000.00 and stay 2 overpaid 1000.00.
+  it('counts as burden only what the person bears after the accident insurance paid too', () => {
+    const person = enrolled();
+    const s1 = person.settle(weihai({ items: compliantItems('10000.00'), encounter: { cause: 'accident' } }));
+    expect(line(s1.split, 'weihai-2020-medical').amount).toBe('9000.00'); // 10000 − 10% of 10000
+    expect(line(s1.split, 'weihai-2020-accident').amount).toBe('1000.00'); // (10000 − 100) × 80% = 7920, 1000 left
+    expect(s1.split.patientPays).toBe('0.00');
+    expect(s1.result.deltas['weihai-2020-medical|2020|ceiling.burden']).toBeUndefined(); // bears 0.00
+    const s2 = person.settle(weihai({ settlementId: 'ZY2', items: compliantItems('10000.00'), upstream: { basic: '8000.00' }, encounter: { admittedOn: '2020-05-01', dischargedOn: '2020-05-10' } }));
+    // burden 0.00 + 2000.00 = 2000.00, exactly 10 % of 20000.00: nothing above the ceiling
+    expect(line(s2.split, 'weihai-2020-medical').amount).toBe('0.00');
+    expect(s2.split.patientPays).toBe('2000.00');
+    expect(s2.result.deltas['weihai-2020-medical|2020|ceiling.burden']).toBe(200_000);
+  });
 });
 
 describe('weihai-2020-accident', () => {

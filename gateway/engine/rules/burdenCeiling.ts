@@ -48,8 +48,13 @@ export const burdenCeiling = ruleKind({
       explanation.push(templates.capped({ cap: y(rule.annualCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualCap.cite }));
     }
     counters.add('compliant', ctx.bill.compliantFen);
-    counters.add('burden', ctx.running.compliantLeftFen - payFen);
     counters.add('paid', payFen);
     return { directFen: payFen, benefits: NO_BENEFITS, explanation };
+  },
+  // The burden is what the person finally bears of the stay's compliant cost, after payers ordered after
+  // this one too (威海's 意外伤害保险): counted before them, the next stay's burden was overstated and
+  // the ceiling overpaid (review of 2026-12-03).
+  afterDirect(_rule, _prepared, ctx, counters) {
+    counters.add('burden', ctx.running.compliantLeftFen);
   },
 });

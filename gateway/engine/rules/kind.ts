@@ -26,6 +26,12 @@ export interface RuleKind<S extends z.ZodObject<RuleShape>, Prepared> {
    */
   prepare(rule: z.output<S>): Prepared;
   apply(rule: z.output<S>, prepared: Prepared, ctx: RuleContext, counters: RuleCounters): RuleResult;
+  /**
+   * For a direct rule that applied: counters recorded once every direct payer of the bill has paid, from
+   * what the waterfall finally leaves (`ctx.running`), e.g. the burden a person actually bears after payers
+   * ordered after this rule. Pays nothing and explains nothing.
+   */
+  afterDirect?(rule: z.output<S>, prepared: Prepared, ctx: RuleContext, counters: RuleCounters): void;
 }
 
 /** Declares a rule kind, inferring its rule type from its schema. */

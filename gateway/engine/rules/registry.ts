@@ -38,6 +38,8 @@ export interface PreparedRule {
   /** The counters it may write (`counter`, the key's tail). */
   readonly counters: readonly string[];
   run(ctx: RuleContext, counters: RuleCounters): RuleResult;
+  /** The kind's afterDirect, bound to the rule; undefined for kinds without one. */
+  readonly afterDirect: ((ctx: RuleContext, counters: RuleCounters) => void) | undefined;
 }
 
 const kindOf = (rule: Rule): Kind => {
@@ -54,6 +56,7 @@ function bind<S extends Kind['schema'], P>(kind: RuleKind<S, P>, rule: z.output<
     payment: kind.payment(rule),
     counters: kind.counters(rule),
     run: (ctx, counters) => kind.apply(rule, prepared, ctx, counters),
+    afterDirect: kind.afterDirect && ((ctx, counters) => kind.afterDirect?.(rule, prepared, ctx, counters)),
   };
 }
 
