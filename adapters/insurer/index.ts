@@ -10,7 +10,7 @@ import { InsurerDelivery } from './delivery.js';
 import { createInsurerMetrics } from './metrics.js';
 import { insurerOpenApiPaths, insurerOpenApiSchemas } from './openapi.js';
 import { insurerRoutes } from './routes.js';
-import { StatementsStore } from './statements.js';
+import { StatementsStore } from './statements-store.js';
 
 export interface InsurerOptions {
   /** Insurers as already loaded (tests); default: INSURERS_FILE. */

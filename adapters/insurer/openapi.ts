@@ -47,15 +47,15 @@ export function insurerOpenApiPaths(): Record<string, unknown> {
     '/v1/reconciliation/{insurerCode}/statements': {
       get: { summary: 'Statements uploaded whose period starts in [from, to] (auditor, admin)', parameters: [insurerCode, query('from', 'first day'), query('to', 'last day'), query('date', 'one day')], responses: { 200: jsonOf('The statements: number, period, lines, total, known and unknown claims, uploaded at and by'), ...errors } },
       post: {
-        summary: "Upload an insurer's statement (auditor, admin); the same statement again changes nothing",
+        summary: "Upload an insurer's statement (auditor, admin); the same statement again changes nothing; an upload that failed counts for nothing and may be sent again",
         parameters: [insurerCode, query('statementNo', 'CSV only'), query('from', 'CSV only'), query('to', 'CSV only'), query('charset', 'CSV encoding', { enum: ['utf-8', 'gbk'] })],
         requestBody: { required: true, content: { 'application/json': { schema: schema(statement, 'input') }, 'text/csv': { schema: { type: 'string', description: 'header claimId,hospitalId,settledOn,amount,paidOn,paymentRef' } } } },
-        responses: { 201: jsonOf('Stored'), 200: jsonOf('Already stored with the same content (Idempotent-Replay: true)'), 409: problem('The statement number was stored with other content'), 413: problem('Body over the limit'), ...errors },
+        responses: { 201: jsonOf('Stored'), 200: jsonOf('Already stored with the same content (Idempotent-Replay: true)'), 409: problem('The statement number was stored with other content (also by an upload that overlapped this one); nothing of this upload counts'), 413: problem('Body over the limit'), ...errors },
       },
     },
     '/v1/reconciliation/{insurerCode}': {
       get: {
-        summary: 'Reconciliation report: matched, missingAtInsurer, unknownToGateway, amountMismatch, reversedButPaid, paidTwice, with totals and completeness',
+        summary: 'Reconciliation report: matched, missingAtInsurer, unknownToGateway, amountMismatch, reversedButPaid, rejectedButPaid, paidTwice, with totals and completeness (the ledger\'s claims and reversals not yet taken in)',
         parameters: [insurerCode, { ...query('from', 'first settlement day'), required: true }, { ...query('to', 'last settlement day'), required: true }, query('hospitalId', 'one hospital'), ...csvQuery],
         responses: { 200: csvOr('The report'), ...errors },
       },

@@ -9,19 +9,22 @@
  *   unknownToGateway   paid for a claim id the gateway never filed
  *   amountMismatch     paid once, another amount
  *   reversedButPaid    the settlement was reversed, yet the insurer paid
+ *   rejectedButPaid    the insurer rejected the claim, yet paid it
  *   paidTwice          two or more payments for one claim (across statements too)
+ * A row is `matched` only when what was paid is what is owed: money paid that is not owed is always
+ * a difference to settle with the insurer, never 一致.
  */
 import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { invariant } from '../../gateway/errors.js';
 import type { ClaimState } from './claim-states.js';
 import type { ClaimView } from './claims-store.js';
-import type { Payment } from './statements.js';
+import type { Payment } from './statements-store.js';
 
-export const OUTCOMES = ['matched', 'missingAtInsurer', 'unknownToGateway', 'amountMismatch', 'reversedButPaid', 'paidTwice'] as const;
+export const OUTCOMES = ['matched', 'missingAtInsurer', 'unknownToGateway', 'amountMismatch', 'reversedButPaid', 'rejectedButPaid', 'paidTwice'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const OUTCOME_LABELS: Record<Outcome, string> = {
-  matched: '一致', missingAtInsurer: '保险公司未支付', unknownToGateway: '网关无此理赔', amountMismatch: '金额不符', reversedButPaid: '已撤销仍支付', paidTwice: '重复支付',
+  matched: '一致', missingAtInsurer: '保险公司未支付', unknownToGateway: '网关无此理赔', amountMismatch: '金额不符', reversedButPaid: '已撤销仍支付', rejectedButPaid: '已拒付仍支付', paidTwice: '重复支付',
 };
 
 /** A filed claim as reconciliation needs it (amounts in fen). */
@@ -61,9 +64,10 @@ export function classify(filed: readonly FiledClaim[], paid: readonly PaidLine[]
     const expectedFen = owed ? c.amountFen : 0;
     let outcome: Outcome;
     if (c.reversed && insurerFen > 0) outcome = 'reversedButPaid';
+    else if (c.state === 'rejected' && insurerFen > 0) outcome = 'rejectedButPaid';
     else if (payments.length >= 2) outcome = 'paidTwice';
     else if (payments.length === 0) outcome = owed ? 'missingAtInsurer' : 'matched';
-    else outcome = insurerFen === expectedFen || (insurerFen === c.amountFen) ? 'matched' : 'amountMismatch';
+    else outcome = insurerFen === expectedFen ? 'matched' : 'amountMismatch';
     rows.push({
       outcome, claimId: c.claimId, gatewayId: c.gatewayId, settlementId: c.settlementId, programme: c.programme, hospitalId: c.hospitalId,
       settledOn: c.settledOn, claimState: c.state, reversed: c.reversed, gatewayFen: c.amountFen, expectedFen, insurerFen, payments,
@@ -84,15 +88,21 @@ export function classify(filed: readonly FiledClaim[], paid: readonly PaidLine[]
   // The promise of the report, asserted where it is made: nothing counted twice, nothing dropped.
   invariant(totals.all.gatewayFen === filed.reduce((s, c) => s + c.amountFen, 0), 'reconciliation rows carry every filed claim once');
   invariant(totals.all.insurerFen === paid.reduce((s, p) => s + p.amountFen, 0), 'reconciliation rows carry every payment once');
+  invariant(totals.matched.insurerFen === totals.matched.expectedFen, 'a matched row was paid what it is owed');
   return { rows, totals };
 }
 
-/** The gateway's claims of the period (claims and their reversals, as the store lists them) → filed claims. */
-export function filedClaimsOf(views: readonly ClaimView[]): FiledClaim[] {
+/**
+ * The gateway's claims of the period (claims and their reversals, as the store lists them) → filed
+ * claims. A claim is reversed when its reversal was taken in, or when the ledger holds its settlement
+ * as reversed (`reversedInLedger`, claim ids): the ledger is the truth, and a reversal still waiting on
+ * Kafka must not leave a paid claim looking owed.
+ */
+export function filedClaimsOf(views: readonly ClaimView[], reversedInLedger: ReadonlySet<string> = new Set()): FiledClaim[] {
   const reversed = new Set(views.filter((v) => v.kind === 'reversal' && v.originalClaimId).map((v) => v.originalClaimId!));
   return views.filter((v) => v.kind === 'claim').map((v) => ({
     claimId: v.claimId, gatewayId: v.gatewayId, settlementId: v.settlementId, hospitalId: v.hospitalId, programme: v.programme, settledOn: v.settledOn,
-    amountFen: fen(v.amount), state: v.state, reversed: reversed.has(v.claimId),
+    amountFen: fen(v.amount), state: v.state, reversed: reversed.has(v.claimId) || reversedInLedger.has(v.claimId),
   }));
 }
 

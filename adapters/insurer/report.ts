@@ -1,11 +1,9 @@
 /** The reconciliation report of a period as the API answers it (JSON and CSV). */
-import { parseFen } from '../../gateway/engine/money.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
-import { split as splitSchema } from '../../schemas/settlement.js';
 import type { ClaimsStore, ClaimView } from './claims-store.js';
-import { chinaDay } from './days.js';
+import { completenessOf, ledgerClaims, type NotYetTaken } from './completeness.js';
 import { classify, filedClaimsOf, OUTCOME_LABELS, OUTCOMES, paidLinesOf, signedYuan, type Outcome, type Totals } from './reconciliation.js';
-import type { Payment, StatementsStore } from './statements.js';
+import type { Payment, StatementsStore } from './statements-store.js';
 
 export interface ReportTotals { count: number; gatewayAmount: string; expectedAmount: string; insurerAmount: string; difference: string }
 
@@ -17,10 +15,11 @@ export interface ReconciliationReport {
   statements: string[];
   /**
    * The gateway's own side proven complete: the claims the ledger's settlements of the period owe this
-   * insurer against the claims the adapter took in. `notYetTaken` (at most 1000 listed) are still on
-   * their way (Kafka) or lost — never silently missing from the report.
+   * insurer, and the reversals of those it holds as reversed, against the claims and reversals the
+   * adapter took in. `notYetTaken` (at most 1000 listed) are still on their way (Kafka) or lost — never
+   * silently missing from the report.
    */
-  completeness: { ledgerClaims: number; ledgerAmount: string; takenClaims: number; notYetTaken: Array<{ claimId: string; hospitalId: string; settledAt?: string }> };
+  completeness: { ledgerClaims: number; ledgerAmount: string; ledgerReversals: number; takenClaims: number; takenReversals: number; notYetTaken: NotYetTaken[] };
   totals: Record<Outcome | 'all', ReportTotals>;
   rows: Array<{
     outcome: Outcome; claimId: string; gatewayId?: string; settlementId?: string; programme?: string; hospitalId: string; settledOn: string;
@@ -35,37 +34,22 @@ const totalsText = (t: Totals): ReportTotals => ({
 
 const NOT_YET_TAKEN_LISTED_MAX = 1000;
 
-/** What the ledger's settlements of the period owe the insurer's programmes, claim by claim. */
-async function ledgerClaims(ledger: LedgerPort, programmes: readonly string[], q: { from: string; to: string; hospitalId?: string }): Promise<Array<{ claimId: string; hospitalId: string; amountFen: number; settledAt?: string }>> {
-  const owed: Array<{ claimId: string; hospitalId: string; amountFen: number; settledAt?: string }> = [];
-  const dayAfter = chinaDay(Date.parse(`${q.to}T00:00:00+08:00`) + 86_400_000);
-  for await (const record of ledger.listSettlements({ from: q.from, to: dayAfter, by: 'settledAt', ...(q.hospitalId ? { hospitalId: q.hospitalId } : {}) })) {
-    const split = splitSchema.parse(JSON.parse(record.splitJson));
-    for (const line of split.lines) {
-      if (line.layer !== 'supplementary' || line.amount === '0.00' || !programmes.includes(line.programme)) continue;
-      owed.push({ claimId: `clm_${split.gatewayId}_${line.programme}`, hospitalId: split.hospitalId, amountFen: parseFen(line.amount) ?? 0, ...(split.settledAt ? { settledAt: split.settledAt } : {}) });
-    }
-  }
-  return owed;
-}
-
 export async function reconciliationReport(deps: { claims: ClaimsStore; statements: StatementsStore; ledger: LedgerPort; programmes: readonly string[] }, insurerCode: string, q: { from: string; to: string; hospitalId?: string }): Promise<ReconciliationReport> {
   const views: ClaimView[] = [];
   for await (const v of deps.claims.all(insurerCode, q)) views.push(v);
   const payments: Payment[] = [];
   for await (const p of deps.statements.payments(insurerCode, q)) payments.push(p);
-  const { rows, totals } = classify(filedClaimsOf(views), paidLinesOf(payments));
-  const owed = await ledgerClaims(deps.ledger, deps.programmes, q);
-  const taken = new Set(views.filter((v) => v.kind === 'claim').map((v) => v.claimId));
-  const notYetTaken = owed.filter((o) => !taken.has(o.claimId));
+  const complete = completenessOf(await ledgerClaims(deps.ledger, deps.programmes, q), views);
+  const { rows, totals } = classify(filedClaimsOf(views, complete.reversedInLedger), paidLinesOf(payments));
   const order = new Map(OUTCOMES.map((o, i) => [o, i]));
   rows.sort((a, b) => order.get(a.outcome)! - order.get(b.outcome)! || a.settledOn.localeCompare(b.settledOn) || a.claimId.localeCompare(b.claimId));
   return {
     insurerCode, from: q.from, to: q.to, ...(q.hospitalId ? { hospitalId: q.hospitalId } : {}),
     statements: [...new Set(payments.map((p) => p.statementNo))].sort(),
     completeness: {
-      ledgerClaims: owed.length, ledgerAmount: signedYuan(owed.reduce((sum, o) => sum + o.amountFen, 0)), takenClaims: taken.size,
-      notYetTaken: notYetTaken.slice(0, NOT_YET_TAKEN_LISTED_MAX).map((o) => ({ claimId: o.claimId, hospitalId: o.hospitalId, ...(o.settledAt ? { settledAt: o.settledAt } : {}) })),
+      ledgerClaims: complete.owed.length, ledgerAmount: signedYuan(complete.owed.reduce((sum, o) => sum + o.amountFen, 0)),
+      ledgerReversals: complete.reversedInLedger.size, takenClaims: complete.takenClaims, takenReversals: complete.takenReversals,
+      notYetTaken: complete.notYetTaken.slice(0, NOT_YET_TAKEN_LISTED_MAX),
     },
     totals: Object.fromEntries(Object.entries(totals).map(([k, t]) => [k, totalsText(t)])) as ReconciliationReport['totals'],
     rows: rows.map((r) => ({
@@ -88,8 +72,9 @@ export function reportCsv(report: ReconciliationReport): string[][] {
     ]);
   }
   rows.push([]);
-  rows.push(['账本核对', '', `账本应有理赔 ${report.completeness.ledgerClaims} 笔 ${report.completeness.ledgerAmount}`, `已接收 ${report.completeness.takenClaims} 笔`, `未接收 ${report.completeness.notYetTaken.length} 笔`]);
-  for (const n of report.completeness.notYetTaken) rows.push(['未接收', '', n.claimId, n.hospitalId, '', '', '', n.settledAt ?? '']);
+  const k = report.completeness;
+  rows.push(['账本核对', '', `账本应有理赔 ${k.ledgerClaims} 笔 ${k.ledgerAmount}`, `已接收 ${k.takenClaims} 笔`, `账本应有撤销 ${k.ledgerReversals} 笔`, `已接收撤销 ${k.takenReversals} 笔`, `未接收 ${k.notYetTaken.length} 笔`]);
+  for (const n of k.notYetTaken) rows.push(['未接收', n.kind, n.claimId, n.hospitalId, '', '', '', n.settledAt ?? '']);
   rows.push([]);
   rows.push(['合计', '结果代码', '笔数', '', '', '', '', '', '', '', '申报金额', '应付金额', '保险公司支付', '差额']);
   for (const o of [...OUTCOMES, 'all'] as const) {

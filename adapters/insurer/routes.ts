@@ -22,7 +22,8 @@ import { daysBetween } from './days.js';
 import { listDeadLetters, replayDeadLetters, type DeadLetterDeps } from './dead-letters.js';
 import type { InsurerDelivery } from './delivery.js';
 import { reconciliationReport, reportCsv } from './report.js';
-import { parseStatement, statementFromCsv, type StatementsStore } from './statements.js';
+import { parseStatement, statementFromCsv } from './statements.js';
+import type { StatementsStore } from './statements-store.js';
 
 export interface RouteDeps {
   insurers: ReadonlyMap<string, Insurer>;
