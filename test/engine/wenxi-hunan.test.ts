@@ -93,6 +93,15 @@ describe('wenxi-2023-disabled: the daily allowance counts only covered days (a t
     expect(line(split, 'wenxi-2023-disabled').explanation.join()).toContain('保障期内 10 天');
   });
 
+  // The reading chosen (pack note): programmes are chosen by the discharge date, as for every programme. The
+  // document is silent on a stay across the policy year's end; this pays an in-term accident nothing from the
+  // 2023 policy (review of 2026-12-03: 7 days × 50 = 350.00 by the other reading) — a decision for the county.
+  it('settles a stay that ends after the policy year by the programmes in force at discharge: the 2023 policy pays nothing', () => {
+    const { split } = listed().preview(wenxi({ encounter: { admittedOn: '2023-12-25', dischargedOn: '2024-01-04' } }));
+    expect(split.lines.some((l) => l.programme === 'wenxi-2023-disabled')).toBe(false);
+    expect(allowance(split)).toBeUndefined();
+  });
+
   it('counts only days inside the person\'s cover on the list', () => {
     const { split } = listed('2023-05-05').preview(wenxi()); // stay 05-01 … 05-09, covered from 05-05
     expect(allowance(split)).toBe('250.00');
