@@ -9,7 +9,7 @@ import CircuitBreaker from 'opossum';
 import { z } from 'zod';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
-import { maskId } from '../../gateway/log.js';
+import { maskedExcerpt } from '../../gateway/mask-text.js';
 
 /** The insurer's synchronous answer (README: "What an insurer answers"). */
 export const insurerAnswer = z.object({
@@ -27,9 +27,12 @@ export class TransientFailure extends Error {
 }
 
 const EXCERPT_CHARS = 300;
-/** An insurer's error text may echo the document back: an id number in it is masked before it is kept or logged. */
-const ID_NUMBER = /\d{17}[\dXx]/g;
-const excerptOf = (text: string): string => text.slice(0, EXCERPT_CHARS).replace(ID_NUMBER, (id) => maskId(id));
+/**
+ * An insurer's error text may echo the document back: an id number in it is masked (before the cut) before
+ * it is kept or logged — also the one sent, which under `full` may be a passport's that no pattern finds.
+ */
+const excerptOf = (text: string, claim: OutboundClaim): string =>
+  maskedExcerpt(text, EXCERPT_CHARS, claim.insured.idPolicy === 'full' ? { ids: [claim.insured.idNumber] } : {});
 /** Statuses that say "not now" rather than "not this claim". */
 const TRANSIENT_STATUSES = new Set([401, 403, 408, 425, 429]);
 
@@ -86,7 +89,7 @@ export class InsurerClient {
       throw new TransientFailure(`${error instanceof Error ? error.name === 'TimeoutError' ? `no answer in ${this.insurer.timeoutMs} ms` : error.message : String(error)}${cause}`);
     }
     const text = await response.text().catch(() => '');
-    const excerpt = excerptOf(text);
+    const excerpt = excerptOf(text, claim);
     if (response.status >= 500 || TRANSIENT_STATUSES.has(response.status)) throw new TransientFailure(`HTTP ${response.status} ${excerpt}`.trim());
     if (response.status >= 300) return { kind: 'refused', reason: `HTTP ${response.status} ${excerpt}`.trim() };
     let json: unknown;

@@ -8,18 +8,28 @@
  * and can be replayed once the cause is fixed (POST /v1/nhsa/dead-letters/replay).
  *
  * Order: a failing message holds its partition (the messages behind it wait) until it is acknowledged
- * or dead-lettered — the platform must see a person's settlement before its reversal. Settlement itself
- * never waits for any of this: it commits to the ledger; the relay publishes; this consumer follows.
+ * or dead-lettered — the platform must see a person's settlement before its reversal. A dead letter
+ * holds its person (person-hold.ts): their later messages follow it to the dead-letter topic unposted,
+ * and a replay re-posts them in their order. Settlement itself never waits for any of this: it commits
+ * to the ledger; the relay publishes; this consumer follows.
+ *
+ * A refusal's text is kept masked (ID numbers, the message's person): platforms echo what they refuse.
  */
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { deadLetter, type DeadLetter } from '../../schemas/messages.js';
+import { maskedExcerpt } from '../../gateway/mask-text.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from '../../gateway/stream/bus.js';
+import { byOriginalOrder, heldBehind, heldReason, holdEntries } from './person-hold.js';
+import { personalDataOf } from './personal-data.js';
 
 export const DELIVERIES = 'nhsa.deliveries';
+
+/** How much of the platform's refusal text a reason keeps (masked first). */
+const REFUSAL_CHARS = 200;
 
 /** The platform's common output, as far as delivery reads it. */
 const platformAnswer = z.object({ infcode: z.union([z.number(), z.string()]), err_msg: z.string().optional() });
@@ -134,7 +144,7 @@ export class NhsaDelivery {
     this.breaker.shutdown();
   }
 
-  /** One partition's messages in order: each acknowledged, or dead-lettered (returned for the DLQ topic). */
+  /** One partition's messages in order: each acknowledged, or dead-lettered (returned for the DLQ topic), or held behind a dead one of its person. */
   async handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]> {
     const deadline = Date.now() + (this.options.batchBudgetMs ?? 5_000);
     const letters: OutboundRecord[] = [];
@@ -146,6 +156,11 @@ export class NhsaDelivery {
         if (doc.status === 'acked') { this.metrics.deliveries.inc({ outcome: 'duplicate' }); continue; }
         // Dead-lettered before the offset commit went through: emit the letter again.
         letters.push(this.letter(message, doc.reason ?? 'dead-lettered'));
+        continue;
+      }
+      const behind = await heldBehind(this.options.store, DELIVERIES, message);
+      if (behind !== null) {
+        letters.push(this.letter(message, await this.hold(message, id, behind)));
         continue;
       }
       const dead = await this.deliver(message, id, deadline);
@@ -185,11 +200,26 @@ export class NhsaDelivery {
 
   private async deadLetter(message: InboundMessage, id: string, reason: string, attempts: number): Promise<string> {
     this.attempts.delete(id);
-    await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', attempts, this.now(), reason, false, originalOf(message)), { index: { state: 1 } });
+    await this.recordDead(message, id, reason, attempts);
     this.metrics.deliveries.inc({ outcome: 'dead' });
     this.metrics.deadLetters.inc();
     this.options.log.warn({ id, reason }, 'nhsa delivery: dead-lettered');
     return reason;
+  }
+
+  /** A later message of a held person: to the dead-letter topic unposted, so that it cannot overtake the dead one. */
+  private async hold(message: InboundMessage, id: string, behind: string): Promise<string> {
+    const reason = heldReason(behind);
+    await this.recordDead(message, id, reason, 0);
+    this.metrics.deliveries.inc({ outcome: 'held' });
+    this.metrics.deadLetters.inc();
+    this.options.log.warn({ id, behind }, 'nhsa delivery: held behind an earlier dead letter of the same person');
+    return reason;
+  }
+
+  /** Dead in nhsa.deliveries, with the original (for the replay) and the entry that holds its person, in one put. */
+  private async recordDead(message: InboundMessage, id: string, reason: string, attempts: number): Promise<void> {
+    await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', attempts, this.now(), reason, false, originalOf(message)), { index: { state: 1, ...holdEntries(message) } });
   }
 
   private letter(message: InboundMessage, reason: string): OutboundRecord {
@@ -202,9 +232,10 @@ export class NhsaDelivery {
   }
 
   /**
-   * Re-posts every dead letter not acknowledged since, in order: the letters of nhsa.settlements.dlq
-   * (read to its end), then any recorded dead here whose letter is not visible there yet. For after the
-   * cause is fixed; a letter that fails again stays dead, with the new reason.
+   * Re-posts every dead letter not acknowledged since: the letters of nhsa.settlements.dlq (read to its
+   * end) and any recorded dead here whose letter is not visible there yet, in their original order (a
+   * person's messages are on one partition). For after the cause is fixed; a letter that fails again
+   * stays dead, with the new reason, and its person's later letters stay dead behind it, unposted.
    */
   async replayDeadLetters(): Promise<{ replayed: number; failed: Array<{ id: string; reason: string }>; skipped: number }> {
     const candidates: InboundMessage[] = [];
@@ -220,6 +251,7 @@ export class NhsaDelivery {
       const original = text ? readRecord(text).original : undefined;
       if (original) candidates.push(messageOf(original));
     }
+    candidates.sort(byOriginalOrder);
     const result = { replayed: 0, failed: [] as Array<{ id: string; reason: string }>, skipped: 0 };
     const done = new Set<string>();
     for (const original of candidates) {
@@ -227,6 +259,10 @@ export class NhsaDelivery {
       const known = await this.options.store.get(DELIVERIES, id);
       if (done.has(id) || (known !== null && readRecord(known).status === 'acked')) { result.skipped++; continue; }
       done.add(id);
+      // Its person's earliest dead message must be this one: an earlier one that failed again (or was not
+      // found) still holds them, and posting this one would overtake it.
+      const behind = await heldBehind(this.options.store, DELIVERIES, original);
+      if (behind !== null && behind !== id) { result.failed.push({ id, reason: heldReason(behind) }); continue; }
       try {
         await this.breaker.fire(original);
         await this.options.store.put(DELIVERIES, id, deliveryDoc('acked', 1, this.now(), undefined, true), { index: { state: 0 } });
@@ -234,7 +270,7 @@ export class NhsaDelivery {
         result.replayed++;
       } catch (error) {
         const reason = error instanceof Rejected ? `医保平台拒收：${error.message}` : error instanceof Error ? error.message : String(error);
-        await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', 1, this.now(), reason, false, originalOf(original)), { index: { state: 1 } });
+        await this.recordDead(original, id, reason, 1);
         result.failed.push({ id, reason });
       }
     }
@@ -261,10 +297,12 @@ export class NhsaDelivery {
     const response = await fetch(this.options.url, { method: 'POST', headers, body: message.value?.toString('utf8') ?? '', signal: AbortSignal.timeout(this.options.timeoutMs) });
     const text = await response.text();
     if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(`医保平台应答 HTTP ${response.status}`);
-    if (response.status >= 400) throw new Rejected(`HTTP ${response.status} ${text.slice(0, 200)}`);
+    // The refusal becomes the dead letter's reason (logged, stored, listed): the platform may echo the message in it.
+    const refusal = (said: string) => maskedExcerpt(said, REFUSAL_CHARS, personalDataOf(message.value?.toString('utf8') ?? null));
+    if (response.status >= 400) throw new Rejected(`HTTP ${response.status} ${refusal(text)}`);
     let answer: z.infer<typeof platformAnswer>;
     try { answer = platformAnswer.parse(JSON.parse(text)); } catch { throw new Error('医保平台应答不是通用输出报文'); }
-    if (Number(answer.infcode) !== 0) throw new Rejected(`infcode ${String(answer.infcode)} ${answer.err_msg ?? ''}`.trim());
+    if (Number(answer.infcode) !== 0) throw new Rejected(`infcode ${String(answer.infcode)} ${refusal(answer.err_msg ?? '')}`.trim());
   }
 
   private backoffMs(attempt: number): number {

@@ -1,7 +1,8 @@
 /**
  * Delivery of nhsa.settlements to a mock 医保 platform over HTTP: the platform down → the breaker opens,
  * settlements go on, nothing is lost and delivery resumes in order; rejected and exhausted messages are
- * dead-lettered with the reason and replayed once the cause is fixed.
+ * dead-lettered with the reason and replayed once the cause is fixed; a person with a dead letter is held
+ * (their later messages follow it, unposted) so that the platform sees a settlement before its reversal.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
@@ -28,6 +29,9 @@ const metric = async (url: string, name: string): Promise<number> => {
 
 const settle = (url: string, settlementId: string, personId: string) =>
   call(url, '/v1/settlements', { body: requestBody({ settlementId, patient: { id: personId } }), token: TOKENS.deskA });
+const reverse = (url: string, settlementId: string) => call(url, `/v1/settlements/${HOSPITAL_A}/${settlementId}/reversal`, { method: 'POST', token: TOKENS.deskA });
+const deadLetters = async (url: string) => ((await call(url, '/v1/nhsa/dead-letters', { token: TOKENS.admin })).json as { dead: Array<{ id: string; reason: string }> }).dead;
+const replay = (url: string) => call(url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
 
 const deliveryEnv = (platform: MockPlatform, extra: Record<string, string> = {}) => ({
   NHSA_PLATFORM_URL: platform.url, NHSA_BREAKER_RESET_MS: '200', NHSA_DELIVERY_BACKOFF_MS: '5', NHSA_DELIVERY_BACKOFF_MAX_MS: '50',
@@ -129,6 +133,63 @@ describe(`delivery to the 医保 platform (${name})`, () => {
     const replayed = await call(gw.url, '/v1/nhsa/dead-letters/replay', { method: 'POST', token: TOKENS.admin });
     expect(replayed.json).toMatchObject({ replayed: 1 });
     expect(platform.received.map((r) => r.body.settlementId)).toEqual(['ZY-EXH-1']);
+  });
+
+  it('never lets the platform see a reversal before the settlement it reverses, not even after a replay', async () => {
+    gw = await startTestGateway(fastDelivery(platform));
+    platform.rejecting.add('ZY-ORD-1');
+    expect((await settle(gw.url, 'ZY-ORD-1', '990100198001016001')).status).toBe(201);
+    await until(async () => (await deadLetters(gw!.url)).length === 1, 'the settlement to be dead-lettered');
+    platform.rejecting.clear(); // refused once: the platform would take the reversal at once
+    expect((await reverse(gw.url, 'ZY-ORD-1')).status).toBe(200);
+    // Give the reversal every chance to be delivered, then replay the dead letter once fixed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await replay(gw.url)).status).toBe(200);
+    await until(() => platform.received.filter((r) => r.body.settlementId === 'ZY-ORD-1').length === 2, 'both messages delivered');
+    expect(platform.received.filter((r) => r.body.settlementId === 'ZY-ORD-1').map((r) => r.body.kind)).toEqual(['settled', 'reversed']);
+  });
+
+  it('holds a person behind their dead letter: later messages follow it unposted, and a replay delivers them in order, each once', async () => {
+    gw = await startTestGateway(fastDelivery(platform));
+    const person = '990100198001014001';
+    const ofPerson = () => platform.received.filter((r) => r.body.personId === person);
+    platform.rejecting.add('ZY-HLD-1');
+    expect((await settle(gw.url, 'ZY-HLD-1', person)).status).toBe(201);
+    await until(async () => (await deadLetters(gw!.url)).length === 1, 'the refused settlement to be dead-lettered');
+    const [refused] = await deadLetters(gw.url);
+    platform.rejecting.clear(); // the platform would take the rest now: only the hold keeps them back
+    expect((await reverse(gw.url, 'ZY-HLD-1')).status).toBe(200);
+    expect((await settle(gw.url, 'ZY-HLD-2', person)).status).toBe(201);
+    expect((await settle(gw.url, 'ZY-HLD-3', '990100198001014002')).status).toBe(201);
+    await until(async () => (await deadLetters(gw!.url)).length === 3, "the person's later messages to follow the dead letter");
+    await until(() => platform.received.some((r) => r.body.settlementId === 'ZY-HLD-3'), "another person's message to be delivered");
+    expect(ofPerson()).toEqual([]);
+    const held = (await deadLetters(gw.url)).filter((d) => d.id !== refused!.id);
+    expect(held.map((d) => d.reason)).toEqual(Array(2).fill(`同一参保人更早的消息 ${refused!.id} 在死信中：本条随其后重放，以保持顺序`));
+    expect(await metric(gw.url, 'gateway_nhsa_deliveries_total{outcome="held"}')).toBe(2);
+    expect(await metric(gw.url, 'gateway_nhsa_dead_letters_total')).toBe(3);
+
+    // Refused again on replay: the held messages stay dead behind it, unposted.
+    platform.rejecting.add('ZY-HLD-1');
+    const again = await replay(gw.url);
+    expect(again.json).toMatchObject({ replayed: 0 });
+    const failed = (again.json as { failed: Array<{ id: string; reason: string }> }).failed;
+    expect(failed[0]).toMatchObject({ id: refused!.id, reason: expect.stringContaining('结算信息校验不通过') });
+    expect(failed.slice(1).map((f) => f.id).sort()).toEqual(held.map((d) => d.id).sort());
+    expect(failed.slice(1).every((f) => f.reason.includes(refused!.id))).toBe(true);
+    expect(ofPerson()).toEqual([]);
+
+    platform.rejecting.clear();
+    expect((await replay(gw.url)).json).toMatchObject({ replayed: 3, failed: [] });
+    expect(ofPerson().map((r) => `${String(r.body.settlementId)}:${String(r.body.kind)}`)).toEqual(['ZY-HLD-1:settled', 'ZY-HLD-1:reversed', 'ZY-HLD-2:settled']);
+    expect(new Set(ofPerson().map((r) => r.ceId)).size).toBe(3);
+    expect(await deadLetters(gw.url)).toEqual([]);
+    expect((await replay(gw.url)).json).toMatchObject({ replayed: 0, failed: [] });
+    // Released: the person's next message is delivered as usual.
+    expect((await settle(gw.url, 'ZY-HLD-4', person)).status).toBe(201);
+    await until(() => ofPerson().length === 4, "the person's next message");
+    expect(ofPerson().map((r) => r.body.settlementId)).toEqual(['ZY-HLD-1', 'ZY-HLD-1', 'ZY-HLD-2', 'ZY-HLD-4']);
+    expect(await metric(gw.url, 'gateway_nhsa_dead_letters_total')).toBe(3);
   });
 });
 }
