@@ -20,7 +20,7 @@
 import type { Logger } from 'pino';
 import { insurerClaim, type DeadLetter, type InsurerClaim } from '../../schemas/messages.js';
 import type { Problem } from '../../schemas/problem.js';
-import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from '../../gateway/stream/bus.js';
+import { SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription } from '../../gateway/stream/bus.js';
 import type { Topics } from '../../gateway/stream/topics.js';
 import { outboundClaimOf } from './claim-document.js';
 import type { ClaimRecord, ClaimsStore } from './claims-store.js';
@@ -95,6 +95,10 @@ export class InsurerDelivery {
       handle: (messages) => this.handle(messages),
       onError: (error) => {
         if (error instanceof Stopping) return;
+        if (error instanceof SubscriptionCrashed) {
+          this.deps.log.error({ insurer: this.deps.insurer.code, reason: error.reason, restartInMs: error.restartInMs }, 'insurer: Kafka consumer crashed and kafkajs gave it up; a new one starts after restartInMs, from the committed offsets');
+          return;
+        }
         this.deps.log.warn({ insurer: this.deps.insurer.code, err: error instanceof Error ? error.message : String(error) }, 'insurer: batch handed back, will be retried');
       },
     });

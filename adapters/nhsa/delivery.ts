@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { deadLetter, type DeadLetter } from '../../schemas/messages.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
-import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from '../../gateway/stream/bus.js';
+import { SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription } from '../../gateway/stream/bus.js';
 import { byOriginalOrder, heldBehind, heldReason, holdEntries } from './person-hold.js';
 import { personalDataOf } from './personal-data.js';
 
@@ -133,7 +133,14 @@ export class NhsaDelivery {
       groupId: this.options.groupId,
       fromBeginning: true,
       handle: (messages) => this.handle(messages),
-      onError: (error) => { if (!(error instanceof HandBack)) this.options.log.error({ err: error instanceof Error ? error.message : String(error) }, 'nhsa delivery: batch failed; retried'); },
+      onError: (error) => {
+        if (error instanceof HandBack) return;
+        if (error instanceof SubscriptionCrashed) {
+          this.options.log.error({ reason: error.reason, restartInMs: error.restartInMs }, 'nhsa delivery: Kafka consumer crashed and kafkajs gave it up; a new one starts after restartInMs, from the committed offsets');
+          return;
+        }
+        this.options.log.error({ err: error instanceof Error ? error.message : String(error) }, 'nhsa delivery: batch failed; retried');
+      },
     });
   }
 
