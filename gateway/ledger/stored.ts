@@ -84,6 +84,24 @@ export function readStoredRequest(requestJson: string, version: number): StoredR
   return parsed.data;
 }
 
+/**
+ * A stored request brought to today's request shape so the engine can run it again (what-if): the changes
+ * the request schema made since a version was written, undone where the engine's answer cannot depend on
+ * them. Versions 1 and 2 accepted `selfPayRatio` on class A and C items, which the engine never read (only
+ * 乙类 is pre-self-paid); today's schema refuses it. Anything else today's schema refuses stays refused: the
+ * caller says how many records it could not replay.
+ */
+export function upgradeStoredRequest(request: unknown, version: number): unknown {
+  if (version > RECORD_VERSION) throw new InvariantViolation(`stored record version ${version} has no upgrade (this release knows 1..${RECORD_VERSION})`);
+  if (typeof request !== 'object' || request === null || !('items' in request) || !Array.isArray(request.items)) return request;
+  const items: unknown[] = request.items.map((item: unknown) => {
+    if (typeof item !== 'object' || item === null || !('selfPayRatio' in item) || ('class' in item && item.class === 'B')) return item;
+    const { selfPayRatio: _ignored, ...rest } = item;
+    return rest;
+  });
+  return { ...request, items };
+}
+
 /** The split as stored, with the record's current status (a reversal adds status, reversedAt and its note). */
 export function currentSplit(record: SettlementRecord): Split {
   if (record.status === 'settled') return JSON.parse(record.splitJson) as Split;

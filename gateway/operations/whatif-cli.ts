@@ -40,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       onProgress: (p) => process.stderr.write(`\r已读取 ${p.read} 笔结算，重放 ${p.replayed} 笔（${((Date.now() - started) / 1000).toFixed(1)} s）`),
     });
     process.stderr.write('\n');
+    const left = result.settlements.unreplayable;
+    if (left > 0) process.stderr.write(`注意：${left} 笔结算无法重放，未计入对比（settlements.unreplayable）\n`);
     if (args.csv) writeFileSync(args.csv, whatIfCsv(result));
     console.log(JSON.stringify(result, null, 2));
     return 0;

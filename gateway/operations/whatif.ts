@@ -19,6 +19,7 @@ import { settle, type EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
+import { recordVersionOf, upgradeStoredRequest } from '../ledger/stored.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
@@ -157,7 +158,8 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
     if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
     let json: unknown;
     try { json = JSON.parse(record.requestJson); } catch { counts.unreplayable += 1; continue; }
-    const parsed = settlementRequest.safeParse(json);
+    // Brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped.
+    const parsed = settlementRequest.safeParse(upgradeStoredRequest(json, recordVersionOf(record)));
     if (!parsed.success) { counts.unreplayable += 1; continue; }
     const request = parsed.data;
     // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).

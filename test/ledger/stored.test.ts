@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readStoredRequest, RECORD_VERSION } from '../../gateway/ledger/stored.js';
+import { readStoredRequest, RECORD_VERSION, upgradeStoredRequest } from '../../gateway/ledger/stored.js';
 import { settlementRequest } from '../../schemas/settlement.js';
 
 interface RecordFixture { recordVersion: number; record: Record<string, string> }
@@ -59,5 +59,16 @@ describe('readStoredRequest: items', () => {
     const v1 = fixture('v1.json').record.requestJson!;
     expect(settlementRequest.safeParse(JSON.parse(v1)).success).toBe(false);
     expect(readStoredRequest(v1, 1).items.map((i) => [i.code, i.class, i.selfPayRatio, i.overLimit])).toEqual([['A1', 'A', '0.05', undefined], ['B1', 'B', '0.10', undefined]]);
+  });
+});
+
+describe('upgradeStoredRequest', () => {
+  it('drops a selfPayRatio a version 1 or 2 item carried outside class B (the engine never read it), and nothing else', () => {
+    const stored = { settlementId: 'S1', items: [{ code: 'A1', amount: '10.00', class: 'A', selfPayRatio: '0.1' }, { code: 'B1', amount: '10.00', class: 'B', selfPayRatio: '0.1' }, { code: 'C1', amount: '1.00', class: 'C', selfPayRatio: '0.2' }] };
+    for (const version of [1, 2]) {
+      expect(upgradeStoredRequest(stored, version)).toEqual({ settlementId: 'S1', items: [{ code: 'A1', amount: '10.00', class: 'A' }, { code: 'B1', amount: '10.00', class: 'B', selfPayRatio: '0.1' }, { code: 'C1', amount: '1.00', class: 'C' }] });
+    }
+    expect(upgradeStoredRequest('not a request', 1)).toBe('not a request');
+    expect(() => upgradeStoredRequest(stored, RECORD_VERSION + 1)).toThrow(/no upgrade/);
   });
 });

@@ -180,7 +180,7 @@ async function showWhatIf() {
     card('差额（元）', r.totals.difference, diff > 0 ? '候选 − 现行：基金多付' : diff < 0 ? '候选 − 现行：基金少付' : '候选 − 现行：不变'),
     card('受益人数', r.persons.betterOff, '个人负担减少'),
     card('负担增加人数', r.persons.worseOff, `共 ${r.persons.total} 人`),
-    card('重放结算', r.settlements.replayed, `与原结算不一致 ${r.settlements.storedMismatches} 笔`),
+    card('重放结算', r.settlements.replayed, `与原结算不一致 ${r.settlements.storedMismatches} 笔；无法重放 ${r.settlements.unreplayable} 笔（未计入对比）`),
   );
   draw('whatif-rule-chart', {
     type: 'bar',
