@@ -4,13 +4,15 @@ import { InvalidInput } from '../errors.js';
 export interface Period { from: string; to: string }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** A calendar date that exists: Date.parse would take 2024-02-30 for 1 March and the period would say otherwise. */
+const isDate = (value: unknown): value is string => typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value)) && new Date(Date.parse(value)).toISOString().slice(0, 10) === value;
 /** The longest period one call may cover: a programme year and its run-off (second payouts by next March). */
 const MAX_DAYS = 800;
 
 export function parsePeriod(from: unknown, to: unknown): Period {
   const errors: Array<{ path: string; message: string }> = [];
-  if (typeof from !== 'string' || !DATE.test(from) || Number.isNaN(Date.parse(from))) errors.push({ path: 'from', message: '应为日期 YYYY-MM-DD' });
-  if (typeof to !== 'string' || !DATE.test(to) || Number.isNaN(Date.parse(to))) errors.push({ path: 'to', message: '应为日期 YYYY-MM-DD（不含当日）' });
+  if (!isDate(from)) errors.push({ path: 'from', message: '应为存在的日期 YYYY-MM-DD' });
+  if (!isDate(to)) errors.push({ path: 'to', message: '应为存在的日期 YYYY-MM-DD（不含当日）' });
   if (errors.length) throw new InvalidInput('统计期间无效', errors);
   const f = String(from);
   const t = String(to);
