@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { Unavailable } from '../errors.js';
+import { OutcomeUnknown, Unavailable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { ulid } from '../service/ids.js';
 import { outcomeUnknown, type CallControl, type SettlementService } from '../service/settlements.js';
@@ -102,7 +102,9 @@ export function createApp(deps: AppDeps) {
         res.once('finish', () => req.socket.destroySoon());
       }
       // Through next(): an adapter's own error handler answers in its shape (the NHSA envelope, OperationOutcome).
-      next(call.writeSent ? outcomeUnknown() : new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，本次未记账；请用同一结算号重试`, 1));
+      const texts = call.timeoutTexts;
+      if (call.writeSent) return next(texts ? new OutcomeUnknown(texts.outcomeUnknown) : outcomeUnknown());
+      next(new Unavailable(`请求处理超过 ${deps.requestTimeoutMs} 毫秒，${texts?.nothingWritten ?? '本次未记账；请用同一结算号重试'}`, 1));
     }, deps.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
     next();

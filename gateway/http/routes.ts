@@ -172,7 +172,9 @@ export const coreRoutes: readonly Route[] = [
     query: [{ name: 'mode', schema: { type: 'string', enum: ['merge', 'replace'], default: 'merge' } }],
     request: { schema: 'RosterLoad', alsoText: { mediaType: 'text/csv', description: 'header personId,from,to,categories,preExisting; categories separated by ";"' } },
     answers: { 200: { description: 'Rows accepted and rejected', schema: 'RosterLoadResult' } },
-    problems: { 404: 'Unknown programme', 422: 'The programme has no roster' },
+    problems: { 404: 'Unknown programme', 422: 'The programme has no roster, or a replacement has no valid row (the roster is left as it was)' },
+    // Written in batches: a timeout after the first batch left cannot say how much was written.
+    writes: true,
     // CSV arrives as bytes: its encoding is decided by rosters/encoding.ts (UTF-8 or GB18030), not by a missing charset.
     parsers: (deps) => [deps.json, express.raw({ limit: deps.bodyLimitBytes, type: ['text/csv', 'text/plain'] })],
     handler: ({ programmes, ledger, log }) => async (req, res) => {
@@ -192,7 +194,13 @@ export const coreRoutes: readonly Route[] = [
         if (!Array.isArray(body.rows)) throw new InvalidInput('请求体应为 { "rows": [ … ] } 或 text/csv', [{ path: 'rows', message: '应为数组' }]);
         rows = body.rows;
       }
-      const result = await loadRoster(ledger, rosterId, rows, mode === 'replace', csv?.lines);
+      if (req.call) {
+        req.call.timeoutTexts = {
+          nothingWritten: '名单未写入任何一行；请重新上传',
+          outcomeUnknown: `名单已开始写入但未在时限内完成，部分行可能已写入${mode === 'replace' ? '（替换模式下旧名单可能已被清除）' : ''}；请以相同内容和相同模式重新上传（重复上传是安全的），或拆成较小的批次以合并方式上传`,
+        };
+      }
+      const result = await loadRoster(ledger, rosterId, rows, mode === 'replace', csv?.lines, req.call);
       log.info({ requestId: req.requestId, programme: param(req, 'programmeId'), rosterId, accepted: result.accepted, rejected: result.rejected.length, mode, encoding: csv?.encoding }, 'roster loaded');
       res.json(csv ? { ...result, encoding: csv.encoding } : result);
     },

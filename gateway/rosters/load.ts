@@ -4,7 +4,8 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput, NotFound, Unprocessable } from '../errors.js';
 import { ROSTER_LIMITS } from '../../schemas/roster.js';
 import type { LedgerPort } from '../ledger/port.js';
-import { fieldErrors } from '../service/settlements.js';
+import { CommitAborted } from '../ledger/errors.js';
+import { fieldErrors, type CallControl } from '../service/settlements.js';
 
 export interface RosterLoadResult { accepted: number; rejected: Array<{ row: number; errors: Array<{ path: string; message: string }> }> }
 
@@ -25,7 +26,7 @@ export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): strin
  * `rowNumbers[i]` is what a rejection of rawRows[i] is numbered (a CSV's file lines); without it, the
  * index in `rows` from 0 (JSON).
  */
-export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[]): Promise<RosterLoadResult> {
+export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[], call?: CallControl): Promise<RosterLoadResult> {
   if (rawRows.length > ROSTER_LIMITS.rowsPerCall) {
     throw new InvalidInput(`每次最多 ${ROSTER_LIMITS.rowsPerCall} 行`, [{ path: 'rows', message: `共 ${rawRows.length} 行；请拆成多次以合并（merge）方式上传` }]);
   }
@@ -36,9 +37,21 @@ export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: 
     if (parsed.success) accepted.push(parsed.data);
     else rejected.push({ row: rowNumbers?.[index] ?? index, errors: fieldErrors(parsed.error.issues) });
   });
-  if (replace) await ledger.putRoster(rosterId, accepted.slice(0, ROSTER_BATCH_ROWS), true);
+  // A replacement with nothing valid in it would empty the roster and take everyone's cover away: a file
+  // of wrong columns or dates is far likelier than a programme with nobody left on it.
+  if (replace && accepted.length === 0) {
+    throw new Unprocessable('替换模式下没有任何有效行：名单未替换', [{ path: 'rows', message: `${rejected.length} 行全部无效；请改正后重新上传（清空名单不能用替换上传完成）` }]);
+  }
+  // Under the call's deadline: once its caller was answered, no further batch is written, and the first
+  // batch sent turns the timeout's answer from "nothing written" (503) into "outcome unknown" (504).
+  const put = async (rows: readonly RosterRow[], replaceAll: boolean) => {
+    if (call?.signal.aborted) throw new CommitAborted();
+    if (call) call.writeSent = true;
+    await ledger.putRoster(rosterId, rows, replaceAll);
+  };
+  if (replace) await put(accepted.slice(0, ROSTER_BATCH_ROWS), true);
   for (let start = replace ? ROSTER_BATCH_ROWS : 0; start < accepted.length; start += ROSTER_BATCH_ROWS) {
-    await ledger.putRoster(rosterId, accepted.slice(start, start + ROSTER_BATCH_ROWS), false);
+    await put(accepted.slice(start, start + ROSTER_BATCH_ROWS), false);
   }
   return { accepted: accepted.length, rejected };
 }

@@ -34,6 +34,11 @@ export type SettleOutcome = { split: Split; replay: boolean; record: SettlementR
 export interface CallControl {
   signal: AbortSignal;
   writeSent: boolean;
+  /**
+   * What the timeout's answer says for a call that is not a settlement (a roster load): nothing written,
+   * or written in part. Unset: a settlement's wording (retry with the same settlement id).
+   */
+  timeoutTexts?: { nothingWritten: string; outcomeUnknown: string };
 }
 
 /** A write that failed after it was sent, for a reason that says nothing of whether Redis applied it. */
