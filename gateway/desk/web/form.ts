@@ -7,6 +7,18 @@ import { byId, fenOf, h, yuan } from './dom.js';
 
 export interface HospitalDefaults { id: string; name?: string; region?: string; level?: number; drgPublic?: boolean }
 
+/**
+ * The screen row of each item of a request, by the item's index: blank rows are left out of the request, so
+ * item N is not always row N + 1, and an error on items.N must be placed through this.
+ */
+export type ItemRows = readonly HTMLTableRowElement[];
+
+/** A request read from the form, with where its items sit on screen: what a preview sent, and so what 结算 sends. */
+export interface Bill { request: SettlementRequestInput; itemRows: ItemRows }
+
+/** items.N or items.N.field of a problem's path. */
+const ITEM_PATH = /^items\.(\d+)(?:\.([A-Za-z]+))?/;
+
 const input = (id: string) => byId<HTMLInputElement>(id);
 const select = (id: string) => byId<HTMLSelectElement>(id);
 
@@ -15,15 +27,20 @@ const PATH_LABELS: Array<[RegExp, string]> = [
   [/^settlementId/, '结算号'], [/^hospital/, '医院'], [/^patient\.id/, '证件号'], [/^patient\.name/, '姓名'],
   [/^patient\.insuredRegion/, '参保地区划'], [/^patient/, '患者'], [/^encounter\.admittedOn/, '入院日期'],
   [/^encounter\.dischargedOn/, '出院日期'], [/^encounter\.diagnoses/, '诊断'], [/^encounter/, '住院'],
-  [/^items\.(\d+)/, '费用明细第 $1 行'], [/^items/, '费用明细'], [/^upstream/, '医保平台已结算金额'],
+  [/^items/, '费用明细'], [/^upstream/, '医保平台已结算金额'],
 ];
 
-export function pathLabel(path: string): string {
-  for (const [pattern, label] of PATH_LABELS) {
-    const match = pattern.exec(path);
-    if (match) return label.replace('$1', String(Number(match[1] ?? '0') + 1));
-  }
+/** A path in the clerk's words; an item (items.N…) by the row it sits on, which is not row N + 1 when blank rows were left out. */
+function pathLabel(path: string, itemRows: ItemRows): string {
+  const item = ITEM_PATH.exec(path);
+  if (item) return itemLabel(itemRows[Number(item[1])]);
+  for (const [pattern, label] of PATH_LABELS) if (pattern.test(path)) return label;
   return path;
+}
+
+function itemLabel(row: HTMLTableRowElement | undefined): string {
+  if (!row) return '费用明细';
+  return row.isConnected ? `费用明细第 ${row.sectionRowIndex + 1} 行` : '费用明细（该行已删除）';
 }
 
 export function buildStaticParts(): void {
@@ -69,13 +86,16 @@ export function setItems(items: Array<Partial<ItemRow>>): void {
   renumber();
 }
 
-/** Row numbers, data-paths (items.N.field, for errors) and the running total after any change. */
+/**
+ * Row numbers and the running total after any change. The number is also in each control's label (第 N 行…),
+ * so that a screen reader names the row the clerk sees after one above it was deleted.
+ */
 export function renumber(): void {
   let totalFen = 0;
   [...itemsBody().rows].forEach((row, i) => {
     row.cells[0]!.textContent = String(i + 1);
-    for (const control of row.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-field]')) {
-      control.dataset.path = `items.${i}.${control.dataset.field ?? ''}`;
+    for (const labelled of row.querySelectorAll('[aria-label]')) {
+      labelled.setAttribute('aria-label', (labelled.getAttribute('aria-label') ?? '').replace(/第 \d+ 行/, `第 ${i + 1} 行`));
     }
     const amount = row.querySelector<HTMLInputElement>('[data-field="amount"]')?.value.trim() ?? '';
     totalFen += fenOf(/^\d+$/.test(amount) ? `${amount}.00` : /^\d+\.\d$/.test(amount) ? `${amount}0` : amount);
@@ -84,21 +104,39 @@ export function renumber(): void {
   byId('items-count').textContent = `${itemsBody().rows.length} 项`;
 }
 
-function readItems(): SettlementRequestInput['items'] {
-  return [...itemsBody().rows].map((row) => {
-    const value = (field: string) => row.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-field="${field}"]`)?.value.trim() ?? '';
-    const cls = value('class') as 'A' | 'B' | 'C';
-    return {
-      code: value('code'), name: value('name'), amount: value('amount'), class: cls,
-      ...(value('selfPayRatio') ? { selfPayRatio: value('selfPayRatio') } : {}),
-      ...(value('overLimit') ? { overLimit: value('overLimit') } : {}),
-    };
-  }).filter((item) => item.code || item.name || item.amount);
+type Item = SettlementRequestInput['items'][number];
+
+function readItem(row: HTMLTableRowElement): Item {
+  const value = (field: string) => row.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-field="${field}"]`)?.value.trim() ?? '';
+  const cls = value('class') as 'A' | 'B' | 'C';
+  return {
+    code: value('code'), name: value('name'), amount: value('amount'), class: cls,
+    ...(value('selfPayRatio') ? { selfPayRatio: value('selfPayRatio') } : {}),
+    ...(value('overLimit') ? { overLimit: value('overLimit') } : {}),
+  };
+}
+
+/** The items of the filled rows, and the row each came from (a blank row is not an item). */
+function readItems(): { items: Item[]; itemRows: HTMLTableRowElement[] } {
+  const items: Item[] = [];
+  const itemRows: HTMLTableRowElement[] = [];
+  for (const row of itemsBody().rows) {
+    const item = readItem(row);
+    if (!item.code && !item.name && !item.amount) continue;
+    items.push(item);
+    itemRows.push(row);
+  }
+  return { items, itemRows };
 }
 
 // ---- the whole request --------------------------------------------------------------------
 
-export function readRequest(hospital: HospitalDefaults): SettlementRequestInput {
+export function readBill(hospital: HospitalDefaults): Bill {
+  const { items, itemRows } = readItems();
+  return { request: readRequest(hospital, items), itemRows };
+}
+
+function readRequest(hospital: HospitalDefaults, items: Item[]): SettlementRequestInput {
   const text = (id: string) => input(id).value.trim();
   const categories = [...byId('f-categories').querySelectorAll<HTMLInputElement>('input:checked')].map((c) => c.value) as SettlementRequestInput['patient']['categories'];
   const grade = select('f-disability-grade').value;
@@ -135,7 +173,7 @@ export function readRequest(hospital: HospitalDefaults): SettlementRequestInput 
       cause: select('f-cause').value as 'disease' | 'accident',
       thirdPartyLiable: input('f-third-party').checked,
     },
-    items: readItems(),
+    items,
     ...(Object.keys(upstream).length > 0 ? { upstream } : {}),
   };
 }
@@ -162,8 +200,17 @@ export function clearErrors(): void {
   banner.textContent = '';
 }
 
-/** The control a problem's path belongs to: the exact path, else the nearest enclosing one (items.3.amount → items.3 → items). */
-function controlFor(path: string): HTMLElement | null {
+/**
+ * The control a problem's path belongs to. An item's field is found through the row the item was read from;
+ * any other path by the exact path, else the nearest enclosing one (patient.disability.grade → patient.disability).
+ */
+function controlFor(path: string, itemRows: ItemRows): HTMLElement | null {
+  const item = ITEM_PATH.exec(path);
+  if (item) {
+    const row = itemRows[Number(item[1])];
+    // A whole item's error (items.N), or one whose row was deleted since, goes to the banner, which names the row.
+    return row?.isConnected && item[2] ? row.querySelector<HTMLElement>(`[data-field="${item[2]}"]`) : null;
+  }
   const parts = path.split('.');
   while (parts.length > 0) {
     const found = document.querySelector<HTMLElement>(`#bill-form [data-path="${CSS.escape(parts.join('.'))}"]`);
@@ -173,14 +220,17 @@ function controlFor(path: string): HTMLElement | null {
   return null;
 }
 
-/** Each field error of the problem next to its field (in the problem's words); the rest in the banner. The first bad field gets focus. */
-export function showProblem(problem: Problem): void {
+/**
+ * Each field error of the problem next to its field (in the problem's words); the rest in the banner. The first
+ * bad field gets focus. `itemRows` are those of the bill the problem answers, to place its items' errors.
+ */
+export function showProblem(problem: Problem, itemRows: ItemRows = []): void {
   clearErrors();
   const unplaced: string[] = [];
   let first: HTMLElement | null = null;
   for (const error of problem.errors) {
-    const control = controlFor(error.path);
-    if (!control) { unplaced.push(`${pathLabel(error.path)}：${error.message}`); continue; }
+    const control = controlFor(error.path, itemRows);
+    if (!control) { unplaced.push(`${pathLabel(error.path, itemRows)}：${error.message}`); continue; }
     control.setAttribute('aria-invalid', 'true');
     const message = h('small', { class: 'field-error', role: 'alert', 'data-error-for': error.path }, error.message);
     (control.closest('td, div') ?? control.parentElement)?.append(message);

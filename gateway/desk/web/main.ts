@@ -4,7 +4,7 @@ import { api, ProblemError, session } from './api.js';
 import { decodeSpreadsheetBytes, itemsFrom, parseDelimited } from './csv.js';
 import { normaliseDate } from './dates.js';
 import { byId, chinaToday, h } from './dom.js';
-import { addItemRow, buildStaticParts, clearErrors, readRequest, renumber, resetForm, setItems, showProblem, type HospitalDefaults } from './form.js';
+import { addItemRow, buildStaticParts, clearErrors, readBill, renumber, resetForm, setItems, showProblem, type Bill, type HospitalDefaults } from './form.js';
 import { renderDay, standingTable, summaryTable } from './lists.js';
 import { renderSplit } from './split-view.js';
 
@@ -15,8 +15,12 @@ const state: {
   hospital: HospitalDefaults | null;
   /** The split on the settle tab (preview or settled), and the one shown on the look-up tab. */
   current: Split | null;
+  /** The bill the preview on screen was made from: what 结算 sends, never a re-read of the form. Null when no preview stands. */
+  previewed: Bill | null;
   looked: Split | null;
-} = { hospitals: [], hospital: null, current: null, looked: null };
+  /** Changes to the bill so far: a preview answered after another change is not of what is on screen. */
+  edits: number;
+} = { hospitals: [], hospital: null, current: null, previewed: null, looked: null, edits: 0 };
 
 const button = (id: string) => byId<HTMLButtonElement>(id);
 
@@ -61,7 +65,7 @@ async function enterApp(): Promise<void> {
 
 function signOut(): void {
   session.end();
-  state.current = null;
+  setCurrent(null);
   byId('app').hidden = true;
   byId('signin').hidden = false;
   byId<HTMLInputElement>('signin-token').value = '';
@@ -86,24 +90,44 @@ const nextSettlementId = () => `ZY${new Date(Date.now() + 8 * 3600_000).toISOStr
 function newPatient(): void {
   if (!state.hospital) return;
   resetForm(state.hospital, nextSettlementId());
-  state.current = null;
+  setCurrent(null);
   byId('split-view').replaceChildren(h('p', { class: 'muted' }, '填写后按 Alt+Y 预结算。'));
-  updateActions();
   showTab('settle');
+}
+
+/** The split of the settle tab, and for a preview the bill it was made from (the two are only ever set together). */
+function setCurrent(split: Split | null, previewed: Bill | null = null): void {
+  state.current = split;
+  state.previewed = split?.status === 'preview' ? previewed : null;
+  updateActions();
 }
 
 function updateActions(): void {
   const split = state.current;
-  button('do-settle').disabled = split?.status !== 'preview';
+  button('do-settle').disabled = !state.previewed;
   button('do-print').disabled = !split || split.status === 'preview';
   button('do-view').disabled = !split || split.status === 'preview';
   button('do-reverse').disabled = split?.status !== 'settled';
 }
 
-function showSplit(split: Split): void {
-  state.current = split;
+function showSplit(split: Split, previewed: Bill | null = null): void {
+  setCurrent(split, previewed);
   byId('split-view').replaceChildren(renderSplit(split, hospitalNames()));
-  updateActions();
+}
+
+const askForNewPreview = () => byId('split-view').replaceChildren(h('p', { class: 'muted' }, '内容已修改，请重新预结算（Alt+Y）。'));
+
+/**
+ * Every change to the bill comes here: typing (the form's input event) and any row added, deleted, cleared,
+ * pasted or imported (a watch on the rows, see wire(), so a new way of changing rows cannot forget it).
+ * The preview no longer shows what is on screen, so 结算 waits for a new one, and a preview still on its way
+ * will not be shown.
+ */
+function withdrawPreview(): void {
+  state.edits += 1;
+  if (!state.previewed) return;
+  setCurrent(null);
+  askForNewPreview();
 }
 
 const hospitalNames = () => (state.hospital?.name ? { hospitalName: state.hospital.name } : {});
@@ -119,23 +143,24 @@ async function guarded<T>(work: () => Promise<T>, onProblem: (problem: ProblemEr
 
 async function preview(): Promise<void> {
   if (!state.hospital) return;
-  const request = readRequest(state.hospital);
+  const edits = state.edits;
+  const bill = readBill(state.hospital);
   clearErrors();
-  const split = await guarded(() => api.preview(request), (e) => showProblem(e.problem));
+  const split = await guarded(() => api.preview(bill.request), (e) => showProblem(e.problem, bill.itemRows));
   if (!split) return;
-  showSplit(split);
+  if (edits !== state.edits) { askForNewPreview(); return; }
+  showSplit(split, bill);
   button('do-settle').focus();
 }
 
 async function settle(): Promise<void> {
-  if (!state.hospital) return;
-  if (state.current?.status !== 'preview') {
-    // Settling commits money: only what the clerk has just seen previewed.
+  // Settling commits money: exactly the request the clerk has just seen previewed, as it was sent.
+  const bill = state.previewed;
+  if (!bill) {
     if (!state.current) byId('split-view').replaceChildren(h('p', { class: 'error' }, '请先预结算（Alt+Y），核对后再结算。'));
     return;
   }
-  const request = readRequest(state.hospital);
-  const split = await guarded(() => api.settle(request), (e) => showProblem(e.problem));
+  const split = await guarded(() => api.settle(bill.request), (e) => showProblem(e.problem, bill.itemRows));
   if (!split) return;
   rememberTypedDefaults();
   const typed = unconfigured.has(split.hospitalId) ? typedDefaults(split.hospitalId) : {};
@@ -335,6 +360,8 @@ function wire(): void {
   button('item-add').addEventListener('click', () => addItemRow().querySelector<HTMLInputElement>('input')?.focus());
   button('items-clear').addEventListener('click', () => setItems([{}]));
   const items = byId('items-body');
+  // Rows added, deleted, cleared, pasted or imported fire no input event: the rows themselves are watched.
+  new MutationObserver(withdrawPreview).observe(items, { childList: true });
   items.addEventListener('click', (event) => {
     const target = event.target as HTMLElement;
     if (target.classList.contains('del')) { target.closest('tr')?.remove(); renumber(); }
@@ -355,9 +382,7 @@ function wire(): void {
     appendItems(text, '\t');
   });
   // Any edit after a preview makes it stale: settling must follow a fresh preview of what is on screen.
-  byId('bill-form').addEventListener('input', () => {
-    if (state.current?.status === 'preview') { state.current = null; byId('split-view').replaceChildren(h('p', { class: 'muted' }, '内容已修改，请重新预结算（Alt+Y）。')); updateActions(); }
-  });
+  byId('bill-form').addEventListener('input', withdrawPreview);
   byId<HTMLInputElement>('csv-file').addEventListener('change', async (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
     if (!file) return;
