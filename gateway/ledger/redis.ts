@@ -32,7 +32,8 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { invariant } from '../errors.js';
-import { rosterRow, type RosterRow } from '../../schemas/roster.js';
+import type { RosterRow } from '../../schemas/roster.js';
+import { readStoredRosterRow } from './stored.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
   AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, SettlementRecord, WriteGuard,
@@ -473,7 +474,7 @@ type Found = Map<string, FoundEntry>;
 
 /** One person's rows of one roster, from its hash (period → row JSON), in period order. */
 function rosterRowsOf(reply: unknown): RosterRow[] {
-  return sortedRows([...fieldMap(reply)].map(([period, json]): [string, RosterRow] => [period, rosterRow.parse(JSON.parse(json))]));
+  return sortedRows([...fieldMap(reply)].map(([period, json]): [string, RosterRow] => [period, readStoredRosterRow(json)]));
 }
 
 /** XREADGROUP with one stream: null, or [[key, entries]]. */

@@ -16,6 +16,7 @@ import { category, disabilityType } from '../../schemas/categories.js';
 import { parseFen, parseShareText } from '../engine/money.js';
 import { nhsaStayIdentity } from '../../schemas/nhsa.js';
 import { InvariantViolation } from '../errors.js';
+import type { RosterRow } from '../../schemas/roster.js';
 import type { Split } from '../../schemas/settlement.js';
 import type { SettlementRecord } from './port.js';
 
@@ -68,6 +69,30 @@ const storedRequestV1 = z.object({
   /** The national identifiers of the stay, when the NHSA adapter (or the HIS) gave them; unreadable → absent. */
   nhsa: nhsaStayIdentity.optional().catch(undefined),
 });
+
+/**
+ * A roster row as stored, whatever release stored it: what eligibility reads, types checked, never today's
+ * rules (attribute names and lengths, control characters, the order of from and to). Before, a row an older
+ * release accepted and today's `rosterRow` refuses made every settlement of that person a 500.
+ */
+const storedRosterRow = z.object({
+  personId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  categories: z.array(z.unknown()).catch([]).transform((list) => list.flatMap((c) => {
+    const known = category.safeParse(c);
+    return known.success ? [known.data] : [];
+  })),
+  preExisting: z.boolean().catch(false),
+  attributes: z.record(z.string(), z.string()).catch({}),
+});
+
+/** One stored roster row's JSON, read tolerantly (above); an unreadable one is an invariant failure naming the field. */
+export function readStoredRosterRow(json: string): RosterRow {
+  const parsed = storedRosterRow.safeParse(JSON.parse(json));
+  if (!parsed.success) throw new InvariantViolation(`a stored roster row is unreadable: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; ')}`);
+  return parsed.data;
+}
 
 /** A stored request as the slip and the relay read it, whatever version stored it. */
 export type StoredRequest = z.output<typeof storedRequestV1>;

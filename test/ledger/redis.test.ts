@@ -5,6 +5,7 @@ import { KeySpace } from '../../gateway/ledger/keys.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { HOSPITAL, record, settledEvent, uniqueId } from './fixtures.js';
 import { ledgerSuite } from './suite.js';
+import type { RosterRow } from '../../schemas/roster.js';
 
 let server: TestRedis;
 beforeAll(async () => { server = await startRedis(); });
@@ -21,6 +22,16 @@ ledgerSuite('redis (standalone)', async (options) => {
 });
 
 describe('RedisLedger on a standalone redis', () => {
+  it('reads back a roster row an older release stored that today\'s row schema refuses (a long attribute name, an unknown category)', async () => {
+    const ledger = ledgerAt(`old-roster-${Date.now()}`);
+    const stored = { personId: 'P1', from: '2024-01-01', to: '2024-12-31', categories: ['dibao', 'wubao-2019'], preExisting: true, attributes: { ['备注'.repeat(60)]: '旧版本写入' } };
+    // As an older release wrote it: putRoster stores the rows it is given (today's loader validates before it).
+    await ledger.putRoster('sanming-2024-puhui', [stored as unknown as RosterRow], false);
+    const { rosters } = await ledger.readPerson('P1', ['sanming-2024-puhui']);
+    expect(rosters['sanming-2024-puhui']).toEqual([{ ...stored, categories: ['dibao'] }]);
+    await ledger.close();
+  });
+
   it('lays out keys as documented, never expiring', async () => {
     const prefix = uniqueId('layout');
     const ledger = ledgerAt(prefix, { outboxShards: 4 });
