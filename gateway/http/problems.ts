@@ -62,10 +62,14 @@ export function pathOf(req: Request): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** A dependency that is down (Redis unreachable, a cluster without quorum): 503, retry later — not our bug. */
+/**
+ * A dependency that is down (Redis unreachable, a cluster without quorum, a failover under way — a write
+ * refused by a master turned replica, READONLY, or one that lost its master, MASTERDOWN): 503, retry
+ * later — not our bug. Each of these refuses the command, so nothing was committed.
+ */
 export function fromDependency(error: unknown): GatewayError | null {
   if (!(error instanceof Error)) return null;
-  const down = error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|did not answer/.test(error.message);
+  const down = error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|did not answer/.test(error.message);
   return down ? new Unavailable('账本存储（Redis）暂时无法访问，本次未记账；请稍后用同一结算号重试', 2) : null;
 }
 
