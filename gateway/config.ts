@@ -3,6 +3,7 @@
  * is here (deploy/ manifests are checked against this list by a test).
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './stream/record-size.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -47,6 +48,13 @@ export const configSchema = z.object({
   /** Partitions and replication of topics the gateway creates when they are missing. */
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(3),
+  /**
+   * Largest record the relay publishes (key + value + headers, bytes): a record over it is dead-lettered to
+   * settlement.events.dlq instead of being refused by the broker for ever. Keep it about 1 KiB under the
+   * broker's message.max.bytes (Kafka's default 1048588) and the topics' max.message.bytes. At least
+   * 64 KiB (an ordinary settlement's event is a few KiB), at most Kafka's socket.request.max.bytes default.
+   */
+  KAFKA_MAX_MESSAGE_BYTES: z.coerce.number().int().min(65_536).max(104_857_600).default(DEFAULT_MAX_MESSAGE_BYTES),
   /** The relay's ledger consumer name: stable, and only one relay active per name (per-person order). */
   RELAY_CONSUMER_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/).default('relay-0'),
   /** Outbox entries per Kafka publish. */
@@ -86,6 +94,11 @@ export const configSchema = z.object({
   INSURER_BATCH_CUTOFF: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM, 00:00–24:00').default('24:00'),
   /** Worker processes in cluster mode: 0 = no cluster, "auto" = one per core. */
   CLUSTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(64)]).default(0),
+  /**
+   * Set by cluster mode for each worker it forks (never by hand): the worker's Kafka identities carry it,
+   * and only worker 0 runs the outbox relay, which must be one reader to keep each person's order.
+   */
+  GATEWAY_WORKER_INDEX: z.coerce.number().int().min(0).max(63).optional(),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -150,11 +150,16 @@ async function runCluster(config: Config, log: Logger): Promise<Gateway | null> 
     if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) throw new ConfigError(['CLUSTER_WORKERS: cluster mode shares state through Redis: set REDIS_URL']);
     log.info({ workers }, 'cluster mode: starting workers');
     let stopping = false;
-    for (let i = 0; i < workers; i++) cluster.fork();
+    // A worker keeps its index across restarts: its Kafka identities (and the relay, on worker 0) carry on.
+    const indexOf = new Map<number, number>();
+    const fork = (index: number) => indexOf.set(cluster.fork({ GATEWAY_WORKER_INDEX: String(index) }).id, index);
+    for (let i = 0; i < workers; i++) fork(i);
     cluster.on('exit', (worker, code) => {
+      const index = indexOf.get(worker.id) ?? 0;
+      indexOf.delete(worker.id);
       if (stopping) return;
-      log.error({ pid: worker.process.pid, code }, 'worker exited; starting another');
-      cluster.fork();
+      log.error({ pid: worker.process.pid, code, index }, 'worker exited; starting another');
+      fork(index);
     });
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {

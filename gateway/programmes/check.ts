@@ -1,7 +1,7 @@
 /**
  * Checks a set of packs before they bite (`npm run check-pack`): each file valid, no id twice, every
  * catalogue named exists, no two packs of one layer in force together (gateway/engine/pack-overlaps.ts),
- * and no counter key of a started pack lost since the committed snapshot.
+ * every supplementary pack that pays directly names the insurer its claims go to, and no counter key of a started pack lost since the committed snapshot.
  *
  * Why the snapshot: accumulator keys are `programme|period|rule.counter`, built from rule ids. Renaming
  * a rule (or a 三明 drug group) of a pack already in use silently resets every person's deductibles and
@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { isoDate } from '../../schemas/primitives.js';
 import { layerConflicts } from '../engine/pack-overlaps.js';
-import { counterNames } from '../engine/rules/registry.js';
+import { counterNames, prepareRule } from '../engine/rules/registry.js';
 
 export const counterKeySnapshot = z.object({
   packs: z.record(z.string(), z.object({
@@ -36,7 +36,7 @@ export interface CheckInput {
 }
 
 export interface CheckReport {
-  /** Invalid files, duplicate ids, unknown catalogues, layer conflicts: never accepted. */
+  /** Invalid files, duplicate ids, unknown catalogues, layer conflicts, direct payers without an insurer: never accepted. */
   errors: string[];
   /** Counter keys of started packs lost since the snapshot: errors unless accepted with --update-snapshot. */
   counterKeyErrors: string[];
@@ -60,6 +60,18 @@ export function unknownCatalogues(pack: Pack, catalogueIds: ReadonlySet<string>)
   return problems;
 }
 
+/**
+ * A supplementary pack that pays directly must name its insurer (payer.insurerCode): the claim of each
+ * settlement it pays goes to `insurer.<insurerCode>.claims`, and without one every such claim is
+ * dead-lettered by the relay. Cash benefits (payment: benefit) are paid to the patient and file no claim.
+ */
+export function missingInsurerCode(pack: Pack): string[] {
+  if (pack.layer !== 'supplementary' || pack.payer.insurerCode) return [];
+  const direct = pack.rules.filter((r) => prepareRule(r).payment === 'direct').map((r) => r.id);
+  if (direct.length === 0) return [];
+  return [`${pack.id} pays directly (rules ${direct.join(', ')}) but its payer names no insurerCode: every claim it files would be dead-lettered to settlement.events.dlq instead of reaching an insurer; add payer.insurerCode`];
+}
+
 export function checkPacks(input: CheckInput): CheckReport {
   const errors = [...input.invalid];
   const warnings: string[] = [];
@@ -69,6 +81,7 @@ export function checkPacks(input: CheckInput): CheckReport {
     if (first !== undefined) errors.push(`${pack.id} is defined twice: ${first} and ${file}`);
     else fileOf.set(pack.id, file);
     errors.push(...unknownCatalogues(pack, input.catalogueIds));
+    errors.push(...missingInsurerCode(pack));
   }
   errors.push(...layerConflicts(input.packs.map((p) => p.pack)));
 

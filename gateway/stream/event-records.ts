@@ -47,11 +47,68 @@ export function logRecord(event: OutboxEvent, m: EventMapping): OutboundRecord {
   };
 }
 
-/** The per-audience records; throws UnmappableEvent when the event's data does not match its schema. */
+/** An audience that gets nothing for this event, and why (the dead letter says so). */
+export interface Unroutable {
+  /** The topic, or `insurer claim <programme>` when even the topic cannot be named. */
+  audience: string;
+  error: UnmappableEvent;
+}
+
+/** What one event becomes: every record that could be built, and every audience that could not be served. */
+export interface EventOutcome {
+  /** settlement.events first (always), then nhsa.settlements, then the insurer claims, in line order. */
+  records: OutboundRecord[];
+  unroutable: Unroutable[];
+}
+
+/**
+ * Every record of an event, each audience mapped on its own: a claim that cannot be routed (a pack
+ * without payer.insurerCode) must not cost the 医保 platform its message, nor the log its event.
+ */
+export function eventRecords(event: OutboxEvent, m: EventMapping): EventOutcome {
+  const { records, unroutable } = audienceOutcome(event, m);
+  return { records: [logRecord(event, m), ...records], unroutable };
+}
+
+/** The per-audience records; throws the first UnmappableEvent (callers that want every record: eventRecords). */
 export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRecord[] {
-  const data = parseData(event);
-  const subject = `${event.hospitalId}/${event.settlementId}`;
-  const kind = event.type === 'settlement.settled' ? 'settled' : 'reversed';
+  const { records, unroutable } = audienceOutcome(event, m);
+  if (unroutable[0]) throw unroutable[0].error;
+  return records;
+}
+
+function audienceOutcome(event: OutboxEvent, m: EventMapping): EventOutcome {
+  let data: SettlementEventData;
+  try {
+    data = parseData(event);
+  } catch (error) {
+    // Unreadable data serves no audience; the log record still goes out as it is.
+    if (error instanceof UnmappableEvent) return { records: [], unroutable: [{ audience: 'every audience', error }] };
+    throw error;
+  }
+  const records: OutboundRecord[] = [];
+  const unroutable: Unroutable[] = [];
+  const attempt = (audience: string, build: () => OutboundRecord): void => {
+    try {
+      records.push(build());
+    } catch (error) {
+      if (!(error instanceof UnmappableEvent)) throw error;
+      unroutable.push({ audience, error });
+    }
+  };
+  attempt(m.topics.nhsaSettlements, () => nhsaRecord(event, data, m));
+  for (const line of data.split.lines) {
+    if (line.layer !== 'supplementary' || line.amount === ZERO) continue;
+    attempt(`insurer claim ${line.programme}`, () => claimRecord(event, data, line, m));
+  }
+  return { records, unroutable };
+}
+
+const kindOf = (event: OutboxEvent): 'settled' | 'reversed' => (event.type === 'settlement.settled' ? 'settled' : 'reversed');
+const subjectOf = (event: OutboxEvent): string => `${event.hospitalId}/${event.settlementId}`;
+
+function nhsaRecord(event: OutboxEvent, data: SettlementEventData, m: EventMapping): OutboundRecord {
+  const kind = kindOf(event);
   const { split } = data;
   const nhsa: NhsaSettlement = {
     eventId: event.id, kind, gatewayId: split.gatewayId, settlementId: split.settlementId, hospitalId: split.hospitalId, personId: split.personId,
@@ -66,34 +123,35 @@ export function audienceRecords(event: OutboxEvent, m: EventMapping): OutboundRe
   // Additive: the extra nodes go beside the native fields, which keep their contract form.
   const nhsaJson = JSON.stringify(nhsa);
   const extra = nhsaNodesOf(m, split, requestOf(data, event.id), event.id);
-  const records: OutboundRecord[] = [{
+  return {
     topic: m.topics.nhsaSettlements, key: event.personId, value: extra && extra !== '{}' ? `${nhsaJson.slice(0, -1)},${extra.slice(1)}` : nhsaJson,
-    headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subject),
-  }];
+    headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subjectOf(event)),
+  };
+}
+
+function claimRecord(event: OutboxEvent, data: SettlementEventData, line: Split['lines'][number], m: EventMapping): OutboundRecord {
+  const kind = kindOf(event);
+  const { split } = data;
+  const insurerCode = m.insurerCodeOf(line.programme);
+  if (!insurerCode) throw new UnmappableEvent(event.id, `programme ${line.programme} pays ${line.amount} but its pack names no payer.insurerCode`);
   const stay = stayOf(data, event.id);
-  for (const line of split.lines) {
-    if (line.layer !== 'supplementary' || line.amount === ZERO) continue;
-    const insurerCode = m.insurerCodeOf(line.programme);
-    if (!insurerCode) throw new UnmappableEvent(event.id, `programme ${line.programme} pays ${line.amount} but its pack names no payer.insurerCode`);
-    const claimId = `clm_${split.gatewayId}_${line.programme}`;
-    const claim: InsurerClaim = {
-      claimId: kind === 'settled' ? claimId : `rev_${split.gatewayId}_${line.programme}`,
-      kind: kind === 'settled' ? 'claim' : 'reversal',
-      ...(kind === 'reversed' ? { originalClaimId: claimId } : {}),
-      eventId: event.id, insurerCode, programme: line.programme, payer: line.payer, amount: line.amount, currency: 'CNY',
-      explanation: line.explanation, gatewayId: split.gatewayId, settlementId: split.settlementId, hospitalId: split.hospitalId,
-      personIdNumber: split.personId, admittedOn: stay.admittedOn, dischargedOn: stay.dischargedOn,
-      ...(split.settledAt ? { settledAt: split.settledAt } : {}),
-      ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
-      bill: { total: split.total, compliant: split.compliant, outOfScope: split.outOfScope, overLimit: split.overLimit, preSelfPay: split.preSelfPay },
-      ...(split.policyVersions[line.programme] ? { policyVersion: split.policyVersions[line.programme] } : {}),
-    };
-    records.push({
-      topic: m.topics.insurerClaims(insurerCode), key: event.personId, value: JSON.stringify(claim),
-      headers: cloudEventHeaders(`${event.id}.${line.programme}`, `insurer.claim.${claim.kind === 'claim' ? 'filed' : 'reversed'}`, m.source, event.time, subject),
-    });
-  }
-  return records;
+  const claimId = `clm_${split.gatewayId}_${line.programme}`;
+  const claim: InsurerClaim = {
+    claimId: kind === 'settled' ? claimId : `rev_${split.gatewayId}_${line.programme}`,
+    kind: kind === 'settled' ? 'claim' : 'reversal',
+    ...(kind === 'reversed' ? { originalClaimId: claimId } : {}),
+    eventId: event.id, insurerCode, programme: line.programme, payer: line.payer, amount: line.amount, currency: 'CNY',
+    explanation: line.explanation, gatewayId: split.gatewayId, settlementId: split.settlementId, hospitalId: split.hospitalId,
+    personIdNumber: split.personId, admittedOn: stay.admittedOn, dischargedOn: stay.dischargedOn,
+    ...(split.settledAt ? { settledAt: split.settledAt } : {}),
+    ...(split.reversedAt ? { reversedAt: split.reversedAt } : {}),
+    bill: { total: split.total, compliant: split.compliant, outOfScope: split.outOfScope, overLimit: split.overLimit, preSelfPay: split.preSelfPay },
+    ...(split.policyVersions[line.programme] ? { policyVersion: split.policyVersions[line.programme] } : {}),
+  };
+  return {
+    topic: m.topics.insurerClaims(insurerCode), key: event.personId, value: JSON.stringify(claim),
+    headers: cloudEventHeaders(`${event.id}.${line.programme}`, `insurer.claim.${claim.kind === 'claim' ? 'filed' : 'reversed'}`, m.source, event.time, subjectOf(event)),
+  };
 }
 
 function parseData(event: OutboxEvent): SettlementEventData {

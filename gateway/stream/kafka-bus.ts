@@ -102,7 +102,23 @@ export class KafkaBus implements Bus {
   async publish(records: readonly OutboundRecord[]): Promise<void> {
     if (records.length === 0) return;
     const producer = await this.publisher();
-    await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+    try {
+      await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+    } catch (error) {
+      if (sequencesAdrift(error)) await this.dropPublisher(producer);
+      throw error;
+    }
+  }
+
+  /**
+   * A new producer next time: a new producer id, sequences from 0. kafkajs rolls back the sequences of
+   * every partition of a produce request that failed, also of those the broker did write, so after a
+   * partial failure its next send to those partitions is refused as out of order — for ever, within
+   * that producer's session.
+   */
+  private async dropPublisher(producer: Producer): Promise<void> {
+    if (this.producer === producer) this.producer = null;
+    await producer.disconnect().catch(() => undefined);
   }
 
   async subscribe(s: Subscription): Promise<RunningSubscription> {
@@ -469,6 +485,18 @@ async function whileRetriable<T>(call: () => Promise<T>, timeoutMs: number): Pro
       await sleep(100);
     }
   }
+}
+
+/** Broker answers after which the idempotent producer's sequence numbers may no longer match the broker's. */
+const SEQUENCE_ADRIFT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
+
+function sequencesAdrift(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 8 && isRecord(current); depth++) {
+    if (typeof current.type === 'string' && SEQUENCE_ADRIFT.has(current.type)) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 /** Groups records by topic, keeping their order within each topic (and so within each key). */

@@ -7,13 +7,18 @@
  * dedupe by ce_id.
  *
  * Per-person order across processes needs exactly one active relay consumer (see deploy/README.md).
+ *
+ * What can never be published does not hold the batch: an audience the event cannot be mapped for,
+ * and a record larger than the broker takes (checked against maxMessageBytes before publishing, and
+ * found record by record if the broker refuses a batch as too large all the same), are dead-lettered
+ * to settlement.events.dlq with the reason, and every other record of the batch goes out.
  */
-import { PROBLEM_TYPES, problemTypeUri } from '../problem-types.js';
 import CircuitBreaker from 'opossum';
 import type { LedgerPort, OutboxEntry } from '../ledger/port.js';
-import type { DeadLetter } from '../../schemas/messages.js';
 import type { Bus, OutboundRecord } from './bus.js';
-import { audienceRecords, logRecord, UnmappableEvent, type EventMapping } from './event-records.js';
+import { entryDeadLetter, oversizedReason, type EntryProblems, type Oversized } from './dead-letters.js';
+import { eventRecords, logRecord, type EventMapping } from './event-records.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, isTooLargeError, recordBytes } from './record-size.js';
 
 export interface RelayOptions {
   ledger: LedgerPort;
@@ -33,18 +38,37 @@ export interface RelayOptions {
   breakerResetMs?: number;
   onPublished?(events: number, records: number): void;
   onFailure?(error: unknown, consecutiveFailures: number): void;
-  /** An event whose data cannot be mapped: it still goes to settlement.events, and to settlement.events.dlq with the reason. */
+  /**
+   * An event some audience cannot be served (data unreadable, a claim without an insurer topic): the
+   * other records still go out, and settlement.events.dlq gets the reason.
+   */
   onUnmappable?(eventId: string, reason: string): void;
+  /** Largest record (key + value + headers, bytes) published; KAFKA_MAX_MESSAGE_BYTES. */
+  maxMessageBytes?: number;
+  /** A record over maxMessageBytes, or refused by the broker as too large: dead-lettered, not published. */
+  onTooLarge?(eventId: string, reason: string): void;
   onBreakerStateChange?(state: 'open' | 'halfOpen' | 'closed'): void;
   clock?: () => Date;
 }
 
 export const RELAY_BATCH_MAX = 1_000;
 
+/** A batch read from the outbox, held until the broker has every record of it. */
+interface Held {
+  entries: OutboxEntry[];
+  records: OutboundRecord[];
+  /** The entry each record belongs to (same index), to dead-letter a record the broker refuses. */
+  owners: OutboxEntry[];
+  published: boolean;
+  /** Set once the broker refused the batch as too large: the next record to publish on its own. */
+  next?: number;
+}
+
 export class OutboxRelay {
   private readonly breaker: CircuitBreaker<[readonly OutboundRecord[]], void>;
   private readonly consumerName: string;
   private readonly batchSize: number;
+  private readonly maxMessageBytes: number;
   private running = false;
   private loop: Promise<void> | null = null;
   private wakeSleep: (() => void) | null = null;
@@ -54,11 +78,15 @@ export class OutboxRelay {
     this.consumerName = options.consumerName ?? 'relay-0';
     this.batchSize = options.batchSize ?? 100;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > RELAY_BATCH_MAX) throw new Error(`relay batchSize must be an integer in 1..${RELAY_BATCH_MAX}`);
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (!Number.isInteger(this.maxMessageBytes) || this.maxMessageBytes < 1) throw new Error('relay maxMessageBytes must be a positive integer');
     this.breaker = new CircuitBreaker((records: readonly OutboundRecord[]) => options.bus.publish(records), {
       timeout: options.publishTimeoutMs ?? 30_000,
       resetTimeout: options.breakerResetMs ?? 5_000,
       errorThresholdPercentage: 50,
       volumeThreshold: 3,
+      // A size refusal is the broker answering: it must not open the breaker (the relay handles it).
+      errorFilter: (error: unknown) => isTooLargeError(error),
     });
     this.breaker.on('open', () => options.onBreakerStateChange?.('open'));
     this.breaker.on('halfOpen', () => options.onBreakerStateChange?.('halfOpen'));
@@ -89,16 +117,16 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     const { ledger } = this.options;
-    let held: { entries: OutboxEntry[]; records: OutboundRecord[]; published: boolean } | null = null;
+    let held: Held | null = null;
     while (this.running) {
       try {
         if (!held) {
           const entries = await ledger.readOutbox(this.consumerName, this.batchSize, this.options.readBlockMs ?? 1_000);
           if (entries.length === 0) continue;
-          held = { entries, records: this.recordsOf(entries), published: false };
+          held = this.hold(entries);
         }
         if (!held.published) {
-          await this.breaker.fire(held.records);
+          await this.publish(held);
           held.published = true;
           this.options.onPublished?.(held.entries.length, held.records.length);
         }
@@ -114,28 +142,70 @@ export class OutboxRelay {
     }
   }
 
-  private recordsOf(entries: readonly OutboxEntry[]): OutboundRecord[] {
-    const { mapping } = this.options;
-    return entries.flatMap(({ entryId, event }) => {
-      const log = logRecord(event, mapping);
-      try {
-        return [log, ...audienceRecords(event, mapping)];
-      } catch (error) {
-        if (!(error instanceof UnmappableEvent)) throw error;
-        this.options.onUnmappable?.(event.id, error.message);
-        return [log, this.deadLetter(entryId, log, error.message)];
+  /** The batch's records: each entry's, with a dead letter in place of what cannot be published. */
+  private hold(entries: OutboxEntry[]): Held {
+    const records: OutboundRecord[] = [];
+    const owners: OutboxEntry[] = [];
+    for (const entry of entries) {
+      for (const record of this.recordsOf(entry)) {
+        records.push(record);
+        owners.push(entry);
       }
-    });
+    }
+    return { entries, records, owners, published: false };
   }
 
-  private deadLetter(entryId: string, log: OutboundRecord, reason: string): OutboundRecord {
-    const letter: DeadLetter = {
-      // The detail stays the mapper's own words: the reader of a dead letter is the operator.
-      problem: { type: problemTypeUri('unmappable-event'), code: PROBLEM_TYPES['unmappable-event'].code, title: PROBLEM_TYPES['unmappable-event'].title, status: 500, detail: reason, errors: [] },
-      original: { topic: 'outbox', partition: 0, offset: entryId, key: log.key, headers: log.headers, value: log.value, valueEncoding: 'utf8' },
-      deadAt: (this.options.clock?.() ?? new Date()).toISOString(),
-    };
-    return { topic: this.options.mapping.topics.dlq(log.topic), key: log.key, value: JSON.stringify(letter), headers: { ...log.headers, ce_type: 'settlement.unmappable' } };
+  private recordsOf(entry: OutboxEntry): OutboundRecord[] {
+    const { mapping } = this.options;
+    const { event } = entry;
+    const { records, unroutable } = eventRecords(event, mapping);
+    const fitting: OutboundRecord[] = [];
+    const oversized: Oversized[] = [];
+    for (const record of records) {
+      const bytes = recordBytes(record);
+      if (bytes > this.maxMessageBytes) oversized.push({ topic: record.topic, bytes });
+      else fitting.push(record);
+    }
+    if (unroutable.length === 0 && oversized.length === 0) return fitting;
+    if (unroutable.length > 0) this.options.onUnmappable?.(event.id, unroutable.map((u) => u.error.message).join('; '));
+    for (const o of oversized) this.options.onTooLarge?.(event.id, oversizedReason(event, o, this.maxMessageBytes));
+    return [...fitting, this.deadLetter(entry, { unroutable, oversized, maxBytes: this.maxMessageBytes })];
+  }
+
+  /**
+   * Publishes the held batch. If the broker refuses it as too large although every record passed the
+   * check (a partition's share of the batch is over the broker's limit, or the broker's limit is below
+   * maxMessageBytes), the batch goes out record by record, and only a record the broker refuses on its
+   * own is dead-lettered. Progress is kept in `held`, so a failure part-way resumes where it stopped.
+   */
+  private async publish(held: Held): Promise<void> {
+    if (held.next === undefined) {
+      try {
+        await this.breaker.fire(held.records);
+        return;
+      } catch (error) {
+        if (!isTooLargeError(error)) throw error;
+        held.next = 0;
+      }
+    }
+    for (; held.next < held.records.length; held.next++) {
+      const record = held.records[held.next]!;
+      try {
+        await this.breaker.fire([record]);
+      } catch (error) {
+        if (!isTooLargeError(error)) throw error;
+        const owner = held.owners[held.next]!;
+        const refused = { topic: record.topic, bytes: recordBytes(record) };
+        this.options.onTooLarge?.(owner.event.id, oversizedReason(owner.event, refused, this.maxMessageBytes, true));
+        await this.breaker.fire([this.deadLetter(owner, { unroutable: [], oversized: [refused], maxBytes: this.maxMessageBytes, refusedByBroker: true })]);
+      }
+    }
+  }
+
+  private deadLetter(entry: OutboxEntry, problems: EntryProblems): OutboundRecord {
+    const { mapping, clock } = this.options;
+    const log = logRecord(entry.event, mapping);
+    return entryDeadLetter(entry.entryId, entry.event, log, problems, mapping.topics.dlq(log.topic), (clock?.() ?? new Date()).toISOString());
   }
 
   private backoffMs(): number {

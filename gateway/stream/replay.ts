@@ -40,15 +40,17 @@ export async function replayAccumulators(options: { bus: Bus; ledger: LedgerPort
       return;
     }
     if (seen.has(id)) { report.duplicates++; return; }
-    if (seen.size >= SEEN_IDS_MAX) throw new Error(`more than ${SEEN_IDS_MAX} events: replay per partition range instead`);
-    seen.add(id);
     let data;
     try {
       data = settlementEventData.parse(JSON.parse(message.value.toString('utf8')));
     } catch (error) {
+      // Not marked seen: a good copy published later under the same ce_id (npm run republish after an entry
+      // whose record was missing went out empty) still counts.
       report.unreadable.push({ partition: message.partition, offset: message.offset, reason: error instanceof Error ? error.message.slice(0, 200) : 'unreadable' });
       return;
     }
+    if (seen.size >= SEEN_IDS_MAX) throw new Error(`more than ${SEEN_IDS_MAX} events: replay per partition range instead`);
+    seen.add(id);
     report.events++;
     const counters = rebuilt.get(personId) ?? new Map<string, number>();
     rebuilt.set(personId, counters);

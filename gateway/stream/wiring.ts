@@ -25,7 +25,8 @@ export function createBus(config: Config, logger?: Logger): Bus {
   return new KafkaBus({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
-    transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}`,
+    // Per process: cluster workers on one host would otherwise share transactional ids and fence each other.
+    transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: Math.max(100, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
     ...(logger ? { logger } : {}),
@@ -52,10 +53,10 @@ export function topicsToEnsure(t: Topics, programmes: ProgrammeSet): string[] {
   ];
 }
 
-export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onBreakerStateChange'>;
+export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onTooLarge' | 'onBreakerStateChange'>;
 
 export function createRelay(config: Config, ledger: LedgerPort, bus: Bus, programmes: ProgrammeSet, hooks: RelayHooks = {}): OutboxRelay {
-  return new OutboxRelay({ ledger, bus, mapping: eventMapping(config, programmes), consumerName: config.RELAY_CONSUMER_NAME, batchSize: config.RELAY_BATCH_SIZE, ...hooks });
+  return new OutboxRelay({ ledger, bus, mapping: eventMapping(config, programmes), consumerName: config.RELAY_CONSUMER_NAME, batchSize: config.RELAY_BATCH_SIZE, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES, ...hooks });
 }
 
 /** For /readyz: the relay keeps up (lag below RELAY_READY_MAX_LAG) and its breaker is closed. */
@@ -106,11 +107,15 @@ export async function startStreaming({ config, ledger, service, programmes, metr
 
   let relay: OutboxRelay | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
-  if (config.RELAY_ENABLED) {
+  // One relay per deployment's outbox reader name: in cluster mode worker 0 only (several readers under one
+  // name re-read each other's pending entries and publish them again; under several names a person's events
+  // could overtake each other).
+  if (config.RELAY_ENABLED && (config.GATEWAY_WORKER_INDEX ?? 0) === 0) {
     relay = createRelay(config, ledger, bus, programmes, {
       onPublished: (events) => metrics.relayPublished.inc(events),
       onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: outbox read or Kafka publish failed; retrying, nothing is lost'); },
-      onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for payers; dead-lettered'),
+      onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for some payers; their records dead-lettered, the others published'),
+      onTooLarge: (eventId, reason) => log.error({ eventId, reason }, 'relay: record too large for Kafka; dead-lettered, not published (npm run republish once it fits)'),
       onBreakerStateChange: (state) => log.warn({ state }, 'relay: circuit breaker'),
     });
     relay.start();

@@ -98,6 +98,31 @@ describe('two packs of one layer in force at once', () => {
   });
 });
 
+describe('a supplementary pack that pays directly without payer.insurerCode', () => {
+  const withoutCode = (name: string) => packCopy(name, (doc) => { delete (doc.payer as Record<string, unknown>).insurerCode; });
+
+  it('is an error: every claim it files would be dead-lettered by the relay, never reaching an insurer', () => {
+    const { file } = withoutCode('weihai-2020-medical');
+    const report = runCheckPack({ paths: [file], snapshotFile: snapshotCopy(), updateSnapshot: false, today: LATE, withBuiltin: false });
+    expect(report.exitCode).toBe(1);
+    expect(report.errors).toEqual([expect.stringMatching(/^weihai-2020-medical pays directly \(rules ceiling\) but its payer names no insurerCode.*dead-lettered/)]);
+  });
+
+  it('is no error for a pack that only pays cash benefits to the patient (no claim is filed)', () => {
+    const benefitsOnly = packCopy('wenxi-2023-disabled', (doc) => {
+      delete (doc.payer as Record<string, unknown>).insurerCode;
+      doc.rules = doc.rules.filter((r) => r.kind === 'dailyAllowance' || r.payment === 'benefit');
+    });
+    const report = runCheckPack({ paths: [benefitsOnly.file], snapshotFile: snapshotCopy(), updateSnapshot: false, today: LATE, withBuiltin: false });
+    expect(report.errors).toEqual([]);
+  });
+
+  it('fails the CLI with the pack named', async () => {
+    const run = promisify(execFile)('npx', ['tsx', 'gateway/programmes/check-cli.ts', '--without-builtin', '--snapshot', snapshotCopy(), '--today', LATE, withoutCode('weihai-2020-accident').file], { cwd: process.cwd() });
+    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('error: weihai-2020-accident pays directly') });
+  });
+});
+
 describe('counter keys of a started pack', () => {
   const renamed = () => packCopy('weihai-2020-medical', (doc) => { doc.rules[0]!.id = 'ceiling-2020'; });
 

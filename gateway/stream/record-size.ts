@@ -1,0 +1,35 @@
+/**
+ * How large a record is as Kafka counts it, and whether a broker refused one for its size. The relay and
+ * `npm run republish` check every record against KAFKA_MAX_MESSAGE_BYTES before publishing: a record the
+ * broker refuses (MESSAGE_TOO_LARGE, not retriable) would otherwise be retried for ever, holding up every
+ * settlement behind it.
+ */
+import type { OutboundRecord } from './bus.js';
+
+/**
+ * Kafka's default message.max.bytes is 1 048 588 (1 MiB + 12) and it bounds the whole record batch: the
+ * batch header (61 bytes) and each record's varint framing come on top of key, value and headers. The
+ * default leaves 1 KiB of that limit for the framing.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_047_552;
+
+/** Key + value + every header's name and value, in UTF-8 bytes: what a record carries, without Kafka's framing. */
+export function recordBytes(record: OutboundRecord): number {
+  let bytes = Buffer.byteLength(record.key) + Buffer.byteLength(record.value);
+  for (const [name, value] of Object.entries(record.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
+
+/** Broker answers that say the request was too large: retrying the same records can never succeed. */
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** Whether the error (or one it wraps: kafkajs wraps the broker's answer in retry errors) is a size refusal. */
+export function isTooLargeError(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const { type, cause } = current as { type?: unknown; cause?: unknown };
+    if (typeof type === 'string' && TOO_LARGE.has(type)) return true;
+    current = cause;
+  }
+  return false;
+}
