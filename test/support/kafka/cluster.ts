@@ -71,6 +71,8 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
     layouts.push({ nodeId: CONTROLLER_ID, role: 'controller', controllerPort, dataDir: '', quorumVoters, brokerCount: count });
     for (let id = 1; id <= count; id++) layouts.push({ nodeId: id, role: 'broker', port: await freePort(), dataDir: '', quorumVoters, brokerCount: count });
   }
+  // base64url may begin with '-' (one start in 64): passed as --cluster-id=…, never as an argument of its own,
+  // or the storage tool's parser takes it for an option and the broker never starts.
   const clusterId = randomBytes(16).toString('base64url');
   const nodes: KafkaNode[] = [];
   for (const layout of layouts) {
@@ -171,7 +173,7 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
 
 async function format(classpath: string, node: KafkaNode, clusterId: string): Promise<void> {
   try {
-    await run('java', ['-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', `-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', node.propertiesFile], { timeout: 120_000 });
+    await run('java', ['-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', `-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', node.propertiesFile], { timeout: 120_000 });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`formatting the KRaft storage of node ${node.nodeId} failed: ${stdout}\n${stderr}`, { cause: error });
