@@ -26,7 +26,8 @@ import { outboundClaimOf } from './claim-document.js';
 import type { ClaimRecord, ClaimsStore } from './claims-store.js';
 import type { Insurer } from './config.js';
 import { batchDayOf, chinaDay, instantOf } from './days.js';
-import { InsurerClient, TransientFailure, type BreakerState } from './insurer-client.js';
+import { InsurerClient, REASON_MAX_CHARS, TransientFailure, type BreakerState } from './insurer-client.js';
+import { maskedExcerpt } from '../../gateway/mask-text.js';
 import { BREAKER_STATE_VALUE, type InsurerMetrics } from './metrics.js';
 import { backoffMs, sleep, TokenBucket } from './pacing.js';
 
@@ -219,7 +220,8 @@ export class InsurerDelivery {
     await claims.record(insurer.code, claimId, { state: 'delivered', at, source: 'delivery', receiptNo: answer.receiptNo });
     metrics.deliveries.inc({ insurer: insurer.code, outcome: 'delivered' });
     if (answer.status !== 'received') {
-      await claims.record(insurer.code, claimId, { state: answer.status, at, source: 'delivery', ...(answer.reason ? { reason: answer.reason } : {}) });
+      // The insurer's words, which may echo the person's ID number or name: stored and shown masked.
+      await claims.record(insurer.code, claimId, { state: answer.status, at, source: 'delivery', ...(answer.reason ? { reason: maskedExcerpt(answer.reason, REASON_MAX_CHARS) } : {}) });
       metrics.deliveries.inc({ insurer: insurer.code, outcome: answer.status });
     }
     this.status.lastDeliveredAt = at;

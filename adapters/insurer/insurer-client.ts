@@ -9,13 +9,16 @@ import CircuitBreaker from 'opossum';
 import { z } from 'zod';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
+
+/** The longest reason an insurer may give for a decision (its answer or its callback); stored masked. */
+export const REASON_MAX_CHARS = 1000;
 import { maskedExcerpt } from '../../gateway/mask-text.js';
 
 /** The insurer's synchronous answer (README: "What an insurer answers"). */
 export const insurerAnswer = z.object({
   receiptNo: z.string().min(1).max(100),
   status: z.enum(['received', 'accepted', 'rejected']).default('received'),
-  reason: z.string().max(1000).optional(),
+  reason: z.string().max(REASON_MAX_CHARS).optional(),
 });
 export type InsurerAnswer = z.infer<typeof insurerAnswer>;
 

@@ -24,6 +24,8 @@ import type { InsurerDelivery } from './delivery.js';
 import { reconciliationReport, reportCsv } from './report.js';
 import { parseStatement, statementFromCsv } from './statements.js';
 import type { StatementsStore } from './statements-store.js';
+import { REASON_MAX_CHARS } from './insurer-client.js';
+import { maskedExcerpt } from '../../gateway/mask-text.js';
 
 export interface RouteDeps {
   insurers: ReadonlyMap<string, Insurer>;
@@ -90,7 +92,7 @@ const wantsCsv = (req: Request): boolean => req.query.format === 'csv' || (req.q
 /** The insurer's report of a claim's outcome (callback). */
 export const statusReport = z.object({
   status: z.enum(['accepted', 'rejected', 'paid']),
-  reason: z.string().min(1).max(1000).optional(),
+  reason: z.string().min(1).max(REASON_MAX_CHARS).optional(),
   paidAmount: z.string().regex(/^\d+\.\d{2}$/).optional(),
   paidOn: isoDate.optional(),
   paymentRef: z.string().max(100).optional(),
@@ -152,7 +154,7 @@ export function insurerRoutes(deps: RouteDeps) {
       const r = parsed.data;
       const verdict = await deps.claims.record(insurer.code, claimId, {
         state: r.status, at: deps.clock().toISOString(), source: 'callback',
-        ...(r.reason ? { reason: r.reason } : {}), ...(r.status === 'paid' ? { paidAmount: r.paidAmount ?? record.amount } : {}),
+        ...(r.reason ? { reason: maskedExcerpt(r.reason, REASON_MAX_CHARS) } : {}), ...(r.status === 'paid' ? { paidAmount: r.paidAmount ?? record.amount } : {}),
         ...(r.paidOn ? { paidOn: r.paidOn } : {}), ...(r.paymentRef ? { paymentRef: r.paymentRef } : {}),
       });
       if (verdict === 'contradicts') throw new InvalidInput(`理赔 ${claimId} 的状态与已报告的状态矛盾，请与医院核对`, [{ path: 'status', message: `contradicts the state already reported` }]);

@@ -6,6 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { MockInsurer } from '../../support/mock-insurer.js';
+import { maskId } from '../../../gateway/log.js';
 import {
   claimsOf, enrolWeihai, INSURER_TOKEN, metric, NANTONG, reverse, settleNantong, settleWeihai, startInsurerGateway, waitFor, WEIHAI, WEIHAI_HOSPITAL,
 } from './support.js';
@@ -61,10 +62,12 @@ describe('insurer claim delivery', () => {
   });
 
   it('records the insurer\'s decision: rejected with its reason, then the insurer\'s callback; states never go back', async () => {
-    mock.set(WEIHAI, { decide: () => ({ status: 'rejected', reason: '不属于保险责任：既往症' }) });
+    // An insurer's reason may echo the person's ID number: it is stored and shown masked.
+    mock.set(WEIHAI, { decide: () => ({ status: 'rejected', reason: `不属于保险责任：既往症（${PERSONS[1]}）` }) });
     const rejected = await settleWeihai(gw.url, { settlementId: 'D-2', personId: PERSONS[1]! });
     const [r] = await waitFor('rejected', async () => { const c = await claimsOf(gw.url, WEIHAI, rejected.gatewayId); return c[0]?.state === 'rejected' && c; });
-    expect(r!.reason).toBe('不属于保险责任：既往症');
+    expect(r!.reason).toBe(`不属于保险责任：既往症（${maskId(PERSONS[1]!)}）`);
+    expect(r!.reason).not.toContain(PERSONS[1]!);
 
     mock.set(WEIHAI, { decide: () => ({ status: 'accepted' }) });
     const accepted = await settleWeihai(gw.url, { settlementId: 'D-3', personId: PERSONS[2]! });
@@ -81,7 +84,7 @@ describe('insurer claim delivery', () => {
     expect(contradiction.status).toBe(400);
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${a!.claimId}/status`, { body: { status: 'rejected' }, token: TOKENS.admin })).status).toBe(400);
     // The insurer's own client reports for its claims only, reads them, and cannot settle or upload statements.
-    const viaInsurer = await call(gw.url, `/v1/claims/${WEIHAI}/${r!.claimId}/status`, { body: { status: 'rejected', reason: '不属于保险责任：既往症' }, token: INSURER_TOKEN });
+    const viaInsurer = await call(gw.url, `/v1/claims/${WEIHAI}/${r!.claimId}/status`, { body: { status: 'rejected', reason: `不属于保险责任：既往症（${PERSONS[1]}）` }, token: INSURER_TOKEN });
     expect(viaInsurer.json).toMatchObject({ state: 'rejected', transition: 'same' });
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: INSURER_TOKEN })).status).toBe(200);
     expect((await call(gw.url, `/v1/claims/${NANTONG}/${r!.claimId}/status`, { body: paid, token: INSURER_TOKEN })).status).toBe(403);
