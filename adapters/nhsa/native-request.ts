@@ -38,6 +38,11 @@ export function nativeRequestOf(stay: Stay, rows: readonly FeeRow[], input: Inpu
   const info = stay.mdtrtinfo;
   const scheme = SCHEME_OF_INSUTYPE[data.insutype];
   if (!scheme) throw new NhsaFault(`input.data.insutype：险种类型 ${data.insutype} 暂不支持（支持 310 职工基本医疗保险、390 城乡居民基本医疗保险）`);
+  // The stay was registered (2401) under one 险种; settling it under another would pay it from the other fund by its rules.
+  if (data.insutype !== info.insutype) throw new NhsaFault(`input.data.insutype：险种类型 ${data.insutype} 与入院办理（2401）登记的 ${info.insutype} 不一致`);
+  // 01 按项目结算 is what the gateway computes; 02 按定额结算 (单病种、定额) is not computed by item and is refused, not settled otherwise.
+  if (data.psn_setlway === '02') throw new NhsaFault('input.data.psn_setlway：暂不支持按定额结算（02），请按项目结算（01）');
+  if (data.psn_setlway !== '01') throw new NhsaFault(`input.data.psn_setlway：个人结算方式 ${data.psn_setlway} 不在字典内（01 按项目结算、02 按定额结算）`);
   if (!info.med_type.startsWith('2')) throw new NhsaFault(`input.mdtrtinfo.med_type：医疗类别 ${info.med_type} 不是住院类（2 开头）`);
   if (!stay.dscginfo) throw new NhsaFault('input.data.mdtrt_id：该就诊尚未办理出院（2402），不能结算');
   const diseases = stay.dscg_diseinfo ?? stay.diseinfo;

@@ -106,6 +106,11 @@ export const reverse: Call = async (ctx) => {
     throw new NhsaFault(`input.data.setl_id：结算ID ${data.setl_id} 不存在或不属于就诊 ${data.mdtrt_id}`);
   }
   if (setl.psn_no !== data.psn_no) throw new NhsaFault('input.data.psn_no：人员编号与结算记录不一致');
+  // One 冲销 per settlement: another 2305 under a new msgid would have the HIS book a second refund. The same
+  // msgid again (its answer lost and not remembered) still answers the reversal it made.
+  if (setl.reversal_msgid && setl.reversal_msgid !== ctx.envelope.msgid) {
+    throw new NhsaFault(`input.data.setl_id：结算ID ${data.setl_id} 已撤销（撤销报文ID ${setl.reversal_msgid}），不能再次撤销`);
+  }
   const split = await ctx.service.reverse(setl.fixmedins_code, setl.settlement_id, {}, ctx.call).catch((e: unknown) => {
     if (e instanceof GatewayError) throw faultOfGatewayError(e, (p) => `input.data（${p}）`);
     throw e;
