@@ -53,10 +53,12 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
     readiness: [...deliveries.values()].map((d) => ({
       name: `insurer:${d.snapshot().insurerCode}`,
       critical: false,
+      // /readyz is public: the state in fixed words, never the last error's text (an insurer's address, a
+      // library's words, claim ids) — GET /v1/insurers gives that to an admin or auditor.
       check: async () => {
-        const s = d.snapshot();
-        if (s.breaker !== 'closed') throw new Error(`breaker ${s.breaker}; ${s.waiting} claims waiting; last error: ${s.lastError ?? '-'}`);
-        return { ...s };
+        const { lastError, ...s } = d.snapshot();
+        if (s.breaker !== 'closed') throw new Error(`breaker ${s.breaker}; ${s.waiting} claims waiting`);
+        return { ...s, failing: lastError !== undefined };
       },
     })),
     async stop() {
