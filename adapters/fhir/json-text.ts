@@ -14,7 +14,8 @@ export function parseFhirJson(text: string): unknown {
   try {
     return parse(text, null, (source) => new LosslessNumber(source));
   } catch (error) {
-    throw new InvalidInput('请求体不是合法的 JSON', [{ path: '(body)', message: error instanceof Error ? error.message : String(error) }]);
+    // The parser's own (English, positional) text stays out of the answer, as on the native API.
+    throw new InvalidInput('请求体不是合法的 JSON', [{ path: '(body)', message: 'JSON 语法错误' }]);
   }
 }
 

@@ -205,6 +205,8 @@ function translated(error: unknown, mapped: MappedClaim): unknown {
 function parserError(error: unknown): GatewayError | null {
   if (!(error instanceof Error) || !('type' in error) || typeof error.type !== 'string') return null;
   if (error.type === 'entity.too.large') return new PayloadTooLarge('请求体超过上限');
-  if (/^(entity|encoding|charset)\./.test(error.type)) return new InvalidInput('请求体无法读取', [{ path: '(body)', message: error.message }]);
+  // In fixed words: body-parser's own text (e.g. `unsupported charset "X"`) is a library's English, not an answer.
+  if (error.type.startsWith('charset.') || error.type.startsWith('encoding.')) return new InvalidInput('请求体无法读取', [{ path: '(body)', message: '不支持的字符集或编码；请用 UTF-8' }]);
+  if (error.type.startsWith('entity.')) return new InvalidInput('请求体无法读取', [{ path: '(body)', message: '请求体不完整或长度不符' }]);
   return null;
 }

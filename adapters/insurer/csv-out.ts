@@ -3,20 +3,11 @@
  * Excel reads Chinese as mojibake), or GBK on request (`?charset=gbk`) for older Excel set-ups.
  */
 import iconv from 'iconv-lite';
+import { csvCell } from '../../gateway/csv-cell.js';
 import { InvalidInput } from '../../gateway/errors.js';
 
-const needsQuotes = /[",\r\n]/;
-/** A leading = + - @ makes Excel evaluate the cell: such text is prefixed with ' (CSV injection). */
-const formulaStart = /^[=+\-@\t\r]/;
-
-function cell(value: string | number | undefined): string {
-  let text = value === undefined ? '' : String(value);
-  if (formulaStart.test(text) && !/^-\d+(\.\d+)?$/.test(text)) text = `'${text}`;
-  return needsQuotes.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export function toCsv(rows: ReadonlyArray<ReadonlyArray<string | number | undefined>>): string {
-  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
 export type Charset = 'utf-8' | 'gbk';

@@ -3,6 +3,7 @@
  * (refd_setl_flag 0) and, if reversed, once more on the day it was reversed (refd_setl_flag 1, amounts
  * negated): the platform's own way of counting, so a period's totals are net and its count is of records.
  */
+import { csvCell } from '../../gateway/csv-cell.js';
 import { z } from 'zod';
 import { parseCsv } from '../../gateway/rosters/csv.js';
 import { fenText, signedFen } from './amounts.js';
@@ -137,12 +138,8 @@ export function detailRows(gateway: readonly HospitalRow[], comparison: Comparis
   }));
 }
 
-const csvField = (value: string | number): string => {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
 export const toCsv = (header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string =>
-  [header.join(','), ...rows.map((r) => r.map(csvField).join(','))].join('\r\n') + '\r\n';
+  [header.join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\r\n') + '\r\n';
 
 /** The comparison as CSV for the clerk: one line per difference (and a count of matched rows). */
 export function comparisonCsv(c: Comparison): string {
