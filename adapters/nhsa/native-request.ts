@@ -10,7 +10,7 @@ import { netItems } from './fee-rows.js';
 import type { FeeRow, Input2303 } from './inputs.js';
 import type { Stay } from './stays.js';
 
-const SCHEME_OF_INSUTYPE: Record<string, 'employee' | 'resident'> = { '310': 'employee', '390': 'resident' };
+export const SCHEME_OF_INSUTYPE: Record<string, 'employee' | 'resident'> = { '310': 'employee', '390': 'resident' };
 const ICD10 = /^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/;
 
 /** The native person id: the ID number when known (rosters and accumulators are keyed by it), else psn_no. */

@@ -2,6 +2,7 @@
 import { chinaTime, ulid } from '../../../gateway/service/ids.js';
 import { NhsaFault } from '../fault.js';
 import { input2401, input2402, inputStayCancel } from '../inputs.js';
+import { SCHEME_OF_INSUTYPE } from '../native-request.js';
 import type { Stay } from '../stays.js';
 import { notSettled, parse, samePerson, type Call } from './context.js';
 
@@ -9,6 +10,10 @@ import { notSettled, parse, samePerson, type Call } from './context.js';
 export const admit: Call = async ({ envelope, stays, clock }) => {
   const input = parse(input2401, envelope.input);
   if (!envelope.insuplc_admdvs) throw new NhsaFault('insuplc_admdvs：参保地医保区划必填（入院办理需确定参保地）');
+  // What 2303/2304 would refuse, said at admission, where the HIS can still register the stay right.
+  const { insutype, med_type: medType } = input.mdtrtinfo;
+  if (!SCHEME_OF_INSUTYPE[insutype]) throw new NhsaFault(`input.mdtrtinfo.insutype：险种类型 ${insutype} 暂不支持（支持 310 职工基本医疗保险、390 城乡居民基本医疗保险）`);
+  if (!medType.startsWith('2')) throw new NhsaFault(`input.mdtrtinfo.med_type：医疗类别 ${medType} 不是住院类（2 开头）；本接口只办理住院结算`);
   const now = clock();
   const stay: Stay = {
     v: 1, mdtrt_id: ulid(now.getTime()), fixmedins_code: envelope.fixmedins_code, mdtrtarea_admvs: envelope.mdtrtarea_admvs,

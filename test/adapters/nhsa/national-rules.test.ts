@@ -45,6 +45,22 @@ const settleData = (p: { psn_no: string; certno: string }, mdtrtId: string, over
 });
 
 
+describe('2401 入院办理', () => {
+  // What 2303/2304 would refuse is refused at admission, naming the 2401 field, while the HIS can still register the stay right.
+  it.each([
+    [{ insutype: '340' }, 'input.mdtrtinfo.insutype：险种类型 340 暂不支持'],
+    [{ med_type: '14' }, 'input.mdtrtinfo.med_type：医疗类别 14 不是住院类'],
+  ])('refuses %o at admission', async (over, message) => {
+    const p = person();
+    const admitted = await nhsa(gw.url, '2401', {
+      mdtrtinfo: { psn_no: p.psn_no, insutype: '390', begntime: '2024-03-01 08:30:00', mdtrt_cert_type: '02', mdtrt_cert_no: p.certno, med_type: '21', ipt_no: `ZY${p.psn_no.slice(-6)}`, dscg_maindiag_code: 'C34.900', ...over },
+      ext: { certno: p.certno, psn_name: '张三', hosp_lv: 3, drg_public: true },
+    });
+    expect(admitted.answer).toMatchObject({ infcode: '-1' });
+    expect(admitted.answer.err_msg).toContain(message);
+  });
+});
+
 describe('2303/2304 input dictionaries (deviates from the national spec)', () => {
   // psn_setlway 个人结算方式 (Input_2304.cs: 字符型|6|代码 Y|非空 Y): 01 按项目结算, 02 按定额结算. The gateway only
   // settles by item (native-request.ts never reads psn_setlway; inputs.ts:196 accepts any text), so a 02 (定额) stay is
