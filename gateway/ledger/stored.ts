@@ -42,6 +42,12 @@ const storedItemV1 = z.object({
   selfPayRatio: z.unknown().transform((v) => parseShareText(v) ?? undefined).optional(),
 });
 
+/** A stored list of categories: the ones this release knows, in order; a category since retired is dropped, not refused. */
+const knownCategories = z.array(z.unknown()).catch([]).transform((list) => list.flatMap((c) => {
+  const known = category.safeParse(c);
+  return known.success ? [known.data] : [];
+}));
+
 /** Version 1 (and 2) requests: plain strings where today's schema has patterns; unknown categories dropped, not refused. */
 const storedRequestV1 = z.object({
   settlementId: z.string(),
@@ -51,10 +57,7 @@ const storedRequestV1 = z.object({
     name: z.string().optional().catch(undefined),
     insuredRegion: z.string().catch(''),
     scheme: z.enum(['employee', 'resident']),
-    categories: z.array(z.unknown()).catch([]).transform((list) => list.flatMap((c) => {
-      const known = category.safeParse(c);
-      return known.success ? [known.data] : [];
-    })),
+    categories: knownCategories,
     disability: z.object({ grade: z.number(), type: disabilityType }).optional().catch(undefined),
   }),
   encounter: z.object({
@@ -79,10 +82,7 @@ const storedRosterRow = z.object({
   personId: z.string(),
   from: z.string(),
   to: z.string(),
-  categories: z.array(z.unknown()).catch([]).transform((list) => list.flatMap((c) => {
-    const known = category.safeParse(c);
-    return known.success ? [known.data] : [];
-  })),
+  categories: knownCategories,
   preExisting: z.boolean().catch(false),
   attributes: z.record(z.string(), z.string()).catch({}),
 });
