@@ -3,8 +3,15 @@
  * declares its own rule schema from these): citations, stay conditions, bases, ratios by group.
  */
 import { z } from 'zod';
-import { identifier, ratio } from './primitives.js';
-import { layer } from './settlement.js';
+import { identifier, plainText, ratio } from './primitives.js';
+import { BILL_PARTS, ENCOUNTER_KINDS, ITEM_TYPES, WARDS, layer } from './settlement.js';
+import { RISK_GROUP_NAMES } from './vocabulary.js';
+
+export const riskGroup = z.enum(Object.keys(RISK_GROUP_NAMES) as [keyof typeof RISK_GROUP_NAMES, ...(keyof typeof RISK_GROUP_NAMES)[]]);
+
+/** Where a stay happened as a plan sees it: in its area, or outside it with or without 异地就医备案. */
+export const PLACES = ['inArea', 'offsiteFiled', 'offsiteUnfiled'] as const;
+export type Place = (typeof PLACES)[number];
 
 export const cite = z.string().min(3).meta({ description: 'document file and clause the value comes from' });
 export const cited = <T extends z.ZodType>(value: T) => z.object({ value, cite }).strict();
@@ -13,13 +20,24 @@ export const byLevel = <T extends z.ZodType>(value: T) => z.object({ 1: value, 2
 
 /** A condition on the stay; every field given must hold. */
 export const stayCondition = z.object({
-  kinds: z.array(z.enum(['inpatient', 'outpatientSpecial'])).optional(),
+  kinds: z.array(z.enum(ENCOUNTER_KINDS)).optional(),
   hospitalArea: z.enum(['in', 'out']).optional().meta({ description: "the hospital's region against the pack's area" }),
   minHospitalLevel: z.int().min(1).max(3).optional(),
   drgPublic: z.boolean().optional(),
   cause: z.enum(['disease', 'accident']).optional(),
   thirdPartyLiable: z.boolean().optional(),
   catalog: identifier(40).optional().meta({ description: "the primary diagnosis or an asserted entry is in this disease catalogue" }),
+  ownership: z.enum(['public', 'private']).optional().meta({ description: "the hospital's ownership as the request states it (hospital.ownership); unstated does not hold" }),
+  place: z.array(z.enum(PLACES)).min(1).optional().meta({
+    description: 'inArea: a hospital in the pack\'s area; offsiteFiled / offsiteUnfiled: outside it, with or without 异地就医备案 (encounter.offsiteFiled)',
+  }),
+  localBasicSettlement: z.boolean().optional().meta({ description: 'true: the stay was settled through the local basic insurance (encounter.localBasicSettlement is not false)' }),
+  basicInsuranceActive: z.boolean().optional().meta({ description: "the person's basic insurance, as the request states it (patient.basicInsuranceActive)" }),
+  variants: z.array(identifier(40)).min(1).optional().meta({ description: 'the product (款) the person holds, of the pack\'s variants' }),
+  groups: z.array(riskGroup).min(1).optional().meta({ description: "the person's risk group for this rule (healthy, preExisting, aidPreExisting)" }),
+  attributes: z.record(plainText(100), z.array(z.string().min(1)).min(1)).optional().meta({
+    description: "roster attributes of the person's row: each named attribute must have one of the values listed",
+  }),
 }).strict();
 
 export const when = stayCondition.extend({
@@ -29,12 +47,22 @@ export const when = stayCondition.extend({
 export type When = z.infer<typeof when>;
 export type StayCondition = z.infer<typeof stayCondition>;
 
-/** What a rule pays on: the compliant cost or the whole bill, less what the named layers already paid. */
+/**
+ * What a rule pays on: parts of the bill's cost (`parts`, or `of`: compliant = [compliant], all = every part),
+ * of the items it selects, less what the named layers already paid on those parts.
+ */
 export const base = z.object({
-  of: z.enum(['compliant', 'all']),
-  after: z.array(layer).meta({ description: 'layers whose payments are deducted before this rule' }),
+  of: z.enum(['compliant', 'all']).optional().meta({ description: 'shorthand: compliant = parts [compliant]; all = every part' }),
+  parts: z.array(z.enum(BILL_PARTS)).min(1).optional().meta({ description: 'the parts of the cost the rule pays on (compliant, preSelfPay, overLimit, outOfScope)' }),
+  after: z.array(layer).meta({ description: 'layers whose payments on these parts are deducted before this rule' }),
+  items: z.object({
+    types: z.array(z.enum(ITEM_TYPES)).min(1).optional().meta({ description: 'only items of these types (an item stating none is not counted)' }),
+    wards: z.array(z.enum(WARDS)).min(1).optional().meta({ description: 'only items incurred in these wards (an item stating none is general)' }),
+  }).strict().optional().meta({ description: 'the items the base counts; a layer\'s payment on a part falls on the items in proportion to their cost of that part' }),
+  lessCompliantShare: ratio.optional().meta({ description: 'this share of the selected items\' compliant cost is taken off the base first (惠琼保: 扣除70%合规医疗费用 for a person without basic insurance)' }),
   cite,
-}).strict();
+}).strict().refine((b) => (b.of === undefined) !== (b.parts === undefined), { path: ['parts'], message: 'a base names either of or parts, exactly one' });
+export type Base = z.output<typeof base>;
 
 /** Ratios by risk group; null: this group is not covered by the rule. */
 export const groupRatios = z.object({

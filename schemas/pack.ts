@@ -7,7 +7,7 @@ import { admdvsPrefix, identifier, isoDate, money, ratio } from './primitives.js
 import { category, disabilityType } from './categories.js';
 import { layer } from './settlement.js';
 import { operations } from './operations.js';
-import { cite, cited } from './pack-parts.js';
+import { cite, cited, stayCondition } from './pack-parts.js';
 import { ruleUnion } from '../gateway/engine/rules/registry.js';
 
 export { when, type When, type StayCondition } from './pack-parts.js';
@@ -57,7 +57,29 @@ export const pack = z.object({
     disability: cited(z.array(disabilityMatch).min(1)).optional(),
   }).strict().default({}),
   aidCategories: cited(z.array(category)).optional().meta({ description: 'who counts as 救助对象 for aidPreExisting ratios' }),
+  variants: cited(z.array(z.object({ id: identifier(40), name: z.string().min(1) }).strict()).min(1)).optional().meta({
+    description: "the products (款) of the programme: a person holds exactly one, named by the roster row's variant; rules and figures select by it",
+  }),
+  cover: z.object({
+    straddle: z.enum(['discharge', 'days', 'refuse']).meta({
+      description: "a stay across the start or end of the person's cover (the term, or the roster row): discharge — judged by the discharge date alone; days — paid on the share of the stay's days in cover; refuse — not paid, with the reason",
+    }),
+    waiting: z.object({
+      days: z.int().min(1).max(365),
+      forEnrolmentAfter: isoDate.meta({ description: 'a roster row starting after this date (a late enrolment) waits; rows starting on or before it do not' }),
+    }).strict().optional().meta({ description: 'waiting period: a stay admitted within these days of the row\'s start is not paid' }),
+    cite,
+  }).strict().optional(),
   rules: z.array(rule).max(20),
+  limits: z.array(z.object({
+    id: identifier(40),
+    name: z.string().min(1),
+    rules: z.array(identifier(40)).min(1).optional().meta({ description: 'the rules whose payments count against it; absent: every rule of the pack (a person-level cap)' }),
+    amount: cited(money),
+    overrides: z.array(z.object({ if: stayCondition, amount: cited(money) }).strict()).max(10).optional().meta({
+      description: 'another amount where the condition holds (a 款 of its own): every override that holds applies, a later one last',
+    }),
+  }).strict()).max(10).default([]).meta({ description: 'limits over several rules per period (a cap shared by responsibilities, a person-level cap): counters `<limit>.paid`' }),
   schedules: z.record(identifier(40), schedule).default({}),
   notes: z.array(z.string()).default([]),
   operations: operations.optional().meta({ description: 'programme figures for reports, the second payout and what-if (gateway/operations)' }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDate, plainText } from './primitives.js';
+import { identifier, isoDate, plainText } from './primitives.js';
 import { category } from './categories.js';
 
 export const ROSTER_LIMITS = { rowsPerCall: 50_000 } as const;
@@ -9,7 +9,8 @@ export const rosterRow = z.object({
   from: isoDate,
   to: isoDate,
   categories: z.array(category).max(13).default([]),
-  preExisting: z.boolean().default(false).meta({ description: '三明 特定既往症人群' }),
+  preExisting: z.boolean().default(false).meta({ description: '特定既往症人群 (judged by person)' }),
+  variant: identifier(40).optional().meta({ description: "the product (款) the person holds, for a programme with variants: one per person and period" }),
   attributes: z.record(plainText(100), z.string().max(200).regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u, '不得含控制字符或不可见的格式字符')).default({}),
 }).refine((row) => row.from <= row.to, { path: ['to'], message: '截止日期（to）早于起始日期（from）' });
 

@@ -17,6 +17,22 @@ export type Layer = z.infer<typeof layer>;
 export const UPSTREAM_LAYERS = ['basic', 'majorIllness', 'waiver', 'aid'] as const;
 export type UpstreamLayer = (typeof UPSTREAM_LAYERS)[number];
 
+/**
+ * The parts of a bill's cost, per item, in the order a payment is taken from them: 政策范围内 (compliant),
+ * 乙类先行自付 (preSelfPay), 超限价自费 (overLimit), 丙类全自费 (outOfScope). The split's totals of the same
+ * names add them up; a supplementary rule's base names the parts it pays on (gateway/programmes/README.md).
+ */
+export const BILL_PARTS = ['compliant', 'preSelfPay', 'overLimit', 'outOfScope'] as const;
+export const billPart = z.enum(BILL_PARTS);
+export type BillPart = z.infer<typeof billPart>;
+
+/** What an item is, as a supplementary rule may select by it (自费药品: drugs only). */
+export const ITEM_TYPES = ['drug', 'consumable', 'service'] as const;
+/** Where in the hospital an item was incurred: the 普通部, or a 特需部 / VIP部 / 国际部 that plans exclude. */
+export const WARDS = ['general', 'special'] as const;
+/** Encounter kinds: a stay, a 门诊特殊病种 visit, or a dispensing at a designated pharmacy (特药). */
+export const ENCOUNTER_KINDS = ['inpatient', 'outpatientSpecial', 'pharmacy'] as const;
+
 const text = plainText(LIMITS.textLength);
 
 export const billItem = z.object({
@@ -26,6 +42,9 @@ export const billItem = z.object({
   class: z.enum(['A', 'B', 'C']).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
   selfPayRatio: share.optional().meta({ description: '乙类先行自付比例, for class B; absent means 0' }),
   overLimit: money.optional().meta({ description: '超限价自费: the part of the amount above the price limit' }),
+  itemType: z.enum(ITEM_TYPES).optional().meta({ description: 'drug, consumable or service; absent: not stated (a rule selecting by type does not count the item)' }),
+  ward: z.enum(WARDS).optional().meta({ description: "absent or general: the hospital's 普通部; special: a 特需部, VIP部 or 国际部 (plans that exclude them do not pay the item)" }),
+  supplyDays: z.int().min(1).max(366).optional().meta({ description: 'days of supply of a dispensed drug (特药: the part beyond a month is not paid where a plan says so)' }),
 }).superRefine((item, ctx) => {
   // A self-pay share belongs to class B alone; on A or C it would be a contradiction silently ignored.
   if (item.selfPayRatio !== undefined && item.class !== 'B') {
@@ -41,6 +60,7 @@ export const settlementRequest = z.object({
     region: admdvs,
     level: z.int().min(1).max(3).meta({ description: 'hospital level 1–3 (一/二/三级)' }),
     drgPublic: z.boolean().default(false).meta({ description: 'a public hospital paid by C-DRG' }),
+    ownership: z.enum(['public', 'private']).optional().meta({ description: "public (公立) or private (民营); plans paying public hospitals only read it" }),
   }),
   patient: z.object({
     id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '只能由字母和数字组成'),
@@ -53,13 +73,19 @@ export const settlementRequest = z.object({
     disability: z.object({ grade: z.int().min(1).max(4), type: disabilityType }).optional(),
   }),
   encounter: z.object({
-    kind: z.enum(['inpatient', 'outpatientSpecial']),
+    kind: z.enum(ENCOUNTER_KINDS).meta({ description: 'inpatient, outpatientSpecial (门诊特殊病种), or pharmacy (a dispensing at a designated pharmacy: admittedOn = dischargedOn = the day)' }),
     admittedOn: encounterDate,
     dischargedOn: encounterDate,
-    diagnoses: z.array(z.object({ icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, '应为 ICD-10 编码，如 C34.9 或 C34.900x001（国家扩展码）'), primary: z.boolean().default(false) })).max(LIMITS.diagnosesPerStay).default([]),
+    diagnoses: z.array(z.object({
+      icd10: z.string().regex(/^[A-Z]\d{2}(\.[0-9A-Za-z+*]{1,10})?$/, '应为 ICD-10 编码，如 C34.9 或 C34.900x001（国家扩展码）'),
+      primary: z.boolean().default(false),
+      firstDiagnosedOn: encounterDate.optional().meta({ description: 'when the disease was first diagnosed: a plan judging 既往症 by claim compares it with the enrolment' }),
+    })).max(LIMITS.diagnosesPerStay).default([]),
     catalogEntries: z.array(z.object({ catalog: identifier(40), entry: z.int().min(1).max(999) })).max(LIMITS.catalogEntriesPerStay).default([]),
     cause: z.enum(['disease', 'accident']).default('disease'),
     thirdPartyLiable: z.boolean().default(false),
+    offsiteFiled: z.boolean().optional().meta({ description: '异地就医备案: true when the person filed for care outside the insured region (read only for a hospital outside a plan\'s area; absent: not filed)' }),
+    localBasicSettlement: z.boolean().optional().meta({ description: 'false: the stay was not settled through the local basic insurance (plans that pay only after it do not pay)' }),
   }),
   items: z.array(billItem).min(1).max(LIMITS.itemsPerBill),
   upstream: z.object({ basic: money, majorIllness: money, waiver: money, aid: money }).partial().default({}),

@@ -13,7 +13,10 @@ export const LAYER_NAMES = { basic: '基本医疗保险', majorIllness: '大病�
  */
 export const LAYER_NAMES_DEDUCTED = { basic: '基本医保', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '此前商业补充保险' } as const;
 
-export const ENCOUNTER_KIND_NAMES = { inpatient: '住院', outpatientSpecial: '门诊特殊病种' } as const;
+export const ENCOUNTER_KIND_NAMES = { inpatient: '住院', outpatientSpecial: '门诊特殊病种', pharmacy: '定点药店购药' } as const;
+
+/** The parts of a bill's cost (schemas/settlement.ts BILL_PARTS). */
+export const BILL_PART_NAMES = { compliant: '政策范围内费用', preSelfPay: '乙类先行自付', overLimit: '超限价自费', outOfScope: '目录外（丙类）费用' } as const;
 
 /** A supplementary programme's risk groups (三明): who the roster marks 特定既往症, and 救助对象 among them. */
 export const RISK_GROUP_NAMES = { healthy: '健康人群', preExisting: '特定既往症人群', aidPreExisting: '救助对象中的特定既往症人群' } as const;

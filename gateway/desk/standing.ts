@@ -7,60 +7,57 @@
  */
 import type { Standing } from '../../schemas/desk.js';
 import type { Pack, Rule } from '../../schemas/pack.js';
+import { parseCounterKey } from '../engine/counter-keys.js';
+import type { RuleFigures } from '../engine/rules/kind.js';
+import { ruleFigures } from '../engine/rules/registry.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { formatFen, positive } from '../engine/money.js';
 
-interface RuleFigures { cap?: number; deductible?: number; note?: string }
-
-/** What a rule's pack says of its annual cap and deductible (fen), for the general case. */
+/** A rule's figures for the general case, or its group's where it keeps counters per group (a drug group). */
 function figuresOf(rule: Rule, group: string | undefined): RuleFigures {
-  switch (rule.kind) {
-    case 'basicDeductibleRatio': return { cap: rule.annualFundCap.value };
-    case 'majorIllnessTiers': return {
-      ...(rule.annualCap.value !== null ? { cap: rule.annualCap.value } : {}),
-      deductible: rule.threshold.value,
-      ...(rule.preferential ? { note: '困难群众适用倾斜政策时起付线与封顶不同' } : {}),
-    };
-    case 'aidByCategory': return { cap: rule.annualCap.value, note: '起付线按救助对象类别不同' };
-    case 'coinsurance': return {
-      ...(rule.annualCap ? { cap: rule.annualCap.value } : {}),
-      ...(rule.deductible?.per === 'year' ? { deductible: rule.deductible.amount } : {}),
-    };
-    case 'burdenCeiling': return { cap: rule.annualCap.value };
-    case 'specificDrugs': {
-      const found = rule.groups.find((g) => g.id === group);
-      return found ? { cap: found.annualCap.value.healthy, deductible: found.annualDeductible.value, note: `${found.name}：封顶为一般人群的额度` } : {};
-    }
-    default: return {};
-  }
+  const figures = ruleFigures(rule);
+  if (group === undefined) return figures;
+  return figures.byGroup?.[group] ?? {};
 }
 
 const PAID = ['paid', 'fundPaid'];
 
 export function standingOf(counters: Record<string, number>, programmes: ProgrammeSet, year: string): Standing {
-  // programme|period → rule(.group) → counter → fen
+  // programme|period → owner(.group) → counter → fen
   const grouped = new Map<string, Map<string, Map<string, number>>>();
   for (const [key, fen] of Object.entries(counters)) {
-    const [programme, period, ruleCounter] = key.split('|');
-    if (!programme || !period || !ruleCounter || !period.startsWith(year)) continue;
-    const parts = ruleCounter.split('.');
-    const counter = parts.pop()!;
-    const rule = parts.join('.');
-    const byRule = grouped.get(`${programme}|${period}`) ?? new Map<string, Map<string, number>>();
-    const values = byRule.get(rule) ?? new Map<string, number>();
+    const parsed = parseCounterKey(key);
+    if (!parsed || !parsed.period.startsWith(year)) continue;
+    // A counter kept per group reads `<group>.<counter>`: the owner's row is the group's.
+    const dot = parsed.counter.lastIndexOf('.');
+    const owner = dot < 0 ? parsed.owner : `${parsed.owner}.${parsed.counter.slice(0, dot)}`;
+    const counter = parsed.counter.slice(dot + 1);
+    const programmePeriod = `${parsed.programme}|${parsed.period}`;
+    const byOwner = grouped.get(programmePeriod) ?? new Map<string, Map<string, number>>();
+    const values = byOwner.get(owner) ?? new Map<string, number>();
     values.set(counter, (values.get(counter) ?? 0) + fen);
-    byRule.set(rule, values);
-    grouped.set(`${programme}|${period}`, byRule);
+    byOwner.set(owner, values);
+    grouped.set(programmePeriod, byOwner);
   }
   const programmesOut: Standing['programmes'] = [];
-  for (const [programmePeriod, byRule] of grouped) {
+  for (const [programmePeriod, byOwner] of grouped) {
     const [programme = '', period = ''] = programmePeriod.split('|');
     const pack: Pack | undefined = programmes.get(programme);
     if (!pack) continue;
     const rules: Standing['programmes'][number]['rules'] = [];
-    for (const [ruleKey, values] of byRule) {
-      const [ruleId = '', group] = ruleKey.split('.');
-      const rule = pack.rules.find((r) => r.id === ruleId);
+    for (const [ownerKey, values] of byOwner) {
+      const [ownerId = '', group] = ownerKey.split('.');
+      const limit = pack.limits.find((l) => l.id === ownerId);
+      if (limit) {
+        // A limit over several rules (or the person-level cap): what has counted against it.
+        const paid = values.get('paid') ?? 0;
+        rules.push({
+          rule: ownerKey, name: limit.name, paid: formatFen(paid), cap: formatFen(limit.amount.value), capLeft: formatFen(positive(limit.amount.value - paid)),
+          ...(limit.overrides?.length ? { note: '款型或人群不同时限额可能不同，此处为一般额度' } : {}),
+        });
+        continue;
+      }
+      const rule = pack.rules.find((r) => r.id === ownerId);
       if (!rule) continue;
       // A rule with any counter this period was applied: what it paid counts even when nothing (a 0 is not stored).
       const paid = PAID.reduce((sum, c) => sum + (values.get(c) ?? 0), 0);
@@ -69,8 +66,8 @@ export function standingOf(counters: Record<string, number>, programmes: Program
       const burden = values.get('burdenAfterBasic');
       const deductibleUsed = values.get('deductibleUsed') ?? (burden !== undefined && figures.deductible !== undefined ? Math.min(burden, figures.deductible) : undefined);
       rules.push({
-        rule: ruleKey,
-        name: group ? `${rule.name}（${rule.kind === 'specificDrugs' ? rule.groups.find((g) => g.id === group)?.name ?? group : group}）` : rule.name,
+        rule: ownerKey,
+        name: group ? `${rule.name}（${ruleFigures(rule).groupNames?.[group] ?? group}）` : rule.name,
         paid: formatFen(paid),
         ...(deductibleUsed !== undefined ? { deductibleUsed: formatFen(deductibleUsed) } : {}),
         ...(figures.deductible !== undefined ? { deductible: formatFen(figures.deductible) } : {}),

@@ -18,13 +18,25 @@ export interface BillTotals {
 /** What classification reads of an item: a stored request's item (gateway/ledger/stored.ts) is classified as a live one. */
 export type ClassifiedItem = Pick<SettlementRequest['items'][number], 'amount' | 'class' | 'overLimit' | 'selfPayRatio'>;
 
+/** An item's cost by part, in BILL_PARTS order (schemas/settlement.ts): compliant, preSelfPay, overLimit, outOfScope. */
+export type PartsFen = [compliant: number, preSelfPay: number, overLimit: number, outOfScope: number];
+
+/** The parts of one item (its compliant part may be negative for an invalid item: classifyBill refuses those). */
+export function itemParts(item: ClassifiedItem): PartsFen {
+  const overLimitFen = item.overLimit ?? 0;
+  const outOfScopeFen = item.class === 'C' ? item.amount : 0;
+  const preSelfPayFen = item.class === 'B' && item.selfPayRatio !== undefined ? fenTimesShare(item.amount, item.selfPayRatio) : 0;
+  return [item.amount - overLimitFen - outOfScopeFen - preSelfPayFen, preSelfPayFen, overLimitFen, outOfScopeFen];
+}
+
+/** The bill's totals by part, in BILL_PARTS order. */
+export const billParts = (bill: BillTotals): PartsFen => [bill.compliantFen, bill.preSelfPayFen, bill.overLimitFen, bill.outOfScopeFen];
+
 export function classifyBill(items: readonly ClassifiedItem[]): BillTotals {
   const totals: BillTotals = { totalFen: 0, outOfScopeFen: 0, overLimitFen: 0, preSelfPayFen: 0, compliantFen: 0 };
   const errors: FieldError[] = [];
   items.forEach((item, index) => {
-    const overLimitFen = item.overLimit ?? 0;
-    const outOfScopeFen = item.class === 'C' ? item.amount : 0;
-    const preSelfPayFen = item.class === 'B' && item.selfPayRatio !== undefined ? fenTimesShare(item.amount, item.selfPayRatio) : 0;
+    const [, preSelfPayFen, overLimitFen, outOfScopeFen] = itemParts(item);
     const selfPaidFen = overLimitFen + outOfScopeFen + preSelfPayFen;
     if (selfPaidFen > item.amount) {
       errors.push({

@@ -1,18 +1,38 @@
-/** Whether a stay meets a rule's `when`, and if not, why — in words a billing clerk can repeat. */
+/** Whether a stay meets a rule's `when` (or an override's `if`), and if not, why — in words a billing clerk can repeat. */
 import type { Pack, StayCondition, When } from '../../schemas/pack.js';
+import type { Place } from '../../schemas/pack-parts.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
-import { ENCOUNTER_KIND_NAMES as KIND_NAMES } from '../../schemas/vocabulary.js';
+import { ENCOUNTER_KIND_NAMES as KIND_NAMES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
+import type { RiskGroup } from './context.js';
 import type { ProgrammeSet } from './programme-set.js';
 
 export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: string };
+
+/** Who the rule is judged for: the person's standing in the programme (eligibility.ts). */
+export interface Subject {
+  /** The product (款) the person holds; null for a programme without variants. */
+  readonly variant: string | null;
+  readonly group: RiskGroup;
+  /** The roster row's attributes (empty without a roster). */
+  readonly attributes: Readonly<Record<string, string>>;
+}
 
 export function hospitalInArea(pack: Pack, request: SettlementRequest): boolean {
   const area = pack.area?.value ?? pack.insuredRegions.value;
   return area.some((prefix) => request.hospital.region.startsWith(prefix));
 }
 
+export function placeOf(pack: Pack, request: SettlementRequest): Place {
+  if (hospitalInArea(pack, request)) return 'inArea';
+  return request.encounter.offsiteFiled === true ? 'offsiteFiled' : 'offsiteUnfiled';
+}
+
+const PLACE_NAMES: Record<Place, string> = { inArea: '统筹区内就医', offsiteFiled: '统筹区外就医（已异地备案）', offsiteUnfiled: '统筹区外就医（未异地备案）' };
+
 const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) });
-function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
+
+/** The stay's own facts: kind, hospital, cause, the disease catalogue. */
+function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
   const { encounter, hospital } = request;
   if (c.kinds && !c.kinds.includes(encounter.kind)) {
     return { ok: false, reason: `仅限${c.kinds.map((k) => KIND_NAMES[k]).join('、')}，本次为${KIND_NAMES[encounter.kind]}` };
@@ -23,17 +43,31 @@ function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest
       return { ok: false, reason: c.hospitalArea === 'in' ? `仅限统筹区内医疗机构，本院区划 ${hospital.region} 不在区内` : `仅限统筹区外医疗机构，本院区划 ${hospital.region} 在区内` };
     }
   }
+  if (c.place) {
+    const place = placeOf(pack, request);
+    if (!c.place.includes(place)) return { ok: false, reason: `仅限${c.place.map((p) => PLACE_NAMES[p]).join('、')}，本次为${PLACE_NAMES[place]}` };
+  }
   if (c.minHospitalLevel !== undefined && hospital.level < c.minHospitalLevel) {
     return { ok: false, reason: `仅限${c.minHospitalLevel}级及以上医院，本院为${hospital.level}级` };
   }
   if (c.drgPublic !== undefined && hospital.drgPublic !== c.drgPublic) {
     return { ok: false, reason: c.drgPublic ? '仅限按C-DRG收付费的公立医院' : '不适用于按C-DRG收付费的公立医院' };
   }
+  if (c.ownership !== undefined && hospital.ownership !== c.ownership) {
+    const wanted = c.ownership === 'public' ? '公立' : '民营';
+    return { ok: false, reason: hospital.ownership === undefined ? `仅限${wanted}医院，请求未申明医院性质（hospital.ownership）` : `仅限${wanted}医院，本院为${hospital.ownership === 'public' ? '公立' : '民营'}医院` };
+  }
   if (c.cause !== undefined && encounter.cause !== c.cause) {
     return { ok: false, reason: c.cause === 'accident' ? '仅限意外伤害' : '仅限疾病' };
   }
   if (c.thirdPartyLiable !== undefined && encounter.thirdPartyLiable !== c.thirdPartyLiable) {
     return { ok: false, reason: c.thirdPartyLiable ? '仅限有第三方责任的情形' : '有第三方责任（无第三方赔付时方予补偿）' };
+  }
+  if (c.localBasicSettlement !== undefined && (encounter.localBasicSettlement !== false) !== c.localBasicSettlement) {
+    return { ok: false, reason: c.localBasicSettlement ? '未经当地基本医疗保险结算的费用不予支付（encounter.localBasicSettlement）' : '仅限未经当地基本医疗保险结算的费用' };
+  }
+  if (c.basicInsuranceActive !== undefined && request.patient.basicInsuranceActive !== c.basicInsuranceActive) {
+    return { ok: false, reason: c.basicInsuranceActive ? '仅限享受基本医疗保险待遇的人员' : '仅限未参加基本医疗保险的人员' };
   }
   if (c.catalog !== undefined) {
     const match = programmes.catalogueEntry(c.catalog, encounter);
@@ -43,14 +77,40 @@ function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest
   return ALWAYS;
 }
 
+/** The person's own terms: the product held, the risk group, the roster's attributes. */
+function checkSubject(c: StayCondition, pack: Pack, subject: Subject): Verdict {
+  if (c.variants && (subject.variant === null || !c.variants.includes(subject.variant))) {
+    const names = c.variants.map((v) => variantName(pack, v)).join('、');
+    return { ok: false, reason: `仅限${names}，本人${subject.variant === null ? '未注明所购款型' : `所购为${variantName(pack, subject.variant)}`}` };
+  }
+  if (c.groups && !c.groups.includes(subject.group)) {
+    return { ok: false, reason: `仅限${c.groups.map((g) => RISK_GROUP_NAMES[g]).join('、')}，本人为${RISK_GROUP_NAMES[subject.group]}` };
+  }
+  if (c.attributes) {
+    for (const [name, values] of Object.entries(c.attributes)) {
+      const value = subject.attributes[name];
+      if (value === undefined || !values.includes(value)) return { ok: false, reason: `参保名单「${name}」须为 ${values.join('或')}，本人为 ${value ?? '未填写'}` };
+    }
+  }
+  return ALWAYS;
+}
 
-export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
+export const variantName = (pack: Pack, id: string): string => pack.variants?.value.find((v) => v.id === id)?.name ?? id;
+
+export function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet, subject: Subject): Verdict {
+  const stay = checkStay(c, pack, request, programmes);
+  if (!stay.ok) return stay;
+  const person = checkSubject(c, pack, subject);
+  return person.ok ? stay : person;
+}
+
+export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet, subject: Subject): Verdict {
   if (!when) return ALWAYS;
-  const head = checkCondition(when, pack, request, programmes);
+  const head = checkCondition(when, pack, request, programmes, subject);
   if (!head.ok || !when.anyOf) return head;
   const reasons: string[] = [];
   for (const alternative of when.anyOf) {
-    const verdict = checkCondition(alternative, pack, request, programmes);
+    const verdict = checkCondition(alternative, pack, request, programmes, subject);
     if (verdict.ok) return { ok: true, because: [...head.because, ...verdict.because] };
     reasons.push(verdict.reason);
   }

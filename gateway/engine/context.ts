@@ -1,9 +1,8 @@
 /** What every rule sees: the stay, the running waterfall, the person's standing in the programme, the accumulators. */
-import type { Category } from '../../schemas/categories.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
-import type { BillTotals } from './bill.js';
-import type { CoverPeriod } from './eligibility.js';
+import type { BillTotals, PartsFen } from './bill.js';
+import type { Eligible } from './eligibility.js';
 import type { RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
 import { InvariantViolation } from '../errors.js';
 import type { ProgrammeSet } from './programme-set.js';
@@ -14,6 +13,11 @@ export type Accumulators = Readonly<Record<string, number>>;
 /** The waterfall so far: what each layer has paid of this bill and what is left. */
 export interface Running {
   paidByLayerFen: Record<Layer, number>;
+  /** What each layer paid of each part of the bill, in BILL_PARTS order: what a base naming parts deducts. */
+  paidByLayerPartFen: Record<Layer, PartsFen>;
+  /** What is left of each part, in BILL_PARTS order. */
+  partLeftFen: PartsFen;
+  /** partLeftFen's compliant part, and the sum of all parts: what most rules read. */
   compliantLeftFen: number;
   allLeftFen: number;
 }
@@ -26,11 +30,19 @@ export interface RuleContext {
   programmes: ProgrammeSet;
   pack: Pack;
   running: Readonly<Running>;
-  /** Categories as this programme judges them: the roster's where it has one, else the request's. */
-  categories: readonly Category[];
-  group: RiskGroup;
-  /** The person's periods of cover on the programme's roster (union); null: no roster, the term alone. */
-  cover: readonly CoverPeriod[] | null;
+  /** The person's standing in this programme: categories as it judges them, risk group, cover, variant, attributes. */
+  who: Eligible;
+  /**
+   * What the pack's limits over several rules (pack.limits) leave for this rule, with the line that says so;
+   * null when no limit names it. A rule kind that pays directly honours it (limitable in its kind).
+   */
+  limit: SharedLimit | null;
+}
+
+/** The tightest of the pack's limits naming a rule, as it stands before the rule pays. */
+export interface SharedLimit {
+  readonly leftFen: number;
+  readonly text: string;
 }
 
 export interface BenefitDraft { kind: string; amountFen: number; explanation: string[] }
@@ -41,6 +53,8 @@ export const NO_BENEFITS: readonly BenefitDraft[] = Object.freeze([]);
 export interface RuleResult {
   /** Paid at discharge; reduces the bill. */
   directFen: number;
+  /** The parts of the bill it is paid on (BILL_PARTS order), where the rule's base names them; else compliant first. */
+  fromParts?: readonly boolean[];
   /** Cash benefits to the patient; do not reduce the bill. */
   benefits: readonly BenefitDraft[];
   explanation: string[];

@@ -2,7 +2,9 @@
  * Days of a stay as whole calendar days (UTC day numbers, no clock, no time zone): how long a stay is,
  * and how many of its days fall inside periods of cover.
  */
-import type { CoverPeriod } from './eligibility.js';
+
+/** A period of cover, inclusive ISO dates. */
+export interface CoverPeriod { from: string; to: string }
 
 /**
  * The longest stay the gateway settles, in days (discharge − admission): three years, 1096 days with

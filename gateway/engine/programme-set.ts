@@ -4,33 +4,40 @@ import type { RosterRow } from '../../schemas/roster.js';
 import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
 import { dayNumber } from './days.js';
 import { layerConflicts } from './pack-overlaps.js';
+import { counterKey, periodsOf, periodWord } from './counter-keys.js';
 import { prepareRule, type PreparedRule } from './rules/registry.js';
 
+/** A limit over several rules of a pack (pack.limits). */
+export type PackLimit = Pack['limits'][number];
+
+/** Counter keys of one period: per rule (in order) counter → key, and per limit id its `paid` key. */
+export interface PeriodKeys {
+  readonly rules: ReadonlyArray<Readonly<Record<string, string>>>;
+  readonly limits: Readonly<Record<string, string>>;
+}
+
 /**
- * A pack made ready once, when the programmes are loaded: its heading, its rules bound to their kinds,
- * and every counter key its rules may touch, per accumulation period. A settlement only reads these.
+ * A pack made ready once, when the programmes are loaded: its heading, its rules bound to their kinds, the
+ * limits naming each rule, and every counter key its rules and limits may touch, per accumulation period. A
+ * settlement only reads these.
  */
 export interface PreparedPack {
   readonly heading: string;
   readonly rules: readonly PreparedRule[];
-  /** Per rule (in order), counter → `programme|period|rule.counter`, for an accumulation period. */
-  counterKeys(period: string): ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Per rule (in order), the pack's limits that count its payments. */
+  readonly limitsByRule: ReadonlyArray<readonly PackLimit[]>;
+  counterKeys(period: string): PeriodKeys;
 }
 
 function preparePack(pack: Pack): PreparedPack {
-  const rules = pack.rules.map(prepareRule);
-  const keysOf = (period: string) => rules.map((r) => Object.fromEntries(r.counters.map((c) => [c, `${pack.id}|${period}|${r.rule.id}.${c}`])));
-  // The periods a settlement can meet: the term's start, or each calendar year the term touches (a pack
-  // runs only for a discharge inside its term).
-  const periods = pack.accumulation === 'term' ? [pack.term.from] : yearsOf(pack.term.from, pack.term.to);
-  const byPeriod = new Map(periods.map((period) => [period, keysOf(period)]));
-  return { heading: `${pack.name}（${pack.id} ${pack.version}）`, rules, counterKeys: (period) => byPeriod.get(period) ?? keysOf(period) };
-}
-
-function yearsOf(from: string, to: string): string[] {
-  const years: string[] = [];
-  for (let year = Number.parseInt(from.slice(0, 4), 10); year <= Number.parseInt(to.slice(0, 4), 10); year++) years.push(String(year).padStart(4, '0'));
-  return years;
+  const rules = pack.rules.map((rule) => prepareRule(rule, { periodWord: periodWord(pack) }));
+  const keysOf = (period: string): PeriodKeys => ({
+    rules: rules.map((r) => Object.fromEntries(r.counters.map((c) => [c, counterKey(pack.id, period, r.rule.id, c)]))),
+    limits: Object.fromEntries(pack.limits.map((l) => [l.id, counterKey(pack.id, period, l.id, 'paid')])),
+  });
+  const byPeriod = new Map(periodsOf(pack).map((period) => [period, keysOf(period)]));
+  const limitsByRule = pack.rules.map((rule) => pack.limits.filter((l) => !l.rules || l.rules.includes(rule.id)));
+  return { heading: `${pack.name}（${pack.id} ${pack.version}）`, rules, limitsByRule, counterKeys: (period) => byPeriod.get(period) ?? keysOf(period) };
 }
 
 export class ProgrammeSet {

@@ -7,13 +7,14 @@ import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
 import { InvariantViolation, Unprocessable, invariant } from '../errors.js';
-import { type BillTotals, classifyBill } from './bill.js';
+import { type BillTotals, billParts, classifyBill } from './bill.js';
 import { MAX_STAY_DAYS, stayLengthDays } from './days.js';
-import { checkWhen, type Verdict } from './conditions.js';
-import { type Accumulators, type RuleContext, RuleCounters, type Running } from './context.js';
+import { checkCondition, checkWhen, type Verdict } from './conditions.js';
+import { periodOf, periodWord } from './counter-keys.js';
+import { type Accumulators, type RuleContext, RuleCounters, type Running, type SharedLimit } from './context.js';
 import { standing } from './eligibility.js';
-import { formatFen as y } from './money.js';
-import type { ProgrammeSet } from './programme-set.js';
+import { formatFen as y, positive } from './money.js';
+import type { PackLimit, ProgrammeSet } from './programme-set.js';
 import type { PreparedRule } from './rules/registry.js';
 import { LAYER_NAMES } from '../../schemas/vocabulary.js';
 
@@ -65,9 +66,6 @@ export function validateStay(request: SettlementRequest): void {
   }
 }
 
-function period(pack: Pack, request: SettlementRequest): string {
-  return pack.accumulation === 'term' ? pack.term.from : request.encounter.dischargedOn.slice(0, 4);
-}
 
 /**
  * A layer's line before it pays, with its payer: the pack's, the hospital for a waiver, else the
@@ -90,8 +88,17 @@ function newLine(pack: Pack | undefined, layer: Layer, request: SettlementReques
   return { layer, programme: pack?.id ?? 'none', payer, fundPayType, mode: 'computed', amountFen: 0, explanation };
 }
 
-/** A rule judged after every direct payer (cash benefits), with what it needs to run then. */
-interface DeferredRule { rule: PreparedRule; counterKeys: Readonly<Record<string, string>>; verdict: Verdict & { ok: true }; context: RuleContext; line: EngineLine }
+/** A rule about to run, with what it needs: now, or after every direct payer (cash benefits). */
+interface RuleRun {
+  rule: PreparedRule;
+  counterKeys: Readonly<Record<string, string>>;
+  /** The pack's limits that count this rule's payments, and every limit's counter key this period. */
+  limits: readonly PackLimit[];
+  limitKeys: Readonly<Record<string, string>>;
+  verdict: Verdict & { ok: true };
+  context: RuleContext;
+  line: EngineLine;
+}
 
 /** A direct rule that records counters once every direct payer has paid (its kind's afterDirect). */
 interface ClosingRule { afterDirect: NonNullable<PreparedRule['afterDirect']>; counterKeys: Readonly<Record<string, string>>; context: RuleContext }
@@ -104,24 +111,42 @@ class Waterfall {
   readonly lines: EngineLine[] = [];
   readonly benefits: EngineBenefit[] = [];
   readonly policyVersions: Record<string, string> = {};
-  private readonly deferred: DeferredRule[] = [];
+  private readonly deferred: RuleRun[] = [];
   private readonly closing: ClosingRule[] = [];
 
   constructor(private readonly input: EngineInput) {
     this.bill = classifyBill(input.request.items);
     this.running = {
       paidByLayerFen: { basic: 0, majorIllness: 0, waiver: 0, aid: 0, supplementary: 0 },
+      paidByLayerPartFen: { basic: [0, 0, 0, 0], majorIllness: [0, 0, 0, 0], waiver: [0, 0, 0, 0], aid: [0, 0, 0, 0], supplementary: [0, 0, 0, 0] },
+      partLeftFen: billParts(this.bill),
       compliantLeftFen: this.bill.compliantFen,
       allLeftFen: this.bill.totalFen,
     };
   }
 
-  pay(line: EngineLine, amountFen: number): void {
+  /**
+   * A payment, taken from the parts of the bill the payer pays on (`fromParts`, a rule's base) in BILL_PARTS
+   * order, then from any other part in that order: by default the compliant cost first, as every public
+   * layer pays.
+   */
+  pay(line: EngineLine, amountFen: number, fromParts?: readonly boolean[]): void {
     const r = this.running;
     if (!(amountFen >= 0 && amountFen <= r.allLeftFen)) throw new InvariantViolation(`${line.layer} ${line.programme} pays ${amountFen} with ${r.allLeftFen} left`);
+    let restFen = amountFen;
+    const paid = r.paidByLayerPartFen[line.layer];
+    for (let pass = fromParts ? 0 : 1; pass < 2 && restFen > 0; pass++) {
+      for (let part = 0; part < 4 && restFen > 0; part++) {
+        if (pass === 0 && !fromParts?.[part]) continue;
+        const takenFen = Math.min(restFen, r.partLeftFen[part]!);
+        r.partLeftFen[part]! -= takenFen;
+        paid[part]! += takenFen;
+        restFen -= takenFen;
+      }
+    }
     r.paidByLayerFen[line.layer] += amountFen;
     r.allLeftFen -= amountFen;
-    r.compliantLeftFen = r.compliantLeftFen > amountFen ? r.compliantLeftFen - amountFen : 0;
+    r.compliantLeftFen = r.partLeftFen[0];
     line.amountFen += amountFen;
   }
 
@@ -164,34 +189,68 @@ class Waterfall {
     }
     for (const text of who.because) line.explanation.push(text);
     // `running` is the live waterfall: each rule sees what the rules before it left.
-    const context: RuleContext = {
-      request, bill: this.bill, programmes, pack, running: this.running, categories: who.categories, group: who.group, cover: who.cover,
-    };
+    const context: RuleContext = { request, bill: this.bill, programmes, pack, running: this.running, who, limit: null };
     const prepared = programmes.prepared(pack);
-    const keys = prepared.counterKeys(period(pack, request));
+    const keys = prepared.counterKeys(periodOf(pack, request));
     for (let i = 0; i < prepared.rules.length; i++) {
       const rule = prepared.rules[i]!;
-      const verdict = checkWhen(rule.rule.when, pack, request, programmes);
-      if (!verdict.ok) line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason}`);
+      const verdict = checkWhen(rule.rule.when, pack, request, programmes, who);
+      if (!verdict.ok) {
+        line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason}`);
+        continue;
+      }
+      const run: RuleRun = { rule, counterKeys: keys.rules[i]!, limits: prepared.limitsByRule[i]!, limitKeys: keys.limits, verdict, context, line };
       // Benefits paid to the patient later are judged on what the patient is finally left to pay.
-      else if (rule.payment === 'benefit') this.deferred.push({ rule, counterKeys: keys[i]!, verdict, context, line });
-      else this.apply(rule, keys[i]!, verdict, context, line);
+      if (rule.payment === 'benefit') this.deferred.push(run);
+      else this.apply(run);
     }
   }
 
-  private apply(rule: PreparedRule, counterKeys: Readonly<Record<string, string>>, verdict: Verdict & { ok: true }, context: RuleContext, line: EngineLine): void {
-    const result = rule.run(context, new RuleCounters(this.input.accumulators, this.deltas, counterKeys));
-    for (const text of verdict.because) line.explanation.push(text);
+  /** A counter as it stands now: before this settlement, plus what this settlement has recorded so far. */
+  private counterNow(key: string): number {
+    return (this.input.accumulators[key] ?? 0) + (this.deltas[key] ?? 0);
+  }
+
+  /** The tightest of the pack's limits naming the rule, with its words; null when none names it. */
+  private limitFor(run: RuleRun): SharedLimit | null {
+    let tightest: SharedLimit | null = null;
+    const { pack, request, programmes, who } = run.context;
+    for (const limit of run.limits) {
+      let amount = limit.amount;
+      for (const o of limit.overrides ?? []) if (checkCondition(o.if, pack, request, programmes, who).ok) amount = o.amount;
+      const paidFen = this.counterNow(run.limitKeys[limit.id]!);
+      const leftFen = positive(amount.value - paidFen);
+      if (tightest === null || leftFen < tightest.leftFen) {
+        tightest = { leftFen, text: `${limit.name} ${y(amount.value)} 元，${periodWord(pack)}已赔 ${y(paidFen)}，按余额 ${y(leftFen)} 赔付（${amount.cite}）` };
+      }
+    }
+    return tightest;
+  }
+
+  private apply(run: RuleRun): void {
+    const { rule, context, line } = run;
+    const ctx = run.limits.length > 0 ? { ...context, limit: this.limitFor(run) } : context;
+    const result = rule.run(ctx, new RuleCounters(this.input.accumulators, this.deltas, run.counterKeys));
+    for (const text of run.verdict.because) line.explanation.push(text);
     for (const text of result.explanation) line.explanation.push(text);
-    if (result.directFen > 0) this.pay(line, result.directFen);
-    for (const b of result.benefits) this.benefits.push({ programme: context.pack.id, kind: b.kind, amountFen: b.amountFen, explanation: b.explanation });
-    if (rule.afterDirect) this.closing.push({ afterDirect: rule.afterDirect, counterKeys, context });
+    if (result.directFen > 0) this.pay(line, result.directFen, result.fromParts);
+    let paidFen = result.directFen;
+    for (const b of result.benefits) {
+      this.benefits.push({ programme: context.pack.id, kind: b.kind, amountFen: b.amountFen, explanation: b.explanation });
+      paidFen += b.amountFen;
+    }
+    if (paidFen > 0) for (const limit of run.limits) this.record(run.limitKeys[limit.id]!, paidFen);
+    if (rule.afterDirect) this.closing.push({ afterDirect: rule.afterDirect, counterKeys: run.counterKeys, context });
+  }
+
+  private record(key: string, fen: number): void {
+    this.deltas[key] = (this.deltas[key] ?? 0) + fen;
   }
 
   finish(): EngineResult {
     // Every direct payer has paid (benefits never reduce the bill): what is left is what the person bears.
     for (const c of this.closing) c.afterDirect(c.context, new RuleCounters(this.input.accumulators, this.deltas, c.counterKeys));
-    for (const d of this.deferred) this.apply(d.rule, d.counterKeys, d.verdict, d.context, d.line);
+    for (const run of this.deferred) this.apply(run);
     let linesFen = 0;
     for (const line of this.lines) {
       linesFen += line.amountFen;

@@ -17,7 +17,7 @@ import { parseFen, parseShareText } from '../engine/money.js';
 import { nhsaStayIdentity } from '../../schemas/nhsa.js';
 import { InvariantViolation } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import type { Split } from '../../schemas/settlement.js';
+import { ENCOUNTER_KINDS, type Split } from '../../schemas/settlement.js';
 import type { SettlementRecord } from './port.js';
 
 /** The version every record written now carries. A change to what is stored adds a version and its reader. */
@@ -61,7 +61,7 @@ const storedRequestV1 = z.object({
     disability: z.object({ grade: z.number(), type: disabilityType }).optional().catch(undefined),
   }),
   encounter: z.object({
-    kind: z.enum(['inpatient', 'outpatientSpecial']),
+    kind: z.enum(ENCOUNTER_KINDS),
     admittedOn: z.string(),
     dischargedOn: z.string(),
     cause: z.enum(['disease', 'accident']).catch('disease'),

@@ -11,7 +11,9 @@ import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { isoDate } from '../../schemas/primitives.js';
 import { layerConflicts } from '../engine/pack-overlaps.js';
-import { counterNames, prepareRule } from '../engine/rules/registry.js';
+import { counterName } from '../engine/counter-keys.js';
+import { packContradictions } from '../engine/pack-contradictions.js';
+import { counterNames, rulePayment } from '../engine/rules/registry.js';
 
 export const counterKeySnapshot = z.object({
   packs: z.record(z.string(), z.object({
@@ -45,19 +47,9 @@ export interface CheckReport {
   snapshot: CounterKeySnapshot;
 }
 
-/** A pack's counter keys without the period: `rule.counter`, sorted. */
+/** A pack's counter keys without the period: `rule.counter` and `limit.paid`, sorted. */
 export function packCounterKeys(pack: Pack): string[] {
-  return [...new Set(pack.rules.flatMap(counterNames))].sort();
-}
-
-/** Catalogues a pack's rules name that are not loaded. */
-export function unknownCatalogues(pack: Pack, catalogueIds: ReadonlySet<string>): string[] {
-  const problems: string[] = [];
-  for (const r of pack.rules) {
-    const conditions = r.when ? [r.when, ...(r.when.anyOf ?? [])] : [];
-    for (const c of conditions) if (c.catalog && !catalogueIds.has(c.catalog)) problems.push(`${pack.id} rule ${r.id} names unknown catalogue ${c.catalog}`);
-  }
-  return problems;
+  return [...new Set([...pack.rules.flatMap(counterNames), ...pack.limits.map((l) => counterName(l.id, 'paid'))])].sort();
 }
 
 /**
@@ -67,7 +59,7 @@ export function unknownCatalogues(pack: Pack, catalogueIds: ReadonlySet<string>)
  */
 export function missingInsurerCode(pack: Pack): string[] {
   if (pack.layer !== 'supplementary' || pack.payer.insurerCode) return [];
-  const direct = pack.rules.filter((r) => prepareRule(r).payment === 'direct').map((r) => r.id);
+  const direct = pack.rules.filter((r) => rulePayment(r) === 'direct').map((r) => r.id);
   if (direct.length === 0) return [];
   return [`${pack.id} pays directly (rules ${direct.join(', ')}) but its payer names no insurerCode: every claim it files would be dead-lettered to settlement.events.dlq instead of reaching an insurer; add payer.insurerCode`];
 }
@@ -80,7 +72,7 @@ export function checkPacks(input: CheckInput): CheckReport {
     const first = fileOf.get(pack.id);
     if (first !== undefined) errors.push(`${pack.id} is defined twice: ${first} and ${file}`);
     else fileOf.set(pack.id, file);
-    errors.push(...unknownCatalogues(pack, input.catalogueIds));
+    errors.push(...packContradictions(pack, input.catalogueIds));
     errors.push(...missingInsurerCode(pack));
   }
   errors.push(...layerConflicts(input.packs.map((p) => p.pack)));

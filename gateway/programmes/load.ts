@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { catalogue, pack, type Catalogue, type Pack } from '../../schemas/pack.js';
 import { layerConflicts } from '../engine/pack-overlaps.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
-import { unknownCatalogues } from './check.js';
+import { packContradictions } from '../engine/pack-contradictions.js';
 
 export const BUILTIN_PACKS_DIR = fileURLToPath(new URL('./packs', import.meta.url));
 export const BUILTIN_CATALOGUES_DIR = fileURLToPath(new URL('./catalogues', import.meta.url));
@@ -44,7 +44,7 @@ export function loadProgrammes(extraPackDirs: readonly string[] = []): Programme
   const packs = loadPacks([BUILTIN_PACKS_DIR, ...extraPackDirs]);
   const catalogues = loadCatalogues([BUILTIN_CATALOGUES_DIR]);
   const catalogueIds = new Set(catalogues.map((c) => c.id));
-  const problems = [...packs.flatMap((p) => unknownCatalogues(p, catalogueIds)), ...layerConflicts(packs)];
+  const problems = [...packs.flatMap((p) => packContradictions(p, catalogueIds)), ...layerConflicts(packs)];
   if (problems.length > 0) throw new PackError(`the programme packs cannot be loaded together:\n  ${problems.join('\n  ')}`);
   return new ProgrammeSet(packs, catalogues);
 }

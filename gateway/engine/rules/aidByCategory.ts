@@ -29,6 +29,8 @@ export const aidByCategory = ruleKind({
   countersText: '`deductibleUsed`, `paid`',
   counters: () => ['deductibleUsed', 'paid'],
   payment: () => 'direct',
+  limitable: false,
+  figures: (rule) => ({ cap: rule.annualCap.value, note: '起付线按救助对象类别不同' }),
   prepare: (rule) => ({
     notFor: templates.notFor({ categories: categoryNames(rule.rates.value.map((r) => r.category)), cite: rule.rates.cite }),
     // A person in several categories gets the most favourable one: highest ratio, then lowest deductible.
@@ -36,7 +38,7 @@ export const aidByCategory = ruleKind({
       .map((rate) => ({ ...rate, name: categoryNames([rate.category]), ratioText: pct(rate.ratio), deductibleText: y(rate.annualDeductible) })),
   }),
   apply(rule, prepared, ctx, counters) {
-    const rate = prepared.best.find((r) => ctx.categories.includes(r.category));
+    const rate = prepared.best.find((r) => ctx.who.categories.includes(r.category));
     if (!rate) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.notFor] };
     const baseFen = ctx.running.compliantLeftFen;
     const deductibleLeftFen = positive(rate.annualDeductible - counters.get('deductibleUsed'));

@@ -39,6 +39,8 @@ export const basicDeductibleRatio = ruleKind({
   countersText: '`fundPaid`',
   counters: () => ['fundPaid'],
   payment: () => 'direct',
+  limitable: false,
+  figures: (rule) => ({ cap: rule.annualFundCap.value }),
   prepare(rule) {
     const plain = {} as Record<1 | 2 | 3, LevelTerms>;
     const preferential = {} as Record<1 | 2 | 3, LevelTerms>;
@@ -70,7 +72,7 @@ export const basicDeductibleRatio = ruleKind({
     const explanation = [plain.line];
     let terms = plain;
     if (prepared.preferentialCategories.length > 0) {
-      const preferred = ctx.categories.filter((c) => prepared.preferentialCategories.includes(c));
+      const preferred = ctx.who.categories.filter((c) => prepared.preferentialCategories.includes(c));
       if (preferred.length > 0) {
         terms = prepared.preferential[level];
         explanation.push(categoryNames(preferred) + terms.line);

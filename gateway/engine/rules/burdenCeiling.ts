@@ -9,7 +9,7 @@ import { ruleKind } from './kind.js';
 const schema = z.object({
   ...ruleHead,
   kind: z.literal('burdenCeiling'),
-  when,
+  when: when.optional(),
   maxBurdenShare: cited(ratio).meta({ description: "cumulative personal burden on compliant cost held at most this share of cumulative compliant cost" }),
   annualCap: cited(money),
 }).strict();
@@ -28,6 +28,8 @@ export const burdenCeiling = ruleKind({
   countersText: '`compliant`, `burden`, `paid`',
   counters: () => ['compliant', 'burden', 'paid'],
   payment: () => 'direct',
+  limitable: false,
+  figures: (rule) => ({ cap: rule.annualCap.value }),
   prepare: (rule) => ({ share: pct(rule.maxBurdenShare.value), sharePpm: BigInt(rule.maxBurdenShare.value) }),
   apply(rule, prepared, ctx, counters) {
     const compliantAfterFen = counters.get('compliant') + ctx.bill.compliantFen;

@@ -27,9 +27,11 @@ export const categoryShare = ruleKind({
   countersText: '—',
   counters: () => [],
   payment: () => 'direct',
+  limitable: false,
+  figures: () => ({}),
   prepare: (rule) => ({ notFor: templates.notFor({ categories: categoryNames(rule.categories.value), cite: rule.categories.cite }), share: pct(rule.share.value) }),
   apply(rule, prepared, ctx) {
-    const matched = ctx.categories.filter((c) => rule.categories.value.includes(c));
+    const matched = ctx.who.categories.filter((c) => rule.categories.value.includes(c));
     if (matched.length === 0) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.notFor] };
     const payFen = applyRatio(ctx.running.compliantLeftFen, rule.share.value);
     return {

@@ -1,39 +1,91 @@
-/** Deductible, ratio by risk group, per-stay and annual caps, on a declared base; paid directly or as a cash benefit. */
+/**
+ * A responsibility (保险责任) of a supplementary plan: on a base (parts of the bill, of selected items, less what
+ * named layers paid), optionally only above a threshold on the year's cumulative cost, a deductible per stay or
+ * year (with bands paid at their own ratio inside it), a ratio by risk group, per-stay and annual caps; paid
+ * directly or as a cash benefit. Figures may differ by the person's product (款), group, roster attributes or
+ * the place of care (overrides), and the risk group may be judged by the claim (既往症 by the stay's diagnosis).
+ */
 import { z } from 'zod';
-import { base, cite, cited, groupRatios, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { money } from '../../../schemas/primitives.js';
-import { LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
-import { NO_BENEFITS, type RiskGroup } from '../context.js';
-import { applyRatio, formatFen as y, formatPercent as pct, positive } from '../money.js';
+import { base, cite, cited, groupRatios, riskGroup, ruleHead, stayCondition, when, type Base } from '../../../schemas/pack-parts.js';
+import { identifier, money, ratio } from '../../../schemas/primitives.js';
+import { BILL_PARTS, billPart, type SettlementRequest } from '../../../schemas/settlement.js';
+import { BILL_PART_NAMES, LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
+import { itemParts, billParts, type PartsFen } from '../bill.js';
+import { checkCondition } from '../conditions.js';
+import { NO_BENEFITS, type RiskGroup, type RuleContext } from '../context.js';
+import { claimGroup } from '../eligibility.js';
+import { ExactFen } from '../exact.js';
+import { formatFen, formatPercent, positive } from '../money.js';
 import { ruleKind } from './kind.js';
+
+const deductible = z.object({
+  amount: money,
+  per: z.enum(['stay', 'year']),
+  bands: z.array(z.object({ from: money, ratio }).strict()).min(1).max(5).optional().meta({
+    description: 'parts of the deductible paid at their own ratio: from `from` up to the next band or the deductible (烟台: 1.3万–1.5万 at 10%)',
+  }),
+  cite,
+}).strict().refine((d) => (d.bands ?? []).every((b, i, all) => b.from < d.amount && (i === 0 || all[i - 1]!.from < b.from)), {
+  path: ['bands'], message: 'bands start below the deductible, in ascending order',
+});
+
+/** Figures that differ where a condition holds: every override that holds applies, in order, a later one last. */
+const override = z.object({
+  if: stayCondition,
+  base: base.optional(),
+  deductible: deductible.optional(),
+  ratio: cited(groupRatios).optional(),
+  perStayCap: cited(money).optional(),
+  annualCap: cited(money).optional(),
+  notCovered: cite.optional().meta({ description: 'the responsibility pays nothing where the condition holds; the clause that says so' }),
+}).strict();
 
 const schema = z.object({
   ...ruleHead,
   kind: z.literal('coinsurance'),
-  when,
+  when: when.optional(),
   base,
-  deductible: z.object({ amount: money, per: z.enum(['stay', 'year']), cite }).strict().optional(),
+  threshold: z.object({
+    amount: money,
+    measure: z.array(billPart).min(1).meta({ description: "the parts of the selected items' gross cost the year's cumulative amount counts" }),
+    cite,
+  }).strict().optional().meta({ description: "pays only on the share of this stay's base that lies above the year's cumulative threshold of the measure (惠琼保 责任二: in-catalogue cost above 45万)" }),
+  deductible: deductible.optional(),
   ratio: cited(groupRatios),
   perStayCap: cited(money).optional(),
   annualCap: cited(money).optional(),
+  riskGroup: z.object({
+    by: z.literal('claim'),
+    catalog: identifier(40).optional().meta({ description: 'only diseases of this catalogue count as pre-existing; absent: any disease' }),
+    whenUnknown: riskGroup.meta({ description: 'the group when the stay states no first-diagnosis date' }),
+    cite,
+  }).strict().optional().meta({ description: "既往症 judged by claim: pre-existing when the stay's primary diagnosis was first diagnosed before the person's cover began" }),
+  overrides: z.array(override).max(20).optional(),
   payment: z.enum(['direct', 'benefit']),
   benefitKind: z.string().optional(),
 }).strict();
+type Rule = z.output<typeof schema>;
+type Deductible = z.output<typeof deductible>;
+type Ratios = z.output<typeof groupRatios>;
 
 const templates = {
   notCovered: (p: { name: string; group: string; cite: string }) => `${p.name}：${p.group}不在本责任保障范围（${p.cite}）`,
+  closed: (p: { name: string; cite: string }) => `${p.name}：本情形不予赔付（${p.cite}）`,
   base: (p: { name: string; of: string; gross: string; deducted: string; base: string; cite: string }) => `${p.name}：${p.of} ${p.gross}${p.deducted} = 计算基数 ${p.base}（${p.cite}）`,
   deducted: (p: { layers: string; paid: string }) => ` 扣除${p.layers}已付 ${p.paid}`,
-  deductible: (p: { per: 'stay' | 'year'; amount: string; left: string; applied: string; cite: string }) =>
-    `${p.per === 'stay' ? '每次免赔额' : '年度免赔额'} ${p.amount} 元${p.per === 'year' ? `，本年尚余 ${p.left}` : ''}，本次计入 ${p.applied}（${p.cite}）`,
+  lessShare: (p: { share: string; compliant: string; base: string }) => `扣除合规费用 ${p.compliant} 的 ${p.share}，计算基数 ${p.base}`,
+  threshold: (p: { measure: string; amount: string; before: string; stay: string; above: string; base: string; cite: string }) =>
+    `${p.measure}年度累计：此前 ${p.before} + 本次 ${p.stay}，超过 ${p.amount} 元的部分 ${p.above}，计算基数按比例为 ${p.base}（${p.cite}）`,
+  coverShare: (p: { days: number; of: number; base: string }) => `保障期内 ${p.days}/${p.of} 天，计算基数 ${p.base}`,
+  deductible: (p: { per: 'stay' | 'year'; period: string; amount: string; left: string; applied: string; cite: string }) =>
+    `${p.per === 'stay' ? '每次免赔额' : '年度免赔额'} ${p.amount} 元${p.per === 'year' ? `，${p.period}尚余 ${p.left}` : ''}，本次计入 ${p.applied}（${p.cite}）`,
+  band: (p: { from: string; to: string; amount: string; ratio: string; pay: string }) => `免赔额内 ${p.from}–${p.to} 元段 ${p.amount} × ${p.ratio} = ${p.pay}`,
   formula: (p: { base: string; deductibleApplied: string; group: string; ratio: string; pay: string; cite: string }) => `(${p.base} − ${p.deductibleApplied}) × ${p.group}比例 ${p.ratio} = ${p.pay}（${p.cite}）`,
   perStayCap: (p: { cap: string; cite: string }) => `每次限额 ${p.cap} 元（${p.cite}）`,
-  annualCap: (p: { cap: string; paidBefore: string; capLeft: string; cite: string }) => `年度限额 ${p.cap} 元，本年已赔 ${p.paidBefore}，按余额 ${p.capLeft} 赔付（${p.cite}）`,
+  annualCap: (p: { period: string; cap: string; paidBefore: string; capLeft: string; cite: string }) => `年度限额 ${p.cap} 元，${p.period}已赔 ${p.paidBefore}，按余额 ${p.capLeft} 赔付（${p.cite}）`,
   limited: (p: { limit: string }) => `不超过个人剩余负担 ${p.limit}`,
   cash: () => '以上为现金给付，不冲减本次账单',
 };
-
-type Ratios = z.output<typeof groupRatios>;
 
 /** The group's ratio; 救助对象 fall back to the pre-existing ratio where the pack sets none for them. */
 function ratioFor(group: RiskGroup, ratios: Ratios): number | null {
@@ -42,73 +94,234 @@ function ratioFor(group: RiskGroup, ratios: Ratios): number | null {
   return ratios.preExisting ?? null;
 }
 
-const GROUPS = Object.keys(RISK_GROUP_NAMES) as RiskGroup[];
+/** Name the risk group only where the programme pays groups differently (三明); elsewhere it would only confuse. */
+const byGroup = (ratios: Ratios): boolean => ratios.preExisting !== ratios.healthy || ratios.aidPreExisting !== undefined;
+
+/** An exact amount as the explanation shows it: to the fen, "≈" where a pro-rata share is not whole fen. */
+const exactText = (amount: ExactFen): string => `${amount.den === 1n ? '' : '≈'}${formatFen(amount.round())}`;
+
+/** What a base reads, prepared once: which parts, which items, and the words for them. */
+interface PreparedBase {
+  readonly base: Base;
+  /** BILL_PARTS order; null for the shorthand `of` (compliant, or the whole bill). */
+  readonly mask: readonly boolean[] | null;
+  readonly of: string;
+  readonly deductedLayers: string;
+}
+
+const ITEM_TYPE_NAMES = { drug: '药品', consumable: '耗材', service: '诊疗服务' } as const;
+const WARD_NAMES = { general: '普通部', special: '特需部、VIP部、国际部' } as const;
+
+function prepareBase(b: Base): PreparedBase {
+  const mask = b.parts ? BILL_PARTS.map((p) => b.parts?.includes(p) ?? false) : null;
+  let of = b.of === 'compliant' ? '政策范围内费用' : b.of === 'all' ? '医疗总费用' : (b.parts ?? []).map((p) => BILL_PART_NAMES[p]).join('+');
+  const only = [...(b.items?.types?.map((t) => ITEM_TYPE_NAMES[t]) ?? []), ...(b.items?.wards?.map((w) => WARD_NAMES[w]) ?? [])];
+  if (only.length > 0) of += `（仅${only.join('、')}）`;
+  return { base: b, mask, of, deductedLayers: b.after.map((l) => LAYER_NAMES_DEDUCTED[l]).join('、') };
+}
+
+const selects = (b: Base, item: SettlementRequest['items'][number]): boolean =>
+  (!b.items?.types || (item.itemType !== undefined && b.items.types.includes(item.itemType))) && (!b.items?.wards || b.items.wards.includes(item.ward ?? 'general'));
+
+/** The gross cost of the selected items by part; the bill's own totals when the base selects every item. */
+function selectedParts(b: Base, ctx: RuleContext): PartsFen {
+  if (!b.items) return billParts(ctx.bill);
+  const sum: PartsFen = [0, 0, 0, 0];
+  for (const item of ctx.request.items) {
+    if (!selects(b, item)) continue;
+    const parts = itemParts(item);
+    for (let p = 0; p < 4; p++) sum[p]! += parts[p]!;
+  }
+  return sum;
+}
+
+/** A part of the bill's `amountFen` that falls on the selected items: in proportion to their gross cost of it. */
+const onSelected = (amountFen: number, selectedFen: number, billFen: number, all: boolean): ExactFen =>
+  (all ? ExactFen.fen(amountFen) : ExactFen.share(amountFen, selectedFen, billFen));
+
+interface BaseResult { gross: number; deducted: ExactFen; base: ExactFen; selected: PartsFen; limit: ExactFen }
+
+function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseResult {
+  const { running } = ctx;
+  const b = pb.base;
+  if (pb.mask === null) {
+    // The shorthand: the compliant cost or the whole bill, less everything the named layers paid (as before parts existed).
+    const gross = b.of === 'compliant' ? ctx.bill.compliantFen : ctx.bill.totalFen;
+    let deducted = 0;
+    for (const layer of b.after) deducted += running.paidByLayerFen[layer];
+    const limit = direct && b.of === 'compliant' ? running.compliantLeftFen : running.allLeftFen;
+    return { gross, deducted: ExactFen.fen(deducted), base: ExactFen.fen(positive(gross - deducted)), selected: billParts(ctx.bill), limit: ExactFen.fen(limit) };
+  }
+  const all = !b.items;
+  const bill = billParts(ctx.bill);
+  const selected = selectedParts(b, ctx);
+  let gross = 0;
+  let deducted = ExactFen.ZERO;
+  let base = ExactFen.ZERO;
+  let limit = ExactFen.ZERO;
+  for (let p = 0; p < 4; p++) {
+    if (!pb.mask[p]) continue;
+    gross += selected[p]!;
+    let paidFen = 0;
+    for (const layer of b.after) paidFen += running.paidByLayerPartFen[layer][p]!;
+    const paid = onSelected(paidFen, selected[p]!, bill[p]!, all);
+    deducted = deducted.plus(paid);
+    base = base.plus(ExactFen.fen(selected[p]!).less(paid));
+    limit = limit.plus(onSelected(running.partLeftFen[p]!, selected[p]!, bill[p]!, all));
+  }
+  return { gross, deducted, base, selected, limit: direct ? limit : ExactFen.fen(running.allLeftFen) };
+}
+
+/** The figures in force for this person and stay: the rule's, with every override that holds applied in order. */
+interface Figures {
+  base: PreparedBase;
+  deductible: Deductible | undefined;
+  ratio: Rule['ratio'];
+  perStayCap: Rule['perStayCap'];
+  annualCap: Rule['annualCap'];
+  notCovered: string | undefined;
+}
 
 export const coinsurance = ruleKind({
   schema,
-  pays: 'on a `base` (`compliant` or `all`, less what the named layers paid): deductible per stay or year, ratio by risk group (`healthy`, `preExisting`, `aidPreExisting`; `null` = not covered), per-stay and annual caps; `payment: direct` (reduces the bill) or `benefit` (cash to the patient, listed in `benefits`)',
-  countersText: '`deductibleUsed` (a yearly deductible), `paid`',
-  counters: (rule) => (rule.deductible?.per === 'year' ? ['deductibleUsed', 'paid'] : ['paid']),
+  pays: 'a responsibility: on a `base` (`parts` of the bill — compliant, preSelfPay, overLimit, outOfScope — or `of: compliant|all`, of selected `items`, less what the named layers paid), optionally above a cumulative `threshold`; deductible per stay or year with `bands`; ratio by risk group (`healthy`, `preExisting`, `aidPreExisting`; `null` = not covered; `riskGroup.by: claim` judges 既往症 by the stay); per-stay and annual caps; `overrides` by 款, group, attributes or place; `payment: direct` or `benefit`',
+  countersText: '`deductibleUsed` (a yearly deductible), `measured` (a threshold), `paid`',
+  counters: (rule) => [
+    ...([rule.deductible, ...(rule.overrides ?? []).map((o) => o.deductible)].some((d) => d?.per === 'year') ? ['deductibleUsed'] : []),
+    ...(rule.threshold ? ['measured'] : []),
+    'paid',
+  ],
   payment: (rule) => rule.payment,
-  prepare(rule) {
+  limitable: true,
+  figures: (rule) => ({
+    ...(rule.annualCap ? { cap: rule.annualCap.value } : {}),
+    ...(rule.deductible?.per === 'year' ? { deductible: rule.deductible.amount } : {}),
+    ...(rule.overrides?.length ? { note: '款型、人群、名单属性或就医地不同时额度可能不同' } : {}),
+  }),
+  prepare(rule, pack) {
     const ratios = rule.ratio.value;
-    // Name the risk group only where the programme pays groups differently (三明); elsewhere it would only confuse.
-    const byGroup = ratios.preExisting !== ratios.healthy || ratios.aidPreExisting !== undefined;
-    const groups = Object.fromEntries(GROUPS.map((group) => {
+    const labelled = byGroup(ratios);
+    const groups = Object.fromEntries(riskGroup.options.map((group) => {
       const ratioPpm = ratioFor(group, ratios);
       return [group, ratioPpm === null
         ? { ratioPpm, notCovered: templates.notCovered({ name: rule.name, group: RISK_GROUP_NAMES[group], cite: rule.ratio.cite }) }
-        : { ratioPpm, label: byGroup ? RISK_GROUP_NAMES[group] : '', ratioText: pct(ratioPpm) }];
+        : { ratioPpm, label: labelled ? RISK_GROUP_NAMES[group] : '', ratioText: formatPercent(ratioPpm) }];
     })) as Record<RiskGroup, { ratioPpm: null; notCovered: string } | { ratioPpm: number; label: string; ratioText: string }>;
-    return {
-      groups,
-      of: rule.base.of === 'compliant' ? '政策范围内费用' : '医疗总费用',
-      deductedLayers: rule.base.after.map((l) => LAYER_NAMES_DEDUCTED[l]).join('、'),
-      deductible: rule.deductible ? y(rule.deductible.amount) : '',
-    };
+    const bases = new Map<Base, PreparedBase>([[rule.base, prepareBase(rule.base)], ...(rule.overrides ?? []).flatMap((o) => (o.base ? [[o.base, prepareBase(o.base)] as const] : []))]);
+    return { groups, bases, periodWord: pack.periodWord, measure: rule.threshold?.measure.map((p) => BILL_PART_NAMES[p]).join('+') ?? '', measureMask: BILL_PARTS.map((p) => rule.threshold?.measure.includes(p) ?? false) };
   },
   apply(rule, prepared, ctx, counters) {
-    const group = prepared.groups[ctx.group];
-    if (group.ratioPpm === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [group.notCovered] };
-    const grossFen = rule.base.of === 'compliant' ? ctx.bill.compliantFen : ctx.bill.totalFen;
-    let deductedFen = 0;
-    for (const layer of rule.base.after) deductedFen += ctx.running.paidByLayerFen[layer];
-    const baseFen = positive(grossFen - deductedFen);
-    const explanation = [templates.base({
-      name: rule.name, of: prepared.of, gross: y(grossFen),
-      deducted: rule.base.after.length ? templates.deducted({ layers: prepared.deductedLayers, paid: y(deductedFen) }) : '',
-      base: y(baseFen), cite: rule.base.cite,
-    })];
-    let deductibleAppliedFen = 0;
-    if (rule.deductible) {
-      const perYear = rule.deductible.per === 'year';
-      const deductibleLeftFen = perYear ? positive(rule.deductible.amount - counters.get('deductibleUsed')) : rule.deductible.amount;
-      deductibleAppliedFen = Math.min(baseFen, deductibleLeftFen);
-      explanation.push(templates.deductible({ per: rule.deductible.per, amount: prepared.deductible, left: perYear ? y(deductibleLeftFen) : '', applied: y(deductibleAppliedFen), cite: rule.deductible.cite }));
-      if (perYear) counters.add('deductibleUsed', deductibleAppliedFen);
-    }
-    let payFen = applyRatio(baseFen - deductibleAppliedFen, group.ratioPpm);
-    explanation.push(templates.formula({ base: y(baseFen), deductibleApplied: y(deductibleAppliedFen), group: group.label, ratio: group.ratioText, pay: y(payFen), cite: rule.ratio.cite }));
-    if (rule.perStayCap && payFen > rule.perStayCap.value) {
-      payFen = rule.perStayCap.value;
-      explanation.push(templates.perStayCap({ cap: y(rule.perStayCap.value), cite: rule.perStayCap.cite }));
-    }
-    if (rule.annualCap) {
-      const paidBeforeFen = counters.get('paid');
-      const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
-      if (payFen > capLeftFen) {
-        payFen = capLeftFen;
-        explanation.push(templates.annualCap({ cap: y(rule.annualCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualCap.cite }));
+    const claim = rule.riskGroup ? claimGroup(rule.riskGroup, ctx.request, ctx.who, ctx.programmes) : null;
+    const group = claim ? claim.group : ctx.who.group;
+    const figures: Figures = { base: prepared.bases.get(rule.base)!, deductible: rule.deductible, ratio: rule.ratio, perStayCap: rule.perStayCap, annualCap: rule.annualCap, notCovered: undefined };
+    if (rule.overrides) {
+      const subject = { variant: ctx.who.variant, group, attributes: ctx.who.attributes };
+      for (const o of rule.overrides) {
+        if (!checkCondition(o.if, ctx.pack, ctx.request, ctx.programmes, subject).ok) continue;
+        if (o.base) figures.base = prepared.bases.get(o.base)!;
+        if (o.deductible) figures.deductible = o.deductible;
+        if (o.ratio) figures.ratio = o.ratio;
+        if (o.perStayCap) figures.perStayCap = o.perStayCap;
+        if (o.annualCap) figures.annualCap = o.annualCap;
+        if (o.notCovered) figures.notCovered = o.notCovered;
       }
     }
-    // The pool a direct payment may not exceed: compliant cost left, or the whole bill left; a benefit, what the patient is left to pay.
-    const limitFen = rule.payment === 'direct' && rule.base.of === 'compliant' ? ctx.running.compliantLeftFen : ctx.running.allLeftFen;
+    const said = claim ? [claim.text] : [];
+    if (figures.notCovered !== undefined) return { directFen: 0, benefits: NO_BENEFITS, explanation: [templates.closed({ name: rule.name, cite: figures.notCovered })] };
+    let ratioPpm: number;
+    let ratioLabel: string;
+    if (figures.ratio === rule.ratio) {
+      const g = prepared.groups[group];
+      if (g.ratioPpm === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [g.notCovered] };
+      ratioPpm = g.ratioPpm;
+      ratioLabel = g.label;
+    } else {
+      const overridden = ratioFor(group, figures.ratio.value);
+      if (overridden === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [templates.notCovered({ name: rule.name, group: RISK_GROUP_NAMES[group], cite: figures.ratio.cite })] };
+      ratioPpm = overridden;
+      ratioLabel = byGroup(figures.ratio.value) ? RISK_GROUP_NAMES[group] : '';
+    }
+    const direct = rule.payment === 'direct';
+    const pb = figures.base;
+    const computed = computeBase(pb, ctx, direct);
+    let base = computed.base;
+    const explanation = [...said, templates.base({
+      name: rule.name, of: pb.of, gross: formatFen(computed.gross),
+      deducted: pb.base.after.length ? templates.deducted({ layers: pb.deductedLayers, paid: exactText(computed.deducted) }) : '',
+      base: exactText(base), cite: pb.base.cite,
+    })];
+    if (pb.base.lessCompliantShare !== undefined) {
+      base = base.less(ExactFen.fen(computed.selected[0]).ratio(pb.base.lessCompliantShare));
+      explanation.push(templates.lessShare({ share: formatPercent(pb.base.lessCompliantShare), compliant: formatFen(computed.selected[0]), base: exactText(base) }));
+    }
+    if (rule.threshold) {
+      let measuredFen = 0;
+      for (let p = 0; p < 4; p++) if (prepared.measureMask[p]) measuredFen += computed.selected[p]!;
+      const beforeFen = counters.get('measured');
+      const amountFen = rule.threshold.amount;
+      const aboveFen = positive(beforeFen + measuredFen - amountFen) - positive(beforeFen - amountFen);
+      base = base.times(aboveFen, measuredFen);
+      counters.add('measured', measuredFen);
+      explanation.push(templates.threshold({ measure: prepared.measure, amount: formatFen(amountFen), before: formatFen(beforeFen), stay: formatFen(measuredFen), above: formatFen(aboveFen), base: exactText(base), cite: rule.threshold.cite }));
+    }
+    const share = ctx.who.coverShare;
+    if (share) {
+      base = base.times(share.days, share.of);
+      explanation.push(templates.coverShare({ days: share.days, of: share.of, base: exactText(base) }));
+    }
+    let pay = ExactFen.ZERO;
+    let applied = ExactFen.ZERO;
+    const d = figures.deductible;
+    if (d) {
+      const perYear = d.per === 'year';
+      const usedBeforeFen = perYear ? counters.get('deductibleUsed') : 0;
+      const leftFen = positive(d.amount - usedBeforeFen);
+      applied = base.min(ExactFen.fen(leftFen));
+      explanation.push(templates.deductible({ per: d.per, period: prepared.periodWord, amount: formatFen(d.amount), left: perYear ? formatFen(leftFen) : '', applied: exactText(applied), cite: d.cite }));
+      if (perYear) counters.add('deductibleUsed', applied.round());
+      // Bands inside the deductible: the stretch of it this stay fills, [usedBefore, usedBefore + applied), against each band.
+      const bands = d.bands ?? [];
+      for (let i = 0; i < bands.length; i++) {
+        const band = bands[i]!;
+        const toFen = bands[i + 1]?.from ?? d.amount;
+        const start = ExactFen.fen(Math.max(band.from, usedBeforeFen));
+        const end = ExactFen.fen(usedBeforeFen).plus(applied).min(ExactFen.fen(toFen));
+        const inBand = end.less(start);
+        if (inBand.isZero()) continue;
+        const bandPay = inBand.ratio(band.ratio);
+        pay = pay.plus(bandPay);
+        explanation.push(templates.band({ from: formatFen(band.from), to: formatFen(toFen), amount: exactText(inBand), ratio: formatPercent(band.ratio), pay: exactText(bandPay) }));
+      }
+    }
+    const main = base.less(applied).ratio(ratioPpm);
+    pay = pay.plus(main);
+    let payFen = pay.round();
+    explanation.push(templates.formula({ base: exactText(base), deductibleApplied: exactText(applied), group: ratioLabel, ratio: formatPercent(ratioPpm), pay: d?.bands ? exactText(main) : formatFen(payFen), cite: figures.ratio.cite }));
+    if (figures.perStayCap && payFen > figures.perStayCap.value) {
+      payFen = figures.perStayCap.value;
+      explanation.push(templates.perStayCap({ cap: formatFen(figures.perStayCap.value), cite: figures.perStayCap.cite }));
+    }
+    if (figures.annualCap) {
+      const paidBeforeFen = counters.get('paid');
+      const capLeftFen = positive(figures.annualCap.value - paidBeforeFen);
+      if (payFen > capLeftFen) {
+        payFen = capLeftFen;
+        explanation.push(templates.annualCap({ period: prepared.periodWord, cap: formatFen(figures.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: figures.annualCap.cite }));
+      }
+    }
+    if (ctx.limit && payFen > ctx.limit.leftFen) {
+      payFen = ctx.limit.leftFen;
+      explanation.push(ctx.limit.text);
+    }
+    // The pool a payment may not exceed: what is left of its base's parts (of the selected items), or for a
+    // benefit what the patient is left to pay. A pro-rata pool is taken down to the fen: never more than is left.
+    const limitFen = computed.limit.den === 1n ? Number(computed.limit.num) : Number(computed.limit.num / computed.limit.den);
     if (payFen > limitFen) {
       payFen = limitFen;
-      explanation.push(templates.limited({ limit: y(limitFen) }));
+      explanation.push(templates.limited({ limit: formatFen(limitFen) }));
     }
     counters.add('paid', payFen);
-    if (rule.payment === 'direct') return { directFen: payFen, benefits: NO_BENEFITS, explanation };
+    if (direct) return { directFen: payFen, benefits: NO_BENEFITS, explanation, ...(pb.mask ? { fromParts: pb.mask } : {}) };
     return { directFen: 0, benefits: payFen > 0 ? [{ kind: rule.benefitKind ?? rule.id, amountFen: payFen, explanation }] : [], explanation: [...explanation, templates.cash()] };
   },
 });

@@ -12,7 +12,7 @@ import { ruleKind } from './kind.js';
 const schema = z.object({
   ...ruleHead,
   kind: z.literal('dailyAllowance'),
-  when,
+  when: when.optional(),
   perDay: cited(money),
   maxDaysPerStay: cited(z.int().min(1).max(3660)).optional().meta({ description: 'at most this many days paid for one stay' }),
   maxDaysPerYear: cited(z.int().min(1).max(366)).optional().meta({ description: 'at most this many days paid in a policy year (accumulation period)' }),
@@ -34,16 +34,18 @@ export const dailyAllowance = ruleKind({
   countersText: '`days` (only with `maxDaysPerYear`)',
   counters: (rule) => (rule.maxDaysPerYear ? ['days'] : []),
   payment: () => 'benefit',
+  limitable: false,
+  figures: () => ({}),
   prepare: (rule) => ({ perDay: y(rule.perDay.value) }),
   apply(rule, prepared, ctx, counters) {
     const { admittedOn, dischargedOn } = ctx.request.encounter;
     const stay = hospitalDays(admittedOn, dischargedOn);
     const inHospital = stay.last - stay.first + 1;
     const term = ctx.pack.term;
-    let days = daysCovered(stay, ctx.cover ?? [term], term);
+    let days = daysCovered(stay, ctx.who.cover ?? [term], term);
     const explanation: string[] = [];
     if (days < inHospital) {
-      const cover = ctx.cover ? templates.cover({ periods: ctx.cover.map((c) => templates.period(c)).join('、') }) : '';
+      const cover = ctx.who.cover ? templates.cover({ periods: ctx.who.cover.map((c) => templates.period(c)).join('、') }) : '';
       explanation.push(templates.covered({ name: rule.name, inHospital, days, term: templates.period(term), cover }));
     }
     if (rule.maxDaysPerStay && days > rule.maxDaysPerStay.value) {

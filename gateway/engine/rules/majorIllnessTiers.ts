@@ -57,6 +57,12 @@ export const majorIllnessTiers = ruleKind({
   countersText: '`burdenAfterBasic`, `paid`',
   counters: () => ['burdenAfterBasic', 'paid'],
   payment: () => 'direct',
+  limitable: false,
+  figures: (rule) => ({
+    ...(rule.annualCap.value !== null ? { cap: rule.annualCap.value } : {}),
+    deductible: rule.threshold.value,
+    ...(rule.preferential ? { note: '困难群众适用倾斜政策时起付线与封顶不同' } : {}),
+  }),
   prepare(rule) {
     const pref = rule.preferential;
     return {
@@ -70,7 +76,7 @@ export const majorIllnessTiers = ruleKind({
   },
   apply(rule, prepared, ctx, counters) {
     const pref = prepared.preferential;
-    const preferred = pref ? ctx.categories.filter((c) => pref.categories.includes(c)) : [];
+    const preferred = pref ? ctx.who.categories.filter((c) => pref.categories.includes(c)) : [];
     const group = pref && preferred.length > 0 ? pref : prepared.plain;
     const { thresholdFen, bonusPpm, capFen } = group;
     const burdenBeforeFen = counters.get('burdenAfterBasic');

@@ -9,7 +9,7 @@ import { ruleKind } from './kind.js';
 const schema = z.object({
   ...ruleHead,
   kind: z.literal('outOfPocketCap'),
-  when,
+  when: when.optional(),
   participation: cited(ratio).meta({ description: 'the participation rate in force, configured by the operator' }),
   capsByParticipation: cited(z.array(z.object({ minParticipation: ratio, cap: money }).strict()).min(1)),
 }).strict();
@@ -26,6 +26,8 @@ export const outOfPocketCap = ruleKind({
   countersText: '`personal`, `paid`',
   counters: () => ['personal', 'paid'],
   payment: () => 'direct',
+  limitable: false,
+  figures: () => ({}),
   prepare(rule) {
     // The participation rate is the pack's, so the tier in force is too.
     const participation = rule.participation.value;

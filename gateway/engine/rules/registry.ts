@@ -14,7 +14,8 @@ import { burdenCeiling } from './burdenCeiling.js';
 import { categoryShare } from './categoryShare.js';
 import { coinsurance } from './coinsurance.js';
 import { dailyAllowance } from './dailyAllowance.js';
-import type { Payment, RuleKind } from './kind.js';
+import { counterName } from '../counter-keys.js';
+import type { PackFacts, Payment, RuleFigures, RuleKind } from './kind.js';
 import { majorIllnessTiers } from './majorIllnessTiers.js';
 import { outOfPocketCap } from './outOfPocketCap.js';
 import { specificDrugs } from './specificDrugs.js';
@@ -37,6 +38,8 @@ export interface PreparedRule {
   readonly payment: Payment;
   /** The counters it may write (`counter`, the key's tail). */
   readonly counters: readonly string[];
+  /** Whether it honours the pack's limits over several rules (ctx.limit). */
+  readonly limitable: boolean;
   run(ctx: RuleContext, counters: RuleCounters): RuleResult;
   /** The kind's afterDirect, bound to the rule; undefined for kinds without one. */
   readonly afterDirect: ((ctx: RuleContext, counters: RuleCounters) => void) | undefined;
@@ -49,20 +52,32 @@ const kindOf = (rule: Rule): Kind => {
 };
 
 /** Binds a kind to a rule of that kind: the registry's one place where a rule meets its kind's types. */
-function bind<S extends Kind['schema'], P>(kind: RuleKind<S, P>, rule: z.output<S>): PreparedRule {
-  const prepared = kind.prepare(rule);
+function bind<S extends Kind['schema'], P>(kind: RuleKind<S, P>, rule: z.output<S>, pack: PackFacts): PreparedRule {
+  const prepared = kind.prepare(rule, pack);
   return {
     rule: rule as Rule,
     payment: kind.payment(rule),
     counters: kind.counters(rule),
+    limitable: kind.limitable,
     run: (ctx, counters) => kind.apply(rule, prepared, ctx, counters),
     afterDirect: kind.afterDirect && ((ctx, counters) => kind.afterDirect?.(rule, prepared, ctx, counters)),
   };
 }
 
-export function prepareRule(rule: Rule): PreparedRule {
-  return bind(kindOf(rule) as RuleKind<Kind['schema'], unknown>, rule);
+export function prepareRule(rule: Rule, pack: PackFacts): PreparedRule {
+  return bind(kindOf(rule) as RuleKind<Kind['schema'], unknown>, rule, pack);
 }
+
+/** A rule's figures for the desk's standing, from its kind. */
+export function ruleFigures(rule: Rule): RuleFigures {
+  return (kindOf(rule) as RuleKind<Kind['schema'], unknown>).figures(rule);
+}
+
+/** Whether a rule pays directly or as a cash benefit. */
+export const rulePayment = (rule: Rule): Payment => (kindOf(rule) as RuleKind<Kind['schema'], unknown>).payment(rule);
+
+/** Whether a rule's kind honours the pack's limits over several rules. */
+export const limitableRule = (rule: Rule): boolean => kindOf(rule).limitable;
 
 /**
  * The counters a rule may write, as `rule.counter` (the key's tail after `programme|period|`). A person's
@@ -70,7 +85,7 @@ export function prepareRule(rule: Rule): PreparedRule {
  * `npm run check-pack` compares them against a committed snapshot.
  */
 export function counterNames(rule: Rule): string[] {
-  return (kindOf(rule) as RuleKind<Kind['schema'], unknown>).counters(rule).map((counter) => `${rule.id}.${counter}`);
+  return (kindOf(rule) as RuleKind<Kind['schema'], unknown>).counters(rule).map((counter) => counterName(rule.id, counter));
 }
 
 /** The table of rule kinds for gateway/programmes/README.md, written from the kinds themselves. */

@@ -11,7 +11,7 @@ const drugClass = z.enum(['A', 'B', 'C']);
 const schema = z.object({
   ...ruleHead,
   kind: z.literal('specificDrugs'),
-  when,
+  when: when.optional(),
   drugs: cited(z.array(z.object({ code: z.string().min(1), group: identifier(40), drugClass }).strict())),
   groups: z.array(z.object({
     id: identifier(40),
@@ -38,6 +38,11 @@ export const specificDrugs = ruleKind({
   countersText: '`<group>.deductibleUsed`, `<group>.paid`',
   counters: (rule) => rule.groups.flatMap((g) => [`${g.id}.deductibleUsed`, `${g.id}.paid`]),
   payment: () => 'direct',
+  limitable: true,
+  figures: (rule) => ({
+    groupNames: Object.fromEntries(rule.groups.map((g) => [g.id, g.name])),
+    byGroup: Object.fromEntries(rule.groups.map((g) => [g.id, { cap: g.annualCap.value.healthy, deductible: g.annualDeductible.value, note: `${g.name}：封顶为一般人群的额度` }])),
+  }),
   prepare: (rule) => ({
     noList: rule.drugs.value.length === 0 ? templates.noList({ name: rule.name, cite: rule.drugs.cite }) : null,
     drugByCode: new Map(rule.drugs.value.map((d) => [d.code, d])),
@@ -56,9 +61,9 @@ export const specificDrugs = ruleKind({
       }
       const baseFen = byClass.A + byClass.B + byClass.C;
       if (baseFen === 0) continue;
-      const capFen = ctx.group === 'healthy' ? group.annualCap.value.healthy : group.annualCap.value.preExisting;
+      const capFen = ctx.who.group === 'healthy' ? group.annualCap.value.healthy : group.annualCap.value.preExisting;
       if (capFen === null) {
-        explanation.push(templates.notCovered({ group: group.name, riskGroup: RISK_GROUP_NAMES[ctx.group], cite: group.annualCap.cite }));
+        explanation.push(templates.notCovered({ group: group.name, riskGroup: RISK_GROUP_NAMES[ctx.who.group], cite: group.annualCap.cite }));
         continue;
       }
       // The deductible is taken from class A first, then B, then C: the document does not say; this favours the patient.
