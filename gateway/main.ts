@@ -101,7 +101,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const { clients, development } = loadClients(config.GATEWAY_CLIENTS_FILE, production);
   if (development) log.warn('no GATEWAY_CLIENTS_FILE: the development client (token "dev-token", desk+admin, all hospitals) is active');
   const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
-  log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'template' ? ' (template)' : ''}`) }, 'programmes loaded');
+  log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'active' ? '' : ` (${p.status})`}`) }, 'programmes loaded');
   const ledger = createLedger(config, log);
   await checkDurability(ledger, config, log);
   const metrics = createMetrics();

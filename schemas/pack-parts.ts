@@ -3,7 +3,7 @@
  * declares its own rule schema from these): citations, stay conditions, bases, ratios by group.
  */
 import { z } from 'zod';
-import { identifier, plainText, ratio } from './primitives.js';
+import { admdvsPrefix, identifier, money, plainText, ratio } from './primitives.js';
 import { BILL_PARTS, ENCOUNTER_KINDS, ITEM_TYPES, WARDS, layer } from './settlement.js';
 import { RISK_GROUP_NAMES } from './vocabulary.js';
 
@@ -70,6 +70,23 @@ export const groupRatios = z.object({
   preExisting: ratio.nullable().optional(),
   aidPreExisting: ratio.nullable().optional(),
 }).strict();
+export type GroupRatios = z.output<typeof groupRatios>;
 
 /** Every rule's head: its id (part of its counter keys: never rename one in a running term) and its name. */
 export const ruleHead = { id: identifier(40), name: z.string().min(1) };
+
+/** One listed drug (特药), inline in a pack's specificDrugs rule or in a drug-list file (schemas/pack.ts drugList). */
+export const drugEntry = z.object({
+  code: z.string().min(1).max(60).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, '药品编码只能由字母、数字、点、下划线或连字符组成'),
+  name: z.string().min(1).max(200).optional(),
+  group: identifier(40),
+  drugClass: z.enum(['A', 'B', 'C']).optional().meta({ description: "the drug's class (三明: the group pays by class)" }),
+  ratio: groupRatios.optional().meta({ description: "the drug's own ratio by risk group (惠琼保: 按照药品清单中各药品备注的赔付比例); else the group's ratio by class" }),
+  origin: z.enum(['domestic', 'overseas']).optional(),
+  where: z.object({
+    kinds: z.array(z.enum(ENCOUNTER_KINDS)).min(1).optional().meta({ description: 'dispensed only in these encounters (pharmacy: a designated pharmacy)' }),
+    regions: z.array(admdvsPrefix).min(1).optional().meta({ description: 'dispensed only where the hospital or pharmacy lies here (博鳌乐城 for overseas drugs)' }),
+  }).strict().optional(),
+  annualCap: money.optional().meta({ description: "the drug's own yearly sub-limit: counter `<group>.drug-<code>.paid`" }),
+}).strict();
+export type DrugEntry = z.output<typeof drugEntry>;

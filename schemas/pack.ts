@@ -7,7 +7,7 @@ import { admdvsPrefix, identifier, isoDate, money, ratio } from './primitives.js
 import { category, disabilityType } from './categories.js';
 import { layer } from './settlement.js';
 import { operations } from './operations.js';
-import { cite, cited, stayCondition } from './pack-parts.js';
+import { cite, cited, drugEntry, stayCondition } from './pack-parts.js';
 import { ruleUnion } from '../gateway/engine/rules/registry.js';
 
 export { when, type When, type StayCondition } from './pack-parts.js';
@@ -33,7 +33,9 @@ export const pack = z.object({
   id: identifier(60),
   version: z.string().min(1),
   name: z.string().min(1),
-  status: z.enum(['active', 'template']).default('active').meta({ description: 'a template loads and validates but is never in force' }),
+  status: z.enum(['active', 'template', 'reference']).default('active').meta({
+    description: 'active: in force in its term. template: a skeleton a county fills in. reference: a real plan encoded from public sources with figures they leave open taken from configuration. A template or reference loads, validates and is tested, and is never in force until an operator sets active',
+  }),
   layer,
   order: z.int().min(0).default(0).meta({ description: 'order among supplementary programmes, lowest first' }),
   source: z.object({ file: z.string(), title: z.string() }).strict(),
@@ -104,3 +106,20 @@ export const catalogue = z.object({
   }).strict()).min(1),
 }).strict();
 export type Catalogue = z.output<typeof catalogue>;
+
+/**
+ * A drug list (特药目录) of a programme as its own file, beside the packs: `kind: drugList`. A specificDrugs
+ * rule naming it (`drugList: { id }`) settles with its drugs, and the settlement's policy version names the
+ * list's version too. Updated more often than the plan itself, and by a different hand (the insurer's
+ * pharmacists).
+ */
+export const drugList = z.object({
+  kind: z.literal('drugList'),
+  id: identifier(60),
+  version: z.string().min(1),
+  name: z.string().min(1),
+  source: z.object({ file: z.string(), title: z.string() }).strict(),
+  drugs: z.array(drugEntry).min(1).max(5000),
+  notes: z.array(z.string()).default([]),
+}).strict();
+export type DrugList = z.output<typeof drugList>;

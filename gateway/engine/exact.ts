@@ -54,6 +54,10 @@ export class ExactFen {
     return this.compare(other) <= 0 ? this : other;
   }
 
+  isWholeFen(): boolean {
+    return this.num % this.den === 0n;
+  }
+
   isZero(): boolean {
     return this.num === 0n;
   }

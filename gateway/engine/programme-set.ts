@@ -159,6 +159,8 @@ interface Selector {
   readonly rosterId: string | null;
   /** A row on the roster puts the pack in force whatever the insured region. */
   readonly rosterDecides: boolean;
+  /** The pack pays (or refuses with its reason) a stay across its term's edge: in force for any stay touching the term. */
+  readonly straddles: boolean;
 }
 
 function selector(pack: Pack): Selector {
@@ -173,12 +175,15 @@ function selector(pack: Pack): Selector {
     hukouRegions: pack.eligibility.hukouRegions?.value ?? [],
     rosterId: pack.eligibility.roster?.id ?? null,
     rosterDecides: pack.eligibility.roster !== undefined && pack.eligibility.rosterOverridesInsuredRegion?.value === true,
+    straddles: pack.cover !== undefined && pack.cover.straddle !== 'discharge',
   };
 }
 
-/** Active, discharged within the term, and for the person's scheme. */
+/** Active, discharged within the term (or, for a pack paying stays across its edge, in hospital during it), and for the person's scheme. */
 function inTermFor(s: Selector, request: SettlementRequest, dischargedDay: number): boolean {
-  return s.active && dischargedDay >= s.fromDay && dischargedDay <= s.toDay && (request.patient.scheme === 'employee' ? s.employee : s.resident);
+  if (!s.active || !(request.patient.scheme === 'employee' ? s.employee : s.resident)) return false;
+  if (dischargedDay >= s.fromDay && dischargedDay <= s.toDay) return true;
+  return s.straddles && dischargedDay > s.toDay && dayNumber(request.encounter.admittedOn) <= s.toDay;
 }
 
 /** Insured in the pack's regions, or (for a pack judging by 户籍) with a 户籍 the request states there. */

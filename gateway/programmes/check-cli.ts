@@ -14,9 +14,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { pack, type Pack } from '../../schemas/pack.js';
+import type { DrugList, Pack } from '../../schemas/pack.js';
 import { checkPacks, counterKeySnapshot, type CheckReport, type CounterKeySnapshot } from './check.js';
-import { BUILTIN_CATALOGUES_DIR, BUILTIN_PACKS_DIR, loadCatalogues, parseYaml } from './load.js';
+import { BUILTIN_CATALOGUES_DIR, BUILTIN_PACKS_DIR, loadCatalogues, parseProgrammeFile, withDrugLists } from './load.js';
 
 export const COMMITTED_SNAPSHOT = fileURLToPath(new URL('./counter-keys.snapshot.json', import.meta.url));
 
@@ -62,14 +62,24 @@ function packTexts(file: string): Array<{ name: string; text: string }> {
 /** Runs the check; writes the snapshot when asked and the packs are otherwise sound. */
 export function runCheckPack(options: CheckPackOptions): CheckReport & { exitCode: 0 | 1; snapshotWritten: boolean } {
   const files = packFiles(options.withBuiltin ? [BUILTIN_PACKS_DIR, ...options.paths] : options.paths);
-  const packs: Array<{ file: string; pack: Pack }> = [];
+  const parsed: Array<{ file: string; pack: Pack }> = [];
+  const lists: DrugList[] = [];
   const invalid: string[] = [];
   for (const { name, text } of files.flatMap(packTexts)) {
     try {
-      packs.push({ file: name, pack: parseYaml(text, pack, name, 'programme pack') });
+      const file = parseProgrammeFile(text, name);
+      if ('pack' in file) parsed.push({ file: name, pack: file.pack });
+      else lists.push(file.drugList);
     } catch (error) {
       invalid.push(error instanceof Error ? error.message : String(error));
     }
+  }
+  let packs = parsed;
+  try {
+    const resolved = withDrugLists(parsed.map((p) => p.pack), lists);
+    packs = parsed.map((p, i) => ({ file: p.file, pack: resolved[i]! }));
+  } catch (error) {
+    invalid.push(error instanceof Error ? error.message : String(error));
   }
   const catalogueIds = new Set(loadCatalogues([BUILTIN_CATALOGUES_DIR]).map((c) => c.id));
   const snapshot = readSnapshot(options.snapshotFile);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import { catalogue, pack, type Catalogue, type Pack } from '../../schemas/pack.js';
+import { catalogue, drugList, pack, type Catalogue, type DrugList, type Pack } from '../../schemas/pack.js';
 import { layerConflicts } from '../engine/pack-overlaps.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
 import { packContradictions } from '../engine/pack-contradictions.js';
@@ -14,11 +14,10 @@ export const BUILTIN_CATALOGUES_DIR = fileURLToPath(new URL('./catalogues', impo
 
 export class PackError extends Error {}
 
+const yamlFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort().map((f) => join(dir, f));
+
 function readYamlDir<T extends z.ZodType>(dir: string, schema: T, what: string): Array<z.output<T>> {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
-    .sort()
-    .map((file) => parseYaml(readFileSync(join(dir, file), 'utf8'), schema, join(dir, file), what));
+  return yamlFiles(dir).map((file) => parseYaml(readFileSync(file, 'utf8'), schema, file, what));
 }
 
 export function parseYaml<T extends z.ZodType>(text: string, schema: T, name: string, what: string): z.output<T> {
@@ -31,8 +30,45 @@ export function parseYaml<T extends z.ZodType>(text: string, schema: T, name: st
   return result.data;
 }
 
+/** A file of a packs directory: a programme pack, or a drug list (its first key `kind: drugList`). */
+export type ProgrammeFile = { pack: Pack } | { drugList: DrugList };
+
+export function parseProgrammeFile(text: string, name: string): ProgrammeFile {
+  const isDrugList = /^kind:\s*drugList\s*$/m.test(text);
+  return isDrugList ? { drugList: parseYaml(text, drugList, name, 'drug list') } : { pack: parseYaml(text, pack, name, 'programme pack') };
+}
+
+/**
+ * Packs with their drug lists read in: a specificDrugs rule naming a list (`drugList`) gets its drugs, and the
+ * pack's version names the list's (`2025.1+huiqiongbao-2025-drugs@2025-03`), so a settlement records both.
+ */
+export function withDrugLists(packs: readonly Pack[], lists: readonly DrugList[]): Pack[] {
+  const byId = new Map(lists.map((l) => [l.id, l]));
+  const missing: string[] = [];
+  const resolved = packs.map((p) => {
+    const named = p.rules.flatMap((r) => (r.kind === 'specificDrugs' && r.drugList ? [r.drugList.id] : []));
+    if (named.length === 0) return p;
+    const versions: string[] = [];
+    const rules = p.rules.map((r) => {
+      if (r.kind !== 'specificDrugs' || !r.drugList) return r;
+      const list = byId.get(r.drugList.id);
+      if (!list) {
+        missing.push(`${p.id} rule ${r.id} names drug list ${r.drugList.id}, which no file of the packs' directories defines (kind: drugList, id: ${r.drugList.id})`);
+        return r;
+      }
+      versions.push(`${list.id}@${list.version}`);
+      return { ...r, drugs: { value: list.drugs, cite: `${r.drugList.cite}；${list.source.title}（${list.source.file}）` } };
+    });
+    return { ...p, version: `${p.version}+${versions.join('+')}`, rules };
+  });
+  if (missing.length > 0) throw new PackError(`drug lists missing:\n  ${missing.join('\n  ')}`);
+  return resolved;
+}
+
 export function loadPacks(dirs: readonly string[]): Pack[] {
-  return dirs.flatMap((dir) => readYamlDir(dir, pack, 'programme pack'));
+  const files = dirs.flatMap((dir) => yamlFiles(dir).map((file) => parseProgrammeFile(readFileSync(file, 'utf8'), file)));
+  const packs = files.flatMap((f) => ('pack' in f ? [f.pack] : []));
+  return withDrugLists(packs, files.flatMap((f) => ('drugList' in f ? [f.drugList] : [])));
 }
 
 export function loadCatalogues(dirs: readonly string[]): Catalogue[] {

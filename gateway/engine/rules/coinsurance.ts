@@ -6,7 +6,7 @@
  * the place of care (overrides), and the risk group may be judged by the claim (既往症 by the stay's diagnosis).
  */
 import { z } from 'zod';
-import { base, cite, cited, groupRatios, riskGroup, ruleHead, stayCondition, when, type Base } from '../../../schemas/pack-parts.js';
+import { base, cite, cited, groupRatios, riskGroup, ruleHead, stayCondition, when, type Base, type GroupRatios } from '../../../schemas/pack-parts.js';
 import { identifier, money, ratio } from '../../../schemas/primitives.js';
 import { BILL_PARTS, billPart, type SettlementRequest } from '../../../schemas/settlement.js';
 import { BILL_PART_NAMES, LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
@@ -16,6 +16,7 @@ import { NO_BENEFITS, type RiskGroup, type RuleContext } from '../context.js';
 import { claimGroup } from '../eligibility.js';
 import { ExactFen } from '../exact.js';
 import { formatFen, formatPercent, positive } from '../money.js';
+import { ratioFor } from './group-ratio.js';
 import { ruleKind } from './kind.js';
 
 const deductible = z.object({
@@ -66,7 +67,6 @@ const schema = z.object({
 }).strict();
 type Rule = z.output<typeof schema>;
 type Deductible = z.output<typeof deductible>;
-type Ratios = z.output<typeof groupRatios>;
 
 const templates = {
   notCovered: (p: { name: string; group: string; cite: string }) => `${p.name}：${p.group}不在本责任保障范围（${p.cite}）`,
@@ -87,18 +87,11 @@ const templates = {
   cash: () => '以上为现金给付，不冲减本次账单',
 };
 
-/** The group's ratio; 救助对象 fall back to the pre-existing ratio where the pack sets none for them. */
-function ratioFor(group: RiskGroup, ratios: Ratios): number | null {
-  if (group === 'healthy') return ratios.healthy;
-  if (group === 'aidPreExisting' && ratios.aidPreExisting !== undefined) return ratios.aidPreExisting;
-  return ratios.preExisting ?? null;
-}
-
 /** Name the risk group only where the programme pays groups differently (三明); elsewhere it would only confuse. */
-const byGroup = (ratios: Ratios): boolean => ratios.preExisting !== ratios.healthy || ratios.aidPreExisting !== undefined;
+const byGroup = (ratios: GroupRatios): boolean => ratios.preExisting !== ratios.healthy || ratios.aidPreExisting !== undefined;
 
 /** An exact amount as the explanation shows it: to the fen, "≈" where a pro-rata share is not whole fen. */
-const exactText = (amount: ExactFen): string => `${amount.den === 1n ? '' : '≈'}${formatFen(amount.round())}`;
+const exactText = (amount: ExactFen): string => `${amount.isWholeFen() ? '' : '≈'}${formatFen(amount.round())}`;
 
 /** What a base reads, prepared once: which parts, which items, and the words for them. */
 interface PreparedBase {

@@ -1,87 +1,180 @@
-/** 特定药品: listed drugs, by group, annual deductible then ratio by drug class, capped by group. */
+/**
+ * 特定药品 / 特药: listed drugs, by group, each group with an annual deductible, a ratio (by the drug's class,
+ * or the drug's own ratio by risk group) and a cap by risk group. A drug may be limited to where it is
+ * dispensed (a designated pharmacy, a hospital, a region), to a month's supply per prescription, and to a
+ * yearly sub-limit of its own; where 医保 covers it, a group may pay only what is left after the public layers.
+ * The list is the pack's own (`drugs`), or a drug-list file the loader puts in its place (`drugList`).
+ */
 import { z } from 'zod';
-import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
+import { cite, cited, drugEntry, riskGroup, ruleHead, when, type DrugEntry } from '../../../schemas/pack-parts.js';
 import { identifier, money, ratio } from '../../../schemas/primitives.js';
-import { RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
-import { formatFen as y, positive, roundMicroFen } from '../money.js';
-import { NO_BENEFITS } from '../context.js';
+import { layer, type SettlementRequest } from '../../../schemas/settlement.js';
+import { ENCOUNTER_KIND_NAMES, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
+import { itemParts, billParts } from '../bill.js';
+import { NO_BENEFITS, type RiskGroup } from '../context.js';
+import { claimGroup } from '../eligibility.js';
+import { ExactFen } from '../exact.js';
+import { formatFen as y, formatPercent, positive } from '../money.js';
+import { ratioFor } from './group-ratio.js';
 import { ruleKind } from './kind.js';
 
-const drugClass = z.enum(['A', 'B', 'C']);
+
 const schema = z.object({
   ...ruleHead,
   kind: z.literal('specificDrugs'),
   when: when.optional(),
-  drugs: cited(z.array(z.object({ code: z.string().min(1), group: identifier(40), drugClass }).strict())),
+  drugs: cited(z.array(drugEntry).max(5000)).optional(),
+  drugList: z.object({ id: identifier(60), cite }).strict().optional().meta({ description: 'a drug-list file (kind: drugList) the loader reads into drugs' }),
+  riskGroup: z.object({ by: z.literal('claim'), catalog: identifier(40).optional(), whenUnknown: riskGroup, cite }).strict().optional(),
   groups: z.array(z.object({
     id: identifier(40),
     name: z.string(),
     annualDeductible: cited(money),
-    ratioByDrugClass: cited(z.object({ A: ratio, B: ratio, C: ratio }).strict()),
+    ratioByDrugClass: cited(z.object({ A: ratio, B: ratio, C: ratio }).strict()).optional(),
     annualCap: cited(z.object({ healthy: money, preExisting: money.nullable() }).strict()),
+    after: cited(z.array(layer).min(1)).optional().meta({ description: "pays on what is left of each drug after these layers (a layer's payment falls on the items in proportion to their cost): 医保 first" }),
+    maxSupplyDays: cited(z.int().min(1).max(366)).optional().meta({ description: 'the part of a dispensing beyond this many days of supply (item.supplyDays) is not paid' }),
   }).strict()).min(1),
-}).strict();
-type DrugClass = z.output<typeof drugClass>;
+}).strict()
+  .refine((r) => r.drugs === undefined || r.drugList === undefined, { path: ['drugList'], message: 'a rule names its drugs inline or by drugList, not both' });
+type DrugClass = NonNullable<DrugEntry['drugClass']>;
 
 const templates = {
   noList: (p: { name: string; cite: string }) => `${p.name}：指定药品清单未配置（${p.cite}）`,
   notCovered: (p: { group: string; riskGroup: string; cite: string }) => `${p.group}：${p.riskGroup}不在保障范围（${p.cite}）`,
   pays: (p: { group: string; base: string; deductible: string; pay: string; cap: string; cite: string }) => `${p.group}：指定药品费用 ${p.base}，年度免赔额 ${p.deductible}，按药品类别比例赔付 ${p.pay}，年度限额 ${p.cap}（${p.cite}）`,
   none: (p: { name: string }) => `${p.name}：本次无指定药品费用`,
+  where: (p: { drug: string; kinds: string; regions: string }) => `${p.drug}：限${p.kinds}${p.regions}购药，本次不予支付`,
+  supply: (p: { drug: string; days: number; max: number; cite: string }) => `${p.drug}：处方 ${p.days} 天，超过 ${p.max} 天的部分不予支付（${p.cite}）`,
+  after: (p: { drug: string; amount: string; left: string; cite: string }) => `${p.drug}：费用 ${p.amount}，医保等支付后剩余 ${p.left}（${p.cite}）`,
+  drug: (p: { drug: string; counted: string; ratio: string; pay: string }) => `${p.drug}：${p.counted} × ${p.ratio} = ${p.pay}`,
+  drugCap: (p: { drug: string; cap: string; paidBefore: string; left: string }) => `${p.drug}：单药年度限额 ${p.cap} 元，已赔 ${p.paidBefore}，按余额 ${p.left}`,
 };
 
-const CLASSES: readonly DrugClass[] = ['A', 'B', 'C'];
+const CLASS_ORDER: Record<DrugClass | 'none', number> = { A: 0, B: 1, C: 2, none: 3 };
+const drugText = (drug: DrugEntry): string => (drug.name ? `${drug.name}（${drug.code}）` : drug.code);
+
+/** Why a dispensing falls outside where the drug may be bought; null when it may be paid here. */
+function outOfPlace(drug: DrugEntry, request: SettlementRequest): string | null {
+  const where = drug.where;
+  if (!where) return null;
+  const kindOk = !where.kinds || where.kinds.includes(request.encounter.kind);
+  const regionOk = !where.regions || where.regions.some((prefix) => request.hospital.region.startsWith(prefix));
+  if (kindOk && regionOk) return null;
+  return templates.where({
+    drug: drugText(drug),
+    kinds: where.kinds ? where.kinds.map((k) => ENCOUNTER_KIND_NAMES[k]).join('、') : '',
+    regions: where.regions ? `（区划 ${where.regions.join('、')}）` : '',
+  });
+}
 
 export const specificDrugs = ruleKind({
   schema,
-  pays: 'listed drugs by group: annual deductible, ratio by drug class, cap by risk group (三明 责任四)',
-  countersText: '`<group>.deductibleUsed`, `<group>.paid`',
-  counters: (rule) => rule.groups.flatMap((g) => [`${g.id}.deductibleUsed`, `${g.id}.paid`]),
+  pays: "listed drugs by group (inline `drugs`, or a `drugList` file): annual deductible, the drug's own ratio by risk group or the group's ratio by drug class, cap by risk group; optional per-drug yearly cap, place of dispensing, `maxSupplyDays`, and `after` (医保 first) (三明 责任四, 惠琼保 特药)",
+  countersText: '`<group>.deductibleUsed`, `<group>.paid`, `<group>.drug-<code>.paid` (a drug with its own cap)',
+  counters: (rule) => rule.groups.flatMap((g) => [
+    `${g.id}.deductibleUsed`, `${g.id}.paid`,
+    ...(rule.drugs?.value ?? []).filter((d) => d.group === g.id && d.annualCap !== undefined).map((d) => `${g.id}.drug-${d.code}.paid`),
+  ]),
   payment: () => 'direct',
   limitable: true,
   figures: (rule) => ({
     groupNames: Object.fromEntries(rule.groups.map((g) => [g.id, g.name])),
     byGroup: Object.fromEntries(rule.groups.map((g) => [g.id, { cap: g.annualCap.value.healthy, deductible: g.annualDeductible.value, note: `${g.name}：封顶为一般人群的额度` }])),
   }),
-  prepare: (rule) => ({
-    noList: rule.drugs.value.length === 0 ? templates.noList({ name: rule.name, cite: rule.drugs.cite }) : null,
-    drugByCode: new Map(rule.drugs.value.map((d) => [d.code, d])),
-    groups: rule.groups.map((g) => ({ ...g, deductibleKey: `${g.id}.deductibleUsed`, paidKey: `${g.id}.paid`, deductibleText: y(g.annualDeductible.value) })),
-  }),
+  prepare: (rule) => {
+    const drugs = rule.drugs?.value ?? [];
+    return {
+      noList: drugs.length === 0 ? templates.noList({ name: rule.name, cite: rule.drugs?.cite ?? rule.drugList?.cite ?? rule.name }) : null,
+      drugByCode: new Map(drugs.map((d) => [d.code, d])),
+      groups: rule.groups.map((g) => ({ ...g, deductibleKey: `${g.id}.deductibleUsed`, paidKey: `${g.id}.paid`, deductibleText: y(g.annualDeductible.value) })),
+      drugsCite: rule.drugs?.cite ?? '',
+    };
+  },
   apply(rule, prepared, ctx, counters) {
     if (prepared.noList !== null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.noList] };
     const explanation: string[] = [];
+    const claim = rule.riskGroup ? claimGroup(rule.riskGroup, ctx.request, ctx.who, ctx.programmes) : null;
+    if (claim) explanation.push(claim.text);
+    const group: RiskGroup = claim ? claim.group : ctx.who.group;
+    const bill = billParts(ctx.bill);
     let totalPayFen = 0;
-    let limitFen = ctx.running.allLeftFen;
-    for (const group of prepared.groups) {
-      const byClass = { A: 0, B: 0, C: 0 };
+    let limitFen = ctx.limit ? Math.min(ctx.running.allLeftFen, ctx.limit.leftFen) : ctx.running.allLeftFen;
+    for (const g of prepared.groups) {
+      // The group's dispensings: what each counts (its supply within the limit, what 医保 left of it), in class order.
+      const counted: Array<{ drug: DrugEntry; amount: ExactFen; order: number }> = [];
+      let grossFen = 0;
       for (const item of ctx.request.items) {
         const drug = prepared.drugByCode.get(item.code);
-        if (drug?.group === group.id) byClass[drug.drugClass] += item.amount;
+        if (drug?.group !== g.id) continue;
+        grossFen += item.amount;
+        const refused = outOfPlace(drug, ctx.request);
+        if (refused !== null) {
+          explanation.push(refused);
+          continue;
+        }
+        let amount = ExactFen.fen(item.amount);
+        if (g.after) {
+          // The layers' payments on each part fall on the items in proportion to their cost of that part.
+          const parts = itemParts(item);
+          let paid = ExactFen.ZERO;
+          for (let p = 0; p < 4; p++) {
+            let layerPaidFen = 0;
+            for (const l of g.after.value) layerPaidFen += ctx.running.paidByLayerPartFen[l][p]!;
+            paid = paid.plus(ExactFen.share(layerPaidFen, parts[p]!, bill[p]!));
+          }
+          amount = amount.less(paid);
+          explanation.push(templates.after({ drug: drugText(drug), amount: y(item.amount), left: y(amount.round()), cite: g.after.cite }));
+        }
+        if (g.maxSupplyDays && item.supplyDays !== undefined && item.supplyDays > g.maxSupplyDays.value) {
+          amount = amount.times(g.maxSupplyDays.value, item.supplyDays);
+          explanation.push(templates.supply({ drug: drugText(drug), days: item.supplyDays, max: g.maxSupplyDays.value, cite: g.maxSupplyDays.cite }));
+        }
+        counted.push({ drug, amount, order: CLASS_ORDER[drug.drugClass ?? 'none'] });
       }
-      const baseFen = byClass.A + byClass.B + byClass.C;
-      if (baseFen === 0) continue;
-      const capFen = ctx.who.group === 'healthy' ? group.annualCap.value.healthy : group.annualCap.value.preExisting;
+      if (grossFen === 0) continue;
+      const capFen = group === 'healthy' ? g.annualCap.value.healthy : g.annualCap.value.preExisting;
       if (capFen === null) {
-        explanation.push(templates.notCovered({ group: group.name, riskGroup: RISK_GROUP_NAMES[ctx.who.group], cite: group.annualCap.cite }));
+        explanation.push(templates.notCovered({ group: g.name, riskGroup: RISK_GROUP_NAMES[group], cite: g.annualCap.cite }));
         continue;
       }
       // The deductible is taken from class A first, then B, then C: the document does not say; this favours the patient.
-      let deductibleLeftFen = positive(group.annualDeductible.value - counters.get(group.deductibleKey));
-      let micro = 0;
-      for (const cls of CLASSES) {
-        const takenFen = Math.min(byClass[cls], deductibleLeftFen);
-        deductibleLeftFen -= takenFen;
-        counters.add(group.deductibleKey, takenFen);
-        micro += (byClass[cls] - takenFen) * group.ratioByDrugClass.value[cls];
+      counted.sort((a, b) => a.order - b.order);
+      let deductibleLeft = ExactFen.fen(positive(g.annualDeductible.value - counters.get(g.deductibleKey)));
+      let deductibleTaken = ExactFen.ZERO;
+      let pay = ExactFen.ZERO;
+      for (const { drug, amount } of counted) {
+        const taken = amount.min(deductibleLeft);
+        deductibleLeft = deductibleLeft.less(taken);
+        deductibleTaken = deductibleTaken.plus(taken);
+        const ratioPpm = drug.ratio ? ratioFor(group, drug.ratio) : g.ratioByDrugClass?.value[drug.drugClass ?? 'C'] ?? null;
+        if (ratioPpm === null) {
+          explanation.push(templates.notCovered({ group: drugText(drug), riskGroup: RISK_GROUP_NAMES[group], cite: prepared.drugsCite }));
+          continue;
+        }
+        let drugPay = amount.less(taken).ratio(ratioPpm);
+        if (drug.ratio) explanation.push(templates.drug({ drug: drugText(drug), counted: y(amount.less(taken).round()), ratio: formatPercent(ratioPpm), pay: y(drugPay.round()) }));
+        if (drug.annualCap !== undefined) {
+          const key = `${g.id}.drug-${drug.code}.paid`;
+          const paidBeforeFen = counters.get(key);
+          const capLeft = ExactFen.fen(positive(drug.annualCap - paidBeforeFen));
+          if (drugPay.compare(capLeft) > 0) {
+            drugPay = capLeft;
+            explanation.push(templates.drugCap({ drug: drugText(drug), cap: y(drug.annualCap), paidBefore: y(paidBeforeFen), left: y(capLeft.round()) }));
+          }
+          counters.add(key, drugPay.round());
+        }
+        pay = pay.plus(drugPay);
       }
-      const paidBeforeFen = counters.get(group.paidKey);
-      const payFen = Math.min(roundMicroFen(micro), positive(capFen - paidBeforeFen), limitFen);
-      counters.add(group.paidKey, payFen);
+      counters.add(g.deductibleKey, deductibleTaken.round());
+      const paidBeforeFen = counters.get(g.paidKey);
+      const payFen = Math.min(pay.round(), positive(capFen - paidBeforeFen), limitFen);
+      counters.add(g.paidKey, payFen);
       limitFen -= payFen;
       totalPayFen += payFen;
-      explanation.push(templates.pays({ group: group.name, base: y(baseFen), deductible: group.deductibleText, pay: y(payFen), cap: y(capFen), cite: group.ratioByDrugClass.cite }));
+      explanation.push(templates.pays({ group: g.name, base: y(grossFen), deductible: g.deductibleText, pay: y(payFen), cap: y(capFen), cite: g.ratioByDrugClass?.cite ?? prepared.drugsCite }));
     }
+    if (ctx.limit && totalPayFen === ctx.limit.leftFen && totalPayFen > 0) explanation.push(ctx.limit.text);
     if (explanation.length === 0) explanation.push(templates.none({ name: rule.name }));
     return { directFen: totalPayFen, benefits: NO_BENEFITS, explanation };
   },

@@ -31,7 +31,7 @@ export const GOLDEN_DRUGS = [
 
 const withDrugs = (p: Pack): Pack => ({
   ...p,
-  rules: p.rules.map((r) => (r.kind === 'specificDrugs' ? { ...r, drugs: { ...r.drugs, value: GOLDEN_DRUGS.map((d) => ({ ...d })) } } : r)),
+  rules: p.rules.map((r) => (r.kind === 'specificDrugs' ? { ...r, drugs: { cite: r.drugs?.cite ?? 'golden', value: GOLDEN_DRUGS.map((d) => ({ ...d })) } } : r)),
 });
 
 function changsha(): Pack {
