@@ -19,6 +19,8 @@ export interface ProgrammeView extends ProgrammeReport {
   profitCap: ProfitCapView | null;
   coverage: CoverageView | null;
   secondPayouts: SecondPayoutSummary[];
+  /** How the programme's second payout places a stay in its year (second-payout.ts: by discharge), null without one: the page sets it beside the report's basis. */
+  secondPayoutBasis: 'discharged' | null;
 }
 
 export interface ViewDeps {
@@ -55,5 +57,8 @@ export async function programmeView(deps: ViewDeps, pack: Pack, period: Period, 
   }
   // "As of" the period's last day: the targets are judged at a date, not at an instant.
   const asOf = new Date(Date.parse(`${period.to}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-  return { ...report, profitCap: profitCap(pack, premiumFen, paidFen), coverage: coverage(pack, report.enrolled, asOf), secondPayouts };
+  return {
+    ...report, profitCap: profitCap(pack, premiumFen, paidFen), coverage: coverage(pack, report.enrolled, asOf), secondPayouts,
+    secondPayoutBasis: pack.operations?.secondPayout ? 'discharged' : null,
+  };
 }
