@@ -106,6 +106,7 @@ describe('reports', () => {
     expect(r.text).toContain('年度实施情况总结');
     expect(r.text).toContain('覆盖率 ≥ 40.00%');
     expect(r.text).toContain('2026 年 2 月');
+    expect(r.text).toContain('统计期间 2025-01-01 至 2026-01-01（不含，按结算日期）');
   });
 });
 
