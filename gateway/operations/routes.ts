@@ -85,7 +85,7 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
       const { period, basis } = parseReportPeriod(req.query.from, req.query.to, req.query.basis);
       const today = chinaTime(deps.clock?.() ?? new Date()).slice(0, 10);
       const view = await timed('report', () => programmeView(deps, p, period, deadline(), { basis, today }));
-      if (wantsCsv(req)) sendCsv(res, `${p.id}-${view.period.from}-${view.period.to}`, reportCsv(view));
+      if (wantsCsv(req)) sendCsv(res, `${p.id}-${view.period.from}-${view.period.to}${basis === 'settled' ? '' : `-${basis}`}`, reportCsv(view));
       else res.json(view);
     });
 

@@ -74,6 +74,7 @@ describe('reports', () => {
     expect(report.settledWindow.to > `${NOW_YEAR}-01-01`).toBe(true);
     const csv = await call(gw.url, `${lastYear}&basis=discharged&format=csv`, { token: TOKENS.auditor });
     expect(csv.text).toContain('figure,basis,按出院日期,,,,discharged');
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="${ID}-${LAST_YEAR}-01-01-${NOW_YEAR}-01-01-discharged.csv"`);
     expect(csv.text).toContain(`figure,settledFrom,,,,,${report.settledWindow.from}`);
     // The same three stays by settlement day this year.
     expect((await call(gw.url, `/v1/reports/programmes/${ID}?from=${NOW_YEAR}-01-01&to=${NOW_YEAR + 1}-01-01&basis=settled`)).json).toMatchObject({ basis: 'settled', settlements: 3 });
