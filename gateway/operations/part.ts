@@ -1,8 +1,8 @@
 /** Programme operations as a part of the gateway: reports, second payout, what-if, the reports page. */
 import { Histogram } from 'prom-client';
-import { loadHospitals } from '../desk/hospitals.js';
 import type { GatewayPart, PartDeps } from '../parts.js';
 import { topics } from '../stream/topics.js';
+import { hospitalNames } from './hospital-names.js';
 import { operationsOpenApiPaths } from './openapi.js';
 import { mountReportsPage } from './page.js';
 import { operationsRoutes } from './routes.js';
@@ -12,10 +12,8 @@ export async function startOperations(deps: PartDeps, clock?: () => Date): Promi
     name: 'gateway_operations_pass_duration_seconds', help: 'Report, second-payout and what-if passes over the stored settlements, by pass and outcome',
     labelNames: ['pass', 'outcome'] as const, buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 120], registers: [deps.metrics.registry],
   });
-  // The names the desk's slip prints; a report lists a hospital without one by its id.
-  const names = new Map(loadHospitals(deps.config.HOSPITALS_FILE, deps.config.NODE_ENV === 'production').hospitals.map((h) => [h.id, h.name]));
   const v1 = operationsRoutes({
-    hospitalName: (id) => names.get(id),
+    hospitalName: hospitalNames(deps.config),
     observe: (pass, outcome, seconds) => passes.observe({ pass, outcome }, seconds),
     programmes: deps.programmes, ledger: deps.ledger, store: deps.store, bus: deps.bus,
     topics: topics(deps.config.KAFKA_TOPIC_PREFIX), eventSource: deps.config.EVENT_SOURCE,

@@ -8,10 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { loadHospitals } from '../desk/hospitals.js';
 import { openConfiguredLedger, runCli } from '../ledger/cli.js';
 import { loadProgrammes } from '../programmes/load.js';
 import { createStore } from '../store/create.js';
+import { hospitalNames } from './hospital-names.js';
 import { parseReportPeriod } from './period.js';
 import { programmeView } from './programme-view.js';
 import { reportCsv } from './report-csv.js';
@@ -34,8 +34,7 @@ async function main(argv: string[]): Promise<number> {
     const pack = loadProgrammes(config.PROGRAMMES_DIR ?? []).get(args.programme);
     if (!pack) { console.error(`no programme ${args.programme}`); return 2; }
     const { period, basis } = parseReportPeriod(args.from, args.to, args.basis);
-    const names = new Map(loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production').hospitals.map((h) => [h.id, h.name]));
-    const view = await programmeView({ ledger, store: createStore(config, ledger), hospitalName: (id) => names.get(id) }, pack, period, undefined, { basis });
+    const view = await programmeView({ ledger, store: createStore(config, ledger), hospitalName: hospitalNames(config) }, pack, period, undefined, { basis });
     if (args.csv) writeFileSync(args.csv, reportCsv(view));
     console.log(JSON.stringify(view, null, 2));
     return 0;
