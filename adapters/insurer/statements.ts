@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseCsvRecords } from '../../gateway/rosters/csv.js';
 import { formatFen } from '../../gateway/engine/money.js';
-import { InvalidInput } from '../../gateway/errors.js';
+import { InvalidInput, type FieldError } from '../../gateway/errors.js';
 import { canonicalJson, sha256 } from '../../gateway/service/ids.js';
 import { readSpreadsheetDate } from '../../gateway/spreadsheet-date.js';
 import { identifier, isoDate, money } from '../../schemas/primitives.js';
@@ -36,8 +36,6 @@ const CSV_COLUMNS = ['claimId', 'hospitalId', 'settledOn', 'amount', 'paidOn', '
 const CSV_DATE_COLUMNS: ReadonlySet<string> = new Set(['settledOn', 'paidOn']);
 /** Refusals listed in one answer: enough to fix a file, bounded however broken it is. */
 const ERRORS_MAX = 100;
-
-interface FieldError { path: string; message: string }
 
 const schemaErrors = (issues: readonly z.core.$ZodIssue[]): FieldError[] => issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
 
@@ -72,13 +70,11 @@ export function parseCsvStatement(text: string, header: { statementNo: unknown; 
     unreadDates.push({ path: `lines.${index}.${c}`, message: `第 ${line} 行 ${c} 列：${date.message}` });
     return [];
   })));
-  const rowOf = (path: string): number | undefined => {
-    const m = /^lines\.(\d+)\.(\w+)/.exec(path);
-    return m ? records[Number(m[1])]?.line : undefined;
-  };
+  // A line's refusal (path lines.<index>.<column>) names the row of the file it came from.
   return checked(statement.safeParse({ ...header, lines }), unreadDates, (e) => {
-    const row = rowOf(e.path);
-    return row === undefined ? e : { path: e.path, message: `第 ${row} 行 ${e.path.split('.')[2] ?? ''} 列：${e.message}` };
+    const [section, index, column] = e.path.split('.');
+    const row = section === 'lines' && column !== undefined ? records[Number(index)]?.line : undefined;
+    return row === undefined ? e : { path: e.path, message: `第 ${row} 行 ${column} 列：${e.message}` };
   });
 }
 
