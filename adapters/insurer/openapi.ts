@@ -49,7 +49,7 @@ export function insurerOpenApiPaths(): Record<string, unknown> {
       post: {
         summary: "Upload an insurer's statement (auditor, admin); the same statement again changes nothing; an upload that failed counts for nothing and may be sent again",
         parameters: [insurerCode, query('statementNo', 'CSV only'), query('from', 'CSV only'), query('to', 'CSV only'), query('charset', 'CSV encoding', { enum: ['utf-8', 'gbk'] })],
-        requestBody: { required: true, content: { 'application/json': { schema: schema(statement, 'input') }, 'text/csv': { schema: { type: 'string', description: 'header claimId,hospitalId,settledOn,amount,paidOn,paymentRef' } } } },
+        requestBody: { required: true, content: { 'application/json': { schema: schema(statement, 'input') }, 'text/csv': { schema: { type: 'string', description: 'header claimId,hospitalId,settledOn,amount,paidOn,paymentRef; dates YYYY-MM-DD or as Excel writes them (2026/12/6, 2026/1/5 9:05); a refused cell is named by its row of the file (header = row 1) and column' } } } },
         responses: { 201: jsonOf('Stored'), 200: jsonOf('Already stored with the same content (Idempotent-Replay: true)'), 409: problem('The statement number was stored with other content (also by an upload that overlapped this one); nothing of this upload counts'), 413: problem('Body over the limit'), ...errors },
       },
     },

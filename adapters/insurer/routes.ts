@@ -22,7 +22,7 @@ import { daysBetween } from './days.js';
 import { listDeadLetters, replayDeadLetters, type DeadLetterDeps } from './dead-letters.js';
 import type { InsurerDelivery } from './delivery.js';
 import { reconciliationReport, reportCsv } from './report.js';
-import { parseStatement, statementFromCsv } from './statements.js';
+import { parseCsvStatement, parseStatement } from './statements.js';
 import type { StatementsStore } from './statements-store.js';
 import { REASON_MAX_CHARS } from './insurer-client.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
@@ -191,11 +191,11 @@ export function insurerRoutes(deps: RouteDeps) {
     v1.post('/reconciliation/:insurerCode/statements', ...statementBody, async (req, res) => {
       const insurer = insurerOf(req);
       const c = requireRole(req.client, 'auditor', 'admin');
-      const raw = Buffer.isBuffer(req.body)
-        ? statementFromCsv(decodeCsv(req.body, charsetOf(req.query.charset)), { statementNo: req.query.statementNo, from: req.query.from, to: req.query.to })
-        : req.body;
-      if (raw === undefined || raw === null || typeof raw !== 'object') throw new InvalidInput('需要 JSON 对账单或 text/csv', [{ path: '(body)', message: 'missing' }]);
-      const statement = parseStatement(raw);
+      const body: unknown = req.body;
+      if (!Buffer.isBuffer(body) && (typeof body !== 'object' || body === null)) throw new InvalidInput('需要 JSON 对账单或 text/csv', [{ path: '(body)', message: 'missing' }]);
+      const statement = Buffer.isBuffer(body)
+        ? parseCsvStatement(decodeCsv(body, charsetOf(req.query.charset)), { statementNo: req.query.statementNo, from: req.query.from, to: req.query.to })
+        : parseStatement(body);
       const { statement: stored, replay } = await deps.statements.upload(insurer.code, statement, c.name, deps.clock());
       ctx.log.info({ requestId: req.requestId, insurer: insurer.code, statementNo: stored.statementNo, lines: stored.lines, replay }, 'insurer: statement uploaded');
       if (replay) res.status(200).setHeader('Idempotent-Replay', 'true');

@@ -7,7 +7,7 @@ const path = (name: string, description: string) => ({ name, in: 'path', require
 const programme = path('id', 'the programme (policy pack id)');
 const format = query('format', 'csv for a spreadsheet (or Accept: text/csv)', false, { enum: ['json', 'csv'] });
 const errors = {
-  400: problem('Invalid period, year or body; every bad field is listed in errors'),
+  400: problem('Invalid period, basis, year or body; every bad field is listed in errors'),
   401: problem('Missing or unknown token'),
   403: problem('Not your role'),
   503: problem('The pass would outlast the request timeout (shorten the period, or use the command line); retry after Retry-After'),
@@ -18,9 +18,13 @@ export function operationsOpenApiPaths(): Record<string, unknown> {
   return {
     '/v1/reports/programmes/{id}': {
       get: {
-        summary: "A programme's figures over [from, to): settlements, payouts, loss ratio, by month (admin, auditor)",
+        summary: "A programme's figures over [from, to): settlements, payouts, loss ratio, by month, by hospital (named from HOSPITALS_FILE) (admin, auditor)",
         'x-roles': ['admin', 'auditor'],
-        parameters: [programme, query('from', 'first day, YYYY-MM-DD (+08:00)', true, { format: 'date' }), query('to', 'day after the last, YYYY-MM-DD', true, { format: 'date' }), format],
+        parameters: [
+          programme, query('from', 'first day, YYYY-MM-DD (+08:00)', true, { format: 'date' }), query('to', 'day after the last, YYYY-MM-DD', true, { format: 'date' }),
+          query('basis', 'what places a settlement in the period: settled, its settlement day (default); discharged, its discharge day (encounter.dischargedOn), reading the settlements up to today — the answer says which, and which settlement days it read (basis, settledWindow)', false, { enum: ['settled', 'discharged'], default: 'settled' }),
+          format,
+        ],
         responses: { 200: jsonOrCsv('The report'), 404: unknownProgramme, ...errors },
       },
     },

@@ -2,6 +2,7 @@
 import { Histogram } from 'prom-client';
 import type { GatewayPart, PartDeps } from '../parts.js';
 import { topics } from '../stream/topics.js';
+import { hospitalNames } from './hospital-names.js';
 import { operationsOpenApiPaths } from './openapi.js';
 import { mountReportsPage } from './page.js';
 import { operationsRoutes } from './routes.js';
@@ -12,6 +13,7 @@ export async function startOperations(deps: PartDeps, clock?: () => Date): Promi
     labelNames: ['pass', 'outcome'] as const, buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 120], registers: [deps.metrics.registry],
   });
   const v1 = operationsRoutes({
+    hospitalName: hospitalNames(deps.config),
     observe: (pass, outcome, seconds) => passes.observe({ pass, outcome }, seconds),
     programmes: deps.programmes, ledger: deps.ledger, store: deps.store, bus: deps.bus,
     topics: topics(deps.config.KAFKA_TOPIC_PREFIX), eventSource: deps.config.EVENT_SOURCE,

@@ -1,7 +1,53 @@
-/** A report period: [from, to) as dates read in +08:00 (the ledger's settledAt zone). */
+/** A report period: [from, to) as dates read in +08:00 (the ledger's settledAt zone), and what places a settlement in it. */
+import { z } from 'zod';
 import { InvalidInput } from '../errors.js';
 
 export interface Period { from: string; to: string }
+
+/**
+ * Which date of a settlement places it in a period: the day it was settled (the ledger's own order, the
+ * default) or the day of discharge (`encounter.dischargedOn`, the policy year's date, as the second payout counts).
+ */
+export const periodBasis = z.enum(['settled', 'discharged']);
+export type PeriodBasis = z.infer<typeof periodBasis>;
+export const BASIS_NAMES: Record<PeriodBasis, string> = { settled: '按结算日期', discharged: '按出院日期' };
+
+const BASIS_ERROR = { path: 'basis', message: '应为 settled（按结算日期）或 discharged（按出院日期）' };
+
+/** A report's query: the period and its basis (default settled), every bad field listed in one refusal. */
+export function parseReportPeriod(from: unknown, to: unknown, basis: unknown): { period: Period; basis: PeriodBasis } {
+  const parsedBasis = basis === undefined ? { success: true as const, data: 'settled' as const } : periodBasis.safeParse(basis);
+  let period: Period;
+  try {
+    period = parsePeriod(from, to);
+  } catch (error) {
+    if (error instanceof InvalidInput && !parsedBasis.success) throw new InvalidInput(error.message, [...error.errors, BASIS_ERROR]);
+    throw error;
+  }
+  if (!parsedBasis.success) throw new InvalidInput('统计口径无效', [BASIS_ERROR]);
+  return { period, basis: parsedBasis.data };
+}
+
+/**
+ * A HIS may date a discharge ahead of its settlement (a planned discharge settled the evening before):
+ * by discharge date, settlements up to this many days before the period are read too.
+ */
+export const SETTLED_BEFORE_DISCHARGE_DAYS = 7;
+
+const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The settlements a period reads, by when they were settled (the only order the ledger lists in). By
+ * discharge date: from a little before the period to the end of `today` (+08:00) — a stay discharged in
+ * the period may be settled after it (December's discharges in January, a late correction), so the figures
+ * are those known today.
+ */
+export function settledWindow(period: Period, basis: PeriodBasis, today: string): Period {
+  if (basis === 'settled') return period;
+  const from = addDays(period.from, -SETTLED_BEFORE_DISCHARGE_DAYS);
+  const to = addDays(today, 1);
+  return { from, to: to > from ? to : period.from };
+}
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A calendar date that exists: Date.parse would take 2024-02-30 for 1 March and the period would say otherwise. */

@@ -4,7 +4,7 @@ import { parseFen } from '../engine/money.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { DocumentStore } from '../store/port.js';
 import { coverage, type CoverageView } from './coverage.js';
-import type { Deadline, Period } from './period.js';
+import type { Deadline, Period, PeriodBasis } from './period.js';
 import { profitCap, type ProfitCapView } from './profit-cap.js';
 import { programmeReport, type ProgrammeReport } from './report.js';
 import { storedPayout } from './second-payout-commit.js';
@@ -19,14 +19,27 @@ export interface ProgrammeView extends ProgrammeReport {
   profitCap: ProfitCapView | null;
   coverage: CoverageView | null;
   secondPayouts: SecondPayoutSummary[];
+  /** How the programme's second payout places a stay in its year (second-payout.ts: by discharge), null without one: the page sets it beside the report's basis. */
+  secondPayoutBasis: 'discharged' | null;
 }
 
-export interface ViewDeps { ledger: Pick<LedgerPort, 'listSettlements' | 'rosterSize' | 'rosterRows'>; store: DocumentStore }
+export interface ViewDeps {
+  ledger: Pick<LedgerPort, 'listSettlements' | 'rosterSize' | 'rosterRows'>;
+  store: DocumentStore;
+  /** The configured name of a hospital (HOSPITALS_FILE). */
+  hospitalName?: (id: string) => string | undefined;
+}
+
+/** What places a settlement in the period (default by settlement day) and the report's day (default the clock's, +08:00). */
+export interface ViewScope { basis?: PeriodBasis; today?: string }
 
 const categoryName = (key: string): string | undefined => (key in CATEGORY_NAMES ? CATEGORY_NAMES[key as keyof typeof CATEGORY_NAMES] : key === 'none' ? '无身份类别' : undefined);
 
-export async function programmeView(deps: ViewDeps, pack: Pack, period: Period, deadline?: Deadline): Promise<ProgrammeView> {
-  const report = await programmeReport({ pack, source: deps.ledger, ledger: deps.ledger, period, categoryName, ...(deadline ? { deadline } : {}) });
+export async function programmeView(deps: ViewDeps, pack: Pack, period: Period, deadline?: Deadline, scope: ViewScope = {}): Promise<ProgrammeView> {
+  const report = await programmeReport({
+    pack, source: deps.ledger, ledger: deps.ledger, period, categoryName, ...scope,
+    ...(deps.hospitalName ? { hospitalName: deps.hospitalName } : {}), ...(deadline ? { deadline } : {}),
+  });
   const premiumFen = report.premiumIncome === null ? null : parseFen(report.premiumIncome);
   const paidFen = parseFen(report.paid.total) ?? 0;
   const secondPayouts: SecondPayoutSummary[] = [];
@@ -44,5 +57,8 @@ export async function programmeView(deps: ViewDeps, pack: Pack, period: Period, 
   }
   // "As of" the period's last day: the targets are judged at a date, not at an instant.
   const asOf = new Date(Date.parse(`${period.to}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-  return { ...report, profitCap: profitCap(pack, premiumFen, paidFen), coverage: coverage(pack, report.enrolled, asOf), secondPayouts };
+  return {
+    ...report, profitCap: profitCap(pack, premiumFen, paidFen), coverage: coverage(pack, report.enrolled, asOf), secondPayouts,
+    secondPayoutBasis: pack.operations?.secondPayout ? 'discharged' : null,
+  };
 }

@@ -27,6 +27,7 @@ const storedSplit = z.object({
 });
 
 const storedRequest = z.object({
+  hospital: z.object({ name: z.string().min(1).optional() }).catch({}),
   patient: z.object({ categories: z.array(z.string()).catch([]) }).catch({ categories: [] }),
   encounter: z.object({ admittedOn: z.string().catch(''), dischargedOn: z.string() }),
 });
@@ -43,6 +44,8 @@ export interface ReadRecord {
   policyVersions: Record<string, string>;
   categories: string[];
   dischargedOn: string;
+  /** The hospital's name as the request gave it, if it did (the slip prints it). */
+  hospitalName?: string;
   /** YYYY-MM of settledAt, read in +08:00 as the ledger writes it. */
   settledMonth: string;
 }
@@ -68,6 +71,7 @@ export function readRecord(record: SettlementRecord): ReadRecord | null {
     policyVersions: s.policyVersions,
     categories: request.data.patient.categories,
     dischargedOn: request.data.encounter.dischargedOn,
+    ...(request.data.hospital.name ? { hospitalName: request.data.hospital.name } : {}),
     settledMonth: record.settledAt.slice(0, 7),
   };
 }

@@ -1,5 +1,9 @@
-/** A programme report as one CSV table: section, key, name, settlements, direct, benefits, total. */
+/**
+ * A programme report as one CSV table: section, key, name, settlements, direct, benefits, total. Rows
+ * name what they count (hospital, rule, category) beside the id in `key`; the period's basis is a figure.
+ */
 import { toCsv } from './csv.js';
+import { BASIS_NAMES } from './period.js';
 import type { Breakdown, ProgrammeReport } from './report.js';
 
 export function reportCsv(report: ProgrammeReport): string {
@@ -8,6 +12,9 @@ export function reportCsv(report: ProgrammeReport): string {
   figure('programme', report.programme.id, report.programme.name);
   figure('from', report.period.from);
   figure('to', report.period.to);
+  figure('basis', report.basis, BASIS_NAMES[report.basis]);
+  figure('settledFrom', report.settledWindow.from);
+  figure('settledTo', report.settledWindow.to);
   figure('enrolledPersons', report.enrolled.persons, report.enrolled.source);
   figure('premiumIncome', report.premiumIncome);
   figure('settlements', report.settlements);

@@ -9,9 +9,10 @@ import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { formatFen } from '../engine/money.js';
 import type { LedgerPort } from '../ledger/port.js';
+import { chinaTime } from '../service/ids.js';
 import { perPersonStats, type PerPersonStats } from './distribution.js';
 import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
-import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import { settledWindow, YIELD_EVERY, yieldToEventLoop, type Deadline, type Period, type PeriodBasis } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
 
 export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
@@ -20,6 +21,10 @@ export interface Breakdown extends Amounts { key: string; name?: string }
 export interface ProgrammeReport {
   programme: { id: string; name: string; version: string; status: string };
   period: Period;
+  /** What placed a settlement in the period: its settlement day (default) or its discharge day. */
+  basis: PeriodBasis;
+  /** The settlements read, by settlement day: the period itself, or by discharge date the period's run-off up to the report's day. */
+  settledWindow: Period;
   enrolled: Enrolled;
   premiumPerPerson: { value: string; bound: string; cite: string } | null;
   premiumIncome: string | null;
@@ -36,7 +41,9 @@ export interface ProgrammeReport {
   byRule: Array<{ rule: string; name: string; amount: string }>;
   /** What no rule counter accounts for (should be 0.00: shown so that a gap is seen, not hidden). */
   unattributed: string;
+  /** By the basis's month: settled, or discharged. */
   byMonth: Breakdown[];
+  /** Named from HOSPITALS_FILE, else by the name a settlement request gave; the id is the key. */
   byHospital: Breakdown[];
   /** A person with several categories counts under each: the rows may add up to more than the total. */
   byCategory: Breakdown[];
@@ -75,12 +82,21 @@ export interface ReportInput {
   source: SettlementSource;
   ledger: Pick<LedgerPort, 'rosterSize' | 'rosterRows'>;
   period: Period;
+  /** Default `settled`. */
+  basis?: PeriodBasis;
+  /** The report's day (YYYY-MM-DD, +08:00; default the clock's): by discharge date, settlements up to its end are read. */
+  today?: string;
   categoryName?: (key: string) => string | undefined;
+  /** The configured name of a hospital (HOSPITALS_FILE). */
+  hospitalName?: (id: string) => string | undefined;
   deadline?: Deadline;
 }
 
 export async function programmeReport(input: ReportInput): Promise<ProgrammeReport> {
   const { pack, source, period } = input;
+  const basis = input.basis ?? 'settled';
+  const window = settledWindow(period, basis, input.today ?? chinaTime(new Date()).slice(0, 10));
+  const requestHospitalNames = new Map<string, string>();
   const byMonth = new Map<string, Acc>();
   const byHospital = new Map<string, Acc>();
   const byCategory = new Map<string, Acc>();
@@ -92,12 +108,13 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
   const rowsByPerson = new Map<string, RosterRow[]>();
   const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
-  for await (const record of source.listSettlements({ from: period.from, to: period.to })) {
+  for await (const record of source.listSettlements(window)) {
     read += 1;
     if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
     const r = readRecord(record);
     if (!r) { unreadable += 1; continue; }
     if (r.policyVersions[pack.id] === undefined) continue;
+    if (basis === 'discharged' && !(period.from <= r.dischargedOn && r.dischargedOn < period.to)) continue;
     if (record.status === 'reversed') { reversals += 1; continue; }
     const share = programmeShare(r, pack.id);
     settlements += 1;
@@ -105,8 +122,9 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
     directFen += share.directFen;
     benefitsFen += share.benefitsFen;
     paidByPerson.set(record.personId, (paidByPerson.get(record.personId) ?? 0) + share.directFen + share.benefitsFen);
-    bump(byMonth, r.settledMonth, share.directFen, share.benefitsFen);
+    bump(byMonth, basis === 'discharged' ? r.dischargedOn.slice(0, 7) : r.settledMonth, share.directFen, share.benefitsFen);
     bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
+    if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, r.hospitalName);
     for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
     if (rosterId) {
       let rows = rowsByPerson.get(record.personId);
@@ -129,6 +147,8 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
   return {
     programme: { id: pack.id, name: pack.name, version: pack.version, status: pack.status },
     period,
+    basis,
+    settledWindow: window,
     enrolled,
     premiumPerPerson: premium ? { value: formatFen(premium.value), bound: premium.bound, cite: premium.cite } : null,
     premiumIncome: premiumFen === null ? null : formatFen(premiumFen),
@@ -147,7 +167,7 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
     byRule,
     unattributed: formatFen(Math.max(0, totalFen - attributedFen)),
     byMonth: rows(byMonth),
-    byHospital: rows(byHospital),
+    byHospital: rows(byHospital, (id) => input.hospitalName?.(id) ?? requestHospitalNames.get(id)),
     byCategory: rows(byCategory, input.categoryName),
     byRiskGroup: rows(byRiskGroup, (key) => RISK_GROUP_NAMES[key]),
     perPerson: perPersonStats(paidByPerson.values()),

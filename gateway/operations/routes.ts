@@ -1,6 +1,6 @@
 /**
  * The operations' HTTP surface (under /v1, bearer auth, problem+json):
- *   GET  /reports/programmes/:id?from=&to=[&format=csv]      admin, auditor
+ *   GET  /reports/programmes/:id?from=&to=[&basis=settled|discharged][&format=csv]   admin, auditor
  *   GET  /reports/programmes/:id/summary?year=               admin, auditor (printable HTML, 湖南's February report)
  *   POST /programmes/:id/second-payout?year=[&confirm=true]  admin (dry run unless confirm=true)
  *   GET  /programmes/:id/second-payout/:year                  admin, auditor (the committed payout)
@@ -19,7 +19,8 @@ import type { DocumentStore } from '../store/port.js';
 import type { Bus } from '../stream/bus.js';
 import type { Topics } from '../stream/topics.js';
 import { parseCandidatePack } from './candidate.js';
-import { Deadline, parsePeriod } from './period.js';
+import { chinaTime } from '../service/ids.js';
+import { Deadline, parsePeriod, parseReportPeriod } from './period.js';
 import { programmeView } from './programme-view.js';
 import { reportCsv } from './report-csv.js';
 import { confirmSecondPayout, storedPayout } from './second-payout-commit.js';
@@ -40,6 +41,8 @@ export interface OperationsRouteDeps {
   eventSource: string;
   requestTimeoutMs: number;
   clock?: () => Date;
+  /** The configured name of a hospital (HOSPITALS_FILE), for the reports' tables. */
+  hospitalName?: (id: string) => string | undefined;
   /** Told each pass's kind, outcome and duration (metrics; the routes do not know Prometheus). */
   observe?: (pass: OperationsPass, outcome: 'ok' | 'error', seconds: number) => void;
 }
@@ -79,9 +82,10 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
     router.get('/reports/programmes/:id', async (req, res) => {
       requireRole(req.client, 'admin', 'auditor');
       const p = pack(param(req, 'id'));
-      const period = parsePeriod(req.query.from, req.query.to);
-      const view = await timed('report', () => programmeView(deps, p, period, deadline()));
-      if (wantsCsv(req)) sendCsv(res, `${p.id}-${view.period.from}-${view.period.to}`, reportCsv(view));
+      const { period, basis } = parseReportPeriod(req.query.from, req.query.to, req.query.basis);
+      const today = chinaTime(deps.clock?.() ?? new Date()).slice(0, 10);
+      const view = await timed('report', () => programmeView(deps, p, period, deadline(), { basis, today }));
+      if (wantsCsv(req)) sendCsv(res, `${p.id}-${view.period.from}-${view.period.to}${basis === 'settled' ? '' : `-${basis}`}`, reportCsv(view));
       else res.json(view);
     });
 

@@ -4,6 +4,7 @@
  * funds — for the officer to print, sign and send. Figures come from the programme view; no personal data.
  */
 import { escapeHtml } from './html.js';
+import { BASIS_NAMES } from './period.js';
 import type { ProgrammeView } from './programme-view.js';
 
 const pct = (ratio: string | null) => (ratio === null ? '—' : `${(Number(ratio) * 100).toFixed(2)}%`);
@@ -36,7 +37,7 @@ export function renderSummary(view: ProgrammeView, year: number, dueMonth: numbe
   .sign { margin-top: 14mm; display: flex; justify-content: space-between; }
 </style></head><body>
 <h1>${e(view.programme.name)}<br>${year} 年度实施情况总结</h1>
-<p class="cite">统计期间 ${e(view.period.from)} 至 ${e(view.period.to)}（不含）；${dueMonth ? `按要求于 ${year + 1} 年 ${dueMonth} 月报送上级残联。` : ''}数据来自一站式结算网关的结算记录。</p>
+<p class="cite">统计期间 ${e(view.period.from)} 至 ${e(view.period.to)}（不含，${e(BASIS_NAMES[view.basis])}）；${dueMonth ? `按要求于 ${year + 1} 年 ${dueMonth} 月报送上级残联。` : ''}数据来自一站式结算网关的结算记录。</p>
 <h2>一、参保与覆盖情况</h2>
 <table class="meta">
 ${row('参保人数', c?.insured ?? view.enrolled.persons)}

@@ -13,7 +13,7 @@ export function whatIfCsv(r: WhatIfResult): string {
   out.push(['total', 'total', null, r.totals.baseline.total, r.totals.candidate.total, r.totals.difference]);
   out.push(['total', 'patients', null, r.patients.baseline, r.patients.candidate, r.patients.difference]);
   for (const x of r.byRule) out.push(['rule', x.rule, x.name, x.baseline, x.candidate, x.difference]);
-  for (const x of r.byProgramme) out.push(['programme', x.programme, null, x.baseline, x.candidate, x.difference]);
+  for (const x of r.byProgramme) out.push(['programme', x.programme, x.name ?? null, x.baseline, x.candidate, x.difference]);
   for (const x of r.distribution) out.push(['distribution', x.bucket, null, null, null, x.persons]);
   for (const x of r.biggestChanges) out.push(['person', x.person, String(x.settlements), x.baseline, x.candidate, x.difference]);
   return toCsv(out);

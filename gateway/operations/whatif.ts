@@ -67,7 +67,7 @@ export interface WhatIfResult {
   patients: { baseline: string; candidate: string; difference: string };
   byRule: Array<{ rule: string; name: string; baseline: string; candidate: string; difference: string }>;
   /** Every programme whose amounts moved (a later programme pays more when this one pays less). */
-  byProgramme: Array<{ programme: string; baseline: string; candidate: string; difference: string }>;
+  byProgramme: Array<{ programme: string; name?: string; baseline: string; candidate: string; difference: string }>;
   /** Persons by the change of what the programme paid them (candidate − baseline), in yuan. */
   distribution: Array<{ bucket: string; persons: number }>;
   biggestChanges: Array<{ person: string; settlements: number; baseline: string; candidate: string; difference: string }>;
@@ -277,7 +277,10 @@ function summarise(s: Summary): WhatIfResult {
       return { rule, name, baseline: formatFen(b), candidate: formatFen(c), difference: signedFen(c - b) };
     }),
     byProgramme: [...s.programmeFen].filter(([, v]) => v.baseline !== v.candidate).sort(([a], [b]) => a.localeCompare(b))
-      .map(([programme, v]) => ({ programme, baseline: formatFen(v.baseline), candidate: formatFen(v.candidate), difference: signedFen(v.candidate - v.baseline) })),
+      .map(([programme, v]) => {
+        const name = programme === candidate.id ? candidate.name : input.programmes.get(programme)?.name;
+        return { programme, ...(name ? { name } : {}), baseline: formatFen(v.baseline), candidate: formatFen(v.candidate), difference: signedFen(v.candidate - v.baseline) };
+      }),
     distribution: [{ bucket: '0（不变）', persons: unchangedPersons }, ...buckets.map((persons, i) => ({ bucket: bucketLabel(i), persons }))],
     biggestChanges: biggest.map((b) => ({
       person: maskId(b.personId), settlements: b.state.settlements, baseline: formatFen(b.state.baselineFen), candidate: formatFen(b.state.candidateFen), difference: signedFen(b.diff),

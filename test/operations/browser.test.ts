@@ -2,9 +2,14 @@
  * The reports page in a real browser (Debian's Chromium through playwright-core) against the express app
  * over a socket, on a synthetic 南通 year: the loss ratio, the monthly payouts and a what-if drawn with
  * the locally served chart library, each figure equal to the API's, with no CSP violation or script
- * error. UPDATE_SCREENSHOTS=1 writes docs/operations-reports.png.
+ * error; hospitals and rules by name with their ids in the tooltip; the period by discharge date when
+ * chosen (a stay discharged in the year and settled after it), the basis stated on the page and in the
+ * CSV it downloads. UPDATE_SCREENSHOTS=1 writes docs/operations-reports.png.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { parseFen } from '../../gateway/engine/money.js';
+import { SettlementService } from '../../gateway/service/settlements.js';
+import { requestBody } from '../support/requests.js';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -25,6 +30,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const NANTONG_YAML = readFileSync(join(BUILTIN_PACKS_DIR, 'nantong-2022-dibubao.yaml'), 'utf8');
 const RATIO_98 = 'ratio: { value: { healthy: "0.98", preExisting: "0.98" }';
+const HOSPITAL_NAMES: Record<string, string> = { H32060200001: '南通市第一人民医院', H32061200003: '海门区人民医院' };
+const fen = (text: string) => parseFen(text) ?? Number.NaN;
 
 describe.skipIf(!existsSync(CHROMIUM))('the reports page in a browser', () => {
   let server: Server;
@@ -32,16 +39,29 @@ describe.skipIf(!existsSync(CHROMIUM))('the reports page in a browser', () => {
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
+  let lateStayFen = 0;
 
   beforeAll(async () => {
     const year = await syntheticYear({ seed: 20221, programme: 'nantong', settlements: 1500, persons: 500, reversalShare: 0.02 });
     const programmes = loadProgrammes();
+    // Discharged on the year's last day, settled on 5 January: the year's by discharge date, not by settlement date.
+    const late = new SettlementService({ ledger: year.ledger, programmes, clock: () => new Date('2023-01-05T09:30:00+08:00') });
+    const { split } = await late.settle(requestBody({
+      settlementId: 'ZY2022LATE01', hospital: { id: 'H32060200001', region: '320602', level: 3 },
+      patient: { id: '320602196001019999', insuredRegion: '320602', categories: ['dibao'] },
+      encounter: { admittedOn: '2022-12-20', dischargedOn: '2022-12-31', diagnoses: [{ icd10: 'C34.9', primary: true }] },
+      items: [{ code: 'A1', name: '甲类', amount: '10000.00', class: 'A' }], upstream: { basic: '5000.00' },
+    }), undefined);
+    lateStayFen = split.lines.filter((l) => l.programme === 'nantong-2022-dibubao').reduce((s, l) => s + fen(l.amount), 0);
     const app = createApp({
       service: year.service, ledger: year.ledger, programmes, metrics: createMetrics(), log: createLogger('silent'), readiness: [], version: 'test',
       clients: [{ token: TOKENS.admin, name: 'ops', roles: ['admin'], hospitalIds: '*' }], bodyLimitBytes: 2 * 1024 * 1024, requestTimeoutMs: 10_000,
       extensions: [{
         name: 'operations',
-        v1: operationsRoutes({ programmes, ledger: year.ledger, store: new MemoryStore(), bus: new MemoryBus(), topics: topics(''), eventSource: 'urn:test', requestTimeoutMs: 10_000 }),
+        v1: operationsRoutes({
+          programmes, ledger: year.ledger, store: new MemoryStore(), bus: new MemoryBus(), topics: topics(''), eventSource: 'urn:test', requestTimeoutMs: 10_000,
+          hospitalName: (id) => HOSPITAL_NAMES[id],
+        }),
         mount: mountReportsPage,
       }],
     });
@@ -82,6 +102,46 @@ describe.skipIf(!existsSync(CHROMIUM))('the reports page in a browser', () => {
     expect(monthly?.labels).toEqual(report.byMonth.map((m) => m.key));
     expect(monthly?.direct).toEqual(report.byMonth.map((m) => Number(m.direct)));
     expect(await page.locator('#by-rule tbody tr').count()).toBe(1);
+  }, 60_000);
+
+  it('names hospitals and rules, each id kept in its tooltip, and says the period is by settlement date unlike the second payout', async () => {
+    const report = await api('/v1/reports/programmes/nantong-2022-dibubao?from=2022-01-01&to=2023-01-01') as { byHospital: Array<{ key: string; name?: string }>; byRule: Array<{ rule: string; name: string }> };
+    const cells = (table: string) => page.locator(`${table} tbody tr td:first-child`).evaluateAll((tds) => tds.map((td) => [td.textContent, td.getAttribute('title')]));
+    const hospitals = await cells('#by-hospital');
+    expect(hospitals).toEqual(report.byHospital.map((h) => (h.name ? [h.name, `医院编码 ${h.key}`] : [h.key, null])));
+    expect(hospitals).toContainEqual(['南通市第一人民医院', '医院编码 H32060200001']);
+    expect(hospitals).toContainEqual(['H32068100002', null]);
+    expect(await cells('#by-rule')).toEqual(report.byRule.map((r) => [r.name, `责任编号 ${r.rule}`]));
+    expect(await page.locator('#by-rule thead').textContent()).not.toContain('名称');
+    const note = await page.locator('#basis-note').textContent();
+    expect(note).toContain('统计期间 2022-01-01 至 2022-12-31，按结算日期');
+    expect(note).toContain('二次赔付按出院日期统计年度，与本口径不同');
+    expect(await page.locator('#monthly-caption').textContent()).toContain('按结算月份');
+  }, 60_000);
+
+  it('reads the period by discharge date when chosen: the stay settled after the year counts, and the page and its CSV say so', async () => {
+    await page.locator('#basis').selectOption('discharged');
+    await page.getByRole('button', { name: '查询' }).click();
+    await expect.poll(() => page.locator('#basis-note').textContent()).toContain('按出院日期');
+    type Report = { paid: { total: string }; settledWindow: { from: string; to: string }; byMonth: Array<{ key: string; direct: string }> };
+    const byDischarge = await api('/v1/reports/programmes/nantong-2022-dibubao?from=2022-01-01&to=2023-01-01&basis=discharged') as Report;
+    const bySettlement = await api('/v1/reports/programmes/nantong-2022-dibubao?from=2022-01-01&to=2023-01-01') as Report;
+    expect(lateStayFen).toBeGreaterThan(0);
+    expect(fen(byDischarge.paid.total) - fen(bySettlement.paid.total)).toBe(lateStayFen);
+    expect(await page.locator('#cards').textContent()).toContain(byDischarge.paid.total);
+    const note = await page.locator('#basis-note').textContent();
+    expect(note).toContain(`已读取 ${byDischarge.settledWindow.from} 至`);
+    expect(note).toContain('二次赔付按出院日期统计年度，与本口径一致');
+    expect(await page.locator('#monthly-caption').textContent()).toContain('按出院月份');
+    const monthly = await page.evaluate(() => (window as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ data: number[] }> } } | undefined } }).Chart.getChart('monthly-chart')?.data.datasets[0]?.data ?? []);
+    expect(monthly).toEqual(byDischarge.byMonth.map((m) => Number(m.direct)));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#csv').click()]);
+    expect(download.suggestedFilename()).toBe('nantong-2022-dibubao-discharged.csv');
+    const csv = readFileSync(await download.path(), 'utf8');
+    expect(csv).toContain('figure,basis,按出院日期,,,,discharged');
+    expect(csv).toContain(`figure,paidTotal,,,,,${byDischarge.paid.total}`);
+    expect(csv).toContain('hospital,H32060200001,南通市第一人民医院,');
+    await page.locator('#basis').selectOption('settled');
   }, 60_000);
 
   it('runs a what-if of a lower ratio and shows the API\'s difference', async () => {

@@ -31,7 +31,9 @@ const nantong = (n: number, total: string, outOfScope: string) => requestBody({
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ops-packs-'));
   writeFileSync(join(dir, 'nantong-ops-test.yaml'), TEST_PACK);
-  gw = await startTestGateway({ PROGRAMMES_DIR: dir });
+  const hospitals = join(mkdtempSync(join(tmpdir(), 'ops-hospitals-')), 'hospitals.json');
+  writeFileSync(hospitals, JSON.stringify([{ id: 'H32060200001', name: '南通市第一人民医院' }]));
+  gw = await startTestGateway({ PROGRAMMES_DIR: dir, HOSPITALS_FILE: hospitals });
   for (let n = 1; n <= 3; n++) {
     const r = await call(gw.url, '/v1/settlements', { body: nantong(n, '10000.00', `${n}00.00`) });
     expect(r.status).toBe(201);
@@ -59,6 +61,45 @@ describe('reports', () => {
     expect((await call(gw.url, '/v1/reports/programmes/nope?from=2022-01-01&to=2023-01-01')).status).toBe(404);
   });
 
+  it('reads the period by discharge date on request, settlements after the period included, and says which basis it used', async () => {
+    // Discharged last year, settled this year: by settlement day last year holds none of them.
+    const lastYear = `/v1/reports/programmes/${ID}?from=${LAST_YEAR}-01-01&to=${NOW_YEAR}-01-01`;
+    const bySettled = await call(gw.url, lastYear, { token: TOKENS.auditor });
+    expect(bySettled.json).toMatchObject({ basis: 'settled', settledWindow: { from: `${LAST_YEAR}-01-01`, to: `${NOW_YEAR}-01-01` }, settlements: 0 });
+    const byDischarge = await call(gw.url, `${lastYear}&basis=discharged`, { token: TOKENS.auditor });
+    expect(byDischarge.status, byDischarge.text).toBe(200);
+    const report = byDischarge.json as { basis: string; settledWindow: { from: string; to: string }; settlements: number; paid: { direct: string }; byMonth: Array<{ key: string }> };
+    expect(report).toMatchObject({ basis: 'discharged', settlements: 3, paid: { direct: '14700.00' } });
+    expect(report.byMonth.map((m) => m.key)).toEqual([`${LAST_YEAR}-05`]);
+    expect(report.settledWindow.to > `${NOW_YEAR}-01-01`).toBe(true);
+    const csv = await call(gw.url, `${lastYear}&basis=discharged&format=csv`, { token: TOKENS.auditor });
+    expect(csv.text).toContain('figure,basis,按出院日期,,,,discharged');
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="${ID}-${LAST_YEAR}-01-01-${NOW_YEAR}-01-01-discharged.csv"`);
+    expect(csv.text).toContain(`figure,settledFrom,,,,,${report.settledWindow.from}`);
+    // The same three stays by settlement day this year.
+    expect((await call(gw.url, `/v1/reports/programmes/${ID}?from=${NOW_YEAR}-01-01&to=${NOW_YEAR + 1}-01-01&basis=settled`)).json).toMatchObject({ basis: 'settled', settlements: 3 });
+  });
+
+  it('refuses an unknown basis beside a bad period, naming both fields in Chinese', async () => {
+    const bad = await call(gw.url, `/v1/reports/programmes/${ID}?from=${NOW_YEAR}-02-30&to=${NOW_YEAR + 1}-01-01&basis=admitted`);
+    expect(bad.status).toBe(400);
+    expect((bad.json as { errors: Array<{ path: string; message: string }> }).errors).toEqual([
+      { path: 'from', message: '应为存在的日期 YYYY-MM-DD' },
+      { path: 'basis', message: '应为 settled（按结算日期）或 discharged（按出院日期）' },
+    ]);
+    const basisOnly = await call(gw.url, `/v1/reports/programmes/${ID}?from=${NOW_YEAR}-01-01&to=${NOW_YEAR + 1}-01-01&basis=`);
+    expect(basisOnly.status).toBe(400);
+    expect(basisOnly.json).toMatchObject({ code: 'INVALID_REQUEST', title: expect.any(String), errors: [{ path: 'basis' }] });
+  });
+
+  it('names the hospitals from HOSPITALS_FILE, keeping the id, in JSON and CSV', async () => {
+    const path = `/v1/reports/programmes/${ID}?from=${NOW_YEAR}-01-01&to=${NOW_YEAR + 1}-01-01`;
+    expect((await call(gw.url, path)).json).toMatchObject({ byHospital: [{ key: 'H32060200001', name: '南通市第一人民医院', settlements: 3 }] });
+    const csv = await call(gw.url, `${path}&format=csv`);
+    expect(csv.text).toContain('hospital,H32060200001,南通市第一人民医院,3,14700.00,0.00,14700.00');
+    expect(csv.text.split('\r\n')[0]).toBe('section,key,name,settlements,direct,benefits,total');
+  });
+
   it('renders the yearly summary as a printable page', async () => {
     const r = await call(gw.url, '/v1/reports/programmes/hunan-2025-disabled-accident/summary?year=2025', { token: TOKENS.auditor });
     expect(r.status).toBe(200);
@@ -66,6 +107,7 @@ describe('reports', () => {
     expect(r.text).toContain('年度实施情况总结');
     expect(r.text).toContain('覆盖率 ≥ 40.00%');
     expect(r.text).toContain('2026 年 2 月');
+    expect(r.text).toContain('统计期间 2025-01-01 至 2026-01-01（不含，按结算日期）');
   });
 });
 

@@ -1,7 +1,7 @@
 /** Report periods: dates that exist, to after from, at most 800 days — each refusal naming its field. */
 import { describe, expect, it } from 'vitest';
 import { InvalidInput } from '../../gateway/errors.js';
-import { parsePeriod } from '../../gateway/operations/period.js';
+import { parsePeriod, parseReportPeriod, settledWindow } from '../../gateway/operations/period.js';
 
 const refusal = (from: unknown, to: unknown) => {
   try {
@@ -27,5 +27,24 @@ describe('parsePeriod', () => {
   it('refuses an empty or backwards period and one longer than 800 days', () => {
     expect(refusal('2024-01-01', '2024-01-01')).toEqual(['to']);
     expect(refusal('2024-01-01', '2026-04-01')).toEqual(['to']);
+  });
+});
+
+describe('a report period\'s basis', () => {
+  it('is the settlement day unless discharged is asked for, and anything else is refused beside the period\'s own errors', () => {
+    expect(parseReportPeriod('2024-01-01', '2025-01-01', undefined)).toEqual({ period: { from: '2024-01-01', to: '2025-01-01' }, basis: 'settled' });
+    expect(parseReportPeriod('2024-01-01', '2025-01-01', 'discharged').basis).toBe('discharged');
+    const paths = (from: unknown, basis: unknown) => { try { parseReportPeriod(from, '2025-01-01', basis); } catch (e) { return (e as InvalidInput).errors.map((x) => x.path); } return []; };
+    expect(paths('2024-01-01', 'Discharged')).toEqual(['basis']);
+    expect(paths('2024-01-01', ['settled', 'discharged'])).toEqual(['basis']);
+    expect(paths('2024-02-30', 'x')).toEqual(['from', 'basis']);
+  });
+
+  it('reads by settlement day the period itself, by discharge day from a week before it up to the end of the report\'s day', () => {
+    const period = { from: '2024-01-01', to: '2025-01-01' };
+    expect(settledWindow(period, 'settled', '2026-12-06')).toEqual(period);
+    expect(settledWindow(period, 'discharged', '2026-12-06')).toEqual({ from: '2023-12-25', to: '2026-12-07' });
+    // A period not yet begun: only what may already be settled ahead of its discharges.
+    expect(settledWindow({ from: '2027-01-01', to: '2028-01-01' }, 'discharged', '2026-12-06')).toEqual({ from: '2026-12-25', to: '2027-01-01' });
   });
 });

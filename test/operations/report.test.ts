@@ -2,6 +2,9 @@
 import { Decimal } from 'decimal.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseFen, formatFen } from '../../gateway/engine/money.js';
+import { MemoryLedger } from '../../gateway/ledger/memory.js';
+import { SettlementService } from '../../gateway/service/settlements.js';
+import { requestBody } from '../support/requests.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { programmeReport, type ProgrammeReport } from '../../gateway/operations/report.js';
 import { reportCsv } from '../../gateway/operations/report-csv.js';
@@ -131,5 +134,74 @@ describe.each(['nantong', 'sanming'] as const)('programme report over a syntheti
     expect(csv.startsWith('\uFEFFsection,key,name')).toBe(true);
     expect(csv).toContain(`figure,paidTotal,,,,,${report.paid.total}`);
     for (const m of report.byMonth) expect(csv).toContain(`month,${m.key},,${m.settlements},${m.direct},${m.benefits},${m.total}`);
+  });
+});
+
+describe('a period by discharge date', () => {
+  // 南通 2022: stays discharged in the year but settled after it, one settled the day before its
+  // recorded discharge, and stays of the years around it; the ledger only lists by settlement time.
+  const pack = programmes.get('nantong-2022-dibubao');
+  const stays = [
+    { id: 'S1', dischargedOn: '2022-01-01', settledAt: '2021-12-31T20:00:00+08:00' },
+    { id: 'S2', dischargedOn: '2022-06-15', settledAt: '2022-06-15T10:00:00+08:00' },
+    { id: 'S3', dischargedOn: '2022-12-31', settledAt: '2023-01-03T09:00:00+08:00' },
+    { id: 'S4', dischargedOn: '2022-12-20', settledAt: '2023-03-02T09:00:00+08:00', reversed: true },
+    { id: 'S5', dischargedOn: '2022-11-30', settledAt: '2023-05-10T09:00:00+08:00' },
+    { id: 'S6', dischargedOn: '2023-01-02', settledAt: '2023-01-02T09:00:00+08:00' },
+  ];
+  let ledger: MemoryLedger;
+  const paidOf = new Map<string, number>();
+  beforeAll(async () => {
+    ledger = new MemoryLedger();
+    let now = new Date();
+    const service = new SettlementService({ ledger, programmes, clock: () => now });
+    for (const [n, stay] of stays.entries()) {
+      now = new Date(stay.settledAt);
+      const body = requestBody({
+        settlementId: `ZY${stay.id}`, hospital: { id: 'H32060200001', region: '320602', level: 3, name: '南通市第一人民医院' },
+        patient: { id: `3206021960010110${n}0`, insuredRegion: '320602', categories: ['dibao'] },
+        encounter: { admittedOn: '2021-12-01', dischargedOn: stay.dischargedOn, diagnoses: [{ icd10: 'C34.9', primary: true }] },
+        items: [{ code: 'A1', name: '甲类', amount: '10000.00', class: 'A' }], upstream: { basic: '5000.00' },
+      });
+      const { split } = await service.settle(body, undefined);
+      paidOf.set(stay.id, shareOf(split, 'nantong-2022-dibubao').direct);
+      if (stay.reversed) await service.reverse('H32060200001', body.settlementId, {}, undefined);
+    }
+  });
+
+  const report = (basis: 'settled' | 'discharged', today = '2023-06-30') => {
+    if (!pack) throw new Error('nantong-2022-dibubao');
+    return programmeReport({ pack, source: ledger, ledger, period: { from: '2022-01-01', to: '2023-01-01' }, basis, today });
+  };
+  const sum = (ids: string[]) => formatFen(ids.reduce((s, id) => s + (paidOf.get(id) ?? 0), 0));
+
+  it('counts the stays discharged in the period, whenever they were settled up to the report\'s day', async () => {
+    expect(paidOf.get('S3')).toBeGreaterThan(0);
+    const r = await report('discharged');
+    expect(r.basis).toBe('discharged');
+    expect(r.settledWindow).toEqual({ from: '2021-12-25', to: '2023-07-01' });
+    expect(r.settlements).toBe(4);
+    expect(r.reversals).toBe(1);
+    expect(r.paid.direct).toBe(sum(['S1', 'S2', 'S3', 'S5']));
+    expect(r.byMonth.map((m) => [m.key, m.settlements])).toEqual([['2022-01', 1], ['2022-06', 1], ['2022-11', 1], ['2022-12', 1]]);
+    // Only S2 was both discharged and settled in 2022: by settlement day the period holds it alone.
+    const settled = await report('settled');
+    expect(settled).toMatchObject({ basis: 'settled', settledWindow: { from: '2022-01-01', to: '2023-01-01' }, settlements: 1, paid: { direct: sum(['S2']) } });
+    expect(settled.byMonth.map((m) => m.key)).toEqual(['2022-06']);
+  });
+
+  it('gives the figures known on the report\'s day: a stay settled after it is not yet counted', async () => {
+    const r = await report('discharged', '2023-04-30');
+    expect(r.settledWindow.to).toBe('2023-05-01');
+    expect(r.settlements).toBe(3);
+    expect(r.paid.direct).toBe(sum(['S1', 'S2', 'S3']));
+  });
+
+  it('names a hospital by the configured name, else by the name its settlements gave, else leaves the id alone', async () => {
+    if (!pack) throw new Error('nantong-2022-dibubao');
+    const input = { pack, source: ledger, ledger, period: { from: '2022-01-01', to: '2023-01-01' } } as const;
+    expect((await programmeReport(input)).byHospital).toEqual([expect.objectContaining({ key: 'H32060200001', name: '南通市第一人民医院' })]);
+    expect((await programmeReport({ ...input, hospitalName: (id) => (id === 'H32060200001' ? '南通一院' : undefined) })).byHospital[0]?.name).toBe('南通一院');
+    expect(reportCsv(await report('discharged'))).toContain('hospital,H32060200001,南通市第一人民医院,4,');
   });
 });

@@ -1,4 +1,8 @@
-/** `npm run whatif` and `npm run report` against a real Redis ledger: progress on stderr, the answer on stdout, CSV on request, nothing written. */
+/**
+ * `npm run whatif` and `npm run report` against a real Redis ledger: progress on stderr, the answer on
+ * stdout, CSV on request, nothing written; the report by discharge date (a stay of 31 December settled on
+ * 2 January) and hospitals named from HOSPITALS_FILE.
+ */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
@@ -17,6 +22,7 @@ const run = promisify(execFile);
 let redis: TestRedis;
 let ledger: RedisLedger;
 const dir = mkdtempSync(join(tmpdir(), 'whatif-cli-'));
+let lateStayPaid = '';
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -33,6 +39,16 @@ beforeAll(async () => {
       items: [{ code: 'A1', name: '甲类项目', amount: '8000.00', class: 'A' }], upstream: { basic: '4000.00' },
     }), undefined);
   }
+  // Discharged on the year's last day, settled in the next year: outside 2024 by settlement date.
+  now = new Date('2025-01-02T02:00:00Z');
+  const late = await service.settle(requestBody({
+    settlementId: 'ZY2024CLI9', hospital: { id: 'H35040200001', region: '350402', level: 3, drgPublic: true },
+    patient: { id: '350402198001010011', insuredRegion: '350402', categories: [] },
+    encounter: { admittedOn: '2024-12-20', dischargedOn: '2024-12-31', diagnoses: [{ icd10: 'K35.8', primary: true }] },
+    items: [{ code: 'A1', name: '甲类项目', amount: '8000.00', class: 'A' }], upstream: { basic: '4000.00' },
+  }), undefined);
+  lateStayPaid = late.split.lines.find((l) => l.programme === 'sanming-2024-puhui')?.amount ?? '0.00';
+  writeFileSync(join(dir, 'hospitals.json'), JSON.stringify([{ id: 'H35040200001', name: '三明市第一医院' }]));
   const yaml = readFileSync(join(BUILTIN_PACKS_DIR, 'sanming-2024-puhui.yaml'), 'utf8');
   writeFileSync(join(dir, 'candidate.yaml'), yaml.replace('deductible: { amount: "5000", per: year, cite: "004 三(六)2：起付标准为5000元', 'deductible: { amount: "6000", per: year, cite: "004 三(六)2：起付标准为5000元'));
 }, 30_000);
@@ -63,6 +79,26 @@ describe('npm run whatif', () => {
     const report = JSON.parse(stdout) as { settlements: number; paid: { total: string }; enrolled: { persons: number; source: string }; byRiskGroup: Array<{ key: string; total: string }> };
     expect(report).toMatchObject({ settlements: 3, paid: { total: '7000.00' }, enrolled: { persons: 1, source: 'roster' } });
     expect(report.byRiskGroup).toEqual([expect.objectContaining({ key: 'healthy', total: '7000.00' })]);
+  }, 60_000);
+
+  it('npm run report -- --basis discharged counts the stay settled after the year, names the hospital and says the basis', async () => {
+    const csvFile = join(dir, 'report.csv');
+    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--basis', 'discharged', '--csv', csvFile], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent', HOSPITALS_FILE: join(dir, 'hospitals.json') }, timeout: 60_000,
+    });
+    const report = JSON.parse(stdout) as { basis: string; settledWindow: { from: string }; settlements: number; paid: { total: string }; byMonth: Array<{ key: string }>; byHospital: Array<{ key: string; name?: string }> };
+    expect(parseFen(lateStayPaid)).toBeGreaterThan(0);
+    expect(report).toMatchObject({ basis: 'discharged', settledWindow: { from: '2023-12-25' }, settlements: 4, paid: { total: formatFen(700_000 + (parseFen(lateStayPaid) ?? Number.NaN)) } });
+    expect(report.byMonth.map((m) => m.key)).toEqual(['2024-02', '2024-03', '2024-04', '2024-12']);
+    expect(report.byHospital).toEqual([expect.objectContaining({ key: 'H35040200001', name: '三明市第一医院', settlements: 4 })]);
+    const csv = readFileSync(csvFile, 'utf8');
+    expect(csv).toContain('figure,basis,按出院日期,,,,discharged');
+    expect(csv).toContain('hospital,H35040200001,三明市第一医院,4,');
+    const refused = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--basis', 'admitted'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in refused && refused.code).toBe(2);
+    expect('stderr' in refused && refused.stderr).toContain('basis: 应为 settled（按结算日期）或 discharged（按出院日期）');
   }, 60_000);
 
   it('says how to use it when arguments or Redis are missing', async () => {

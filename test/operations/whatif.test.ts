@@ -68,6 +68,10 @@ describe('what-if of an unchanged pack over a synthetic year', () => {
     expect(result.distribution.reduce((n, b) => n + b.persons, 0)).toBe(result.persons.total);
     const csv = whatIfCsv(result);
     expect(csv).toContain(`total,total,,${result.totals.baseline.total},${result.totals.candidate.total},${result.totals.difference}`);
+    // Programmes whose amounts moved are named beside their id, in the JSON and in the CSV's name column.
+    const sanming = result.byProgramme.find((x) => x.programme === 'sanming-2024-puhui');
+    expect(sanming?.name).toBe(programmes.get('sanming-2024-puhui')?.name);
+    expect(csv).toContain(`programme,sanming-2024-puhui,${sanming?.name},${sanming?.baseline},${sanming?.candidate},${sanming?.difference}`);
   });
 });
 

@@ -38,6 +38,7 @@ function card(key, value, note, tone) {
   return el;
 }
 
+/** A cell is its text, or { text, title } where the title keeps what an auditor looks up (a hospital's or rule's id). */
 function table(el, headers, rows, numeric) {
   el.replaceChildren();
   const head = document.createElement('thead');
@@ -47,7 +48,12 @@ function table(el, headers, rows, numeric) {
   const body = document.createElement('tbody');
   for (const r of rows) {
     const tr = document.createElement('tr');
-    r.forEach((v, i) => tr.append(text('td', v, numeric.includes(i) ? 'num' : '')));
+    r.forEach((v, i) => {
+      const named = v !== null && typeof v === 'object';
+      const td = text('td', named ? v.text : v, numeric.includes(i) ? 'num' : '');
+      if (named && v.title) td.title = v.title;
+      tr.append(td);
+    });
     body.append(tr);
   }
   el.append(head, body);
@@ -87,8 +93,10 @@ function setPeriodFromProgramme() {
   $('to').value = `${Number(year) + 1}-01-01`;
 }
 
+const BASIS = { settled: '按结算日期', discharged: '按出院日期' };
+
 function reportPath(format) {
-  const q = new URLSearchParams({ from: $('from').value, to: $('to').value });
+  const q = new URLSearchParams({ from: $('from').value, to: $('to').value, basis: $('basis').value });
   if (format) q.set('format', format);
   return `/v1/reports/programmes/${encodeURIComponent($('programme').value)}?${q}`;
 }
@@ -97,6 +105,8 @@ async function showReport() {
   $('report-error').textContent = '';
   const r = await (await api(reportPath())).json();
   $('report').hidden = false;
+  $('basis-note').textContent = basisNote(r);
+  $('monthly-caption').textContent = `月度赔付（元，${r.basis === 'discharged' ? '按出院月份' : '按结算月份'}）`;
   const target = r.lossRatio.target;
   const tone = r.lossRatio.meetsTarget === null ? '' : r.lossRatio.meetsTarget ? 'good' : 'bad';
   $('cards').replaceChildren(
@@ -122,8 +132,8 @@ async function showReport() {
     },
     options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
   });
-  table($('by-rule'), ['责任', '名称', '赔付（元）'], r.byRule.map((x) => [x.rule, x.name, x.amount]), [2]);
-  table($('by-hospital'), ['医院', '笔数', '赔付（元）'], r.byHospital.map((x) => [x.key, x.settlements, x.total]), [1, 2]);
+  table($('by-rule'), ['保险责任', '赔付（元）'], r.byRule.map((x) => [{ text: x.name, title: `责任编号 ${x.rule}` }, x.amount]), [1]);
+  table($('by-hospital'), ['医院', '笔数', '赔付（元）'], r.byHospital.map((x) => [x.name ? { text: x.name, title: `医院编码 ${x.key}` } : x.key, x.settlements, x.total]), [1, 2]);
   table($('by-category'), ['类别', '笔数', '赔付（元）'], r.byCategory.map((x) => [x.name || LABELS[x.key] || x.key, x.settlements, x.total]), [1, 2]);
   $('risk-group-block').hidden = r.byRiskGroup.length === 0;
   table($('by-risk-group'), ['人群', '笔数', '赔付（元）'], r.byRiskGroup.map((x) => [x.name || x.key, x.settlements, x.total]), [1, 2]);
@@ -148,11 +158,23 @@ async function showReport() {
   }
   if (r.secondPayouts && r.secondPayouts.length) {
     const t = document.createElement('table');
-    extra.append(text('h2', '二次赔付'), t);
+    extra.append(text('h2', '二次赔付（按出院日期统计年度）'), t);
     table(t, ['年度', '结余', '已分配', '人数', '赔付率（前→后）'], r.secondPayouts.map((x) => [x.year, x.surplus, x.distributed, x.persons, `${pct(x.lossRatioBefore)} → ${pct(x.lossRatioAfter)}`]), [1, 2, 3]);
   }
   const summary = $('summary');
   summary.hidden = !(r.coverage && r.coverage.targets.length);
+}
+
+const dayBefore = (date) => new Date(Date.parse(`${date}T00:00:00Z`) - 86400000).toISOString().slice(0, 10);
+
+/** What placed a settlement in the period, in words: the figures of the two bases differ, and the second payout counts by discharge. */
+function basisNote(r) {
+  const period = `统计期间 ${r.period.from} 至 ${dayBefore(r.period.to)}`;
+  const payout = r.secondPayoutBasis === 'discharged' ? '二次赔付按出院日期统计年度' : '';
+  if (r.basis === 'discharged') {
+    return `${period}，${BASIS.discharged}：出院日期在期间内的住院，含期间后才结算的（已读取 ${r.settledWindow.from} 至 ${dayBefore(r.settledWindow.to)} 结算的记录，数字为截至该日已知的结算）。${payout ? `${payout}，与本口径一致。` : ''}`;
+  }
+  return `${period}，${BASIS.settled}：结算时间在期间内的结算（期间内出院、期间后结算的住院计入结算当期）。${payout ? `${payout}，与本口径不同：可选“按出院日期”对照。` : ''}`;
 }
 
 async function download(path, init, name) {
@@ -213,7 +235,7 @@ window.addEventListener('DOMContentLoaded', () => {
   $('save-token').addEventListener('click', guard(async () => { sessionStorage.setItem('gateway-token', $('token').value.trim()); await loadProgrammes(); }, 'report-error'));
   $('programme').addEventListener('change', setPeriodFromProgramme);
   $('report-form').addEventListener('submit', guard(showReport, 'report-error'));
-  $('csv').addEventListener('click', guard(() => download(reportPath('csv'), {}, `${$('programme').value}.csv`), 'report-error'));
+  $('csv').addEventListener('click', guard(() => download(reportPath('csv'), {}, `${$('programme').value}-${$('basis').value}.csv`), 'report-error'));
   $('whatif-form').addEventListener('submit', guard(showWhatIf, 'whatif-error'));
   $('whatif-csv').addEventListener('click', guard(() => download('/v1/whatif?format=csv', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: lastWhatIfBody || whatIfBody() }, 'whatif.csv'), 'whatif-error'));
   $('summary').addEventListener('click', guard(async () => {

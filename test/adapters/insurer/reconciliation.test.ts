@@ -148,6 +148,23 @@ describe('reconciliation with an insurer\'s statements', () => {
     expect(h2.rows.map((row) => [row.claimId, row.outcome])).toEqual([[claim.G!.claimId, 'matched']]);
   });
 
+  it('takes the dates of a CSV statement as Excel writes them, and refuses a day that does not exist naming its row and column', async () => {
+    // Excel's 2026/3/5 9:05 for 2026-03-05: the second statement's own content, so a replay of it.
+    const excel = (day: string, time = '') => `${day.slice(0, 4)}/${Number(day.slice(5, 7))}/${Number(day.slice(8, 10))}${time}`;
+    const upload = (csv: string) => fetch(`${gw.url}/v1/reconciliation/${WEIHAI}/statements?statementNo=CL-WH-002&from=${from}&to=${to}`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKENS.auditor}`, 'content-type': 'text/csv' }, body: csv,
+    });
+    const header = 'claimId,hospitalId,settledOn,amount,paidOn,paymentRef\r\n';
+    const again = await upload(`${header}${claim.C!.claimId},${claim.C!.hospitalId},${excel(claim.C!.settledOn, ' 9:05')},${claim.C!.amount},${excel(to)},工行转账001\r\n`);
+    expect(again.status, await again.clone().text()).toBe(200);
+    expect(again.headers.get('idempotent-replay')).toBe('true');
+    const impossible = await upload(`${header}${claim.C!.claimId},${claim.C!.hospitalId},${claim.C!.settledOn.slice(0, 4)}/2/30,${claim.C!.amount},${excel(to)},工行转账001\r\n`);
+    expect(impossible.status).toBe(400);
+    const problem = await impossible.json() as { code: string; errors: Array<{ path: string; message: string }> };
+    expect(problem.errors).toEqual([{ path: 'lines.0.settledOn', message: expect.stringMatching(/^第 2 行 settledOn 列：“\d{4}\/2\/30”不是存在的日期：\d{4} 年 2 月只有 2[89] 天$/) }]);
+    expect(problem.code).toBe('INVALID_REQUEST');
+  });
+
   it('answers the report as CSV for Excel: UTF-8 with BOM, or GBK on request', async () => {
     const utf8 = await fetch(`${gw.url}/v1/reconciliation/${WEIHAI}?from=${from}&to=${to}&format=csv`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
     expect(utf8.headers.get('content-type')).toBe('text/csv; charset=utf-8');
