@@ -8,13 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ProgrammeSet } from '../../gateway/engine/programme-set.js';
 import { identifier } from '../../schemas/primitives.js';
-
-/** Where a secret lives: `{ "env": "CHINALIFE_TOKEN" }` or `{ "file": "/run/secrets/chinalife" }`. */
-export const secretRef = z.union([
-  z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-]);
-export type SecretRef = z.infer<typeof secretRef>;
+import { readSecret, secretRef } from '../../gateway/secrets.js';
 
 /**
  * How the insured person's id number travels to this insurer:
@@ -71,17 +65,6 @@ export interface Insurer extends InsurerConfig {
   bearerToken?: string;
   hashKey?: Buffer;
   cutoff: string;
-}
-
-export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string {
-  if ('env' in ref) {
-    const value = env[ref.env];
-    if (!value) throw new Error(`the environment variable ${ref.env} is not set`);
-    return value;
-  }
-  const value = readFileSync(ref.file, 'utf8').trim();
-  if (!value) throw new Error(`the secret file ${ref.file} is empty`);
-  return value;
 }
 
 /** Reads, validates and resolves INSURERS_FILE; checks every programme against the loaded packs. */

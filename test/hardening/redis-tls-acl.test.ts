@@ -1,0 +1,121 @@
+/**
+ * Redis secured (issue 23): the gateway reaches Redis over TLS only, with its client certificate, as an
+ * ACL user whose password comes from a secret reference; it settles over that connection. Start-up refuses
+ * a wrong password, a Redis certificate it does not trust, and in production a Redis without a password.
+ * One TLS redis-server (default user off, tls-auth-clients yes) serves the file.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../gateway/config.js';
+import { openConfiguredLedger } from '../../gateway/ledger/cli.js';
+import { createLogger } from '../../gateway/log.js';
+import { startGateway } from '../../gateway/main.js';
+import { makePki, type CertFiles, type TestPki } from '../support/pki.js';
+import { startTlsRedis, type TestRedis } from '../support/redis.js';
+import { call, HOSPITAL_A, startTestGateway, TOKENS } from '../support/gateway.js';
+import { requestBody } from '../support/requests.js';
+
+const PASSWORD = 'gw-redis-password-0123456789';
+
+describe('Redis over TLS with an ACL user', () => {
+  let pki: TestPki;
+  let stranger: TestPki;
+  let client: CertFiles;
+  let redis: TestRedis;
+  let admin: Redis;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [pki, stranger] = await Promise.all([makePki(), makePki()]);
+    client = await pki.issue('gateway', 'client');
+    redis = await startTlsRedis({ ca: pki.ca, server: pki.server, client, users: { gateway: PASSWORD } });
+    const passwordFile = join(pki.dir, 'redis-password');
+    writeFileSync(passwordFile, `${PASSWORD}\n`);
+    env = {
+      REDIS_URL: redis.url, REDIS_USERNAME: 'gateway', REDIS_PASSWORD_SECRET: JSON.stringify({ file: passwordFile }),
+      REDIS_TLS_CA_FILE: pki.ca, REDIS_TLS_CERT_FILE: client.cert, REDIS_TLS_KEY_FILE: client.key,
+      REDIS_REQUIRE_DURABLE: 'false', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false',
+    };
+    admin = new Redis(redis.url, { username: 'gateway', password: PASSWORD, tls: { ca: readFileSync(pki.ca), cert: readFileSync(client.cert), key: readFileSync(client.key) } });
+  }, 60_000);
+  afterAll(async () => {
+    admin?.disconnect();
+    await redis?.stop();
+    await Promise.all([pki?.remove(), stranger?.remove()]);
+  });
+
+  const start = (overrides: Record<string, string>) => startGateway(
+    loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', ...env, ...overrides }),
+    createLogger('silent'),
+  );
+  const refusal = async (overrides: Record<string, string>): Promise<string> => {
+    const error = await start(overrides).then(async (g) => { await g.stop(); return null; }, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.join('\n');
+  };
+
+  it('settles over it: the record is in that Redis, written as the ACL user', async () => {
+    const gw = await startTestGateway(env);
+    try {
+      const body = requestBody({ settlementId: 'ZYTLS0001' });
+      const settled = await call(gw.url, '/v1/settlements', { body, token: TOKENS.deskA });
+      expect(settled.status).toBe(201);
+      const read = await call(gw.url, `/v1/settlements/${HOSPITAL_A}/ZYTLS0001`, { token: TOKENS.deskA });
+      expect(read.status).toBe(200);
+      expect(await admin.keys(`gw:idx:${HOSPITAL_A}:ZYTLS0001`)).toHaveLength(1);
+      expect(await admin.acl('WHOAMI')).toBe('gateway');
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('refuses to start with a wrong password, saying Redis refused the user and never printing a password', async () => {
+    const wrongFile = join(pki.dir, 'wrong-password');
+    writeFileSync(wrongFile, 'not-the-password');
+    const problems = await refusal({ REDIS_PASSWORD_SECRET: JSON.stringify({ file: wrongFile }) });
+    expect(problems).toMatch(/REDIS_USERNAME \/ REDIS_PASSWORD_SECRET: Redis refused the user gateway over TLS: WRONGPASS/);
+    expect(problems).not.toContain('not-the-password');
+  });
+
+  it('refuses to start when the password secret is missing, naming the reference', async () => {
+    const problems = await refusal({ REDIS_PASSWORD_SECRET: JSON.stringify({ env: 'GW_TEST_NO_SUCH_SECRET' }) });
+    expect(problems).toMatch(/REDIS_PASSWORD_SECRET: the environment variable GW_TEST_NO_SUCH_SECRET is not set/);
+  });
+
+  it('refuses a Redis whose certificate was signed by a CA it does not trust', async () => {
+    const problems = await refusal({ REDIS_TLS_CA_FILE: stranger.ca });
+    expect(problems).toMatch(/REDIS_TLS_CA_FILE \/ REDIS_TLS_CERT_FILE \/ REDIS_TLS_KEY_FILE: Redis refused/);
+  });
+
+  it('in production, refuses a configuration without a Redis password', async () => {
+    const clientsFile = join(pki.dir, 'clients.json');
+    writeFileSync(clientsFile, JSON.stringify([{ token: 'production-token-0123456789', name: 'ops', roles: ['admin'], hospitalIds: '*' }]));
+    const problems = await refusal({ NODE_ENV: 'production', GATEWAY_CLIENTS_FILE: clientsFile, REDIS_PASSWORD_SECRET: '', REDIS_USERNAME: '' });
+    expect(problems).toMatch(/REDIS_PASSWORD_SECRET: required/);
+  });
+
+  it('with REDIS_REQUIRE_AUTH, refuses a Redis that also answers connections without a password', async () => {
+    await admin.acl('SETUSER', 'default', 'on', 'nopass', '~*', '&*', '+@all');
+    try {
+      const problems = await refusal({ REDIS_REQUIRE_AUTH: 'true' });
+      expect(problems).toMatch(/REDIS_REQUIRE_AUTH: Redis answers a connection without a password/);
+    } finally {
+      await admin.acl('SETUSER', 'default', 'off');
+    }
+    const gateway = await start({ REDIS_REQUIRE_AUTH: 'true' });
+    await gateway.stop();
+  });
+
+  it('the command-line tools open the same Redis the same way', async () => {
+    const ledger = openConfiguredLedger(loadConfig({ NODE_ENV: 'test', ...env }));
+    try {
+      expect(ledger).not.toBeNull();
+      await expect(ledger!.ping()).resolves.toBeUndefined();
+    } finally {
+      await ledger?.close();
+    }
+  });
+});
