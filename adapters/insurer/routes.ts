@@ -87,6 +87,8 @@ function parsedBody(req: Request): unknown {
   return undefined;
 }
 const bytesOf = (req: Request): Buffer => { const bytes: unknown = req.body; return Buffer.isBuffer(bytes) ? bytes : Buffer.alloc(0); };
+/** A signature's timestamp is checked against the wall clock, never deps.clock: that one dates claims and batches (and tests move it). */
+const wallClockMs = (): number => Date.now();
 
 /** Reads of an insurer's claims: its own insurer client, auditors and admins; desks for their hospitals (named). */
 function requireReader(client: Client | undefined, code: string, hospitalId: string | undefined): void {
@@ -165,7 +167,7 @@ export function insurerRoutes(deps: RouteDeps) {
       const insurer = insurerOf(req);
       const c = requireRole(req.client, 'insurer', 'admin');
       if (!c.roles.includes('admin') && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code}`);
-      if (isInsurerOf(c, insurer.code)) await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, Date.now());
+      if (isInsurerOf(c, insurer.code)) await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, wallClockMs());
       const parsed = statusReport.safeParse(parsedBody(req));
       if (!parsed.success) throw new InvalidInput('状态报告格式不正确', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
       const claimId = idParam(req, 'claimId');
@@ -213,7 +215,7 @@ export function insurerRoutes(deps: RouteDeps) {
       const c = requireRole(req.client, 'auditor', 'admin', 'insurer');
       const asInsurer = !c.roles.includes('admin') && !c.roles.includes('auditor');
       if (asInsurer && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code} 上传对账单`);
-      if (isInsurerOf(c, insurer.code)) await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, Date.now());
+      if (isInsurerOf(c, insurer.code)) await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, wallClockMs());
       const body = parsedBody(req);
       const raw = Buffer.isBuffer(body)
         ? statementFromCsv(decodeCsv(body, charsetOf(req.query.charset)), { statementNo: req.query.statementNo, from: req.query.from, to: req.query.to })

@@ -45,8 +45,11 @@ describe('insurer configuration', () => {
     const text = readFileSync('deploy/insurers.example.yaml', 'utf8').replaceAll('/run/secrets/insurers/', `${dir}/`);
     writeFileSync(join(dir, 'nantong-token'), 'token');
     writeFileSync(join(dir, 'nantong-hmac-key'), 'key');
-    const { insurers } = loadInsurers(write('example.yaml', text), programmes, '24:00', env);
+    for (const name of ['hold-index-key', 'chinalife-client.crt', 'chinalife-client.key', 'chinalife-ca.crt', 'chinalife-signing-key', 'chinalife-callback-key']) writeFileSync(join(dir, name), name);
+    const { insurers, holdIndexKey } = loadInsurers(write('example.yaml', text), programmes, '24:00', env, true);
     expect(insurers.map((i) => [i.code, i.identifiers, i.cutoff])).toEqual([['chinalife-weihai', 'masked', '24:00'], ['nantong-dibubao', 'keyedHash', '24:00'], ['sanming-puhui', 'full', '16:00']]);
+    expect(holdIndexKey?.toString()).toBe('hold-index-key');
+    expect(insurers[0]).toMatchObject({ tlsMaterial: { cert: 'chinalife-client.crt', key: 'chinalife-client.key', ca: 'chinalife-ca.crt' }, signer: { algorithm: 'hmac-sm3', maxSkewSeconds: 300 } });
   });
 
   it('reads mutual TLS and signing by reference, refuses TLS to an http endpoint, an unknown algorithm, an inline key', () => {
