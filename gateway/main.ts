@@ -56,6 +56,8 @@ async function createLedger(config: Config, log: Logger): Promise<LedgerPort> {
   }
   const where = config.REDIS_CLUSTER_NODES ? { nodes: config.REDIS_CLUSTER_NODES } : { url: (config.REDIS_URL ?? '').replace(/\/\/[^@]*@/, '//***@') };
   log.info({ ...where, tls: access.tls !== undefined, user: access.username ?? 'default', password: access.password !== undefined }, config.REDIS_CLUSTER_NODES ? 'ledger: Redis Cluster' : 'ledger: Redis');
+  // Not refused (a Redis on the same host or behind a TLS sidecar may be fine), but said: the password and every record cross the network in clear.
+  if (!access.tls && config.NODE_ENV === 'production') log.warn('ledger: Redis without TLS — its password and the settlements cross the network in clear; use rediss:// (REDIS_TLS_* for the CA and client certificate)');
   try {
     await checkRedisAccess(client, config, access);
   } catch (error) {

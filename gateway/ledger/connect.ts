@@ -46,6 +46,8 @@ function urlCredentials(url: string | undefined): { username?: string; password?
  * values). In production (or REDIS_REQUIRE_AUTH) a Redis without a password is refused here already.
  */
 export function redisAccess(config: Config, env: NodeJS.ProcessEnv = process.env): RedisAccess {
+  // No Redis at all: the in-memory ledger, or, in production, the refusal that names REDIS_URL (main.ts).
+  if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES?.length) return {};
   const problems: string[] = [];
   const inUrl = config.REDIS_CLUSTER_NODES ? {} : urlCredentials(config.REDIS_URL);
   const tlsByUrl = !config.REDIS_CLUSTER_NODES && config.REDIS_URL?.startsWith('rediss://') === true;

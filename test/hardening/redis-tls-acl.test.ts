@@ -4,9 +4,8 @@
  * a wrong password, a Redis certificate it does not trust, and in production a Redis without a password.
  * One TLS redis-server (default user off, tls-auth-clients yes) serves the file.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.js';
@@ -95,6 +94,8 @@ describe('Redis over TLS with an ACL user', () => {
     writeFileSync(clientsFile, JSON.stringify([{ token: 'production-token-0123456789', name: 'ops', roles: ['admin'], hospitalIds: '*' }]));
     const problems = await refusal({ NODE_ENV: 'production', GATEWAY_CLIENTS_FILE: clientsFile, REDIS_PASSWORD_SECRET: '', REDIS_USERNAME: '' });
     expect(problems).toMatch(/REDIS_PASSWORD_SECRET: required/);
+    // Without any Redis the refusal names what is missing first: Redis itself.
+    expect(await refusal({ NODE_ENV: 'production', GATEWAY_CLIENTS_FILE: clientsFile, REDIS_URL: '' })).toBe('REDIS_URL or REDIS_CLUSTER_NODES: required in production');
   });
 
   it('with REDIS_REQUIRE_AUTH, refuses a Redis that also answers connections without a password', async () => {
