@@ -7,6 +7,7 @@
  *   insurer.<code>.held     persons (by a keyed digest of the message key) with a claim in the dead-letter
  *                           topic: their later claims follow it there, so a replay keeps their order
  */
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
@@ -14,7 +15,6 @@ import { isoDate, moneyText } from '../../schemas/primitives.js';
 import { CLAIM_STATES, claimState, currentOf, stateFact, transition, type ClaimState, type StateFact, type Transition } from './claim-states.js';
 import { dayNumber } from './days.js';
 import { claimHeader } from './claim-document.js';
-import { createHmac } from 'node:crypto';
 import { sha256 } from '../../gateway/service/ids.js';
 
 export const claimRecord = z.object({
@@ -60,7 +60,7 @@ const legacyHeldId = (personKey: string) => sha256(`person:${personKey}`).slice(
 const keyedHeldId = (key: Buffer, personKey: string) => `k${createHmac('sha256', key).update(`person:${personKey}`).digest('hex').slice(0, 40)}`;
 
 export class ClaimsStore {
-  /** Without a key (development, tests) the index stays unkeyed, as before; production requires one (index.ts). */
+  /** Without a key (development, tests) the index stays unkeyed, as before; production requires one (config.ts). */
   constructor(private readonly store: DocumentStore, private readonly holdIndexKey?: Buffer) {}
 
   private heldId(personKey: string): string {
@@ -162,7 +162,7 @@ export class ClaimsStore {
     await this.store.delete(collections(code).dead, claimId);
   }
 
-  /** Written under the keyed id only: the unkeyed index is never written again. */
+  /** With a key, written under the keyed id only: the unkeyed index is never written again. */
   async hold(code: string, personKey: string, claimId: string): Promise<void> {
     await this.store.put(collections(code).held, this.heldId(personKey), JSON.stringify({ since: claimId }), { ifAbsent: true });
   }
@@ -187,7 +187,9 @@ export class ClaimsStore {
 
   async release(code: string, personKey: string): Promise<void> {
     const c = collections(code);
-    await this.store.delete(c.held, this.heldId(personKey));
-    await this.store.delete(c.held, legacyHeldId(personKey));
+    const id = this.heldId(personKey);
+    const legacy = legacyHeldId(personKey);
+    await this.store.delete(c.held, id);
+    if (legacy !== id) await this.store.delete(c.held, legacy);
   }
 }

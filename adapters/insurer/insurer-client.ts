@@ -53,7 +53,7 @@ export class InsurerClient {
     this.url = new URL(insurer.endpoint);
     this.agent = insurerAgent(insurer.endpoint, insurer.tlsMaterial);
     this.breaker = new CircuitBreaker((claim: OutboundClaim) => this.post(claim), {
-      // The fetch aborts itself at timeoutMs; the breaker's own timeout is the backstop.
+      // The POST gives up by itself at timeoutMs (post.ts); the breaker's own timeout is the backstop.
       timeout: insurer.timeoutMs + 1_000,
       resetTimeout: insurer.breaker.resetMs,
       errorThresholdPercentage: insurer.breaker.errorThresholdPercentage,
