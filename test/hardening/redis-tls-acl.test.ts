@@ -13,7 +13,7 @@ import { openConfiguredLedger } from '../../gateway/ledger/cli.js';
 import { createLogger } from '../../gateway/log.js';
 import { startGateway } from '../../gateway/main.js';
 import { makePki, type CertFiles, type TestPki } from '../support/pki.js';
-import { startTlsRedis, type TestRedis } from '../support/redis.js';
+import { startTlsRedis, startTlsRedisCluster, type TestRedis } from '../support/redis.js';
 import { call, HOSPITAL_A, startTestGateway, TOKENS } from '../support/gateway.js';
 import { requestBody } from '../support/requests.js';
 
@@ -109,6 +109,22 @@ describe('Redis over TLS with an ACL user', () => {
     const gateway = await start({ REDIS_REQUIRE_AUTH: 'true' });
     await gateway.stop();
   });
+
+  it('settles over a Redis Cluster that speaks TLS only (REDIS_TLS=true), every node reached as the ACL user', async () => {
+    const cluster = await startTlsRedisCluster({ ca: pki.ca, server: pki.server, client, users: { gateway: PASSWORD } });
+    const { REDIS_URL: _url, ...rest } = env;
+    const gw = await startTestGateway({ ...rest, REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','), REDIS_TLS: 'true' }).catch(async (error: unknown) => { await cluster.stop(); throw error; });
+    try {
+      for (const id of ['ZYTLSC01', 'ZYTLSC02', 'ZYTLSC03']) {
+        const settled = await call(gw.url, '/v1/settlements', { body: requestBody({ settlementId: id, patient: { id: `99010019800101${id.slice(-2)}34` } }), token: TOKENS.deskA });
+        expect(settled.status, settled.text).toBe(201);
+      }
+      expect((await call(gw.url, '/readyz', { token: null })).status).toBe(200);
+    } finally {
+      await gw.stop();
+      await cluster.stop();
+    }
+  }, 60_000);
 
   it('the command-line tools open the same Redis the same way', async () => {
     const ledger = openConfiguredLedger(loadConfig({ NODE_ENV: 'test', ...env }));

@@ -39,7 +39,8 @@ async function issueFrom(dir: string, ca: { cert: string; key: string }, name: s
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
   await writeFile(ext, kind === 'server'
-    ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
+    // clientAuth too: a Redis Cluster node presents its server certificate to its peers on the bus.
+    ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n'
     : 'extendedKeyUsage=clientAuth\n');
   await openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`);
   await openssl(dir, 'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext);

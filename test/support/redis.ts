@@ -83,18 +83,22 @@ export async function startRedis(): Promise<TestRedis> {
 }
 
 export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {
+  return startCluster(masters, PLAIN, []);
+}
+
+async function startCluster(masters: number, listen: Listen, extraArgs: string[]): Promise<TestRedisCluster> {
   // The bus port is chosen too (cluster-port): port + 10000 may be taken or beyond 65535.
   const servers = await Promise.all(Array.from({ length: masters }, () => startServer(async (_port, dir) => [
     '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
-    '--cluster-node-timeout', '2000', '--cluster-port', String(await freePort()),
-  ])));
+    '--cluster-node-timeout', '2000', '--cluster-port', String(await freePort()), ...extraArgs,
+  ], listen)));
   const stop = async (): Promise<void> => { await Promise.all(servers.map(stopServer)); };
   try {
     await run('redis-cli', [
-      '--cluster', 'create', ...servers.map((s) => `${HOST}:${s.port}`), '--cluster-replicas', '0', '--cluster-yes',
+      ...listen.cliArgs, '--cluster', 'create', ...servers.map((s) => `${HOST}:${s.port}`), '--cluster-replicas', '0', '--cluster-yes',
     ], { timeout: 30_000 });
     await waitFor(async () => {
-      const states = await Promise.all(servers.map((s) => cli(s.port, 'CLUSTER', 'INFO')));
+      const states = await Promise.all(servers.map((s) => cli(s.port, ...listen.cliArgs, 'CLUSTER', 'INFO')));
       return states.every((info) => info.includes('cluster_state:ok'));
     });
   } catch (error) {
@@ -116,10 +120,9 @@ export interface TlsRedisOptions {
   defaultUser?: 'off' | 'nopass';
 }
 
-/** A private `redis-server` that speaks TLS only (tls-auth-clients yes) and knows the given ACL users. */
-export async function startTlsRedis(o: TlsRedisOptions): Promise<TestRedis> {
+function tlsListen(o: TlsRedisOptions): { listen: Listen; acl: string[] } {
   const [firstUser, firstPassword] = Object.entries(o.users)[0] ?? [];
-  if (!firstUser || !firstPassword) throw new Error('startTlsRedis: give at least one user');
+  if (!firstUser || !firstPassword) throw new Error('TLS Redis: give at least one user');
   const listen: Listen = {
     args: (port) => ['--port', '0', '--tls-port', String(port), '--tls-cert-file', o.server.cert, '--tls-key-file', o.server.key,
       '--tls-ca-cert-file', o.ca, '--tls-auth-clients', 'yes'],
@@ -127,6 +130,18 @@ export async function startTlsRedis(o: TlsRedisOptions): Promise<TestRedis> {
   };
   const users = Object.entries(o.users).flatMap(([name, password]) => ['--user', name, 'on', `>${password}`, '~*', '&*', '+@all']);
   const defaultUser = ['--user', 'default', ...(o.defaultUser === 'nopass' ? ['on', 'nopass', '~*', '&*', '+@all'] : ['off'])];
-  const server = await startServer(async () => [...users, ...defaultUser], listen);
+  return { listen, acl: [...users, ...defaultUser] };
+}
+
+/** A private `redis-server` that speaks TLS only (tls-auth-clients yes) and knows the given ACL users. */
+export async function startTlsRedis(o: TlsRedisOptions): Promise<TestRedis> {
+  const { listen, acl } = tlsListen(o);
+  const server = await startServer(async () => acl, listen);
   return { url: `rediss://${HOST}:${server.port}`, port: server.port, pid: server.child.pid ?? 0, stop: () => stopServer(server) };
+}
+
+/** A 3-master Cluster that speaks TLS only, its bus too (tls-cluster: the server certificate is also each node's client certificate). */
+export async function startTlsRedisCluster(o: TlsRedisOptions, masters = 3): Promise<TestRedisCluster> {
+  const { listen, acl } = tlsListen(o);
+  return startCluster(masters, listen, ['--tls-cluster', 'yes', ...acl]);
 }
