@@ -101,7 +101,10 @@ export class InsurerClient {
         },
       });
     } catch (error) {
-      throw new TransientFailure(error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      // Under TLS 1.3 a server that refuses our client certificate often just closes: say what it likely means.
+      const hint = this.insurer.tlsMaterial && /socket hang up|ECONNRESET/.test(message) ? ' (mutual TLS: the insurer closed the connection — does it accept the gateway\'s client certificate?)' : '';
+      throw new TransientFailure(`${message}${hint}`);
     }
     const text = response.text;
     const excerpt = excerptOf(text, claim);

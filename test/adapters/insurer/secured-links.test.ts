@@ -148,3 +148,35 @@ describe('insurer links over mutual TLS, signed both ways', () => {
     expect(asProblem(other.json).code).toBe('FORBIDDEN');
   });
 });
+
+describe('an insurer that does not accept the gateway certificate', () => {
+  let pki: TestPki;
+  let insurersPki: TestPki;
+  let mock: MockInsurer;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    // The insurer trusts only client certificates of its own CA; the gateway's comes from another.
+    [pki, insurersPki] = await Promise.all([makePki(), makePki()]);
+    const client = await pki.issue('gateway-to-insurers', 'client');
+    mock = await MockInsurer.start({ tls: { cert: insurersPki.server.cert, key: insurersPki.server.key, ca: insurersPki.ca } });
+    gw = await startInsurerGateway(mock, {}, { [NANTONG]: { tls: { cert: { file: client.cert }, key: { file: client.key }, ca: { file: insurersPki.ca } } } });
+  }, 60_000);
+  afterAll(async () => {
+    await gw?.stop();
+    await mock?.stop();
+    await Promise.all([pki?.remove(), insurersPki?.remove()]);
+  });
+
+  it('delivers nothing, keeps the claim waiting (not dead-lettered) and says why to an admin', async () => {
+    const settled = await settleNantong(gw.url, { settlementId: 'SEC-X1', personId: '320602196505051234' });
+    const lastError = await waitFor('a failed delivery', async () => {
+      const insurers = (await call(gw.url, '/v1/insurers', { token: TOKENS.admin })).json as { insurers: Array<{ code: string; delivery: { lastError?: string } | null }> };
+      return insurers.insurers.find((i) => i.code === NANTONG)?.delivery?.lastError;
+    });
+    expect(lastError).toMatch(/certificate/);
+    expect(mock.received).toEqual([]);
+    const claims = await claimsOf(gw.url, NANTONG, settled.gatewayId);
+    expect(claims.map((c) => [c.state, c.deadLetter])).toEqual([['pending', undefined]]);
+  });
+});
