@@ -28,7 +28,8 @@ import type { StatementsStore } from './statements-store.js';
 import { REASON_MAX_CHARS } from './insurer-client.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
 import { parseJsonText } from '../../gateway/service/json-text.js';
-import { verifySignedCall, type NonceLedger } from './signed-calls.js';
+import { SignatureRefused, verifySignedCall, type NonceLedger } from './signed-calls.js';
+import type { InsurerMetrics } from './metrics.js';
 
 export interface RouteDeps {
   insurers: ReadonlyMap<string, Insurer>;
@@ -38,6 +39,7 @@ export interface RouteDeps {
   deadLetters: DeadLetterDeps;
   ledger: LedgerPort;
   nonces: NonceLedger;
+  metrics: InsurerMetrics;
   bodyLimitBytes: number;
   clock: () => Date;
 }
@@ -132,6 +134,19 @@ export function insurerRoutes(deps: RouteDeps) {
   };
 
   return (v1: Router, ctx: ExtensionContext) => {
+    /** A call of the insurer's own client, verified when its insurer signs; a refusal is a security event: counted and logged. */
+    const verifyInsurerCall = async (req: Request, insurer: Insurer): Promise<void> => {
+      try {
+        await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, wallClockMs());
+      } catch (error) {
+        if (error instanceof SignatureRefused) {
+          deps.metrics.signedCallsRefused.inc({ insurer: insurer.code, code: error.code });
+          ctx.log.warn({ requestId: req.requestId, insurer: insurer.code, client: req.client?.name, code: error.code }, 'insurer: signed call refused');
+        }
+        throw error;
+      }
+    };
+
     v1.get('/insurers', (req, res) => {
       requireRole(req.client, 'admin', 'auditor');
       res.json({ insurers: [...deps.insurers.values()].map((i) => ({ code: i.code, name: i.name, programmes: i.programmes, identifiers: i.identifiers, cutoff: i.cutoff, delivery: deps.deliveries.get(i.code)?.snapshot() ?? null })) });
@@ -167,7 +182,7 @@ export function insurerRoutes(deps: RouteDeps) {
       const insurer = insurerOf(req);
       const c = requireRole(req.client, 'insurer', 'admin');
       if (!c.roles.includes('admin') && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code}`);
-      if (isInsurerOf(c, insurer.code)) await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, wallClockMs());
+      if (isInsurerOf(c, insurer.code)) await verifyInsurerCall(req, insurer);
       const parsed = statusReport.safeParse(parsedBody(req));
       if (!parsed.success) throw new InvalidInput('状态报告格式不正确', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
       const claimId = idParam(req, 'claimId');
@@ -215,7 +230,7 @@ export function insurerRoutes(deps: RouteDeps) {
       const c = requireRole(req.client, 'auditor', 'admin', 'insurer');
       const asInsurer = !c.roles.includes('admin') && !c.roles.includes('auditor');
       if (asInsurer && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code} 上传对账单`);
-      if (isInsurerOf(c, insurer.code)) await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, wallClockMs());
+      if (isInsurerOf(c, insurer.code)) await verifyInsurerCall(req, insurer);
       const body = parsedBody(req);
       const raw = Buffer.isBuffer(body)
         ? statementFromCsv(decodeCsv(body, charsetOf(req.query.charset)), { statementNo: req.query.statementNo, from: req.query.from, to: req.query.to })

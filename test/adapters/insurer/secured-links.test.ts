@@ -12,7 +12,7 @@ import { asProblem, call, TOKENS, type TestGateway } from '../../support/gateway
 import { insurerSignature, MockInsurer, type MockSigning } from '../../support/mock-insurer.js';
 import { makePki, type TestPki } from '../../support/pki.js';
 import {
-  claimsOf, enrolWeihai, INSURER_TOKEN, NANTONG, settleNantong, settleWeihai, startInsurerGateway, waitFor, WEIHAI, WEIHAI_HOSPITAL,
+  claimsOf, enrolWeihai, INSURER_TOKEN, metric, NANTONG, settleNantong, settleWeihai, startInsurerGateway, waitFor, WEIHAI, WEIHAI_HOSPITAL,
 } from './support.js';
 
 const WEIHAI_SIGNING: MockSigning = { algorithm: 'hmac-sm3', key: 'weihai-outbound-key-0123456789' };
@@ -123,6 +123,8 @@ describe('insurer links over mutual TLS, signed both ways', () => {
     expect(replayed.status).toBe(401);
     expect(asProblem(replayed.json)).toMatchObject({ code: 'NONCE_REPLAYED', errors: [{ path: 'X-Nonce' }] });
     expect(asProblem(replayed.json).detail).toMatch(/重放/);
+    expect(await metric(gw.url, 'gateway_insurer_signed_calls_refused_total', `insurer="${WEIHAI}",code="NONCE_REPLAYED"`)).toBe(1);
+    expect(await metric(gw.url, 'gateway_insurer_signed_calls_refused_total', `insurer="${WEIHAI}",code="SIGNATURE_EXPIRED"`)).toBe(2);
   });
 
   it('the hospital side (an admin) still reports without a signature: signing binds the insurer, not the staff', async () => {
