@@ -53,6 +53,7 @@ export function redisAccess(config: Config, env: NodeJS.ProcessEnv = process.env
   const tlsByUrl = !config.REDIS_CLUSTER_NODES && config.REDIS_URL?.startsWith('rediss://') === true;
   const tlsOn = config.REDIS_TLS ?? tlsByUrl;
   if (config.REDIS_TLS === false && tlsByUrl) problems.push('REDIS_TLS: false contradicts a rediss:// REDIS_URL');
+  if (config.REDIS_TLS === true && config.REDIS_URL && !config.REDIS_CLUSTER_NODES && !tlsByUrl) problems.push('REDIS_TLS: with REDIS_URL, TLS is said by the scheme: use rediss://');
   if (!tlsOn && (config.REDIS_TLS_CA_FILE || config.REDIS_TLS_CERT_FILE || config.REDIS_TLS_KEY_FILE)) {
     problems.push('REDIS_TLS_CA_FILE / REDIS_TLS_CERT_FILE / REDIS_TLS_KEY_FILE: given, but TLS is off (use a rediss:// REDIS_URL, or REDIS_TLS=true with REDIS_CLUSTER_NODES)');
   }

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.js';
 import { openConfiguredLedger } from '../../gateway/ledger/cli.js';
+import { redisAccess } from '../../gateway/ledger/connect.js';
 import { createLogger } from '../../gateway/log.js';
 import { startGateway } from '../../gateway/main.js';
 import { makePki, type CertFiles, type TestPki } from '../support/pki.js';
@@ -134,5 +135,46 @@ describe('Redis over TLS with an ACL user', () => {
     } finally {
       await ledger?.close();
     }
+  });
+});
+
+describe('Redis access settings', () => {
+  const access = (env: Record<string, string>, secrets: Record<string, string> = {}) => redisAccess(loadConfig({ NODE_ENV: 'test', ...env }), secrets);
+  const problemsOf = (run: () => unknown): readonly string[] => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('reads the password from its reference and the user from REDIS_USERNAME; TLS from the scheme', () => {
+    expect(access({ REDIS_URL: 'rediss://redis.example:6380', REDIS_USERNAME: 'gw', REDIS_PASSWORD_SECRET: '{"env":"PW"}' }, { PW: 'secret' }))
+      .toEqual({ tls: {}, username: 'gw', password: 'secret' });
+    expect(access({ REDIS_URL: 'redis://redis.example:6379' })).toEqual({});
+  });
+
+  it('refuses contradictions and half settings, every problem at once, naming variables and never values', () => {
+    const problems = problemsOf(() => access({
+      REDIS_URL: 'redis://u:in-url-password@redis.example:6379', REDIS_USERNAME: 'gw', REDIS_PASSWORD_SECRET: '{"env":"PW"}',
+      REDIS_TLS_CA_FILE: '/nonexistent/ca.crt', REDIS_TLS_CERT_FILE: '/nonexistent/c.crt',
+    }, { PW: 'x' }));
+    expect(problems).toEqual([
+      expect.stringMatching(/^REDIS_TLS_CA_FILE \/ REDIS_TLS_CERT_FILE \/ REDIS_TLS_KEY_FILE: given, but TLS is off/),
+      expect.stringMatching(/^REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE: give both or neither/),
+      expect.stringMatching(/^REDIS_USERNAME: the REDIS_URL names a user too/),
+      expect.stringMatching(/^REDIS_PASSWORD_SECRET: the REDIS_URL carries a password too/),
+      expect.stringMatching(/^REDIS_TLS_CA_FILE: \/nonexistent\/ca.crt cannot be read \(ENOENT\)/),
+      expect.stringMatching(/^REDIS_TLS_CERT_FILE: \/nonexistent\/c.crt cannot be read \(ENOENT\)/),
+    ]);
+    expect(problems.join('\n')).not.toContain('in-url-password');
+    expect(problemsOf(() => access({ REDIS_URL: 'redis://redis.example:6379', REDIS_TLS: 'true' }))).toEqual([expect.stringMatching(/use rediss:\/\//)]);
+  });
+
+  it('refuses a secret reference that is not one, at configuration', () => {
+    expect(problemsOf(() => loadConfig({ REDIS_PASSWORD_SECRET: 'plain-password' }))).toEqual([expect.stringMatching(/^REDIS_PASSWORD_SECRET: a secret reference as JSON/)]);
+    expect(problemsOf(() => loadConfig({ REDIS_PASSWORD_SECRET: '{"value":"plain"}' }))[0]).toMatch(/^REDIS_PASSWORD_SECRET/);
   });
 });
