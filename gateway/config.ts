@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream/record-size.js';
+import { secretRefText } from './secrets.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -20,7 +21,7 @@ export const configSchema = z.object({
   /** Extra directories of programme packs, comma-separated, loaded after the built-in ones. */
   PROGRAMMES_DIR: csv.optional(),
   /** Redis for the ledger; absent → the in-memory ledger (development only). */
-  REDIS_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().regex(/^rediss?:\/\//, 'redis:// or rediss:// (TLS)').optional(),
   /** Redis Cluster seed nodes host:port,host:port; takes precedence over REDIS_URL. */
   REDIS_CLUSTER_NODES: csv.optional(),
   /**
@@ -29,6 +30,22 @@ export const configSchema = z.object({
    */
   REDIS_REQUIRE_DURABLE: flag.optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).max(32).default('gw'),
+  /** The Redis ACL user the gateway authenticates as (AUTH user password); absent → Redis's `default` user. */
+  REDIS_USERNAME: z.string().regex(/^[A-Za-z0-9._-]+$/).max(64).optional(),
+  /** The password of that user, by reference: {"env":"NAME"} or {"file":"/run/secrets/redis-password"}. */
+  REDIS_PASSWORD_SECRET: secretRefText.optional(),
+  /**
+   * Refuse to start unless Redis asks for a password: one is configured, and Redis refuses a connection
+   * that brings none (its `default` user is off or has a password). Default: true in production.
+   */
+  REDIS_REQUIRE_AUTH: flag.optional(),
+  /** TLS to Redis: implied by a rediss:// REDIS_URL; `true` for REDIS_CLUSTER_NODES over TLS. */
+  REDIS_TLS: flag.optional(),
+  /** PEM file of the CA that signed Redis's certificate (else the system's CAs). */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  /** PEM files of the gateway's client certificate and key, for a Redis with tls-auth-clients. */
+  REDIS_TLS_CERT_FILE: z.string().min(1).optional(),
+  REDIS_TLS_KEY_FILE: z.string().min(1).optional(),
   /** Kafka bootstrap brokers host:port,…; absent → the in-memory bus. */
   KAFKA_BROKERS: csv.optional(),
   KAFKA_CLIENT_ID: z.string().default('settlement-gateway'),

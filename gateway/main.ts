@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:http';
-import { Redis, Cluster } from 'ioredis';
+import type { Redis, Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp, type AppExtension, type ReadinessCheck } from './http/app.js';
@@ -13,7 +13,8 @@ import { loadClients } from './http/auth.js';
 import { createMetrics } from './http/metrics.js';
 import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
-import { clusterNodes, RedisLedger } from './ledger/redis.js';
+import { RedisLedger } from './ledger/redis.js';
+import { checkRedisAccess, openRedis, redisAccess } from './ledger/connect.js';
 import { durabilityProblems } from './ledger/durability.js';
 import { createLogger } from './log.js';
 import { loadProgrammes, PackError } from './programmes/load.js';
@@ -41,23 +42,29 @@ function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster 
   return client;
 }
 
-function createLedger(config: Config, log: Logger): LedgerPort {
+async function createLedger(config: Config, log: Logger): Promise<LedgerPort> {
   const options = { prefix: config.REDIS_KEY_PREFIX };
+  const access = redisAccess(config);
   // Fail fast per command while Redis is away (one reconnect attempt, then the error): /readyz reports
   // it and calls answer 503 instead of hanging. The offline queue stays on so start-up does not race the connection.
   // Auto-pipelining batches the commands of concurrent requests into one socket write per tick.
-  const redisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true } as const;
-  if (config.REDIS_CLUSTER_NODES) {
-    log.info({ nodes: config.REDIS_CLUSTER_NODES }, 'ledger: Redis Cluster');
-    return new RedisLedger(watchConnection(new Cluster(clusterNodes(config.REDIS_CLUSTER_NODES), { redisOptions }), log), options);
+  const client = openRedis(config, access, { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true });
+  if (!client) {
+    if (config.NODE_ENV === 'production') throw new ConfigError(['REDIS_URL or REDIS_CLUSTER_NODES: required in production']);
+    log.warn('ledger: in memory (no REDIS_URL) — state is lost when the process stops; for development only');
+    return new MemoryLedger();
   }
-  if (config.REDIS_URL) {
-    log.info({ url: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'ledger: Redis');
-    return new RedisLedger(watchConnection(new Redis(config.REDIS_URL, redisOptions), log), options);
+  const where = config.REDIS_CLUSTER_NODES ? { nodes: config.REDIS_CLUSTER_NODES } : { url: (config.REDIS_URL ?? '').replace(/\/\/[^@]*@/, '//***@') };
+  log.info({ ...where, tls: access.tls !== undefined, user: access.username ?? 'default', password: access.password !== undefined }, config.REDIS_CLUSTER_NODES ? 'ledger: Redis Cluster' : 'ledger: Redis');
+  // Not refused (a Redis on the same host or behind a TLS sidecar may be fine), but said: the password and every record cross the network in clear.
+  if (!access.tls && config.NODE_ENV === 'production') log.warn('ledger: Redis without TLS — its password and the settlements cross the network in clear; use rediss:// (REDIS_TLS_* for the CA and client certificate)');
+  try {
+    await checkRedisAccess(client, config, access);
+  } catch (error) {
+    client.disconnect();
+    throw error;
   }
-  if (config.NODE_ENV === 'production') throw new ConfigError(['REDIS_URL or REDIS_CLUSTER_NODES: required in production']);
-  log.warn('ledger: in memory (no REDIS_URL) — state is lost when the process stops; for development only');
-  return new MemoryLedger();
+  return new RedisLedger(watchConnection(client, log), options);
 }
 
 /**
@@ -102,7 +109,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   if (development) log.warn('no GATEWAY_CLIENTS_FILE: the development client (token "dev-token", desk+admin, all hospitals) is active');
   const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
   log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'active' ? '' : ` (${p.status})`}`) }, 'programmes loaded');
-  const ledger = createLedger(config, log);
+  const ledger = await createLedger(config, log);
   await checkDurability(ledger, config, log);
   const metrics = createMetrics();
   const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });

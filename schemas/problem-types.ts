@@ -18,6 +18,12 @@ export const PROBLEM_TYPES = {
   internal: { code: 'INTERNAL', status: 500, title: '网关内部错误' },
   /** Dead letters of the relay only (never an HTTP answer): a committed event whose data cannot be mapped for a payer. */
   'unmappable-event': { code: 'UNMAPPABLE_EVENT', status: 500, title: '结算事件无法转换' },
+  /** A signed call (an insurer's callback or upload) without a valid signature: headers missing, or the MAC does not match. */
+  'signature-invalid': { code: 'SIGNATURE_INVALID', status: 401, title: '签名无效' },
+  /** A signed call whose timestamp lies further from the gateway's clock than the insurer's allowed skew. */
+  'signature-expired': { code: 'SIGNATURE_EXPIRED', status: 401, title: '请求时间戳超出允许偏差' },
+  /** A signed call whose nonce was already used: a replay, refused whatever its signature. */
+  'nonce-replayed': { code: 'NONCE_REPLAYED', status: 401, title: '请求随机数已使用（重放）' },
   /** Nothing was committed: the call may be sent again (the same settlement id, or a new one). */
   unavailable: { code: 'UNAVAILABLE', status: 503, title: '服务暂不可用' },
   /**

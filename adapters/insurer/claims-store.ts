@@ -4,9 +4,10 @@
  *                           settlement day (`day`, `h.<hospital>`) and batch day (`batch`, `hb.<hospital>`)
  *   insurer.<code>.states   one fact per state reached, id `<claimId>.<state>`, written once
  *   insurer.<code>.dead     claims currently in the dead-letter topic, with the reason
- *   insurer.<code>.held     persons (by a digest of the message key) with a claim in the dead-letter
+ *   insurer.<code>.held     persons (by a keyed digest of the message key) with a claim in the dead-letter
  *                           topic: their later claims follow it there, so a replay keeps their order
  */
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
@@ -49,11 +50,22 @@ export type ClaimView = z.infer<typeof claimView>;
 export interface ClaimQuery { from: string; to: string; hospitalId?: string; state?: ClaimState; offset?: number; limit?: number }
 
 const collections = (code: string) => ({ claims: `insurer.${code}.claims`, states: `insurer.${code}.states`, dead: `insurer.${code}.dead`, held: `insurer.${code}.held` });
-/** The message key is the person's id number: never a store key in clear. */
-const heldId = (personKey: string) => sha256(`person:${personKey}`).slice(0, 40);
+/**
+ * The message key is the person's id number: never a store key in clear. Under a key (holdIndexKey) it is
+ * an HMAC, which nobody without the key can compute from a candidate number — ID numbers are few enough
+ * (region, birth date, sequence) that an unkeyed digest can be searched. The unkeyed digest of earlier
+ * releases is still read (`legacyHeldId`): see hold/isHeld/release.
+ */
+const legacyHeldId = (personKey: string) => sha256(`person:${personKey}`).slice(0, 40);
+const keyedHeldId = (key: Buffer, personKey: string) => `k${createHmac('sha256', key).update(`person:${personKey}`).digest('hex').slice(0, 40)}`;
 
 export class ClaimsStore {
-  constructor(private readonly store: DocumentStore) {}
+  /** Without a key (development, tests) the index stays unkeyed, as before; production requires one (config.ts). */
+  constructor(private readonly store: DocumentStore, private readonly holdIndexKey?: Buffer) {}
+
+  private heldId(personKey: string): string {
+    return this.holdIndexKey ? keyedHeldId(this.holdIndexKey, personKey) : legacyHeldId(personKey);
+  }
 
   /** Records a claim taken from Kafka (pending); answers false when it was already taken (a redelivery). */
   async take(record: ClaimRecord): Promise<boolean> {
@@ -150,15 +162,34 @@ export class ClaimsStore {
     await this.store.delete(collections(code).dead, claimId);
   }
 
+  /** With a key, written under the keyed id only: the unkeyed index is never written again. */
   async hold(code: string, personKey: string, claimId: string): Promise<void> {
-    await this.store.put(collections(code).held, heldId(personKey), JSON.stringify({ since: claimId }), { ifAbsent: true });
+    await this.store.put(collections(code).held, this.heldId(personKey), JSON.stringify({ since: claimId }), { ifAbsent: true });
   }
 
+  /**
+   * Read both: a hold stored by an earlier release under the unkeyed digest still holds. It is moved to the
+   * keyed id when its person is next seen (the only moment the number is known: the old digest cannot be
+   * turned back into it, so no batch migration is possible); a replay's release deletes both.
+   */
   async isHeld(code: string, personKey: string): Promise<boolean> {
-    return (await this.store.get(collections(code).held, heldId(personKey))) !== null;
+    const c = collections(code);
+    const id = this.heldId(personKey);
+    const legacy = legacyHeldId(personKey);
+    if (id === legacy) return (await this.store.get(c.held, id)) !== null;
+    const [keyed, old] = await this.store.getMany(c.held, [id, legacy]);
+    if (keyed !== null && keyed !== undefined) return true;
+    if (old === null || old === undefined) return false;
+    await this.store.put(c.held, id, old, { ifAbsent: true });
+    await this.store.delete(c.held, legacy);
+    return true;
   }
 
   async release(code: string, personKey: string): Promise<void> {
-    await this.store.delete(collections(code).held, heldId(personKey));
+    const c = collections(code);
+    const id = this.heldId(personKey);
+    const legacy = legacyHeldId(personKey);
+    await this.store.delete(c.held, id);
+    if (legacy !== id) await this.store.delete(c.held, legacy);
   }
 }

@@ -8,13 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ProgrammeSet } from '../../gateway/engine/programme-set.js';
 import { identifier } from '../../schemas/primitives.js';
-
-/** Where a secret lives: `{ "env": "CHINALIFE_TOKEN" }` or `{ "file": "/run/secrets/chinalife" }`. */
-export const secretRef = z.union([
-  z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-]);
-export type SecretRef = z.infer<typeof secretRef>;
+import { readSecret, secretRef } from '../../gateway/secrets.js';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './signature.js';
 
 /**
  * How the insured person's id number travels to this insurer:
@@ -59,9 +54,34 @@ export const insurerConfig = z.object({
   }).strict().default({ resetMs: 30_000, errorThresholdPercentage: 50, volumeThreshold: 5 }),
   /** This insurer's daily batch cut-off (default INSURER_BATCH_CUTOFF). */
   batchCutoff: cutoff.optional(),
-}).strict().refine((c) => c.identifiers !== 'keyedHash' || c.identifierKey !== undefined, { message: 'keyedHash needs identifierKey', path: ['identifierKey'] });
+  /**
+   * Mutual TLS to the endpoint (https): the gateway's client certificate and key for this insurer, and the
+   * CA that signed the insurer's server certificate (absent → the system's CAs). PEM text, each by reference.
+   */
+  tls: z.object({ cert: secretRef, key: secretRef, ca: secretRef.optional() }).strict().optional(),
+  /**
+   * Signed calls both ways (signature.ts): what the gateway POSTs carries a MAC under `key`; the insurer's
+   * callbacks and uploads must carry one under `callbackKey` (default `key`), within `maxSkewSeconds` of
+   * the gateway's clock, each nonce once.
+   */
+  signing: z.object({
+    algorithm: z.enum(SIGNATURE_ALGORITHMS),
+    key: secretRef,
+    callbackKey: secretRef.optional(),
+    maxSkewSeconds: z.int().min(5).max(3_600).default(300),
+  }).strict().optional(),
+}).strict()
+  .refine((c) => c.identifiers !== 'keyedHash' || c.identifierKey !== undefined, { message: 'keyedHash needs identifierKey', path: ['identifierKey'] })
+  .refine((c) => c.tls === undefined || c.endpoint.startsWith('https://'), { message: 'mutual TLS needs an https:// endpoint', path: ['endpoint'] });
 
-export const insurersFile = z.object({ insurers: z.array(insurerConfig).max(200) }).strict()
+export const insurersFile = z.object({
+  insurers: z.array(insurerConfig).max(200),
+  /**
+   * The key of the index of persons held behind a dead letter (an HMAC of their id number, so the index
+   * cannot be searched by hashing candidate numbers). Required in production.
+   */
+  holdIndexKey: secretRef.optional(),
+}).strict()
   .refine((f) => new Set(f.insurers.map((i) => i.code)).size === f.insurers.length, { message: 'each insurer code once', path: ['insurers'] });
 
 export type InsurerConfig = z.output<typeof insurerConfig>;
@@ -71,27 +91,27 @@ export interface Insurer extends InsurerConfig {
   bearerToken?: string;
   hashKey?: Buffer;
   cutoff: string;
+  /** PEM text of `tls`, read. */
+  tlsMaterial?: { cert: string; key: string; ca?: string };
+  /** `signing` with its keys read. */
+  signer?: { algorithm: SignatureAlgorithm; key: Buffer; callbackKey: Buffer; maxSkewSeconds: number };
 }
 
-export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string {
-  if ('env' in ref) {
-    const value = env[ref.env];
-    if (!value) throw new Error(`the environment variable ${ref.env} is not set`);
-    return value;
-  }
-  const value = readFileSync(ref.file, 'utf8').trim();
-  if (!value) throw new Error(`the secret file ${ref.file} is empty`);
-  return value;
+export interface InsurersSetup { insurers: Insurer[]; holdIndexKey?: Buffer }
+
+function resolveSigner(signing: NonNullable<InsurerConfig['signing']>, env: NodeJS.ProcessEnv): NonNullable<Insurer['signer']> {
+  const key = Buffer.from(readSecret(signing.key, env), 'utf8');
+  return { algorithm: signing.algorithm, key, callbackKey: signing.callbackKey ? Buffer.from(readSecret(signing.callbackKey, env), 'utf8') : key, maxSkewSeconds: signing.maxSkewSeconds };
 }
 
 /** Reads, validates and resolves INSURERS_FILE; checks every programme against the loaded packs. */
-export function loadInsurers(file: string | undefined, programmes: ProgrammeSet, defaultCutoff: string, env: NodeJS.ProcessEnv = process.env): Insurer[] {
-  if (!file) return [];
+export function loadInsurers(file: string | undefined, programmes: ProgrammeSet, defaultCutoff: string, env: NodeJS.ProcessEnv = process.env, production = false): InsurersSetup {
+  if (!file) return { insurers: [] };
   const text = readFileSync(file, 'utf8');
   const raw: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   const parsed = insurersFile.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data.insurers.map((config) => {
+  const insurers = parsed.data.insurers.map((config): Insurer => {
     for (const programmeId of config.programmes) {
       const pack = programmes.get(programmeId);
       if (!pack) throw new Error(`${file}: insurer ${config.code} underwrites ${programmeId}, which is not a loaded programme`);
@@ -103,9 +123,19 @@ export function loadInsurers(file: string | undefined, programmes: ProgrammeSet,
         cutoff: config.batchCutoff ?? defaultCutoff,
         ...(config.credential ? { bearerToken: readSecret(config.credential, env) } : {}),
         ...(config.identifierKey ? { hashKey: Buffer.from(readSecret(config.identifierKey, env), 'utf8') } : {}),
+        ...(config.tls ? { tlsMaterial: { cert: readSecret(config.tls.cert, env), key: readSecret(config.tls.key, env), ...(config.tls.ca ? { ca: readSecret(config.tls.ca, env) } : {}) } } : {}),
+        ...(config.signing ? { signer: resolveSigner(config.signing, env) } : {}),
       };
     } catch (error) {
       throw new Error(`${file}: insurer ${config.code}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   });
+  if (production && insurers.length > 0 && !parsed.data.holdIndexKey) throw new Error(`${file}: holdIndexKey: required in production (the index of persons held behind a dead letter is keyed by it)`);
+  let holdIndexKey: Buffer | undefined;
+  try {
+    if (parsed.data.holdIndexKey) holdIndexKey = Buffer.from(readSecret(parsed.data.holdIndexKey, env), 'utf8');
+  } catch (error) {
+    throw new Error(`${file}: holdIndexKey: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return { insurers, ...(holdIndexKey ? { holdIndexKey } : {}) };
 }

@@ -11,27 +11,35 @@ import { createInsurerMetrics } from './metrics.js';
 import { insurerOpenApiPaths, insurerOpenApiSchemas } from './openapi.js';
 import { insurerRoutes } from './routes.js';
 import { StatementsStore } from './statements-store.js';
+import { NonceLedger } from './signed-calls.js';
 
 export interface InsurerOptions {
   /** Insurers as already loaded (tests); default: INSURERS_FILE. */
   insurers?: Insurer[];
+  /** With `insurers`: the hold index's key (default none: the unkeyed index of earlier releases). */
+  holdIndexKey?: Buffer;
   clock?: () => Date;
   handleBudgetMs?: number;
 }
 
 export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}): Promise<GatewayPart> {
   const { config, log, bus, store } = deps;
-  const insurers = options.insurers ?? loadInsurers(config.INSURERS_FILE, deps.programmes, config.INSURER_BATCH_CUTOFF);
+  const { insurers, holdIndexKey } = options.insurers
+    ? { insurers: options.insurers, holdIndexKey: options.holdIndexKey }
+    : loadInsurers(config.INSURERS_FILE, deps.programmes, config.INSURER_BATCH_CUTOFF, process.env, config.NODE_ENV === 'production');
   const clock = options.clock ?? (() => new Date());
   const byCode = new Map(insurers.map((i) => [i.code, i]));
   const configured = new Set(byCode.keys());
   const unconfigured = [...new Set(deps.programmes.packs.flatMap((p) => (p.status === 'active' && p.payer.insurerCode && !configured.has(p.payer.insurerCode) ? [p.payer.insurerCode] : [])))];
   if (unconfigured.length) log.warn({ insurers: unconfigured }, 'insurer: no configuration for these insurer codes; their claims wait on Kafka until configured');
   if (insurers.length === 0) return {};
+  if (!holdIndexKey) {
+    log.warn('insurer: no holdIndexKey in INSURERS_FILE: persons held behind a dead letter are indexed by an unkeyed digest of their id number; for development only');
+  }
 
   const t = topics(config.KAFKA_TOPIC_PREFIX);
   const metrics = createInsurerMetrics(deps.metrics.registry);
-  const claims = new ClaimsStore(store);
+  const claims = new ClaimsStore(store, holdIndexKey);
   const statements = new StatementsStore(store, claims);
   const deliveries = new Map<string, InsurerDelivery>();
   if (config.INSURER_DELIVERY_ENABLED) {
@@ -47,7 +55,7 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
     extension: {
       name: 'insurer',
       openapi: () => ({ paths: insurerOpenApiPaths(), schemas: insurerOpenApiSchemas() }),
-      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
+      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, nonces: new NonceLedger(store), metrics, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
     },
     // Reported in /readyz, never failing it: an insurer down holds its own claims, not the gateway.
     readiness: [...deliveries.values()].map((d) => ({

@@ -9,6 +9,8 @@ import CircuitBreaker from 'opossum';
 import { z } from 'zod';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
+import { insurerAgent, postTo, type InsurerAgent, type PostAnswer } from './post.js';
+import { signHeaders } from './signature.js';
 
 /** The longest reason an insurer may give for a decision (its answer or its callback); stored masked. */
 export const REASON_MAX_CHARS = 1000;
@@ -43,11 +45,15 @@ export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
 export class InsurerClient {
   private readonly breaker: CircuitBreaker<[OutboundClaim], PostOutcome>;
+  private readonly agent: InsurerAgent;
+  private readonly url: URL;
   state: BreakerState = 'closed';
 
   constructor(private readonly insurer: Insurer, onState: (state: BreakerState) => void = () => undefined) {
+    this.url = new URL(insurer.endpoint);
+    this.agent = insurerAgent(insurer.endpoint, insurer.tlsMaterial);
     this.breaker = new CircuitBreaker((claim: OutboundClaim) => this.post(claim), {
-      // The fetch aborts itself at timeoutMs; the breaker's own timeout is the backstop.
+      // The POST gives up by itself at timeoutMs (post.ts); the breaker's own timeout is the backstop.
       timeout: insurer.timeoutMs + 1_000,
       resetTimeout: insurer.breaker.resetMs,
       errorThresholdPercentage: insurer.breaker.errorThresholdPercentage,
@@ -71,27 +77,36 @@ export class InsurerClient {
     }
   }
 
-  shutdown(): void { this.breaker.shutdown(); }
+  shutdown(): void {
+    this.breaker.shutdown();
+    this.agent.destroy();
+  }
 
   private async post(claim: OutboundClaim): Promise<PostOutcome> {
-    let response: Response;
+    const body = Buffer.from(JSON.stringify(claim), 'utf8');
+    const signer = this.insurer.signer;
+    let response: PostAnswer;
     try {
-      response = await fetch(this.insurer.endpoint, {
-        method: 'POST',
+      response = await postTo(this.url, {
+        agent: this.agent,
+        body,
+        timeoutMs: this.insurer.timeoutMs,
         headers: {
           'content-type': 'application/json',
           // The insurer dedupes on it: a claim re-sent after a crash or a replay is the same claim.
           'idempotency-key': claim.claimId,
           ...(this.insurer.bearerToken ? { authorization: `Bearer ${this.insurer.bearerToken}` } : {}),
+          // Signed afresh on every attempt: a retry is a new call (new timestamp and nonce), the same claim.
+          ...(signer ? signHeaders(signer.algorithm, signer.key, { method: 'POST', path: this.url.pathname + this.url.search, body, nowMs: Date.now() }) : {}),
         },
-        body: JSON.stringify(claim),
-        signal: AbortSignal.timeout(this.insurer.timeoutMs),
       });
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new TransientFailure(`${error instanceof Error ? error.name === 'TimeoutError' ? `no answer in ${this.insurer.timeoutMs} ms` : error.message : String(error)}${cause}`);
+      const message = error instanceof Error ? error.message : String(error);
+      // Under TLS 1.3 a server that refuses our client certificate often just closes: say what it likely means.
+      const hint = this.insurer.tlsMaterial && /socket hang up|ECONNRESET/.test(message) ? ' (mutual TLS: the insurer closed the connection — does it accept the gateway\'s client certificate?)' : '';
+      throw new TransientFailure(`${message}${hint}`);
     }
-    const text = await response.text().catch(() => '');
+    const text = response.text;
     const excerpt = excerptOf(text, claim);
     if (response.status >= 500 || TRANSIENT_STATUSES.has(response.status)) throw new TransientFailure(`HTTP ${response.status} ${excerpt}`.trim());
     if (response.status >= 300) return { kind: 'refused', reason: `HTTP ${response.status} ${excerpt}`.trim() };

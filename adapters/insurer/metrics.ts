@@ -15,6 +15,11 @@ export function createInsurerMetrics(registry: Registry) {
     breakerState: new Gauge({ name: 'gateway_insurer_breaker_state', help: 'Circuit breaker per insurer: 0 closed, 1 half-open, 2 open', labelNames: ['insurer'] as const, registers: [registry] }),
     deadLetters: new Counter({ name: 'gateway_insurer_dead_letters_total', help: 'Claims dead-lettered per insurer', labelNames: ['insurer'] as const, registers: [registry] }),
     replayed: new Counter({ name: 'gateway_insurer_dead_letters_replayed_total', help: 'Dead letters replayed per insurer', labelNames: ['insurer'] as const, registers: [registry] }),
+    signedCallsRefused: new Counter({
+      name: 'gateway_insurer_signed_calls_refused_total',
+      help: "An insurer's signed calls (callbacks, statement uploads) refused, by insurer and problem code: SIGNATURE_INVALID, SIGNATURE_EXPIRED, NONCE_REPLAYED",
+      labelNames: ['insurer', 'code'] as const, registers: [registry],
+    }),
   };
 }
 export type InsurerMetrics = ReturnType<typeof createInsurerMetrics>;

@@ -14,6 +14,13 @@ const path = (name: string, description: string) => ({ name, in: 'path', require
 const query = (name: string, description: string, extra: Record<string, unknown> = {}) => queryParameter(name, description, false, extra);
 const insurerCode = path('insurerCode', "the packs' payer.insurerCode, configured in INSURERS_FILE");
 const errors = { 400: problem('Invalid query or body'), 401: problem('Missing or unknown token'), 403: problem('Not your hospital, insurer or role'), 404: problem('Unknown insurer or claim') };
+/** The headers of a call an insurer signs (signature.ts); required of the insurer's own client when its configuration has `signing`. */
+const signatureHeaders = [
+  { name: 'X-Timestamp', in: 'header', required: false, description: 'Unix seconds; within the insurer\'s maxSkewSeconds of the gateway\'s clock (else 401 SIGNATURE_EXPIRED)', schema: { type: 'string' } },
+  { name: 'X-Nonce', in: 'header', required: false, description: '16–64 of A–Z a–z 0–9 _ -, new for every call (a nonce used before: 401 NONCE_REPLAYED)', schema: { type: 'string' } },
+  { name: 'X-Signature', in: 'header', required: false, description: '<algorithm>=<hex HMAC> over METHOD \\n path?query \\n timestamp \\n nonce \\n hex digest of the body (else 401 SIGNATURE_INVALID)', schema: { type: 'string' } },
+];
+const signedErrors = { ...errors, 401: problem('Missing or unknown token; or, from a signing insurer, SIGNATURE_INVALID, SIGNATURE_EXPIRED or NONCE_REPLAYED') };
 const csvQuery = [query('format', 'csv for a spreadsheet (or Accept: text/csv)', { enum: ['json', 'csv'] }), query('charset', 'CSV encoding', { enum: ['utf-8', 'gbk'] })];
 const claimList = z.object({ insurerCode: z.string(), claims: z.array(claimView) });
 
@@ -33,10 +40,10 @@ export function insurerOpenApiPaths(): Record<string, unknown> {
     },
     '/v1/claims/{insurerCode}/{claimId}/status': {
       post: {
-        summary: "The insurer's decision or payment (role insurer for its own codes, or admin); never moves a claim backwards",
-        parameters: [insurerCode, path('claimId', 'clm_… or rev_…')],
+        summary: "The insurer's decision or payment (role insurer for its own codes, signed when it signs; or admin); never moves a claim backwards",
+        parameters: [insurerCode, path('claimId', 'clm_… or rev_…'), ...signatureHeaders],
         requestBody: { required: true, content: { 'application/json': { schema: schema(statusReport, 'input') } } },
-        responses: { 200: jsonOf('The claim, with transition new | same | behind', schema(claimView.extend({ transition: z.enum(['new', 'same', 'behind']) }), 'output')), ...errors },
+        responses: { 200: jsonOf('The claim, with transition new | same | behind', schema(claimView.extend({ transition: z.enum(['new', 'same', 'behind']) }), 'output')), ...signedErrors },
       },
     },
     '/v1/claims/{insurerCode}/batches': {
@@ -45,12 +52,12 @@ export function insurerOpenApiPaths(): Record<string, unknown> {
     '/v1/claims/{insurerCode}/dead-letters': { get: { summary: 'Dead letters (admin), without personal data', parameters: [insurerCode], responses: { 200: jsonOf('Letters with claim id, reason, replayed'), ...errors } } },
     '/v1/claims/{insurerCode}/dead-letters/replay': { post: { summary: 'Replay every dead letter not replayed yet, in order (admin)', parameters: [insurerCode], responses: { 200: jsonOf('{ replayed: [claimId], skipped }'), ...errors } } },
     '/v1/reconciliation/{insurerCode}/statements': {
-      get: { summary: 'Statements uploaded whose period starts in [from, to] (auditor, admin)', parameters: [insurerCode, query('from', 'first day'), query('to', 'last day'), query('date', 'one day')], responses: { 200: jsonOf('The statements: number, period, lines, total, known and unknown claims, uploaded at and by'), ...errors } },
+      get: { summary: 'Statements uploaded whose period starts in [from, to] (auditor, admin, the insurer for its own code)', parameters: [insurerCode, query('from', 'first day'), query('to', 'last day'), query('date', 'one day')], responses: { 200: jsonOf('The statements: number, period, lines, total, known and unknown claims, uploaded at and by'), ...errors } },
       post: {
-        summary: "Upload an insurer's statement (auditor, admin); the same statement again changes nothing; an upload that failed counts for nothing and may be sent again",
-        parameters: [insurerCode, query('statementNo', 'CSV only'), query('from', 'CSV only'), query('to', 'CSV only'), query('charset', 'CSV encoding', { enum: ['utf-8', 'gbk'] })],
+        summary: "Upload an insurer's statement (auditor, admin, or the insurer itself for its own code, signed when it signs); the same statement again changes nothing; an upload that failed counts for nothing and may be sent again",
+        parameters: [insurerCode, query('statementNo', 'CSV only'), query('from', 'CSV only'), query('to', 'CSV only'), query('charset', 'CSV encoding', { enum: ['utf-8', 'gbk'] }), ...signatureHeaders],
         requestBody: { required: true, content: { 'application/json': { schema: schema(statement, 'input') }, 'text/csv': { schema: { type: 'string', description: 'header claimId,hospitalId,settledOn,amount,paidOn,paymentRef; dates YYYY-MM-DD or as Excel writes them (2026/12/6, 2026/1/5 9:05); a refused cell is named by its row of the file (header = row 1) and column' } } } },
-        responses: { 201: jsonOf('Stored'), 200: jsonOf('Already stored with the same content (Idempotent-Replay: true)'), 409: problem('The statement number was stored with other content (also by an upload that overlapped this one); nothing of this upload counts'), 413: problem('Body over the limit'), ...errors },
+        responses: { 201: jsonOf('Stored'), 200: jsonOf('Already stored with the same content (Idempotent-Replay: true)'), 409: problem('The statement number was stored with other content (also by an upload that overlapped this one); nothing of this upload counts'), 413: problem('Body over the limit'), ...signedErrors },
       },
     },
     '/v1/reconciliation/{insurerCode}': {

@@ -3,7 +3,8 @@
  *   desk      reads claims, batches and the reconciliation of its own hospitals
  *   auditor   reads everything; uploads statements; reads reconciliation
  *   admin     everything, and replays dead letters
- *   insurer   (clients with `insurerCodes`) reads its own claims, batches and reconciliation, reports claim outcomes
+ *   insurer   (clients with `insurerCodes`) reads its own claims, batches and reconciliation, reports claim
+ *             outcomes, uploads and lists its own statements — each call signed when its insurer has `signing`
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Client } from '../../schemas/clients.js';
@@ -26,6 +27,9 @@ import { parseCsvStatement, parseStatement } from './statements.js';
 import type { StatementsStore } from './statements-store.js';
 import { REASON_MAX_CHARS } from './insurer-client.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
+import { parseJsonText } from '../../gateway/service/json-text.js';
+import { SignatureRefused, verifySignedCall, type NonceLedger } from './signed-calls.js';
+import type { InsurerMetrics } from './metrics.js';
 
 export interface RouteDeps {
   insurers: ReadonlyMap<string, Insurer>;
@@ -34,6 +38,8 @@ export interface RouteDeps {
   statements: StatementsStore;
   deadLetters: DeadLetterDeps;
   ledger: LedgerPort;
+  nonces: NonceLedger;
+  metrics: InsurerMetrics;
   bodyLimitBytes: number;
   clock: () => Date;
 }
@@ -68,6 +74,23 @@ function period(req: Request): { from: string; to: string } {
 }
 
 const isInsurerOf = (client: Client, code: string) => client.roles.includes('insurer') && (client.insurerCodes ?? []).includes(code);
+
+/**
+ * The body of a call an insurer may make, as bytes: its signature covers them exactly (a parser's text
+ * could differ by a BOM or a charset). Parsed afterwards: JSON by the gateway's one JSON reader; CSV
+ * left as bytes for the statement reader; anything else is no body.
+ */
+const rawBody = (limitBytes: number) => express.raw({ limit: limitBytes, type: () => true });
+function parsedBody(req: Request): unknown {
+  const bytes: unknown = req.body;
+  if (!Buffer.isBuffer(bytes) || bytes.length === 0) return undefined;
+  if (req.is(['application/json', 'application/*+json'])) return parseJsonText(bytes.toString('utf8'));
+  if (req.is(['text/csv', 'text/plain'])) return bytes;
+  return undefined;
+}
+const bytesOf = (req: Request): Buffer => { const bytes: unknown = req.body; return Buffer.isBuffer(bytes) ? bytes : Buffer.alloc(0); };
+/** A signature's timestamp is checked against the wall clock, never deps.clock: that one dates claims and batches (and tests move it). */
+const wallClockMs = (): number => Date.now();
 
 /** Reads of an insurer's claims: its own insurer client, auditors and admins; desks for their hospitals (named). */
 function requireReader(client: Client | undefined, code: string, hospitalId: string | undefined): void {
@@ -111,6 +134,19 @@ export function insurerRoutes(deps: RouteDeps) {
   };
 
   return (v1: Router, ctx: ExtensionContext) => {
+    /** A call of the insurer's own client, verified when its insurer signs; a refusal is a security event: counted and logged. */
+    const verifyInsurerCall = async (req: Request, insurer: Insurer): Promise<void> => {
+      try {
+        await verifySignedCall(req, bytesOf(req), insurer, deps.nonces, wallClockMs());
+      } catch (error) {
+        if (error instanceof SignatureRefused) {
+          deps.metrics.signedCallsRefused.inc({ insurer: insurer.code, code: error.code });
+          ctx.log.warn({ requestId: req.requestId, insurer: insurer.code, client: req.client?.name, code: error.code }, 'insurer: signed call refused');
+        }
+        throw error;
+      }
+    };
+
     v1.get('/insurers', (req, res) => {
       requireRole(req.client, 'admin', 'auditor');
       res.json({ insurers: [...deps.insurers.values()].map((i) => ({ code: i.code, name: i.name, programmes: i.programmes, identifiers: i.identifiers, cutoff: i.cutoff, delivery: deps.deliveries.get(i.code)?.snapshot() ?? null })) });
@@ -142,11 +178,12 @@ export function insurerRoutes(deps: RouteDeps) {
       res.json({ insurerCode: insurer.code, ...result });
     });
 
-    v1.post('/claims/:insurerCode/:claimId/status', ctx.json, async (req, res) => {
+    v1.post('/claims/:insurerCode/:claimId/status', rawBody(deps.bodyLimitBytes), async (req, res) => {
       const insurer = insurerOf(req);
       const c = requireRole(req.client, 'insurer', 'admin');
       if (!c.roles.includes('admin') && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code}`);
-      const parsed = statusReport.safeParse(req.body);
+      if (isInsurerOf(c, insurer.code)) await verifyInsurerCall(req, insurer);
+      const parsed = statusReport.safeParse(parsedBody(req));
       if (!parsed.success) throw new InvalidInput('状态报告格式不正确', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
       const claimId = idParam(req, 'claimId');
       const record = await deps.claims.get(insurer.code, claimId);
@@ -187,11 +224,14 @@ export function insurerRoutes(deps: RouteDeps) {
       res.json({ insurerCode: insurer.code, from, to, claims: visible(req, page.claims), ...(page.nextOffset !== undefined ? { nextOffset: page.nextOffset } : {}) });
     });
 
-    const statementBody = [ctx.json, express.raw({ limit: deps.bodyLimitBytes * 10, type: ['text/csv', 'text/plain'] })];
-    v1.post('/reconciliation/:insurerCode/statements', ...statementBody, async (req, res) => {
+    v1.post('/reconciliation/:insurerCode/statements', rawBody(deps.bodyLimitBytes * 10), async (req, res) => {
       const insurer = insurerOf(req);
-      const c = requireRole(req.client, 'auditor', 'admin');
-      const body: unknown = req.body;
+      // An insurer uploads its own statements with its own credential (signed when it signs); auditors and admins any insurer's.
+      const c = requireRole(req.client, 'auditor', 'admin', 'insurer');
+      const asInsurer = !c.roles.includes('admin') && !c.roles.includes('auditor');
+      if (asInsurer && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code} 上传对账单`);
+      if (isInsurerOf(c, insurer.code)) await verifyInsurerCall(req, insurer);
+      const body = parsedBody(req);
       if (!Buffer.isBuffer(body) && (typeof body !== 'object' || body === null)) throw new InvalidInput('需要 JSON 对账单或 text/csv', [{ path: '(body)', message: 'missing' }]);
       const statement = Buffer.isBuffer(body)
         ? parseCsvStatement(decodeCsv(body, charsetOf(req.query.charset)), { statementNo: req.query.statementNo, from: req.query.from, to: req.query.to })
@@ -205,7 +245,8 @@ export function insurerRoutes(deps: RouteDeps) {
 
     v1.get('/reconciliation/:insurerCode/statements', async (req, res) => {
       const insurer = insurerOf(req);
-      requireRole(req.client, 'auditor', 'admin');
+      const c = requireRole(req.client, 'auditor', 'admin', 'insurer');
+      if (!c.roles.includes('admin') && !c.roles.includes('auditor') && !isInsurerOf(c, insurer.code)) throw new Forbidden(`客户端 ${c.name} 无权代表保险公司 ${insurer.code}`);
       const { from, to } = period(req);
       res.json({ insurerCode: insurer.code, from, to, statements: await deps.statements.list(insurer.code, { from, to }) });
     });

@@ -3,15 +3,14 @@
  * configuration names it, and one way to end — an exit code from the tool, 2 for anything it did not
  * expect. These tools print to the terminal on purpose; they are not the service.
  */
-import { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
-import { clusterNodes, RedisLedger } from './redis.js';
+import { openRedis, redisAccess } from './connect.js';
+import { RedisLedger } from './redis.js';
 
 /** The configured Redis ledger, or null when the gateway would run on the in-memory one (nothing to read from here). */
 export function openConfiguredLedger(config: Config): RedisLedger | null {
-  const redis = config.REDIS_CLUSTER_NODES?.length ? new Cluster(clusterNodes(config.REDIS_CLUSTER_NODES))
-    : config.REDIS_URL ? new Redis(config.REDIS_URL) : null;
+  const redis = openRedis(config, redisAccess(config));
   return redis ? new RedisLedger(redis, { prefix: config.REDIS_KEY_PREFIX }) : null;
 }
 

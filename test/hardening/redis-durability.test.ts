@@ -54,7 +54,8 @@ describe('Redis durability at start-up', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-durable-'));
     const clientsFile = join(dir, 'clients.json');
     writeFileSync(clientsFile, JSON.stringify([{ token: 'production-token-0123456789', name: 'ops', roles: ['admin'], hospitalIds: '*' }]));
-    const error = await start({ NODE_ENV: 'production', GATEWAY_CLIENTS_FILE: clientsFile }).then(() => null, (e: unknown) => e);
+    // Production also requires a Redis password (redis-tls-acl.test.ts); this private test Redis has none.
+    const error = await start({ NODE_ENV: 'production', GATEWAY_CLIENTS_FILE: clientsFile, REDIS_REQUIRE_AUTH: 'false' }).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.join('\n')).toMatch(/appendonly/);
   });

@@ -83,13 +83,14 @@ describe('insurer claim delivery', () => {
     const contradiction = await call(gw.url, `/v1/claims/${WEIHAI}/${r!.claimId}/status`, { body: { status: 'accepted' }, token: TOKENS.admin });
     expect(contradiction.status).toBe(400);
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${a!.claimId}/status`, { body: { status: 'rejected' }, token: TOKENS.admin })).status).toBe(400);
-    // The insurer's own client reports for its claims only, reads them, and cannot settle or upload statements.
+    // The insurer's own client reports for its claims only, reads them, uploads its own statements only (issue 23), and cannot settle.
     const viaInsurer = await call(gw.url, `/v1/claims/${WEIHAI}/${r!.claimId}/status`, { body: { status: 'rejected', reason: `不属于保险责任：既往症（${PERSONS[1]}）` }, token: INSURER_TOKEN });
     expect(viaInsurer.json).toMatchObject({ state: 'rejected', transition: 'same' });
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: INSURER_TOKEN })).status).toBe(200);
     expect((await call(gw.url, `/v1/claims/${NANTONG}/${r!.claimId}/status`, { body: paid, token: INSURER_TOKEN })).status).toBe(403);
     expect((await call(gw.url, `/v1/claims/${NANTONG}?date=${a!.settledOn}`, { token: INSURER_TOKEN })).status).toBe(403);
-    expect((await call(gw.url, `/v1/reconciliation/${WEIHAI}/statements`, { body: {}, token: INSURER_TOKEN })).status).toBe(403);
+    expect((await call(gw.url, `/v1/reconciliation/${NANTONG}/statements`, { body: {}, token: INSURER_TOKEN })).status).toBe(403);
+    expect((await call(gw.url, `/v1/reconciliation/${WEIHAI}/statements`, { body: {}, token: INSURER_TOKEN })).status).toBe(400);
     expect((await call(gw.url, '/v1/settlements/preview', { body: {}, token: INSURER_TOKEN })).status).toBe(403);
     // Desks cannot report for an insurer; desks of other hospitals cannot read the claim.
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${a!.claimId}/status`, { body: paid, token: TOKENS.deskA })).status).toBe(403);
