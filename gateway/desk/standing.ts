@@ -28,8 +28,8 @@ export function standingOf(counters: Record<string, number>, programmes: Program
   for (const [key, fen] of Object.entries(counters)) {
     const parsed = parseCounterKey(key);
     if (!parsed || !parsed.period.startsWith(year)) continue;
-    // A counter kept per group reads `<group>.<counter>`: the owner's row is the group's.
-    const dot = parsed.counter.lastIndexOf('.');
+    // A counter kept per group reads `<group>.<counter>` (a drug's own `<group>.drug-<code>.paid` is not the group's paid): the owner's row is the group's.
+    const dot = parsed.counter.indexOf('.');
     const owner = dot < 0 ? parsed.owner : `${parsed.owner}.${parsed.counter.slice(0, dot)}`;
     const counter = parsed.counter.slice(dot + 1);
     const programmePeriod = `${parsed.programme}|${parsed.period}`;

@@ -3,6 +3,7 @@
  * record written by an older or newer version of the gateway still counts (or is counted as unreadable,
  * never throws). The live request schema is not used here on purpose: stored records outlive it.
  */
+import { parseCounterKey } from '../engine/counter-keys.js';
 import { z } from 'zod';
 import { parseFen } from '../engine/money.js';
 import type { LedgerPort, SettlementRecord } from '../ledger/port.js';
@@ -93,9 +94,12 @@ export function programmeShare(read: Pick<ReadRecord, 'lines' | 'benefits'>, pro
 export function paidByRule(deltas: Readonly<Record<string, number>>, programmeId: string, into: Map<string, number>): void {
   const prefix = `${programmeId}|`;
   for (const key in deltas) {
-    if (!key.startsWith(prefix) || !key.endsWith('.paid')) continue;
-    const rest = key.slice(key.indexOf('|', prefix.length) + 1);
-    const ruleId = rest.slice(0, rest.indexOf('.'));
-    into.set(ruleId, (into.get(ruleId) ?? 0) + (deltas[key] ?? 0));
+    if (!key.startsWith(prefix)) continue;
+    const parsed = parseCounterKey(key);
+    // What a rule paid: its `paid`, or a group's `<group>.paid` — not a drug's own `<group>.drug-<code>.paid` (already in its group's).
+    if (!parsed || !PAID_COUNTER.test(parsed.counter)) continue;
+    into.set(parsed.owner, (into.get(parsed.owner) ?? 0) + (deltas[key] ?? 0));
   }
 }
+
+const PAID_COUNTER = /^(?:[^.]+\.)?paid$/;

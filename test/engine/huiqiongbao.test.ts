@@ -13,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { pack as packSchema } from '../../schemas/pack.js';
 import { BUILTIN_PACKS_DIR, parseYaml } from '../../gateway/programmes/load.js';
 import { request } from '../support/requests.js';
+import { standingOf } from '../../gateway/desk/standing.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { SettlementRequestInput } from '../../schemas/settlement.js';
 
@@ -261,5 +262,19 @@ describe('cover across the end of the term: paid by the days in the term', () =>
     // Days in hospital 12-27 … 01-10 = 15; in the term 12-27 … 12-31 = 5. (90000 × 5/15 − 18000) × 80 % = 9600.
     expect(l.amount).toBe('9600.00');
     expect(l.explanation.join()).toContain('住院 15 天中 5 天在保障期（2025-01-01至2025-12-31）内，按 5/15 计算');
+  });
+});
+
+describe('the desk\'s standing shows every responsibility and limit of the plan', () => {
+  it('lists 责任一 with its deductible, 责任三, the shared 120万 and the person-level cap, from the counters alone', () => {
+    const person = member();
+    person.settle(stay(base));
+    const plan = standingOf(person.accumulators, programmes, '2025').programmes.find((p) => p.programme === ID);
+    const rows = Object.fromEntries((plan?.rules ?? []).map((r) => [r.rule, r]));
+    expect(plan?.period).toBe('2025-01-01');
+    expect(rows.r1).toMatchObject({ paid: '17600.00', deductibleUsed: '18000.00', deductible: '18000.00' });
+    expect(rows.r3).toMatchObject({ paid: '0.00', deductibleUsed: '10000.00', cap: '100000.00' });
+    expect(rows.r12).toMatchObject({ name: '责任一、二共用年度限额', paid: '17600.00', cap: '1200000.00', capLeft: '1182400.00' });
+    expect(rows.person).toMatchObject({ paid: '17600.00', cap: '1300000.00' });
   });
 });
