@@ -123,6 +123,43 @@ describe('a supplementary pack that pays directly without payer.insurerCode', ()
   });
 });
 
+describe('a pack that contradicts itself', () => {
+  const check = (file: string) => runCheckPack({ paths: [file], snapshotFile: snapshotCopy(), updateSnapshot: false, today: LATE, withBuiltin: false });
+  type Doc = Record<string, unknown> & { rules: Array<Record<string, unknown>> };
+  const limits = (doc: Doc) => doc.limits as Array<Record<string, unknown>>;
+
+  it('names a limit over a rule that does not exist, and one over a rule that cannot honour it, by their YAML paths', () => {
+    const { file } = packCopy('huiqiongbao-2025', (doc) => { limits(doc)[0]!.rules = ['r1', 'r9']; });
+    expect(check(file).errors).toEqual([expect.stringContaining('huiqiongbao-2025 limits.0.rules.1：责任 r9 不存在')]);
+    const ceiling = packCopy('weihai-2020-medical', (doc) => { doc.limits = [{ id: 'all', name: '总限额', amount: { value: '1000', cite: 'test' } }]; });
+    expect(check(ceiling.file).errors).toEqual([expect.stringContaining('weihai-2020-medical limits.0：未列责任即适用全部责任，但责任 ceiling（burdenCeiling）不受共用限额约束')]);
+  });
+
+  it('names a 款 used and not declared, and a 款 no rule pays', () => {
+    const undeclared = packCopy('huiqiongbao-2025', (doc) => { (doc.rules[3]!.when as Record<string, unknown>).variants = ['C']; });
+    const errors = check(undeclared.file).errors;
+    expect(errors).toContain('huiqiongbao-2025 rules.3.when.variants.0：款型 C 未在 variants 中声明（A、A-plus、B）');
+    const unpaid = packCopy('huiqiongbao-2025', (doc) => { for (const r of doc.rules) r.when = { ...(r.when as object), variants: ['A'] }; });
+    expect(check(unpaid.file).errors).toEqual([
+      'huiqiongbao-2025 variants：款型 A-plus（A款升级版）没有任何责任适用',
+      'huiqiongbao-2025 variants：款型 B（B款）没有任何责任适用',
+    ]);
+  });
+
+  it('names two rules with one id, and a limit sharing a rule\'s id (their counters would merge)', () => {
+    const { file } = packCopy('huiqiongbao-2025', (doc) => { doc.rules[1]!.id = 'r1'; limits(doc)[1]!.id = 'r3'; });
+    expect(check(file).errors).toEqual(expect.arrayContaining([
+      expect.stringContaining('huiqiongbao-2025 rules.1.id：责任编号 r1 重复'),
+      expect.stringContaining('huiqiongbao-2025 limits.1.id：限额编号 r3 与责任重复'),
+    ]));
+  });
+
+  it('refuses to load the same pack into the gateway', () => {
+    const { dir } = packCopy('huiqiongbao-2025', (doc) => { doc.id = 'huiqiongbao-copy'; doc.order = 71; limits(doc)[0]!.rules = ['r9']; });
+    expect(() => loadProgrammes([dir])).toThrow(/huiqiongbao-copy limits\.0\.rules\.0：责任 r9 不存在/);
+  });
+});
+
 describe('counter keys of a started pack', () => {
   const renamed = () => packCopy('weihai-2020-medical', (doc) => { doc.rules[0]!.id = 'ceiling-2020'; });
 
