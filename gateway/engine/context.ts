@@ -1,6 +1,6 @@
 /** What every rule sees: the stay, the running waterfall, the person's standing in the programme, the accumulators. */
 import type { Pack } from '../../schemas/pack.js';
-import type { Layer, SettlementRequest } from '../../schemas/settlement.js';
+import { LAYERS, type Layer, type SettlementRequest } from '../../schemas/settlement.js';
 import type { BillTotals, PartsFen } from './bill.js';
 import type { Eligible } from './eligibility.js';
 import type { RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
@@ -13,8 +13,11 @@ export type Accumulators = Readonly<Record<string, number>>;
 /** The waterfall so far: what each layer has paid of this bill and what is left. */
 export interface Running {
   paidByLayerFen: Record<Layer, number>;
-  /** What each layer paid of each part of the bill, in BILL_PARTS order: what a base naming parts deducts. */
-  paidByLayerPartFen: Record<Layer, PartsFen>;
+  /**
+   * What each layer paid of each part of the bill: what a base naming parts deducts. Flat, layer by layer in
+   * LAYERS order and part by part in BILL_PARTS order (one array per settlement, not five): read it with paidOnPart.
+   */
+  paidByLayerPartFen: number[];
   /** What is left of each part, in BILL_PARTS order. */
   partLeftFen: PartsFen;
   /** partLeftFen's compliant part, and the sum of all parts: what most rules read. */
@@ -38,6 +41,14 @@ export interface RuleContext {
    */
   limit: SharedLimit | null;
 }
+
+const LAYER_INDEX: Readonly<Record<Layer, number>> = Object.fromEntries(LAYERS.map((layer, i) => [layer, i])) as Record<Layer, number>;
+
+/** Where a layer's payment on a part is kept in Running.paidByLayerPartFen. */
+export const layerPartIndex = (layer: Layer, part: number): number => LAYER_INDEX[layer] * 4 + part;
+
+/** What a layer has paid of a part of the bill (part: BILL_PARTS index). */
+export const paidOnPart = (running: Readonly<Running>, layer: Layer, part: number): number => running.paidByLayerPartFen[layerPartIndex(layer, part)]!;
 
 /** The tightest of the pack's limits naming a rule, as it stands before the rule pays. */
 export interface SharedLimit {

@@ -5,13 +5,13 @@
  */
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import { type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
+import { LAYERS, type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
 import { InvariantViolation, Unprocessable, invariant } from '../errors.js';
 import { type BillTotals, billParts, classifyBill } from './bill.js';
 import { MAX_STAY_DAYS, stayLengthDays } from './days.js';
 import { checkCondition, checkWhen, type Verdict } from './conditions.js';
 import { periodOf, periodWord } from './counter-keys.js';
-import { type Accumulators, type RuleContext, RuleCounters, type Running, type SharedLimit } from './context.js';
+import { type Accumulators, layerPartIndex, type RuleContext, RuleCounters, type Running, type SharedLimit } from './context.js';
 import { standing } from './eligibility.js';
 import { formatFen as y, positive } from './money.js';
 import type { PackLimit, ProgrammeSet } from './programme-set.js';
@@ -118,7 +118,7 @@ class Waterfall {
     this.bill = classifyBill(input.request.items);
     this.running = {
       paidByLayerFen: { basic: 0, majorIllness: 0, waiver: 0, aid: 0, supplementary: 0 },
-      paidByLayerPartFen: { basic: [0, 0, 0, 0], majorIllness: [0, 0, 0, 0], waiver: [0, 0, 0, 0], aid: [0, 0, 0, 0], supplementary: [0, 0, 0, 0] },
+      paidByLayerPartFen: new Array<number>(LAYERS.length * 4).fill(0),
       partLeftFen: billParts(this.bill),
       compliantLeftFen: this.bill.compliantFen,
       allLeftFen: this.bill.totalFen,
@@ -134,13 +134,13 @@ class Waterfall {
     const r = this.running;
     if (!(amountFen >= 0 && amountFen <= r.allLeftFen)) throw new InvariantViolation(`${line.layer} ${line.programme} pays ${amountFen} with ${r.allLeftFen} left`);
     let restFen = amountFen;
-    const paid = r.paidByLayerPartFen[line.layer];
+    const at = layerPartIndex(line.layer, 0);
     for (let pass = fromParts ? 0 : 1; pass < 2 && restFen > 0; pass++) {
       for (let part = 0; part < 4 && restFen > 0; part++) {
         if (pass === 0 && !fromParts?.[part]) continue;
         const takenFen = Math.min(restFen, r.partLeftFen[part]!);
         r.partLeftFen[part]! -= takenFen;
-        paid[part]! += takenFen;
+        r.paidByLayerPartFen[at + part]! += takenFen;
         restFen -= takenFen;
       }
     }

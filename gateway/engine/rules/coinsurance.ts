@@ -12,7 +12,7 @@ import { BILL_PARTS, billPart, type SettlementRequest } from '../../../schemas/s
 import { BILL_PART_NAMES, LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
 import { itemParts, billParts, type PartsFen } from '../bill.js';
 import { checkCondition } from '../conditions.js';
-import { NO_BENEFITS, type RiskGroup, type RuleContext } from '../context.js';
+import { NO_BENEFITS, paidOnPart, type RiskGroup, type RuleContext } from '../context.js';
 import { claimGroup } from '../eligibility.js';
 import { ExactFen } from '../exact.js';
 import { formatFen, formatPercent, positive } from '../money.js';
@@ -66,7 +66,6 @@ const schema = z.object({
   benefitKind: z.string().optional(),
 }).strict();
 type Rule = z.output<typeof schema>;
-type Deductible = z.output<typeof deductible>;
 
 const templates = {
   notCovered: (p: { name: string; group: string; cite: string }) => `${p.name}：${p.group}不在本责任保障范围（${p.cite}）`,
@@ -89,6 +88,9 @@ const templates = {
 
 /** Name the risk group only where the programme pays groups differently (三明); elsewhere it would only confuse. */
 const byGroup = (ratios: GroupRatios): boolean => ratios.preExisting !== ratios.healthy || ratios.aidPreExisting !== undefined;
+
+/** The explanation's first line where 既往症 is judged by claim; a new array either way (the rule adds its lines). */
+const said = (claim: { text: string } | null): string[] => (claim ? [claim.text] : []);
 
 /** An exact amount as the explanation shows it: to the fen, "≈" where a pro-rata share is not whole fen. */
 const exactText = (amount: ExactFen): string => `${amount.isWholeFen() ? '' : '≈'}${formatFen(amount.round())}`;
@@ -156,7 +158,7 @@ function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseR
     if (!pb.mask[p]) continue;
     gross += selected[p]!;
     let paidFen = 0;
-    for (const layer of b.after) paidFen += running.paidByLayerPartFen[layer][p]!;
+    for (const layer of b.after) paidFen += paidOnPart(running, layer, p);
     const paid = onSelected(paidFen, selected[p]!, bill[p]!, all);
     deducted = deducted.plus(paid);
     base = base.plus(ExactFen.fen(selected[p]!).less(paid));
@@ -165,15 +167,6 @@ function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseR
   return { gross, deducted, base, selected, limit: direct ? limit : ExactFen.fen(running.allLeftFen) };
 }
 
-/** The figures in force for this person and stay: the rule's, with every override that holds applied in order. */
-interface Figures {
-  base: PreparedBase;
-  deductible: Deductible | undefined;
-  ratio: Rule['ratio'];
-  perStayCap: Rule['perStayCap'];
-  annualCap: Rule['annualCap'];
-  notCovered: string | undefined;
-}
 
 export const coinsurance = ruleKind({
   schema,
@@ -200,49 +193,54 @@ export const coinsurance = ruleKind({
         ? { ratioPpm, notCovered: templates.notCovered({ name: rule.name, group: RISK_GROUP_NAMES[group], cite: rule.ratio.cite }) }
         : { ratioPpm, label: labelled ? RISK_GROUP_NAMES[group] : '', ratioText: formatPercent(ratioPpm) }];
     })) as Record<RiskGroup, { ratioPpm: null; notCovered: string } | { ratioPpm: number; label: string; ratioText: string }>;
-    const bases = new Map<Base, PreparedBase>([[rule.base, prepareBase(rule.base)], ...(rule.overrides ?? []).flatMap((o) => (o.base ? [[o.base, prepareBase(o.base)] as const] : []))]);
-    return { groups, bases, periodWord: pack.periodWord, measure: rule.threshold?.measure.map((p) => BILL_PART_NAMES[p]).join('+') ?? '', measureMask: BILL_PARTS.map((p) => rule.threshold?.measure.includes(p) ?? false) };
+    const bases = new Map<Base, PreparedBase>((rule.overrides ?? []).flatMap((o) => (o.base ? [[o.base, prepareBase(o.base)] as const] : [])));
+    return { groups, base: prepareBase(rule.base), bases, periodWord: pack.periodWord, measure: rule.threshold?.measure.map((p) => BILL_PART_NAMES[p]).join('+') ?? '', measureMask: BILL_PARTS.map((p) => rule.threshold?.measure.includes(p) ?? false) };
   },
   apply(rule, prepared, ctx, counters) {
     const claim = rule.riskGroup ? claimGroup(rule.riskGroup, ctx.request, ctx.who, ctx.programmes) : null;
     const group = claim ? claim.group : ctx.who.group;
-    const figures: Figures = { base: prepared.bases.get(rule.base)!, deductible: rule.deductible, ratio: rule.ratio, perStayCap: rule.perStayCap, annualCap: rule.annualCap, notCovered: undefined };
+    // The figures in force for this person and stay: the rule's, with every override that holds applied in order.
+    let pb = prepared.base;
+    let deductibleFigure = rule.deductible;
+    let ratioFigure = rule.ratio;
+    let perStayCap = rule.perStayCap;
+    let annualCap = rule.annualCap;
+    let notCovered: string | undefined;
     if (rule.overrides) {
       const subject = { variant: ctx.who.variant, group, attributes: ctx.who.attributes };
       for (const o of rule.overrides) {
         if (!checkCondition(o.if, ctx.pack, ctx.request, ctx.programmes, subject).ok) continue;
-        if (o.base) figures.base = prepared.bases.get(o.base)!;
-        if (o.deductible) figures.deductible = o.deductible;
-        if (o.ratio) figures.ratio = o.ratio;
-        if (o.perStayCap) figures.perStayCap = o.perStayCap;
-        if (o.annualCap) figures.annualCap = o.annualCap;
-        if (o.notCovered) figures.notCovered = o.notCovered;
+        if (o.base) pb = prepared.bases.get(o.base) ?? pb;
+        if (o.deductible) deductibleFigure = o.deductible;
+        if (o.ratio) ratioFigure = o.ratio;
+        if (o.perStayCap) perStayCap = o.perStayCap;
+        if (o.annualCap) annualCap = o.annualCap;
+        if (o.notCovered) notCovered = o.notCovered;
       }
     }
-    const said = claim ? [claim.text] : [];
-    if (figures.notCovered !== undefined) return { directFen: 0, benefits: NO_BENEFITS, explanation: [templates.closed({ name: rule.name, cite: figures.notCovered })] };
+    if (notCovered !== undefined) return { directFen: 0, benefits: NO_BENEFITS, explanation: [...said(claim), templates.closed({ name: rule.name, cite: notCovered })] };
     let ratioPpm: number;
     let ratioLabel: string;
-    if (figures.ratio === rule.ratio) {
+    if (ratioFigure === rule.ratio) {
       const g = prepared.groups[group];
-      if (g.ratioPpm === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [g.notCovered] };
+      if (g.ratioPpm === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [...said(claim), g.notCovered] };
       ratioPpm = g.ratioPpm;
       ratioLabel = g.label;
     } else {
-      const overridden = ratioFor(group, figures.ratio.value);
-      if (overridden === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [templates.notCovered({ name: rule.name, group: RISK_GROUP_NAMES[group], cite: figures.ratio.cite })] };
+      const overridden = ratioFor(group, ratioFigure.value);
+      if (overridden === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [...said(claim), templates.notCovered({ name: rule.name, group: RISK_GROUP_NAMES[group], cite: ratioFigure.cite })] };
       ratioPpm = overridden;
-      ratioLabel = byGroup(figures.ratio.value) ? RISK_GROUP_NAMES[group] : '';
+      ratioLabel = byGroup(ratioFigure.value) ? RISK_GROUP_NAMES[group] : '';
     }
     const direct = rule.payment === 'direct';
-    const pb = figures.base;
     const computed = computeBase(pb, ctx, direct);
     let base = computed.base;
-    const explanation = [...said, templates.base({
+    const explanation = said(claim);
+    explanation.push(templates.base({
       name: rule.name, of: pb.of, gross: formatFen(computed.gross),
       deducted: pb.base.after.length ? templates.deducted({ layers: pb.deductedLayers, paid: exactText(computed.deducted) }) : '',
       base: exactText(base), cite: pb.base.cite,
-    })];
+    }));
     if (pb.base.lessCompliantShare !== undefined) {
       base = base.less(ExactFen.fen(computed.selected[0]).ratio(pb.base.lessCompliantShare));
       explanation.push(templates.lessShare({ share: formatPercent(pb.base.lessCompliantShare), compliant: formatFen(computed.selected[0]), base: exactText(base) }));
@@ -264,7 +262,7 @@ export const coinsurance = ruleKind({
     }
     let pay = ExactFen.ZERO;
     let applied = ExactFen.ZERO;
-    const d = figures.deductible;
+    const d = deductibleFigure;
     if (d) {
       const perYear = d.per === 'year';
       const usedBeforeFen = perYear ? counters.get('deductibleUsed') : 0;
@@ -289,17 +287,17 @@ export const coinsurance = ruleKind({
     const main = base.less(applied).ratio(ratioPpm);
     pay = pay.plus(main);
     let payFen = pay.round();
-    explanation.push(templates.formula({ base: exactText(base), deductibleApplied: exactText(applied), group: ratioLabel, ratio: formatPercent(ratioPpm), pay: d?.bands ? exactText(main) : formatFen(payFen), cite: figures.ratio.cite }));
-    if (figures.perStayCap && payFen > figures.perStayCap.value) {
-      payFen = figures.perStayCap.value;
-      explanation.push(templates.perStayCap({ cap: formatFen(figures.perStayCap.value), cite: figures.perStayCap.cite }));
+    explanation.push(templates.formula({ base: exactText(base), deductibleApplied: exactText(applied), group: ratioLabel, ratio: formatPercent(ratioPpm), pay: d?.bands ? exactText(main) : formatFen(payFen), cite: ratioFigure.cite }));
+    if (perStayCap && payFen > perStayCap.value) {
+      payFen = perStayCap.value;
+      explanation.push(templates.perStayCap({ cap: formatFen(perStayCap.value), cite: perStayCap.cite }));
     }
-    if (figures.annualCap) {
+    if (annualCap) {
       const paidBeforeFen = counters.get('paid');
-      const capLeftFen = positive(figures.annualCap.value - paidBeforeFen);
+      const capLeftFen = positive(annualCap.value - paidBeforeFen);
       if (payFen > capLeftFen) {
         payFen = capLeftFen;
-        explanation.push(templates.annualCap({ period: prepared.periodWord, cap: formatFen(figures.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: figures.annualCap.cite }));
+        explanation.push(templates.annualCap({ period: prepared.periodWord, cap: formatFen(annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: annualCap.cite }));
       }
     }
     if (ctx.limit && payFen > ctx.limit.leftFen) {
@@ -308,7 +306,7 @@ export const coinsurance = ruleKind({
     }
     // The pool a payment may not exceed: what is left of its base's parts (of the selected items), or for a
     // benefit what the patient is left to pay. A pro-rata pool is taken down to the fen: never more than is left.
-    const limitFen = computed.limit.den === 1n ? Number(computed.limit.num) : Number(computed.limit.num / computed.limit.den);
+    const limitFen = computed.limit.floor();
     if (payFen > limitFen) {
       payFen = limitFen;
       explanation.push(templates.limited({ limit: formatFen(limitFen) }));

@@ -11,7 +11,7 @@ import { identifier, money, ratio } from '../../../schemas/primitives.js';
 import { layer, type SettlementRequest } from '../../../schemas/settlement.js';
 import { ENCOUNTER_KIND_NAMES, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
 import { itemParts, billParts } from '../bill.js';
-import { NO_BENEFITS, type RiskGroup } from '../context.js';
+import { NO_BENEFITS, paidOnPart, type RiskGroup } from '../context.js';
 import { claimGroup } from '../eligibility.js';
 import { ExactFen } from '../exact.js';
 import { formatFen as y, formatPercent, positive } from '../money.js';
@@ -120,7 +120,7 @@ export const specificDrugs = ruleKind({
           let paid = ExactFen.ZERO;
           for (let p = 0; p < 4; p++) {
             let layerPaidFen = 0;
-            for (const l of g.after.value) layerPaidFen += ctx.running.paidByLayerPartFen[l][p]!;
+            for (const l of g.after.value) layerPaidFen += paidOnPart(ctx.running, l, p);
             paid = paid.plus(ExactFen.share(layerPaidFen, parts[p]!, bill[p]!));
           }
           amount = amount.less(paid);
