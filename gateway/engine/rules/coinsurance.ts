@@ -65,7 +65,6 @@ const schema = z.object({
   payment: z.enum(['direct', 'benefit']),
   benefitKind: z.string().optional(),
 }).strict();
-type Rule = z.output<typeof schema>;
 
 const templates = {
   notCovered: (p: { name: string; group: string; cite: string }) => `${p.name}：${p.group}不在本责任保障范围（${p.cite}）`,
