@@ -218,6 +218,11 @@ describe('the desk at a busy window', () => {
     await page.getByLabel('姓名', { exact: true }).fill('张三');
     await previewed(page);
 
+    // Signing out would drop it too: asked, and going back keeps the clerk signed in.
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.locator('#next-dialog').waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+    expect(await page.locator('#app').isVisible()).toBe(true);
     await page.keyboard.press('Alt+N');
     await page.locator('#next-dialog').waitFor({ state: 'visible' });
     expect(await page.locator('#next-what').textContent()).toContain('尚未结算');

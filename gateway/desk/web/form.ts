@@ -77,6 +77,9 @@ const ITEM_INPUTS: ReadonlyArray<readonly [keyof ItemRow, string, string, Record
   ['overLimit', '超限价', 'c-over', { class: 'num', inputmode: 'decimal' }],
 ];
 
+/** Where a field's input sits among its row's inputs. */
+const inputIndex = (field: keyof ItemRow) => ITEM_INPUTS.findIndex(([f]) => f === field);
+
 /** An empty row, cloned for each row: a paste of thousands of rows is cloned, not built element by element. */
 let rowTemplate: HTMLTableRowElement | undefined;
 
@@ -162,7 +165,9 @@ export function recount(): number {
   let totalFen = 0;
   let count = 0;
   for (const row of itemsBody().rows) {
-    const value = (field: string) => row.querySelector<HTMLInputElement>(`[data-field="${field}"]`)?.value.trim() ?? '';
+    // By position, not by selector: this runs on every key typed, over every row of a long list.
+    const inputs = row.getElementsByTagName('input');
+    const value = (field: keyof ItemRow) => inputs[inputIndex(field)]?.value.trim() ?? '';
     const amount = value('amount');
     if (!isItem({ code: value('code'), name: value('name'), amount })) continue;
     count += 1;

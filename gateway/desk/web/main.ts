@@ -101,7 +101,7 @@ function newPatient(): void {
   const hospital = state.hospital;
   resetForm(hospital, '');
   state.unfinished = null;
-  showNotice(null);
+  showNotice();
   setCurrent(null);
   byId('split-view').replaceChildren(h('p', { class: 'muted' }, '填写后按 Alt+Y 预结算。'));
   showTab('settle');
@@ -143,11 +143,11 @@ async function mayDropBill(): Promise<boolean> {
   });
 }
 
-/** The message beside the buttons: what became of the last 结算, or of the settlement number. */
-function showNotice(notice: HTMLElement | null): void {
+/** The messages beside the buttons: what became of the last 结算, or of the settlement number; none hides the box. */
+function showNotice(...notices: HTMLElement[]): void {
   const box = byId('settle-notice');
-  box.replaceChildren(...(notice ? [notice] : []));
-  box.hidden = !notice;
+  box.replaceChildren(...notices);
+  box.hidden = notices.length === 0;
 }
 
 /** The split of the settle tab, and for a preview the bill it was made from (the two are only ever set together). */
@@ -216,7 +216,7 @@ async function preview(): Promise<void> {
   if (edits !== state.edits) { askForNewPreview(); return; }
   if (deskErrors.length > 0) { showProblem(deskProblem(deskErrors), itemRows); return; }
   // A bill corrected after a 结算 that was not recorded is the one to settle now.
-  if (state.unfinished?.notice.outcome === 'notRecorded') { state.unfinished = null; showNotice(null); }
+  if (state.unfinished?.notice.outcome === 'notRecorded') { state.unfinished = null; showNotice(); }
   showSplit(split, { request, itemRows });
   button('do-settle').focus();
 }
@@ -253,9 +253,8 @@ async function send(bill: Bill): Promise<void> {
     updateActions();
   }
   if (failed.problem) { settleFailed(bill, failed.problem); return; }
-  showNotice(null);
-  if (!split) return;
-  state.unfinished = null;
+  if (!split) { showUnfinished(); return; }
+  answered(settlementId);
   rememberTypedDefaults();
   const typed = unconfigured.has(split.hospitalId) ? typedDefaults(split.hospitalId) : {};
   const current = state.hospital ? { ...state.hospital, ...typed } : null;
@@ -271,17 +270,30 @@ function settleFailed(bill: Bill, problem: Problem): void {
   const settlementId = bill.request.settlementId;
   const outcome = settleOutcomeOf(problem);
   if (outcome === 'refused') {
-    state.unfinished = null;
-    showNotice(refusedNotice(settlementId, problem.title));
+    answered(settlementId, refusedNotice(settlementId, problem.title));
     showProblem(problem, bill.itemRows);
     updateActions();
     return;
   }
   const reason = problem.status === 0 ? problem.title : `网关答复 ${problem.status} ${problem.title}`;
   state.unfinished = { bill, notice: { outcome, settlementId, reason } };
-  showNotice(unfinishedNotice(state.unfinished.notice, () => void settleAgain()));
+  showUnfinished();
   updateActions();
   button('do-retry').focus();
+}
+
+/**
+ * A final answer for `settlementId` (a split or a refusal) settles the question of its unfinished 结算. One of
+ * another number stays, and stays on screen: the clerk typed a new number over it, and it may be recorded.
+ */
+function answered(settlementId: string, ...notices: HTMLElement[]): void {
+  if (state.unfinished?.notice.settlementId === settlementId) state.unfinished = null;
+  showUnfinished(...notices);
+}
+
+/** The unfinished 结算's message and its 重新结算 beside the buttons (after any other `notices`), or those alone. */
+function showUnfinished(...notices: HTMLElement[]): void {
+  showNotice(...notices, ...(state.unfinished ? [unfinishedNotice(state.unfinished.notice, () => void settleAgain())] : []));
 }
 
 /** The slip's HTML into a frame (srcdoc: fetched with the token as a header, so no token in any URL), fonts loaded. */
@@ -447,7 +459,8 @@ function wire(): void {
       byId<HTMLInputElement>('signin-token').select();
     });
   });
-  byId('signout').addEventListener('click', signOut);
+  // Signing out drops the bill on screen as 下一位 does: asked first.
+  byId('signout').addEventListener('click', async () => { if (await mayDropBill()) signOut(); });
   byId<HTMLSelectElement>('hospital-select').addEventListener('change', async (event) => {
     const select = event.target as HTMLSelectElement;
     const id = select.value;
