@@ -128,6 +128,35 @@ describe('the desk at a busy window', () => {
     expect(await page.locator('#settle-notice').isHidden()).toBe(true);
   });
 
+  it('asks before 下一位 drops a 结算 on its way, and does not show its late answer on the next patient', async () => {
+    const personId = '990100198001010037';
+    const settlementId = await nextPatient(page);
+    await fillBill(page, personId);
+    await previewed(page);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let reached = () => {};
+    const intercepted = new Promise<void>((resolve) => { reached = resolve; });
+    await page.route(SETTLE, async (route) => { reached(); await held; await route.continue(); }, { times: 1 });
+    await page.keyboard.press('Alt+J');
+    await intercepted;
+    await page.keyboard.press('Alt+N');
+    await page.locator('#next-dialog').waitFor({ state: 'visible' });
+    expect(await page.locator('#next-what').textContent()).toContain(`${settlementId} 的结算请求还没有答复`);
+    await page.getByRole('button', { name: '放弃，接待下一位' }).click();
+    const next = await givenNumber(page);
+    expect(next).not.toBe(settlementId);
+    const answered = page.waitForResponse((r) => isSettle(r.request()));
+    release();
+    await answered;
+    // The next patient's form is its own: no split, no message, 预结算 open to it.
+    await expect.poll(() => settlementsOf(personId)).toHaveLength(1);
+    expect(await page.locator('#split-view [data-settlement]').count()).toBe(0);
+    expect(await page.locator('#settle-notice').isHidden()).toBe(true);
+    expect(await page.locator('#do-preview').isEnabled()).toBe(true);
+    expect(await page.locator('#f-settlementId').inputValue()).toBe(next);
+  });
+
   it('after an answer lost on the network, says the outcome is unknown beside the buttons and settles again under the same number, once', async () => {
     const personId = '990100198001010044';
     const settlementId = await nextPatient(page);

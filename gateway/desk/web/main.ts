@@ -100,6 +100,8 @@ function newPatient(): void {
   if (!state.hospital) return;
   const hospital = state.hospital;
   resetForm(hospital, '');
+  // A 结算 still on its way belongs to the patient dropped (the clerk was warned): its answer is not shown here.
+  state.inFlight = null;
   state.unfinished = null;
   showNotice();
   setCurrent(null);
@@ -241,6 +243,7 @@ async function settleAgain(): Promise<void> {
 
 async function send(bill: Bill): Promise<void> {
   const settlementId = bill.request.settlementId;
+  const patient = state.patients;
   state.inFlight = settlementId;
   showNotice(h('div', { class: 'notice pending', 'data-outcome': 'pending' }, h('p', {}, `正在结算 ${settlementId}，请稍候…`)));
   updateActions();
@@ -249,9 +252,9 @@ async function send(bill: Bill): Promise<void> {
   try {
     split = await guarded(() => api.settle(bill.request), (e) => { failed.problem = e.problem; });
   } finally {
-    state.inFlight = null;
-    updateActions();
+    if (patient === state.patients) { state.inFlight = null; updateActions(); }
   }
+  if (patient !== state.patients) return;
   if (failed.problem) { settleFailed(bill, failed.problem); return; }
   if (!split) { showUnfinished(); return; }
   answered(settlementId);
