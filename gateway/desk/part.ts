@@ -21,6 +21,7 @@ import { standingOf } from './standing.js';
 import { DayListBuilder, MAX_LISTED, summarise } from './summaries.js';
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+const NUMBER_PRUNE_EVERY_MS = 3_600_000;
 
 export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   const { config, ledger, service, programmes, log } = deps;
@@ -29,6 +30,11 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   const hospitalById = new Map<string, HospitalInfo>(hospitals.map((h) => [h.id, h]));
   const assets = await DeskAssets.load();
   const numbers = new SettlementNumbers(deps.store, ledger);
+  // Old claims of settlement numbers are forgotten at start and every hour; a failed prune is tried again then.
+  const prune = () => numbers.prune(new Date()).catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'desk: pruning old settlement-number claims failed'));
+  void prune();
+  const pruning = setInterval(() => void prune(), NUMBER_PRUNE_EVERY_MS);
+  pruning.unref();
 
   const person = (req: Request) => {
     const parsed = personQuery.safeParse(req.body ?? {});
@@ -37,6 +43,7 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   };
 
   return {
+    async stop() { clearInterval(pruning); },
     extension: {
       name: 'desk',
       openapi: () => ({ paths: deskOpenApiPaths(), schemas: deskOpenApiSchemas() }),

@@ -3,7 +3,7 @@
  * number, one the ledger already holds is passed over, and the hospitals do not share a sequence.
  */
 import { describe, expect, it } from 'vitest';
-import { NUMBERS_PER_SECOND_MAX, secondNumber, SettlementNumbers } from '../../gateway/desk/numbers.js';
+import { CLAIM_DAYS_KEPT, NUMBERS_PER_SECOND_MAX, secondNumber, SettlementNumbers } from '../../gateway/desk/numbers.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import { MemoryStore } from '../../gateway/store/memory.js';
 import { settlementRequest } from '../../schemas/settlement.js';
@@ -41,5 +41,17 @@ describe('settlement numbers for the desk', () => {
     for (let i = 0; i < NUMBERS_PER_SECOND_MAX; i++) await numbers.issue(HOSPITAL, NOW, 'desk');
     await expect(numbers.issue(HOSPITAL, NOW, 'desk')).rejects.toMatchObject({ status: 503 });
     expect(await numbers.issue(HOSPITAL, new Date(NOW.getTime() + 1000), 'desk')).toBe('ZY20240310091245');
+  });
+
+  it('forgets the claims of days before the last two, and keeps those', async () => {
+    expect(CLAIM_DAYS_KEPT).toBe(2);
+    const store = new MemoryStore();
+    const numbers = new SettlementNumbers(store, new MemoryLedger());
+    const day = (n: number) => new Date(NOW.getTime() + n * 86_400_000);
+    const given = [await numbers.issue(HOSPITAL, day(0), 'desk'), await numbers.issue(HOSPITAL, day(1), 'desk'), await numbers.issue(HOSPITAL, day(2), 'desk')];
+    expect(await numbers.prune(day(2))).toBe(1);
+    const kept = await Promise.all(given.map((id) => store.get('desk.numbers', `${HOSPITAL}.${id}`)));
+    expect(kept.map((claim) => claim !== null)).toEqual([false, true, true]);
+    expect(await numbers.prune(day(2))).toBe(0);
   });
 });
