@@ -209,12 +209,16 @@ async function preview(): Promise<void> {
   if (!state.hospital || state.inFlight) return;
   await state.numbering;
   const edits = state.edits;
+  const patient = state.patients;
   const { request, itemRows, deskErrors } = readBill(state.hospital);
   clearErrors();
   if (!request) { showProblem(deskProblem(deskErrors), itemRows); return; }
   // Sent even when the desk's own checks fail, so that every bad field is named at once.
-  const split = await guarded(() => api.preview(request), (e) => showProblem({ ...e.problem, errors: [...deskErrors, ...e.problem.errors] }, itemRows));
-  if (!split) return;
+  const split = await guarded(() => api.preview(request), (e) => {
+    // An answer for a patient dropped meanwhile (下一位) is not about the form on screen.
+    if (patient === state.patients) showProblem({ ...e.problem, errors: [...deskErrors, ...e.problem.errors] }, itemRows);
+  });
+  if (!split || patient !== state.patients) return;
   if (edits !== state.edits) { askForNewPreview(); return; }
   if (deskErrors.length > 0) { showProblem(deskProblem(deskErrors), itemRows); return; }
   // A bill corrected after a 结算 that was not recorded is the one to settle now.
