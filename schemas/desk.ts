@@ -16,6 +16,13 @@ export type HospitalInfo = z.infer<typeof hospitalInfo>;
 /** The hospitals a client may act for; `name` absent where the configuration has none. */
 export const hospitalsAnswer = z.object({ hospitals: z.array(hospitalInfo.partial({ name: true })) });
 
+/** A settlement number given to one desk window (the path names the hospital); no other window of the hospital gets it. */
+export const settlementNumberQuery = z.object({ hospitalId: identifier(32) });
+export const settlementNumberAnswer = z.object({
+  settlementId: identifier(64).meta({ description: 'ZY + yyyyMMddHHmmss (+08:00), with -2, -3… for further windows in that second', examples: ['ZY20240310091244', 'ZY20240310091244-2'] }),
+});
+export type SettlementNumberAnswer = z.infer<typeof settlementNumberAnswer>;
+
 const payerAmount = z.object({ layer, payer: z.string(), amount: moneyText });
 
 /** One settlement as a list shows it: the patient masked, the amounts per payer. */

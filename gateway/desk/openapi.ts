@@ -1,6 +1,6 @@
 /** The desk's /v1 reads in the served OpenAPI document, their bodies generated from schemas/desk.ts. */
 import { errors, jsonSchema, problemResponse } from '../http/openapi.js';
-import { dayList, hospitalsAnswer, personQuery, personSettlements, standing } from '../../schemas/desk.js';
+import { dayList, hospitalsAnswer, personQuery, personSettlements, settlementNumberAnswer, standing } from '../../schemas/desk.js';
 
 const jsonResponse = (description: string, ref: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const json = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
@@ -32,6 +32,14 @@ export function deskOpenApiPaths(): Record<string, unknown> {
       },
     },
     '/v1/hospitals': { get: { summary: 'The hospitals this client may act for, named from HOSPITALS_FILE (the desk fills its form from them)', 'x-roles': readers, responses: { 200: jsonResponse('Hospitals', 'Hospitals'), ...errors } } },
+    '/v1/hospitals/{hospitalId}/settlement-numbers': {
+      post: {
+        summary: "A new settlement number for one desk window (下一位): ZY + the time to the second (+08:00), -2, -3… for further windows in that second; claimed beside the ledger, so no other window of the hospital is ever given it",
+        'x-roles': ['desk'],
+        parameters: [{ name: 'hospitalId', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 201: jsonResponse('The number', 'SettlementNumber'), ...errors },
+      },
+    },
     '/v1/persons/settlements': { post: { summary: "A person's settlements (reversed ones too), in settledAt order; a desk sees its own hospitals' only; the patient masked. POST: the ID number never goes in a URL", 'x-roles': readers, requestBody: json('PersonQuery'), responses: { 200: jsonResponse('Settlements', 'PersonSettlements'), ...errors } } },
     '/v1/persons/standing': { post: { summary: "A person's year-to-date standing per programme: paid, deductible used, cap and cap left, as the counters and packs tell it", 'x-roles': readers, requestBody: json('PersonQuery'), responses: { 200: jsonResponse('Standing', 'Standing'), ...errors } } },
   };
@@ -40,6 +48,7 @@ export function deskOpenApiPaths(): Record<string, unknown> {
 export function deskOpenApiSchemas(): Record<string, unknown> {
   return {
     Hospitals: jsonSchema(hospitalsAnswer, 'output'),
+    SettlementNumber: jsonSchema(settlementNumberAnswer, 'output'),
     DayList: jsonSchema(dayList, 'output'),
     PersonQuery: jsonSchema(personQuery, 'input'),
     PersonSettlements: jsonSchema(personSettlements, 'output'),

@@ -5,7 +5,7 @@
  * only to /v1 with the clerk's token, like any HIS would.
  */
 import type { Request, Response } from 'express';
-import { dayListQuery, personQuery, type HospitalInfo } from '../../schemas/desk.js';
+import { dayListQuery, personQuery, settlementNumberQuery, type HospitalInfo, type SettlementNumberAnswer } from '../../schemas/desk.js';
 import { currentSplit, readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { fieldErrors } from '../service/settlements.js';
 import { InvalidInput } from '../errors.js';
@@ -14,12 +14,14 @@ import type { GatewayPart, PartDeps } from '../parts.js';
 import { chinaTime } from '../service/ids.js';
 import { DeskAssets, FONT_STYLESHEET } from './assets.js';
 import { loadHospitals } from './hospitals.js';
+import { SettlementNumbers } from './numbers.js';
 import { deskOpenApiPaths, deskOpenApiSchemas } from './openapi.js';
 import { renderSlip } from './slip/render.js';
 import { standingOf } from './standing.js';
 import { DayListBuilder, MAX_LISTED, summarise } from './summaries.js';
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+const NUMBER_PRUNE_EVERY_MS = 3_600_000;
 
 export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   const { config, ledger, service, programmes, log } = deps;
@@ -27,14 +29,21 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   if (demo) log.warn('no HOSPITALS_FILE: the demo hospital H99000000001 is named; slips of other hospitals print their id');
   const hospitalById = new Map<string, HospitalInfo>(hospitals.map((h) => [h.id, h]));
   const assets = await DeskAssets.load();
+  const numbers = new SettlementNumbers(deps.store, ledger);
+  // Old claims of settlement numbers are forgotten at start and every hour; a failed prune is tried again then.
+  const prune = () => numbers.prune(new Date()).catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'desk: pruning old settlement-number claims failed'));
+  void prune();
+  const pruning = setInterval(() => void prune(), NUMBER_PRUNE_EVERY_MS);
+  pruning.unref();
 
   const person = (req: Request) => {
     const parsed = personQuery.safeParse(req.body ?? {});
-    if (!parsed.success) throw new InvalidInput('the person look-up is not valid', fieldErrors(parsed.error.issues));
+    if (!parsed.success) throw new InvalidInput('查询本人的请求无效', fieldErrors(parsed.error.issues));
     return parsed.data;
   };
 
   return {
+    async stop() { clearInterval(pruning); },
     extension: {
       name: 'desk',
       openapi: () => ({ paths: deskOpenApiPaths(), schemas: deskOpenApiSchemas() }),
@@ -57,9 +66,19 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
           res.json({ hospitals: ids.map((id) => hospitalById.get(id) ?? { id }) });
         });
 
+        // A POST: each call gives out a new number (a window's 下一位), never one another window was given.
+        router.post('/hospitals/:hospitalId/settlement-numbers', async (req, res) => {
+          const query = settlementNumberQuery.safeParse({ hospitalId: param(req, 'hospitalId') });
+          if (!query.success) throw new InvalidInput('医疗机构编码无效', fieldErrors(query.error.issues));
+          const { hospitalId } = query.data;
+          const client = requireHospital(req.client, hospitalId, 'desk');
+          const answer: SettlementNumberAnswer = { settlementId: await numbers.issue(hospitalId, new Date(), client.name) };
+          res.status(201).json(answer);
+        });
+
         router.get('/settlements', async (req, res) => {
           const query = dayListQuery.safeParse({ hospitalId: req.query.hospitalId, date: req.query.date ?? chinaTime(new Date()).slice(0, 10) });
-          if (!query.success) throw new InvalidInput('hospitalId and date (YYYY-MM-DD) are required', fieldErrors(query.error.issues));
+          if (!query.success) throw new InvalidInput('须给出医疗机构编码（hospitalId）与日期（YYYY-MM-DD）', fieldErrors(query.error.issues));
           const { hospitalId, date } = query.data;
           requireHospital(req.client, hospitalId, 'desk', 'admin', 'auditor');
           const day = new DayListBuilder(hospitalId, date);

@@ -4,7 +4,7 @@
  * and operator, and each one's hospital scope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayList, hospitalsAnswer, personSettlements, standing } from '../../schemas/desk.js';
+import { dayList, hospitalsAnswer, personSettlements, settlementNumberAnswer, standing } from '../../schemas/desk.js';
 import { asProblem, asSplit, call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
 import { startRedis } from '../support/redis.js';
 import { requestBody } from '../support/requests.js';
@@ -116,5 +116,23 @@ describe.each(backends)('desk reads on the %s', (_name, backend) => {
     const major = s.programmes.find((p) => p.layer === 'majorIllness')?.rules[0];
     expect(major?.deductibleUsed).toBe(major?.deductible);
     expect(standing.parse((await call(gw.url, '/v1/persons/standing', { body: { personId: PERSON, year: '2023' }, token: TOKENS.deskA })).json).programmes).toEqual([]);
+  });
+
+  // Last: the settlement it makes would change the lists above.
+  it('gives each desk window its own settlement number, on every gateway sharing the ledger, for its own hospitals only', async () => {
+    const ask = (token: string, hospitalId = HOSPITAL_A) => call(gw.url, `/v1/hospitals/${hospitalId}/settlement-numbers`, { method: 'POST', token });
+    // Windows pressing 下一位 at once: most land in the same second.
+    const answers = await Promise.all(Array.from({ length: 20 }, () => ask(TOKENS.deskA)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
+    const numbers = answers.map((a) => settlementNumberAnswer.parse(a.json).settlementId);
+    expect(new Set(numbers).size).toBe(20);
+    for (const n of numbers) expect(n).toMatch(/^ZY\d{14}(-\d{1,2})?$/);
+    // A number given out settles like any other.
+    expect((await call(gw.url, '/v1/settlements', { body: big(numbers[0]!), token: TOKENS.deskA })).status).toBe(201);
+    expect((await ask(TOKENS.deskA, HOSPITAL_B)).status).toBe(403);
+    expect((await ask(TOKENS.auditor)).status).toBe(403);
+    const bad = await ask(TOKENS.admin, 'H:1');
+    expect(bad.status).toBe(400);
+    expect(asProblem(bad.json)).toMatchObject({ code: 'INVALID_REQUEST', errors: [{ path: 'hospitalId' }] });
   });
 });

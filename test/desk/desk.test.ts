@@ -79,7 +79,7 @@ describe('the billing desk', () => {
     await expect.poll(() => page.locator('#items-body tr').count(), { timeout: 10_000 }).toBe(5);
     expect(await page.getByLabel('第 3 行名称').inputValue()).toBe('西药费');
     expect(await page.getByLabel('第 3 行金额').inputValue()).toBe('12000.00');
-    expect(await page.getByLabel('第 3 行类别').inputValue()).toBe('B');
+    expect(await page.getByLabel('第 3 行类别').inputValue()).toBe('乙'); // the CSV's 乙 (class B), as the desk shows a class
     expect(await page.locator('#items-total').textContent()).toBe('102000.00');
 
     await page.keyboard.press('Alt+Y');

@@ -35,8 +35,17 @@ export function parseDelimited(text: string, separator: ',' | '\t'): string[][] 
   return rows.filter((r) => r.some((f) => f.trim() !== ''));
 }
 
-const CLASS_OF: Record<string, string> = { 甲: 'A', 乙: 'B', 丙: 'C', a: 'A', b: 'B', c: 'C', A: 'A', B: 'B', C: 'C', 甲类: 'A', 乙类: 'B', 丙类: 'C' };
+export type ItemClass = 'A' | 'B' | 'C';
+/** How the class is shown and typed at the desk (甲/乙/丙); the request carries A/B/C. */
+export const CLASS_LABELS: Readonly<Record<ItemClass, string>> = { A: '甲', B: '乙', C: '丙' };
+const CLASS_OF: Readonly<Record<string, ItemClass>> = { 甲: 'A', 乙: 'B', 丙: 'C', a: 'A', b: 'B', c: 'C', A: 'A', B: 'B', C: 'C', 甲类: 'A', 乙类: 'B', 丙类: 'C' };
+
+/** The class a clerk or a spreadsheet wrote (甲, 乙类, b, C…), or undefined for anything else. */
+export const classCodeOf = (text: string): ItemClass | undefined => (Object.hasOwn(CLASS_OF, text.trim()) ? CLASS_OF[text.trim()] : undefined);
 const looksLikeHeader = (row: string[]) => !/^\s*[\d.]+\s*$/.test(row[2] ?? '') && /编码|名称|金额|code|name|amount/i.test(row.join(' '));
+
+/** A row with no code, name or amount is no item (the desk does not send it): a sheet's blank line with only a class or a formula left in it. */
+export const isItem = (row: Pick<ItemRow, 'code' | 'name' | 'amount'>): boolean => row.code !== '' || row.name !== '' || row.amount !== '';
 
 export function itemsFrom(rows: string[][]): ItemRow[] {
   const body = rows.length > 0 && looksLikeHeader(rows[0]!) ? rows.slice(1) : rows;
@@ -44,7 +53,7 @@ export function itemsFrom(rows: string[][]): ItemRow[] {
     const cell = (i: number) => (r[i] ?? '').trim();
     return {
       code: cell(0), name: cell(1), amount: cell(2).replace(/[,，¥￥\s]/g, ''),
-      class: CLASS_OF[cell(3)] ?? cell(3), selfPayRatio: cell(4), overLimit: cell(5).replace(/[,，¥￥\s]/g, ''),
+      class: classCodeOf(cell(3)) ?? cell(3), selfPayRatio: cell(4), overLimit: cell(5).replace(/[,，¥￥\s]/g, ''),
     };
-  });
+  }).filter(isItem);
 }

@@ -2,8 +2,9 @@
 import { CATEGORY_NAMES, DISABILITY_TYPES } from '../../../schemas/vocabulary.js';
 import type { Problem } from '../../../schemas/problem.js';
 import type { SettlementRequestInput } from '../../../schemas/settlement.js';
-import type { ItemRow } from './csv.js';
+import { CLASS_LABELS, classCodeOf, isItem, type ItemRow } from './csv.js';
 import { byId, fenOf, h, yuan } from './dom.js';
+import { addedHidden, fitRowsToView } from './rows-window.js';
 
 export interface HospitalDefaults { id: string; name?: string; region?: string; level?: number; drgPublic?: boolean }
 
@@ -15,6 +16,14 @@ export type ItemRows = readonly HTMLTableRowElement[];
 
 /** A request read from the form, with where its items sit on screen: what a preview sent, and so what 结算 sends. */
 export interface Bill { request: SettlementRequestInput; itemRows: ItemRows }
+
+type FieldError = Problem['errors'][number];
+
+/**
+ * The form as read: the request (null while an item's class is not one the request can carry) and what the
+ * desk itself requires beyond the contract — a name for the slip, a class of 甲/乙/丙 — by request path.
+ */
+export interface BillReading { request: SettlementRequestInput | null; itemRows: ItemRows; deskErrors: FieldError[] }
 
 /** items.N or items.N.field of a problem's path. */
 const ITEM_PATH = /^items\.(\d+)(?:\.([A-Za-z]+))?/;
@@ -57,83 +66,162 @@ export function buildStaticParts(): void {
 
 const itemsBody = () => byId<HTMLTableSectionElement>('items-body');
 
-export function addItemRow(item: Partial<ItemRow> = {}): HTMLTableRowElement {
-  const body = itemsBody();
-  const index = body.rows.length;
-  const cell = (field: keyof ItemRow, label: string, cls: string, extra: Record<string, string> = {}) =>
-    h('td', { class: cls }, h('input', { 'aria-label': `第 ${index + 1} 行${label}`, 'data-field': field, value: item[field] ?? '', ...extra }));
-  const classSelect = h('select', { 'aria-label': `第 ${index + 1} 行类别`, 'data-field': 'class' },
-    h('option', { value: 'A' }, '甲'), h('option', { value: 'B' }, '乙'), h('option', { value: 'C' }, '丙'));
-  classSelect.value = item.class && ['A', 'B', 'C'].includes(item.class) ? item.class : 'A';
-  const row = h('tr', {},
-    h('td', {}, String(index + 1)),
-    cell('code', '编码', 'c-code'),
-    cell('name', '名称', 'c-name'),
-    cell('amount', '金额', 'c-amount', { class: 'num', inputmode: 'decimal' }),
-    h('td', { class: 'c-class' }, classSelect),
-    cell('selfPayRatio', '自付比例', 'c-ratio', { class: 'num', inputmode: 'decimal' }),
-    cell('overLimit', '超限价', 'c-over', { class: 'num', inputmode: 'decimal' }),
-    h('td', {}, h('button', { type: 'button', class: 'del', 'aria-label': `删除第 ${index + 1} 行`, title: '删除此行' }, '×')),
-  );
-  body.append(row);
-  renumber();
+/** The inputs of an item row, in order: its field, the label it is read out by, its cell's class, its own attributes. */
+const ITEM_INPUTS: ReadonlyArray<readonly [keyof ItemRow, string, string, Record<string, string>]> = [
+  ['code', '编码', 'c-code', {}],
+  ['name', '名称', 'c-name', {}],
+  ['amount', '金额', 'c-amount', { class: 'num', inputmode: 'decimal' }],
+  // Typed as the clerk says it (甲, 乙类, b…: an input method cannot type into a select), shown as 甲/乙/丙.
+  ['class', '类别', 'c-class', { list: 'item-classes', maxlength: '4' }],
+  ['selfPayRatio', '自付比例', 'c-ratio', { class: 'num', inputmode: 'decimal' }],
+  ['overLimit', '超限价', 'c-over', { class: 'num', inputmode: 'decimal' }],
+];
+
+/** Where a field's input sits among its row's inputs. */
+const inputIndex = (field: keyof ItemRow) => ITEM_INPUTS.findIndex(([f]) => f === field);
+
+/** An empty row, cloned for each row: a paste of thousands of rows is cloned, not built element by element. */
+let rowTemplate: HTMLTableRowElement | undefined;
+
+/** One row of the items table, numbered `number` (renumber() keeps numbers and labels right after any change). */
+function itemRow(item: Partial<ItemRow>, number: number): HTMLTableRowElement {
+  rowTemplate ??= h('tr', {},
+    h('td', {}),
+    ...ITEM_INPUTS.map(([field, , cls, extra]) => h('td', { class: cls }, h('input', { 'data-field': field, ...extra }))),
+    h('td', {}, h('button', { type: 'button', class: 'del', title: '删除此行' }, '×')));
+  const row = rowTemplate.cloneNode(true);
+  if (!(row instanceof HTMLTableRowElement)) throw new Error('the item row template is not a row');
+  row.cells[0]!.textContent = String(number);
+  const inputs = row.getElementsByTagName('input');
+  const code = classCodeOf(item.class ?? 'A');
+  ITEM_INPUTS.forEach(([field, label], i) => {
+    const input = inputs[i]!;
+    input.setAttribute('aria-label', `第 ${number} 行${label}`);
+    input.defaultValue = field === 'class' ? (code ? CLASS_LABELS[code] : item.class ?? '') : item[field] ?? '';
+  });
+  row.getElementsByTagName('button')[0]!.setAttribute('aria-label', `删除第 ${number} 行`);
   return row;
 }
 
-export function setItems(items: Array<Partial<ItemRow>>): void {
-  itemsBody().replaceChildren();
-  for (const item of items) addItemRow(item);
+/** A class as typed (乙类, b, C…) written as the desk shows it (乙); anything else is left for the desk's check to name. */
+export function normaliseClass(input: HTMLInputElement): void {
+  const code = classCodeOf(input.value);
+  if (code) input.value = CLASS_LABELS[code];
+}
+
+export function addItemRow(item: Partial<ItemRow> = {}): HTMLTableRowElement {
+  const body = itemsBody();
+  const row = body.appendChild(itemRow(item, body.rows.length + 1));
+  // Shown, also at the end of a long list: the clerk types in it next.
+  fitRowsToView(row);
+  recount();
+  return row;
+}
+
+/** Every input of the row empty (the class aside, which always holds one): a row the clerk has not started. */
+const untouched = (row: HTMLTableRowElement) =>
+  [...row.querySelectorAll<HTMLInputElement>('input')].every((input) => input.dataset.field === 'class' || input.value === '');
+
+/**
+ * Items appended in one change of the table, numbered once: a paste of thousands of rows costs one pass, not
+ * one per row. Untouched rows at the end (a new form's first row, the row Enter opened) are replaced.
+ */
+export function appendItemRows(items: ReadonlyArray<Partial<ItemRow>>): void {
+  const body = itemsBody();
+  while (body.lastElementChild instanceof HTMLTableRowElement && untouched(body.lastElementChild)) body.lastElementChild.remove();
+  const hidden = addedHidden(body.rows.length + items.length);
+  const rows = document.createDocumentFragment();
+  items.forEach((item, i) => rows.append(Object.assign(itemRow(item, body.rows.length + i + 1), { hidden })));
+  body.append(rows);
+  renumber();
+}
+
+export function setItems(items: ReadonlyArray<Partial<ItemRow>>): void {
+  const hidden = addedHidden(items.length);
+  itemsBody().replaceChildren(...items.map((item, i) => Object.assign(itemRow(item, i + 1), { hidden })));
   renumber();
 }
 
 /**
- * Row numbers and the running total after any change. The number is also in each control's label (第 N 行…),
- * so that a screen reader names the row the clerk sees after one above it was deleted.
+ * Row numbers after rows were deleted or inserted, then the count and total. The number is also in each
+ * control's label (第 N 行…), so that a screen reader names the row the clerk sees after one above it was
+ * deleted; rows whose number did not change are not touched.
  */
 export function renumber(): void {
-  let totalFen = 0;
   [...itemsBody().rows].forEach((row, i) => {
-    row.cells[0]!.textContent = String(i + 1);
+    const number = String(i + 1);
+    if (row.cells[0]!.textContent === number) return;
+    row.cells[0]!.textContent = number;
     for (const labelled of row.querySelectorAll('[aria-label]')) {
-      labelled.setAttribute('aria-label', (labelled.getAttribute('aria-label') ?? '').replace(/第 \d+ 行/, `第 ${i + 1} 行`));
+      labelled.setAttribute('aria-label', (labelled.getAttribute('aria-label') ?? '').replace(/第 \d+ 行/, `第 ${number} 行`));
     }
-    const amount = row.querySelector<HTMLInputElement>('[data-field="amount"]')?.value.trim() ?? '';
-    totalFen += fenOf(/^\d+$/.test(amount) ? `${amount}.00` : /^\d+\.\d$/.test(amount) ? `${amount}0` : amount);
   });
+  fitRowsToView();
+  recount();
+}
+
+/** The count of items (rows with a code, name or amount: what is sent) and their running total, after any change. */
+export function recount(): number {
+  let totalFen = 0;
+  let count = 0;
+  for (const row of itemsBody().rows) {
+    // By position, not by selector: this runs on every key typed, over every row of a long list.
+    const inputs = row.getElementsByTagName('input');
+    const value = (field: keyof ItemRow) => inputs[inputIndex(field)]?.value.trim() ?? '';
+    const amount = value('amount');
+    if (!isItem({ code: value('code'), name: value('name'), amount })) continue;
+    count += 1;
+    totalFen += fenOf(/^\d+$/.test(amount) ? `${amount}.00` : /^\d+\.\d$/.test(amount) ? `${amount}0` : amount);
+  }
   byId('items-total').textContent = yuan(totalFen);
-  byId('items-count').textContent = `${itemsBody().rows.length} 项`;
+  byId('items-count').textContent = `${count} 项`;
+  return count;
 }
 
 type Item = SettlementRequestInput['items'][number];
 
-function readItem(row: HTMLTableRowElement): Item {
-  const value = (field: string) => row.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-field="${field}"]`)?.value.trim() ?? '';
-  const cls = value('class') as 'A' | 'B' | 'C';
+/** An item as the row holds it; the class as typed (the request's A/B/C is read from it by the caller). */
+function readRow(row: HTMLTableRowElement): { code: string; name: string; amount: string; classText: string; selfPayRatio?: string; overLimit?: string } {
+  const value = (field: string) => row.querySelector<HTMLInputElement>(`[data-field="${field}"]`)?.value.trim() ?? '';
   return {
-    code: value('code'), name: value('name'), amount: value('amount'), class: cls,
+    code: value('code'), name: value('name'), amount: value('amount'), classText: value('class'),
     ...(value('selfPayRatio') ? { selfPayRatio: value('selfPayRatio') } : {}),
     ...(value('overLimit') ? { overLimit: value('overLimit') } : {}),
   };
 }
 
-/** The items of the filled rows, and the row each came from (a blank row is not an item). */
-function readItems(): { items: Item[]; itemRows: HTMLTableRowElement[] } {
+/**
+ * The items of the filled rows and the row each came from (a blank row is not an item); an item whose class
+ * is not 甲/乙/丙 is named in `classErrors` and leaves `items` null.
+ */
+function readItems(): { items: Item[] | null; itemRows: HTMLTableRowElement[]; classErrors: FieldError[] } {
   const items: Item[] = [];
   const itemRows: HTMLTableRowElement[] = [];
+  const classErrors: FieldError[] = [];
   for (const row of itemsBody().rows) {
-    const item = readItem(row);
-    if (!item.code && !item.name && !item.amount) continue;
-    items.push(item);
+    const { classText, ...read } = readRow(row);
+    if (!isItem(read)) continue;
+    const code = classCodeOf(classText);
+    if (!code) classErrors.push({ path: `items.${items.length}.class`, message: classText ? `类别「${classText}」无效：请填 甲、乙 或 丙` : '请填写类别：甲、乙 或 丙' });
+    items.push({ ...read, class: code ?? 'A' });
     itemRows.push(row);
   }
-  return { items, itemRows };
+  return { items: classErrors.length > 0 ? null : items, itemRows, classErrors };
+}
+
+/** Whether the clerk has begun this patient's bill: an ID, a name, a diagnosis or an item typed. */
+export function billStarted(): boolean {
+  if (['f-patient-id', 'f-patient-name', 'f-diagnoses'].some((id) => input(id).value.trim() !== '')) return true;
+  return readItems().itemRows.length > 0;
 }
 
 // ---- the whole request --------------------------------------------------------------------
 
-export function readBill(hospital: HospitalDefaults): Bill {
-  const { items, itemRows } = readItems();
-  return { request: readRequest(hospital, items), itemRows };
+export function readBill(hospital: HospitalDefaults): BillReading {
+  const { items, itemRows, classErrors } = readItems();
+  // The contract lets a HIS leave the name out; the desk prints it on the slip the patient signs.
+  const nameErrors = input('f-patient-name').value.trim() ? [] : [{ path: 'patient.name', message: '请填写患者姓名（打印在结算单上）' }];
+  return { request: items ? readRequest(hospital, items) : null, itemRows, deskErrors: [...nameErrors, ...classErrors] };
 }
 
 function readRequest(hospital: HospitalDefaults, items: Item[]): SettlementRequestInput {
@@ -239,5 +327,8 @@ export function showProblem(problem: Problem, itemRows: ItemRows = []): void {
   const banner = byId('form-error');
   banner.textContent = [problem.title, problem.errors.length === 0 ? problem.detail : '', ...unplaced].filter(Boolean).join('；');
   banner.hidden = false;
+  // The first bad field may sit in a row a long list keeps hidden: it is brought into view first.
+  const firstRow = first?.closest('tr');
+  if (firstRow?.parentElement === itemsBody()) fitRowsToView(firstRow);
   (first ?? banner).focus();
 }

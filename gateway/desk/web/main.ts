@@ -1,11 +1,14 @@
 /** The billing desk's page: sign-in, the discharge form, preview → settle → print, reversal, look-ups and the day's list. */
+import type { Problem } from '../../../schemas/problem.js';
 import type { Split } from '../../../schemas/settlement.js';
 import { api, ProblemError, session } from './api.js';
 import { decodeSpreadsheetBytes, itemsFrom, parseDelimited } from './csv.js';
 import { normaliseDate } from './dates.js';
 import { byId, chinaToday, h } from './dom.js';
-import { addItemRow, buildStaticParts, clearErrors, readBill, renumber, resetForm, setItems, showProblem, type Bill, type HospitalDefaults } from './form.js';
+import { addItemRow, appendItemRows, billStarted, buildStaticParts, clearErrors, normaliseClass, readBill, recount, renumber, resetForm, setItems, showProblem, type Bill, type HospitalDefaults } from './form.js';
+import { dropWarning, refusedNotice, settleOutcomeOf, unfinishedNotice, type Unfinished } from './outcome.js';
 import { renderDay, standingTable, summaryTable } from './lists.js';
+import { fitRowsToView } from './rows-window.js';
 import { renderSplit } from './split-view.js';
 
 const HOSPITAL_KEY = 'desk.hospital';
@@ -20,7 +23,15 @@ const state: {
   looked: Split | null;
   /** Changes to the bill so far: a preview answered after another change is not of what is on screen. */
   edits: number;
-} = { hospitals: [], hospital: null, current: null, previewed: null, looked: null, edits: 0 };
+  /** The settlement number of a 结算 sent and not yet answered: 结算 waits for its answer. */
+  inFlight: string | null;
+  /** A 结算 that got no final answer (not recorded, or unknown), and the bill it sent: 重新结算 sends that again. */
+  unfinished: { bill: Bill; notice: Unfinished } | null;
+  /** Patients begun (下一位) so far: a settlement number that arrives for an earlier one is not used. */
+  patients: number;
+  /** The new patient's settlement number on its way from the gateway: a preview waits for it. */
+  numbering: Promise<void>;
+} = { hospitals: [], hospital: null, current: null, previewed: null, looked: null, edits: 0, inFlight: null, unfinished: null, patients: 0, numbering: Promise.resolve() };
 
 const button = (id: string) => byId<HTMLButtonElement>(id);
 
@@ -84,15 +95,61 @@ function showTab(name: 'settle' | 'lookup' | 'day'): void {
 
 // ---- settle -------------------------------------------------------------------------------
 
-/** A settlement number for the next patient: ZY + date and time to the second (the clerk may overwrite it with the HIS's). */
-const nextSettlementId = () => `ZY${new Date(Date.now() + 8 * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
-
+/** An empty form for the next patient, then the gateway's next settlement number for it (the clerk may type the HIS's instead). */
 function newPatient(): void {
   if (!state.hospital) return;
-  resetForm(state.hospital, nextSettlementId());
+  const hospital = state.hospital;
+  resetForm(hospital, '');
+  // A 结算 still on its way belongs to the patient dropped (the clerk was warned): its answer is not shown here.
+  state.inFlight = null;
+  state.unfinished = null;
+  showNotice();
   setCurrent(null);
   byId('split-view').replaceChildren(h('p', { class: 'muted' }, '填写后按 Alt+Y 预结算。'));
   showTab('settle');
+  const patient = ++state.patients;
+  state.numbering = (async () => {
+    const answer = await guarded(() => api.settlementNumber(hospital.id), (e) => {
+      if (patient === state.patients) showNotice(h('div', { class: 'notice refused' }, h('p', {}, `未能取得新结算号（${e.problem.title}）：请按「下一位」重试，或填入 HIS 的结算号。`)));
+    });
+    const field = byId<HTMLInputElement>('f-settlementId');
+    // A number the clerk typed meanwhile (the HIS's) is kept; a number for a patient already gone is not used.
+    if (answer && patient === state.patients && field.value === '') field.value = answer.settlementId;
+  })();
+}
+
+/**
+ * 下一位 (and another hospital chosen): a bill not yet settled, one whose 结算 is still on its way, or one
+ * whose outcome is unknown is dropped only when the clerk confirms it.
+ */
+async function nextPatient(): Promise<void> {
+  if (await mayDropBill()) newPatient();
+}
+
+async function mayDropBill(): Promise<boolean> {
+  const settled = state.current?.status === 'settled' || state.current?.status === 'reversed';
+  const warning = dropWarning({ inFlight: state.inFlight, unfinished: state.unfinished?.notice ?? null, started: billStarted(), settled });
+  if (!warning) return true;
+  const dialog = byId<HTMLDialogElement>('next-dialog');
+  byId('next-what').textContent = warning;
+  dialog.showModal();
+  button('next-cancel').focus();
+  // Answered on the confirming submit itself, not on the close event a task later: the next patient's form
+  // must be empty before the clerk's next key lands in it.
+  return new Promise<boolean>((resolve) => {
+    const form = byId<HTMLFormElement>('next-form');
+    const drop = (event: SubmitEvent) => { event.preventDefault(); dialog.removeEventListener('close', keep); dialog.close(); resolve(true); };
+    const keep = () => { form.removeEventListener('submit', drop); resolve(false); };
+    form.addEventListener('submit', drop, { once: true });
+    dialog.addEventListener('close', keep, { once: true });
+  });
+}
+
+/** The messages beside the buttons: what became of the last 结算, or of the settlement number; none hides the box. */
+function showNotice(...notices: HTMLElement[]): void {
+  const box = byId('settle-notice');
+  box.replaceChildren(...notices);
+  box.hidden = notices.length === 0;
 }
 
 /** The split of the settle tab, and for a preview the bill it was made from (the two are only ever set together). */
@@ -104,7 +161,11 @@ function setCurrent(split: Split | null, previewed: Bill | null = null): void {
 
 function updateActions(): void {
   const split = state.current;
-  button('do-settle').disabled = !state.previewed;
+  // While a 结算 is on its way nothing else is sent for this bill: a second press would race the first.
+  button('do-settle').disabled = state.inFlight !== null || (!state.previewed && !state.unfinished);
+  button('do-preview').disabled = state.inFlight !== null;
+  const retry = document.getElementById('do-retry');
+  if (retry instanceof HTMLButtonElement) retry.disabled = state.inFlight !== null;
   button('do-print').disabled = !split || split.status === 'preview';
   button('do-view').disabled = !split || split.status === 'preview';
   button('do-reverse').disabled = split?.status !== 'settled';
@@ -141,27 +202,66 @@ async function guarded<T>(work: () => Promise<T>, onProblem: (problem: ProblemEr
   }
 }
 
+/** What the desk requires beyond the contract (a name, a class of 甲/乙/丙), as the gateway would say it. */
+const deskProblem = (errors: Problem['errors']): Problem => ({ type: 'about:blank', code: 'INVALID_REQUEST', title: '输入有误', status: 400, errors });
+
 async function preview(): Promise<void> {
-  if (!state.hospital) return;
+  if (!state.hospital || state.inFlight) return;
+  await state.numbering;
   const edits = state.edits;
-  const bill = readBill(state.hospital);
+  const patient = state.patients;
+  const { request, itemRows, deskErrors } = readBill(state.hospital);
   clearErrors();
-  const split = await guarded(() => api.preview(bill.request), (e) => showProblem(e.problem, bill.itemRows));
-  if (!split) return;
+  if (!request) { showProblem(deskProblem(deskErrors), itemRows); return; }
+  // Sent even when the desk's own checks fail, so that every bad field is named at once.
+  const split = await guarded(() => api.preview(request), (e) => {
+    // An answer for a patient dropped meanwhile (下一位) is not about the form on screen.
+    if (patient === state.patients) showProblem({ ...e.problem, errors: [...deskErrors, ...e.problem.errors] }, itemRows);
+  });
+  if (!split || patient !== state.patients) return;
   if (edits !== state.edits) { askForNewPreview(); return; }
-  showSplit(split, bill);
+  if (deskErrors.length > 0) { showProblem(deskProblem(deskErrors), itemRows); return; }
+  // A bill corrected after a 结算 that was not recorded is the one to settle now.
+  if (state.unfinished?.notice.outcome === 'notRecorded') { state.unfinished = null; showNotice(); }
+  showSplit(split, { request, itemRows });
   button('do-settle').focus();
 }
 
+/** 结算: the bill previewed, or else the one whose 结算 got no final answer (the same number, the same body). */
 async function settle(): Promise<void> {
+  if (state.inFlight) return;
   // Settling commits money: exactly the request the clerk has just seen previewed, as it was sent.
-  const bill = state.previewed;
+  const bill = state.previewed ?? state.unfinished?.bill;
   if (!bill) {
     if (!state.current) byId('split-view').replaceChildren(h('p', { class: 'error' }, '请先预结算（Alt+Y），核对后再结算。'));
     return;
   }
-  const split = await guarded(() => api.settle(bill.request), (e) => showProblem(e.problem, bill.itemRows));
-  if (!split) return;
+  await send(bill);
+}
+
+/** 重新结算: the bill of the unfinished 结算 again, byte for byte, under its number (idempotent at the gateway). */
+async function settleAgain(): Promise<void> {
+  if (state.inFlight || !state.unfinished) return;
+  await send(state.unfinished.bill);
+}
+
+async function send(bill: Bill): Promise<void> {
+  const settlementId = bill.request.settlementId;
+  const patient = state.patients;
+  state.inFlight = settlementId;
+  showNotice(h('div', { class: 'notice pending', 'data-outcome': 'pending' }, h('p', {}, `正在结算 ${settlementId}，请稍候…`)));
+  updateActions();
+  const failed: { problem?: Problem } = {};
+  let split: Split | undefined;
+  try {
+    split = await guarded(() => api.settle(bill.request), (e) => { failed.problem = e.problem; });
+  } finally {
+    if (patient === state.patients) { state.inFlight = null; updateActions(); }
+  }
+  if (patient !== state.patients) return;
+  if (failed.problem) { settleFailed(bill, failed.problem); return; }
+  if (!split) { showUnfinished(); return; }
+  answered(settlementId);
   rememberTypedDefaults();
   const typed = unconfigured.has(split.hospitalId) ? typedDefaults(split.hospitalId) : {};
   const current = state.hospital ? { ...state.hospital, ...typed } : null;
@@ -170,6 +270,37 @@ async function settle(): Promise<void> {
   showSplit(split);
   // One key to print: Enter on the focused button (or Alt+P).
   button('do-print').focus();
+}
+
+/** A 结算 without a split: refused (fix the bill), or not recorded / unknown (send the same bill again). */
+function settleFailed(bill: Bill, problem: Problem): void {
+  const settlementId = bill.request.settlementId;
+  const outcome = settleOutcomeOf(problem);
+  if (outcome === 'refused') {
+    answered(settlementId, refusedNotice(settlementId, problem.title));
+    showProblem(problem, bill.itemRows);
+    updateActions();
+    return;
+  }
+  const reason = problem.status === 0 ? problem.title : `网关答复 ${problem.status} ${problem.title}`;
+  state.unfinished = { bill, notice: { outcome, settlementId, reason } };
+  showUnfinished();
+  updateActions();
+  button('do-retry').focus();
+}
+
+/**
+ * A final answer for `settlementId` (a split or a refusal) settles the question of its unfinished 结算. One of
+ * another number stays, and stays on screen: the clerk typed a new number over it, and it may be recorded.
+ */
+function answered(settlementId: string, ...notices: HTMLElement[]): void {
+  if (state.unfinished?.notice.settlementId === settlementId) state.unfinished = null;
+  showUnfinished(...notices);
+}
+
+/** The unfinished 结算's message and its 重新结算 beside the buttons (after any other `notices`), or those alone. */
+function showUnfinished(...notices: HTMLElement[]): void {
+  showNotice(...notices, ...(state.unfinished ? [unfinishedNotice(state.unfinished.notice, () => void settleAgain())] : []));
 }
 
 /** The slip's HTML into a frame (srcdoc: fetched with the token as a header, so no token in any URL), fonts loaded. */
@@ -290,13 +421,7 @@ async function loadDay(): Promise<void> {
 
 function appendItems(text: string, separator: ',' | '\t'): number {
   const items = itemsFrom(parseDelimited(text, separator));
-  if (items.length === 0) return 0;
-  const body = byId<HTMLTableSectionElement>('items-body');
-  // An empty first row (a new form) is replaced rather than kept above the imported rows.
-  const rows = [...body.rows];
-  const empty = rows.length === 1 && [...rows[0]!.querySelectorAll<HTMLInputElement>('input')].every((i) => i.value === '');
-  if (empty) setItems(items); else for (const item of items) addItemRow(item);
-  renumber();
+  if (items.length > 0) appendItemRows(items);
   return items.length;
 }
 
@@ -308,7 +433,7 @@ const SHORTCUTS: Record<string, () => void> = {
   p: () => void printSlip(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
   v: () => void viewSlip(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
   c: () => askReversal(byId('tab-lookup').hidden ? state.current : state.looked ?? state.current),
-  n: () => newPatient(),
+  n: () => void nextPatient(),
   i: () => { showTab('settle'); addItemRow().querySelector<HTMLInputElement>('input')?.focus(); },
   1: () => showTab('settle'),
   2: () => showTab('lookup'),
@@ -317,7 +442,7 @@ const SHORTCUTS: Record<string, () => void> = {
 
 function onKey(event: KeyboardEvent): void {
   if (!event.altKey || event.ctrlKey || event.metaKey || byId('app').hidden) return;
-  if (byId<HTMLDialogElement>('reverse-dialog').open || byId<HTMLDialogElement>('slip-dialog').open) return;
+  if ([...document.querySelectorAll('dialog')].some((dialog) => dialog.open)) return;
   const action = SHORTCUTS[event.key.toLowerCase()] ?? SHORTCUTS[event.code.replace(/^(Key|Digit)/, '').toLowerCase()];
   if (!action) return;
   event.preventDefault();
@@ -341,9 +466,12 @@ function wire(): void {
       byId<HTMLInputElement>('signin-token').select();
     });
   });
-  byId('signout').addEventListener('click', signOut);
-  byId<HTMLSelectElement>('hospital-select').addEventListener('change', (event) => {
-    const id = (event.target as HTMLSelectElement).value;
+  // Signing out drops the bill on screen as 下一位 does: asked first.
+  byId('signout').addEventListener('click', async () => { if (await mayDropBill()) signOut(); });
+  byId<HTMLSelectElement>('hospital-select').addEventListener('change', async (event) => {
+    const select = event.target as HTMLSelectElement;
+    const id = select.value;
+    if (!(await mayDropBill())) { select.value = state.hospital?.id ?? ''; return; }
     state.hospital = state.hospitals.find((x) => x.id === id) ?? null;
     localStorage.setItem(HOSPITAL_KEY, id);
     newPatient();
@@ -356,17 +484,23 @@ function wire(): void {
   button('do-view').addEventListener('click', () => void viewSlip(state.current));
   button('slip-print').addEventListener('click', () => byId<HTMLIFrameElement>('slip-view').contentWindow?.print());
   button('slip-close').addEventListener('click', () => byId<HTMLDialogElement>('slip-dialog').close());
-  button('do-new').addEventListener('click', newPatient);
+  button('do-new').addEventListener('click', () => void nextPatient());
+  button('next-cancel').addEventListener('click', () => byId<HTMLDialogElement>('next-dialog').close());
   button('item-add').addEventListener('click', () => addItemRow().querySelector<HTMLInputElement>('input')?.focus());
   button('items-clear').addEventListener('click', () => setItems([{}]));
   const items = byId('items-body');
+  byId('items-scroll').addEventListener('scroll', () => fitRowsToView(), { passive: true });
   // Rows added, deleted, cleared, pasted or imported fire no input event: the rows themselves are watched.
   new MutationObserver(withdrawPreview).observe(items, { childList: true });
   items.addEventListener('click', (event) => {
     const target = event.target as HTMLElement;
     if (target.classList.contains('del')) { target.closest('tr')?.remove(); renumber(); }
   });
-  items.addEventListener('input', renumber);
+  // Typing changes the count and total, never the row numbers: one pass over the amounts, not the labels.
+  items.addEventListener('input', () => recount());
+  items.addEventListener('change', (event) => {
+    if (event.target instanceof HTMLInputElement && event.target.dataset.field === 'class') normaliseClass(event.target);
+  });
   // Enter in a row's last cell starts the next row, as in a spreadsheet.
   items.addEventListener('keydown', (event) => {
     const target = event.target as HTMLElement;
@@ -387,7 +521,7 @@ function wire(): void {
     const file = (event.target as HTMLInputElement).files?.[0];
     if (!file) return;
     const count = appendItems(decodeSpreadsheetBytes(await file.arrayBuffer()), ',');
-    byId('items-count').textContent = `${byId<HTMLTableSectionElement>('items-body').rows.length} 项（导入 ${count} 项）`;
+    byId('items-count').textContent = `${recount()} 项（导入 ${count} 项）`;
     (event.target as HTMLInputElement).value = '';
   });
   byId<HTMLFormElement>('reverse-form').addEventListener('submit', (event) => { event.preventDefault(); void confirmReversal(); });
