@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { category, disabilityType } from '../../schemas/categories.js';
+import { PLAIN_TEXT } from '../../schemas/primitives.js';
 import { signedFen } from './amounts.js';
 
 export const LIMITS = {
@@ -15,13 +16,27 @@ export const LIMITS = {
   detailRowsPerComparison: 100_000,
 } as const;
 
-const text = (max: number) => z.string().max(max, `长度不能超过 ${max}`);
-const required = (max: number) => z.string().min(1, '必填项缺失').max(max, `长度不能超过 ${max}`);
+const PLAIN_MESSAGE = '不得含控制字符或不可见的格式字符（如 U+0001、U+202E）';
+/**
+ * Every text of the national inputs is plain: a control or bidi character in a name or code would be refused
+ * by the native request at 2304 (naming no field) or make a slip read backwards — refused here, naming the field.
+ */
+const text = (max: number) => z.string().max(max, `长度不能超过 ${max}`).regex(PLAIN_TEXT, PLAIN_MESSAGE);
+/** Free-text descriptions (memo, 病情描述) may hold line breaks and tabs, never another control or format character. */
+const prose = (max: number) => z.string().max(max, `长度不能超过 ${max}`).regex(/^(?:[\t\r\n]|[^\p{Cc}\p{Cf}\u2028\u2029])*$/u, PLAIN_MESSAGE);
+const required = (max: number) => text(max).min(1, '必填项缺失');
 /** Ids that become store keys and native ids: letters, digits, . _ -. */
 const idText = (max: number) => required(max).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, '只能包含字母、数字、点、下划线或连字符');
 const admdvs = z.string().regex(/^\d{6}$/, '应为6位行政区划代码');
-const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, '应为 yyyy-MM-dd HH:mm:ss');
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为 yyyy-MM-dd');
+const calendarDay = z.iso.date();
+/** A date (and time) of the national interface that exists on the calendar: 2024-13-01 and 2024-02-30 are refused. */
+const calendarText = (pattern: RegExp, shape: string) => z.string().superRefine((value, ctx) => {
+  if (!pattern.test(value)) ctx.addIssue({ code: 'custom', message: `应为 ${shape}` });
+  else if (!calendarDay.safeParse(value.slice(0, 10)).success) ctx.addIssue({ code: 'custom', message: `日期 ${value.slice(0, 10)} 不存在` });
+});
+const dateTime = calendarText(/^\d{4}-\d{2}-\d{2} ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, 'yyyy-MM-dd HH:mm:ss');
+/** yyyy-MM-dd, a day that exists (对账 periods; the clerk's /v1 statement queries read their dates with it too). */
+export const date = calendarText(/^\d{4}-\d{2}-\d{2}$/, 'yyyy-MM-dd');
 const flag = z.enum(['0', '1'], '应为 0 或 1');
 
 /** An amount with at most two decimals, as text or number; to fen. `signed` admits refunds. */
@@ -73,13 +88,17 @@ export const diseRow = z.object({
 });
 const diseinfo = z.array(diseRow).max(LIMITS.diagnosesPerStay, `诊断最多 ${LIMITS.diagnosesPerStay} 条`);
 
-/** What the national interface does not carry but the waterfall needs: the gateway's extension node. */
+/**
+ * What the national interface does not carry but the waterfall needs: the gateway's extension node, optional —
+ * unmodified national code sends none. The hospital's level and ownership then come from HOSPITALS_FILE and the
+ * person's categories from the rosters the gateway holds (calls/stay.ts, calls/settlement.ts); a value given here wins.
+ */
 export const admissionExt = z.object({
   certno: z.string().regex(/^[0-9A-Za-z]{1,32}$/, '证件号码只能包含字母和数字').optional(),
   psn_name: text(50).optional(),
   psn_type: text(6).optional(),
-  /** 医院等级 1–3 (一/二/三级): the national 2401 does not carry it. */
-  hosp_lv: z.union([z.literal(1), z.literal(2), z.literal(3), z.enum(['1', '2', '3'])], '医院等级应为 1、2 或 3').transform(Number),
+  /** 医院等级 1–3 (一/二/三级): the national 2401 does not carry it; absent, HOSPITALS_FILE's level of the hospital. */
+  hosp_lv: z.union([z.literal(1), z.literal(2), z.literal(3), z.enum(['1', '2', '3'])], '医院等级应为 1、2 或 3').transform(Number).optional(),
   drg_public: z.boolean().optional(),
   categories: z.array(category).max(13).optional(),
   disability: z.object({ grade: z.int().min(1).max(4), type: disabilityType }).optional(),
@@ -88,7 +107,7 @@ export const admissionExt = z.object({
   hukou_region: admdvs.optional(),
   cause: z.enum(['disease', 'accident']).optional(),
   third_party_liable: z.boolean().optional(),
-}, { error: (issue) => (issue.input === undefined ? '扩展节点必填：国家接口未携带医院等级（hosp_lv）等结算所需信息' : '应为对象') });
+}, '应为对象');
 
 export const input2401 = z.object({
   mdtrtinfo: z.object({
@@ -104,13 +123,13 @@ export const input2401 = z.object({
     medrcdno: text(30).optional(),
     atddr_no: text(30).optional(),
     chfpdr_name: text(50).optional(),
-    adm_diag_dscr: text(200).optional(),
+    adm_diag_dscr: prose(200).optional(),
     adm_dept_codg: text(30).optional(),
     adm_dept_name: text(100).optional(),
     adm_bed: text(30).optional(),
     dscg_maindiag_code: required(30),
     dscg_maindiag_name: text(300).optional(),
-    main_cond_dscr: text(500).optional(),
+    main_cond_dscr: prose(500).optional(),
     dise_codg: text(30).optional(),
     dise_name: text(500).optional(),
     oprn_oprt_code: text(30).optional(),
@@ -118,7 +137,7 @@ export const input2401 = z.object({
     dise_type_code: text(30).optional(),
   }),
   diseinfo: diseinfo.default([]),
-  ext: admissionExt,
+  ext: admissionExt.optional(),
 });
 export type Input2401 = z.infer<typeof input2401>;
 
@@ -140,7 +159,7 @@ export const feeRow = z.object({
   bilg_dr_codg: text(30).optional(),
   bilg_dr_name: text(50).optional(),
   hosp_appr_flag: text(3).optional(),
-  memo: text(500).optional(),
+  memo: prose(500).optional(),
   // Extensions (the national 2301 answers them; the gateway needs them from the hospital's catalogue mapping):
   /** 收费项目等级: 01 甲类, 02 乙类, 03 丙类 (自费). */
   chrgitm_lv: z.enum(['01', '02', '03'], '收费项目等级应为 01（甲类）、02（乙类）或 03（丙类）').optional(),

@@ -15,7 +15,7 @@ import { CALLS, type CallContext } from './calls/index.js';
 import { issuesFault, NhsaFault, OUTCOME_UNKNOWN_TEXT } from './fault.js';
 import { envelope as envelopeSchema } from './inputs.js';
 import { COLLECTIONS } from './stays.js';
-import { readNational, writeNational } from './wire.js';
+import { emptyAsAbsent, readNational, writeNational } from './wire.js';
 
 /** yyyyMMddHHmmssSSS in China time. */
 export function nationalStamp(date: Date): string {
@@ -72,7 +72,7 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     } catch {
       return fail('报文不是合法的 JSON');
     }
-    const parsed = envelopeSchema.safeParse(raw);
+    const parsed = envelopeSchema.safeParse(emptyAsAbsent(raw));
     if (!parsed.success) return fail(issuesFault(parsed.error.issues).message);
     const envelope = parsed.data;
     if (envelope.infno !== infno) return fail(`infno：交易编号 ${envelope.infno} 与请求地址 /nhsa/${infno} 不一致`);
@@ -86,7 +86,9 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
 
     // msgid: the idempotency key of a call. Same msgid and same call → the first answer, byte for byte.
     const msgKey = `${envelope.fixmedins_code}.${envelope.msgid}`;
-    const fingerprint = sha256(`${infno}\u0000${canonicalJson(envelope.input)}`);
+    // Of the input as sent (before "" was read as absent), so that answers stored before that reading still replay.
+    const sentInput = typeof raw === 'object' && raw !== null && 'input' in raw ? raw.input : envelope.input;
+    const fingerprint = sha256(`${infno}\u0000${canonicalJson(sentInput)}`);
     const replay = async (): Promise<boolean> => {
       const stored = await deps.store.get(COLLECTIONS.msgid, msgKey);
       if (stored === null) return false;

@@ -29,3 +29,14 @@ export function writeNational(value: unknown): string {
   return text;
 }
 
+
+/**
+ * The national inputs with every `""` field removed: HIS code written from the field tables serialises an
+ * optional field it has no value for as `""`, which the tables read as absent. Done once, on the whole body, so
+ * every schema sees an absent field (a required one is then 必填项缺失). Array elements are kept as they are.
+ */
+export function emptyAsAbsent(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(emptyAsAbsent);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '').map(([k, v]) => [k, emptyAsAbsent(v)]));
+}

@@ -7,7 +7,7 @@ import { fenOf, fenText } from '../amounts.js';
 import { faultOfGatewayError, NhsaFault } from '../fault.js';
 import { rowsTotalFen } from '../fee-rows.js';
 import { input2303, input2305, type Input2303 } from '../inputs.js';
-import { nativeRequestOf, settlementIdOf, type NativeCall } from '../native-request.js';
+import { nativeRequestOf, personIdOf, settlementIdOf, type NativeCall } from '../native-request.js';
 import { reversal2305Of, settlement2304Of } from '../settlement-2304.js';
 import type { Stay } from '../stays.js';
 import { notSettled, parse, samePerson, type Call, type CallContext } from './context.js';
@@ -28,7 +28,19 @@ async function prepare(ctx: CallContext): Promise<Prepared> {
     throw new NhsaFault(`input.data.medfee_sumamt：医疗费总额 ${fenText(data.medfee_sumamt)} 与已上传费用明细合计 ${fenText(uploadedFen)} 不符`);
   }
   const n = stay.settlements.length + 1;
-  return { stay, input, n, call: nativeRequestOf(stay, rows, input, settlementIdOf(stay.mdtrt_id, n), ctx.envelope.msgid) };
+  const call = nativeRequestOf(await withRosterCategories(ctx, stay), rows, input, settlementIdOf(stay.mdtrt_id, n), ctx.envelope.msgid);
+  return { stay, input, n, call };
+}
+
+/**
+ * A stay whose 2401 named no categories (national code sends no ext) is settled with the person's categories on the
+ * gateway's rosters on the discharge day — read at settlement, so a roster loaded after admission counts. Categories
+ * the HIS gave are taken as given.
+ */
+async function withRosterCategories(ctx: CallContext, stay: Stay): Promise<Stay> {
+  if (stay.ext.categories !== undefined) return stay;
+  const day = (stay.dscginfo?.endtime ?? stay.mdtrtinfo.begntime).slice(0, 10);
+  return { ...stay, ext: { ...stay.ext, categories: await ctx.rosterCategories(personIdOf(stay), day) } };
 }
 
 /** Native errors in Chinese, items.N translated to the fee row it came from. */
