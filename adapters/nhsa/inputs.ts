@@ -255,3 +255,8 @@ export const input3202 = z.object({
   detail: z.array(z.unknown()).max(LIMITS.detailRowsPerComparison).optional(),
   detail_csv: z.string().optional(),
 });
+
+/** 9001 签到. */
+export const input9001 = z.object({ signIn: z.object({ opter_no: required(30), mac: text(20).optional(), ip: text(15).optional() }) });
+/** 9002 签退. */
+export const input9002 = z.object({ signOut: z.object({ sign_no: required(30), opter_no: required(30) }) });

@@ -31,6 +31,9 @@ export interface RouterDeps {
   onCall?(infno: string, outcome: 'ok' | 'error' | 'replay'): void;
 }
 
+/** The calls that sign in and out carry no sign_no of their own to check. */
+const SIGN_CALLS = new Set(['9001', '9002']);
+
 interface StoredAnswer { fingerprint: string; answer: string }
 interface AnswerBody { infcode: 0 | -1; err_msg?: string; warn_msg?: string; output?: unknown }
 
@@ -110,6 +113,8 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     let body: AnswerBody;
     let remember = true;
     try {
+      // After the replay: a retry of an answered call answers it, whatever has been signed since.
+      if (!SIGN_CALLS.has(infno)) await deps.context.signIns.check(envelope.fixmedins_code, envelope.opter, envelope.sign_no);
       const result = await transaction.call({ ...deps.context, envelope, call: req.call });
       body = { infcode: 0, output: result.output, ...(result.warn_msg ? { warn_msg: result.warn_msg } : {}) };
     } catch (error) {

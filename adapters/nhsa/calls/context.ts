@@ -6,6 +6,7 @@ import type { CallControl, SettlementService } from '../../../gateway/service/se
 import { issuesFault, NhsaFault } from '../fault.js';
 import type { Envelope } from '../inputs.js';
 import type { Mapping2304Options } from '../settlement-2304.js';
+import type { SignIns } from '../sign-in.js';
 import type { Stay, Stays } from '../stays.js';
 
 export interface CallContext {
@@ -14,6 +15,7 @@ export interface CallContext {
   service: SettlementService;
   ledger: LedgerPort;
   mapping: Mapping2304Options;
+  signIns: SignIns;
   clock: () => Date;
   /** What HOSPITALS_FILE says of a hospital (2401 without the gateway's ext node). */
   hospitalOf(fixmedinsCode: string): { level?: number | undefined; drgPublic?: boolean | undefined } | undefined;

@@ -5,6 +5,7 @@
 import type { Call } from './context.js';
 import { revokeFees, uploadFees } from './fees.js';
 import { preSettle, reverse, settle } from './settlement.js';
+import { signIn, signOut } from './sign.js';
 import { statementDetail, statementTotals } from './statements.js';
 import { admit, cancelAdmission, cancelDischarge, discharge } from './stay.js';
 
@@ -12,6 +13,8 @@ export type { Call, CallAnswer, CallContext } from './context.js';
 
 /** The transactions the gateway answers; any other infno is answered -1. */
 export const CALLS: Record<string, { call: Call; roles: ReadonlyArray<'desk' | 'admin' | 'auditor'>; name: string }> = {
+  '9001': { call: signIn, roles: ['desk', 'admin', 'auditor'], name: '签到' },
+  '9002': { call: signOut, roles: ['desk', 'admin', 'auditor'], name: '签退' },
   '2401': { call: admit, roles: ['desk'], name: '入院办理' },
   '2301': { call: uploadFees, roles: ['desk'], name: '住院费用明细上传' },
   '2302': { call: revokeFees, roles: ['desk'], name: '住院费用明细撤销' },
