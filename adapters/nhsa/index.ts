@@ -19,6 +19,7 @@ import { applyFilters, compareDetail, comparisonCsv, detailRows, hospitalRows, S
 import { nhsaOpenApiPaths } from './openapi.js';
 import { mountNhsa } from './router.js';
 import { statementRows } from './statements.js';
+import { Answers } from './answers.js';
 import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
 import { readNational } from './wire.js';
@@ -86,8 +87,8 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       name: 'nhsa',
       openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
-        store: deps.store, log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
-        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterCategories, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN) },
+        log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterCategories, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
       }),
       v1: (router) => {

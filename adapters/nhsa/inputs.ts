@@ -260,3 +260,8 @@ export const input3202 = z.object({
 export const input9001 = z.object({ signIn: z.object({ opter_no: required(30), mac: text(20).optional(), ip: text(15).optional() }) });
 /** 9002 签退. */
 export const input9002 = z.object({ signOut: z.object({ sign_no: required(30), opter_no: required(30) }) });
+
+/** 2601 冲正: the call to take back, by its msgid and infno. */
+export const input2601 = z.object({
+  data: z.object({ psn_no: idText(30), omsgid: idText(30), oinfno: z.string().regex(/^\d{4}$/, '交易编号应为4位数字') }),
+});

@@ -7,6 +7,7 @@
  *   nhsa.setl    setl_id → the stay and native settlement it names (2305, 对账)
  *   nhsa.msgid   <fixmedins_code>.<msgid> → the first answer's text, replayed byte for byte
  *   nhsa.inpatients <fixmedins_code>.<psn_no> → the person's latest stay at the hospital (one open stay per person)
+ *   nhsa.corrections <fixmedins_code>.<omsgid> → the 2601 冲正 of that msgid (calls/correction.ts)
  */
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
@@ -14,9 +15,9 @@ import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { admissionExt, diseRow, feeRow, input2401, input2402, LIMITS, type FeeRow } from './inputs.js';
 import { NhsaFault } from './fault.js';
 
-export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients' } as const;
+export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients', corrections: 'nhsa.corrections' } as const;
 
-const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional() });
+export const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional() });
 
 export const stayDoc = z.object({
   v: z.literal(1),
@@ -75,6 +76,13 @@ export class Stays {
     const stay = text === null ? null : stayDoc.parse(JSON.parse(text));
     if (!stay || stay.fixmedins_code !== fixmedinsCode) throw new NhsaFault(`${path}：就诊ID ${mdtrtId} 不存在（未办理入院 2401）`);
     return stay;
+  }
+
+  /** The person's latest stay at the hospital (2601 of a lost 2304, 5201, 1101), or null. */
+  async latestOf(fixmedinsCode: string, psnNo: string): Promise<Stay | null> {
+    const id = stayIdOf(await this.store.get(COLLECTIONS.inpatients, `${fixmedinsCode}.${psnNo}`));
+    const text = id === null ? null : await this.store.get(COLLECTIONS.stays, id);
+    return text === null ? null : stayDoc.parse(JSON.parse(text));
   }
 
   /** Removes a stay that was opened by mistake (2405); its person may be admitted again. */

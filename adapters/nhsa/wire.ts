@@ -40,3 +40,8 @@ export function emptyAsAbsent(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '').map(([k, v]) => [k, emptyAsAbsent(v)]));
 }
+
+/** yyyyMMddHHmmssSSS in China time (the common output's times; its first 8 digits index answers by day). */
+export function nationalStamp(date: Date): string {
+  return new Date(date.getTime() + 8 * 3_600_000).toISOString().replace(/[-T:.Z]/g, '').slice(0, 17);
+}

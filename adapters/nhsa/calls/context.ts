@@ -7,6 +7,7 @@ import { issuesFault, NhsaFault } from '../fault.js';
 import type { Envelope } from '../inputs.js';
 import type { Mapping2304Options } from '../settlement-2304.js';
 import type { SignIns } from '../sign-in.js';
+import type { Answers, Undo } from '../answers.js';
 import type { Stay, Stays } from '../stays.js';
 
 export interface CallContext {
@@ -16,6 +17,8 @@ export interface CallContext {
   ledger: LedgerPort;
   mapping: Mapping2304Options;
   signIns: SignIns;
+  /** nhsa.msgid: the answers stored under each msgid (2601 reads and marks them). */
+  answers: Answers;
   clock: () => Date;
   /** What HOSPITALS_FILE says of a hospital (2401 without the gateway's ext node). */
   hospitalOf(fixmedinsCode: string): { level?: number | undefined; drgPublic?: boolean | undefined } | undefined;
@@ -25,7 +28,7 @@ export interface CallContext {
   call: CallControl | undefined;
 }
 
-export interface CallAnswer { output: unknown; warn_msg?: string }
+export interface CallAnswer { output: unknown; warn_msg?: string; /** What 2601 冲正 needs to take this call back. */ undo?: Undo }
 export type Call = (ctx: CallContext) => Promise<CallAnswer>;
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {

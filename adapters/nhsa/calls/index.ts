@@ -3,6 +3,7 @@
  * same settlement service as /v1, answer its output. The envelope, auth and msgid replay are the router's.
  */
 import type { Call } from './context.js';
+import { correct } from './correction.js';
 import { revokeFees, uploadFees } from './fees.js';
 import { preSettle, reverse, settle } from './settlement.js';
 import { signIn, signOut } from './sign.js';
@@ -24,6 +25,7 @@ export const CALLS: Record<string, { call: Call; roles: ReadonlyArray<'desk' | '
   '2303': { call: preSettle, roles: ['desk'], name: '住院预结算' },
   '2304': { call: settle, roles: ['desk'], name: '住院结算' },
   '2305': { call: reverse, roles: ['desk'], name: '住院结算撤销' },
+  '2601': { call: correct, roles: ['desk'], name: '冲正交易' },
   '3201': { call: statementTotals, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对总账' },
   '3202': { call: statementDetail, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对明细账' },
 };
