@@ -10,7 +10,7 @@ import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import { InvalidInput, NotFound } from '../../gateway/errors.js';
 import { topics } from '../../gateway/stream/topics.js';
 import { loadHospitals } from '../../gateway/desk/hospitals.js';
-import type { Category } from '../../schemas/categories.js';
+import type { RosterRow } from '../../schemas/roster.js';
 import { NhsaDelivery } from './delivery.js';
 import { NhsaFault } from './fault.js';
 import { fundPayTypesFrom } from './fund-pay-types.js';
@@ -35,12 +35,8 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const { hospitals } = loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production');
   const hospitalOf = (id: string) => hospitals.find((h) => h.id === id);
   const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
-  /** The union of the person's categories on every roster the gateway holds, of the rows in force on the day. */
-  const rosterCategories = async (personId: string, day: string): Promise<Category[]> => {
-    if (rosterIds.length === 0) return [];
-    const rows = Object.values(await deps.ledger.rosterRows(rosterIds, personId)).flat();
-    return [...new Set(rows.filter((r) => r.from <= day && day <= r.to).flatMap((r) => r.categories))];
-  };
+  /** The person's rows on every roster the gateway holds. */
+  const rosterRows = async (personId: string): Promise<RosterRow[]> => (rosterIds.length === 0 ? [] : Object.values(await deps.ledger.rosterRows(rosterIds, personId)).flat());
   const calls = new Counter({ name: 'gateway_nhsa_calls_total', help: 'National-interface calls by infno and outcome', labelNames: ['infno', 'outcome'] as const, registers: [metrics.registry] });
 
   const t = topics(config.KAFKA_TOPIC_PREFIX);
@@ -88,7 +84,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
         log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
-        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterCategories, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
       }),
       v1: (router) => {

@@ -265,3 +265,18 @@ export const input9002 = z.object({ signOut: z.object({ sign_no: required(30), o
 export const input2601 = z.object({
   data: z.object({ psn_no: idText(30), omsgid: idText(30), oinfno: z.string().regex(/^\d{4}$/, '交易编号应为4位数字') }),
 });
+
+/** 5201 就诊信息查询. */
+export const input5201 = z.object({
+  data: z.object({ psn_no: idText(30), begntime: dateTime.optional(), endtime: dateTime.optional(), med_type: text(6).optional(), mdtrt_id: idText(30).optional() }),
+});
+/** 5203 结算信息查询 and 5204 费用明细查询 (5204 without setl_id: the rows of a stay not settled yet). */
+export const input5203 = z.object({ data: z.object({ psn_no: idText(30), setl_id: idText(30), mdtrt_id: idText(30) }) });
+export const input5204 = z.object({ data: z.object({ psn_no: idText(30), setl_id: idText(30).optional(), mdtrt_id: idText(30) }) });
+/** 1101 人员信息获取: by 就诊凭证 (02 身份证: mdtrt_cert_no) or by certno. */
+export const input1101 = z.object({
+  data: z.object({
+    mdtrt_cert_type: required(3), mdtrt_cert_no: text(50).optional(), card_sn: text(32).optional(), begntime: dateTime.optional(),
+    psn_cert_type: text(6).optional(), certno: text(50).optional(), psn_name: text(50).optional(),
+  }),
+});

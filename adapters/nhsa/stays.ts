@@ -8,6 +8,7 @@
  *   nhsa.msgid   <fixmedins_code>.<msgid> → the first answer's text, replayed byte for byte
  *   nhsa.inpatients <fixmedins_code>.<psn_no> → the person's latest stay at the hospital (one open stay per person)
  *   nhsa.corrections <fixmedins_code>.<omsgid> → the 2601 冲正 of that msgid (calls/correction.ts)
+ *   nhsa.persons <fixmedins_code>.<certno> → the psn_no the hospital admitted that ID number under (1101)
  */
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
@@ -15,7 +16,7 @@ import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { admissionExt, diseRow, feeRow, input2401, input2402, LIMITS, type FeeRow } from './inputs.js';
 import { NhsaFault } from './fault.js';
 
-export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients', corrections: 'nhsa.corrections' } as const;
+export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients', corrections: 'nhsa.corrections', persons: 'nhsa.persons' } as const;
 
 export const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional() });
 
@@ -45,6 +46,9 @@ export type SetlDoc = z.infer<typeof setlDoc>;
 const inpatientDoc = z.object({ mdtrt_id: z.string() });
 const stayIdOf = (text: string | null): string | null => (text === null ? null : inpatientDoc.parse(JSON.parse(text)).mdtrt_id);
 
+/** nhsa.persons: an ID number's psn_no at a hospital. */
+const personDoc = z.object({ psn_no: z.string() });
+
 const feeId = (mdtrtId: string, sn: string) => `${mdtrtId}.${sn}`;
 const stayIndex = (mdtrtId: string) => `stay.${mdtrtId}`;
 
@@ -68,6 +72,17 @@ export class Stays {
       await this.store.put(COLLECTIONS.inpatients, personKey, pointer);
     }
     if (!(await this.store.put(COLLECTIONS.stays, stay.mdtrt_id, JSON.stringify(stay), { ifAbsent: true }))) throw new Error(`mdtrt_id ${stay.mdtrt_id} already exists`);
+  }
+
+  /** The psn_no a hospital last admitted an ID number under (1101 answers from it), or null. */
+  async psnNoOf(fixmedinsCode: string, certno: string): Promise<string | null> {
+    const text = await this.store.get(COLLECTIONS.persons, `${fixmedinsCode}.${certno}`);
+    return text === null ? null : personDoc.parse(JSON.parse(text)).psn_no;
+  }
+
+  /** Notes under which psn_no a hospital admitted an ID number (the stay's native person id). */
+  async notePerson(fixmedinsCode: string, certno: string, psnNo: string): Promise<void> {
+    await this.store.put(COLLECTIONS.persons, `${fixmedinsCode}.${certno}`, JSON.stringify(personDoc.parse({ psn_no: psnNo })));
   }
 
   /** The stay, only for the hospital that admitted it (another hospital is told it does not exist). */

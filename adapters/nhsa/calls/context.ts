@@ -1,6 +1,6 @@
 /** What every transaction is given, and the checks they share. */
 import type { z } from 'zod';
-import type { Category } from '../../../schemas/categories.js';
+import type { RosterRow } from '../../../schemas/roster.js';
 import type { LedgerPort } from '../../../gateway/ledger/port.js';
 import type { CallControl, SettlementService } from '../../../gateway/service/settlements.js';
 import { issuesFault, NhsaFault } from '../fault.js';
@@ -22,8 +22,8 @@ export interface CallContext {
   clock: () => Date;
   /** What HOSPITALS_FILE says of a hospital (2401 without the gateway's ext node). */
   hospitalOf(fixmedinsCode: string): { level?: number | undefined; drgPublic?: boolean | undefined } | undefined;
-  /** The person's categories on the rosters the gateway holds, on a day (yyyy-MM-dd): a 2304 whose 2401 sent none. */
-  rosterCategories(personId: string, day: string): Promise<Category[]>;
+  /** The person's rows on every roster the gateway holds (categories for a 2304 whose 2401 sent none; 1101). */
+  rosterRows(personId: string): Promise<RosterRow[]>;
   /** The HTTP call's deadline (`req.call`): a settlement or reversal it starts commits nothing once the call was answered. */
   call: CallControl | undefined;
 }

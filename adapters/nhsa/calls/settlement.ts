@@ -40,7 +40,8 @@ async function prepare(ctx: CallContext): Promise<Prepared> {
 async function withRosterCategories(ctx: CallContext, stay: Stay): Promise<Stay> {
   if (stay.ext.categories !== undefined) return stay;
   const day = (stay.dscginfo?.endtime ?? stay.mdtrtinfo.begntime).slice(0, 10);
-  return { ...stay, ext: { ...stay.ext, categories: await ctx.rosterCategories(personIdOf(stay), day) } };
+  const rows = (await ctx.rosterRows(personIdOf(stay))).filter((r) => r.from <= day && day <= r.to);
+  return { ...stay, ext: { ...stay.ext, categories: [...new Set(rows.flatMap((r) => r.categories))] } };
 }
 
 /** Native errors in Chinese, items.N translated to the fee row it came from. */

@@ -2,7 +2,7 @@
 import { chinaTime, ulid } from '../../../gateway/service/ids.js';
 import { NhsaFault } from '../fault.js';
 import { input2401, input2402, inputStayCancel } from '../inputs.js';
-import { SCHEME_OF_INSUTYPE } from '../native-request.js';
+import { personIdOf, SCHEME_OF_INSUTYPE } from '../native-request.js';
 import type { Stay } from '../stays.js';
 import { notSettled, parse, samePerson, type Call } from './context.js';
 
@@ -29,6 +29,8 @@ export const admit: Call = async ({ envelope, stays, clock, hospitalOf }) => {
     insuplc_admdvs: envelope.insuplc_admdvs, mdtrtinfo: input.mdtrtinfo, diseinfo: input.diseinfo, ext, settlements: [], admitted_at: chinaTime(now),
   };
   await stays.create(stay);
+  const certno = personIdOf(stay);
+  if (certno !== stay.mdtrtinfo.psn_no) await stays.notePerson(stay.fixmedins_code, certno, stay.mdtrtinfo.psn_no);
   return { output: { result: { mdtrt_id: stay.mdtrt_id, psn_no: stay.mdtrtinfo.psn_no, ipt_otp_no: stay.mdtrtinfo.ipt_no } } };
 };
 
