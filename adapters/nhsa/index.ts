@@ -13,6 +13,7 @@ import { loadHospitals } from '../../gateway/desk/hospitals.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { NhsaDelivery } from './delivery.js';
 import { NhsaFault } from './fault.js';
+import { basicTermsReader } from './basic-terms.js';
 import { fundPayTypesFrom } from './fund-pay-types.js';
 import { date } from './inputs.js';
 import { applyFilters, compareDetail, comparisonCsv, detailRows, hospitalRows, STATEMENT_COLUMNS, toCsv } from './reconcile.js';
@@ -31,7 +32,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const { config, log, metrics } = deps;
   const clock = () => new Date();
   const stays = new Stays(deps.store);
-  const mapping = { fundPayTypes: fundPayTypesFrom(config.NHSA_FUND_PAY_TYPES), insurerCodeOf: (p: string) => deps.programmes.get(p)?.payer.insurerCode };
+  const mapping = { fundPayTypes: fundPayTypesFrom(config.NHSA_FUND_PAY_TYPES), insurerCodeOf: (p: string) => deps.programmes.get(p)?.payer.insurerCode, basicTermsOf: basicTermsReader(deps.programmes) };
   const { hospitals } = loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production');
   const hospitalOf = (id: string) => hospitals.find((h) => h.id === id);
   const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];

@@ -168,6 +168,17 @@ export const feeRow = z.object({
   /** 超限价金额 (refund rows: negative, at most the original's). */
   overlmt_amt: amountFen(true).optional(),
   medins_list_name: text(200).optional(),
+  // Catalogue attributes of the 医保目录 item the gateway does not hold: passed through to the 2301 answer when the HIS has them.
+  /** 定价上限金额 (per unit); absent, computed from an over-limit row. */
+  pric_uplmt_amt: amountFen().optional(),
+  /** 医疗收费项目类别 01–14; absent, read from the national code's class letter for drugs and materials. */
+  med_chrgitm_type: z.string().regex(/^(0[1-9]|1[0-4])$/, '医疗收费项目类别应为 01–14').optional(),
+  lmt_used_flag: flag.optional(),
+  bas_medn_flag: flag.optional(),
+  hi_nego_drug_flag: flag.optional(),
+  chld_medc_flag: flag.optional(),
+  list_sp_item_flag: flag.optional(),
+  drt_reim_flag: flag.optional(),
 });
 export type FeeRow = z.infer<typeof feeRow>;
 

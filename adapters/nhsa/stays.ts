@@ -18,7 +18,8 @@ import { NhsaFault } from './fault.js';
 
 export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients', corrections: 'nhsa.corrections', persons: 'nhsa.persons' } as const;
 
-export const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional() });
+/** A row as stored: its amounts already in fen (read back as fen, not as yuan text). */
+export const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional(), pric_uplmt_amt: z.int().optional() });
 
 export const stayDoc = z.object({
   v: z.literal(1),

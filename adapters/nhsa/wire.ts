@@ -13,7 +13,7 @@ const NUMERIC_FIELDS = new Set([
   'medfee_sumamt', 'fulamt_ownpay_amt', 'overlmt_selfpay', 'overlmt_amt', 'preselfpay_amt', 'inscp_scp_amt', 'act_pay_dedc', 'hifp_pay',
   'pool_prop_selfpay', 'cvlserv_pay', 'hifes_pay', 'hifmi_pay', 'hifob_pay', 'maf_pay', 'hosp_part_amt', 'oth_pay', 'fund_pay_sumamt',
   'psn_part_amt', 'acct_pay', 'psn_cash_pay', 'balc', 'acct_mulaid_pay', 'crt_payb_lmt_amt', 'fund_payamt', 'det_item_fee_sumamt',
-  'pric', 'cnt', 'selfpay_prop', 'pric_uplmt_amt', 'amount', 'cash_payamt',
+  'pric', 'cnt', 'selfpay_prop', 'pric_uplmt_amt', 'amount', 'cash_payamt', 'age',
 ]);
 const NUMBER_TEXT = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
