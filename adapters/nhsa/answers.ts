@@ -52,7 +52,7 @@ export class Answers {
     return this.store.put(COLLECTIONS.msgid, keyOf(fixmedinsCode, msgid), JSON.stringify(answer), { ifAbsent: true, index: { byDay: day } });
   }
 
-  /** Marks a stored answer taken back by a 2601; keeps its day in the index. */
+  /** Marks a stored answer taken back by a 2601, indexed from then on by the 2601's day (a purge by day keeps it as long as the 2601). */
   async markReversed(fixmedinsCode: string, msgid: string, answer: StoredAnswer, reversedBy: string, day: number): Promise<void> {
     await this.store.put(COLLECTIONS.msgid, keyOf(fixmedinsCode, msgid), JSON.stringify({ ...answer, reversed_by: reversedBy }), { index: { byDay: day } });
   }

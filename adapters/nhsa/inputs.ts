@@ -16,15 +16,26 @@ export const LIMITS = {
   detailRowsPerComparison: 100_000,
 } as const;
 
-const PLAIN_MESSAGE = '不得含控制字符或不可见的格式字符（如 U+0001、U+202E）';
 /**
- * Every text of the national inputs is plain: a control or bidi character in a name or code would be refused
- * by the native request at 2304 (naming no field) or make a slip read backwards — refused here, naming the field.
+ * Every text of the national inputs is plain — checked once over the whole body (`plainTextIssues`), not per schema, so
+ * that stays and rows stored by an earlier release, which did not check it, still read: a control or bidi character in
+ * a name or code would be refused by the native request at 2304 (naming no field) or make a slip read backwards.
  */
-const text = (max: number) => z.string().max(max, `长度不能超过 ${max}`).regex(PLAIN_TEXT, PLAIN_MESSAGE);
-/** Free-text descriptions (memo, 病情描述) may hold line breaks and tabs, never another control or format character. */
-const prose = (max: number) => z.string().max(max, `长度不能超过 ${max}`).regex(/^(?:[\t\r\n]|[^\p{Cc}\p{Cf}\u2028\u2029])*$/u, PLAIN_MESSAGE);
+const text = (max: number) => z.string().max(max, `长度不能超过 ${max}`);
 const required = (max: number) => text(max).min(1, '必填项缺失');
+
+const PLAIN_MESSAGE = '不得含控制字符或不可见的格式字符（如 U+0001、U+202E）';
+/** Free text (memo, 病情描述, a CSV file) may hold line breaks and tabs, never another control or format character. */
+const PROSE_FIELDS = new Set(['memo', 'adm_diag_dscr', 'main_cond_dscr', 'detail_csv']);
+const PROSE_TEXT = /^(?:[\t\r\n]|[^\p{Cc}\p{Cf}\u2028\u2029])*$/u;
+
+/** Every string of a national body, at any depth, that holds a control or format character: its path and why. */
+export function plainTextIssues(value: unknown, path: Array<string | number> = [], field = ''): Array<{ code: 'custom'; path: Array<string | number>; message: string }> {
+  if (typeof value === 'string') return (PROSE_FIELDS.has(field) ? PROSE_TEXT : PLAIN_TEXT).test(value) ? [] : [{ code: 'custom', path, message: PLAIN_MESSAGE }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainTextIssues(v, [...path, i], field));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => plainTextIssues(v, [...path, k], k));
+}
 /** Ids that become store keys and native ids: letters, digits, . _ -. */
 const idText = (max: number) => required(max).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, '只能包含字母、数字、点、下划线或连字符');
 const admdvs = z.string().regex(/^\d{6}$/, '应为6位行政区划代码');
@@ -123,13 +134,13 @@ export const input2401 = z.object({
     medrcdno: text(30).optional(),
     atddr_no: text(30).optional(),
     chfpdr_name: text(50).optional(),
-    adm_diag_dscr: prose(200).optional(),
+    adm_diag_dscr: text(200).optional(),
     adm_dept_codg: text(30).optional(),
     adm_dept_name: text(100).optional(),
     adm_bed: text(30).optional(),
     dscg_maindiag_code: required(30),
     dscg_maindiag_name: text(300).optional(),
-    main_cond_dscr: prose(500).optional(),
+    main_cond_dscr: text(500).optional(),
     dise_codg: text(30).optional(),
     dise_name: text(500).optional(),
     oprn_oprt_code: text(30).optional(),
@@ -159,7 +170,7 @@ export const feeRow = z.object({
   bilg_dr_codg: text(30).optional(),
   bilg_dr_name: text(50).optional(),
   hosp_appr_flag: text(3).optional(),
-  memo: prose(500).optional(),
+  memo: text(500).optional(),
   // Extensions (the national 2301 answers them; the gateway needs them from the hospital's catalogue mapping):
   /** 收费项目等级: 01 甲类, 02 乙类, 03 丙类 (自费). */
   chrgitm_lv: z.enum(['01', '02', '03'], '收费项目等级应为 01（甲类）、02（乙类）或 03（丙类）').optional(),

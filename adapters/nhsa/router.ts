@@ -12,7 +12,7 @@ import { GatewayError } from '../../gateway/errors.js';
 import { canonicalJson, sha256, ulid } from '../../gateway/service/ids.js';
 import { CALLS, type CallContext } from './calls/index.js';
 import { issuesFault, NhsaFault, OUTCOME_UNKNOWN_TEXT } from './fault.js';
-import { envelope as envelopeSchema } from './inputs.js';
+import { envelope as envelopeSchema, plainTextIssues } from './inputs.js';
 import type { Undo } from './answers.js';
 import { emptyAsAbsent, nationalStamp, readNational, writeNational } from './wire.js';
 
@@ -68,7 +68,10 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     } catch {
       return fail('报文不是合法的 JSON');
     }
-    const parsed = envelopeSchema.safeParse(emptyAsAbsent(raw));
+    const sent = emptyAsAbsent(raw);
+    const unplain = plainTextIssues(sent);
+    if (unplain.length > 0) return fail(issuesFault(unplain).message);
+    const parsed = envelopeSchema.safeParse(sent);
     if (!parsed.success) return fail(issuesFault(parsed.error.issues).message);
     const envelope = parsed.data;
     if (envelope.infno !== infno) return fail(`infno：交易编号 ${envelope.infno} 与请求地址 /nhsa/${infno} 不一致`);

@@ -105,7 +105,7 @@ export const queryPerson: Call = async (ctx) => {
     throw new NhsaFault(`input.data.certno：人员信息在本网关未知（本院未以该证件号办理过入院，名单中也没有该人员），请向医保平台获取（1101）`);
   }
   const facts = idFactsOf(certno);
-  const day = (data.begntime ?? `${ctx.envelope.inf_time}`).slice(0, 10);
+  const day = (data.begntime ?? ctx.envelope.inf_time).slice(0, 10);
   return {
     output: {
       baseinfo: {

@@ -44,12 +44,20 @@ async function withRosterCategories(ctx: CallContext, stay: Stay): Promise<Stay>
   return { ...stay, ext: { ...stay.ext, categories: [...new Set(rows.flatMap((r) => r.categories))] } };
 }
 
-/** Native errors in Chinese, items.N translated to the fee row it came from. */
+/** The fee row's field a native item's field came from (native-request.ts, fee-rows.ts netItems). */
+const ROW_FIELD_OF_ITEM_FIELD: Readonly<Record<string, string>> = {
+  code: 'med_list_codg', name: 'medins_list_name', amount: 'det_item_fee_sumamt', class: 'chrgitm_lv', selfPayRatio: 'selfpay_prop', overLimit: 'overlmt_amt',
+};
+
+/** Native errors in Chinese, items.N.field translated to the fee row, and its field, it came from. */
 function translate(error: unknown, call: NativeCall): never {
   if (!(error instanceof GatewayError)) throw error;
   throw faultOfGatewayError(error, (path) => {
-    const item = /^items\.(\d+)/.exec(path);
-    if (item) return `input.feedetail（feedetl_sn=${call.rowOfItem[Number(item[1])] ?? '?'}）`;
+    const item = /^items\.(\d+)(?:\.(\w+))?/.exec(path);
+    if (item) {
+      const field = item[2] === undefined ? undefined : ROW_FIELD_OF_ITEM_FIELD[item[2]];
+      return `input.feedetail（feedetl_sn=${call.rowOfItem[Number(item[1])] ?? '?'}）${field ? `.${field}` : ''}`;
+    }
     if (path.startsWith('patient') || path.startsWith('hospital')) return `input.ext（${path}）`;
     if (path.startsWith('upstream')) return `input.ext.upstream（${path}）`;
     return `input（${path}）`;

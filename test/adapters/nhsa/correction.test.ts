@@ -21,6 +21,7 @@ import { MemoryStore } from '../../../gateway/store/memory.js';
 import { MemoryBus } from '../../../gateway/stream/memory-bus.js';
 import { call } from '../../support/gateway.js';
 import { envelope } from './support.js';
+import { Stays } from '../../../adapters/nhsa/stays.js';
 
 type Row = Record<string, string>;
 interface Answer { infcode: string; err_msg: string; warn_msg: string; output: Record<string, unknown> }
@@ -37,6 +38,7 @@ class LosingLedger extends MemoryLedger {
 
 const HOSPITAL = 'H99000000001';
 const ledger = new LosingLedger();
+const store = new MemoryStore();
 let url = '';
 let stop: () => Promise<void>;
 beforeAll(async () => {
@@ -44,7 +46,7 @@ beforeAll(async () => {
   const service = new SettlementService({ ledger, programmes });
   const metrics = createMetrics();
   const log = createLogger('silent');
-  const part = await startNhsa({ config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ledger, service, programmes, metrics, log, bus: new MemoryBus(), store: new MemoryStore() });
+  const part = await startNhsa({ config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ledger, service, programmes, metrics, log, bus: new MemoryBus(), store });
   const app = createApp({ service, ledger, programmes, clients: [DEV_CLIENT], metrics, extensions: [part.extension!], log, bodyLimitBytes: 1 << 20, requestTimeoutMs: 10_000, readiness: [], version: 'test' });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -156,5 +158,15 @@ describe('2601 冲正', () => {
     expect((await correct(p.psn, p.uploadMsgid, '2302')).answer.err_msg).toBe(`input.data.oinfno：报文 ${p.uploadMsgid} 办理的是 2301，不是 2302`);
     // Nothing was recorded by the refused 2601s: the right one goes through.
     expect((await correct(p.psn, p.uploadMsgid, '2301')).answer.infcode).toBe('0');
+  });
+});
+
+describe('a fee row stored by an earlier release, which did not refuse control characters at 2301', () => {
+  it('is refused at 2304 naming the row and its field, not the row alone', async () => {
+    const p = await admitted({ discharge: true });
+    // Written straight into the store, as the release before this one let 2301 write it.
+    expect(await new Stays(store).addRow({ ...row('F9', p.psn, p.mdtrtId, '100.00'), det_item_fee_sumamt: 10_000, cnt: '1', chrgitm_lv: '01', medins_list_name: '药\u202E品' }, Date.now() * 1000)).toBe(true);
+    const refused = await post('2304', settleData(p, '10100.00'));
+    expect(refused.answer.err_msg).toBe('结算数据不符合要求：input.feedetail（feedetl_sn=F9）.medins_list_name');
   });
 });
