@@ -18,8 +18,11 @@ import { NhsaFault } from './fault.js';
 
 export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients', corrections: 'nhsa.corrections', persons: 'nhsa.persons' } as const;
 
-/** A row as stored: its amounts already in fen (read back as fen, not as yuan text). */
-export const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional(), pric_uplmt_amt: z.int().optional() });
+/**
+ * A row as stored: its amounts already in fen (read back as fen, not as yuan text); its time as stored — an earlier
+ * release did not check the calendar, and what it stored must still read (never today's input rules on a record).
+ */
+export const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional(), pric_uplmt_amt: z.int().optional(), fee_ocur_time: z.string() });
 
 export const stayDoc = z.object({
   v: z.literal(1),
@@ -27,10 +30,11 @@ export const stayDoc = z.object({
   fixmedins_code: z.string(),
   mdtrtarea_admvs: z.string(),
   insuplc_admdvs: z.string(),
-  mdtrtinfo: input2401.shape.mdtrtinfo,
+  // Times as stored (an earlier release did not check the calendar): a stay it admitted must still read.
+  mdtrtinfo: input2401.shape.mdtrtinfo.extend({ begntime: z.string() }),
   diseinfo: z.array(diseRow.extend({ diag_srt_no: z.string().optional() })),
   ext: admissionExt.extend({ hosp_lv: z.int() }),
-  dscginfo: input2402.shape.dscginfo.optional(),
+  dscginfo: input2402.shape.dscginfo.extend({ endtime: z.string() }).optional(),
   dscg_diseinfo: z.array(diseRow.extend({ diag_srt_no: z.string().optional() })).optional(),
   settlements: z.array(z.object({ setl_id: z.string(), settlement_id: z.string(), status: z.enum(['settled', 'reversed']), msgid: z.string() })),
   admitted_at: z.string(),

@@ -161,12 +161,24 @@ describe('2601 冲正', () => {
   });
 });
 
-describe('a fee row stored by an earlier release, which did not refuse control characters at 2301', () => {
+describe('what an earlier release stored, which checked neither control characters nor the calendar', () => {
   it('is refused at 2304 naming the row and its field, not the row alone', async () => {
     const p = await admitted({ discharge: true });
     // Written straight into the store, as the release before this one let 2301 write it.
     expect(await new Stays(store).addRow({ ...row('F9', p.psn, p.mdtrtId, '100.00'), det_item_fee_sumamt: 10_000, cnt: '1', chrgitm_lv: '01', medins_list_name: '药\u202E品' }, Date.now() * 1000)).toBe(true);
     const refused = await post('2304', settleData(p, '10100.00'));
     expect(refused.answer.err_msg).toBe('结算数据不符合要求：input.feedetail（feedetl_sn=F9）.medins_list_name');
+  });
+
+  it('reads a stay and a row it stored with a day that does not exist (the calendar was not checked then)', async () => {
+    const p = await admitted();
+    const stays = new Stays(store);
+    const stay = await stays.get(p.mdtrtId, HOSPITAL, 'test');
+    await stays.save({ ...stay, mdtrtinfo: { ...stay.mdtrtinfo, begntime: '2024-02-30 08:00:00' } });
+    expect(await stays.addRow({ ...row('F8', p.psn, p.mdtrtId, '1.00'), det_item_fee_sumamt: 100, cnt: '1', chrgitm_lv: '01', fee_ocur_time: '2024-02-30 10:00:00' }, Date.now() * 1000)).toBe(true);
+    const found = await post('5201', { data: { psn_no: p.psn, mdtrt_id: p.mdtrtId } });
+    expect(found.answer.err_msg).toBe('');
+    expect((found.answer.output.mdtrtinfo as Row[])[0]!.begntime).toBe('2024-02-30 08:00:00');
+    expect((await post('5204', { data: { psn_no: p.psn, mdtrt_id: p.mdtrtId } })).answer.err_msg).toBe('');
   });
 });
