@@ -8,13 +8,14 @@
  *   nhsa.msgid   <fixmedins_code>.<msgid> → the first answer's text, replayed byte for byte
  *   nhsa.inpatients <fixmedins_code>.<psn_no> → the person's latest stay at the hospital (one open stay per person)
  *   nhsa.corrections <fixmedins_code>.<omsgid> → the 2601 冲正 of that msgid (calls/correction.ts)
- *   nhsa.persons <fixmedins_code>.<certno> → the psn_no the hospital admitted that ID number under (1101)
+ *   nhsa.persons <fixmedins_code>.<digest of certno> → the psn_no the hospital admitted that ID number under (1101)
  */
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { admissionExt, diseRow, feeRow, input2401, input2402, LIMITS, type FeeRow } from './inputs.js';
 import { NhsaFault } from './fault.js';
+import { sha256 } from '../../gateway/service/ids.js';
 
 export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients', corrections: 'nhsa.corrections', persons: 'nhsa.persons' } as const;
 
@@ -51,8 +52,9 @@ export type SetlDoc = z.infer<typeof setlDoc>;
 const inpatientDoc = z.object({ mdtrt_id: z.string() });
 const stayIdOf = (text: string | null): string | null => (text === null ? null : inpatientDoc.parse(JSON.parse(text)).mdtrt_id);
 
-/** nhsa.persons: an ID number's psn_no at a hospital. */
+/** nhsa.persons: an ID number's psn_no at a hospital, keyed by a digest of the number (never the number itself). */
 const personDoc = z.object({ psn_no: z.string() });
+const personKeyOf = (fixmedinsCode: string, certno: string) => `${fixmedinsCode}.${sha256(`certno:${certno}`).slice(0, 40)}`;
 
 const feeId = (mdtrtId: string, sn: string) => `${mdtrtId}.${sn}`;
 const stayIndex = (mdtrtId: string) => `stay.${mdtrtId}`;
@@ -81,13 +83,13 @@ export class Stays {
 
   /** The psn_no a hospital last admitted an ID number under (1101 answers from it), or null. */
   async psnNoOf(fixmedinsCode: string, certno: string): Promise<string | null> {
-    const text = await this.store.get(COLLECTIONS.persons, `${fixmedinsCode}.${certno}`);
+    const text = await this.store.get(COLLECTIONS.persons, personKeyOf(fixmedinsCode, certno));
     return text === null ? null : personDoc.parse(JSON.parse(text)).psn_no;
   }
 
   /** Notes under which psn_no a hospital admitted an ID number (the stay's native person id). */
   async notePerson(fixmedinsCode: string, certno: string, psnNo: string): Promise<void> {
-    await this.store.put(COLLECTIONS.persons, `${fixmedinsCode}.${certno}`, JSON.stringify(personDoc.parse({ psn_no: psnNo })));
+    await this.store.put(COLLECTIONS.persons, personKeyOf(fixmedinsCode, certno), JSON.stringify(personDoc.parse({ psn_no: psnNo })));
   }
 
   /** The stay, only for the hospital that admitted it (another hospital is told it does not exist). */
