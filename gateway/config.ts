@@ -101,6 +101,11 @@ export const configSchema = z.object({
   NHSA_BREAKER_RESET_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
   /** Consumer group of the delivery. */
   NHSA_DELIVERY_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('nhsa-delivery'),
+  /**
+   * 9001 签到's sign_no on the national interface (adapters/nhsa/sign-in.ts): off | when-given (a sign_no sent must be
+   * the operator's live one; none is accepted, so a HIS that never signs in works) | required (every call but 9001).
+   */
+  NHSA_SIGN_IN: z.enum(['off', 'when-given', 'required']).default('when-given'),
   /** fund_pay_type table (JSON, merged over the defaults of adapters/nhsa/fund-pay-types.ts). */
   NHSA_FUND_PAY_TYPES: z.string().optional(),
   /** Insurers for direct pay (adapters/insurer/config.ts): JSON or YAML; absent → no claim is delivered (claims wait on Kafka). */

@@ -48,6 +48,8 @@ export type NhsaStayIdentity = z.infer<typeof nhsaStayIdentity>;
 
 export const setlinfo = z.object({
   setl_id: z.string(), mdtrt_id: z.string(), psn_no: z.string(), psn_name: z.string(), psn_cert_type: z.string(), certno: z.string(),
+  /** 性别 (1 男, 2 女), 出生日期, 年龄 (周岁 on the discharge day): written when certno is an 18-digit ID number whose check digit holds. */
+  gend: z.enum(['1', '2']).optional(), brdy: z.string().optional(), age: z.string().optional(),
   insutype: z.string(), psn_type: z.string(), med_type: z.string(), mdtrt_cert_type: z.string(),
   setl_time: z.string().meta({ description: 'yyyy-MM-dd HH:mm:ss, China time' }),
   medfee_sumamt: nationalMoneyText, fulamt_ownpay_amt: nationalMoneyText, overlmt_selfpay: nationalMoneyText, preselfpay_amt: nationalMoneyText,

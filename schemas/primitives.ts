@@ -60,11 +60,14 @@ export const admdvs = z.string().regex(/^\d{6}$/, '应为 6 位行政区划代�
 /** A prefix of admdvs codes: "3710" matches every code of 威海市. */
 export const admdvsPrefix = z.string().regex(/^\d{2,6}$/);
 
+/** No control character (NUL, line breaks) and no invisible format character (bidi overrides such as U+202E). */
+export const PLAIN_TEXT = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
+
 /**
  * Text a person wrote (a name, an item's name or code): no control characters (NUL, line breaks) and no
  * invisible format characters — bidi overrides such as U+202E would make a slip or a log read backwards.
  */
 export const plainText = (max: number) => z.string().min(1).max(max)
-  .regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u, '不得含控制字符或不可见的格式字符（如 NUL、U+202E）');
+  .regex(PLAIN_TEXT, '不得含控制字符或不可见的格式字符（如 NUL、U+202E）');
 
 export const identifier = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, '只能由字母、数字、点、下划线或连字符组成，且以字母或数字开头');

@@ -4,6 +4,7 @@
  * 全自费, 超限价 is out of scope, 乙类 pays selfpay_prop × amount first, the rest is 政策范围内.
  */
 import type { SettlementRequestInput } from '../../schemas/settlement.js';
+import { Decimal } from 'decimal.js';
 import { fenTimesShare } from '../../gateway/engine/money.js';
 import { fenText } from './amounts.js';
 import { NhsaFault } from './fault.js';
@@ -37,9 +38,35 @@ export function checkClasses(row: FeeRow, index: number): void {
   }
 }
 
-/** The 2301 answer's row. */
+/** Price arithmetic (a limit per unit from a total and a decimal count): exact, rounded once, half-up. */
+const PriceDecimal = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
+
+/**
+ * 定价上限金额 per unit: the HIS's when it sends it; else, for a row over the limit, what the limit must be —
+ * (det_item_fee_sumamt − overlmt_amt) ÷ |cnt|, to the fen; else unknown (a row within its limit does not state it).
+ */
+export function priceLimitFen(row: FeeRow): number | undefined {
+  if (row.pric_uplmt_amt !== undefined) return row.pric_uplmt_amt;
+  const overFen = Math.abs(row.overlmt_amt ?? 0);
+  const count = new PriceDecimal(row.cnt).abs();
+  if (overFen === 0 || count.isZero()) return undefined;
+  return new PriceDecimal(Math.abs(row.det_item_fee_sumamt) - overFen).dividedBy(count).toDecimalPlaces(0).toNumber();
+}
+
+/**
+ * 医疗收费项目类别: the HIS's when it sends it; else what the national code's class letter states — X 西药 09,
+ * Z 中成药 11, T 中药饮片 10, C 医用耗材 08; a 医疗服务项目 (digits) could be any of 01–07, 12–14: not stated.
+ */
+const CHRGITM_TYPE_OF_LETTER: Readonly<Record<string, string>> = { X: '09', Z: '11', T: '10', C: '08' };
+export const chrgitmTypeOf = (row: FeeRow): string | undefined => row.med_chrgitm_type ?? CHRGITM_TYPE_OF_LETTER[row.med_list_codg[0] ?? ''];
+
+const PASSED_FLAGS = ['lmt_used_flag', 'bas_medn_flag', 'hi_nego_drug_flag', 'chld_medc_flag', 'list_sp_item_flag', 'drt_reim_flag'] as const;
+
+/** The 2301 answer's row: every field of the national output table the gateway knows; the others are left out, not invented. */
 export function resultRow(row: FeeRow) {
   const c = classesOf(row);
+  const limitFen = priceLimitFen(row);
+  const chrgitmType = chrgitmTypeOf(row);
   return {
     feedetl_sn: row.feedetl_sn,
     det_item_fee_sumamt: fenText(row.det_item_fee_sumamt),
@@ -52,6 +79,9 @@ export function resultRow(row: FeeRow) {
     inscp_scp_amt: fenText(c.inscpFen),
     chrgitm_lv: row.chrgitm_lv ?? '03',
     memo: row.chrgitm_lv ? '' : '未提供收费项目等级（chrgitm_lv），按丙类（全自费）计',
+    ...(limitFen !== undefined ? { pric_uplmt_amt: fenText(limitFen) } : {}),
+    ...(chrgitmType !== undefined ? { med_chrgitm_type: chrgitmType } : {}),
+    ...Object.fromEntries(PASSED_FLAGS.flatMap((f) => (row[f] !== undefined ? [[f, row[f]]] : []))),
   };
 }
 

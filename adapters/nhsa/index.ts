@@ -9,17 +9,22 @@ import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import { InvalidInput, NotFound } from '../../gateway/errors.js';
 import { topics } from '../../gateway/stream/topics.js';
+import { loadHospitals } from '../../gateway/desk/hospitals.js';
+import type { RosterRow } from '../../schemas/roster.js';
 import { NhsaDelivery } from './delivery.js';
 import { NhsaFault } from './fault.js';
+import { basicTermsReader } from './basic-terms.js';
 import { fundPayTypesFrom } from './fund-pay-types.js';
+import { date } from './inputs.js';
 import { applyFilters, compareDetail, comparisonCsv, detailRows, hospitalRows, STATEMENT_COLUMNS, toCsv } from './reconcile.js';
 import { nhsaOpenApiPaths } from './openapi.js';
 import { mountNhsa } from './router.js';
 import { statementRows } from './statements.js';
+import { Answers } from './answers.js';
+import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
 import { readNational } from './wire.js';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** The clerk's detail file as JSON: { "detail": [ rows ] }. */
 const detailFile = z.object({ detail: z.array(z.unknown()) });
 
@@ -27,7 +32,12 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const { config, log, metrics } = deps;
   const clock = () => new Date();
   const stays = new Stays(deps.store);
-  const mapping = { fundPayTypes: fundPayTypesFrom(config.NHSA_FUND_PAY_TYPES), insurerCodeOf: (p: string) => deps.programmes.get(p)?.payer.insurerCode };
+  const mapping = { fundPayTypes: fundPayTypesFrom(config.NHSA_FUND_PAY_TYPES), insurerCodeOf: (p: string) => deps.programmes.get(p)?.payer.insurerCode, basicTermsOf: basicTermsReader(deps.programmes) };
+  const { hospitals } = loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production');
+  const hospitalOf = (id: string) => hospitals.find((h) => h.id === id);
+  const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
+  /** The person's rows on every roster the gateway holds. */
+  const rosterRows = async (personId: string): Promise<RosterRow[]> => (rosterIds.length === 0 ? [] : Object.values(await deps.ledger.rosterRows(rosterIds, personId)).flat());
   const calls = new Counter({ name: 'gateway_nhsa_calls_total', help: 'National-interface calls by infno and outcome', labelNames: ['infno', 'outcome'] as const, registers: [metrics.registry] });
 
   const t = topics(config.KAFKA_TOPIC_PREFIX);
@@ -50,9 +60,14 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
     const hospitalId = String(req.query.fixmedins_code ?? '');
     const from = String(req.query.begndate ?? '');
     const to = String(req.query.enddate ?? '');
-    if (!hospitalId || !DATE.test(from) || !DATE.test(to)) {
-      throw new InvalidInput('需要 fixmedins_code、begndate、enddate（yyyy-MM-dd）', [{ path: 'query', message: '需要 fixmedins_code、begndate、enddate（yyyy-MM-dd）' }]);
-    }
+    const bad = [
+      ...(hospitalId ? [] : [{ path: 'query.fixmedins_code', message: '必填项缺失' }]),
+      ...([['begndate', from], ['enddate', to]] as const).flatMap(([name, value]) => {
+        const parsed = date.safeParse(value);
+        return parsed.success ? [] : [{ path: `query.${name}`, message: parsed.error.issues[0]?.message ?? '应为 yyyy-MM-dd' }];
+      }),
+    ];
+    if (bad.length > 0) throw new InvalidInput(`需要 fixmedins_code、begndate、enddate（yyyy-MM-dd，存在的日期）：${bad.map((b) => `${b.path} ${b.message}`).join('；')}`, bad);
     requireHospital(req.client, hospitalId, 'desk', 'admin', 'auditor');
     try {
       const rows = await statementRows(deps.ledger, stays, mapping, hospitalId, from, to);
@@ -69,8 +84,8 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       name: 'nhsa',
       openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
-        store: deps.store, log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
-        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock },
+        log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
       }),
       v1: (router) => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { category, disabilityType } from '../../schemas/categories.js';
+import { PLAIN_TEXT } from '../../schemas/primitives.js';
 import { signedFen } from './amounts.js';
 
 export const LIMITS = {
@@ -15,13 +16,38 @@ export const LIMITS = {
   detailRowsPerComparison: 100_000,
 } as const;
 
+/**
+ * Every text of the national inputs is plain — checked once over the whole body (`plainTextIssues`), not per schema, so
+ * that stays and rows stored by an earlier release, which did not check it, still read: a control or bidi character in
+ * a name or code would be refused by the native request at 2304 (naming no field) or make a slip read backwards.
+ */
 const text = (max: number) => z.string().max(max, `长度不能超过 ${max}`);
-const required = (max: number) => z.string().min(1, '必填项缺失').max(max, `长度不能超过 ${max}`);
+const required = (max: number) => text(max).min(1, '必填项缺失');
+
+const PLAIN_MESSAGE = '不得含控制字符或不可见的格式字符（如 U+0001、U+202E）';
+/** Free text (memo, 病情描述, a CSV file) may hold line breaks and tabs, never another control or format character. */
+const PROSE_FIELDS = new Set(['memo', 'adm_diag_dscr', 'main_cond_dscr', 'detail_csv']);
+const PROSE_TEXT = /^(?:[\t\r\n]|[^\p{Cc}\p{Cf}\u2028\u2029])*$/u;
+
+/** Every string of a national body, at any depth, that holds a control or format character: its path and why. */
+export function plainTextIssues(value: unknown, path: Array<string | number> = [], field = ''): Array<{ code: 'custom'; path: Array<string | number>; message: string }> {
+  if (typeof value === 'string') return (PROSE_FIELDS.has(field) ? PROSE_TEXT : PLAIN_TEXT).test(value) ? [] : [{ code: 'custom', path, message: PLAIN_MESSAGE }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainTextIssues(v, [...path, i], field));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => plainTextIssues(v, [...path, k], k));
+}
 /** Ids that become store keys and native ids: letters, digits, . _ -. */
 const idText = (max: number) => required(max).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, '只能包含字母、数字、点、下划线或连字符');
 const admdvs = z.string().regex(/^\d{6}$/, '应为6位行政区划代码');
-const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, '应为 yyyy-MM-dd HH:mm:ss');
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为 yyyy-MM-dd');
+const calendarDay = z.iso.date();
+/** A date (and time) of the national interface that exists on the calendar: 2024-13-01 and 2024-02-30 are refused. */
+const calendarText = (pattern: RegExp, shape: string) => z.string().superRefine((value, ctx) => {
+  if (!pattern.test(value)) ctx.addIssue({ code: 'custom', message: `应为 ${shape}` });
+  else if (!calendarDay.safeParse(value.slice(0, 10)).success) ctx.addIssue({ code: 'custom', message: `日期 ${value.slice(0, 10)} 不存在` });
+});
+const dateTime = calendarText(/^\d{4}-\d{2}-\d{2} ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, 'yyyy-MM-dd HH:mm:ss');
+/** yyyy-MM-dd, a day that exists (对账 periods; the clerk's /v1 statement queries read their dates with it too). */
+export const date = calendarText(/^\d{4}-\d{2}-\d{2}$/, 'yyyy-MM-dd');
 const flag = z.enum(['0', '1'], '应为 0 或 1');
 
 /** An amount with at most two decimals, as text or number; to fen. `signed` admits refunds. */
@@ -73,13 +99,17 @@ export const diseRow = z.object({
 });
 const diseinfo = z.array(diseRow).max(LIMITS.diagnosesPerStay, `诊断最多 ${LIMITS.diagnosesPerStay} 条`);
 
-/** What the national interface does not carry but the waterfall needs: the gateway's extension node. */
+/**
+ * What the national interface does not carry but the waterfall needs: the gateway's extension node, optional —
+ * unmodified national code sends none. The hospital's level and ownership then come from HOSPITALS_FILE and the
+ * person's categories from the rosters the gateway holds (calls/stay.ts, calls/settlement.ts); a value given here wins.
+ */
 export const admissionExt = z.object({
   certno: z.string().regex(/^[0-9A-Za-z]{1,32}$/, '证件号码只能包含字母和数字').optional(),
   psn_name: text(50).optional(),
   psn_type: text(6).optional(),
-  /** 医院等级 1–3 (一/二/三级): the national 2401 does not carry it. */
-  hosp_lv: z.union([z.literal(1), z.literal(2), z.literal(3), z.enum(['1', '2', '3'])], '医院等级应为 1、2 或 3').transform(Number),
+  /** 医院等级 1–3 (一/二/三级): the national 2401 does not carry it; absent, HOSPITALS_FILE's level of the hospital. */
+  hosp_lv: z.union([z.literal(1), z.literal(2), z.literal(3), z.enum(['1', '2', '3'])], '医院等级应为 1、2 或 3').transform(Number).optional(),
   drg_public: z.boolean().optional(),
   categories: z.array(category).max(13).optional(),
   disability: z.object({ grade: z.int().min(1).max(4), type: disabilityType }).optional(),
@@ -88,7 +118,7 @@ export const admissionExt = z.object({
   hukou_region: admdvs.optional(),
   cause: z.enum(['disease', 'accident']).optional(),
   third_party_liable: z.boolean().optional(),
-}, { error: (issue) => (issue.input === undefined ? '扩展节点必填：国家接口未携带医院等级（hosp_lv）等结算所需信息' : '应为对象') });
+}, '应为对象');
 
 export const input2401 = z.object({
   mdtrtinfo: z.object({
@@ -118,7 +148,7 @@ export const input2401 = z.object({
     dise_type_code: text(30).optional(),
   }),
   diseinfo: diseinfo.default([]),
-  ext: admissionExt,
+  ext: admissionExt.optional(),
 });
 export type Input2401 = z.infer<typeof input2401>;
 
@@ -149,6 +179,17 @@ export const feeRow = z.object({
   /** 超限价金额 (refund rows: negative, at most the original's). */
   overlmt_amt: amountFen(true).optional(),
   medins_list_name: text(200).optional(),
+  // Catalogue attributes of the 医保目录 item the gateway does not hold: passed through to the 2301 answer when the HIS has them.
+  /** 定价上限金额 (per unit); absent, computed from an over-limit row. */
+  pric_uplmt_amt: amountFen().optional(),
+  /** 医疗收费项目类别 01–14; absent, read from the national code's class letter for drugs and materials. */
+  med_chrgitm_type: z.string().regex(/^(0[1-9]|1[0-4])$/, '医疗收费项目类别应为 01–14').optional(),
+  lmt_used_flag: flag.optional(),
+  bas_medn_flag: flag.optional(),
+  hi_nego_drug_flag: flag.optional(),
+  chld_medc_flag: flag.optional(),
+  list_sp_item_flag: flag.optional(),
+  drt_reim_flag: flag.optional(),
 });
 export type FeeRow = z.infer<typeof feeRow>;
 
@@ -235,4 +276,29 @@ export const input3202 = z.object({
   /** The hospital's own detail rows (JSON), or `detail_csv`: the same columns as CSV text. */
   detail: z.array(z.unknown()).max(LIMITS.detailRowsPerComparison).optional(),
   detail_csv: z.string().optional(),
+});
+
+/** 9001 签到. */
+export const input9001 = z.object({ signIn: z.object({ opter_no: required(30), mac: text(20).optional(), ip: text(15).optional() }) });
+/** 9002 签退. */
+export const input9002 = z.object({ signOut: z.object({ sign_no: required(30), opter_no: required(30) }) });
+
+/** 2601 冲正: the call to take back, by its msgid and infno. */
+export const input2601 = z.object({
+  data: z.object({ psn_no: idText(30), omsgid: idText(30), oinfno: z.string().regex(/^\d{4}$/, '交易编号应为4位数字') }),
+});
+
+/** 5201 就诊信息查询. */
+export const input5201 = z.object({
+  data: z.object({ psn_no: idText(30), begntime: dateTime.optional(), endtime: dateTime.optional(), med_type: text(6).optional(), mdtrt_id: idText(30).optional() }),
+});
+/** 5203 结算信息查询 and 5204 费用明细查询 (5204 without setl_id: the rows of a stay not settled yet). */
+export const input5203 = z.object({ data: z.object({ psn_no: idText(30), setl_id: idText(30), mdtrt_id: idText(30) }) });
+export const input5204 = z.object({ data: z.object({ psn_no: idText(30), setl_id: idText(30).optional(), mdtrt_id: idText(30) }) });
+/** 1101 人员信息获取: by 就诊凭证 (02 身份证: mdtrt_cert_no) or by certno. */
+export const input1101 = z.object({
+  data: z.object({
+    mdtrt_cert_type: required(3), mdtrt_cert_no: text(50).optional(), card_sn: text(32).optional(), begntime: dateTime.optional(),
+    psn_cert_type: text(6).optional(), certno: text(50).optional(), psn_name: text(50).optional(),
+  }),
 });

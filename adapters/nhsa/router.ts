@@ -10,20 +10,14 @@ import type { ExtensionContext } from '../../gateway/http/app.js';
 import { requireHospital } from '../../gateway/http/auth.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { canonicalJson, sha256, ulid } from '../../gateway/service/ids.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
 import { CALLS, type CallContext } from './calls/index.js';
 import { issuesFault, NhsaFault, OUTCOME_UNKNOWN_TEXT } from './fault.js';
-import { envelope as envelopeSchema } from './inputs.js';
-import { COLLECTIONS } from './stays.js';
-import { readNational, writeNational } from './wire.js';
+import { envelope as envelopeSchema, plainTextIssues } from './inputs.js';
+import type { Undo } from './answers.js';
+import { emptyAsAbsent, nationalStamp, readNational, writeNational } from './wire.js';
 
-/** yyyyMMddHHmmssSSS in China time. */
-export function nationalStamp(date: Date): string {
-  return new Date(date.getTime() + 8 * 3_600_000).toISOString().replace(/[-T:.Z]/g, '').slice(0, 17);
-}
 
 export interface RouterDeps {
-  store: DocumentStore;
   log: Logger;
   clock: () => Date;
   bodyLimitBytes: number;
@@ -31,7 +25,9 @@ export interface RouterDeps {
   onCall?(infno: string, outcome: 'ok' | 'error' | 'replay'): void;
 }
 
-interface StoredAnswer { fingerprint: string; answer: string }
+/** The calls that sign in and out carry no sign_no of their own to check. */
+const SIGN_CALLS = new Set(['9001', '9002']);
+
 interface AnswerBody { infcode: 0 | -1; err_msg?: string; warn_msg?: string; output?: unknown }
 
 export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: RouterDeps): void {
@@ -72,7 +68,10 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     } catch {
       return fail('报文不是合法的 JSON');
     }
-    const parsed = envelopeSchema.safeParse(raw);
+    const sent = emptyAsAbsent(raw);
+    const unplain = plainTextIssues(sent);
+    if (unplain.length > 0) return fail(issuesFault(unplain).message);
+    const parsed = envelopeSchema.safeParse(sent);
     if (!parsed.success) return fail(issuesFault(parsed.error.issues).message);
     const envelope = parsed.data;
     if (envelope.infno !== infno) return fail(`infno：交易编号 ${envelope.infno} 与请求地址 /nhsa/${infno} 不一致`);
@@ -85,12 +84,14 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     }
 
     // msgid: the idempotency key of a call. Same msgid and same call → the first answer, byte for byte.
-    const msgKey = `${envelope.fixmedins_code}.${envelope.msgid}`;
-    const fingerprint = sha256(`${infno}\u0000${canonicalJson(envelope.input)}`);
+    // Of the input as sent (before "" was read as absent), so that answers stored before that reading still replay.
+    const sentInput = typeof raw === 'object' && raw !== null && 'input' in raw ? raw.input : envelope.input;
+    const fingerprint = sha256(`${infno}\u0000${canonicalJson(sentInput)}`);
     const replay = async (): Promise<boolean> => {
-      const stored = await deps.store.get(COLLECTIONS.msgid, msgKey);
-      if (stored === null) return false;
-      const first = JSON.parse(stored) as StoredAnswer;
+      const first = await deps.context.answers.get(envelope.fixmedins_code, envelope.msgid);
+      if (first === null) return false;
+      // Taken back by a 2601 (or reserved by one that arrived first): never done, never answered as done.
+      if (first.reversed_by !== undefined) { fail(`msgid：报文ID ${envelope.msgid} 的交易已冲正（2601 报文ID ${first.reversed_by}），不再办理`); return true; }
       if (first.fingerprint !== fingerprint) { fail(`msgid：报文ID ${envelope.msgid} 已用于另一笔交易，请使用新的报文ID`); return true; }
       deps.onCall?.(infno, 'replay');
       if (res.headersSent) return true;
@@ -107,9 +108,13 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
 
     let body: AnswerBody;
     let remember = true;
+    let undo: Undo | undefined;
     try {
+      // After the replay: a retry of an answered call answers it, whatever has been signed since.
+      if (!SIGN_CALLS.has(infno)) await deps.context.signIns.check(envelope.fixmedins_code, envelope.opter, envelope.sign_no);
       const result = await transaction.call({ ...deps.context, envelope, call: req.call });
       body = { infcode: 0, output: result.output, ...(result.warn_msg ? { warn_msg: result.warn_msg } : {}) };
+      undo = result.undo;
     } catch (error) {
       if (error instanceof NhsaFault) {
         body = { infcode: -1, err_msg: error.message };
@@ -128,8 +133,8 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     // Render once, store, then send exactly the stored text; a concurrent twin that stored first wins.
     const json = render(received, body);
     try {
-      const stored: StoredAnswer = { fingerprint, answer: json };
-      const written = await deps.store.put(COLLECTIONS.msgid, msgKey, JSON.stringify(stored), { ifAbsent: true, index: { byDay: Number(nationalStamp(received).slice(0, 8)) } });
+      const written = await deps.context.answers.putFirst(envelope.fixmedins_code, envelope.msgid, { fingerprint, answer: json, infno, ...(undo ? { undo } : {}) }, Number(nationalStamp(received).slice(0, 8)));
+      if (!written) log.warn({ infno, requestId: req.requestId }, 'nhsa: another answer (a concurrent twin, or a 2601 that overtook this call) was stored first under its msgid');
       if (!written && await replay()) return;
     } catch (error) {
       log.warn({ err: error, infno, requestId: req.requestId }, 'nhsa: the answer could not be remembered under its msgid');

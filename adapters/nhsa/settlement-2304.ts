@@ -15,7 +15,9 @@ import { nationalMoneyText, setlExt, setldetailRow, setlinfo as setlinfoSchema, 
 import type { SettlementRequest, Split, SplitLine } from '../../schemas/settlement.js';
 import { invariant } from '../../gateway/errors.js';
 import { fenOf, fenText } from './amounts.js';
+import type { BasicTermsOf } from './basic-terms.js';
 import type { FundPayTypeTable } from './fund-pay-types.js';
+import { ageOn, idFactsOf } from './id-number.js';
 
 /** setl_proc_info is 字符型(4000). */
 const PROC_INFO_MAX_CHARS = 4000;
@@ -33,6 +35,8 @@ export function nationalTime(iso: string | undefined): string {
 export interface Mapping2304Options {
   fundPayTypes: FundPayTypeTable;
   insurerCodeOf?: (programme: string) => string | undefined;
+  /** The basic pack's deductible and ratio (basic-terms.ts): act_pay_dedc and pool_prop_selfpay of a computed basic line. */
+  basicTermsOf?: BasicTermsOf;
 }
 
 /**
@@ -40,8 +44,9 @@ export interface Mapping2304Options {
  * (gateway/ledger/stored.ts) — never a stored one re-checked against today's request schema.
  */
 export interface Request2304 {
-  patient: Pick<SettlementRequest['patient'], 'scheme' | 'name' | 'insuredRegion'>;
-  encounter: Pick<SettlementRequest['encounter'], 'kind'>;
+  hospital: Pick<SettlementRequest['hospital'], 'level'>;
+  patient: Pick<SettlementRequest['patient'], 'scheme' | 'name' | 'insuredRegion' | 'categories'>;
+  encounter: Pick<SettlementRequest['encounter'], 'kind' | 'dischargedOn'>;
   nhsa?: SettlementRequest['nhsa'];
 }
 
@@ -61,6 +66,16 @@ export function settlement2304Of(split: Split, request: Request2304, options: Ma
   const totalFen = fenOf(split.total);
   const patientPaysFen = fenOf(split.patientPays);
   const fundFen = basicFen + majorFen + aidFen + supplFen;
+  // 实际支付起付线 and the 统筹 ratio: the platform's own (ext) when it settled upstream, else the pack's terms when the
+  // gateway computed the one basic line — the deductible borne is at most the compliant amount it is taken from.
+  const basicLines = of('basic');
+  const terms = basicLines.length === 1 && basicLines[0]!.mode === 'computed'
+    ? options.basicTermsOf?.(basicLines[0]!.programme, request.hospital.level, request.patient.categories) : undefined;
+  const actPayDedc = id?.act_pay_dedc ?? (terms ? fenText(Math.min(terms.deductibleFen, fenOf(split.compliant))) : '0.00');
+  const poolProp = id?.pool_prop_selfpay ?? terms?.ratioText ?? '0';
+  // 性别, 出生日期, 年龄 (周岁 on the discharge day) as an 18-digit ID number states them; nothing when it does not hold.
+  const certno = id?.certno ?? split.personId;
+  const facts = idFactsOf(certno);
   // The personal account pays only when the request said so (acct_used_flag 1), and never more than the patient's part.
   const acctFen = Math.min(id?.acct_pay ? fenOf(id.acct_pay) : 0, patientPaysFen);
 
@@ -70,7 +85,8 @@ export function settlement2304Of(split: Split, request: Request2304, options: Ma
     psn_no: id?.psn_no ?? split.personId,
     psn_name: request.patient.name ?? '',
     psn_cert_type: id?.psn_cert_type ?? '01',
-    certno: id?.certno ?? split.personId,
+    certno,
+    ...(facts ? { gend: facts.gend, brdy: facts.brdy, age: String(ageOn(facts.brdy, request.encounter.dischargedOn)) } : {}),
     insutype: id?.insutype ?? insutypeOfScheme(scheme),
     psn_type: id?.psn_type ?? '',
     med_type: id?.med_type ?? medTypeOfKind(request.encounter.kind),
@@ -81,9 +97,9 @@ export function settlement2304Of(split: Split, request: Request2304, options: Ma
     overlmt_selfpay: split.overLimit,
     preselfpay_amt: split.preSelfPay,
     inscp_scp_amt: split.compliant,
-    act_pay_dedc: id?.act_pay_dedc ?? '0.00',
+    act_pay_dedc: actPayDedc,
     hifp_pay: fenText(basicFen),
-    pool_prop_selfpay: id?.pool_prop_selfpay ?? '0',
+    pool_prop_selfpay: poolProp,
     cvlserv_pay: '0.00',
     hifes_pay: '0.00',
     // 大病/大额: residents' 大病保险 is hifmi_pay, employees' 大额补助 hifob_pay.

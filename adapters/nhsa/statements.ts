@@ -3,8 +3,7 @@
  * period (refd_setl_flag 0) and every one reversed in it (refd_setl_flag 1, negated), mapped through
  * the same 2304 mapping as the answer, so 对账 sums what the hospital was told.
  */
-import type { Split } from '../../schemas/settlement.js';
-import { readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
+import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { LedgerPort, SettlementRecord } from '../../gateway/ledger/port.js';
 import { NhsaFault } from './fault.js';
 import { fenOf } from './amounts.js';
@@ -34,7 +33,8 @@ export async function statementRows(ledger: LedgerPort, stays: Stays, options: M
   }
   const setls = await stays.getSetls(records.map((r) => r.record.gatewayId));
   return records.map(({ record, reversal }, index) => {
-    const split = JSON.parse(record.splitJson) as Split;
+    // The ledger's one reader of a stored split (its figures; a reversal row negates them below).
+    const split = currentSplit(record);
     // Read by the record's own version (gateway/ledger/stored.ts), never by today's request schema.
     const request = readStoredRequest(record.requestJson, recordVersionOf(record));
     const { setlinfo } = settlement2304Of(split, request, options);

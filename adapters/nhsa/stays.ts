@@ -7,16 +7,23 @@
  *   nhsa.setl    setl_id → the stay and native settlement it names (2305, 对账)
  *   nhsa.msgid   <fixmedins_code>.<msgid> → the first answer's text, replayed byte for byte
  *   nhsa.inpatients <fixmedins_code>.<psn_no> → the person's latest stay at the hospital (one open stay per person)
+ *   nhsa.corrections <fixmedins_code>.<omsgid> → the 2601 冲正 of that msgid (calls/correction.ts)
+ *   nhsa.persons <fixmedins_code>.<digest of certno> → the psn_no the hospital admitted that ID number under (1101)
  */
 import { z } from 'zod';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
 import { admissionExt, diseRow, feeRow, input2401, input2402, LIMITS, type FeeRow } from './inputs.js';
 import { NhsaFault } from './fault.js';
+import { sha256 } from '../../gateway/service/ids.js';
 
-export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients' } as const;
+export const COLLECTIONS = { stays: 'nhsa.stays', fees: 'nhsa.fees', setl: 'nhsa.setl', msgid: 'nhsa.msgid', inpatients: 'nhsa.inpatients', corrections: 'nhsa.corrections', persons: 'nhsa.persons' } as const;
 
-const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional() });
+/**
+ * A row as stored: its amounts already in fen (read back as fen, not as yuan text); its time as stored — an earlier
+ * release did not check the calendar, and what it stored must still read (never today's input rules on a record).
+ */
+export const feeStored = feeRow.extend({ det_item_fee_sumamt: z.int(), overlmt_amt: z.int().optional(), pric_uplmt_amt: z.int().optional(), fee_ocur_time: z.string() });
 
 export const stayDoc = z.object({
   v: z.literal(1),
@@ -24,10 +31,11 @@ export const stayDoc = z.object({
   fixmedins_code: z.string(),
   mdtrtarea_admvs: z.string(),
   insuplc_admdvs: z.string(),
-  mdtrtinfo: input2401.shape.mdtrtinfo,
+  // Times as stored (an earlier release did not check the calendar): a stay it admitted must still read.
+  mdtrtinfo: input2401.shape.mdtrtinfo.extend({ begntime: z.string() }),
   diseinfo: z.array(diseRow.extend({ diag_srt_no: z.string().optional() })),
   ext: admissionExt.extend({ hosp_lv: z.int() }),
-  dscginfo: input2402.shape.dscginfo.optional(),
+  dscginfo: input2402.shape.dscginfo.extend({ endtime: z.string() }).optional(),
   dscg_diseinfo: z.array(diseRow.extend({ diag_srt_no: z.string().optional() })).optional(),
   settlements: z.array(z.object({ setl_id: z.string(), settlement_id: z.string(), status: z.enum(['settled', 'reversed']), msgid: z.string() })),
   admitted_at: z.string(),
@@ -43,6 +51,10 @@ export type SetlDoc = z.infer<typeof setlDoc>;
 /** nhsa.inpatients: the person's latest stay at a hospital. */
 const inpatientDoc = z.object({ mdtrt_id: z.string() });
 const stayIdOf = (text: string | null): string | null => (text === null ? null : inpatientDoc.parse(JSON.parse(text)).mdtrt_id);
+
+/** nhsa.persons: an ID number's psn_no at a hospital, keyed by a digest of the number (never the number itself). */
+const personDoc = z.object({ psn_no: z.string() });
+const personKeyOf = (fixmedinsCode: string, certno: string) => `${fixmedinsCode}.${sha256(`certno:${certno}`).slice(0, 40)}`;
 
 const feeId = (mdtrtId: string, sn: string) => `${mdtrtId}.${sn}`;
 const stayIndex = (mdtrtId: string) => `stay.${mdtrtId}`;
@@ -69,12 +81,30 @@ export class Stays {
     if (!(await this.store.put(COLLECTIONS.stays, stay.mdtrt_id, JSON.stringify(stay), { ifAbsent: true }))) throw new Error(`mdtrt_id ${stay.mdtrt_id} already exists`);
   }
 
+  /** The psn_no a hospital last admitted an ID number under (1101 answers from it), or null. */
+  async psnNoOf(fixmedinsCode: string, certno: string): Promise<string | null> {
+    const text = await this.store.get(COLLECTIONS.persons, personKeyOf(fixmedinsCode, certno));
+    return text === null ? null : personDoc.parse(JSON.parse(text)).psn_no;
+  }
+
+  /** Notes under which psn_no a hospital admitted an ID number (the stay's native person id). */
+  async notePerson(fixmedinsCode: string, certno: string, psnNo: string): Promise<void> {
+    await this.store.put(COLLECTIONS.persons, personKeyOf(fixmedinsCode, certno), JSON.stringify(personDoc.parse({ psn_no: psnNo })));
+  }
+
   /** The stay, only for the hospital that admitted it (another hospital is told it does not exist). */
   async get(mdtrtId: string, fixmedinsCode: string, path: string): Promise<Stay> {
     const text = await this.store.get(COLLECTIONS.stays, mdtrtId);
     const stay = text === null ? null : stayDoc.parse(JSON.parse(text));
     if (!stay || stay.fixmedins_code !== fixmedinsCode) throw new NhsaFault(`${path}：就诊ID ${mdtrtId} 不存在（未办理入院 2401）`);
     return stay;
+  }
+
+  /** The person's latest stay at the hospital (2601 of a lost 2304, 5201, 1101), or null. */
+  async latestOf(fixmedinsCode: string, psnNo: string): Promise<Stay | null> {
+    const id = stayIdOf(await this.store.get(COLLECTIONS.inpatients, `${fixmedinsCode}.${psnNo}`));
+    const text = id === null ? null : await this.store.get(COLLECTIONS.stays, id);
+    return text === null ? null : stayDoc.parse(JSON.parse(text));
   }
 
   /** Removes a stay that was opened by mistake (2405); its person may be admitted again. */

@@ -13,7 +13,7 @@ const NUMERIC_FIELDS = new Set([
   'medfee_sumamt', 'fulamt_ownpay_amt', 'overlmt_selfpay', 'overlmt_amt', 'preselfpay_amt', 'inscp_scp_amt', 'act_pay_dedc', 'hifp_pay',
   'pool_prop_selfpay', 'cvlserv_pay', 'hifes_pay', 'hifmi_pay', 'hifob_pay', 'maf_pay', 'hosp_part_amt', 'oth_pay', 'fund_pay_sumamt',
   'psn_part_amt', 'acct_pay', 'psn_cash_pay', 'balc', 'acct_mulaid_pay', 'crt_payb_lmt_amt', 'fund_payamt', 'det_item_fee_sumamt',
-  'pric', 'cnt', 'selfpay_prop', 'pric_uplmt_amt', 'amount', 'cash_payamt',
+  'pric', 'cnt', 'selfpay_prop', 'pric_uplmt_amt', 'amount', 'cash_payamt', 'age',
 ]);
 const NUMBER_TEXT = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
@@ -29,3 +29,19 @@ export function writeNational(value: unknown): string {
   return text;
 }
 
+
+/**
+ * The national inputs with every `""` field removed: HIS code written from the field tables serialises an
+ * optional field it has no value for as `""`, which the tables read as absent. Done once, on the whole body, so
+ * every schema sees an absent field (a required one is then 必填项缺失). Array elements are kept as they are.
+ */
+export function emptyAsAbsent(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(emptyAsAbsent);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '').map(([k, v]) => [k, emptyAsAbsent(v)]));
+}
+
+/** yyyyMMddHHmmssSSS in China time (the common output's times; its first 8 digits index answers by day). */
+export function nationalStamp(date: Date): string {
+  return new Date(date.getTime() + 8 * 3_600_000).toISOString().replace(/[-T:.Z]/g, '').slice(0, 17);
+}

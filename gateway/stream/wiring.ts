@@ -11,6 +11,7 @@ import type { LedgerPort } from '../ledger/port.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { SettlementService } from '../service/settlements.js';
 import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
+import { basicTermsReader } from '../../adapters/nhsa/basic-terms.js';
 import { SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
@@ -40,7 +41,7 @@ export function eventMapping(config: Config, programmes: ProgrammeSet): EventMap
     insurerCodeOf,
     source: config.EVENT_SOURCE,
     // The 医保 platform's 2304-shaped view on nhsa.settlements (adapters/nhsa).
-    nhsaNodes: nhsaMessageNodes(config.NHSA_FUND_PAY_TYPES, insurerCodeOf),
+    nhsaNodes: nhsaMessageNodes(config.NHSA_FUND_PAY_TYPES, insurerCodeOf, basicTermsReader(programmes)),
   };
 }
 

@@ -1,10 +1,13 @@
 /** What every transaction is given, and the checks they share. */
 import type { z } from 'zod';
+import type { RosterRow } from '../../../schemas/roster.js';
 import type { LedgerPort } from '../../../gateway/ledger/port.js';
 import type { CallControl, SettlementService } from '../../../gateway/service/settlements.js';
 import { issuesFault, NhsaFault } from '../fault.js';
 import type { Envelope } from '../inputs.js';
 import type { Mapping2304Options } from '../settlement-2304.js';
+import type { SignIns } from '../sign-in.js';
+import type { Answers, Undo } from '../answers.js';
 import type { Stay, Stays } from '../stays.js';
 
 export interface CallContext {
@@ -13,12 +16,19 @@ export interface CallContext {
   service: SettlementService;
   ledger: LedgerPort;
   mapping: Mapping2304Options;
+  signIns: SignIns;
+  /** nhsa.msgid: the answers stored under each msgid (2601 reads and marks them). */
+  answers: Answers;
   clock: () => Date;
+  /** What HOSPITALS_FILE says of a hospital (2401 without the gateway's ext node). */
+  hospitalOf(fixmedinsCode: string): { level?: number | undefined; drgPublic?: boolean | undefined } | undefined;
+  /** The person's rows on every roster the gateway holds (categories for a 2304 whose 2401 sent none; 1101). */
+  rosterRows(personId: string): Promise<RosterRow[]>;
   /** The HTTP call's deadline (`req.call`): a settlement or reversal it starts commits nothing once the call was answered. */
   call: CallControl | undefined;
 }
 
-export interface CallAnswer { output: unknown; warn_msg?: string }
+export interface CallAnswer { output: unknown; warn_msg?: string; /** What 2601 冲正 needs to take this call back. */ undo?: Undo }
 export type Call = (ctx: CallContext) => Promise<CallAnswer>;
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {

@@ -35,7 +35,7 @@ export const uploadFees: Call = async ({ envelope, stays, clock }) => {
     }
     added.push(row);
   }
-  return { output: { result: feedetail.map(resultRow) } };
+  return { output: { result: feedetail.map(resultRow) }, undo: { infno: '2301', mdtrt_id: mdtrtId, feedetl_sn: added.map((r) => r.feedetl_sn) } };
 };
 
 /** 2302 住院费用明细撤销: one row, or every row with feedetl_sn 0000. */
@@ -47,10 +47,11 @@ export const revokeFees: Call = async ({ envelope, stays }) => {
   const rows = await stays.rows(data.mdtrt_id);
   if (data.feedetl_sn === '0000') {
     for (const r of rows) await stays.removeRow(data.mdtrt_id, r.feedetl_sn);
-    return { output: {} };
+    return { output: {}, undo: { infno: '2302', mdtrt_id: data.mdtrt_id, rows } };
   }
-  if (!rows.some((r) => r.feedetl_sn === data.feedetl_sn)) throw new NhsaFault(`input.data.feedetl_sn：费用明细流水号 ${data.feedetl_sn} 不存在`);
+  const row = rows.find((r) => r.feedetl_sn === data.feedetl_sn);
+  if (!row) throw new NhsaFault(`input.data.feedetl_sn：费用明细流水号 ${data.feedetl_sn} 不存在`);
   if (rows.some((r) => r.init_feedetl_sn === data.feedetl_sn)) throw new NhsaFault(`input.data.feedetl_sn：明细 ${data.feedetl_sn} 已有退费明细，请先撤销退费明细`);
   await stays.removeRow(data.mdtrt_id, data.feedetl_sn);
-  return { output: {} };
+  return { output: {}, undo: { infno: '2302', mdtrt_id: data.mdtrt_id, rows: [row] } };
 };

@@ -4,15 +4,15 @@ import { readNational } from '../../../adapters/nhsa/wire.js';
 
 let sequence = 0;
 
-export interface EnvelopeOptions { msgid?: string; hospital?: string; area?: string; insuplc?: string; token?: string }
+export interface EnvelopeOptions { msgid?: string; hospital?: string; area?: string; insuplc?: string; token?: string; opter?: string; signNo?: string }
 
 export function envelope(infno: string, input: unknown, o: EnvelopeOptions = {}) {
   const hospital = o.hospital ?? HOSPITAL_A;
   return {
     infno, msgid: o.msgid ?? `${hospital}20240310${String(++sequence).padStart(8, '0')}`.slice(0, 30),
     mdtrtarea_admvs: o.area ?? '990100', insuplc_admdvs: o.insuplc ?? '990100', recer_sys_code: 'HIS01', dev_no: '', dev_safe_info: '',
-    cainfo: '', signtype: '', infver: 'V1.0', opter_type: '1', opter: 'SF001', opter_name: '收费员', inf_time: '2024-03-10 09:00:00',
-    fixmedins_code: hospital, fixmedins_name: '演示医院', sign_no: '', input,
+    cainfo: '', signtype: '', infver: 'V1.0', opter_type: '1', opter: o.opter ?? 'SF001', opter_name: '收费员', inf_time: '2024-03-10 09:00:00',
+    fixmedins_code: hospital, fixmedins_name: '演示医院', sign_no: o.signNo ?? '', input,
   };
 }
 
