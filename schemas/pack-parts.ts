@@ -8,6 +8,8 @@ import { BILL_PARTS, ENCOUNTER_KINDS, ITEM_TYPES, WARDS, layer } from './settlem
 import { RISK_GROUP_NAMES } from './vocabulary.js';
 
 export const riskGroup = z.enum(Object.keys(RISK_GROUP_NAMES) as [keyof typeof RISK_GROUP_NAMES, ...(keyof typeof RISK_GROUP_NAMES)[]]);
+/** A supplementary programme's risk group: healthy, preExisting (特定既往症), aidPreExisting (救助对象 among them). */
+export type RiskGroup = z.infer<typeof riskGroup>;
 
 /** Where a stay happened as a plan sees it: in its area, or outside it with or without 异地就医备案. */
 export const PLACES = ['inArea', 'offsiteFiled', 'offsiteUnfiled'] as const;

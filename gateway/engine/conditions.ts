@@ -3,7 +3,7 @@ import type { Pack, StayCondition, When } from '../../schemas/pack.js';
 import type { Place } from '../../schemas/pack-parts.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
 import { ENCOUNTER_KIND_NAMES as KIND_NAMES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
-import type { RiskGroup } from './context.js';
+import type { RiskGroup } from '../../schemas/pack-parts.js';
 import type { ProgrammeSet } from './programme-set.js';
 
 export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: string };

@@ -3,7 +3,6 @@ import type { Pack } from '../../schemas/pack.js';
 import { LAYERS, type Layer, type SettlementRequest } from '../../schemas/settlement.js';
 import type { BillTotals, PartsFen } from './bill.js';
 import type { Eligible } from './eligibility.js';
-import type { RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
 import { InvariantViolation } from '../errors.js';
 import type { ProgrammeSet } from './programme-set.js';
 
@@ -25,7 +24,6 @@ export interface Running {
   allLeftFen: number;
 }
 
-export type RiskGroup = keyof typeof RISK_GROUP_NAMES;
 
 export interface RuleContext {
   request: SettlementRequest;

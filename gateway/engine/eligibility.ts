@@ -4,7 +4,7 @@ import { categoryNames as names, DISABILITY_TYPES, RISK_GROUP_NAMES } from '../.
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
-import type { RiskGroup } from './context.js';
+import type { RiskGroup } from '../../schemas/pack-parts.js';
 import type { ProgrammeSet } from './programme-set.js';
 import { type CoverPeriod, dayNumber, daysCovered, hospitalDays } from './days.js';
 

@@ -254,7 +254,7 @@ function readRequest(hospital: HospitalDefaults, items: Item[]): SettlementReque
       ...(grade || type ? { disability: { grade: Number(grade), type: type as 'physical' } } : {}),
     },
     encounter: {
-      kind: select('f-encounter-kind').value as 'inpatient' | 'outpatientSpecial',
+      kind: select('f-encounter-kind').value as SettlementRequestInput['encounter']['kind'],
       admittedOn: text('f-admitted'),
       dischargedOn: text('f-discharged'),
       diagnoses,

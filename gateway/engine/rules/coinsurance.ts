@@ -6,13 +6,13 @@
  * the place of care (overrides), and the risk group may be judged by the claim (既往症 by the stay's diagnosis).
  */
 import { z } from 'zod';
-import { base, cite, cited, groupRatios, riskGroup, ruleHead, stayCondition, when, type Base, type GroupRatios } from '../../../schemas/pack-parts.js';
+import { base, cite, cited, groupRatios, riskGroup, ruleHead, stayCondition, when, type Base, type GroupRatios, type RiskGroup } from '../../../schemas/pack-parts.js';
 import { identifier, money, ratio } from '../../../schemas/primitives.js';
 import { BILL_PARTS, billPart, type SettlementRequest } from '../../../schemas/settlement.js';
 import { BILL_PART_NAMES, LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
 import { itemParts, billParts, type PartsFen } from '../bill.js';
 import { checkCondition } from '../conditions.js';
-import { NO_BENEFITS, paidOnPart, type RiskGroup, type RuleContext } from '../context.js';
+import { NO_BENEFITS, paidOnPart, type RuleContext } from '../context.js';
 import { claimGroup } from '../eligibility.js';
 import { ExactFen } from '../exact.js';
 import { formatFen, formatPercent, positive } from '../money.js';

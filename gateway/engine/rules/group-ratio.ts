@@ -1,6 +1,5 @@
 /** A ratio by risk group as packs write it (healthy, preExisting, aidPreExisting), read for one person. */
-import type { GroupRatios } from '../../../schemas/pack-parts.js';
-import type { RiskGroup } from '../context.js';
+import type { GroupRatios, RiskGroup } from '../../../schemas/pack-parts.js';
 
 /** The group's ratio (ppm); 救助对象 fall back to the pre-existing ratio where the pack sets none for them; null: not covered. */
 export function ratioFor(group: RiskGroup, ratios: GroupRatios): number | null {

@@ -6,12 +6,12 @@
  * The list is the pack's own (`drugs`), or a drug-list file the loader puts in its place (`drugList`).
  */
 import { z } from 'zod';
-import { cite, cited, drugEntry, riskGroup, ruleHead, when, type DrugEntry } from '../../../schemas/pack-parts.js';
+import { cite, cited, drugEntry, riskGroup, ruleHead, when, type DrugEntry, type RiskGroup } from '../../../schemas/pack-parts.js';
 import { identifier, money, ratio } from '../../../schemas/primitives.js';
 import { layer, type SettlementRequest } from '../../../schemas/settlement.js';
 import { ENCOUNTER_KIND_NAMES, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
 import { itemParts, billParts } from '../bill.js';
-import { NO_BENEFITS, paidOnPart, type RiskGroup } from '../context.js';
+import { NO_BENEFITS, paidOnPart } from '../context.js';
 import { claimGroup } from '../eligibility.js';
 import { ExactFen } from '../exact.js';
 import { formatFen as y, formatPercent, positive } from '../money.js';
