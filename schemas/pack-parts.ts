@@ -60,6 +60,8 @@ export const base = z.object({
   items: z.object({
     types: z.array(z.enum(ITEM_TYPES)).min(1).optional().meta({ description: 'only items of these types (an item stating none is not counted)' }),
     wards: z.array(z.enum(WARDS)).min(1).optional().meta({ description: 'only items incurred in these wards (an item stating none is general)' }),
+    codes: z.array(z.string().min(1).max(60)).min(1).max(500).optional().meta({ description: "only items whose code starts with one of these (质子重离子, CAR-T, an implant's codes)" }),
+    notCodes: z.array(z.string().min(1).max(60)).min(1).max(500).optional().meta({ description: 'never items whose code starts with one of these (a plan\'s 负面清单)' }),
   }).strict().optional().meta({ description: 'the items the base counts; a layer\'s payment on a part falls on the items in proportion to their cost of that part' }),
   lessCompliantShare: ratio.optional().meta({ description: 'this share of the selected items\' compliant cost is taken off the base first (惠琼保: 扣除70%合规医疗费用 for a person without basic insurance)' }),
   cite,

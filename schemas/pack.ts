@@ -73,6 +73,14 @@ export const pack = z.object({
     cite,
   }).strict().optional(),
   rules: z.array(rule).max(20),
+  sharedDeductibles: z.array(z.object({
+    id: identifier(40),
+    name: z.string().min(1),
+    rules: z.array(identifier(40)).min(2),
+    cite,
+  }).strict()).max(10).default([]).meta({
+    description: 'responsibilities whose yearly deductibles are filled together (责任一、二共用免赔额): each keeps its own amount, the used part is one counter `<id>.deductibleUsed`',
+  }),
   limits: z.array(z.object({
     id: identifier(40),
     name: z.string().min(1),

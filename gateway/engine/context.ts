@@ -70,8 +70,8 @@ export interface RuleResult {
 }
 
 /**
- * A rule's counters: reads them as they stood before this settlement and records this settlement's
- * deltas. Keys read `programme|period|rule.counter`, e.g. `weihai-2020-medical|2020|ceiling.paid`; every
+ * A rule's counters: reads them as they stand (before this settlement plus what it recorded so far) and
+ * records this settlement's deltas. Keys read `programme|period|rule.counter`, e.g. `weihai-2020-medical|2020|ceiling.paid`; every
  * key a rule may touch is built once, when its programmes are loaded (gateway/engine/rules/registry.ts),
  * so a settlement never concatenates one. A counter the rule kind did not declare is a defect: its key
  * would be missing from the snapshot `npm run check-pack` guards.
@@ -89,8 +89,10 @@ export class RuleCounters {
     return key;
   }
 
+  /** As it stands now: before this settlement, plus what this settlement recorded under the key (a counter two rules share). */
   get(counter: string): number {
-    return this.before[this.key(counter)] ?? 0;
+    const key = this.key(counter);
+    return (this.before[key] ?? 0) + (this.deltas[key] ?? 0);
   }
 
   add(counter: string, fen: number): void {

@@ -6,7 +6,8 @@
  */
 import type { Pack, StayCondition } from '../../schemas/pack.js';
 import type { Rule } from '../../schemas/pack.js';
-import { limitableRule } from './rules/registry.js';
+import { counterName } from './counter-keys.js';
+import { counterNames, limitableRule } from './rules/registry.js';
 
 /** Every condition of a rule, with its path: `when`, its `anyOf`, and each override's `if`. */
 function conditionsOf(rule: Rule, at: string): Array<{ path: string; condition: StayCondition }> {
@@ -54,9 +55,21 @@ export function packContradictions(pack: Pack, catalogueIds: ReadonlySet<string>
     if (!pack.rules.some((rule) => !rule.when?.variants || rule.when.variants.includes(v.id))) say('variants', `款型 ${v.id}（${v.name}）没有任何责任适用`);
   }
 
+  const sharedIds = new Set<string>();
+  pack.sharedDeductibles.forEach((shared, i) => {
+    if (ruleIds.has(shared.id) || sharedIds.has(shared.id)) say(`sharedDeductibles.${i}.id`, `共用免赔额编号 ${shared.id} 与责任或另一共用免赔额重复`);
+    sharedIds.add(shared.id);
+    shared.rules.forEach((id, j) => {
+      const rule = pack.rules.find((r) => r.id === id);
+      if (!rule) say(`sharedDeductibles.${i}.rules.${j}`, `责任 ${id} 不存在`);
+      else if (!counterNames(rule).includes(counterName(id, 'deductibleUsed'))) say(`sharedDeductibles.${i}.rules.${j}`, `责任 ${id} 没有年度免赔额，无从共用`);
+      else if (pack.sharedDeductibles.some((other, k) => k < i && other.rules.includes(id))) say(`sharedDeductibles.${i}.rules.${j}`, `责任 ${id} 已在另一共用免赔额中`);
+    });
+  });
+
   const limitIds = new Set<string>();
   pack.limits.forEach((limit, i) => {
-    if (ruleIds.has(limit.id) || limitIds.has(limit.id)) say(`limits.${i}.id`, `限额编号 ${limit.id} 与${ruleIds.has(limit.id) ? '责任' : '另一限额'}重复（累计额会混在一起）`);
+    if (ruleIds.has(limit.id) || limitIds.has(limit.id) || sharedIds.has(limit.id)) say(`limits.${i}.id`, `限额编号 ${limit.id} 与${ruleIds.has(limit.id) ? '责任' : '另一限额'}重复（累计额会混在一起）`);
     limitIds.add(limit.id);
     limit.rules?.forEach((id, j) => {
       const rule = pack.rules.find((r) => r.id === id);

@@ -31,8 +31,10 @@ export interface PreparedPack {
 
 function preparePack(pack: Pack): PreparedPack {
   const rules = pack.rules.map((rule) => prepareRule(rule, { periodWord: periodWord(pack) }));
+  const sharedDeductibleOf = new Map(pack.sharedDeductibles.flatMap((d) => d.rules.map((rule) => [rule, d.id] as const)));
   const keysOf = (period: string): PeriodKeys => ({
-    rules: rules.map((r) => Object.fromEntries(r.counters.map((c) => [c, counterKey(pack.id, period, r.rule.id, c)]))),
+    // A rule in a shared deductible fills the shared counter, not one of its own.
+    rules: rules.map((r) => Object.fromEntries(r.counters.map((c) => [c, counterKey(pack.id, period, c === 'deductibleUsed' ? sharedDeductibleOf.get(r.rule.id) ?? r.rule.id : r.rule.id, c)]))),
     limits: Object.fromEntries(pack.limits.map((l) => [l.id, counterKey(pack.id, period, l.id, 'paid')])),
   });
   const byPeriod = new Map(periodsOf(pack).map((period) => [period, keysOf(period)]));

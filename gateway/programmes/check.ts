@@ -49,7 +49,9 @@ export interface CheckReport {
 
 /** A pack's counter keys without the period: `rule.counter` and `limit.paid`, sorted. */
 export function packCounterKeys(pack: Pack): string[] {
-  return [...new Set([...pack.rules.flatMap(counterNames), ...pack.limits.map((l) => counterName(l.id, 'paid'))])].sort();
+  const shared = new Set(pack.sharedDeductibles.flatMap((d) => d.rules));
+  const ruleKeys = pack.rules.flatMap((rule) => counterNames(rule).filter((name) => !(shared.has(rule.id) && name === counterName(rule.id, 'deductibleUsed'))));
+  return [...new Set([...ruleKeys, ...pack.sharedDeductibles.map((d) => counterName(d.id, 'deductibleUsed')), ...pack.limits.map((l) => counterName(l.id, 'paid'))])].sort();
 }
 
 /**

@@ -97,7 +97,7 @@ const exactText = (amount: ExactFen): string => `${amount.isWholeFen() ? '' : '�
 /** What a base reads, prepared once: which parts, which items, and the words for them. */
 interface PreparedBase {
   readonly base: Base;
-  /** BILL_PARTS order; null for the shorthand `of` (compliant, or the whole bill). */
+  /** BILL_PARTS order; null for the shorthand `of` over every item (compliant, or the whole bill). */
   readonly mask: readonly boolean[] | null;
   readonly of: string;
   readonly deductedLayers: string;
@@ -107,15 +107,23 @@ const ITEM_TYPE_NAMES = { drug: '药品', consumable: '耗材', service: '诊疗
 const WARD_NAMES = { general: '普通部', special: '特需部、VIP部、国际部' } as const;
 
 function prepareBase(b: Base): PreparedBase {
-  const mask = b.parts ? BILL_PARTS.map((p) => b.parts?.includes(p) ?? false) : null;
+  // The shorthand `of` keeps its meaning from before parts existed (less everything the layers paid) unless it selects items.
+  const parts: readonly string[] | null = b.parts ?? (b.items ? (b.of === 'compliant' ? ['compliant'] : BILL_PARTS) : null);
+  const mask = parts ? BILL_PARTS.map((p) => parts.includes(p)) : null;
   let of = b.of === 'compliant' ? '政策范围内费用' : b.of === 'all' ? '医疗总费用' : (b.parts ?? []).map((p) => BILL_PART_NAMES[p]).join('+');
-  const only = [...(b.items?.types?.map((t) => ITEM_TYPE_NAMES[t]) ?? []), ...(b.items?.wards?.map((w) => WARD_NAMES[w]) ?? [])];
+  const only = [...(b.items?.types?.map((t) => ITEM_TYPE_NAMES[t]) ?? []), ...(b.items?.wards?.map((w) => WARD_NAMES[w]) ?? []), ...(b.items?.codes ? [`编码 ${b.items.codes.join('、')} 开头的项目`] : [])];
   if (only.length > 0) of += `（仅${only.join('、')}）`;
+  if (b.items?.notCodes) of += `（不含编码 ${b.items.notCodes.join('、')} 开头的项目）`;
   return { base: b, mask, of, deductedLayers: b.after.map((l) => LAYER_NAMES_DEDUCTED[l]).join('、') };
 }
 
+const startsWithAny = (code: string, prefixes: readonly string[]): boolean => prefixes.some((prefix) => code.startsWith(prefix));
+
 const selects = (b: Base, item: SettlementRequest['items'][number]): boolean =>
-  (!b.items?.types || (item.itemType !== undefined && b.items.types.includes(item.itemType))) && (!b.items?.wards || b.items.wards.includes(item.ward ?? 'general'));
+  (!b.items?.types || (item.itemType !== undefined && b.items.types.includes(item.itemType)))
+  && (!b.items?.wards || b.items.wards.includes(item.ward ?? 'general'))
+  && (!b.items?.codes || startsWithAny(item.code, b.items.codes))
+  && (!b.items?.notCodes || !startsWithAny(item.code, b.items.notCodes));
 
 /** The gross cost of the selected items by part; the bill's own totals when the base selects every item. */
 function selectedParts(b: Base, ctx: RuleContext): PartsFen {
