@@ -12,6 +12,8 @@ import {
   organization as organizationSchema, patient as patientSchema,
   type Claim, type Coverage, type Extension, type Patient, type Reference,
 } from './input-schemas.js';
+import { notUnderstood } from './modifiers.js';
+import { NotSupported } from './outcome.js';
 import { extensionPath, fhirFieldErrors, Origins } from './paths.js';
 import { ReferenceResolver, type Located, type RemoteReader } from './references.js';
 import type { ClaimEcho } from './stored-claims.js';
@@ -40,9 +42,16 @@ const findAll = (list: readonly Extension[] | undefined, url: string): Found[] =
 const findOne = (list: readonly Extension[] | undefined, url: string): Found | undefined => findAll(list, url)[0];
 const sub = (ext: Extension, url: string) => ext.extension?.find((e) => e.url === url);
 
+/** Nothing is acted on that carries a modifier extension (or implicit rules) this server does not understand. */
+function refuseNotUnderstood(resource: unknown, path: string): void {
+  const found = notUnderstood(resource, path);
+  if (found.length > 0) throw new NotSupported(422, '提交中含有本服务不理解的修饰扩展（modifierExtension）或隐含规则，按 FHIR R4 不予处理，未结算', found);
+}
+
 /** Splits the submission into the Claim and its resolver. */
 function unwrap(submitted: unknown, remote: RemoteReader): { claim: Claim; claimPath: string; resolver: ReferenceResolver } {
   const kind = typeof submitted === 'object' && submitted !== null ? (submitted as { resourceType?: unknown }).resourceType : undefined;
+  if (kind === 'Claim' || kind === 'Bundle') refuseNotUnderstood(submitted, kind);
   if (kind === 'Claim') {
     const parsed = claimSchema.safeParse(submitted);
     if (!parsed.success) throw new InvalidInput('Claim 结构不符', fhirFieldErrors('Claim', parsed.error.issues));

@@ -1,6 +1,6 @@
 /** Errors as FHIR OperationOutcome: one issue per field error, `expression` naming the FHIR element. */
 import type * as fhir4 from 'fhir/r4.js';
-import { GatewayError, OutcomeUnknown, Unavailable } from '../../gateway/errors.js';
+import { GatewayError, OutcomeUnknown, Unavailable, type FieldError } from '../../gateway/errors.js';
 
 type IssueType = fhir4.OperationOutcomeIssue['code'];
 
@@ -11,8 +11,18 @@ const ISSUE_TYPES: Record<number, IssueType> = {
   504: 'transient',
 };
 
+/**
+ * What this server does not support, as R4 servers answer it (issue type `not-supported`): a modifier
+ * extension it does not understand (422: the Claim is well formed, acting on it would be wrong), or an
+ * answer format it does not serve (406).
+ */
+export class NotSupported extends GatewayError {
+  readonly title = '不支持';
+  constructor(readonly status: 406 | 422, message: string, errors: FieldError[] = []) { super(message, errors); }
+}
+
 export function operationOutcomeOf(error: GatewayError): fhir4.OperationOutcome {
-  const code = ISSUE_TYPES[error.status] ?? 'exception';
+  const code = error instanceof NotSupported ? 'not-supported' : ISSUE_TYPES[error.status] ?? 'exception';
   const issues: fhir4.OperationOutcomeIssue[] = error.errors.length > 0
     ? error.errors.map((e) => ({
       severity: 'error', code, diagnostics: `${error.message}: ${e.message}`,

