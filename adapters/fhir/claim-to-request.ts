@@ -69,7 +69,7 @@ function unwrap(submitted: unknown, remote: RemoteReader): { claim: Claim; claim
     const others = parsed.data.entry.flatMap((e, index) => (index === claimIndex ? [] : [{ resource: e.resource, fullUrl: e.fullUrl, index }]));
     return { claim: claim.data, claimPath, resolver: new ReferenceResolver(claimPath, claim.data.contained ?? [], others, remote) };
   }
-  throw new InvalidInput('须提交 Claim 或含 Claim 的 Bundle', [{ path: 'resourceType', message: `expected Claim or Bundle, got ${String(kind)}` }]);
+  throw new InvalidInput('须提交 Claim 或含 Claim 的 Bundle', [{ path: '(resourceType)', message: `resourceType 须为 Claim 或 Bundle，收到 ${String(kind)}` }]);
 }
 
 /** An identifier of the given systems, else (when `fallbackFirst`) the first one. */

@@ -21,13 +21,16 @@ export class NotSupported extends GatewayError {
   constructor(readonly status: 406 | 422, message: string, errors: FieldError[] = []) { super(message, errors); }
 }
 
+/** `expression` holds FHIRPath only: a path rooted at a resource type (`Claim.item[0].net.value`), as paths.ts builds them. */
+const isElementPath = (path: string): boolean => /^[A-Z][A-Za-z]*(?:[.[]|$)/.test(path);
+
 export function operationOutcomeOf(error: GatewayError): fhir4.OperationOutcome {
   const code = error instanceof NotSupported ? 'not-supported' : ISSUE_TYPES[error.status] ?? 'exception';
   const issues: fhir4.OperationOutcomeIssue[] = error.errors.length > 0
-    ? error.errors.map((e) => ({
-      severity: 'error', code, diagnostics: `${error.message}: ${e.message}`,
-      ...(e.path && !e.path.startsWith('(') ? { expression: [e.path] } : {}),
-    }))
+    ? error.errors.map((e) => (isElementPath(e.path)
+      ? { severity: 'error', code, diagnostics: `${error.message}: ${e.message}`, expression: [e.path] }
+      // A search parameter (`_count`, `patient:identifier`) or a native field name is no FHIRPath: it is named in words.
+      : { severity: 'error', code, diagnostics: `${error.message}: ${e.message}${e.path && !e.path.startsWith('(') ? `（参数 ${e.path}）` : ''}` }))
     : [{ severity: 'error', code, diagnostics: error.message }];
   return { resourceType: 'OperationOutcome', issue: issues };
 }

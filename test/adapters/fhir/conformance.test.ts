@@ -104,4 +104,32 @@ describe('FHIR R4 conformance (issue 24)', () => {
       expect(asSplit((await stored(bill.settlementId)).json).status).toBe('settled');
     });
   });
+
+  describe('OperationOutcome.issue.expression', () => {
+    const postSearch = (form: string) => fetch(`${gw.url}/fhir/ExplanationOfBenefit/_search`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKENS.auditor}`, 'content-type': 'application/x-www-form-urlencoded' }, body: form,
+    }).then(async (r) => ({ status: r.status, text: await r.text() }));
+
+    it('is FHIRPath for every element, and a search parameter is named in the diagnostics instead', async () => {
+      const bill = native([{ code: 'A1', name: 'a', amount: '10.005', class: 'A' }]);
+      const claim = claimOf(bill);
+      (claim.item as Array<{ extension: unknown[] }>)[0]!.extension = [];
+      const invalid = await submit({ ...claim, insurance: [], diagnosis: [{ sequence: 'x' }] });
+      expect(invalid.status).toBe(400);
+      expect(expressions(invalid.text).length).toBeGreaterThan(0);
+      const amounts = await submit(claim);
+      expect(expressions(amounts.text)).toEqual(expect.arrayContaining(['Claim.item[0].net.value']));
+      const notAClaim = await submit({ resourceType: 'Patient' });
+      expect(notAClaim.status).toBe(400);
+      outcomeOf(notAClaim.text);
+
+      for (const [form, parameter] of [['_count=abc&patient:identifier=990100198001011234', '_count'], ['_count=5', 'patient:identifier'], ['patient:identifier=a%20b', 'patient:identifier']] as const) {
+        const res = await postSearch(form);
+        expect(res.status, form).toBe(400);
+        const issues = outcomeOf(res.text).issue;
+        expect(issues.flatMap((i) => i.expression ?? []), form).toEqual([]);
+        expect(issues.map((i) => i.diagnostics).join(' '), form).toContain(parameter);
+      }
+    });
+  });
 });
