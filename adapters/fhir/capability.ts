@@ -22,7 +22,7 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
       resource: [
         {
           type: 'Claim',
-          documentation: 'POST /fhir/Claim/$submit：Claim 或含 Claim 及 Patient、Coverage、Organization、Encounter、Condition 的 Bundle；?preview=true 或 use=predetermination 只预结算；status=cancelled 撤销已结算的 Claim',
+          documentation: 'POST /fhir/Claim/$submit：Claim 或含 Claim 及 Patient、Coverage、Organization、Encounter、Condition 的 Bundle，或以参数 resource 携带二者之一的 Parameters；?preview=true 或 use=predetermination 只预结算；status=cancelled 撤销已结算的 Claim',
           operation: [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' }],
         },
         { type: 'ClaimResponse', interaction: [{ code: 'read' }] },

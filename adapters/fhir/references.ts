@@ -37,12 +37,12 @@ export class ReferenceResolver {
   constructor(
     private readonly claimPath: string,
     contained: readonly LocalResource[],
-    bundleEntries: ReadonlyArray<{ resource: LocalResource; fullUrl?: string | undefined; index: number }>,
+    bundleEntries: ReadonlyArray<{ resource: LocalResource; fullUrl?: string | undefined; path: string }>,
     private readonly remote: RemoteReader,
   ) {
     this.entries = [
       ...contained.map((resource, i) => ({ resource, fullUrl: resource.id ? `#${resource.id}` : undefined, path: `${claimPath}.contained[${i}]` })),
-      ...bundleEntries.map((e) => ({ resource: e.resource, fullUrl: e.fullUrl, path: `Bundle.entry[${e.index}].resource` })),
+      ...bundleEntries.map((e) => ({ resource: e.resource, fullUrl: e.fullUrl, path: e.path })),
     ];
   }
 

@@ -6,6 +6,7 @@
  * resources. Every resource answered is validated against the R4 JSON schema (test/support/fhir-validator.ts)
  * and every amount compared with the native split of the same bill.
  */
+import { Client } from 'fhir-kit-client';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../../../adapters/fhir/vocabulary.js';
@@ -130,6 +131,55 @@ describe('FHIR R4 conformance (issue 24)', () => {
         expect(issues.flatMap((i) => i.expression ?? []), form).toEqual([]);
         expect(issues.map((i) => i.diagnostics).join(' '), form).toContain(parameter);
       }
+    });
+  });
+
+  describe('$submit invoked with Parameters', () => {
+    it('settles through fhir-kit-client\'s generic operation(): the Claim as parameter `resource`, amounts equal to the native split', async () => {
+      const bill = native();
+      const client = new Client({ baseUrl: `${gw.url}/fhir`, bearerToken: TOKENS.deskA });
+      const claim = JSON.parse(claimText(claimOf(bill))) as Json;
+      const answer = await client.operation({ name: '$submit', resourceType: 'Claim', input: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: claim }] } }) as Json;
+      expect(answer.resourceType).toBe('ClaimResponse');
+      expect(fhirSchemaErrors(answer)).toEqual([]);
+      const split = asSplit((await stored(bill.settlementId)).json);
+      // fhir-kit-client reads numbers with JSON.parse; each two-decimal amount is its double's nearest text.
+      const amounts = (answer.total as Array<Adjudication & { amount: { value: number } }>)
+        .filter((t) => code(t, SYSTEM.payerLayer) !== undefined)
+        .map((t) => [`${code(t, SYSTEM.payerLayer)}/${code(t, SYSTEM.programme)}`, t.amount.value.toFixed(2)]);
+      expect(amounts).toEqual(splitTotals(split));
+      // The same Parameters again (as the same client writes it): the stored settlement, answered as a replay.
+      const again = await fetch(`${gw.url}/fhir/Claim/$submit`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKENS.deskA}`, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: claim }] }),
+      });
+      expect(again.status).toBe(200);
+      expect(again.headers.get('idempotent-replay')).toBe('true');
+      expect(payerTotals(fhirBody(await again.text()))).toEqual(splitTotals(split));
+    });
+
+    it('settles a Bundle carried in Parameters, and names errors where the caller put them', async () => {
+      const bill = native();
+      const { contained: _c, ...bare } = claimOf(bill);
+      const bundled = bundleOf({ ...bare, patient: { reference: 'urn:uuid:Patient-p1' }, provider: { reference: 'urn:uuid:Organization-org' }, insurance: [{ sequence: 1, focal: true, coverage: { reference: 'urn:uuid:Coverage-c1' } }] },
+        patientOf(bill), coverageOf(bill), organizationOf(bill));
+      const settled = await submit({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: bundled }] });
+      expect(settled.status, settled.text).toBe(201);
+      expectValidR4(settled.text);
+      expect(payerTotals(fhirBody(settled.text))).toEqual(splitTotals(asSplit((await stored(bill.settlementId)).json)));
+
+      const wrong = native([{ code: 'A1', name: 'a', amount: '10.005', class: 'A' }]);
+      const bad = await submit({ resourceType: 'Parameters', parameter: [{ name: 'note', valueString: 'x' }, { name: 'resource', resource: claimOf(wrong) }] });
+      expect(bad.status).toBe(400);
+      expect(expressions(bad.text)).toEqual(['Parameters.parameter[1].resource.item[0].net.value']);
+      const none = await submit({ resourceType: 'Parameters', parameter: [{ name: 'claim', resource: claimOf(wrong) }] });
+      expect(none.status).toBe(400);
+      expect(expressions(none.text)).toEqual(['Parameters.parameter']);
+      const patient = await submit({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: patientOf(wrong) }] });
+      expect(expressions(patient.text)).toEqual(['Parameters.parameter[0].resource.resourceType']);
+      const modifier = await submit({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { ...claimOf(wrong), modifierExtension: [{ url: 'https://his.example/x', valueBoolean: true }] } }] });
+      expect(modifier.status).toBe(422);
+      expect(expressions(modifier.text)).toEqual(['Parameters.parameter[0].resource.modifierExtension[0]']);
     });
   });
 });
