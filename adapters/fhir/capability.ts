@@ -14,6 +14,7 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
     software: { name: 'settlement-gateway', version },
     implementation: { description: '出院一站式结算：FHIR R4 Claim 提交，ClaimResponse / ExplanationOfBenefit 返回各支付方分担' },
     fhirVersion: '4.0.1',
+    // JSON only: any other _format or Accept is answered 406 (negotiation.ts).
     format: ['application/fhir+json', 'json'],
     rest: [{
       mode: 'server',

@@ -4,6 +4,7 @@
  * resources (application/fhir+json), never problem+json.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type * as fhir4 from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gateway/errors.js';
@@ -11,7 +12,7 @@ import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
-import type { CallControl, SettlementService } from '../../gateway/service/settlements.js';
+import type { SettlementService } from '../../gateway/service/settlements.js';
 import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
@@ -22,6 +23,7 @@ import { claimToRequest, type MappedClaim } from './claim-to-request.js';
 import { structureDefinition } from './definitions.js';
 import { fhirIdOf, previewIdOf } from './ids.js';
 import { fhirJson, parseFhirJson } from './json-text.js';
+import { jsonOnly, returnPreferenceOf } from './negotiation.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
 import { searchExplanationsOfBenefit } from './search.js';
@@ -45,12 +47,25 @@ export interface FhirRouteDeps {
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const send = (res: Response, status: number, resource: unknown) => res.status(status).type(FHIR_JSON).send(fhirJson(resource));
 
+/** The answer of a write ($submit), as the caller's `Prefer: return=…` asks: the ClaimResponse, nothing, or an OperationOutcome. */
+function written(req: Request, res: Response, status: number, response: fhir4.ClaimResponse): void {
+  const preference = returnPreferenceOf(req);
+  if (req.headers.prefer !== undefined) res.setHeader('Preference-Applied', `return=${preference}`);
+  if (preference === 'minimal') { res.status(status).end(); return; }
+  if (preference === 'OperationOutcome') {
+    send(res, status, { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `${response.disposition ?? ''}：ClaimResponse/${response.id ?? ''}` }] } satisfies fhir4.OperationOutcome);
+    return;
+  }
+  send(res, status, response);
+}
+
 export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.Router {
   const { service, store, servers, metrics, requests, log } = deps;
   const router = express.Router();
   const body = express.text({ type: ['application/fhir+json', 'application/json'], limit: deps.bodyLimitBytes });
   const started = new Date().toISOString();
 
+  router.use(jsonOnly);
   router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, started)); });
   // The extensions' definitions, public like the CapabilityStatement: each extension URL resolves here.
   router.get('/StructureDefinition/:id', (req, res) => {
@@ -66,7 +81,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
       if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
       else requireRole(client, 'desk');
     });
-    if (mapped.status === 'cancelled') return cancel(mapped, res, req.call);
+    if (mapped.status === 'cancelled') return cancel(mapped, req, res);
     if (mapped.use === 'preauthorization') {
       throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
     }
@@ -88,12 +103,12 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     requests.inc({ operation: preview ? 'preview' : 'submit', outcome: replay ? 'replay' : 'ok' });
     // The request just accepted: the live schema reads it. Stored ones are read by their version (below).
     const request = settlementRequest.parse(mapped.body);
-    if (preview) return send(res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
+    if (preview) return written(req, res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
     const id = fhirIdOf(split.hospitalId, split.settlementId);
     await remember(id, split, mapped.echo);
     res.setHeader('Location', `ClaimResponse/${id}`);
     if (replay) res.setHeader('Idempotent-Replay', 'true');
-    send(res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
+    written(req, res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
   });
 
   router.get('/ExplanationOfBenefit/:id', ctx.authenticate, async (req, res) => {
@@ -136,14 +151,14 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   });
 
   /** Claim.status = cancelled: the reversal (结算撤销) of the settlement the Claim names. */
-  async function cancel(mapped: MappedClaim, res: Response, call: CallControl | undefined) {
+  async function cancel(mapped: MappedClaim, req: Request, res: Response) {
     const { settlementId } = mapped.body as { settlementId?: unknown };
     if (mapped.hospitalId === undefined || typeof settlementId !== 'string') {
       throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(typeof settlementId === 'string' ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
     }
     let split: Split;
     try {
-      split = await service.reverse(mapped.hospitalId, settlementId, {}, call);
+      split = await service.reverse(mapped.hospitalId, settlementId, {}, req.call);
     } catch (error) {
       throw translated(error, mapped);
     }
@@ -152,7 +167,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     const record = await service.get(mapped.hospitalId, settlementId);
     const id = fhirIdOf(mapped.hospitalId, settlementId);
     const known = await storedEcho(id);
-    send(res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
+    written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
   }
 
   async function remember(id: string, split: Split, echo: ClaimEcho) {

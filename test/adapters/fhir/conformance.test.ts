@@ -182,4 +182,45 @@ describe('FHIR R4 conformance (issue 24)', () => {
       expect(expressions(modifier.text)).toEqual(['Parameters.parameter[0].resource.modifierExtension[0]']);
     });
   });
+
+  describe('formats and Prefer', () => {
+    it('answers 406 not-supported for XML asked by _format or Accept, before anything is settled; JSON asked either way is served', async () => {
+      for (const [query, accept] of [['?_format=xml', undefined], ['?_format=application/fhir%2Bxml', undefined], ['', 'application/fhir+xml'], ['', 'text/turtle']] as const) {
+        const metadata = await fetch(`${gw.url}/fhir/metadata${query}`, { headers: accept ? { accept } : {} });
+        const text = await metadata.text();
+        expect(metadata.status, `${query} ${accept}`).toBe(406);
+        expect(outcomeOf(text).issue[0]!.code).toBe('not-supported');
+        const bill = native();
+        const refused = await submit(claimOf(bill), { query, headers: accept ? { accept } : {} });
+        expect(refused.status).toBe(406);
+        expect((await stored(bill.settlementId)).status).toBe(404);
+      }
+      for (const [query, accept] of [['?_format=json', undefined], ['?_format=application/fhir%2Bjson', undefined], ['', 'application/fhir+json'], ['', 'application/json'], ['', 'text/html,*/*;q=0.8']] as const) {
+        const metadata = await fetch(`${gw.url}/fhir/metadata${query}`, { headers: accept ? { accept } : {} });
+        expect(metadata.status, `${query} ${accept}`).toBe(200);
+        expect(metadata.headers.get('content-type')).toContain('application/fhir+json');
+      }
+    });
+
+    it('honours Prefer: return=minimal (no body, Location) and return=OperationOutcome; the settlement is the same', async () => {
+      const bill = native();
+      const minimal = await submit(claimOf(bill), { headers: { prefer: 'return=minimal' } });
+      expect(minimal.status).toBe(201);
+      expect(minimal.text).toBe('');
+      expect(minimal.headers.get('preference-applied')).toBe('return=minimal');
+      const location = minimal.headers.get('location') ?? '';
+      expect(location).toMatch(/^ClaimResponse\/[0-9a-f]{32}$/);
+      const split = asSplit((await stored(bill.settlementId)).json);
+      const read = await call(gw.url, `/fhir/${location}`, { token: TOKENS.deskA });
+      expect(payerTotals(fhirBody(read.text))).toEqual(splitTotals(split));
+
+      const outcome = await submit(claimOf(bill), { headers: { prefer: 'return=OperationOutcome' } });
+      expect(outcome.status).toBe(200);
+      const issues = outcomeOf(outcome.text).issue;
+      expect(issues).toEqual([expect.objectContaining({ severity: 'information', code: 'informational' })]);
+      expect(issues[0]!.diagnostics).toContain(location);
+      const representation = await submit(claimOf(bill), { headers: { prefer: 'return=representation' } });
+      expect(fhirBody(representation.text).resourceType).toBe('ClaimResponse');
+    });
+  });
 });
