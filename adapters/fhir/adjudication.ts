@@ -17,6 +17,7 @@ import type { StoredRequest } from '../../gateway/ledger/stored.js';
 import type { Split, SplitLine } from '../../schemas/settlement.js';
 import type { ClaimEcho } from './stored-claims.js';
 import { moneyOf } from './json-text.js';
+import { metaOf } from './versions.js';
 import { EXT, SYSTEM } from './vocabulary.js';
 
 /** What the answers read of a request: its items, and the stay's dates and diagnoses. */
@@ -97,6 +98,7 @@ function references(split: Split, echo: ClaimEcho | undefined) {
 
 interface Built {
   common: {
+    meta?: fhir4.Meta;
     contained: fhir4.Coverage[];
     extension: fhir4.Extension[];
     identifier: fhir4.Identifier[];
@@ -120,6 +122,7 @@ interface Built {
 
 function build(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | undefined): Built {
   const refs = references(split, echo);
+  const meta = metaOf(split);
   const disposition = split.status === 'preview' ? '预结算（未提交）' : split.status === 'reversed' ? `已撤销（${split.reversedAt ?? ''}）` : '已结算';
   const header: fhir4.ClaimResponseItemAdjudication[] = [
     ...billAdjudications(split),
@@ -137,6 +140,7 @@ function build(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | unde
   ];
   return {
     common: {
+      ...(meta ? { meta } : {}),
       contained: layerCoverages(split, refs.patient),
       extension: [{ url: EXT.gatewayId, valueString: split.gatewayId }],
       identifier: [{ system: SYSTEM.gatewayId, value: split.gatewayId }, { system: SYSTEM.settlementId, value: split.settlementId }],

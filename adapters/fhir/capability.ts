@@ -26,11 +26,13 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
           documentation: 'POST /fhir/Claim/$submit：Claim 或含 Claim 及 Patient、Coverage、Organization、Encounter、Condition 的 Bundle，或以参数 resource 携带二者之一的 Parameters；?preview=true 或 use=predetermination 只预结算；status=cancelled 撤销已结算的 Claim',
           operation: [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' }],
         },
-        { type: 'ClaimResponse', interaction: [{ code: 'read' }] },
+        { type: 'ClaimResponse', versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }] },
         { type: 'StructureDefinition', interaction: [{ code: 'read' }], documentation: 'the definitions of this endpoint\'s extensions, at their URLs (no token needed)' },
         {
           type: 'ExplanationOfBenefit',
-          interaction: [{ code: 'read' }, { code: 'search-type', documentation: 'POST /fhir/ExplanationOfBenefit/_search only (form body): the ID number stays out of URLs' }],
+          versioning: 'versioned',
+          readHistory: true,
+          interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type', documentation: 'POST /fhir/ExplanationOfBenefit/_search only (form body): the ID number stays out of URLs' }],
           searchParam: [
             { name: 'patient', type: 'reference', documentation: 'with the :identifier modifier only: patient:identifier=<person-id system>|<ID number>' },
             { name: '_count', type: 'number', documentation: '1–100, the latest settlements first' },

@@ -24,6 +24,7 @@ import { structureDefinition } from './definitions.js';
 import { fhirIdOf, previewIdOf } from './ids.js';
 import { fhirJson, parseFhirJson } from './json-text.js';
 import { jsonOnly, returnPreferenceOf } from './negotiation.js';
+import { alreadyHeld, etagOf, metaOf, versionAt, versionIdOf, versionsOf } from './versions.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
 import { searchExplanationsOfBenefit } from './search.js';
@@ -107,26 +108,57 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     const id = fhirIdOf(split.hospitalId, split.settlementId);
     await remember(id, split, mapped.echo);
     res.setHeader('Location', `ClaimResponse/${id}`);
+    res.setHeader('ETag', etagOf(versionIdOf(split)));
     if (replay) res.setHeader('Idempotent-Replay', 'true');
     written(req, res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
   });
 
-  router.get('/ExplanationOfBenefit/:id', ctx.authenticate, async (req, res) => {
-    const found = await settled(req);
-    requests.inc({ operation: 'read-eob', outcome: 'ok' });
-    send(res, 200, explanationOfBenefitOf(found.split, found.request, found.echo, found.id));
-  });
-
-  router.get('/ClaimResponse/:id', ctx.authenticate, async (req, res) => {
-    const found = await settled(req);
-    requests.inc({ operation: 'read-claim-response', outcome: 'ok' });
-    send(res, 200, claimResponseOf(found.split, found.request, found.echo, found.id));
-  });
+  // Reads of a settlement's two views: the current version (ETag, If-None-Match → 304), one version, the history.
+  for (const view of VIEWS) {
+    router.get(`/${view.type}/:id`, ctx.authenticate, async (req, res) => {
+      const found = await settled(req);
+      requests.inc({ operation: view.operation, outcome: 'ok' });
+      const etag = etagOf(versionIdOf(found.split));
+      res.setHeader('ETag', etag);
+      const lastUpdated = metaOf(found.split)?.lastUpdated;
+      if (lastUpdated) res.setHeader('Last-Modified', new Date(lastUpdated).toUTCString());
+      if (alreadyHeld(req, etag)) { res.status(304).end(); return; }
+      send(res, 200, view.render(found.split, found.request, found.echo, found.id));
+    });
+    router.get(`/${view.type}/:id/_history/:versionId`, ctx.authenticate, async (req, res) => {
+      const found = await settled(req);
+      const version = versionAt(found.split, String(req.params.versionId ?? ''));
+      if (!version) throw new NotFound(`${view.type}/${found.id} 没有版本 ${String(req.params.versionId ?? '')}`);
+      requests.inc({ operation: view.operation, outcome: 'ok' });
+      res.setHeader('ETag', etagOf(versionIdOf(version)));
+      send(res, 200, view.render(version, found.request, found.echo, found.id));
+    });
+    router.get(`/${view.type}/:id/_history`, ctx.authenticate, async (req, res) => {
+      const found = await settled(req);
+      requests.inc({ operation: view.operation, outcome: 'ok' });
+      const versions = versionsOf(found.split);
+      const base = baseUrlOf(req);
+      send(res, 200, {
+        resourceType: 'Bundle', type: 'history', total: versions.length,
+        link: [{ relation: 'self', url: `${base}/${view.type}/${found.id}/_history` }],
+        entry: versions.map((version) => {
+          const meta = metaOf(version);
+          return {
+            fullUrl: `${base}/${view.type}/${found.id}`,
+            resource: view.render(version, found.request, found.echo, found.id),
+            // Version 1 is the settlement (the resource's creation), version 2 its reversal (an update of it).
+            request: versionIdOf(version) === '1' ? { method: 'POST', url: view.type } : { method: 'PUT', url: `${view.type}/${found.id}` },
+            response: { status: versionIdOf(version) === '1' ? '201' : '200', etag: etagOf(versionIdOf(version)), ...(meta?.lastUpdated ? { lastModified: meta.lastUpdated } : {}) },
+          };
+        }),
+      } satisfies fhir4.Bundle);
+    });
+  }
 
   // Search by the person's ID number: POST only, so that the number never appears in a URL (URLs are logged).
   router.post('/ExplanationOfBenefit/_search', ctx.authenticate, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), async (req, res) => {
     const form = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const bundle = await searchExplanationsOfBenefit({ ledger: deps.ledger, store }, req.client, form, `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`);
+    const bundle = await searchExplanationsOfBenefit({ ledger: deps.ledger, store }, req.client, form, baseUrlOf(req));
     requests.inc({ operation: 'search-eob', outcome: 'ok' });
     send(res, 200, bundle);
   });
@@ -197,6 +229,15 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
 
   return router;
 }
+
+/** The two views of a stored settlement, each read, vread and history the same way. */
+const VIEWS = [
+  { type: 'ClaimResponse', operation: 'read-claim-response', render: claimResponseOf },
+  { type: 'ExplanationOfBenefit', operation: 'read-eob', render: explanationOfBenefitOf },
+] as const;
+
+/** This endpoint's base URL as the caller reached it (for fullUrl and links). */
+const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`;
 
 /** The metrics label of a failed call, from its path (the route may not have been matched). */
 function operationOf(req: Request): string {

@@ -223,4 +223,53 @@ describe('FHIR R4 conformance (issue 24)', () => {
       expect(fhirBody(representation.text).resourceType).toBe('ClaimResponse');
     });
   });
+
+  describe('versions', () => {
+    const read = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${gw.url}/fhir/${path}`, { headers: { authorization: `Bearer ${TOKENS.deskA}`, ...headers } }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }));
+
+    it('gives meta.versionId and lastUpdated, an ETag, 304 for the version held; a reversal is version 2; _history and vread serve both', async () => {
+      const bill = native();
+      const settled = await submit(claimOf(bill));
+      expect(settled.status).toBe(201);
+      expect(settled.headers.get('etag')).toBe('W/"1"');
+      const id = (settled.headers.get('location') ?? '').replace('ClaimResponse/', '');
+      const split = asSplit((await stored(bill.settlementId)).json);
+      for (const type of ['ClaimResponse', 'ExplanationOfBenefit']) {
+        const first = await read(`${type}/${id}`);
+        expect(first.status).toBe(200);
+        expectValidR4(first.text);
+        expect(first.headers.get('etag')).toBe('W/"1"');
+        expect(fhirBody(first.text).meta).toEqual({ versionId: '1', lastUpdated: split.settledAt });
+        const held = await read(`${type}/${id}`, { 'if-none-match': 'W/"1"' });
+        expect(held.status).toBe(304);
+        expect(held.text).toBe('');
+      }
+      expect((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${bill.settlementId}/reversal`, { method: 'POST', token: TOKENS.deskA })).status).toBe(200);
+      const reversed = asSplit((await stored(bill.settlementId)).json);
+      for (const type of ['ClaimResponse', 'ExplanationOfBenefit']) {
+        const now = await read(`${type}/${id}`, { 'if-none-match': 'W/"1"' });
+        expect(now.status).toBe(200);
+        expect(now.headers.get('etag')).toBe('W/"2"');
+        expect(fhirBody(now.text)).toMatchObject({ status: 'cancelled', meta: { versionId: '2', lastUpdated: reversed.reversedAt } });
+
+        const v1 = await read(`${type}/${id}/_history/1`);
+        expect(v1.status).toBe(200);
+        expectValidR4(v1.text);
+        expect(fhirBody(v1.text)).toMatchObject({ status: 'active', meta: { versionId: '1', lastUpdated: split.settledAt } });
+        expect(payerTotals(fhirBody(v1.text))).toEqual(splitTotals(split));
+        expect(fhirBody((await read(`${type}/${id}/_history/2`)).text)).toMatchObject({ status: 'cancelled' });
+        expect((await read(`${type}/${id}/_history/3`)).status).toBe(404);
+
+        const history = await read(`${type}/${id}/_history`);
+        expect(history.status).toBe(200);
+        expectValidR4(history.text);
+        const bundle = fhirBody(history.text) as { type: string; total: unknown; entry: Array<{ resource: Json; response: { etag: string } }> };
+        expect(bundle.type).toBe('history');
+        expect(bundle.entry.map((e) => [(e.resource.meta as { versionId: string }).versionId, e.resource.status, e.response.etag])).toEqual([['2', 'cancelled', 'W/"2"'], ['1', 'active', 'W/"1"']]);
+      }
+      // Another hospital's desk reads no version.
+      expect((await fetch(`${gw.url}/fhir/ClaimResponse/${id}/_history/1`, { headers: { authorization: `Bearer ${TOKENS.deskB}` } })).status).toBe(403);
+    });
+  });
 });
