@@ -2,6 +2,18 @@
 import type * as fhir4 from 'fhir/r4.js';
 import { EXT, FHIR_BASE } from './vocabulary.js';
 
+const SEARCH: fhir4.CapabilityStatementRestResourceInteraction = {
+  code: 'search-type',
+  documentation: 'GET with _id or a page link\'s _cursor; POST _search (form body) also with patient:identifier — an ID number is never accepted in a URL. Unknown parameters are refused (400).',
+};
+const SEARCH_PARAMETERS: fhir4.CapabilityStatementRestResourceSearchParam[] = [
+  { name: 'patient', type: 'reference', documentation: 'with the :identifier modifier only, by POST _search: patient:identifier=<person-id system>|<ID number>' },
+  { name: '_id', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
+  { name: '_count', type: 'number', documentation: '1–100 per page (default 100), the latest settlements first' },
+  { name: '_offset', type: 'number', documentation: 'the first match of the page (0-based); the next and previous links carry it' },
+  { name: '_cursor', type: 'string', documentation: 'the opaque id of a person search, in its page links (valid one hour, for the client that searched)' },
+];
+
 export function capabilityStatement(version: string, date: string): fhir4.CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
@@ -26,18 +38,9 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
           documentation: 'POST /fhir/Claim/$submit：Claim 或含 Claim 及 Patient、Coverage、Organization、Encounter、Condition 的 Bundle，或以参数 resource 携带二者之一的 Parameters；?preview=true 或 use=predetermination 只预结算；status=cancelled 撤销已结算的 Claim',
           operation: [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' }],
         },
-        { type: 'ClaimResponse', versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }] },
+        { type: 'ClaimResponse', versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, SEARCH], searchParam: SEARCH_PARAMETERS },
         { type: 'StructureDefinition', interaction: [{ code: 'read' }], documentation: 'the definitions of this endpoint\'s extensions, at their URLs (no token needed)' },
-        {
-          type: 'ExplanationOfBenefit',
-          versioning: 'versioned',
-          readHistory: true,
-          interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, { code: 'search-type', documentation: 'POST /fhir/ExplanationOfBenefit/_search only (form body): the ID number stays out of URLs' }],
-          searchParam: [
-            { name: 'patient', type: 'reference', documentation: 'with the :identifier modifier only: patient:identifier=<person-id system>|<ID number>' },
-            { name: '_count', type: 'number', documentation: '1–100, the latest settlements first' },
-          ],
-        },
+        { type: 'ExplanationOfBenefit', versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, SEARCH], searchParam: SEARCH_PARAMETERS },
       ],
     }],
   };

@@ -27,7 +27,7 @@ import { jsonOnly, returnPreferenceOf } from './negotiation.js';
 import { alreadyHeld, etagOf, metaOf, versionAt, versionIdOf, versionsOf } from './versions.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
-import { searchExplanationsOfBenefit } from './search.js';
+import { SettlementSearch } from './search.js';
 import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.js';
 
 /** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
@@ -155,16 +155,21 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     });
   }
 
-  // Search by the person's ID number: POST only, so that the number never appears in a URL (URLs are logged).
-  router.post('/ExplanationOfBenefit/_search', ctx.authenticate, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), async (req, res) => {
-    const form = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const bundle = await searchExplanationsOfBenefit({ ledger: deps.ledger, store }, req.client, form, baseUrlOf(req));
-    requests.inc({ operation: 'search-eob', outcome: 'ok' });
-    send(res, 200, bundle);
-  });
-  router.get('/ExplanationOfBenefit', ctx.authenticate, () => {
-    throw new InvalidInput('请用 POST /fhir/ExplanationOfBenefit/_search（表单）检索，身份号码不应出现在 URL 中', [{ path: '(query)', message: 'search with POST _search and a form body' }]);
-  });
+  // Searches (search.ts): by GET with `_id` or a page's `_cursor`; by POST _search also with the person's ID number.
+  const searches = new SettlementSearch({ ledger: deps.ledger, store });
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  for (const view of VIEWS) {
+    router.get(`/${view.type}`, ctx.authenticate, async (req, res) => {
+      const bundle = await searches.search({ type: view.type, method: 'GET', parameters: req.query, client: req.client, baseUrl: baseUrlOf(req) }, view.render);
+      requests.inc({ operation: view.search, outcome: 'ok' });
+      send(res, 200, bundle);
+    });
+    router.post(`/${view.type}/_search`, ctx.authenticate, form, async (req, res) => {
+      const bundle = await searches.search({ type: view.type, method: 'POST', parameters: req.body, client: req.client, baseUrl: baseUrlOf(req) }, view.render);
+      requests.inc({ operation: view.search, outcome: 'ok' });
+      send(res, 200, bundle);
+    });
+  }
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`没有这个 FHIR 接口：${req.method} ${req.path}`)));
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -232,8 +237,8 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
 
 /** The two views of a stored settlement, each read, vread and history the same way. */
 const VIEWS = [
-  { type: 'ClaimResponse', operation: 'read-claim-response', render: claimResponseOf },
-  { type: 'ExplanationOfBenefit', operation: 'read-eob', render: explanationOfBenefitOf },
+  { type: 'ClaimResponse', operation: 'read-claim-response', search: 'search-claim-response', render: claimResponseOf },
+  { type: 'ExplanationOfBenefit', operation: 'read-eob', search: 'search-eob', render: explanationOfBenefitOf },
 ] as const;
 
 /** This endpoint's base URL as the caller reached it (for fullUrl and links). */
@@ -244,6 +249,7 @@ function operationOf(req: Request): string {
   if (req.path.startsWith('/Claim/')) return req.query.preview === 'true' ? 'preview' : 'submit';
   if (req.path === '/ExplanationOfBenefit/_search' || req.path === '/ExplanationOfBenefit') return 'search-eob';
   if (req.path.startsWith('/ExplanationOfBenefit/')) return 'read-eob';
+  if (req.path === '/ClaimResponse/_search' || req.path === '/ClaimResponse') return 'search-claim-response';
   if (req.path.startsWith('/ClaimResponse/')) return 'read-claim-response';
   return 'other';
 }

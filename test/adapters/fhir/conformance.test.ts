@@ -272,4 +272,81 @@ describe('FHIR R4 conformance (issue 24)', () => {
       expect((await fetch(`${gw.url}/fhir/ClaimResponse/${id}/_history/1`, { headers: { authorization: `Bearer ${TOKENS.deskB}` } })).status).toBe(403);
     });
   });
+
+  describe('searches', () => {
+    const postSearch = (type: string, form: string, token = TOKENS.auditor) => fetch(`${gw.url}/fhir/${type}/_search`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: form,
+    }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const getUrl = (url: string, token = TOKENS.auditor) => fetch(url, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    interface SearchBundle { type: string; total: unknown; link: Array<{ relation: string; url: string }>; entry: Array<{ fullUrl: string; resource: Json }> }
+    const bundleOfText = (text: string) => { expectValidR4(text); return fhirBody(text) as unknown as SearchBundle; };
+    const linkOf = (bundle: SearchBundle, relation: string) => bundle.link.find((l) => l.relation === relation)?.url;
+    const settlementIdOf = (resource: Json) => (resource.identifier as Array<{ system: string; value: string }>).find((i) => i.system === SYSTEM.settlementId)!.value;
+
+    it('pages a person\'s EOBs and ClaimResponses (POST, then GET next links with an opaque cursor): every settlement once, latest first, total counting all, amounts equal to the native splits', async () => {
+      const personId = person();
+      const bills = Array.from({ length: 5 }, (_v, i) => requestBody({ settlementId: `${nextId()}-${i}`, hospital: { id: HOSPITAL_A }, patient: { id: personId }, encounter: { admittedOn: `2024-0${i + 1}-01`, dischargedOn: `2024-0${i + 1}-05` }, items: twentyItemBill(i + 11) }));
+      for (const bill of bills) expect((await call(gw.url, '/v1/settlements', { body: bill, token: TOKENS.deskA })).status).toBe(201);
+      const splits = new Map<string, Split>();
+      for (const bill of bills) splits.set(bill.settlementId, asSplit((await stored(bill.settlementId)).json));
+
+      for (const type of ['ExplanationOfBenefit', 'ClaimResponse']) {
+        const first = await postSearch(type, `patient:identifier=${encodeURIComponent(`${SYSTEM.personId}|${personId}`)}&_count=2`);
+        expect(first.status, first.text).toBe(200);
+        let page = bundleOfText(first.text);
+        expect(page.type).toBe('searchset');
+        expect(Number(String(page.total))).toBe(5);
+        expect(linkOf(page, 'self')).toBeDefined();
+        const seen: string[] = [];
+        for (let pages = 1; ; pages++) {
+          expect(page.entry.length).toBeLessThanOrEqual(2);
+          for (const entry of page.entry) {
+            expect(entry.resource.resourceType).toBe(type);
+            const settlementId = settlementIdOf(entry.resource);
+            seen.push(settlementId);
+            expect(payerTotals(entry.resource)).toEqual(splitTotals(splits.get(settlementId)!));
+          }
+          const next = linkOf(page, 'next');
+          if (!next) { expect(pages).toBe(3); break; }
+          // The ID number never travels in a link.
+          expect(next).not.toContain(personId);
+          expect(linkOf(page, 'self')).not.toContain(personId);
+          const res = await getUrl(next);
+          expect(res.status, res.text).toBe(200);
+          page = bundleOfText(res.text);
+        }
+        expect(seen).toEqual(bills.map((b) => b.settlementId).reverse());
+      }
+    });
+
+    it('searches by _id with GET, keeps a desk to its hospitals, refuses the ID number in a URL, unknown parameters and another client\'s cursor', async () => {
+      const bill = native();
+      const settled = await submit(claimOf(bill));
+      const id = (settled.headers.get('location') ?? '').replace('ClaimResponse/', '');
+      for (const type of ['ClaimResponse', 'ExplanationOfBenefit']) {
+        const found = await getUrl(`${gw.url}/fhir/${type}?_id=${id}`, TOKENS.deskA);
+        expect(found.status, found.text).toBe(200);
+        const bundle = bundleOfText(found.text);
+        expect(bundle.entry.map((e) => e.resource.id)).toEqual([id]);
+        expect(bundle.entry[0]!.fullUrl).toBe(`${gw.url}/fhir/${type}/${id}`);
+        expect(payerTotals(bundle.entry[0]!.resource)).toEqual(splitTotals(asSplit((await stored(bill.settlementId)).json)));
+        expect(bundleOfText((await getUrl(`${gw.url}/fhir/${type}?_id=${id}`, TOKENS.deskB)).text).entry).toEqual([]);
+        expect(bundleOfText((await getUrl(`${gw.url}/fhir/${type}?_id=0123456789abcdef0123456789abcdef`)).text).total).toEqual(expect.anything());
+
+        const inUrl = await getUrl(`${gw.url}/fhir/${type}?patient:identifier=${bill.patient.id}`);
+        expect(inUrl.status).toBe(400);
+        expect(outcomeOf(inUrl.text).issue[0]!.diagnostics).toContain('POST');
+        const unknown = await getUrl(`${gw.url}/fhir/${type}?_id=${id}&status=active`);
+        expect(unknown.status).toBe(400);
+        expect(outcomeOf(unknown.text).issue[0]!.diagnostics).toContain('status');
+        const both = await postSearch(type, `_id=${id}&patient:identifier=${bill.patient.id}`);
+        expect(both.status).toBe(400);
+      }
+      const opened = bundleOfText((await postSearch('ExplanationOfBenefit', `patient:identifier=${bill.patient.id}&_count=1`, TOKENS.deskA)).text);
+      const self = linkOf(opened, 'self')!;
+      expect((await getUrl(self, TOKENS.deskA)).status).toBe(200);
+      expect((await getUrl(self, TOKENS.deskB)).status).toBe(404);
+      expect((await getUrl(`${gw.url}/fhir/ExplanationOfBenefit?_cursor=0123456789abcdef0123456789abcdef`, TOKENS.deskA)).status).toBe(404);
+    });
+  });
 });
