@@ -36,7 +36,10 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
         {
           type: 'Claim',
           documentation: 'POST /fhir/Claim/$submit：Claim 或含 Claim 及 Patient、Coverage、Organization、Encounter、Condition 的 Bundle，或以参数 resource 携带二者之一的 Parameters；?preview=true 或 use=predetermination 只预结算；status=cancelled 撤销已结算的 Claim',
-          operation: [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' }],
+          operation: [
+            { name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit' },
+            { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', documentation: 'what $submit checks, nothing settled: 200 with the findings as an OperationOutcome' },
+          ],
         },
         { type: 'ClaimResponse', versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, SEARCH], searchParam: SEARCH_PARAMETERS },
         { type: 'StructureDefinition', interaction: [{ code: 'read' }], documentation: 'the definitions of this endpoint\'s extensions, at their URLs (no token needed)' },

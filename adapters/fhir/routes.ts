@@ -12,7 +12,7 @@ import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
-import type { SettlementService } from '../../gateway/service/settlements.js';
+import { parseRequest, type SettlementService } from '../../gateway/service/settlements.js';
 import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
@@ -113,6 +113,28 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     written(req, res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
   });
 
+  // $validate (R4 Resource-validate): everything $submit checks before settling — structure, modifier extensions,
+  // references (read from the hospital's server if need be), the native request — and nothing settled. The
+  // findings are the answer (200, an OperationOutcome); a call that cannot be validated (401, 403, 503) fails as usual.
+  router.post('/Claim/\\$validate', ctx.authenticate, body, async (req, res) => {
+    if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
+    const client = req.client;
+    const submitted = parseFhirJson(req.body);
+    let findings: fhir4.OperationOutcome;
+    try {
+      const mapped = await claimToRequest(submitted, servers, (hospitalId) => {
+        if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
+        else requireRole(client, 'desk');
+      });
+      findings = await validated(mapped);
+    } catch (error) {
+      if (!(error instanceof GatewayError) || (error.status !== 400 && error.status !== 422)) throw error;
+      findings = operationOutcomeOf(error);
+    }
+    requests.inc({ operation: 'validate', outcome: findings.issue.some((i) => i.severity === 'error') ? 'invalid' : 'ok' });
+    send(res, 200, findings);
+  });
+
   // Reads of a settlement's two views: the current version (ETag, If-None-Match → 304), one version, the history.
   for (const view of VIEWS) {
     router.get(`/${view.type}/:id`, ctx.authenticate, async (req, res) => {
@@ -207,6 +229,23 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
   }
 
+  /** The native request's findings on a mapped Claim, without settling; a settlement number already used is a warning. */
+  async function validated(mapped: MappedClaim): Promise<fhir4.OperationOutcome> {
+    if (mapped.status !== 'cancelled' && mapped.use === 'preauthorization') {
+      throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
+    }
+    if (mapped.status !== 'cancelled') {
+      try { parseRequest(mapped.body); } catch (error) { throw translated(error, mapped); }
+    }
+    const { settlementId } = mapped.body as { settlementId?: unknown };
+    const existing = mapped.hospitalId !== undefined && typeof settlementId === 'string' ? await deps.ledger.getSettlement(mapped.hospitalId, settlementId) : null;
+    const issues: fhir4.OperationOutcomeIssue[] = [{ severity: 'information', code: 'informational', diagnostics: mapped.status === 'cancelled' ? '校验通过：可据此撤销（未撤销）' : '校验通过：可据此结算（未结算）' }];
+    if (existing && mapped.status !== 'cancelled') {
+      issues.push({ severity: 'warning', code: 'duplicate', diagnostics: `医疗机构 ${existing.hospitalId} 的结算号 ${existing.settlementId} 已结算：同一 Claim 再提交将得到原结算，内容不同则为冲突（409）`, expression: [mapped.origins.expressionOf('settlementId')] });
+    }
+    return { resourceType: 'OperationOutcome', issue: issues };
+  }
+
   async function remember(id: string, split: Split, echo: ClaimEcho) {
     try {
       await store.put(CLAIMS_COLLECTION, id, JSON.stringify({ hospitalId: split.hospitalId, settlementId: split.settlementId, echo }));
@@ -246,6 +285,7 @@ const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get('host')
 
 /** The metrics label of a failed call, from its path (the route may not have been matched). */
 function operationOf(req: Request): string {
+  if (req.path === '/Claim/$validate') return 'validate';
   if (req.path.startsWith('/Claim/')) return req.query.preview === 'true' ? 'preview' : 'submit';
   if (req.path === '/ExplanationOfBenefit/_search' || req.path === '/ExplanationOfBenefit') return 'search-eob';
   if (req.path.startsWith('/ExplanationOfBenefit/')) return 'read-eob';

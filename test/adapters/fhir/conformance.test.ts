@@ -349,4 +349,47 @@ describe('FHIR R4 conformance (issue 24)', () => {
       expect((await getUrl(`${gw.url}/fhir/ExplanationOfBenefit?_cursor=0123456789abcdef0123456789abcdef`, TOKENS.deskA)).status).toBe(404);
     });
   });
+
+  describe('$validate', () => {
+    const validate = (resource: unknown, token = TOKENS.deskA) => fetch(`${gw.url}/fhir/Claim/$validate`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' }, body: claimText(resource),
+    }).then(async (r) => ({ status: r.status, text: await r.text() }));
+
+    it('validates a Claim (bare or as Parameters) without settling: the findings $submit would give, as an OperationOutcome', async () => {
+      const bill = native();
+      for (const resource of [claimOf(bill), { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: claimOf(bill) }] }]) {
+        const fine = await validate(resource);
+        expect(fine.status, fine.text).toBe(200);
+        expect(outcomeOf(fine.text).issue).toEqual([expect.objectContaining({ severity: 'information', code: 'informational' })]);
+      }
+      expect((await stored(bill.settlementId)).status).toBe(404);
+
+      const wrong = native([{ code: 'A1', name: 'a', amount: '10.005', class: 'A' }, { code: 'A2', name: 'b', amount: '5.00', class: 'A' }]);
+      const claim = claimOf(wrong);
+      (claim.item as Array<{ extension: unknown[] }>)[1]!.extension = [];
+      const found = await validate(claim);
+      expect(found.status).toBe(200);
+      const submitted = await submit(claim);
+      expect(submitted.status).toBe(400);
+      expect(outcomeOf(found.text).issue.every((i) => i.severity === 'error')).toBe(true);
+      expect(expressions(found.text).sort()).toEqual(expressions(submitted.text).sort());
+      expect(expressions(found.text)).toEqual(expect.arrayContaining(['Claim.item[0].net.value']));
+
+      const modifier = await validate({ ...claimOf(bill), modifierExtension: [{ url: 'https://his.example/x', valueBoolean: true }] });
+      expect(modifier.status).toBe(200);
+      expect(outcomeOf(modifier.text).issue.map((i) => [i.severity, i.code])).toEqual([['error', 'not-supported']]);
+      expect((await stored(bill.settlementId)).status).toBe(404);
+    });
+
+    it('warns of a settlement number already settled, and keeps a desk to its hospitals', async () => {
+      const bill = native();
+      expect((await submit(claimOf(bill))).status).toBe(201);
+      const again = await validate(claimOf(bill));
+      expect(outcomeOf(again.text).issue.map((i) => [i.severity, i.code])).toEqual([['information', 'informational'], ['warning', 'duplicate']]);
+      expect(expressions(again.text)).toEqual(['Claim.identifier[0].value']);
+      const other = await validate(claimOf(native()), TOKENS.deskB);
+      expect(other.status).toBe(403);
+      expect(outcomeOf(other.text).issue[0]!.code).toBe('forbidden');
+    });
+  });
 });
