@@ -84,9 +84,10 @@ function processNotes(split: Split): fhir4.ClaimResponseProcessNote[] {
 }
 
 function references(split: Split, echo: ClaimEcho | undefined) {
-  // Only references that resolve outside the submission (Type/id on the hospital's server, or an http URL) are
-  // repeated; a contained `#p` or a Bundle's `urn:uuid:` means nothing in another resource: the identifier stands in.
-  const usable = (ref: string | undefined) => (ref !== undefined && (/^[A-Z][A-Za-z]+\/[A-Za-z0-9.-]{1,64}$/.test(ref) || /^https?:\/\//.test(ref)) ? ref : undefined);
+  // Only absolute references (a resource read from the hospital's server, or one the Claim named by URL) are repeated:
+  // relative to this gateway, `Patient/123` names nothing it serves, and a contained `#p` or a Bundle's `urn:uuid:` means
+  // nothing in another resource. Otherwise the identifier stands in (a logical reference).
+  const usable = (ref: string | undefined) => (ref !== undefined && /^https?:\/\//.test(ref) ? ref : undefined);
   const patientRef = usable(echo?.patientReference);
   const providerRef = usable(echo?.providerReference);
   return {
@@ -95,6 +96,16 @@ function references(split: Split, echo: ClaimEcho | undefined) {
     type: echo?.claimType.code ? { coding: [{ system: echo.claimType.system ?? SYSTEM.claimType, code: echo.claimType.code, ...(echo.claimType.display ? { display: echo.claimType.display } : {}) }] } : { coding: [{ system: SYSTEM.claimType, code: 'institutional' }] },
   };
 }
+
+/**
+ * The Claim answered, as a logical reference: the hospital's settlement number (assigned by the hospital). The
+ * Claim itself is the hospital's and is not kept here, so a literal `Claim/{id}` would be a reference this server
+ * answers 404 for.
+ */
+const claimOf = (split: Split): fhir4.Reference => ({
+  type: 'Claim',
+  identifier: { system: SYSTEM.settlementId, value: split.settlementId, assigner: { identifier: { system: SYSTEM.hospitalId, value: split.hospitalId } } },
+});
 
 interface Built {
   common: {
@@ -171,7 +182,7 @@ export function claimResponseOf(split: Split, request: AdjudicatedRequest, echo:
     id,
     ...b.common,
     requestor: b.provider,
-    ...(echo?.claimReference ? { request: { reference: echo.claimReference } } : {}),
+    request: claimOf(split),
     item: b.items,
     adjudication: b.header,
     total: b.total,
@@ -194,7 +205,7 @@ export function explanationOfBenefitOf(split: Split, request: AdjudicatedRequest
     use: 'claim',
     billablePeriod: { start: request.encounter.admittedOn, end: request.encounter.dischargedOn },
     provider: b.provider,
-    ...(echo?.claimReference ? { claim: { reference: echo.claimReference } } : {}),
+    claim: claimOf(split),
     claimResponse: { reference: `ClaimResponse/${id}` },
     ...(diagnosis.length > 0 ? { diagnosis } : {}),
     insurance: b.insurance.map((i) => ({ focal: i.focal, coverage: i.coverage })),

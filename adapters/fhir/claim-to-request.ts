@@ -335,7 +335,6 @@ export async function claimToRequest(submitted: unknown, remote: RemoteReader, a
     ...(upstream ? { upstream } : {}),
   };
   const echo: ClaimEcho = {
-    ...(claim.id ? { claimReference: `Claim/${claim.id}` } : {}),
     claimType: { ...claim.type.coding?.[0], ...(claim.type.text ? { text: claim.type.text } : {}) },
     patientReference: patient.reference,
     providerReference: provider.reference,

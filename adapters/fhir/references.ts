@@ -100,7 +100,8 @@ export class ReferenceResolver {
     }
     const parsed = schema.safeParse(fetched);
     if (!parsed.success) throw new Unprocessable(`医院 FHIR 服务器返回的 ${where} 不符合要求`, fhirFieldErrors(type, parsed.error.issues));
-    return { resource: parsed.data, path: type, reference: where };
+    // Absolute: relative to this gateway, `Patient/123` would name a resource it does not serve.
+    return { resource: parsed.data, path: type, reference: `${base.replace(/\/+$/, '')}/${where}` };
   }
 
   private parse<T>(entry: LocalEntry, schema: z.ZodType<T>, reference?: string): Located<T> {

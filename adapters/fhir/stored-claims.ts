@@ -5,6 +5,7 @@ export const CLAIMS_COLLECTION = 'fhir.claims';
 
 /** What an answer repeats of the Claim it answers: its references and item sequences. */
 export const claimEcho = z.object({
+  /** Written by earlier releases (`Claim/{id}`, which this server never served); read and no longer repeated. */
   claimReference: z.string().optional(),
   claimType: z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional(), text: z.string().optional() }),
   patientReference: z.string(),

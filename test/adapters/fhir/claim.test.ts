@@ -97,7 +97,8 @@ describe('FHIR adapter', () => {
     const response = fhirBody(res.text);
     expect(response.resourceType).toBe('ClaimResponse');
     expect(response.status).toBe('active');
-    expect(response.patient).toEqual({ reference: 'Patient/demo-1' });
+    // Absolute, on the hospital's server: relative to the gateway it would name nothing the gateway serves.
+    expect(response.patient).toEqual({ reference: `${fhirA.baseUrl}/Patient/demo-1` });
 
     const stored = asSplit((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${native.settlementId}`, { token: TOKENS.deskA })).json);
     expect(payerTotals(response)).toEqual(splitTotals(stored));

@@ -392,4 +392,34 @@ describe('FHIR R4 conformance (issue 24)', () => {
       expect(outcomeOf(other.text).issue[0]!.code).toBe('forbidden');
     });
   });
+
+  describe('references in the answers', () => {
+    /** Every Reference.reference in a resource, with where it is. */
+    const referencesIn = (value: unknown, path = ''): Array<[string, string]> => {
+      if (Array.isArray(value)) return value.flatMap((v, i) => referencesIn(v, `${path}[${i}]`));
+      if (typeof value !== 'object' || value === null || isLosslessNumber(value)) return [];
+      return Object.entries(value).flatMap(([key, child]) => (key === 'reference' && typeof child === 'string' ? [[`${path}.reference`, child] as [string, string]] : referencesIn(child, `${path}.${key}`)));
+    };
+
+    it('resolve: contained, absolute, or served here — and the Claim answered is a logical reference by the hospital\'s settlement number', async () => {
+      const bill = native();
+      const claim = claimOf(bill);
+      const settled = await submit(claim);
+      expect(settled.status).toBe(201);
+      const id = (settled.headers.get('location') ?? '').replace('ClaimResponse/', '');
+      const answers = [fhirBody(settled.text), fhirBody((await call(gw.url, `/fhir/ExplanationOfBenefit/${id}`, { token: TOKENS.deskA })).text)];
+      const logical = { type: 'Claim', identifier: { system: SYSTEM.settlementId, value: bill.settlementId, assigner: { identifier: { system: SYSTEM.hospitalId, value: HOSPITAL_A } } } };
+      expect(answers[0]!.request).toEqual(logical);
+      expect(answers[1]!.claim).toEqual(logical);
+      for (const resource of answers) {
+        const contained = new Set((resource.contained as Array<{ id: string }>).map((c) => `#${c.id}`));
+        for (const [where, reference] of referencesIn(resource)) {
+          if (reference.startsWith('#')) { expect(contained.has(reference), where).toBe(true); continue; }
+          if (/^https?:/.test(reference)) continue;
+          const read = await call(gw.url, `/fhir/${reference}`, { token: TOKENS.deskA });
+          expect(read.status, `${where}: ${reference}`).toBe(200);
+        }
+      }
+    });
+  });
 });
