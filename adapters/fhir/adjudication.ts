@@ -18,16 +18,16 @@ import type { Split, SplitLine } from '../../schemas/settlement.js';
 import type { ClaimEcho } from './stored-claims.js';
 import { moneyOf } from './json-text.js';
 import { metaOf } from './versions.js';
-import { EXT, SYSTEM } from './vocabulary.js';
+import { LAYER_NAMES } from '../../schemas/vocabulary.js';
+import { BILL_PARTS, CASH_BENEFIT, EXT, PROFILE, SYSTEM } from './vocabulary.js';
 
 /** What the answers read of a request: its items, and the stay's dates and diagnoses. */
 export type AdjudicatedRequest = Pick<StoredRequest, 'items'> & { encounter: Pick<StoredRequest['encounter'], 'admittedOn' | 'dischargedOn' | 'diagnoses'> };
 
-const LAYER_NAMES: Record<SplitLine['layer'], string> = { basic: '基本医疗保险', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '商业补充保险' };
 const GATEWAY_DISPLAY = '一站式结算网关';
 
 const standard = (code: string, display: string): fhir4.CodeableConcept => ({ coding: [{ system: SYSTEM.adjudication, code, display }] });
-const billPart = (code: string, display: string): fhir4.CodeableConcept => ({ coding: [{ system: SYSTEM.billPart, code, display }] });
+const billPart = (code: keyof typeof BILL_PARTS): fhir4.CodeableConcept => ({ coding: [{ system: SYSTEM.billPart, code, display: BILL_PARTS[code] }] });
 const payerCategory = (line: SplitLine): fhir4.CodeableConcept => ({
   coding: [{ system: SYSTEM.payerLayer, code: line.layer, display: LAYER_NAMES[line.layer] }, { system: SYSTEM.programme, code: line.programme }],
   text: line.payer,
@@ -38,9 +38,9 @@ function billAdjudications(totals: { total: string; compliant: string; outOfScop
   return [
     { category: standard('submitted', 'Submitted Amount'), amount: moneyOf(totals.total) },
     { category: standard('eligible', 'Eligible Amount'), amount: moneyOf(totals.compliant) },
-    { category: billPart('out-of-scope', '丙类（目录外）自费'), amount: moneyOf(totals.outOfScope) },
-    { category: billPart('over-limit', '超限价自费'), amount: moneyOf(totals.overLimit) },
-    { category: billPart('pre-self-pay', '乙类先行自付'), amount: moneyOf(totals.preSelfPay) },
+    { category: billPart('out-of-scope'), amount: moneyOf(totals.outOfScope) },
+    { category: billPart('over-limit'), amount: moneyOf(totals.overLimit) },
+    { category: billPart('pre-self-pay'), amount: moneyOf(totals.preSelfPay) },
   ];
 }
 
@@ -140,7 +140,7 @@ function build(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | unde
     ...split.lines.map((line) => ({ category: payerCategory(line), reason: { coding: [{ system: SYSTEM.programme, code: line.programme }], text: line.mode === 'given' ? '上游已结算金额' : '网关按政策计算' }, amount: moneyOf(line.amount) })),
     { category: standard('benefit', 'Benefit Amount'), amount: moneyOf(payersTotal(split)) },
     { category: standard('copay', 'CoPay'), amount: moneyOf(split.patientPays) },
-    ...split.benefits.map((b) => ({ category: { coding: [{ system: SYSTEM.payerLayer, code: 'cash-benefit', display: '现金待遇（不冲减费用）' }], text: b.kind }, reason: { coding: [{ system: SYSTEM.programme, code: b.programme }] }, amount: moneyOf(b.amount) })),
+    ...split.benefits.map((b) => ({ category: { coding: [{ system: SYSTEM.payerLayer, ...CASH_BENEFIT }], text: b.kind }, reason: { coding: [{ system: SYSTEM.programme, code: b.programme }] }, amount: moneyOf(b.amount) })),
   ];
   const total: fhir4.ClaimResponseTotal[] = [
     { category: standard('submitted', 'Submitted Amount'), amount: moneyOf(split.total) },
@@ -181,6 +181,7 @@ export function claimResponseOf(split: Split, request: AdjudicatedRequest, echo:
     resourceType: 'ClaimResponse',
     id,
     ...b.common,
+    meta: { ...b.common.meta, profile: [PROFILE.claimResponse] },
     requestor: b.provider,
     request: claimOf(split),
     item: b.items,
@@ -202,6 +203,7 @@ export function explanationOfBenefitOf(split: Split, request: AdjudicatedRequest
     resourceType: 'ExplanationOfBenefit',
     id,
     ...b.common,
+    meta: { ...b.common.meta, profile: [PROFILE.explanationOfBenefit] },
     use: 'claim',
     billablePeriod: { start: request.encounter.admittedOn, end: request.encounter.dischargedOn },
     provider: b.provider,

@@ -1,6 +1,6 @@
 /** GET /fhir/metadata: what this endpoint supports, as an R4 CapabilityStatement. */
 import type * as fhir4 from 'fhir/r4.js';
-import { EXT, FHIR_BASE } from './vocabulary.js';
+import { EXT, FHIR_BASE, PROFILE } from './vocabulary.js';
 
 const SEARCH: fhir4.CapabilityStatementRestResourceInteraction = {
   code: 'search-type',
@@ -41,9 +41,11 @@ export function capabilityStatement(version: string, date: string): fhir4.Capabi
             { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', documentation: 'what $submit checks, nothing settled: 200 with the findings as an OperationOutcome' },
           ],
         },
-        { type: 'ClaimResponse', versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, SEARCH], searchParam: SEARCH_PARAMETERS },
-        { type: 'StructureDefinition', interaction: [{ code: 'read' }], documentation: 'the definitions of this endpoint\'s extensions, at their URLs (no token needed)' },
-        { type: 'ExplanationOfBenefit', versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, SEARCH], searchParam: SEARCH_PARAMETERS },
+        { type: 'ClaimResponse', profile: PROFILE.claimResponse, supportedProfile: [PROFILE.claimResponse], versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, SEARCH], searchParam: SEARCH_PARAMETERS },
+        { type: 'StructureDefinition', interaction: [{ code: 'read' }], documentation: 'the definitions of this endpoint\'s extensions and of the profiles of its answers, with snapshots, at their URLs (no token needed)' },
+        { type: 'CodeSystem', interaction: [{ code: 'read' }], documentation: 'the code systems the resources use (insutype, payer-layer, bill-part, programme, the disease catalogues), at their URLs (no token needed)' },
+        { type: 'NamingSystem', interaction: [{ code: 'read' }], documentation: 'the identifier systems (settlement-id, hospital-id, person-id, gateway-id), at their URLs (no token needed)' },
+        { type: 'ExplanationOfBenefit', profile: PROFILE.explanationOfBenefit, supportedProfile: [PROFILE.explanationOfBenefit], versioning: 'versioned', readHistory: true, interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'history-instance' }, SEARCH], searchParam: SEARCH_PARAMETERS },
       ],
     }],
   };

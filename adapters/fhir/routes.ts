@@ -20,7 +20,6 @@ import { settlementRequest, type Split } from '../../schemas/settlement.js';
 import { claimResponseOf, explanationOfBenefitOf } from './adjudication.js';
 import { capabilityStatement } from './capability.js';
 import { claimToRequest, type MappedClaim } from './claim-to-request.js';
-import { structureDefinition } from './definitions.js';
 import { fhirIdOf, previewIdOf } from './ids.js';
 import { fhirJson, parseFhirJson } from './json-text.js';
 import { jsonOnly, returnPreferenceOf } from './negotiation.js';
@@ -28,6 +27,7 @@ import { alreadyHeld, etagOf, metaOf, versionAt, versionIdOf, versionsOf } from 
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
 import { SettlementSearch } from './search.js';
+import type { Terminology } from './terminology.js';
 import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.js';
 
 /** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
@@ -43,6 +43,11 @@ export interface FhirRouteDeps {
   log: Logger;
   bodyLimitBytes: number;
   version: string;
+  /** StructureDefinitions with their snapshots, by id (definitions.ts). */
+  definitions: ReadonlyMap<string, fhir4.StructureDefinition>;
+  terminology: Terminology;
+  /** When this endpoint started (CapabilityStatement.date). */
+  started: string;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -64,14 +69,25 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   const { service, store, servers, metrics, requests, log } = deps;
   const router = express.Router();
   const body = express.text({ type: ['application/fhir+json', 'application/json'], limit: deps.bodyLimitBytes });
-  const started = new Date().toISOString();
 
   router.use(jsonOnly);
-  router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, started)); });
+  router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, deps.started)); });
   // The extensions' definitions, public like the CapabilityStatement: each extension URL resolves here.
   router.get('/StructureDefinition/:id', (req, res) => {
-    const found = structureDefinition(String(req.params.id ?? ''));
+    const found = deps.definitions.get(String(req.params.id ?? ''));
     if (!found) throw new NotFound(`没有 StructureDefinition ${String(req.params.id ?? '')}`);
+    send(res, 200, found);
+  });
+
+  // The systems the resources name, public like the definitions: each system URL resolves here.
+  router.get('/CodeSystem/:id', (req, res) => {
+    const found = deps.terminology.codeSystems.get(String(req.params.id ?? ''));
+    if (!found) throw new NotFound(`没有 CodeSystem ${String(req.params.id ?? '')}`);
+    send(res, 200, found);
+  });
+  router.get('/NamingSystem/:id', (req, res) => {
+    const found = deps.terminology.namingSystems.get(String(req.params.id ?? ''));
+    if (!found) throw new NotFound(`没有 NamingSystem ${String(req.params.id ?? '')}`);
     send(res, 200, found);
   });
 

@@ -240,7 +240,7 @@ describe('FHIR R4 conformance (issue 24)', () => {
         expect(first.status).toBe(200);
         expectValidR4(first.text);
         expect(first.headers.get('etag')).toBe('W/"1"');
-        expect(fhirBody(first.text).meta).toEqual({ versionId: '1', lastUpdated: split.settledAt });
+        expect(fhirBody(first.text).meta).toMatchObject({ versionId: '1', lastUpdated: split.settledAt });
         const held = await read(`${type}/${id}`, { 'if-none-match': 'W/"1"' });
         expect(held.status).toBe(304);
         expect(held.text).toBe('');
