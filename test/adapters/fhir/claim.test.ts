@@ -302,6 +302,20 @@ describe('FHIR adapter', () => {
     });
   });
 
+  it('refuses a Claim whose Patient, read from the hospital\'s FHIR server, carries a modifier extension: 422 not-supported naming the reference, nothing settled', async () => {
+    const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() } });
+    fhirA.put({ ...(JSON.parse(claimText(patientOf(native, 'mod-1'))) as Json), modifierExtension: [{ url: 'https://his.example/fhir/StructureDefinition/deceased-unknown', valueBoolean: true }] } as never);
+    fhirA.put(JSON.parse(claimText(coverageOf(native, 'mod-cov-1', 'Patient/mod-1'))) as never);
+    const res = await submit(claimOf(native, { references: 'remote', patientId: 'mod-1', coverageId: 'mod-cov-1' }));
+    expect(res.status, res.text).toBe(422);
+    expectValidR4(res.text);
+    const issue = JSON.parse(res.text).issue[0];
+    expect(issue.code).toBe('not-supported');
+    expect(issue.expression).toEqual(['Claim.patient.reference']);
+    expect(issue.diagnostics).toContain('deceased-unknown');
+    expect((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${native.settlementId}`)).status).toBe(404);
+  });
+
   it('answers a clear OperationOutcome when the hospital\'s FHIR server is down or slow, and opens the breaker', async () => {
     const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() } });
     const claim = claimOf(native, { references: 'remote', patientId: 'slow-1', coverageId: 'slow-cov-1' });

@@ -9,6 +9,7 @@
 import { Client } from 'fhir-kit-client';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { SYSTEM } from '../../../adapters/fhir/vocabulary.js';
 import type { Split } from '../../../schemas/settlement.js';
 import { fhirSchemaErrors } from '../../support/fhir-validator.js';
@@ -317,6 +318,27 @@ describe('FHIR R4 conformance (issue 24)', () => {
         }
         expect(seen).toEqual(bills.map((b) => b.settlementId).reverse());
       }
+    });
+
+    it('pages with fhir-kit-client as it is: search({ postSearch }) by patient:identifier, then nextPage() over the links', async () => {
+      const personId = person();
+      const bills = Array.from({ length: 3 }, (_v, i) => requestBody({ settlementId: `${nextId()}-k${i}`, hospital: { id: HOSPITAL_A }, patient: { id: personId }, encounter: { admittedOn: `2024-0${i + 1}-01`, dischargedOn: `2024-0${i + 1}-05` } }));
+      for (const bill of bills) expect((await call(gw.url, '/v1/settlements', { body: bill, token: TOKENS.deskA })).status).toBe(201);
+      const client = new Client({ baseUrl: `${gw.url}/fhir`, bearerToken: TOKENS.deskA });
+      const searchPage = z.object({
+        total: z.number(), link: z.array(z.object({ relation: z.string(), url: z.string() })),
+        entry: z.array(z.object({ resource: z.looseObject({ identifier: z.array(z.object({ system: z.string(), value: z.string() })) }) })),
+      });
+      let page: Awaited<ReturnType<Client['nextPage']>> = await client.search({ resourceType: 'ExplanationOfBenefit', searchParams: { 'patient:identifier': `${SYSTEM.personId}|${personId}`, _count: 2 }, options: { postSearch: true } });
+      const seen: string[] = [];
+      for (let pages = 0; page !== undefined; pages++) {
+        expect(pages).toBeLessThan(2);
+        const read = searchPage.parse(page);
+        expect(read.total).toBe(3);
+        for (const entry of read.entry) seen.push(entry.resource.identifier.find((i) => i.system === SYSTEM.settlementId)!.value);
+        page = await client.nextPage({ bundle: { ...page, link: read.link } });
+      }
+      expect(seen).toEqual(bills.map((b) => b.settlementId).reverse());
     });
 
     it('searches by _id with GET, keeps a desk to its hospitals, refuses the ID number in a URL, unknown parameters and another client\'s cursor', async () => {
