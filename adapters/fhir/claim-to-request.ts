@@ -25,6 +25,8 @@ export interface MappedClaim {
   origins: Origins;
   echo: ClaimEcho;
   hospitalId: string | undefined;
+  /** The settlement number the Claim names (its identifier), when it names one. */
+  settlementId: string | undefined;
   /** Claim.status: `cancelled` asks for the reversal of the settlement it names. */
   status: Claim['status'];
   /** Claim.use: `predetermination` asks for a preview. */
@@ -312,7 +314,7 @@ export async function claimToRequest(submitted: unknown, remote: RemoteReader, a
       patientReference: claim.patient.reference ?? '', providerReference: provider.reference, coverageReference: '',
       itemSequences: claim.item.map((i) => i.sequence),
     };
-    return { body: { settlementId: picked?.value, hospital: provider.hospital }, origins, echo, hospitalId: provider.hospitalId, status: claim.status, use: claim.use };
+    return { body: { settlementId: picked?.value, hospital: provider.hospital }, origins, echo, hospitalId: provider.hospitalId, settlementId: picked?.value, status: claim.status, use: claim.use };
   }
 
   const focal = claim.insurance.map((entry, index) => ({ entry, index })).filter((e) => e.entry.focal);
@@ -341,5 +343,5 @@ export async function claimToRequest(submitted: unknown, remote: RemoteReader, a
     coverageReference: coverage.reference,
     itemSequences: claim.item.map((i) => i.sequence),
   };
-  return { body, origins, echo, hospitalId: provider.hospitalId, status: claim.status, use: claim.use };
+  return { body, origins, echo, hospitalId: provider.hospitalId, settlementId: picked?.value, status: claim.status, use: claim.use };
 }

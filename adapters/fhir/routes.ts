@@ -12,7 +12,7 @@ import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
-import { parseRequest, type SettlementService } from '../../gateway/service/settlements.js';
+import type { SettlementService } from '../../gateway/service/settlements.js';
 import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
@@ -23,11 +23,12 @@ import { claimToRequest, type MappedClaim } from './claim-to-request.js';
 import { fhirIdOf, previewIdOf } from './ids.js';
 import { fhirJson, parseFhirJson } from './json-text.js';
 import { jsonOnly, returnPreferenceOf } from './negotiation.js';
-import { alreadyHeld, etagOf, metaOf, versionAt, versionIdOf, versionsOf } from './versions.js';
+import { alreadyHeld, etagOf, historyOf, metaOf, versionAt, versionIdOf, versionsOf } from './versions.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
 import { SettlementSearch } from './search.js';
 import type { Terminology } from './terminology.js';
+import { validationOf } from './validate.js';
 import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.js';
 
 /** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
@@ -142,7 +143,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
         if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
         else requireRole(client, 'desk');
       });
-      findings = await validated(mapped);
+      findings = await validationOf(mapped, deps.ledger, (error) => translated(error, mapped));
     } catch (error) {
       if (!(error instanceof GatewayError) || (error.status !== 400 && error.status !== 422)) throw error;
       findings = operationOutcomeOf(error);
@@ -174,22 +175,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     router.get(`/${view.type}/:id/_history`, ctx.authenticate, async (req, res) => {
       const found = await settled(req);
       requests.inc({ operation: view.operation, outcome: 'ok' });
-      const versions = versionsOf(found.split);
-      const base = baseUrlOf(req);
-      send(res, 200, {
-        resourceType: 'Bundle', type: 'history', total: versions.length,
-        link: [{ relation: 'self', url: `${base}/${view.type}/${found.id}/_history` }],
-        entry: versions.map((version) => {
-          const meta = metaOf(version);
-          return {
-            fullUrl: `${base}/${view.type}/${found.id}`,
-            resource: view.render(version, found.request, found.echo, found.id),
-            // Version 1 is the settlement (the resource's creation), version 2 its reversal (an update of it).
-            request: versionIdOf(version) === '1' ? { method: 'POST', url: view.type } : { method: 'PUT', url: `${view.type}/${found.id}` },
-            response: { status: versionIdOf(version) === '1' ? '201' : '200', etag: etagOf(versionIdOf(version)), ...(meta?.lastUpdated ? { lastModified: meta.lastUpdated } : {}) },
-          };
-        }),
-      } satisfies fhir4.Bundle);
+      send(res, 200, historyOf(baseUrlOf(req), view.type, found.id, versionsOf(found.split), (version) => view.render(version, found.request, found.echo, found.id)));
     });
   }
 
@@ -227,9 +213,9 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
 
   /** Claim.status = cancelled: the reversal (结算撤销) of the settlement the Claim names. */
   async function cancel(mapped: MappedClaim, req: Request, res: Response) {
-    const { settlementId } = mapped.body as { settlementId?: unknown };
-    if (mapped.hospitalId === undefined || typeof settlementId !== 'string') {
-      throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(typeof settlementId === 'string' ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
+    const { settlementId } = mapped;
+    if (mapped.hospitalId === undefined || settlementId === undefined) {
+      throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(settlementId !== undefined ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
     }
     let split: Split;
     try {
@@ -243,23 +229,6 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     const id = fhirIdOf(mapped.hospitalId, settlementId);
     const known = await storedEcho(id);
     written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
-  }
-
-  /** The native request's findings on a mapped Claim, without settling; a settlement number already used is a warning. */
-  async function validated(mapped: MappedClaim): Promise<fhir4.OperationOutcome> {
-    if (mapped.status !== 'cancelled' && mapped.use === 'preauthorization') {
-      throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
-    }
-    if (mapped.status !== 'cancelled') {
-      try { parseRequest(mapped.body); } catch (error) { throw translated(error, mapped); }
-    }
-    const { settlementId } = mapped.body as { settlementId?: unknown };
-    const existing = mapped.hospitalId !== undefined && typeof settlementId === 'string' ? await deps.ledger.getSettlement(mapped.hospitalId, settlementId) : null;
-    const issues: fhir4.OperationOutcomeIssue[] = [{ severity: 'information', code: 'informational', diagnostics: mapped.status === 'cancelled' ? '校验通过：可据此撤销（未撤销）' : '校验通过：可据此结算（未结算）' }];
-    if (existing && mapped.status !== 'cancelled') {
-      issues.push({ severity: 'warning', code: 'duplicate', diagnostics: `医疗机构 ${existing.hospitalId} 的结算号 ${existing.settlementId} 已结算：同一 Claim 再提交将得到原结算，内容不同则为冲突（409）`, expression: [mapped.origins.expressionOf('settlementId')] });
-    }
-    return { resourceType: 'OperationOutcome', issue: issues };
   }
 
   async function remember(id: string, split: Split, echo: ClaimEcho) {

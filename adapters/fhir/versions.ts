@@ -43,3 +43,25 @@ export function alreadyHeld(req: Request, etag: string): boolean {
   const bare = etag.replace(/^W\//, '');
   return header.split(',').map((t) => t.trim()).some((t) => t === '*' || t.replace(/^W\//, '') === bare);
 }
+
+/**
+ * A `history` Bundle of the versions (the latest first). Version 1 is the settlement — the resource's creation
+ * (POST) — and version 2 its reversal, an update of it (PUT), whichever door the reversal came by.
+ */
+export function historyOf(baseUrl: string, type: string, id: string, versions: readonly Split[], render: (version: Split) => fhir4.Resource): fhir4.Bundle {
+  const resourceUrl = `${baseUrl}/${type}/${id}`;
+  return {
+    resourceType: 'Bundle', type: 'history', total: versions.length,
+    link: [{ relation: 'self', url: `${resourceUrl}/_history` }],
+    entry: versions.map((version) => {
+      const versionId = versionIdOf(version);
+      const lastModified = metaOf(version)?.lastUpdated;
+      return {
+        fullUrl: resourceUrl,
+        resource: render(version),
+        request: versionId === '1' ? { method: 'POST', url: type } : { method: 'PUT', url: `${type}/${id}` },
+        response: { status: versionId === '1' ? '201' : '200', etag: etagOf(versionId), ...(lastModified ? { lastModified } : {}) },
+      };
+    }),
+  };
+}
