@@ -29,7 +29,7 @@ import type { RemoteReader } from './references.js';
 import { SettlementSearch } from './search.js';
 import type { Terminology } from './terminology.js';
 import { validationOf } from './validate.js';
-import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.js';
+import { CLAIMS_COLLECTION, readStoredClaim, type ClaimEcho } from './stored-claims.js';
 
 /** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
 class UnsupportedMediaType extends GatewayError { readonly status = 415; readonly title = 'Unsupported media type'; }
@@ -227,7 +227,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     requests.inc({ operation: 'cancel', outcome: 'ok' });
     const record = await service.get(mapped.hospitalId, settlementId);
     const id = fhirIdOf(mapped.hospitalId, settlementId);
-    const known = await storedEcho(id);
+    const known = (await readStoredClaim(store, id))?.echo;
     written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
   }
 
@@ -240,16 +240,10 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     }
   }
 
-  async function storedEcho(id: string): Promise<ClaimEcho | undefined> {
-    const text = await store.get(CLAIMS_COLLECTION, id);
-    return text === null ? undefined : storedClaim.parse(JSON.parse(text)).echo;
-  }
-
   async function settled(req: Request) {
     const id = String(req.params.id ?? '');
-    const text = /^[A-Za-z0-9.-]{1,64}$/.test(id) ? await store.get(CLAIMS_COLLECTION, id) : null;
-    if (text === null) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
-    const stored = storedClaim.parse(JSON.parse(text));
+    const stored = await readStoredClaim(store, id);
+    if (!stored) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
     requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
     const record = await service.get(stored.hospitalId, stored.settlementId);
     // By the record's own version's reader, never today's strict schema: an old record must still read.

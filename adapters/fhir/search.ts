@@ -25,7 +25,7 @@ import type { DocumentStore } from '../../gateway/store/port.js';
 import type { Split } from '../../schemas/settlement.js';
 import type { AdjudicatedRequest } from './adjudication.js';
 import { fhirIdOf } from './ids.js';
-import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho, type StoredClaim } from './stored-claims.js';
+import { CLAIMS_COLLECTION, readStoredClaim, type ClaimEcho, type StoredClaim } from './stored-claims.js';
 import { PERSON_ID_SYSTEMS } from './vocabulary.js';
 
 export const SEARCH_COUNT_MAX = 100;
@@ -130,9 +130,9 @@ export class SettlementSearch {
     const page = matches.slice(offset, offset + count);
     const entry: fhir4.BundleEntry[] = [];
     for (const record of page) {
-      const id = await this.remember(record);
+      const { id, echo } = await this.entryOf(record);
       // By the record's own version's reader: today's stricter request schema must not turn an old stay into a 500.
-      const resource = render(currentSplit(record), readStoredRequest(record.requestJson, recordVersionOf(record)), (await this.echoOf(id)), id);
+      const resource = render(currentSplit(record), readStoredRequest(record.requestJson, recordVersionOf(record)), echo, id);
       entry.push({ fullUrl: `${call.baseUrl}/${call.type}/${id}`, resource, search: { mode: 'match' } });
     }
     const link = (relation: string, at: number): fhir4.BundleLink => ({ relation, url: `${call.baseUrl}/${call.type}?${linkSelector}&_count=${count}&_offset=${at}` });
@@ -148,24 +148,20 @@ export class SettlementSearch {
   }
 
   private async byId(id: string): Promise<SettlementRecord[]> {
-    const text = /^[A-Za-z0-9.-]{1,64}$/.test(id) ? await this.deps.store.get(CLAIMS_COLLECTION, id) : null;
-    if (text === null) return [];
-    const stored = storedClaim.parse(JSON.parse(text));
+    const stored = await readStoredClaim(this.deps.store, id);
+    if (!stored) return [];
     const record = await this.deps.ledger.getSettlement(stored.hospitalId, stored.settlementId);
     return record ? [record] : [];
   }
 
-  /** A settlement first seen here (settled through /v1 or Kafka) gets its entry, so its id reads afterwards. */
-  private async remember(record: SettlementRecord): Promise<string> {
+  /** The FHIR id of a record and the Claim echo kept for it; a settlement first seen here (settled through /v1 or Kafka) gets its entry, so its id reads afterwards. */
+  private async entryOf(record: SettlementRecord): Promise<{ id: string; echo: ClaimEcho | undefined }> {
     const id = fhirIdOf(record.hospitalId, record.settlementId);
-    const stored: StoredClaim = { hospitalId: record.hospitalId, settlementId: record.settlementId };
-    await this.deps.store.put(CLAIMS_COLLECTION, id, JSON.stringify(stored), { ifAbsent: true });
-    return id;
-  }
-
-  private async echoOf(id: string): Promise<ClaimEcho | undefined> {
-    const text = await this.deps.store.get(CLAIMS_COLLECTION, id);
-    return text === null ? undefined : storedClaim.parse(JSON.parse(text)).echo;
+    const stored = await readStoredClaim(this.deps.store, id);
+    if (stored) return { id, echo: stored.echo };
+    const entry: StoredClaim = { hospitalId: record.hospitalId, settlementId: record.settlementId };
+    await this.deps.store.put(CLAIMS_COLLECTION, id, JSON.stringify(entry), { ifAbsent: true });
+    return { id, echo: undefined };
   }
 
   private async openCursor(personId: string, clientName: string): Promise<string> {

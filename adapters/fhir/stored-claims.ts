@@ -1,5 +1,6 @@
 /** What the adapter keeps per settlement it has given a FHIR id (collection `fhir.claims`, by that id). */
 import { z } from 'zod';
+import type { DocumentStore } from '../../gateway/store/port.js';
 
 export const CLAIMS_COLLECTION = 'fhir.claims';
 
@@ -23,3 +24,9 @@ export const storedClaim = z.object({
   echo: claimEcho.optional(),
 });
 export type StoredClaim = z.infer<typeof storedClaim>;
+
+/** The one reader of the collection: the entry under a FHIR id, or undefined (an id that is no FHIR id is none). */
+export async function readStoredClaim(store: DocumentStore, id: string): Promise<StoredClaim | undefined> {
+  const text = /^[A-Za-z0-9.-]{1,64}$/.test(id) ? await store.get(CLAIMS_COLLECTION, id) : null;
+  return text === null ? undefined : storedClaim.parse(JSON.parse(text));
+}
