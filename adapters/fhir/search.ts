@@ -84,7 +84,7 @@ function boundedInteger(parameters: Map<string, string>, name: string, min: numb
   const raw = parameters.get(name);
   if (raw === undefined) return absent;
   if (!/^\d{1,5}$/.test(raw) || Number.parseInt(raw, 10) < min || Number.parseInt(raw, 10) > max) {
-    throw new InvalidInput(`${name} 须为 ${min}–${max} 的整数`, [{ path: name, message: `expected an integer ${min}–${max}` }]);
+    throw new InvalidInput(`${name} 须为 ${min}–${max} 的整数`, [{ path: name, message: `须为 ${min}–${max} 的整数，收到 ${raw}` }]);
   }
   return Number.parseInt(raw, 10);
 }
@@ -101,7 +101,7 @@ export class SettlementSearch {
     const offset = boundedInteger(parameters, '_offset', 0, OFFSET_MAX, 0);
     const selectors = (['patient:identifier', '_cursor', '_id'] as const).filter((name) => parameters.has(name));
     if (selectors.length !== 1) {
-      throw new InvalidInput('须且只须以 patient:identifier（POST _search）、_id 或 _cursor 之一检索', [{ path: selectors[1] ?? 'patient:identifier', message: `expected exactly one of patient:identifier, _id, _cursor; got ${selectors.length}` }]);
+      throw new InvalidInput('须且只须以 patient:identifier（POST _search）、_id 或 _cursor 之一检索', [{ path: selectors[1] ?? 'patient:identifier', message: `patient:identifier、_id、_cursor 须恰好给一个，收到 ${selectors.length} 个` }]);
     }
     const selector = selectors[0]!;
     const value = parameters.get(selector)!;
@@ -115,7 +115,7 @@ export class SettlementSearch {
       let personId: string;
       if (selector === 'patient:identifier') {
         if (call.method === 'GET') {
-          throw new InvalidInput('身份号码不得出现在 URL 中：请以 POST 表单检索', [{ path: 'patient:identifier', message: `POST ${call.type}/_search with patient:identifier in a form body (application/x-www-form-urlencoded)` }]);
+          throw new InvalidInput('身份号码不得出现在 URL 中：请以 POST 表单检索', [{ path: 'patient:identifier', message: `请 POST ${call.type}/_search，patient:identifier 放在表单（application/x-www-form-urlencoded）中` }]);
         }
         personId = personIdOf(value);
         cursor = await this.openCursor(personId, client.name);
