@@ -4,11 +4,14 @@ import { EXT, FHIR_BASE, PROFILE } from './vocabulary.js';
 
 const SEARCH: fhir4.CapabilityStatementRestResourceInteraction = {
   code: 'search-type',
-  documentation: 'GET with _id or a page link\'s _cursor; POST _search (form body) also with patient:identifier — an ID number is never accepted in a URL. Unknown parameters are refused (400).',
+  documentation: 'GET with _id, identifier or a page link\'s _cursor; POST _search (form body) also with patient:identifier — an ID number is never accepted in a URL. Unknown parameters are refused (400).',
 };
 const SEARCH_PARAMETERS: fhir4.CapabilityStatementRestResourceSearchParam[] = [
   { name: 'patient', type: 'reference', documentation: 'with the :identifier modifier only, by POST _search: patient:identifier=<person-id system>|<ID number>' },
   { name: '_id', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
+  { name: 'identifier', type: 'token', documentation: 'the hospital\'s settlement number ([settlement-id system|]number), in the hospital named by requestor:identifier (ClaimResponse) or provider:identifier (ExplanationOfBenefit), else in each hospital of a desk' },
+  { name: 'requestor', type: 'reference', documentation: 'ClaimResponse, with :identifier only, beside identifier: the hospital ([hospital-id system|]code)' },
+  { name: 'provider', type: 'reference', documentation: 'ExplanationOfBenefit, with :identifier only, beside identifier: the hospital ([hospital-id system|]code)' },
   { name: '_count', type: 'number', documentation: '1–100 per page (default 100), the latest settlements first' },
   { name: '_offset', type: 'number', documentation: 'the first match of the page (0-based); the next and previous links carry it' },
   { name: '_cursor', type: 'string', documentation: 'the opaque id of a person search, in its page links (valid one hour, for the client that searched)' },

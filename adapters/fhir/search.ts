@@ -6,6 +6,9 @@
  *   proxy on the way. Its `self` / `next` links therefore carry an opaque `_cursor` instead: a random id of the
  *   search kept (for CURSOR_TTL_MS) in the document store with the person and the client who searched.
  * - `_id=<id>` — one settlement by its FHIR id; by GET or POST.
+ * - `identifier=[<settlement-id system>|]<number>` — the settlement the hospital numbered so (what a logical
+ *   `ClaimResponse.request` names), in the hospital of `requestor:identifier` (ClaimResponse) / `provider:identifier`
+ *   (EOB), or else in each hospital the client acts for.
  * - `_cursor`, `_offset`, `_count` (1–100) — the pages: `total` counts every match the caller may read,
  *   `entry` holds `_count` of them from `_offset`, `next` / `previous` link the neighbouring pages.
  *
@@ -26,7 +29,7 @@ import type { Split } from '../../schemas/settlement.js';
 import type { AdjudicatedRequest } from './adjudication.js';
 import { fhirIdOf } from './ids.js';
 import { CLAIMS_COLLECTION, readStoredClaim, type ClaimEcho, type StoredClaim } from './stored-claims.js';
-import { PERSON_ID_SYSTEMS } from './vocabulary.js';
+import { PERSON_ID_SYSTEMS, SYSTEM } from './vocabulary.js';
 
 export const SEARCH_COUNT_MAX = 100;
 /** A person's settlements are at most the ledger's PERSON_SETTLEMENTS_MAX; an offset past that finds nothing anyway. */
@@ -36,7 +39,11 @@ const CURSORS_COLLECTION = 'fhir.searches';
 export const CURSOR_TTL_MS = 60 * 60 * 1000;
 /** Expired cursors removed per new search: enough to keep pace with new ones, bounded per call. */
 const CURSOR_PRUNE_MAX = 20;
-const PARAMETERS = ['patient:identifier', '_id', '_cursor', '_offset', '_count', '_format'] as const;
+const PARAMETERS = ['patient:identifier', '_id', '_cursor', 'identifier', 'requestor:identifier', 'provider:identifier', '_offset', '_count', '_format'] as const;
+/** The reference naming the hospital: ClaimResponse.requestor, ExplanationOfBenefit.provider (R4 search parameters). */
+const HOSPITAL_PARAMETER = { ClaimResponse: 'requestor:identifier', ExplanationOfBenefit: 'provider:identifier' } as const;
+/** A desk searching by settlement number without naming its hospital is looked up in each of its hospitals, up to this many. */
+const HOSPITALS_PER_SEARCH_MAX = 20;
 
 const storedCursor = z.object({ personId: z.string(), client: z.string(), createdMs: z.int() });
 
@@ -80,6 +87,16 @@ function personIdOf(raw: string): string {
   return value;
 }
 
+/** A token `[system|]value` whose system, when given, must be `system`. */
+function tokenValue(token: string, name: string, system: string): string {
+  const bar = token.lastIndexOf('|');
+  const given = bar >= 0 ? token.slice(0, bar) : '';
+  const value = bar >= 0 ? token.slice(bar + 1) : token;
+  if (given !== '' && given !== system) throw new InvalidInput(`${name} 的标识系统不符`, [{ path: name, message: `系统须为 ${system}` }]);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) throw new InvalidInput(`${name} 的值格式不符`, [{ path: name, message: '字母、数字及 . _ -，至多 64 个' }]);
+  return value;
+}
+
 function boundedInteger(parameters: Map<string, string>, name: string, min: number, max: number, absent: number): number {
   const raw = parameters.get(name);
   if (raw === undefined) return absent;
@@ -99,10 +116,14 @@ export class SettlementSearch {
     const parameters = parametersOf(call.parameters);
     const count = boundedInteger(parameters, '_count', 1, SEARCH_COUNT_MAX, SEARCH_COUNT_MAX);
     const offset = boundedInteger(parameters, '_offset', 0, OFFSET_MAX, 0);
-    const selectors = (['patient:identifier', '_cursor', '_id'] as const).filter((name) => parameters.has(name));
+    const selectors = (['patient:identifier', '_cursor', '_id', 'identifier'] as const).filter((name) => parameters.has(name));
     if (selectors.length !== 1) {
-      throw new InvalidInput('须且只须以 patient:identifier（POST _search）、_id 或 _cursor 之一检索', [{ path: selectors[1] ?? 'patient:identifier', message: `patient:identifier、_id、_cursor 须恰好给一个，收到 ${selectors.length} 个` }]);
+      throw new InvalidInput('须且只须以 patient:identifier（POST _search）、identifier、_id 或 _cursor 之一检索', [{ path: selectors[1] ?? 'patient:identifier', message: `patient:identifier、identifier、_id、_cursor 须恰好给一个，收到 ${selectors.length} 个` }]);
     }
+    const hospitalParameter = HOSPITAL_PARAMETER[call.type];
+    const otherHospitalParameter = Object.values(HOSPITAL_PARAMETER).find((p) => p !== hospitalParameter)!;
+    if (parameters.has(otherHospitalParameter)) throw new InvalidInput(`${call.type} 没有检索参数 ${otherHospitalParameter}`, [{ path: otherHospitalParameter, message: `请用 ${hospitalParameter}` }]);
+    if (parameters.has(hospitalParameter) && selectors[0] !== 'identifier') throw new InvalidInput(`${hospitalParameter} 只与 identifier 同用`, [{ path: hospitalParameter, message: '按结算号检索时指明医院' }]);
     const selector = selectors[0]!;
     const value = parameters.get(selector)!;
     let records: SettlementRecord[];
@@ -110,6 +131,10 @@ export class SettlementSearch {
     if (selector === '_id') {
       records = await this.byId(value);
       linkSelector = `_id=${encodeURIComponent(value)}`;
+    } else if (selector === 'identifier') {
+      const hospital = parameters.get(hospitalParameter);
+      records = await this.bySettlementNumber(value, hospital, hospitalParameter, client);
+      linkSelector = `identifier=${encodeURIComponent(value)}${hospital === undefined ? '' : `&${hospitalParameter}=${encodeURIComponent(hospital)}`}`;
     } else {
       let cursor: string;
       let personId: string;
@@ -152,6 +177,20 @@ export class SettlementSearch {
     if (!stored) return [];
     const record = await this.deps.ledger.getSettlement(stored.hospitalId, stored.settlementId);
     return record ? [record] : [];
+  }
+
+  /**
+   * `identifier=[<settlement-id system>|]<number>`: the settlement of that number in the hospital named by
+   * `requestor:identifier` / `provider:identifier`, or else in each hospital the client acts for.
+   */
+  private async bySettlementNumber(token: string, hospitalToken: string | undefined, hospitalParameter: string, client: Client): Promise<SettlementRecord[]> {
+    const number = tokenValue(token, 'identifier', SYSTEM.settlementId);
+    const hospitals = hospitalToken !== undefined ? [tokenValue(hospitalToken, hospitalParameter, SYSTEM.hospitalId)] : client.hospitalIds;
+    if (hospitals === '*' || hospitals.length > HOSPITALS_PER_SEARCH_MAX) {
+      throw new InvalidInput(`按结算号检索须以 ${hospitalParameter} 指明医院`, [{ path: hospitalParameter, message: `结算号只在一家医院内唯一：请给出 ${SYSTEM.hospitalId}|<医院编码>` }]);
+    }
+    const found = await Promise.all(hospitals.map((hospitalId) => this.deps.ledger.getSettlement(hospitalId, number)));
+    return found.filter((r): r is SettlementRecord => r !== null);
   }
 
   /** The FHIR id of a record and the Claim echo kept for it; a settlement first seen here (settled through /v1 or Kafka) gets its entry, so its id reads afterwards. */

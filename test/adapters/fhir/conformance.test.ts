@@ -316,7 +316,10 @@ describe('FHIR R4 conformance (issue 24)', () => {
           expect(res.status, res.text).toBe(200);
           page = bundleOfText(res.text);
         }
-        expect(seen).toEqual(bills.map((b) => b.settlementId).reverse());
+        // Every settlement once, the latest first (settledAt has whole seconds: ties may come in either order).
+        expect([...seen].sort()).toEqual(bills.map((b) => b.settlementId).sort());
+        const times = seen.map((id) => splits.get(id)!.settledAt!);
+        expect([...times].sort().reverse()).toEqual(times);
       }
     });
 
@@ -338,7 +341,32 @@ describe('FHIR R4 conformance (issue 24)', () => {
         for (const entry of read.entry) seen.push(entry.resource.identifier.find((i) => i.system === SYSTEM.settlementId)!.value);
         page = await client.nextPage({ bundle: { ...page, link: read.link } });
       }
-      expect(seen).toEqual(bills.map((b) => b.settlementId).reverse());
+      expect([...seen].sort()).toEqual(bills.map((b) => b.settlementId).sort());
+    });
+
+    it('finds a settlement by the hospital\'s number (identifier), as ClaimResponse.request names it: in the desk\'s hospitals, or the one named', async () => {
+      const bill = native();
+      const settled = await submit(claimOf(bill));
+      const response = fhirBody(settled.text);
+      const request = response.request as { identifier: { system: string; value: string; assigner: { identifier: { system: string; value: string } } } };
+      const token = `${request.identifier.system}|${request.identifier.value}`;
+      const hospital = `${request.identifier.assigner.identifier.system}|${request.identifier.assigner.identifier.value}`;
+      const split = asSplit((await stored(bill.settlementId)).json);
+      for (const [type, hospitalParameter] of [['ClaimResponse', 'requestor:identifier'], ['ExplanationOfBenefit', 'provider:identifier']] as const) {
+        const mine = bundleOfText((await getUrl(`${gw.url}/fhir/${type}?identifier=${encodeURIComponent(token)}`, TOKENS.deskA)).text);
+        expect(mine.entry.map((e) => e.resource.id)).toEqual([response.id]);
+        expect(payerTotals(mine.entry[0]!.resource)).toEqual(splitTotals(split));
+        expect(bundleOfText((await getUrl(`${gw.url}/fhir/${type}?identifier=${encodeURIComponent(token)}`, TOKENS.deskB)).text).entry).toEqual([]);
+        // An auditor (every hospital) names the hospital: a settlement number is unique only within one.
+        const unnamed = await getUrl(`${gw.url}/fhir/${type}?identifier=${encodeURIComponent(token)}`);
+        expect(unnamed.status).toBe(400);
+        expect(outcomeOf(unnamed.text).issue[0]!.diagnostics).toContain(hospitalParameter);
+        const named = bundleOfText((await getUrl(`${gw.url}/fhir/${type}?identifier=${encodeURIComponent(token)}&${hospitalParameter}=${encodeURIComponent(hospital)}`)).text);
+        expect(named.entry.map((e) => e.resource.id)).toEqual([response.id]);
+        expect(linkOf(named, 'self')).toContain(`${hospitalParameter}=`);
+        expect((await getUrl(`${gw.url}/fhir/${type}?identifier=${encodeURIComponent(`${SYSTEM.personId}|${bill.settlementId}`)}`, TOKENS.deskA)).status).toBe(400);
+      }
+      expect((await getUrl(`${gw.url}/fhir/ExplanationOfBenefit?identifier=${encodeURIComponent(token)}&requestor:identifier=${encodeURIComponent(hospital)}`)).status).toBe(400);
     });
 
     it('searches by _id with GET, keeps a desk to its hospitals, refuses the ID number in a URL, unknown parameters and another client\'s cursor', async () => {
