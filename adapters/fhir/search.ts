@@ -116,41 +116,7 @@ export class SettlementSearch {
     const parameters = parametersOf(call.parameters);
     const count = boundedInteger(parameters, '_count', 1, SEARCH_COUNT_MAX, SEARCH_COUNT_MAX);
     const offset = boundedInteger(parameters, '_offset', 0, OFFSET_MAX, 0);
-    const selectors = (['patient:identifier', '_cursor', '_id', 'identifier'] as const).filter((name) => parameters.has(name));
-    if (selectors.length !== 1) {
-      throw new InvalidInput('须且只须以 patient:identifier（POST _search）、identifier、_id 或 _cursor 之一检索', [{ path: selectors[1] ?? 'patient:identifier', message: `patient:identifier、identifier、_id、_cursor 须恰好给一个，收到 ${selectors.length} 个` }]);
-    }
-    const hospitalParameter = HOSPITAL_PARAMETER[call.type];
-    const otherHospitalParameter = Object.values(HOSPITAL_PARAMETER).find((p) => p !== hospitalParameter)!;
-    if (parameters.has(otherHospitalParameter)) throw new InvalidInput(`${call.type} 没有检索参数 ${otherHospitalParameter}`, [{ path: otherHospitalParameter, message: `请用 ${hospitalParameter}` }]);
-    if (parameters.has(hospitalParameter) && selectors[0] !== 'identifier') throw new InvalidInput(`${hospitalParameter} 只与 identifier 同用`, [{ path: hospitalParameter, message: '按结算号检索时指明医院' }]);
-    const selector = selectors[0]!;
-    const value = parameters.get(selector)!;
-    let records: SettlementRecord[];
-    let linkSelector: string;
-    if (selector === '_id') {
-      records = await this.byId(value);
-      linkSelector = `_id=${encodeURIComponent(value)}`;
-    } else if (selector === 'identifier') {
-      const hospital = parameters.get(hospitalParameter);
-      records = await this.bySettlementNumber(value, hospital, hospitalParameter, client);
-      linkSelector = `identifier=${encodeURIComponent(value)}${hospital === undefined ? '' : `&${hospitalParameter}=${encodeURIComponent(hospital)}`}`;
-    } else {
-      let cursor: string;
-      let personId: string;
-      if (selector === 'patient:identifier') {
-        if (call.method === 'GET') {
-          throw new InvalidInput('身份号码不得出现在 URL 中：请以 POST 表单检索', [{ path: 'patient:identifier', message: `请 POST ${call.type}/_search，patient:identifier 放在表单（application/x-www-form-urlencoded）中` }]);
-        }
-        personId = personIdOf(value);
-        cursor = await this.openCursor(personId, client.name);
-      } else {
-        cursor = value;
-        personId = await this.cursorPerson(value, client.name);
-      }
-      records = [...(await this.deps.ledger.settlementsOfPerson(personId))].reverse();
-      linkSelector = `_cursor=${cursor}`;
-    }
+    const { records, linkSelector } = await this.select(call, parameters, client);
     const matches = records.filter((r) => mayRead(client, r.hospitalId));
     const page = matches.slice(offset, offset + count);
     const entry: fhir4.BundleEntry[] = [];
@@ -170,6 +136,35 @@ export class SettlementSearch {
       ],
       entry,
     };
+  }
+
+  /** The settlements one selector finds (before the caller's scope is applied), and how the page links repeat it. */
+  private async select(call: SearchCall, parameters: Map<string, string>, client: Client): Promise<{ records: SettlementRecord[]; linkSelector: string }> {
+    const selectors = (['patient:identifier', '_cursor', '_id', 'identifier'] as const).filter((name) => parameters.has(name));
+    if (selectors.length !== 1) {
+      throw new InvalidInput('须且只须以 patient:identifier（POST _search）、identifier、_id 或 _cursor 之一检索', [{ path: selectors[1] ?? 'patient:identifier', message: `patient:identifier、identifier、_id、_cursor 须恰好给一个，收到 ${selectors.length} 个` }]);
+    }
+    const hospitalParameter = HOSPITAL_PARAMETER[call.type];
+    const otherHospitalParameter = Object.values(HOSPITAL_PARAMETER).find((p) => p !== hospitalParameter)!;
+    if (parameters.has(otherHospitalParameter)) throw new InvalidInput(`${call.type} 没有检索参数 ${otherHospitalParameter}`, [{ path: otherHospitalParameter, message: `请用 ${hospitalParameter}` }]);
+    if (parameters.has(hospitalParameter) && selectors[0] !== 'identifier') throw new InvalidInput(`${hospitalParameter} 只与 identifier 同用`, [{ path: hospitalParameter, message: '按结算号检索时指明医院' }]);
+    const selector = selectors[0]!;
+    const value = parameters.get(selector)!;
+    if (selector === '_id') return { records: await this.byId(value), linkSelector: `_id=${encodeURIComponent(value)}` };
+    if (selector === 'identifier') {
+      const hospital = parameters.get(hospitalParameter);
+      return {
+        records: await this.bySettlementNumber(value, hospital, hospitalParameter, client),
+        linkSelector: `identifier=${encodeURIComponent(value)}${hospital === undefined ? '' : `&${hospitalParameter}=${encodeURIComponent(hospital)}`}`,
+      };
+    }
+    if (selector === 'patient:identifier' && call.method === 'GET') {
+      throw new InvalidInput('身份号码不得出现在 URL 中：请以 POST 表单检索', [{ path: 'patient:identifier', message: `请 POST ${call.type}/_search，patient:identifier 放在表单（application/x-www-form-urlencoded）中` }]);
+    }
+    const personId = selector === 'patient:identifier' ? personIdOf(value) : await this.cursorPerson(value, client.name);
+    const cursor = selector === 'patient:identifier' ? await this.openCursor(personId, client.name) : value;
+    // The latest first; the ledger keeps a person's settlements in settledAt order.
+    return { records: [...(await this.deps.ledger.settlementsOfPerson(personId))].reverse(), linkSelector: `_cursor=${cursor}` };
   }
 
   private async byId(id: string): Promise<SettlementRecord[]> {
