@@ -34,7 +34,7 @@ import { PERSON_ID_SYSTEMS, SYSTEM } from './vocabulary.js';
 export const SEARCH_COUNT_MAX = 100;
 /** A person's settlements are at most the ledger's PERSON_SETTLEMENTS_MAX; an offset past that finds nothing anyway. */
 const OFFSET_MAX = 10_000;
-const CURSORS_COLLECTION = 'fhir.searches';
+export const CURSORS_COLLECTION = 'fhir.searches';
 /** How long a person search's links stay usable. */
 export const CURSOR_TTL_MS = 60 * 60 * 1000;
 /** Expired cursors removed per new search: enough to keep pace with new ones, bounded per call. */
