@@ -1,7 +1,8 @@
 /**
- * The StructureDefinitions of this adapter's extensions, served at their own URLs
- * (GET /fhir/StructureDefinition/{id}) so that a platform can load them into its validator. One table
- * says, per extension, where it may appear, its value type (or its parts) and what it means.
+ * The StructureDefinitions of this adapter's extensions and of the profiles of its answers (ClaimResponse,
+ * ExplanationOfBenefit), served at their own URLs (GET /fhir/StructureDefinition/{id}) with their snapshots so
+ * that a platform can load them into its validator. One table says, per extension, where it may appear, its
+ * value type (or its parts) and what it means.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
