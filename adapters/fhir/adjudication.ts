@@ -17,16 +17,17 @@ import type { StoredRequest } from '../../gateway/ledger/stored.js';
 import type { Split, SplitLine } from '../../schemas/settlement.js';
 import type { ClaimEcho } from './stored-claims.js';
 import { moneyOf } from './json-text.js';
-import { EXT, SYSTEM } from './vocabulary.js';
+import { metaOf } from './versions.js';
+import { LAYER_NAMES } from '../../schemas/vocabulary.js';
+import { BILL_PARTS, CASH_BENEFIT, EXT, PROFILE, SYSTEM } from './vocabulary.js';
 
 /** What the answers read of a request: its items, and the stay's dates and diagnoses. */
 export type AdjudicatedRequest = Pick<StoredRequest, 'items'> & { encounter: Pick<StoredRequest['encounter'], 'admittedOn' | 'dischargedOn' | 'diagnoses'> };
 
-const LAYER_NAMES: Record<SplitLine['layer'], string> = { basic: '基本医疗保险', majorIllness: '大病保险', waiver: '医疗机构减免', aid: '医疗救助', supplementary: '商业补充保险' };
 const GATEWAY_DISPLAY = '一站式结算网关';
 
 const standard = (code: string, display: string): fhir4.CodeableConcept => ({ coding: [{ system: SYSTEM.adjudication, code, display }] });
-const billPart = (code: string, display: string): fhir4.CodeableConcept => ({ coding: [{ system: SYSTEM.billPart, code, display }] });
+const billPart = (code: keyof typeof BILL_PARTS): fhir4.CodeableConcept => ({ coding: [{ system: SYSTEM.billPart, code, display: BILL_PARTS[code] }] });
 const payerCategory = (line: SplitLine): fhir4.CodeableConcept => ({
   coding: [{ system: SYSTEM.payerLayer, code: line.layer, display: LAYER_NAMES[line.layer] }, { system: SYSTEM.programme, code: line.programme }],
   text: line.payer,
@@ -37,9 +38,9 @@ function billAdjudications(totals: { total: string; compliant: string; outOfScop
   return [
     { category: standard('submitted', 'Submitted Amount'), amount: moneyOf(totals.total) },
     { category: standard('eligible', 'Eligible Amount'), amount: moneyOf(totals.compliant) },
-    { category: billPart('out-of-scope', '丙类（目录外）自费'), amount: moneyOf(totals.outOfScope) },
-    { category: billPart('over-limit', '超限价自费'), amount: moneyOf(totals.overLimit) },
-    { category: billPart('pre-self-pay', '乙类先行自付'), amount: moneyOf(totals.preSelfPay) },
+    { category: billPart('out-of-scope'), amount: moneyOf(totals.outOfScope) },
+    { category: billPart('over-limit'), amount: moneyOf(totals.overLimit) },
+    { category: billPart('pre-self-pay'), amount: moneyOf(totals.preSelfPay) },
   ];
 }
 
@@ -83,9 +84,10 @@ function processNotes(split: Split): fhir4.ClaimResponseProcessNote[] {
 }
 
 function references(split: Split, echo: ClaimEcho | undefined) {
-  // Only references that resolve outside the submission (Type/id on the hospital's server, or an http URL) are
-  // repeated; a contained `#p` or a Bundle's `urn:uuid:` means nothing in another resource: the identifier stands in.
-  const usable = (ref: string | undefined) => (ref !== undefined && (/^[A-Z][A-Za-z]+\/[A-Za-z0-9.-]{1,64}$/.test(ref) || /^https?:\/\//.test(ref)) ? ref : undefined);
+  // Only absolute references (a resource read from the hospital's server, or one the Claim named by URL) are repeated:
+  // relative to this gateway, `Patient/123` names nothing it serves, and a contained `#p` or a Bundle's `urn:uuid:` means
+  // nothing in another resource. Otherwise the identifier stands in (a logical reference).
+  const usable = (ref: string | undefined) => (ref !== undefined && /^https?:\/\//.test(ref) ? ref : undefined);
   const patientRef = usable(echo?.patientReference);
   const providerRef = usable(echo?.providerReference);
   return {
@@ -95,8 +97,19 @@ function references(split: Split, echo: ClaimEcho | undefined) {
   };
 }
 
+/**
+ * The Claim answered, as a logical reference: the hospital's settlement number (assigned by the hospital). The
+ * Claim itself is the hospital's and is not kept here, so a literal `Claim/{id}` would be a reference this server
+ * answers 404 for.
+ */
+const claimOf = (split: Split): fhir4.Reference => ({
+  type: 'Claim',
+  identifier: { system: SYSTEM.settlementId, value: split.settlementId, assigner: { identifier: { system: SYSTEM.hospitalId, value: split.hospitalId } } },
+});
+
 interface Built {
   common: {
+    meta?: fhir4.Meta;
     contained: fhir4.Coverage[];
     extension: fhir4.Extension[];
     identifier: fhir4.Identifier[];
@@ -120,13 +133,14 @@ interface Built {
 
 function build(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | undefined): Built {
   const refs = references(split, echo);
+  const meta = metaOf(split);
   const disposition = split.status === 'preview' ? '预结算（未提交）' : split.status === 'reversed' ? `已撤销（${split.reversedAt ?? ''}）` : '已结算';
   const header: fhir4.ClaimResponseItemAdjudication[] = [
     ...billAdjudications(split),
     ...split.lines.map((line) => ({ category: payerCategory(line), reason: { coding: [{ system: SYSTEM.programme, code: line.programme }], text: line.mode === 'given' ? '上游已结算金额' : '网关按政策计算' }, amount: moneyOf(line.amount) })),
     { category: standard('benefit', 'Benefit Amount'), amount: moneyOf(payersTotal(split)) },
     { category: standard('copay', 'CoPay'), amount: moneyOf(split.patientPays) },
-    ...split.benefits.map((b) => ({ category: { coding: [{ system: SYSTEM.payerLayer, code: 'cash-benefit', display: '现金待遇（不冲减费用）' }], text: b.kind }, reason: { coding: [{ system: SYSTEM.programme, code: b.programme }] }, amount: moneyOf(b.amount) })),
+    ...split.benefits.map((b) => ({ category: { coding: [{ system: SYSTEM.payerLayer, ...CASH_BENEFIT }], text: b.kind }, reason: { coding: [{ system: SYSTEM.programme, code: b.programme }] }, amount: moneyOf(b.amount) })),
   ];
   const total: fhir4.ClaimResponseTotal[] = [
     { category: standard('submitted', 'Submitted Amount'), amount: moneyOf(split.total) },
@@ -137,6 +151,7 @@ function build(split: Split, request: AdjudicatedRequest, echo: ClaimEcho | unde
   ];
   return {
     common: {
+      ...(meta ? { meta } : {}),
       contained: layerCoverages(split, refs.patient),
       extension: [{ url: EXT.gatewayId, valueString: split.gatewayId }],
       identifier: [{ system: SYSTEM.gatewayId, value: split.gatewayId }, { system: SYSTEM.settlementId, value: split.settlementId }],
@@ -166,8 +181,9 @@ export function claimResponseOf(split: Split, request: AdjudicatedRequest, echo:
     resourceType: 'ClaimResponse',
     id,
     ...b.common,
+    meta: { ...b.common.meta, profile: [PROFILE.claimResponse] },
     requestor: b.provider,
-    ...(echo?.claimReference ? { request: { reference: echo.claimReference } } : {}),
+    request: claimOf(split),
     item: b.items,
     adjudication: b.header,
     total: b.total,
@@ -187,10 +203,11 @@ export function explanationOfBenefitOf(split: Split, request: AdjudicatedRequest
     resourceType: 'ExplanationOfBenefit',
     id,
     ...b.common,
+    meta: { ...b.common.meta, profile: [PROFILE.explanationOfBenefit] },
     use: 'claim',
     billablePeriod: { start: request.encounter.admittedOn, end: request.encounter.dischargedOn },
     provider: b.provider,
-    ...(echo?.claimReference ? { claim: { reference: echo.claimReference } } : {}),
+    claim: claimOf(split),
     claimResponse: { reference: `ClaimResponse/${id}` },
     ...(diagnosis.length > 0 ? { diagnosis } : {}),
     insurance: b.insurance.map((i) => ({ focal: i.focal, coverage: i.coverage })),

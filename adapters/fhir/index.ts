@@ -6,7 +6,9 @@
 import { Counter } from 'prom-client';
 import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
 import { HospitalServers, loadHospitalServers, RETRY_PAUSE_MAX_MS } from './hospital-servers.js';
+import { loadStructureDefinitions } from './definitions.js';
 import { fhirRouter } from './routes.js';
+import { terminologyOf } from './terminology.js';
 
 /** The adapter's version, as the CapabilityStatement states it. */
 const VERSION = '0.1.0';
@@ -29,12 +31,15 @@ export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
     log,
     resetTimeoutMs: config.FHIR_BREAKER_RESET_MS,
   });
+  const definitions = loadStructureDefinitions();
+  const started = new Date().toISOString();
+  const terminology = terminologyOf(deps.programmes, started);
   const requests = new Counter({ name: 'gateway_fhir_requests_total', help: 'FHIR adapter calls by operation and outcome (ok, replay, or the error status)', labelNames: ['operation', 'outcome'] as const, registers: [metrics.registry] });
   return {
     extension: {
       name: 'fhir',
       mount: (app, ctx) => {
-        app.use('/fhir', fhirRouter({ service: deps.service, ledger: deps.ledger, store: deps.store, servers, metrics, requests, log, bodyLimitBytes: config.BODY_LIMIT_BYTES, version: VERSION }, ctx));
+        app.use('/fhir', fhirRouter({ service: deps.service, ledger: deps.ledger, store: deps.store, servers, metrics, requests, log, bodyLimitBytes: config.BODY_LIMIT_BYTES, version: VERSION, definitions, terminology, started }, ctx));
       },
     },
     stop: () => servers.stop(),

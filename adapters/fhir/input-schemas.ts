@@ -122,3 +122,9 @@ export const bundle = z.object({
   entry: z.array(z.object({ fullUrl: z.string().optional(), resource: z.looseObject({ resourceType: z.string(), id: z.string().optional() }) })).min(1).max(200),
 });
 export type Bundle = z.infer<typeof bundle>;
+
+/** The standard invocation of an operation: named parameters, here one `resource` carrying the Claim or Bundle. */
+export const parameters = z.object({
+  resourceType: z.literal('Parameters'),
+  parameter: z.array(z.object({ name: z.string(), resource: z.looseObject({ resourceType: z.string() }).optional() })).min(1).max(20),
+});

@@ -7,6 +7,8 @@
 import type { z } from 'zod';
 import { GatewayError, InvalidInput, Unprocessable } from '../../gateway/errors.js';
 import type { Reference } from './input-schemas.js';
+import { notUnderstood } from './modifiers.js';
+import { NotSupported } from './outcome.js';
 import { fhirFieldErrors } from './paths.js';
 
 export type RemoteType = 'Patient' | 'Coverage';
@@ -35,12 +37,12 @@ export class ReferenceResolver {
   constructor(
     private readonly claimPath: string,
     contained: readonly LocalResource[],
-    bundleEntries: ReadonlyArray<{ resource: LocalResource; fullUrl?: string | undefined; index: number }>,
+    bundleEntries: ReadonlyArray<{ resource: LocalResource; fullUrl?: string | undefined; path: string }>,
     private readonly remote: RemoteReader,
   ) {
     this.entries = [
       ...contained.map((resource, i) => ({ resource, fullUrl: resource.id ? `#${resource.id}` : undefined, path: `${claimPath}.contained[${i}]` })),
-      ...bundleEntries.map((e) => ({ resource: e.resource, fullUrl: e.fullUrl, path: `Bundle.entry[${e.index}].resource` })),
+      ...bundleEntries.map((e) => ({ resource: e.resource, fullUrl: e.fullUrl, path: e.path })),
     ];
   }
 
@@ -91,10 +93,15 @@ export class ReferenceResolver {
       if (error instanceof GatewayError && error.errors.length === 0) error.errors.push({ path: `${refPath}.reference`, message: `reading ${target} from ${base}` });
       throw error;
     }
-    const parsed = schema.safeParse(fetched);
     const where = `${type}/${match[2]}`;
+    const refused = notUnderstood(fetched, type);
+    if (refused.length > 0) {
+      throw new NotSupported(422, `医院 FHIR 服务器上的 ${where} 含有本服务不理解的修饰扩展或隐含规则，按 FHIR R4 不予处理，未结算`, [{ path: `${refPath}.reference`, message: refused.map((e) => `${e.path}: ${e.message}`).join('；') }]);
+    }
+    const parsed = schema.safeParse(fetched);
     if (!parsed.success) throw new Unprocessable(`医院 FHIR 服务器返回的 ${where} 不符合要求`, fhirFieldErrors(type, parsed.error.issues));
-    return { resource: parsed.data, path: type, reference: where };
+    // Absolute: relative to this gateway, `Patient/123` would name a resource it does not serve.
+    return { resource: parsed.data, path: type, reference: `${base.replace(/\/+$/, '')}/${where}` };
   }
 
   private parse<T>(entry: LocalEntry, schema: z.ZodType<T>, reference?: string): Located<T> {

@@ -4,6 +4,7 @@
  * resources (application/fhir+json), never problem+json.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type * as fhir4 from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gateway/errors.js';
@@ -11,7 +12,7 @@ import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
-import type { CallControl, SettlementService } from '../../gateway/service/settlements.js';
+import type { SettlementService } from '../../gateway/service/settlements.js';
 import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
@@ -19,13 +20,16 @@ import { settlementRequest, type Split } from '../../schemas/settlement.js';
 import { claimResponseOf, explanationOfBenefitOf } from './adjudication.js';
 import { capabilityStatement } from './capability.js';
 import { claimToRequest, type MappedClaim } from './claim-to-request.js';
-import { structureDefinition } from './definitions.js';
 import { fhirIdOf, previewIdOf } from './ids.js';
 import { fhirJson, parseFhirJson } from './json-text.js';
+import { jsonOnly, returnPreferenceOf } from './negotiation.js';
+import { alreadyHeld, etagOf, historyOf, metaOf, versionAt, versionIdOf, versionsOf } from './versions.js';
 import { internalOutcome, operationOutcomeOf, retryAfterOf } from './outcome.js';
 import type { RemoteReader } from './references.js';
-import { searchExplanationsOfBenefit } from './search.js';
-import { CLAIMS_COLLECTION, storedClaim, type ClaimEcho } from './stored-claims.js';
+import { SettlementSearch } from './search.js';
+import type { Terminology } from './terminology.js';
+import { validationOf } from './validate.js';
+import { CLAIMS_COLLECTION, readStoredClaim, type ClaimEcho } from './stored-claims.js';
 
 /** The body is not FHIR JSON (the shared errors have no 415; only this adapter answers it). */
 class UnsupportedMediaType extends GatewayError { readonly status = 415; readonly title = 'Unsupported media type'; }
@@ -40,22 +44,51 @@ export interface FhirRouteDeps {
   log: Logger;
   bodyLimitBytes: number;
   version: string;
+  /** StructureDefinitions with their snapshots, by id (definitions.ts). */
+  definitions: ReadonlyMap<string, fhir4.StructureDefinition>;
+  terminology: Terminology;
+  /** When this endpoint started (CapabilityStatement.date). */
+  started: string;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const send = (res: Response, status: number, resource: unknown) => res.status(status).type(FHIR_JSON).send(fhirJson(resource));
 
+/** The answer of a write ($submit), as the caller's `Prefer: return=…` asks: the ClaimResponse, nothing, or an OperationOutcome. */
+function written(req: Request, res: Response, status: number, response: fhir4.ClaimResponse): void {
+  const preference = returnPreferenceOf(req);
+  if (req.headers.prefer !== undefined) res.setHeader('Preference-Applied', `return=${preference}`);
+  if (preference === 'minimal') { res.status(status).end(); return; }
+  if (preference === 'OperationOutcome') {
+    send(res, status, { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `${response.disposition ?? ''}：ClaimResponse/${response.id ?? ''}` }] } satisfies fhir4.OperationOutcome);
+    return;
+  }
+  send(res, status, response);
+}
+
 export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.Router {
   const { service, store, servers, metrics, requests, log } = deps;
   const router = express.Router();
   const body = express.text({ type: ['application/fhir+json', 'application/json'], limit: deps.bodyLimitBytes });
-  const started = new Date().toISOString();
 
-  router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, started)); });
+  router.use(jsonOnly);
+  router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, deps.started)); });
   // The extensions' definitions, public like the CapabilityStatement: each extension URL resolves here.
   router.get('/StructureDefinition/:id', (req, res) => {
-    const found = structureDefinition(String(req.params.id ?? ''));
+    const found = deps.definitions.get(String(req.params.id ?? ''));
     if (!found) throw new NotFound(`没有 StructureDefinition ${String(req.params.id ?? '')}`);
+    send(res, 200, found);
+  });
+
+  // The systems the resources name, public like the definitions: each system URL resolves here.
+  router.get('/CodeSystem/:id', (req, res) => {
+    const found = deps.terminology.codeSystems.get(String(req.params.id ?? ''));
+    if (!found) throw new NotFound(`没有 CodeSystem ${String(req.params.id ?? '')}`);
+    send(res, 200, found);
+  });
+  router.get('/NamingSystem/:id', (req, res) => {
+    const found = deps.terminology.namingSystems.get(String(req.params.id ?? ''));
+    if (!found) throw new NotFound(`没有 NamingSystem ${String(req.params.id ?? '')}`);
     send(res, 200, found);
   });
 
@@ -66,7 +99,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
       if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
       else requireRole(client, 'desk');
     });
-    if (mapped.status === 'cancelled') return cancel(mapped, res, req.call);
+    if (mapped.status === 'cancelled') return cancel(mapped, req, res);
     if (mapped.use === 'preauthorization') {
       throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
     }
@@ -88,36 +121,79 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     requests.inc({ operation: preview ? 'preview' : 'submit', outcome: replay ? 'replay' : 'ok' });
     // The request just accepted: the live schema reads it. Stored ones are read by their version (below).
     const request = settlementRequest.parse(mapped.body);
-    if (preview) return send(res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
+    if (preview) return written(req, res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
     const id = fhirIdOf(split.hospitalId, split.settlementId);
     await remember(id, split, mapped.echo);
     res.setHeader('Location', `ClaimResponse/${id}`);
+    res.setHeader('ETag', etagOf(versionIdOf(split)));
     if (replay) res.setHeader('Idempotent-Replay', 'true');
-    send(res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
+    written(req, res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
   });
 
-  router.get('/ExplanationOfBenefit/:id', ctx.authenticate, async (req, res) => {
-    const found = await settled(req);
-    requests.inc({ operation: 'read-eob', outcome: 'ok' });
-    send(res, 200, explanationOfBenefitOf(found.split, found.request, found.echo, found.id));
+  // $validate (R4 Resource-validate): everything $submit checks before settling — structure, modifier extensions,
+  // references (read from the hospital's server if need be), the native request — and nothing settled. The
+  // findings are the answer (200, an OperationOutcome); a call that cannot be validated (401, 403, 503) fails as usual.
+  router.post('/Claim/\\$validate', ctx.authenticate, body, async (req, res) => {
+    if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
+    const client = req.client;
+    const submitted = parseFhirJson(req.body);
+    let findings: fhir4.OperationOutcome;
+    try {
+      const mapped = await claimToRequest(submitted, servers, (hospitalId) => {
+        if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
+        else requireRole(client, 'desk');
+      });
+      findings = await validationOf(mapped, deps.ledger, (error) => translated(error, mapped));
+    } catch (error) {
+      if (!(error instanceof GatewayError) || (error.status !== 400 && error.status !== 422)) throw error;
+      findings = operationOutcomeOf(error);
+    }
+    requests.inc({ operation: 'validate', outcome: findings.issue.some((i) => i.severity === 'error') ? 'invalid' : 'ok' });
+    send(res, 200, findings);
   });
 
-  router.get('/ClaimResponse/:id', ctx.authenticate, async (req, res) => {
-    const found = await settled(req);
-    requests.inc({ operation: 'read-claim-response', outcome: 'ok' });
-    send(res, 200, claimResponseOf(found.split, found.request, found.echo, found.id));
-  });
+  // Reads of a settlement's two views: the current version (ETag, If-None-Match → 304), one version, the history.
+  for (const view of VIEWS) {
+    router.get(`/${view.type}/:id`, ctx.authenticate, async (req, res) => {
+      const found = await settled(req);
+      requests.inc({ operation: view.operation, outcome: 'ok' });
+      const etag = etagOf(versionIdOf(found.split));
+      res.setHeader('ETag', etag);
+      const lastUpdated = metaOf(found.split)?.lastUpdated;
+      if (lastUpdated) res.setHeader('Last-Modified', new Date(lastUpdated).toUTCString());
+      if (alreadyHeld(req, etag)) { res.status(304).end(); return; }
+      send(res, 200, view.render(found.split, found.request, found.echo, found.id));
+    });
+    router.get(`/${view.type}/:id/_history/:versionId`, ctx.authenticate, async (req, res) => {
+      const found = await settled(req);
+      const version = versionAt(found.split, String(req.params.versionId ?? ''));
+      if (!version) throw new NotFound(`${view.type}/${found.id} 没有版本 ${String(req.params.versionId ?? '')}`);
+      requests.inc({ operation: view.operation, outcome: 'ok' });
+      res.setHeader('ETag', etagOf(versionIdOf(version)));
+      send(res, 200, view.render(version, found.request, found.echo, found.id));
+    });
+    router.get(`/${view.type}/:id/_history`, ctx.authenticate, async (req, res) => {
+      const found = await settled(req);
+      requests.inc({ operation: view.operation, outcome: 'ok' });
+      send(res, 200, historyOf(baseUrlOf(req), view.type, found.id, versionsOf(found.split), (version) => view.render(version, found.request, found.echo, found.id)));
+    });
+  }
 
-  // Search by the person's ID number: POST only, so that the number never appears in a URL (URLs are logged).
-  router.post('/ExplanationOfBenefit/_search', ctx.authenticate, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), async (req, res) => {
-    const form = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const bundle = await searchExplanationsOfBenefit({ ledger: deps.ledger, store }, req.client, form, `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`);
-    requests.inc({ operation: 'search-eob', outcome: 'ok' });
-    send(res, 200, bundle);
-  });
-  router.get('/ExplanationOfBenefit', ctx.authenticate, () => {
-    throw new InvalidInput('请用 POST /fhir/ExplanationOfBenefit/_search（表单）检索，身份号码不应出现在 URL 中', [{ path: '(query)', message: 'search with POST _search and a form body' }]);
-  });
+  // Searches (search.ts): by GET with `_id` or a page's `_cursor`; by POST _search also with the person's ID number.
+  const searches = new SettlementSearch({ ledger: deps.ledger, store });
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  for (const view of VIEWS) {
+    router.get(`/${view.type}`, ctx.authenticate, async (req, res) => {
+      const bundle = await searches.search({ type: view.type, method: 'GET', parameters: req.query, client: req.client, baseUrl: baseUrlOf(req) }, view.render);
+      requests.inc({ operation: view.search, outcome: 'ok' });
+      send(res, 200, bundle);
+    });
+    router.post(`/${view.type}/_search`, ctx.authenticate, form, async (req, res) => {
+      const bundle = await searches.search({ type: view.type, method: 'POST', parameters: req.body, client: req.client, baseUrl: baseUrlOf(req) }, view.render);
+      requests.inc({ operation: view.search, outcome: 'ok' });
+      send(res, 200, bundle);
+    });
+  }
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`没有这个 FHIR 接口：${req.method} ${req.path}`)));
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -136,14 +212,14 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   });
 
   /** Claim.status = cancelled: the reversal (结算撤销) of the settlement the Claim names. */
-  async function cancel(mapped: MappedClaim, res: Response, call: CallControl | undefined) {
-    const { settlementId } = mapped.body as { settlementId?: unknown };
-    if (mapped.hospitalId === undefined || typeof settlementId !== 'string') {
-      throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(typeof settlementId === 'string' ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
+  async function cancel(mapped: MappedClaim, req: Request, res: Response) {
+    const { settlementId } = mapped;
+    if (mapped.hospitalId === undefined || settlementId === undefined) {
+      throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(settlementId !== undefined ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
     }
     let split: Split;
     try {
-      split = await service.reverse(mapped.hospitalId, settlementId, {}, call);
+      split = await service.reverse(mapped.hospitalId, settlementId, {}, req.call);
     } catch (error) {
       throw translated(error, mapped);
     }
@@ -151,8 +227,8 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     requests.inc({ operation: 'cancel', outcome: 'ok' });
     const record = await service.get(mapped.hospitalId, settlementId);
     const id = fhirIdOf(mapped.hospitalId, settlementId);
-    const known = await storedEcho(id);
-    send(res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
+    const known = (await readStoredClaim(store, id))?.echo;
+    written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
   }
 
   async function remember(id: string, split: Split, echo: ClaimEcho) {
@@ -164,16 +240,10 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     }
   }
 
-  async function storedEcho(id: string): Promise<ClaimEcho | undefined> {
-    const text = await store.get(CLAIMS_COLLECTION, id);
-    return text === null ? undefined : storedClaim.parse(JSON.parse(text)).echo;
-  }
-
   async function settled(req: Request) {
     const id = String(req.params.id ?? '');
-    const text = /^[A-Za-z0-9.-]{1,64}$/.test(id) ? await store.get(CLAIMS_COLLECTION, id) : null;
-    if (text === null) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
-    const stored = storedClaim.parse(JSON.parse(text));
+    const stored = await readStoredClaim(store, id);
+    if (!stored) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
     requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
     const record = await service.get(stored.hospitalId, stored.settlementId);
     // By the record's own version's reader, never today's strict schema: an old record must still read.
@@ -183,11 +253,22 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
   return router;
 }
 
+/** The two views of a stored settlement, each read, vread and history the same way. */
+const VIEWS = [
+  { type: 'ClaimResponse', operation: 'read-claim-response', search: 'search-claim-response', render: claimResponseOf },
+  { type: 'ExplanationOfBenefit', operation: 'read-eob', search: 'search-eob', render: explanationOfBenefitOf },
+] as const;
+
+/** This endpoint's base URL as the caller reached it (for fullUrl and links). */
+const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`;
+
 /** The metrics label of a failed call, from its path (the route may not have been matched). */
 function operationOf(req: Request): string {
+  if (req.path === '/Claim/$validate') return 'validate';
   if (req.path.startsWith('/Claim/')) return req.query.preview === 'true' ? 'preview' : 'submit';
   if (req.path === '/ExplanationOfBenefit/_search' || req.path === '/ExplanationOfBenefit') return 'search-eob';
   if (req.path.startsWith('/ExplanationOfBenefit/')) return 'read-eob';
+  if (req.path === '/ClaimResponse/_search' || req.path === '/ClaimResponse') return 'search-claim-response';
   if (req.path.startsWith('/ClaimResponse/')) return 'read-claim-response';
   return 'other';
 }

@@ -1,10 +1,12 @@
 /** What the adapter keeps per settlement it has given a FHIR id (collection `fhir.claims`, by that id). */
 import { z } from 'zod';
+import type { DocumentStore } from '../../gateway/store/port.js';
 
 export const CLAIMS_COLLECTION = 'fhir.claims';
 
 /** What an answer repeats of the Claim it answers: its references and item sequences. */
 export const claimEcho = z.object({
+  /** Written by earlier releases (`Claim/{id}`, which this server never served); read and no longer repeated. */
   claimReference: z.string().optional(),
   claimType: z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional(), text: z.string().optional() }),
   patientReference: z.string(),
@@ -22,3 +24,9 @@ export const storedClaim = z.object({
   echo: claimEcho.optional(),
 });
 export type StoredClaim = z.infer<typeof storedClaim>;
+
+/** The one reader of the collection: the entry under a FHIR id, or undefined (an id that is no FHIR id is none). */
+export async function readStoredClaim(store: DocumentStore, id: string): Promise<StoredClaim | undefined> {
+  const text = /^[A-Za-z0-9.-]{1,64}$/.test(id) ? await store.get(CLAIMS_COLLECTION, id) : null;
+  return text === null ? undefined : storedClaim.parse(JSON.parse(text));
+}

@@ -36,6 +36,12 @@ export const EXT = {
   gatewayId: sd('gateway-id'),
 } as const;
 
+/** The profiles this endpoint's answers claim (meta.profile) and the CapabilityStatement declares. */
+export const PROFILE = {
+  claimResponse: sd('settlement-claim-response'),
+  explanationOfBenefit: sd('settlement-explanation-of-benefit'),
+} as const;
+
 export const SYSTEM = {
   /** The hospital's settlement number (Claim.identifier). */
   settlementId: `${FHIR_BASE}/NamingSystem/settlement-id`,
@@ -65,6 +71,12 @@ export const SYSTEM = {
   noteType: 'http://hl7.org/fhir/note-type',
   coverageClass: 'http://terminology.hl7.org/CodeSystem/coverage-class',
 } as const;
+
+/** The codes of this endpoint's own code systems (served as CodeSystems by terminology.ts), with their displays. */
+export const BILL_PARTS = { 'out-of-scope': '丙类（目录外）自费', 'over-limit': '超限价自费', 'pre-self-pay': '乙类先行自付' } as const;
+/** Payer layers beyond the split's own (schemas/vocabulary.ts LAYER_NAMES): a cash benefit paid to the patient later. */
+export const CASH_BENEFIT = { code: 'cash-benefit', display: '现金待遇（不冲减费用）' } as const;
+export const INSUTYPE_NAMES = { '310': '职工基本医疗保险', '390': '城乡居民基本医疗保险' } as const;
 
 /** A coding system is ICD-10 (WHO, or a national edition such as ICD-10 医保版) when its URL says so. */
 export const isIcd10System = (system: string | undefined): boolean => system !== undefined && /icd-?10/i.test(system);

@@ -97,7 +97,8 @@ describe('FHIR adapter', () => {
     const response = fhirBody(res.text);
     expect(response.resourceType).toBe('ClaimResponse');
     expect(response.status).toBe('active');
-    expect(response.patient).toEqual({ reference: 'Patient/demo-1' });
+    // Absolute, on the hospital's server: relative to the gateway it would name nothing the gateway serves.
+    expect(response.patient).toEqual({ reference: `${fhirA.baseUrl}/Patient/demo-1` });
 
     const stored = asSplit((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${native.settlementId}`, { token: TOKENS.deskA })).json);
     expect(payerTotals(response)).toEqual(splitTotals(stored));
@@ -299,6 +300,20 @@ describe('FHIR adapter', () => {
       expect(outcome(other.text).issue[0]!.code).toBe('forbidden');
       expect((await call(gw.url, '/fhir/ExplanationOfBenefit/0123456789abcdef', { token: TOKENS.deskA })).status).toBe(404);
     });
+  });
+
+  it('refuses a Claim whose Patient, read from the hospital\'s FHIR server, carries a modifier extension: 422 not-supported naming the reference, nothing settled', async () => {
+    const native = requestBody({ settlementId: nextId(), hospital: { id: HOSPITAL_A }, patient: { id: person() } });
+    fhirA.put({ ...(JSON.parse(claimText(patientOf(native, 'mod-1'))) as Json), modifierExtension: [{ url: 'https://his.example/fhir/StructureDefinition/deceased-unknown', valueBoolean: true }] } as never);
+    fhirA.put(JSON.parse(claimText(coverageOf(native, 'mod-cov-1', 'Patient/mod-1'))) as never);
+    const res = await submit(claimOf(native, { references: 'remote', patientId: 'mod-1', coverageId: 'mod-cov-1' }));
+    expect(res.status, res.text).toBe(422);
+    expectValidR4(res.text);
+    const issue = JSON.parse(res.text).issue[0];
+    expect(issue.code).toBe('not-supported');
+    expect(issue.expression).toEqual(['Claim.patient.reference']);
+    expect(issue.diagnostics).toContain('deceased-unknown');
+    expect((await call(gw.url, `/v1/settlements/${HOSPITAL_A}/${native.settlementId}`)).status).toBe(404);
   });
 
   it('answers a clear OperationOutcome when the hospital\'s FHIR server is down or slow, and opens the breaker', async () => {

@@ -1,7 +1,7 @@
 /** Gateway errors as OperationOutcome: the issue type a FHIR client acts on, and when to retry. */
 import { describe, expect, it } from 'vitest';
 import { operationOutcomeOf, retryAfterOf } from '../../../adapters/fhir/outcome.js';
-import { Conflict, OutcomeUnknown, Unavailable } from '../../../gateway/errors.js';
+import { Conflict, InvalidInput, OutcomeUnknown, Unavailable } from '../../../gateway/errors.js';
 import { outcomeUnknown } from '../../../gateway/service/settlements.js';
 
 describe('OperationOutcome of a gateway error', () => {
@@ -14,9 +14,18 @@ describe('OperationOutcome of a gateway error', () => {
     expect(operationOutcomeOf(outcomeUnknown('ZY1')).issue[0]!.diagnostics).toContain('切勿换新结算号');
   });
 
+  it('gives an expression only to a FHIRPath: a search parameter is named in the diagnostics', () => {
+    const error = new InvalidInput('_count 须为 1–100', [{ path: '_count', message: 'expected an integer 1–100' }, { path: 'Claim.item[0].net.value', message: 'x' }]);
+    const issues = operationOutcomeOf(error).issue;
+    expect(issues[0]).not.toHaveProperty('expression');
+    expect(issues[0]!.diagnostics).toContain('_count');
+    expect(issues[1]!.expression).toEqual(['Claim.item[0].net.value']);
+  });
+
   it('says "conflict" without Retry-After for a settlement id used for another claim', () => {
     const error = new Conflict('已用于内容不同的结算', [{ path: 'settlementId', message: '该结算号已用于另一笔请求' }]);
-    expect(operationOutcomeOf(error).issue).toEqual([{ severity: 'error', code: 'conflict', diagnostics: '已用于内容不同的结算: 该结算号已用于另一笔请求', expression: ['settlementId'] }]);
+    // A native field name is no FHIRPath: named in the diagnostics, never as an expression.
+    expect(operationOutcomeOf(error).issue).toEqual([{ severity: 'error', code: 'conflict', diagnostics: '已用于内容不同的结算: 该结算号已用于另一笔请求（参数 settlementId）' }]);
     expect(retryAfterOf(error)).toBeUndefined();
   });
 });

@@ -48,7 +48,13 @@ describe('FHIR adapter logs', () => {
     await submit(claimOf({ ...native, settlementId: 'FPRIV2' }, { references: 'remote', patientId: id, coverageId: id }));
     fhir.mode = 'drop';
     await submit(claimOf({ ...native, settlementId: 'FPRIV3' }, { references: 'remote', patientId: id, coverageId: id }));
-    await fetch(`${url}/fhir/ExplanationOfBenefit/_search`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `patient:identifier=${encodeURIComponent(`${SYSTEM.personId}|${id}`)}` });
+    for (const type of ['ExplanationOfBenefit', 'ClaimResponse']) {
+      const found = await fetch(`${url}/fhir/${type}/_search`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `patient:identifier=${encodeURIComponent(`${SYSTEM.personId}|${id}`)}&_count=1` });
+      // The page links are GET URLs (logged like any URL): they carry a cursor, never the ID number.
+      const links = ((await found.json()) as { link: Array<{ url: string }> }).link;
+      expect(links.length).toBeGreaterThan(0);
+      for (const link of links) expect((await fetch(link.url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    }
     await new Promise((r) => setTimeout(r, 100));
     const text = lines.join('');
     expect(text).toContain('hospital FHIR server read failed');
