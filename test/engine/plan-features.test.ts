@@ -33,6 +33,17 @@ rules:
     deductible: { amount: "20000", per: year, cite: "方案 四：2万元" }
     ratio: { value: { healthy: "0.60" }, cite: "方案 四(一)：60%" }
     payment: direct
+  - id: r3
+    name: 责任三·住院医保范围内自付
+    kind: coinsurance
+    base: { parts: [compliant, preSelfPay], after: [basic, majorIllness], cite: "方案 四(三)：医保范围内个人自付" }
+    deductible: { amount: "10000", per: year, cite: "方案 四(三)：1万元" }
+    ratio: { value: { healthy: "0.60" }, cite: "方案 四(三)：5万元以下60%" }
+    ratioBands:
+      per: year
+      bands: [{ above: "50000", ratio: { healthy: "0.70" } }, { above: "100000", ratio: { healthy: "0.80" } }]
+      cite: "方案 四(三)：5万至10万元部分70%，10万元以上部分80%"
+    payment: direct
   - id: r2
     name: 责任二·质子重离子
     kind: coinsurance
@@ -78,6 +89,24 @@ describe('a deductible two responsibilities fill together', () => {
   });
 
   it('is one counter key, guarded by check-pack in place of each rule\'s own', () => {
-    expect(packCounterKeys(plan)).toEqual(['outside.deductibleUsed', 'r1.paid', 'r2.paid']);
+    expect(packCounterKeys(plan)).toEqual(['outside.deductibleUsed', 'r1.paid', 'r2.paid', 'r3.deductibleUsed', 'r3.paid', 'r3.payable']);
+  });
+});
+
+describe('ratios by amount after the deductible (分段赔付), over the year', () => {
+  const inCatalogue = (settlementId: string, amount: string) => stay(settlementId, [{ code: 'A1', name: '甲类', amount, class: 'A' }]);
+  it('pays 60 % up to 5万, 70 % to 10万, 80 % above, the bands running on across stays', () => {
+    const person = member();
+    const first = line(person.settle(inCatalogue('ZY1', '80000.00')).split, 'test-2025-plan');
+    // payable 80000 − 10000 = 70000: 50000 × 60 % + 20000 × 70 % = 44000.
+    expect(first.amount).toBe('44000.00');
+    expect(first.explanation.join('\n')).toContain('分段赔付（本年累计免赔后金额）50000.00–100000.00 元段 20000.00 × 70% = 14000.00');
+    // The next 50000 of payable runs 70000 → 120000: 30000 × 70 % + 20000 × 80 % = 37000.
+    expect(line(person.settle(inCatalogue('ZY2', '50000.00')).split, 'test-2025-plan').amount).toBe('37000.00');
+    expect(person.accumulators['test-2025-plan|2025|r3.payable']).toBe(12_000_000);
+  });
+  it('pays at the band\'s edge exactly: 5万 after the deductible is all at 60 %', () => {
+    expect(line(member().preview(inCatalogue('ZY1', '60000.00')).split, 'test-2025-plan').amount).toBe('30000.00');
+    expect(line(member().preview(inCatalogue('ZY1', '60000.01')).split, 'test-2025-plan').amount).toBe('30000.01'); // + 0.01 × 70 % = 0.007
   });
 });

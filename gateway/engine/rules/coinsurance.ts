@@ -12,7 +12,7 @@ import { BILL_PARTS, billPart, type SettlementRequest } from '../../../schemas/s
 import { BILL_PART_NAMES, LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
 import { itemParts, billParts, type PartsFen } from '../bill.js';
 import { checkCondition } from '../conditions.js';
-import { NO_BENEFITS, paidOnPart, type RuleContext } from '../context.js';
+import { NO_BENEFITS, paidOnPart, type RuleContext, type RuleCounters } from '../context.js';
 import { claimGroup } from '../eligibility.js';
 import { ExactFen } from '../exact.js';
 import { formatFen, formatPercent, positive } from '../money.js';
@@ -30,12 +30,22 @@ const deductible = z.object({
   path: ['bands'], message: 'bands start below the deductible, in ascending order',
 });
 
+/** Ratios by amount on what is paid on after the deductible (分段赔付): the part above each `above` at its own ratio. */
+const ratioBands = z.object({
+  per: z.enum(['stay', 'year']).meta({ description: "year: the bands run over the year's cumulative amount after the deductible (counter `payable`); stay: over this stay's" }),
+  bands: z.array(z.object({ above: money, ratio: groupRatios }).strict()).min(1).max(5),
+  cite,
+}).strict().refine((r) => r.bands.every((b, i, all) => b.above > 0 && (i === 0 || all[i - 1]!.above < b.above)), {
+  path: ['bands'], message: 'bands start above 0, in ascending order',
+});
+
 /** Figures that differ where a condition holds: every override that holds applies, in order, a later one last. */
 const override = z.object({
   if: stayCondition,
   base: base.optional(),
   deductible: deductible.optional(),
   ratio: cited(groupRatios).optional(),
+  ratioBands: ratioBands.optional(),
   perStayCap: cited(money).optional(),
   annualCap: cited(money).optional(),
   notCovered: cite.optional().meta({ description: 'the responsibility pays nothing where the condition holds; the clause that says so' }),
@@ -53,6 +63,7 @@ const schema = z.object({
   }).strict().optional().meta({ description: "pays only on the share of this stay's base that lies above the year's cumulative threshold of the measure (惠琼保 责任二: in-catalogue cost above 45万)" }),
   deductible: deductible.optional(),
   ratio: cited(groupRatios),
+  ratioBands: ratioBands.optional().meta({ description: 'above amounts of what is paid on after the deductible, other ratios (分段赔付); below the first band, `ratio`' }),
   perStayCap: cited(money).optional(),
   annualCap: cited(money).optional(),
   riskGroup: z.object({
@@ -78,6 +89,8 @@ const templates = {
   deductible: (p: { per: 'stay' | 'year'; period: string; amount: string; left: string; applied: string; cite: string }) =>
     `${p.per === 'stay' ? '每次免赔额' : '年度免赔额'} ${p.amount} 元${p.per === 'year' ? `，${p.period}尚余 ${p.left}` : ''}，本次计入 ${p.applied}（${p.cite}）`,
   band: (p: { from: string; to: string; amount: string; ratio: string; pay: string }) => `免赔额内 ${p.from}–${p.to} 元段 ${p.amount} × ${p.ratio} = ${p.pay}`,
+  ratioBand: (p: { per: 'stay' | 'year'; period: string; from: string; to: string; amount: string; ratio: string; pay: string; cite: string }) =>
+    `分段赔付（${p.per === 'year' ? `${p.period}累计` : '本次'}免赔后金额）${p.from}–${p.to} 元段 ${p.amount} × ${p.ratio} = ${p.pay}（${p.cite}）`,
   formula: (p: { base: string; deductibleApplied: string; group: string; ratio: string; pay: string; cite: string }) => `(${p.base} − ${p.deductibleApplied}) × ${p.group}比例 ${p.ratio} = ${p.pay}（${p.cite}）`,
   perStayCap: (p: { cap: string; cite: string }) => `每次限额 ${p.cap} 元（${p.cite}）`,
   annualCap: (p: { period: string; cap: string; paidBefore: string; capLeft: string; cite: string }) => `年度限额 ${p.cap} 元，${p.period}已赔 ${p.paidBefore}，按余额 ${p.capLeft} 赔付（${p.cite}）`,
@@ -175,13 +188,45 @@ function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseR
 }
 
 
+/**
+ * What is paid on the amount after the deductible where a plan pays by amount bands: the stretch this stay
+ * fills of the year's (or the stay's) cumulative amount, [before, before + payable), cut at each band.
+ */
+function byRatioBands(
+  bands: z.output<typeof ratioBands>, payable: ExactFen, mainPpm: number, group: RiskGroup,
+  counters: RuleCounters, periodWord: string, explanation: string[],
+): ExactFen {
+  const beforeFen = bands.per === 'year' ? counters.get('payable') : 0;
+  const before = ExactFen.fen(beforeFen);
+  const end = before.plus(payable);
+  let pay = ExactFen.ZERO;
+  for (let i = 0; i <= bands.bands.length; i++) {
+    const fromFen = i === 0 ? 0 : bands.bands[i - 1]!.above;
+    const toFen = bands.bands[i]?.above;
+    const lo = ExactFen.fen(fromFen).compare(before) > 0 ? ExactFen.fen(fromFen) : before;
+    const hi = toFen === undefined ? end : end.min(ExactFen.fen(toFen));
+    const stretch = hi.less(lo);
+    if (stretch.isZero()) continue;
+    const ppm = i === 0 ? mainPpm : ratioFor(group, bands.bands[i - 1]!.ratio) ?? 0;
+    const stretchPay = stretch.ratio(ppm);
+    pay = pay.plus(stretchPay);
+    explanation.push(templates.ratioBand({
+      per: bands.per, period: periodWord, from: formatFen(fromFen), to: toFen === undefined ? '' : formatFen(toFen),
+      amount: exactText(stretch), ratio: formatPercent(ppm), pay: exactText(stretchPay), cite: bands.cite,
+    }));
+  }
+  if (bands.per === 'year') counters.add('payable', payable.round());
+  return pay;
+}
+
 export const coinsurance = ruleKind({
   schema,
-  pays: 'a responsibility: on a `base` (`parts` of the bill — compliant, preSelfPay, overLimit, outOfScope — or `of: compliant|all`, of selected `items`, less what the named layers paid), optionally above a cumulative `threshold`; deductible per stay or year with `bands`; ratio by risk group (`healthy`, `preExisting`, `aidPreExisting`; `null` = not covered; `riskGroup.by: claim` judges 既往症 by the stay); per-stay and annual caps; `overrides` by 款, group, attributes or place; `payment: direct` or `benefit`',
-  countersText: '`deductibleUsed` (a yearly deductible), `measured` (a threshold), `paid`',
+  pays: 'a responsibility: on a `base` (`parts` of the bill — compliant, preSelfPay, overLimit, outOfScope — or `of: compliant|all`, of selected `items`, less what the named layers paid), optionally above a cumulative `threshold`; deductible per stay or year with `bands`; ratio by risk group, and `ratioBands` by amount after the deductible (分段赔付) (`healthy`, `preExisting`, `aidPreExisting`; `null` = not covered; `riskGroup.by: claim` judges 既往症 by the stay); per-stay and annual caps; `overrides` by 款, group, attributes or place; `payment: direct` or `benefit`',
+  countersText: '`deductibleUsed` (a yearly deductible), `measured` (a threshold), `payable` (yearly ratio bands), `paid`',
   counters: (rule) => [
     ...([rule.deductible, ...(rule.overrides ?? []).map((o) => o.deductible)].some((d) => d?.per === 'year') ? ['deductibleUsed'] : []),
     ...(rule.threshold ? ['measured'] : []),
+    ...([rule.ratioBands, ...(rule.overrides ?? []).map((o) => o.ratioBands)].some((b) => b?.per === 'year') ? ['payable'] : []),
     'paid',
   ],
   payment: (rule) => rule.payment,
@@ -210,6 +255,7 @@ export const coinsurance = ruleKind({
     let pb = prepared.base;
     let deductibleFigure = rule.deductible;
     let ratioFigure = rule.ratio;
+    let bandsFigure = rule.ratioBands;
     let perStayCap = rule.perStayCap;
     let annualCap = rule.annualCap;
     let notCovered: string | undefined;
@@ -220,6 +266,7 @@ export const coinsurance = ruleKind({
         if (o.base) pb = prepared.bases.get(o.base) ?? pb;
         if (o.deductible) deductibleFigure = o.deductible;
         if (o.ratio) ratioFigure = o.ratio;
+        if (o.ratioBands) bandsFigure = o.ratioBands;
         if (o.perStayCap) perStayCap = o.perStayCap;
         if (o.annualCap) annualCap = o.annualCap;
         if (o.notCovered) notCovered = o.notCovered;
@@ -291,10 +338,11 @@ export const coinsurance = ruleKind({
         explanation.push(templates.band({ from: formatFen(band.from), to: formatFen(toFen), amount: exactText(inBand), ratio: formatPercent(band.ratio), pay: exactText(bandPay) }));
       }
     }
-    const main = base.less(applied).ratio(ratioPpm);
+    const payable = base.less(applied);
+    const main = bandsFigure ? byRatioBands(bandsFigure, payable, ratioPpm, group, counters, prepared.periodWord, explanation) : payable.ratio(ratioPpm);
     pay = pay.plus(main);
     let payFen = pay.round();
-    explanation.push(templates.formula({ base: exactText(base), deductibleApplied: exactText(applied), group: ratioLabel, ratio: formatPercent(ratioPpm), pay: d?.bands ? exactText(main) : formatFen(payFen), cite: ratioFigure.cite }));
+    explanation.push(templates.formula({ base: exactText(base), deductibleApplied: exactText(applied), group: ratioLabel, ratio: formatPercent(ratioPpm), pay: d?.bands || bandsFigure ? exactText(main) : formatFen(payFen), cite: ratioFigure.cite }));
     if (perStayCap && payFen > perStayCap.value) {
       payFen = perStayCap.value;
       explanation.push(templates.perStayCap({ cap: formatFen(perStayCap.value), cite: perStayCap.cite }));
