@@ -198,7 +198,9 @@ export class InsurerDelivery {
       } catch (error) {
         if (!(error instanceof TransientFailure)) throw error;
         this.transientStreak++;
-        this.status.lastError = error.message;
+        // The breaker's refusal says nothing new about the insurer: keep the last real failure (an expired
+        // credential's 401 must stay readable while the breaker is open, not become "breaker open").
+        if (!error.breakerOpen) this.status.lastError = error.message;
         this.unreachableSinceMs ??= Date.now();
         // Retries are bounded: an outage longer than deadLetterAfterMs drains the head claims to the dead-letter
         // topic — on a call that failed, never on the breaker's refusal (the insurer may be back already).

@@ -174,6 +174,7 @@ export function insurerRoutes(deps: RouteDeps) {
       const insurer = insurerOf(req);
       requireRole(req.client, 'admin');
       const result = await replayDeadLetters(deps.deadLetters, insurer.code);
+      deps.metrics.replayed.inc({ insurer: insurer.code }, result.replayed.length);
       ctx.log.info({ requestId: req.requestId, insurer: insurer.code, replayed: result.replayed.length, skipped: result.skipped.length }, 'insurer: dead letters replayed');
       res.json({ insurerCode: insurer.code, ...result });
     });

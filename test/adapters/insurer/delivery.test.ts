@@ -119,6 +119,15 @@ describe('insurer claim delivery', () => {
       if (i === 1) await reverse(gw.url, WEIHAI_HOSPITAL, 'OUT-1');
     }
     await waitFor('the breaker open', async () => (await metric(gw.url, 'gateway_insurer_breaker_state', `insurer="${WEIHAI}"`)) === 2);
+    // While the breaker refuses calls, the on-call still reads the insurer's last real failure, not the breaker's own words.
+    // Sampled through several open windows (resetMs 250): before, most samples read "breaker open (Breaker is open)".
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const insurers = (await call(gw.url, '/v1/insurers', { token: TOKENS.auditor })).json as { insurers: Array<{ code: string; delivery: { lastError?: string } }> };
+      seen.push(insurers.insurers.find((i) => i.code === WEIHAI)?.delivery.lastError ?? '(none)');
+    }
+    expect(seen.filter((e) => /breaker open|Breaker is open|\(none\)/.test(e))).toEqual([]);
     // Ready (an insurer down never takes the gateway out of service), with the insurer's check failing as a detail.
     const ready = await call(gw.url, '/readyz', { token: null });
     expect(ready.status).toBe(200);
@@ -201,6 +210,7 @@ describe('insurer claim delivery', () => {
     const replay = await call(gw.url, `/v1/claims/${WEIHAI}/dead-letters/replay`, { method: 'POST', token: TOKENS.admin });
     expect(replay.status, replay.text).toBe(200);
     expect(replay.json).toMatchObject({ replayed: ids });
+    expect(await metric(gw.url, 'gateway_insurer_dead_letters_replayed_total', `insurer="${WEIHAI}"`)).toBe(3);
     await waitFor('all three delivered', async () => {
       const c = [...await claimsOf(gw.url, WEIHAI, s.gatewayId), ...await claimsOf(gw.url, WEIHAI, later.gatewayId)];
       return c.length === 3 && c.every((x) => x.state === 'delivered' && !x.deadLetter);
