@@ -18,7 +18,7 @@ import { batchesCsv, buildBatches } from './batches.js';
 import { claimState } from './claim-states.js';
 import type { ClaimsStore, ClaimView } from './claims-store.js';
 import type { Insurer } from './config.js';
-import { charsetOf, decodeCsv, encodeCsv, toCsv } from './csv-out.js';
+import { charsetOf, csvCharset, csvFile, decodeCsvUpload } from '../../gateway/csv.js';
 import { daysBetween } from './days.js';
 import { listDeadLetters, replayDeadLetters, type DeadLetterDeps } from './dead-letters.js';
 import type { InsurerDelivery } from './delivery.js';
@@ -105,7 +105,7 @@ function requireReader(client: Client | undefined, code: string, hospitalId: str
 }
 
 function sendCsv(res: Response, req: Request, rows: string[][], filename: string): void {
-  const { body, contentType } = encodeCsv(toCsv(rows), charsetOf(req.query.charset));
+  const { body, contentType } = csvFile(rows, csvCharset(req.query.charset));
   res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
   res.type(contentType).send(body);
 }
@@ -235,7 +235,7 @@ export function insurerRoutes(deps: RouteDeps) {
       const body = parsedBody(req);
       if (!Buffer.isBuffer(body) && (typeof body !== 'object' || body === null)) throw new InvalidInput('需要 JSON 对账单或 text/csv', [{ path: '(body)', message: 'missing' }]);
       const statement = Buffer.isBuffer(body)
-        ? parseCsvStatement(decodeCsv(body, charsetOf(req.query.charset)), { statementNo: req.query.statementNo, from: req.query.from, to: req.query.to })
+        ? parseCsvStatement(decodeCsvUpload(body, req.query.charset === undefined ? charsetOf(req.get('content-type')) : csvCharset(req.query.charset)).text, { statementNo: req.query.statementNo, from: req.query.from, to: req.query.to })
         : parseStatement(body);
       const { statement: stored, replay } = await deps.statements.upload(insurer.code, statement, c.name, deps.clock());
       ctx.log.info({ requestId: req.requestId, insurer: insurer.code, statementNo: stored.statementNo, lines: stored.lines, replay }, 'insurer: statement uploaded');

@@ -4,7 +4,7 @@
  * same statement sent again from another content under its number. Storing it: statements-store.ts.
  */
 import { z } from 'zod';
-import { parseCsvRecords } from '../../gateway/rosters/csv.js';
+import { parseCsvRecords } from '../../gateway/csv.js';
 import { formatFen } from '../../gateway/engine/money.js';
 import { InvalidInput, type FieldError } from '../../gateway/errors.js';
 import { canonicalJson, sha256 } from '../../gateway/service/ids.js';

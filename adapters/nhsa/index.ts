@@ -16,7 +16,8 @@ import { NhsaFault } from './fault.js';
 import { basicTermsReader } from './basic-terms.js';
 import { fundPayTypesFrom } from './fund-pay-types.js';
 import { date } from './inputs.js';
-import { applyFilters, compareDetail, comparisonCsv, detailRows, hospitalRows, STATEMENT_COLUMNS, toCsv } from './reconcile.js';
+import { applyFilters, compareDetail, comparisonRows, detailRows, hospitalRows, STATEMENT_COLUMNS } from './reconcile.js';
+import { charsetOf, csvCharset, csvFile, decodeCsvUpload } from '../../gateway/csv.js';
 import { nhsaOpenApiPaths } from './openapi.js';
 import { mountNhsa } from './router.js';
 import { statementRows } from './statements.js';
@@ -78,6 +79,11 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
     }
   };
   const wantsCsv = (req: express.Request) => req.query.format === 'csv' || (req.headers.accept ?? '').includes('text/csv');
+  // For the clerk's Excel: UTF-8 with a BOM, or GBK with ?charset=gbk, as every CSV the gateway serves.
+  const sendCsv = (res: express.Response, req: express.Request, rows: ReadonlyArray<ReadonlyArray<string | number>>) => {
+    const { body, contentType } = csvFile(rows, csvCharset(req.query.charset));
+    res.type(contentType).send(body);
+  };
 
   return {
     extension: {
@@ -92,13 +98,15 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
         // 3202 detail for the clerk: the gateway's rows of a period, JSON or CSV (the detail file's columns).
         router.get('/nhsa/statements/detail', async (req, res) => {
           const rows = detailRows(await rowsFor(req), undefined);
-          if (wantsCsv(req)) res.type('text/csv; charset=utf-8').send(toCsv(STATEMENT_COLUMNS, rows.map((r) => STATEMENT_COLUMNS.map((c) => r[c]))));
+          if (wantsCsv(req)) sendCsv(res, req, [[...STATEMENT_COLUMNS], ...rows.map((r) => STATEMENT_COLUMNS.map((c) => r[c]))]);
           else res.json({ detail: rows });
         });
         // The hospital's detail file (CSV, or JSON { detail: [...] }) against the gateway's rows: matched, missing either side, amount mismatches.
-        router.post('/nhsa/statements/compare', express.text({ type: ['text/csv', 'text/plain', 'application/json'], limit: config.BODY_LIMIT_BYTES }), async (req, res) => {
+        // The hospital's file as its bytes: a detail file Excel saved as GBK is read as such, not garbled (one reader of CSV uploads).
+        router.post('/nhsa/statements/compare', express.raw({ type: ['text/csv', 'text/plain', 'application/json'], limit: config.BODY_LIMIT_BYTES }), async (req, res) => {
           const gateway = await rowsFor(req);
-          const body = typeof req.body === 'string' ? req.body : '';
+          const bytes: unknown = req.body;
+          const body = Buffer.isBuffer(bytes) ? decodeCsvUpload(bytes, charsetOf(req.get('content-type'))).text : '';
           let hospital;
           try {
             if ((req.headers['content-type'] ?? '').includes('json')) {
@@ -111,7 +119,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
             throw new InvalidInput(message, [{ path: '(body)', message }]);
           }
           const comparison = compareDetail(hospital, gateway);
-          if (wantsCsv(req)) res.type('text/csv; charset=utf-8').send(comparisonCsv(comparison));
+          if (wantsCsv(req)) sendCsv(res, req, comparisonRows(comparison));
           else res.json(comparison);
         });
         router.get('/nhsa/dead-letters', async (req, res) => {

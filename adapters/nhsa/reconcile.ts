@@ -3,9 +3,8 @@
  * (refd_setl_flag 0) and, if reversed, once more on the day it was reversed (refd_setl_flag 1, amounts
  * negated): the platform's own way of counting, so a period's totals are net and its count is of records.
  */
-import { csvCell } from '../../gateway/csv-cell.js';
 import { z } from 'zod';
-import { parseCsv } from '../../gateway/rosters/csv.js';
+import { parseCsv } from '../../gateway/csv.js';
 import { fenText, signedFen } from './amounts.js';
 import { NhsaFault } from './fault.js';
 
@@ -138,15 +137,12 @@ export function detailRows(gateway: readonly HospitalRow[], comparison: Comparis
   }));
 }
 
-export const toCsv = (header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string =>
-  [header.join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\r\n') + '\r\n';
-
-/** The comparison as CSV for the clerk: one line per difference (and a count of matched rows). */
-export function comparisonCsv(c: Comparison): string {
+/** The comparison as CSV rows for the clerk: a header, one line per difference, and a count of matched rows. */
+export function comparisonRows(c: Comparison): Array<Array<string | number>> {
   const lines: Array<Array<string | number>> = [];
   for (const r of c.missing_in_hospital) lines.push(['missing_in_hospital', r.setl_id, r.refd_setl_flag, '', '', fenText(r.medfee_sumamt), r.psn_no, r.mdtrt_id]);
   for (const r of c.missing_in_gateway) lines.push(['missing_in_gateway', r.setl_id, r.refd_setl_flag, '', fenText(r.medfee_sumamt), '', r.psn_no, r.mdtrt_id]);
   for (const m of c.mismatches) lines.push(['mismatch', m.setl_id, m.refd_setl_flag, m.field, m.hospital, m.gateway, '', '']);
   lines.push(['matched', c.matched, '', '', '', '', '', '']);
-  return toCsv(['result', 'setl_id', 'refd_setl_flag', 'field', 'hospital', 'gateway', 'psn_no', 'mdtrt_id'], lines);
+  return [['result', 'setl_id', 'refd_setl_flag', 'field', 'hospital', 'gateway', 'psn_no', 'mdtrt_id'], ...lines];
 }

@@ -12,7 +12,7 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { csvToRows } from '../rosters/csv.js';
-import { charsetOf, decodeCsvBytes, type CsvEncoding } from '../rosters/encoding.js';
+import { charsetOf, decodeCsvUpload, type CsvEncoding } from '../csv.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { fieldErrors, type SettlementService } from '../service/settlements.js';
 import { currentSplit } from '../ledger/stored.js';
@@ -184,7 +184,7 @@ export const coreRoutes: readonly Route[] = [
       let rows: unknown[];
       let csv: { encoding: CsvEncoding; lines: number[] } | undefined;
       if (Buffer.isBuffer(req.body)) {
-        const { text, encoding } = decodeCsvBytes(req.body, charsetOf(req.get('content-type')));
+        const { text, encoding } = decodeCsvUpload(req.body, charsetOf(req.get('content-type')));
         const parsed = csvToRows(text);
         if (parsed.headerErrors.length > 0) throw new InvalidInput('CSV 表头无效', parsed.headerErrors.map((message) => ({ path: '(header)', message })));
         rows = parsed.rows;

@@ -2,7 +2,7 @@
  * A programme report as one CSV table: section, key, name, settlements, direct, benefits, total. Rows
  * name what they count (hospital, rule, category) beside the id in `key`; the period's basis is a figure.
  */
-import { toCsv } from './csv.js';
+import { CSV_BOM, csvRows } from '../csv.js';
 import { BASIS_NAMES } from './period.js';
 import type { Breakdown, ProgrammeReport } from './report.js';
 
@@ -38,5 +38,5 @@ export function reportCsv(report: ProgrammeReport): string {
   section('hospital', report.byHospital);
   section('category', report.byCategory);
   section('riskGroup', report.byRiskGroup);
-  return toCsv(out);
+  return CSV_BOM + csvRows(out);
 }

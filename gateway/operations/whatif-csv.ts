@@ -1,5 +1,5 @@
 /** A what-if result as one CSV table: section, key, name, baseline, candidate, difference. */
-import { toCsv } from './csv.js';
+import { CSV_BOM, csvRows } from '../csv.js';
 import type { WhatIfResult } from './whatif.js';
 
 export function whatIfCsv(r: WhatIfResult): string {
@@ -16,5 +16,5 @@ export function whatIfCsv(r: WhatIfResult): string {
   for (const x of r.byProgramme) out.push(['programme', x.programme, x.name ?? null, x.baseline, x.candidate, x.difference]);
   for (const x of r.distribution) out.push(['distribution', x.bucket, null, null, null, x.persons]);
   for (const x of r.biggestChanges) out.push(['person', x.person, String(x.settlements), x.baseline, x.candidate, x.difference]);
-  return toCsv(out);
+  return CSV_BOM + csvRows(out);
 }

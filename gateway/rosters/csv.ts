@@ -1,45 +1,5 @@
 /** Roster CSV (RFC 4180): a header line naming the columns, then one row per line. */
-
-/** One CSV record and the line of the file it starts on (1 = the first line), as a spreadsheet numbers it. */
-export interface CsvRecord { fields: string[]; line: number }
-
-/** Splits CSV text into records of fields; quoted fields may hold commas, quotes ("") and line breaks. */
-export function parseCsvRecords(text: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  let line = 1;
-  let recordLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (ch === '"') quoted = false;
-      else {
-        if (ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) line++;
-        field += ch;
-      }
-    } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ',') { record.push(field); field = ''; }
-    else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      record.push(field); field = '';
-      if (record.some((f) => f !== '')) records.push({ fields: record, line: recordLine });
-      record = [];
-      line++;
-      recordLine = line;
-    } else field += ch;
-  }
-  record.push(field);
-  if (record.some((f) => f !== '')) records.push({ fields: record, line: recordLine });
-  return records;
-}
-
-/** The records' fields alone. */
-export function parseCsv(text: string): string[][] {
-  return parseCsvRecords(text).map((r) => r.fields);
-}
+import { parseCsvRecords } from '../csv.js';
 
 const TRUE = new Set(['true', '1', 'yes', 'y', '是']);
 const FALSE = new Set(['false', '0', 'no', 'n', '否', '']);
