@@ -18,6 +18,11 @@ export const PROBLEM_TYPES = {
   internal: { code: 'INTERNAL', status: 500, title: '网关内部错误' },
   /** Dead letters of the relay only (never an HTTP answer): a committed event whose data cannot be mapped for a payer. */
   'unmappable-event': { code: 'UNMAPPABLE_EVENT', status: 500, title: '结算事件无法转换' },
+  /**
+   * Dead letters of the streaming intake only (never an HTTP answer): the answer to a discharge message could
+   * not be written (its topic missing or forbidden, or too large); the settlement itself stands.
+   */
+  'answer-undeliverable': { code: 'ANSWER_UNDELIVERABLE', status: 502, title: '应答无法送达' },
   /** Nothing was committed: the call may be sent again (the same settlement id, or a new one). */
   unavailable: { code: 'UNAVAILABLE', status: 503, title: '服务暂不可用' },
   /**

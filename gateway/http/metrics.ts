@@ -16,6 +16,7 @@ export function createMetrics() {
     errors: new Counter({ name: 'gateway_errors_total', help: 'Error answers by status and type', labelNames: ['status', 'type'] as const, registers: [registry] }),
     outboxLag: new Gauge({ name: 'gateway_outbox_lag', help: 'Outbox entries not yet acknowledged by Kafka', registers: [registry] }),
     relayPublished: new Counter({ name: 'gateway_relay_published_total', help: 'Events the relay published to Kafka', registers: [registry] }),
+    intakeUndeliverable: new Counter({ name: 'gateway_intake_undeliverable_answers_total', help: 'Answers to his.discharges that could not be written (topic missing or forbidden, too large) and were dead-lettered instead, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     intakeConsumerCrashes: new Counter({ name: 'gateway_intake_consumer_crashes_total', help: 'Times the Kafka intake consumer crashed for good (kafkajs gave it up) and the gateway started a new one', registers: [registry] }),
   };
 }

@@ -8,7 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type EachBatchPayload, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
-import { headerText, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
+import { headerText, RecordsUndeliverable, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription, type Undeliverable, type UndeliverableReason } from './bus.js';
+import { hasKafkaErrorType } from './kafka-errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size.js';
 
 export interface KafkaBusOptions {
   brokers: readonly string[];
@@ -32,6 +34,13 @@ export interface KafkaBusOptions {
   transactionTimeoutMs?: number;
   /** Messages answered per transaction: bounds the work redone after a failure. */
   maxMessagesPerTransaction?: number;
+  /** Largest record a subscription's answer may carry (key + value + headers); a larger one is undeliverable (KAFKA_MAX_MESSAGE_BYTES). */
+  maxMessageBytes?: number;
+  /**
+   * Attempts at a chunk that end on records the bus cannot write (their topic missing or forbidden, a
+   * record too large) before those records are handed to the subscription's `undeliverable` hook (3 by default).
+   */
+  maxUndeliverableAttempts?: number;
   /** How long readToEnd may take before it gives up. */
   readToEndTimeoutMs?: number;
   /**
@@ -45,6 +54,7 @@ export interface KafkaBusOptions {
 }
 
 const RETRY_BACKOFF_MAX_MS = 5_000;
+const UNDELIVERABLE_ATTEMPTS = 3;
 const RESTART_INITIAL_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 /** A longer pause than this between two consumers is an outage of our own making, not a backoff. */
@@ -85,6 +95,8 @@ export class KafkaBus implements Bus {
   private connecting: Promise<Producer> | null = null;
   private readonly running = new Set<RunningSubscription>();
   private readonly restart: RestartBackoff;
+  /** Topics seen to exist: a record for any other topic is checked against the cluster before it is sent. */
+  private readonly knownTopics = new Set<string>();
 
   constructor(private readonly options: KafkaBusOptions) {
     this.restart = restartBackoff(options);
@@ -193,6 +205,7 @@ export class KafkaBus implements Bus {
     });
     const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000);
     const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
+    const maxUndeliverable = this.options.maxUndeliverableAttempts ?? UNDELIVERABLE_ATTEMPTS;
     const tell = (error: unknown) => this.tell(s, error);
     /**
      * Partitions checked since this consumer last joined the group. After a join (a rebalance, or the
@@ -221,11 +234,27 @@ export class KafkaBus implements Bus {
       for (let start = 0; start < messages.length; start += chunkSize) {
         const chunk = messages.slice(start, start + chunkSize);
         const last = chunk[chunk.length - 1]!;
+        let undeliverableAttempts = 0;
         for (let attempt = 1; ; attempt++) {
           // A partition taken away in a rebalance is redone by its new owner from the committed offset.
           if (givenUp()) return;
           try {
-            const out = await s.handle(chunk);
+            // The last allowed attempt also tries each topic in a transaction of its own (aborted), to find
+            // which records the broker refuses; before it, only what can be told without writing is checked.
+            const lastTry = s.undeliverable !== undefined && undeliverableAttempts + 1 >= maxUndeliverable;
+            let out = await s.handle(chunk);
+            // Only a subscription that can stand something in for a record has its records checked first; the
+            // others' records go to the broker as they are (a cluster may create a missing topic on produce).
+            const failed = s.undeliverable ? await this.undeliverableOf(out, answerer, lastTry) : [];
+            if (failed.length > 0) {
+              undeliverableAttempts++;
+              const counted = failed.map((f) => ({ ...f, attempts: undeliverableAttempts }));
+              if (!lastTry || !s.undeliverable) throw new RecordsUndeliverable(counted);
+              out = replaceUndeliverable(out, failed, s.undeliverable(counted));
+              // What stands for them must be writable itself (e.g. the dead-letter topic exists); else the chunk is retried.
+              const still = await this.undeliverableOf(out, answerer, false);
+              if (still.length > 0) throw new RecordsUndeliverable(still.map((f) => ({ ...f, attempts: undeliverableAttempts })));
+            }
             await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
             resolveOffset(last.offset);
             // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
@@ -233,6 +262,9 @@ export class KafkaBus implements Bus {
             await heartbeat().catch(tell);
             break;
           } catch (error) {
+            // The broker refused a record of the transaction for where it goes or its size: counted, so that
+            // the last attempt finds which record it was instead of the partition waiting on it for ever.
+            if (!(error instanceof RecordsUndeliverable) && undeliverableReason(error) !== undefined) undeliverableAttempts++;
             tell(error);
             await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
             await heartbeat().catch(() => undefined);
@@ -353,6 +385,52 @@ export class KafkaBus implements Bus {
     }
   }
 
+  /**
+   * The records that cannot be written: over maxMessageBytes, or for a topic the cluster does not list
+   * (missing, or not visible to this client). With `probe`, each remaining topic is also tried in an
+   * aborted transaction of its own, which finds a topic the broker refuses to let us write and a record
+   * over the topic's own size limit; read_committed readers never see an aborted record.
+   */
+  private async undeliverableOf(records: readonly OutboundRecord[], answerer: TransactionalAnswerer, probe: boolean): Promise<Array<Omit<Undeliverable, 'attempts'>>> {
+    const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const failed: Array<Omit<Undeliverable, 'attempts'>> = [];
+    const unlisted = await this.unlistedTopics(new Set(records.map((r) => r.topic)), probe);
+    const rest: OutboundRecord[] = [];
+    for (const record of records) {
+      const reason = unlisted.get(record.topic);
+      if (reason !== undefined) failed.push({ record, reason });
+      else if (recordBytes(record) > maxBytes) failed.push({ record, reason: 'too-large' });
+      else rest.push(record);
+    }
+    if (probe) failed.push(...await answerer.refused(rest));
+    return failed;
+  }
+
+  /**
+   * Of the topics, those the cluster does not list to this client, each with why: asked about alone, the
+   * broker says whether it is missing or not ours to see (an ACL). `fresh` asks again about topics seen
+   * before (one may have been deleted).
+   */
+  private async unlistedTopics(names: ReadonlySet<string>, fresh: boolean): Promise<Map<string, UndeliverableReason>> {
+    const unlisted = new Map<string, UndeliverableReason>();
+    if (!fresh && [...names].every((t) => this.knownTopics.has(t))) return unlisted;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const listed = new Set(await admin.listTopics());
+      for (const t of listed) this.knownTopics.add(t);
+      for (const t of names) {
+        if (listed.has(t)) continue;
+        this.knownTopics.delete(t);
+        const reason = await admin.fetchTopicMetadata({ topics: [t] }).then(() => undefined, (error: unknown) => undeliverableReason(error));
+        unlisted.set(t, reason ?? 'topic-missing');
+      }
+      return unlisted;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Creates missing topics (production clusters often disable auto-creation). */
   async ensureTopics(names: readonly string[], numPartitions: number, replicationFactor: number): Promise<void> {
     const admin = this.kafka.admin();
@@ -362,6 +440,7 @@ export class KafkaBus implements Bus {
       const missing = names.filter((t) => !existing.has(t));
       if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: false });
       await waitForLeaders(admin, names, this.options.requestTimeoutMs ?? 30_000);
+      for (const t of names) this.knownTopics.add(t);
     } finally {
       await admin.disconnect();
     }
@@ -428,6 +507,50 @@ class TransactionalAnswerer {
   }
 
   /**
+   * The records the broker refuses, found by sending each topic's records in a transaction that is then
+   * aborted (and, for a size refusal, each record of that topic alone). Any other failure is thrown: it
+   * says nothing about the records.
+   */
+  async refused(records: readonly OutboundRecord[]): Promise<Array<{ record: OutboundRecord; reason: UndeliverableReason }>> {
+    const refused: Array<{ record: OutboundRecord; reason: UndeliverableReason }> = [];
+    for (const { topic, messages } of byTopic(records)) {
+      const ofTopic = records.filter((r) => r.topic === topic);
+      const reason = await this.refusal(ofTopic);
+      if (reason === undefined) continue;
+      if (reason !== 'too-large' || messages.length === 1) {
+        refused.push(...ofTopic.map((record) => ({ record, reason })));
+        continue;
+      }
+      for (const record of ofTopic) {
+        const own = await this.refusal([record]);
+        if (own !== undefined) refused.push({ record, reason: own });
+      }
+    }
+    return refused;
+  }
+
+  /** Sends the records in a transaction and aborts it: undefined when the broker took them, else why it refused them. */
+  private async refusal(records: readonly OutboundRecord[]): Promise<UndeliverableReason | undefined> {
+    const producer = await this.ready();
+    try {
+      const txn = await producer.transaction();
+      try {
+        await txn.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+      } finally {
+        await txn.abort().catch(() => undefined);
+      }
+      return undefined;
+    } catch (error) {
+      this.producer = null;
+      await producer.disconnect().catch(() => undefined);
+      const reason = undeliverableReason(error);
+      // A topic the cluster lists but the broker calls unknown is moving (an election), not missing.
+      if (reason === undefined || reason === 'topic-missing') throw error;
+      return reason;
+    }
+  }
+
+  /**
    * Completes or aborts whatever the last transaction of this transactional id left, and returns once
    * that is done (markers written): then the group's committed offset is stable. An EndTxn that answered
    * OK does not promise that. It takes a new producer's *transactional* InitProducerId, which kafkajs
@@ -490,13 +613,24 @@ async function whileRetriable<T>(call: () => Promise<T>, timeoutMs: number): Pro
 /** Broker answers after which the idempotent producer's sequence numbers may no longer match the broker's. */
 const SEQUENCE_ADRIFT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
 
-function sequencesAdrift(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 8 && isRecord(current); depth++) {
-    if (typeof current.type === 'string' && SEQUENCE_ADRIFT.has(current.type)) return true;
-    current = current.cause;
-  }
-  return false;
+const sequencesAdrift = (error: unknown): boolean => hasKafkaErrorType(error, SEQUENCE_ADRIFT);
+
+/** Broker answers that refuse a record for where it goes or what it is, by the reason they give. */
+const REFUSALS: ReadonlyArray<[UndeliverableReason, ReadonlySet<string>]> = [
+  ['topic-forbidden', new Set(['TOPIC_AUTHORIZATION_FAILED'])],
+  ['too-large', new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'])],
+  ['topic-invalid', new Set(['INVALID_TOPIC_EXCEPTION'])],
+  ['topic-missing', new Set(['UNKNOWN_TOPIC_OR_PARTITION'])],
+];
+
+function undeliverableReason(error: unknown): UndeliverableReason | undefined {
+  return REFUSALS.find(([, types]) => hasKafkaErrorType(error, types))?.[0];
+}
+
+/** The records with each undeliverable one taken out and what stands for them in its place (after the chunk's other records: a dead letter's order is its own). */
+function replaceUndeliverable(records: readonly OutboundRecord[], failed: ReadonlyArray<{ record: OutboundRecord }>, replacements: readonly OutboundRecord[]): OutboundRecord[] {
+  const out = new Set(failed.map((f) => f.record));
+  return [...records.filter((r) => !out.has(r)), ...replacements];
 }
 
 /** Groups records by topic, keeping their order within each topic (and so within each key). */

@@ -11,7 +11,8 @@ import type { LedgerPort } from '../ledger/port.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { SettlementService } from '../service/settlements.js';
 import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
-import { SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
+import { maskId } from '../log.js';
+import { RecordsUndeliverable, SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
 import { KafkaBus } from './kafka-bus.js';
@@ -28,6 +29,7 @@ export function createBus(config: Config, logger?: Logger): Bus {
     // Per process: cluster workers on one host would otherwise share transactional ids and fence each other.
     transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
     heartbeatIntervalMs: Math.max(100, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
     ...(logger ? { logger } : {}),
   });
@@ -65,7 +67,7 @@ export async function relayReady(config: Config, relay: OutboxRelay): Promise<{ 
   return { ready: relay.publishing && lag <= config.RELAY_READY_MAX_LAG, lag };
 }
 
-export type IntakeHooks = Pick<IntakeOptions, 'onAnswered' | 'onDeadLetter' | 'onError'>;
+export type IntakeHooks = Pick<IntakeOptions, 'onAnswered' | 'onDeadLetter' | 'onUndeliverable' | 'onError'>;
 
 export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptions['service'], hooks: IntakeHooks = {}): Promise<RunningSubscription> {
   return startIntake({
@@ -74,7 +76,12 @@ export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptio
 }
 
 /** The gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
-export interface StreamMetrics { relayPublished: { inc(events: number): void }; outboxLag: { set(lag: number): void }; intakeConsumerCrashes: { inc(): void } }
+export interface StreamMetrics {
+  relayPublished: { inc(events: number): void };
+  outboxLag: { set(lag: number): void };
+  intakeConsumerCrashes: { inc(): void };
+  intakeUndeliverable: { inc(labels: { reason: string }): void };
+}
 
 /**
  * The intake's onError: a consumer the bus had to replace is counted and logged with why and when the
@@ -88,7 +95,21 @@ export function intakeErrorHook(log: Logger, metrics: Pick<StreamMetrics, 'intak
       log.error({ reason: error.reason, restartInMs: error.restartInMs, group: error.groupId, topic: error.topic }, 'intake: Kafka consumer crashed and kafkajs gave it up; a new one starts after restartInMs, from the committed offsets');
       return;
     }
+    if (error instanceof RecordsUndeliverable) {
+      // Topics and reasons only: the records carry the patient's data.
+      const refused = [...new Set(error.failed.map((f) => `${f.record.topic} (${f.reason})`))];
+      log.warn({ refused, attempts: Math.max(...error.failed.map((f) => f.attempts)) }, 'intake: answers cannot be written; tried again, then dead-lettered');
+      return;
+    }
     log.error({ err: error instanceof Error ? error.message : String(error) }, 'intake: error');
+  };
+}
+
+/** The intake's onUndeliverable: counted by reason and logged with where the message was and where its answer was to go, the key masked. */
+export function intakeUndeliverableHook(log: Logger, metrics: Pick<StreamMetrics, 'intakeUndeliverable'>): NonNullable<IntakeOptions['onUndeliverable']> {
+  return (answer) => {
+    metrics.intakeUndeliverable.inc({ reason: answer.reason });
+    log.error({ ...answer, key: answer.key === null ? null : maskId(answer.key) }, 'intake: answer could not be written; dead-lettered with the settlement outcome (his.discharges.dlq)');
   };
 }
 
@@ -129,6 +150,7 @@ export async function startStreaming({ config, ledger, service, programmes, metr
   if (config.INTAKE_ENABLED) {
     intake = await startStreamIntake(config, bus, service, {
       onDeadLetter: (status, detail) => log.warn({ status, detail }, 'intake: message dead-lettered'),
+      onUndeliverable: intakeUndeliverableHook(log, metrics),
       onError: intakeErrorHook(log, metrics),
     });
   }
