@@ -17,6 +17,7 @@ export function createMetrics() {
     outboxLag: new Gauge({ name: 'gateway_outbox_lag', help: 'Outbox entries not yet acknowledged by Kafka', registers: [registry] }),
     relayPublished: new Counter({ name: 'gateway_relay_published_total', help: 'Events the relay published to Kafka', registers: [registry] }),
     intakeUndeliverable: new Counter({ name: 'gateway_intake_undeliverable_answers_total', help: 'Answers to his.discharges that could not be written (topic missing or forbidden, too large) and were dead-lettered instead, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    topicDrift: new Gauge({ name: 'gateway_kafka_topic_drift', help: 'A topic setting that differs from its specification at start-up (1 per difference); loses_data="true" is refused in production', labelNames: ['topic', 'setting', 'loses_data'] as const, registers: [registry] }),
     intakeConsumerCrashes: new Counter({ name: 'gateway_intake_consumer_crashes_total', help: 'Times the Kafka intake consumer crashed for good (kafkajs gave it up) and the gateway started a new one', registers: [registry] }),
   };
 }

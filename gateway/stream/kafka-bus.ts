@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { headerText, RecordsUndeliverable, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription, type Undeliverable, type UndeliverableReason } from './bus.js';
 import { hasKafkaErrorType } from './kafka-errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size.js';
+import { topicDrift, type TopicDrift, type TopicSpec, type TopicState } from './topic-specs.js';
 
 export interface KafkaBusOptions {
   brokers: readonly string[];
@@ -54,6 +55,8 @@ export interface KafkaBusOptions {
 }
 
 const RETRY_BACKOFF_MAX_MS = 5_000;
+/** kafkajs's ConfigResourceTypes.TOPIC (its enums are not among the names Node's ESM loader finds in kafkajs's CommonJS exports). */
+const TOPIC_RESOURCE = 2;
 const UNDELIVERABLE_ATTEMPTS = 3;
 const RESTART_INITIAL_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
@@ -431,16 +434,27 @@ export class KafkaBus implements Bus {
     }
   }
 
-  /** Creates missing topics (production clusters often disable auto-creation). */
-  async ensureTopics(names: readonly string[], numPartitions: number, replicationFactor: number): Promise<void> {
+  /**
+   * Creates the missing topics as specified (production clusters often disable auto-creation), then reads
+   * every topic's partitions, replication and settings back and answers how they differ from the specification.
+   */
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<TopicDrift[]> {
+    const names = specs.map((s) => s.name);
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const missing = names.filter((t) => !existing.has(t));
-      if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: false });
+      const missing = specs.filter((s) => !existing.has(s.name));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })) })),
+          waitForLeaders: false,
+        });
+      }
       await waitForLeaders(admin, names, this.options.requestTimeoutMs ?? 30_000);
       for (const t of names) this.knownTopics.add(t);
+      const states = await topicStates(admin, specs, this.options.requestTimeoutMs ?? 30_000);
+      return specs.flatMap((spec) => topicDrift(spec, states.get(spec.name)!));
     } finally {
       await admin.disconnect();
     }
@@ -594,6 +608,26 @@ async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs:
     if (Date.now() > deadline) throw new Error(`topics without a leader after ${timeoutMs} ms: ${names.join(', ')}`);
     await sleep(100);
   }
+}
+
+/** Partitions, replication (of the first partition: the others were created alike) and the specified settings of each topic, as the cluster has them. */
+async function topicStates(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<Map<string, TopicState>> {
+  const { topics } = await whileRetriable(() => admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) }), timeoutMs);
+  const described = await whileRetriable(() => admin.describeConfigs({
+    includeSynonyms: false,
+    resources: specs.map((s) => ({ type: TOPIC_RESOURCE, name: s.name, configNames: [...new Set([...Object.keys(s.configs), 'min.insync.replicas'])] })),
+  }), timeoutMs);
+  const states = new Map<string, TopicState>();
+  for (const spec of specs) {
+    const metadata = topics.find((t) => t.name === spec.name);
+    const resource = described.resources.find((r) => r.resourceName === spec.name);
+    states.set(spec.name, {
+      partitions: metadata?.partitions.length ?? 0,
+      replicationFactor: metadata?.partitions[0]?.replicas.length ?? 0,
+      configs: Object.fromEntries((resource?.configEntries ?? []).map((e) => [e.configName, e.configValue])),
+    });
+  }
+  return states;
 }
 
 /** Calls again while kafkajs says the error is retriable, with a short pause, until the deadline. */

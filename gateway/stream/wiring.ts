@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { ReadinessCheck } from '../readiness.js';
@@ -18,6 +18,7 @@ import { startIntake, type IntakeOptions } from './intake.js';
 import { KafkaBus } from './kafka-bus.js';
 import { MemoryBus } from './memory-bus.js';
 import { OutboxRelay, type RelayOptions } from './relay.js';
+import { driftText, gatewayTopics, topicSpec, type TopicDrift, type TopicPolicy, type TopicSpec } from './topic-specs.js';
 import { topics, type Topics } from './topics.js';
 
 /** Kafka when KAFKA_BROKERS is set; otherwise the in-memory bus (main must say so at start-up). */
@@ -46,13 +47,49 @@ export function eventMapping(config: Config, programmes: ProgrammeSet): EventMap
   };
 }
 
-/** Every topic the gateway writes or reads, for KafkaBus.ensureTopics at start-up. */
+const insurerCodesOf = (programmes: ProgrammeSet): string[] => programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : []));
+
+/** Every topic the gateway writes or reads. */
 export function topicsToEnsure(t: Topics, programmes: ProgrammeSet): string[] {
-  const insurerCodes = new Set(programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : [])));
-  return [
-    t.settlementEvents, t.dlq(t.settlementEvents), t.nhsaSettlements, t.dlq(t.nhsaSettlements), t.hisDischarges, t.dlq(t.hisDischarges), t.hisSettlements,
-    ...[...insurerCodes].flatMap((code) => [t.insurerClaims(code), t.dlq(t.insurerClaims(code))]),
-  ];
+  return gatewayTopics(t, insurerCodesOf(programmes)).map((g) => g.name);
+}
+
+/** The specification of every topic the gateway writes or reads, from the configuration (created so, checked at start-up). */
+export function topicSpecsOf(config: Config, programmes: ProgrammeSet): TopicSpec[] {
+  const policy: TopicPolicy = {
+    partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    retentionMs: config.KAFKA_RETENTION_MS, dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
+  };
+  return gatewayTopics(topics(config.KAFKA_TOPIC_PREFIX), insurerCodesOf(programmes)).map((g) => topicSpec(g.name, g.role, policy));
+}
+
+/**
+ * Creates missing topics as specified and checks every topic against its specification. Each difference is
+ * logged and counted (gateway_kafka_topic_drift); one that loses data (finite retention on the log,
+ * min.insync.replicas under 2 with three replicas) refuses the start in production (KAFKA_REQUIRE_SAFE_TOPICS),
+ * as a Redis that is not durable does.
+ */
+export async function ensureTopicSpecs(config: Config, bus: KafkaBus, programmes: ProgrammeSet, log: Logger, metrics: Pick<StreamMetrics, 'topicDrift'>): Promise<TopicDrift[]> {
+  const drift = await bus.ensureTopics(topicSpecsOf(config, programmes));
+  for (const d of drift) {
+    metrics.topicDrift.set({ topic: d.topic, setting: d.setting, loses_data: String(d.losesData) }, 1);
+    log.warn({ topic: d.topic, setting: d.setting, expected: d.expected, actual: d.actual, losesData: d.losesData }, 'kafka: topic differs from its specification');
+  }
+  const losing = drift.filter((d) => d.losesData);
+  if (losing.length > 0 && (config.KAFKA_REQUIRE_SAFE_TOPICS ?? config.NODE_ENV === 'production')) {
+    throw new ConfigError(losing.map((d) => `KAFKA_REQUIRE_SAFE_TOPICS: ${driftText(d)}; fix the topic (kafka-configs --alter) or start with KAFKA_REQUIRE_SAFE_TOPICS=false`));
+  }
+  return drift;
+}
+
+/** /readyz (non-critical): the topics as specified, or each difference found at start-up. */
+export function topicsReadiness(drift: readonly TopicDrift[]): ReadinessCheck {
+  return {
+    name: 'kafka-topics', critical: false,
+    check: async () => {
+      if (drift.length > 0) throw new Error(`topics differ from their specification: ${drift.map(driftText).join('; ')}`);
+    },
+  };
 }
 
 export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onTooLarge' | 'onBreakerStateChange'>;
@@ -81,6 +118,7 @@ export interface StreamMetrics {
   outboxLag: { set(lag: number): void };
   intakeConsumerCrashes: { inc(): void };
   intakeUndeliverable: { inc(labels: { reason: string }): void };
+  topicDrift: { set(labels: { topic: string; setting: string; loses_data: string }, value: number): void };
 }
 
 /**
@@ -122,8 +160,14 @@ export async function startStreaming({ config, ledger, service, programmes, metr
   const bus = createBus(config, log);
   if (bus.kind === 'memory') log.warn('bus: in memory (no KAFKA_BROKERS) — settlements are not published to Kafka; for development only');
   else log.info({ brokers: config.KAFKA_BROKERS, prefix: config.KAFKA_TOPIC_PREFIX }, 'bus: Kafka');
+  let drift: TopicDrift[] = [];
   if (bus instanceof KafkaBus) {
-    await bus.ensureTopics(topicsToEnsure(topics(config.KAFKA_TOPIC_PREFIX), programmes), config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+    try {
+      drift = await ensureTopicSpecs(config, bus, programmes, log, metrics);
+    } catch (error) {
+      await bus.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   let relay: OutboxRelay | undefined;
@@ -155,13 +199,14 @@ export async function startStreaming({ config, ledger, service, programmes, metr
     });
   }
 
-  const readiness: ReadinessCheck[] = relay ? [{
+  const readiness: ReadinessCheck[] = bus instanceof KafkaBus ? [topicsReadiness(drift)] : [];
+  if (relay) readiness.push({
     name: 'relay',
     check: async () => {
       const { ready, lag } = await relayReady(config, relay!);
       if (!ready) throw new Error(`relay not keeping up: lag ${lag}, publishing ${relay!.publishing}`);
     },
-  }] : [];
+  });
 
   return {
     kind: bus.kind,
