@@ -69,6 +69,15 @@ const RESTART_COUNT_MAX = 32;
 /** Bounds the reason a crash is logged with. */
 const CRASH_REASON_MAX_CHARS = 300;
 
+/**
+ * The transactional id of a subscription's answerer: the instance's stable prefix, the group and the topic.
+ * The same for an instance's replacement (so its first transaction fences what the old one left open),
+ * distinct between instances and between the subscriptions of one instance.
+ */
+export function transactionalIdOf(prefix: string, groupId: string, topic: string): string {
+  return `${prefix}-${groupId}-${topic}`;
+}
+
 /** One kafkajs consumer of a subscription, with its own transactional answerer. */
 interface ConsumerRun {
   /** Connects, subscribes and runs; on failure stops what it began, then rejects. */
@@ -137,7 +146,7 @@ export class KafkaBus implements Bus {
   }
 
   async subscribe(s: Subscription): Promise<RunningSubscription> {
-    const transactionalId = `${this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`}-${s.groupId}-${s.topic}`;
+    const transactionalId = transactionalIdOf(this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`, s.groupId, s.topic);
     let stopped = false;
     let current: ConsumerRun;
     let crashesInARow = 0;
@@ -341,6 +350,15 @@ export class KafkaBus implements Bus {
       await consumer.subscribe({ topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took longer than ${timeoutMs} ms; partitions left: ${[...ends.keys()].join(',')}`)), timeoutMs);
+        // lastOffset() also covers control records and aborted transactions' records, which carry no message.
+        const reached = (partition: number, lastOffset: string) => {
+          const end = ends.get(partition);
+          if (end !== undefined && BigInt(lastOffset) + 1n >= end) ends.delete(partition);
+          if (ends.size === 0) { clearTimeout(timer); resolve(); }
+        };
+        // A batch of nothing but an aborted transaction (and its marker) never reaches eachBatch: kafkajs
+        // only moves past it, and tells so by this event. A partition ending so would otherwise never be done.
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => { if (payload.topic === topic) reached(payload.partition, payload.lastOffset); });
         consumer.run({
           autoCommit: false,
           eachBatch: async ({ batch, resolveOffset }) => {
@@ -350,9 +368,7 @@ export class KafkaBus implements Bus {
               await onMessage({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers) });
               resolveOffset(m.offset);
             }
-            // lastOffset() also covers control records that carry no message.
-            if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) ends.delete(batch.partition);
-            if (ends.size === 0) { clearTimeout(timer); resolve(); }
+            reached(batch.partition, batch.lastOffset());
           },
         }).catch((error: unknown) => { clearTimeout(timer); reject(error instanceof Error ? error : new Error(String(error))); });
       });

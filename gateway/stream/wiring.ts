@@ -21,14 +21,22 @@ import { OutboxRelay, type RelayOptions } from './relay.js';
 import { driftText, gatewayTopics, topicSpec, type TopicDrift, type TopicPolicy, type TopicSpec } from './topic-specs.js';
 import { topics, type Topics } from './topics.js';
 
+/**
+ * This instance's transactional id prefix: KAFKA_TRANSACTIONAL_ID (deploy/k8s: the StatefulSet pod's name,
+ * which its replacement keeps) or the host name, and the cluster worker's index — workers on one host would
+ * otherwise share transactional ids and fence each other.
+ */
+export function transactionalIdPrefixOf(config: Config): string {
+  return `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`;
+}
+
 /** Kafka when KAFKA_BROKERS is set; otherwise the in-memory bus (main must say so at start-up). */
 export function createBus(config: Config, logger?: Logger): Bus {
   if (!config.KAFKA_BROKERS?.length) return new MemoryBus();
   return new KafkaBus({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
-    // Per process: cluster workers on one host would otherwise share transactional ids and fence each other.
-    transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`,
+    transactionalIdPrefix: transactionalIdPrefixOf(config),
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
     heartbeatIntervalMs: Math.max(100, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
