@@ -144,6 +144,9 @@ export type DeadLetter = z.infer<typeof deadLetter>;
  * they tell the two apart by `ce_type` (or `kind`). Consumers dedupe by claimId: publishing is retried
  * from the committed payout document after a crash.
  */
+/** Its CloudEvents type (ce_type) on the insurer topic. */
+export const SECOND_PAYOUT_CLAIM_TYPE = 'insurer.claim.second-payout';
+
 export const secondPayoutClaim = z.object({
   claimId: z.string().meta({ description: 'sp_<programme>_<year>_<person>: one per person and year' }),
   kind: z.literal('secondPayout'),

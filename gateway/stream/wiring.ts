@@ -13,6 +13,7 @@ import type { SettlementService } from '../service/settlements.js';
 import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
 import { maskId } from '../log.js';
 import { RecordsUndeliverable, SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
+import { asyncApiDocument, type AsyncApiDocument } from './asyncapi.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
 import { KafkaBus } from './kafka-bus.js';
@@ -88,6 +89,11 @@ export async function ensureTopicSpecs(config: Config, bus: KafkaBus, programmes
     throw new ConfigError(losing.map((d) => `KAFKA_REQUIRE_SAFE_TOPICS: ${driftText(d)}; fix the topic (kafka-configs --alter) or start with KAFKA_REQUIRE_SAFE_TOPICS=false`));
   }
   return drift;
+}
+
+/** The AsyncAPI document of this configuration's topics: names with their prefix, the packs' insurers, each topic's specification. */
+export function asyncApiOf(config: Config, programmes: ProgrammeSet, version: string): AsyncApiDocument {
+  return asyncApiDocument({ version, topics: topics(config.KAFKA_TOPIC_PREFIX), insurerCodes: insurerCodesOf(programmes), specs: topicSpecsOf(config, programmes) });
 }
 
 /** /readyz (non-critical): the topics as specified, or each difference found at start-up. */
