@@ -129,6 +129,7 @@ export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptio
 /** The gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
 export interface StreamMetrics {
   relayPublished: { inc(events: number): void };
+  relayBreakerState: { set(state: number): void };
   outboxLag: { set(lag: number): void };
   intakeConsumerCrashes: { inc(): void };
   intakeUndeliverable: { inc(labels: { reason: string }): void };
@@ -169,6 +170,8 @@ export interface StreamingDeps { config: Config; ledger: LedgerPort; service: Se
 export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
 
 const LAG_SAMPLE_MS = 5_000;
+/** A breaker's state as a gauge value, as the insurer and nhsa deliveries report theirs. */
+const BREAKER_STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 export async function startStreaming({ config, ledger, service, programmes, metrics, log }: StreamingDeps): Promise<Streaming> {
   const bus = createBus(config, log);
@@ -195,8 +198,9 @@ export async function startStreaming({ config, ledger, service, programmes, metr
       onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: outbox read or Kafka publish failed; retrying, nothing is lost'); },
       onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for some payers; their records dead-lettered, the others published'),
       onTooLarge: (eventId, reason) => log.error({ eventId, reason }, 'relay: record too large for Kafka; dead-lettered, not published (npm run republish once it fits)'),
-      onBreakerStateChange: (state) => log.warn({ state }, 'relay: circuit breaker'),
+      onBreakerStateChange: (state) => { metrics.relayBreakerState.set(BREAKER_STATE_VALUE[state]); log.warn({ state }, 'relay: circuit breaker'); },
     });
+    metrics.relayBreakerState.set(BREAKER_STATE_VALUE.closed);
     relay.start();
     const sample = () => { relay?.lag().then((lag) => metrics.outboxLag.set(lag), () => undefined); };
     lagTimer = setInterval(sample, LAG_SAMPLE_MS);
@@ -219,6 +223,8 @@ export async function startStreaming({ config, ledger, service, programmes, metr
     check: async () => {
       const { ready, lag } = await relayReady(config, relay!);
       if (!ready) throw new Error(`relay not keeping up: lag ${lag}, publishing ${relay!.publishing}`);
+      // The lag is shown while ready too: a Kafka outage raises it long before RELAY_READY_MAX_LAG.
+      return { lag };
     },
   });
 
