@@ -13,10 +13,9 @@ export function hasKafkaErrorType(error: unknown, types: ReadonlySet<string>): b
   const visit = (current: unknown, depth: number): boolean => {
     if (depth > MAX_DEPTH || typeof current !== 'object' || current === null || seen.has(current)) return false;
     seen.add(current);
-    const { type, cause, errors } = current as { type?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof type === 'string' && types.has(type)) return true;
-    if (visit(cause, depth + 1)) return true;
-    return Array.isArray(errors) && errors.some((inner) => visit(inner, depth + 1));
+    if ('type' in current && typeof current.type === 'string' && types.has(current.type)) return true;
+    if ('cause' in current && visit(current.cause, depth + 1)) return true;
+    return 'errors' in current && Array.isArray(current.errors) && current.errors.some((inner) => visit(inner, depth + 1));
   };
   return visit(error, 0);
 }

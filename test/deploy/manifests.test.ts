@@ -123,10 +123,10 @@ describe('deploy/', () => {
     const api = all.find((d) => isNode(d.metadata) && d.metadata.name === 'settlement-gateway' && d.kind !== 'Service' && d.kind !== 'HorizontalPodAutoscaler' && d.kind !== 'PodDisruptionBudget')!;
     // A Deployment's replacement pod gets a new random name: its predecessor's open transactions would not be fenced.
     expect(api).toMatchObject({ kind: 'StatefulSet', spec: { podManagementPolicy: 'Parallel' } });
-    const spec = api.spec as Node;
+    const spec = isNode(api.spec) ? api.spec : {};
     const governing = all.find((d) => d.kind === 'Service' && isNode(d.metadata) && d.metadata.name === spec.serviceName);
     expect(governing, 'the StatefulSet\'s governing Service exists').toMatchObject({ spec: { clusterIP: 'None' } });
-    const template = (spec.template as Node).spec as Node;
+    const template = isNode(spec.template) && isNode(spec.template.spec) ? spec.template.spec : {};
     const container = list(template.containers).filter(isNode)[0]!;
     const txnId = list(container.env).filter(isNode).find((e) => e.name === 'KAFKA_TRANSACTIONAL_ID');
     expect(txnId).toEqual({ name: 'KAFKA_TRANSACTIONAL_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
