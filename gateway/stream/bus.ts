@@ -40,7 +40,8 @@ export interface Subscription {
    * Records of a chunk that the bus cannot write however often it tries — their topic does not exist or
    * may not be written, or the record is too large — are handed here after a bounded number of attempts
    * (each such attempt also reaches onError), and the records answered take their place in the chunk's
-   * transaction (a dead letter saying why). Without this hook such a chunk is retried like any failure:
+   * transaction (a dead letter saying why). Should what it answers not be writable either (the dead-letter
+   * topic missing), the chunk is retried and the hook asked again on its last attempt. Without this hook such a chunk is retried like any failure:
    * one bad destination would hold up the partition, and with it every partition of the consumer.
    */
   undeliverable?(failed: readonly Undeliverable[]): OutboundRecord[];
@@ -79,6 +80,8 @@ export interface Undeliverable {
   reason: UndeliverableReason;
   /** The consumed chunk's attempts that ended on it. */
   attempts: number;
+  /** The largest record the bus writes (key + value + headers): what stands in for this one must fit. */
+  maxRecordBytes: number;
 }
 
 /** Told through onError for an attempt that ended on records the bus cannot write (before they are handed to `undeliverable`). */

@@ -14,6 +14,7 @@ import type { SettleOutcome, SettlementService } from '../service/settlements.js
 import type { DeadLetter, DischargeAnswer, UndeliverableReason } from '../../schemas/messages.js';
 import type { Problem } from '../../schemas/problem.js';
 import type { Bus, InboundMessage, OutboundRecord, RunningSubscription, Undeliverable } from './bus.js';
+import { recordBytes } from './record-size.js';
 import type { Topics } from './topics.js';
 
 export interface IntakeOptions {
@@ -224,24 +225,27 @@ function undeliveredAnswerLetter(failed: Undeliverable, answers: AnswersSent, op
     : `该消息未予结算（${outcome.kind === 'rejected' ? outcome.problem.title : ''}），且${words}`;
   const type = PROBLEM_TYPES['answer-undeliverable'];
   const fromHeader = message.headers[REPLY_TO_HEADER] !== undefined && failed.reason !== 'too-large';
-  const letter: DeadLetter = {
+  const letterOf = (value: Pick<DeadLetter['original'], 'value' | 'valueEncoding'>): DeadLetter => ({
     problem: { type: problemTypeUri('answer-undeliverable'), code: type.code, title: type.title, status: type.status, detail, errors: [{ path: fromHeader ? `headers.${REPLY_TO_HEADER}` : '(answer)', message: words }] },
     original: {
       topic: message.topic, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers,
-      ...originalValue(message.value),
+      ...value,
     },
     deadAt: clock().toISOString(),
     undeliveredAnswer: {
       topic, reason: failed.reason, attempts: failed.attempts, outcome: outcome.kind,
       ...(split && outcome.kind === 'settled' ? { replay: outcome.result.replay, gatewayId: split.gatewayId, settlementId: split.settlementId, hospitalId: split.hospitalId, lookup } : {}),
     },
-  };
+  });
   const correlationId = failed.record.headers[CORRELATION_ID_HEADER] ?? `${message.topic}/${message.partition}/${message.offset}`;
   options.onUndeliverable?.({
     topic, reason: failed.reason, attempts: failed.attempts, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null,
     correlationId, outcome: outcome.kind, ...(split ? { hospitalId: split.hospitalId, settlementId: split.settlementId } : {}),
   });
-  return { topic: options.topics.dlq(message.topic), key: failed.record.key, value: JSON.stringify(letter), headers: { ...failed.record.headers, 'content-type': 'application/json' } };
+  const recordOf = (letter: DeadLetter): OutboundRecord => ({ topic: options.topics.dlq(message.topic), key: failed.record.key, value: JSON.stringify(letter), headers: { ...failed.record.headers, 'content-type': 'application/json' } });
+  const withOriginal = recordOf(letterOf(originalValue(message.value)));
+  // A message near the size limit does not fit again inside its letter: the letter then names it by its place (topic, partition, offset).
+  return recordBytes(withOriginal) <= failed.maxRecordBytes ? withOriginal : recordOf(letterOf({ value: null, valueEncoding: 'utf8' }));
 }
 
 function originalValue(value: Buffer | null): { value: string | null; valueEncoding: 'utf8' | 'base64' } {

@@ -218,6 +218,7 @@ export class KafkaBus implements Bus {
     const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000);
     const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
     const maxUndeliverable = this.options.maxUndeliverableAttempts ?? UNDELIVERABLE_ATTEMPTS;
+    const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const tell = (error: unknown) => this.tell(s, error);
     /**
      * Partitions checked since this consumer last joined the group. After a join (a rebalance, or the
@@ -260,12 +261,12 @@ export class KafkaBus implements Bus {
             const failed = s.undeliverable ? await this.undeliverableOf(out, answerer, lastTry) : [];
             if (failed.length > 0) {
               undeliverableAttempts++;
-              const counted = failed.map((f) => ({ ...f, attempts: undeliverableAttempts }));
+              const counted = failed.map((f) => ({ ...f, attempts: undeliverableAttempts, maxRecordBytes: maxBytes }));
               if (!lastTry || !s.undeliverable) throw new RecordsUndeliverable(counted);
               out = replaceUndeliverable(out, failed, s.undeliverable(counted));
               // What stands for them must be writable itself (e.g. the dead-letter topic exists); else the chunk is retried.
               const still = await this.undeliverableOf(out, answerer, false);
-              if (still.length > 0) throw new RecordsUndeliverable(still.map((f) => ({ ...f, attempts: undeliverableAttempts })));
+              if (still.length > 0) throw new RecordsUndeliverable(still.map((f) => ({ ...f, attempts: undeliverableAttempts, maxRecordBytes: maxBytes })));
             }
             await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
             resolveOffset(last.offset);
@@ -410,9 +411,9 @@ export class KafkaBus implements Bus {
    * aborted transaction of its own, which finds a topic the broker refuses to let us write and a record
    * over the topic's own size limit; read_committed readers never see an aborted record.
    */
-  private async undeliverableOf(records: readonly OutboundRecord[], answerer: TransactionalAnswerer, probe: boolean): Promise<Array<Omit<Undeliverable, 'attempts'>>> {
+  private async undeliverableOf(records: readonly OutboundRecord[], answerer: TransactionalAnswerer, probe: boolean): Promise<Array<Omit<Undeliverable, 'attempts' | 'maxRecordBytes'>>> {
     const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    const failed: Array<Omit<Undeliverable, 'attempts'>> = [];
+    const failed: Array<Omit<Undeliverable, 'attempts' | 'maxRecordBytes'>> = [];
     const unlisted = await this.unlistedTopics(new Set(records.map((r) => r.topic)), probe);
     const rest: OutboundRecord[] = [];
     for (const record of records) {

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
-import { RecordsUndeliverable } from '../../gateway/stream/bus.js';
+import { RecordsUndeliverable, type Bus, type Subscription } from '../../gateway/stream/bus.js';
+import { recordBytes } from '../../gateway/stream/record-size.js';
 import { startIntake, type UndeliveredAnswer } from '../../gateway/stream/intake.js';
 import { topics as topicNames, type Topics } from '../../gateway/stream/topics.js';
 import { topicsToEnsure } from '../../gateway/stream/wiring.js';
@@ -128,4 +129,30 @@ describe.skipIf(!ownBrokers)(ownBrokers ? 'intake answers that cannot be written
       expect(await s.ledger.outboxLag()).toBe(13);
     } finally { await s.tearDown(); }
   }, 60_000);
+});
+
+describe('the dead letter standing in for an undeliverable answer (no broker)', () => {
+  it('carries the original message when it fits under the bus\'s record limit, and else only its place', async () => {
+    let subscription: Subscription | undefined;
+    const bus: Bus = {
+      kind: 'memory',
+      subscribe: async (s) => { subscription = s; return { stop: async () => undefined }; },
+      publish: async () => undefined, readToEnd: async () => undefined, close: async () => undefined,
+    };
+    const t = topicNames(uniquePrefix());
+    await startIntake({ bus, service: new SettlementService({ ledger: new MemoryLedger(), programmes }), topics: t, groupId: 'g', maxMessageBytes: 64 * 1024 });
+    const body = JSON.stringify(requestBody({ settlementId: 'BIG1' }));
+    const [answer] = await subscription!.handle([{ topic: t.hisDischarges, partition: 1, offset: '7', key: Buffer.from('k'), value: Buffer.from(body), headers: { 'correlation-id': 'b-1', 'reply-to': `${t.prefix}his.h9.settlements` } }]);
+    const letterOf = (maxRecordBytes: number) => {
+      const [record] = subscription!.undeliverable!([{ record: answer!, reason: 'topic-missing', attempts: 3, maxRecordBytes }]);
+      expect(record!.topic).toBe(t.dlq(t.hisDischarges));
+      return { bytes: recordBytes(record!), letter: deadLetter.parse(JSON.parse(record!.value)) };
+    };
+    const roomy = letterOf(1 << 20);
+    expect(roomy.letter.original).toMatchObject({ value: body, partition: 1, offset: '7' });
+    const tight = letterOf(roomy.bytes - 1);
+    expect(tight.bytes).toBeLessThanOrEqual(roomy.bytes - 1);
+    expect(tight.letter.original).toMatchObject({ value: null, partition: 1, offset: '7', topic: t.hisDischarges });
+    expect(tight.letter.undeliveredAnswer).toMatchObject({ outcome: 'settled', settlementId: 'BIG1', reason: 'topic-missing' });
+  });
 });
