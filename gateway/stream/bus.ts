@@ -46,6 +46,12 @@ export interface Subscription {
    */
   undeliverable?(failed: readonly Undeliverable[]): OutboundRecord[];
   /**
+   * Told the consumer's lag in each partition it holds — messages not yet answered: the partition's end
+   * when its batch was fetched, less the next offset to answer — at each batch and after each chunk
+   * committed; emptied when the consumer joins its group anew (partitions may have moved).
+   */
+  onLag?(lagByPartition: ReadonlyMap<number, number>): void;
+  /**
    * Told each failed attempt (the bus keeps retrying with backoff), and a SubscriptionCrashed when the
    * bus had to replace its consumer. A hook that throws is ignored: it never stops consumption.
    */

@@ -39,6 +39,8 @@ export interface IntakeOptions {
   /** An answer that could not be written was dead-lettered instead (ids and places only: no personal data). */
   onUndeliverable?(answer: UndeliveredAnswer): void;
   onError?(error: unknown): void;
+  /** The consumer's lag per partition it holds (Subscription.onLag). */
+  onLag?(lagByPartition: ReadonlyMap<number, number>): void;
 }
 
 export const REPLY_TO_HEADER = 'reply-to';
@@ -81,6 +83,7 @@ export function startIntake(options: IntakeOptions): Promise<RunningSubscription
     handle: dischargeHandler(options, answers),
     undeliverable: (failed) => failed.map((f) => undeliveredAnswerLetter(f, answers, options, clock)),
     onError: (error) => options.onError?.(error instanceof RetryLater ? error.cause : error),
+    ...(options.onLag ? { onLag: options.onLag } : {}),
   });
 }
 

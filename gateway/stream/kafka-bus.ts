@@ -228,6 +228,11 @@ export class KafkaBus implements Bus {
      * each partition, the old transaction is settled and the group's committed offset read again.
      */
     const checked = new Set<number>();
+    const lag = new Map<number, number>();
+    const setLag = (partition: number, highWatermark: string, nextOffset: bigint) => {
+      lag.set(partition, Math.max(0, Number(BigInt(highWatermark) - nextOffset)));
+      this.tellLag(s, lag);
+    };
     const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
       const givenUp = () => isStopped() || !isRunning() || isStale();
       // The group's committed offset once it is known; undefined when the partition is no longer ours.
@@ -244,6 +249,7 @@ export class KafkaBus implements Bus {
       const messages: InboundMessage[] = batch.messages.filter((m) => BigInt(m.offset) >= from).map((m) => ({
         topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
       }));
+      if (messages.length > 0) setLag(batch.partition, batch.highWatermark, BigInt(messages[0]!.offset));
       for (let start = 0; start < messages.length; start += chunkSize) {
         const chunk = messages.slice(start, start + chunkSize);
         const last = chunk[chunk.length - 1]!;
@@ -270,6 +276,7 @@ export class KafkaBus implements Bus {
             }
             await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
             resolveOffset(last.offset);
+            setLag(batch.partition, batch.highWatermark, BigInt(last.offset) + 1n);
             // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
             // the commit, and must not send a committed chunk down the failure path.
             await heartbeat().catch(tell);
@@ -298,7 +305,7 @@ export class KafkaBus implements Bus {
     let stopping: Promise<void> | undefined;
     const run: ConsumerRun = {
       start: async () => {
-        consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); run.joinedAt = Date.now(); });
+        consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); lag.clear(); this.tellLag(s, lag); run.joinedAt = Date.now(); });
         consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) gaveUp(run, payload.error); });
         try {
           await consumer.connect();
@@ -319,6 +326,15 @@ export class KafkaBus implements Bus {
       joinedAt: undefined,
     };
     return run;
+  }
+
+  /** Tells the subscription's onLag; a hook that throws is ignored, as onError's. */
+  private tellLag(s: Subscription, lag: ReadonlyMap<number, number>): void {
+    try {
+      s.onLag?.(new Map(lag));
+    } catch (hookError) {
+      this.options.logger?.warn({ group: s.groupId, topic: s.topic, hookError: errorName(hookError) }, 'kafka bus: the subscription\'s onLag hook threw; ignored');
+    }
   }
 
   /** Tells the subscription's onError. A hook that throws is ignored (logged if the bus has a logger): thrown out of eachBatch it would crash the consumer. */

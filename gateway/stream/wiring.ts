@@ -118,7 +118,7 @@ export async function relayReady(config: Config, relay: OutboxRelay): Promise<{ 
   return { ready: relay.publishing && lag <= config.RELAY_READY_MAX_LAG, lag };
 }
 
-export type IntakeHooks = Pick<IntakeOptions, 'onAnswered' | 'onDeadLetter' | 'onUndeliverable' | 'onError'>;
+export type IntakeHooks = Pick<IntakeOptions, 'onAnswered' | 'onDeadLetter' | 'onUndeliverable' | 'onError' | 'onLag'>;
 
 export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptions['service'], hooks: IntakeHooks = {}): Promise<RunningSubscription> {
   return startIntake({
@@ -133,6 +133,7 @@ export interface StreamMetrics {
   outboxLag: { set(lag: number): void };
   intakeConsumerCrashes: { inc(): void };
   intakeUndeliverable: { inc(labels: { reason: string }): void };
+  intakeLag: { reset(): void; set(labels: { partition: string }, messages: number): void };
   topicDrift: { set(labels: { topic: string; setting: string; loses_data: string }, value: number): void };
 }
 
@@ -155,6 +156,17 @@ export function intakeErrorHook(log: Logger, metrics: Pick<StreamMetrics, 'intak
       return;
     }
     log.error({ err: error instanceof Error ? error.message : String(error) }, 'intake: error');
+  };
+}
+
+/**
+ * The intake's onLag: gateway_intake_lag_messages per partition this process holds, and only those — after a
+ * rebalance another process reports the partitions it took.
+ */
+export function intakeLagHook(metrics: Pick<StreamMetrics, 'intakeLag'>): NonNullable<IntakeOptions['onLag']> {
+  return (lagByPartition) => {
+    metrics.intakeLag.reset();
+    for (const [partition, messages] of lagByPartition) metrics.intakeLag.set({ partition: String(partition) }, messages);
   };
 }
 
@@ -213,6 +225,7 @@ export async function startStreaming({ config, ledger, service, programmes, metr
     intake = await startStreamIntake(config, bus, service, {
       onDeadLetter: (status, detail) => log.warn({ status, detail }, 'intake: message dead-lettered'),
       onUndeliverable: intakeUndeliverableHook(log, metrics),
+      onLag: intakeLagHook(metrics),
       onError: intakeErrorHook(log, metrics),
     });
   }
