@@ -284,7 +284,11 @@ export class KafkaBus implements Bus {
           } catch (error) {
             // The broker refused a record of the transaction for where it goes or its size: counted, so that
             // the last attempt finds which record it was instead of the partition waiting on it for ever.
-            if (!(error instanceof RecordsUndeliverable) && undeliverableReason(error) !== undefined) undeliverableAttempts++;
+            const refusal = error instanceof RecordsUndeliverable ? undefined : undeliverableReason(error);
+            if (refusal !== undefined) undeliverableAttempts++;
+            // A topic seen before and now unknown was deleted: the next attempt asks the cluster again instead of
+            // waiting out kafkajs's metadata retries inside the transaction once more.
+            if (refusal === 'topic-missing') this.knownTopics.clear();
             tell(error);
             await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
             await heartbeat().catch(() => undefined);

@@ -113,6 +113,29 @@ describe.skipIf(!ownBrokers)(ownBrokers ? 'intake answers that cannot be written
     } finally { await s.tearDown(); }
   }, 60_000);
 
+  it('a reply topic deleted after the intake wrote to it: that answer dead-lettered as missing, the others answered', async () => {
+    const ownOf = (t: Topics) => `${t.prefix}his.h7.settlements`;
+    const s = await setUp((t) => [{ topic: ownOf(t), configEntries: [] }]);
+    const own = ownOf(s.t);
+    const reader = await collect(kafka.brokers, [own]);
+    try {
+      await send(s.t.hisDischarges, [discharge(s.t, 0, own)]);
+      await waitFor(() => reader.seen.length >= 1, 20_000, 'the answer on the hospital\'s own topic');
+      await reader.stop();
+      const admin = testKafka(kafka.brokers).admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [own] });
+      await waitFor(async () => !(await admin.listTopics()).includes(own), 10_000, 'the topic gone');
+      await admin.disconnect();
+
+      await send(s.t.hisDischarges, [discharge(s.t, 1), discharge(s.t, 2, own), discharge(s.t, 3), discharge(s.t, 5)]);
+      await waitFor(() => s.answers().length >= 3 && s.dead().length >= 1, 30_000, 'the good answers and the dead letter');
+      expect(s.answers().map((m) => m.headers['correlation-id']).sort()).toEqual(['c-1', 'c-3', 'c-5']);
+      expect(deadLetter.parse(JSON.parse(s.dead()[0]!.value)).undeliveredAnswer).toMatchObject({ topic: own, reason: 'topic-missing', outcome: 'settled', settlementId: 'UD2' });
+      expect(await s.ledger.outboxLag()).toBe(5);
+    } finally { await reader.stop(); await s.tearDown(); }
+  }, 60_000);
+
   it('an answer over its reply topic\'s max.message.bytes: refused by the broker inside the transaction, found, dead-lettered; the others answered', async () => {
     const smallOf = (t: Topics) => `${t.prefix}his.small.settlements`;
     const s = await setUp((t) => [{ topic: smallOf(t), configEntries: [{ name: 'max.message.bytes', value: '1024' }] }]);
