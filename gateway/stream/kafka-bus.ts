@@ -490,7 +490,15 @@ export class KafkaBus implements Bus {
       }
       await waitForLeaders(admin, names, this.options.requestTimeoutMs ?? 30_000);
       for (const t of names) this.knownTopics.add(t);
-      const states = await topicStates(admin, specs, this.options.requestTimeoutMs ?? 30_000);
+      let states: Map<string, TopicState>;
+      try {
+        states = await topicStates(admin, specs, this.options.requestTimeoutMs ?? 30_000);
+      } catch (error) {
+        // Settings that cannot be read cannot be trusted (e.g. no DESCRIBE_CONFIGS right): as a Redis whose
+        // durability cannot be checked, a refusal in production, a warning elsewhere.
+        const why = error instanceof TopicConfigUnreadable ? error.message : crashReason(error);
+        return [{ topic: error instanceof TopicConfigUnreadable ? error.topic : names.join(', '), setting: 'configuration', expected: 'readable (DescribeConfigs)', actual: `unreadable: ${why}`, losesData: true }];
+      }
       return specs.flatMap((spec) => topicDrift(spec, states.get(spec.name)!));
     } finally {
       await admin.disconnect();
@@ -647,6 +655,14 @@ async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs:
   }
 }
 
+/** A topic whose settings the broker would not describe (its error code: 29 is TOPIC_AUTHORIZATION_FAILED). */
+class TopicConfigUnreadable extends Error {
+  constructor(readonly topic: string, readonly errorCode: number) {
+    super(`the broker answered DescribeConfigs of ${topic} with error code ${errorCode}`);
+    this.name = 'TopicConfigUnreadable';
+  }
+}
+
 /** Partitions, replication (of the first partition: the others were created alike) and the specified settings of each topic, as the cluster has them. */
 async function topicStates(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<Map<string, TopicState>> {
   const { topics } = await whileRetriable(() => admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) }), timeoutMs);
@@ -658,6 +674,8 @@ async function topicStates(admin: Admin, specs: readonly TopicSpec[], timeoutMs:
   for (const spec of specs) {
     const metadata = topics.find((t) => t.name === spec.name);
     const resource = described.resources.find((r) => r.resourceName === spec.name);
+    // The broker answers a resource it will not describe with an error code of its own, not a failed request.
+    if (resource && resource.errorCode !== 0) throw new TopicConfigUnreadable(spec.name, resource.errorCode);
     states.set(spec.name, {
       partitions: metadata?.partitions.length ?? 0,
       replicationFactor: metadata?.partitions[0]?.replicas.length ?? 0,

@@ -6,7 +6,8 @@
  * where no ACL says otherwise), and an ACL denying the intake's consumer group makes the next heartbeat
  * fail with GROUP_AUTHORIZATION_FAILED (non-retriable for kafkajs) — and every consumer started while it
  * stands fail too. The bus must report each crash, start a new consumer after a growing pause until the
- * ACL is taken back, and still answer every discharge exactly once.
+ * ACL is taken back, and still answer every discharge exactly once. The same broker serves issue 23's
+ * reply topic that the gateway may not write.
  */
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
