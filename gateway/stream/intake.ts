@@ -223,9 +223,9 @@ function undeliveredAnswerLetter(failed: Undeliverable, answers: AnswersSent, op
   const split = outcome.kind === 'settled' ? outcome.result.split : undefined;
   const lookup = split ? `/v1/settlements/${encodeURIComponent(split.hospitalId)}/${encodeURIComponent(split.settlementId)}` : undefined;
   const words = `${UNDELIVERABLE_WORDS[failed.reason]}（${topic}），已尝试 ${failed.attempts} 次`;
-  const detail = split
+  const detail = outcome.kind === 'settled'
     ? `结算已完成，但${words}：请凭结算号查询结果（GET ${lookup}），或原样重发该消息取得同一应答；切勿以新结算号重新结算`
-    : `该消息未予结算（${outcome.kind === 'rejected' ? outcome.problem.title : ''}），且${words}`;
+    : `该消息未予结算（${outcome.problem.title}），且${words}`;
   const type = PROBLEM_TYPES['answer-undeliverable'];
   const fromHeader = message.headers[REPLY_TO_HEADER] !== undefined && failed.reason !== 'too-large';
   const letterOf = (value: Pick<DeadLetter['original'], 'value' | 'valueEncoding'>): DeadLetter => ({
@@ -237,7 +237,7 @@ function undeliveredAnswerLetter(failed: Undeliverable, answers: AnswersSent, op
     deadAt: clock().toISOString(),
     undeliveredAnswer: {
       topic, reason: failed.reason, attempts: failed.attempts, outcome: outcome.kind,
-      ...(split && outcome.kind === 'settled' ? { replay: outcome.result.replay, gatewayId: split.gatewayId, settlementId: split.settlementId, hospitalId: split.hospitalId, lookup } : {}),
+      ...(outcome.kind === 'settled' ? { replay: outcome.result.replay, gatewayId: outcome.result.split.gatewayId, settlementId: outcome.result.split.settlementId, hospitalId: outcome.result.split.hospitalId, lookup } : {}),
     },
   });
   const correlationId = failed.record.headers[CORRELATION_ID_HEADER] ?? `${message.topic}/${message.partition}/${message.offset}`;
