@@ -7,6 +7,9 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './stream/record-size.js';
 import { secretRefText } from './secrets.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** A topic's retention.ms: -1 (for ever), or at least an hour (less is a typo, not a policy). */
+const retentionMs = z.coerce.number().int().refine((v) => v === -1 || (v >= 3_600_000 && v <= Number.MAX_SAFE_INTEGER), 'retention: -1 (for ever) or at least 3600000 ms');
+const THIRTY_DAYS_MS = 30 * 24 * 3_600_000;
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
 export const configSchema = z.object({
@@ -65,6 +68,16 @@ export const configSchema = z.object({
   /** Partitions and replication of topics the gateway creates when they are missing. */
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(3),
+  /** How long working topics (his.*, nhsa.settlements, insurer claims) keep records; -1 for ever. settlement.events is always kept for ever. */
+  KAFKA_RETENTION_MS: retentionMs.default(THIRTY_DAYS_MS),
+  /** How long dead-letter topics (*.dlq) keep records: long enough to be read and replayed once an outage is over; -1 for ever. */
+  KAFKA_DLQ_RETENTION_MS: retentionMs.default(THIRTY_DAYS_MS),
+  /**
+   * Refuse to start when a topic differs from its specification in a way that loses data (finite retention
+   * on settlement.events, min.insync.replicas under 2 with three replicas). Default: true in production,
+   * false elsewhere (then a warning, a metric and a /readyz detail).
+   */
+  KAFKA_REQUIRE_SAFE_TOPICS: flag.optional(),
   /**
    * Largest record the relay publishes (key + value + headers, bytes): a record over it is dead-lettered to
    * settlement.events.dlq instead of being refused by the broker for ever. Keep it about 1 KiB under the

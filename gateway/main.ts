@@ -23,7 +23,7 @@ import type { GatewayPart, PartDeps } from './parts.js';
 import { startOperations } from './operations/part.js';
 import { createStore } from './store/create.js';
 import { startDesk } from './desk/part.js';
-import { startStreaming } from './stream/wiring.js';
+import { asyncApiOf, startStreaming } from './stream/wiring.js';
 import { startInsurers } from '../adapters/insurer/index.js';
 import { startNhsa } from '../adapters/nhsa/index.js';
 import { startFhir } from '../adapters/fhir/index.js';
@@ -127,7 +127,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
   readiness.push(...parts.flatMap((p) => p.readiness ?? []));
   const app = createApp({
-    service, ledger, programmes, clients, metrics, log, readiness, version: VERSION, extensions,
+    service, ledger, programmes, clients, metrics, log, readiness, version: VERSION, extensions, asyncApi: asyncApiOf(config, programmes, VERSION),
     bodyLimitBytes: config.BODY_LIMIT_BYTES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   const server = createServer(serverTimeouts(config.REQUEST_TIMEOUT_MS), app);

@@ -98,6 +98,10 @@ export const dischargeAnswer = z.discriminatedUnion('outcome', [
 ]);
 export type DischargeAnswer = z.infer<typeof dischargeAnswer>;
 
+/** Why a record could not be written to Kafka: none of these gets better by sending the same record again. */
+export const UNDELIVERABLE_REASONS = ['topic-missing', 'topic-forbidden', 'topic-invalid', 'too-large'] as const;
+export type UndeliverableReason = (typeof UNDELIVERABLE_REASONS)[number];
+
 /** `<topic>.dlq` value: an inbound message the gateway could not take, with why, never dropped silently. */
 export const deadLetter = z.object({
   problem,
@@ -112,6 +116,24 @@ export const deadLetter = z.object({
     valueEncoding: z.enum(['utf8', 'base64']),
   }),
   deadAt: z.string(),
+  /**
+   * Added (issue 23): on `his.discharges.dlq`, the answer to the message that could not be written after
+   * bounded attempts. The message itself was taken: a `settled` stay IS settled (look it up by its number,
+   * `GET /v1/settlements/{hospitalId}/{settlementId}`, or send the same message again for the same answer
+   * with `replay: true`); never settle it again under a new number.
+   */
+  undeliveredAnswer: z.object({
+    topic: z.string().meta({ description: 'where the answer was to go (his.settlements or the message\'s reply-to)' }),
+    reason: z.enum(UNDELIVERABLE_REASONS),
+    attempts: z.int().min(1),
+    outcome: z.enum(['settled', 'rejected']),
+    replay: z.boolean().optional(),
+    gatewayId: z.string().optional(),
+    settlementId: z.string().optional(),
+    hospitalId: z.string().optional(),
+    /** The path of the stored split in the HTTP API, for a settled stay. */
+    lookup: z.string().optional(),
+  }).optional(),
 });
 export type DeadLetter = z.infer<typeof deadLetter>;
 
@@ -122,6 +144,9 @@ export type DeadLetter = z.infer<typeof deadLetter>;
  * they tell the two apart by `ce_type` (or `kind`). Consumers dedupe by claimId: publishing is retried
  * from the committed payout document after a crash.
  */
+/** Its CloudEvents type (ce_type) on the insurer topic. */
+export const SECOND_PAYOUT_CLAIM_TYPE = 'insurer.claim.second-payout';
+
 export const secondPayoutClaim = z.object({
   claimId: z.string().meta({ description: 'sp_<programme>_<year>_<person>: one per person and year' }),
   kind: z.literal('secondPayout'),

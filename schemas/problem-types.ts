@@ -24,6 +24,11 @@ export const PROBLEM_TYPES = {
   'signature-expired': { code: 'SIGNATURE_EXPIRED', status: 401, title: '请求时间戳超出允许偏差' },
   /** A signed call whose nonce was already used: a replay, refused whatever its signature. */
   'nonce-replayed': { code: 'NONCE_REPLAYED', status: 401, title: '请求随机数已使用（重放）' },
+  /**
+   * Dead letters of the streaming intake only (never an HTTP answer): the answer to a discharge message could
+   * not be written (its topic missing or forbidden, or too large); the settlement itself stands.
+   */
+  'answer-undeliverable': { code: 'ANSWER_UNDELIVERABLE', status: 502, title: '应答无法送达' },
   /** Nothing was committed: the call may be sent again (the same settlement id, or a new one). */
   unavailable: { code: 'UNAVAILABLE', status: 503, title: '服务暂不可用' },
   /**

@@ -16,6 +16,8 @@ import { probeRoutes } from './probe-routes.js';
 import { securityHeaders } from './security-headers.js';
 import { coreRoutes, registerRoutes } from './routes.js';
 import type { ReadinessCheck } from '../readiness.js';
+import { asyncApiDocument, type AsyncApiDocument } from '../stream/asyncapi.js';
+import { topics } from '../stream/topics.js';
 
 export type { ReadinessCheck } from '../readiness.js';
 
@@ -60,6 +62,8 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[];
   version: string;
   extensions?: readonly AppExtension[];
+  /** The Kafka topics' AsyncAPI document (main builds it from the configuration); absent → the topics without prefix or insurer list. */
+  asyncApi?: AsyncApiDocument;
 }
 
 export function createApp(deps: AppDeps) {
@@ -119,7 +123,8 @@ export function createApp(deps: AppDeps) {
   }
   const openApiJson = JSON.stringify(document);
   const probes = express.Router();
-  registerRoutes(probes, probeRoutes, { readiness: deps.readiness, metrics, openApiJson: () => openApiJson });
+  const asyncApiJson = JSON.stringify(deps.asyncApi ?? asyncApiDocument({ version: deps.version, topics: topics(), insurerCodes: [] }));
+  registerRoutes(probes, probeRoutes, { readiness: deps.readiness, metrics, openApiJson: () => openApiJson, asyncApiJson: () => asyncApiJson });
   app.use(probes);
 
   const v1 = express.Router();

@@ -1,20 +1,15 @@
 /** The OpenAPI 3.1 document, generated from the zod schemas: one source, nothing restated by hand. */
 import { z } from 'zod';
 import { problem } from '../../schemas/problem.js';
-import { jsonNumberText } from '../../schemas/primitives.js';
+import { jsonSchema } from '../../schemas/json-schema.js';
 import { problemTypeRows } from '../problem-types.js';
 import { rosterLoad, rosterLoadResult, rosterRow } from '../../schemas/roster.js';
 import { reversalNote, settlementRequest, split } from '../../schemas/settlement.js';
 import { probeRoutes } from './probe-routes.js';
 import { coreRoutes, type Answer, type RouteDoc } from './routes.js';
 
-/** JSON Schema of a zod schema, as every part of the served document writes it. */
-export const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, {
-    io, target: 'draft-2020-12', unrepresentable: 'any',
-    // A number literal kept as its source text (json-text.ts) is, on the wire, a JSON number.
-    override: (ctx) => { if (ctx.zodSchema === jsonNumberText) ctx.jsonSchema.type = 'number'; },
-  });
+/** JSON Schema of a zod schema, as every part of the served document writes it (draft 2020-12, OpenAPI 3.1's). */
+export { jsonSchema };
 
 const programmeSummary = z.object({
   id: z.string(), name: z.string(), layer: z.string(), region: z.array(z.string()), term: z.object({ from: z.string(), to: z.string() }),

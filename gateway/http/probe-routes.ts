@@ -8,6 +8,8 @@ export interface ProbeDeps {
   metrics: Metrics;
   /** The served OpenAPI document, as text (built once, with the extensions' paths). */
   openApiJson: () => string;
+  /** The AsyncAPI document of the Kafka topics, as text (built once). */
+  asyncApiJson: () => string;
 }
 
 const READINESS_TIMEOUT_MS = 1000;
@@ -50,5 +52,10 @@ export const probeRoutes: readonly Route<ProbeDeps>[] = [
     method: 'get', path: '/openapi.json', summary: 'This document', access: 'public',
     answers: { 200: { description: 'OpenAPI 3.1' } }, problems: {},
     handler: ({ openApiJson }) => (_req, res) => { res.type('application/json').send(openApiJson()); },
+  },
+  {
+    method: 'get', path: '/asyncapi.json', summary: 'AsyncAPI 3.0 document of the Kafka topics: channels, operations, payload and header JSON Schemas', access: 'public',
+    answers: { 200: { description: 'AsyncAPI 3.0' } }, problems: {},
+    handler: ({ asyncApiJson }) => (_req, res) => { res.type('application/json').send(asyncApiJson()); },
   },
 ];

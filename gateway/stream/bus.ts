@@ -3,6 +3,9 @@
  * the embedded default (memory-bus.ts). Small on purpose: what the relay, the intake and the replay
  * need, and nothing that would only make sense for one of the two.
  */
+import type { UndeliverableReason } from '../../schemas/messages.js';
+
+export type { UndeliverableReason };
 
 export interface OutboundRecord {
   topic: string;
@@ -34,6 +37,21 @@ export interface Subscription {
   fromBeginning?: boolean;
   handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]>;
   /**
+   * Records of a chunk that the bus cannot write however often it tries — their topic does not exist or
+   * may not be written, or the record is too large — are handed here after a bounded number of attempts
+   * (each such attempt also reaches onError), and the records answered take their place in the chunk's
+   * transaction (a dead letter saying why). Should what it answers not be writable either (the dead-letter
+   * topic missing), the chunk is retried and the hook asked again on its last attempt. Without this hook such a chunk is retried like any failure:
+   * one bad destination would hold up the partition, and with it every partition of the consumer.
+   */
+  undeliverable?(failed: readonly Undeliverable[]): OutboundRecord[];
+  /**
+   * Told the consumer's lag in each partition it holds — messages not yet answered: the partition's end
+   * when its batch was fetched, less the next offset to answer — at each batch and after each chunk
+   * committed; emptied when the consumer joins its group anew (partitions may have moved).
+   */
+  onLag?(lagByPartition: ReadonlyMap<number, number>): void;
+  /**
    * Told each failed attempt (the bus keeps retrying with backoff), and a SubscriptionCrashed when the
    * bus had to replace its consumer. A hook that throws is ignored: it never stops consumption.
    */
@@ -59,6 +77,25 @@ export class SubscriptionCrashed extends Error {
     options?: { cause?: unknown },
   ) {
     super(`the consumer of ${topic} (group ${groupId}) stopped for good: ${reason}; a new one starts in ${restartInMs} ms`, options);
+  }
+}
+
+
+export interface Undeliverable {
+  record: OutboundRecord;
+  reason: UndeliverableReason;
+  /** The consumed chunk's attempts that ended on it. */
+  attempts: number;
+  /** The largest record the bus writes (key + value + headers): what stands in for this one must fit. */
+  maxRecordBytes: number;
+}
+
+/** Told through onError for an attempt that ended on records the bus cannot write (before they are handed to `undeliverable`). */
+export class RecordsUndeliverable extends Error {
+  override readonly name = 'RecordsUndeliverable';
+
+  constructor(readonly failed: readonly Undeliverable[]) {
+    super(`records cannot be written: ${[...new Set(failed.map((f) => `${f.record.topic} (${f.reason})`))].join(', ')}`);
   }
 }
 

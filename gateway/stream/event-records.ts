@@ -32,6 +32,10 @@ export class UnmappableEvent extends Error {
 
 const ZERO = '0.00';
 
+/** ce_type of nhsa.settlements records and of insurer claims (settlement.events carries the outbox event's own type). */
+export const NHSA_SETTLEMENT_TYPES = ['nhsa.settlement.settled', 'nhsa.settlement.reversed'] as const;
+export const INSURER_CLAIM_TYPES = ['insurer.claim.filed', 'insurer.claim.reversed'] as const;
+
 /** CloudEvents 1.0, Kafka protocol binding, binary content mode: attributes as ce_* headers. */
 function cloudEventHeaders(id: string, type: string, source: string, time: string, subject: string): Record<string, string> {
   return { ce_specversion: '1.0', ce_id: id, ce_type: type, ce_source: source, ce_time: time, ce_subject: subject, 'content-type': 'application/json' };
@@ -125,7 +129,7 @@ function nhsaRecord(event: OutboxEvent, data: SettlementEventData, m: EventMappi
   const extra = nhsaNodesOf(m, split, requestOf(data, event.id), event.id);
   return {
     topic: m.topics.nhsaSettlements, key: event.personId, value: extra && extra !== '{}' ? `${nhsaJson.slice(0, -1)},${extra.slice(1)}` : nhsaJson,
-    headers: cloudEventHeaders(`${event.id}.nhsa`, `nhsa.settlement.${kind}`, m.source, event.time, subjectOf(event)),
+    headers: cloudEventHeaders(`${event.id}.nhsa`, NHSA_SETTLEMENT_TYPES[kind === 'settled' ? 0 : 1], m.source, event.time, subjectOf(event)),
   };
 }
 
@@ -150,7 +154,7 @@ function claimRecord(event: OutboxEvent, data: SettlementEventData, line: Split[
   };
   return {
     topic: m.topics.insurerClaims(insurerCode), key: event.personId, value: JSON.stringify(claim),
-    headers: cloudEventHeaders(`${event.id}.${line.programme}`, `insurer.claim.${claim.kind === 'claim' ? 'filed' : 'reversed'}`, m.source, event.time, subjectOf(event)),
+    headers: cloudEventHeaders(`${event.id}.${line.programme}`, INSURER_CLAIM_TYPES[claim.kind === 'claim' ? 0 : 1], m.source, event.time, subjectOf(event)),
   };
 }
 

@@ -8,11 +8,13 @@
  */
 import { GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
 import { internalProblem as internalProblemOf, problemOf } from '../problem-body.js';
+import { PROBLEM_TYPES, problemTypeUri } from '../problem-types.js';
 import { parseJsonText } from '../service/json-text.js';
 import type { SettleOutcome, SettlementService } from '../service/settlements.js';
-import type { DeadLetter, DischargeAnswer } from '../../schemas/messages.js';
+import type { DeadLetter, DischargeAnswer, UndeliverableReason } from '../../schemas/messages.js';
 import type { Problem } from '../../schemas/problem.js';
-import type { Bus, InboundMessage, OutboundRecord, RunningSubscription } from './bus.js';
+import type { Bus, InboundMessage, OutboundRecord, RunningSubscription, Undeliverable } from './bus.js';
+import { recordBytes } from './record-size.js';
 import type { Topics } from './topics.js';
 
 export interface IntakeOptions {
@@ -34,7 +36,11 @@ export interface IntakeOptions {
   clock?: () => Date;
   onAnswered?(outcome: 'settled' | 'replayed' | 'rejected', status: number): void;
   onDeadLetter?(status: number, detail: string): void;
+  /** An answer that could not be written was dead-lettered instead (ids and places only: no personal data). */
+  onUndeliverable?(answer: UndeliveredAnswer): void;
   onError?(error: unknown): void;
+  /** The consumer's lag per partition it holds (Subscription.onLag). */
+  onLag?(lagByPartition: ReadonlyMap<number, number>): void;
 }
 
 export const REPLY_TO_HEADER = 'reply-to';
@@ -47,19 +53,42 @@ class RetryLater extends Error {
 
 type Outcome = { kind: 'settled'; result: SettleOutcome } | { kind: 'rejected'; problem: Problem };
 
+/** What the log and the metric say of an answer dead-lettered because it could not be written. */
+export interface UndeliveredAnswer {
+  topic: string;
+  reason: UndeliverableReason;
+  attempts: number;
+  /** Where the discharge message was read. */
+  partition: number;
+  offset: string;
+  /** The message's key (often the person's ID number: masked before it is logged). */
+  key: string | null;
+  correlationId: string;
+  outcome: 'settled' | 'rejected';
+  hospitalId?: string;
+  settlementId?: string;
+}
+
+/** The answer records of this intake, with the message and outcome each answers, for a dead letter if one cannot be written. */
+type AnswersSent = WeakMap<OutboundRecord, { message: InboundMessage; outcome: Outcome }>;
+
 export function startIntake(options: IntakeOptions): Promise<RunningSubscription> {
+  const answers: AnswersSent = new WeakMap();
+  const clock = options.clock ?? (() => new Date());
   return options.bus.subscribe({
     topic: options.topics.hisDischarges,
     groupId: options.groupId,
     // A new group starts at the beginning: discharges sent before the gateway first ran still settle.
     fromBeginning: true,
-    handle: dischargeHandler(options),
+    handle: dischargeHandler(options, answers),
+    undeliverable: (failed) => failed.map((f) => undeliveredAnswerLetter(f, answers, options, clock)),
     onError: (error) => options.onError?.(error instanceof RetryLater ? error.cause : error),
+    ...(options.onLag ? { onLag: options.onLag } : {}),
   });
 }
 
 /** The handler alone (the bus makes its output and the offset commit one transaction). */
-export function dischargeHandler(options: IntakeOptions): (messages: readonly InboundMessage[]) => Promise<OutboundRecord[]> {
+export function dischargeHandler(options: IntakeOptions, answers?: AnswersSent): (messages: readonly InboundMessage[]) => Promise<OutboundRecord[]> {
   const maxAttempts = options.maxAttemptsPerMessage ?? 20;
   const attempts = new Map<string, number>();
   const clock = options.clock ?? (() => new Date());
@@ -107,7 +136,11 @@ export function dischargeHandler(options: IntakeOptions): (messages: readonly In
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, laneList.length) }, worker));
-    return messages.flatMap((message, index) => answerRecords(message, outcomes[index]!, options, clock));
+    return messages.flatMap((message, index) => {
+      const records = answerRecords(message, outcomes[index]!, options, clock);
+      answers?.set(records[0]!, { message, outcome: outcomes[index]! });
+      return records;
+    });
   };
 }
 
@@ -167,6 +200,55 @@ function answerRecords(message: InboundMessage, outcome: Outcome, options: Intak
     { topic: answerTopic, key, value: JSON.stringify(answer), headers: { ...headers, 'content-type': 'application/problem+json' } },
     { topic: topics.dlq(message.topic), key, value: JSON.stringify(letter), headers },
   ];
+}
+
+const UNDELIVERABLE_WORDS: Record<UndeliverableReason, string> = {
+  'topic-missing': '应答主题不存在',
+  'topic-forbidden': '网关无权写入应答主题',
+  'topic-invalid': '应答主题名无效',
+  'too-large': '应答超过 Kafka 消息大小上限',
+};
+
+/**
+ * The dead letter that stands for an answer the bus could not write: the original message, why, and what
+ * the hospital needs to recover — a settled stay stays settled, so the letter names it and where the
+ * HTTP API serves it. Throws for a record that is not an answer of this intake (its own dead letter
+ * unwritable: the dead-letter topic is missing), which the bus then retries like any failure.
+ */
+function undeliveredAnswerLetter(failed: Undeliverable, answers: AnswersSent, options: IntakeOptions, clock: () => Date): OutboundRecord {
+  const sent = answers.get(failed.record);
+  if (!sent) throw new Error(`a record for ${failed.record.topic} that is not an answer cannot be written (${failed.reason}): is the dead-letter topic there?`);
+  const { message, outcome } = sent;
+  const topic = failed.record.topic;
+  const split = outcome.kind === 'settled' ? outcome.result.split : undefined;
+  const lookup = split ? `/v1/settlements/${encodeURIComponent(split.hospitalId)}/${encodeURIComponent(split.settlementId)}` : undefined;
+  const words = `${UNDELIVERABLE_WORDS[failed.reason]}（${topic}），已尝试 ${failed.attempts} 次`;
+  const detail = outcome.kind === 'settled'
+    ? `结算已完成，但${words}：请凭结算号查询结果（GET ${lookup}），或原样重发该消息取得同一应答；切勿以新结算号重新结算`
+    : `该消息未予结算（${outcome.problem.title}），且${words}`;
+  const type = PROBLEM_TYPES['answer-undeliverable'];
+  const fromHeader = message.headers[REPLY_TO_HEADER] !== undefined && failed.reason !== 'too-large';
+  const letterOf = (value: Pick<DeadLetter['original'], 'value' | 'valueEncoding'>): DeadLetter => ({
+    problem: { type: problemTypeUri('answer-undeliverable'), code: type.code, title: type.title, status: type.status, detail, errors: [{ path: fromHeader ? `headers.${REPLY_TO_HEADER}` : '(answer)', message: words }] },
+    original: {
+      topic: message.topic, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers,
+      ...value,
+    },
+    deadAt: clock().toISOString(),
+    undeliveredAnswer: {
+      topic, reason: failed.reason, attempts: failed.attempts, outcome: outcome.kind,
+      ...(outcome.kind === 'settled' ? { replay: outcome.result.replay, gatewayId: outcome.result.split.gatewayId, settlementId: outcome.result.split.settlementId, hospitalId: outcome.result.split.hospitalId, lookup } : {}),
+    },
+  });
+  const correlationId = failed.record.headers[CORRELATION_ID_HEADER] ?? `${message.topic}/${message.partition}/${message.offset}`;
+  options.onUndeliverable?.({
+    topic, reason: failed.reason, attempts: failed.attempts, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null,
+    correlationId, outcome: outcome.kind, ...(split ? { hospitalId: split.hospitalId, settlementId: split.settlementId } : {}),
+  });
+  const recordOf = (letter: DeadLetter): OutboundRecord => ({ topic: options.topics.dlq(message.topic), key: failed.record.key, value: JSON.stringify(letter), headers: { ...failed.record.headers, 'content-type': 'application/json' } });
+  const withOriginal = recordOf(letterOf(originalValue(message.value)));
+  // A message near the size limit does not fit again inside its letter: the letter then names it by its place (topic, partition, offset).
+  return recordBytes(withOriginal) <= failed.maxRecordBytes ? withOriginal : recordOf(letterOf({ value: null, valueEncoding: 'utf8' }));
 }
 
 function originalValue(value: Buffer | null): { value: string | null; valueEncoding: 'utf8' | 'base64' } {

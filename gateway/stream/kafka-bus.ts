@@ -8,7 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type EachBatchPayload, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
-import { headerText, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription } from './bus.js';
+import { headerText, RecordsUndeliverable, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription, type Undeliverable, type UndeliverableReason } from './bus.js';
+import { hasKafkaErrorType } from './kafka-errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size.js';
+import { topicDrift, type TopicDrift, type TopicSpec, type TopicState } from './topic-specs.js';
 
 export interface KafkaBusOptions {
   brokers: readonly string[];
@@ -32,6 +35,13 @@ export interface KafkaBusOptions {
   transactionTimeoutMs?: number;
   /** Messages answered per transaction: bounds the work redone after a failure. */
   maxMessagesPerTransaction?: number;
+  /** Largest record a subscription's answer may carry (key + value + headers); a larger one is undeliverable (KAFKA_MAX_MESSAGE_BYTES). */
+  maxMessageBytes?: number;
+  /**
+   * Attempts at a chunk that end on records the bus cannot write (their topic missing or forbidden, a
+   * record too large) before those records are handed to the subscription's `undeliverable` hook (3 by default).
+   */
+  maxUndeliverableAttempts?: number;
   /** How long readToEnd may take before it gives up. */
   readToEndTimeoutMs?: number;
   /**
@@ -45,6 +55,9 @@ export interface KafkaBusOptions {
 }
 
 const RETRY_BACKOFF_MAX_MS = 5_000;
+/** kafkajs's ConfigResourceTypes.TOPIC (its enums are not among the names Node's ESM loader finds in kafkajs's CommonJS exports). */
+const TOPIC_RESOURCE = 2;
+const UNDELIVERABLE_ATTEMPTS = 3;
 const RESTART_INITIAL_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 /** A longer pause than this between two consumers is an outage of our own making, not a backoff. */
@@ -55,6 +68,15 @@ const RESTART_JITTER = 0.2;
 const RESTART_COUNT_MAX = 32;
 /** Bounds the reason a crash is logged with. */
 const CRASH_REASON_MAX_CHARS = 300;
+
+/**
+ * The transactional id of a subscription's answerer: the instance's stable prefix, the group and the topic.
+ * The same for an instance's replacement (so its first transaction fences what the old one left open),
+ * distinct between instances and between the subscriptions of one instance.
+ */
+export function transactionalIdOf(prefix: string, groupId: string, topic: string): string {
+  return `${prefix}-${groupId}-${topic}`;
+}
 
 /** One kafkajs consumer of a subscription, with its own transactional answerer. */
 interface ConsumerRun {
@@ -85,6 +107,8 @@ export class KafkaBus implements Bus {
   private connecting: Promise<Producer> | null = null;
   private readonly running = new Set<RunningSubscription>();
   private readonly restart: RestartBackoff;
+  /** Topics seen to exist: a record for any other topic is checked against the cluster before it is sent. */
+  private readonly knownTopics = new Set<string>();
 
   constructor(private readonly options: KafkaBusOptions) {
     this.restart = restartBackoff(options);
@@ -122,7 +146,7 @@ export class KafkaBus implements Bus {
   }
 
   async subscribe(s: Subscription): Promise<RunningSubscription> {
-    const transactionalId = `${this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`}-${s.groupId}-${s.topic}`;
+    const transactionalId = transactionalIdOf(this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`, s.groupId, s.topic);
     let stopped = false;
     let current: ConsumerRun;
     let crashesInARow = 0;
@@ -193,6 +217,8 @@ export class KafkaBus implements Bus {
     });
     const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000);
     const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
+    const maxUndeliverable = this.options.maxUndeliverableAttempts ?? UNDELIVERABLE_ATTEMPTS;
+    const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const tell = (error: unknown) => this.tell(s, error);
     /**
      * Partitions checked since this consumer last joined the group. After a join (a rebalance, or the
@@ -202,6 +228,11 @@ export class KafkaBus implements Bus {
      * each partition, the old transaction is settled and the group's committed offset read again.
      */
     const checked = new Set<number>();
+    const lag = new Map<number, number>();
+    const setLag = (partition: number, highWatermark: string, nextOffset: bigint) => {
+      lag.set(partition, Math.max(0, Number(BigInt(highWatermark) - nextOffset)));
+      this.tellLag(s, lag);
+    };
     const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
       const givenUp = () => isStopped() || !isRunning() || isStale();
       // The group's committed offset once it is known; undefined when the partition is no longer ours.
@@ -218,21 +249,46 @@ export class KafkaBus implements Bus {
       const messages: InboundMessage[] = batch.messages.filter((m) => BigInt(m.offset) >= from).map((m) => ({
         topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
       }));
+      if (messages.length > 0) setLag(batch.partition, batch.highWatermark, BigInt(messages[0]!.offset));
       for (let start = 0; start < messages.length; start += chunkSize) {
         const chunk = messages.slice(start, start + chunkSize);
         const last = chunk[chunk.length - 1]!;
+        let undeliverableAttempts = 0;
         for (let attempt = 1; ; attempt++) {
           // A partition taken away in a rebalance is redone by its new owner from the committed offset.
           if (givenUp()) return;
           try {
-            const out = await s.handle(chunk);
+            // The last allowed attempt also tries each topic in a transaction of its own (aborted), to find
+            // which records the broker refuses; before it, only what can be told without writing is checked.
+            const lastTry = s.undeliverable !== undefined && undeliverableAttempts + 1 >= maxUndeliverable;
+            let out = await s.handle(chunk);
+            // Only a subscription that can stand something in for a record has its records checked first; the
+            // others' records go to the broker as they are (a cluster may create a missing topic on produce).
+            const failed = s.undeliverable ? await this.undeliverableOf(out, answerer, lastTry) : [];
+            if (failed.length > 0) {
+              undeliverableAttempts++;
+              const counted = failed.map((f) => ({ ...f, attempts: undeliverableAttempts, maxRecordBytes: maxBytes }));
+              if (!lastTry || !s.undeliverable) throw new RecordsUndeliverable(counted);
+              out = replaceUndeliverable(out, failed, s.undeliverable(counted));
+              // What stands for them must be writable itself (e.g. the dead-letter topic exists); else the chunk is retried.
+              const still = await this.undeliverableOf(out, answerer, false);
+              if (still.length > 0) throw new RecordsUndeliverable(still.map((f) => ({ ...f, attempts: undeliverableAttempts, maxRecordBytes: maxBytes })));
+            }
             await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
             resolveOffset(last.offset);
+            setLag(batch.partition, batch.highWatermark, BigInt(last.offset) + 1n);
             // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
             // the commit, and must not send a committed chunk down the failure path.
             await heartbeat().catch(tell);
             break;
           } catch (error) {
+            // The broker refused a record of the transaction for where it goes or its size: counted, so that
+            // the last attempt finds which record it was instead of the partition waiting on it for ever.
+            const refusal = error instanceof RecordsUndeliverable ? undefined : undeliverableReason(error);
+            if (refusal !== undefined) undeliverableAttempts++;
+            // A topic seen before and now unknown was deleted: the next attempt asks the cluster again instead of
+            // waiting out kafkajs's metadata retries inside the transaction once more.
+            if (refusal === 'topic-missing') this.knownTopics.clear();
             tell(error);
             await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
             await heartbeat().catch(() => undefined);
@@ -253,7 +309,7 @@ export class KafkaBus implements Bus {
     let stopping: Promise<void> | undefined;
     const run: ConsumerRun = {
       start: async () => {
-        consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); run.joinedAt = Date.now(); });
+        consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); lag.clear(); this.tellLag(s, lag); run.joinedAt = Date.now(); });
         consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) gaveUp(run, payload.error); });
         try {
           await consumer.connect();
@@ -274,6 +330,15 @@ export class KafkaBus implements Bus {
       joinedAt: undefined,
     };
     return run;
+  }
+
+  /** Tells the subscription's onLag; a hook that throws is ignored, as onError's. */
+  private tellLag(s: Subscription, lag: ReadonlyMap<number, number>): void {
+    try {
+      s.onLag?.(new Map(lag));
+    } catch (hookError) {
+      this.options.logger?.warn({ group: s.groupId, topic: s.topic, hookError: errorName(hookError) }, 'kafka bus: the subscription\'s onLag hook threw; ignored');
+    }
   }
 
   /** Tells the subscription's onError. A hook that throws is ignored (logged if the bus has a logger): thrown out of eachBatch it would crash the consumer. */
@@ -306,6 +371,15 @@ export class KafkaBus implements Bus {
       await consumer.subscribe({ topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took longer than ${timeoutMs} ms; partitions left: ${[...ends.keys()].join(',')}`)), timeoutMs);
+        // lastOffset() also covers control records and aborted transactions' records, which carry no message.
+        const reached = (partition: number, lastOffset: string) => {
+          const end = ends.get(partition);
+          if (end !== undefined && BigInt(lastOffset) + 1n >= end) ends.delete(partition);
+          if (ends.size === 0) { clearTimeout(timer); resolve(); }
+        };
+        // A batch of nothing but an aborted transaction (and its marker) never reaches eachBatch: kafkajs
+        // only moves past it, and tells so by this event. A partition ending so would otherwise never be done.
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => { if (payload.topic === topic) reached(payload.partition, payload.lastOffset); });
         consumer.run({
           autoCommit: false,
           eachBatch: async ({ batch, resolveOffset }) => {
@@ -315,9 +389,7 @@ export class KafkaBus implements Bus {
               await onMessage({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers) });
               resolveOffset(m.offset);
             }
-            // lastOffset() also covers control records that carry no message.
-            if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) ends.delete(batch.partition);
-            if (ends.size === 0) { clearTimeout(timer); resolve(); }
+            reached(batch.partition, batch.lastOffset());
           },
         }).catch((error: unknown) => { clearTimeout(timer); reject(error instanceof Error ? error : new Error(String(error))); });
       });
@@ -353,15 +425,81 @@ export class KafkaBus implements Bus {
     }
   }
 
-  /** Creates missing topics (production clusters often disable auto-creation). */
-  async ensureTopics(names: readonly string[], numPartitions: number, replicationFactor: number): Promise<void> {
+  /**
+   * The records that cannot be written: over maxMessageBytes, or for a topic the cluster does not list
+   * (missing, or not visible to this client). With `probe`, each remaining topic is also tried in an
+   * aborted transaction of its own, which finds a topic the broker refuses to let us write and a record
+   * over the topic's own size limit; read_committed readers never see an aborted record.
+   */
+  private async undeliverableOf(records: readonly OutboundRecord[], answerer: TransactionalAnswerer, probe: boolean): Promise<Array<Omit<Undeliverable, 'attempts' | 'maxRecordBytes'>>> {
+    const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const failed: Array<Omit<Undeliverable, 'attempts' | 'maxRecordBytes'>> = [];
+    const unlisted = await this.unlistedTopics(new Set(records.map((r) => r.topic)), probe);
+    const rest: OutboundRecord[] = [];
+    for (const record of records) {
+      const reason = unlisted.get(record.topic);
+      if (reason !== undefined) failed.push({ record, reason });
+      else if (recordBytes(record) > maxBytes) failed.push({ record, reason: 'too-large' });
+      else rest.push(record);
+    }
+    if (probe) failed.push(...await answerer.refused(rest));
+    return failed;
+  }
+
+  /**
+   * Of the topics, those the cluster does not list to this client, each with why: asked about alone, the
+   * broker says whether it is missing or not ours to see (an ACL). `fresh` asks again about topics seen
+   * before (one may have been deleted).
+   */
+  private async unlistedTopics(names: ReadonlySet<string>, fresh: boolean): Promise<Map<string, UndeliverableReason>> {
+    const unlisted = new Map<string, UndeliverableReason>();
+    if (!fresh && [...names].every((t) => this.knownTopics.has(t))) return unlisted;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const listed = new Set(await admin.listTopics());
+      for (const t of listed) this.knownTopics.add(t);
+      for (const t of names) {
+        if (listed.has(t)) continue;
+        this.knownTopics.delete(t);
+        const reason = await admin.fetchTopicMetadata({ topics: [t] }).then(() => undefined, (error: unknown) => undeliverableReason(error));
+        unlisted.set(t, reason ?? 'topic-missing');
+      }
+      return unlisted;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Creates the missing topics as specified (production clusters often disable auto-creation), then reads
+   * every topic's partitions, replication and settings back and answers how they differ from the specification.
+   */
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<TopicDrift[]> {
+    const names = specs.map((s) => s.name);
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const missing = names.filter((t) => !existing.has(t));
-      if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })), waitForLeaders: false });
+      const missing = specs.filter((s) => !existing.has(s.name));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })) })),
+          waitForLeaders: false,
+        });
+      }
       await waitForLeaders(admin, names, this.options.requestTimeoutMs ?? 30_000);
+      for (const t of names) this.knownTopics.add(t);
+      let states: Map<string, TopicState>;
+      try {
+        states = await topicStates(admin, specs, this.options.requestTimeoutMs ?? 30_000);
+      } catch (error) {
+        // Settings that cannot be read cannot be trusted (e.g. no DESCRIBE_CONFIGS right): as a Redis whose
+        // durability cannot be checked, a refusal in production, a warning elsewhere.
+        const why = error instanceof TopicConfigUnreadable ? error.message : crashReason(error);
+        return [{ topic: error instanceof TopicConfigUnreadable ? error.topic : names.join(', '), setting: 'configuration', expected: 'readable (DescribeConfigs)', actual: `unreadable: ${why}`, losesData: true }];
+      }
+      return specs.flatMap((spec) => topicDrift(spec, states.get(spec.name)!));
     } finally {
       await admin.disconnect();
     }
@@ -428,6 +566,50 @@ class TransactionalAnswerer {
   }
 
   /**
+   * The records the broker refuses, found by sending each topic's records in a transaction that is then
+   * aborted (and, for a size refusal, each record of that topic alone). Any other failure is thrown: it
+   * says nothing about the records.
+   */
+  async refused(records: readonly OutboundRecord[]): Promise<Array<{ record: OutboundRecord; reason: UndeliverableReason }>> {
+    const refused: Array<{ record: OutboundRecord; reason: UndeliverableReason }> = [];
+    for (const { topic, messages } of byTopic(records)) {
+      const ofTopic = records.filter((r) => r.topic === topic);
+      const reason = await this.refusal(ofTopic);
+      if (reason === undefined) continue;
+      if (reason !== 'too-large' || messages.length === 1) {
+        refused.push(...ofTopic.map((record) => ({ record, reason })));
+        continue;
+      }
+      for (const record of ofTopic) {
+        const own = await this.refusal([record]);
+        if (own !== undefined) refused.push({ record, reason: own });
+      }
+    }
+    return refused;
+  }
+
+  /** Sends the records in a transaction and aborts it: undefined when the broker took them, else why it refused them. */
+  private async refusal(records: readonly OutboundRecord[]): Promise<UndeliverableReason | undefined> {
+    const producer = await this.ready();
+    try {
+      const txn = await producer.transaction();
+      try {
+        await txn.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+      } finally {
+        await txn.abort().catch(() => undefined);
+      }
+      return undefined;
+    } catch (error) {
+      this.producer = null;
+      await producer.disconnect().catch(() => undefined);
+      const reason = undeliverableReason(error);
+      // A topic the cluster lists but the broker calls unknown is moving (an election), not missing.
+      if (reason === undefined || reason === 'topic-missing') throw error;
+      return reason;
+    }
+  }
+
+  /**
    * Completes or aborts whatever the last transaction of this transactional id left, and returns once
    * that is done (markers written): then the group's committed offset is stable. An EndTxn that answered
    * OK does not promise that. It takes a new producer's *transactional* InitProducerId, which kafkajs
@@ -473,6 +655,36 @@ async function waitForLeaders(admin: Admin, names: readonly string[], timeoutMs:
   }
 }
 
+/** A topic whose settings the broker would not describe (its error code: 29 is TOPIC_AUTHORIZATION_FAILED). */
+class TopicConfigUnreadable extends Error {
+  constructor(readonly topic: string, readonly errorCode: number) {
+    super(`the broker answered DescribeConfigs of ${topic} with error code ${errorCode}`);
+    this.name = 'TopicConfigUnreadable';
+  }
+}
+
+/** Partitions, replication (of the first partition: the others were created alike) and the specified settings of each topic, as the cluster has them. */
+async function topicStates(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<Map<string, TopicState>> {
+  const { topics } = await whileRetriable(() => admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) }), timeoutMs);
+  const described = await whileRetriable(() => admin.describeConfigs({
+    includeSynonyms: false,
+    resources: specs.map((s) => ({ type: TOPIC_RESOURCE, name: s.name, configNames: [...new Set([...Object.keys(s.configs), 'min.insync.replicas'])] })),
+  }), timeoutMs);
+  const states = new Map<string, TopicState>();
+  for (const spec of specs) {
+    const metadata = topics.find((t) => t.name === spec.name);
+    const resource = described.resources.find((r) => r.resourceName === spec.name);
+    // The broker answers a resource it will not describe with an error code of its own, not a failed request.
+    if (resource && resource.errorCode !== 0) throw new TopicConfigUnreadable(spec.name, resource.errorCode);
+    states.set(spec.name, {
+      partitions: metadata?.partitions.length ?? 0,
+      replicationFactor: metadata?.partitions[0]?.replicas.length ?? 0,
+      configs: Object.fromEntries((resource?.configEntries ?? []).map((e) => [e.configName, e.configValue])),
+    });
+  }
+  return states;
+}
+
 /** Calls again while kafkajs says the error is retriable, with a short pause, until the deadline. */
 async function whileRetriable<T>(call: () => Promise<T>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -490,13 +702,24 @@ async function whileRetriable<T>(call: () => Promise<T>, timeoutMs: number): Pro
 /** Broker answers after which the idempotent producer's sequence numbers may no longer match the broker's. */
 const SEQUENCE_ADRIFT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
 
-function sequencesAdrift(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 8 && isRecord(current); depth++) {
-    if (typeof current.type === 'string' && SEQUENCE_ADRIFT.has(current.type)) return true;
-    current = current.cause;
-  }
-  return false;
+const sequencesAdrift = (error: unknown): boolean => hasKafkaErrorType(error, SEQUENCE_ADRIFT);
+
+/** Broker answers that refuse a record for where it goes or what it is, by the reason they give. */
+const REFUSALS: ReadonlyArray<[UndeliverableReason, ReadonlySet<string>]> = [
+  ['topic-forbidden', new Set(['TOPIC_AUTHORIZATION_FAILED'])],
+  ['too-large', new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'])],
+  ['topic-invalid', new Set(['INVALID_TOPIC_EXCEPTION'])],
+  ['topic-missing', new Set(['UNKNOWN_TOPIC_OR_PARTITION'])],
+];
+
+function undeliverableReason(error: unknown): UndeliverableReason | undefined {
+  return REFUSALS.find(([, types]) => hasKafkaErrorType(error, types))?.[0];
+}
+
+/** The records with each undeliverable one taken out and what stands for them in its place (after the chunk's other records: a dead letter's order is its own). */
+function replaceUndeliverable(records: readonly OutboundRecord[], failed: ReadonlyArray<{ record: OutboundRecord }>, replacements: readonly OutboundRecord[]): OutboundRecord[] {
+  const out = new Set(failed.map((f) => f.record));
+  return [...records.filter((r) => !out.has(r)), ...replacements];
 }
 
 /** Groups records by topic, keeping their order within each topic (and so within each key). */

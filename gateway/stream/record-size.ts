@@ -5,6 +5,7 @@
  * settlement behind it.
  */
 import type { OutboundRecord } from './bus.js';
+import { hasKafkaErrorType } from './kafka-errors.js';
 
 /**
  * Kafka's default message.max.bytes is 1 048 588 (1 MiB + 12) and it bounds the whole record batch: the
@@ -24,12 +25,4 @@ export function recordBytes(record: OutboundRecord): number {
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 /** Whether the error (or one it wraps: kafkajs wraps the broker's answer in retry errors) is a size refusal. */
-export function isTooLargeError(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const { type, cause } = current as { type?: unknown; cause?: unknown };
-    if (typeof type === 'string' && TOO_LARGE.has(type)) return true;
-    current = cause;
-  }
-  return false;
-}
+export const isTooLargeError = (error: unknown): boolean => hasKafkaErrorType(error, TOO_LARGE);

@@ -20,11 +20,15 @@ export interface Topics {
   readonly hisSettlements: string;
   /** Direct-pay claims of one insurer (schemas/messages.ts insurerClaim). */
   insurerClaims(insurerCode: string): string;
+  /** The insurer topics' name with the code as the parameter `{insurerCode}`, as AsyncAPI writes a channel address. */
+  readonly insurerClaimsAddress: string;
   /** The dead-letter topic of a topic: messages that could not be taken, with the reason. */
   dlq(topic: string): string;
   /** Whether a `reply-to` header may name this topic: only hospital answer topics, never the gateway's own logs. */
   isAllowedReplyTo(topic: string): boolean;
 }
+
+const insurerClaimsSuffix = (insurerCode: string): string => `insurer.${insurerCode}.claims`;
 
 export function topics(prefix = ''): Topics {
   const name = (suffix: string): string => {
@@ -42,8 +46,9 @@ export function topics(prefix = ''): Topics {
     hisSettlements,
     insurerClaims(insurerCode: string): string {
       if (!INSURER_CODE.test(insurerCode)) throw new Error(`not a valid insurer code for a topic name: ${insurerCode}`);
-      return name(`insurer.${insurerCode}.claims`);
+      return name(insurerClaimsSuffix(insurerCode));
     },
+    insurerClaimsAddress: prefix + insurerClaimsSuffix('{insurerCode}'),
     dlq: (topic: string): string => `${topic}.dlq`,
     isAllowedReplyTo(topic: string): boolean {
       // A hospital may route its answers to its own his.* topic; letting it name settlement.events

@@ -5,20 +5,32 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { SettlementService } from '../service/settlements.js';
 import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
 import { basicTermsReader } from '../../adapters/nhsa/basic-terms.js';
-import { SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
+import { maskId } from '../log.js';
+import { RecordsUndeliverable, SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
+import { asyncApiDocument, type AsyncApiDocument } from './asyncapi.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
 import { KafkaBus } from './kafka-bus.js';
 import { MemoryBus } from './memory-bus.js';
 import { OutboxRelay, type RelayOptions } from './relay.js';
+import { driftText, gatewayTopics, topicSpec, type TopicDrift, type TopicPolicy, type TopicSpec } from './topic-specs.js';
 import { topics, type Topics } from './topics.js';
+
+/**
+ * This instance's transactional id prefix: KAFKA_TRANSACTIONAL_ID (deploy/k8s: the StatefulSet pod's name,
+ * which its replacement keeps) or the host name, and the cluster worker's index — workers on one host would
+ * otherwise share transactional ids and fence each other.
+ */
+export function transactionalIdPrefixOf(config: Config): string {
+  return `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`;
+}
 
 /** Kafka when KAFKA_BROKERS is set; otherwise the in-memory bus (main must say so at start-up). */
 export function createBus(config: Config, logger?: Logger): Bus {
@@ -26,9 +38,9 @@ export function createBus(config: Config, logger?: Logger): Bus {
   return new KafkaBus({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
-    // Per process: cluster workers on one host would otherwise share transactional ids and fence each other.
-    transactionalIdPrefix: `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`,
+    transactionalIdPrefix: transactionalIdPrefixOf(config),
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
     heartbeatIntervalMs: Math.max(100, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
     ...(logger ? { logger } : {}),
   });
@@ -45,13 +57,54 @@ export function eventMapping(config: Config, programmes: ProgrammeSet): EventMap
   };
 }
 
-/** Every topic the gateway writes or reads, for KafkaBus.ensureTopics at start-up. */
+const insurerCodesOf = (programmes: ProgrammeSet): string[] => programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : []));
+
+/** Every topic the gateway writes or reads. */
 export function topicsToEnsure(t: Topics, programmes: ProgrammeSet): string[] {
-  const insurerCodes = new Set(programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : [])));
-  return [
-    t.settlementEvents, t.dlq(t.settlementEvents), t.nhsaSettlements, t.dlq(t.nhsaSettlements), t.hisDischarges, t.dlq(t.hisDischarges), t.hisSettlements,
-    ...[...insurerCodes].flatMap((code) => [t.insurerClaims(code), t.dlq(t.insurerClaims(code))]),
-  ];
+  return gatewayTopics(t, insurerCodesOf(programmes)).map((g) => g.name);
+}
+
+/** The specification of every topic the gateway writes or reads, from the configuration (created so, checked at start-up). */
+export function topicSpecsOf(config: Config, programmes: ProgrammeSet): TopicSpec[] {
+  const policy: TopicPolicy = {
+    partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    retentionMs: config.KAFKA_RETENTION_MS, dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
+  };
+  return gatewayTopics(topics(config.KAFKA_TOPIC_PREFIX), insurerCodesOf(programmes)).map((g) => topicSpec(g.name, g.role, policy));
+}
+
+/**
+ * Creates missing topics as specified and checks every topic against its specification. Each difference is
+ * logged and counted (gateway_kafka_topic_drift); one that loses data (finite retention on the log,
+ * min.insync.replicas under 2 with three replicas) refuses the start in production (KAFKA_REQUIRE_SAFE_TOPICS),
+ * as a Redis that is not durable does.
+ */
+export async function ensureTopicSpecs(config: Config, bus: KafkaBus, programmes: ProgrammeSet, log: Logger, metrics: Pick<StreamMetrics, 'topicDrift'>): Promise<TopicDrift[]> {
+  const drift = await bus.ensureTopics(topicSpecsOf(config, programmes));
+  for (const d of drift) {
+    metrics.topicDrift.set({ topic: d.topic, setting: d.setting, loses_data: String(d.losesData) }, 1);
+    log.warn({ topic: d.topic, setting: d.setting, expected: d.expected, actual: d.actual, losesData: d.losesData }, 'kafka: topic differs from its specification');
+  }
+  const losing = drift.filter((d) => d.losesData);
+  if (losing.length > 0 && (config.KAFKA_REQUIRE_SAFE_TOPICS ?? config.NODE_ENV === 'production')) {
+    throw new ConfigError(losing.map((d) => `KAFKA_REQUIRE_SAFE_TOPICS: ${driftText(d)}; fix the topic (kafka-configs --alter) or start with KAFKA_REQUIRE_SAFE_TOPICS=false`));
+  }
+  return drift;
+}
+
+/** The AsyncAPI document of this configuration's topics: names with their prefix, the packs' insurers, each topic's specification. */
+export function asyncApiOf(config: Config, programmes: ProgrammeSet, version: string): AsyncApiDocument {
+  return asyncApiDocument({ version, topics: topics(config.KAFKA_TOPIC_PREFIX), insurerCodes: insurerCodesOf(programmes), specs: topicSpecsOf(config, programmes) });
+}
+
+/** /readyz (non-critical): the topics as specified, or each difference found at start-up. */
+export function topicsReadiness(drift: readonly TopicDrift[]): ReadinessCheck {
+  return {
+    name: 'kafka-topics', critical: false,
+    check: async () => {
+      if (drift.length > 0) throw new Error(`topics differ from their specification: ${drift.map(driftText).join('; ')}`);
+    },
+  };
 }
 
 export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onTooLarge' | 'onBreakerStateChange'>;
@@ -66,7 +119,7 @@ export async function relayReady(config: Config, relay: OutboxRelay): Promise<{ 
   return { ready: relay.publishing && lag <= config.RELAY_READY_MAX_LAG, lag };
 }
 
-export type IntakeHooks = Pick<IntakeOptions, 'onAnswered' | 'onDeadLetter' | 'onError'>;
+export type IntakeHooks = Pick<IntakeOptions, 'onAnswered' | 'onDeadLetter' | 'onUndeliverable' | 'onError' | 'onLag'>;
 
 export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptions['service'], hooks: IntakeHooks = {}): Promise<RunningSubscription> {
   return startIntake({
@@ -75,7 +128,15 @@ export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptio
 }
 
 /** The gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
-export interface StreamMetrics { relayPublished: { inc(events: number): void }; outboxLag: { set(lag: number): void }; intakeConsumerCrashes: { inc(): void } }
+export interface StreamMetrics {
+  relayPublished: { inc(events: number): void };
+  relayBreakerState: { set(state: number): void };
+  outboxLag: { set(lag: number): void };
+  intakeConsumerCrashes: { inc(): void };
+  intakeUndeliverable: { inc(labels: { reason: string }): void };
+  intakeLag: { reset(): void; set(labels: { partition: string }, messages: number): void };
+  topicDrift: { set(labels: { topic: string; setting: string; loses_data: string }, value: number): void };
+}
 
 /**
  * The intake's onError: a consumer the bus had to replace is counted and logged with why and when the
@@ -89,7 +150,32 @@ export function intakeErrorHook(log: Logger, metrics: Pick<StreamMetrics, 'intak
       log.error({ reason: error.reason, restartInMs: error.restartInMs, group: error.groupId, topic: error.topic }, 'intake: Kafka consumer crashed and kafkajs gave it up; a new one starts after restartInMs, from the committed offsets');
       return;
     }
+    if (error instanceof RecordsUndeliverable) {
+      // Topics and reasons only: the records carry the patient's data.
+      const refused = [...new Set(error.failed.map((f) => `${f.record.topic} (${f.reason})`))];
+      log.warn({ refused, attempts: Math.max(...error.failed.map((f) => f.attempts)) }, 'intake: answers cannot be written; tried again, then dead-lettered');
+      return;
+    }
     log.error({ err: error instanceof Error ? error.message : String(error) }, 'intake: error');
+  };
+}
+
+/**
+ * The intake's onLag: gateway_intake_lag_messages per partition this process holds, and only those — after a
+ * rebalance another process reports the partitions it took.
+ */
+export function intakeLagHook(metrics: Pick<StreamMetrics, 'intakeLag'>): NonNullable<IntakeOptions['onLag']> {
+  return (lagByPartition) => {
+    metrics.intakeLag.reset();
+    for (const [partition, messages] of lagByPartition) metrics.intakeLag.set({ partition: String(partition) }, messages);
+  };
+}
+
+/** The intake's onUndeliverable: counted by reason and logged with where the message was and where its answer was to go, the key masked. */
+export function intakeUndeliverableHook(log: Logger, metrics: Pick<StreamMetrics, 'intakeUndeliverable'>): NonNullable<IntakeOptions['onUndeliverable']> {
+  return (answer) => {
+    metrics.intakeUndeliverable.inc({ reason: answer.reason });
+    log.error({ ...answer, key: answer.key === null ? null : maskId(answer.key) }, 'intake: answer could not be written; dead-lettered with the settlement outcome (his.discharges.dlq)');
   };
 }
 
@@ -97,13 +183,21 @@ export interface StreamingDeps { config: Config; ledger: LedgerPort; service: Se
 export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
 
 const LAG_SAMPLE_MS = 5_000;
+/** A breaker's state as a gauge value, as the insurer and nhsa deliveries report theirs. */
+const BREAKER_STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 export async function startStreaming({ config, ledger, service, programmes, metrics, log }: StreamingDeps): Promise<Streaming> {
   const bus = createBus(config, log);
   if (bus.kind === 'memory') log.warn('bus: in memory (no KAFKA_BROKERS) — settlements are not published to Kafka; for development only');
   else log.info({ brokers: config.KAFKA_BROKERS, prefix: config.KAFKA_TOPIC_PREFIX }, 'bus: Kafka');
+  let drift: TopicDrift[] = [];
   if (bus instanceof KafkaBus) {
-    await bus.ensureTopics(topicsToEnsure(topics(config.KAFKA_TOPIC_PREFIX), programmes), config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR);
+    try {
+      drift = await ensureTopicSpecs(config, bus, programmes, log, metrics);
+    } catch (error) {
+      await bus.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   let relay: OutboxRelay | undefined;
@@ -117,8 +211,9 @@ export async function startStreaming({ config, ledger, service, programmes, metr
       onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: outbox read or Kafka publish failed; retrying, nothing is lost'); },
       onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for some payers; their records dead-lettered, the others published'),
       onTooLarge: (eventId, reason) => log.error({ eventId, reason }, 'relay: record too large for Kafka; dead-lettered, not published (npm run republish once it fits)'),
-      onBreakerStateChange: (state) => log.warn({ state }, 'relay: circuit breaker'),
+      onBreakerStateChange: (state) => { metrics.relayBreakerState.set(BREAKER_STATE_VALUE[state]); log.warn({ state }, 'relay: circuit breaker'); },
     });
+    metrics.relayBreakerState.set(BREAKER_STATE_VALUE.closed);
     relay.start();
     const sample = () => { relay?.lag().then((lag) => metrics.outboxLag.set(lag), () => undefined); };
     lagTimer = setInterval(sample, LAG_SAMPLE_MS);
@@ -130,17 +225,22 @@ export async function startStreaming({ config, ledger, service, programmes, metr
   if (config.INTAKE_ENABLED) {
     intake = await startStreamIntake(config, bus, service, {
       onDeadLetter: (status, detail) => log.warn({ status, detail }, 'intake: message dead-lettered'),
+      onUndeliverable: intakeUndeliverableHook(log, metrics),
+      onLag: intakeLagHook(metrics),
       onError: intakeErrorHook(log, metrics),
     });
   }
 
-  const readiness: ReadinessCheck[] = relay ? [{
+  const readiness: ReadinessCheck[] = bus instanceof KafkaBus ? [topicsReadiness(drift)] : [];
+  if (relay) readiness.push({
     name: 'relay',
     check: async () => {
       const { ready, lag } = await relayReady(config, relay!);
       if (!ready) throw new Error(`relay not keeping up: lag ${lag}, publishing ${relay!.publishing}`);
+      // The lag is shown while ready too: a Kafka outage raises it long before RELAY_READY_MAX_LAG.
+      return { lag };
     },
-  }] : [];
+  });
 
   return {
     kind: bus.kind,

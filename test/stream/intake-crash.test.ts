@@ -6,7 +6,8 @@
  * where no ACL says otherwise), and an ACL denying the intake's consumer group makes the next heartbeat
  * fail with GROUP_AUTHORIZATION_FAILED (non-retriable for kafkajs) — and every consumer started while it
  * stands fail too. The bus must report each crash, start a new consumer after a growing pause until the
- * ACL is taken back, and still answer every discharge exactly once.
+ * ACL is taken back, and still answer every discharge exactly once. The same broker serves issue 23's
+ * reply topic that the gateway may not write.
  */
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { SubscriptionCrashed } from '../../gateway/stream/bus.js';
 import { startIntake } from '../../gateway/stream/intake.js';
 import { topics as topicNames, type Topics } from '../../gateway/stream/topics.js';
 import { topicsToEnsure } from '../../gateway/stream/wiring.js';
-import { dischargeAnswer } from '../../schemas/messages.js';
+import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
 import type { TestKafka } from '../support/kafka/cluster.js';
 import { requestBody } from '../support/requests.js';
 import { collect, createTopics, EXTERNAL_CLUSTER_SKIP, ownBrokers, programmes, sleep, startOwnKafka, testBus, testKafka, uniquePrefix, waitFor, type Seen } from './support.js';
@@ -166,6 +167,44 @@ describe.skipIf(!ownBrokers)(ownBrokers ? 'intake consumer given up by kafkajs (
     } finally {
       if (denied) await withAdmin((a) => a.deleteAcls({ filters: [acl] })).catch(() => undefined);
       await intake.stop();
+      await bus.close();
+    }
+  }, 60_000);
+
+  it('issue 23: a reply-to topic the gateway may not write (ACL) is dead-lettered after bounded tries; the others answered', async () => {
+    const ledger = new MemoryLedger();
+    const t = await prepareTopics();
+    const forbidden = `${t.prefix}his.h3.settlements`;
+    await createTopics(kafka.brokers, [forbidden]);
+    const acl = {
+      resourceType: AclResourceTypes.TOPIC, resourceName: forbidden, resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal: 'User:ANONYMOUS', host: '*', operation: AclOperationTypes.WRITE, permissionType: AclPermissionTypes.DENY,
+    };
+    await withAdmin((a) => a.createAcls({ acl: [acl] }));
+    const reader = await collect(kafka.brokers, [t.hisSettlements, t.dlq(t.hisDischarges)]);
+    const bus = testBus(kafka.brokers);
+    const intake = await startIntake({ bus, service: new SettlementService({ ledger, programmes }), topics: t, groupId: `${t.prefix}intake`, maxMessageBytes: 64 * 1024 });
+    try {
+      const producer = testKafka(kafka.brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      await producer.send({
+        topic: t.hisDischarges, acks: -1,
+        messages: Array.from({ length: 5 }, (_, i) => ({
+          key: personOf(i), value: JSON.stringify(requestBody({ settlementId: `FB${i}`, patient: { id: personOf(i) } })),
+          headers: { 'correlation-id': `c-${i}`, ...(i === 2 ? { 'reply-to': forbidden } : {}) },
+        })),
+      });
+      await producer.disconnect();
+      const dead = () => reader.seen.filter((m) => m.topic === t.dlq(t.hisDischarges));
+      await waitFor(() => reader.seen.length >= 5 && dead().length >= 1, 30_000, 'four answers and a dead letter');
+      expect(perCorrelationId(reader.seen.filter((m) => m.topic === t.hisSettlements))).toEqual(new Map([['c-0', 1], ['c-1', 1], ['c-3', 1], ['c-4', 1]]));
+      const letter = deadLetter.parse(JSON.parse(dead()[0]!.value));
+      expect(letter.undeliveredAnswer).toMatchObject({ topic: forbidden, reason: 'topic-forbidden', attempts: 3, outcome: 'settled', settlementId: 'FB2' });
+      expect(await ledger.outboxLag()).toBe(5);
+    } finally {
+      await withAdmin((a) => a.deleteAcls({ filters: [acl] })).catch(() => undefined);
+      await intake.stop();
+      await reader.stop();
       await bus.close();
     }
   }, 60_000);

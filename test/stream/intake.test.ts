@@ -116,4 +116,28 @@ describe('streaming intake', () => {
       expect(await base.ledger.outboxLag()).toBe(1); // settled once
     } finally { await t.tearDown(); }
   });
+
+  it('reports its lag per partition: the messages waiting when the batch came, less each chunk committed, down to 0', async () => {
+    const base = await weihaiService();
+    const t = base.topics;
+    await createTopics(kafka.brokers, topicsToEnsure(t, programmes));
+    // Sent before the intake starts, one person (one partition): the first batch holds all ten.
+    await send(t.hisDischarges, Array.from({ length: 10 }, (_, i) => ({ key: PERSONS[0], value: JSON.stringify(weihaiBody(PERSONS[0], `LG${i}`)) })));
+    const bus = testBus(kafka.brokers, { maxMessagesPerTransaction: 3 });
+    const reports: Array<Map<number, number>> = [];
+    const intake = await startIntake({ bus, service: base.service, topics: t, groupId: `${t.prefix}intake`, maxMessageBytes: 64 * 1024, onLag: (lag) => { reports.push(new Map(lag)); } });
+    try {
+      await waitFor(() => reports.some((r) => [...r.values()].includes(0)), 20_000, 'the lag back to 0');
+      const partitions = new Set(reports.flatMap((r) => [...r.keys()]));
+      expect(partitions.size).toBe(1);
+      const [partition] = partitions;
+      const seen = reports.filter((r) => r.has(partition!)).map((r) => r.get(partition!));
+      // 10 waiting when the batch came; chunks of three committed: 7, 4, 1, then 0.
+      expect(seen).toEqual([10, 7, 4, 1, 0]);
+      expect(await base.ledger.outboxLag()).toBe(10);
+    } finally {
+      await intake.stop();
+      await bus.close();
+    }
+  });
 });

@@ -72,7 +72,7 @@ const CLUSTER_DEFAULT_REPLICATION = -1;
 export async function createTopics(brokers: string[], topicNames: readonly string[]): Promise<void> {
   const bus = testBus(brokers);
   try {
-    await bus.ensureTopics(topicNames, 3, CLUSTER_DEFAULT_REPLICATION);
+    await bus.ensureTopics(topicNames.map((name) => ({ name, role: 'working', partitions: 3, replicationFactor: CLUSTER_DEFAULT_REPLICATION, configs: {} })));
   } finally {
     await bus.close();
   }
