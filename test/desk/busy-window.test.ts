@@ -22,7 +22,7 @@ describe('the desk at a busy window', () => {
   let page: Page;
 
   async function signIn(into: Page): Promise<void> {
-    into.setDefaultTimeout(10_000);
+    into.setDefaultTimeout(20_000);
     await into.goto(`${gw.url}/desk`);
     await into.getByLabel('本院结算令牌').fill(TOKENS.deskA);
     await into.getByLabel('操作员（工号或姓名）').fill('收费员 李四');
