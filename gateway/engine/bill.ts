@@ -21,11 +21,15 @@ export type ClassifiedItem = Pick<SettlementRequest['items'][number], 'amount' |
 /** An item's cost by part, in BILL_PARTS order (schemas/settlement.ts): compliant, preSelfPay, overLimit, outOfScope. */
 export type PartsFen = [compliant: number, preSelfPay: number, overLimit: number, outOfScope: number];
 
+/** 乙类先行自付 of an item: amount × selfPayRatio, rounded per item. */
+const preSelfPayOf = (item: ClassifiedItem): number => (item.class === 'B' && item.selfPayRatio !== undefined ? fenTimesShare(item.amount, item.selfPayRatio) : 0);
+const outOfScopeOf = (item: ClassifiedItem): number => (item.class === 'C' ? item.amount : 0);
+
 /** The parts of one item (its compliant part may be negative for an invalid item: classifyBill refuses those). */
 export function itemParts(item: ClassifiedItem): PartsFen {
   const overLimitFen = item.overLimit ?? 0;
-  const outOfScopeFen = item.class === 'C' ? item.amount : 0;
-  const preSelfPayFen = item.class === 'B' && item.selfPayRatio !== undefined ? fenTimesShare(item.amount, item.selfPayRatio) : 0;
+  const outOfScopeFen = outOfScopeOf(item);
+  const preSelfPayFen = preSelfPayOf(item);
   return [item.amount - overLimitFen - outOfScopeFen - preSelfPayFen, preSelfPayFen, overLimitFen, outOfScopeFen];
 }
 
@@ -36,7 +40,10 @@ export function classifyBill(items: readonly ClassifiedItem[]): BillTotals {
   const totals: BillTotals = { totalFen: 0, outOfScopeFen: 0, overLimitFen: 0, preSelfPayFen: 0, compliantFen: 0 };
   const errors: FieldError[] = [];
   items.forEach((item, index) => {
-    const [, preSelfPayFen, overLimitFen, outOfScopeFen] = itemParts(item);
+    // The parts as itemParts gives them, without an array per item (every item of every settlement).
+    const overLimitFen = item.overLimit ?? 0;
+    const outOfScopeFen = outOfScopeOf(item);
+    const preSelfPayFen = preSelfPayOf(item);
     const selfPaidFen = overLimitFen + outOfScopeFen + preSelfPayFen;
     if (selfPaidFen > item.amount) {
       errors.push({

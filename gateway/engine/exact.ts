@@ -65,6 +65,8 @@ export class ExactFen {
   }
 
   plus(other: ExactFen): ExactFen {
+    if (other.isZero()) return this;
+    if (this.isZero()) return other;
     if (!this.big && !other.big) {
       if (this.d === other.d) {
         const n = this.n + other.n;
@@ -80,6 +82,7 @@ export class ExactFen {
 
   /** this − other, never below zero. */
   less(other: ExactFen): ExactFen {
+    if (other.isZero()) return this;
     if (!this.big && !other.big) {
       if (this.d === other.d) return this.n > other.n ? ExactFen.small(this.n - other.n, this.d) : ExactFen.ZERO;
       const left = this.n * other.d;

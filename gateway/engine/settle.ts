@@ -5,7 +5,7 @@
  */
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import { LAYERS, type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
+import { type Layer, type SettlementRequest, UPSTREAM_LAYERS, type UpstreamLayer } from '../../schemas/settlement.js';
 import { InvariantViolation, Unprocessable, invariant } from '../errors.js';
 import { type BillTotals, billParts, classifyBill } from './bill.js';
 import { MAX_STAY_DAYS, stayLengthDays } from './days.js';
@@ -118,7 +118,8 @@ class Waterfall {
     this.bill = classifyBill(input.request.items);
     this.running = {
       paidByLayerFen: { basic: 0, majorIllness: 0, waiver: 0, aid: 0, supplementary: 0 },
-      paidByLayerPartFen: new Array<number>(LAYERS.length * 4).fill(0),
+      // A literal: one packed array of small integers (LAYERS × BILL_PARTS), read by index on every payment.
+      paidByLayerPartFen: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
       partLeftFen: billParts(this.bill),
       compliantLeftFen: this.bill.compliantFen,
       allLeftFen: this.bill.totalFen,

@@ -154,7 +154,8 @@ function selectedParts(b: Base, ctx: RuleContext): PartsFen {
 const onSelected = (amountFen: number, selectedFen: number, billFen: number, all: boolean): ExactFen =>
   (all ? ExactFen.fen(amountFen) : ExactFen.share(amountFen, selectedFen, billFen));
 
-interface BaseResult { gross: number; deducted: ExactFen; base: ExactFen; selected: PartsFen; limit: ExactFen }
+/** `selected`: the selected items' gross cost by part; null for the shorthand over every item (the bill's own, billParts). */
+interface BaseResult { gross: number; deducted: ExactFen; base: ExactFen; selected: PartsFen | null; limit: ExactFen }
 
 function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseResult {
   const { running } = ctx;
@@ -165,7 +166,7 @@ function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseR
     let deducted = 0;
     for (const layer of b.after) deducted += running.paidByLayerFen[layer];
     const limit = direct && b.of === 'compliant' ? running.compliantLeftFen : running.allLeftFen;
-    return { gross, deducted: ExactFen.fen(deducted), base: ExactFen.fen(positive(gross - deducted)), selected: billParts(ctx.bill), limit: ExactFen.fen(limit) };
+    return { gross, deducted: ExactFen.fen(deducted), base: ExactFen.fen(positive(gross - deducted)), selected: null, limit: ExactFen.fen(limit) };
   }
   const all = !b.items;
   const bill = billParts(ctx.bill);
@@ -296,12 +297,14 @@ export const coinsurance = ruleKind({
       base: exactText(base), cite: pb.base.cite,
     }));
     if (pb.base.lessCompliantShare !== undefined) {
-      base = base.less(ExactFen.fen(computed.selected[0]).ratio(pb.base.lessCompliantShare));
-      explanation.push(templates.lessShare({ share: formatPercent(pb.base.lessCompliantShare), compliant: formatFen(computed.selected[0]), base: exactText(base) }));
+      const selected = computed.selected ?? billParts(ctx.bill);
+      base = base.less(ExactFen.fen(selected[0]).ratio(pb.base.lessCompliantShare));
+      explanation.push(templates.lessShare({ share: formatPercent(pb.base.lessCompliantShare), compliant: formatFen(selected[0]), base: exactText(base) }));
     }
     if (rule.threshold) {
+      const selected = computed.selected ?? billParts(ctx.bill);
       let measuredFen = 0;
-      for (let p = 0; p < 4; p++) if (prepared.measureMask[p]) measuredFen += computed.selected[p]!;
+      for (let p = 0; p < 4; p++) if (prepared.measureMask[p]) measuredFen += selected[p]!;
       const beforeFen = counters.get('measured');
       const amountFen = rule.threshold.amount;
       const aboveFen = positive(beforeFen + measuredFen - amountFen) - positive(beforeFen - amountFen);
