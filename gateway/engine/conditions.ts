@@ -99,7 +99,7 @@ export const variantName = (pack: Pack, id: string): string => pack.variants?.va
 
 export function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet, subject: Subject): Verdict {
   const stay = checkStay(c, pack, request, programmes);
-  if (!stay.ok) return stay;
+  if (!stay.ok || (!c.variants && !c.groups && !c.attributes)) return stay;
   const person = checkSubject(c, pack, subject);
   return person.ok ? stay : person;
 }
