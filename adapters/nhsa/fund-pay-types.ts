@@ -41,10 +41,15 @@ export const KNOWN_FUND_PAY_TYPES: Record<string, string> = {
   '999996': '医院垫付',
 };
 
+/** What NHSA_FUND_PAY_TYPES may give: any of the table's sections, each an object (its codes are checked after the merge). */
+const partialTable = z.object({ basic: z.record(z.string(), z.unknown()), majorIllness: z.record(z.string(), z.unknown()), aid: z.unknown(), supplementary: z.record(z.string(), z.unknown()) }).partial();
+
 /** The table from NHSA_FUND_PAY_TYPES (JSON, partial) over the defaults; throws with the field on a bad code. */
 export function fundPayTypesFrom(json: string | undefined): FundPayTypeTable {
   if (!json) return DEFAULT_FUND_PAY_TYPES;
-  const given = JSON.parse(json) as Partial<Record<keyof FundPayTypeTable, object>>;
+  const read = partialTable.safeParse(JSON.parse(json));
+  if (!read.success) throw new Error(`NHSA_FUND_PAY_TYPES: ${read.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const given = read.data;
   const merged = {
     basic: { ...DEFAULT_FUND_PAY_TYPES.basic, ...given.basic },
     majorIllness: { ...DEFAULT_FUND_PAY_TYPES.majorIllness, ...given.majorIllness },

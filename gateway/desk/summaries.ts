@@ -1,10 +1,10 @@
 /** Settlements as the desk's lists show them: one summary each, the patient masked, and a day's totals per payer. */
 import type { DayList, SettlementSummary } from '../../schemas/desk.js';
-import { LAYERS, type Layer, type SettlementRequest } from '../../schemas/settlement.js';
+import { LAYERS, type Layer } from '../../schemas/settlement.js';
 import { formatFen, parseFen } from '../engine/money.js';
 import type { SettlementRecord } from '../ledger/port.js';
 import { maskId, maskName } from '../log.js';
-import { currentSplit } from '../ledger/stored.js';
+import { currentSplit, readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 
 /** Limits of one answer: a day of one hospital's discharge window is far below this. */
 export const MAX_LISTED = 5_000;
@@ -13,8 +13,8 @@ const fenOf = (text: string): number => parseFen(text) ?? 0;
 
 export function summarise(record: SettlementRecord): SettlementSummary {
   const split = currentSplit(record);
-  // Only the name is read from the stored request; it is masked before it leaves.
-  const name = (JSON.parse(record.requestJson) as { patient?: Partial<SettlementRequest['patient']> }).patient?.name;
+  // Only the name is read from the stored request (by its version's reader); it is masked before it leaves.
+  const name = readStoredRequest(record.requestJson, recordVersionOf(record)).patient.name;
   return {
     gatewayId: split.gatewayId,
     settlementId: split.settlementId,
