@@ -188,7 +188,6 @@ function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseR
   return { gross, deducted, base, selected, limit: direct ? limit : ExactFen.fen(running.allLeftFen) };
 }
 
-
 /**
  * What is paid on the amount after the deductible where a plan pays by amount bands: the stretch this stay
  * fills of the year's (or the stay's) cumulative amount, [before, before + payable), cut at each band.
