@@ -1,15 +1,11 @@
 /** A programme's figures as the operations use them: enrolled persons, premium income, ratios as text. */
 import { Decimal } from 'decimal.js';
 import type { Pack } from '../../schemas/pack.js';
+import type { Enrolled } from '../../schemas/second-payout.js';
 import { applyRatio, formatFen, formatPercent, RATIO_SCALE } from '../engine/money.js';
 import type { LedgerPort } from '../ledger/port.js';
 
-export interface Enrolled {
-  persons: number | null;
-  /** roster: counted from the roster in the ledger; configured: the pack's enrolledPersons; none: unknown. */
-  source: 'roster' | 'configured' | 'none';
-  cite?: string;
-}
+export type { Enrolled } from '../../schemas/second-payout.js';
 
 /** With a roster, the persons on it (any period; rosters are not versioned in time); else the configured figure. */
 export async function enrolledPersons(pack: Pack, ledger: Pick<LedgerPort, 'rosterSize'>): Promise<Enrolled> {

@@ -15,13 +15,12 @@ import { chinaTime } from '../service/ids.js';
 import type { Bus, OutboundRecord } from '../stream/bus.js';
 import type { Topics } from '../stream/topics.js';
 import type { DocumentStore } from '../store/port.js';
-import { Unprocessable } from '../errors.js';
-import type { SecondPayoutPlan } from './second-payout.js';
+import { InvariantViolation, Unprocessable } from '../errors.js';
+import { committedPayout, type CommittedPayout, type SecondPayoutPlan } from '../../schemas/second-payout.js';
 
 export const PAYOUT_COLLECTION = 'operations.second-payout';
 const PUBLISH_BATCH = 500;
 
-export interface CommittedPayout extends SecondPayoutPlan { committedAt: string; publishedAt?: string }
 
 export const payoutDocumentId = (programmeId: string, year: number) => `${programmeId}.second-payout.${year}`;
 
@@ -29,7 +28,10 @@ export interface CommitDeps { store: DocumentStore; bus: Bus; topics: Topics; so
 
 export async function storedPayout(store: DocumentStore, programmeId: string, year: number): Promise<CommittedPayout | null> {
   const json = await store.get(PAYOUT_COLLECTION, payoutDocumentId(programmeId, year));
-  return json === null ? null : (JSON.parse(json) as CommittedPayout);
+  if (json === null) return null;
+  const read = committedPayout.safeParse(JSON.parse(json));
+  if (!read.success) throw new InvariantViolation(`the stored second payout ${payoutDocumentId(programmeId, year)} is unreadable: ${read.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; ')}`);
+  return read.data;
 }
 
 /** Commits the plan unless a payout of that year is already committed; publishes whatever is committed and not yet published. */

@@ -13,45 +13,16 @@
  *                             per capita), within the cap, in whole fen (allocation.ts).
  */
 import type { Pack } from '../../schemas/pack.js';
+import type { SecondPayoutPayment, SecondPayoutPlan } from '../../schemas/second-payout.js';
 import { formatFen, formatPercent } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { allocate } from './allocation.js';
-import { enrolledPersons, netOfServiceFeeFen, ppmText, premiumIncomeFen, ratioText, reaches, type Enrolled } from './figures.js';
+import { enrolledPersons, netOfServiceFeeFen, ppmText, premiumIncomeFen, ratioText, reaches } from './figures.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline } from './period.js';
 import { programmeShare, readRecord, type SettlementSource } from './records.js';
 
-export interface SecondPayoutPayment {
-  personId: string;
-  coveredStays: number;
-  eligibleSelfPay: string;
-  cap: string;
-  amount: string;
-  capped: boolean;
-  explanation: string[];
-}
-
-export interface SecondPayoutPlan {
-  programme: { id: string; name: string; version: string };
-  year: number;
-  method: 'proRata' | 'perCapita';
-  dueBy: string;
-  cite: string;
-  enrolled: Enrolled;
-  premiumIncome: string;
-  serviceFeeShare: string;
-  premiumNetOfFee: string;
-  paid: string;
-  settlements: number;
-  surplus: string;
-  eligiblePersons: number;
-  eligibleSelfPay: string;
-  distributed: string;
-  /** What the caps left of the surplus (everyone got their whole eligible cost). */
-  undistributed: string;
-  lossRatio: { before: string | null; after: string | null; target: string | null; meetsTargetAfter: boolean | null };
-  payments: SecondPayoutPayment[];
-}
+export type { SecondPayoutPayment, SecondPayoutPlan } from '../../schemas/second-payout.js';
 
 interface PersonTally { coveredStays: number; eligibleFen: number; roomFen: number }
 

@@ -44,10 +44,20 @@ async function signIn(token: string, operator: string): Promise<void> {
   await enterApp();
 }
 
-/** A hospital the configuration names without region or level: what the clerk typed last time, kept in this browser. */
-const typedDefaults = (id: string): Partial<HospitalDefaults> => {
-  try { return JSON.parse(localStorage.getItem(`desk.hospital.${id}`) ?? '{}') as Partial<HospitalDefaults>; } catch { return {}; }
-};
+/**
+ * A hospital the configuration names without region or level: what the clerk typed last time, kept in this
+ * browser. Read field by field (anything else in the browser's storage may sit under the key), not cast.
+ */
+function typedDefaults(id: string): Partial<HospitalDefaults> {
+  let stored: unknown;
+  try { stored = JSON.parse(localStorage.getItem(`desk.hospital.${id}`) ?? '{}'); } catch { return {}; }
+  if (typeof stored !== 'object' || stored === null) return {};
+  return {
+    ...('region' in stored && typeof stored.region === 'string' ? { region: stored.region } : {}),
+    ...('level' in stored && typeof stored.level === 'number' ? { level: stored.level } : {}),
+    ...('drgPublic' in stored && typeof stored.drgPublic === 'boolean' ? { drgPublic: stored.drgPublic } : {}),
+  };
+}
 
 /** Hospitals whose configuration gives no region: the clerk's typed defaults are remembered for them. */
 const unconfigured = new Set<string>();
