@@ -121,6 +121,15 @@ export const configSchema = z.object({
   NHSA_SIGN_IN: z.enum(['off', 'when-given', 'required']).default('when-given'),
   /** fund_pay_type table (JSON, merged over the defaults of adapters/nhsa/fund-pay-types.ts). */
   NHSA_FUND_PAY_TYPES: z.string().optional(),
+  // ── NHSA: 医保目录 and 目录对照 (adapters/nhsa/catalogue/) ──
+  /**
+   * The region's 医保目录 files, comma-separated (CSV with the national field names as header, or JSON; `sample` = the
+   * embedded sample). Set: every 2301 row classifies by it (the HIS's chrgitm_lv… recorded, not used); unset: by the
+   * HIS's row extension. Read at start-up; a file that does not read refuses the start, naming file, line and field.
+   */
+  NHSA_CATALOGUE_FILES: z.string().optional(),
+  /** 目录对照 published as a file (the 1317 download: fixmedins_code, fixmedins_hilist_id, …, med_list_codg, begndate, enddate); 3301 calls win. */
+  NHSA_CATALOGUE_MAPPINGS_FILE: z.string().optional(),
   /** Insurers for direct pay (adapters/insurer/config.ts): JSON or YAML; absent → no claim is delivered (claims wait on Kafka). */
   INSURERS_FILE: z.string().optional(),
   /** Run the per-insurer claim delivery consumers in this process. */

@@ -38,8 +38,11 @@ export function checkClasses(row: FeeRow, index: number): void {
   }
 }
 
-/** Price arithmetic (a limit per unit from a total and a decimal count): exact, rounded once, half-up. */
+/** Price arithmetic (a limit per unit from a total and a decimal count, and back): exact, rounded once, half-up. */
 const PriceDecimal = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
+
+/** What a price cap allows for a row: cap × |cnt|, to the fen, half-up (cnt may be fractional: 0.5 支). */
+export const limitTimesCountFen = (capFen: number, cnt: string): number => new PriceDecimal(capFen).times(new PriceDecimal(cnt).abs()).toDecimalPlaces(0).toNumber();
 
 /**
  * 定价上限金额 per unit: the HIS's when it sends it; else, for a row over the limit, what the limit must be —
@@ -62,8 +65,11 @@ export const chrgitmTypeOf = (row: FeeRow): string | undefined => row.med_chrgit
 
 const PASSED_FLAGS = ['lmt_used_flag', 'bas_medn_flag', 'hi_nego_drug_flag', 'chld_medc_flag', 'list_sp_item_flag', 'drt_reim_flag'] as const;
 
-/** The 2301 answer's row: every field of the national output table the gateway knows; the others are left out, not invented. */
-export function resultRow(row: FeeRow) {
+/**
+ * The 2301 answer's row: every field of the national output table the gateway knows; the others are left out, not
+ * invented. `row` is the row as classified (catalogue/classify.ts), `memo` what the classification says of it.
+ */
+export function resultRow(row: FeeRow, memo: string) {
   const c = classesOf(row);
   const limitFen = priceLimitFen(row);
   const chrgitmType = chrgitmTypeOf(row);
@@ -78,7 +84,7 @@ export function resultRow(row: FeeRow) {
     preselfpay_amt: fenText(c.preselfpayFen),
     inscp_scp_amt: fenText(c.inscpFen),
     chrgitm_lv: row.chrgitm_lv ?? '03',
-    memo: row.chrgitm_lv ? '' : '未提供收费项目等级（chrgitm_lv），按丙类（全自费）计',
+    memo,
     ...(limitFen !== undefined ? { pric_uplmt_amt: fenText(limitFen) } : {}),
     ...(chrgitmType !== undefined ? { med_chrgitm_type: chrgitmType } : {}),
     ...Object.fromEntries(PASSED_FLAGS.flatMap((f) => (row[f] !== undefined ? [[f, row[f]]] : []))),

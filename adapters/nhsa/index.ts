@@ -14,6 +14,9 @@ import type { RosterRow } from '../../schemas/roster.js';
 import { NhsaDelivery } from './delivery.js';
 import { NhsaFault } from './fault.js';
 import { basicTermsReader } from './basic-terms.js';
+import { loadCatalogueFiles } from './catalogue/catalogue.js';
+import { Classifier } from './catalogue/classify.js';
+import { loadMappingsFile, Mappings } from './catalogue/mappings.js';
 import { fundPayTypesFrom } from './fund-pay-types.js';
 import { date } from './inputs.js';
 import { applyFilters, compareDetail, comparisonRows, detailRows, hospitalRows, STATEMENT_COLUMNS } from './reconcile.js';
@@ -39,6 +42,11 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
   /** The person's rows on every roster the gateway holds. */
   const rosterRows = async (personId: string): Promise<RosterRow[]> => (rosterIds.length === 0 ? [] : Object.values(await deps.ledger.rosterRows(rosterIds, personId)).flat());
+  const catalogueFiles = (config.NHSA_CATALOGUE_FILES ?? '').split(',').map((f) => f.trim()).filter((f) => f);
+  const catalogue = catalogueFiles.length > 0 ? loadCatalogueFiles(catalogueFiles) : undefined;
+  const classifier = new Classifier(catalogue, new Mappings(deps.store, loadMappingsFile(config.NHSA_CATALOGUE_MAPPINGS_FILE)));
+  if (catalogue) log.info({ files: catalogueFiles, codes: catalogue.size }, 'nhsa: 2301 rows classify by the 医保目录');
+  else log.info('nhsa: NHSA_CATALOGUE_FILES not set — 2301 rows classify by the HIS\'s chrgitm_lv/selfpay_prop row extension (absent: 丙类)');
   const calls = new Counter({ name: 'gateway_nhsa_calls_total', help: 'National-interface calls by infno and outcome', labelNames: ['infno', 'outcome'] as const, registers: [metrics.registry] });
 
   const t = topics(config.KAFKA_TOPIC_PREFIX);
@@ -91,7 +99,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
         log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
-        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, classifier, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
       }),
       v1: (router) => {

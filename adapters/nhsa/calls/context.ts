@@ -8,6 +8,7 @@ import type { Envelope } from '../inputs.js';
 import type { Mapping2304Options } from '../settlement-2304.js';
 import type { SignIns } from '../sign-in.js';
 import type { Answers, Undo } from '../answers.js';
+import type { Classifier } from '../catalogue/classify.js';
 import type { Stay, Stays } from '../stays.js';
 
 export interface CallContext {
@@ -16,6 +17,8 @@ export interface CallContext {
   service: SettlementService;
   ledger: LedgerPort;
   mapping: Mapping2304Options;
+  /** Fee rows classified by the 医保目录 and the hospital's 3301 目录对照 (or by the row extension when no catalogue is loaded). */
+  classifier: Classifier;
   signIns: SignIns;
   /** nhsa.msgid: the answers stored under each msgid (2601 reads and marks them). */
   answers: Answers;
@@ -44,6 +47,9 @@ export function samePerson(stay: Stay, psnNo: string, path: string): void {
 function activeSettlement(stay: Stay) {
   return stay.settlements.find((s) => s.status === 'settled');
 }
+
+/** The day a stay's rows classify on once it is discharged (2402), else undefined (each row on its own day). */
+export const dischargeDayOf = (stay: Stay): string | undefined => stay.dscginfo?.endtime.slice(0, 10);
 
 export function notSettled(stay: Stay, path: string): void {
   const active = activeSettlement(stay);

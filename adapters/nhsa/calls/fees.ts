@@ -2,10 +2,10 @@
 import { NhsaFault } from '../fault.js';
 import { checkClasses, checkRefund, resultRow } from '../fee-rows.js';
 import { input2301, input2302, LIMITS, type FeeRow } from '../inputs.js';
-import { notSettled, parse, samePerson, type Call } from './context.js';
+import { dischargeDayOf, notSettled, parse, samePerson, type Call } from './context.js';
 
 /** 2301 住院费用明细上传: rows added all or none, each answered with its classes. */
-export const uploadFees: Call = async ({ envelope, stays, clock }) => {
+export const uploadFees: Call = async ({ envelope, stays, clock, classifier }) => {
   const { feedetail } = parse(input2301, envelope.input);
   const mdtrtId = feedetail[0]!.mdtrt_id;
   const other = feedetail.findIndex((r) => r.mdtrt_id !== mdtrtId);
@@ -17,10 +17,12 @@ export const uploadFees: Call = async ({ envelope, stays, clock }) => {
   if (existing.length + feedetail.length > LIMITS.feeRowsPerStay) throw new NhsaFault(`input.feedetail：该就诊的费用明细超过 ${LIMITS.feeRowsPerStay} 条`);
   const known = new Map<string, FeeRow>(existing.map((r) => [r.feedetl_sn, r]));
   const refunded = new Map<string, number>();
+  // As the platform classifies them: by the catalogue in force on the stay's discharge day, else on each fee's day.
+  const classified = await classifier.classify(envelope.fixmedins_code, feedetail, dischargeDayOf(stay));
   for (const r of existing) if (r.init_feedetl_sn) refunded.set(r.init_feedetl_sn, (refunded.get(r.init_feedetl_sn) ?? 0) - r.det_item_fee_sumamt);
   feedetail.forEach((row, i) => {
     if (known.has(row.feedetl_sn)) throw new NhsaFault(`input.feedetail[${i}].feedetl_sn：费用明细流水号 ${row.feedetl_sn} 已上传`);
-    checkClasses(row, i);
+    checkClasses(classified[i]!.row, i);
     checkRefund(row, i, row.init_feedetl_sn ? known.get(row.init_feedetl_sn) : undefined, row.init_feedetl_sn ? (refunded.get(row.init_feedetl_sn) ?? 0) : 0);
     if (row.init_feedetl_sn) refunded.set(row.init_feedetl_sn, (refunded.get(row.init_feedetl_sn) ?? 0) - row.det_item_fee_sumamt);
     known.set(row.feedetl_sn, row);
@@ -35,7 +37,7 @@ export const uploadFees: Call = async ({ envelope, stays, clock }) => {
     }
     added.push(row);
   }
-  return { output: { result: feedetail.map(resultRow) }, undo: { infno: '2301', mdtrt_id: mdtrtId, feedetl_sn: added.map((r) => r.feedetl_sn) } };
+  return { output: { result: classified.map((c) => resultRow(c.row, c.memo)) }, undo: { infno: '2301', mdtrt_id: mdtrtId, feedetl_sn: added.map((r) => r.feedetl_sn) } };
 };
 
 /** 2302 住院费用明细撤销: one row, or every row with feedetl_sn 0000. */

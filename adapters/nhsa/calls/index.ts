@@ -3,6 +3,7 @@
  * same settlement service as /v1, answer its output. The envelope, auth and msgid replay are the router's.
  */
 import type { Call } from './context.js';
+import { revokeMapping, uploadMapping } from './catalogue.js';
 import { correct } from './correction.js';
 import { revokeFees, uploadFees } from './fees.js';
 import { preSettle, reverse, settle } from './settlement.js';
@@ -32,5 +33,7 @@ export const CALLS: Record<string, { call: Call; roles: ReadonlyArray<'desk' | '
   '5203': { call: querySettlement, roles: ['desk', 'admin', 'auditor'], name: '结算信息查询' },
   '5204': { call: queryFees, roles: ['desk', 'admin', 'auditor'], name: '费用明细查询' },
   '3201': { call: statementTotals, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对总账' },
+  '3301': { call: uploadMapping, roles: ['desk', 'admin'], name: '目录对照上传' },
+  '3302': { call: revokeMapping, roles: ['desk', 'admin'], name: '目录对照撤销' },
   '3202': { call: statementDetail, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对明细账' },
 };

@@ -12,7 +12,7 @@ import { input1101, input5201, input5203, input5204 } from '../inputs.js';
 import { personIdOf } from '../native-request.js';
 import { settlement2304Of } from '../settlement-2304.js';
 import type { SetlDoc, Stay } from '../stays.js';
-import { parse, samePerson, type Call, type CallContext } from './context.js';
+import { dischargeDayOf, parse, samePerson, type Call, type CallContext } from './context.js';
 
 /** The stay as 5201 lists it; `ext` says where it stands at the gateway (no national field carries that). */
 function mdtrtRow(stay: Stay) {
@@ -75,14 +75,15 @@ export const queryFees: Call = async (ctx) => {
   samePerson(stay, data.psn_no, 'input.data.psn_no');
   if (data.setl_id) await setlOf(ctx, data.setl_id, data.mdtrt_id, data.psn_no);
   const rows = await ctx.stays.rows(data.mdtrt_id);
+  const classified = await ctx.classifier.classify(stay.fixmedins_code, rows, dischargeDayOf(stay));
   return {
-    output: rows.map((row) => ({
-      ...resultRow(row),
+    output: rows.map((row, i) => ({
+      ...resultRow(classified[i]!.row, classified[i]!.memo),
       mdtrt_id: row.mdtrt_id, setl_id: data.setl_id ?? '', psn_no: row.psn_no, med_type: row.med_type ?? stay.mdtrtinfo.med_type, fee_ocur_time: row.fee_ocur_time,
-      rx_drord_no: row.drord_no ?? '', init_feedetl_sn: row.init_feedetl_sn ?? '', med_list_codg: row.med_list_codg, medins_list_codg: row.medins_list_codg,
+      rx_drord_no: row.drord_no ?? '', init_feedetl_sn: row.init_feedetl_sn ?? '', med_list_codg: classified[i]!.row.med_list_codg, medins_list_codg: row.medins_list_codg,
       medins_list_name: row.medins_list_name ?? '', bilg_dept_codg: row.bilg_dept_codg ?? '', bilg_dept_name: row.bilg_dept_name ?? '',
       bilg_dr_codg: row.bilg_dr_codg ?? '', bilg_dr_name: row.bilg_dr_name ?? '', hosp_appr_flag: row.hosp_appr_flag ?? '',
-      memo: row.memo ?? resultRow(row).memo,
+      memo: row.memo ?? classified[i]!.memo,
     })),
   };
 };

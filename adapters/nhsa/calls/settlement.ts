@@ -10,7 +10,7 @@ import { input2303, input2305, type Input2303 } from '../inputs.js';
 import { nativeRequestOf, personIdOf, settlementIdOf, type NativeCall } from '../native-request.js';
 import { reversal2305Of, settlement2304Of } from '../settlement-2304.js';
 import type { SetlDoc, Stay } from '../stays.js';
-import { notSettled, parse, samePerson, type Call, type CallContext } from './context.js';
+import { dischargeDayOf, notSettled, parse, samePerson, type Call, type CallContext } from './context.js';
 
 interface Prepared { stay: Stay; call: NativeCall; input: Input2303; n: number }
 
@@ -28,7 +28,9 @@ async function prepare(ctx: CallContext): Promise<Prepared> {
     throw new NhsaFault(`input.data.medfee_sumamt：医疗费总额 ${fenText(data.medfee_sumamt)} 与已上传费用明细合计 ${fenText(uploadedFen)} 不符`);
   }
   const n = stay.settlements.length + 1;
-  const call = nativeRequestOf(await withRosterCategories(ctx, stay), rows, input, settlementIdOf(stay.mdtrt_id, n), ctx.envelope.msgid);
+  // Every row by the catalogue in force on the discharge day (the HIS's own class fields recorded, not used, when one is loaded).
+  const classified = (await ctx.classifier.classify(stay.fixmedins_code, rows, dischargeDayOf(stay))).map((c) => c.row);
+  const call = nativeRequestOf(await withRosterCategories(ctx, stay), classified, input, settlementIdOf(stay.mdtrt_id, n), ctx.envelope.msgid);
   return { stay, input, n, call };
 }
 
