@@ -6,7 +6,7 @@
  * the old class. Pure: text in, an index out; the files are read by `loadCatalogueFiles`.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { decodeCsvUpload, parseCsvRecords } from '../../../gateway/csv.js';
 import { PLAIN_TEXT } from '../../../schemas/primitives.js';
@@ -177,7 +177,8 @@ export function loadCatalogueFiles(files: readonly string[]): Catalogue {
       continue;
     }
     const parsed = parseCatalogueFile(file === SAMPLE_CATALOGUE ? 'sample.json' : file, bytes);
-    entries.push(...parsed.entries);
+    // The answer's memo names the file, not where the server keeps it.
+    entries.push(...parsed.entries.map((e) => ({ ...e, source: basename(e.source) })));
     problems.push(...parsed.problems);
   }
   if (problems.length > 0) throw new CatalogueError(problems);

@@ -31,7 +31,8 @@ export function byRowExtension(row: FeeRow): Classified {
 function hisDiffers(row: FeeRow, classified: FeeRow): string | undefined {
   const sent = ([
     ['chrgitm_lv', row.chrgitm_lv, classified.chrgitm_lv],
-    ['selfpay_prop', row.selfpay_prop, classified.selfpay_prop],
+    // The ratio in force: 乙类's own, 0 for 甲类, 1 for 丙类 (as the answer writes it).
+    ['selfpay_prop', row.selfpay_prop, classified.chrgitm_lv === '02' ? classified.selfpay_prop : classified.chrgitm_lv === '03' ? '1' : '0'],
     ['overlmt_amt', row.overlmt_amt === undefined ? undefined : fenText(Math.abs(row.overlmt_amt)), classified.overlmt_amt === undefined ? '0.00' : fenText(Math.abs(classified.overlmt_amt))],
     ['pric_uplmt_amt', row.pric_uplmt_amt === undefined ? undefined : fenText(row.pric_uplmt_amt), classified.pric_uplmt_amt === undefined ? undefined : fenText(classified.pric_uplmt_amt)],
   ] as const).filter(([, his, ours]) => his !== undefined && Number(his) !== Number(ours ?? NaN));
