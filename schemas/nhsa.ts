@@ -30,6 +30,9 @@ export const nhsaStayIdentity = z.object({
   psn_type: z.string().max(6).optional(),
   psn_cert_type: z.string().max(6).optional(),
   certno: z.string().max(50).optional(),
+  /** 民族 and 公务员标志 as the platform's person record (1101) gave them to the HIS; nothing else states them. */
+  naty: z.string().max(3).optional(),
+  cvlserv_flag: z.enum(['0', '1']).optional(),
   /** 个人账户支出 the request asked for (acct_used_flag 1); never more than what the patient pays. */
   acct_pay: nationalMoneyText.optional(),
   /** 余额 of the personal account after this settlement, when the platform gave it. */
@@ -50,6 +53,8 @@ export const setlinfo = z.object({
   setl_id: z.string(), mdtrt_id: z.string(), psn_no: z.string(), psn_name: z.string(), psn_cert_type: z.string(), certno: z.string(),
   /** 性别 (1 男, 2 女), 出生日期, 年龄 (周岁 on the discharge day): written when certno is an 18-digit ID number whose check digit holds. */
   gend: z.enum(['1', '2']).optional(), brdy: z.string().optional(), age: z.string().optional(),
+  /** 民族, 公务员标志: passed through when the HIS gave them at 2401 (from the platform's 1101); else not written. */
+  naty: z.string().optional(), cvlserv_flag: z.enum(['0', '1']).optional(),
   insutype: z.string(), psn_type: z.string(), med_type: z.string(), mdtrt_cert_type: z.string(),
   setl_time: z.string().meta({ description: 'yyyy-MM-dd HH:mm:ss, China time' }),
   medfee_sumamt: nationalMoneyText, fulamt_ownpay_amt: nationalMoneyText, overlmt_selfpay: nationalMoneyText, preselfpay_amt: nationalMoneyText,

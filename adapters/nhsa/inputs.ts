@@ -108,6 +108,9 @@ export const admissionExt = z.object({
   certno: z.string().regex(/^[0-9A-Za-z]{1,32}$/, '证件号码只能包含字母和数字').optional(),
   psn_name: text(50).optional(),
   psn_type: text(6).optional(),
+  /** 民族 and 公务员标志 of the platform's 1101 answer, passed through to 2304's setlinfo (nothing the gateway holds states them). */
+  naty: text(3).optional(),
+  cvlserv_flag: flag.optional(),
   /** 医院等级 1–3 (一/二/三级): the national 2401 does not carry it; absent, HOSPITALS_FILE's level of the hospital. */
   hosp_lv: z.union([z.literal(1), z.literal(2), z.literal(3), z.enum(['1', '2', '3'])], '医院等级应为 1、2 或 3').transform(Number).optional(),
   drg_public: z.boolean().optional(),

@@ -65,6 +65,8 @@ export function nativeRequestOf(stay: Stay, rows: readonly FeeRow[], input: Inpu
     med_type: info.med_type,
     mdtrt_cert_type: data.mdtrt_cert_type,
     ...(stay.ext.psn_type ? { psn_type: stay.ext.psn_type } : {}),
+    ...(stay.ext.naty ? { naty: stay.ext.naty } : {}),
+    ...(stay.ext.cvlserv_flag ? { cvlserv_flag: stay.ext.cvlserv_flag } : {}),
     certno: personIdOf(stay),
     ...(acctUsed && ext?.acct_pay !== undefined ? { acct_pay: fenText(ext.acct_pay) } : {}),
     ...(ext?.balc !== undefined ? { balc: fenText(ext.balc) } : {}),

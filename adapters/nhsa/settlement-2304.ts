@@ -87,6 +87,9 @@ export function settlement2304Of(split: Split, request: Request2304, options: Ma
     psn_cert_type: id?.psn_cert_type ?? '01',
     certno,
     ...(facts ? { gend: facts.gend, brdy: facts.brdy, age: String(ageOn(facts.brdy, request.encounter.dischargedOn)) } : {}),
+    ...(id?.naty ? { naty: id.naty } : {}),
+    // 公务员 or not, as the platform said; the gateway has no 公务员医疗补助 layer, so cvlserv_pay stays 0.00 either way.
+    ...(id?.cvlserv_flag ? { cvlserv_flag: id.cvlserv_flag } : {}),
     insutype: id?.insutype ?? insutypeOfScheme(scheme),
     psn_type: id?.psn_type ?? '',
     med_type: id?.med_type ?? medTypeOfKind(request.encounter.kind),
@@ -120,9 +123,19 @@ export function settlement2304Of(split: Split, request: Request2304, options: Ma
     clr_type: id?.clr_type ?? clrTypeOfKind(request.encounter.kind),
   };
 
+  // 符合范围金额 of each fund: the 政策范围内 amount still unpaid when its layer came down the waterfall. Every layer
+  // takes the compliant part first (gateway/engine/settle.ts pay; only a coinsurance base may take another part first,
+  // and the public layers have none), so it is the compliant amount less what the lines before it paid. The
+  // supplementary programmes, which may pay 自费 parts first, are each given what the public layers left.
+  const compliantBeforeFen = new Map<SplitLine, number>();
+  let compliantLeftFen = fenOf(split.compliant);
+  for (const line of split.lines) {
+    compliantBeforeFen.set(line, compliantLeftFen);
+    if (line.layer !== 'supplementary') compliantLeftFen = Math.max(0, compliantLeftFen - fenOf(line.amount));
+  }
   const detailRow = (fundPayType: { code: string; name: string }, lines: readonly SplitLine[]): SetldetailRow => ({
     fund_pay_type: fundPayType.code,
-    inscp_scp_amt: split.compliant,
+    inscp_scp_amt: fenText(compliantBeforeFen.get(lines[0]!) ?? fenOf(split.compliant)),
     // The engine applies caps inside the rule; what the fund could pay at most this time is what it paid.
     crt_payb_lmt_amt: fenText(sum(lines)),
     fund_payamt: fenText(sum(lines)),

@@ -81,3 +81,34 @@ describe('2304 setlinfo', () => {
     expect(s).toMatchObject({ hifp_pay: '6000.00', act_pay_dedc: '0.00', pool_prop_selfpay: '0' });
   });
 });
+
+describe('2304 setlinfo, the person record', () => {
+  it('passes 民族 and 公务员标志 through from 2401 (the platform\'s 1101 answer), and writes neither when not given', async () => {
+    const p = await admit(CERT, { categories: ['dibao'], naty: '01', cvlserv_flag: '1' });
+    expect((await nhsa(gw.url, '2301', { feedetail: [row(p, 'F1', 'XB01AC06A001', '100.00', { chrgitm_lv: '01' })] })).answer.err_msg).toBe('');
+    const s = (await settle(p, '100.00')).answer.output.setlinfo as Row;
+    // No 公务员医疗补助 layer in the gateway: the flag is the platform's word, the fund pays nothing here.
+    expect(s).toMatchObject({ naty: '01', cvlserv_flag: '1', cvlserv_pay: '0.00' });
+    const q = await admit(CERT, { categories: ['dibao'] });
+    expect((await nhsa(gw.url, '2301', { feedetail: [row(q, 'F1', 'XB01AC06A001', '100.00', { chrgitm_lv: '01' })] })).answer.err_msg).toBe('');
+    const t = (await settle(q, '100.00')).answer.output.setlinfo as Row;
+    expect([t.naty, t.cvlserv_flag]).toEqual([undefined, undefined]);
+  });
+});
+
+describe('2304 setldetail', () => {
+  it('gives each fund its own 符合范围金额: the 政策范围内 amount its layer found unpaid, not the whole compliant amount', async () => {
+    // The quick start's 低保 resident and bill (README): 50000.00 compliant; basic 34650.00, 大病 5102.50, waiver 1024.75, aid 6455.93.
+    const p = await admit('990100198001011234', { categories: ['dibao'] });
+    expect((await nhsa(gw.url, '2301', { feedetail: [row(p, 'F1', 'XB01AC06A001', '50000.00', { chrgitm_lv: '01' })] })).answer.err_msg).toBe('');
+    const settled = await settle(p, '50000.00');
+    const detail = settled.answer.output.setldetail as Row[];
+    expect(detail.map((d) => [d.fund_pay_type, d.inscp_scp_amt, d.fund_payamt])).toEqual([
+      ['390100', '50000.00', '34650.00'],
+      // 50000.00 − 34650.00 left to 大病保险.
+      ['390200', '15350.00', '5102.50'],
+      // 50000.00 − 34650.00 − 5102.50 − 1024.75 (the hospital's waiver comes before aid) left to 医疗救助.
+      ['610100', '9222.75', '6455.93'],
+    ]);
+  });
+});

@@ -78,6 +78,11 @@ describe('the 2304 mapping (property)', () => {
       expect(f(s.psn_cash_pay)).toBe(f(split.patientPays) - acctFen);
       expect(s.insutype).toBe(b.scheme === 'employee' ? '310' : '390');
       expect(setldetail.every((d) => d.fund_payamt !== '0.00')).toBe(true);
+      // Each fund's 符合范围金额 is what its layer found of the compliant amount: the basic fund all of it, later ones less, never below 0.
+      expect(setldetail.every((d) => f(d.inscp_scp_amt) >= 0 && f(d.inscp_scp_amt) <= f(s.inscp_scp_amt))).toBe(true);
+      if (sumOf(split, 'basic') > 0) expect(setldetail[0]!.inscp_scp_amt).toBe(split.compliant);
+      const major = setldetail.find((d) => d.fund_pay_type === (b.scheme === 'employee' ? '330100' : '390200'));
+      if (major && split.lines.filter((l) => l.layer === 'basic').length <= 1) expect(f(major.inscp_scp_amt)).toBe(Math.max(0, f(split.compliant) - sumOf(split, 'basic')));
       // The reversal negates every amount: settlement + reversal nets to zero.
       const r = reversal2305Of({ setlinfo: s, setldetail, ext }, '2024-03-11T09:00:00+08:00').setlinfo;
       expect(f(r.medfee_sumamt) + f(s.medfee_sumamt)).toBe(0);
