@@ -111,12 +111,12 @@ export const queryPerson: Call = async (ctx) => {
     output: {
       baseinfo: {
         psn_no: known?.mdtrtinfo.psn_no ?? '', psn_cert_type: '01', certno, psn_name: known?.ext.psn_name ?? '',
-        gend: facts?.gend ?? '', naty: '', brdy: facts?.brdy ?? '', age: facts ? String(ageOn(facts.brdy, day)) : '',
+        gend: facts?.gend ?? '', naty: known?.ext.naty ?? '', brdy: facts?.brdy ?? '', age: facts ? String(ageOn(facts.brdy, day)) : '',
       },
       insuinfo: known ? [{
         // The account balance and the insurance dates are the platform's: not known here, so empty rather than a false 0.
         balc: '', insutype: known.mdtrtinfo.insutype, psn_type: known.ext.psn_type ?? '', psn_insu_stas: known.ext.basic_insurance_active === true ? '1' : '',
-        psn_insu_date: '', paus_insu_date: '', cvlserv_flag: '', insuplc_admdvs: known.insuplc_admdvs, emp_name: '',
+        psn_insu_date: '', paus_insu_date: '', cvlserv_flag: known.ext.cvlserv_flag ?? '', insuplc_admdvs: known.insuplc_admdvs, emp_name: '',
       }] : [],
       idetinfo: rosterRows.flatMap((r) => r.categories.map((c) => ({ psn_idet_type: c, psn_type_lv: '', memo: CATEGORY_NAMES[c], begntime: `${r.from} 00:00:00`, endtime: `${r.to} 23:59:59` }))),
     },
