@@ -9,6 +9,7 @@
  * is 丙类 (全自费) with the reason in memo — the funds pay nothing for it, as on the platform. Without a catalogue
  * (NHSA_CATALOGUE_FILES unset) the row extension classifies, as before: absent, 丙类, said in memo.
  */
+import { Decimal } from 'decimal.js';
 import type { FeeRow } from '../inputs.js';
 import { fenText } from '../amounts.js';
 import { limitTimesCountFen } from '../fee-rows.js';
@@ -35,7 +36,7 @@ function hisDiffers(row: FeeRow, classified: FeeRow): string | undefined {
     ['selfpay_prop', row.selfpay_prop, classified.chrgitm_lv === '02' ? classified.selfpay_prop : classified.chrgitm_lv === '03' ? '1' : '0'],
     ['overlmt_amt', row.overlmt_amt === undefined ? undefined : fenText(Math.abs(row.overlmt_amt)), classified.overlmt_amt === undefined ? '0.00' : fenText(Math.abs(classified.overlmt_amt))],
     ['pric_uplmt_amt', row.pric_uplmt_amt === undefined ? undefined : fenText(row.pric_uplmt_amt), classified.pric_uplmt_amt === undefined ? undefined : fenText(classified.pric_uplmt_amt)],
-  ] as const).filter(([, his, ours]) => his !== undefined && Number(his) !== Number(ours ?? NaN));
+  ] as const).filter(([, his, ours]) => his !== undefined && (ours === undefined || !new Decimal(his).eq(ours)));
   return sent.length > 0 ? `医院上传 ${sent.map(([f, his]) => `${f} ${his}`).join('、')}，以医保目录为准` : undefined;
 }
 

@@ -62,6 +62,15 @@ const discharge = async (p: Stay, day: string) => {
   expect((await nhsa(gw.url, '2402', { dscginfo: { mdtrt_id: p.mdtrtId, psn_no: p.psn, endtime: `${day} 10:00:00`, dscg_way: '1' } })).answer.err_msg).toBe('');
 };
 
+describe('start-up', () => {
+  it('refuses to start on a catalogue file that does not read, naming file, line and field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nhsa-catalogue-bad-'));
+    const file = join(dir, 'bad.csv');
+    writeFileSync(file, 'hilist_code,list_type,med_chrgitm_type,chrgitm_lv,begndate\nX1,101,09,05,2024-01-01\n');
+    await expect(startTestGateway({ NHSA_CATALOGUE_FILES: file })).rejects.toThrow(`医保目录无法加载：${file} 第 2 行 chrgitm_lv：收费项目等级应为 01（甲类）、02（乙类）或 03（丙类）`);
+  });
+});
+
 describe('3301 目录对照', () => {
   it('maps a hospital code from its begndate, answers a repeat as done, refuses an overlap, and 3302 takes it back', async () => {
     const mapping = { fixmedins_hilist_id: 'HIS-ASP', fixmedins_hilist_name: '阿司匹林肠溶片 25mg', list_type: '101', med_list_codg: ASPIRIN, begndate: '2024-01-01', enddate: '', aprvno: '国药准字H31022475' };
