@@ -61,7 +61,10 @@ export function priceLimitFen(row: FeeRow): number | undefined {
  * Z 中成药 11, T 中药饮片 10, C 医用耗材 08; a 医疗服务项目 (digits) could be any of 01–07, 12–14: not stated.
  */
 const CHRGITM_TYPE_OF_LETTER: Readonly<Record<string, string>> = { X: '09', Z: '11', T: '10', C: '08' };
-export const chrgitmTypeOf = (row: FeeRow): string | undefined => row.med_chrgitm_type ?? CHRGITM_TYPE_OF_LETTER[row.med_list_codg[0] ?? ''];
+export const chrgitmTypeOf = (row: FeeRow): string | undefined => row.med_chrgitm_type ?? CHRGITM_TYPE_OF_LETTER[row.med_list_codg?.[0] ?? ''];
+
+/** A row as classified (catalogue/classify.ts): the code its native item carries is always known. */
+export type ClassifiedRow = FeeRow & { med_list_codg: string };
 
 const PASSED_FLAGS = ['lmt_used_flag', 'bas_medn_flag', 'hi_nego_drug_flag', 'chld_medc_flag', 'list_sp_item_flag', 'drt_reim_flag'] as const;
 
@@ -120,7 +123,7 @@ export interface NetItems {
  * The stay's rows netted: each original row less its refunds (same class; over-limit reduced by the
  * refunds' own over-limit), rows refunded in full dropped. Amounts as two-decimal text for the native request.
  */
-export function netItems(rows: readonly FeeRow[]): NetItems {
+export function netItems(rows: readonly ClassifiedRow[]): NetItems {
   const refunds = new Map<string, { amountFen: number; overlmtFen: number }>();
   for (const r of rows) {
     if (r.det_item_fee_sumamt >= 0 || !r.init_feedetl_sn) continue;

@@ -163,7 +163,8 @@ export const feeRow = z.object({
   psn_no: idText(30),
   med_type: text(6).optional(),
   fee_ocur_time: dateTime,
-  med_list_codg: required(50),
+  /** 医疗目录编码 (national); may be left out where the hospital's 3301 目录对照 maps medins_list_codg (checked at 2301). */
+  med_list_codg: text(50).optional(),
   medins_list_codg: required(150),
   det_item_fee_sumamt: amountFen(true),
   cnt: decimalText,

@@ -6,8 +6,8 @@ import type { SettlementRequestInput } from '../../schemas/settlement.js';
 import type { NhsaStayIdentity } from '../../schemas/nhsa.js';
 import { fenText } from './amounts.js';
 import { NhsaFault } from './fault.js';
-import { netItems } from './fee-rows.js';
-import type { FeeRow, Input2303 } from './inputs.js';
+import { netItems, type ClassifiedRow } from './fee-rows.js';
+import type { Input2303 } from './inputs.js';
 import type { Stay } from './stays.js';
 
 export const SCHEME_OF_INSUTYPE: Record<string, 'employee' | 'resident'> = { '310': 'employee', '390': 'resident' };
@@ -33,7 +33,7 @@ export interface NativeCall {
   rowOfItem: string[];
 }
 
-export function nativeRequestOf(stay: Stay, rows: readonly FeeRow[], input: Input2303, settlementId: string, msgid: string): NativeCall {
+export function nativeRequestOf(stay: Stay, rows: readonly ClassifiedRow[], input: Input2303, settlementId: string, msgid: string): NativeCall {
   const { data, ext } = input;
   const info = stay.mdtrtinfo;
   const scheme = SCHEME_OF_INSUTYPE[data.insutype];

@@ -22,6 +22,10 @@ export const uploadFees: Call = async ({ envelope, stays, clock, classifier }) =
   for (const r of existing) if (r.init_feedetl_sn) refunded.set(r.init_feedetl_sn, (refunded.get(r.init_feedetl_sn) ?? 0) - r.det_item_fee_sumamt);
   feedetail.forEach((row, i) => {
     if (known.has(row.feedetl_sn)) throw new NhsaFault(`input.feedetail[${i}].feedetl_sn：费用明细流水号 ${row.feedetl_sn} 已上传`);
+    // med_list_codg may be left out only where the hospital's 3301 目录对照 names the national code (the platform refuses it otherwise).
+    if (classified[i]!.nationalCode === undefined) {
+      throw new NhsaFault(`input.feedetail[${i}].med_list_codg：必填项缺失（医疗机构目录编码 ${row.medins_list_codg} 在 ${(dischargeDayOf(stay) ?? row.fee_ocur_time).slice(0, 10)} 无目录对照，请上传医保目录编码或先做目录对照 3301）`);
+    }
     checkClasses(classified[i]!.row, i);
     checkRefund(row, i, row.init_feedetl_sn ? known.get(row.init_feedetl_sn) : undefined, row.init_feedetl_sn ? (refunded.get(row.init_feedetl_sn) ?? 0) : 0);
     if (row.init_feedetl_sn) refunded.set(row.init_feedetl_sn, (refunded.get(row.init_feedetl_sn) ?? 0) - row.det_item_fee_sumamt);

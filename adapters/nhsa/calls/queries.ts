@@ -80,7 +80,7 @@ export const queryFees: Call = async (ctx) => {
     output: rows.map((row, i) => ({
       ...resultRow(classified[i]!.row, classified[i]!.memo),
       mdtrt_id: row.mdtrt_id, setl_id: data.setl_id ?? '', psn_no: row.psn_no, med_type: row.med_type ?? stay.mdtrtinfo.med_type, fee_ocur_time: row.fee_ocur_time,
-      rx_drord_no: row.drord_no ?? '', init_feedetl_sn: row.init_feedetl_sn ?? '', med_list_codg: classified[i]!.row.med_list_codg, medins_list_codg: row.medins_list_codg,
+      rx_drord_no: row.drord_no ?? '', init_feedetl_sn: row.init_feedetl_sn ?? '', med_list_codg: classified[i]!.nationalCode ?? '', medins_list_codg: row.medins_list_codg,
       medins_list_name: row.medins_list_name ?? '', bilg_dept_codg: row.bilg_dept_codg ?? '', bilg_dept_name: row.bilg_dept_name ?? '',
       bilg_dr_codg: row.bilg_dr_codg ?? '', bilg_dr_name: row.bilg_dr_name ?? '', hosp_appr_flag: row.hosp_appr_flag ?? '',
       memo: row.memo ?? classified[i]!.memo,

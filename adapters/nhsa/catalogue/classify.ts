@@ -7,25 +7,43 @@
  * says; a HIS's own chrgitm_lv / selfpay_prop / overlmt_amt / pric_uplmt_amt (the gateway's row extension) are then
  * recorded (the stored row keeps them, the answer's memo names any that differ) and not used. A code in no catalogue
  * is 丙类 (全自费) with the reason in memo — the funds pay nothing for it, as on the platform. Without a catalogue
- * (NHSA_CATALOGUE_FILES unset) the row extension classifies, as before: absent, 丙类, said in memo.
+ * (NHSA_CATALOGUE_FILES unset) the row extension classifies, as before: absent, 丙类, said in memo; a 3301 目录对照 still
+ * names the national code.
  */
 import { Decimal } from 'decimal.js';
 import type { FeeRow } from '../inputs.js';
 import { fenText } from '../amounts.js';
-import { limitTimesCountFen } from '../fee-rows.js';
+import { limitTimesCountFen, type ClassifiedRow } from '../fee-rows.js';
 import type { Catalogue, CatalogueEntry } from './catalogue.js';
 import { periodOn, type Mappings, type MappingPeriod } from './mappings.js';
 
-/** The row as classified (the fields the answer and the native bill read) and what the gateway says of it (memo). */
-export interface Classified { row: FeeRow; memo: string }
+/**
+ * The row as classified (the fields the answer and the native bill read), what the gateway says of it (memo), and its
+ * national code — undefined when the row sent none and no 目录对照 maps its hospital code (its native item then carries
+ * the hospital code, and it is 丙类; 2301 refuses such a row).
+ */
+export interface Classified { row: ClassifiedRow; memo: string; nationalCode: string | undefined }
 
 /** memo is 字符型(500) in the 2301 output. */
 const MEMO_MAX_CHARS = 500;
 const LEVEL_NAME = { '01': '甲类', '02': '乙类', '03': '丙类' } as const;
 
-/** The extension's classification (no catalogue loaded). */
-export function byRowExtension(row: FeeRow): Classified {
-  return { row, memo: row.chrgitm_lv ? '' : '未提供收费项目等级（chrgitm_lv），按丙类（全自费）计' };
+/** The national code of a row on a day: the hospital's 目录对照 in force, else the code the row carries; and a note when they differ. */
+function nationalCodeOf(row: FeeRow, mappings: readonly MappingPeriod[], day: string): { code: string | undefined; note: string | undefined } {
+  const mapping = periodOn(mappings, day);
+  const code = mapping?.med_list_codg ?? row.med_list_codg;
+  const note = mapping && row.med_list_codg !== undefined && mapping.med_list_codg !== row.med_list_codg
+    ? `目录对照（3301）将 ${row.medins_list_codg} 对照为 ${mapping.med_list_codg}（上传的 med_list_codg 为 ${row.med_list_codg}），按对照计` : undefined;
+  return { code, note };
+}
+
+const NO_CODE = (row: FeeRow, day: string) => `未上传医保目录编码（med_list_codg），医疗机构目录编码 ${row.medins_list_codg} 在 ${day} 无目录对照（3301），按丙类（全自费）计`;
+
+/** The extension's classification (no catalogue loaded), the national code resolved as with one. */
+export function byRowExtension(row: FeeRow, mappings: readonly MappingPeriod[] = [], day = row.fee_ocur_time.slice(0, 10)): Classified {
+  const { code, note } = nationalCodeOf(row, mappings, day);
+  if (code === undefined) return { row: { ...withoutCatalogueFields(row), med_list_codg: row.medins_list_codg, chrgitm_lv: '03' }, memo: NO_CODE(row, day), nationalCode: undefined };
+  return { row: { ...row, med_list_codg: code }, memo: memoOf([row.chrgitm_lv ? undefined : '未提供收费项目等级（chrgitm_lv），按丙类（全自费）计', note]), nationalCode: code };
 }
 
 /** What the HIS sent of the catalogue's fields, where it differs from the catalogue: recorded in memo, not used. */
@@ -54,22 +72,23 @@ const memoOf = (notes: ReadonlyArray<string | undefined>) => notes.filter((n) =>
  * (else the row's med_list_codg), and that code's catalogue row its terms. Pure.
  */
 export function classifyRow(row: FeeRow, catalogue: Catalogue, mappings: readonly MappingPeriod[], day: string): Classified {
-  const mapping = periodOn(mappings, day);
-  const code = mapping?.med_list_codg ?? row.med_list_codg;
-  const mapped = mapping && mapping.med_list_codg !== row.med_list_codg
-    ? `目录对照（3301）将 ${row.medins_list_codg} 对照为 ${code}（上传的 med_list_codg 为 ${row.med_list_codg}），按对照计` : undefined;
+  const { code, note: mapped } = nationalCodeOf(row, mappings, day);
+  if (code === undefined) {
+    const classified: ClassifiedRow = { ...withoutCatalogueFields(row), med_list_codg: row.medins_list_codg, chrgitm_lv: '03' };
+    return { row: classified, memo: memoOf([NO_CODE(row, day), hisDiffers(row, classified)]), nationalCode: undefined };
+  }
   const entry = catalogue.entryOn(code, day);
   const base = { ...withoutCatalogueFields(row), med_list_codg: code };
   if (!entry) {
-    const classified: FeeRow = { ...base, chrgitm_lv: '03' };
-    const why = `医保目录（${day} 有效的版本）中无编码 ${code}${mapping ? '' : `，医疗机构目录编码 ${row.medins_list_codg} 也无目录对照（3301）`}，按丙类（全自费）计`;
-    return { row: classified, memo: memoOf([why, mapped, hisDiffers(row, classified)]) };
+    const classified: ClassifiedRow = { ...base, chrgitm_lv: '03' };
+    const why = `医保目录（${day} 有效的版本）中无编码 ${code}${periodOn(mappings, day) ? '' : `，医疗机构目录编码 ${row.medins_list_codg} 也无目录对照（3301）`}，按丙类（全自费）计`;
+    return { row: classified, memo: memoOf([why, mapped, hisDiffers(row, classified)]), nationalCode: code };
   }
   // 限制使用 with the hospital's approval refused (hosp_appr_flag 2 审批不通过, as commonly implemented): paid by the patient.
   const refused = entry.lmt_used_flag === '1' && row.hosp_appr_flag === '2';
   const level = refused ? '03' : entry.chrgitm_lv;
   const overFen = level !== '03' && entry.pric_uplmt_amt !== undefined ? overLimitFen(row, entry.pric_uplmt_amt) : 0;
-  const classified: FeeRow = {
+  const classified: ClassifiedRow = {
     ...base,
     chrgitm_lv: level,
     ...(level === '02' && entry.selfpay_prop !== undefined ? { selfpay_prop: entry.selfpay_prop } : {}),
@@ -83,7 +102,7 @@ export function classifyRow(row: FeeRow, catalogue: Catalogue, mappings: readonl
   const limit = entry.lmt_used_flag === '1'
     ? (refused ? `限制使用（${entry.lmt_used_scp}），医院审批不通过（hosp_appr_flag 2），按丙类（全自费）计` : `限制使用：${entry.lmt_used_scp}`) : undefined;
   const cap = overFen !== 0 ? `超过定价上限 ${fenText(entry.pric_uplmt_amt!)} × 数量 ${row.cnt}，超限价 ${fenText(Math.abs(overFen))}` : undefined;
-  return { row: classified, memo: memoOf([terms, limit, cap, mapped, hisDiffers(row, classified)]) };
+  return { row: classified, memo: memoOf([terms, limit, cap, mapped, hisDiffers(row, classified)]), nationalCode: code };
 }
 
 const attributes = (e: CatalogueEntry): Partial<FeeRow> => Object.fromEntries(
@@ -106,8 +125,11 @@ export class Classifier {
    */
   async classify(fixmedinsCode: string, rows: readonly FeeRow[], dischargeDay: string | undefined): Promise<Classified[]> {
     const catalogue = this.catalogue;
-    if (!catalogue) return rows.map(byRowExtension);
     const periods = await this.mappings.periodsOf(fixmedinsCode, rows.map((r) => r.medins_list_codg));
-    return rows.map((r) => classifyRow(r, catalogue, periods.get(r.medins_list_codg) ?? [], dischargeDay ?? r.fee_ocur_time.slice(0, 10)));
+    return rows.map((r) => {
+      const day = dischargeDay ?? r.fee_ocur_time.slice(0, 10);
+      const mapped = periods.get(r.medins_list_codg) ?? [];
+      return catalogue ? classifyRow(r, catalogue, mapped, day) : byRowExtension(r, mapped, day);
+    });
   }
 }

@@ -156,6 +156,17 @@ describe('2301 → 2304 with the national fields only', () => {
     expect(settled.answer.output.setlinfo as Row).toMatchObject({ fulamt_ownpay_amt: '200.00', overlmt_selfpay: '15.00', preselfpay_amt: '100.00', inscp_scp_amt: '1335.00' });
   });
 
+  it('takes a row without med_list_codg by its hospital code\'s 目录对照, and refuses one that has neither', async () => {
+    const p = await admit();
+    const mappedOnly = await nhsa(gw.url, '2301', { feedetail: [{ ...fee(p, 'F1', { med: '', medins: 'HIS-BED' }, '90.00', '2', '45.00') }] });
+    expect(mappedOnly.answer.err_msg).toBe('');
+    expect((mappedOnly.answer.output.result as Row[])[0]).toMatchObject({ chrgitm_lv: '01', inscp_scp_amt: '90.00', overlmt_amt: '0.00', pric_uplmt_amt: '45.00' });
+    const neither = await nhsa(gw.url, '2301', { feedetail: [{ ...fee(p, 'F2', { med: '', medins: 'HIS-NOTHING' }, '10.00', '1', '10.00') }] });
+    expect(neither.answer.err_msg).toBe('input.feedetail[0].med_list_codg：必填项缺失（医疗机构目录编码 HIS-NOTHING 在 2024-03-02 无目录对照，请上传医保目录编码或先做目录对照 3301）');
+    const rows = (await nhsa(gw.url, '5204', { data: { psn_no: p.psn, mdtrt_id: p.mdtrtId } })).answer.output as unknown as Row[];
+    expect(rows.map((r) => [r.feedetl_sn, r.med_list_codg, r.medins_list_codg])).toEqual([['F1', BED, 'HIS-BED']]);
+  });
+
   it('records the HIS\'s own class where the catalogue differs, and uses the catalogue\'s', async () => {
     const p = await admit();
     const upload = await nhsa(gw.url, '2301', { feedetail: [{ ...fee(p, 'F1', { med: ASPIRIN, medins: 'HIS-A2' }, '50.00', '1', '50.00'), chrgitm_lv: '03' }] });

@@ -144,6 +144,18 @@ describe('a fee row classified by the catalogue', () => {
   });
 });
 
+describe('a row without a national code', () => {
+  it('takes the code its hospital code is mapped to, with or without a catalogue; with neither it is 丙类 and says why', () => {
+    const periods: MappingPeriod[] = [{ med_list_codg: '110900001', list_type: '201', begndate: '2024-01-01', name: '床位费', from: 'map.csv 第 2 行' }];
+    const bare = row({ med_list_codg: undefined, medins_list_codg: 'HIS-BED', det_item_fee_sumamt: '40.00', pric: '40.00' });
+    expect(classifyRow(bare, catalogue(), periods, '2024-03-10')).toMatchObject({ nationalCode: '110900001', row: { med_list_codg: '110900001', chrgitm_lv: '01' } });
+    expect(byRowExtension({ ...bare, chrgitm_lv: '01' }, periods, '2024-03-10')).toMatchObject({ nationalCode: '110900001', row: { med_list_codg: '110900001', chrgitm_lv: '01' }, memo: '' });
+    const none = classifyRow(bare, catalogue(), [], '2024-03-10');
+    expect(none).toMatchObject({ nationalCode: undefined, row: { med_list_codg: 'HIS-BED', chrgitm_lv: '03' } });
+    expect(none.memo).toBe('未上传医保目录编码（med_list_codg），医疗机构目录编码 HIS-BED 在 2024-03-10 无目录对照（3301），按丙类（全自费）计');
+  });
+});
+
 describe('the 目录对照 file', () => {
   it('reads the 1317-shaped rows per hospital, and names a bad row or an overlap', () => {
     const head = 'fixmedins_code,fixmedins_hilist_id,fixmedins_hilist_name,list_type,med_list_codg,begndate,enddate';

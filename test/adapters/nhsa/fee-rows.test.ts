@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyBill } from '../../../gateway/engine/bill.js';
 import { settlementRequest } from '../../../schemas/settlement.js';
+import { byRowExtension } from '../../../adapters/nhsa/catalogue/classify.js';
 import { classesOf, netItems, rowsTotalFen } from '../../../adapters/nhsa/fee-rows.js';
 import { feeRow, type FeeRow } from '../../../adapters/nhsa/inputs.js';
 import { fenText } from '../../../adapters/nhsa/amounts.js';
@@ -21,7 +22,7 @@ describe('fee rows', () => {
     fc.assert(fc.property(fc.array(rowArb, { minLength: 1, maxLength: 30 }), (specs) => {
       const rows = specs.map((s, i) => row(`R${i}`, fenText(s.fen), { chrgitm_lv: s.level, ...(s.level === '02' ? { selfpay_prop: s.prop } : {}), ...(s.overFen > 0 ? { overlmt_amt: fenText(s.overFen) } : {}) }));
       const sums = rows.map(classesOf).reduce((t, c) => ({ f: t.f + c.fulamtOwnpayFen, o: t.o + c.overlmtFen, p: t.p + c.preselfpayFen, i: t.i + c.inscpFen }), { f: 0, o: 0, p: 0, i: 0 });
-      const bill = classifyBill(settlementRequest.parse(requestBody({ items: netItems(rows).items })).items);
+      const bill = classifyBill(settlementRequest.parse(requestBody({ items: netItems(rows.map((r) => byRowExtension(r).row)).items })).items);
       expect([sums.f, sums.o, sums.p, sums.i]).toEqual([bill.outOfScopeFen, bill.overLimitFen, bill.preSelfPayFen, bill.compliantFen]);
       expect(rowsTotalFen(rows)).toBe(bill.totalFen);
     }), { numRuns: 500 });
@@ -34,7 +35,7 @@ describe('fee rows', () => {
       row('F3', '-30.00', { chrgitm_lv: '01', cnt: -1, init_feedetl_sn: 'F1' }),
       row('F4', '-50.00', { chrgitm_lv: '02', cnt: -1, init_feedetl_sn: 'F2' }),
     ];
-    const { items, rowOfItem } = netItems(rows);
+    const { items, rowOfItem } = netItems(rows.map((r) => byRowExtension(r).row));
     expect(items).toEqual([{ code: 'XF1', name: 'YF1', amount: '70.00', class: 'A' }]);
     expect(rowOfItem).toEqual(['F1']);
     expect(rowsTotalFen(rows)).toBe(7000);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { settlementRequest } from '../../../schemas/settlement.js';
 import { nativeRequestOf, personIdOf, settlementIdOf } from '../../../adapters/nhsa/native-request.js';
+import { byRowExtension } from '../../../adapters/nhsa/catalogue/classify.js';
 import { feeRow, input2303 } from '../../../adapters/nhsa/inputs.js';
 import { stayDoc, type Stay } from '../../../adapters/nhsa/stays.js';
 
@@ -13,7 +14,7 @@ const stay = (o: Partial<Stay> = {}): Stay => stayDoc.parse({
   dscginfo: { mdtrt_id: 'M1', psn_no: 'P1', endtime: '2020-03-10 09:00:00', dscg_way: '1' },
   settlements: [], admitted_at: '2020-03-01T08:00:00+08:00', ...o,
 });
-const rows = [feeRow.parse({ feedetl_sn: 'F1', mdtrt_id: 'M1', psn_no: 'P1', fee_ocur_time: '2020-03-02 10:00:00', med_list_codg: 'X1', medins_list_codg: 'Y1', det_item_fee_sumamt: '100.00', cnt: 1, pric: 100, chrgitm_lv: '02', selfpay_prop: '0.1' })];
+const rows = [byRowExtension(feeRow.parse({ feedetl_sn: 'F1', mdtrt_id: 'M1', psn_no: 'P1', fee_ocur_time: '2020-03-02 10:00:00', med_list_codg: 'X1', medins_list_codg: 'Y1', det_item_fee_sumamt: '100.00', cnt: 1, pric: 100, chrgitm_lv: '02', selfpay_prop: '0.1' })).row];
 const input = (o: Record<string, unknown> = {}, ext?: unknown) => input2303.parse({ data: { psn_no: 'P1', mdtrt_cert_type: '02', medfee_sumamt: '100.00', psn_setlway: '01', mdtrt_id: 'M1', insutype: '310', acct_used_flag: '0', mid_setl_flag: '0', ...o }, ...(ext ? { ext } : {}) });
 
 describe('the native request of a stay', () => {
