@@ -82,12 +82,12 @@ export async function createTopics(brokers: string[], topicNames: readonly strin
 
 export interface Seen { topic: string; partition: number; offset: string; key: string | null; value: string; headers: Record<string, string> }
 
-/** Collects every committed message of the topics from their beginning (read_committed, like a real consumer). */
-export async function collect(brokers: string[], topicNames: string[], access: ClientAccess = {}): Promise<{ seen: Seen[]; stop(): Promise<void> }> {
+/** Collects every committed message of the topics from their beginning (read_committed, like a real consumer); on a secured cluster as `access`'s user, in a group under its granted prefix. */
+export async function collect(brokers: string[], topicNames: string[], access: ClientAccess = {}, groupPrefix = 'reader'): Promise<{ seen: Seen[]; stop(): Promise<void> }> {
   const kafka = testKafka(brokers, access);
   // Create first: Kafka answers a subscription to a topic that does not exist yet with UNKNOWN_TOPIC_OR_PARTITION.
   await createTopics(brokers, topicNames, access);
-  const consumer: Consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: false, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 300 } });
+  const consumer: Consumer = kafka.consumer({ groupId: `${groupPrefix}-${randomUUID()}`, readUncommitted: false, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 300 } });
   const seen: Seen[] = [];
   // A reader whose group coordinator failed over may be handed records again from its last committed
   // offset; the same record (same partition and offset) is kept once, a published duplicate is not.
