@@ -27,6 +27,9 @@ export interface Topics {
   hisDischargesOf(hospitalId: string): string;
   /** A hospital's own answers topic, beside hisDischargesOf: only that hospital's HIS may read it. */
   hisSettlementsOf(hospitalId: string): string;
+  /** Those two names with the id as the parameter `{hospitalId}`, as AsyncAPI writes a channel address. */
+  readonly hisDischargesOfAddress: string;
+  readonly hisSettlementsOfAddress: string;
   /** Direct-pay claims of one insurer (schemas/messages.ts insurerClaim). */
   insurerClaims(insurerCode: string): string;
   /** The insurer topics' name with the code as the parameter `{insurerCode}`, as AsyncAPI writes a channel address. */
@@ -60,6 +63,8 @@ export function topics(prefix = ''): Topics {
     hisSettlements,
     hisDischargesOf: (hospitalId: string): string => name(`his.discharges.${hospitalSegment(hospitalId)}`),
     hisSettlementsOf: (hospitalId: string): string => name(`his.settlements.${hospitalSegment(hospitalId)}`),
+    hisDischargesOfAddress: `${hisDischarges}.{hospitalId}`,
+    hisSettlementsOfAddress: `${hisSettlements}.{hospitalId}`,
     insurerClaims(insurerCode: string): string {
       if (!INSURER_CODE.test(insurerCode)) throw new Error(`not a valid insurer code for a topic name: ${insurerCode}`);
       return name(insurerClaimsSuffix(insurerCode));

@@ -102,7 +102,7 @@ export async function ensureTopicSpecs(config: Config, bus: KafkaBus, programmes
 
 /** The AsyncAPI document of this configuration's topics: names with their prefix, the packs' insurers, each topic's specification. */
 export function asyncApiOf(config: Config, programmes: ProgrammeSet, version: string): AsyncApiDocument {
-  return asyncApiDocument({ version, topics: topics(config.KAFKA_TOPIC_PREFIX), insurerCodes: insurerCodesOf(programmes), specs: topicSpecsOf(config, programmes) });
+  return asyncApiDocument({ version, topics: topics(config.KAFKA_TOPIC_PREFIX), insurerCodes: insurerCodesOf(programmes), hospitalIds: config.KAFKA_INTAKE_HOSPITALS ?? [], specs: topicSpecsOf(config, programmes) });
 }
 
 /** /readyz (non-critical): the topics as specified, or each difference found at start-up. */
