@@ -1,12 +1,13 @@
 /**
- * Issue 23 on a secured Apache Kafka broker (SASL_SSL listener, SCRAM users made at format time, KRaft's
- * StandardAuthorizer denying whatever no ACL grants), with the published ACL set deploy/kafka/acls.yaml applied
+ * Issue 23 on secured Apache Kafka brokers (three, and a KRaft controller: SASL_SSL listeners, SCRAM users made
+ * at format time, KRaft's StandardAuthorizer denying whatever no ACL grants), with the published ACL set deploy/kafka/acls.yaml applied
  * through the Admin API exactly as `npm run kafka:acls -- --apply` does. The gateway runs as its SCRAM user from
  * a production configuration (password by file reference, the CA by file) with only the rights the file grants;
  * each test then shows what is granted working and what is not refused by the broker: a HIS writing for
  * another hospital, a HIS reading the settlement log, an insurer reading another insurer's claims, an
  * authenticated user without a grant, a wrong password and a CA that does not sign the brokers.
- * The fault tests on a secured cluster: test/stream/kafka-faults.test.ts.
+ * The same cluster then serves the fault tests (test/stream/fault-cases.ts: broker SIGKILL, leader loss,
+ * coordinator loss) with the gateway and the HIS as their SCRAM users.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
 import type { TestKafka } from '../support/kafka/cluster.js';
 import { makePki } from '../support/pki.js';
 import { requestBody } from '../support/requests.js';
+import { describeFaults } from './fault-cases.js';
 import { collect, EXTERNAL_CLUSTER_SKIP, ownBrokers, programmes, sleep, startOwnKafka, testKafka, uniquePrefix, waitFor } from './support.js';
 
 const ACLS_FILE = join(import.meta.dirname, '../../deploy/kafka/acls.yaml');
@@ -60,7 +62,7 @@ function gatewayConfig(extra: Record<string, string> = {}): Config {
     KAFKA_SASL_PASSWORD_SECRET: JSON.stringify({ file: passwordFile }), KAFKA_SSL_CA_FILE: kafka.caFile!,
     KAFKA_CLIENT_ID: plan.gateway.clientIds[0]!, KAFKA_TRANSACTIONAL_ID: 'settlement-gateway-0', KAFKA_INTAKE_GROUP: plan.gateway.groups[0]!,
     KAFKA_INTAKE_HOSPITALS: [HIS.hospitalIds[0]!, OTHER_HOSPITAL].join(','),
-    KAFKA_TOPIC_PARTITIONS: '2', KAFKA_REPLICATION_FACTOR: '1', KAFKA_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'warn',
+    KAFKA_TOPIC_PARTITIONS: '2', KAFKA_REPLICATION_FACTOR: '3', KAFKA_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'warn',
     ...extra,
   });
 }
@@ -110,110 +112,117 @@ async function readAs(user: string, group: string, topic: string): Promise<strin
   }
 }
 
-describe.skipIf(!ownBrokers)(ownBrokers ? 'a secured Kafka (SASL_SSL, StandardAuthorizer) with the published ACL set' : `secured Kafka: skipped, ${EXTERNAL_CLUSTER_SKIP}`, () => {
+describe.skipIf(!ownBrokers)(ownBrokers ? 'a secured Kafka (SASL_SSL, StandardAuthorizer)' : `secured Kafka: skipped, ${EXTERNAL_CLUSTER_SKIP}`, () => {
   beforeAll(async () => {
     secrets = mkdtempSync(join(tmpdir(), 'gw-kafka-secrets-'));
-    kafka = await startOwnKafka(1, undefined, { users: USERS });
-    t = topicNames(uniquePrefix());
-    const admin = testKafka(kafka.brokers, kafka.access()).admin();
-    await admin.connect();
-    try {
-      await applyAcls(admin, aclBindings(plan, t));
-      await applyAcls(admin, aclBindings(plan, t)); // applying the file again changes nothing
-      const { resources } = await admin.describeAcls({ resourceType: 1, resourcePatternType: 1, permissionType: 1, operation: 1 });
-      const count = resources.reduce((n, r) => n + r.acls.length, 0);
-      expect(count).toBe(aclBindings(plan, t).length);
-    } finally {
-      await admin.disconnect();
-    }
-  }, 180_000);
+    kafka = await startOwnKafka(3, undefined, { users: USERS });
+  }, 240_000);
   afterAll(async () => {
     await kafka?.stop();
     rmSync(secrets, { recursive: true, force: true });
   });
-  beforeEach(({ onTestFailed }) => { onTestFailed(() => { kafka.keepLogs(); }); });
 
-  it('the gateway as its SCRAM user, with only the published grants: creates and checks its topics, settles its HIS\'s discharge, relays it, and answers where only that HIS reads', async () => {
-    const { streaming, ledger } = await gateway();
-    const answers = await collect(kafka.brokers, [t.hisSettlementsOf(HIS.hospitalIds[0]!)], kafka.access(userOf(HIS.principal)), HIS.group);
-    try {
-      expect(streaming.kind).toBe('kafka');
-      // Topic settings were read back (DESCRIBE_CONFIGS granted): no drift reported.
-      expect(await streaming.readiness.find((r) => r.name === 'kafka-topics')!.check()).toBeUndefined();
-      const body = requestBody({ settlementId: 'SEC1', hospital: { id: HIS.hospitalIds[0]! } });
-      expect(await sendAs(userOf(HIS.principal), t.hisDischargesOf(HIS.hospitalIds[0]!), JSON.stringify(body))).toBeNull();
-      await waitFor(() => answers.seen.length === 1, 30_000, 'the answer, read by the HIS');
-      expect(dischargeAnswer.parse(JSON.parse(answers.seen[0]!.value))).toMatchObject({ outcome: 'settled', split: { hospitalId: HIS.hospitalIds[0], settlementId: 'SEC1' } });
-      // The relay wrote settlement.events, nhsa.settlements and the insurer topics as the same user.
-      await waitFor(async () => (await ledger.outboxLag()) === 0, 30_000, 'the outbox relayed');
-    } finally {
-      await answers.stop();
+  describe('with the published ACL set', () => {
+    beforeAll(async () => {
+      t = topicNames(uniquePrefix());
+      const admin = testKafka(kafka.brokers, kafka.access()).admin();
+      await admin.connect();
+      try {
+        await applyAcls(admin, aclBindings(plan, t));
+        await applyAcls(admin, aclBindings(plan, t)); // applying the file again changes nothing
+        const { resources } = await admin.describeAcls({ resourceType: 1, resourcePatternType: 1, permissionType: 1, operation: 1 });
+        const count = resources.reduce((n, r) => n + r.acls.length, 0);
+        expect(count).toBe(aclBindings(plan, t).length);
+      } finally {
+        await admin.disconnect();
+      }
+    }, 60_000);
+    beforeEach(({ onTestFailed }) => { onTestFailed(() => { kafka.keepLogs(); }); });
+
+    it('the gateway as its SCRAM user, with only the published grants: creates and checks its topics, settles its HIS\'s discharge, relays it, and answers where only that HIS reads', async () => {
+      const { streaming, ledger } = await gateway();
+      const answers = await collect(kafka.brokers, [t.hisSettlementsOf(HIS.hospitalIds[0]!)], kafka.access(userOf(HIS.principal)), HIS.group);
+      try {
+        expect(streaming.kind).toBe('kafka');
+        // Topic settings were read back (DESCRIBE_CONFIGS granted): no drift reported.
+        expect(await streaming.readiness.find((r) => r.name === 'kafka-topics')!.check()).toBeUndefined();
+        const body = requestBody({ settlementId: 'SEC1', hospital: { id: HIS.hospitalIds[0]! } });
+        expect(await sendAs(userOf(HIS.principal), t.hisDischargesOf(HIS.hospitalIds[0]!), JSON.stringify(body))).toBeNull();
+        await waitFor(() => answers.seen.length === 1, 30_000, 'the answer, read by the HIS');
+        expect(dischargeAnswer.parse(JSON.parse(answers.seen[0]!.value))).toMatchObject({ outcome: 'settled', split: { hospitalId: HIS.hospitalIds[0], settlementId: 'SEC1' } });
+        // The relay wrote settlement.events, nhsa.settlements and the insurer topics as the same user.
+        await waitFor(async () => (await ledger.outboxLag()) === 0, 30_000, 'the outbox relayed');
+      } finally {
+        await answers.stop();
+        await streaming.stop();
+      }
+    }, 90_000);
+
+    it('a HIS principal writing for another hospital: refused by the broker on that hospital\'s topic; on its own topic dead-lettered FORBIDDEN, nothing settled', async () => {
+      const { streaming, ledger } = await gateway();
+      const his = userOf(HIS.principal);
+      const dead = await collect(kafka.brokers, [t.dlq(t.hisDischargesOf(HIS.hospitalIds[0]!))], kafka.access(his), HIS.group);
+      try {
+        const forOther = JSON.stringify(requestBody({ settlementId: 'SEC2', hospital: { id: OTHER_HOSPITAL } }));
+        expect(await sendAs(his, t.hisDischargesOf(OTHER_HOSPITAL), forOther)).toMatch(AUTHORIZATION_REFUSED);
+        expect(await sendAs(his, t.hisDischarges, forOther)).toMatch(AUTHORIZATION_REFUSED); // nor the shared topic
+        expect(await sendAs(his, t.hisDischargesOf(HIS.hospitalIds[0]!), forOther)).toBeNull();
+        await waitFor(() => dead.seen.length === 1, 30_000, 'the dead letter');
+        expect(deadLetter.parse(JSON.parse(dead.seen[0]!.value)).problem).toMatchObject({ code: 'FORBIDDEN', errors: [{ path: 'hospital.id' }] });
+        await sleep(500);
+        expect(await ledger.getSettlement(OTHER_HOSPITAL, 'SEC2')).toBeNull();
+        expect(await ledger.outboxLag()).toBe(0);
+      } finally {
+        await dead.stop();
+        await streaming.stop();
+      }
+    }, 90_000);
+
+    it('what the file does not grant, the broker refuses: a HIS reading the log or another hospital\'s answers, an insurer another insurer\'s claims, a user without a grant anything', async () => {
+      // The topics exist (made by the gateway's start in the tests above, or here).
+      const { streaming } = await gateway();
       await streaming.stop();
-    }
-  }, 90_000);
+      const his = userOf(HIS.principal);
+      expect(await readAs(his, HIS.group, t.settlementEvents)).toMatch(AUTHORIZATION_REFUSED);
+      expect(await readAs(his, HIS.group, t.hisSettlementsOf(OTHER_HOSPITAL))).toMatch(AUTHORIZATION_REFUSED);
+      // A group outside its prefix: Kafka answers FindCoordinator with GROUP_AUTHORIZATION_FAILED, which kafkajs reports only as a coordinator not found.
+      expect(await readAs(his, 'someone-elses-group', t.hisSettlementsOf(HIS.hospitalIds[0]!))).toMatch(/GROUP_AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
+      expect(await readAs(his, HIS.group, t.hisSettlementsOf(HIS.hospitalIds[0]!))).toBeNull(); // its own: granted
 
-  it('a HIS principal writing for another hospital: refused by the broker on that hospital\'s topic; on its own topic dead-lettered FORBIDDEN, nothing settled', async () => {
-    const { streaming, ledger } = await gateway();
-    const his = userOf(HIS.principal);
-    const dead = await collect(kafka.brokers, [t.dlq(t.hisDischargesOf(HIS.hospitalIds[0]!))], kafka.access(his), HIS.group);
-    try {
-      const forOther = JSON.stringify(requestBody({ settlementId: 'SEC2', hospital: { id: OTHER_HOSPITAL } }));
-      expect(await sendAs(his, t.hisDischargesOf(OTHER_HOSPITAL), forOther)).toMatch(AUTHORIZATION_REFUSED);
-      expect(await sendAs(his, t.hisDischarges, forOther)).toMatch(AUTHORIZATION_REFUSED); // nor the shared topic
-      expect(await sendAs(his, t.hisDischargesOf(HIS.hospitalIds[0]!), forOther)).toBeNull();
-      await waitFor(() => dead.seen.length === 1, 30_000, 'the dead letter');
-      expect(deadLetter.parse(JSON.parse(dead.seen[0]!.value)).problem).toMatchObject({ code: 'FORBIDDEN', errors: [{ path: 'hospital.id' }] });
-      await sleep(500);
-      expect(await ledger.getSettlement(OTHER_HOSPITAL, 'SEC2')).toBeNull();
-      expect(await ledger.outboxLag()).toBe(0);
-    } finally {
-      await dead.stop();
-      await streaming.stop();
-    }
-  }, 90_000);
+      expect(await readAs(userOf(INSURER.principal), INSURER.group, t.insurerClaims(OTHER_INSURER.insurerCode))).toMatch(AUTHORIZATION_REFUSED);
+      expect(await readAs(userOf(INSURER.principal), INSURER.group, t.insurerClaims(INSURER.insurerCode))).toBeNull();
+      expect(await sendAs(userOf(INSURER.principal), t.insurerClaims(INSURER.insurerCode), '{}')).toMatch(AUTHORIZATION_REFUSED); // read only
 
-  it('what the file does not grant, the broker refuses: a HIS reading the log or another hospital\'s answers, an insurer another insurer\'s claims, a user without a grant anything', async () => {
-    // The topics exist (made by the gateway's start in the tests above, or here).
-    const { streaming } = await gateway();
-    await streaming.stop();
-    const his = userOf(HIS.principal);
-    expect(await readAs(his, HIS.group, t.settlementEvents)).toMatch(AUTHORIZATION_REFUSED);
-    expect(await readAs(his, HIS.group, t.hisSettlementsOf(OTHER_HOSPITAL))).toMatch(AUTHORIZATION_REFUSED);
-    // A group outside its prefix: Kafka answers FindCoordinator with GROUP_AUTHORIZATION_FAILED, which kafkajs reports only as a coordinator not found.
-    expect(await readAs(his, 'someone-elses-group', t.hisSettlementsOf(HIS.hospitalIds[0]!))).toMatch(/GROUP_AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
-    expect(await readAs(his, HIS.group, t.hisSettlementsOf(HIS.hospitalIds[0]!))).toBeNull(); // its own: granted
+      expect(await sendAs(NOBODY, t.hisDischargesOf(HIS.hospitalIds[0]!), '{}')).toMatch(AUTHORIZATION_REFUSED);
+      expect(await readAs(NOBODY, NOBODY, t.settlementEvents)).toMatch(AUTHORIZATION_REFUSED);
+      const admin = testKafka(kafka.brokers, kafka.access(NOBODY)).admin();
+      await admin.connect();
+      try {
+        expect((await admin.listTopics()).filter((name) => name.startsWith(t.prefix))).toEqual([]); // not even their names
+        expect(errorText(await admin.createTopics({ topics: [{ topic: `${t.prefix}his.discharges.X` }] }).then(() => null, (e: unknown) => e))).toMatch(/TOPIC_AUTHORIZATION_FAILED|authoriz/i);
+      } finally {
+        await admin.disconnect();
+      }
+    }, 120_000);
 
-    expect(await readAs(userOf(INSURER.principal), INSURER.group, t.insurerClaims(OTHER_INSURER.insurerCode))).toMatch(AUTHORIZATION_REFUSED);
-    expect(await readAs(userOf(INSURER.principal), INSURER.group, t.insurerClaims(INSURER.insurerCode))).toBeNull();
-    expect(await sendAs(userOf(INSURER.principal), t.insurerClaims(INSURER.insurerCode), '{}')).toMatch(AUTHORIZATION_REFUSED); // read only
+    it('a wrong password or a CA that does not sign the brokers stops the start with the variables to fix', async () => {
+      const wrong = join(secrets, 'wrong-password');
+      writeFileSync(wrong, 'not-the-password');
+      const refusedUser = await gateway(gatewayConfig({ KAFKA_SASL_PASSWORD_SECRET: JSON.stringify({ file: wrong }) })).then(() => null, (e: unknown) => e);
+      expect(refusedUser).toBeInstanceOf(ConfigError);
+      expect(refusedUser).toMatchObject({ problems: [expect.stringMatching(new RegExp(`^KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD_SECRET / KAFKA_SASL_MECHANISM: Kafka refused the user ${GATEWAY} by SCRAM-SHA-512: `))] });
+      expect(String(refusedUser)).not.toContain('not-the-password');
 
-    expect(await sendAs(NOBODY, t.hisDischargesOf(HIS.hospitalIds[0]!), '{}')).toMatch(AUTHORIZATION_REFUSED);
-    expect(await readAs(NOBODY, NOBODY, t.settlementEvents)).toMatch(AUTHORIZATION_REFUSED);
-    const admin = testKafka(kafka.brokers, kafka.access(NOBODY)).admin();
-    await admin.connect();
-    try {
-      expect((await admin.listTopics()).filter((name) => name.startsWith(t.prefix))).toEqual([]); // not even their names
-      expect(errorText(await admin.createTopics({ topics: [{ topic: `${t.prefix}his.discharges.X` }] }).then(() => null, (e: unknown) => e))).toMatch(/TOPIC_AUTHORIZATION_FAILED|authoriz/i);
-    } finally {
-      await admin.disconnect();
-    }
-  }, 120_000);
+      const otherPki = await makePki();
+      try {
+        const refusedCa = await gateway(gatewayConfig({ KAFKA_SSL_CA_FILE: otherPki.ca })).then(() => null, (e: unknown) => e);
+        expect(refusedCa).toBeInstanceOf(ConfigError);
+        expect(refusedCa).toMatchObject({ problems: [expect.stringMatching(/^KAFKA_SSL_CA_FILE \/ KAFKA_SSL_CERT_FILE \/ KAFKA_SSL_KEY_FILE: the TLS handshake with Kafka failed/)] });
+      } finally {
+        await otherPki.remove();
+      }
+    }, 120_000);
+  });
 
-  it('a wrong password or a CA that does not sign the brokers stops the start with the variables to fix', async () => {
-    const wrong = join(secrets, 'wrong-password');
-    writeFileSync(wrong, 'not-the-password');
-    const refusedUser = await gateway(gatewayConfig({ KAFKA_SASL_PASSWORD_SECRET: JSON.stringify({ file: wrong }) })).then(() => null, (e: unknown) => e);
-    expect(refusedUser).toBeInstanceOf(ConfigError);
-    expect(refusedUser).toMatchObject({ problems: [expect.stringMatching(new RegExp(`^KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD_SECRET / KAFKA_SASL_MECHANISM: Kafka refused the user ${GATEWAY} by SCRAM-SHA-512: `))] });
-    expect(String(refusedUser)).not.toContain('not-the-password');
-
-    const otherPki = await makePki();
-    try {
-      const refusedCa = await gateway(gatewayConfig({ KAFKA_SSL_CA_FILE: otherPki.ca })).then(() => null, (e: unknown) => e);
-      expect(refusedCa).toBeInstanceOf(ConfigError);
-      expect(refusedCa).toMatchObject({ problems: [expect.stringMatching(/^KAFKA_SSL_CA_FILE \/ KAFKA_SSL_CERT_FILE \/ KAFKA_SSL_KEY_FILE: the TLS handshake with Kafka failed/)] });
-    } finally {
-      await otherPki.remove();
-    }
-  }, 120_000);
+  describeFaults({ name: 'SASL_SSL, StandardAuthorizer and the published ACLs', secured: true }, () => kafka);
 });
