@@ -60,6 +60,8 @@ export interface IntakeOptions {
 export const REPLY_TO_HEADER = 'reply-to';
 export const CORRELATION_ID_HEADER = 'correlation-id';
 const ATTEMPT_MEMORY_MAX_ENTRIES = 10_000;
+/** How much of a wrong hospital id a problem repeats (a real one has at most 32 characters). */
+const HOSPITAL_ID_ECHO_MAX_CHARS = 64;
 
 class RetryLater extends Error {
   constructor(override readonly cause: unknown) { super('settlement failed transiently; the batch will be retried'); this.name = 'RetryLater'; }
@@ -203,7 +205,7 @@ function parseMessage(message: InboundMessage, options: IntakeOptions, hospitalI
   const bodyHospital = hospitalIdOf(body);
   if (hospitalId !== undefined && bodyHospital !== hospitalId) {
     // Never settled: the topic's ACL vouches for its hospital, not for any hospital the body names.
-    return { problem: problemOf(new Forbidden(`主题 ${message.topic} 只受理医院 ${hospitalId} 的结算，该消息未予结算`, [{ path: 'hospital.id', message: `应为 ${hospitalId}${typeof bodyHospital === 'string' ? `，消息为 ${bodyHospital}` : ''}` }])) };
+    return { problem: problemOf(new Forbidden(`主题 ${message.topic} 只受理医院 ${hospitalId} 的结算，该消息未予结算`, [{ path: 'hospital.id', message: `应为 ${hospitalId}${typeof bodyHospital === 'string' ? `，消息为 ${bodyHospital.slice(0, HOSPITAL_ID_ECHO_MAX_CHARS)}` : ''}` }])) };
   }
   return { body, personKey: personKeyOf(body) ?? `${message.partition}/${message.offset}` };
 }
