@@ -54,6 +54,36 @@ export const configSchema = z.object({
   KAFKA_CLIENT_ID: z.string().default('settlement-gateway'),
   /** Prefix of every topic name, e.g. "prod." → prod.settlement.events. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+  /**
+   * How the gateway connects to Kafka, in Kafka's own words: PLAINTEXT, SSL (TLS; with a client certificate
+   * the broker knows the gateway by it), SASL_SSL (TLS and a SCRAM user), SASL_PLAINTEXT (SCRAM without TLS:
+   * refused where KAFKA_REQUIRE_SECURE holds). gateway/stream/kafka-access.ts reads what follows.
+   */
+  KAFKA_SECURITY_PROTOCOL: z.enum(['PLAINTEXT', 'SSL', 'SASL_SSL', 'SASL_PLAINTEXT']).default('PLAINTEXT'),
+  /** PEM file of the CA that signed the brokers' certificates (else the system's CAs). */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  /** PEM files of the gateway's client certificate and key, for brokers with ssl.client.auth=required (both or neither). */
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  /** SASL mechanism: SCRAM-SHA-512 or SCRAM-SHA-256; PLAIN (the password itself on the wire) only over TLS. */
+  KAFKA_SASL_MECHANISM: z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']).optional(),
+  /** The SASL user (the principal User:<name> the ACLs of deploy/kafka/acls.yaml grant). */
+  KAFKA_SASL_USERNAME: z.string().regex(/^[A-Za-z0-9._@-]+$/).max(128).optional(),
+  /** Its password by reference: {"env":"NAME"} or {"file":"/run/secrets/kafka-password"}; never the password itself. */
+  KAFKA_SASL_PASSWORD_SECRET: secretRefText.optional(),
+  /**
+   * Refuse to start on a Kafka connection without TLS or without an identity (SASL user or client certificate).
+   * Default: true in production, false elsewhere (then a warning at start-up).
+   */
+  KAFKA_REQUIRE_SECURE: flag.optional(),
+  /**
+   * Hospitals whose HIS send discharges on their own topic, his.discharges.<hospitalId> (comma-separated ids):
+   * each topic is consumed (consumer group KAFKA_INTAKE_GROUP.<hospitalId>), a discharge on it for another
+   * hospital is dead-lettered, never settled, and answers go to his.settlements.<hospitalId>. With the ACLs of
+   * deploy/kafka/acls.yaml a HIS may write only its hospitals' topics. Absent → the shared his.discharges,
+   * where any writer may settle for any hospital: refused in production (KAFKA_REQUIRE_SECURE) while the intake runs.
+   */
+  KAFKA_INTAKE_HOSPITALS: csv.pipe(z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'hospital ids as requests give them (letters, digits, _ and -; no dot: it would blur the topic name)')).min(1)).optional(),
   RELAY_ENABLED: flag.default(true),
   INTAKE_ENABLED: flag.default(true),
   /** Consumer group of the streaming intake on his.discharges. */

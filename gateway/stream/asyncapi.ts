@@ -18,6 +18,8 @@ export interface AsyncApiSource {
   topics: Topics;
   /** Insurers the packs pay through: the values of the insurer topics' {insurerCode}. */
   insurerCodes: Iterable<string>;
+  /** Hospitals whose HIS send on their own topics (KAFKA_INTAKE_HOSPITALS): the values of {hospitalId}. */
+  hospitalIds?: Iterable<string>;
   /** With the specifications, each channel states its partitions, replicas and retention (Kafka binding). */
   specs?: readonly TopicSpec[];
 }
@@ -113,16 +115,18 @@ function kafkaBinding(spec: TopicSpec | undefined) {
   };
 }
 
-export function asyncApiDocument({ version, topics: t, insurerCodes, specs = [] }: AsyncApiSource) {
+export function asyncApiDocument({ version, topics: t, insurerCodes, hospitalIds = [], specs = [] }: AsyncApiSource) {
   const codes = [...new Set(insurerCodes)];
+  const hospitals = [...new Set(hospitalIds)];
   const specOf = (name: string) => specs.find((s) => s.name === name);
+  const hospitalParameters = { hospitalId: { description: 'a hospital of KAFKA_INTAKE_HOSPITALS: its HIS alone may write (and read the answers of) these topics', ...(hospitals.length > 0 ? { enum: hospitals } : {}) } };
   const insurerParameters = { insurerCode: { description: 'the insurer code a pack names as payer.insurerCode', ...(codes.length > 0 ? { enum: codes } : {}) } };
   const insurerAddress = t.insurerClaimsAddress;
   const channel = (address: string, description: string, message: readonly MessageName[], parameters?: object) => ({
     address, description,
     messages: Object.fromEntries(message.map((m) => [m, { $ref: `#/components/messages/${m}` }])),
     ...(parameters ? { parameters } : {}),
-    ...kafkaBinding(specOf(address.includes('{insurerCode}') && codes[0] ? address.replace('{insurerCode}', codes[0]) : address)),
+    ...kafkaBinding(specOf(address.includes('{insurerCode}') && codes[0] ? address.replace('{insurerCode}', codes[0]) : address.includes('{hospitalId}') && hospitals[0] ? address.replace('{hospitalId}', hospitals[0]) : address)),
   });
   const channels = {
     settlementEvents: channel(t.settlementEvents, 'The log: the second copy of every settlement, kept for ever (npm run replay rebuilds the accumulators from it).', ['SettlementEvent']),
@@ -134,6 +138,9 @@ export function asyncApiDocument({ version, topics: t, insurerCodes, specs = [] 
     hisDischarges: channel(t.hisDischarges, 'Settlement requests sent by hospitals as messages.', ['DischargeRequest']),
     hisDischargesDlq: channel(t.dlq(t.hisDischarges), 'Discharge messages rejected, and answers that could not be written (undeliveredAnswer: the stay may be settled).', ['DeadLetter']),
     hisSettlements: channel(t.hisSettlements, 'Answers to his.discharges (or to the topic a message names in reply-to).', ['DischargeAnswer']),
+    hospitalDischarges: channel(t.hisDischargesOfAddress, 'Settlement requests of one hospital, written by its HIS alone (ACLs); one naming another hospital is dead-lettered (FORBIDDEN on hospital.id), never settled.', ['DischargeRequest'], hospitalParameters),
+    hospitalDischargesDlq: channel(t.dlq(t.hisDischargesOfAddress), 'That hospital\'s rejected discharges and answers that could not be written; its HIS may read them.', ['DeadLetter'], hospitalParameters),
+    hospitalSettlements: channel(t.hisSettlementsOfAddress, 'Answers to that hospital\'s discharges, read by its HIS alone.', ['DischargeAnswer'], hospitalParameters),
   };
   const ref = (id: keyof typeof channels) => ({ $ref: `#/channels/${id}` });
   const messagesOf = (id: keyof typeof channels) => Object.keys(channels[id].messages).map((m) => ({ $ref: `#/channels/${id}/messages/${m}` }));
@@ -165,6 +172,11 @@ export function asyncApiDocument({ version, topics: t, insurerCodes, specs = [] 
         },
       },
       deadLetterDischarges: op('send', 'hisDischargesDlq', 'The intake dead-letters rejected messages and answers it could not write.'),
+      settleHospitalDischarges: {
+        ...op('receive', 'hospitalDischarges', 'Scoped per hospital (KAFKA_INTAKE_HOSPITALS): the intake settles each message for that hospital only and answers once, in one Kafka transaction with the consumed offset.'),
+        reply: { channel: ref('hospitalSettlements'), messages: messagesOf('hospitalSettlements') },
+      },
+      deadLetterHospitalDischarges: op('send', 'hospitalDischargesDlq', 'The intake dead-letters that hospital\'s rejected messages and answers it could not write.'),
     },
     components: { messages },
   };

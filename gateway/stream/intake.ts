@@ -5,8 +5,16 @@
  * itself is idempotent by (hospital.id, settlementId), so a batch redone after a crash replays the
  * stored split instead of settling twice, and only the transaction that commits is ever seen by
  * read_committed readers: one answer per message.
+ *
+ * Scoped per hospital (`hospitals`, KAFKA_INTAKE_HOSPITALS): each hospital's HIS writes its own topic,
+ * his.discharges.<hospitalId>, which the ACLs let no other HIS write (deploy/kafka/acls.yaml); the intake
+ * settles a discharge read there only for that hospital (one for another is dead-lettered, FORBIDDEN on
+ * hospital.id, never settled) and answers it on his.settlements.<hospitalId>, which only that HIS may read.
+ * Each hospital's topic has its own consumer group (KAFKA_INTAKE_GROUP.<hospitalId>), consumer and
+ * transactional answerer, so one hospital's trouble (a topic missing, an ACL taken away) never holds up
+ * another's.
  */
-import { GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
+import { Forbidden, GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
 import { internalProblem as internalProblemOf, problemOf } from '../problem-body.js';
 import { PROBLEM_TYPES, problemTypeUri } from '../problem-types.js';
 import { parseJsonText } from '../service/json-text.js';
@@ -22,7 +30,13 @@ export interface IntakeOptions {
   /** The settlement service (only settle is needed). */
   service: Pick<SettlementService, 'settle'>;
   topics: Topics;
+  /** The consumer group; scoped per hospital, each hospital's topic is read by `<groupId>.<hospitalId>`. */
   groupId: string;
+  /**
+   * The hospitals whose own topics are read (his.discharges.<hospitalId>), each settling for its hospital
+   * only; absent → the shared his.discharges, settling for any hospital.
+   */
+  hospitals?: readonly string[];
   /** As BODY_LIMIT_BYTES for HTTP: a larger message is rejected (413) to the DLQ. */
   maxMessageBytes: number;
   /**
@@ -39,13 +53,15 @@ export interface IntakeOptions {
   /** An answer that could not be written was dead-lettered instead (ids and places only: no personal data). */
   onUndeliverable?(answer: UndeliveredAnswer): void;
   onError?(error: unknown): void;
-  /** The consumer's lag per partition it holds (Subscription.onLag). */
+  /** The consumer's lag per partition it holds (Subscription.onLag); scoped per hospital, summed by partition number over the hospitals' topics. */
   onLag?(lagByPartition: ReadonlyMap<number, number>): void;
 }
 
 export const REPLY_TO_HEADER = 'reply-to';
 export const CORRELATION_ID_HEADER = 'correlation-id';
 const ATTEMPT_MEMORY_MAX_ENTRIES = 10_000;
+/** How much of a wrong hospital id a problem repeats (a real one has at most 32 characters). */
+const HOSPITAL_ID_ECHO_MAX_CHARS = 64;
 
 class RetryLater extends Error {
   constructor(override readonly cause: unknown) { super('settlement failed transiently; the batch will be retried'); this.name = 'RetryLater'; }
@@ -72,23 +88,44 @@ export interface UndeliveredAnswer {
 /** The answer records of this intake, with the message and outcome each answers, for a dead letter if one cannot be written. */
 type AnswersSent = WeakMap<OutboundRecord, { message: InboundMessage; outcome: Outcome }>;
 
-export function startIntake(options: IntakeOptions): Promise<RunningSubscription> {
+export async function startIntake(options: IntakeOptions): Promise<RunningSubscription> {
   const answers: AnswersSent = new WeakMap();
   const clock = options.clock ?? (() => new Date());
-  return options.bus.subscribe({
-    topic: options.topics.hisDischarges,
-    groupId: options.groupId,
+  const lagByTopic = new Map<string, ReadonlyMap<number, number>>();
+  const onLag = options.onLag;
+  const subscribe = (topic: string, groupId: string, hospitalId: string | undefined) => options.bus.subscribe({
+    topic,
+    groupId,
     // A new group starts at the beginning: discharges sent before the gateway first ran still settle.
     fromBeginning: true,
-    handle: dischargeHandler(options, answers),
+    handle: dischargeHandler(options, answers, hospitalId),
     undeliverable: (failed) => failed.map((f) => undeliveredAnswerLetter(f, answers, options, clock)),
     onError: (error) => options.onError?.(error instanceof RetryLater ? error.cause : error),
-    ...(options.onLag ? { onLag: options.onLag } : {}),
+    ...(onLag ? { onLag: (lag: ReadonlyMap<number, number>) => { lagByTopic.set(topic, lag); onLag(summedByPartition(lagByTopic.values())); } } : {}),
   });
+  if (!options.hospitals) return subscribe(options.topics.hisDischarges, options.groupId, undefined);
+  const started = await Promise.allSettled(options.hospitals.map((h) => subscribe(options.topics.hisDischargesOf(h), `${options.groupId}.${h}`, h)));
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const stop = async (): Promise<void> => { await Promise.all(running.map((r) => r.stop())); };
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { stop };
 }
 
-/** The handler alone (the bus makes its output and the offset commit one transaction). */
-export function dischargeHandler(options: IntakeOptions, answers?: AnswersSent): (messages: readonly InboundMessage[]) => Promise<OutboundRecord[]> {
+function summedByPartition(lags: Iterable<ReadonlyMap<number, number>>): Map<number, number> {
+  const sum = new Map<number, number>();
+  for (const lag of lags) for (const [partition, messages] of lag) sum.set(partition, (sum.get(partition) ?? 0) + messages);
+  return sum;
+}
+
+/**
+ * The handler alone (the bus makes its output and the offset commit one transaction); with `hospitalId`, the
+ * handler of that hospital's own topic.
+ */
+export function dischargeHandler(options: IntakeOptions, answers?: AnswersSent, hospitalId?: string): (messages: readonly InboundMessage[]) => Promise<OutboundRecord[]> {
   const maxAttempts = options.maxAttemptsPerMessage ?? 20;
   const attempts = new Map<string, number>();
   const clock = options.clock ?? (() => new Date());
@@ -113,7 +150,7 @@ export function dischargeHandler(options: IntakeOptions, answers?: AnswersSent):
   };
 
   return async (messages) => {
-    const parsed = messages.map((message) => parseMessage(message, options));
+    const parsed = messages.map((message) => parseMessage(message, options, hospitalId));
     const outcomes: Outcome[] = new Array<Outcome>(messages.length);
     // Same person → same lane, in message order: their accumulators depend on it.
     const lanes = new Map<string, number[]>();
@@ -137,7 +174,7 @@ export function dischargeHandler(options: IntakeOptions, answers?: AnswersSent):
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, laneList.length) }, worker));
     return messages.flatMap((message, index) => {
-      const records = answerRecords(message, outcomes[index]!, options, clock);
+      const records = answerRecords(message, outcomes[index]!, options, clock, hospitalId);
       answers?.set(records[0]!, { message, outcome: outcomes[index]! });
       return records;
     });
@@ -146,9 +183,13 @@ export function dischargeHandler(options: IntakeOptions, answers?: AnswersSent):
 
 type Parsed = { body: unknown; personKey: string } | { problem: Problem };
 
-function parseMessage(message: InboundMessage, options: IntakeOptions): Parsed {
+function parseMessage(message: InboundMessage, options: IntakeOptions, hospitalId: string | undefined): Parsed {
   const replyTo = message.headers[REPLY_TO_HEADER];
-  if (replyTo !== undefined && !options.topics.isAllowedReplyTo(replyTo)) {
+  if (hospitalId !== undefined && replyTo !== undefined && replyTo !== options.topics.hisSettlementsOf(hospitalId)) {
+    // Scoped, a HIS reads its own answers topic only: an answer sent elsewhere would reach another hospital, or no one.
+    return { problem: problemOf(new InvalidInput('reply-to 头指定的主题不允许接收应答', [{ path: `headers.${REPLY_TO_HEADER}`, message: `应为本院应答主题 ${options.topics.hisSettlementsOf(hospitalId)}，或不带此头` }])) };
+  }
+  if (hospitalId === undefined && replyTo !== undefined && !options.topics.isAllowedReplyTo(replyTo)) {
     return { problem: problemOf(new InvalidInput('reply-to 头指定的主题不允许接收应答', [{ path: `headers.${REPLY_TO_HEADER}`, message: `应为 ${options.topics.hisSettlements} 或其他 ${options.topics.prefix}his.* 应答主题` }])) };
   }
   if (!message.value || message.value.length === 0) return { problem: problemOf(new InvalidInput('消息没有内容', [{ path: '(body)', message: '空消息' }])) };
@@ -161,6 +202,11 @@ function parseMessage(message: InboundMessage, options: IntakeOptions): Parsed {
     if (error instanceof GatewayError) return { problem: problemOf(error) };
     throw error;
   }
+  const bodyHospital = hospitalIdOf(body);
+  if (hospitalId !== undefined && bodyHospital !== hospitalId) {
+    // Never settled: the topic's ACL vouches for its hospital, not for any hospital the body names.
+    return { problem: problemOf(new Forbidden(`主题 ${message.topic} 只受理医院 ${hospitalId} 的结算，该消息未予结算`, [{ path: 'hospital.id', message: `应为 ${hospitalId}${typeof bodyHospital === 'string' ? `，消息为 ${bodyHospital.slice(0, HOSPITAL_ID_ECHO_MAX_CHARS)}` : ''}` }])) };
+  }
   return { body, personKey: personKeyOf(body) ?? `${message.partition}/${message.offset}` };
 }
 
@@ -172,10 +218,18 @@ function personKeyOf(body: unknown): string | null {
   return typeof patient.id === 'string' ? patient.id : null;
 }
 
-function answerRecords(message: InboundMessage, outcome: Outcome, options: IntakeOptions, clock: () => Date): OutboundRecord[] {
+/** The hospital id the body names, whatever its type (undefined: none). */
+function hospitalIdOf(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('hospital' in body)) return undefined;
+  const hospital = body.hospital;
+  return typeof hospital === 'object' && hospital !== null && 'id' in hospital ? hospital.id : undefined;
+}
+
+function answerRecords(message: InboundMessage, outcome: Outcome, options: IntakeOptions, clock: () => Date, hospitalId: string | undefined): OutboundRecord[] {
   const { topics } = options;
   const replyTo = message.headers[REPLY_TO_HEADER];
-  const answerTopic = replyTo !== undefined && topics.isAllowedReplyTo(replyTo) ? replyTo : topics.hisSettlements;
+  const answerTopic = hospitalId !== undefined ? topics.hisSettlementsOf(hospitalId)
+    : replyTo !== undefined && topics.isAllowedReplyTo(replyTo) ? replyTo : topics.hisSettlements;
   // Without a correlation id the hospital can still match the answer to the message by its position.
   const correlationId = message.headers[CORRELATION_ID_HEADER] ?? `${message.topic}/${message.partition}/${message.offset}`;
   const key = message.key?.toString('utf8') ?? correlationId;

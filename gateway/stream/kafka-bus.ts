@@ -6,7 +6,8 @@
  * that kafkajs gives up for good (a non-retriable crash) is replaced after a backoff.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type EachBatchPayload, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type EachBatchPayload, type LogEntry, type Message, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { headerText, RecordsUndeliverable, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription, type Undeliverable, type UndeliverableReason } from './bus.js';
 import { hasKafkaErrorType } from './kafka-errors.js';
@@ -16,6 +17,10 @@ import { topicDrift, type TopicDrift, type TopicSpec, type TopicState } from './
 export interface KafkaBusOptions {
   brokers: readonly string[];
   clientId: string;
+  /** TLS to the brokers (CA, client certificate and key), as gateway/stream/kafka-access.ts reads them; absent → plaintext. */
+  ssl?: ConnectionOptions;
+  /** The SASL user (SCRAM) the brokers know the gateway by; absent → none. */
+  sasl?: SASLOptions;
   /** Stable per process instance: a restarted instance with the same id fences its predecessor's open transactions. */
   transactionalIdPrefix?: string;
   logLevel?: kafkaLogLevel;
@@ -115,6 +120,8 @@ export class KafkaBus implements Bus {
     this.kafka = new Kafka({
       brokers: [...options.brokers],
       clientId: options.clientId,
+      ...(options.ssl ? { ssl: options.ssl } : {}),
+      ...(options.sasl ? { sasl: options.sasl } : {}),
       logLevel: options.logLevel ?? kafkaLogLevel.WARN,
       ...(options.logger ? { logCreator: pinoLogCreator(options.logger) } : {}),
       connectionTimeout: options.connectionTimeoutMs ?? 3_000,

@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../config.js';
 import { openConfiguredLedger, runCli } from '../ledger/cli.js';
+import { kafkaAccess } from './kafka-access.js';
 import { KafkaBus } from './kafka-bus.js';
 import { replayAccumulators } from './replay.js';
 import { topics } from './topics.js';
@@ -21,7 +22,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
   const ledger = openConfiguredLedger(config);
   if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger has nothing to compare with\n${USAGE}`); return 2; }
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-replay` });
+  // The gateway's own TLS and SASL user: on a secured cluster the tool needs its rights (READ on the topics it reads).
+  const { warnings, ...access } = kafkaAccess(config);
+  for (const warning of warnings) console.warn(`warning: ${warning}`);
+  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-replay`, ...access });
   try {
     const topic = topics(config.KAFKA_TOPIC_PREFIX).settlementEvents;
     const report = await replayAccumulators({ bus, ledger, topic });

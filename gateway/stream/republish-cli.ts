@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openConfiguredLedger, runCli } from '../ledger/cli.js';
 import { loadProgrammes } from '../programmes/load.js';
+import { kafkaAccess } from './kafka-access.js';
 import { KafkaBus } from './kafka-bus.js';
 import { findDeadLettered, republishPlan } from './republish.js';
 import { topics } from './topics.js';
@@ -31,7 +32,10 @@ async function main(argv: string[]): Promise<number> {
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
   const ledger = openConfiguredLedger(config);
   if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
-  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-republish` });
+  // The gateway's own TLS and SASL user: on a secured cluster the tool needs its rights (READ on the topics it reads).
+  const { warnings, ...access } = kafkaAccess(config);
+  for (const warning of warnings) console.warn(`warning: ${warning}`);
+  const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-republish`, ...access });
   try {
     const record = await ledger.getSettlement(args.hospital, args.settlement);
     if (!record) { console.error(`settlement ${args.settlement} of hospital ${args.hospital} is not in the ledger (restore its record first)`); return 2; }

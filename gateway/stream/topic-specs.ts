@@ -56,7 +56,7 @@ export function topicSpec(name: string, role: TopicRole, policy: TopicPolicy): T
 }
 
 /** Every topic the gateway writes or reads, with its role, given the insurers the packs pay through. */
-export function gatewayTopics(t: Topics, insurerCodes: Iterable<string>): Array<{ name: string; role: TopicRole }> {
+export function gatewayTopics(t: Topics, insurerCodes: Iterable<string>, hospitalIds: Iterable<string> = []): Array<{ name: string; role: TopicRole }> {
   const working = (name: string) => [{ name, role: 'working' as const }, { name: t.dlq(name), role: 'dead-letters' as const }];
   return [
     { name: t.settlementEvents, role: 'log' }, { name: t.dlq(t.settlementEvents), role: 'dead-letters' },
@@ -64,6 +64,8 @@ export function gatewayTopics(t: Topics, insurerCodes: Iterable<string>): Array<
     ...working(t.hisDischarges),
     { name: t.hisSettlements, role: 'working' },
     ...[...new Set(insurerCodes)].flatMap((code) => working(t.insurerClaims(code))),
+    // The intake scoped per hospital (KAFKA_INTAKE_HOSPITALS): each hospital's own discharges and answers.
+    ...[...new Set(hospitalIds)].flatMap((id) => [...working(t.hisDischargesOf(id)), { name: t.hisSettlementsOf(id), role: 'working' as const }]),
   ];
 }
 

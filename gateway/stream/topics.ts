@@ -5,6 +5,8 @@
 
 /** An insurer code as packs give it (schemas/pack.ts identifier); also a legal topic-name segment. */
 const INSURER_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A hospital id as KAFKA_INTAKE_HOSPITALS gives it: a legal topic-name segment without a dot. */
+const HOSPITAL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 /** Kafka's own limit on topic names. */
 const TOPIC_NAME_MAX_CHARS = 249;
 
@@ -18,6 +20,16 @@ export interface Topics {
   readonly hisDischarges: string;
   /** Answers to his.discharges, unless the message names another `reply-to`. */
   readonly hisSettlements: string;
+  /**
+   * A hospital's own discharges topic (KAFKA_INTAKE_HOSPITALS): under the ACLs of deploy/kafka/acls.yaml only
+   * that hospital's HIS may write it, and the intake settles on it for that hospital only.
+   */
+  hisDischargesOf(hospitalId: string): string;
+  /** A hospital's own answers topic, beside hisDischargesOf: only that hospital's HIS may read it. */
+  hisSettlementsOf(hospitalId: string): string;
+  /** Those two names with the id as the parameter `{hospitalId}`, as AsyncAPI writes a channel address. */
+  readonly hisDischargesOfAddress: string;
+  readonly hisSettlementsOfAddress: string;
   /** Direct-pay claims of one insurer (schemas/messages.ts insurerClaim). */
   insurerClaims(insurerCode: string): string;
   /** The insurer topics' name with the code as the parameter `{insurerCode}`, as AsyncAPI writes a channel address. */
@@ -26,6 +38,11 @@ export interface Topics {
   dlq(topic: string): string;
   /** Whether a `reply-to` header may name this topic: only hospital answer topics, never the gateway's own logs. */
   isAllowedReplyTo(topic: string): boolean;
+}
+
+function hospitalSegment(hospitalId: string): string {
+  if (!HOSPITAL_ID.test(hospitalId)) throw new Error(`not a valid hospital id for a topic name: ${hospitalId}`);
+  return hospitalId;
 }
 
 const insurerClaimsSuffix = (insurerCode: string): string => `insurer.${insurerCode}.claims`;
@@ -44,6 +61,10 @@ export function topics(prefix = ''): Topics {
     nhsaSettlements: name('nhsa.settlements'),
     hisDischarges,
     hisSettlements,
+    hisDischargesOf: (hospitalId: string): string => name(`his.discharges.${hospitalSegment(hospitalId)}`),
+    hisSettlementsOf: (hospitalId: string): string => name(`his.settlements.${hospitalSegment(hospitalId)}`),
+    hisDischargesOfAddress: `${hisDischarges}.{hospitalId}`,
+    hisSettlementsOfAddress: `${hisSettlements}.{hospitalId}`,
     insurerClaims(insurerCode: string): string {
       if (!INSURER_CODE.test(insurerCode)) throw new Error(`not a valid insurer code for a topic name: ${insurerCode}`);
       return name(insurerClaimsSuffix(insurerCode));

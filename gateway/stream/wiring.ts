@@ -17,6 +17,7 @@ import { RecordsUndeliverable, SubscriptionCrashed, type Bus, type RunningSubscr
 import { asyncApiDocument, type AsyncApiDocument } from './asyncapi.js';
 import type { EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
+import { kafkaAccess, kafkaAccessRefusal, requiresSecureKafka } from './kafka-access.js';
 import { KafkaBus } from './kafka-bus.js';
 import { MemoryBus } from './memory-bus.js';
 import { OutboxRelay, type RelayOptions } from './relay.js';
@@ -32,12 +33,19 @@ export function transactionalIdPrefixOf(config: Config): string {
   return `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`;
 }
 
-/** Kafka when KAFKA_BROKERS is set; otherwise the in-memory bus (main must say so at start-up). */
+/**
+ * Kafka when KAFKA_BROKERS is set, over TLS and as the SASL user the configuration names (kafka-access.ts:
+ * a ConfigError for what cannot work or, in production, for a connection without TLS or identity);
+ * otherwise the in-memory bus (main must say so at start-up).
+ */
 export function createBus(config: Config, logger?: Logger): Bus {
   if (!config.KAFKA_BROKERS?.length) return new MemoryBus();
+  const { warnings, ...access } = kafkaAccess(config);
+  for (const warning of warnings) logger?.warn({ warning }, 'kafka: not secured as production requires (KAFKA_REQUIRE_SECURE)');
   return new KafkaBus({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
+    ...access,
     transactionalIdPrefix: transactionalIdPrefixOf(config),
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
@@ -70,7 +78,7 @@ export function topicSpecsOf(config: Config, programmes: ProgrammeSet): TopicSpe
     partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR,
     retentionMs: config.KAFKA_RETENTION_MS, dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
   };
-  return gatewayTopics(topics(config.KAFKA_TOPIC_PREFIX), insurerCodesOf(programmes)).map((g) => topicSpec(g.name, g.role, policy));
+  return gatewayTopics(topics(config.KAFKA_TOPIC_PREFIX), insurerCodesOf(programmes), config.KAFKA_INTAKE_HOSPITALS).map((g) => topicSpec(g.name, g.role, policy));
 }
 
 /**
@@ -94,7 +102,7 @@ export async function ensureTopicSpecs(config: Config, bus: KafkaBus, programmes
 
 /** The AsyncAPI document of this configuration's topics: names with their prefix, the packs' insurers, each topic's specification. */
 export function asyncApiOf(config: Config, programmes: ProgrammeSet, version: string): AsyncApiDocument {
-  return asyncApiDocument({ version, topics: topics(config.KAFKA_TOPIC_PREFIX), insurerCodes: insurerCodesOf(programmes), specs: topicSpecsOf(config, programmes) });
+  return asyncApiDocument({ version, topics: topics(config.KAFKA_TOPIC_PREFIX), insurerCodes: insurerCodesOf(programmes), hospitalIds: config.KAFKA_INTAKE_HOSPITALS ?? [], specs: topicSpecsOf(config, programmes) });
 }
 
 /** /readyz (non-critical): the topics as specified, or each difference found at start-up. */
@@ -121,11 +129,20 @@ export async function relayReady(config: Config, relay: OutboxRelay): Promise<{ 
 
 export type IntakeHooks = Pick<IntakeOptions, 'onAnswered' | 'onDeadLetter' | 'onUndeliverable' | 'onError' | 'onLag'>;
 
+/**
+ * The streaming intake: on each hospital's own topic when KAFKA_INTAKE_HOSPITALS lists them, else on the
+ * shared his.discharges — refused on Kafka where KAFKA_REQUIRE_SECURE holds (production), since whoever may
+ * write it settles for any hospital.
+ */
 export function startStreamIntake(config: Config, bus: Bus, service: IntakeOptions['service'], hooks: IntakeHooks = {}): Promise<RunningSubscription> {
+  if (bus.kind === 'kafka' && !config.KAFKA_INTAKE_HOSPITALS && requiresSecureKafka(config)) return Promise.reject(new ConfigError([SHARED_INTAKE]));
   return startIntake({
-    bus, service, topics: topics(config.KAFKA_TOPIC_PREFIX), groupId: config.KAFKA_INTAKE_GROUP, maxMessageBytes: config.BODY_LIMIT_BYTES, ...hooks,
+    bus, service, topics: topics(config.KAFKA_TOPIC_PREFIX), groupId: config.KAFKA_INTAKE_GROUP, maxMessageBytes: config.BODY_LIMIT_BYTES,
+    ...(config.KAFKA_INTAKE_HOSPITALS ? { hospitals: config.KAFKA_INTAKE_HOSPITALS } : {}), ...hooks,
   });
 }
+
+const SHARED_INTAKE = 'KAFKA_INTAKE_HOSPITALS: the streaming intake would read the shared his.discharges, on which whoever may write settles for any hospital; list the hospitals (each HIS writes only its own his.discharges.<hospitalId>, deploy/kafka/acls.yaml) or set INTAKE_ENABLED=false [KAFKA_REQUIRE_SECURE]';
 
 /** The gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
 export interface StreamMetrics {
@@ -196,7 +213,8 @@ export async function startStreaming({ config, ledger, service, programmes, metr
       drift = await ensureTopicSpecs(config, bus, programmes, log, metrics);
     } catch (error) {
       await bus.close().catch(() => undefined);
-      throw error;
+      // Refused credentials or a failed TLS handshake: the configuration's fault, said as such (as Redis's).
+      throw kafkaAccessRefusal(error, config) ?? error;
     }
   }
 
@@ -223,6 +241,7 @@ export async function startStreaming({ config, ledger, service, programmes, metr
 
   let intake: RunningSubscription | undefined;
   if (config.INTAKE_ENABLED) {
+    if (bus.kind === 'kafka' && !config.KAFKA_INTAKE_HOSPITALS && !requiresSecureKafka(config)) log.warn({ warning: SHARED_INTAKE }, 'kafka: not secured as production requires (KAFKA_REQUIRE_SECURE)');
     intake = await startStreamIntake(config, bus, service, {
       onDeadLetter: (status, detail) => log.warn({ status, detail }, 'intake: message dead-lettered'),
       onUndeliverable: intakeUndeliverableHook(log, metrics),

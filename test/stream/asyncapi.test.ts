@@ -19,6 +19,8 @@ import { call, startTestGateway, type TestGateway } from '../support/gateway.js'
 import { mappingFor, PERSONS, programmes, waitFor, weihaiBody, weihaiService } from './support.js';
 
 const PREFIX = 'prod.';
+/** The intake scoped per hospital (KAFKA_INTAKE_HOSPITALS): the 威海 hospital of weihaiBody. */
+const HOSPITAL = 'H37100200001';
 
 /** What this test reads of the served document (the whole of it is checked by @asyncapi/parser). */
 const multiFormatSchema = z.object({ schemaFormat: z.string(), schema: z.record(z.string(), z.unknown()) });
@@ -38,7 +40,7 @@ type AsyncApiDoc = z.infer<typeof asyncApiDoc>;
 let gw: TestGateway;
 let served: { status: number; text: string; contentType: string | null };
 beforeAll(async () => {
-  gw = await startTestGateway({ KAFKA_TOPIC_PREFIX: PREFIX });
+  gw = await startTestGateway({ KAFKA_TOPIC_PREFIX: PREFIX, KAFKA_INTAKE_HOSPITALS: HOSPITAL });
   const answer = await call(gw.url, '/asyncapi.json', { token: null });
   served = { status: answer.status, text: answer.text, contentType: answer.headers.get('content-type') };
 });
@@ -46,12 +48,13 @@ afterAll(async () => { await gw?.stop(); });
 
 const documentOf = (): AsyncApiDoc => asyncApiDoc.parse(JSON.parse(served.text));
 
-/** The channel whose address names the topic: literally, or with {insurerCode} one of its listed codes. */
+/** The channel whose address names the topic: literally, or with {insurerCode} or {hospitalId} one of its listed values. */
 function channelOf(doc: AsyncApiDoc, topic: string) {
   return Object.values(doc.channels).find((c) => {
     if (c.address === topic) return true;
     const codes = c.parameters?.insurerCode?.enum ?? [];
-    return codes.some((code) => c.address.replace('{insurerCode}', code) === topic);
+    const hospitals = c.parameters?.hospitalId?.enum ?? [];
+    return codes.some((code) => c.address.replace('{insurerCode}', code) === topic) || hospitals.some((id) => c.address.replace('{hospitalId}', id) === topic);
   });
 }
 
@@ -68,7 +71,9 @@ describe('AsyncAPI document of the Kafka topics', () => {
 
   it('has a channel for every topic the gateway creates, the log kept for ever', () => {
     const doc = documentOf();
-    const missing = topicsToEnsure(topicNames(PREFIX), programmes).filter((topic) => channelOf(doc, topic) === undefined);
+    const t = topicNames(PREFIX);
+    const hospitalTopics = [t.hisDischargesOf(HOSPITAL), t.dlq(t.hisDischargesOf(HOSPITAL)), t.hisSettlementsOf(HOSPITAL)];
+    const missing = [...topicsToEnsure(t, programmes), ...hospitalTopics].filter((topic) => channelOf(doc, topic) === undefined);
     expect(missing).toEqual([]);
     expect(channelOf(doc, `${PREFIX}settlement.events`)?.bindings?.kafka.topicConfiguration).toMatchObject({ 'retention.ms': -1, 'cleanup.policy': ['delete'] });
   });
@@ -94,14 +99,20 @@ describe('AsyncAPI document of the Kafka topics', () => {
       { topic: t.hisDischarges, partition: 0, offset: '0', key: Buffer.from(PERSONS[0]), value: Buffer.from(JSON.stringify(weihaiBody(PERSONS[0], 'AS1'))), headers: { 'correlation-id': 'a-1' } },
       { topic: t.hisDischarges, partition: 0, offset: '1', key: Buffer.from('x'), value: Buffer.from('{not json'), headers: {} },
     ];
-    const written = await handle(discharges);
+    // Scoped per hospital: a discharge settled on the hospital's own topic, and one there for another hospital.
+    const scoped = dischargeHandler({ bus, service, topics: t, groupId: 'g', maxMessageBytes: 1 << 20 }, undefined, HOSPITAL);
+    const own = t.hisDischargesOf(HOSPITAL);
+    const written = [...await handle(discharges), ...await scoped([
+      { topic: own, partition: 0, offset: '0', key: Buffer.from(PERSONS[1]), value: Buffer.from(JSON.stringify(weihaiBody(PERSONS[1], 'AS2'))), headers: { 'correlation-id': 'a-2' } },
+      { topic: own, partition: 0, offset: '1', key: Buffer.from(PERSONS[2]), value: Buffer.from(JSON.stringify({ ...weihaiBody(PERSONS[2], 'AS3'), hospital: { id: 'H99000000001', region: '990100', level: 3 } })), headers: {} },
+    ])];
     relay.start();
     try {
-      await waitFor(() => bus.messages(t.settlementEvents).length === 1, 5_000, 'the relayed event');
+      await waitFor(() => bus.messages(t.settlementEvents).length === 2, 5_000, 'the relayed events');
     } finally { await relay.stop(); }
     const relayed = topicsToEnsure(t, programmes).flatMap((topic) => bus.messages(topic).map((m) => ({ topic, headers: m.headers, value: m.value!.toString('utf8') })));
     const records = [...written.map((r) => ({ topic: r.topic, headers: r.headers, value: r.value })), ...relayed];
-    expect(new Set(records.map((r) => r.topic))).toEqual(new Set([t.hisSettlements, t.dlq(t.hisDischarges), t.settlementEvents, t.nhsaSettlements, ...relayed.map((r) => r.topic)]));
+    expect(new Set(records.map((r) => r.topic))).toEqual(new Set([t.hisSettlements, t.dlq(t.hisDischarges), t.hisSettlementsOf(HOSPITAL), t.dlq(own), t.settlementEvents, t.nhsaSettlements, ...relayed.map((r) => r.topic)]));
     expect(relayed.some((r) => r.topic.includes('insurer.'))).toBe(true);
 
     for (const record of records) {

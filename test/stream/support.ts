@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { inject } from 'vitest';
-import { startKafka, type TestKafka } from '../support/kafka/cluster.js';
+import { startKafka, type ClientAccess, type TestKafka } from '../support/kafka/cluster.js';
 import type { PropertyOverrides } from '../support/kafka/properties.js';
 import { externalBrokers } from '../support/kafka/external.js';
 import { KafkaBus } from '../../gateway/stream/kafka-bus.js';
@@ -40,7 +40,8 @@ export async function kafkaUnderTest(): Promise<KafkaUnderTest> {
 }
 
 /** Brokers of the test's own, to kill and restart or to set up differently (never the shared one: other files are using it). */
-export const startOwnKafka = (brokers: 1 | 3, serverProperties?: PropertyOverrides): Promise<TestKafka> => startKafka({ brokers, ...(serverProperties ? { serverProperties } : {}) });
+export const startOwnKafka = (brokers: 1 | 3, serverProperties?: PropertyOverrides, secured?: { users: Record<string, string> }): Promise<TestKafka> =>
+  startKafka({ brokers, ...(serverProperties ? { serverProperties } : {}), ...(secured ? { secured } : {}) });
 
 /** A fresh prefix per test: runs against a shared real cluster never see each other's messages. */
 export const uniquePrefix = (): string => `t${randomUUID().slice(0, 8)}.`;
@@ -61,16 +62,17 @@ export function testBus(brokers: string[], extra: Partial<ConstructorParameters<
   });
 }
 
-export function testKafka(brokers: string[]): Kafka {
-  return new Kafka({ brokers, clientId: `test-${randomUUID().slice(0, 8)}`, logLevel: logLevel.NOTHING, connectionTimeout: 500, requestTimeout: 3_000, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 300 } });
+/** A kafkajs client of the tests; `access` on a secured cluster (TestKafka.access). */
+export function testKafka(brokers: string[], access: ClientAccess = {}): Kafka {
+  return new Kafka({ brokers, clientId: `test-${randomUUID().slice(0, 8)}`, ...access, logLevel: logLevel.NOTHING, connectionTimeout: 500, requestTimeout: 3_000, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 300 } });
 }
 
 /** -1 asks Kafka for its default.replication.factor: 1 on one broker, 3 on three, whatever an external cluster says. */
 const CLUSTER_DEFAULT_REPLICATION = -1;
 
 /** Creates the topics that do not exist yet and waits for their leaders, like the gateway's start-up. */
-export async function createTopics(brokers: string[], topicNames: readonly string[]): Promise<void> {
-  const bus = testBus(brokers);
+export async function createTopics(brokers: string[], topicNames: readonly string[], access: ClientAccess = {}): Promise<void> {
+  const bus = testBus(brokers, access);
   try {
     await bus.ensureTopics(topicNames.map((name) => ({ name, role: 'working', partitions: 3, replicationFactor: CLUSTER_DEFAULT_REPLICATION, configs: {} })));
   } finally {
@@ -80,12 +82,12 @@ export async function createTopics(brokers: string[], topicNames: readonly strin
 
 export interface Seen { topic: string; partition: number; offset: string; key: string | null; value: string; headers: Record<string, string> }
 
-/** Collects every committed message of the topics from their beginning (read_committed, like a real consumer). */
-export async function collect(brokers: string[], topicNames: string[]): Promise<{ seen: Seen[]; stop(): Promise<void> }> {
-  const kafka = testKafka(brokers);
+/** Collects every committed message of the topics from their beginning (read_committed, like a real consumer); on a secured cluster as `access`'s user, in a group under its granted prefix. */
+export async function collect(brokers: string[], topicNames: string[], access: ClientAccess = {}, groupPrefix = 'reader'): Promise<{ seen: Seen[]; stop(): Promise<void> }> {
+  const kafka = testKafka(brokers, access);
   // Create first: Kafka answers a subscription to a topic that does not exist yet with UNKNOWN_TOPIC_OR_PARTITION.
-  await createTopics(brokers, topicNames);
-  const consumer: Consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: false, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 300 } });
+  await createTopics(brokers, topicNames, access);
+  const consumer: Consumer = kafka.consumer({ groupId: `${groupPrefix}-${randomUUID()}`, readUncommitted: false, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 300 } });
   const seen: Seen[] = [];
   // A reader whose group coordinator failed over may be handed records again from its last committed
   // offset; the same record (same partition and offset) is kept once, a published duplicate is not.

@@ -6,18 +6,22 @@
  *   brokers, up to two of three; with the controllers inside the brokers that would also kill the
  *   metadata quorum, and nothing (leader election, ISR shrink → NOT_ENOUGH_REPLICAS) could happen.
  * A node can be killed (SIGTERM or SIGKILL) and started again on the same ports and log dirs.
+ * `secured` runs the same topologies with SASL_SSL listeners, SCRAM users made at format time and the
+ * StandardAuthorizer (properties.ts NodeSecurity); `access(user)` gives a client's ssl and sasl options.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { makePki, type TestPki } from '../pki.js';
 import { freePort } from '../ports.js';
 import { kafkaJars } from './jars.js';
-import { log4jConfig, serverProperties, type NodeLayout, type PropertyOverrides } from './properties.js';
+import { log4jConfig, serverProperties, type NodeLayout, type NodeSecurity, type PropertyOverrides } from './properties.js';
 import { registerJvm, unregisterJvm } from './reaper.js';
 
 const run = promisify(execFile);
@@ -30,6 +34,12 @@ const JVM_OPTIONS = ['-Xms64m', '-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopA
 
 export interface KafkaNode extends NodeLayout { dir: string; logFile: string; propertiesFile: string }
 
+/** A client's kafkajs connection options: none on a plaintext cluster; TLS and a SCRAM user on a secured one. */
+export interface ClientAccess { ssl?: ConnectionOptions; sasl?: SASLOptions }
+
+/** The secured cluster's super user: inter-broker traffic and the tests' admin client. */
+export const SUPER_USER = 'admin';
+
 export interface TestKafka {
   version: string;
   /** Bootstrap addresses of every broker. */
@@ -37,6 +47,17 @@ export interface TestKafka {
   /** Broker node ids (1…n). */
   brokerIds: number[];
   dir: string;
+  /** Whether the listeners are SASL_SSL with the StandardAuthorizer. */
+  secured: boolean;
+  /** PEM file of the CA that signed the brokers' certificates (secured only). */
+  caFile?: string;
+  /**
+   * A client's connection options: on a secured cluster TLS and the SCRAM user (the super user when none
+   * is named; SCRAM-SHA-512 unless told), on a plaintext one nothing.
+   */
+  access(user?: string, mechanism?: 'scram-sha-256' | 'scram-sha-512'): ClientAccess;
+  /** The PKI of a secured cluster, to issue client certificates (secured only). */
+  pki?: TestPki;
   /** The broker at node id → host:port. */
   address(nodeId: number): string;
   running(nodeId: number): boolean;
@@ -55,11 +76,14 @@ export interface StartKafkaOptions {
   brokers: 1 | 3;
   /** Entries added to (or replacing) every node's server.properties, e.g. an authorizer. */
   serverProperties?: PropertyOverrides;
+  /** SASL_SSL and the StandardAuthorizer, with these SCRAM users (name → password) besides the super user, made at format time under both SCRAM mechanisms. */
+  secured?: { users: Readonly<Record<string, string>> };
 }
 
 export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): Promise<TestKafka> {
   const { version, classpath } = await kafkaJars();
   const dir = await mkdtemp(join(tmpdir(), 'gw-kafka-'));
+  const secured = options.secured ? await securityOf(dir, options.secured.users) : undefined;
   const count = options.brokers;
   const layouts: NodeLayout[] = [];
   if (count === 1) {
@@ -79,12 +103,19 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
     const nodeDir = join(dir, `node-${layout.nodeId}`);
     await mkdir(nodeDir, { recursive: true });
     const node: KafkaNode = { ...layout, dataDir: join(nodeDir, 'data'), dir: nodeDir, logFile: join(nodeDir, 'server.log'), propertiesFile: join(nodeDir, 'server.properties') };
-    await writeFile(node.propertiesFile, serverProperties(node, options.serverProperties));
+    await writeFile(node.propertiesFile, serverProperties(node, options.serverProperties, secured?.node));
     await writeFile(join(nodeDir, 'log4j2.properties'), log4jConfig(node.logFile));
     nodes.push(node);
   }
   // Formatting is independent per node: run the JVMs side by side.
-  await Promise.all(nodes.map((node) => format(classpath, node, clusterId)));
+  await Promise.all(nodes.map((node) => format(classpath, node, clusterId, secured?.users ?? {})));
+  const access = (user?: string, mechanism: 'scram-sha-256' | 'scram-sha-512' = 'scram-sha-512'): ClientAccess => {
+    if (!secured) return {};
+    const name = user ?? SUPER_USER;
+    const password = secured.users[name];
+    if (password === undefined) throw new Error(`no SCRAM user ${name} on this cluster`);
+    return { ssl: { ca: [secured.caPem] }, sasl: { mechanism, username: name, password } };
+  };
 
   const children = new Map<number, ChildProcess>();
   const brokerNodes = nodes.filter((n) => n.port !== undefined);
@@ -126,13 +157,14 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
     // SIGKILL: the data is thrown away, no controlled shutdown is worth waiting for.
     await Promise.all([...children.keys()].map((id) => kill(id, 'SIGKILL')));
     if (!keep) await rm(dir, { recursive: true, force: true });
+    await secured?.pki.remove();
   };
   const waitForBrokers = async (expected: number[], failedNode: () => number | undefined): Promise<void> => {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const failed = failedNode();
       if (failed !== undefined) throw new Error(`Kafka node ${failed} exited during start-up; log in ${logTail(failed)}`);
-      if (await answersMetadata(brokerNodes.filter((n) => isRunning(n.nodeId)).map((n) => `${HOST}:${n.port!}`), expected)) return;
+      if (await answersMetadata(brokerNodes.filter((n) => isRunning(n.nodeId)).map((n) => `${HOST}:${n.port!}`), expected, access())) return;
       if (Date.now() > deadline) throw new Error(`Kafka did not answer metadata with brokers ${expected.join(',')} within ${START_TIMEOUT_MS} ms; logs in ${dir}\n${logTail(expected[0]!)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -141,7 +173,7 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
   try {
     for (const node of nodes) launch(node);
     await waitForBrokers(brokerNodes.map((n) => n.nodeId), () => nodes.find((n) => !isRunning(n.nodeId))?.nodeId);
-    await waitForGroupCoordinator(brokerNodes.map((n) => `${HOST}:${n.port!}`));
+    await waitForGroupCoordinator(brokerNodes.map((n) => `${HOST}:${n.port!}`), access());
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -152,6 +184,9 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
     brokers: brokerNodes.map((n) => `${HOST}:${n.port!}`),
     brokerIds: brokerNodes.map((n) => n.nodeId),
     dir,
+    secured: secured !== undefined,
+    ...(secured ? { caFile: secured.pki.ca, pki: secured.pki } : {}),
+    access,
     address: (nodeId) => `${HOST}:${byId(nodeId).port!}`,
     running: isRunning,
     kill,
@@ -171,9 +206,33 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
   };
 }
 
-async function format(classpath: string, node: KafkaNode, clusterId: string): Promise<void> {
+interface ClusterSecurity { pki: TestPki; caPem: string; node: NodeSecurity; users: Record<string, string> }
+
+/** A CA, one certificate for every node (CN=kafka-node, for 127.0.0.1), and the SCRAM users with the super user. */
+async function securityOf(dir: string, users: Readonly<Record<string, string>>): Promise<ClusterSecurity> {
+  const pki = await makePki();
+  const cert = await pki.issue('kafka-node', 'server');
+  const keystore = join(dir, 'kafka-node.pem');
+  // Kafka's PEM keystore: the certificate chain and the PKCS#8 key (openssl 3 writes PKCS#8) in one file.
+  await writeFile(keystore, readFileSync(cert.cert, 'utf8') + readFileSync(cert.key, 'utf8'));
+  const superPassword = randomBytes(12).toString('hex');
+  return {
+    pki, caPem: readFileSync(pki.ca, 'utf8'),
+    node: { keystore, truststore: pki.ca, superUser: SUPER_USER, superPassword, certificatePrincipal: 'User:CN=kafka-node' },
+    users: { ...users, [SUPER_USER]: superPassword },
+  };
+}
+
+/** SCRAM passwords go into --add-scram's own syntax: nothing that could end its brackets. */
+const SCRAM_TEXT = /^[A-Za-z0-9._-]+$/;
+
+async function format(classpath: string, node: KafkaNode, clusterId: string, users: Readonly<Record<string, string>>): Promise<void> {
+  const scram = Object.entries(users).flatMap(([name, password]) => {
+    if (!SCRAM_TEXT.test(name) || !SCRAM_TEXT.test(password)) throw new Error(`SCRAM user ${name}: names and passwords of letters, digits, '.', '_' and '-' only`);
+    return ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${name},password=${password}]`]);
+  });
   try {
-    await run('java', ['-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', `-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', node.propertiesFile], { timeout: 120_000 });
+    await run('java', ['-Xmx192m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', `-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', node.propertiesFile, ...scram], { timeout: 120_000 });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`formatting the KRaft storage of node ${node.nodeId} failed: ${stdout}\n${stderr}`, { cause: error });
@@ -185,10 +244,10 @@ async function format(classpath: string, node: KafkaNode, clusterId: string): Pr
  * every group gets COORDINATOR_NOT_AVAILABLE — long enough on a busy machine for kafkajs to give up and
  * crash a consumer for good. Asking about a group until it answers creates it before any test runs.
  */
-async function waitForGroupCoordinator(bootstrap: string[]): Promise<void> {
+async function waitForGroupCoordinator(bootstrap: string[], access: ClientAccess): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const admin = new Kafka({ brokers: bootstrap, clientId: 'test-kafka-probe', logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000, retry: { retries: 3, initialRetryTime: 200 } }).admin();
+    const admin = new Kafka({ brokers: bootstrap, clientId: 'test-kafka-probe', ...access, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000, retry: { retries: 3, initialRetryTime: 200 } }).admin();
     try {
       await admin.connect();
       await admin.describeGroups(['test-kafka-warm-up']);
@@ -203,9 +262,9 @@ async function waitForGroupCoordinator(bootstrap: string[]): Promise<void> {
 }
 
 /** True once some broker answers metadata naming every expected broker (fenced ones are not named). */
-async function answersMetadata(bootstrap: string[], expected: number[]): Promise<boolean> {
+async function answersMetadata(bootstrap: string[], expected: number[], access: ClientAccess): Promise<boolean> {
   if (bootstrap.length === 0) return false;
-  const admin = new Kafka({ brokers: bootstrap, clientId: 'test-kafka-probe', logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 2_000, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({ brokers: bootstrap, clientId: 'test-kafka-probe', ...access, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 2_000, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();
     const { brokers } = await admin.describeCluster();

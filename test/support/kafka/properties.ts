@@ -25,14 +25,33 @@ export interface NodeLayout {
 
 const HOST = '127.0.0.1';
 
+/**
+ * A secured node (test/support/kafka/README.md): clients and the other brokers on a SASL_SSL listener
+ * (SCRAM-SHA-256 and -512; brokers among themselves as the super user `admin`), the KRaft controller
+ * listener on mutual TLS (a broker is known there by its certificate), and KRaft's StandardAuthorizer
+ * with nothing allowed that no ACL grants.
+ */
+export interface NodeSecurity {
+  /** PEM file: the node's certificate and its PKCS#8 key (Kafka's PEM keystore). */
+  keystore: string;
+  /** PEM file of the CA: what the node trusts. */
+  truststore: string;
+  /** The super user's SCRAM name and password (inter-broker traffic, the tests' admin). */
+  superUser: string;
+  superPassword: string;
+  /** The principal of the node's certificate on the controller listener (a super user too), e.g. `User:CN=kafka-node`. */
+  certificatePrincipal: string;
+}
+
 /** Extra or replaced server.properties entries, for a test that needs a broker set up differently. */
 export type PropertyOverrides = Readonly<Record<string, string | number | boolean>>;
 
-export function serverProperties(n: NodeLayout, overrides: PropertyOverrides = {}): string {
+export function serverProperties(n: NodeLayout, overrides: PropertyOverrides = {}, security?: NodeSecurity): string {
   const replicas = Math.min(3, n.brokerCount);
   const minIsr = Math.min(2, replicas);
+  const client = security ? 'SASL_SSL' : 'PLAINTEXT';
   const listeners = [
-    ...(n.port !== undefined ? [`PLAINTEXT://${HOST}:${n.port}`] : []),
+    ...(n.port !== undefined ? [`${client}://${HOST}:${n.port}`] : []),
     ...(n.controllerPort !== undefined ? [`CONTROLLER://${HOST}:${n.controllerPort}`] : []),
   ];
   const props: Record<string, string | number | boolean> = {
@@ -40,10 +59,11 @@ export function serverProperties(n: NodeLayout, overrides: PropertyOverrides = {
     'node.id': n.nodeId,
     'controller.quorum.voters': n.quorumVoters,
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': security ? 'SASL_SSL:SASL_SSL,CONTROLLER:SSL' : 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     listeners: listeners.join(','),
     'log.dirs': n.dataDir,
-    ...(n.port !== undefined ? { 'advertised.listeners': `PLAINTEXT://${HOST}:${n.port}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
+    ...(n.port !== undefined ? { 'advertised.listeners': `${client}://${HOST}:${n.port}`, 'inter.broker.listener.name': client } : {}),
+    ...(security ? securedProperties(security) : {}),
     // Replication fitted to the cluster size.
     'default.replication.factor': replicas,
     'min.insync.replicas': minIsr,
@@ -77,6 +97,26 @@ export function serverProperties(n: NodeLayout, overrides: PropertyOverrides = {
     ...overrides,
   };
   return Object.entries(props).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n';
+}
+
+function securedProperties(s: NodeSecurity): Record<string, string | boolean> {
+  // The super user's own credentials: what a broker presents to the others (inter-broker SCRAM).
+  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${s.superUser}" password="${s.superPassword}";`;
+  return {
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': s.keystore,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': s.truststore,
+    // Brokers reach the controller with their certificate: SCRAM credentials live in the metadata the controller serves.
+    'listener.name.controller.ssl.client.auth': 'required',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': jaas,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': jaas,
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found': false,
+    'super.users': `User:${s.superUser};${s.certificatePrincipal}`,
+  };
 }
 
 /** log4j2 configuration: everything to a file in the node's directory, nothing on the console. */
