@@ -25,6 +25,8 @@ import { Answers } from './answers.js';
 import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
 import { readNational } from './wire.js';
+import { loadSecurity } from './security/config.js';
+import { NhsaSecurity } from './security/envelope-security.js';
 
 /** The clerk's detail file as JSON: { "detail": [ rows ] }. */
 const detailFile = z.object({ detail: z.array(z.unknown()) });
@@ -41,6 +43,9 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const rosterRows = async (personId: string): Promise<RosterRow[]> => (rosterIds.length === 0 ? [] : Object.values(await deps.ledger.rosterRows(rosterIds, personId)).flat());
   const calls = new Counter({ name: 'gateway_nhsa_calls_total', help: 'National-interface calls by infno and outcome', labelNames: ['infno', 'outcome'] as const, registers: [metrics.registry] });
 
+  const security = new NhsaSecurity(loadSecurity(config.NHSA_SECURITY_FILE), deps.store);
+  log.info({ mode: security.mode }, 'nhsa: national-interface security mode');
+
   const t = topics(config.KAFKA_TOPIC_PREFIX);
   let delivery: NhsaDelivery | undefined;
   if (config.NHSA_PLATFORM_URL) {
@@ -49,6 +54,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       url: config.NHSA_PLATFORM_URL, token: config.NHSA_PLATFORM_TOKEN, timeoutMs: config.NHSA_DELIVERY_TIMEOUT_MS,
       maxAttempts: config.NHSA_DELIVERY_MAX_ATTEMPTS, backoffInitialMs: config.NHSA_DELIVERY_BACKOFF_MS, backoffMaxMs: config.NHSA_DELIVERY_BACKOFF_MAX_MS,
       breakerResetMs: config.NHSA_BREAKER_RESET_MS, registry: metrics.registry, log,
+      seal: (body, headers) => security.sealDelivery(body, headers, clock()),
     });
     await delivery.start();
     log.info({ group: config.NHSA_DELIVERY_GROUP }, 'nhsa: delivering nhsa.settlements to the 医保 platform');
@@ -90,7 +96,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       name: 'nhsa',
       openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
-        log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES, security,
         context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
       }),
