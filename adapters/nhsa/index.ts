@@ -24,6 +24,7 @@ import { statementRows } from './statements.js';
 import { Answers } from './answers.js';
 import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
+import { Files } from './calls/files.js';
 import { readNational } from './wire.js';
 import { loadSecurity } from './security/config.js';
 import { NhsaSecurity } from './security/envelope-security.js';
@@ -97,7 +98,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
         log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES, security,
-        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store), files: new Files(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
       }),
       v1: (router) => {

@@ -132,12 +132,14 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     let body: AnswerBody;
     let remember = true;
     let undo: Undo | undefined;
+    let file: { filename: string; content: Buffer } | undefined;
     try {
       // After the replay: a retry of an answered call answers it, whatever has been signed since.
       if (!SIGN_CALLS.has(infno)) await deps.context.signIns.check(envelope.fixmedins_code, envelope.opter, envelope.sign_no);
       const result = await transaction.call({ ...deps.context, envelope, call: req.call });
       body = { infcode: 0, output: result.output, ...(result.warn_msg ? { warn_msg: result.warn_msg } : {}) };
       undo = result.undo;
+      file = result.file;
     } catch (error) {
       if (error instanceof NhsaFault) {
         body = { infcode: -1, err_msg: error.message };
@@ -153,6 +155,15 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
       }
     }
     if (!remember) { deps.onCall?.(infno, 'error'); answer(res, 200, received, body, sealFor.hospital); return; }
+    // A download (9102) answers the file's bytes, as the platform streams them; it changes nothing, so nothing is stored under its msgid.
+    if (file) {
+      deps.onCall?.(infno, 'ok');
+      if (res.headersSent) return;
+      const sealed = deps.security.sealFile(file.content, envelope.fixmedins_code);
+      res.status(200).set(sealed.headers).type('application/octet-stream')
+        .setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`).send(sealed.content);
+      return;
+    }
     // Render once, store, then send exactly the stored text; a concurrent twin that stored first wins.
     const json = render(received, body);
     try {

@@ -8,6 +8,7 @@ import { revokeFees, uploadFees } from './fees.js';
 import { preSettle, reverse, settle } from './settlement.js';
 import { queryFees, queryPerson, querySettlement, queryStays } from './queries.js';
 import { signIn, signOut } from './sign.js';
+import { downloadFile, uploadFile } from './files.js';
 import { statementDetail, statementTotals } from './statements.js';
 import { admit, cancelAdmission, cancelDischarge, discharge } from './stay.js';
 
@@ -33,4 +34,6 @@ export const CALLS: Record<string, { call: Call; roles: ReadonlyArray<'desk' | '
   '5204': { call: queryFees, roles: ['desk', 'admin', 'auditor'], name: '费用明细查询' },
   '3201': { call: statementTotals, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对总账' },
   '3202': { call: statementDetail, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对明细账' },
+  '9101': { call: uploadFile, roles: ['desk', 'admin', 'auditor'], name: '文件上传' },
+  '9102': { call: downloadFile, roles: ['desk', 'admin', 'auditor'], name: '文件下载' },
 };

@@ -21,7 +21,7 @@ import type { DocumentStore } from '../../../gateway/store/port.js';
 import type { NhsaSecurityConfig, Party } from './config.js';
 import { signedText } from './signed-text.js';
 import { sm2Sign, sm2SignatureDer, sm2Verify } from './sm2.js';
-import { sm4Decrypt, sm4Encrypt } from './sm4.js';
+import { sm4Decrypt, sm4Encrypt, sm4Seal } from './sm4.js';
 
 /** Stable codes of a refused call (the answer's `err_code`, beside infcode -1 and the Chinese err_msg). */
 export type SecurityCode = 'SIGNATURE_INVALID' | 'SIGNATURE_EXPIRED' | 'NONCE_REPLAYED' | 'DECRYPTION_FAILED';
@@ -159,6 +159,19 @@ export class NhsaSecurity {
     // Encrypted only for a hospital whose key is known (a refusal before that carries an empty output).
     const output = mode === 'sm2-sm4' && sm4Key ? sm4Encrypt(this.config.sm4, sm4Key, writeLossless(answer.output ?? {})) : answer.output;
     return writeLossless(this.signed({ ...answer, output }));
+  }
+
+  /**
+   * A file answered as bytes (9102): sm2 modes sign the bytes sent (headers `signtype`, `cainfo`);
+   * `sm2-sm4` sends them SM4-encrypted under the hospital's key.
+   */
+  sealFile(content: Buffer, hospital: string): { content: Buffer; headers: Record<string, string> } {
+    const { mode, gatewayKey } = this.config;
+    if ((mode !== 'sm2' && mode !== 'sm2-sm4') || !gatewayKey) return { content, headers: {} };
+    const sm4Key = this.config.hospitals.get(hospital)?.sm4Key;
+    const sent = mode === 'sm2-sm4' && sm4Key ? sm4Seal(this.config.sm4, sm4Key, content) : content;
+    const signature = sm2SignatureDer(sm2Sign(gatewayKey, sent, this.config.sm2Id));
+    return { content: sent, headers: { signtype: 'SM2', cainfo: signature.toString('base64') } };
   }
 
   /** The delivery hook: a body and headers for the platform, sealed as the region wants them. */
