@@ -153,6 +153,20 @@ describe('sm2-sm4: SM2-signed envelopes, SM4-encrypted input and output', () => 
     refused(await post(sm2sm4.url, '3201', client.seal(nationalCall('3201', totals, { at: new Date(Date.now() + 10 * 60_000) }))), 'SIGNATURE_EXPIRED', 'inf_time：');
   });
 
+  it('uploads a file (9101) and downloads it (9102) as bytes SM4-encrypted under the hospital\'s key, the signature in the headers', async () => {
+    const file = Buffer.from('PK-not-checked-by-9101');
+    const uploaded = await send('9101', { fsUploadIn: { in: file.toString('base64'), filename: 'mx.zip', fixmedins_code: HOSPITAL_A } });
+    expect(uploaded.answer.err_msg).toBe('');
+    const fileQuryNo = String((uploaded.answer.output as Row).file_qury_no);
+    const sealed = client.seal(nationalCall('9102', { fsDownloadIn: { file_qury_no: fileQuryNo, filename: 'plc', fixmedins_code: HOSPITAL_A } }));
+    const response = await fetch(`${sm2sm4.url}/nhsa/9102`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.deskA}`, 'content-type': 'application/json' }, body: sealed.body });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(response.headers.get('signtype')).toBe('SM2');
+    expect(sm2Verify(sm2PublicKeyOf(gatewayPublicHex), bytes, Buffer.from(response.headers.get('cainfo') ?? '', 'base64'))).toBe(true);
+    expect(bytes.equals(file)).toBe(false);
+    expect(Buffer.from(sm4('decrypt', sm4A, bytes.toString('base64')), 'utf8').equals(file)).toBe(true);
+  });
+
   it('keeps the bearer token\'s scope: a signed call for a hospital the token may not act for is 403', async () => {
     const r = await post(sm2sm4.url, '3201', his('sm2-sm4', { privateHex: hisB.privateHex, sm4Key: sm4B }).seal(nationalCall('3201', totals, { hospital: HOSPITAL_B })));
     expect(r.status).toBe(403);
