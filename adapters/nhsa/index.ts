@@ -42,6 +42,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
   /** The person's rows on every roster the gateway holds. */
   const rosterRows = async (personId: string): Promise<RosterRow[]> => (rosterIds.length === 0 ? [] : Object.values(await deps.ledger.rosterRows(rosterIds, personId)).flat());
+  const refusals = new Counter({ name: 'gateway_nhsa_security_refusals_total', help: 'National-interface calls refused by the region\'s security, by code', labelNames: ['code'] as const, registers: [metrics.registry] });
   const calls = new Counter({ name: 'gateway_nhsa_calls_total', help: 'National-interface calls by infno and outcome', labelNames: ['infno', 'outcome'] as const, registers: [metrics.registry] });
 
   const security = new NhsaSecurity(loadSecurity(config.NHSA_SECURITY_FILE), deps.store);
@@ -50,6 +51,8 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const t = topics(config.KAFKA_TOPIC_PREFIX);
   let delivery: NhsaDelivery | undefined;
   if (config.NHSA_PLATFORM_URL) {
+    const problem = security.deliveryProblem();
+    if (problem) throw new Error(`NHSA_SECURITY_FILE: ${problem} (NHSA_PLATFORM_URL is set)`);
     delivery = new NhsaDelivery({
       bus: deps.bus, store: deps.store, topic: t.nhsaSettlements, dlqTopic: t.dlq(t.nhsaSettlements), groupId: config.NHSA_DELIVERY_GROUP,
       url: config.NHSA_PLATFORM_URL, token: config.NHSA_PLATFORM_TOKEN, timeoutMs: config.NHSA_DELIVERY_TIMEOUT_MS,
@@ -100,6 +103,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
         log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES, security,
         context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store), files: new Files(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
+        onRefused: (code) => refusals.inc({ code }),
       }),
       v1: (router) => {
         // 3202 detail for the clerk: the gateway's rows of a period, JSON or CSV (the detail file's columns).

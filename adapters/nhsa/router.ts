@@ -29,6 +29,8 @@ export interface RouterDeps {
   /** The region's security mode: opens calls, seals answers. */
   security: NhsaSecurity;
   onCall?(infno: string, outcome: 'ok' | 'error' | 'replay'): void;
+  /** A call the region's security refused (its stable code). */
+  onRefused?(code: string): void;
 }
 
 /** The calls that sign in and out carry no sign_no of their own to check. */
@@ -79,6 +81,8 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     } catch (error) {
       if (error instanceof SecurityRefused) {
         deps.onCall?.(infno, 'error');
+        deps.onRefused?.(error.code);
+        log.warn({ infno, code: error.code, requestId: req.requestId }, 'nhsa: call refused by the region\'s security');
         return answer(res, 401, received, { infcode: -1, err_msg: error.message, err_code: error.code });
       }
       log.error({ err: error, infno, requestId: req.requestId }, 'nhsa: the call could not be verified (nonce store)');

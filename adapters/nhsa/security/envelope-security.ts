@@ -15,7 +15,7 @@
  *   body signed (and its `input` encrypted under the platform's key; a body that is not a national call
  *   — today's nhsa.settlements JSON — travels whole as that `input`).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import type { DocumentStore } from '../../../gateway/store/port.js';
 import type { NhsaSecurityConfig, Party } from './config.js';
@@ -174,14 +174,22 @@ export class NhsaSecurity {
     return { content: sent, headers: { signtype: 'SM2', cainfo: signature.toString('base64') } };
   }
 
+  /** Why delivery cannot be sealed as the mode wants (a platform setting missing), or null: checked at start-up. */
+  deliveryProblem(): string | null {
+    const { mode, platform } = this.config;
+    if (mode === 'paas-headers' && (!platform?.paasId || !platform.paasToken)) return 'mode paas-headers delivers with platform.paasId and platform.paasToken: set them';
+    if (mode === 'sm2-sm4' && !platform?.sm4Key) return 'mode sm2-sm4 delivers with platform.sm4Key: set it';
+    return null;
+  }
+
   /** The delivery hook: a body and headers for the platform, sealed as the region wants them. */
   sealDelivery(body: string, headers: Record<string, string>, now: Date): { body: string; headers: Record<string, string> } {
     const { mode, platform } = this.config;
     if (mode === 'none') return { body, headers };
     if (mode === 'paas-headers') {
-      if (!platform?.paasId || !platform.paasToken) return { body, headers };
+      if (!platform?.paasId || !platform.paasToken) throw new Error('sealDelivery: mode paas-headers needs platform.paasId and paasToken');
       const timestamp = String(Math.floor(now.getTime() / 1000));
-      const nonce = `${now.getTime().toString(16)}-${createHash('sha256').update(`${body}${Math.random()}`).digest('hex').slice(0, 8)}`;
+      const nonce = `${now.getTime().toString(16)}-${randomBytes(6).toString('hex')}`;
       return { body, headers: { ...headers, [PAAS_HEADERS.paasId]: platform.paasId, [PAAS_HEADERS.timestamp]: timestamp, [PAAS_HEADERS.nonce]: nonce, [PAAS_HEADERS.signature]: paasSignature(timestamp, platform.paasToken, nonce) } };
     }
     const message = readLossless(body);

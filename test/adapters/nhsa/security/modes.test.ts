@@ -205,6 +205,10 @@ describe('paas-headers: the platform gateway\'s x-tif-* headers', () => {
     expect((await post(paas.url, '3201', sealed)).status).toBe(200);
     refused(await post(paas.url, '3201', { ...sealed, body: JSON.stringify(nationalCall('3201', totals)) }), 'NONCE_REPLAYED', '已使用过');
     refused(await post(paas.url, '3201', { body: JSON.stringify(nationalCall('3201', totals)), headers: {} }), 'SIGNATURE_INVALID', 'x-tif-paasid：');
+    // Counted by code, for the on-call (a key rotated on one side shows as SIGNATURE_INVALID rising).
+    const metrics = (await call(paas.url, '/metrics', { token: null })).text;
+    expect(metrics).toMatch(/gateway_nhsa_security_refusals_total\{code="SIGNATURE_INVALID"\} [3-9]/);
+    expect(metrics).toMatch(/gateway_nhsa_security_refusals_total\{code="NONCE_REPLAYED"\} 1/);
   });
 });
 
@@ -267,5 +271,10 @@ describe('NHSA_SECURITY_FILE at start-up', () => {
     expect(() => loadSecurity(write({ mode: 'sm2', gateway: { privateKey: { file: file('p256.pem', p256) } } }))).toThrow('not an SM2 key');
     expect(() => loadSecurity(write({ mode: 'sm2', gateway: { privateKey: gatewayPem } }))).toThrow('gateway.privateKey');
     expect(loadSecurity(undefined).mode).toBe('none');
+  });
+
+  it('refuses to start delivery that the mode cannot seal (no platform paas account)', async () => {
+    const noPlatform = write({ mode: 'paas-headers', hospitals: { [HOSPITAL_A]: { paasId: 'his-a', paasToken: { env: 'NHSA_TEST_PAAS_A' } } } });
+    await expect(startTestGateway({ NHSA_SECURITY_FILE: noPlatform, NHSA_PLATFORM_URL: 'http://127.0.0.1:9/settlements' })).rejects.toThrow('mode paas-headers delivers with platform.paasId and platform.paasToken');
   });
 });
