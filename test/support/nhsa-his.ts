@@ -32,15 +32,30 @@ export function textToSign(body: Record<string, unknown>): string {
     .map((k) => `${k}=${typeof body[k] === 'string' ? String(body[k]) : json(body[k])}`).join('&');
 }
 
-export function sm4(mode: 'encrypt' | 'decrypt', key: Buffer, text: string): string {
-  if (mode === 'encrypt') { const c = createCipheriv('sm4-ecb', key, null); return Buffer.concat([c.update(text, 'utf8'), c.final()]).toString('base64'); }
-  const d = createDecipheriv('sm4-ecb', key, null);
-  return Buffer.concat([d.update(Buffer.from(text, 'base64')), d.final()]).toString('utf8');
+export type Cipher = 'sm4-ecb' | 'sm4-cbc';
+
+/** SM4 of bytes: ECB, or CBC with a random IV before the ciphertext. */
+export function sm4Bytes(mode: 'encrypt' | 'decrypt', key: Buffer, bytes: Buffer, cipher: Cipher = 'sm4-ecb'): Buffer {
+  if (mode === 'encrypt') {
+    const iv = cipher === 'sm4-cbc' ? randomBytes(16) : null;
+    const c = createCipheriv(cipher, key, iv);
+    return Buffer.concat([iv ?? Buffer.alloc(0), c.update(bytes), c.final()]);
+  }
+  const ivLength = cipher === 'sm4-cbc' ? 16 : 0;
+  const d = createDecipheriv(cipher, key, cipher === 'sm4-cbc' ? bytes.subarray(0, 16) : null);
+  return Buffer.concat([d.update(bytes.subarray(ivLength)), d.final()]);
+}
+
+/** SM4 of text, the ciphertext as base64. */
+export function sm4(mode: 'encrypt' | 'decrypt', key: Buffer, text: string, cipher: Cipher = 'sm4-ecb'): string {
+  return mode === 'encrypt'
+    ? sm4Bytes('encrypt', key, Buffer.from(text, 'utf8'), cipher).toString('base64')
+    : sm4Bytes('decrypt', key, Buffer.from(text, 'base64'), cipher).toString('utf8');
 }
 
 const sign = (key: Sm2PrivateKey, body: Record<string, unknown>): string => sm2Sign(key, Buffer.from(textToSign(body), 'utf8')).toString('base64');
 
-export interface HisOptions { mode: Mode; privateHex?: string; sm4Key?: Buffer; paasId?: string; paasToken?: string; gatewayPublicHex?: string }
+export interface HisOptions { mode: Mode; privateHex?: string; sm4Key?: Buffer; cipher?: Cipher; paasId?: string; paasToken?: string; gatewayPublicHex?: string }
 
 /** The HIS: seals its calls and opens the gateway's answers. */
 export class HisClient {
@@ -58,7 +73,7 @@ export class HisClient {
     }
     if (mode === 'none') return { body: JSON.stringify(envelope), headers: {} };
     const sent: Record<string, unknown> = { ...envelope, signtype: 'SM2' };
-    if (mode === 'sm2-sm4') sent.input = sm4('encrypt', this.options.sm4Key!, JSON.stringify(envelope.input));
+    if (mode === 'sm2-sm4') sent.input = sm4('encrypt', this.options.sm4Key!, JSON.stringify(envelope.input), this.options.cipher);
     // The body is signed as it will be read: through JSON text (JS numbers have one spelling).
     const wire = parse(JSON.stringify(sent)) as Record<string, unknown>;
     return { body: stringify({ ...wire, cainfo: sign(this.key!, wire) })!, headers: {} };
@@ -70,7 +85,13 @@ export class HisClient {
     if (this.options.mode !== 'sm2' && this.options.mode !== 'sm2-sm4') return { answer, verified: false };
     const verified = typeof answer.cainfo === 'string' && answer.signtype === 'SM2'
       && sm2Verify(sm2PublicKeyOf(this.options.gatewayPublicHex!), Buffer.from(textToSign(answer), 'utf8'), Buffer.from(answer.cainfo, 'base64'));
-    if (this.options.mode === 'sm2-sm4' && typeof answer.output === 'string') answer.output = parse(sm4('decrypt', this.options.sm4Key!, answer.output));
+    if (this.options.mode === 'sm2-sm4' && typeof answer.output === 'string') answer.output = parse(sm4('decrypt', this.options.sm4Key!, answer.output, this.options.cipher));
     return { answer, verified };
+  }
+
+  /** A downloaded file (9102): the signature in its headers checked over the bytes sent, then decrypted (sm2-sm4). */
+  openFile(bytes: Buffer, cainfo: string | null): { content: Buffer; verified: boolean } {
+    const verified = cainfo !== null && sm2Verify(sm2PublicKeyOf(this.options.gatewayPublicHex!), bytes, Buffer.from(cainfo, 'base64'));
+    return { content: this.options.mode === 'sm2-sm4' ? sm4Bytes('decrypt', this.options.sm4Key!, bytes, this.options.cipher) : bytes, verified };
   }
 }
