@@ -20,7 +20,7 @@ import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import type { DocumentStore } from '../../../gateway/store/port.js';
 import type { NhsaSecurityConfig, Party } from './config.js';
 import { signedText } from './signed-text.js';
-import { sm2Sign, sm2SignatureDer, sm2Verify } from './sm2.js';
+import { sm2Sign, sm2SignatureDer, sm2SignatureRs, sm2Verify } from './sm2.js';
 import { sm4Decrypt, sm4Encrypt, sm4Seal } from './sm4.js';
 
 /** Stable codes of a refused call (the answer's `err_code`, beside infcode -1 and the Chinese err_msg). */
@@ -100,7 +100,9 @@ export class NhsaSecurity {
       throw new SecurityRefused('SIGNATURE_INVALID', 'cainfo：SM2 签名与报文内容不符（报文被改动，或签名私钥与登记的公钥不对应）');
     }
     this.checkSkew(chinaTimeMs(envelope.inf_time), now, 'inf_time');
-    await this.claim(`s.${createHash('sha256').update(signature).digest('hex')}`, chinaTimeMs(envelope.inf_time), now, 'cainfo：该签名已使用过：重放的报文不予受理，每次发送须重新签名（重试请沿用原 msgid）');
+    // Keyed by (r, s) whatever its encoding: the same signature re-encoded (DER ↔ r‖s, base64 ↔ hex) is the same nonce.
+    const rs = sm2SignatureRs(signature) ?? signature;
+    await this.claim(`s.${createHash('sha256').update(rs).digest('hex')}`, chinaTimeMs(envelope.inf_time), now, 'cainfo：该签名已使用过：重放的报文不予受理，每次发送须重新签名（重试请沿用原 msgid）');
     if (mode === 'sm2') return text;
     return writeLossless({ ...envelope, input: this.decryptInput(envelope.input, party) });
   }

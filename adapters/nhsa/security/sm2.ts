@@ -166,6 +166,15 @@ export function sm2Verify(publicKey: Sm2PublicKey, message: Buffer, signature: B
   return mod(sm2Digest(publicKey, message, id) + point.x, N) === r;
 }
 
+/**
+ * A signature in its one form, r ‖ s (64 bytes), whichever encoding it came in: what identifies it (a replayed
+ * signature re-encoded as DER, hex or with padded INTEGERs is the same signature). Null when it is neither form.
+ */
+export function sm2SignatureRs(signature: Buffer): Buffer | null {
+  const rs = signatureParts(signature);
+  return rs === null || rs[0] >= 1n << 256n || rs[1] >= 1n << 256n ? null : Buffer.concat([toBytes(rs[0]), toBytes(rs[1])]);
+}
+
 /** r ‖ s, or a DER SEQUENCE of two INTEGERs; null for anything else. */
 function signatureParts(signature: Buffer): [bigint, bigint] | null {
   if (signature.length === 64) return [toBig(signature.subarray(0, 32)), toBig(signature.subarray(32))];

@@ -12,7 +12,7 @@ import { parse } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSecurity } from '../../../../adapters/nhsa/security/config.js';
 import { paasSignature } from '../../../../adapters/nhsa/security/envelope-security.js';
-import { sm2PrivateKeyOf, sm2PublicKeyOf, sm2Verify } from '../../../../adapters/nhsa/security/sm2.js';
+import { sm2PrivateKeyOf, sm2PublicKeyOf, sm2SignatureDer, sm2Verify } from '../../../../adapters/nhsa/security/sm2.js';
 import { call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../../../support/gateway.js';
 import { HisClient, sm2KeyPair, sm4, textToSign, type Mode } from '../../../support/nhsa-his.js';
 import { startMockPlatform, type MockPlatform } from '../../../support/nhsa-platform.js';
@@ -132,6 +132,10 @@ describe('sm2-sm4: SM2-signed envelopes, SM4-encrypted input and output', () => 
     const answered = await post(sm2sm4.url, '3201', first);
     expect(answered.status).toBe(200);
     refused(await post(sm2sm4.url, '3201', first), 'NONCE_REPLAYED', 'cainfo：该签名已使用过');
+    // The same signature re-encoded (base64 of r‖s → hex of its DER form) is the same signature: still a replay.
+    const wire = parse(first.body) as Json;
+    const reencoded = sm2SignatureDer(Buffer.from(String(wire.cainfo), 'base64')).toString('hex');
+    refused(await post(sm2sm4.url, '3201', { body: first.body.replace(String(wire.cainfo), reencoded), headers: {} }), 'NONCE_REPLAYED', 'cainfo：该签名已使用过');
     const retry = await post(sm2sm4.url, '3201', client.seal(call));
     expect(retry.replay).toBe('true');
     expect(client.open(retry.text).answer.output).toEqual(client.open(answered.text).answer.output);
