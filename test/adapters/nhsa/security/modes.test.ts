@@ -5,7 +5,7 @@
  * re-signed retry of a msgid answers the stored answer; delivery to a mock platform that checks the gateway's seal.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'lossless-json';
@@ -275,6 +275,18 @@ describe('NHSA_SECURITY_FILE at start-up', () => {
     expect(() => loadSecurity(write({ mode: 'sm2', gateway: { privateKey: { file: file('p256.pem', p256) } } }))).toThrow('not an SM2 key');
     expect(() => loadSecurity(write({ mode: 'sm2', gateway: { privateKey: gatewayPem } }))).toThrow('gateway.privateKey');
     expect(loadSecurity(undefined).mode).toBe('none');
+  });
+
+  it('reads deploy/nhsa-security.example.yaml (its references filled)', () => {
+    const example = readFileSync(join(import.meta.dirname, '../../../../deploy/nhsa-security.example.yaml'), 'utf8');
+    const refs = new Map<string, string>([
+      ['/run/secrets/nhsa/gateway-sm2.pem', file('ex-gw.pem', gatewayPem)], ['/run/secrets/nhsa/h99000000001-sm2.pub', file('ex-h1.pub', hisA.publicHex)],
+      ['/run/secrets/nhsa/h99000000001-sm4', file('ex-h1.sm4', sm4A.toString('hex'))], ['/run/secrets/nhsa/platform-sm4', file('ex-p.sm4', sm4Platform.toString('hex'))],
+    ]);
+    const filled = [...refs].reduce((text, [from, to]) => text.replace(from, to), example);
+    const loaded = loadSecurity(file('example.yaml', filled), { NHSA_PAAS_TOKEN_H99000000001: 'a', NHSA_PAAS_TOKEN_PLATFORM: 'b' });
+    expect(loaded.mode).toBe('sm2-sm4');
+    expect(loaded.hospitals.get(HOSPITAL_A)?.publicKey).toEqual(sm2PublicKeyOf(hisA.publicHex));
   });
 
   it('refuses to start delivery that the mode cannot seal (no platform paas account)', async () => {
