@@ -168,7 +168,7 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
         .setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`).send(sealed.content);
       return;
     }
-    // Render once, store, then send exactly the stored text; a concurrent twin that stored first wins.
+    // Render once, store, then send the stored text (sealed as the region wants); a concurrent twin that stored first wins.
     const json = render(received, body);
     try {
       const written = await deps.context.answers.putFirst(envelope.fixmedins_code, envelope.msgid, { fingerprint, answer: json, infno, ...(undo ? { undo } : {}) }, Number(nationalStamp(received).slice(0, 8)));
