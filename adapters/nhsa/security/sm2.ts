@@ -231,9 +231,10 @@ function publicPoint(x: bigint, y: bigint): Sm2PublicKey {
  * The DER inside a PEM text, read here rather than by Node's KeyObject: exporting an SM2 key that
  * OpenSSL 3 loaded as type SM2 aborts the Node 20 process (an assertion in WritePrivateKey).
  */
-function derOf(pem: string): Buffer {
-  const body = /-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/.exec(pem);
-  if (!body) throw new Error('unreadable PEM');
+function derOf(pem: string, kind: 'PRIVATE KEY' | 'PUBLIC KEY'): Buffer {
+  // The key's block, not a parameters block before it (`openssl ecparam -genkey` writes "SM2 PARAMETERS" first).
+  const body = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)].find((block) => block[1]!.endsWith(kind));
+  if (!body) throw new Error(`no ${kind} block in the PEM text`);
   if (body[1]!.includes('ENCRYPTED')) throw new Error('an encrypted private key: give it unencrypted, by file or environment reference');
   const der = Buffer.from(body[2]!.replace(/\s+/g, ''), 'base64');
   if (!der.includes(SM2_OID)) throw new Error('the key is not an SM2 key (curve 1.2.156.10197.1.301)');
@@ -247,7 +248,7 @@ function derOf(pem: string): Buffer {
 export function sm2PublicKeyOf(text: string): Sm2PublicKey {
   const trimmed = text.trim();
   if (trimmed.startsWith('-----BEGIN')) {
-    const der = derOf(trimmed);
+    const der = derOf(trimmed, 'PUBLIC KEY');
     const point = der.subarray(der.length - 65);
     if (point[0] !== 0x04) throw new Error('the SM2 public key is not an uncompressed point');
     return publicPoint(toBig(point.subarray(1, 33)), toBig(point.subarray(33)));
@@ -263,7 +264,7 @@ export function sm2PrivateKeyOf(text: string): Sm2PrivateKey {
   let d: bigint;
   if (trimmed.startsWith('-----BEGIN')) {
     // SEC1 ECPrivateKey, alone or inside PKCS#8: SEQUENCE { INTEGER 1, OCTET STRING d, … }.
-    const der = derOf(trimmed);
+    const der = derOf(trimmed, 'PRIVATE KEY');
     const at = der.indexOf(Buffer.from([0x02, 0x01, 0x01, 0x04]));
     const length = der[at + 4] ?? 0;
     if (at < 0 || length === 0 || length > 32) throw new Error('unreadable SM2 private key');

@@ -88,6 +88,19 @@ describe('SM2 signatures with ZA (GM/T 0003.2, 0003.5, 0009)', () => {
     }
   });
 
+  it('reads keys as OpenSSL writes them: ecparam -genkey (a parameters block first), SEC1 ("SM2 PRIVATE KEY"), and the public half', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm2-keys-'));
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['ecparam', '-name', 'SM2', '-genkey', '-out', key]);
+    const withParameters = readFileSync(key, 'utf8');
+    expect(withParameters).toContain('PARAMETERS-----');
+    const sec1 = execFileSync('openssl', ['ec', '-in', key, '-outform', 'PEM'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const pub = execFileSync('openssl', ['ec', '-in', key, '-pubout'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const fromPkcs8 = sm2PrivateKeyOf(withParameters);
+    expect(sm2PrivateKeyOf(sec1).d).toBe(fromPkcs8.d);
+    expect(sm2PublicKeyOf(pub)).toEqual(fromPkcs8.publicKey);
+  });
+
   it('refuses keys that are not SM2 or not on the curve', () => {
     const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     expect(() => sm2PublicKeyOf(p256.publicKey.export({ format: 'pem', type: 'spki' }).toString())).toThrow('not an SM2 key');
