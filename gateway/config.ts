@@ -160,6 +160,13 @@ export const configSchema = z.object({
   NHSA_CATALOGUE_FILES: z.string().optional(),
   /** 目录对照 published as a file (the 1317 download: fixmedins_code, fixmedins_hilist_id, …, med_list_codg, begndate, enddate); 3301 calls win. */
   NHSA_CATALOGUE_MAPPINGS_FILE: z.string().optional(),
+  // ── NHSA adapter: the national interface's security (issue 22 item 5) ──────────────────────────────
+  /**
+   * The region's security of /nhsa/{infno} and of delivery (adapters/nhsa/security/config.ts): JSON or YAML
+   * naming the mode (none | paas-headers | sm2 | sm2-sm4), the skew window and every key by reference; absent → none.
+   */
+  NHSA_SECURITY_FILE: z.string().optional(),
+  // ── end of the NHSA security block ──────────────────────────────────────────────────────────────
   /** Insurers for direct pay (adapters/insurer/config.ts): JSON or YAML; absent → no claim is delivered (claims wait on Kafka). */
   INSURERS_FILE: z.string().optional(),
   /** Run the per-insurer claim delivery consumers in this process. */

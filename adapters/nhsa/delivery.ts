@@ -53,6 +53,8 @@ export interface DeliveryOptions {
   registry: Registry;
   log: Logger;
   clock?: () => Date;
+  /** The region's security (security/): signs or encrypts the body and adds headers, just before each post. */
+  seal?: (body: string, headers: Record<string, string>) => { body: string; headers: Record<string, string> };
 }
 
 /** The platform refused the message: retrying the same content will not help. */
@@ -301,7 +303,9 @@ export class NhsaDelivery {
     for (const name of ['ce_id', 'ce_type', 'ce_time', 'ce_source', 'ce_subject']) if (message.headers[name]) headers[name.replace('_', '-')] = message.headers[name]!;
     if (message.headers.ce_id) headers['idempotency-key'] = message.headers.ce_id;
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    const response = await fetch(this.options.url, { method: 'POST', headers, body: message.value?.toString('utf8') ?? '', signal: AbortSignal.timeout(this.options.timeoutMs) });
+    const plain = message.value?.toString('utf8') ?? '';
+    const sealed = this.options.seal ? this.options.seal(plain, headers) : { body: plain, headers };
+    const response = await fetch(this.options.url, { method: 'POST', headers: sealed.headers, body: sealed.body, signal: AbortSignal.timeout(this.options.timeoutMs) });
     const text = await response.text();
     if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(`医保平台应答 HTTP ${response.status}`);
     // The refusal becomes the dead letter's reason (logged, stored, listed): the platform may echo the message in it.

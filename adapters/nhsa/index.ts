@@ -27,7 +27,10 @@ import { statementRows } from './statements.js';
 import { Answers } from './answers.js';
 import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
+import { Files } from './calls/files.js';
 import { readNational } from './wire.js';
+import { loadSecurity } from './security/config.js';
+import { NhsaSecurity } from './security/envelope-security.js';
 
 /** The clerk's detail file as JSON: { "detail": [ rows ] }. */
 const detailFile = z.object({ detail: z.array(z.unknown()) });
@@ -47,16 +50,23 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const classifier = new Classifier(catalogue, new Mappings(deps.store, loadMappingsFile(config.NHSA_CATALOGUE_MAPPINGS_FILE)));
   if (catalogue) log.info({ files: catalogueFiles, codes: catalogue.size }, 'nhsa: 2301 rows classify by the 医保目录');
   else log.info('nhsa: NHSA_CATALOGUE_FILES not set — 2301 rows classify by the HIS\'s chrgitm_lv/selfpay_prop row extension (absent: 丙类)');
+  const refusals = new Counter({ name: 'gateway_nhsa_security_refusals_total', help: 'National-interface calls refused by the region\'s security, by code', labelNames: ['code'] as const, registers: [metrics.registry] });
   const calls = new Counter({ name: 'gateway_nhsa_calls_total', help: 'National-interface calls by infno and outcome', labelNames: ['infno', 'outcome'] as const, registers: [metrics.registry] });
+
+  const security = new NhsaSecurity(loadSecurity(config.NHSA_SECURITY_FILE), deps.store);
+  log.info({ mode: security.mode }, 'nhsa: national-interface security mode');
 
   const t = topics(config.KAFKA_TOPIC_PREFIX);
   let delivery: NhsaDelivery | undefined;
   if (config.NHSA_PLATFORM_URL) {
+    const problem = security.deliveryProblem();
+    if (problem) throw new Error(`NHSA_SECURITY_FILE: ${problem} (NHSA_PLATFORM_URL is set)`);
     delivery = new NhsaDelivery({
       bus: deps.bus, store: deps.store, topic: t.nhsaSettlements, dlqTopic: t.dlq(t.nhsaSettlements), groupId: config.NHSA_DELIVERY_GROUP,
       url: config.NHSA_PLATFORM_URL, token: config.NHSA_PLATFORM_TOKEN, timeoutMs: config.NHSA_DELIVERY_TIMEOUT_MS,
       maxAttempts: config.NHSA_DELIVERY_MAX_ATTEMPTS, backoffInitialMs: config.NHSA_DELIVERY_BACKOFF_MS, backoffMaxMs: config.NHSA_DELIVERY_BACKOFF_MAX_MS,
       breakerResetMs: config.NHSA_BREAKER_RESET_MS, registry: metrics.registry, log,
+      seal: (body, headers) => security.sealDelivery(body, headers, clock()),
     });
     await delivery.start();
     log.info({ group: config.NHSA_DELIVERY_GROUP }, 'nhsa: delivering nhsa.settlements to the 医保 platform');
@@ -98,9 +108,10 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       name: 'nhsa',
       openapi: () => ({ paths: nhsaOpenApiPaths() }),
       mount: (app, ctx) => mountNhsa(app, ctx, {
-        log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
-        context: { stays, service: deps.service, ledger: deps.ledger, mapping, classifier, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
+        log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES, security,
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, classifier, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store), files: new Files(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
+        onRefused: (code) => refusals.inc({ code }),
       }),
       v1: (router) => {
         // 3202 detail for the clerk: the gateway's rows of a period, JSON or CSV (the detail file's columns).

@@ -276,11 +276,22 @@ export const input3201 = z.object({
 export type Input3201 = z.infer<typeof input3201>;
 
 export const input3202 = z.object({
-  data: z.object({ ...period }),
-  /** The hospital's own detail rows (JSON), or `detail_csv`: the same columns as CSV text. */
+  data: z.object({
+    ...period,
+    /** The national form: the detail file uploaded by 9101; its totals (checked against the file's when given). */
+    file_qury_no: idText(30).optional(),
+    medfee_sumamt: amountFen(true).optional(),
+    fund_pay_sumamt: amountFen(true).optional(),
+    cash_payamt: amountFen(true).optional(),
+    fixmedins_setl_cnt: z.union([z.string(), z.number()]).transform((v) => String(v)).pipe(z.string().regex(/^\d{1,9}$/, '结算笔数应为非负整数')).transform(Number).optional(),
+    refd_setl_flag: flag.optional(),
+  }),
+  /** The gateway's own form: the hospital's detail rows (JSON), or `detail_csv`: the same columns as CSV text. */
   detail: z.array(z.unknown()).max(LIMITS.detailRowsPerComparison).optional(),
   detail_csv: z.string().optional(),
 });
+
+export type Input3202 = z.infer<typeof input3202>;
 
 /** 9001 签到. */
 export const input9001 = z.object({ signIn: z.object({ opter_no: required(30), mac: text(20).optional(), ip: text(15).optional() }) });

@@ -71,7 +71,7 @@ export type HospitalRow = Pick<StatementRow, 'psn_no' | 'mdtrt_id' | 'setl_id' |
  * The hospital's detail file: a JSON array of rows (amounts as numbers — read losslessly — or strings),
  * or CSV text with a header naming STATEMENT_COLUMNS (stmt_rslt may be left empty). Errors name the row.
  */
-export function hospitalRows(json: readonly unknown[] | undefined, csv: string | undefined, path: string): HospitalRow[] {
+export function hospitalRows(json: readonly unknown[] | undefined, csv: string | undefined, path: string, rowLabel: (index: number) => string = (index) => `[${index}]`): HospitalRow[] {
   let records: unknown[];
   if (csv !== undefined) {
     const [header, ...lines] = parseCsv(csv);
@@ -86,10 +86,10 @@ export function hospitalRows(json: readonly unknown[] | undefined, csv: string |
       ? Object.fromEntries(Object.entries(record).filter(([, v]) => v !== '' && v !== null).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v]))
       : record;
     const parsed = hospitalRow.safeParse(normalised);
-    if (!parsed.success) throw new NhsaFault(`${path}[${index}].${parsed.error.issues[0]?.path.join('.') ?? ''}：${parsed.error.issues[0]?.message ?? '格式不正确'}`);
+    if (!parsed.success) throw new NhsaFault(`${path}${rowLabel(index)}.${parsed.error.issues[0]?.path.join('.') ?? ''}：${parsed.error.issues[0]?.message ?? '格式不正确'}`);
     const amount = (field: 'medfee_sumamt' | 'fund_pay_sumamt' | 'acct_pay'): number => {
       const fen = signedFen(parsed.data[field]);
-      if (fen === null) throw new NhsaFault(`${path}[${index}].${field}：金额格式不正确（最多两位小数）`);
+      if (fen === null) throw new NhsaFault(`${path}${rowLabel(index)}.${field}：金额格式不正确（最多两位小数）`);
       return fen;
     };
     return { ...parsed.data, medfee_sumamt: amount('medfee_sumamt'), fund_pay_sumamt: amount('fund_pay_sumamt'), acct_pay: amount('acct_pay') };

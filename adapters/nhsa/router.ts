@@ -3,6 +3,9 @@
  * body losslessly, check the envelope, replay a known msgid, hand the input to the transaction's
  * function (calls.ts), wrap its output. Every answer is the common output; errors are `infcode: -1`
  * with a Chinese err_msg (HTTP 200, as the platform answers; 401/403/413 for who may call and size).
+ * The region's security (security/): a call is opened (signature, time, nonce checked; input decrypted)
+ * before anything else reads it, and every answer, a replayed one included, is sealed as it is sent;
+ * what is stored under the msgid is the answer in the clear.
  */
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -15,6 +18,7 @@ import { issuesFault, NhsaFault, OUTCOME_UNKNOWN_TEXT } from './fault.js';
 import { envelope as envelopeSchema, plainTextIssues } from './inputs.js';
 import type { Undo } from './answers.js';
 import { emptyAsAbsent, nationalStamp, readNational, writeNational } from './wire.js';
+import { SecurityRefused, type NhsaSecurity } from './security/envelope-security.js';
 
 
 export interface RouterDeps {
@@ -22,13 +26,18 @@ export interface RouterDeps {
   clock: () => Date;
   bodyLimitBytes: number;
   context: Omit<CallContext, 'envelope' | 'call'>;
+  /** The region's security mode: opens calls, seals answers. */
+  security: NhsaSecurity;
   onCall?(infno: string, outcome: 'ok' | 'error' | 'replay'): void;
+  /** A call the region's security refused (its stable code). */
+  onRefused?(code: string): void;
 }
 
 /** The calls that sign in and out carry no sign_no of their own to check. */
 const SIGN_CALLS = new Set(['9001', '9002']);
 
-interface AnswerBody { infcode: 0 | -1; err_msg?: string; warn_msg?: string; output?: unknown }
+/** `err_code`: a stable code beside err_msg, for refusals a HIS handles by kind (the security refusals). */
+interface AnswerBody { infcode: 0 | -1; err_msg?: string; err_code?: string; warn_msg?: string; output?: unknown }
 
 export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: RouterDeps): void {
   const { log, clock } = deps;
@@ -38,13 +47,15 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
   const render = (received: Date, body: AnswerBody): string => writeNational({
     infcode: body.infcode, inf_refmsgid: `GW${nationalStamp(received)}${ulid(received.getTime()).slice(-8)}`,
     refmsg_time: nationalStamp(received), respond_time: nationalStamp(clock()),
-    err_msg: body.err_msg ?? '', warn_msg: body.warn_msg ?? '', output: body.output ?? {},
+    err_msg: body.err_msg ?? '', ...(body.err_code ? { err_code: body.err_code } : {}), warn_msg: body.warn_msg ?? '', output: body.output ?? {},
   });
-  const answer = (res: Response, status: number, received: Date, body: AnswerBody): void => {
+  /** Sends an answer's text sealed for the hospital (signed, its output encrypted, as the region wants). */
+  const send = (res: Response, status: number, json: string, hospital: string | undefined): void => {
     // The request timeout may have answered already; the work still finished and its answer is stored under the msgid.
     if (res.headersSent) return;
-    res.status(status).type('application/json; charset=utf-8').send(render(received, body));
+    res.status(status).type('application/json; charset=utf-8').send(deps.security.sealAnswer(json, hospital));
   };
+  const answer = (res: Response, status: number, received: Date, body: AnswerBody, hospital?: string): void => send(res, status, render(received, body), hospital);
 
   // Authentication answers in the envelope's shape, not problem+json.
   router.use((req, res, next) => {
@@ -61,10 +72,25 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
   }), async (req: Request, res: Response) => {
     const received = clock();
     const infno = String(req.params.infno ?? '');
-    const fail = (message: string, status = 200): void => { deps.onCall?.(infno, 'error'); answer(res, status, received, { infcode: -1, err_msg: message }); };
+    /** The hospital the answers are sealed for, once the envelope names one. */
+    const sealFor: { hospital?: string } = {};
+    const fail = (message: string, status = 200): void => { deps.onCall?.(infno, 'error'); answer(res, status, received, { infcode: -1, err_msg: message }, sealFor.hospital); };
+    let clear: string;
+    try {
+      clear = await deps.security.open(typeof req.body === 'string' ? req.body : '', (name) => req.get(name), received);
+    } catch (error) {
+      if (error instanceof SecurityRefused) {
+        deps.onCall?.(infno, 'error');
+        deps.onRefused?.(error.code);
+        log.warn({ infno, code: error.code, requestId: req.requestId }, 'nhsa: call refused by the region\'s security');
+        return answer(res, 401, received, { infcode: -1, err_msg: error.message, err_code: error.code });
+      }
+      log.error({ err: error, infno, requestId: req.requestId }, 'nhsa: the call could not be verified (nonce store)');
+      return fail('医保结算服务暂时不可用，请稍后使用原报文ID（msgid）重试');
+    }
     let raw: unknown;
     try {
-      raw = readNational(typeof req.body === 'string' ? req.body : '');
+      raw = readNational(clear);
     } catch {
       return fail('报文不是合法的 JSON');
     }
@@ -74,6 +100,7 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     const parsed = envelopeSchema.safeParse(sent);
     if (!parsed.success) return fail(issuesFault(parsed.error.issues).message);
     const envelope = parsed.data;
+    sealFor.hospital = envelope.fixmedins_code;
     if (envelope.infno !== infno) return fail(`infno：交易编号 ${envelope.infno} 与请求地址 /nhsa/${infno} 不一致`);
     const transaction = CALLS[infno];
     if (!transaction) return fail(`infno：不支持的交易编号 ${infno}（支持 ${Object.keys(CALLS).join('、')}）`);
@@ -95,8 +122,8 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
       if (first.fingerprint !== fingerprint) { fail(`msgid：报文ID ${envelope.msgid} 已用于另一笔交易，请使用新的报文ID`); return true; }
       deps.onCall?.(infno, 'replay');
       if (res.headersSent) return true;
-      res.status(200).setHeader('Idempotent-Replay', 'true');
-      res.type('application/json; charset=utf-8').send(first.answer);
+      res.setHeader('Idempotent-Replay', 'true');
+      send(res, 200, first.answer, sealFor.hospital);
       return true;
     };
     try {
@@ -109,12 +136,14 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
     let body: AnswerBody;
     let remember = true;
     let undo: Undo | undefined;
+    let file: { filename: string; content: Buffer } | undefined;
     try {
       // After the replay: a retry of an answered call answers it, whatever has been signed since.
       if (!SIGN_CALLS.has(infno)) await deps.context.signIns.check(envelope.fixmedins_code, envelope.opter, envelope.sign_no);
       const result = await transaction.call({ ...deps.context, envelope, call: req.call });
       body = { infcode: 0, output: result.output, ...(result.warn_msg ? { warn_msg: result.warn_msg } : {}) };
       undo = result.undo;
+      file = result.file;
     } catch (error) {
       if (error instanceof NhsaFault) {
         body = { infcode: -1, err_msg: error.message };
@@ -129,8 +158,17 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
         remember = false;
       }
     }
-    if (!remember) { deps.onCall?.(infno, 'error'); answer(res, 200, received, body); return; }
-    // Render once, store, then send exactly the stored text; a concurrent twin that stored first wins.
+    if (!remember) { deps.onCall?.(infno, 'error'); answer(res, 200, received, body, sealFor.hospital); return; }
+    // A download (9102) answers the file's bytes, as the platform streams them; it changes nothing, so nothing is stored under its msgid.
+    if (file) {
+      deps.onCall?.(infno, 'ok');
+      if (res.headersSent) return;
+      const sealed = deps.security.sealFile(file.content, envelope.fixmedins_code);
+      res.status(200).set(sealed.headers).type('application/octet-stream')
+        .setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`).send(sealed.content);
+      return;
+    }
+    // Render once, store, then send the stored text (sealed as the region wants); a concurrent twin that stored first wins.
     const json = render(received, body);
     try {
       const written = await deps.context.answers.putFirst(envelope.fixmedins_code, envelope.msgid, { fingerprint, answer: json, infno, ...(undo ? { undo } : {}) }, Number(nationalStamp(received).slice(0, 8)));
@@ -140,8 +178,7 @@ export function mountNhsa(app: express.Express, ctx: ExtensionContext, deps: Rou
       log.warn({ err: error, infno, requestId: req.requestId }, 'nhsa: the answer could not be remembered under its msgid');
     }
     deps.onCall?.(infno, body.infcode === 0 ? 'ok' : 'error');
-    if (res.headersSent) return;
-    res.status(200).type('application/json; charset=utf-8').send(json);
+    send(res, 200, json, sealFor.hospital);
   });
 
   app.use('/nhsa', router);

@@ -8,3 +8,4 @@ const engine = Array.from({ length: 5 }, () => benchEngine(2000));
 console.log(`engine alone, one core (20-item bill, the four public layers computed, two supplementary programmes): median of 5 runs ${median(engine.map((r) => r.perCpuSecond)).toLocaleString('en')} settlements per CPU-second (${engine.map((r) => r.perCpuSecond).join(', ')}); ${median(engine.map((r) => r.perSecond)).toLocaleString('en')}/s by the wall clock`);
 console.log((await benchHttp()).join('\n'));
 await import('./stream.js');
+await import('./nhsa-security.js');

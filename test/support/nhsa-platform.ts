@@ -2,7 +2,7 @@
  * A mock 医保 platform for delivery tests: accepts POSTed nhsa.settlements messages over HTTP and
  * answers the national output. Knobs: fail with 503 (`failing`), add latency, reject ids (infcode -1).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 
 export interface MockPlatform {
   url: string;
@@ -14,11 +14,17 @@ export interface MockPlatform {
   latencyMs: number;
   /** Native settlementIds whose messages are answered with infcode -1 (a content the platform refuses). */
   rejecting: Set<string>;
+  /**
+   * The platform's side of the region's security: checks a post's signature and headers and answers the
+   * body in the clear, or the refusal (answered infcode -1 and kept in `refused`). Absent: taken as sent.
+   */
+  open: ((headers: IncomingHttpHeaders, text: string) => { text: string } | { refusal: string }) | undefined;
+  refused: string[];
   stop(): Promise<void>;
 }
 
 export async function startMockPlatform(): Promise<MockPlatform> {
-  const platform: Omit<MockPlatform, 'url' | 'stop'> = { received: [], attempts: 0, failing: false, latencyMs: 0, rejecting: new Set() };
+  const platform: Omit<MockPlatform, 'url' | 'stop'> = { received: [], attempts: 0, failing: false, latencyMs: 0, rejecting: new Set(), open: undefined, refused: [] };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -28,9 +34,11 @@ export async function startMockPlatform(): Promise<MockPlatform> {
       setTimeout(() => {
         if (platform.failing) { res.statusCode = 503; res.end('unavailable'); return; }
         res.setHeader('content-type', 'application/json');
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        const opened = platform.open ? platform.open(req.headers, Buffer.concat(chunks).toString('utf8')) : { text: Buffer.concat(chunks).toString('utf8') };
+        if ('refusal' in opened) { platform.refused.push(opened.refusal); res.end(JSON.stringify({ infcode: -1, err_msg: opened.refusal })); return; }
+        const body = JSON.parse(opened.text) as Record<string, unknown>;
         if (platform.rejecting.has(String(body.settlementId))) { res.end(JSON.stringify({ infcode: -1, err_msg: '结算信息校验不通过' })); return; }
-        platform.received.push({ ceId, body, text: Buffer.concat(chunks).toString('utf8') });
+        platform.received.push({ ceId, body, text: opened.text });
         res.end(JSON.stringify({ infcode: 0, err_msg: '', output: {} }));
       }, platform.latencyMs);
     });

@@ -10,6 +10,7 @@ import type { SignIns } from '../sign-in.js';
 import type { Answers, Undo } from '../answers.js';
 import type { Classifier } from '../catalogue/classify.js';
 import type { Stay, Stays } from '../stays.js';
+import type { Files } from './files.js';
 
 export interface CallContext {
   envelope: Envelope;
@@ -22,6 +23,8 @@ export interface CallContext {
   signIns: SignIns;
   /** nhsa.msgid: the answers stored under each msgid (2601 reads and marks them). */
   answers: Answers;
+  /** nhsa.files: what 9101 uploaded and 3202 produced, for 9102. */
+  files: Files;
   clock: () => Date;
   /** What HOSPITALS_FILE says of a hospital (2401 without the gateway's ext node). */
   hospitalOf(fixmedinsCode: string): { level?: number | undefined; drgPublic?: boolean | undefined } | undefined;
@@ -31,7 +34,14 @@ export interface CallContext {
   call: CallControl | undefined;
 }
 
-export interface CallAnswer { output: unknown; warn_msg?: string; /** What 2601 冲正 needs to take this call back. */ undo?: Undo }
+export interface CallAnswer {
+  output: unknown;
+  warn_msg?: string;
+  /** What 2601 冲正 needs to take this call back. */
+  undo?: Undo;
+  /** 9102: the answer is this file's bytes, not the common output (as the platform streams a download). */
+  file?: { filename: string; content: Buffer };
+}
 export type Call = (ctx: CallContext) => Promise<CallAnswer>;
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {

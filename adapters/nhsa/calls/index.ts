@@ -9,6 +9,7 @@ import { revokeFees, uploadFees } from './fees.js';
 import { preSettle, reverse, settle } from './settlement.js';
 import { queryFees, queryPerson, querySettlement, queryStays } from './queries.js';
 import { signIn, signOut } from './sign.js';
+import { downloadFile, uploadFile } from './files.js';
 import { statementDetail, statementTotals } from './statements.js';
 import { admit, cancelAdmission, cancelDischarge, discharge } from './stay.js';
 
@@ -36,4 +37,6 @@ export const CALLS: Record<string, { call: Call; roles: ReadonlyArray<'desk' | '
   '3301': { call: uploadMapping, roles: ['desk', 'admin'], name: '目录对照上传' },
   '3302': { call: revokeMapping, roles: ['desk', 'admin'], name: '目录对照撤销' },
   '3202': { call: statementDetail, roles: ['desk', 'admin', 'auditor'], name: '医药机构费用结算对明细账' },
+  '9101': { call: uploadFile, roles: ['desk', 'admin', 'auditor'], name: '文件上传' },
+  '9102': { call: downloadFile, roles: ['desk', 'admin', 'auditor'], name: '文件下载' },
 };
