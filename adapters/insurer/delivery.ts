@@ -26,10 +26,12 @@ import { outboundClaimOf } from './claim-document.js';
 import type { ClaimRecord, ClaimsStore } from './claims-store.js';
 import type { Insurer } from './config.js';
 import { batchDayOf, chinaDay, instantOf } from './days.js';
-import { InsurerClient, REASON_MAX_CHARS, TransientFailure, type BreakerState } from './insurer-client.js';
+import { InsurerClient, REASON_MAX_CHARS, TransientFailure } from './insurer-client.js';
+import type { BreakerState } from '../../gateway/resilience/breaker.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
-import { BREAKER_STATE_VALUE, type InsurerMetrics } from './metrics.js';
-import { backoffMs, sleep, TokenBucket } from './pacing.js';
+import type { InsurerMetrics } from './metrics.js';
+import { backoffMs, sleep } from '../../gateway/resilience/backoff.js';
+import { TokenBucket } from './pacing.js';
 
 export interface DeliveryDeps {
   insurer: Insurer;
@@ -74,12 +76,10 @@ export class InsurerDelivery {
     const { insurer, metrics } = deps;
     this.clock = deps.clock ?? (() => new Date());
     this.status = { insurerCode: insurer.code, breaker: 'closed', waiting: 0, lagSeconds: 0 };
-    this.client = new InsurerClient(insurer, (state) => {
+    this.client = new InsurerClient(insurer, metrics.registry, (state) => {
       this.status.breaker = state;
-      metrics.breakerState.set({ insurer: insurer.code }, BREAKER_STATE_VALUE[state]);
       deps.log.warn({ insurer: insurer.code, state }, 'insurer: circuit breaker');
     });
-    metrics.breakerState.set({ insurer: insurer.code }, 0);
     metrics.lagSeconds.set({ insurer: insurer.code }, 0);
     metrics.waiting.set({ insurer: insurer.code }, 0);
     this.bucket = new TokenBucket(insurer.rateLimit.perSecond, insurer.rateLimit.burst);
@@ -194,7 +194,7 @@ export class InsurerDelivery {
         metrics.deliveries.inc({ insurer: insurer.code, outcome: 'refused' });
         this.status.lastError = `${claim.claimId}: ${outcome.reason}`;
         if (refusals >= insurer.retry.maxAttempts) return this.kill(message, claim, outcome.reason, refusals);
-        wait = backoffMs(refusals, insurer.retry.initialMs, insurer.retry.maxMs);
+        wait = backoffMs(refusals, { initialMs: insurer.retry.initialMs, maxMs: insurer.retry.maxMs });
       } catch (error) {
         if (!(error instanceof TransientFailure)) throw error;
         this.transientStreak++;
@@ -208,7 +208,7 @@ export class InsurerDelivery {
           return this.kill(message, claim, `保险公司自 ${new Date(this.unreachableSinceMs).toISOString()} 起无应答（超过 ${insurer.retry.deadLetterAfterMs} ms）：${error.message}`, this.transientStreak);
         }
         metrics.deliveries.inc({ insurer: insurer.code, outcome: 'retried' });
-        wait = backoffMs(this.transientStreak, insurer.retry.initialMs, insurer.retry.maxMs);
+        wait = backoffMs(this.transientStreak, { initialMs: insurer.retry.initialMs, maxMs: insurer.retry.maxMs });
       }
       const left = deadline - Date.now();
       await sleep(Math.max(0, Math.min(wait, left)), this.abort.signal);

@@ -5,8 +5,9 @@
  * our access to it is broken, not the claim — the claim waits, its partition with it, and the breaker
  * opens so a dead insurer costs nothing).
  */
-import CircuitBreaker from 'opossum';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { Breaker, BreakerOpen, type BreakerState } from '../../gateway/resilience/breaker.js';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
 import { insurerAgent, postTo, type InsurerAgent, type PostAnswer } from './post.js';
@@ -41,39 +42,40 @@ const excerptOf = (text: string, claim: OutboundClaim): string =>
 /** Statuses that say "not now" rather than "not this claim". */
 const TRANSIENT_STATUSES = new Set([401, 403, 408, 425, 429]);
 
-export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
 export class InsurerClient {
-  private readonly breaker: CircuitBreaker<[OutboundClaim], PostOutcome>;
+  private readonly breaker: Breaker<[OutboundClaim], PostOutcome>;
   private readonly agent: InsurerAgent;
   private readonly url: URL;
-  state: BreakerState = 'closed';
 
-  constructor(private readonly insurer: Insurer, onState: (state: BreakerState) => void = () => undefined) {
+  constructor(private readonly insurer: Insurer, registry: Registry, onState: (state: BreakerState) => void = () => undefined) {
     this.url = new URL(insurer.endpoint);
     this.agent = insurerAgent(insurer.endpoint, insurer.tlsMaterial);
-    this.breaker = new CircuitBreaker((claim: OutboundClaim) => this.post(claim), {
+    this.breaker = new Breaker({
+      call: (claim: OutboundClaim) => this.post(claim),
+      name: 'insurer',
+      target: insurer.code,
       // The POST gives up by itself at timeoutMs (post.ts); the breaker's own timeout is the backstop.
-      timeout: insurer.timeoutMs + 1_000,
-      resetTimeout: insurer.breaker.resetMs,
+      timeoutMs: insurer.timeoutMs + 1_000,
+      resetMs: insurer.breaker.resetMs,
       errorThresholdPercentage: insurer.breaker.errorThresholdPercentage,
       volumeThreshold: insurer.breaker.volumeThreshold,
-      rollingCountTimeout: Math.max(10_000, insurer.breaker.resetMs),
+      rollingCountMs: Math.max(10_000, insurer.breaker.resetMs),
+      onState,
+      metrics: { registry, state: { name: 'gateway_insurer_breaker_state', help: 'Circuit breaker per insurer: 0 closed, 1 half-open, 2 open', label: 'insurer' } },
     });
-    const set = (state: BreakerState) => () => { this.state = state; onState(state); };
-    this.breaker.on('open', set('open'));
-    this.breaker.on('halfOpen', set('halfOpen'));
-    this.breaker.on('close', set('closed'));
   }
 
-  /** Rejects with the reason when the delivery failed transiently (or the breaker is open). */
+  get state(): BreakerState { return this.breaker.state; }
+
+  /** Rejects with the reason when the delivery failed transiently (or the breaker is open: `breakerOpen`, the last real failure in the message). */
   async deliver(claim: OutboundClaim): Promise<PostOutcome> {
     try {
       return await this.breaker.fire(claim);
     } catch (error) {
       if (error instanceof TransientFailure) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new TransientFailure(this.breaker.opened ? `breaker open (${message})` : message, this.breaker.opened);
+      if (error instanceof BreakerOpen) throw new TransientFailure(error.message, true);
+      throw new TransientFailure(error instanceof Error ? error.message : String(error));
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * Delivery of nhsa.settlements to the 医保 platform. A consumer (group nhsa-delivery) posts each
- * message, in order per partition, behind an opossum breaker (timeout, error threshold, half-open
+ * message, in order per partition, behind a breaker (gateway/resilience: timeout, error threshold, half-open
  * probe), retrying transient failures with capped exponential backoff and full jitter. The platform's
  * acknowledgement is recorded per message (nhsa.deliveries), so a batch redone after a crash or a
  * retry never posts an acknowledged message twice. A message the platform rejects (4xx, or infcode -1),
@@ -15,12 +15,13 @@
  *
  * A refusal's text is kept masked (ID numbers, the message's person): platforms echo what they refuse.
  */
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { deadLetter, type DeadLetter } from '../../schemas/messages.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
+import { backoffMs } from '../../gateway/resilience/backoff.js';
+import { Breaker, BreakerOpen, type BreakerState } from '../../gateway/resilience/breaker.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription } from '../../gateway/stream/bus.js';
 import { byOriginalOrder, heldBehind, heldReason, holdEntries } from './person-hold.js';
@@ -97,7 +98,7 @@ const storeIdOf = (message: InboundMessage): string =>
   (message.headers.ce_id && /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(message.headers.ce_id) ? message.headers.ce_id : `${message.topic}-${message.partition}-${message.offset}`.replace(/[^A-Za-z0-9._-]/g, '_'));
 
 export class NhsaDelivery {
-  private readonly breaker: CircuitBreaker<[InboundMessage], void>;
+  private readonly breaker: Breaker<[InboundMessage], void>;
   private readonly attempts = new Map<string, number>();
   private subscription: RunningSubscription | null = null;
   private stopping = false;
@@ -105,27 +106,29 @@ export class NhsaDelivery {
   private readonly metrics;
 
   constructor(private readonly options: DeliveryOptions) {
-    this.breaker = new CircuitBreaker((message: InboundMessage) => this.post(message), {
-      timeout: options.timeoutMs,
-      resetTimeout: options.breakerResetMs,
-      errorThresholdPercentage: 50,
-      volumeThreshold: 3,
+    this.breaker = new Breaker({
+      call: (message: InboundMessage) => this.post(message),
+      name: 'nhsa',
+      timeoutMs: options.timeoutMs,
+      resetMs: options.breakerResetMs,
       // A rejection is the platform answering: it says nothing about the platform being down.
-      errorFilter: (error: unknown) => error instanceof Rejected,
+      isAnswer: (error: unknown) => error instanceof Rejected,
+      onState: (state) => {
+        if (state === 'open') options.log.warn('nhsa delivery: breaker open (the platform keeps failing); deliveries wait');
+        if (state === 'halfOpen') this.wakeAll();
+        if (state === 'closed') options.log.info('nhsa delivery: breaker closed');
+      },
+      metrics: { registry: options.registry, state: { name: 'gateway_nhsa_breaker_state', help: 'Platform breaker: 0 closed, 1 half-open, 2 open' } },
     });
     const registers = [options.registry];
     this.metrics = {
       deliveries: new Counter({ name: 'gateway_nhsa_deliveries_total', help: 'Deliveries of nhsa.settlements to the platform by outcome', labelNames: ['outcome'] as const, registers }),
       deadLetters: new Counter({ name: 'gateway_nhsa_dead_letters_total', help: 'Messages dead-lettered to nhsa.settlements.dlq', registers }),
-      breaker: new Gauge({ name: 'gateway_nhsa_breaker_state', help: 'Platform breaker: 0 closed, 1 half-open, 2 open', registers }),
       lag: new Gauge({ name: 'gateway_nhsa_delivery_lag_seconds', help: 'Age of the message last acknowledged by the platform (time since it was committed)', registers }),
     };
-    this.breaker.on('open', () => { this.metrics.breaker.set(2); options.log.warn('nhsa delivery: breaker open (the platform keeps failing); deliveries wait'); });
-    this.breaker.on('halfOpen', () => { this.metrics.breaker.set(1); this.wakeAll(); });
-    this.breaker.on('close', () => { this.metrics.breaker.set(0); options.log.info('nhsa delivery: breaker closed'); });
   }
 
-  get breakerState(): 'open' | 'halfOpen' | 'closed' { return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed'; }
+  get breakerState(): BreakerState { return this.breaker.state; }
 
   async start(): Promise<void> {
     this.subscription = await this.options.bus.subscribe({
@@ -195,12 +198,18 @@ export class NhsaDelivery {
         return null;
       } catch (error) {
         if (error instanceof Rejected) return this.deadLetter(message, id, `医保平台拒收：${error.message}`, 1);
-        if (this.breaker.opened && isOpenCircuit(error)) continue;
+        if (error instanceof BreakerOpen) {
+          // Half-open with another partition's probe in flight: wait for its verdict, without counting an attempt.
+          if (!this.breaker.opened) await this.sleep(Math.min(this.options.backoffInitialMs, Math.max(0, deadline - Date.now())));
+          continue;
+        }
         const tried = (this.attempts.get(id) ?? 0) + 1;
         this.attempts.set(id, tried);
         this.metrics.deliveries.inc({ outcome: 'retry' });
         if (tried >= this.options.maxAttempts) return this.deadLetter(message, id, `投递失败 ${tried} 次：${error instanceof Error ? error.message : String(error)}`, tried);
-        await this.sleep(Math.min(this.backoffMs(tried), Math.max(0, deadline - Date.now())));
+        // Full jitter: gateways retrying after an outage spread out instead of hammering the platform in step.
+        const wait = backoffMs(tried - 1, { initialMs: this.options.backoffInitialMs, maxMs: this.options.backoffMaxMs });
+        await this.sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
       }
     }
   }
@@ -312,12 +321,6 @@ export class NhsaDelivery {
     if (Number(answer.infcode) !== 0) throw new Rejected(`infcode ${String(answer.infcode)} ${refusal(answer.err_msg ?? '')}`.trim());
   }
 
-  private backoffMs(attempt: number): number {
-    const capped = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** Math.min(attempt - 1, 20));
-    // Full jitter: gateways retrying after an outage spread out instead of hammering the platform in step.
-    return Math.random() * capped;
-  }
-
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => { clearTimeout(timer); this.wakers.delete(wake); resolve(); };
@@ -328,8 +331,4 @@ export class NhsaDelivery {
 
   private wakeAll(): void { for (const wake of [...this.wakers]) wake(); }
   private now(): string { return (this.options.clock?.() ?? new Date()).toISOString(); }
-}
-
-function isOpenCircuit(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EOPENBREAKER';
 }
