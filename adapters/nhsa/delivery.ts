@@ -19,21 +19,14 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { deadLetter, type DeadLetter } from '../../schemas/messages.js';
-import { maskedExcerpt } from '../../gateway/mask-text.js';
 import { backoffMs } from '../../gateway/resilience/backoff.js';
 import { Breaker, BreakerOpen, type BreakerState } from '../../gateway/resilience/breaker.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription } from '../../gateway/stream/bus.js';
 import { byOriginalOrder, heldBehind, heldReason, holdEntries } from './person-hold.js';
-import { personalDataOf } from './personal-data.js';
+import { PlatformRequests, Unsendable, type DeliveryFormat, type PlatformRequestOptions } from './platform-request.js';
 
 export const DELIVERIES = 'nhsa.deliveries';
-
-/** How much of the platform's refusal text a reason keeps (masked first). */
-const REFUSAL_CHARS = 200;
-
-/** The platform's common output, as far as delivery reads it. */
-const platformAnswer = z.object({ infcode: z.union([z.number(), z.string()]), err_msg: z.string().optional() });
 
 export interface DeliveryOptions {
   bus: Bus;
@@ -44,6 +37,10 @@ export interface DeliveryOptions {
   url: string;
   /** Bearer token for the platform, if it wants one. */
   token?: string | undefined;
+  /** `gateway` (default): the message as it is; `national`: a 2304/2305 call in the national envelope (platform-request.ts). */
+  format?: DeliveryFormat;
+  /** The hospital's region and name for the national envelope (HOSPITALS_FILE). */
+  hospitalOf?: PlatformRequestOptions['hospitalOf'];
   timeoutMs: number;
   maxAttempts: number;
   backoffInitialMs: number;
@@ -104,8 +101,13 @@ export class NhsaDelivery {
   private stopping = false;
   private readonly wakers = new Set<() => void>();
   private readonly metrics;
+  private readonly requests: PlatformRequests;
 
   constructor(private readonly options: DeliveryOptions) {
+    this.requests = new PlatformRequests({
+      format: options.format ?? 'gateway', token: options.token, store: options.store,
+      ...(options.hospitalOf ? { hospitalOf: options.hospitalOf } : {}), ...(options.clock ? { clock: options.clock } : {}),
+    });
     this.breaker = new Breaker({
       call: (message: InboundMessage) => this.post(message),
       name: 'nhsa',
@@ -306,19 +308,17 @@ export class NhsaDelivery {
   }
 
   private async post(message: InboundMessage): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    for (const name of ['ce_id', 'ce_type', 'ce_time', 'ce_source', 'ce_subject']) if (message.headers[name]) headers[name.replace('_', '-')] = message.headers[name]!;
-    if (message.headers.ce_id) headers['idempotency-key'] = message.headers.ce_id;
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    const response = await fetch(this.options.url, { method: 'POST', headers, body: message.value?.toString('utf8') ?? '', signal: AbortSignal.timeout(this.options.timeoutMs) });
-    const text = await response.text();
-    if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(`医保平台应答 HTTP ${response.status}`);
-    // The refusal becomes the dead letter's reason (logged, stored, listed): the platform may echo the message in it.
-    const refusal = (said: string) => maskedExcerpt(said, REFUSAL_CHARS, personalDataOf(message.value?.toString('utf8') ?? null));
-    if (response.status >= 400) throw new Rejected(`HTTP ${response.status} ${refusal(text)}`);
-    let answer: z.infer<typeof platformAnswer>;
-    try { answer = platformAnswer.parse(JSON.parse(text)); } catch { throw new Error('医保平台应答不是通用输出报文'); }
-    if (Number(answer.infcode) !== 0) throw new Rejected(`infcode ${String(answer.infcode)} ${refusal(answer.err_msg ?? '')}`.trim());
+    let request;
+    try {
+      request = await this.requests.build(message);
+    } catch (error) {
+      if (error instanceof Unsendable) throw new Rejected(error.message);
+      throw error;
+    }
+    const response = await fetch(this.options.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(this.options.timeoutMs) });
+    const verdict = this.requests.verdict(message, response.status, await response.text());
+    if (verdict.kind === 'refused') throw new Rejected(verdict.reason);
+    if (verdict.kind === 'transient') throw new Error(verdict.reason);
   }
 
   private sleep(ms: number): Promise<void> {
