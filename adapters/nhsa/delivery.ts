@@ -316,7 +316,7 @@ export class NhsaDelivery {
       throw error;
     }
     const response = await fetch(this.options.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(this.options.timeoutMs) });
-    const verdict = this.requests.verdict(message, response.status, await response.text());
+    const verdict = await this.requests.answered(message, request, response.status, await response.text());
     if (verdict.kind === 'refused') throw new Rejected(verdict.reason);
     if (verdict.kind === 'transient') throw new Error(verdict.reason);
   }

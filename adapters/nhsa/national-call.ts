@@ -11,7 +11,8 @@
  * - 2304's input is the national `data` node a HIS sends (the settled figures: medfee_sumamt and the four
  *   classes, mdtrt_id, psn_no, insutype…) beside the gateway's 2304-shaped result: setlinfo and setldetail
  *   as the 2304 answer states them, and `ext` (the supplementary lines the national shape has no field for).
- * - 2305's input is `data` { psn_no, mdtrt_id, setl_id }: the setl_id of the settlement it takes back.
+ * - 2305's input is `data` { psn_no, mdtrt_id, setl_id }: the setl_id the platform answered to the settlement's
+ *   2304 (platform-request.ts remembers it), or the gateway's own when it answered none.
  * - mdtrtarea_admvs (就医地) is the hospital's region from HOSPITALS_FILE, or else the insured place
  *   (setlinfo.clr_optins): a local settlement's two are the same. The operator is the gateway itself
  *   (opter_type 2, a terminal acting without a clerk): the clerk's settlement was the HIS's call.
@@ -47,6 +48,8 @@ export interface CallParties {
   infTime: string;
   mdtrtareaAdmvs: string;
   fixmedinsName?: string | undefined;
+  /** 2305: the platform's setl_id of the settlement taken back, when its 2304 answer gave one. */
+  setlId?: string;
 }
 
 /** "2024-03-10T09:12:44.123+08:00" or any ISO instant → yyyyMMddHHmmss in China time. */
@@ -59,7 +62,7 @@ export function nationalCallOf(settlement: NationalSettlement, parties: CallPart
   const info = settlement.setlinfo;
   const reversal = settlement.kind === 'reversed';
   const input = reversal
-    ? { data: { psn_no: info.psn_no, mdtrt_id: info.mdtrt_id, setl_id: info.setl_id } }
+    ? { data: { psn_no: info.psn_no, mdtrt_id: info.mdtrt_id, setl_id: parties.setlId ?? info.setl_id } }
     : {
       data: {
         psn_no: info.psn_no, mdtrt_cert_type: info.mdtrt_cert_type, mdtrt_cert_no: info.certno, med_type: info.med_type,

@@ -29,8 +29,18 @@ const REFUSAL_CHARS = 200;
 
 /** The platform's common output, as far as delivery reads it. */
 const platformAnswer = z.object({ infcode: z.union([z.number(), z.string()]), err_msg: z.string().optional() });
+/** A 2304 answer's setl_id: the platform's own id of the settlement, which its 2305 must name. */
+const settledAnswer = z.object({ output: z.object({ setlinfo: z.object({ setl_id: z.string().min(1).max(30) }) }) });
 
-export interface PlatformRequest { headers: Record<string, string>; body: string }
+/** The platform's setl_id of each settlement delivered as 2304, by the gateway's setl_id (national format). */
+export const PLATFORM_SETL_IDS = 'nhsa.delivery-setl';
+
+export interface PlatformRequest {
+  headers: Record<string, string>;
+  body: string;
+  /** A national 2304: the gateway's setl_id of the settlement, under which the platform's own is remembered. */
+  settles?: string;
+}
 
 export type PlatformVerdict = { kind: 'done' } | { kind: 'transient'; reason: string } | { kind: 'refused'; reason: string };
 
@@ -64,18 +74,34 @@ export class PlatformRequests {
     if (!eventTime || Number.isNaN(Date.parse(eventTime))) throw new Unsendable('消息没有结算时间，无法生成报文ID（msgid）');
     const msgid = await claimMsgid(this.options.store, settlement.hospitalId, eventTime, message.headers.ce_id ?? `${message.topic}-${message.partition}-${message.offset}`);
     const hospital = this.options.hospitalOf?.(settlement.hospitalId);
+    const reversal = settlement.kind === 'reversed';
+    // A 2305 names the settlement by the platform's setl_id, answered to its 2304 (delivered before it: a person's
+    // messages go in order); the gateway's own when the platform answered none.
+    const platformSetlId = reversal ? await this.options.store.get(PLATFORM_SETL_IDS, settlement.setlinfo.setl_id) : null;
     const call = nationalCallOf(settlement, {
       msgid,
       infTime: nationalTime(chinaIso(this.options.clock?.() ?? new Date())),
       mdtrtareaAdmvs: hospital?.region ?? settlement.setlinfo.clr_optins,
       fixmedinsName: hospital?.name,
+      ...(platformSetlId !== null ? { setlId: platformSetlId } : {}),
     });
     // The platform dedupes a national call by its msgid: the idempotency key follows it.
-    return { headers: { ...headers, 'idempotency-key': msgid }, body: writeNational(call) };
+    return { headers: { ...headers, 'idempotency-key': msgid }, body: writeNational(call), ...(reversal ? {} : { settles: settlement.setlinfo.setl_id }) };
+  }
+
+  /** What the platform's answer says; a 2304 taken is remembered with the platform's setl_id, for its 2305. */
+  async answered(message: InboundMessage, request: PlatformRequest, status: number, text: string): Promise<PlatformVerdict> {
+    const verdict = this.verdict(message, status, text);
+    if (verdict.kind !== 'done' || request.settles === undefined) return verdict;
+    let json: unknown = null;
+    try { json = JSON.parse(text); } catch { /* verdict read it already */ }
+    const answer = settledAnswer.safeParse(json);
+    if (answer.success) await this.options.store.put(PLATFORM_SETL_IDS, request.settles, answer.data.output.setlinfo.setl_id);
+    return verdict;
   }
 
   /** What the platform's answer to `message` says. */
-  verdict(message: InboundMessage, status: number, text: string): PlatformVerdict {
+  private verdict(message: InboundMessage, status: number, text: string): PlatformVerdict {
     if (status >= 500 || status === 429 || status === 408) return { kind: 'transient', reason: `医保平台应答 HTTP ${status}` };
     // The refusal becomes the dead letter's reason (logged, stored, listed): the platform may echo the message in it.
     const refusal = (said: string) => maskedExcerpt(said, REFUSAL_CHARS, personalDataOf(message.value?.toString('utf8') ?? null));

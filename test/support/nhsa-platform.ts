@@ -5,7 +5,7 @@
  * National calls (NHSA_DELIVERY_FORMAT=national): a body with `infno` is read as the national common input
  * and checked as the national field tables state it (msgid of 30 characters, 6-digit admdvs, the operator
  * fields, inf_time, input) — written from the tables, not from the gateway's code. 2304 settles and answers
- * a setl_id of the platform's own; 2305 takes back the setl_id it names. A msgid seen before is answered with
+ * a setl_id of the platform's own; 2305 takes back the setl_id it names, which must be one it answered. A msgid seen before is answered with
  * its first answer and settles nothing again (as the platform does). Knobs: `answerCodes` (infcodes answered,
  * first to last, before the normal answer), `loseAnswers` (calls processed whose answer is then lost: 503).
  */
@@ -64,16 +64,21 @@ export async function startMockPlatform(): Promise<MockPlatform> {
   };
   /** First answers by msgid, as the platform keeps them. */
   const answers = new Map<string, string>();
+  /** The platform's setl_ids in force (answered to a 2304, not taken back by a 2305). */
+  const settled = new Set<string>();
   let sequence = 0;
   const nationalAnswer = (call: NationalCall): string => {
     const known = answers.get(call.msgid);
     if (known) return known;
     const data = (call.input.data ?? {}) as Record<string, unknown>;
     if (platform.rejecting.has(String(data.mdtrt_id))) return JSON.stringify({ infcode: -1, err_msg: '结算信息校验不通过' });
+    if (call.infno === '2305' && !settled.has(String(data.setl_id))) return JSON.stringify({ infcode: -1, err_msg: `结算ID ${String(data.setl_id)} 不存在或已撤销` });
     const code = platform.answerCodes.shift();
     if (code !== undefined) return JSON.stringify({ infcode: code, err_msg: code === 0 ? '' : '系统繁忙，请稍后再试' });
     platform.national.push(call);
     const setlId = `PLAT${String(++sequence).padStart(8, '0')}`;
+    if (call.infno === '2304') settled.add(setlId);
+    if (call.infno === '2305') settled.delete(String(data.setl_id));
     const answer = JSON.stringify({ infcode: 0, err_msg: '', inf_refmsgid: `REF${call.msgid}`, output: { setlinfo: { setl_id: setlId, mdtrt_id: data.mdtrt_id, psn_no: data.psn_no } } });
     answers.set(call.msgid, answer);
     return answer;

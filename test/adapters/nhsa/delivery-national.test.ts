@@ -82,8 +82,10 @@ describe('delivery to the 医保 platform as national calls', () => {
     expect(fen(setlinfo.fund_pay_sumamt) + fen(setlinfo.hosp_part_amt) + fen(setlinfo.psn_part_amt)).toBe(fen(split.total));
     expect(Array.isArray(settlement!.input.setldetail)).toBe(true);
 
-    // 2305 takes back the settlement by its setl_id, as the 2304 call named it.
-    expect(input2305.parse(reversal!.input).data).toEqual({ psn_no: setlinfo.psn_no, mdtrt_id: 'ZY-NAT-1', setl_id: setlinfo.setl_id });
+    // 2305 takes back the settlement by the setl_id the platform answered to its 2304 (its own, not the gateway's).
+    expect(input2305.parse(reversal!.input).data).toEqual({ psn_no: setlinfo.psn_no, mdtrt_id: 'ZY-NAT-1', setl_id: 'PLAT00000001' });
+    expect(setlinfo.setl_id).not.toBe('PLAT00000001');
+    expect(await deadLetters(gw.url)).toEqual([]);
   });
 
   it('sends the same msgid again when the answer was lost: the platform settles once', async () => {
