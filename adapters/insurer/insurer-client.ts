@@ -1,13 +1,11 @@
 /**
- * One insurer's endpoint behind its own circuit breaker. A POST either gets an answer (a receipt,
- * perhaps already the decision), is refused (4xx: this claim, as sent, will not be taken — retried a
- * few times, then dead-lettered) or fails transiently (down, slow, 5xx, 429, 401/403: the insurer or
- * our access to it is broken, not the claim — the claim waits, its partition with it, and the breaker
- * opens so a dead insurer costs nothing).
+ * One POST of a claim to an insurer's endpoint (the delivery puts its breaker in front). It either gets an
+ * answer (a receipt, perhaps already the decision), is refused (4xx: this claim, as sent, will not be taken —
+ * retried a few times, then dead-lettered) or fails transiently (down, slow, 5xx, 429, 401/403: the insurer or
+ * our access to it is broken, not the claim — the claim waits, its partition with it, and the breaker opens so
+ * a dead insurer costs nothing).
  */
-import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { Breaker, BreakerOpen, type BreakerState } from '../../gateway/resilience/breaker.js';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
 import { insurerAgent, postTo, type InsurerAgent, type PostAnswer } from './post.js';
@@ -27,9 +25,9 @@ export type InsurerAnswer = z.infer<typeof insurerAnswer>;
 
 export type PostOutcome = { kind: 'answered'; answer: InsurerAnswer } | { kind: 'refused'; reason: string };
 
-export class TransientFailure extends Error {
-  /** `breakerOpen`: no call was made (the breaker refused it), so it says nothing new about the insurer. */
-  constructor(message: string, readonly breakerOpen = false) { super(message); this.name = 'TransientFailure'; }
+/** The insurer or our access to it is broken, not the claim: retried. */
+class TransientFailure extends Error {
+  constructor(message: string) { super(message); this.name = 'TransientFailure'; }
 }
 
 const EXCERPT_CHARS = 300;
@@ -44,43 +42,18 @@ const TRANSIENT_STATUSES = new Set([401, 403, 408, 425, 429]);
 
 
 export class InsurerClient {
-  private readonly breaker: Breaker<[OutboundClaim], PostOutcome>;
   private readonly agent: InsurerAgent;
   private readonly url: URL;
 
-  constructor(private readonly insurer: Insurer, registry: Registry, onState: (state: BreakerState) => void = () => undefined) {
+  constructor(private readonly insurer: Insurer) {
     this.url = new URL(insurer.endpoint);
     this.agent = insurerAgent(insurer.endpoint, insurer.tlsMaterial);
-    this.breaker = new Breaker({
-      call: (claim: OutboundClaim) => this.post(claim),
-      name: 'insurer',
-      target: insurer.code,
-      // The POST gives up by itself at timeoutMs (post.ts); the breaker's own timeout is the backstop.
-      timeoutMs: insurer.timeoutMs + 1_000,
-      resetMs: insurer.breaker.resetMs,
-      errorThresholdPercentage: insurer.breaker.errorThresholdPercentage,
-      volumeThreshold: insurer.breaker.volumeThreshold,
-      rollingCountMs: Math.max(10_000, insurer.breaker.resetMs),
-      onState,
-      metrics: { registry, state: { name: 'gateway_insurer_breaker_state', help: 'Circuit breaker per insurer: 0 closed, 1 half-open, 2 open', label: 'insurer' } },
-    });
   }
 
-  get state(): BreakerState { return this.breaker.state; }
-
-  /** Rejects with the reason when the delivery failed transiently (or the breaker is open: `breakerOpen`, the last real failure in the message). */
-  async deliver(claim: OutboundClaim): Promise<PostOutcome> {
-    try {
-      return await this.breaker.fire(claim);
-    } catch (error) {
-      if (error instanceof TransientFailure) throw error;
-      if (error instanceof BreakerOpen) throw new TransientFailure(error.message, true);
-      throw new TransientFailure(error instanceof Error ? error.message : String(error));
-    }
-  }
+  /** The insurer's answer or refusal; rejects with the reason when the delivery failed transiently. */
+  deliver(claim: OutboundClaim): Promise<PostOutcome> { return this.post(claim); }
 
   shutdown(): void {
-    this.breaker.shutdown();
     this.agent.destroy();
   }
 
