@@ -104,7 +104,7 @@ describe('DeliveryConsumer', () => {
 
     const gone = consumer(async () => { await new Promise((resolve) => setTimeout(resolve, 20)); throw new Error('HTTP 503'); }, { transientAttempts: undefined, unreachableMs: 100 });
     expect(await gone.handle([message(0, 'A', 'y1')])).toEqual(['unreachable 100: HTTP 503']);
-    expect(gone.sent.length).toBeGreaterThanOrEqual(3);
+    expect(gone.sent.length).toBeGreaterThanOrEqual(2); // the first failure starts the clock; a later one finds it run out
     await gone.delivery.stop();
   });
 
@@ -117,7 +117,7 @@ describe('DeliveryConsumer', () => {
     expect(first).toBeLessThan(10);
     // The redone batch goes on counting from there: dead at the tenth failure, not the tenth of this batch.
     let letters: Array<string | undefined> = [];
-    for (let i = 0; i < 5 && letters.length === 0; i++) letters = await c.handle([message(0, 'A', 'z1')]).catch(() => []);
+    for (let i = 0; i < 20 && letters.length === 0; i++) letters = await c.handle([message(0, 'A', 'z1')]).catch(() => []);
     expect(letters).toEqual(['failed 10: slow failure']);
     expect(calls).toBe(10);
     await c.delivery.stop();
