@@ -39,10 +39,10 @@ const OPTER_NAME = '一站式结算网关';
 const PSN_SETLWAY = '01';
 
 /** msgid claims, msgid → the ce_id it belongs to; never deleted (a platform remembers msgids for good). */
-export const MSGID_CLAIMS = 'nhsa.delivery-msgids';
+const MSGID_CLAIMS = 'nhsa.delivery-msgids';
 const SEQUENCES = 10_000;
 
-export interface CallParties {
+interface CallParties {
   msgid: string;
   /** The call's own time (inf_time), yyyy-MM-dd HH:mm:ss China time. */
   infTime: string;
@@ -53,7 +53,7 @@ export interface CallParties {
 }
 
 /** "2024-03-10T09:12:44.123+08:00" or any ISO instant → yyyyMMddHHmmss in China time. */
-export function chinaStamp(iso: string): string {
+function chinaStamp(iso: string): string {
   return new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().replace(/[-T:]/g, '').slice(0, 14);
 }
 

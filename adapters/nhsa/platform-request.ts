@@ -33,16 +33,16 @@ const platformAnswer = z.object({ infcode: z.union([z.number(), z.string()]), er
 const settledAnswer = z.object({ output: z.object({ setlinfo: z.object({ setl_id: z.string().min(1).max(30) }) }) });
 
 /** The platform's setl_id of each settlement delivered as 2304, by the gateway's setl_id (national format). */
-export const PLATFORM_SETL_IDS = 'nhsa.delivery-setl';
+const PLATFORM_SETL_IDS = 'nhsa.delivery-setl';
 
-export interface PlatformRequest {
+interface PlatformRequest {
   headers: Record<string, string>;
   body: string;
   /** A national 2304: the gateway's setl_id of the settlement, under which the platform's own is remembered. */
   settles?: string;
 }
 
-export type PlatformVerdict = { kind: 'done' } | { kind: 'transient'; reason: string } | { kind: 'refused'; reason: string };
+type PlatformVerdict = { kind: 'done' } | { kind: 'transient'; reason: string } | { kind: 'refused'; reason: string };
 
 export interface PlatformRequestOptions {
   format: DeliveryFormat;

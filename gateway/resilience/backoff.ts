@@ -34,7 +34,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export interface Retries {
+interface Retries {
   /** Further attempts after the first (0: none). */
   retries: number;
   backoff: Backoff;

@@ -28,7 +28,7 @@ export class BreakerOpen extends Error {
 }
 
 /** The state gauge of one kind of breaker, named as its alerts and the README name it. */
-export interface StateMetric {
+interface StateMetric {
   name: string;
   help: string;
   /** The label that tells breakers of one kind apart (`insurer`, `hospital`); none when there is one. */

@@ -36,7 +36,7 @@ export interface Item<E> { id: string; person: string | null; message: InboundMe
 export type Reading<E> = { kind: 'send'; item: Item<E> } | { kind: 'pass' } | { kind: 'unreadable'; reason: string };
 
 /** What the adapter knows of an item already. */
-export type Known = { kind: 'done' } | { kind: 'dead'; reason: string } | null;
+type Known = { kind: 'done' } | { kind: 'dead'; reason: string } | null;
 
 /** Where an adapter keeps what was delivered and what is dead (its own document store, its own shapes). */
 export interface DeliveryLedger<E, A> {
@@ -53,7 +53,7 @@ export interface DeliveryLedger<E, A> {
 }
 
 /** The words of an adapter's reasons and letters (shown to operators, in Chinese). */
-export interface DeliveryWords {
+interface DeliveryWords {
   refused(reason: string, attempts: number): string;
   exhausted(reason: string, attempts: number): string;
   unreachable(sinceIso: string, boundMs: number, reason: string): string;
