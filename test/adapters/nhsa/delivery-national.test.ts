@@ -5,8 +5,12 @@
  * platform's err_msg, another code → retried); a retry after a lost answer sends the same msgid, so the
  * platform settles once.
  */
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../gateway/store/memory.js';
+import type { DocumentStore } from '../../../gateway/store/port.js';
+import { RedisStore } from '../../../gateway/store/redis.js';
+import { startRedis, type TestRedis } from '../../support/redis.js';
 import { claimMsgid } from '../../../adapters/nhsa/national-call.js';
 import { input2303, input2305 } from '../../../adapters/nhsa/inputs.js';
 import { readNational } from '../../../adapters/nhsa/wire.js';
@@ -123,9 +127,21 @@ describe('delivery to the 医保 platform as national calls', () => {
   });
 });
 
-describe('msgid claims', () => {
+let redis: TestRedis | undefined;
+let client: Redis | undefined;
+afterAll(async () => { client?.disconnect(); await redis?.stop(); });
+const stores: Array<[string, () => Promise<DocumentStore>]> = [
+  ['memory', async () => new MemoryStore()],
+  ['redis', async () => {
+    redis ??= await startRedis();
+    client ??= new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    return new RedisStore(client, 'msgids');
+  }],
+];
+
+describe.each(stores)('msgid claims (%s store)', (_kind, make) => {
   it('gives each event of a hospital and second its own msgid, and the same event always its own again', async () => {
-    const store = new MemoryStore();
+    const store = await make();
     const at = '2024-03-10T09:12:44.120+08:00';
     const first = await claimMsgid(store, HOSPITAL_A, at, 'evt-1');
     const second = await claimMsgid(store, HOSPITAL_A, '2024-03-10T01:12:44.900Z', 'evt-2');
@@ -133,9 +149,11 @@ describe('msgid claims', () => {
     expect([first, second, other]).toEqual([`${HOSPITAL_A}202403100912440000`, `${HOSPITAL_A}202403100912440001`, 'H99000000002202403100912440000']);
     expect(await claimMsgid(store, HOSPITAL_A, at, 'evt-2')).toBe(second);
     expect(await claimMsgid(store, HOSPITAL_A, at, 'evt-1')).toBe(first);
-    // Claimed at once by two gateways: still one msgid each.
-    const both = await Promise.all([claimMsgid(store, HOSPITAL_A, at, 'evt-4'), claimMsgid(store, HOSPITAL_A, at, 'evt-5')]);
-    expect(new Set([...both, first, second]).size).toBe(4);
+    // Claimed at once (two gateways, one store): still one msgid each, and each event finds its own again.
+    const events = Array.from({ length: 8 }, (_, i) => `evt-c${i}`);
+    const both = await Promise.all(events.map((e) => claimMsgid(store, HOSPITAL_A, at, e)));
+    expect(new Set([...both, first, second]).size).toBe(10);
+    expect(await Promise.all(events.map((e) => claimMsgid(store, HOSPITAL_A, at, e)))).toEqual(both);
     expect(both.every((m) => m.length === 30)).toBe(true);
   });
 });
