@@ -142,6 +142,12 @@ export const configSchema = z.object({
   NHSA_DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(600_000).default(60_000),
   /** How long the breaker stays open before a half-open probe. */
   NHSA_BREAKER_RESET_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
+  /**
+   * What is delivered (adapters/nhsa/platform-request.ts): `gateway`, the nhsa.settlements message as it is (native
+   * fields beside the 2304-shaped nodes); `national`, each settlement as a national 2304 call and each reversal as a
+   * 2305 call in the common envelope, with a msgid of its own per event.
+   */
+  NHSA_DELIVERY_FORMAT: z.enum(['gateway', 'national']).default('gateway'),
   /** Consumer group of the delivery. */
   NHSA_DELIVERY_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('nhsa-delivery'),
   /**

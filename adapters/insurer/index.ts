@@ -55,7 +55,7 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
     extension: {
       name: 'insurer',
       openapi: () => ({ paths: insurerOpenApiPaths(), schemas: insurerOpenApiSchemas() }),
-      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, nonces: new NonceLedger(store), metrics, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
+      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, claims }, ledger: deps.ledger, nonces: new NonceLedger(store), metrics, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
     },
     // Reported in /readyz, never failing it: an insurer down holds its own claims, not the gateway.
     readiness: [...deliveries.values()].map((d) => ({

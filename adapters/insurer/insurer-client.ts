@@ -1,11 +1,10 @@
 /**
- * One insurer's endpoint behind its own circuit breaker. A POST either gets an answer (a receipt,
- * perhaps already the decision), is refused (4xx: this claim, as sent, will not be taken — retried a
- * few times, then dead-lettered) or fails transiently (down, slow, 5xx, 429, 401/403: the insurer or
- * our access to it is broken, not the claim — the claim waits, its partition with it, and the breaker
- * opens so a dead insurer costs nothing).
+ * One POST of a claim to an insurer's endpoint (the delivery puts its breaker in front). It either gets an
+ * answer (a receipt, perhaps already the decision), is refused (4xx: this claim, as sent, will not be taken —
+ * retried a few times, then dead-lettered) or fails transiently (down, slow, 5xx, 429, 401/403: the insurer or
+ * our access to it is broken, not the claim — the claim waits, its partition with it, and the breaker opens so
+ * a dead insurer costs nothing).
  */
-import CircuitBreaker from 'opossum';
 import { z } from 'zod';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
@@ -26,9 +25,9 @@ export type InsurerAnswer = z.infer<typeof insurerAnswer>;
 
 export type PostOutcome = { kind: 'answered'; answer: InsurerAnswer } | { kind: 'refused'; reason: string };
 
-export class TransientFailure extends Error {
-  /** `breakerOpen`: no call was made (the breaker refused it), so it says nothing new about the insurer. */
-  constructor(message: string, readonly breakerOpen = false) { super(message); this.name = 'TransientFailure'; }
+/** The insurer or our access to it is broken, not the claim: retried. */
+class TransientFailure extends Error {
+  constructor(message: string) { super(message); this.name = 'TransientFailure'; }
 }
 
 const EXCERPT_CHARS = 300;
@@ -41,44 +40,20 @@ const excerptOf = (text: string, claim: OutboundClaim): string =>
 /** Statuses that say "not now" rather than "not this claim". */
 const TRANSIENT_STATUSES = new Set([401, 403, 408, 425, 429]);
 
-export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
 export class InsurerClient {
-  private readonly breaker: CircuitBreaker<[OutboundClaim], PostOutcome>;
   private readonly agent: InsurerAgent;
   private readonly url: URL;
-  state: BreakerState = 'closed';
 
-  constructor(private readonly insurer: Insurer, onState: (state: BreakerState) => void = () => undefined) {
+  constructor(private readonly insurer: Insurer) {
     this.url = new URL(insurer.endpoint);
     this.agent = insurerAgent(insurer.endpoint, insurer.tlsMaterial);
-    this.breaker = new CircuitBreaker((claim: OutboundClaim) => this.post(claim), {
-      // The POST gives up by itself at timeoutMs (post.ts); the breaker's own timeout is the backstop.
-      timeout: insurer.timeoutMs + 1_000,
-      resetTimeout: insurer.breaker.resetMs,
-      errorThresholdPercentage: insurer.breaker.errorThresholdPercentage,
-      volumeThreshold: insurer.breaker.volumeThreshold,
-      rollingCountTimeout: Math.max(10_000, insurer.breaker.resetMs),
-    });
-    const set = (state: BreakerState) => () => { this.state = state; onState(state); };
-    this.breaker.on('open', set('open'));
-    this.breaker.on('halfOpen', set('halfOpen'));
-    this.breaker.on('close', set('closed'));
   }
 
-  /** Rejects with the reason when the delivery failed transiently (or the breaker is open). */
-  async deliver(claim: OutboundClaim): Promise<PostOutcome> {
-    try {
-      return await this.breaker.fire(claim);
-    } catch (error) {
-      if (error instanceof TransientFailure) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new TransientFailure(this.breaker.opened ? `breaker open (${message})` : message, this.breaker.opened);
-    }
-  }
+  /** The insurer's answer or refusal; rejects with the reason when the delivery failed transiently. */
+  deliver(claim: OutboundClaim): Promise<PostOutcome> { return this.post(claim); }
 
   shutdown(): void {
-    this.breaker.shutdown();
     this.agent.destroy();
   }
 

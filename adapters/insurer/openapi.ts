@@ -50,7 +50,7 @@ export function insurerOpenApiPaths(): Record<string, unknown> {
       get: { summary: 'Daily batches (机构交单) per hospital: batchNo, counts, totals, claims', parameters: [insurerCode, { ...query('date', 'the batch day'), required: true }, query('hospitalId', 'one hospital'), ...csvQuery], responses: { 200: csvOr('The batches'), ...errors } },
     },
     '/v1/claims/{insurerCode}/dead-letters': { get: { summary: 'Dead letters (admin), without personal data', parameters: [insurerCode], responses: { 200: jsonOf('Letters with claim id, reason, replayed'), ...errors } } },
-    '/v1/claims/{insurerCode}/dead-letters/replay': { post: { summary: 'Replay every dead letter not replayed yet, in order (admin)', parameters: [insurerCode], responses: { 200: jsonOf('{ replayed: [claimId], skipped }'), ...errors } } },
+    '/v1/claims/{insurerCode}/dead-letters/replay': { post: { summary: 'Send every dead claim not delivered since, in order, as the delivery sends them (admin)', parameters: [insurerCode], responses: { 200: jsonOf('{ replayed: [claimId], failed: [{ id, reason }], skipped }'), ...errors } } },
     '/v1/reconciliation/{insurerCode}/statements': {
       get: { summary: 'Statements uploaded whose period starts in [from, to] (auditor, admin, the insurer for its own code)', parameters: [insurerCode, query('from', 'first day'), query('to', 'last day'), query('date', 'one day')], responses: { 200: jsonOf('The statements: number, period, lines, total, known and unknown claims, uploaded at and by'), ...errors } },
       post: {

@@ -1,20 +1,5 @@
-/** How fast and how often one insurer is called: a token bucket, and capped exponential backoff with full jitter. */
-
-/** Sleeps, unless `signal` aborts first (then resolves early: the caller checks why it woke). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Full jitter (a uniform wait in [0, min(cap, initial × 2^attempt)]): retries of many claims never march in step. */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
-}
+/** How fast one insurer is called: a token bucket (how often is gateway/resilience/backoff.ts). */
+import { sleep } from '../../gateway/resilience/backoff.js';
 
 /** A token bucket: `burst` calls at once, then `perSecond` on average. One per insurer, in process. */
 export class TokenBucket {

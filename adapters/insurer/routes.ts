@@ -20,7 +20,7 @@ import type { ClaimsStore, ClaimView } from './claims-store.js';
 import type { Insurer } from './config.js';
 import { charsetOf, csvCharset, csvFile, decodeCsvUpload } from '../../gateway/csv.js';
 import { daysBetween } from './days.js';
-import { listDeadLetters, replayDeadLetters, type DeadLetterDeps } from './dead-letters.js';
+import { listDeadLetters, type DeadLetterDeps } from './dead-letters.js';
 import type { InsurerDelivery } from './delivery.js';
 import { reconciliationReport, reportCsv } from './report.js';
 import { parseCsvStatement, parseStatement } from './statements.js';
@@ -173,9 +173,11 @@ export function insurerRoutes(deps: RouteDeps) {
     v1.post('/claims/:insurerCode/dead-letters/replay', async (req, res) => {
       const insurer = insurerOf(req);
       requireRole(req.client, 'admin');
-      const result = await replayDeadLetters(deps.deadLetters, insurer.code);
-      deps.metrics.replayed.inc({ insurer: insurer.code }, result.replayed.length);
-      ctx.log.info({ requestId: req.requestId, insurer: insurer.code, replayed: result.replayed.length, skipped: result.skipped.length }, 'insurer: dead letters replayed');
+      // The delivery sends them (its breaker, its rate limit, in order); it runs where INSURER_DELIVERY_ENABLED is on.
+      const delivery = deps.deliveries.get(insurer.code);
+      if (!delivery) throw new NotFound(`本实例未运行保险公司 ${insurer.code} 的理赔投递（INSURER_DELIVERY_ENABLED），请在运行投递的实例上重放`);
+      const result = await delivery.replayDeadLetters();
+      ctx.log.info({ requestId: req.requestId, insurer: insurer.code, replayed: result.replayed.length, failed: result.failed.length, skipped: result.skipped }, 'insurer: dead letters replayed');
       res.json({ insurerCode: insurer.code, ...result });
     });
 

@@ -1,38 +1,26 @@
 /**
- * Delivery of nhsa.settlements to the 医保 platform. A consumer (group nhsa-delivery) posts each
- * message, in order per partition, behind an opossum breaker (timeout, error threshold, half-open
- * probe), retrying transient failures with capped exponential backoff and full jitter. The platform's
- * acknowledgement is recorded per message (nhsa.deliveries), so a batch redone after a crash or a
- * retry never posts an acknowledged message twice. A message the platform rejects (4xx, or infcode -1),
- * or one that keeps failing for maxAttempts, is dead-lettered to nhsa.settlements.dlq with the reason
- * and can be replayed once the cause is fixed (POST /v1/nhsa/dead-letters/replay).
- *
- * Order: a failing message holds its partition (the messages behind it wait) until it is acknowledged
- * or dead-lettered — the platform must see a person's settlement before its reversal. A dead letter
- * holds its person (person-hold.ts): their later messages follow it to the dead-letter topic unposted,
- * and a replay re-posts them in their order. Settlement itself never waits for any of this: it commits
- * to the ledger; the relay publishes; this consumer follows.
+ * Delivery of nhsa.settlements to the 医保 platform, on the one delivery consumer (gateway/resilience/delivery.ts:
+ * order per partition, breaker, retries with backoff, dead letters, per-person hold, replay). What is the
+ * platform's own is here: how one message is sent and its answer read (platform-request.ts: the gateway's JSON
+ * or a national 2304/2305 call), where deliveries are recorded (nhsa.deliveries, so a batch redone after a crash
+ * or a retry never posts an acknowledged message twice), the hold as an index of the dead records
+ * (person-hold.ts), the bounds (a refusal — 4xx, infcode -1 — dead-letters at once; a transient failure after
+ * maxAttempts), the reasons' words and the metrics.
  *
  * A refusal's text is kept masked (ID numbers, the message's person): platforms echo what they refuse.
  */
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { deadLetter, type DeadLetter } from '../../schemas/messages.js';
-import { maskedExcerpt } from '../../gateway/mask-text.js';
+import { deadLetter } from '../../schemas/messages.js';
+import { DeliveryConsumer, messageOf, originalOf, type DeliveryLedger, type DeliveryOutcome, type Item } from '../../gateway/resilience/delivery.js';
+import type { BreakerState } from '../../gateway/resilience/breaker.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
-import { SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription } from '../../gateway/stream/bus.js';
-import { byOriginalOrder, heldBehind, heldReason, holdEntries } from './person-hold.js';
-import { personalDataOf } from './personal-data.js';
+import type { Bus, InboundMessage, OutboundRecord } from '../../gateway/stream/bus.js';
+import { heldBehind, heldReason, holdEntries } from './person-hold.js';
+import { PlatformRequests, Unsendable, type DeliveryFormat, type PlatformRequestOptions } from './platform-request.js';
 
 export const DELIVERIES = 'nhsa.deliveries';
-
-/** How much of the platform's refusal text a reason keeps (masked first). */
-const REFUSAL_CHARS = 200;
-
-/** The platform's common output, as far as delivery reads it. */
-const platformAnswer = z.object({ infcode: z.union([z.number(), z.string()]), err_msg: z.string().optional() });
 
 export interface DeliveryOptions {
   bus: Bus;
@@ -43,6 +31,10 @@ export interface DeliveryOptions {
   url: string;
   /** Bearer token for the platform, if it wants one. */
   token?: string | undefined;
+  /** `gateway` (default): the message as it is; `national`: a 2304/2305 call in the national envelope (platform-request.ts). */
+  format?: DeliveryFormat;
+  /** The hospital's region and name for the national envelope (HOSPITALS_FILE). */
+  hospitalOf?: PlatformRequestOptions['hospitalOf'];
   timeoutMs: number;
   maxAttempts: number;
   backoffInitialMs: number;
@@ -53,16 +45,9 @@ export interface DeliveryOptions {
   registry: Registry;
   log: Logger;
   clock?: () => Date;
-  /** The region's security (security/): signs or encrypts the body and adds headers, just before each post. */
-  seal?: (body: string, headers: Record<string, string>) => { body: string; headers: Record<string, string> };
+  /** The region's security (security/): signs or encrypts the body and adds headers, as the last step of building each post. */
+  seal?: PlatformRequestOptions['seal'];
 }
-
-/** The platform refused the message: retrying the same content will not help. */
-class Rejected extends Error { constructor(message: string) { super(message); this.name = 'Rejected'; } }
-/** The batch is handed back to the bus unfinished (budget spent, or stopping). */
-class HandBack extends Error { constructor() { super('delivery batch handed back to the bus'); this.name = 'HandBack'; } }
-
-type Original = DeadLetter['original'];
 
 /** What nhsa.deliveries keeps per message. A dead one keeps its original beside the reason, so a replay does not wait for the DLQ transaction to be visible. */
 const deliveryRecord = z.object({
@@ -74,222 +59,102 @@ const deliveryRecord = z.object({
   original: deadLetter.shape.original.optional(),
 });
 type DeliveryRecord = z.infer<typeof deliveryRecord>;
-
-const deliveryDoc = (status: DeliveryRecord['status'], attempts: number, at: string, reason?: string, replayed?: boolean, original?: Original): string => {
-  const record: DeliveryRecord = { status, attempts, at, ...(reason ? { reason } : {}), ...(replayed ? { replayed } : {}), ...(original ? { original } : {}) };
-  return JSON.stringify(record);
-};
 const readRecord = (text: string): DeliveryRecord => deliveryRecord.parse(JSON.parse(text));
-
-function originalOf(message: InboundMessage): Original {
-  return {
-    topic: message.topic, partition: message.partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers,
-    value: message.value?.toString('utf8') ?? null, valueEncoding: 'utf8',
-  };
-}
-
-function messageOf(original: Original): InboundMessage {
-  return {
-    topic: original.topic, partition: original.partition, offset: original.offset, headers: original.headers,
-    key: original.key === null ? null : Buffer.from(original.key), value: original.value === null ? null : Buffer.from(original.value, 'utf8'),
-  };
-}
 
 const storeIdOf = (message: InboundMessage): string =>
   (message.headers.ce_id && /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(message.headers.ce_id) ? message.headers.ce_id : `${message.topic}-${message.partition}-${message.offset}`.replace(/[^A-Za-z0-9._-]/g, '_'));
 
+/** The event sent is the message itself: the request is built from it on every attempt (the same msgid each time). */
+type Event = InboundMessage;
+
 export class NhsaDelivery {
-  private readonly breaker: CircuitBreaker<[InboundMessage], void>;
-  private readonly attempts = new Map<string, number>();
-  private subscription: RunningSubscription | null = null;
-  private stopping = false;
-  private readonly wakers = new Set<() => void>();
-  private readonly metrics;
+  private readonly consumer: DeliveryConsumer<Event, null>;
 
   constructor(private readonly options: DeliveryOptions) {
-    this.breaker = new CircuitBreaker((message: InboundMessage) => this.post(message), {
-      timeout: options.timeoutMs,
-      resetTimeout: options.breakerResetMs,
-      errorThresholdPercentage: 50,
-      volumeThreshold: 3,
-      // A rejection is the platform answering: it says nothing about the platform being down.
-      errorFilter: (error: unknown) => error instanceof Rejected,
-    });
     const registers = [options.registry];
-    this.metrics = {
+    const metrics = {
       deliveries: new Counter({ name: 'gateway_nhsa_deliveries_total', help: 'Deliveries of nhsa.settlements to the platform by outcome', labelNames: ['outcome'] as const, registers }),
       deadLetters: new Counter({ name: 'gateway_nhsa_dead_letters_total', help: 'Messages dead-lettered to nhsa.settlements.dlq', registers }),
-      breaker: new Gauge({ name: 'gateway_nhsa_breaker_state', help: 'Platform breaker: 0 closed, 1 half-open, 2 open', registers }),
       lag: new Gauge({ name: 'gateway_nhsa_delivery_lag_seconds', help: 'Age of the message last acknowledged by the platform (time since it was committed)', registers }),
     };
-    this.breaker.on('open', () => { this.metrics.breaker.set(2); options.log.warn('nhsa delivery: breaker open (the platform keeps failing); deliveries wait'); });
-    this.breaker.on('halfOpen', () => { this.metrics.breaker.set(1); this.wakeAll(); });
-    this.breaker.on('close', () => { this.metrics.breaker.set(0); options.log.info('nhsa delivery: breaker closed'); });
-  }
-
-  get breakerState(): 'open' | 'halfOpen' | 'closed' { return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed'; }
-
-  async start(): Promise<void> {
-    this.subscription = await this.options.bus.subscribe({
-      topic: this.options.topic,
-      groupId: this.options.groupId,
-      fromBeginning: true,
-      handle: (messages) => this.handle(messages),
-      onError: (error) => {
-        if (error instanceof HandBack) return;
-        if (error instanceof SubscriptionCrashed) {
-          this.options.log.error({ reason: error.reason, restartInMs: error.restartInMs }, 'nhsa delivery: Kafka consumer crashed and kafkajs gave it up; a new one starts after restartInMs, from the committed offsets');
-          return;
+    const outcomes: Partial<Record<DeliveryOutcome, string>> = { delivered: 'acked', duplicate: 'duplicate', retried: 'retry', dead: 'dead', held: 'held', waiting: 'waiting', replayed: 'replayed' };
+    const requests = new PlatformRequests({
+      format: options.format ?? 'gateway', token: options.token, store: options.store,
+      ...(options.hospitalOf ? { hospitalOf: options.hospitalOf } : {}), ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.seal ? { seal: options.seal } : {}),
+    });
+    this.consumer = new DeliveryConsumer<Event, null>({
+      name: 'nhsa delivery',
+      bus: options.bus, topic: options.topic, dlqTopic: options.dlqTopic, groupId: options.groupId,
+      read: (message) => ({ kind: 'send', item: { id: storeIdOf(message), person: message.key?.toString('utf8') || null, message, event: message } }),
+      send: async (message) => {
+        let request;
+        try {
+          request = await requests.build(message);
+        } catch (error) {
+          if (error instanceof Unsendable) return { kind: 'refused', reason: error.message };
+          throw error;
         }
-        this.options.log.error({ err: error instanceof Error ? error.message : String(error) }, 'nhsa delivery: batch failed; retried');
+        const response = await fetch(options.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(options.timeoutMs) });
+        const verdict = await requests.answered(message, request, response.status, await response.text());
+        if (verdict.kind === 'transient') throw new Error(verdict.reason);
+        return verdict.kind === 'done' ? { kind: 'done', answer: null } : { kind: 'refused', reason: verdict.reason };
       },
+      ledger: this.ledger(),
+      words: {
+        refused: (reason) => `医保平台拒收：${reason}`,
+        exhausted: (reason, attempts) => `投递失败 ${attempts} 次：${reason}`,
+        unreachable: (since, boundMs, reason) => `医保平台自 ${since} 起无应答（超过 ${boundMs} ms）：${reason}`,
+        held: heldReason,
+        problem: (reason) => ({ type: 'https://settlement-gateway.example/problems/nhsa-delivery-failed', title: 'Delivery to the 医保 platform failed', status: 502, detail: reason, errors: [] }),
+      },
+      bounds: { refusals: 1, transientAttempts: options.maxAttempts, backoff: { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs } },
+      breaker: {
+        name: 'nhsa', timeoutMs: options.timeoutMs, resetMs: options.breakerResetMs,
+        state: { name: 'gateway_nhsa_breaker_state', help: 'Platform breaker: 0 closed, 1 half-open, 2 open' },
+      },
+      registry: options.registry,
+      log: options.log,
+      count: (outcome) => {
+        const label = outcomes[outcome];
+        if (label) metrics.deliveries.inc({ outcome: label });
+        if (outcome === 'dead' || outcome === 'held') metrics.deadLetters.inc();
+      },
+      onDelivered: (item) => {
+        const time = item.message.headers.ce_time ? Date.parse(item.message.headers.ce_time) : NaN;
+        if (Number.isFinite(time)) metrics.lag.set(Math.max(0, (Date.now() - time) / 1000));
+      },
+      onState: (state) => {
+        if (state === 'open') options.log.warn('nhsa delivery: breaker open (the platform keeps failing); deliveries wait');
+        if (state === 'closed') options.log.info('nhsa delivery: breaker closed');
+      },
+      ...(options.batchBudgetMs !== undefined ? { batchBudgetMs: options.batchBudgetMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wakeAll();
-    await this.subscription?.stop();
-    this.breaker.shutdown();
-  }
+  get breakerState(): BreakerState { return this.consumer.breakerState; }
+
+  start(): Promise<void> { return this.consumer.start(); }
+  stop(): Promise<void> { return this.consumer.stop(); }
 
   /** One partition's messages in order: each acknowledged, or dead-lettered (returned for the DLQ topic), or held behind a dead one of its person. */
-  async handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]> {
-    const deadline = Date.now() + (this.options.batchBudgetMs ?? 5_000);
-    const letters: OutboundRecord[] = [];
-    for (const message of messages) {
-      const id = storeIdOf(message);
-      const known = await this.options.store.get(DELIVERIES, id);
-      if (known !== null) {
-        const doc = readRecord(known);
-        if (doc.status === 'acked') { this.metrics.deliveries.inc({ outcome: 'duplicate' }); continue; }
-        // Dead-lettered before the offset commit went through: emit the letter again.
-        letters.push(this.letter(message, doc.reason ?? 'dead-lettered'));
-        continue;
-      }
-      const behind = await heldBehind(this.options.store, DELIVERIES, message);
-      if (behind !== null) {
-        letters.push(this.letter(message, await this.hold(message, id, behind)));
-        continue;
-      }
-      const dead = await this.deliver(message, id, deadline);
-      if (dead) letters.push(this.letter(message, dead));
-    }
-    return letters;
-  }
-
-  /** Delivers one message; answers the reason when it is dead-lettered. */
-  private async deliver(message: InboundMessage, id: string, deadline: number): Promise<string | null> {
-    for (;;) {
-      if (this.stopping || Date.now() > deadline) throw new HandBack();
-      if (this.breaker.opened) {
-        this.metrics.deliveries.inc({ outcome: 'waiting' });
-        await this.sleep(Math.min(this.options.breakerResetMs, deadline - Date.now()));
-        continue;
-      }
-      try {
-        await this.breaker.fire(message);
-        this.attempts.delete(id);
-        await this.options.store.put(DELIVERIES, id, deliveryDoc('acked', 1, this.now()), { index: { state: 0 } });
-        this.metrics.deliveries.inc({ outcome: 'acked' });
-        const time = message.headers.ce_time ? Date.parse(message.headers.ce_time) : NaN;
-        if (Number.isFinite(time)) this.metrics.lag.set(Math.max(0, (Date.now() - time) / 1000));
-        return null;
-      } catch (error) {
-        if (error instanceof Rejected) return this.deadLetter(message, id, `医保平台拒收：${error.message}`, 1);
-        if (this.breaker.opened && isOpenCircuit(error)) continue;
-        const tried = (this.attempts.get(id) ?? 0) + 1;
-        this.attempts.set(id, tried);
-        this.metrics.deliveries.inc({ outcome: 'retry' });
-        if (tried >= this.options.maxAttempts) return this.deadLetter(message, id, `投递失败 ${tried} 次：${error instanceof Error ? error.message : String(error)}`, tried);
-        await this.sleep(Math.min(this.backoffMs(tried), Math.max(0, deadline - Date.now())));
-      }
-    }
-  }
-
-  private async deadLetter(message: InboundMessage, id: string, reason: string, attempts: number): Promise<string> {
-    this.attempts.delete(id);
-    await this.recordDead(message, id, reason, attempts);
-    this.metrics.deliveries.inc({ outcome: 'dead' });
-    this.metrics.deadLetters.inc();
-    this.options.log.warn({ id, reason }, 'nhsa delivery: dead-lettered');
-    return reason;
-  }
-
-  /** A later message of a held person: to the dead-letter topic unposted, so that it cannot overtake the dead one. */
-  private async hold(message: InboundMessage, id: string, behind: string): Promise<string> {
-    const reason = heldReason(behind);
-    await this.recordDead(message, id, reason, 0);
-    this.metrics.deliveries.inc({ outcome: 'held' });
-    this.metrics.deadLetters.inc();
-    this.options.log.warn({ id, behind }, 'nhsa delivery: held behind an earlier dead letter of the same person');
-    return reason;
-  }
-
-  /** Dead in nhsa.deliveries, with the original (for the replay) and the entry that holds its person, in one put. */
-  private async recordDead(message: InboundMessage, id: string, reason: string, attempts: number): Promise<void> {
-    await this.options.store.put(DELIVERIES, id, deliveryDoc('dead', attempts, this.now(), reason, false, originalOf(message)), { index: { state: 1, ...holdEntries(message) } });
-  }
-
-  private letter(message: InboundMessage, reason: string): OutboundRecord {
-    const letter: DeadLetter = {
-      problem: { type: 'https://settlement-gateway.example/problems/nhsa-delivery-failed', title: 'Delivery to the 医保 platform failed', status: 502, detail: reason, errors: [] },
-      original: originalOf(message),
-      deadAt: this.now(),
-    };
-    return { topic: this.options.dlqTopic, key: message.key?.toString('utf8') ?? storeIdOf(message), value: JSON.stringify(letter), headers: { ...message.headers, 'content-type': 'application/json' } };
-  }
+  handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]> { return this.consumer.handle(messages); }
 
   /**
-   * Re-posts every dead letter not acknowledged since: the letters of nhsa.settlements.dlq (read to its
-   * end) and any recorded dead here whose letter is not visible there yet, in their original order (a
-   * person's messages are on one partition). For after the cause is fixed; a letter that fails again
-   * stays dead, with the new reason, and its person's later letters stay dead behind it, unposted.
+   * Re-posts every dead letter not acknowledged since, in their original order, once the cause is fixed
+   * (gateway/resilience/delivery.ts, replay); `replayed` counts the messages acknowledged.
    */
   async replayDeadLetters(): Promise<{ replayed: number; failed: Array<{ id: string; reason: string }>; skipped: number }> {
-    const candidates: InboundMessage[] = [];
-    await this.options.bus.readToEnd(this.options.dlqTopic, (raw) => {
-      const letter = deadLetter.safeParse(JSON.parse(raw.value?.toString('utf8') ?? 'null'));
-      if (letter.success) candidates.push(messageOf(letter.data.original));
-    });
-    const deadIds = await this.options.store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
-    const seenOnTopic = new Set(candidates.map(storeIdOf));
-    const storeOnly = deadIds.filter((id) => !seenOnTopic.has(id));
-    const docs = storeOnly.length > 0 ? await this.options.store.getMany(DELIVERIES, storeOnly) : [];
-    for (const text of docs) {
-      const original = text ? readRecord(text).original : undefined;
-      if (original) candidates.push(messageOf(original));
-    }
-    candidates.sort(byOriginalOrder);
-    const result = { replayed: 0, failed: [] as Array<{ id: string; reason: string }>, skipped: 0 };
-    const done = new Set<string>();
-    for (const original of candidates) {
-      const id = storeIdOf(original);
-      const known = await this.options.store.get(DELIVERIES, id);
-      if (done.has(id) || (known !== null && readRecord(known).status === 'acked')) { result.skipped++; continue; }
-      done.add(id);
-      // Its person's earliest dead message must be this one: an earlier one that failed again (or was not
-      // found) still holds them, and posting this one would overtake it.
-      const behind = await heldBehind(this.options.store, DELIVERIES, original);
-      if (behind !== null && behind !== id) { result.failed.push({ id, reason: heldReason(behind) }); continue; }
-      try {
-        await this.breaker.fire(original);
-        await this.options.store.put(DELIVERIES, id, deliveryDoc('acked', 1, this.now(), undefined, true), { index: { state: 0 } });
-        this.metrics.deliveries.inc({ outcome: 'replayed' });
-        result.replayed++;
-      } catch (error) {
-        const reason = error instanceof Rejected ? `医保平台拒收：${error.message}` : error instanceof Error ? error.message : String(error);
-        await this.recordDead(original, id, reason, 1);
-        result.failed.push({ id, reason });
-      }
-    }
-    return result;
+    const result = await this.consumer.replay();
+    return { replayed: result.replayed.length, failed: result.failed, skipped: result.skipped };
   }
 
   /** Messages dead and not acknowledged since, with why (at most 1000). */
   async deadLetters(): Promise<Array<{ id: string; reason: string; attempts: number; at: string }>> {
-    const ids = await this.options.store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
-    const docs = ids.length > 0 ? await this.options.store.getMany(DELIVERIES, ids) : [];
+    const { store } = this.options;
+    const ids = await store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
+    const docs = ids.length > 0 ? await store.getMany(DELIVERIES, ids) : [];
     return ids.flatMap((id, i) => {
       const text = docs[i];
       if (!text) return [];
@@ -298,42 +163,39 @@ export class NhsaDelivery {
     });
   }
 
-  private async post(message: InboundMessage): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    for (const name of ['ce_id', 'ce_type', 'ce_time', 'ce_source', 'ce_subject']) if (message.headers[name]) headers[name.replace('_', '-')] = message.headers[name]!;
-    if (message.headers.ce_id) headers['idempotency-key'] = message.headers.ce_id;
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    const plain = message.value?.toString('utf8') ?? '';
-    const sealed = this.options.seal ? this.options.seal(plain, headers) : { body: plain, headers };
-    const response = await fetch(this.options.url, { method: 'POST', headers: sealed.headers, body: sealed.body, signal: AbortSignal.timeout(this.options.timeoutMs) });
-    const text = await response.text();
-    if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(`医保平台应答 HTTP ${response.status}`);
-    // The refusal becomes the dead letter's reason (logged, stored, listed): the platform may echo the message in it.
-    const refusal = (said: string) => maskedExcerpt(said, REFUSAL_CHARS, personalDataOf(message.value?.toString('utf8') ?? null));
-    if (response.status >= 400) throw new Rejected(`HTTP ${response.status} ${refusal(text)}`);
-    let answer: z.infer<typeof platformAnswer>;
-    try { answer = platformAnswer.parse(JSON.parse(text)); } catch { throw new Error('医保平台应答不是通用输出报文'); }
-    if (Number(answer.infcode) !== 0) throw new Rejected(`infcode ${String(answer.infcode)} ${refusal(answer.err_msg ?? '')}`.trim());
+  /**
+   * nhsa.deliveries: an acknowledged or a dead record per message. The hold is not a flag of its own: a dead
+   * record carries its person's hold entry (person-hold.ts), and an acknowledgement (a put replacing it) drops it.
+   */
+  private ledger(): DeliveryLedger<Event, null> {
+    const { store } = this.options;
+    const now = () => (this.options.clock?.() ?? new Date()).toISOString();
+    const put = (id: string, record: DeliveryRecord, index: Record<string, number>) => store.put(DELIVERIES, id, JSON.stringify(record), { index });
+    return {
+      known: async (item: Item<Event>) => {
+        const text = await store.get(DELIVERIES, item.id);
+        if (text === null) return null;
+        const doc = readRecord(text);
+        return doc.status === 'acked' ? { kind: 'done' } : { kind: 'dead', reason: doc.reason ?? 'dead-lettered' };
+      },
+      heldBehind: (item) => heldBehind(store, DELIVERIES, item.message),
+      delivered: async (item, _answer, replayed) => {
+        await put(item.id, { status: 'acked', attempts: 1, at: now(), ...(replayed ? { replayed } : {}) }, { state: 0 });
+      },
+      // Dead, with the original (for the replay) and the entry that holds its person, in one put.
+      dead: async (item, reason, attempts) => {
+        await put(item.id, { status: 'dead', attempts, at: now(), reason, original: originalOf(item.message) }, { state: 1, ...holdEntries(item.message) });
+      },
+      // Nothing to release: the hold lasts exactly while a dead record of the person does.
+      release: async () => undefined,
+      recordedDead: async () => {
+        const ids = await store.range(DELIVERIES, 'state', 1, 1, { limit: 1000 });
+        const docs = ids.length > 0 ? await store.getMany(DELIVERIES, ids) : [];
+        return docs.flatMap((text) => {
+          const original = text ? readRecord(text).original : undefined;
+          return original ? [messageOf(original)] : [];
+        });
+      },
+    };
   }
-
-  private backoffMs(attempt: number): number {
-    const capped = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** Math.min(attempt - 1, 20));
-    // Full jitter: gateways retrying after an outage spread out instead of hammering the platform in step.
-    return Math.random() * capped;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => { clearTimeout(timer); this.wakers.delete(wake); resolve(); };
-      const timer = setTimeout(wake, Math.max(0, ms));
-      this.wakers.add(wake);
-    });
-  }
-
-  private wakeAll(): void { for (const wake of [...this.wakers]) wake(); }
-  private now(): string { return (this.options.clock?.() ?? new Date()).toISOString(); }
-}
-
-function isOpenCircuit(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EOPENBREAKER';
 }

@@ -63,13 +63,13 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
     if (problem) throw new Error(`NHSA_SECURITY_FILE: ${problem} (NHSA_PLATFORM_URL is set)`);
     delivery = new NhsaDelivery({
       bus: deps.bus, store: deps.store, topic: t.nhsaSettlements, dlqTopic: t.dlq(t.nhsaSettlements), groupId: config.NHSA_DELIVERY_GROUP,
-      url: config.NHSA_PLATFORM_URL, token: config.NHSA_PLATFORM_TOKEN, timeoutMs: config.NHSA_DELIVERY_TIMEOUT_MS,
+      url: config.NHSA_PLATFORM_URL, token: config.NHSA_PLATFORM_TOKEN, format: config.NHSA_DELIVERY_FORMAT, hospitalOf, timeoutMs: config.NHSA_DELIVERY_TIMEOUT_MS,
       maxAttempts: config.NHSA_DELIVERY_MAX_ATTEMPTS, backoffInitialMs: config.NHSA_DELIVERY_BACKOFF_MS, backoffMaxMs: config.NHSA_DELIVERY_BACKOFF_MAX_MS,
       breakerResetMs: config.NHSA_BREAKER_RESET_MS, registry: metrics.registry, log,
       seal: (body, headers) => security.sealDelivery(body, headers, clock()),
     });
     await delivery.start();
-    log.info({ group: config.NHSA_DELIVERY_GROUP }, 'nhsa: delivering nhsa.settlements to the 医保 platform');
+    log.info({ group: config.NHSA_DELIVERY_GROUP, format: config.NHSA_DELIVERY_FORMAT }, 'nhsa: delivering nhsa.settlements to the 医保 platform');
   } else {
     log.info('nhsa: NHSA_PLATFORM_URL not set — delivery to the 医保 platform is disabled (nhsa.settlements is still published)');
   }

@@ -48,9 +48,3 @@ export async function heldBehind(store: DocumentStore, collection: string, messa
 
 /** Why a message went to the dead-letter topic without being posted (shown to the operator). */
 export const heldReason = (behind: string): string => `同一参保人更早的消息 ${behind} 在死信中：本条随其后重放，以保持顺序`;
-
-/** A person's messages in their order: by partition, then offset (decimal text, compared as numbers). */
-export function byOriginalOrder(a: InboundMessage, b: InboundMessage): number {
-  if (a.partition !== b.partition) return a.partition - b.partition;
-  return a.offset.length - b.offset.length || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0);
-}

@@ -15,7 +15,6 @@ export function createMetrics() {
     ledgerRetries: new Counter({ name: 'gateway_ledger_commit_retries_total', help: 'Recomputations after the accumulators moved under a settlement', registers: [registry] }),
     errors: new Counter({ name: 'gateway_errors_total', help: 'Error answers by status and type', labelNames: ['status', 'type'] as const, registers: [registry] }),
     outboxLag: new Gauge({ name: 'gateway_outbox_lag', help: 'Outbox entries not yet acknowledged by Kafka', registers: [registry] }),
-    relayBreakerState: new Gauge({ name: 'gateway_relay_breaker_state', help: 'The outbox relay\'s Kafka breaker: 0 closed, 1 half-open, 2 open (publishing waits)', registers: [registry] }),
     relayPublished: new Counter({ name: 'gateway_relay_published_total', help: 'Events the relay published to Kafka', registers: [registry] }),
     intakeUndeliverable: new Counter({ name: 'gateway_intake_undeliverable_answers_total', help: 'Answers to his.discharges that could not be written (topic missing or forbidden, too large) and were dead-lettered instead, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     intakeLag: new Gauge({ name: 'gateway_intake_lag_messages', help: 'his.discharges messages not yet answered, per partition this process holds (as of its last batch or commit)', labelNames: ['partition'] as const, registers: [registry] }),

@@ -12,6 +12,7 @@ import { currentSplit, RECORD_VERSION } from '../ledger/stored.js';
 import type { LedgerPort, OutboxEventHead, SettlementRecord, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { backoffMs, sleep, type Backoff } from '../resilience/backoff.js';
 
 export interface SettlementServiceOptions {
   ledger: LedgerPort;
@@ -58,6 +59,9 @@ export function parseRequest(body: unknown): SettlementRequest {
   if (!parsed.success) throw new InvalidInput('结算请求无效', fieldErrors(parsed.error.issues));
   return parsed.data;
 }
+
+/** A stale commit is recomputed after 0–5 ms, doubling to 0–40 ms: another process's commit of the person takes about a round trip. */
+const STALE_COMMIT_BACKOFF: Backoff = { initialMs: 5, maxMs: 40 };
 
 /** How long a preview is remembered (on every gateway sharing the ledger) to answer 422 to reversing it. */
 export const PREVIEW_MEMORY_SECONDS = 7 * 24 * 3600;
@@ -118,7 +122,7 @@ export class SettlementService {
       if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash, body);
       this.options.onCommitRetry?.();
       // Another process settled this person meanwhile: back off a little, with jitter, and recompute.
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * attempt)));
+      await sleep(backoffMs(attempt - 1, STALE_COMMIT_BACKOFF));
     }
     throw new Unavailable('该参保人的累计数在结算期间不断变化，本次未记账；请用同一结算号重试', 1);
   }

@@ -13,6 +13,7 @@ import { headerText, RecordsUndeliverable, SubscriptionCrashed, type Bus, type I
 import { hasKafkaErrorType } from './kafka-errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size.js';
 import { topicDrift, type TopicDrift, type TopicSpec, type TopicState } from './topic-specs.js';
+import { backoffMs } from '../resilience/backoff.js';
 
 export interface KafkaBusOptions {
   brokers: readonly string[];
@@ -67,7 +68,11 @@ const RESTART_INITIAL_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 /** A longer pause than this between two consumers is an outage of our own making, not a backoff. */
 const RESTART_LIMIT_MS = 600_000;
-/** Restart delays are drawn from [80 %, 100 %] of their step: instances that crashed together do not all rejoin together. */
+/**
+ * Restart delays are drawn from [80 %, 100 %] of their step, not with full jitter: instances that crashed
+ * together do not all rejoin together, and each pause is still longer than the one before (the runbook's
+ * "1 s doubling to 30 s" holds), so a refused consumer never rejoins at once.
+ */
 const RESTART_JITTER = 0.2;
 /** Crashes in a row counted for the backoff; the step reached the cap long before. */
 const RESTART_COUNT_MAX = 32;
@@ -753,8 +758,7 @@ function restartBackoff(options: KafkaBusOptions): RestartBackoff {
 
 /** The pause before the next consumer after `crashesInARow` crashes: doubling from initialMs, capped, less jitter. */
 function restartDelay({ initialMs, maxMs }: RestartBackoff, crashesInARow: number): number {
-  const step = Math.min(maxMs, initialMs * 2 ** (crashesInARow - 1));
-  return Math.max(1, Math.round(step * (1 - RESTART_JITTER * Math.random())));
+  return Math.max(1, backoffMs(crashesInARow - 1, { initialMs, maxMs, jitter: RESTART_JITTER }));
 }
 
 /**

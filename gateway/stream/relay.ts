@@ -13,7 +13,9 @@
  * found record by record if the broker refuses a batch as too large all the same), are dead-lettered
  * to settlement.events.dlq with the reason, and every other record of the batch goes out.
  */
-import CircuitBreaker from 'opossum';
+import type { Registry } from 'prom-client';
+import { backoffMs } from '../resilience/backoff.js';
+import { Breaker, type BreakerState } from '../resilience/breaker.js';
 import type { LedgerPort, OutboxEntry } from '../ledger/port.js';
 import type { Bus, OutboundRecord } from './bus.js';
 import { entryDeadLetter, oversizedReason, type EntryProblems, type Oversized } from './dead-letters.js';
@@ -47,7 +49,9 @@ export interface RelayOptions {
   maxMessageBytes?: number;
   /** A record over maxMessageBytes, or refused by the broker as too large: dead-lettered, not published. */
   onTooLarge?(eventId: string, reason: string): void;
-  onBreakerStateChange?(state: 'open' | 'halfOpen' | 'closed'): void;
+  onBreakerStateChange?(state: BreakerState): void;
+  /** Where the breaker's metrics go (gateway_relay_breaker_state and the shared breaker counters). */
+  registry?: Registry;
   clock?: () => Date;
 }
 
@@ -65,7 +69,7 @@ interface Held {
 }
 
 export class OutboxRelay {
-  private readonly breaker: CircuitBreaker<[readonly OutboundRecord[]], void>;
+  private readonly breaker: Breaker<[readonly OutboundRecord[]], void>;
   private readonly consumerName: string;
   private readonly batchSize: number;
   private readonly maxMessageBytes: number;
@@ -80,17 +84,16 @@ export class OutboxRelay {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > RELAY_BATCH_MAX) throw new Error(`relay batchSize must be an integer in 1..${RELAY_BATCH_MAX}`);
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     if (!Number.isInteger(this.maxMessageBytes) || this.maxMessageBytes < 1) throw new Error('relay maxMessageBytes must be a positive integer');
-    this.breaker = new CircuitBreaker((records: readonly OutboundRecord[]) => options.bus.publish(records), {
-      timeout: options.publishTimeoutMs ?? 30_000,
-      resetTimeout: options.breakerResetMs ?? 5_000,
-      errorThresholdPercentage: 50,
-      volumeThreshold: 3,
+    this.breaker = new Breaker({
+      call: (records: readonly OutboundRecord[]) => options.bus.publish(records),
+      name: 'relay',
+      timeoutMs: options.publishTimeoutMs ?? 30_000,
+      resetMs: options.breakerResetMs ?? 5_000,
       // A size refusal is the broker answering: it must not open the breaker (the relay handles it).
-      errorFilter: (error: unknown) => isTooLargeError(error),
+      isAnswer: isTooLargeError,
+      ...(options.onBreakerStateChange ? { onState: options.onBreakerStateChange } : {}),
+      ...(options.registry ? { metrics: { registry: options.registry, state: { name: 'gateway_relay_breaker_state', help: 'The outbox relay\'s Kafka breaker: 0 closed, 1 half-open, 2 open (publishing waits)' } } } : {}),
     });
-    this.breaker.on('open', () => options.onBreakerStateChange?.('open'));
-    this.breaker.on('halfOpen', () => options.onBreakerStateChange?.('halfOpen'));
-    this.breaker.on('close', () => options.onBreakerStateChange?.('closed'));
   }
 
   start(): void {
@@ -209,11 +212,7 @@ export class OutboxRelay {
   }
 
   private backoffMs(): number {
-    const initial = this.options.backoffInitialMs ?? 100;
-    const max = this.options.backoffMaxMs ?? 10_000;
-    const exp = Math.min(max, initial * 2 ** Math.min(this.consecutiveFailures - 1, 16));
-    // Jitter: several gateways restarting after an outage should not hammer the broker in step.
-    return Math.round(exp / 2 + Math.random() * (exp / 2));
+    return backoffMs(this.consecutiveFailures - 1, { initialMs: this.options.backoffInitialMs ?? 100, maxMs: this.options.backoffMaxMs ?? 10_000 });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { ConfigError, type Config } from '../config.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
@@ -115,7 +116,7 @@ export function topicsReadiness(drift: readonly TopicDrift[]): ReadinessCheck {
   };
 }
 
-export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onTooLarge' | 'onBreakerStateChange'>;
+export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onTooLarge' | 'onBreakerStateChange' | 'registry'>;
 
 export function createRelay(config: Config, ledger: LedgerPort, bus: Bus, programmes: ProgrammeSet, hooks: RelayHooks = {}): OutboxRelay {
   return new OutboxRelay({ ledger, bus, mapping: eventMapping(config, programmes), consumerName: config.RELAY_CONSUMER_NAME, batchSize: config.RELAY_BATCH_SIZE, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES, ...hooks });
@@ -147,7 +148,8 @@ const SHARED_INTAKE = 'KAFKA_INTAKE_HOSPITALS: the streaming intake would read t
 /** The gauges/counters the stream side feeds; structural, so stream/ needs nothing from http/metrics.ts. */
 export interface StreamMetrics {
   relayPublished: { inc(events: number): void };
-  relayBreakerState: { set(state: number): void };
+  /** The relay's breaker registers its own metrics here (gateway/resilience/breaker.ts). */
+  registry: Registry;
   outboxLag: { set(lag: number): void };
   intakeConsumerCrashes: { inc(): void };
   intakeUndeliverable: { inc(labels: { reason: string }): void };
@@ -200,8 +202,6 @@ export interface StreamingDeps { config: Config; ledger: LedgerPort; service: Se
 export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
 
 const LAG_SAMPLE_MS = 5_000;
-/** A breaker's state as a gauge value, as the insurer and nhsa deliveries report theirs. */
-const BREAKER_STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 export async function startStreaming({ config, ledger, service, programmes, metrics, log }: StreamingDeps): Promise<Streaming> {
   const bus = createBus(config, log);
@@ -229,9 +229,9 @@ export async function startStreaming({ config, ledger, service, programmes, metr
       onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: outbox read or Kafka publish failed; retrying, nothing is lost'); },
       onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for some payers; their records dead-lettered, the others published'),
       onTooLarge: (eventId, reason) => log.error({ eventId, reason }, 'relay: record too large for Kafka; dead-lettered, not published (npm run republish once it fits)'),
-      onBreakerStateChange: (state) => { metrics.relayBreakerState.set(BREAKER_STATE_VALUE[state]); log.warn({ state }, 'relay: circuit breaker'); },
+      onBreakerStateChange: (state) => log.warn({ state }, 'relay: circuit breaker'),
+      registry: metrics.registry,
     });
-    metrics.relayBreakerState.set(BREAKER_STATE_VALUE.closed);
     relay.start();
     const sample = () => { relay?.lag().then((lag) => metrics.outboxLag.set(lag), () => undefined); };
     lagTimer = setInterval(sample, LAG_SAMPLE_MS);

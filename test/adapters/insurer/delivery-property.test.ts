@@ -10,7 +10,6 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClaimsStore } from '../../../adapters/insurer/claims-store.js';
 import { insurerConfig, type Insurer } from '../../../adapters/insurer/config.js';
-import { replayDeadLetters } from '../../../adapters/insurer/dead-letters.js';
 import { InsurerDelivery } from '../../../adapters/insurer/delivery.js';
 import { createInsurerMetrics } from '../../../adapters/insurer/metrics.js';
 import { MemoryStore } from '../../../gateway/store/memory.js';
@@ -77,7 +76,7 @@ describe('claim delivery under arbitrary insurer answers', () => {
           await waitFor('every claim delivered or dead-lettered', settled, 20_000);
           refusing = false;
           await waitFor('the dead letters published', async () => bus.messages(t.dlq(t.insurerClaims(code))).length === (await claims.views(code, messages.map((m) => m.claim.claimId))).filter((v) => v.deadLetter).length);
-          await replayDeadLetters({ bus, topics: t, store, claims }, code);
+          await delivery.replayDeadLetters();
           await waitFor('every claim delivered', async () => (await claims.views(code, messages.map((m) => m.claim.claimId))).every((v) => v.state === 'delivered'), 20_000);
 
           const delivered = mock.delivered(code).map((c) => String(c.claimId));

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CLAIM_STATES, currentOf, transition, type StateFact } from '../../../adapters/insurer/claim-states.js';
 import { batchClosesAt, batchDayOf, chinaDay } from '../../../adapters/insurer/days.js';
-import { backoffMs, TokenBucket } from '../../../adapters/insurer/pacing.js';
+import { TokenBucket } from '../../../adapters/insurer/pacing.js';
+import { backoffMs } from '../../../gateway/resilience/backoff.js';
 import { batchesCsv, buildBatches } from '../../../adapters/insurer/batches.js';
 import type { ClaimView } from '../../../adapters/insurer/claims-store.js';
 
@@ -62,9 +63,9 @@ describe('days and batch cut-offs (+08:00)', () => {
 
 describe('pacing', () => {
   it('backs off exponentially up to the cap, with full jitter', () => {
-    expect(backoffMs(3, 100, 10_000, () => 0.999999)).toBe(799);
-    expect(backoffMs(30, 100, 10_000, () => 0.999999)).toBe(9999);
-    expect(backoffMs(5, 100, 10_000, () => 0)).toBe(0);
+    expect(backoffMs(3, { initialMs: 100, maxMs: 10_000, random: () => 0.999999 })).toBe(799);
+    expect(backoffMs(30, { initialMs: 100, maxMs: 10_000, random: () => 0.999999 })).toBe(9999);
+    expect(backoffMs(5, { initialMs: 100, maxMs: 10_000, random: () => 0 })).toBe(0);
   });
 
   it('lets a burst through, then holds callers to the rate', async () => {
