@@ -7,7 +7,8 @@ import { Counter } from 'prom-client';
 import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
 import { HospitalServers, loadHospitalServers, RETRY_PAUSE_MAX_MS } from './hospital-servers.js';
 import { loadStructureDefinitions } from './definitions.js';
-import { fhirRouter } from './routes.js';
+import { fhirSurface } from './routes.js';
+import { SettlementSearch } from './search.js';
 import { terminologyOf } from './terminology.js';
 
 /** The adapter's version, as the CapabilityStatement states it. */
@@ -38,9 +39,10 @@ export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
   return {
     extension: {
       name: 'fhir',
-      mount: (app, ctx) => {
-        app.use('/fhir', fhirRouter({ service: deps.service, ledger: deps.ledger, store: deps.store, servers, metrics, requests, log, bodyLimitBytes: config.BODY_LIMIT_BYTES, version: VERSION, definitions, terminology, started }, ctx));
-      },
+      surfaces: [fhirSurface({
+        service: deps.service, ledger: deps.ledger, store: deps.store, servers, metrics, requests, log, version: VERSION, definitions, terminology, started,
+        searches: new SettlementSearch({ ledger: deps.ledger, store: deps.store }),
+      })],
     },
     stop: () => servers.stop(),
   };

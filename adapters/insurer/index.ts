@@ -8,7 +8,9 @@ import { ClaimsStore } from './claims-store.js';
 import { loadInsurers, type Insurer } from './config.js';
 import { InsurerDelivery } from './delivery.js';
 import { createInsurerMetrics } from './metrics.js';
-import { insurerOpenApiPaths, insurerOpenApiSchemas } from './openapi.js';
+import { bindRoutes } from '../../gateway/http/route-table.js';
+import { outboundClaim } from './claim-document.js';
+import { insurerAnswer } from './insurer-client.js';
 import { insurerRoutes } from './routes.js';
 import { StatementsStore } from './statements-store.js';
 import { NonceLedger } from './signed-calls.js';
@@ -54,8 +56,9 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
   return {
     extension: {
       name: 'insurer',
-      openapi: () => ({ paths: insurerOpenApiPaths(), schemas: insurerOpenApiSchemas() }),
-      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, nonces: new NonceLedger(store), metrics, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
+      v1: bindRoutes(insurerRoutes, { insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, store, claims }, ledger: deps.ledger, nonces: new NonceLedger(store), metrics, log, clock }),
+      // What is POSTed to an insurer and what it answers: not endpoints of the gateway, published for insurers as schemas.
+      schemas: { InsurerOutboundClaim: outboundClaim, InsurerAnswer: { schema: insurerAnswer, io: 'input' } },
     },
     // Reported in /readyz, never failing it: an insurer down holds its own claims, not the gateway.
     readiness: [...deliveries.values()].map((d) => ({
