@@ -34,6 +34,9 @@ function wireAmounts<S extends z.ZodRawShape>(node: z.ZodObject<S>) {
 /** A split line without its explanation: the payer, the programme and the amount. */
 const nhsaLine = splitLine.pick({ layer: true, programme: true, payer: true, fundPayType: true, mode: true, amount: true });
 
+/** ce_type of nhsa.settlements records. */
+export const NHSA_SETTLEMENT_TYPES = ['nhsa.settlement.settled', 'nhsa.settlement.reversed'] as const;
+
 /** `nhsa.settlements` value: what the 医保 platform needs to settle its own funds with the hospital. */
 export const nhsaSettlement = split.pick({
   gatewayId: true, settlementId: true, hospitalId: true, currency: true, total: true, outOfScope: true, overLimit: true,
@@ -57,6 +60,9 @@ export type NhsaSettlement = z.infer<typeof nhsaSettlement>;
 
 /** The bill's classes as the split states them: what an insurer checks a direct-pay amount against. */
 export const claimBill = split.pick({ total: true, compliant: true, outOfScope: true, overLimit: true, preSelfPay: true });
+
+/** ce_type of insurer claims. */
+export const INSURER_CLAIM_TYPES = ['insurer.claim.filed', 'insurer.claim.reversed'] as const;
 
 /**
  * `insurer.<insurerCode>.claims` value: one direct-pay claim per paying supplementary line. Only the

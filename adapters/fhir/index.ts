@@ -4,7 +4,9 @@
  * makes — same service, same ledger. See adapters/fhir/README.md.
  */
 import { Counter } from 'prom-client';
-import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
+import { readPartConfig } from '../../gateway/config.js';
+import type { GatewayPart, PartDefinition, PartDeps } from '../../gateway/parts.js';
+import { fhirVariables } from './variables.js';
 import { HospitalServers, loadHospitalServers, RETRY_PAUSE_MAX_MS } from './hospital-servers.js';
 import { loadStructureDefinitions } from './definitions.js';
 import { fhirSurface } from './routes.js';
@@ -14,10 +16,14 @@ import { terminologyOf } from './terminology.js';
 /** The adapter's version, as the CapabilityStatement states it. */
 const VERSION = '0.1.0';
 
+/** The FHIR R4 adapter: its variables and what it runs (HTTP only: no audience on Kafka). */
+export const fhirPart: PartDefinition = { name: 'fhir', variables: fhirVariables, start: (deps) => startFhir(deps) };
+
 export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
   const { config, metrics, log } = deps;
+  const vars = readPartConfig(fhirVariables, config);
   // Validated at start-up: a wrong file stops the gateway rather than failing the first claim.
-  const configured = loadHospitalServers(config.FHIR_SERVERS_FILE);
+  const configured = loadHospitalServers(vars.FHIR_SERVERS_FILE);
   for (const [hospitalId, server] of Object.entries(configured)) {
     // Every read with its retries must end before the request timeout, so the caller always gets an OperationOutcome.
     const worstMs = (server.retries + 1) * (server.timeoutMs + 100) + server.retries * RETRY_PAUSE_MAX_MS;
@@ -30,7 +36,7 @@ export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
     servers: configured,
     registry: metrics.registry,
     log,
-    resetTimeoutMs: config.FHIR_BREAKER_RESET_MS,
+    resetTimeoutMs: vars.FHIR_BREAKER_RESET_MS,
   });
   const definitions = loadStructureDefinitions();
   const started = new Date().toISOString();

@@ -2,7 +2,10 @@
  * Insurer direct pay (商保直赔) as a part of the gateway: claim delivery per configured insurer, the
  * claims' states, daily batches, statements and reconciliation. See README.md beside this file.
  */
-import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
+import { readPartConfig } from '../../gateway/config.js';
+import type { GatewayPart, PartDefinition, PartDeps } from '../../gateway/parts.js';
+import { insurerAudience } from './audience.js';
+import { insurerVariables } from './variables.js';
 import { topics } from '../../gateway/stream/topics.js';
 import { ClaimsStore } from './claims-store.js';
 import { loadInsurers, type Insurer } from './config.js';
@@ -24,11 +27,20 @@ export interface InsurerOptions {
   handleBudgetMs?: number;
 }
 
+/** Insurer direct pay: its variables, its audience (a claim per paying supplementary line) and what it runs. */
+export const insurerPart: PartDefinition = {
+  name: 'insurer',
+  variables: insurerVariables,
+  audiences: ({ programmes }) => [insurerAudience((programme) => programmes.get(programme)?.payer.insurerCode)],
+  start: (deps) => startInsurers(deps),
+};
+
 export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}): Promise<GatewayPart> {
   const { config, log, bus, store } = deps;
+  const vars = readPartConfig(insurerVariables, config);
   const { insurers, holdIndexKey } = options.insurers
     ? { insurers: options.insurers, holdIndexKey: options.holdIndexKey }
-    : loadInsurers(config.INSURERS_FILE, deps.programmes, config.INSURER_BATCH_CUTOFF, process.env, config.NODE_ENV === 'production');
+    : loadInsurers(vars.INSURERS_FILE, deps.programmes, vars.INSURER_BATCH_CUTOFF, process.env, config.NODE_ENV === 'production');
   const clock = options.clock ?? (() => new Date());
   const byCode = new Map(insurers.map((i) => [i.code, i]));
   const configured = new Set(byCode.keys());
@@ -44,7 +56,7 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
   const claims = new ClaimsStore(store, holdIndexKey);
   const statements = new StatementsStore(store, claims);
   const deliveries = new Map<string, InsurerDelivery>();
-  if (config.INSURER_DELIVERY_ENABLED) {
+  if (vars.INSURER_DELIVERY_ENABLED) {
     for (const insurer of insurers) {
       const delivery = new InsurerDelivery({ insurer, bus, topics: t, claims, metrics, log, clock, ...(options.handleBudgetMs ? { handleBudgetMs: options.handleBudgetMs } : {}) });
       await delivery.start();

@@ -3,7 +3,9 @@
  * delivery of nhsa.settlements to the platform, and the clerk's endpoints under /v1/nhsa.
  */
 import { Counter } from 'prom-client';
-import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
+import { readPartConfig } from '../../gateway/config.js';
+import type { AudienceDeps, GatewayPart, PartDefinition, PartDeps } from '../../gateway/parts.js';
+import type { ProgrammeSet } from '../../gateway/engine/programme-set.js';
 import { bindRoutes } from '../../gateway/http/route-table.js';
 import { topics } from '../../gateway/stream/topics.js';
 import { loadHospitals } from '../../gateway/desk/hospitals.js';
@@ -16,12 +18,26 @@ import { nhsaSurface } from './router.js';
 import { Answers } from './answers.js';
 import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
+import { nhsaAudience, nhsaMessageNodes } from './audience.js';
+import { nhsaVariables, platformTokenOf } from './variables.js';
+
+/** The 医保 platform part: its variables, its audience (nhsa.settlements) and what it runs. */
+export const nhsaPart: PartDefinition = {
+  name: 'nhsa',
+  variables: nhsaVariables,
+  audiences: ({ config, programmes }: AudienceDeps) => [nhsaAudience(nhsaMessageNodes(readPartConfig(nhsaVariables, config).NHSA_FUND_PAY_TYPES, insurerCodeReader(programmes), basicTermsReader(programmes)))],
+  start: (deps) => startNhsa(deps),
+};
+
+const insurerCodeReader = (programmes: ProgrammeSet) => (programme: string) => programmes.get(programme)?.payer.insurerCode;
 
 export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const { config, log, metrics } = deps;
+  const vars = readPartConfig(nhsaVariables, config);
+  const token = platformTokenOf(vars, { production: config.NODE_ENV === 'production', warn: (message) => log.warn(message), env: process.env });
   const clock = () => new Date();
   const stays = new Stays(deps.store);
-  const mapping = { fundPayTypes: fundPayTypesFrom(config.NHSA_FUND_PAY_TYPES), insurerCodeOf: (p: string) => deps.programmes.get(p)?.payer.insurerCode, basicTermsOf: basicTermsReader(deps.programmes) };
+  const mapping = { fundPayTypes: fundPayTypesFrom(vars.NHSA_FUND_PAY_TYPES), insurerCodeOf: insurerCodeReader(deps.programmes), basicTermsOf: basicTermsReader(deps.programmes) };
   const { hospitals } = loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production');
   const hospitalOf = (id: string) => hospitals.find((h) => h.id === id);
   const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
@@ -31,15 +47,15 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
 
   const t = topics(config.KAFKA_TOPIC_PREFIX);
   let delivery: NhsaDelivery | undefined;
-  if (config.NHSA_PLATFORM_URL) {
+  if (vars.NHSA_PLATFORM_URL) {
     delivery = new NhsaDelivery({
-      bus: deps.bus, store: deps.store, topic: t.nhsaSettlements, dlqTopic: t.dlq(t.nhsaSettlements), groupId: config.NHSA_DELIVERY_GROUP,
-      url: config.NHSA_PLATFORM_URL, token: config.NHSA_PLATFORM_TOKEN, timeoutMs: config.NHSA_DELIVERY_TIMEOUT_MS,
-      maxAttempts: config.NHSA_DELIVERY_MAX_ATTEMPTS, backoffInitialMs: config.NHSA_DELIVERY_BACKOFF_MS, backoffMaxMs: config.NHSA_DELIVERY_BACKOFF_MAX_MS,
-      breakerResetMs: config.NHSA_BREAKER_RESET_MS, registry: metrics.registry, log,
+      bus: deps.bus, store: deps.store, topic: t.nhsaSettlements, dlqTopic: t.dlq(t.nhsaSettlements), groupId: vars.NHSA_DELIVERY_GROUP,
+      url: vars.NHSA_PLATFORM_URL, token, timeoutMs: vars.NHSA_DELIVERY_TIMEOUT_MS,
+      maxAttempts: vars.NHSA_DELIVERY_MAX_ATTEMPTS, backoffInitialMs: vars.NHSA_DELIVERY_BACKOFF_MS, backoffMaxMs: vars.NHSA_DELIVERY_BACKOFF_MAX_MS,
+      breakerResetMs: vars.NHSA_BREAKER_RESET_MS, registry: metrics.registry, log,
     });
     await delivery.start();
-    log.info({ group: config.NHSA_DELIVERY_GROUP }, 'nhsa: delivering nhsa.settlements to the 医保 platform');
+    log.info({ group: vars.NHSA_DELIVERY_GROUP }, 'nhsa: delivering nhsa.settlements to the 医保 platform');
   } else {
     log.info('nhsa: NHSA_PLATFORM_URL not set — delivery to the 医保 platform is disabled (nhsa.settlements is still published)');
   }
@@ -50,7 +66,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
       v1: bindRoutes(clerkRoutes, { ledger: deps.ledger, stays, mapping, delivery, log }),
       surfaces: [nhsaSurface({
         log, clock, bodyLimitBytes: config.BODY_LIMIT_BYTES,
-        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, config.NHSA_SIGN_IN), answers: new Answers(deps.store) },
+        context: { stays, service: deps.service, ledger: deps.ledger, mapping, clock, hospitalOf, rosterRows, signIns: new SignIns(deps.store, vars.NHSA_SIGN_IN), answers: new Answers(deps.store) },
         onCall: (infno, outcome) => calls.inc({ infno, outcome }),
       })],
     },

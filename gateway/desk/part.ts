@@ -13,7 +13,7 @@ import type { LedgerPort } from '../ledger/port.js';
 import type { SettlementService } from '../service/settlements.js';
 import { bindRoutes, routeOf } from '../http/route-table.js';
 import { plainProblems } from '../http/openapi.js';
-import type { GatewayPart, PartDeps } from '../parts.js';
+import type { GatewayPart, PartDefinition, PartDeps } from '../parts.js';
 import { chinaTime } from '../service/ids.js';
 import { DeskAssets, FONT_STYLESHEET } from './assets.js';
 import { loadHospitals } from './hospitals.js';
@@ -153,6 +153,9 @@ function sendAsset(assets: DeskAssets, path: string, res: import('express').Resp
   res.setHeader('Cache-Control', asset.type.startsWith('font/') ? 'public, max-age=604800' : 'no-cache');
   res.type(asset.type).send(asset.body);
 }
+
+/** The billing desk: its page and its /v1 reads (no variables of its own: HOSPITALS_FILE is the gateway's). */
+export const deskPart: PartDefinition = { name: 'desk', start: (deps) => startDesk(deps) };
 
 export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   const { config, ledger, service, programmes, log } = deps;

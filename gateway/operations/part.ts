@@ -1,11 +1,14 @@
 /** Programme operations as a part of the gateway: reports, second payout, what-if, the reports page. */
 import { Histogram } from 'prom-client';
 import { bindRoutes } from '../http/route-table.js';
-import type { GatewayPart, PartDeps } from '../parts.js';
+import type { GatewayPart, PartDefinition, PartDeps } from '../parts.js';
 import { topics } from '../stream/topics.js';
 import { hospitalNames } from './hospital-names.js';
 import { reportsPage } from './page.js';
 import { operationsRoutes } from './routes.js';
+
+/** Programme operations: reports, second payout, what-if, the reports page. */
+export const operationsPart: PartDefinition = { name: 'operations', start: (deps) => startOperations(deps) };
 
 export async function startOperations(deps: PartDeps, clock?: () => Date): Promise<GatewayPart> {
   const passes = new Histogram({
