@@ -184,8 +184,7 @@ export const routeOf = <Deps>() =>
     const { handler, access, ...doc } = spec;
     const route: Route<Deps> = {
       ...doc,
-      // The scope rule's argument types are this route's own; the document reads only its words.
-      access: access === 'public' ? access : { ...access, ...(access.scope ? { scope: { describe: access.scope.describe, check: () => undefined } } : {}) },
+      access,
       handle: (deps) => {
         const run = handler(deps);
         return async (req, res) => {
