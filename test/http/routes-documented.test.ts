@@ -107,4 +107,25 @@ describe('every /v1 route is in the OpenAPI document', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(coreRoutes.length);
   });
+
+  it("enforces, before reading anything, the roles the document states for every /v1 route: the parts' too", async () => {
+    const doc = (await call(gw.url, '/openapi.json', { token: null })).json as { paths: Record<string, Record<string, { 'x-roles'?: string[] }>> };
+    const clients = [{ token: TOKENS.auditor, roles: ['auditor'] }, { token: TOKENS.deskA, roles: ['desk'] }, { token: INSURER_TOKEN, roles: ['insurer'] }];
+    const refused: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const roles = operation['x-roles'];
+        expect(roles, `${method} ${path}`).toBeDefined();
+        // Any value will do: the role is judged before params, query or body are read.
+        const url = path.replace(/\{\w+\}/g, 'X1');
+        for (const client of clients.filter((c) => !c.roles.some((r) => roles!.includes(r)))) {
+          const answer = await call(gw.url, url, { method: method.toUpperCase(), token: client.token, ...(method === 'get' ? {} : { body: {} }) });
+          expect(answer.status, `${method} ${url} as ${client.roles.join()}`).toBe(403);
+          refused.push(`${method} ${path}`);
+        }
+      }
+    }
+    // The insurer's, the operations' and the clerk's routes are among them.
+    expect(refused).toEqual(expect.arrayContaining(['get /v1/insurers', 'post /v1/whatif', 'get /v1/nhsa/dead-letters', 'get /v1/hospitals']));
+  });
 });
