@@ -7,16 +7,14 @@ import { NHSA_SETTLEMENT_TYPES, type NhsaSettlement } from '../../schemas/messag
 import type { Split } from '../../schemas/settlement.js';
 import { UnmappableEvent, type Audience, type ReadEvent } from '../../gateway/stream/event-records.js';
 import type { StoredRequest } from '../../gateway/ledger/stored.js';
-import type { BasicTermsOf } from './basic-terms.js';
-import { fundPayTypesFrom } from './fund-pay-types.js';
-import { settlement2304Of } from './settlement-2304.js';
+import { settlement2304Of, type Mapping2304Options } from './settlement-2304.js';
 import { writeNational } from './wire.js';
 
 /** The 2304-shaped nodes of a message, as the JSON text of an object. */
 export type MessageNodes = (split: Split, request: StoredRequest) => string;
 
-export function nhsaMessageNodes(fundPayTypesJson: string | undefined, insurerCodeOf: (programme: string) => string | undefined, basicTermsOf?: BasicTermsOf): MessageNodes {
-  const options = { fundPayTypes: fundPayTypesFrom(fundPayTypesJson), insurerCodeOf, ...(basicTermsOf ? { basicTermsOf } : {}) };
+/** The nodes as the 2304 answer maps them (the same options as the national interface's own answers). */
+export function nhsaMessageNodes(options: Mapping2304Options): MessageNodes {
   return (split, request) => writeNational(settlement2304Of(split, request, options));
 }
 

@@ -19,17 +19,21 @@ import { Answers } from './answers.js';
 import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
 import { nhsaAudience, nhsaMessageNodes } from './audience.js';
-import { nhsaVariables, platformTokenOf } from './variables.js';
+import { nhsaVariables, platformTokenOf, type NhsaVariables } from './variables.js';
+import type { Mapping2304Options } from './settlement-2304.js';
 
 /** The 医保 platform part: its variables, its audience (nhsa.settlements) and what it runs. */
 export const nhsaPart: PartDefinition = {
   name: 'nhsa',
   variables: nhsaVariables,
-  audiences: ({ config, programmes }: AudienceDeps) => [nhsaAudience(nhsaMessageNodes(readPartConfig(nhsaVariables, config).NHSA_FUND_PAY_TYPES, insurerCodeReader(programmes), basicTermsReader(programmes)))],
+  audiences: ({ config, programmes }: AudienceDeps) => [nhsaAudience(nhsaMessageNodes(mappingOf(readPartConfig(nhsaVariables, config), programmes)))],
   start: (deps) => startNhsa(deps),
 };
 
-const insurerCodeReader = (programmes: ProgrammeSet) => (programme: string) => programmes.get(programme)?.payer.insurerCode;
+/** How a split maps to the 2304 shape: one reading for the national interface's answers and the nhsa.settlements records. */
+function mappingOf(vars: NhsaVariables, programmes: ProgrammeSet): Mapping2304Options {
+  return { fundPayTypes: fundPayTypesFrom(vars.NHSA_FUND_PAY_TYPES), insurerCodeOf: (programme) => programmes.get(programme)?.payer.insurerCode, basicTermsOf: basicTermsReader(programmes) };
+}
 
 export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const { config, log, metrics } = deps;
@@ -37,7 +41,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const token = platformTokenOf(vars, { production: config.NODE_ENV === 'production', warn: (message) => log.warn(message), env: process.env });
   const clock = () => new Date();
   const stays = new Stays(deps.store);
-  const mapping = { fundPayTypes: fundPayTypesFrom(vars.NHSA_FUND_PAY_TYPES), insurerCodeOf: insurerCodeReader(deps.programmes), basicTermsOf: basicTermsReader(deps.programmes) };
+  const mapping = mappingOf(vars, deps.programmes);
   const { hospitals } = loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production');
   const hospitalOf = (id: string) => hospitals.find((h) => h.id === id);
   const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];

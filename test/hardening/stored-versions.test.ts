@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nhsaAudience, nhsaMessageNodes } from '../../adapters/nhsa/audience.js';
 import { insurerAudience } from '../../adapters/insurer/audience.js';
+import { DEFAULT_FUND_PAY_TYPES } from '../../adapters/nhsa/fund-pay-types.js';
 import { KeySpace } from '../../gateway/ledger/keys.js';
 import type { OutboxEvent } from '../../gateway/ledger/port.js';
 import { RECORD_VERSION } from '../../gateway/ledger/stored.js';
@@ -67,7 +68,7 @@ describe.each(fixtures)('stored record %s', (_file, fixture) => {
     const programmes = loadProgrammes();
     const insurerCodeOf = (id: string) => programmes.get(id)?.payer.insurerCode;
     // With the NHSA adapter's 2304 nodes too: they read the stored request by its version as well.
-    const records = audienceRecords(fixture.event, { topics: topics(''), source: 'urn:test', audiences: [nhsaAudience(nhsaMessageNodes(undefined, insurerCodeOf)), insurerAudience(insurerCodeOf)] });
+    const records = audienceRecords(fixture.event, { topics: topics(''), source: 'urn:test', audiences: [nhsaAudience(nhsaMessageNodes({ fundPayTypes: DEFAULT_FUND_PAY_TYPES, insurerCodeOf })), insurerAudience(insurerCodeOf)] });
     expect(records[0]?.topic).toBe('nhsa.settlements');
     expect(JSON.parse(records[0]!.value)).toMatchObject({ settlementId: record.settlementId, kind: 'settled' });
     expect(records[0]!.value).toContain('setlinfo');

@@ -5,6 +5,7 @@ import { audienceRecords, UnmappableEvent, type EventMapping } from '../../../ga
 import { topics } from '../../../gateway/stream/topics.js';
 import type { OutboxEvent } from '../../../gateway/ledger/port.js';
 import { nhsaAudience, nhsaMessageNodes, type MessageNodes } from '../../../adapters/nhsa/audience.js';
+import { DEFAULT_FUND_PAY_TYPES } from '../../../adapters/nhsa/fund-pay-types.js';
 import { Person, programmes } from '../../support/engine.js';
 import { request, requestBody } from '../../support/requests.js';
 
@@ -22,7 +23,7 @@ const nhsaValue = (m: EventMapping) => audienceRecords(event, m).find((r) => r.t
 describe('the nhsa.settlements message', () => {
   it('keeps the native fields as they were and adds setlinfo, setldetail and ext with numbers', () => {
     const plain = nhsaValue(mappingWith());
-    const value = nhsaValue(mappingWith(nhsaMessageNodes(undefined, insurerCodeOf)));
+    const value = nhsaValue(mappingWith(nhsaMessageNodes({ fundPayTypes: DEFAULT_FUND_PAY_TYPES, insurerCodeOf })));
     expect(value.startsWith(plain.slice(0, -1))).toBe(true);
     expect(value).toContain('"total":"50000.00"');
     expect(value).toContain('"medfee_sumamt":50000.00');
