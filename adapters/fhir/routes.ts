@@ -88,9 +88,12 @@ const searchParameters = z.object({
 });
 
 const route = routeOf<FhirRouteDeps>();
-const resource = (description: string): { description: string; content: Record<string, Content> } => ({ description, content: { 'application/fhir+json': { text: description } } });
+/** A FHIR resource answered (documented by its type; its profile is in the CapabilityStatement and StructureDefinitions). */
+const resource = (description: string): { description: string; content: Record<string, Content> } => ({ description, content: { 'application/fhir+json': z.looseObject({ resourceType: z.string() }).meta({ description }) } });
 const byId = z.object({ id: z.string().meta({ description: 'the resource id' }) });
-const claimBody = { read: 'text' as const, content: { 'application/fhir+json': { text: 'a Claim, a Bundle with the Claim and its Patient and Coverage, or Parameters with a resource' }, 'application/json': { text: 'the same' } } };
+const submitted = z.looseObject({ resourceType: z.enum(['Claim', 'Bundle', 'Parameters']) }).meta({ description: 'a Claim, a Bundle with the Claim and its Patient and Coverage, or Parameters with a resource' });
+// As text: read by the FHIR JSON reader (json-text.ts), numbers by their source text.
+const claimBody = { read: 'text' as const, content: { 'application/fhir+json': submitted, 'application/json': submitted } };
 const readers = ['desk', 'admin', 'auditor'] as const;
 const settledScope = "the settlement's hospital, once the stored claim is found";
 

@@ -8,6 +8,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { jsonSchema } from '../../schemas/json-schema.js';
 import type { Surface } from '../../gateway/http/app.js';
 import { requireHospital } from '../../gateway/http/auth.js';
 import { bindRoutes, routeOf, type ProblemsOf } from '../../gateway/http/route-table.js';
@@ -35,8 +36,12 @@ interface AnswerBody { infcode: 0 | -1; err_msg?: string; warn_msg?: string; out
 
 const route = routeOf<RouterDeps>();
 const callRoles = [...new Set(Object.values(CALLS).flatMap((c) => c.roles))];
-const envelopeText = '{ infno, msgid, mdtrtarea_admvs, insuplc_admdvs, recer_sys_code, dev_no, dev_safe_info, cainfo, signtype, infver, opter_type, opter, opter_name, inf_time, fixmedins_code, fixmedins_name, sign_no, input }: the national interface\'s common input (README.md)';
-const answerText = '{ infcode: 0 | -1, inf_refmsgid, refmsg_time, respond_time, err_msg, warn_msg, output }: the common output; a refusal is infcode -1 with a Chinese err_msg';
+/** The common output of every national call, a refusal too (infcode -1 with a Chinese err_msg). */
+const nationalAnswer = z.object({
+  infcode: z.union([z.literal(0), z.literal(-1)]), inf_refmsgid: z.string(), refmsg_time: z.string(), respond_time: z.string(),
+  err_msg: z.string(), warn_msg: z.string(), output: z.unknown(),
+}).meta({ description: "the national interface's common output" });
+const answerContent = { 'application/json': { schema: jsonSchema(nationalAnswer, 'output') } };
 
 const nationalRoutes = [
   route({
@@ -45,9 +50,9 @@ const nationalRoutes = [
     access: { roles: callRoles, scopeOnData: `the envelope's fixmedins_code: one of the client's hospitals, for a role the infno admits (${Object.entries(CALLS).map(([infno, c]) => `${infno} ${c.roles.join('/')}`).join('; ')})` },
     params: z.object({ infno: z.string().meta({ description: `the transaction: ${Object.entries(CALLS).map(([infno, c]) => `${infno} ${c.name}`).join('、')}` }) }),
     // As text, whatever content type a national HIS sends (or none): the envelope is read losslessly (wire.ts).
-    body: { read: 'text', content: { 'application/json': { text: envelopeText } }, alsoAccept: ['*/*'] },
+    body: { read: 'text', content: { 'application/json': envelopeSchema }, alsoAccept: ['*/*'] },
     answers: {
-      200: { description: 'The common output, also for a refusal (infcode -1)', content: { 'application/json': { text: answerText } }, headers: { 'Idempotent-Replay': { schema: { type: 'string', const: 'true' } } } },
+      200: { description: 'The common output, also for a refusal (infcode -1)', content: { 'application/json': nationalAnswer }, headers: { 'Idempotent-Replay': { schema: { type: 'string', const: 'true' } } } },
     },
     problems: {},
     handler: (deps) => (call) => national(deps, call.params.infno, call.req, call.res),
@@ -56,13 +61,13 @@ const nationalRoutes = [
 
 /** The national interface's refusals are envelopes (infcode -1), never problem+json. */
 const envelopeProblems: ProblemsOf = {
-  problem: (description) => ({ description, content: { 'application/json': { schema: { type: 'string', description: answerText } } } }),
+  problem: (description) => ({ description, content: answerContent }),
   common: () => ({
-    401: { description: 'No or an unknown token: infcode -1', content: { 'application/json': { schema: { type: 'string', description: answerText } } } },
-    403: { description: 'Not the client\'s hospital, or not its role: infcode -1', content: { 'application/json': { schema: { type: 'string', description: answerText } } } },
-    413: { description: 'Over the body limit: infcode -1', content: { 'application/json': { schema: { type: 'string', description: answerText } } } },
-    503: { description: 'Timed out or unavailable: infcode -1, retry with the same msgid', content: { 'application/json': { schema: { type: 'string', description: answerText } } } },
-    504: { description: 'Outcome unknown: infcode -1, retry with the same msgid', content: { 'application/json': { schema: { type: 'string', description: answerText } } } },
+    401: { description: 'No or an unknown token: infcode -1', content: answerContent },
+    403: { description: 'Not the client\'s hospital, or not its role: infcode -1', content: answerContent },
+    413: { description: 'Over the body limit: infcode -1', content: answerContent },
+    503: { description: 'Timed out or unavailable: infcode -1, retry with the same msgid', content: answerContent },
+    504: { description: 'Outcome unknown: infcode -1, retry with the same msgid', content: answerContent },
   }),
 };
 
