@@ -1,6 +1,7 @@
 /**
- * Configuration from the environment, validated once at start-up. Every variable the gateway reads
- * is here (deploy/ manifests are checked against this list by a test).
+ * Configuration from the environment, validated once at start-up. The core's variables are here; each part
+ * (gateway/parts.ts) declares its own beside its code, and main.ts validates them all together
+ * (`configurationVariables`: deploy/ manifests are checked against that list by a test).
  */
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream/record-size.js';
@@ -123,62 +124,8 @@ export const configSchema = z.object({
   RELAY_READY_MAX_LAG: z.coerce.number().int().min(1).default(10_000),
   /** CloudEvents source of published events. */
   EVENT_SOURCE: z.string().default('urn:settlement-gateway'),
-  /** JSON or YAML file: hospitalId → { baseUrl, timeoutMs, retries, bearerToken } of the hospital's FHIR server (FHIR adapter). */
-  FHIR_SERVERS_FILE: z.string().optional(),
-  /** How long an open breaker of a hospital's FHIR server waits before one trial read. */
-  FHIR_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** The 医保 platform's endpoint receiving nhsa.settlements (POST, one message each); absent → delivery disabled (logged at start-up). */
-  NHSA_PLATFORM_URL: z.string().url().optional(),
-  /** Bearer token the platform expects, if any. */
-  NHSA_PLATFORM_TOKEN: z.string().optional(),
-  /** One post to the platform slower than this fails (and is retried). */
-  NHSA_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** Transient failures of one message before it is dead-lettered to nhsa.settlements.dlq (a rejection dead-letters at once). */
-  NHSA_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
-  /** Retry backoff: capped exponential with full jitter. */
-  NHSA_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(60_000).default(500),
-  NHSA_DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(600_000).default(60_000),
-  /** How long the breaker stays open before a half-open probe. */
-  NHSA_BREAKER_RESET_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
-  /**
-   * What is delivered (adapters/nhsa/platform-request.ts): `gateway`, the nhsa.settlements message as it is (native
-   * fields beside the 2304-shaped nodes); `national`, each settlement as a national 2304 call and each reversal as a
-   * 2305 call in the common envelope, with a msgid of its own per event.
-   */
-  NHSA_DELIVERY_FORMAT: z.enum(['gateway', 'national']).default('gateway'),
-  /** Consumer group of the delivery. */
-  NHSA_DELIVERY_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('nhsa-delivery'),
-  /**
-   * 9001 签到's sign_no on the national interface (adapters/nhsa/sign-in.ts): off | when-given (a sign_no sent must be
-   * the operator's live one; none is accepted, so a HIS that never signs in works) | required (every call but 9001).
-   */
-  NHSA_SIGN_IN: z.enum(['off', 'when-given', 'required']).default('when-given'),
-  /** fund_pay_type table (JSON, merged over the defaults of adapters/nhsa/fund-pay-types.ts). */
-  NHSA_FUND_PAY_TYPES: z.string().optional(),
-  // ── NHSA: 医保目录 and 目录对照 (adapters/nhsa/catalogue/) ──
-  /**
-   * The region's 医保目录 files, comma-separated (CSV with the national field names as header, or JSON; `sample` = the
-   * embedded sample). Set: every 2301 row classifies by it (the HIS's chrgitm_lv… recorded, not used); unset: by the
-   * HIS's row extension. Read at start-up; a file that does not read refuses the start, naming file, line and field.
-   */
-  NHSA_CATALOGUE_FILES: z.string().optional(),
-  /** 目录对照 published as a file (the 1317 download: fixmedins_code, fixmedins_hilist_id, …, med_list_codg, begndate, enddate); 3301 calls win. */
-  NHSA_CATALOGUE_MAPPINGS_FILE: z.string().optional(),
-  // ── NHSA adapter: the national interface's security (issue 22 item 5) ──────────────────────────────
-  /**
-   * The region's security of /nhsa/{infno} and of delivery (adapters/nhsa/security/config.ts): JSON or YAML
-   * naming the mode (none | paas-headers | sm2 | sm2-sm4), the skew window and every key by reference; absent → none.
-   */
-  NHSA_SECURITY_FILE: z.string().optional(),
-  // ── end of the NHSA security block ──────────────────────────────────────────────────────────────
-  /** Insurers for direct pay (adapters/insurer/config.ts): JSON or YAML; absent → no claim is delivered (claims wait on Kafka). */
-  INSURERS_FILE: z.string().optional(),
-  /** Run the per-insurer claim delivery consumers in this process. */
-  INSURER_DELIVERY_ENABLED: flag.default(true),
-  /** Default daily batch cut-off (机构交单), HH:MM in +08:00; claims settled at or after it go to the next day's batch. */
-  INSURER_BATCH_CUTOFF: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM, 00:00–24:00').default('24:00'),
   /** Worker processes in cluster mode: 0 = no cluster, "auto" = one per core. */
   CLUSTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(64)]).default(0),
   /**
@@ -188,8 +135,12 @@ export const configSchema = z.object({
   GATEWAY_WORKER_INDEX: z.coerce.number().int().min(0).max(63).optional(),
 });
 
-export type Config = z.output<typeof configSchema>;
+/** The core's configuration, and the environment it was read from: each part reads its own variables from it (readPartConfig). */
+export type Config = z.output<typeof configSchema> & { readonly environment: Readonly<Record<string, string | undefined>> };
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
+
+/** A part's own variables (gateway/parts.ts), validated as the core's are. */
+export type PartConfigSchema = z.ZodObject;
 
 /**
  * The configuration cannot work: one line per problem, for the operator (English, like the logs). The
@@ -204,12 +155,29 @@ export class ConfigError extends Error {
 
 const englishMessages = z.locales.en().localeError;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const known = Object.fromEntries(CONFIG_VARIABLES.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
-  const parsed = configSchema.safeParse(known, { error: englishMessages });
-  if (!parsed.success) {
-    // The variable's name, never its value: a value may be a secret (a Redis URL with its password).
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
-  return parsed.data;
+/** The variables a schema names, as the environment gives them (an empty one counts as absent), or every problem at once. */
+function parseVariables<S extends z.ZodObject>(schema: S, env: Readonly<Record<string, string | undefined>>): z.output<S> | { problems: string[] } {
+  const known = Object.fromEntries(Object.keys(schema.shape).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const parsed = schema.safeParse(known, { error: englishMessages });
+  // The variable's name, never its value: a value may be a secret (a Redis URL with its password).
+  return parsed.success ? parsed.data : { problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+}
+const failed = (result: object): result is { problems: string[] } => 'problems' in result && Array.isArray(result.problems);
+
+/**
+ * The core's configuration; `parts`: the parts' schemas, validated now too, so that every problem of the
+ * whole configuration is said at once, before anything starts (main.ts passes them; a part reads its own later).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, parts: readonly PartConfigSchema[] = []): Config {
+  const core = parseVariables(configSchema, env);
+  const problems = [core, ...parts.map((schema) => parseVariables(schema, env))].flatMap((r) => (failed(r) ? r.problems : []));
+  if (failed(core) || problems.length > 0) throw new ConfigError(problems);
+  return { ...core, environment: env };
+}
+
+/** A part's own variables, from the environment the configuration was read from; its problems as a ConfigError. */
+export function readPartConfig<S extends PartConfigSchema>(schema: S, config: Config): z.output<S> {
+  const result = parseVariables(schema, config.environment);
+  if (failed(result)) throw new ConfigError(result.problems);
+  return result;
 }

@@ -5,6 +5,7 @@
  * on request) and never runs a formula someone else wrote.
  */
 import iconv from 'iconv-lite';
+import { z } from 'zod';
 import { InvalidInput } from './errors.js';
 
 type Cell = string | number | boolean | null | undefined;
@@ -28,6 +29,10 @@ export const csvRows = (rows: ReadonlyArray<ReadonlyArray<Cell>>): string => `${
 export const CSV_BOM = '\uFEFF';
 
 export type CsvCharset = 'utf-8' | 'gbk';
+
+/** The `?charset=` of a route's query, as the route table parses it; csvCharset reads the value. */
+export const csvCharsetQuery = z.enum(['utf-8', 'utf8', 'gbk', 'GBK'], { error: 'charset 应为 utf-8 或 gbk' }).optional()
+  .meta({ description: 'CSV encoding: utf-8 (with a BOM; the default) or gbk, for older Excel set-ups' });
 
 /** A download's charset as a `?charset=` query asks (utf-8 by default, gbk for older Excel set-ups). */
 export function csvCharset(query: unknown): CsvCharset {

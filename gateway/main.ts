@@ -3,6 +3,7 @@
  * Redis or the in-memory ledger, Kafka or the in-memory bus, clients, programmes.
  */
 import cluster from 'node:cluster';
+import { z } from 'zod';
 import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { Redis, Cluster } from 'ioredis';
@@ -19,16 +20,32 @@ import { durabilityProblems } from './ledger/durability.js';
 import { createLogger } from './log.js';
 import { loadProgrammes, PackError } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
-import type { GatewayPart, PartDeps } from './parts.js';
-import { startOperations } from './operations/part.js';
+import type { AudienceDeps, GatewayPart, PartDefinition, PartDeps } from './parts.js';
+import { operationsPart } from './operations/part.js';
 import { createStore } from './store/create.js';
-import { startDesk } from './desk/part.js';
+import { deskPart } from './desk/part.js';
 import { asyncApiOf, startStreaming } from './stream/wiring.js';
-import { startInsurers } from '../adapters/insurer/index.js';
-import { startNhsa } from '../adapters/nhsa/index.js';
-import { startFhir } from '../adapters/fhir/index.js';
+import type { Audience } from './stream/event-records.js';
+import { configSchema, CONFIG_VARIABLES } from './config.js';
+import { insurerPart } from '../adapters/insurer/index.js';
+import { nhsaPart } from '../adapters/nhsa/index.js';
+import { fhirPart } from '../adapters/fhir/index.js';
 
 export const VERSION = '0.1.0';
+
+/**
+ * The parts of the gateway, one line each: each brings its variables, its Kafka audiences, its routes,
+ * readiness and stop (gateway/parts.ts). A new payer adapter is its folder and a line here.
+ */
+export const PARTS: readonly PartDefinition[] = [insurerPart, nhsaPart, fhirPart, deskPart, operationsPart];
+
+/** Every variable the gateway reads: the core's and each part's (the deploy manifests are checked against it). */
+export const configurationVariables = [...CONFIG_VARIABLES, ...PARTS.flatMap((p) => Object.keys(p.variables?.shape ?? {}))];
+/** The whole configuration's schema, the core's and each part's, for a check of a manifest's literal values. */
+export const configurationSchema = z.object(Object.assign({}, configSchema.shape, ...PARTS.map((p) => p.variables?.shape ?? {})));
+
+/** What each committed event becomes for the parts (the relay's, and `npm run republish`'s). */
+export const partAudiences = (deps: AudienceDeps): Audience[] => PARTS.flatMap((p) => p.audiences?.(deps) ?? []);
 
 /** Connection errors are expected while Redis is away: say so, once every 10 s, rather than per retry. */
 function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster {
@@ -113,17 +130,12 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   await checkDurability(ledger, config, log);
   const metrics = createMetrics();
   const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });
-  const streaming = await startStreaming({ config, ledger, service, programmes, metrics, log });
+  const streaming = await startStreaming({ config, ledger, service, programmes, metrics, log, audiences: partAudiences({ config, programmes }) });
   const readiness: ReadinessCheck[] = [{ name: ledger.kind === 'redis' ? 'redis' : 'memory-ledger', check: () => ledger.ping() }, ...streaming.readiness];
-  // Adapters and the desk start here, one line each (see GatewayPart): their routes, readiness and stop.
+  // The parts start in their order (PARTS): their routes, readiness and stop.
   const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store: createStore(config, ledger) };
-  const parts: GatewayPart[] = [
-    await startInsurers(partDeps),
-    await startNhsa(partDeps),
-    await startFhir(partDeps),
-    await startDesk(partDeps),
-    await startOperations(partDeps),
-  ];
+  const parts: GatewayPart[] = [];
+  for (const part of PARTS) parts.push(await part.start(partDeps));
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
   readiness.push(...parts.flatMap((p) => p.readiness ?? []));
   const app = createApp({
@@ -214,7 +226,8 @@ function failStart(error: unknown, log?: Logger): never {
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    // Every part's variables are judged with the core's, so every problem is said before anything starts.
+    config = loadConfig(process.env, PARTS.flatMap((p) => (p.variables ? [p.variables] : [])));
   } catch (error) {
     failStart(error);
   }

@@ -34,6 +34,9 @@ function wireAmounts<S extends z.ZodRawShape>(node: z.ZodObject<S>) {
 /** A split line without its explanation: the payer, the programme and the amount. */
 const nhsaLine = splitLine.pick({ layer: true, programme: true, payer: true, fundPayType: true, mode: true, amount: true });
 
+/** ce_type of nhsa.settlements records. */
+export const NHSA_SETTLEMENT_TYPES = ['nhsa.settlement.settled', 'nhsa.settlement.reversed'] as const;
+
 /** `nhsa.settlements` value: what the 医保 platform needs to settle its own funds with the hospital. */
 export const nhsaSettlement = split.pick({
   gatewayId: true, settlementId: true, hospitalId: true, currency: true, total: true, outOfScope: true, overLimit: true,
@@ -45,7 +48,8 @@ export const nhsaSettlement = split.pick({
   /** Only the statutory layers: basic (统筹), majorIllness (大病/大额), aid (医疗救助). */
   lines: z.array(nhsaLine.extend({ layer: z.enum(['basic', 'majorIllness', 'aid']) })),
   /**
-   * Added (issue 10): the same settlement in the 2304 结算 output's shape, as the platform consumes it.
+   * Optional beside the native fields, so consumers of the native ones read on: the same settlement in the
+   * 2304 结算 output's shape, as the platform consumes it.
    * Amounts are JSON numbers with two decimals on the wire (1500.00); a reversal carries the settlement's
    * own (positive) figures — `kind` says it is a reversal. Supplementary programmes: `ext.suppl` (sum = oth_pay).
    */
@@ -57,6 +61,9 @@ export type NhsaSettlement = z.infer<typeof nhsaSettlement>;
 
 /** The bill's classes as the split states them: what an insurer checks a direct-pay amount against. */
 export const claimBill = split.pick({ total: true, compliant: true, outOfScope: true, overLimit: true, preSelfPay: true });
+
+/** ce_type of insurer claims. */
+export const INSURER_CLAIM_TYPES = ['insurer.claim.filed', 'insurer.claim.reversed'] as const;
 
 /**
  * `insurer.<insurerCode>.claims` value: one direct-pay claim per paying supplementary line. Only the
@@ -117,7 +124,7 @@ export const deadLetter = z.object({
   }),
   deadAt: z.string(),
   /**
-   * Added (issue 23): on `his.discharges.dlq`, the answer to the message that could not be written after
+   * Optional, as letters of other topics have none: on `his.discharges.dlq`, the answer to the message that could not be written after
    * bounded attempts. The message itself was taken: a `settled` stay IS settled (look it up by its number,
    * `GET /v1/settlements/{hospitalId}/{settlementId}`, or send the same message again for the same answer
    * with `replay: true`); never settle it again under a new number.

@@ -3,6 +3,7 @@
  * `{ value, cite }` naming the source document and clause, so an auditor can trace each figure.
  */
 import { z } from 'zod';
+import { RESERVED_PROGRAMME_IDS } from './programme-ids.js';
 import { admdvsPrefix, identifier, isoDate, money, ratio } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 import { layer } from './settlement.js';
@@ -30,7 +31,7 @@ const schedule = z.object({
 }).strict();
 
 export const pack = z.object({
-  id: identifier(60),
+  id: identifier(60).refine((id) => !RESERVED_PROGRAMME_IDS.includes(id), `${RESERVED_PROGRAMME_IDS.join(' and ')} name split lines no pack decided (schemas/programme-ids.ts): a pack may not take either`),
   version: z.string().min(1),
   name: z.string().min(1),
   status: z.enum(['active', 'template', 'reference']).default('active').meta({

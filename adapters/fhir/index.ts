@@ -4,19 +4,26 @@
  * makes — same service, same ledger. See adapters/fhir/README.md.
  */
 import { Counter } from 'prom-client';
-import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
+import { readPartConfig } from '../../gateway/config.js';
+import type { GatewayPart, PartDefinition, PartDeps } from '../../gateway/parts.js';
+import { fhirVariables } from './variables.js';
 import { HospitalServers, loadHospitalServers, RETRY_PAUSE_MAX_MS } from './hospital-servers.js';
 import { loadStructureDefinitions } from './definitions.js';
-import { fhirRouter } from './routes.js';
+import { fhirSurface } from './routes.js';
+import { SettlementSearch } from './search.js';
 import { terminologyOf } from './terminology.js';
 
 /** The adapter's version, as the CapabilityStatement states it. */
 const VERSION = '0.1.0';
 
+/** The FHIR R4 adapter: its variables and what it runs (HTTP only: no audience on Kafka). */
+export const fhirPart: PartDefinition = { name: 'fhir', variables: fhirVariables, start: (deps) => startFhir(deps) };
+
 export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
   const { config, metrics, log } = deps;
+  const vars = readPartConfig(fhirVariables, config);
   // Validated at start-up: a wrong file stops the gateway rather than failing the first claim.
-  const configured = loadHospitalServers(config.FHIR_SERVERS_FILE);
+  const configured = loadHospitalServers(vars.FHIR_SERVERS_FILE);
   for (const [hospitalId, server] of Object.entries(configured)) {
     // Every read with its retries must end before the request timeout, so the caller always gets an OperationOutcome.
     const worstMs = (server.retries + 1) * (server.timeoutMs + 100) + server.retries * RETRY_PAUSE_MAX_MS;
@@ -29,7 +36,7 @@ export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
     servers: configured,
     registry: metrics.registry,
     log,
-    resetTimeoutMs: config.FHIR_BREAKER_RESET_MS,
+    resetTimeoutMs: vars.FHIR_BREAKER_RESET_MS,
   });
   const definitions = loadStructureDefinitions();
   const started = new Date().toISOString();
@@ -38,9 +45,10 @@ export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
   return {
     extension: {
       name: 'fhir',
-      mount: (app, ctx) => {
-        app.use('/fhir', fhirRouter({ service: deps.service, ledger: deps.ledger, store: deps.store, servers, metrics, requests, log, bodyLimitBytes: config.BODY_LIMIT_BYTES, version: VERSION, definitions, terminology, started }, ctx));
-      },
+      surfaces: [fhirSurface({
+        service: deps.service, ledger: deps.ledger, store: deps.store, servers, metrics, requests, log, version: VERSION, definitions, terminology, started,
+        searches: new SettlementSearch({ ledger: deps.ledger, store: deps.store }),
+      })],
     },
     stop: () => servers.stop(),
   };

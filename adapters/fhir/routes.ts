@@ -1,15 +1,18 @@
 /**
- * The /fhir routes: Claim/$submit (settle, preview, cancel), ClaimResponse and ExplanationOfBenefit
- * reads, metadata. Same clients, hospital scoping and service path as /v1; answers and errors are FHIR
- * resources (application/fhir+json), never problem+json.
+ * The /fhir routes, declared in the route table: Claim/$submit (settle, preview, cancel) and $validate,
+ * ClaimResponse and ExplanationOfBenefit reads and searches, metadata and the conformance resources. Same
+ * clients, hospital scoping and service path as /v1; answers and errors are FHIR resources
+ * (application/fhir+json), never problem+json.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
 import type * as fhir4 from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
-import type { ExtensionContext } from '../../gateway/http/app.js';
+import type { Surface } from '../../gateway/http/app.js';
+import { bindRoutes, routeOf, type Content, type ProblemsOf, type Route } from '../../gateway/http/route-table.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
 import type { SettlementService } from '../../gateway/service/settlements.js';
@@ -42,13 +45,13 @@ export interface FhirRouteDeps {
   metrics: Metrics;
   requests: Counter<'operation' | 'outcome'>;
   log: Logger;
-  bodyLimitBytes: number;
   version: string;
   /** StructureDefinitions with their snapshots, by id (definitions.ts). */
   definitions: ReadonlyMap<string, fhir4.StructureDefinition>;
   terminology: Terminology;
   /** When this endpoint started (CapabilityStatement.date). */
   started: string;
+  searches: SettlementSearch;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -66,198 +69,276 @@ function written(req: Request, res: Response, status: number, response: fhir4.Cl
   send(res, status, response);
 }
 
-export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.Router {
-  const { service, store, servers, metrics, requests, log } = deps;
-  const router = express.Router();
-  const body = express.text({ type: ['application/fhir+json', 'application/json'], limit: deps.bodyLimitBytes });
-
-  router.use(jsonOnly);
-  router.get('/metadata', (_req, res) => { send(res, 200, capabilityStatement(deps.version, deps.started)); });
-  // The extensions' definitions, public like the CapabilityStatement: each extension URL resolves here.
-  router.get('/StructureDefinition/:id', (req, res) => {
-    const found = deps.definitions.get(String(req.params.id ?? ''));
-    if (!found) throw new NotFound(`没有 StructureDefinition ${String(req.params.id ?? '')}`);
-    send(res, 200, found);
-  });
-
-  // The systems the resources name, public like the definitions: each system URL resolves here.
-  router.get('/CodeSystem/:id', (req, res) => {
-    const found = deps.terminology.codeSystems.get(String(req.params.id ?? ''));
-    if (!found) throw new NotFound(`没有 CodeSystem ${String(req.params.id ?? '')}`);
-    send(res, 200, found);
-  });
-  router.get('/NamingSystem/:id', (req, res) => {
-    const found = deps.terminology.namingSystems.get(String(req.params.id ?? ''));
-    if (!found) throw new NotFound(`没有 NamingSystem ${String(req.params.id ?? '')}`);
-    send(res, 200, found);
-  });
-
-  router.post('/Claim/\\$submit', ctx.authenticate, body, async (req, res) => {
-    if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
-    const client = req.client;
-    const mapped = await claimToRequest(parseFhirJson(req.body), servers, (hospitalId) => {
-      if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
-      else requireRole(client, 'desk');
-    });
-    if (mapped.status === 'cancelled') return cancel(mapped, req, res);
-    if (mapped.use === 'preauthorization') {
-      throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
-    }
-    const preview = req.query.preview === 'true' || mapped.use === 'predetermination';
-    let split: Split;
-    let replay = false;
-    try {
-      if (preview) {
-        split = await service.preview(mapped.body);
-      } else {
-        const outcome = await service.settle(mapped.body, req.call);
-        replay = outcome.replay;
-        split = currentSplit(outcome.record);
-      }
-    } catch (error) {
-      throw translated(error, mapped);
-    }
-    metrics.settlements.inc({ operation: preview ? 'preview' : 'settle', outcome: preview ? 'ok' : replay ? 'replay' : 'committed' });
-    requests.inc({ operation: preview ? 'preview' : 'submit', outcome: replay ? 'replay' : 'ok' });
-    // The request just accepted: the live schema reads it. Stored ones are read by their version (below).
-    const request = settlementRequest.parse(mapped.body);
-    if (preview) return written(req, res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
-    const id = fhirIdOf(split.hospitalId, split.settlementId);
-    await remember(id, split, mapped.echo);
-    res.setHeader('Location', `ClaimResponse/${id}`);
-    res.setHeader('ETag', etagOf(versionIdOf(split)));
-    if (replay) res.setHeader('Idempotent-Replay', 'true');
-    written(req, res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
-  });
-
-  // $validate (R4 Resource-validate): everything $submit checks before settling — structure, modifier extensions,
-  // references (read from the hospital's server if need be), the native request — and nothing settled. The
-  // findings are the answer (200, an OperationOutcome); a call that cannot be validated (401, 403, 503) fails as usual.
-  router.post('/Claim/\\$validate', ctx.authenticate, body, async (req, res) => {
-    if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
-    const client = req.client;
-    const submitted = parseFhirJson(req.body);
-    let findings: fhir4.OperationOutcome;
-    try {
-      const mapped = await claimToRequest(submitted, servers, (hospitalId) => {
-        if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
-        else requireRole(client, 'desk');
-      });
-      findings = await validationOf(mapped, deps.ledger, (error) => translated(error, mapped));
-    } catch (error) {
-      if (!(error instanceof GatewayError) || (error.status !== 400 && error.status !== 422)) throw error;
-      findings = operationOutcomeOf(error);
-    }
-    requests.inc({ operation: 'validate', outcome: findings.issue.some((i) => i.severity === 'error') ? 'invalid' : 'ok' });
-    send(res, 200, findings);
-  });
-
-  // Reads of a settlement's two views: the current version (ETag, If-None-Match → 304), one version, the history.
-  for (const view of VIEWS) {
-    router.get(`/${view.type}/:id`, ctx.authenticate, async (req, res) => {
-      const found = await settled(req);
-      requests.inc({ operation: view.operation, outcome: 'ok' });
-      const etag = etagOf(versionIdOf(found.split));
-      res.setHeader('ETag', etag);
-      const lastUpdated = metaOf(found.split)?.lastUpdated;
-      if (lastUpdated) res.setHeader('Last-Modified', new Date(lastUpdated).toUTCString());
-      if (alreadyHeld(req, etag)) { res.status(304).end(); return; }
-      send(res, 200, view.render(found.split, found.request, found.echo, found.id));
-    });
-    router.get(`/${view.type}/:id/_history/:versionId`, ctx.authenticate, async (req, res) => {
-      const found = await settled(req);
-      const version = versionAt(found.split, String(req.params.versionId ?? ''));
-      if (!version) throw new NotFound(`${view.type}/${found.id} 没有版本 ${String(req.params.versionId ?? '')}`);
-      requests.inc({ operation: view.operation, outcome: 'ok' });
-      res.setHeader('ETag', etagOf(versionIdOf(version)));
-      send(res, 200, view.render(version, found.request, found.echo, found.id));
-    });
-    router.get(`/${view.type}/:id/_history`, ctx.authenticate, async (req, res) => {
-      const found = await settled(req);
-      requests.inc({ operation: view.operation, outcome: 'ok' });
-      send(res, 200, historyOf(baseUrlOf(req), view.type, found.id, versionsOf(found.split), (version) => view.render(version, found.request, found.echo, found.id)));
-    });
-  }
-
-  // Searches (search.ts): by GET with `_id` or a page's `_cursor`; by POST _search also with the person's ID number.
-  const searches = new SettlementSearch({ ledger: deps.ledger, store });
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
-  for (const view of VIEWS) {
-    router.get(`/${view.type}`, ctx.authenticate, async (req, res) => {
-      const bundle = await searches.search({ type: view.type, method: 'GET', parameters: req.query, client: req.client, baseUrl: baseUrlOf(req) }, view.render);
-      requests.inc({ operation: view.search, outcome: 'ok' });
-      send(res, 200, bundle);
-    });
-    router.post(`/${view.type}/_search`, ctx.authenticate, form, async (req, res) => {
-      const bundle = await searches.search({ type: view.type, method: 'POST', parameters: req.body, client: req.client, baseUrl: baseUrlOf(req) }, view.render);
-      requests.inc({ operation: view.search, outcome: 'ok' });
-      send(res, 200, bundle);
-    });
-  }
-
-  router.use((req: Request, _res: Response, next: NextFunction) => next(new NotFound(`没有这个 FHIR 接口：${req.method} ${req.path}`)));
-  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    const known = error instanceof GatewayError ? error : parserError(error) ?? fromDependency(error);
-    if (!known) {
-      requests.inc({ operation: operationOf(req), outcome: 'internal' });
-      log.error({ err: error, requestId: req.requestId }, 'unhandled error (fhir)');
-      return send(res, 500, internalOutcome(req.requestId));
-    }
-    metrics.errors.inc({ status: String(known.status), type: known.name });
-    requests.inc({ operation: operationOf(req), outcome: String(known.status) });
-    const retryAfter = retryAfterOf(known);
-    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-    send(res, known.status, operationOutcomeOf(known));
-  });
-
-  /** Claim.status = cancelled: the reversal (结算撤销) of the settlement the Claim names. */
-  async function cancel(mapped: MappedClaim, req: Request, res: Response) {
-    const { settlementId } = mapped;
-    if (mapped.hospitalId === undefined || settlementId === undefined) {
-      throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(settlementId !== undefined ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
-    }
-    let split: Split;
-    try {
-      split = await service.reverse(mapped.hospitalId, settlementId, {}, req.call);
-    } catch (error) {
-      throw translated(error, mapped);
-    }
-    metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
-    requests.inc({ operation: 'cancel', outcome: 'ok' });
-    const record = await service.get(mapped.hospitalId, settlementId);
-    const id = fhirIdOf(mapped.hospitalId, settlementId);
-    const known = (await readStoredClaim(store, id))?.echo;
-    written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
-  }
-
-  async function remember(id: string, split: Split, echo: ClaimEcho) {
-    try {
-      await store.put(CLAIMS_COLLECTION, id, JSON.stringify({ hospitalId: split.hospitalId, settlementId: split.settlementId, echo }));
-    } catch (error) {
-      // The settlement stands (it is in the ledger); only the FHIR read by id is missing until a resubmission.
-      log.warn({ err: error instanceof Error ? error.message : String(error), id }, 'fhir: could not store the claim echo');
-    }
-  }
-
-  async function settled(req: Request) {
-    const id = String(req.params.id ?? '');
-    const stored = await readStoredClaim(store, id);
-    if (!stored) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
-    requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
-    const record = await service.get(stored.hospitalId, stored.settlementId);
-    // By the record's own version's reader, never today's strict schema: an old record must still read.
-    return { id, split: currentSplit(record), request: readStoredRequest(record.requestJson, recordVersionOf(record)), echo: stored.echo };
-  }
-
-  return router;
-}
-
 /** The two views of a stored settlement, each read, vread and history the same way. */
 const VIEWS = [
   { type: 'ClaimResponse', operation: 'read-claim-response', search: 'search-claim-response', render: claimResponseOf },
   { type: 'ExplanationOfBenefit', operation: 'read-eob', search: 'search-eob', render: explanationOfBenefitOf },
 ] as const;
+/** The search parameters (search.ts), documented; search.ts reads them as sent and refuses any other. */
+const searchParameters = z.object({
+  'patient:identifier': z.string().optional().meta({ description: '<system>|<ID number>: a person\'s settlements (POST _search only)' }),
+  _id: z.string().optional().meta({ description: 'one settlement by its FHIR id' }),
+  identifier: z.string().optional().meta({ description: '[<settlement-id system>|]<number>' }),
+  'requestor:identifier': z.string().optional().meta({ description: 'ClaimResponse: the hospital' }),
+  'provider:identifier': z.string().optional().meta({ description: 'ExplanationOfBenefit: the hospital' }),
+  _cursor: z.string().optional().meta({ description: "a page of a person's search" }),
+  _offset: z.string().optional().meta({ description: 'paging' }),
+  _count: z.string().optional().meta({ description: '1–100' }),
+  _format: z.string().optional().meta({ description: 'json only' }),
+});
+
+const route = routeOf<FhirRouteDeps>();
+/** A FHIR resource answered (documented by its type; its profile is in the CapabilityStatement and StructureDefinitions). */
+const resource = (description: string): { description: string; content: Record<string, Content> } => ({ description, content: { 'application/fhir+json': z.looseObject({ resourceType: z.string() }).meta({ description }) } });
+const byId = z.object({ id: z.string().meta({ description: 'the resource id' }) });
+const submitted = z.looseObject({ resourceType: z.enum(['Claim', 'Bundle', 'Parameters']) }).meta({ description: 'a Claim, a Bundle with the Claim and its Patient and Coverage, or Parameters with a resource' });
+// As text: read by the FHIR JSON reader (json-text.ts), numbers by their source text.
+const claimBody = { read: 'text' as const, content: { 'application/fhir+json': submitted, 'application/json': submitted } };
+const readers = ['desk', 'admin', 'auditor'] as const;
+const settledScope = "the settlement's hospital, once the stored claim is found";
+
+/** The conformance resources: public, like the CapabilityStatement, so that every URL the resources name resolves. */
+const conformance = (type: 'StructureDefinition' | 'CodeSystem' | 'NamingSystem', find: (deps: FhirRouteDeps, id: string) => unknown) => route({
+  method: 'get', path: `/${type}/:id`, summary: `A ${type} this endpoint defines`, access: 'public', params: byId,
+  answers: { 200: resource(type) }, problems: { 404: `No such ${type}` },
+  handler: (deps) => ({ params, res }) => {
+    const found = find(deps, params.id);
+    if (!found) throw new NotFound(`没有 ${type} ${params.id}`);
+    send(res, 200, found);
+  },
+});
+
+/** Read, version read and history of one of the two views of a settlement, and its searches. */
+function viewRoutes(view: (typeof VIEWS)[number]): Route<FhirRouteDeps>[] {
+  return [
+    // The current version (ETag, If-None-Match → 304).
+    route({
+      method: 'get', path: `/${view.type}/:id`, summary: `Read a ${view.type} (ETag; If-None-Match answers 304)`,
+      access: { roles: readers, scopeOnData: settledScope }, params: byId,
+      answers: { 200: resource(view.type), 304: { description: 'Not modified' } }, problems: { 404: 'Unknown id' },
+      handler: (deps) => async ({ params, req, res }) => {
+        const found = await settled(deps, params.id, req);
+        deps.requests.inc({ operation: view.operation, outcome: 'ok' });
+        const etag = etagOf(versionIdOf(found.split));
+        res.setHeader('ETag', etag);
+        const lastUpdated = metaOf(found.split)?.lastUpdated;
+        if (lastUpdated) res.setHeader('Last-Modified', new Date(lastUpdated).toUTCString());
+        if (alreadyHeld(req, etag)) { res.status(304).end(); return; }
+        send(res, 200, view.render(found.split, found.request, found.echo, found.id));
+      },
+    }),
+    route({
+      method: 'get', path: `/${view.type}/:id/_history/:versionId`, summary: `One version of a ${view.type} (vread)`,
+      access: { roles: readers, scopeOnData: settledScope }, params: byId.extend({ versionId: z.string() }),
+      answers: { 200: resource(view.type) }, problems: { 404: 'Unknown id or version' },
+      handler: (deps) => async ({ params, req, res }) => {
+        const found = await settled(deps, params.id, req);
+        const version = versionAt(found.split, params.versionId);
+        if (!version) throw new NotFound(`${view.type}/${found.id} 没有版本 ${params.versionId}`);
+        deps.requests.inc({ operation: view.operation, outcome: 'ok' });
+        res.setHeader('ETag', etagOf(versionIdOf(version)));
+        send(res, 200, view.render(version, found.request, found.echo, found.id));
+      },
+    }),
+    route({
+      method: 'get', path: `/${view.type}/:id/_history`, summary: `The versions of a ${view.type} (a history Bundle)`,
+      access: { roles: readers, scopeOnData: settledScope }, params: byId,
+      answers: { 200: resource('Bundle (history)') }, problems: { 404: 'Unknown id' },
+      handler: (deps) => async ({ params, req, res }) => {
+        const found = await settled(deps, params.id, req);
+        deps.requests.inc({ operation: view.operation, outcome: 'ok' });
+        send(res, 200, historyOf(baseUrlOf(req), view.type, found.id, versionsOf(found.split), (version) => view.render(version, found.request, found.echo, found.id)));
+      },
+    }),
+    // Searches (search.ts): by GET with `_id` or a page's `_cursor`; by POST _search also with the person's ID number.
+    // The parameters go to search.ts as sent: FHIR refuses an unknown one (400), which a parsed object would drop.
+    route({
+      method: 'get', path: `/${view.type}`, summary: `Search ${view.type} by _id, identifier (with requestor/provider:identifier) or a page's _cursor; _offset, _count`,
+      access: { roles: readers, scopeOnData: 'the hospitals the client acts for (auditors: all)' },
+      query: searchParameters,
+      answers: { 200: resource('Bundle (searchset)') }, problems: {},
+      handler: (deps) => async ({ client, req, res }) => {
+        const bundle = await deps.searches.search({ type: view.type, method: 'GET', parameters: req.query, client, baseUrl: baseUrlOf(req) }, view.render);
+        deps.requests.inc({ operation: view.search, outcome: 'ok' });
+        send(res, 200, bundle);
+      },
+    }),
+    route({
+      method: 'post', path: `/${view.type}/_search`, summary: `Search ${view.type} by form, also by patient:identifier (an ID number never goes in a URL)`,
+      access: { roles: readers, scopeOnData: 'the hospitals the client acts for (auditors: all)' },
+      body: { read: 'form', content: { 'application/x-www-form-urlencoded': searchParameters } },
+      answers: { 200: resource('Bundle (searchset)') }, problems: {},
+      handler: (deps) => async ({ body, client, req, res }) => {
+        const bundle = await deps.searches.search({ type: view.type, method: 'POST', parameters: body, client, baseUrl: baseUrlOf(req) }, view.render);
+        deps.requests.inc({ operation: view.search, outcome: 'ok' });
+        send(res, 200, bundle);
+      },
+    }),
+  ];
+}
+
+export const fhirRoutes = [
+  route({
+    method: 'get', path: '/metadata', summary: 'The CapabilityStatement', access: 'public',
+    answers: { 200: resource('CapabilityStatement') }, problems: {},
+    handler: (deps) => ({ res }) => { send(res, 200, capabilityStatement(deps.version, deps.started)); },
+  }),
+  // The extensions' definitions and the systems the resources name, public like the CapabilityStatement: each URL resolves here.
+  conformance('StructureDefinition', (deps, id) => deps.definitions.get(id)),
+  conformance('CodeSystem', (deps, id) => deps.terminology.codeSystems.get(id)),
+  conformance('NamingSystem', (deps, id) => deps.terminology.namingSystems.get(id)),
+  route({
+    method: 'post', path: '/Claim/$submit', summary: 'Settle (use claim), preview (predetermination, or ?preview=true) or cancel (status cancelled) a Claim: a ClaimResponse',
+    access: { roles: ['desk'], scopeOnData: "the Claim's provider (hospital), once the Claim is read" },
+    query: z.object({ preview: z.enum(['true', 'false']).optional().meta({ description: 'true: compute without committing' }) }),
+    body: claimBody,
+    answers: { 201: resource('ClaimResponse (settled)'), 200: resource('ClaimResponse (preview, replay or cancel)') },
+    problems: { 409: 'The same settlement id with another bill', 415: 'Not FHIR JSON', 422: 'Well-formed but impossible' },
+    writes: true,
+    handler: (deps) => async ({ query, client, req, res }) => {
+      if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
+      const { service, metrics, requests } = deps;
+      const mapped = await claimToRequest(parseFhirJson(req.body), deps.servers, (hospitalId) => {
+        if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
+        else requireRole(client, 'desk');
+      });
+      if (mapped.status === 'cancelled') return cancel(deps, mapped, req, res);
+      if (mapped.use === 'preauthorization') {
+        throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
+      }
+      const preview = query.preview === 'true' || mapped.use === 'predetermination';
+      let split: Split;
+      let replay = false;
+      try {
+        if (preview) {
+          split = await service.preview(mapped.body);
+        } else {
+          const outcome = await service.settle(mapped.body, req.call);
+          replay = outcome.replay;
+          split = currentSplit(outcome.record);
+        }
+      } catch (error) {
+        throw translated(error, mapped);
+      }
+      metrics.settlements.inc({ operation: preview ? 'preview' : 'settle', outcome: preview ? 'ok' : replay ? 'replay' : 'committed' });
+      requests.inc({ operation: preview ? 'preview' : 'submit', outcome: replay ? 'replay' : 'ok' });
+      // The request just accepted: the live schema reads it. Stored ones are read by their version (below).
+      const request = settlementRequest.parse(mapped.body);
+      if (preview) return written(req, res, 200, claimResponseOf(split, request, mapped.echo, previewIdOf(split.gatewayId)));
+      const id = fhirIdOf(split.hospitalId, split.settlementId);
+      await remember(deps, id, split, mapped.echo);
+      res.setHeader('Location', `ClaimResponse/${id}`);
+      res.setHeader('ETag', etagOf(versionIdOf(split)));
+      if (replay) res.setHeader('Idempotent-Replay', 'true');
+      written(req, res, replay ? 200 : 201, claimResponseOf(split, request, mapped.echo, id));
+    },
+  }),
+  // $validate (R4 Resource-validate): everything $submit checks before settling — structure, modifier extensions,
+  // references (read from the hospital's server if need be), the native request — and nothing settled. The
+  // findings are the answer (200, an OperationOutcome); a call that cannot be validated (401, 403, 503) fails as usual.
+  route({
+    method: 'post', path: '/Claim/$validate', summary: 'Validate a Claim as $submit would, settling nothing: an OperationOutcome',
+    access: { roles: ['desk'], scopeOnData: "the Claim's provider (hospital), once the Claim is read" },
+    body: claimBody,
+    answers: { 200: resource('OperationOutcome: the findings') }, problems: { 415: 'Not FHIR JSON' },
+    handler: (deps) => async ({ client, req, res }) => {
+      if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
+      const submitted = parseFhirJson(req.body);
+      let findings: fhir4.OperationOutcome;
+      try {
+        const mapped = await claimToRequest(submitted, deps.servers, (hospitalId) => {
+          if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
+          else requireRole(client, 'desk');
+        });
+        findings = await validationOf(mapped, deps.ledger, (error) => translated(error, mapped));
+      } catch (error) {
+        if (!(error instanceof GatewayError) || (error.status !== 400 && error.status !== 422)) throw error;
+        findings = operationOutcomeOf(error);
+      }
+      deps.requests.inc({ operation: 'validate', outcome: findings.issue.some((i) => i.severity === 'error') ? 'invalid' : 'ok' });
+      send(res, 200, findings);
+    },
+  }),
+  ...VIEWS.flatMap(viewRoutes),
+];
+
+/** Refusals are OperationOutcomes (application/fhir+json), never problem+json. */
+const outcomeAnswer = (description: string) => ({ description, content: { 'application/fhir+json': { schema: { type: 'object', description: 'OperationOutcome' } } } });
+const outcomeProblems: ProblemsOf = {
+  problem: (description) => outcomeAnswer(description),
+  common: (r) => ({
+    400: outcomeAnswer('invalid input, each issue with its FHIRPath expression'),
+    406: outcomeAnswer('a format other than FHIR JSON asked for (_format, Accept)'),
+    ...(r.access === 'public' ? {} : { 401: outcomeAnswer('missing or unknown token'), 403: outcomeAnswer('not your hospital or role') }),
+    ...(r.body ? { 413: outcomeAnswer('body over the limit') } : {}),
+    503: outcomeAnswer('transient: a dependency is down, nothing was committed'),
+    ...(r.writes ? { 504: outcomeAnswer('the outcome is unknown; submit the same Claim again') } : {}),
+  }),
+};
+
+export function fhirSurface(deps: FhirRouteDeps): Surface {
+  return {
+    prefix: '/fhir', routes: bindRoutes(fhirRoutes, deps), before: [jsonOnly], problems: outcomeProblems,
+    notFound: (req: Request, _res: Response, next: NextFunction) => next(new NotFound(`没有这个 FHIR 接口：${req.method} ${req.path}`)),
+    errors: outcomeErrors(deps),
+  };
+}
+
+function outcomeErrors(deps: FhirRouteDeps): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const known = error instanceof GatewayError ? error : parserError(error) ?? fromDependency(error);
+    if (!known) {
+      deps.requests.inc({ operation: operationOf(req), outcome: 'internal' });
+      deps.log.error({ err: error, requestId: req.requestId }, 'unhandled error (fhir)');
+      return send(res, 500, internalOutcome(req.requestId));
+    }
+    deps.metrics.errors.inc({ status: String(known.status), type: known.name });
+    deps.requests.inc({ operation: operationOf(req), outcome: String(known.status) });
+    const retryAfter = retryAfterOf(known);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+    send(res, known.status, operationOutcomeOf(known));
+  };
+}
+
+/** Claim.status = cancelled: the reversal (结算撤销) of the settlement the Claim names. */
+async function cancel(deps: FhirRouteDeps, mapped: MappedClaim, req: Request, res: Response) {
+  const { settlementId } = mapped;
+  if (mapped.hospitalId === undefined || settlementId === undefined) {
+    throw new InvalidInput('撤销须指明医院与结算号', [{ path: mapped.origins.expressionOf(settlementId !== undefined ? 'hospital.id' : 'settlementId'), message: 'required to cancel' }]);
+  }
+  let split: Split;
+  try {
+    split = await deps.service.reverse(mapped.hospitalId, settlementId, {}, req.call);
+  } catch (error) {
+    throw translated(error, mapped);
+  }
+  deps.metrics.settlements.inc({ operation: 'reverse', outcome: 'ok' });
+  deps.requests.inc({ operation: 'cancel', outcome: 'ok' });
+  const record = await deps.service.get(mapped.hospitalId, settlementId);
+  const id = fhirIdOf(mapped.hospitalId, settlementId);
+  const known = (await readStoredClaim(deps.store, id))?.echo;
+  written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
+}
+
+async function remember(deps: FhirRouteDeps, id: string, split: Split, echo: ClaimEcho) {
+  try {
+    await deps.store.put(CLAIMS_COLLECTION, id, JSON.stringify({ hospitalId: split.hospitalId, settlementId: split.settlementId, echo }));
+  } catch (error) {
+    // The settlement stands (it is in the ledger); only the FHIR read by id is missing until a resubmission.
+    deps.log.warn({ err: error instanceof Error ? error.message : String(error), id }, 'fhir: could not store the claim echo');
+  }
+}
+
+async function settled(deps: FhirRouteDeps, id: string, req: Request) {
+  const stored = await readStoredClaim(deps.store, id);
+  if (!stored) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
+  requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
+  const record = await deps.service.get(stored.hospitalId, stored.settlementId);
+  // By the record's own version's reader, never today's strict schema: an old record must still read.
+  return { id, split: currentSplit(record), request: readStoredRequest(record.requestJson, recordVersionOf(record)), echo: stored.echo };
+}
+
 
 /** This endpoint's base URL as the caller reached it (for fullUrl and links). */
 const baseUrlOf = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`;

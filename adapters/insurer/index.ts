@@ -2,13 +2,18 @@
  * Insurer direct pay (商保直赔) as a part of the gateway: claim delivery per configured insurer, the
  * claims' states, daily batches, statements and reconciliation. See README.md beside this file.
  */
-import type { GatewayPart, PartDeps } from '../../gateway/parts.js';
+import { readPartConfig } from '../../gateway/config.js';
+import type { GatewayPart, PartDefinition, PartDeps } from '../../gateway/parts.js';
+import { insurerAudience } from './audience.js';
+import { insurerVariables } from './variables.js';
 import { topics } from '../../gateway/stream/topics.js';
 import { ClaimsStore } from './claims-store.js';
 import { loadInsurers, type Insurer } from './config.js';
 import { InsurerDelivery } from './delivery.js';
 import { createInsurerMetrics } from './metrics.js';
-import { insurerOpenApiPaths, insurerOpenApiSchemas } from './openapi.js';
+import { bindRoutes } from '../../gateway/http/route-table.js';
+import { outboundClaim } from './claim-document.js';
+import { insurerAnswer } from './insurer-client.js';
 import { insurerRoutes } from './routes.js';
 import { StatementsStore } from './statements-store.js';
 import { NonceLedger } from './signed-calls.js';
@@ -22,11 +27,20 @@ export interface InsurerOptions {
   handleBudgetMs?: number;
 }
 
+/** Insurer direct pay: its variables, its audience (a claim per paying supplementary line) and what it runs. */
+export const insurerPart: PartDefinition = {
+  name: 'insurer',
+  variables: insurerVariables,
+  audiences: ({ programmes }) => [insurerAudience((programme) => programmes.get(programme)?.payer.insurerCode)],
+  start: (deps) => startInsurers(deps),
+};
+
 export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}): Promise<GatewayPart> {
   const { config, log, bus, store } = deps;
+  const vars = readPartConfig(insurerVariables, config);
   const { insurers, holdIndexKey } = options.insurers
     ? { insurers: options.insurers, holdIndexKey: options.holdIndexKey }
-    : loadInsurers(config.INSURERS_FILE, deps.programmes, config.INSURER_BATCH_CUTOFF, process.env, config.NODE_ENV === 'production');
+    : loadInsurers(vars.INSURERS_FILE, deps.programmes, vars.INSURER_BATCH_CUTOFF, process.env, config.NODE_ENV === 'production');
   const clock = options.clock ?? (() => new Date());
   const byCode = new Map(insurers.map((i) => [i.code, i]));
   const configured = new Set(byCode.keys());
@@ -42,7 +56,7 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
   const claims = new ClaimsStore(store, holdIndexKey);
   const statements = new StatementsStore(store, claims);
   const deliveries = new Map<string, InsurerDelivery>();
-  if (config.INSURER_DELIVERY_ENABLED) {
+  if (vars.INSURER_DELIVERY_ENABLED) {
     for (const insurer of insurers) {
       const delivery = new InsurerDelivery({ insurer, bus, topics: t, claims, metrics, log, clock, ...(options.handleBudgetMs ? { handleBudgetMs: options.handleBudgetMs } : {}) });
       await delivery.start();
@@ -54,8 +68,9 @@ export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}
   return {
     extension: {
       name: 'insurer',
-      openapi: () => ({ paths: insurerOpenApiPaths(), schemas: insurerOpenApiSchemas() }),
-      v1: insurerRoutes({ insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, claims }, ledger: deps.ledger, nonces: new NonceLedger(store), metrics, bodyLimitBytes: config.BODY_LIMIT_BYTES, clock }),
+      v1: bindRoutes(insurerRoutes, { insurers: byCode, deliveries, claims, statements, deadLetters: { bus, topics: t, claims }, ledger: deps.ledger, nonces: new NonceLedger(store), metrics, log, clock }),
+      // What is POSTed to an insurer and what it answers: not endpoints of the gateway, published for insurers as schemas.
+      schemas: { InsurerOutboundClaim: outboundClaim, InsurerAnswer: { schema: insurerAnswer, io: 'input' } },
     },
     // Reported in /readyz, never failing it: an insurer down holds its own claims, not the gateway.
     readiness: [...deliveries.values()].map((d) => ({

@@ -12,13 +12,13 @@
  * The sign_no is bookkeeping of the national interface, not a credential: who may call is the bearer token's job.
  */
 import { z } from 'zod';
-import type { Config } from '../../gateway/config.js';
 import { chinaTime, ulid } from '../../gateway/service/ids.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import { NhsaFault } from './fault.js';
 import { nationalTime } from './settlement-2304.js';
+import type { NhsaVariables } from './variables.js';
 
-export type SignInMode = Config['NHSA_SIGN_IN'];
+export type SignInMode = NhsaVariables['NHSA_SIGN_IN'];
 
 export const SIGNS_COLLECTION = 'nhsa.signs';
 

@@ -2,7 +2,7 @@
 import type { Pack, StayCondition, When } from '../../schemas/pack.js';
 import type { Place } from '../../schemas/pack-parts.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
-import { ENCOUNTER_KIND_NAMES as KIND_NAMES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
+import { ENCOUNTER_KIND_NAMES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
 import type { RiskGroup } from '../../schemas/pack-parts.js';
 import type { ProgrammeSet } from './programme-set.js';
 
@@ -35,7 +35,7 @@ const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) });
 function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
   const { encounter, hospital } = request;
   if (c.kinds && !c.kinds.includes(encounter.kind)) {
-    return { ok: false, reason: `仅限${c.kinds.map((k) => KIND_NAMES[k]).join('、')}，本次为${KIND_NAMES[encounter.kind]}` };
+    return { ok: false, reason: `仅限${c.kinds.map((k) => ENCOUNTER_KIND_NAMES[k]).join('、')}，本次为${ENCOUNTER_KIND_NAMES[encounter.kind]}` };
   }
   if (c.hospitalArea) {
     const inArea = hospitalInArea(pack, request);

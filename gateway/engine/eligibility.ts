@@ -1,6 +1,6 @@
 /** Whether a person stands in a programme for this stay, judged as the pack says: roster, categories, insurance, disability. */
 import type { Category } from '../../schemas/categories.js';
-import { categoryNames as names, DISABILITY_TYPES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
+import { categoryNames, DISABILITY_TYPES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
@@ -128,12 +128,12 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
   }
   if (rules.categoriesNone) {
     const excluded = categories.filter((c) => rules.categoriesNone?.value.includes(c));
-    if (excluded.length > 0) return { eligible: false, reason: `${names(excluded)}不参加本保险（${rules.categoriesNone.cite}）` };
+    if (excluded.length > 0) return { eligible: false, reason: `${categoryNames(excluded)}不参加本保险（${rules.categoriesNone.cite}）` };
   }
   if (rules.categoriesAny) {
     const matched = categories.filter((c) => rules.categoriesAny?.value.includes(c));
-    if (matched.length === 0) return { eligible: false, reason: `参保对象限${names(rules.categoriesAny.value)}，本人不属于（${rules.categoriesAny.cite}）` };
-    because.push(`身份：${names(matched)}`);
+    if (matched.length === 0) return { eligible: false, reason: `参保对象限${categoryNames(rules.categoriesAny.value)}，本人不属于（${rules.categoriesAny.cite}）` };
+    because.push(`身份：${categoryNames(matched)}`);
   }
   if (rules.disability) {
     const d = patient.disability;

@@ -13,10 +13,11 @@ import { checkCondition, checkWhen, type Verdict } from './conditions.js';
 import { periodOf, periodWord } from './counter-keys.js';
 import { type Accumulators, layerPartIndex, type RuleContext, RuleCounters, type Running, type SharedLimit } from './context.js';
 import { standing } from './eligibility.js';
-import { formatFen as y, positive } from './money.js';
+import { formatFen, positive } from './money.js';
 import type { PackLimit, ProgrammeSet } from './programme-set.js';
 import type { PreparedRule } from './rules/registry.js';
 import { LAYER_NAMES } from '../../schemas/vocabulary.js';
+import { NO_PROGRAMME, UPSTREAM_PROGRAMME } from '../../schemas/programme-ids.js';
 
 export interface EngineLine {
   layer: Layer;
@@ -85,7 +86,7 @@ function newLine(pack: Pack | undefined, layer: Layer, request: SettlementReques
     payer = national.name;
     fundPayType = national.fundPayType;
   }
-  return { layer, programme: pack?.id ?? 'none', payer, fundPayType, mode: 'computed', amountFen: 0, explanation };
+  return { layer, programme: pack?.id ?? NO_PROGRAMME, payer, fundPayType, mode: 'computed', amountFen: 0, explanation };
 }
 
 /** A rule about to run, with what it needs: now, or after every direct payer (cash benefits). */
@@ -158,11 +159,11 @@ class Waterfall {
     const givenFen = request.upstream[layer];
     if (givenFen !== undefined) {
       if (givenFen > this.running.allLeftFen) {
-        throw new Unprocessable(`上游给定的 ${layer} 金额超过账单剩余部分`, [{ path: `upstream.${layer}`, message: `${y(givenFen)} 超过前序各层支付后账单剩余的 ${y(this.running.allLeftFen)}` }]);
+        throw new Unprocessable(`上游给定的 ${layer} 金额超过账单剩余部分`, [{ path: `upstream.${layer}`, message: `${formatFen(givenFen)} 超过前序各层支付后账单剩余的 ${formatFen(this.running.allLeftFen)}` }]);
       }
       line.mode = 'given';
-      if (!pack) line.programme = 'upstream';
-      line.explanation.push(`${LAYER_NAMES[layer]}由上游结算确定（upstream.${layer}），按原值计入：${y(givenFen)}`);
+      if (!pack) line.programme = UPSTREAM_PROGRAMME;
+      line.explanation.push(`${LAYER_NAMES[layer]}由上游结算确定（upstream.${layer}），按原值计入：${formatFen(givenFen)}`);
       this.pay(line, givenFen);
     } else if (!pack) {
       line.explanation.push(`参保地 ${request.patient.insuredRegion} 于 ${request.encounter.dischargedOn} 无${LAYER_NAMES[layer]}政策包，且请求未提供上游金额，本层支付 0.00`);
@@ -170,7 +171,7 @@ class Waterfall {
       line.explanation.push(programmes.heading(pack));
       this.runPack(pack, line);
     }
-    line.explanation.push(`本层支付 ${y(line.amountFen)}`);
+    line.explanation.push(`本层支付 ${formatFen(line.amountFen)}`);
     this.lines.push(line);
   }
 
@@ -222,7 +223,7 @@ class Waterfall {
       const paidFen = this.counterNow(run.limitKeys[limit.id]!);
       const leftFen = positive(amount.value - paidFen);
       if (tightest === null || leftFen < tightest.leftFen) {
-        tightest = { leftFen, text: `${limit.name} ${y(amount.value)} 元，${periodWord(pack)}已赔 ${y(paidFen)}，按余额 ${y(leftFen)} 赔付（${amount.cite}）` };
+        tightest = { leftFen, text: `${limit.name} ${formatFen(amount.value)} 元，${periodWord(pack)}已赔 ${formatFen(paidFen)}，按余额 ${formatFen(leftFen)} 赔付（${amount.cite}）` };
       }
     }
     return tightest;
@@ -255,7 +256,7 @@ class Waterfall {
     let linesFen = 0;
     for (const line of this.lines) {
       linesFen += line.amountFen;
-      if (line.layer === 'supplementary') line.explanation.push(`本项直接结算 ${y(line.amountFen)}`);
+      if (line.layer === 'supplementary') line.explanation.push(`本项直接结算 ${formatFen(line.amountFen)}`);
     }
     const patientPaysFen = this.bill.totalFen - linesFen;
     invariant(patientPaysFen === this.running.allLeftFen, 'patient share disagrees with the running balance');

@@ -1,5 +1,6 @@
 /** The express app: every endpoint of the contract, behind authentication, with problem+json errors. */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
@@ -10,11 +11,12 @@ import { outcomeUnknown, type CallControl, type SettlementService } from '../ser
 import { authenticate, ClientRegistry } from './auth.js';
 import { jsonBodyParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, plainProblems, v1Problems } from './openapi.js';
 import { notFoundHandler, pathOf, problemHandler } from './problems.js';
 import { probeRoutes } from './probe-routes.js';
 import { securityHeaders } from './security-headers.js';
-import { coreRoutes, registerRoutes } from './routes.js';
+import { coreRoutes } from './routes.js';
+import { bindRoutes, registerRoutes, type BodyReaders, type BoundRoute, type ProblemsOf } from './route-table.js';
 import type { ReadinessCheck } from '../readiness.js';
 import { asyncApiDocument, type AsyncApiDocument } from '../stream/asyncapi.js';
 import { topics } from '../stream/topics.js';
@@ -26,28 +28,29 @@ declare module 'express-serve-static-core' {
   interface Request { call?: CallControl }
 }
 
-/** What an extension (an adapter, the desk) is given to add its routes with the gateway's own parts. */
-export interface ExtensionContext {
-  /** Bearer authentication against the configured clients (sets req.client). */
-  authenticate: express.RequestHandler;
-  /** The JSON body parser with the configured body limit and a bounded nesting depth; numbers as JSON.parse gives them. */
-  json: express.RequestHandler;
-  /** The same, but number literals that JSON.parse would rewrite (`1000.000`, `1E3`) arrive as JsonNumberText (service/json-text.ts). */
-  jsonExact?: express.RequestHandler;
-  log: Logger;
+/**
+ * A part's own router at its own prefix (/nhsa, /fhir, /desk, /reports): its routes declared in the route
+ * table like every other, answering in its own shape (the national envelope, OperationOutcome, a page).
+ */
+export interface Surface {
+  prefix: string;
+  routes: readonly BoundRoute[];
+  /** Before any of its routes (FHIR's format negotiation). */
+  before?: RequestHandler[];
+  /** Its answer to a path under its prefix that no route has; absent: the app's 404. */
+  notFound?: RequestHandler;
+  /** Its errors in its own shape (authentication, parsing, the handlers'); absent: problem+json. */
+  errors?: ErrorRequestHandler;
+  /** How the document describes its refusals. */
+  problems: ProblemsOf;
 }
 
-/**
- * An adapter's routes. `v1` adds routes under /v1 (authenticated; errors as problem+json). `mount`
- * adds the adapter's own paths (e.g. /nhsa, /fhir, /desk) before the 404 handler; such routes answer
- * errors in their own shape and call `ctx.authenticate` themselves.
- */
+/** What a part adds to the app: routes under /v1 (bearer authentication, problem+json), its own surfaces, the component schemas its routes name. */
 export interface AppExtension {
   name: string;
-  v1?: (router: express.Router, ctx: ExtensionContext) => void;
-  mount?: (app: express.Express, ctx: ExtensionContext) => void;
-  /** The extension's paths (and component schemas) in the served OpenAPI document. */
-  openapi?: () => { paths?: Record<string, unknown>; schemas?: Record<string, unknown> };
+  v1?: readonly BoundRoute[];
+  surfaces?: readonly Surface[];
+  schemas?: Record<string, z.ZodType | { schema: z.ZodType; io: 'input' | 'output' }>;
 }
 
 export interface AppDeps {
@@ -114,30 +117,43 @@ export function createApp(deps: AppDeps) {
     next();
   });
 
-  const document = openApiDocument(deps.version);
-  for (const extension of deps.extensions ?? []) {
-    const added = extension.openapi?.();
-    // Method by method: an extension may add a method to a core path (the desk's GET /v1/settlements).
-    for (const [path, operations] of Object.entries(added?.paths ?? {})) Object.assign(document.paths[path] ??= {}, operations);
-    Object.assign(document.components.schemas, added?.schemas ?? {});
-  }
-  const openApiJson = JSON.stringify(document);
-  const probes = express.Router();
+  const extensions = deps.extensions ?? [];
+  const authenticateClient = authenticate(new ClientRegistry(deps.clients));
+  const readers: BodyReaders = {
+    bodyLimitBytes: deps.bodyLimitBytes,
+    json: jsonBodyParser(deps.bodyLimitBytes, { lossless: false }),
+    // Amounts sent as JSON numbers are judged on their source text (service/json-text.ts).
+    jsonExact: jsonBodyParser(deps.bodyLimitBytes, { lossless: true }),
+  };
+  const v1Routes = [...bindRoutes(coreRoutes, { service, ledger, programmes, metrics, log }), ...extensions.flatMap((e) => e.v1 ?? [])];
+  const surfaces = extensions.flatMap((e) => e.surfaces ?? []);
+
+  let openApiJson = '';
   const asyncApiJson = JSON.stringify(deps.asyncApi ?? asyncApiDocument({ version: deps.version, topics: topics(), insurerCodes: [] }));
-  registerRoutes(probes, probeRoutes, { readiness: deps.readiness, metrics, openApiJson: () => openApiJson, asyncApiJson: () => asyncApiJson });
-  app.use(probes);
+  const probes = bindRoutes(probeRoutes, { readiness: deps.readiness, metrics, openApiJson: () => openApiJson, asyncApiJson: () => asyncApiJson });
+  openApiJson = JSON.stringify(openApiDocument(deps.version, [
+    { prefix: '/v1', routes: v1Routes, problems: v1Problems },
+    { prefix: '', routes: probes, problems: plainProblems },
+    ...surfaces.map((s) => ({ prefix: s.prefix, routes: s.routes, problems: s.problems })),
+  ], Object.assign({}, ...extensions.map((e) => e.schemas ?? {}))));
+
+  const root = express.Router();
+  registerRoutes(root, probes, readers);
+  app.use(root);
 
   const v1 = express.Router();
-  const authenticateClient = authenticate(new ClientRegistry(deps.clients));
   v1.use(authenticateClient);
-  // Amounts sent as JSON numbers are judged on their source text (service/json-text.ts).
-  const json = jsonBodyParser(deps.bodyLimitBytes, { lossless: true });
-  const extensionContext: ExtensionContext = { authenticate: authenticateClient, json: jsonBodyParser(deps.bodyLimitBytes, { lossless: false }), jsonExact: json, log };
-  registerRoutes(v1, coreRoutes, { service, ledger, programmes, metrics, log, bodyLimitBytes: deps.bodyLimitBytes, json });
+  registerRoutes(v1, v1Routes, readers);
 
-  for (const extension of deps.extensions ?? []) {
-    extension.v1?.(v1, extensionContext);
-    extension.mount?.(app, extensionContext);
+  for (const surface of surfaces) {
+    const router = express.Router();
+    for (const handler of surface.before ?? []) router.use(handler);
+    // Authentication per route: a surface may serve public resources (FHIR's metadata) beside authenticated ones.
+    registerRoutes(router, surface.routes, readers, (route) => (route.access === 'public' ? [] : [authenticateClient]));
+    if (surface.notFound) router.use(surface.notFound);
+    // At the app's level, after the router: errors raised outside it (the request timeout's) answer in its shape too.
+    const mounted = surface.errors ? [router, surface.errors] : [router];
+    if (surface.prefix === '') app.use(...mounted); else app.use(surface.prefix, ...mounted);
   }
   // A /v1 route's errors are answered inside /v1. One that comes after the timeout answered (the call's
   // late CommitAborted) must not leave the router: the timeout's next() has already taken the app's chain

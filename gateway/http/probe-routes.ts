@@ -1,7 +1,8 @@
-/** The unauthenticated routes at the root — liveness, readiness, metrics, this document — as a table (routes.ts). */
+/** The unauthenticated routes at the root — liveness, readiness, metrics, the documents — in the route table (route-table.ts). */
 import type { ReadinessCheck } from '../readiness.js';
 import type { Metrics } from './metrics.js';
-import type { Route } from './routes.js';
+import { z } from 'zod';
+import { routeOf } from './route-table.js';
 
 export interface ProbeDeps {
   readiness: readonly ReadinessCheck[];
@@ -22,16 +23,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]);
 }
 
-export const probeRoutes: readonly Route<ProbeDeps>[] = [
-  {
+const route = routeOf<ProbeDeps>();
+const json = (description: string) => ({ description, content: { 'application/json': z.record(z.string(), z.unknown()) } });
+
+export const probeRoutes = [
+  route({
     method: 'get', path: '/healthz', summary: 'Liveness', access: 'public',
-    answers: { 200: { description: 'Alive' } }, problems: {},
-    handler: () => (_req, res) => { res.json({ status: 'ok' }); },
-  },
-  {
+    answers: { 200: json('Alive: { status: ok }') }, problems: {},
+    handler: () => ({ res }) => { res.json({ status: 'ok' }); },
+  }),
+  route({
     method: 'get', path: '/readyz', summary: 'Readiness: dependencies reachable', access: 'public',
-    answers: { 200: { description: 'Ready' }, 503: { description: 'A dependency is down' } }, problems: {},
-    handler: ({ readiness }) => async (_req, res) => {
+    answers: { 200: json('Ready: each check with its detail'), 503: json('A critical dependency is down') }, problems: {},
+    handler: ({ readiness }) => async ({ res }) => {
       const results = await Promise.all(readiness.map(async (r) => {
         const critical = r.critical === false ? { critical: false } : {};
         try { const detail = await withTimeout(r.check(), READINESS_TIMEOUT_MS, r.name); return { name: r.name, ok: true, ...critical, ...(detail ? { detail } : {}) }; }
@@ -40,22 +44,22 @@ export const probeRoutes: readonly Route<ProbeDeps>[] = [
       const ready = results.every((r) => r.ok || r.critical === false);
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
     },
-  },
-  {
+  }),
+  route({
     method: 'get', path: '/metrics', summary: 'Prometheus metrics', access: 'public',
-    answers: { 200: { description: 'text exposition format', mediaType: 'text/plain' } }, problems: {},
-    handler: ({ metrics }) => async (_req, res) => {
+    answers: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { text: 'exposition format 0.0.4' } } } }, problems: {},
+    handler: ({ metrics }) => async ({ res }) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     },
-  },
-  {
+  }),
+  route({
     method: 'get', path: '/openapi.json', summary: 'This document', access: 'public',
-    answers: { 200: { description: 'OpenAPI 3.1' } }, problems: {},
-    handler: ({ openApiJson }) => (_req, res) => { res.type('application/json').send(openApiJson()); },
-  },
-  {
+    answers: { 200: json('OpenAPI 3.1') }, problems: {},
+    handler: ({ openApiJson }) => ({ res }) => { res.type('application/json').send(openApiJson()); },
+  }),
+  route({
     method: 'get', path: '/asyncapi.json', summary: 'AsyncAPI 3.0 document of the Kafka topics: channels, operations, payload and header JSON Schemas', access: 'public',
-    answers: { 200: { description: 'AsyncAPI 3.0' } }, problems: {},
-    handler: ({ asyncApiJson }) => (_req, res) => { res.type('application/json').send(asyncApiJson()); },
-  },
+    answers: { 200: json('AsyncAPI 3.0') }, problems: {},
+    handler: ({ asyncApiJson }) => ({ res }) => { res.type('application/json').send(asyncApiJson()); },
+  }),
 ];

@@ -2,7 +2,7 @@
  * The security headers of every answer: helmet's, with the gateway's Content-Security-Policy, worked
  * out once at start-up and then only copied onto each answer. helmet itself builds the CSP text anew
  * on every request (its directives may be functions of the request; ours are fixed), which cost about
- * a sixth of a settlement's time over HTTP (issue 15).
+ * a sixth of a settlement's time over HTTP.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';

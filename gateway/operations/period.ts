@@ -12,20 +12,26 @@ export const periodBasis = z.enum(['settled', 'discharged']);
 export type PeriodBasis = z.infer<typeof periodBasis>;
 export const BASIS_NAMES: Record<PeriodBasis, string> = { settled: '按结算日期', discharged: '按出院日期' };
 
-const BASIS_ERROR = { path: 'basis', message: '应为 settled（按结算日期）或 discharged（按出院日期）' };
+/** A calendar date that exists: Date.parse would take 2024-02-30 for 1 March and the period would say otherwise. */
+const existingDate = (message: string) => z.string({ error: message }).refine((value) => isDate(value), message);
 
-/** A report's query: the period and its basis (default settled), every bad field listed in one refusal. */
+/**
+ * A report's query — the period's ends and its basis (default settled) — as the HTTP route and `npm run report`
+ * read it: every bad field listed in one refusal; the period's order and length are parsePeriod's.
+ */
+export const reportPeriodQuery = z.object({
+  from: existingDate('应为存在的日期 YYYY-MM-DD').meta({ description: 'first day, YYYY-MM-DD (+08:00)' }),
+  to: existingDate('应为存在的日期 YYYY-MM-DD（不含当日）').meta({ description: 'day after the last, YYYY-MM-DD' }),
+  basis: z.enum(periodBasis.options, { error: '应为 settled（按结算日期）或 discharged（按出院日期）' }).default('settled').meta({
+    description: 'what places a settlement in the period: settled, its settlement day (default); discharged, its discharge day (encounter.dischargedOn), reading the settlements up to today — the answer says which, and which settlement days it read (basis, settledWindow)',
+  }),
+});
+
+/** The period and basis of a report, from the query as reportPeriodQuery parsed it or from raw values (the command line). */
 export function parseReportPeriod(from: unknown, to: unknown, basis: unknown): { period: Period; basis: PeriodBasis } {
-  const parsedBasis = basis === undefined ? { success: true as const, data: 'settled' as const } : periodBasis.safeParse(basis);
-  let period: Period;
-  try {
-    period = parsePeriod(from, to);
-  } catch (error) {
-    if (error instanceof InvalidInput && !parsedBasis.success) throw new InvalidInput(error.message, [...error.errors, BASIS_ERROR]);
-    throw error;
-  }
-  if (!parsedBasis.success) throw new InvalidInput('统计口径无效', [BASIS_ERROR]);
-  return { period, basis: parsedBasis.data };
+  const parsed = reportPeriodQuery.safeParse({ from, to, basis });
+  if (!parsed.success) throw new InvalidInput('统计期间或口径无效', parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
+  return { period: parsePeriod(parsed.data.from, parsed.data.to), basis: parsed.data.basis };
 }
 
 /**
@@ -50,7 +56,6 @@ export function settledWindow(period: Period, basis: PeriodBasis, today: string)
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** A calendar date that exists: Date.parse would take 2024-02-30 for 1 March and the period would say otherwise. */
 const isDate = (value: unknown): value is string => typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value)) && new Date(Date.parse(value)).toISOString().slice(0, 10) === value;
 /** The longest period one call may cover: a programme year and its run-off (second payouts by next March). */
 const MAX_DAYS = 800;

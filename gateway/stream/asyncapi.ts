@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { jsonSchema } from '../../schemas/json-schema.js';
-import { deadLetter, dischargeAnswer, insurerClaim, nhsaSettlement, SECOND_PAYOUT_CLAIM_TYPE, secondPayoutClaim, SETTLEMENT_EVENT_TYPES, settlementEventData } from '../../schemas/messages.js';
-import { INSURER_CLAIM_TYPES, NHSA_SETTLEMENT_TYPES } from './event-records.js';
+import { deadLetter, dischargeAnswer, INSURER_CLAIM_TYPES, insurerClaim, NHSA_SETTLEMENT_TYPES, nhsaSettlement, SECOND_PAYOUT_CLAIM_TYPE, secondPayoutClaim, SETTLEMENT_EVENT_TYPES, settlementEventData } from '../../schemas/messages.js';
 import { settlementRequest } from '../../schemas/settlement.js';
 import { CORRELATION_ID_HEADER, REPLY_TO_HEADER } from './intake.js';
 import type { TopicSpec } from './topic-specs.js';

@@ -16,6 +16,7 @@ import { KafkaBus } from './kafka-bus.js';
 import { findDeadLettered, republishPlan } from './republish.js';
 import { topics } from './topics.js';
 import { eventMapping } from './wiring.js';
+import { partAudiences, PARTS } from '../main.js';
 
 const USAGE = 'usage: npm run republish -- --hospital <id> --settlement <id>   (needs KAFKA_BROKERS and REDIS_URL or REDIS_CLUSTER_NODES)';
 
@@ -28,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!args.hospital || !args.settlement) { console.error(USAGE); return 2; }
-  const config = loadConfig();
+  const config = loadConfig(process.env, PARTS.flatMap((p) => (p.variables ? [p.variables] : [])));
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
   const ledger = openConfiguredLedger(config);
   if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
@@ -46,7 +47,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`no dead letter on ${dlq} names ${args.hospital}/${args.settlement}: the relay published its events (nothing to republish)`);
       return 1;
     }
-    const mapping = eventMapping(config, loadProgrammes(config.PROGRAMMES_DIR ?? []));
+    const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
+    // The relay's own audiences (main.ts's parts), so that what is republished is what the relay would have sent.
+    const mapping = eventMapping(config, partAudiences({ config, programmes }));
     const plan = republishPlan(record, events, mapping, config.KAFKA_MAX_MESSAGE_BYTES);
     if (plan.problems.length > 0) {
       console.error(`not republished: ${plan.problems.length} problem(s) remain; nothing was published\n  ${plan.problems.join('\n  ')}`);

@@ -11,12 +11,10 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { SettlementService } from '../service/settlements.js';
-import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
-import { basicTermsReader } from '../../adapters/nhsa/basic-terms.js';
 import { maskId } from '../log.js';
 import { RecordsUndeliverable, SubscriptionCrashed, type Bus, type RunningSubscription } from './bus.js';
 import { asyncApiDocument, type AsyncApiDocument } from './asyncapi.js';
-import type { EventMapping } from './event-records.js';
+import type { Audience, EventMapping } from './event-records.js';
 import { startIntake, type IntakeOptions } from './intake.js';
 import { kafkaAccess, kafkaAccessRefusal, requiresSecureKafka } from './kafka-access.js';
 import { KafkaBus } from './kafka-bus.js';
@@ -55,15 +53,9 @@ export function createBus(config: Config, logger?: Logger): Bus {
   });
 }
 
-export function eventMapping(config: Config, programmes: ProgrammeSet): EventMapping {
-  const insurerCodeOf = (programmeId: string) => programmes.get(programmeId)?.payer.insurerCode;
-  return {
-    topics: topics(config.KAFKA_TOPIC_PREFIX),
-    insurerCodeOf,
-    source: config.EVENT_SOURCE,
-    // The 医保 platform's 2304-shaped view on nhsa.settlements (adapters/nhsa).
-    nhsaNodes: nhsaMessageNodes(config.NHSA_FUND_PAY_TYPES, insurerCodeOf, basicTermsReader(programmes)),
-  };
+/** What each committed event becomes: the log, and the records of the parts' audiences (main.ts gathers them). */
+export function eventMapping(config: Config, audiences: readonly Audience[]): EventMapping {
+  return { topics: topics(config.KAFKA_TOPIC_PREFIX), source: config.EVENT_SOURCE, audiences };
 }
 
 const insurerCodesOf = (programmes: ProgrammeSet): string[] => programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : []));
@@ -118,8 +110,8 @@ export function topicsReadiness(drift: readonly TopicDrift[]): ReadinessCheck {
 
 export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onTooLarge' | 'onBreakerStateChange' | 'registry'>;
 
-export function createRelay(config: Config, ledger: LedgerPort, bus: Bus, programmes: ProgrammeSet, hooks: RelayHooks = {}): OutboxRelay {
-  return new OutboxRelay({ ledger, bus, mapping: eventMapping(config, programmes), consumerName: config.RELAY_CONSUMER_NAME, batchSize: config.RELAY_BATCH_SIZE, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES, ...hooks });
+export function createRelay(config: Config, ledger: LedgerPort, bus: Bus, audiences: readonly Audience[], hooks: RelayHooks = {}): OutboxRelay {
+  return new OutboxRelay({ ledger, bus, mapping: eventMapping(config, audiences), consumerName: config.RELAY_CONSUMER_NAME, batchSize: config.RELAY_BATCH_SIZE, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES, ...hooks });
 }
 
 /** For /readyz: the relay keeps up (lag below RELAY_READY_MAX_LAG) and its breaker is closed. */
@@ -198,12 +190,16 @@ export function intakeUndeliverableHook(log: Logger, metrics: Pick<StreamMetrics
   };
 }
 
-export interface StreamingDeps { config: Config; ledger: LedgerPort; service: SettlementService; programmes: ProgrammeSet; metrics: StreamMetrics; log: Logger }
+export interface StreamingDeps {
+  config: Config; ledger: LedgerPort; service: SettlementService; programmes: ProgrammeSet; metrics: StreamMetrics; log: Logger;
+  /** The parts' audiences of each committed event (main.ts). */
+  audiences: readonly Audience[];
+}
 export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
 
 const LAG_SAMPLE_MS = 5_000;
 
-export async function startStreaming({ config, ledger, service, programmes, metrics, log }: StreamingDeps): Promise<Streaming> {
+export async function startStreaming({ config, ledger, service, programmes, metrics, log, audiences }: StreamingDeps): Promise<Streaming> {
   const bus = createBus(config, log);
   if (bus.kind === 'memory') log.warn('bus: in memory (no KAFKA_BROKERS) — settlements are not published to Kafka; for development only');
   else log.info({ brokers: config.KAFKA_BROKERS, prefix: config.KAFKA_TOPIC_PREFIX }, 'bus: Kafka');
@@ -224,7 +220,7 @@ export async function startStreaming({ config, ledger, service, programmes, metr
   // name re-read each other's pending entries and publish them again; under several names a person's events
   // could overtake each other).
   if (config.RELAY_ENABLED && (config.GATEWAY_WORKER_INDEX ?? 0) === 0) {
-    relay = createRelay(config, ledger, bus, programmes, {
+    relay = createRelay(config, ledger, bus, audiences, {
       onPublished: (events) => metrics.relayPublished.inc(events),
       onFailure: (error, consecutive) => { if (consecutive === 1 || consecutive % 20 === 0) log.warn({ err: error instanceof Error ? error.message : String(error), consecutive }, 'relay: outbox read or Kafka publish failed; retrying, nothing is lost'); },
       onUnmappable: (eventId, reason) => log.error({ eventId, reason }, 'relay: event could not be mapped for some payers; their records dead-lettered, the others published'),

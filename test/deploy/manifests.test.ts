@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { CONFIG_VARIABLES, configSchema } from '../../gateway/config.js';
+import { configSchema } from '../../gateway/config.js';
+import { configurationSchema, configurationVariables } from '../../gateway/main.js';
 import { probeRoutes } from '../../gateway/http/probe-routes.js';
 
 const DEPLOY = join(import.meta.dirname, '../../deploy');
@@ -70,13 +71,14 @@ describe('deploy/', () => {
   });
 
   it('sets only environment variables the configuration schema knows, with values it accepts', () => {
-    const known = new Set(CONFIG_VARIABLES);
+    // The core's variables and every part's (gateway/main.ts gathers them).
+    const known = new Set(configurationVariables);
     const all = [...containers.map((c) => ({ where: c.where, env: c.env })), { where: 'docker-compose gateway', env: composeGateway().env }];
     for (const { where, env } of all) {
-      for (const name of env.keys()) expect(known.has(name), `${where}: ${name} is not in gateway/config.ts`).toBe(true);
+      for (const name of env.keys()) expect(known.has(name), `${where}: ${name} is not in gateway/config.ts nor a part's variables`).toBe(true);
       // Literal values must pass the schema (valueFrom ones are filled in at run time).
       const literal = Object.fromEntries([...env].filter(([, v]) => v !== null));
-      const parsed = configSchema.safeParse(literal);
+      const parsed = configurationSchema.safeParse(literal);
       expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`), where).toEqual([]);
     }
   });

@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nhsaMessageNodes } from '../../adapters/nhsa/message-nodes.js';
+import { nhsaAudience, nhsaMessageNodes } from '../../adapters/nhsa/audience.js';
+import { insurerAudience } from '../../adapters/insurer/audience.js';
+import { DEFAULT_FUND_PAY_TYPES } from '../../adapters/nhsa/fund-pay-types.js';
 import { KeySpace } from '../../gateway/ledger/keys.js';
 import type { OutboxEvent } from '../../gateway/ledger/port.js';
 import { RECORD_VERSION } from '../../gateway/ledger/stored.js';
@@ -66,7 +68,7 @@ describe.each(fixtures)('stored record %s', (_file, fixture) => {
     const programmes = loadProgrammes();
     const insurerCodeOf = (id: string) => programmes.get(id)?.payer.insurerCode;
     // With the NHSA adapter's 2304 nodes too: they read the stored request by its version as well.
-    const records = audienceRecords(fixture.event, { topics: topics(''), insurerCodeOf, source: 'urn:test', nhsaNodes: nhsaMessageNodes(undefined, insurerCodeOf) });
+    const records = audienceRecords(fixture.event, { topics: topics(''), source: 'urn:test', audiences: [nhsaAudience(nhsaMessageNodes({ fundPayTypes: DEFAULT_FUND_PAY_TYPES, insurerCodeOf })), insurerAudience(insurerCodeOf)] });
     expect(records[0]?.topic).toBe('nhsa.settlements');
     expect(JSON.parse(records[0]!.value)).toMatchObject({ settlementId: record.settlementId, kind: 'settled' });
     expect(records[0]!.value).toContain('setlinfo');
@@ -80,7 +82,7 @@ describe.each(fixtures)('stored record %s', (_file, fixture) => {
     if (fixture.recordVersion >= 2) expect(data).toBe(fixture.event.data);
     else expect(data).toBe(`${fixture.event.data.slice(0, -1)},"recordVersion":1}`);
     const programmes = loadProgrammes();
-    const records = audienceRecords({ ...fixture.event, data }, { topics: topics(''), insurerCodeOf: (id) => programmes.get(id)?.payer.insurerCode, source: 'urn:test' });
+    const records = audienceRecords({ ...fixture.event, data }, { topics: topics(''), source: 'urn:test', audiences: [nhsaAudience(), insurerAudience((id) => programmes.get(id)?.payer.insurerCode)] });
     expect(JSON.parse(records[0]!.value)).toMatchObject({ settlementId: record.settlementId, kind: 'settled' });
   });
 

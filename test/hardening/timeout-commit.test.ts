@@ -8,6 +8,7 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../gateway/log.js';
 import { createApp, type AppExtension } from '../../gateway/http/app.js';
+import { bindRoutes, routeOf } from '../../gateway/http/route-table.js';
 import { DEV_CLIENT } from '../../gateway/http/auth.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
@@ -97,10 +98,14 @@ async function startSlowApp<L extends MemoryLedger & { release(): void }>(ledger
   const service = new SettlementService({ ledger, programmes });
   const extension: AppExtension = {
     name: 'adapter-like',
-    v1: (router, ctx) => router.post('/adapter/settle', ctx.json, async (req, res) => {
-      const { split } = await service.settle(req.body, req.call); // as the nhsa and FHIR adapters do
-      res.status(201).json(split);
-    }),
+    v1: bindRoutes([routeOf<undefined>()({
+      method: 'post', path: '/adapter/settle', summary: 'settles as an adapter does', access: { roles: ['desk'] }, answers: {}, problems: {},
+      body: { read: 'json', content: { 'application/json': { ref: 'SettlementRequest' } } },
+      handler: () => async ({ body, req, res }) => {
+        const { split } = await service.settle(body, req.call); // as the nhsa and FHIR adapters do
+        res.status(201).json(split);
+      },
+    })], undefined),
   };
   const app = createApp({
     service, ledger, programmes, clients: [DEV_CLIENT], metrics: createMetrics(), extensions: [extension],

@@ -31,7 +31,8 @@ function routesOf(stack: readonly RouterLayer[], prefix: string): { method: stri
   });
 }
 
-const openApiPathOf = (expressPath: string) => expressPath.replace(/:(\w+)/g, '{$1}');
+/** `:param` and a wildcard `*rest` as OpenAPI writes them. */
+const openApiPathOf = (expressPath: string) => expressPath.replace(/[:*](\w+)/g, '{$1}');
 
 /** The /v1 routes of an app that the document's paths do not have, as `METHOD /path`. */
 function undocumentedOf(stack: readonly RouterLayer[], paths: Record<string, Record<string, unknown>>): string[] {
@@ -81,6 +82,10 @@ describe('every /v1 route is in the OpenAPI document', () => {
       .flatMap(([p, operations]) => Object.keys(operations).filter((m) => methods.includes(m)).map((m) => `${m} ${p}`))
       .filter((operation) => !routed.has(operation));
     expect(phantom).toEqual([]);
+    // Every route at every prefix — the probes, the desk's files, the reports page, /nhsa, /fhir — is in the one table, so in the document.
+    const everyRoute = routesOf(app.router.stack, '').filter((r) => doc.paths[openApiPathOf(r.path)]?.[r.method] === undefined).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect(everyRoute).toEqual([]);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/nhsa/{infno}', '/fhir/Claim/$submit', '/fhir/ClaimResponse/{id}', '/desk', '/desk/{path}', '/reports', '/healthz']));
     // The document with every extension's paths is still valid OpenAPI 3.1.
     const validation = await new Validator().validate(doc as unknown as Record<string, unknown>);
     expect(validation.errors ?? []).toEqual([]);
@@ -101,5 +106,26 @@ describe('every /v1 route is in the OpenAPI document', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(coreRoutes.length);
+  });
+
+  it("enforces, before reading anything, the roles the document states for every /v1 route: the parts' too", async () => {
+    const doc = (await call(gw.url, '/openapi.json', { token: null })).json as { paths: Record<string, Record<string, { 'x-roles'?: string[] }>> };
+    const clients = [{ token: TOKENS.auditor, roles: ['auditor'] }, { token: TOKENS.deskA, roles: ['desk'] }, { token: INSURER_TOKEN, roles: ['insurer'] }];
+    const refused: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const roles = operation['x-roles'];
+        expect(roles, `${method} ${path}`).toBeDefined();
+        // Any value will do: the role is judged before params, query or body are read.
+        const url = path.replace(/\{\w+\}/g, 'X1');
+        for (const client of clients.filter((c) => !c.roles.some((r) => roles!.includes(r)))) {
+          const answer = await call(gw.url, url, { method: method.toUpperCase(), token: client.token, ...(method === 'get' ? {} : { body: {} }) });
+          expect(answer.status, `${method} ${url} as ${client.roles.join()}`).toBe(403);
+          refused.push(`${method} ${path}`);
+        }
+      }
+    }
+    // The insurer's, the operations' and the clerk's routes are among them.
+    expect(refused).toEqual(expect.arrayContaining(['get /v1/insurers', 'post /v1/whatif', 'get /v1/nhsa/dead-letters', 'get /v1/hospitals']));
   });
 });

@@ -30,7 +30,7 @@ describe('eventData', () => {
   });
 
   it('an entry whose record is gone (empty data) is unmappable, with the reason', () => {
-    const mapping = { topics: topics(''), insurerCodeOf: () => undefined, source: 'urn:test' };
+    const mapping = { topics: topics(''), source: 'urn:test', audiences: [] };
     expect(() => audienceRecords({ ...settledEvent(settled), data: '' }, mapping)).toThrow(UnmappableEvent);
     expect(() => audienceRecords({ ...settledEvent(settled), data: '' }, mapping)).toThrow(/S1 it refers to is missing/);
   });

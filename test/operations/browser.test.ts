@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/http/app.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { createLogger } from '../../gateway/log.js';
-import { mountReportsPage } from '../../gateway/operations/page.js';
+import { reportsPage } from '../../gateway/operations/page.js';
+import { bindRoutes } from '../../gateway/http/route-table.js';
 import { operationsRoutes } from '../../gateway/operations/routes.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { MemoryStore } from '../../gateway/store/memory.js';
@@ -58,11 +59,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the reports page in a browser', () => {
       clients: [{ token: TOKENS.admin, name: 'ops', roles: ['admin'], hospitalIds: '*' }], bodyLimitBytes: 2 * 1024 * 1024, requestTimeoutMs: 10_000,
       extensions: [{
         name: 'operations',
-        v1: operationsRoutes({
+        v1: bindRoutes(operationsRoutes, {
           programmes, ledger: year.ledger, store: new MemoryStore(), bus: new MemoryBus(), topics: topics(''), eventSource: 'urn:test', requestTimeoutMs: 10_000,
-          hospitalName: (id) => HOSPITAL_NAMES[id],
+          hospitalName: (id) => HOSPITAL_NAMES[id], log: createLogger('silent'),
         }),
-        mount: mountReportsPage,
+        surfaces: [reportsPage()],
       }],
     });
     server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });

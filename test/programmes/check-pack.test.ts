@@ -237,3 +237,10 @@ describe('the declared counter keys are the keys the engine writes', () => {
     expect(written).toContain('wenxi-2023-disabled|2023|hospital-allowance.days');
   });
 });
+
+describe('a pack named as a split line no pack decided', () => {
+  it.each(['none', 'upstream'])('refuses the id %s: the slip, the 医保 view and the reports read a line of that programme as no pack\'s', (id) => {
+    const { dir } = packCopy('weihai-2020-accident', (doc) => { doc.id = id; });
+    expect(() => loadProgrammes([dir])).toThrow(/none and upstream name split lines no pack decided/);
+  });
+});

@@ -28,7 +28,7 @@ import type { TestKafka } from '../support/kafka/cluster.js';
 import { makePki } from '../support/pki.js';
 import { requestBody } from '../support/requests.js';
 import { describeFaults } from './fault-cases.js';
-import { collect, EXTERNAL_CLUSTER_SKIP, ownBrokers, programmes, sleep, startOwnKafka, testKafka, uniquePrefix, waitFor } from './support.js';
+import { collect, EXTERNAL_CLUSTER_SKIP, mappingFor, ownBrokers, programmes, sleep, startOwnKafka, testKafka, uniquePrefix, waitFor } from './support.js';
 
 const ACLS_FILE = join(import.meta.dirname, '../../deploy/kafka/acls.yaml');
 const plan = readAclPlan(readFileSync(ACLS_FILE, 'utf8'));
@@ -72,7 +72,8 @@ const silentLog = () => createLogger('warn', new Writable({ write(_chunk, _encod
 async function gateway(config = gatewayConfig()): Promise<{ streaming: Streaming; ledger: MemoryLedger }> {
   const ledger = new MemoryLedger();
   const service = new SettlementService({ ledger, programmes });
-  const streaming = await startStreaming({ config, ledger, service, programmes, metrics: createMetrics(), log: silentLog() });
+  const { audiences } = mappingFor(topicNames(config.KAFKA_TOPIC_PREFIX));
+  const streaming = await startStreaming({ config, ledger, service, programmes, metrics: createMetrics(), log: silentLog(), audiences });
   return { streaming, ledger };
 }
 

@@ -20,7 +20,7 @@ describe('outbox relay: an insurer claim that cannot be routed', () => {
     const bus = new MemoryBus();
     const unmappable: Array<{ eventId: string; reason: string }> = [];
     // As programmes.get(id)?.payer.insurerCode answers for a pack whose payer has no insurerCode.
-    const mapping = { ...mappingFor(topics), insurerCodeOf: () => undefined };
+    const mapping = mappingFor(topics, () => undefined);
     const relay = new OutboxRelay({ ledger, bus, mapping, readBlockMs: 20, onUnmappable: (eventId, reason) => unmappable.push({ eventId, reason }) });
     relay.start();
     try {

@@ -14,6 +14,8 @@ import { SettlementService } from '../../gateway/service/settlements.js';
 import { OutboxRelay } from '../../gateway/stream/relay.js';
 import { topics as topicsOf } from '../../gateway/stream/topics.js';
 import { eventMapping } from '../../gateway/stream/wiring.js';
+import { nhsaPart } from '../../adapters/nhsa/index.js';
+import { insurerAudience } from '../../adapters/insurer/audience.js';
 import { rosterRow } from '../../schemas/roster.js';
 import { insurerClaim } from '../../schemas/messages.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -51,7 +53,8 @@ describe('npm run republish', () => {
     const bus = testBus(kafka.brokers);
     const env = { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, EVENT_SOURCE: 'urn:settlement-gateway:test' };
     // The relay as it ran while the pack named no insurerCode: the claims are dead-lettered, the rest goes out.
-    const mapping = { ...eventMapping(loadConfig(env), programmes), insurerCodeOf: () => undefined };
+    const config = loadConfig(env);
+    const mapping = eventMapping(config, [...(nhsaPart.audiences?.({ config, programmes }) ?? []), insurerAudience(() => undefined)]);
     const relay = new OutboxRelay({ ledger, bus, mapping, readBlockMs: 50, backoffInitialMs: 50, publishTimeoutMs: 5_000 });
     relay.start();
     try {

@@ -14,6 +14,8 @@ import { KafkaBus } from '../../gateway/stream/kafka-bus.js';
 import { headerText } from '../../gateway/stream/bus.js';
 import { topics, type Topics } from '../../gateway/stream/topics.js';
 import type { EventMapping } from '../../gateway/stream/event-records.js';
+import { nhsaAudience } from '../../adapters/nhsa/audience.js';
+import { insurerAudience, type InsurerCodeOf } from '../../adapters/insurer/audience.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
@@ -48,8 +50,9 @@ export const uniquePrefix = (): string => `t${randomUUID().slice(0, 8)}.`;
 
 export const programmes = loadProgrammes();
 
-export function mappingFor(t: Topics): EventMapping {
-  return { topics: t, insurerCodeOf: (id) => programmes.get(id)?.payer.insurerCode, source: 'urn:settlement-gateway:test' };
+/** The relay's mapping with the native nhsa.settlements fields and the insurer claims (`insurerCodeOf`: where each programme's claims go). */
+export function mappingFor(t: Topics, insurerCodeOf: InsurerCodeOf = (id) => programmes.get(id)?.payer.insurerCode): EventMapping {
+  return { topics: t, source: 'urn:settlement-gateway:test', audiences: [nhsaAudience(), insurerAudience(insurerCodeOf)] };
 }
 
 export function testBus(brokers: string[], extra: Partial<ConstructorParameters<typeof KafkaBus>[0]> = {}): KafkaBus {

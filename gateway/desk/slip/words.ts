@@ -1,5 +1,6 @@
 /** How the slip says things to a patient: amounts in 大写, times as a person reads them, explanations without internals. */
 import type { SplitLine } from '../../../schemas/settlement.js';
+import { NO_PROGRAMME } from '../../../schemas/programme-ids.js';
 
 const DIGITS = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'] as const;
 const SMALL_UNITS = ['', '拾', '佰', '仟'] as const;
@@ -86,7 +87,7 @@ const INTERNAL = /[A-Za-z][A-Za-z0-9]*\.[A-Za-z]|[a-z0-9]+-[a-z0-9-]*\d{4}|upstr
 /** A payer line's reasons in a patient's words: the steps of the calculation, without internals. */
 export function patientExplanation(line: SplitLine): string[] {
   if (line.mode === 'given') return ['由医保信息平台结算，金额按平台结算结果计入。'];
-  if (line.programme === 'none') return ['本地区本次没有适用的保障政策，本项不支付。'];
+  if (line.programme === NO_PROGRAMME) return ['本地区本次没有适用的保障政策，本项不支付。'];
   const steps = line.explanation
     .slice(1) // the first step names the programme and its version
     .filter((step) => !step.startsWith('本层支付') && !INTERNAL.test(step))

@@ -4,7 +4,7 @@ import { category } from '../../../schemas/categories.js';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
-import { applyRatio, formatFen as y, formatPercent as pct, positive } from '../money.js';
+import { applyRatio, formatFen, formatPercent, positive } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
@@ -35,7 +35,7 @@ export const aidByCategory = ruleKind({
     notFor: templates.notFor({ categories: categoryNames(rule.rates.value.map((r) => r.category)), cite: rule.rates.cite }),
     // A person in several categories gets the most favourable one: highest ratio, then lowest deductible.
     best: [...rule.rates.value].sort((a, b) => b.ratio - a.ratio || a.annualDeductible - b.annualDeductible)
-      .map((rate) => ({ ...rate, name: categoryNames([rate.category]), ratioText: pct(rate.ratio), deductibleText: y(rate.annualDeductible) })),
+      .map((rate) => ({ ...rate, name: categoryNames([rate.category]), ratioText: formatPercent(rate.ratio), deductibleText: formatFen(rate.annualDeductible) })),
   }),
   apply(rule, prepared, ctx, counters) {
     const rate = prepared.best.find((r) => ctx.who.categories.includes(r.category));
@@ -48,10 +48,10 @@ export const aidByCategory = ruleKind({
     const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
     const payFen = Math.min(formulaFen, capLeftFen);
     const explanation = [
-      templates.rate({ category: rate.name, ratio: rate.ratioText, deductible: rate.deductibleText, deductibleLeft: y(deductibleLeftFen), cite: rule.rates.cite }),
-      templates.formula({ base: y(baseFen), deductibleApplied: y(deductibleAppliedFen), ratio: rate.ratioText, pay: y(formulaFen) }),
+      templates.rate({ category: rate.name, ratio: rate.ratioText, deductible: rate.deductibleText, deductibleLeft: formatFen(deductibleLeftFen), cite: rule.rates.cite }),
+      templates.formula({ base: formatFen(baseFen), deductibleApplied: formatFen(deductibleAppliedFen), ratio: rate.ratioText, pay: formatFen(formulaFen) }),
     ];
-    if (payFen < formulaFen) explanation.push(templates.capped({ cap: y(rule.annualCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualCap.cite }));
+    if (payFen < formulaFen) explanation.push(templates.capped({ cap: formatFen(rule.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualCap.cite }));
     counters.add('deductibleUsed', deductibleAppliedFen);
     counters.add('paid', payFen);
     return { directFen: payFen, benefits: NO_BENEFITS, explanation };

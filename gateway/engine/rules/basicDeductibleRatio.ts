@@ -4,7 +4,7 @@ import { category } from '../../../schemas/categories.js';
 import { byLevel, cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
-import { applyRatio, formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
+import { applyRatio, formatFen, formatMicroFen, formatPercent, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
@@ -52,15 +52,15 @@ export const basicDeductibleRatio = ruleKind({
       // its own; only the fund's payment is, once (CONTRACT: each payer's amount rounded once, half-up).
       const deductibleMicroFen = deductibleFen * RATIO_SCALE;
       plain[level] = {
-        deductibleMicroFen, ratioPpm, ratioText: pct(ratioPpm), deductibleText: formatMicroFen(deductibleMicroFen),
-        line: templates.level({ level, deductible: y(deductibleFen), ratio: pct(ratioPpm), cite: rule.deductiblePerStayByLevel.cite }),
+        deductibleMicroFen, ratioPpm, ratioText: formatPercent(ratioPpm), deductibleText: formatMicroFen(deductibleMicroFen),
+        line: templates.level({ level, deductible: formatFen(deductibleFen), ratio: formatPercent(ratioPpm), cite: rule.deductiblePerStayByLevel.cite }),
       };
       if (pref) {
         const d = deductibleFen * pref.deductibleFactor.value;
         const r = Math.min(RATIO_SCALE, ratioPpm + pref.ratioBonus.value);
         preferential[level] = {
-          deductibleMicroFen: d, ratioPpm: r, ratioText: pct(r), deductibleText: formatMicroFen(d),
-          line: templates.preferentialTail({ deductible: formatMicroFen(d), ratio: pct(r), cite: pref.categories.cite }),
+          deductibleMicroFen: d, ratioPpm: r, ratioText: formatPercent(r), deductibleText: formatMicroFen(d),
+          line: templates.preferentialTail({ deductible: formatMicroFen(d), ratio: formatPercent(r), cite: pref.categories.cite }),
         };
       }
     }
@@ -83,11 +83,11 @@ export const basicDeductibleRatio = ruleKind({
     const formulaFen = deductibleMicroFen % RATIO_SCALE === 0
       ? applyRatio(positive(compliantLeftFen - deductibleMicroFen / RATIO_SCALE), ratioPpm)
       : roundHalfUpQuotient(BigInt(positive(compliantLeftFen * RATIO_SCALE - deductibleMicroFen)) * BigInt(ratioPpm), RATIO_SCALE_SQUARED);
-    explanation.push(templates.formula({ compliantLeft: y(compliantLeftFen), deductible: terms.deductibleText, ratio: terms.ratioText, pay: y(formulaFen) }));
+    explanation.push(templates.formula({ compliantLeft: formatFen(compliantLeftFen), deductible: terms.deductibleText, ratio: terms.ratioText, pay: formatFen(formulaFen) }));
     const paidBeforeFen = counters.get('fundPaid');
     const capLeftFen = positive(rule.annualFundCap.value - paidBeforeFen);
     const payFen = Math.min(formulaFen, capLeftFen);
-    if (payFen < formulaFen) explanation.push(templates.capped({ cap: y(rule.annualFundCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualFundCap.cite }));
+    if (payFen < formulaFen) explanation.push(templates.capped({ cap: formatFen(rule.annualFundCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualFundCap.cite }));
     counters.add('fundPaid', payFen);
     return { directFen: payFen, benefits: NO_BENEFITS, explanation };
   },

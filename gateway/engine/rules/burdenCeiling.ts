@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
-import { formatFen as y, formatMicroFen, formatPercent as pct, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
+import { formatFen, formatMicroFen, formatPercent, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
@@ -30,7 +30,7 @@ export const burdenCeiling = ruleKind({
   payment: () => 'direct',
   limitable: false,
   figures: (rule) => ({ cap: rule.annualCap.value }),
-  prepare: (rule) => ({ share: pct(rule.maxBurdenShare.value), sharePpm: BigInt(rule.maxBurdenShare.value) }),
+  prepare: (rule) => ({ share: formatPercent(rule.maxBurdenShare.value), sharePpm: BigInt(rule.maxBurdenShare.value) }),
   apply(rule, prepared, ctx, counters) {
     const compliantAfterFen = counters.get('compliant') + ctx.bill.compliantFen;
     const burdenBeforePayFen = counters.get('burden') + ctx.running.compliantLeftFen;
@@ -40,14 +40,14 @@ export const burdenCeiling = ruleKind({
     const aboveMicroFen = BigInt(burdenBeforePayFen) * MICRO_PER_FEN - ceilingMicroFen;
     let payFen = aboveMicroFen > 0n ? Math.min(roundHalfUpQuotient(aboveMicroFen, MICRO_PER_FEN), ctx.running.compliantLeftFen) : 0;
     const explanation = [
-      templates.burden({ compliantAfter: y(compliantAfterFen), compliantLeft: y(ctx.running.compliantLeftFen), burden: y(burdenBeforePayFen) }),
-      templates.ceiling({ compliantAfter: y(compliantAfterFen), share: prepared.share, ceiling: formatMicroFen(ceilingMicroFen), pay: y(payFen), cite: rule.maxBurdenShare.cite }),
+      templates.burden({ compliantAfter: formatFen(compliantAfterFen), compliantLeft: formatFen(ctx.running.compliantLeftFen), burden: formatFen(burdenBeforePayFen) }),
+      templates.ceiling({ compliantAfter: formatFen(compliantAfterFen), share: prepared.share, ceiling: formatMicroFen(ceilingMicroFen), pay: formatFen(payFen), cite: rule.maxBurdenShare.cite }),
     ];
     const paidBeforeFen = counters.get('paid');
     const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
     if (payFen > capLeftFen) {
       payFen = capLeftFen;
-      explanation.push(templates.capped({ cap: y(rule.annualCap.value), paidBefore: y(paidBeforeFen), capLeft: y(capLeftFen), cite: rule.annualCap.cite }));
+      explanation.push(templates.capped({ cap: formatFen(rule.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualCap.cite }));
     }
     counters.add('compliant', ctx.bill.compliantFen);
     counters.add('paid', payFen);

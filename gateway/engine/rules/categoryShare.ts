@@ -4,7 +4,7 @@ import { category } from '../../../schemas/categories.js';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
-import { applyRatio, formatFen as y, formatPercent as pct } from '../money.js';
+import { applyRatio, formatFen, formatPercent } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
@@ -29,7 +29,7 @@ export const categoryShare = ruleKind({
   payment: () => 'direct',
   limitable: false,
   figures: () => ({}),
-  prepare: (rule) => ({ notFor: templates.notFor({ categories: categoryNames(rule.categories.value), cite: rule.categories.cite }), share: pct(rule.share.value) }),
+  prepare: (rule) => ({ notFor: templates.notFor({ categories: categoryNames(rule.categories.value), cite: rule.categories.cite }), share: formatPercent(rule.share.value) }),
   apply(rule, prepared, ctx) {
     const matched = ctx.who.categories.filter((c) => rule.categories.value.includes(c));
     if (matched.length === 0) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.notFor] };
@@ -37,7 +37,7 @@ export const categoryShare = ruleKind({
     return {
       directFen: payFen,
       benefits: NO_BENEFITS,
-      explanation: [templates.waives({ matched: categoryNames(matched), left: y(ctx.running.compliantLeftFen), share: prepared.share, pay: y(payFen), cite: rule.share.cite })],
+      explanation: [templates.waives({ matched: categoryNames(matched), left: formatFen(ctx.running.compliantLeftFen), share: prepared.share, pay: formatFen(payFen), cite: rule.share.cite })],
     };
   },
 });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money } from '../../../schemas/primitives.js';
 import { daysCovered, hospitalDays } from '../days.js';
-import { formatFen as y } from '../money.js';
+import { formatFen } from '../money.js';
 import { ruleKind } from './kind.js';
 
 const schema = z.object({
@@ -36,7 +36,7 @@ export const dailyAllowance = ruleKind({
   payment: () => 'benefit',
   limitable: false,
   figures: () => ({}),
-  prepare: (rule) => ({ perDay: y(rule.perDay.value) }),
+  prepare: (rule) => ({ perDay: formatFen(rule.perDay.value) }),
   apply(rule, prepared, ctx, counters) {
     const { admittedOn, dischargedOn } = ctx.request.encounter;
     const stay = hospitalDays(admittedOn, dischargedOn);
@@ -63,7 +63,7 @@ export const dailyAllowance = ruleKind({
     }
     const amountFen = days * rule.perDay.value;
     const counted = days === inHospital ? `住院 ${days} 天` : `给付 ${days} 天`;
-    explanation.push(templates.pays({ name: rule.name, counted, perDay: prepared.perDay, amount: y(amountFen), cite: rule.perDay.cite }));
+    explanation.push(templates.pays({ name: rule.name, counted, perDay: prepared.perDay, amount: formatFen(amountFen), cite: rule.perDay.cite }));
     return { directFen: 0, benefits: amountFen > 0 ? [{ kind: rule.benefitKind, amountFen, explanation }] : [], explanation };
   },
 });

@@ -4,7 +4,7 @@ import { category } from '../../../schemas/categories.js';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
-import { formatFen as y, formatPercent as pct, MAX_FEN, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
+import { formatFen, formatPercent, MAX_FEN, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
@@ -47,8 +47,8 @@ function tieredMicroFen(burdenFen: number, thresholdFen: number, tiers: readonly
 interface Terms { thresholdFen: number; bonusPpm: number; capFen: number | null; schedule: string }
 
 function terms(tiers: readonly Tier[], thresholdFen: number, bonusPpm: number, capFen: number | null, cite: string): Terms {
-  const text = tiers.map((t) => templates.tier({ span: t.to === undefined ? `${y(t.from)}以上` : `${y(t.from)}–${y(t.to)}`, ratio: pct(Math.min(RATIO_SCALE, t.ratio + bonusPpm)) })).join('，');
-  return { thresholdFen, bonusPpm, capFen, schedule: templates.schedule({ threshold: y(thresholdFen), tiers: text, cap: capFen === null ? '不设' : `${y(capFen)} 元`, cite }) };
+  const text = tiers.map((t) => templates.tier({ span: t.to === undefined ? `${formatFen(t.from)}以上` : `${formatFen(t.from)}–${formatFen(t.to)}`, ratio: formatPercent(Math.min(RATIO_SCALE, t.ratio + bonusPpm)) })).join('，');
+  return { thresholdFen, bonusPpm, capFen, schedule: templates.schedule({ threshold: formatFen(thresholdFen), tiers: text, cap: capFen === null ? '不设' : `${formatFen(capFen)} 元`, cite }) };
 }
 
 export const majorIllnessTiers = ruleKind({
@@ -69,7 +69,7 @@ export const majorIllnessTiers = ruleKind({
       plain: terms(rule.tiers.value, rule.threshold.value, 0, rule.annualCap.value, rule.tiers.cite),
       preferential: pref && {
         ...terms(rule.tiers.value, pref.threshold.value, pref.ratioBonus.value, pref.annualCap.value, rule.tiers.cite),
-        tail: templates.preferentialTail({ threshold: y(pref.threshold.value), bonus: pct(pref.ratioBonus.value), cap: pref.annualCap.value === null ? '取消' : y(pref.annualCap.value), cite: pref.categories.cite }),
+        tail: templates.preferentialTail({ threshold: formatFen(pref.threshold.value), bonus: formatPercent(pref.ratioBonus.value), cap: pref.annualCap.value === null ? '取消' : formatFen(pref.annualCap.value), cite: pref.categories.cite }),
         categories: pref.categories.value,
       },
     };
@@ -84,11 +84,11 @@ export const majorIllnessTiers = ruleKind({
     const burdenAfterFen = burdenBeforeFen + stayBurdenFen;
     const explanation = [group.schedule];
     if (pref && preferred.length > 0) explanation.push(categoryNames(preferred) + pref.tail);
-    explanation.push(templates.burden({ before: y(burdenBeforeFen), stay: y(stayBurdenFen), after: y(burdenAfterFen) }));
+    explanation.push(templates.burden({ before: formatFen(burdenBeforeFen), stay: formatFen(stayBurdenFen), after: formatFen(burdenAfterFen) }));
     const tiers = rule.tiers.value;
     const microFen = tieredMicroFen(burdenAfterFen, thresholdFen, tiers, bonusPpm, capFen) - tieredMicroFen(burdenBeforeFen, thresholdFen, tiers, bonusPpm, capFen);
     const payFen = Math.min(roundMicroFen(microFen), ctx.running.compliantLeftFen);
-    explanation.push(burdenAfterFen <= thresholdFen ? templates.belowThreshold() : templates.pays({ pay: y(payFen) }));
+    explanation.push(burdenAfterFen <= thresholdFen ? templates.belowThreshold() : templates.pays({ pay: formatFen(payFen) }));
     counters.add('burdenAfterBasic', stayBurdenFen);
     counters.add('paid', payFen);
     return { directFen: payFen, benefits: NO_BENEFITS, explanation };

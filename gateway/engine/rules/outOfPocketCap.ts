@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
 import { money, ratio } from '../../../schemas/primitives.js';
-import { formatFen as y, formatPercent as pct, positive } from '../money.js';
+import { formatFen, formatPercent, positive } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
 
@@ -33,8 +33,8 @@ export const outOfPocketCap = ruleKind({
     const participation = rule.participation.value;
     const tier = [...rule.capsByParticipation.value].sort((a, b) => b.minParticipation - a.minParticipation).find((t) => participation >= t.minParticipation);
     return tier
-      ? { capFen: tier.cap, line: templates.cap({ participation: pct(participation), participationCite: rule.participation.cite, cap: y(tier.cap), cite: rule.capsByParticipation.cite }) }
-      : { capFen: null, line: templates.notReached({ participation: pct(participation), cite: rule.capsByParticipation.cite }) };
+      ? { capFen: tier.cap, line: templates.cap({ participation: formatPercent(participation), participationCite: rule.participation.cite, cap: formatFen(tier.cap), cite: rule.capsByParticipation.cite }) }
+      : { capFen: null, line: templates.notReached({ participation: formatPercent(participation), cite: rule.capsByParticipation.cite }) };
   },
   apply(_rule, prepared, ctx, counters) {
     if (prepared.capFen === null) return { directFen: 0, benefits: NO_BENEFITS, explanation: [prepared.line] };
@@ -46,7 +46,7 @@ export const outOfPocketCap = ruleKind({
     return {
       directFen: payFen,
       benefits: NO_BENEFITS,
-      explanation: [prepared.line, templates.pays({ before: y(personalBeforeFen), stay: y(stayPersonalFen), pay: y(payFen) })],
+      explanation: [prepared.line, templates.pays({ before: formatFen(personalBeforeFen), stay: formatFen(stayPersonalFen), pay: formatFen(payFen) })],
     };
   },
 });

@@ -14,7 +14,7 @@ import { itemParts, billParts } from '../bill.js';
 import { NO_BENEFITS, paidOnPart } from '../context.js';
 import { claimGroup } from '../eligibility.js';
 import { ExactFen } from '../exact.js';
-import { formatFen as y, formatPercent, positive } from '../money.js';
+import { formatFen, formatPercent, positive } from '../money.js';
 import { ratioFor } from './group-ratio.js';
 import { ruleKind } from './kind.js';
 
@@ -87,7 +87,7 @@ export const specificDrugs = ruleKind({
     return {
       noList: drugs.length === 0 ? templates.noList({ name: rule.name, cite: rule.drugs?.cite ?? rule.drugList?.cite ?? rule.name }) : null,
       drugByCode: new Map(drugs.map((d) => [d.code, d])),
-      groups: rule.groups.map((g) => ({ ...g, deductibleKey: `${g.id}.deductibleUsed`, paidKey: `${g.id}.paid`, deductibleText: y(g.annualDeductible.value) })),
+      groups: rule.groups.map((g) => ({ ...g, deductibleKey: `${g.id}.deductibleUsed`, paidKey: `${g.id}.paid`, deductibleText: formatFen(g.annualDeductible.value) })),
       drugsCite: rule.drugs?.cite ?? '',
     };
   },
@@ -124,7 +124,7 @@ export const specificDrugs = ruleKind({
             paid = paid.plus(ExactFen.share(layerPaidFen, parts[p]!, bill[p]!));
           }
           amount = amount.less(paid);
-          explanation.push(templates.after({ drug: drugText(drug), amount: y(item.amount), left: y(amount.round()), cite: g.after.cite }));
+          explanation.push(templates.after({ drug: drugText(drug), amount: formatFen(item.amount), left: formatFen(amount.round()), cite: g.after.cite }));
         }
         if (g.maxSupplyDays && item.supplyDays !== undefined && item.supplyDays > g.maxSupplyDays.value) {
           amount = amount.times(g.maxSupplyDays.value, item.supplyDays);
@@ -153,14 +153,14 @@ export const specificDrugs = ruleKind({
           continue;
         }
         let drugPay = amount.less(taken).ratio(ratioPpm);
-        if (drug.ratio) explanation.push(templates.drug({ drug: drugText(drug), counted: y(amount.less(taken).round()), ratio: formatPercent(ratioPpm), pay: y(drugPay.round()) }));
+        if (drug.ratio) explanation.push(templates.drug({ drug: drugText(drug), counted: formatFen(amount.less(taken).round()), ratio: formatPercent(ratioPpm), pay: formatFen(drugPay.round()) }));
         if (drug.annualCap !== undefined) {
           const key = `${g.id}.drug-${drug.code}.paid`;
           const paidBeforeFen = counters.get(key);
           const capLeft = ExactFen.fen(positive(drug.annualCap - paidBeforeFen));
           if (drugPay.compare(capLeft) > 0) {
             drugPay = capLeft;
-            explanation.push(templates.drugCap({ drug: drugText(drug), cap: y(drug.annualCap), paidBefore: y(paidBeforeFen), left: y(capLeft.round()) }));
+            explanation.push(templates.drugCap({ drug: drugText(drug), cap: formatFen(drug.annualCap), paidBefore: formatFen(paidBeforeFen), left: formatFen(capLeft.round()) }));
           }
           counters.add(key, drugPay.round());
         }
@@ -172,7 +172,7 @@ export const specificDrugs = ruleKind({
       counters.add(g.paidKey, payFen);
       limitFen -= payFen;
       totalPayFen += payFen;
-      explanation.push(templates.pays({ group: g.name, base: y(grossFen), deductible: g.deductibleText, pay: y(payFen), cap: y(capFen), cite: g.ratioByDrugClass?.cite ?? prepared.drugsCite }));
+      explanation.push(templates.pays({ group: g.name, base: formatFen(grossFen), deductible: g.deductibleText, pay: formatFen(payFen), cap: formatFen(capFen), cite: g.ratioByDrugClass?.cite ?? prepared.drugsCite }));
     }
     if (ctx.limit && totalPayFen === ctx.limit.leftFen && totalPayFen > 0) explanation.push(ctx.limit.text);
     if (explanation.length === 0) explanation.push(templates.none({ name: rule.name }));

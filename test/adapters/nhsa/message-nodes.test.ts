@@ -4,7 +4,8 @@ import { nhsaSettlement } from '../../../schemas/messages.js';
 import { audienceRecords, UnmappableEvent, type EventMapping } from '../../../gateway/stream/event-records.js';
 import { topics } from '../../../gateway/stream/topics.js';
 import type { OutboxEvent } from '../../../gateway/ledger/port.js';
-import { nhsaMessageNodes } from '../../../adapters/nhsa/message-nodes.js';
+import { nhsaAudience, nhsaMessageNodes, type MessageNodes } from '../../../adapters/nhsa/audience.js';
+import { DEFAULT_FUND_PAY_TYPES } from '../../../adapters/nhsa/fund-pay-types.js';
 import { Person, programmes } from '../../support/engine.js';
 import { request, requestBody } from '../../support/requests.js';
 
@@ -16,13 +17,13 @@ const event: OutboxEvent = {
   time: '2024-03-10T09:12:44+08:00', data: JSON.stringify({ split: settled, deltas: {}, request: body }),
 };
 const insurerCodeOf = (id: string) => programmes.get(id)?.payer.insurerCode;
-const base: EventMapping = { topics: topics(''), insurerCodeOf, source: 'urn:test' };
+const mappingWith = (nodes?: MessageNodes): EventMapping => ({ topics: topics(''), source: 'urn:test', audiences: [nhsaAudience(nodes)] });
 const nhsaValue = (m: EventMapping) => audienceRecords(event, m).find((r) => r.topic === 'nhsa.settlements')!.value;
 
 describe('the nhsa.settlements message', () => {
   it('keeps the native fields as they were and adds setlinfo, setldetail and ext with numbers', () => {
-    const plain = nhsaValue(base);
-    const value = nhsaValue({ ...base, nhsaNodes: nhsaMessageNodes(undefined, insurerCodeOf) });
+    const plain = nhsaValue(mappingWith());
+    const value = nhsaValue(mappingWith(nhsaMessageNodes({ fundPayTypes: DEFAULT_FUND_PAY_TYPES, insurerCodeOf })));
     expect(value.startsWith(plain.slice(0, -1))).toBe(true);
     expect(value).toContain('"total":"50000.00"');
     expect(value).toContain('"medfee_sumamt":50000.00');
@@ -32,6 +33,6 @@ describe('the nhsa.settlements message', () => {
   });
 
   it('dead-letters rather than stalls when the nodes cannot be built', () => {
-    expect(() => nhsaValue({ ...base, nhsaNodes: () => { throw new Error('invariant violated: x'); } })).toThrow(UnmappableEvent);
+    expect(() => nhsaValue(mappingWith(() => { throw new Error('invariant violated: x'); }))).toThrow(UnmappableEvent);
   });
 });
