@@ -13,7 +13,6 @@ import type { ExtensionContext } from '../../gateway/http/app.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
 import type { SettlementService } from '../../gateway/service/settlements.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { settlementRequest, type Split } from '../../schemas/settlement.js';
@@ -112,7 +111,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
       } else {
         const outcome = await service.settle(mapped.body, req.call);
         replay = outcome.replay;
-        split = currentSplit(outcome.record);
+        split = outcome.record.split;
       }
     } catch (error) {
       throw translated(error, mapped);
@@ -228,7 +227,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     const record = await service.get(mapped.hospitalId, settlementId);
     const id = fhirIdOf(mapped.hospitalId, settlementId);
     const known = (await readStoredClaim(store, id))?.echo;
-    written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
+    written(req, res, 200, claimResponseOf(split, record.request, known ?? mapped.echo, id));
   }
 
   async function remember(id: string, split: Split, echo: ClaimEcho) {
@@ -247,7 +246,7 @@ export function fhirRouter(deps: FhirRouteDeps, ctx: ExtensionContext): express.
     requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
     const record = await service.get(stored.hospitalId, stored.settlementId);
     // By the record's own version's reader, never today's strict schema: an old record must still read.
-    return { id, split: currentSplit(record), request: readStoredRequest(record.requestJson, recordVersionOf(record)), echo: stored.echo };
+    return { id, split: record.split, request: record.request, echo: stored.echo };
   }
 
   return router;

@@ -7,7 +7,6 @@
  */
 import { parseFen } from '../../gateway/engine/money.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
-import { split as splitSchema } from '../../schemas/settlement.js';
 import type { ClaimView } from './claims-store.js';
 import { chinaDay } from './days.js';
 
@@ -36,7 +35,7 @@ export async function ledgerClaims(ledger: LedgerPort, programmes: readonly stri
   const owed: LedgerClaim[] = [];
   const dayAfter = chinaDay(Date.parse(`${q.to}T00:00:00+08:00`) + 86_400_000);
   for await (const record of ledger.listSettlements({ from: q.from, to: dayAfter, by: 'settledAt', ...(q.hospitalId ? { hospitalId: q.hospitalId } : {}) })) {
-    const split = splitSchema.parse(JSON.parse(record.splitJson));
+    const split = record.split;
     for (const line of split.lines) {
       if (line.layer !== 'supplementary' || line.amount === '0.00' || !programmes.includes(line.programme)) continue;
       owed.push({

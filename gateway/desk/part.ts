@@ -6,7 +6,6 @@
  */
 import type { Request, Response } from 'express';
 import { dayListQuery, personQuery, settlementNumberQuery, type HospitalInfo, type SettlementNumberAnswer } from '../../schemas/desk.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import { fieldErrors } from '../service/settlements.js';
 import { InvalidInput } from '../errors.js';
 import { requireHospital, requireRole } from '../http/auth.js';
@@ -106,9 +105,9 @@ export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
           requireHospital(req.client, param(req, 'hospitalId'), 'desk', 'admin', 'auditor');
           const record = await service.get(param(req, 'hospitalId'), param(req, 'settlementId'));
           // Read by the record's own version, never by today's strict request schema (ledger/stored.ts).
-          const request = readStoredRequest(record.requestJson, recordVersionOf(record));
+          const request = record.request;
           const hospitalName = request.hospital.name ?? hospitalById.get(request.hospital.id)?.name;
-          const html = renderSlip(currentSplit(record), request, {
+          const html = renderSlip(record.split, request, {
             ...(hospitalName ? { hospitalName } : {}),
             programmeName: (id) => programmes.get(id)?.name,
             fontStylesheet: FONT_STYLESHEET,

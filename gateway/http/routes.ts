@@ -15,7 +15,6 @@ import { csvToRows } from '../rosters/csv.js';
 import { charsetOf, decodeCsvUpload, type CsvEncoding } from '../csv.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
 import { fieldErrors, type SettlementService } from '../service/settlements.js';
-import { currentSplit } from '../ledger/stored.js';
 import { requireHospital, requireRole } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { ComponentName, ProgrammeSummary } from './openapi.js';
@@ -127,17 +126,17 @@ export const coreRoutes: readonly Route[] = [
     writes: true,
     parsers: jsonParser,
     handler: ({ service, metrics }) => async (req, res) => {
-      const { record, replay, split } = await service.settle(req.body, req.call);
+      const { record, replay } = await service.settle(req.body, req.call);
       metrics.settlements.inc({ operation: 'settle', outcome: replay ? 'replay' : 'committed' });
       if (replay) {
         res.status(200).setHeader('Idempotent-Replay', 'true');
       } else {
         res.status(201);
-        for (const l of split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
+        for (const l of record.split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
       }
       // The stored text, byte for byte: a retried request gets exactly the first answer — unless the
       // settlement was reversed since; then its current status (reversed, reversedAt), never "settled".
-      res.type('application/json').send(record.status === 'settled' ? record.splitJson : JSON.stringify(split));
+      res.type('application/json').send(record.status === 'settled' ? record.firstAnswer : JSON.stringify(record.split));
     },
   },
   {
@@ -146,7 +145,7 @@ export const coreRoutes: readonly Route[] = [
     answers: { 200: { description: 'The split with its current status', schema: 'Split' } },
     problems: { 404: 'Unknown' },
     handler: ({ service }) => async (req, res) => {
-      res.json(currentSplit(await service.get(param(req, 'hospitalId'), param(req, 'settlementId'))));
+      res.json((await service.get(param(req, 'hospitalId'), param(req, 'settlementId'))).split);
     },
   },
   {

@@ -4,7 +4,8 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
-import type { ReversalNote } from '../../schemas/settlement.js';
+import type { ReversalNote, Split } from '../../schemas/settlement.js';
+import type { StoredSettlement } from './stored.js';
 import type { SettlementQuery } from './listing.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
@@ -13,26 +14,23 @@ export interface AccumulatorSnapshot {
   values: Record<string, number>;
 }
 
-/** A committed settlement as the ledger keeps it. `splitJson` is the split as first answered (status "settled"). */
-export interface SettlementRecord {
+/**
+ * What a commit stores: the settlement as computed, and the request as sent (its text is what the
+ * idempotency fingerprint hashed, stored byte for byte). Read back as a `StoredSettlement` (stored.ts).
+ */
+export interface NewSettlement {
   gatewayId: string;
   hospitalId: string;
   settlementId: string;
   personId: string;
-  /** sha256 of the canonical request body: the idempotency fingerprint. */
+  /** sha256 of the request body as sent: the idempotency fingerprint. */
   bodyHash: string;
-  status: 'settled' | 'reversed';
-  splitJson: string;
-  /** The request as accepted (JSON), for the slip and for replay. */
+  /** The split as answered (status "settled"); stored as its JSON, which a replay answers byte for byte. */
+  split: Split;
   requestJson: string;
-  /** Counter increments the settlement made; a reversal applies their negation. */
+  /** Counter increments the settlement makes; a reversal applies their negation. */
   deltas: Record<string, number>;
   settledAt: string;
-  reversedAt?: string;
-  /** Why and by whom it was reversed, when the reversal said so. */
-  reversal?: ReversalNote;
-  /** The version of the stored form (record, requestJson, splitJson): absent = 1. Read through ledger/stored.ts. */
-  recordVersion?: number;
 }
 
 /**
@@ -62,17 +60,17 @@ export interface PersonReading {
 }
 
 export type CommitOutcome =
-  | { outcome: 'committed'; record: SettlementRecord }
+  | { outcome: 'committed'; record: StoredSettlement }
   /** Same key, same body: the first answer, byte for byte. */
-  | { outcome: 'replay'; record: SettlementRecord }
+  | { outcome: 'replay'; record: StoredSettlement }
   /** Same key, different body. */
-  | { outcome: 'conflict'; record: SettlementRecord }
+  | { outcome: 'conflict'; record: StoredSettlement }
   /** The accumulators moved since they were read: recompute and try again. */
   | { outcome: 'stale' };
 
 export type ReverseOutcome =
-  | { outcome: 'reversed'; record: SettlementRecord }
-  | { outcome: 'alreadyReversed'; record: SettlementRecord }
+  | { outcome: 'reversed'; record: StoredSettlement }
+  | { outcome: 'alreadyReversed'; record: StoredSettlement }
   | { outcome: 'notFound' };
 
 export interface OutboxEntry { entryId: string; event: OutboxEvent }
@@ -92,12 +90,12 @@ export interface LedgerPort {
   readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
   /** What a settlement reads of one person: the accumulators and their rows of the given rosters, as one read. */
   readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading>;
-  getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null>;
+  getSettlement(hospitalId: string, settlementId: string): Promise<StoredSettlement | null>;
   /**
    * Atomically: idempotency check on (hospitalId, settlementId); compare the person's accumulator
-   * version with `expectedVersion`; apply `record.deltas`; store the record; append `event` to the outbox.
+   * version with `expectedVersion`; apply `settlement.deltas`; store the record; append `event` to the outbox.
    */
-  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome>;
+  commit(settlement: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome>;
   /**
    * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
    * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
@@ -116,9 +114,9 @@ export interface LedgerPort {
    * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital
    * and settlement id), read in bounded pages: for reconciliation, the desk's day list and reports.
    */
-  listSettlements(query: SettlementQuery): AsyncIterable<SettlementRecord>;
+  listSettlements(query: SettlementQuery): AsyncIterable<StoredSettlement>;
   /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
-  settlementsOfPerson(personId: string): Promise<SettlementRecord[]>;
+  settlementsOfPerson(personId: string): Promise<StoredSettlement[]>;
 
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;

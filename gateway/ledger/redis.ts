@@ -36,10 +36,11 @@ import type { RosterRow } from '../../schemas/roster.js';
 import { readStoredRosterRow } from './stored.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, SettlementRecord, WriteGuard,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
 } from './port.js';
 import { KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
-import { eventFields, fieldMap, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
+import { eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
+import { StoredSettlement } from './stored.js';
 import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
 import { eventData } from './event-data.js';
 import {
@@ -125,14 +126,15 @@ export class RedisLedger implements LedgerPort {
     return { accumulators: parseAccumulators(reply[0], VERSION_FIELD), rosters };
   }
 
-  async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
+  async getSettlement(hospitalId: string, settlementId: string): Promise<StoredSettlement | null> {
     if (!isStorableSettlementId(hospitalId, settlementId)) return null;
     const personId = await this.client.get(this.keys.index(hospitalId, settlementId));
     return personId === null ? null : this.loadRecord(personId, hospitalId, settlementId);
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
-    checkCommit(record, expectedVersion, event);
+  async commit(settlement: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
+    checkCommit(settlement, expectedVersion, event);
+    const record = newRecord(settlement);
     const { personId, hospitalId, settlementId } = record;
     // In a Cluster the index lives in another slot: claimed first, on its own (harmless, see the header).
     // On a standalone Redis the script claims it, in the same atomic step as the commit.
@@ -161,13 +163,13 @@ export class RedisLedger implements LedgerPort {
         invariant(typeof owner === 'string' && owner !== personId, 'commit script answered a claim of no other person');
         return this.claimedBy(owner, hospitalId, settlementId);
       }
-      case 'committed': return { outcome, record: { ...record, deltas: { ...record.deltas } } };
+      case 'committed': return { outcome, record: new StoredSettlement(record, settlement.split) };
       case 'stale': return { outcome };
       case 'replay':
       case 'conflict': {
         const stored = parseRecord(reply[1]);
         invariant(stored !== null, 'commit script answered an empty record');
-        return { outcome, record: stored };
+        return { outcome, record: new StoredSettlement(stored) };
       }
       default: throw new Error(`commit script answered ${String(outcome)}`);
     }
@@ -198,7 +200,7 @@ export class RedisLedger implements LedgerPort {
     if (outcome !== 'reversed' && outcome !== 'alreadyReversed') throw new Error(`reverse script answered ${String(outcome)}`);
     const record = parseRecord(reply[1]);
     invariant(record !== null, 'reverse script answered an empty record');
-    return { outcome, record };
+    return { outcome, record: new StoredSettlement(record) };
   }
 
   async rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void> {
@@ -212,7 +214,7 @@ export class RedisLedger implements LedgerPort {
     return (await this.client.exists(this.keys.preview(hospitalId, settlementId))) === 1;
   }
 
-  async *listSettlements(query: SettlementQuery): AsyncGenerator<SettlementRecord> {
+  async *listSettlements(query: SettlementQuery): AsyncGenerator<StoredSettlement> {
     const { fromMs, toMs } = queryRange(query);
     const by = query.by ?? 'settledAt';
     const readPage: PageReader = async (bucket, offset, count) => {
@@ -224,7 +226,7 @@ export class RedisLedger implements LedgerPort {
     let batch: IndexEntry[] = [];
     const load = (entries: IndexEntry[]) => Promise.all(entries.map(({ bucket, member }) => {
       const { hospitalId, settlementId } = parseIndexMember(member);
-      return this.client.hgetall(this.keys.settlementInBucket(bucket, hospitalId, settlementId)).then(parseRecord);
+      return this.client.hgetall(this.keys.settlementInBucket(bucket, hospitalId, settlementId)).then(storedRecord);
     }));
     for await (const entry of mergeBuckets(this.shards(), readPage)) {
       if (query.hospitalId !== undefined && parseIndexMember(entry.member).hospitalId !== query.hospitalId) continue;
@@ -236,13 +238,13 @@ export class RedisLedger implements LedgerPort {
     for (const record of await load(batch)) if (record) yield record;
   }
 
-  async settlementsOfPerson(personId: string): Promise<SettlementRecord[]> {
+  async settlementsOfPerson(personId: string): Promise<StoredSettlement[]> {
     const members = await this.client.zrange(this.keys.personIndex(personId), 0, PERSON_SETTLEMENTS_MAX - 1);
     const records = await Promise.all(members.map((member) => {
       const { hospitalId, settlementId } = parseIndexMember(member);
       return this.loadRecord(personId, hospitalId, settlementId);
     }));
-    return records.filter((r): r is SettlementRecord => r !== null);
+    return records.filter((r): r is StoredSettlement => r !== null);
   }
 
   async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {
@@ -347,8 +349,8 @@ export class RedisLedger implements LedgerPort {
 
   private shards(): number[] { return Array.from({ length: this.keys.shards }, (_, bucket) => bucket); }
 
-  private async loadRecord(personId: string, hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
-    return parseRecord(await this.client.hgetall(this.keys.settlement(personId, hospitalId, settlementId)));
+  private async loadRecord(personId: string, hospitalId: string, settlementId: string): Promise<StoredSettlement | null> {
+    return storedRecord(await this.client.hgetall(this.keys.settlement(personId, hospitalId, settlementId)));
   }
 
   /** The settlement id is another person's: their record is the conflict; none yet → SettlementIdClaimed (409). */
@@ -473,6 +475,12 @@ interface FoundEntry { entryId: string; bucket: number; event: ReturnType<typeof
 type Found = Map<string, FoundEntry>;
 
 /** One person's rows of one roster, from its hash (period → row JSON), in period order. */
+/** A record hash as the typed record, or null when the key does not exist. */
+function storedRecord(reply: unknown): StoredSettlement | null {
+  const raw = parseRecord(reply);
+  return raw === null ? null : new StoredSettlement(raw);
+}
+
 function rosterRowsOf(reply: unknown): RosterRow[] {
   return sortedRows([...fieldMap(reply)].map(([period, json]): [string, RosterRow] => [period, readStoredRosterRow(json)]));
 }

@@ -6,7 +6,7 @@
 import { invariant } from '../errors.js';
 import { ROSTER_LIMITS, type RosterRow } from '../../schemas/roster.js';
 import { assertKeyPart, isKeyPart } from './keys.js';
-import type { OutboxEventHead, SettlementRecord } from './port.js';
+import type { NewSettlement, OutboxEventHead } from './port.js';
 
 /** The accumulator hash's version field; a delta may not name it. */
 export const VERSION_FIELD = '_v';
@@ -21,11 +21,11 @@ export function checkDeltas(deltas: Record<string, number>): void {
   }
 }
 
-export function checkCommit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead): void {
+export function checkCommit(record: NewSettlement, expectedVersion: number, event: OutboxEventHead): void {
   assertKeyPart('hospitalId', record.hospitalId);
   assertKeyPart('settlementId', record.settlementId);
   assertKeyPart('personId', record.personId);
-  invariant(record.status === 'settled' && record.reversedAt === undefined, 'a commit stores a settled record');
+  invariant(record.split.status === 'settled', 'a commit stores a settled split');
   invariant(Number.isSafeInteger(expectedVersion) && expectedVersion >= 0, `expectedVersion ${expectedVersion} is not a version`);
   checkDeltas(record.deltas);
   checkEvent(event, 'settlement.settled', record.hospitalId, record.settlementId);

@@ -19,7 +19,6 @@ import { settle, type EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
-import { recordVersionOf, upgradeStoredRequest } from '../ledger/stored.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
@@ -156,10 +155,10 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
       throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
     }
     if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-    let json: unknown;
-    try { json = JSON.parse(record.requestJson); } catch { counts.unreplayable += 1; continue; }
+    let upgraded: unknown;
     // Brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped.
-    const parsed = settlementRequest.safeParse(upgradeStoredRequest(json, recordVersionOf(record)));
+    try { upgraded = record.upgradedRequest(); } catch { counts.unreplayable += 1; continue; }
+    const parsed = settlementRequest.safeParse(upgraded);
     if (!parsed.success) { counts.unreplayable += 1; continue; }
     const request = parsed.data;
     // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).

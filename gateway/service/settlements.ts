@@ -8,8 +8,8 @@ import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { Conflict, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable, type FieldError } from '../errors.js';
 import { CommitAborted } from '../ledger/errors.js';
-import { currentSplit, RECORD_VERSION } from '../ledger/stored.js';
-import type { LedgerPort, OutboxEventHead, SettlementRecord, WriteGuard } from '../ledger/port.js';
+import type { StoredSettlement } from '../ledger/stored.js';
+import type { LedgerPort, NewSettlement, OutboxEventHead, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
 import { KeyedQueue } from './keyed-queue.js';
 
@@ -23,7 +23,10 @@ export interface SettlementServiceOptions {
   onCommitRetry?: () => void;
 }
 
-export type SettleOutcome = { split: Split; replay: boolean; record: SettlementRecord };
+/** `split` is the record's, as it stands now (a replay's is decoded only if read: over HTTP a replay answers `record.firstAnswer`). */
+export interface SettleOutcome { readonly split: Split; replay: boolean; record: StoredSettlement }
+
+const settleOutcome = (record: StoredSettlement, replay: boolean): SettleOutcome => ({ record, replay, get split() { return record.split; } });
 
 /**
  * One call's deadline as the service sees it. Once `signal` is aborted (the caller was answered, e.g.
@@ -107,14 +110,13 @@ export class SettlementService {
       const gatewayId = `stl_${ulid(now.getTime())}`;
       const settledAt = chinaTime(now);
       const split = toSplit(engine, { gatewayId, settlementId: request.settlementId, hospitalId: request.hospital.id, personId: request.patient.id, status: 'settled', settledAt });
-      const record: SettlementRecord = {
+      const settlement: NewSettlement = {
         gatewayId, hospitalId: request.hospital.id, settlementId: request.settlementId, personId: request.patient.id,
-        bodyHash: hash, status: 'settled', splitJson: JSON.stringify(split), requestJson,
-        deltas: engine.deltas, settledAt, recordVersion: RECORD_VERSION,
+        bodyHash: hash, split, requestJson, deltas: engine.deltas, settledAt,
       };
-      const event = this.event('settlement.settled', record, now);
-      const outcome = await this.guardedWrite(call, request.settlementId, (guard) => this.options.ledger.commit(record, version, event, guard));
-      if (outcome.outcome === 'committed') return { split, replay: false, record: outcome.record };
+      const event = this.event('settlement.settled', settlement, now);
+      const outcome = await this.guardedWrite(call, request.settlementId, (guard) => this.options.ledger.commit(settlement, version, event, guard));
+      if (outcome.outcome === 'committed') return settleOutcome(outcome.record, false);
       if (outcome.outcome !== 'stale') return this.answerExisting(outcome.record, hash, body);
       this.options.onCommitRetry?.();
       // Another process settled this person meanwhile: back off a little, with jitter, and recompute.
@@ -123,7 +125,7 @@ export class SettlementService {
     throw new Unavailable('该参保人的累计数在结算期间不断变化，本次未记账；请用同一结算号重试', 1);
   }
 
-  async get(hospitalId: string, settlementId: string): Promise<SettlementRecord> {
+  async get(hospitalId: string, settlementId: string): Promise<StoredSettlement> {
     const record = await this.options.ledger.getSettlement(hospitalId, settlementId);
     if (!record) throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     return record;
@@ -138,7 +140,7 @@ export class SettlementService {
       }
       throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
     }
-    if (record.status === 'reversed') return currentSplit(record);
+    if (record.status === 'reversed') return record.split;
     return this.perPerson.run(record.personId, () => {
       if (call?.signal.aborted) throw new CommitAborted();
       return this.reverseRecord(record, note, call);
@@ -163,15 +165,14 @@ export class SettlementService {
     }
   }
 
-  private async reverseRecord(record: SettlementRecord, note: ReversalNote, call?: CallControl): Promise<Split> {
+  private async reverseRecord(record: StoredSettlement, note: ReversalNote, call?: CallControl): Promise<Split> {
     const { hospitalId, settlementId } = record;
     const now = this.clock();
     const reversedAt = chinaTime(now);
-    const reversed: SettlementRecord = { ...record, status: 'reversed', reversedAt, ...(Object.keys(note).length > 0 ? { reversal: note } : {}) };
-    const event = this.event('settlement.reversed', reversed, now);
+    const event = this.event('settlement.reversed', record, now);
     const outcome = await this.guardedWrite(call, settlementId, (guard) => this.options.ledger.reverse(hospitalId, settlementId, reversedAt, event, guard, note));
     if (outcome.outcome === 'notFound') throw new NotFound(`医疗机构 ${hospitalId} 没有结算 ${settlementId}`);
-    return currentSplit(outcome.record);
+    return outcome.record.split;
   }
 
   private async compute(request: SettlementRequest): Promise<{ engine: EngineResult; version: number }> {
@@ -181,17 +182,17 @@ export class SettlementService {
   }
 
   /** Same body (byte for byte, or the same JSON in another key order) → the stored answer; else a conflict. */
-  private answerExisting(record: SettlementRecord, hash: string, body: unknown): SettleOutcome {
-    const same = record.bodyHash === hash || canonicalJson(JSON.parse(record.requestJson)) === canonicalJson(body);
+  private answerExisting(record: StoredSettlement, hash: string, body: unknown): SettleOutcome {
+    const same = record.bodyHash === hash || canonicalJson(record.sentRequest()) === canonicalJson(body);
     if (!same) {
       throw new Conflict(`医疗机构 ${record.hospitalId} 的结算号 ${record.settlementId} 已用于内容不同的结算`, [{ path: 'settlementId', message: '该结算号已用于另一笔请求' }]);
     }
     // A replay answers the settlement as it stands now: one reversed since is never presented as in force.
-    return { split: currentSplit(record), replay: true, record };
+    return settleOutcome(record, true);
   }
 
   /** The outbox entry of a commit or reversal; its data is the record's, built when the relay reads it (ledger/event-data.ts). */
-  private event(type: OutboxEventHead['type'], record: SettlementRecord, now: Date): OutboxEventHead {
+  private event(type: OutboxEventHead['type'], record: Pick<StoredSettlement, 'personId' | 'hospitalId' | 'settlementId'>, now: Date): OutboxEventHead {
     return { id: `evt_${ulid(now.getTime())}`, type, personId: record.personId, hospitalId: record.hospitalId, settlementId: record.settlementId, time: chinaTime(now) };
   }
 }

@@ -5,7 +5,7 @@
  * crash carries the same ids and consumers can dedupe.
  */
 import type { Split } from '../../schemas/settlement.js';
-import { readStoredRequest, recordVersionOf, type StoredRequest } from '../ledger/stored.js';
+import { recordVersionOf, storedRequestOf, type StoredRequest } from '../ledger/stored.js';
 import { settlementEventData, type InsurerClaim, type NhsaSettlement, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
 import type { OutboundRecord } from './bus.js';
@@ -184,7 +184,7 @@ function nhsaNodesOf(m: EventMapping, split: Split, request: StoredRequest, even
 /** The stored request, read by its version's reader: a stricter request schema since must not dead-letter old events. */
 function requestOf(data: SettlementEventData, eventId: string): StoredRequest {
   try {
-    return readStoredRequest(JSON.stringify(data.request), recordVersionOf(data));
+    return storedRequestOf(data.request, recordVersionOf(data));
   } catch (error) {
     throw new UnmappableEvent(eventId, `the stored request is unreadable: ${error instanceof Error ? error.message : String(error)}`);
   }
