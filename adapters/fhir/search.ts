@@ -22,7 +22,7 @@ import { z } from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { InvalidInput, NotFound } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
-import type { LedgerPort } from '../../gateway/ledger/port.js';
+import type { SettlementBook, SettlementListing } from '../../gateway/ledger/port.js';
 import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { Split } from '../../schemas/settlement.js';
@@ -107,7 +107,7 @@ function boundedInteger(parameters: Map<string, string>, name: string, min: numb
 }
 
 export class SettlementSearch {
-  constructor(private readonly deps: { ledger: LedgerPort; store: DocumentStore; clock?: () => number }) {}
+  constructor(private readonly deps: { ledger: Pick<SettlementBook, 'getSettlement'> & Pick<SettlementListing, 'settlementsOfPerson'>; store: DocumentStore; clock?: () => number }) {}
 
   private now(): number { return this.deps.clock?.() ?? Date.now(); }
 

@@ -3,7 +3,7 @@
  * period (refd_setl_flag 0) and every one reversed in it (refd_setl_flag 1, negated), mapped through
  * the same 2304 mapping as the answer, so 对账 sums what the hospital was told.
  */
-import type { LedgerPort } from '../../gateway/ledger/port.js';
+import type { SettlementListing } from '../../gateway/ledger/port.js';
 import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import { NhsaFault } from './fault.js';
 import { fenOf } from './amounts.js';
@@ -21,7 +21,7 @@ function nextDay(date: string): string {
   return d.toISOString().slice(0, 10);
 }
 
-export async function statementRows(ledger: LedgerPort, stays: Stays, options: Mapping2304Options, hospitalId: string, from: string, to: string): Promise<StatementRow[]> {
+export async function statementRows(ledger: Pick<SettlementListing, 'listSettlements'>, stays: Stays, options: Mapping2304Options, hospitalId: string, from: string, to: string): Promise<StatementRow[]> {
   if (to < from) throw new NhsaFault('input.data.stmt_enddate：对账结束日期早于开始日期');
   const end = nextDay(to);
   const records: Array<{ record: StoredSettlement; reversal: boolean }> = [];

@@ -2,7 +2,6 @@
  * The ledger port: where settlements, accumulators, rosters and the outbox live. Two implementations
  * behave identically (one test suite runs against both): Redis (production) and memory (embedded default).
  */
-import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote, Split } from '../../schemas/settlement.js';
 import type { StoredSettlement } from './stored.js';
@@ -85,11 +84,13 @@ export interface WriteGuard {
   onSend?(): void;
 }
 
-export interface LedgerPort {
-  readonly kind: 'redis' | 'memory';
-  readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
-  /** What a settlement reads of one person: the accumulators and their rows of the given rosters, as one read. */
-  readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading>;
+/*
+ * The ledger's jobs, one interface each: a consumer names the one it uses, so what it can touch is in its
+ * signature. Both implementations (memory.ts, redis.ts) keep them all: `LedgerPort`.
+ */
+
+/** Settling: the atomic commit and reversal, and the record by its id. */
+export interface SettlementBook {
   getSettlement(hospitalId: string, settlementId: string): Promise<StoredSettlement | null>;
   /**
    * Atomically: idempotency check on (hospitalId, settlementId); compare the person's accumulator
@@ -101,38 +102,53 @@ export interface LedgerPort {
    * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
    */
   reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome>;
+}
 
-  /**
-   * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, on every gateway sharing
-   * the ledger, so that reversing a preview is told apart from an unknown id (422, not 404). Bounded:
-   * entries expire (and memory keeps at most a fixed number).
-   */
-  rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void>;
-  wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean>;
-
-  /**
-   * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital
-   * and settlement id), read in bounded pages: for reconciliation, the desk's day list and reports.
-   */
-  listSettlements(query: SettlementQuery): AsyncIterable<StoredSettlement>;
-  /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
-  settlementsOfPerson(personId: string): Promise<StoredSettlement[]>;
-
+/** What the ledger knows of a person: year-to-date accumulators and roster rows. */
+export interface PersonBook {
+  readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
+  /** What a settlement reads of one person: the accumulators and their rows of the given rosters, as one read. */
+  readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading>;
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;
   /** The person's rows of each of the given rosters. */
   rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>>;
   /** How many persons the roster holds (any period): the enrolled count of reports. Optional so that test doubles need not have it. */
   rosterSize?(rosterId: string): Promise<number>;
+}
 
-  /** Outbox for the relay: entries not yet acknowledged by `consumer`, oldest first, at most `count`. */
+/** Previews remembered on every gateway sharing the ledger. */
+export interface PreviewMemory {
+  /**
+   * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, so that reversing a preview
+   * is told apart from an unknown id (422, not 404). Bounded: entries expire (and memory keeps at most a fixed number).
+   */
+  rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void>;
+  wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean>;
+}
+
+/** Stored settlements read in order, for reconciliation, the desk's lists and reports. */
+export interface SettlementListing {
+  /**
+   * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital
+   * and settlement id), read in bounded pages.
+   */
+  listSettlements(query: SettlementQuery): AsyncIterable<StoredSettlement>;
+  /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
+  settlementsOfPerson(personId: string): Promise<StoredSettlement[]>;
+}
+
+/** The outbox, for the relay. */
+export interface Outbox {
+  /** Entries not yet acknowledged by `consumer`, oldest first, at most `count`. */
   readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]>;
   ackOutbox(entryIds: readonly string[]): Promise<void>;
   /** Entries appended but not yet acknowledged: the relay's lag. */
   outboxLag(): Promise<number>;
+}
 
+export interface LedgerPort extends SettlementBook, PersonBook, PreviewMemory, SettlementListing, Outbox {
+  readonly kind: 'redis' | 'memory';
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** The Redis connection, for stores that live beside the ledger (gateway/store); absent in memory. */
-  redisClient?(): Redis | Cluster;
 }

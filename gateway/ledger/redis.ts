@@ -95,8 +95,6 @@ export class RedisLedger implements LedgerPort {
   /** Where the next read of new entries starts, so one busy shard cannot starve the others. */
   private nextShard = 0;
 
-  redisClient(): Redis | Cluster { return this.client; }
-
   constructor(private readonly client: Redis | Cluster, options: RedisLedgerOptions = {}) {
     this.keys = new KeySpace(options.prefix ?? 'gw', options.outboxShards ?? 16);
     this.claimIdleMs = options.claimIdleMs ?? 60_000;

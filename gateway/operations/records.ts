@@ -5,12 +5,12 @@
 import { parseCounterKey } from '../engine/counter-keys.js';
 import { InvariantViolation } from '../errors.js';
 import { parseFen } from '../engine/money.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { SettlementListing } from '../ledger/port.js';
 import type { StoredRequest, StoredSettlement } from '../ledger/stored.js';
 import type { Split } from '../../schemas/settlement.js';
 
 /** Where the records come from: the ledger's listing, in time order, in bounded pages. */
-export type SettlementSource = Pick<LedgerPort, 'listSettlements'>;
+export type SettlementSource = Pick<SettlementListing, 'listSettlements'>;
 
 /** The parts of one record the reports, the second payout and the what-if read. Amounts in fen. */
 export interface ReadRecord {

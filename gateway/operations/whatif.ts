@@ -18,7 +18,7 @@ import { ProgrammeSet } from '../engine/programme-set.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { PersonBook } from '../ledger/port.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
@@ -32,7 +32,7 @@ export interface WhatIfInput {
   programmes: ProgrammeSet;
   candidate: Pack;
   source: SettlementSource;
-  ledger: Pick<LedgerPort, 'rosterRows'>;
+  ledger: Pick<PersonBook, 'rosterRows'>;
   period: Period;
   /** How many of the biggest changes per person to list. */
   top?: number;

@@ -3,7 +3,7 @@ import { rosterRow, type RosterRow } from '../../schemas/roster.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { InvalidInput, NotFound, Unprocessable } from '../errors.js';
 import { ROSTER_LIMITS } from '../../schemas/roster.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { PersonBook } from '../ledger/port.js';
 import { CommitAborted } from '../ledger/errors.js';
 import { fieldErrors, type CallControl } from '../service/settlements.js';
 
@@ -26,7 +26,7 @@ export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): strin
  * `rowNumbers[i]` is what a rejection of rawRows[i] is numbered (a CSV's file lines); without it, the
  * index in `rows` from 0 (JSON).
  */
-export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[], call?: CallControl): Promise<RosterLoadResult> {
+export async function loadRoster(ledger: Pick<PersonBook, 'putRoster'>, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[], call?: CallControl): Promise<RosterLoadResult> {
   if (rawRows.length > ROSTER_LIMITS.rowsPerCall) {
     throw new InvalidInput(`每次最多 ${ROSTER_LIMITS.rowsPerCall} 行`, [{ path: 'rows', message: `共 ${rawRows.length} 行；请拆成多次以合并（merge）方式上传` }]);
   }

@@ -9,12 +9,12 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { Conflict, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable, type FieldError } from '../errors.js';
 import { CommitAborted } from '../ledger/errors.js';
 import type { StoredSettlement } from '../ledger/stored.js';
-import type { LedgerPort, NewSettlement, OutboxEventHead, WriteGuard } from '../ledger/port.js';
+import type { NewSettlement, OutboxEventHead, PersonBook, PreviewMemory, SettlementBook, WriteGuard } from '../ledger/port.js';
 import { canonicalJson, chinaTime, sha256, ulid } from './ids.js';
 import { KeyedQueue } from './keyed-queue.js';
 
 export interface SettlementServiceOptions {
-  ledger: LedgerPort;
+  ledger: SettlementBook & Pick<PersonBook, 'readPerson'> & PreviewMemory;
   programmes: ProgrammeSet;
   clock?: () => Date;
   /** Recompute-and-retry rounds when another settlement of the same person commits first. */

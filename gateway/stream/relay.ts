@@ -14,14 +14,14 @@
  * to settlement.events.dlq with the reason, and every other record of the batch goes out.
  */
 import CircuitBreaker from 'opossum';
-import type { LedgerPort, OutboxEntry } from '../ledger/port.js';
+import type { Outbox, OutboxEntry } from '../ledger/port.js';
 import type { Bus, OutboundRecord } from './bus.js';
 import { entryDeadLetter, oversizedReason, type EntryProblems, type Oversized } from './dead-letters.js';
 import { eventRecords, logRecord, type EventMapping } from './event-records.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, isTooLargeError, recordBytes } from './record-size.js';
 
 export interface RelayOptions {
-  ledger: LedgerPort;
+  ledger: Outbox;
   bus: Bus;
   mapping: EventMapping;
   /** The ledger consumer name; stable across restarts so the restarted relay gets its own pending entries back. */

@@ -9,7 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openConfiguredLedger, runCli } from '../ledger/cli.js';
+import { runCli } from '../ledger/cli.js';
+import { openToolStorage } from '../storage.js';
 import { loadProgrammes } from '../programmes/load.js';
 import { KafkaBus } from './kafka-bus.js';
 import { findDeadLettered, republishPlan } from './republish.js';
@@ -29,8 +30,9 @@ async function main(argv: string[]): Promise<number> {
   if (!args.hospital || !args.settlement) { console.error(USAGE); return 2; }
   const config = loadConfig();
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
-  const ledger = openConfiguredLedger(config);
-  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const storage = openToolStorage(config);
+  if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const { ledger } = storage;
   const bus = new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-republish` });
   try {
     const record = await ledger.getSettlement(args.hospital, args.settlement);
