@@ -34,7 +34,8 @@ function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster 
 }
 
 function onRedis(client: Redis | Cluster, config: Config): Storage {
-  return { ledger: new RedisLedger(client, { prefix: config.REDIS_KEY_PREFIX }), store: new RedisStore(client, config.REDIS_KEY_PREFIX) };
+  const ledger = new RedisLedger(client, { prefix: config.REDIS_KEY_PREFIX, outboxShards: config.REDIS_LEDGER_BUCKETS });
+  return { ledger, store: new RedisStore(client, config.REDIS_KEY_PREFIX) };
 }
 
 /**
