@@ -6,8 +6,7 @@
  */
 import type { Request, Response } from 'express';
 import { dayListQuery, personQuery, settlementNumberQuery, type HospitalInfo, type SettlementNumberAnswer } from '../../schemas/desk.js';
-import { fieldErrors } from '../service/settlements.js';
-import { InvalidInput } from '../errors.js';
+import { fieldErrors, InvalidInput } from '../errors.js';
 import { requireHospital, requireRole } from '../http/auth.js';
 import type { GatewayPart, PartDeps } from '../parts.js';
 import { chinaTime } from '../service/ids.js';

@@ -1,11 +1,11 @@
 /** Loading a programme's roster: validate each row, keep the good ones, list the rejected with reasons. */
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { InvalidInput, NotFound, Unprocessable } from '../errors.js';
+import { fieldErrors, InvalidInput, NotFound, Unprocessable } from '../errors.js';
 import { ROSTER_LIMITS } from '../../schemas/roster.js';
 import type { PersonBook } from '../ledger/port.js';
 import { CommitAborted } from '../ledger/errors.js';
-import { fieldErrors, type CallControl } from '../service/settlements.js';
+import type { CallControl } from '../call.js';
 
 export interface RosterLoadResult { accepted: number; rejected: Array<{ row: number; errors: Array<{ path: string; message: string }> }> }
 

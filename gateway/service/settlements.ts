@@ -6,7 +6,8 @@ import { settlementRequest, type ReversalNote, type SettlementRequest, type Spli
 import { settle, type EngineResult } from '../engine/settle.js';
 import { toSplit } from '../engine/split.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { Conflict, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable, type FieldError } from '../errors.js';
+import type { CallControl } from '../call.js';
+import { Conflict, fieldErrors, GatewayError, InvalidInput, NotFound, OutcomeUnknown, Unavailable, Unprocessable } from '../errors.js';
 import { CommitAborted } from '../ledger/errors.js';
 import type { StoredSettlement } from '../ledger/stored.js';
 import type { NewSettlement, OutboxEventHead, PersonBook, PreviewMemory, SettlementBook, WriteGuard } from '../ledger/port.js';
@@ -28,32 +29,11 @@ export interface SettleOutcome { readonly split: Split; replay: boolean; record:
 
 const settleOutcome = (record: StoredSettlement, replay: boolean): SettleOutcome => ({ record, replay, get split() { return record.split; } });
 
-/**
- * One call's deadline as the service sees it. Once `signal` is aborted (the caller was answered, e.g.
- * 503 after the request timeout) no work of the call goes on: queued work is skipped and no write is
- * sent, so that answer stays true. `writeSent` turns true when a write left the process: a timeout
- * after that must say the outcome is unknown, never that nothing happened.
- */
-export interface CallControl {
-  signal: AbortSignal;
-  writeSent: boolean;
-  /**
-   * What the timeout's answer says for a call that is not a settlement (a roster load): nothing written,
-   * or written in part. Unset: a settlement's wording (retry with the same settlement id).
-   */
-  timeoutTexts?: { nothingWritten: string; outcomeUnknown: string };
-}
-
 /** A write that failed after it was sent, for a reason that says nothing of whether Redis applied it. */
 function outcomeUnknownAfter(error: unknown): boolean {
   if (error instanceof GatewayError || !(error instanceof Error)) return false;
   // Redis answered (an error reply) or our own check failed: the answer is known, and it is not a commit.
   return error.name !== 'ReplyError' && error.name !== 'InvariantViolation';
-}
-
-/** zod issues as the contract's field errors: "items.3.amount". */
-export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): FieldError[] {
-  return issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
 }
 
 export function parseRequest(body: unknown): SettlementRequest {
