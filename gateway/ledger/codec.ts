@@ -83,7 +83,7 @@ function required(map: Map<string, string>, field: string, what: string): string
   return value;
 }
 
-export function parseDeltas(json: string): Record<string, number> {
+function parseDeltas(json: string): Record<string, number> {
   const parsed: unknown = JSON.parse(json);
   invariant(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'stored deltas are not an object');
   const deltas: Record<string, number> = {};

@@ -28,7 +28,7 @@ export function assertKeyPart(what: string, value: string): void {
  * person always lands in one bucket — that is what keeps their outbox events in commit order.
  * Changing `shards` re-buckets everyone: it is fixed for the life of the data.
  */
-export function bucketOf(personId: string, shards: number): number {
+function bucketOf(personId: string, shards: number): number {
   return createHash('sha1').update(personId, 'utf8').digest().readUInt32BE(0) % shards;
 }
 

@@ -111,7 +111,7 @@ async function hasLayout1Keys(client: Redis | Cluster, prefix: string): Promise<
  * keys of it are found; else a new ledger, marked with today's layout and `buckets` (SET NX: the first
  * gateway to start decides, the others read its marker).
  */
-export async function readKeyLayout(client: Redis | Cluster, prefix: string, buckets: number): Promise<KeySpace> {
+async function readKeyLayout(client: Redis | Cluster, prefix: string, buckets: number): Promise<KeySpace> {
   const marker = new KeySpace(prefix, 1, 1).layoutMarker();
   let text = await client.get(marker);
   if (text === null) {

@@ -11,7 +11,7 @@ import type { NewSettlement, OutboxEventHead } from './port.js';
 /** The accumulator hash's version field; a delta may not name it. */
 export const VERSION_FIELD = '_v';
 
-export const OUTBOX_LIMITS = { countPerRead: 10_000, blockMs: 60_000, idsPerAck: 10_000 } as const;
+const OUTBOX_LIMITS = { countPerRead: 10_000, blockMs: 60_000, idsPerAck: 10_000 } as const;
 
 export function checkDeltas(deltas: Record<string, number>): void {
   for (const [field, delta] of Object.entries(deltas)) {
@@ -32,7 +32,7 @@ export function checkCommit(record: NewSettlement, expectedVersion: number, even
   invariant(event.personId === record.personId, 'the event is about another person than the record');
 }
 
-export function checkEvent(event: OutboxEventHead, type: OutboxEventHead['type'], hospitalId: string, settlementId: string): void {
+function checkEvent(event: OutboxEventHead, type: OutboxEventHead['type'], hospitalId: string, settlementId: string): void {
   invariant(event.type === type, () => `expected a ${type} event, got ${event.type}`);
   invariant(event.hospitalId === hospitalId && event.settlementId === settlementId, 'the event is about another settlement');
 }
@@ -69,7 +69,7 @@ export function checkAck(entryIds: readonly string[]): void {
  * A person's rows of one roster are keyed by their period: merging a row for a period the person already
  * has replaces it (a corrected row), a new period adds a row (cover is the union of periods).
  */
-export function rosterRowKey(row: RosterRow): string { return `${row.from}|${row.to}`; }
+function rosterRowKey(row: RosterRow): string { return `${row.from}|${row.to}`; }
 
 /** Rows grouped by person, later rows of the same period winning, in first-seen person order. */
 export function rowsByPerson(rows: readonly RosterRow[]): Map<string, Map<string, RosterRow>> {
