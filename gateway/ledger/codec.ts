@@ -17,9 +17,12 @@ import { RECORD_VERSION } from './stored.js';
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 /** The record a commit stores: the split's JSON written once, here, and the current version. */
-export function newRecord(settlement: NewSettlement): RawSettlement {
-  const { split, ...rest } = settlement;
-  return { ...rest, status: 'settled', splitJson: JSON.stringify(split), recordVersion: RECORD_VERSION };
+export function newRecord(s: NewSettlement): RawSettlement {
+  return {
+    gatewayId: s.gatewayId, hospitalId: s.hospitalId, settlementId: s.settlementId, personId: s.personId, bodyHash: s.bodyHash,
+    status: 'settled', splitJson: JSON.stringify(s.split), requestJson: s.requestJson, deltas: { ...s.deltas }, settledAt: s.settledAt,
+    recordVersion: RECORD_VERSION,
+  };
 }
 
 export function recordFields(record: RawSettlement): Array<string | Buffer> {

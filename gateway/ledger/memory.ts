@@ -83,7 +83,7 @@ export class MemoryLedger implements LedgerPort {
 
   async commit(settlement: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
     checkCommit(settlement, expectedVersion, event);
-    const record = newRecord({ ...settlement, deltas: { ...settlement.deltas } });
+    const record = newRecord(settlement);
     sendingWrite(guard);
     const key = settlementKey(record.hospitalId, record.settlementId);
     const owner = this.claims.get(key) ?? record.personId;

@@ -204,7 +204,8 @@ export class StoredSettlement {
   readonly reversal: ReversalNote | undefined;
   /** The version of the stored form (1 for records written before versioning). */
   readonly recordVersion: number;
-  readonly #raw: RawSettlement;
+  readonly #splitJson: string;
+  readonly #requestJson: string;
   #firstSplit: Split | undefined;
   #request: StoredRequest | undefined;
 
@@ -221,16 +222,17 @@ export class StoredSettlement {
     this.reversedAt = raw.reversedAt;
     this.reversal = raw.reversal;
     this.recordVersion = raw.recordVersion ?? 1;
-    this.#raw = { ...raw, deltas: this.deltas };
+    this.#splitJson = raw.splitJson;
+    this.#requestJson = raw.requestJson;
     this.#firstSplit = firstSplit;
   }
 
   /** The split as first answered, byte for byte: what an idempotent replay sends while the settlement is in force. */
-  get firstAnswer(): string { return this.#raw.splitJson; }
+  get firstAnswer(): string { return this.#splitJson; }
 
   /** The split with the record's current status (a reversal adds status, reversedAt and its note). */
   get split(): Split {
-    this.#firstSplit ??= readStoredSplit(this.#raw.splitJson, this.recordVersion);
+    this.#firstSplit ??= readStoredSplit(this.#splitJson, this.recordVersion);
     if (this.status === 'settled') return this.#firstSplit;
     return {
       ...this.#firstSplit, status: 'reversed',
@@ -241,16 +243,23 @@ export class StoredSettlement {
 
   /** The request as its version's reader reads it: what the slip, the 2304 mapping and FHIR need. */
   get request(): StoredRequest {
-    this.#request ??= readStoredRequest(this.#raw.requestJson, this.recordVersion);
+    this.#request ??= readStoredRequest(this.#requestJson, this.recordVersion);
     return this.#request;
   }
 
   /** The request as sent, untyped: the idempotency check compares a re-serialised body with it. */
-  sentRequest(): unknown { return JSON.parse(this.#raw.requestJson); }
+  sentRequest(): unknown { return JSON.parse(this.#requestJson); }
 
   /** The request brought to today's shape (upgradeStoredRequest), for the engine to run again; the caller parses it with today's schema. */
-  upgradedRequest(): unknown { return upgradeStoredRequest(JSON.parse(this.#raw.requestJson), this.recordVersion); }
+  upgradedRequest(): unknown { return upgradeStoredRequest(JSON.parse(this.#requestJson), this.recordVersion); }
 
   /** The data of this record's outbox event (event-data.ts): the stored texts as they are, for a relay or a republish. */
-  eventData(type: (typeof SETTLEMENT_EVENT_TYPES)[number]): string { return eventData(type, this.#raw); }
+  eventData(type: (typeof SETTLEMENT_EVENT_TYPES)[number]): string {
+    return eventData(type, {
+      gatewayId: this.gatewayId, hospitalId: this.hospitalId, settlementId: this.settlementId, personId: this.personId, bodyHash: this.bodyHash,
+      status: this.status, splitJson: this.#splitJson, requestJson: this.#requestJson, deltas: { ...this.deltas }, settledAt: this.settledAt,
+      ...(this.reversedAt === undefined ? {} : { reversedAt: this.reversedAt }), ...(this.reversal === undefined ? {} : { reversal: this.reversal }),
+      recordVersion: this.recordVersion,
+    });
+  }
 }
