@@ -4,7 +4,7 @@ import type { Place } from '../../schemas/pack-parts.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
 import { ENCOUNTER_KIND_NAMES as KIND_NAMES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
 import type { RiskGroup } from '../../schemas/pack-parts.js';
-import type { ProgrammeSet } from './programme-set.js';
+import type { CatalogueLookup } from './catalogue-lookup.js';
 
 export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: string };
 
@@ -32,7 +32,7 @@ const PLACE_NAMES: Record<Place, string> = { inArea: '统筹区内就医', offsi
 const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) });
 
 /** The stay's own facts: kind, hospital, cause, the disease catalogue. */
-function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
+function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: CatalogueLookup): Verdict {
   const { encounter, hospital } = request;
   if (c.kinds && !c.kinds.includes(encounter.kind)) {
     return { ok: false, reason: `仅限${c.kinds.map((k) => KIND_NAMES[k]).join('、')}，本次为${KIND_NAMES[encounter.kind]}` };
@@ -97,14 +97,14 @@ function checkSubject(c: StayCondition, pack: Pack, subject: Subject): Verdict {
 
 export const variantName = (pack: Pack, id: string): string => pack.variants?.value.find((v) => v.id === id)?.name ?? id;
 
-export function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet, subject: Subject): Verdict {
+export function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: CatalogueLookup, subject: Subject): Verdict {
   const stay = checkStay(c, pack, request, programmes);
   if (!stay.ok || (!c.variants && !c.groups && !c.attributes)) return stay;
   const person = checkSubject(c, pack, subject);
   return person.ok ? stay : person;
 }
 
-export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet, subject: Subject): Verdict {
+export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: CatalogueLookup, subject: Subject): Verdict {
   if (!when) return ALWAYS;
   const head = checkCondition(when, pack, request, programmes, subject);
   if (!head.ok || !when.anyOf) return head;
