@@ -34,6 +34,11 @@ export const configSchema = z.object({
    */
   REDIS_REQUIRE_DURABLE: flag.optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).max(32).default('gw'),
+  /**
+   * The ledger's buckets (hash tags, outbox streams, time indexes), spread evenly over Redis Cluster's slots:
+   * at least 4 × the masters. Read only when the ledger has no data yet; its layout marker keeps them after.
+   */
+  REDIS_LEDGER_BUCKETS: z.coerce.number().int().min(1).max(1024).default(16),
   /** The Redis ACL user the gateway authenticates as (AUTH user password); absent → Redis's `default` user. */
   REDIS_USERNAME: z.string().regex(/^[A-Za-z0-9._-]+$/).max(64).optional(),
   /** The password of that user, by reference: {"env":"NAME"} or {"file":"/run/secrets/redis-password"}. */

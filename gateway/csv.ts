@@ -16,7 +16,7 @@ type Cell = string | number | boolean | null | undefined;
  * HIS export, an insurer's statement) — such a cell is prefixed with ' (CSV injection). A plain negative
  * number stays a number.
  */
-export function csvCell(value: Cell): string {
+function csvCell(value: Cell): string {
   const text = value === null || value === undefined ? '' : String(value);
   const safe = /^[=+\-@\t\r]/.test(text) && !/^-\d+(\.\d+)?$/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;

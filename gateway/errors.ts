@@ -6,6 +6,11 @@ import { PROBLEM_TYPES, problemTypeOfStatus, type ProblemTypeId } from './proble
 
 export interface FieldError { path: string; message: string }
 
+/** zod issues as the contract's field errors: "items.3.amount". */
+export function fieldErrors(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): FieldError[] {
+  return issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+}
+
 /**
  * `message` becomes the problem's `detail` and `errors` its field list: both are read by clerks and HIS
  * engineers, so both are written in Chinese. The title and the stable `code` come from problem-types.ts.

@@ -6,23 +6,18 @@ import cluster from 'node:cluster';
 import { z } from 'zod';
 import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:http';
-import type { Redis, Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp, type AppExtension, type ReadinessCheck } from './http/app.js';
 import { loadClients } from './http/auth.js';
 import { createMetrics } from './http/metrics.js';
-import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
-import { RedisLedger } from './ledger/redis.js';
-import { checkRedisAccess, openRedis, redisAccess } from './ledger/connect.js';
-import { durabilityProblems } from './ledger/durability.js';
 import { createLogger } from './log.js';
 import { loadProgrammes, PackError } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
 import type { AudienceDeps, GatewayPart, PartDefinition, PartDeps } from './parts.js';
 import { operationsPart } from './operations/part.js';
-import { createStore } from './store/create.js';
+import { openStorage } from './storage.js';
 import { deskPart } from './desk/part.js';
 import { asyncApiOf, startStreaming } from './stream/wiring.js';
 import type { Audience } from './stream/event-records.js';
@@ -31,7 +26,7 @@ import { insurerPart } from '../adapters/insurer/index.js';
 import { nhsaPart } from '../adapters/nhsa/index.js';
 import { fhirPart } from '../adapters/fhir/index.js';
 
-export const VERSION = '0.1.0';
+const VERSION = '0.1.0';
 
 /**
  * The parts of the gateway, one line each: each brings its variables, its Kafka audiences, its routes,
@@ -46,65 +41,6 @@ export const configurationSchema = z.object(Object.assign({}, configSchema.shape
 
 /** What each committed event becomes for the parts (the relay's, and `npm run republish`'s). */
 export const partAudiences = (deps: AudienceDeps): Audience[] => PARTS.flatMap((p) => p.audiences?.(deps) ?? []);
-
-/** Connection errors are expected while Redis is away: say so, once every 10 s, rather than per retry. */
-function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster {
-  let lastLoggedMs = 0;
-  client.on('error', (error: Error) => {
-    const now = Date.now();
-    if (now - lastLoggedMs < 10_000) return;
-    lastLoggedMs = now;
-    log.warn({ err: error.message }, 'redis connection error (readiness fails until it recovers)');
-  });
-  return client;
-}
-
-async function createLedger(config: Config, log: Logger): Promise<LedgerPort> {
-  const options = { prefix: config.REDIS_KEY_PREFIX };
-  const access = redisAccess(config);
-  // Fail fast per command while Redis is away (one reconnect attempt, then the error): /readyz reports
-  // it and calls answer 503 instead of hanging. The offline queue stays on so start-up does not race the connection.
-  // Auto-pipelining batches the commands of concurrent requests into one socket write per tick.
-  const client = openRedis(config, access, { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true });
-  if (!client) {
-    if (config.NODE_ENV === 'production') throw new ConfigError(['REDIS_URL or REDIS_CLUSTER_NODES: required in production']);
-    log.warn('ledger: in memory (no REDIS_URL) — state is lost when the process stops; for development only');
-    return new MemoryLedger();
-  }
-  const where = config.REDIS_CLUSTER_NODES ? { nodes: config.REDIS_CLUSTER_NODES } : { url: (config.REDIS_URL ?? '').replace(/\/\/[^@]*@/, '//***@') };
-  log.info({ ...where, tls: access.tls !== undefined, user: access.username ?? 'default', password: access.password !== undefined }, config.REDIS_CLUSTER_NODES ? 'ledger: Redis Cluster' : 'ledger: Redis');
-  // Not refused (a Redis on the same host or behind a TLS sidecar may be fine), but said: the password and every record cross the network in clear.
-  if (!access.tls && config.NODE_ENV === 'production') log.warn('ledger: Redis without TLS — its password and the settlements cross the network in clear; use rediss:// (REDIS_TLS_* for the CA and client certificate)');
-  try {
-    await checkRedisAccess(client, config, access);
-  } catch (error) {
-    client.disconnect();
-    throw error;
-  }
-  return new RedisLedger(watchConnection(client, log), options);
-}
-
-/**
- * Redis is the system of record: in production (or with REDIS_REQUIRE_DURABLE=true) a Redis that would
- * lose or evict settlements is a start-up error; otherwise it is a loud warning.
- */
-async function checkDurability(ledger: LedgerPort, config: Config, log: Logger): Promise<void> {
-  const client = ledger.redisClient?.();
-  if (!client) return;
-  const required = config.REDIS_REQUIRE_DURABLE ?? config.NODE_ENV === 'production';
-  let problems: string[];
-  try {
-    problems = await durabilityProblems(client);
-  } catch (error) {
-    problems = [`Redis: its durability cannot be checked (${error instanceof Error ? error.message : String(error)})`];
-  }
-  if (problems.length === 0) return;
-  if (required) {
-    await ledger.close();
-    throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
-  }
-  log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
-}
 
 export interface Gateway { server: Server; port: number; ledger: LedgerPort; stop(): Promise<void> }
 
@@ -126,14 +62,13 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   if (development) log.warn('no GATEWAY_CLIENTS_FILE: the development client (token "dev-token", desk+admin, all hospitals) is active');
   const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
   log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'active' ? '' : ` (${p.status})`}`) }, 'programmes loaded');
-  const ledger = await createLedger(config, log);
-  await checkDurability(ledger, config, log);
+  const { ledger, store } = await openStorage(config, log);
   const metrics = createMetrics();
   const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });
   const streaming = await startStreaming({ config, ledger, service, programmes, metrics, log, audiences: partAudiences({ config, programmes }) });
   const readiness: ReadinessCheck[] = [{ name: ledger.kind === 'redis' ? 'redis' : 'memory-ledger', check: () => ledger.ping() }, ...streaming.readiness];
   // The parts start in their order (PARTS): their routes, readiness and stop.
-  const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store: createStore(config, ledger) };
+  const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store };
   const parts: GatewayPart[] = [];
   for (const part of PARTS) parts.push(await part.start(partDeps));
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));

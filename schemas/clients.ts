@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** GATEWAY_CLIENTS_FILE: who may call /v1, with which roles, for which hospitals. */
-export const client = z.object({
+const client = z.object({
   token: z.string().min(16, 'tokens must be at least 16 characters'),
   name: z.string().min(1),
   /** `insurer` (added for direct pay): an insurer's system reporting claim outcomes, limited to `insurerCodes`. */

@@ -4,7 +4,7 @@ import { admdvs, identifier, isoDate, moneyText } from './primitives.js';
 import { layer } from './settlement.js';
 
 /** HOSPITALS_FILE: the names (and defaults for the desk's form) of the hospitals this gateway serves. */
-export const hospitalInfo = z.object({
+const hospitalInfo = z.object({
   id: identifier(32),
   name: z.string().min(1).max(100),
   region: admdvs.optional(),
@@ -26,7 +26,7 @@ export type SettlementNumberAnswer = z.infer<typeof settlementNumberAnswer>;
 const payerAmount = z.object({ layer, payer: z.string(), amount: moneyText });
 
 /** One settlement as a list shows it: the patient masked, the amounts per payer. */
-export const settlementSummary = z.object({
+const settlementSummary = z.object({
   gatewayId: z.string(),
   settlementId: z.string(),
   hospitalId: z.string(),

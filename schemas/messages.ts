@@ -23,7 +23,6 @@ export const settlementEventData = z.object({
 export type SettlementEventData = z.infer<typeof settlementEventData>;
 
 export const SETTLEMENT_EVENT_TYPES = ['settlement.settled', 'settlement.reversed'] as const;
-export const settlementEventType = z.enum(SETTLEMENT_EVENT_TYPES);
 
 /** A national node as a JSON.parse reader sees it: every two-decimal amount may be a number. */
 function wireAmounts<S extends z.ZodRawShape>(node: z.ZodObject<S>) {
@@ -106,7 +105,7 @@ export const dischargeAnswer = z.discriminatedUnion('outcome', [
 export type DischargeAnswer = z.infer<typeof dischargeAnswer>;
 
 /** Why a record could not be written to Kafka: none of these gets better by sending the same record again. */
-export const UNDELIVERABLE_REASONS = ['topic-missing', 'topic-forbidden', 'topic-invalid', 'too-large'] as const;
+const UNDELIVERABLE_REASONS = ['topic-missing', 'topic-forbidden', 'topic-invalid', 'too-large'] as const;
 export type UndeliverableReason = (typeof UNDELIVERABLE_REASONS)[number];
 
 /** `<topic>.dlq` value: an inbound message the gateway could not take, with why, never dropped silently. */

@@ -84,5 +84,5 @@ export const setlExt = z.object({
 });
 export type SetlExt = z.infer<typeof setlExt>;
 
-export const settlement2304 = z.object({ setlinfo, setldetail: z.array(setldetailRow), ext: setlExt });
-export type Settlement2304 = z.infer<typeof settlement2304>;
+/** The 2304 output's nodes (a type only: the mapping writes them, nothing parses them here). */
+export interface Settlement2304 { setlinfo: z.infer<typeof setlinfo>; setldetail: z.infer<typeof setldetailRow>[]; ext: z.infer<typeof setlExt> }

@@ -12,7 +12,7 @@ export const riskGroup = z.enum(Object.keys(RISK_GROUP_NAMES) as [keyof typeof R
 export type RiskGroup = z.infer<typeof riskGroup>;
 
 /** Where a stay happened as a plan sees it: in its area, or outside it with or without 异地就医备案. */
-export const PLACES = ['inArea', 'offsiteFiled', 'offsiteUnfiled'] as const;
+const PLACES = ['inArea', 'offsiteFiled', 'offsiteUnfiled'] as const;
 export type Place = (typeof PLACES)[number];
 
 export const cite = z.string().min(3).meta({ description: 'document file and clause the value comes from' });

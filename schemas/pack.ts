@@ -9,15 +9,26 @@ import { category, disabilityType } from './categories.js';
 import { layer } from './settlement.js';
 import { operations } from './operations.js';
 import { cite, cited, drugEntry, stayCondition } from './pack-parts.js';
-import { ruleUnion } from '../gateway/engine/rules/registry.js';
+import { aidByCategoryRule } from './rules/aidByCategory.js';
+import { basicDeductibleRatioRule } from './rules/basicDeductibleRatio.js';
+import { burdenCeilingRule } from './rules/burdenCeiling.js';
+import { categoryShareRule } from './rules/categoryShare.js';
+import { coinsuranceRule } from './rules/coinsurance.js';
+import { dailyAllowanceRule } from './rules/dailyAllowance.js';
+import { majorIllnessTiersRule } from './rules/majorIllnessTiers.js';
+import { outOfPocketCapRule } from './rules/outOfPocketCap.js';
+import { specificDrugsRule } from './rules/specificDrugs.js';
 
-export { when, type When, type StayCondition } from './pack-parts.js';
+export { type When, type StayCondition } from './pack-parts.js';
 
 /**
- * A rule: one of the rule kinds of the engine's registry (gateway/engine/rules/registry.ts), each
- * declaring its schema in its own module beside the code that runs it.
+ * A rule: one of the rule kinds, each declared in its own module of schemas/rules/ (the engine's
+ * gateway/engine/rules/<kind>.ts computes it; its registry lists the kinds). A new kind adds one line here.
  */
-export const rule = ruleUnion;
+export const rule = z.discriminatedUnion('kind', [
+  basicDeductibleRatioRule, majorIllnessTiersRule, categoryShareRule, aidByCategoryRule, coinsuranceRule, burdenCeilingRule,
+  dailyAllowanceRule, outOfPocketCapRule, specificDrugsRule,
+]);
 export type Rule = z.infer<typeof rule>;
 
 const disabilityMatch = z.object({ grades: z.array(z.int().min(1).max(4)).min(1), types: z.array(disabilityType).optional() }).strict();

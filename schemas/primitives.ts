@@ -47,7 +47,7 @@ export const isoDate = z.iso.date().meta({ description: 'ISO date YYYY-MM-DD' })
  * The years a stay's dates may fall in. Bounded so a typo (0000-01-01) is a 400, not a stay of 739 037
  * days; wide enough for any record a hospital still settles or corrects (1990) and any plan (2100).
  */
-export const DATE_BOUNDS = { from: '1990-01-01', to: '2100-12-31' } as const;
+const DATE_BOUNDS = { from: '1990-01-01', to: '2100-12-31' } as const;
 
 /** An ISO date of a stay, within DATE_BOUNDS. */
 export const encounterDate = isoDate.refine((d) => d >= DATE_BOUNDS.from && d <= DATE_BOUNDS.to, {

@@ -6,14 +6,14 @@
 import { z } from 'zod';
 
 /** Persons enrolled: from the roster in the ledger, the pack's configured figure, or unknown. */
-export const enrolled = z.object({
+const enrolled = z.object({
   persons: z.int().nullable(),
   source: z.enum(['roster', 'configured', 'none']),
   cite: z.string().optional(),
 });
 export type Enrolled = z.infer<typeof enrolled>;
 
-export const secondPayoutPayment = z.object({
+const secondPayoutPayment = z.object({
   personId: z.string(),
   coveredStays: z.int(),
   eligibleSelfPay: z.string(),
@@ -24,7 +24,7 @@ export const secondPayoutPayment = z.object({
 });
 export type SecondPayoutPayment = z.infer<typeof secondPayoutPayment>;
 
-export const secondPayoutPlan = z.object({
+const secondPayoutPlan = z.object({
   programme: z.object({ id: z.string(), name: z.string(), version: z.string() }),
   year: z.int(),
   method: z.enum(['proRata', 'perCapita']),

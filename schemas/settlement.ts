@@ -4,7 +4,7 @@ import { admdvs, encounterDate, identifier, money, moneyText, plainText, share }
 import { category, disabilityType } from './categories.js';
 import { nhsaStayIdentity } from './nhsa.js';
 
-export const LIMITS = {
+const LIMITS = {
   itemsPerBill: 1000,
   diagnosesPerStay: 50,
   catalogEntriesPerStay: 20,
@@ -35,7 +35,7 @@ export const ENCOUNTER_KINDS = ['inpatient', 'outpatientSpecial', 'pharmacy'] as
 
 const text = plainText(LIMITS.textLength);
 
-export const billItem = z.object({
+const billItem = z.object({
   code: text,
   name: text,
   amount: money,
@@ -113,7 +113,7 @@ export const splitLine = z.object({
   explanation: z.array(z.string()),
 });
 
-export const benefit = z.object({
+const benefit = z.object({
   programme: z.string(),
   kind: z.string(),
   amount: moneyText,

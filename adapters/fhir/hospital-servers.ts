@@ -16,7 +16,7 @@ import { withRetries } from '../../gateway/resilience/backoff.js';
 import { Breaker, BreakerOpen } from '../../gateway/resilience/breaker.js';
 import type { RemoteReader, RemoteType } from './references.js';
 
-export const hospitalServer = z.object({
+const hospitalServer = z.object({
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** Per read attempt; the read is aborted when it passes. */
   timeoutMs: z.int().min(50).max(10_000).default(2_000),
@@ -25,7 +25,7 @@ export const hospitalServer = z.object({
   /** Optional bearer token for the hospital's server (kept out of logs). */
   bearerToken: z.string().min(1).optional(),
 });
-export const hospitalServersFile = z.record(z.string().min(1).max(32), hospitalServer);
+const hospitalServersFile = z.record(z.string().min(1).max(32), hospitalServer);
 export type HospitalServer = z.output<typeof hospitalServer>;
 
 /** Reads and validates FHIR_SERVERS_FILE (JSON or YAML: hospitalId → { baseUrl, timeoutMs, retries }). */

@@ -19,7 +19,7 @@ const VERSION = '0.1.0';
 /** The FHIR R4 adapter: its variables and what it runs (HTTP only: no audience on Kafka). */
 export const fhirPart: PartDefinition = { name: 'fhir', variables: fhirVariables, start: (deps) => startFhir(deps) };
 
-export async function startFhir(deps: PartDeps): Promise<GatewayPart> {
+async function startFhir(deps: PartDeps): Promise<GatewayPart> {
   const { config, metrics, log } = deps;
   const vars = readPartConfig(fhirVariables, config);
   // Validated at start-up: a wrong file stops the gateway rather than failing the first claim.

@@ -8,18 +8,18 @@ import { isLosslessNumber, type LosslessNumber } from './json-text.js';
 
 const jsonNumber = z.custom<LosslessNumber>((v) => isLosslessNumber(v), 'expected a JSON number');
 /** A FHIR decimal as its exact source text. */
-export const decimalText = jsonNumber.transform((n) => n.value);
+const decimalText = jsonNumber.transform((n) => n.value);
 /** A FHIR integer. */
-export const integer = jsonNumber.transform((n, ctx) => {
+const integer = jsonNumber.transform((n, ctx) => {
   if (!/^-?\d{1,9}$/.test(n.value)) { ctx.addIssue({ code: 'custom', message: 'expected an integer' }); return z.NEVER; }
   return Number.parseInt(n.value, 10);
 });
 
-export const money = z.object({ value: decimalText, currency: z.literal('CNY', 'only CNY is settled').optional() });
-export const coding = z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
-export const codeableConcept = z.object({ coding: z.array(coding).optional(), text: z.string().optional() });
-export const identifier = z.object({ system: z.string().optional(), value: z.string().optional() });
-export const period = z.object({ start: z.string().optional(), end: z.string().optional() });
+const money = z.object({ value: decimalText, currency: z.literal('CNY', 'only CNY is settled').optional() });
+const coding = z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
+const codeableConcept = z.object({ coding: z.array(coding).optional(), text: z.string().optional() });
+const identifier = z.object({ system: z.string().optional(), value: z.string().optional() });
+const period = z.object({ start: z.string().optional(), end: z.string().optional() });
 
 const extensionValues = {
   url: z.string().min(1),
@@ -33,14 +33,14 @@ const extensionValues = {
 };
 const leafExtension = z.object(extensionValues);
 /** Extensions nest one level here (the complex extensions of README: upstream-amount, disability). */
-export const extension = z.object({ ...extensionValues, extension: z.array(leafExtension).optional() });
+const extension = z.object({ ...extensionValues, extension: z.array(leafExtension).optional() });
 export type Extension = z.infer<typeof extension>;
 const extensions = z.array(extension).optional();
 
-export const reference = z.object({ reference: z.string().optional(), identifier: identifier.optional(), display: z.string().optional(), extension: extensions });
+const reference = z.object({ reference: z.string().optional(), identifier: identifier.optional(), display: z.string().optional(), extension: extensions });
 export type Reference = z.infer<typeof reference>;
 
-export const claimItem = z.object({
+const claimItem = z.object({
   sequence: integer,
   productOrService: codeableConcept,
   net: money.optional(),

@@ -2,7 +2,7 @@
 import type { FieldError } from '../../gateway/errors.js';
 
 /** `Claim` + ['item', 3, 'net', 'value'] → `Claim.item[3].net.value`. */
-export function fhirPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
+function fhirPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
   let out = prefix;
   for (const segment of path) out += typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`;
   return out;

@@ -16,7 +16,6 @@ import { bindRoutes, routeOf, type Content, type ProblemsOf, type Route } from '
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
 import type { SettlementService } from '../../gateway/service/settlements.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { settlementRequest, type Split } from '../../schemas/settlement.js';
@@ -177,7 +176,7 @@ function viewRoutes(view: (typeof VIEWS)[number]): Route<FhirRouteDeps>[] {
   ];
 }
 
-export const fhirRoutes = [
+const fhirRoutes = [
   route({
     method: 'get', path: '/metadata', summary: 'The CapabilityStatement', access: 'public',
     answers: { 200: resource('CapabilityStatement') }, problems: {},
@@ -215,7 +214,7 @@ export const fhirRoutes = [
         } else {
           const outcome = await service.settle(mapped.body, req.call);
           replay = outcome.replay;
-          split = currentSplit(outcome.record);
+          split = outcome.record.split;
         }
       } catch (error) {
         throw translated(error, mapped);
@@ -318,7 +317,7 @@ async function cancel(deps: FhirRouteDeps, mapped: MappedClaim, req: Request, re
   const record = await deps.service.get(mapped.hospitalId, settlementId);
   const id = fhirIdOf(mapped.hospitalId, settlementId);
   const known = (await readStoredClaim(deps.store, id))?.echo;
-  written(req, res, 200, claimResponseOf(split, readStoredRequest(record.requestJson, recordVersionOf(record)), known ?? mapped.echo, id));
+  written(req, res, 200, claimResponseOf(split, record.request, known ?? mapped.echo, id));
 }
 
 async function remember(deps: FhirRouteDeps, id: string, split: Split, echo: ClaimEcho) {
@@ -336,7 +335,7 @@ async function settled(deps: FhirRouteDeps, id: string, req: Request) {
   requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
   const record = await deps.service.get(stored.hospitalId, stored.settlementId);
   // By the record's own version's reader, never today's strict schema: an old record must still read.
-  return { id, split: currentSplit(record), request: readStoredRequest(record.requestJson, recordVersionOf(record)), echo: stored.echo };
+  return { id, split: record.split, request: record.request, echo: stored.echo };
 }
 
 

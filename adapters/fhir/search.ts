@@ -22,8 +22,8 @@ import { z } from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { InvalidInput, NotFound } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
-import type { LedgerPort, SettlementRecord } from '../../gateway/ledger/port.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
+import type { SettlementBook, SettlementListing } from '../../gateway/ledger/port.js';
+import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 import type { Split } from '../../schemas/settlement.js';
 import type { AdjudicatedRequest } from './adjudication.js';
@@ -31,7 +31,7 @@ import { fhirIdOf } from './ids.js';
 import { CLAIMS_COLLECTION, readStoredClaim, type ClaimEcho, type StoredClaim } from './stored-claims.js';
 import { PERSON_ID_SYSTEMS, SYSTEM } from './vocabulary.js';
 
-export const SEARCH_COUNT_MAX = 100;
+const SEARCH_COUNT_MAX = 100;
 /** A person's settlements are at most the ledger's PERSON_SETTLEMENTS_MAX; an offset past that finds nothing anyway. */
 const OFFSET_MAX = 10_000;
 export const CURSORS_COLLECTION = 'fhir.searches';
@@ -107,7 +107,7 @@ function boundedInteger(parameters: Map<string, string>, name: string, min: numb
 }
 
 export class SettlementSearch {
-  constructor(private readonly deps: { ledger: LedgerPort; store: DocumentStore; clock?: () => number }) {}
+  constructor(private readonly deps: { ledger: Pick<SettlementBook, 'getSettlement'> & Pick<SettlementListing, 'settlementsOfPerson'>; store: DocumentStore; clock?: () => number }) {}
 
   private now(): number { return this.deps.clock?.() ?? Date.now(); }
 
@@ -123,7 +123,7 @@ export class SettlementSearch {
     for (const record of page) {
       const { id, echo } = await this.entryOf(record);
       // By the record's own version's reader: today's stricter request schema must not turn an old stay into a 500.
-      const resource = render(currentSplit(record), readStoredRequest(record.requestJson, recordVersionOf(record)), echo, id);
+      const resource = render(record.split, record.request, echo, id);
       entry.push({ fullUrl: `${call.baseUrl}/${call.type}/${id}`, resource, search: { mode: 'match' } });
     }
     const link = (relation: string, at: number): fhir4.BundleLink => ({ relation, url: `${call.baseUrl}/${call.type}?${linkSelector}&_count=${count}&_offset=${at}` });
@@ -139,7 +139,7 @@ export class SettlementSearch {
   }
 
   /** The settlements one selector finds (before the caller's scope is applied), and how the page links repeat it. */
-  private async select(call: SearchCall, parameters: Map<string, string>, client: Client): Promise<{ records: SettlementRecord[]; linkSelector: string }> {
+  private async select(call: SearchCall, parameters: Map<string, string>, client: Client): Promise<{ records: StoredSettlement[]; linkSelector: string }> {
     const selectors = (['patient:identifier', '_cursor', '_id', 'identifier'] as const).filter((name) => parameters.has(name));
     if (selectors.length !== 1) {
       throw new InvalidInput('须且只须以 patient:identifier（POST _search）、identifier、_id 或 _cursor 之一检索', [{ path: selectors[1] ?? 'patient:identifier', message: `patient:identifier、identifier、_id、_cursor 须恰好给一个，收到 ${selectors.length} 个` }]);
@@ -167,7 +167,7 @@ export class SettlementSearch {
     return { records: [...(await this.deps.ledger.settlementsOfPerson(personId))].reverse(), linkSelector: `_cursor=${cursor}` };
   }
 
-  private async byId(id: string): Promise<SettlementRecord[]> {
+  private async byId(id: string): Promise<StoredSettlement[]> {
     const stored = await readStoredClaim(this.deps.store, id);
     if (!stored) return [];
     const record = await this.deps.ledger.getSettlement(stored.hospitalId, stored.settlementId);
@@ -178,18 +178,18 @@ export class SettlementSearch {
    * `identifier=[<settlement-id system>|]<number>`: the settlement of that number in the hospital named by
    * `requestor:identifier` / `provider:identifier`, or else in each hospital the client acts for.
    */
-  private async bySettlementNumber(token: string, hospitalToken: string | undefined, hospitalParameter: string, client: Client): Promise<SettlementRecord[]> {
+  private async bySettlementNumber(token: string, hospitalToken: string | undefined, hospitalParameter: string, client: Client): Promise<StoredSettlement[]> {
     const number = tokenValue(token, 'identifier', SYSTEM.settlementId);
     const hospitals = hospitalToken !== undefined ? [tokenValue(hospitalToken, hospitalParameter, SYSTEM.hospitalId)] : client.hospitalIds;
     if (hospitals === '*' || hospitals.length > HOSPITALS_PER_SEARCH_MAX) {
       throw new InvalidInput(`按结算号检索须以 ${hospitalParameter} 指明医院`, [{ path: hospitalParameter, message: `结算号只在一家医院内唯一：请给出 ${SYSTEM.hospitalId}|<医院编码>` }]);
     }
     const found = await Promise.all(hospitals.map((hospitalId) => this.deps.ledger.getSettlement(hospitalId, number)));
-    return found.filter((r): r is SettlementRecord => r !== null);
+    return found.filter((r): r is StoredSettlement => r !== null);
   }
 
   /** The FHIR id of a record and the Claim echo kept for it; a settlement first seen here (settled through /v1 or Kafka) gets its entry, so its id reads afterwards. */
-  private async entryOf(record: SettlementRecord): Promise<{ id: string; echo: ClaimEcho | undefined }> {
+  private async entryOf(record: StoredSettlement): Promise<{ id: string; echo: ClaimEcho | undefined }> {
     const id = fhirIdOf(record.hospitalId, record.settlementId);
     const stored = await readStoredClaim(this.deps.store, id);
     if (stored) return { id, echo: stored.echo };

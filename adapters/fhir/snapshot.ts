@@ -38,7 +38,7 @@ function endOf(elements: readonly Element[], id: string): number {
  * `typeElements`: the snapshot of a slice's type (Extension), used when the differential constrains the
  * slice's children. Throws on a differential element it cannot place: a snapshot must account for all of them.
  */
-export function snapshotOf(differential: readonly Element[], base: readonly Element[], typeElements: readonly Element[]): Element[] {
+function snapshotOf(differential: readonly Element[], base: readonly Element[], typeElements: readonly Element[]): Element[] {
   const out = base.map(copy);
   for (const diff of differential) {
     const id = diff.id;

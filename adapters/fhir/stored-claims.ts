@@ -5,7 +5,7 @@ import type { DocumentStore } from '../../gateway/store/port.js';
 export const CLAIMS_COLLECTION = 'fhir.claims';
 
 /** What an answer repeats of the Claim it answers: its references and item sequences. */
-export const claimEcho = z.object({
+const claimEcho = z.object({
   /** Written by earlier releases (`Claim/{id}`, which this server never served); read and no longer repeated. */
   claimReference: z.string().optional(),
   claimType: z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional(), text: z.string().optional() }),
@@ -17,7 +17,7 @@ export const claimEcho = z.object({
 export type ClaimEcho = z.infer<typeof claimEcho>;
 
 /** What the store keeps per settlement, to answer reads of its ClaimResponse / EOB. */
-export const storedClaim = z.object({
+const storedClaim = z.object({
   hospitalId: z.string(),
   settlementId: z.string(),
   /** Absent for a settlement first seen through a search (settled through /v1 or Kafka). */

@@ -6,11 +6,11 @@
  */
 import type * as fhir4 from 'fhir/r4.js';
 import { InvalidInput } from '../../gateway/errors.js';
-import type { LedgerPort } from '../../gateway/ledger/port.js';
+import type { SettlementBook } from '../../gateway/ledger/port.js';
 import { parseRequest } from '../../gateway/service/settlements.js';
 import type { MappedClaim } from './claim-to-request.js';
 
-export async function validationOf(mapped: MappedClaim, ledger: LedgerPort, translated: (error: unknown) => unknown): Promise<fhir4.OperationOutcome> {
+export async function validationOf(mapped: MappedClaim, ledger: Pick<SettlementBook, 'getSettlement'>, translated: (error: unknown) => unknown): Promise<fhir4.OperationOutcome> {
   const cancelling = mapped.status === 'cancelled';
   if (!cancelling && mapped.use === 'preauthorization') {
     throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);

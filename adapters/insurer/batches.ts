@@ -33,7 +33,7 @@ export interface Batch {
   claims: BatchEntry[];
 }
 
-export function batchNoOf(insurerCode: string, hospitalId: string, day: string): string {
+function batchNoOf(insurerCode: string, hospitalId: string, day: string): string {
   return `${insurerCode}-${hospitalId}-${dayNumber(day)}`;
 }
 

@@ -11,7 +11,7 @@ import { isoDate, moneyText } from '../../schemas/primitives.js';
 import { IDENTIFIER_POLICIES } from './config.js';
 
 /** The insured person as the insurer sees them: exactly one of the three forms. */
-export const insuredIdentifier = z.union([
+const insuredIdentifier = z.union([
   z.object({ idPolicy: z.literal('full'), idNumber: z.string() }).strict(),
   z.object({ idPolicy: z.literal('masked'), idNumberMasked: z.string() }).strict(),
   z.object({ idPolicy: z.literal('keyedHash'), idNumberHmacSha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
@@ -46,7 +46,7 @@ export type OutboundClaim = z.infer<typeof outboundClaim>;
 
 export interface IdentifierPolicy { identifiers: (typeof IDENTIFIER_POLICIES)[number]; hashKey?: Buffer }
 
-export function insuredOf(idNumber: string, policy: IdentifierPolicy): OutboundClaim['insured'] {
+function insuredOf(idNumber: string, policy: IdentifierPolicy): OutboundClaim['insured'] {
   switch (policy.identifiers) {
     case 'full': return { idPolicy: 'full', idNumber };
     case 'masked': return { idPolicy: 'masked', idNumberMasked: maskId(idNumber) };

@@ -17,7 +17,7 @@ import { dayNumber } from './days.js';
 import { claimHeader } from './claim-document.js';
 import { sha256 } from '../../gateway/service/ids.js';
 
-export const claimRecord = z.object({
+const claimRecord = z.object({
   v: z.literal(1),
   ...claimHeader.shape,
   amount: moneyText,
@@ -32,7 +32,7 @@ export const claimRecord = z.object({
 });
 export type ClaimRecord = z.infer<typeof claimRecord>;
 
-export const deadMark = z.object({ reason: z.string(), at: z.string(), attempts: z.int() });
+const deadMark = z.object({ reason: z.string(), at: z.string(), attempts: z.int() });
 export type DeadMark = z.infer<typeof deadMark>;
 
 /** A claim as the API answers it: the record, its current state and every state it went through. */

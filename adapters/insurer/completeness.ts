@@ -6,8 +6,7 @@
  * partition) is listed as not yet taken, and its claim counts as reversed in the rows meanwhile.
  */
 import { parseFen } from '../../gateway/engine/money.js';
-import type { LedgerPort } from '../../gateway/ledger/port.js';
-import { split as splitSchema } from '../../schemas/settlement.js';
+import type { SettlementListing } from '../../gateway/ledger/port.js';
 import type { ClaimView } from './claims-store.js';
 import { chinaDay } from './days.js';
 
@@ -32,11 +31,11 @@ export interface Completeness {
 }
 
 /** What the ledger's settlements of the period owe the insurer's programmes, claim by claim. */
-export async function ledgerClaims(ledger: LedgerPort, programmes: readonly string[], q: { from: string; to: string; hospitalId?: string }): Promise<LedgerClaim[]> {
+export async function ledgerClaims(ledger: Pick<SettlementListing, 'listSettlements'>, programmes: readonly string[], q: { from: string; to: string; hospitalId?: string }): Promise<LedgerClaim[]> {
   const owed: LedgerClaim[] = [];
   const dayAfter = chinaDay(Date.parse(`${q.to}T00:00:00+08:00`) + 86_400_000);
   for await (const record of ledger.listSettlements({ from: q.from, to: dayAfter, by: 'settledAt', ...(q.hospitalId ? { hospitalId: q.hospitalId } : {}) })) {
-    const split = splitSchema.parse(JSON.parse(record.splitJson));
+    const split = record.split;
     for (const line of split.lines) {
       if (line.layer !== 'supplementary' || line.amount === '0.00' || !programmes.includes(line.programme)) continue;
       owed.push({

@@ -74,7 +74,7 @@ export const insurerConfig = z.object({
   .refine((c) => c.identifiers !== 'keyedHash' || c.identifierKey !== undefined, { message: 'keyedHash needs identifierKey', path: ['identifierKey'] })
   .refine((c) => c.tls === undefined || c.endpoint.startsWith('https://'), { message: 'mutual TLS needs an https:// endpoint', path: ['endpoint'] });
 
-export const insurersFile = z.object({
+const insurersFile = z.object({
   insurers: z.array(insurerConfig).max(200),
   /**
    * The key of the index of persons held behind a dead letter (an HMAC of their id number, so the index

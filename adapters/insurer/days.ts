@@ -6,7 +6,6 @@ const DAY_MS = 86_400_000;
 
 /** "2024-03-10" → 20240310, the numeric form the store's indexes use. */
 export const dayNumber = (day: string): number => Number(day.replaceAll('-', ''));
-export const dayText = (n: number): string => { const s = String(n); return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`; };
 
 /** The +08:00 calendar day of an instant. */
 export function chinaDay(instantMs: number): string {

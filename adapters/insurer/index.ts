@@ -35,7 +35,7 @@ export const insurerPart: PartDefinition = {
   start: (deps) => startInsurers(deps),
 };
 
-export async function startInsurers(deps: PartDeps, options: InsurerOptions = {}): Promise<GatewayPart> {
+async function startInsurers(deps: PartDeps, options: InsurerOptions = {}): Promise<GatewayPart> {
   const { config, log, bus, store } = deps;
   const vars = readPartConfig(insurerVariables, config);
   const { insurers, holdIndexKey } = options.insurers

@@ -1,5 +1,5 @@
 /** The reconciliation report of a period as the API answers it (JSON and CSV). */
-import type { LedgerPort } from '../../gateway/ledger/port.js';
+import type { SettlementListing } from '../../gateway/ledger/port.js';
 import type { ClaimsStore, ClaimView } from './claims-store.js';
 import { completenessOf, ledgerClaims, type NotYetTaken } from './completeness.js';
 import { classify, filedClaimsOf, OUTCOME_LABELS, OUTCOMES, paidLinesOf, signedYuan, type Outcome, type Totals } from './reconciliation.js';
@@ -34,7 +34,7 @@ const totalsText = (t: Totals): ReportTotals => ({
 
 const NOT_YET_TAKEN_LISTED_MAX = 1000;
 
-export async function reconciliationReport(deps: { claims: ClaimsStore; statements: StatementsStore; ledger: LedgerPort; programmes: readonly string[] }, insurerCode: string, q: { from: string; to: string; hospitalId?: string }): Promise<ReconciliationReport> {
+export async function reconciliationReport(deps: { claims: ClaimsStore; statements: StatementsStore; ledger: Pick<SettlementListing, 'listSettlements'>; programmes: readonly string[] }, insurerCode: string, q: { from: string; to: string; hospitalId?: string }): Promise<ReconciliationReport> {
   const views: ClaimView[] = [];
   for await (const v of deps.claims.all(insurerCode, q)) views.push(v);
   const payments: Payment[] = [];

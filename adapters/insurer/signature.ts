@@ -24,7 +24,7 @@ const HASH_OF: Record<SignatureAlgorithm, string> = { 'hmac-sha256': 'sha256', '
 
 export interface SignedParts { method: string; path: string; timestamp: string; nonce: string; body: Buffer }
 
-export function signedText(algorithm: SignatureAlgorithm, p: SignedParts): string {
+function signedText(algorithm: SignatureAlgorithm, p: SignedParts): string {
   const digest = createHash(HASH_OF[algorithm]).update(p.body).digest('hex');
   return `${p.method.toUpperCase()}\n${p.path}\n${p.timestamp}\n${p.nonce}\n${digest}`;
 }

@@ -24,7 +24,7 @@ import type { ClaimsStore } from './claims-store.js';
 import { dayNumber } from './days.js';
 import { statementDigest, type Statement } from './statements.js';
 
-export const payment = z.object({
+const payment = z.object({
   statementNo: z.string(),
   /** The digest of the statement content this line belongs to; absent on lines stored before it was recorded. */
   digest: z.string().optional(),
@@ -39,7 +39,7 @@ export const payment = z.object({
 });
 export type Payment = z.infer<typeof payment>;
 
-export const storedStatement = z.object({
+const storedStatement = z.object({
   statementNo: z.string(), from: isoDate, to: isoDate, digest: z.string(), lines: z.int(), total: moneyText,
   knownClaims: z.int(), unknownClaims: z.int(), markedPaid: z.int(), notMarked: z.int(), uploadedAt: z.string(), uploadedBy: z.string(),
   /** False from the commit until its claims are marked paid; absent on statements stored before (marked before storing). */

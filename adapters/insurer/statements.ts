@@ -12,9 +12,9 @@ import { readSpreadsheetDate } from '../../gateway/spreadsheet-date.js';
 import { identifier, isoDate, money } from '../../schemas/primitives.js';
 import { daysBetween } from './days.js';
 
-export const STATEMENT_LINES_MAX = 100_000;
+const STATEMENT_LINES_MAX = 100_000;
 
-export const statementLine = z.object({
+const statementLine = z.object({
   claimId: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore or hyphen'),
   hospitalId: identifier(32),
   /** The settlement day as the claim said (the gateway's own day wins for claims it knows). */

@@ -7,7 +7,7 @@ import type { DocumentStore } from '../../gateway/store/port.js';
 import { COLLECTIONS, feeStored } from './stays.js';
 
 /** What a call that changed something left behind to be taken back by 2601 (of a successful call only). */
-export const undo = z.discriminatedUnion('infno', [
+const undo = z.discriminatedUnion('infno', [
   /** The rows this 2301 added. */
   z.object({ infno: z.literal('2301'), mdtrt_id: z.string(), feedetl_sn: z.array(z.string()) }),
   /** The rows this 2302 removed, as they were. */

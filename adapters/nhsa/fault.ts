@@ -12,14 +12,14 @@ export class NhsaFault extends Error {
 type ZodIssueLike = { code: string; path: ReadonlyArray<PropertyKey>; message: string; input?: unknown; maximum?: unknown; minimum?: unknown };
 
 /** ["input","feedetail",3,"cnt"] → "input.feedetail[3].cnt". */
-export function nationalPath(path: ReadonlyArray<PropertyKey>): string {
+function nationalPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
 }
 
 const CJK = /[\u4e00-\u9fff]/;
 
 /** One Chinese sentence per zod issue, with the field path. */
-export function issueText(issue: ZodIssueLike, prefix: ReadonlyArray<PropertyKey> = []): string {
+function issueText(issue: ZodIssueLike, prefix: ReadonlyArray<PropertyKey> = []): string {
   const path = nationalPath([...prefix, ...issue.path]) || '报文';
   if (CJK.test(issue.message)) return `${path}：${issue.message}`;
   switch (issue.code) {

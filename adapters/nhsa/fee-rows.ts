@@ -48,7 +48,7 @@ export const limitTimesCountFen = (capFen: number, cnt: string): number => new P
  * 定价上限金额 per unit: the HIS's when it sends it; else, for a row over the limit, what the limit must be —
  * (det_item_fee_sumamt − overlmt_amt) ÷ |cnt|, to the fen; else unknown (a row within its limit does not state it).
  */
-export function priceLimitFen(row: FeeRow): number | undefined {
+function priceLimitFen(row: FeeRow): number | undefined {
   if (row.pric_uplmt_amt !== undefined) return row.pric_uplmt_amt;
   const overFen = Math.abs(row.overlmt_amt ?? 0);
   const count = new PriceDecimal(row.cnt).abs();
@@ -61,7 +61,7 @@ export function priceLimitFen(row: FeeRow): number | undefined {
  * Z 中成药 11, T 中药饮片 10, C 医用耗材 08; a 医疗服务项目 (digits) could be any of 01–07, 12–14: not stated.
  */
 const CHRGITM_TYPE_OF_LETTER: Readonly<Record<string, string>> = { X: '09', Z: '11', T: '10', C: '08' };
-export const chrgitmTypeOf = (row: FeeRow): string | undefined => row.med_chrgitm_type ?? CHRGITM_TYPE_OF_LETTER[row.med_list_codg?.[0] ?? ''];
+const chrgitmTypeOf = (row: FeeRow): string | undefined => row.med_chrgitm_type ?? CHRGITM_TYPE_OF_LETTER[row.med_list_codg?.[0] ?? ''];
 
 /** A row as classified (catalogue/classify.ts): the code its native item carries is always known. */
 export type ClassifiedRow = FeeRow & { med_list_codg: string };

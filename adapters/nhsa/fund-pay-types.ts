@@ -9,7 +9,7 @@ import { z } from 'zod';
 const code = z.string().regex(/^\d{6}$/, 'expected a 6-digit fund_pay_type');
 const entry = z.object({ code, name: z.string().min(1).max(200) });
 
-export const fundPayTypeTable = z.object({
+const fundPayTypeTable = z.object({
   basic: z.object({ employee: entry, resident: entry }),
   majorIllness: z.object({ employee: entry, resident: entry }),
   aid: entry,
@@ -25,21 +25,21 @@ export const DEFAULT_FUND_PAY_TYPES: FundPayTypeTable = {
   supplementary: { default: { code: '999998', name: '商业补充保险（本地编码，按统筹区配置）' } },
 };
 
-/** Documented codes of the national dictionary the table may use (README); not all are produced by default. */
-export const KNOWN_FUND_PAY_TYPES: Record<string, string> = {
-  '310100': '职工基本医疗保险统筹基金',
-  '310200': '职工基本医疗保险个人账户基金',
-  '320100': '公务员医疗补助资金',
-  '330100': '职工大额医疗费用补助基金',
-  '340100': '离休人员医疗保障基金',
-  '390100': '城乡居民基本医疗保险基金',
-  '390200': '城乡居民大病医疗保险资金',
-  '610100': '医疗救助基金',
-  '610102': '医疗救助基金（分类救助）',
-  '610103': '医疗救助基金（倾斜救助）',
-  '610104': '医疗救助基金（其他救助）',
-  '999996': '医院垫付',
-};
+/*
+ * Codes of the national dictionary a table may use (the README lists them); not all are produced by default:
+ *   310100 职工基本医疗保险统筹基金
+ *   310200 职工基本医疗保险个人账户基金
+ *   320100 公务员医疗补助资金
+ *   330100 职工大额医疗费用补助基金
+ *   340100 离休人员医疗保障基金
+ *   390100 城乡居民基本医疗保险基金
+ *   390200 城乡居民大病医疗保险资金
+ *   610100 医疗救助基金
+ *   610102 医疗救助基金（分类救助）
+ *   610103 医疗救助基金（倾斜救助）
+ *   610104 医疗救助基金（其他救助）
+ *   999996 医院垫付
+ */
 
 /** What NHSA_FUND_PAY_TYPES may give: any of the table's sections, each an object (its codes are checked after the merge). */
 const partialTable = z.object({ basic: z.record(z.string(), z.unknown()), majorIllness: z.record(z.string(), z.unknown()), aid: z.unknown(), supplementary: z.record(z.string(), z.unknown()) }).partial();

@@ -21,7 +21,7 @@ import { nhsaSurface } from './router.js';
 import { Answers } from './answers.js';
 import { SignIns } from './sign-in.js';
 import { Stays } from './stays.js';
-import { Files } from './calls/files.js';
+import { Files } from './files.js';
 import { loadSecurity } from './security/config.js';
 import { NhsaSecurity } from './security/envelope-security.js';
 import { nhsaAudience, nhsaMessageNodes } from './audience.js';

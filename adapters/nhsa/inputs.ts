@@ -222,7 +222,7 @@ export const input2402 = z.object({
 /** 2404 出院撤销 and 2405 入院撤销. */
 export const inputStayCancel = z.object({ data: z.object({ mdtrt_id: idText(30), psn_no: idText(30) }) });
 
-export const settlementExt = z.object({
+const settlementExt = z.object({
   /** The platform's own amounts when it settled upstream (the layer is then taken as given). */
   upstream: z.object({ hifp_pay: amountFen(), hifmi_pay: amountFen(), hifob_pay: amountFen(), maf_pay: amountFen(), hosp_part_amt: amountFen() }).partial().optional(),
   /** 个人账户支出 when acct_used_flag is 1. */

@@ -22,8 +22,8 @@ import { ageOn, idFactsOf } from './id-number.js';
 /** setl_proc_info is 字符型(4000). */
 const PROC_INFO_MAX_CHARS = 4000;
 
-export const insutypeOfScheme = (scheme: SettlementRequest['patient']['scheme']): string => (scheme === 'employee' ? '310' : '390');
-export const medTypeOfKind = (kind: SettlementRequest['encounter']['kind']): string => (kind === 'inpatient' ? '21' : '14');
+const insutypeOfScheme = (scheme: SettlementRequest['patient']['scheme']): string => (scheme === 'employee' ? '310' : '390');
+const medTypeOfKind = (kind: SettlementRequest['encounter']['kind']): string => (kind === 'inpatient' ? '21' : '14');
 /** clr_type 清算类别: 21 住院, 14 门诊慢特病 (the same codes as med_type for these two). */
 const clrTypeOfKind = (kind: SettlementRequest['encounter']['kind']): string => (kind === 'inpatient' ? '21' : '14');
 

@@ -20,7 +20,7 @@ import type { NhsaVariables } from './variables.js';
 
 export type SignInMode = NhsaVariables['NHSA_SIGN_IN'];
 
-export const SIGNS_COLLECTION = 'nhsa.signs';
+const SIGNS_COLLECTION = 'nhsa.signs';
 
 /** nhsa.signs `<fixmedins_code>.<opter>` → the operator's live sign-in. */
 const signDoc = z.object({ sign_no: z.string(), sign_time: z.string(), opter: z.string() });

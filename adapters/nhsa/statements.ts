@@ -3,8 +3,8 @@
  * period (refd_setl_flag 0) and every one reversed in it (refd_setl_flag 1, negated), mapped through
  * the same 2304 mapping as the answer, so 对账 sums what the hospital was told.
  */
-import { currentSplit, readStoredRequest, recordVersionOf } from '../../gateway/ledger/stored.js';
-import type { LedgerPort, SettlementRecord } from '../../gateway/ledger/port.js';
+import type { SettlementListing } from '../../gateway/ledger/port.js';
+import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import { NhsaFault } from './fault.js';
 import { fenOf } from './amounts.js';
 import type { StatementRow } from './reconcile.js';
@@ -12,7 +12,7 @@ import { settlement2304Of, type Mapping2304Options } from './settlement-2304.js'
 import type { Stays } from './stays.js';
 
 /** A period longer than this many records is refused (ask for a shorter one): bounds the memory of one call. */
-export const STATEMENT_ROWS_MAX = 200_000;
+const STATEMENT_ROWS_MAX = 200_000;
 
 /** The day after a yyyy-MM-dd date (the ledger's range is [from, to)). */
 function nextDay(date: string): string {
@@ -21,10 +21,10 @@ function nextDay(date: string): string {
   return d.toISOString().slice(0, 10);
 }
 
-export async function statementRows(ledger: LedgerPort, stays: Stays, options: Mapping2304Options, hospitalId: string, from: string, to: string): Promise<StatementRow[]> {
+export async function statementRows(ledger: Pick<SettlementListing, 'listSettlements'>, stays: Stays, options: Mapping2304Options, hospitalId: string, from: string, to: string): Promise<StatementRow[]> {
   if (to < from) throw new NhsaFault('input.data.stmt_enddate：对账结束日期早于开始日期');
   const end = nextDay(to);
-  const records: Array<{ record: SettlementRecord; reversal: boolean }> = [];
+  const records: Array<{ record: StoredSettlement; reversal: boolean }> = [];
   for (const by of ['settledAt', 'reversedAt'] as const) {
     for await (const record of ledger.listSettlements({ from, to: end, by, hospitalId })) {
       records.push({ record, reversal: by === 'reversedAt' });
@@ -34,9 +34,9 @@ export async function statementRows(ledger: LedgerPort, stays: Stays, options: M
   const setls = await stays.getSetls(records.map((r) => r.record.gatewayId));
   return records.map(({ record, reversal }, index) => {
     // The ledger's one reader of a stored split (its figures; a reversal row negates them below).
-    const split = currentSplit(record);
+    const split = record.split;
     // Read by the record's own version (gateway/ledger/stored.ts), never by today's request schema.
-    const request = readStoredRequest(record.requestJson, recordVersionOf(record));
+    const request = record.request;
     const { setlinfo } = settlement2304Of(split, request, options);
     const sign = reversal ? -1 : 1;
     const setl = setls[index];

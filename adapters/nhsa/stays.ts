@@ -42,7 +42,7 @@ export const stayDoc = z.object({
 });
 export type Stay = z.infer<typeof stayDoc>;
 
-export const setlDoc = z.object({
+const setlDoc = z.object({
   setl_id: z.string(), mdtrt_id: z.string(), fixmedins_code: z.string(), settlement_id: z.string(), psn_no: z.string(),
   msgid: z.string(), reversal_msgid: z.string().optional(),
 });

@@ -13,7 +13,7 @@ export interface Asset { body: Buffer; type: string }
 
 const WEB = join(import.meta.dirname, 'web');
 const FONT_WEIGHTS = ['400', '700'] as const;
-export const FONT_BASE = '/desk/fonts/';
+const FONT_BASE = '/desk/fonts/';
 export const FONT_STYLESHEET = `${FONT_BASE}noto-sans-sc.css`;
 
 /** The page's script: its TypeScript bundled (from the sources), or the bundle a build wrote beside the page (dist/). */

@@ -6,7 +6,7 @@
  * keeps to the contract's settlementId (letters, digits, `-`; here at most 20 characters).
  */
 import { Unavailable } from '../errors.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { SettlementBook } from '../ledger/port.js';
 import { chinaTime } from '../service/ids.js';
 import { RANGE_LIMIT_MAX, type DocumentStore } from '../store/port.js';
 
@@ -28,7 +28,7 @@ export const secondNumber = (now: Date): string => `ZY${chinaTime(now).slice(0, 
 const chinaDay = (at: Date): number => Number(chinaTime(at).slice(0, 10).replace(/-/g, ''));
 
 export class SettlementNumbers {
-  constructor(private readonly store: DocumentStore, private readonly ledger: Pick<LedgerPort, 'getSettlement'>) {}
+  constructor(private readonly store: DocumentStore, private readonly ledger: Pick<SettlementBook, 'getSettlement'>) {}
 
   /**
    * A number no window of the hospital was given before. One already in the ledger (typed by a clerk from

@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import { dayList, dayListQuery, hospitalsAnswer, personQuery, personSettlements, settlementNumberAnswer, settlementNumberQuery, standing, type HospitalInfo, type SettlementNumberAnswer } from '../../schemas/desk.js';
 import { isoDate } from '../../schemas/primitives.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../ledger/stored.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { SettlementService } from '../service/settlements.js';
@@ -40,7 +39,7 @@ const json = (ref: string) => ({ 'application/json': { ref } });
 const settlementPath = z.object({ hospitalId: z.string(), settlementId: z.string() });
 
 /** The desk's reads under /v1. */
-export const deskRoutes = [
+const deskRoutes = [
   route({
     method: 'get', path: '/hospitals', summary: 'The hospitals this client may act for, named from HOSPITALS_FILE (the desk fills its form from them)',
     access: { roles: readers },
@@ -110,9 +109,9 @@ export const deskRoutes = [
     handler: ({ service, programmes, hospitalById }) => async ({ params, res }) => {
       const record = await service.get(params.hospitalId, params.settlementId);
       // Read by the record's own version, never by today's strict request schema (ledger/stored.ts).
-      const request = readStoredRequest(record.requestJson, recordVersionOf(record));
+      const request = record.request;
       const hospitalName = request.hospital.name ?? hospitalById.get(request.hospital.id)?.name;
-      const html = renderSlip(currentSplit(record), request, {
+      const html = renderSlip(record.split, request, {
         ...(hospitalName ? { hospitalName } : {}),
         programmeName: (id) => programmes.get(id)?.name,
         fontStylesheet: FONT_STYLESHEET,
@@ -124,7 +123,7 @@ export const deskRoutes = [
 ];
 
 /** The page and its files, public: the page holds no data, it asks /v1 with the clerk's token. */
-export const deskPageRoutes = [
+const deskPageRoutes = [
   route({
     method: 'get', path: '/desk', summary: 'The billing desk page (出院结算窗口); /desk redirects to /desk/', access: 'public',
     answers: { 200: { description: 'The page', content: { 'text/html': { text: 'the desk' } } }, 301: { description: 'To /desk/' } }, problems: {},
@@ -157,7 +156,7 @@ function sendAsset(assets: DeskAssets, path: string, res: import('express').Resp
 /** The billing desk: its page and its /v1 reads (no variables of its own: HOSPITALS_FILE is the gateway's). */
 export const deskPart: PartDefinition = { name: 'desk', start: (deps) => startDesk(deps) };
 
-export async function startDesk(deps: PartDeps): Promise<GatewayPart> {
+async function startDesk(deps: PartDeps): Promise<GatewayPart> {
   const { config, ledger, service, programmes, log } = deps;
   const { hospitals, demo } = loadHospitals(config.HOSPITALS_FILE, config.NODE_ENV === 'production');
   if (demo) log.warn('no HOSPITALS_FILE: the demo hospital H99000000001 is named; slips of other hospitals print their id');

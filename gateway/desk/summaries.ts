@@ -2,19 +2,18 @@
 import type { DayList, SettlementSummary } from '../../schemas/desk.js';
 import { LAYERS, type Layer } from '../../schemas/settlement.js';
 import { formatFen, parseFen } from '../engine/money.js';
-import type { SettlementRecord } from '../ledger/port.js';
 import { maskId, maskName } from '../log.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../ledger/stored.js';
+import type { StoredSettlement } from '../ledger/stored.js';
 
 /** Limits of one answer: a day of one hospital's discharge window is far below this. */
 export const MAX_LISTED = 5_000;
 
 const fenOf = (text: string): number => parseFen(text) ?? 0;
 
-export function summarise(record: SettlementRecord): SettlementSummary {
-  const split = currentSplit(record);
+export function summarise(record: StoredSettlement): SettlementSummary {
+  const split = record.split;
   // Only the name is read from the stored request (by its version's reader); it is masked before it leaves.
-  const name = readStoredRequest(record.requestJson, recordVersionOf(record)).patient.name;
+  const name = record.request.patient.name;
   return {
     gatewayId: split.gatewayId,
     settlementId: split.settlementId,

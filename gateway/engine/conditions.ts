@@ -4,7 +4,7 @@ import type { Place } from '../../schemas/pack-parts.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
 import { ENCOUNTER_KIND_NAMES, RISK_GROUP_NAMES } from '../../schemas/vocabulary.js';
 import type { RiskGroup } from '../../schemas/pack-parts.js';
-import type { ProgrammeSet } from './programme-set.js';
+import type { CatalogueLookup } from './catalogue-lookup.js';
 
 export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: string };
 
@@ -17,12 +17,12 @@ export interface Subject {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export function hospitalInArea(pack: Pack, request: SettlementRequest): boolean {
+function hospitalInArea(pack: Pack, request: SettlementRequest): boolean {
   const area = pack.area?.value ?? pack.insuredRegions.value;
   return area.some((prefix) => request.hospital.region.startsWith(prefix));
 }
 
-export function placeOf(pack: Pack, request: SettlementRequest): Place {
+function placeOf(pack: Pack, request: SettlementRequest): Place {
   if (hospitalInArea(pack, request)) return 'inArea';
   return request.encounter.offsiteFiled === true ? 'offsiteFiled' : 'offsiteUnfiled';
 }
@@ -32,7 +32,7 @@ const PLACE_NAMES: Record<Place, string> = { inArea: '统筹区内就医', offsi
 const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) });
 
 /** The stay's own facts: kind, hospital, cause, the disease catalogue. */
-function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet): Verdict {
+function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: CatalogueLookup): Verdict {
   const { encounter, hospital } = request;
   if (c.kinds && !c.kinds.includes(encounter.kind)) {
     return { ok: false, reason: `仅限${c.kinds.map((k) => ENCOUNTER_KIND_NAMES[k]).join('、')}，本次为${ENCOUNTER_KIND_NAMES[encounter.kind]}` };
@@ -95,16 +95,16 @@ function checkSubject(c: StayCondition, pack: Pack, subject: Subject): Verdict {
   return ALWAYS;
 }
 
-export const variantName = (pack: Pack, id: string): string => pack.variants?.value.find((v) => v.id === id)?.name ?? id;
+const variantName = (pack: Pack, id: string): string => pack.variants?.value.find((v) => v.id === id)?.name ?? id;
 
-export function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet, subject: Subject): Verdict {
+export function checkCondition(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: CatalogueLookup, subject: Subject): Verdict {
   const stay = checkStay(c, pack, request, programmes);
   if (!stay.ok || (!c.variants && !c.groups && !c.attributes)) return stay;
   const person = checkSubject(c, pack, subject);
   return person.ok ? stay : person;
 }
 
-export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: ProgrammeSet, subject: Subject): Verdict {
+export function checkWhen(when: When | undefined, pack: Pack, request: SettlementRequest, programmes: CatalogueLookup, subject: Subject): Verdict {
   if (!when) return ALWAYS;
   const head = checkCondition(when, pack, request, programmes, subject);
   if (!head.ok || !when.anyOf) return head;

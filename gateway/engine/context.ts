@@ -4,7 +4,7 @@ import { LAYERS, type Layer, type SettlementRequest } from '../../schemas/settle
 import type { BillTotals, PartsFen } from './bill.js';
 import type { Eligible } from './eligibility.js';
 import { InvariantViolation } from '../errors.js';
-import type { ProgrammeSet } from './programme-set.js';
+import type { CatalogueLookup } from './catalogue-lookup.js';
 
 /** Year-to-date counters in fen, keyed `programme|period|rule.counter`. */
 export type Accumulators = Readonly<Record<string, number>>;
@@ -28,7 +28,7 @@ export interface Running {
 export interface RuleContext {
   request: SettlementRequest;
   bill: BillTotals;
-  programmes: ProgrammeSet;
+  programmes: CatalogueLookup;
   pack: Pack;
   running: Readonly<Running>;
   /** The person's standing in this programme: categories as it judges them, risk group, cover, variant, attributes. */

@@ -5,7 +5,7 @@ import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { SettlementRequest } from '../../schemas/settlement.js';
 import type { RiskGroup } from '../../schemas/pack-parts.js';
-import type { ProgrammeSet } from './programme-set.js';
+import type { CatalogueLookup } from './catalogue-lookup.js';
 import { type CoverPeriod, dayNumber, daysCovered, hospitalDays } from './days.js';
 
 
@@ -157,7 +157,7 @@ export interface ClaimGroupRule { catalog?: string | undefined; whenUnknown: Ris
  * one) first diagnosed before the person's cover began is pre-existing (惠琼保 特药: 本次参保前已患疾病).
  * A stay stating no first-diagnosis date takes the rule's `whenUnknown`.
  */
-export function claimGroup(rule: ClaimGroupRule, request: SettlementRequest, who: Eligible, programmes: ProgrammeSet): { group: RiskGroup; text: string } {
+export function claimGroup(rule: ClaimGroupRule, request: SettlementRequest, who: Eligible, programmes: CatalogueLookup): { group: RiskGroup; text: string } {
   const { encounter } = request;
   const primary = encounter.diagnoses.find((d) => d.primary) ?? encounter.diagnoses[0];
   const preExisting: RiskGroup = who.aid ? 'aidPreExisting' : 'preExisting';

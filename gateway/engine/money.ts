@@ -12,7 +12,7 @@ import { Decimal } from 'decimal.js';
 import { FEN_PER_YUAN, RATIO_SCALE, shareTextPpm } from '../../schemas/money-text.js';
 
 // Reading money is the bottom of the tree (schemas/money-text.ts); the engine's names for it stay here too.
-export { FEN_PER_YUAN, MAX_FEN, MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText, RATIO_SCALE } from '../../schemas/money-text.js';
+export { MAX_FEN, parseFen, parsePpm, parseShareText, RATIO_SCALE } from '../../schemas/money-text.js';
 
 /**
  * decimal.js with room for every exact product above. Its default of 20 significant digits would
@@ -89,7 +89,7 @@ export function applyRatio(fen: number, ppm: number): number {
   return roundMicroFen(fen * ppm);
 }
 
-export function assertFen(fen: number, where: string): void {
+function assertFen(fen: number, where: string): void {
   if (!Number.isSafeInteger(fen) || fen < 0) throw new Error(`${where}: ${fen} is not a non-negative integer amount in fen`);
 }
 

@@ -30,7 +30,7 @@ function sharedRegions(a: Pack, b: Pack): string[] | null {
   return shared.length > 0 ? [...new Set(shared)] : null;
 }
 
-export function packsMeet(a: Pack, b: Pack): { from: string; to: string; regions: string[] } | null {
+function packsMeet(a: Pack, b: Pack): { from: string; to: string; regions: string[] } | null {
   if (a.status !== 'active' || b.status !== 'active') return null;
   const from = a.term.from > b.term.from ? a.term.from : b.term.from;
   const to = a.term.to < b.term.to ? a.term.to : b.term.to;

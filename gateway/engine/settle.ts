@@ -56,7 +56,7 @@ const DEFAULT_PAYERS: Record<Exclude<UpstreamLayer, 'waiver'>, Record<'employee'
   aid: { employee: { name: '医疗救助基金', fundPayType: '610100' }, resident: { name: '医疗救助基金', fundPayType: '610100' } },
 };
 
-export function validateStay(request: SettlementRequest): void {
+function validateStay(request: SettlementRequest): void {
   const { admittedOn, dischargedOn } = request.encounter;
   if (dischargedOn < admittedOn) {
     throw new Unprocessable('出院日期早于入院日期', [{ path: 'encounter.dischargedOn', message: `出院 ${dischargedOn} 早于入院 ${admittedOn}` }]);

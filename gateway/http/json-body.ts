@@ -5,7 +5,7 @@
 import express, { type RequestHandler } from 'express';
 import { parseJsonText, type JsonTextOptions } from '../service/json-text.js';
 
-export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
+const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
 
 export function jsonBodyParser(limitBytes: number, options: JsonTextOptions = {}): RequestHandler {
   const readText = express.text({ limit: limitBytes, type: JSON_MEDIA_TYPES, defaultCharset: 'utf-8' });

@@ -6,7 +6,7 @@ import { internalProblem, problemOf } from '../problem-body.js';
 import type { Problem } from '../../schemas/problem.js';
 
 // The error → problem body mapping lives outside http/ (the stream intake answers problems too); re-exported here.
-export { internalProblem, problemOf } from '../problem-body.js';
+export { problemOf } from '../problem-body.js';
 
 /**
  * Errors of express itself and its body parsers (they carry a `type` and/or a 4xx `status`), and a path
@@ -25,7 +25,7 @@ function fromParser(error: unknown): GatewayError | null {
   return null;
 }
 
-export function sendProblem(res: Response, problem: Problem, retryAfterSeconds?: number): void {
+function sendProblem(res: Response, problem: Problem, retryAfterSeconds?: number): void {
   if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }

@@ -7,13 +7,12 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { reversalNote } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { InvalidInput } from '../errors.js';
+import { fieldErrors, InvalidInput } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { csvToRows } from '../rosters/csv.js';
 import { charsetOf, decodeCsvUpload, type CsvEncoding } from '../csv.js';
 import { loadRoster, rosterIdOf } from '../rosters/load.js';
-import { fieldErrors, type SettlementService } from '../service/settlements.js';
-import { currentSplit } from '../ledger/stored.js';
+import type { SettlementService } from '../service/settlements.js';
 import type { Metrics } from './metrics.js';
 import { routeOf } from './route-table.js';
 
@@ -34,7 +33,7 @@ const settlementPath = z.object({
 const splitJson = { 'application/json': { ref: 'Split' } };
 const replayHeader = { 'Idempotent-Replay': { schema: { type: 'string', const: 'true' } } };
 
-export const programmeSummary = z.object({
+const programmeSummary = z.object({
   id: z.string(), name: z.string(), layer: z.string(), region: z.array(z.string()), term: z.object({ from: z.string(), to: z.string() }),
   version: z.string(), status: z.string(), sourceDocument: z.object({ file: z.string(), title: z.string() }),
 });
@@ -70,17 +69,17 @@ export const coreRoutes = [
     problems: { 409: 'The same settlement id with a different body', 422: 'Well-formed but impossible' },
     writes: true,
     handler: ({ service, metrics }) => async ({ body, req, res }) => {
-      const { record, replay, split } = await service.settle(body, req.call);
+      const { record, replay } = await service.settle(body, req.call);
       metrics.settlements.inc({ operation: 'settle', outcome: replay ? 'replay' : 'committed' });
       if (replay) {
         res.status(200).setHeader('Idempotent-Replay', 'true');
       } else {
         res.status(201);
-        for (const l of split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
+        for (const l of record.split.lines) metrics.programmeLines.inc({ programme: l.programme, paid: l.amount === '0.00' ? 'no' : 'yes' });
       }
       // The stored text, byte for byte: a retried request gets exactly the first answer — unless the
       // settlement was reversed since; then its current status (reversed, reversedAt), never "settled".
-      res.type('application/json').send(record.status === 'settled' ? record.splitJson : JSON.stringify(split));
+      res.type('application/json').send(record.status === 'settled' ? record.firstAnswer : JSON.stringify(record.split));
     },
   }),
   route({
@@ -90,7 +89,7 @@ export const coreRoutes = [
     answers: { 200: { description: 'The split with its current status', content: splitJson } },
     problems: { 404: 'Unknown' },
     handler: ({ service }) => async ({ params, res }) => {
-      res.json(currentSplit(await service.get(params.hospitalId, params.settlementId)));
+      res.json((await service.get(params.hospitalId, params.settlementId)).split);
     },
   }),
   route({

@@ -5,7 +5,9 @@
  */
 import { invariant } from '../errors.js';
 import { reversalNote } from '../../schemas/settlement.js';
-import type { OutboxEventHead, SettlementRecord } from './port.js';
+import type { NewSettlement, OutboxEventHead } from './port.js';
+import type { RawSettlement } from './raw.js';
+import { RECORD_VERSION } from './stored.js';
 
 /**
  * The JSON texts go to Redis as UTF-8 Buffers, encoded once each. Handed strings, ioredis concatenates a
@@ -14,7 +16,16 @@ import type { OutboxEventHead, SettlementRecord } from './port.js';
  */
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 
-export function recordFields(record: SettlementRecord): Array<string | Buffer> {
+/** The record a commit stores: the split's JSON written once, here, and the current version. */
+export function newRecord(s: NewSettlement): RawSettlement {
+  return {
+    gatewayId: s.gatewayId, hospitalId: s.hospitalId, settlementId: s.settlementId, personId: s.personId, bodyHash: s.bodyHash,
+    status: 'settled', splitJson: JSON.stringify(s.split), requestJson: s.requestJson, deltas: { ...s.deltas }, settledAt: s.settledAt,
+    recordVersion: RECORD_VERSION,
+  };
+}
+
+export function recordFields(record: RawSettlement): Array<string | Buffer> {
   const fields: Array<string | Buffer> = [
     'gatewayId', record.gatewayId,
     'hospitalId', record.hospitalId,
@@ -75,7 +86,7 @@ function required(map: Map<string, string>, field: string, what: string): string
   return value;
 }
 
-export function parseDeltas(json: string): Record<string, number> {
+function parseDeltas(json: string): Record<string, number> {
   const parsed: unknown = JSON.parse(json);
   invariant(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'stored deltas are not an object');
   const deltas: Record<string, number> = {};
@@ -87,13 +98,13 @@ export function parseDeltas(json: string): Record<string, number> {
 }
 
 /** A stored record, or null for an empty reply (the key does not exist). */
-export function parseRecord(reply: unknown): SettlementRecord | null {
+export function parseRecord(reply: unknown): RawSettlement | null {
   const map = fieldMap(reply);
   if (map.size === 0) return null;
   const what = 'a stored settlement';
   const status = required(map, 'status', what);
   invariant(status === 'settled' || status === 'reversed', () => `stored status ${status} is unknown`);
-  const record: SettlementRecord = {
+  const record: RawSettlement = {
     gatewayId: required(map, 'gatewayId', what),
     hospitalId: required(map, 'hospitalId', what),
     settlementId: required(map, 'settlementId', what),

@@ -20,7 +20,7 @@ function infoFields(text: string): Map<string, string> {
 }
 
 /** What one Redis node lacks to be a system of record; empty when it is durable. */
-export async function durabilityProblemsOf(node: Redis, name: string): Promise<string[]> {
+async function durabilityProblemsOf(node: Redis, name: string): Promise<string[]> {
   const info = infoFields(String(await node.info()));
   const problems: string[] = [];
   if (info.get('aof_enabled') !== '1') problems.push(`${name}: appendonly is off (set appendonly yes; RDB snapshots alone lose the settlements since the last one)`);

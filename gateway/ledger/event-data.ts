@@ -9,16 +9,30 @@
  * the same data whenever the relay reads it, and a re-publish after a crash is byte-identical.
  */
 import { invariant } from '../errors.js';
-import type { OutboxEventHead, SettlementRecord } from './port.js';
-import { currentSplit, recordVersionOf } from './stored.js';
+import type { SETTLEMENT_EVENT_TYPES } from '../../schemas/messages.js';
+import type { RawSettlement } from './raw.js';
 
-export function eventData(type: OutboxEventHead['type'], record: SettlementRecord): string {
+export function eventData(type: (typeof SETTLEMENT_EVENT_TYPES)[number], record: RawSettlement): string {
   if (type === 'settlement.settled') return assemble(record.splitJson, record.deltas, record);
   invariant(record.status === 'reversed', () => `a reversal event refers to ${record.hospitalId}/${record.settlementId}, which is not reversed`);
   const negated = Object.fromEntries(Object.entries(record.deltas).map(([field, delta]) => [field, -delta]));
-  return assemble(JSON.stringify(currentSplit(record)), negated, record);
+  return assemble(reversedSplitJson(record), negated, record);
 }
 
-function assemble(splitJson: string, deltas: Record<string, number>, record: SettlementRecord): string {
-  return `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson},"recordVersion":${recordVersionOf(record)}}`;
+/**
+ * The stored split with its reversed status, time and note, every other field kept as stored (decoded
+ * untyped, not by the version's reader: what was stored goes out, whatever this release would read of it).
+ */
+function reversedSplitJson(record: RawSettlement): string {
+  const stored: unknown = JSON.parse(record.splitJson);
+  invariant(typeof stored === 'object' && stored !== null && !Array.isArray(stored), () => `the stored split of ${record.hospitalId}/${record.settlementId} is not an object`);
+  return JSON.stringify({
+    ...stored, status: 'reversed',
+    ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}),
+    ...(record.reversal ? { reversal: record.reversal } : {}),
+  });
+}
+
+function assemble(splitJson: string, deltas: Record<string, number>, record: RawSettlement): string {
+  return `{"split":${splitJson},"deltas":${JSON.stringify(deltas)},"request":${record.requestJson},"recordVersion":${record.recordVersion ?? 1}}`;
 }

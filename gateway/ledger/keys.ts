@@ -1,10 +1,18 @@
 /**
  * The Redis key layout (see README.md in this folder). Every key one settlement's script touches —
- * the person's accumulators, the settlement record, the outbox shard — carries the same hash tag
- * `{b<bucket>}`, so a Redis Cluster keeps them in one slot and a single Lua script may touch them all.
+ * the person's accumulators, the settlement record, the outbox shard, the time indexes — carries its
+ * bucket's hash tag, so a Redis Cluster keeps them in one slot and a single Lua script may touch them all.
+ *
+ * Two layouts, read by what the data says (detectLayout, redis.ts): layout 1 (up to issue 21) tags bucket b
+ * `{b<b>}`, which lands wherever CRC16 puts it — 16 buckets in 16 slots scattered at random, so a Cluster's
+ * masters get unequal shares and, past 16 masters, some get none. Layout 2 tags bucket b of N with the first
+ * `{s<b>-<k>}` (k = 0, 1, …) whose slot lies in the b-th of N equal ranges of the 16 384 slots: the buckets
+ * stand evenly over the slot space, so masters holding equal slot ranges (as `redis-cli --cluster create`
+ * and rebalancing leave them) hold equal numbers of buckets, and N ≥ 4 × masters spreads every master's share.
  */
 import { createHash } from 'node:crypto';
 import { invariant } from '../errors.js';
+import { CLUSTER_SLOTS, keySlot } from './slots.js';
 
 /** Identifiers become key parts: no ':' (ambiguity) and no '{' '}' (hash tags). The schemas already allow only these. */
 const KEY_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -20,7 +28,7 @@ export function assertKeyPart(what: string, value: string): void {
  * person always lands in one bucket — that is what keeps their outbox events in commit order.
  * Changing `shards` re-buckets everyone: it is fixed for the life of the data.
  */
-export function bucketOf(personId: string, shards: number): number {
+function bucketOf(personId: string, shards: number): number {
   return createHash('sha1').update(personId, 'utf8').digest().readUInt32BE(0) % shards;
 }
 
@@ -35,15 +43,42 @@ export interface PersonKeys {
   roster(rosterId: string): string;
 }
 
+export const KEY_LAYOUTS = [1, 2] as const;
+export type KeyLayout = (typeof KEY_LAYOUTS)[number];
+/** The layout a ledger with no data yet is written in. */
+export const CURRENT_KEY_LAYOUT: KeyLayout = 2;
+
+/** Layout 2's hash tag of bucket `bucket` of `buckets`: the first `s<b>-<k>` whose slot lies in the bucket's range. */
+export function spreadTag(bucket: number, buckets: number): string {
+  const from = Math.floor((bucket * CLUSTER_SLOTS) / buckets);
+  const to = Math.floor(((bucket + 1) * CLUSTER_SLOTS) / buckets);
+  for (let k = 0; ; k++) {
+    const tag = `s${bucket}-${k}`;
+    const slot = keySlot(`{${tag}}`);
+    if (slot >= from && slot < to) return tag;
+  }
+}
+
 export class KeySpace {
-  constructor(readonly prefix: string, readonly shards: number) {
+  private readonly tags: string[];
+
+  constructor(readonly prefix: string, readonly shards: number, readonly layout: KeyLayout = CURRENT_KEY_LAYOUT) {
     invariant(/^[A-Za-z0-9._-]{1,32}$/.test(prefix), `prefix ${JSON.stringify(prefix)} must be 1–32 of [A-Za-z0-9._-]`);
-    invariant(Number.isInteger(shards) && shards >= 1 && shards <= 1024, `outboxShards ${shards} must be an integer in 1..1024`);
+    invariant(Number.isInteger(shards) && shards >= 1 && shards <= 1024, `buckets ${shards} must be an integer in 1..1024`);
+    // Worked out once: a key is built on every call.
+    this.tags = Array.from({ length: shards }, (_, b) => `${prefix}:{${layout === 1 ? `b${b}` : spreadTag(b, shards)}}`);
   }
 
   bucket(personId: string): number { return bucketOf(personId, this.shards); }
 
-  private tag(bucket: number): string { return `${this.prefix}:{b${bucket}}`; }
+  private tag(bucket: number): string {
+    const tag = this.tags[bucket];
+    invariant(tag !== undefined, () => `bucket ${bucket} is not one of ${this.shards}`);
+    return tag;
+  }
+
+  /** Where the layout and bucket count of the data are recorded (layout 2 on): `"<layout> <buckets>"`. */
+  layoutMarker(): string { return `${this.prefix}:layout`; }
 
   /** One person's keys, their bucket hashed once: a settlement touches six keys of one slot. */
   person(personId: string): PersonKeys {

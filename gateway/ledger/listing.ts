@@ -4,7 +4,6 @@
  * through here, in bounded pages, so a year of a city (~10⁶ records) streams in constant memory.
  */
 import { invariant } from '../errors.js';
-import type { SettlementRecord } from './port.js';
 
 export interface SettlementQuery {
   /** Inclusive: an ISO instant with offset, or a date YYYY-MM-DD read as its 00:00 in China (+08:00). */
@@ -40,7 +39,7 @@ export function queryRange(query: SettlementQuery): { fromMs: number; toMs: numb
 }
 
 /** The instant that places a record in a listing, or null when it has none (not reversed). */
-export function recordInstantMs(record: SettlementRecord, by: SettlementQuery['by'] = 'settledAt'): number | null {
+export function recordInstantMs(record: { settledAt: string; reversedAt?: string | undefined }, by: SettlementQuery['by'] = 'settledAt'): number | null {
   const text = by === 'reversedAt' ? record.reversedAt : record.settledAt;
   return text === undefined ? null : Date.parse(text);
 }

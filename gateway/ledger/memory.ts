@@ -9,8 +9,11 @@ import { invariant } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, OutboxEventHead, PersonReading, ReverseOutcome, SettlementRecord, WriteGuard,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
 } from './port.js';
+import { newRecord } from './codec.js';
+import type { RawSettlement } from './raw.js';
+import { StoredSettlement } from './stored.js';
 import {
   checkAck, checkCommit, checkDeltas, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
@@ -35,13 +38,13 @@ const SAFE = Number.MAX_SAFE_INTEGER;
 /** Preview markers kept at most (each expires anyway): memory stays bounded under any load. */
 const MAX_PREVIEWS = 100_000;
 
-/** Records hold strings (immutable) and one flat map of numbers: copying both is a full copy. */
-const copyRecord = (record: SettlementRecord): SettlementRecord => ({ ...record, deltas: { ...record.deltas } });
+/** A stored settlement copies the raw record's fields (strings, and the one flat map of numbers): the books cannot be reached through it. */
+const copyRecord = (record: RawSettlement): StoredSettlement => new StoredSettlement(record);
 
 export class MemoryLedger implements LedgerPort {
   readonly kind = 'memory' as const;
   private readonly accumulators = new Map<string, Accumulators>();
-  private readonly settlements = new Map<string, SettlementRecord>();
+  private readonly settlements = new Map<string, RawSettlement>();
   /** settlement key → person, claimed before the version check and never removed, as in Redis. */
   private readonly claims = new Map<string, string>();
   /** roster id → person → period → row */
@@ -72,14 +75,15 @@ export class MemoryLedger implements LedgerPort {
     return { accumulators: await this.readAccumulators(personId), rosters: await this.rosterRows(rosterIds, personId) };
   }
 
-  async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
+  async getSettlement(hospitalId: string, settlementId: string): Promise<StoredSettlement | null> {
     if (!isStorableSettlementId(hospitalId, settlementId)) return null;
     const record = this.settlements.get(settlementKey(hospitalId, settlementId));
     return record ? copyRecord(record) : null;
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
-    checkCommit(record, expectedVersion, event);
+  async commit(settlement: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
+    checkCommit(settlement, expectedVersion, event);
+    const record = newRecord(settlement);
     sendingWrite(guard);
     const key = settlementKey(record.hospitalId, record.settlementId);
     const owner = this.claims.get(key) ?? record.personId;
@@ -93,9 +97,9 @@ export class MemoryLedger implements LedgerPort {
     const acc = this.accumulatorsOf(record.personId);
     if (acc.version !== expectedVersion) return { outcome: 'stale' };
     this.apply(acc, record.deltas, 1);
-    this.settlements.set(key, copyRecord(record));
+    this.settlements.set(key, record);
     this.append(event, record);
-    return { outcome: 'committed', record: copyRecord(record) };
+    return { outcome: 'committed', record: new StoredSettlement(record, settlement.split) };
   }
 
   async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
@@ -135,9 +139,9 @@ export class MemoryLedger implements LedgerPort {
     return false;
   }
 
-  async *listSettlements(query: SettlementQuery): AsyncGenerator<SettlementRecord> {
+  async *listSettlements(query: SettlementQuery): AsyncGenerator<StoredSettlement> {
     const { fromMs, toMs } = queryRange(query);
-    const inPeriod: Array<{ ms: number; member: string; record: SettlementRecord }> = [];
+    const inPeriod: Array<{ ms: number; member: string; record: RawSettlement }> = [];
     for (const record of this.settlements.values()) {
       const ms = recordInstantMs(record, query.by);
       if (ms === null || ms < fromMs || ms >= toMs) continue;
@@ -148,7 +152,7 @@ export class MemoryLedger implements LedgerPort {
     for (const { record } of inPeriod) yield copyRecord(record);
   }
 
-  async settlementsOfPerson(personId: string): Promise<SettlementRecord[]> {
+  async settlementsOfPerson(personId: string): Promise<StoredSettlement[]> {
     return [...this.settlements.values()]
       .filter((r) => r.personId === personId)
       .map((r) => ({ ms: Date.parse(r.settledAt), member: indexMember(r.hospitalId, r.settlementId), record: r }))
@@ -226,7 +230,7 @@ export class MemoryLedger implements LedgerPort {
   }
 
   /** The event's data is built now, from the record as this step leaves it: the same text Redis builds when the relay reads. */
-  private append(head: OutboxEventHead, record: SettlementRecord): void {
+  private append(head: OutboxEventHead, record: RawSettlement): void {
     const seq = ++this.lastSeq;
     const { id, type, personId, hospitalId, settlementId, time } = head;
     this.outbox.set(seq, { seq, event: { id, type, personId, hospitalId, settlementId, time, data: eventData(type, record) }, pending: null });

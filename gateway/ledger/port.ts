@@ -2,9 +2,9 @@
  * The ledger port: where settlements, accumulators, rosters and the outbox live. Two implementations
  * behave identically (one test suite runs against both): Redis (production) and memory (embedded default).
  */
-import type { Cluster, Redis } from 'ioredis';
 import type { RosterRow } from '../../schemas/roster.js';
-import type { ReversalNote } from '../../schemas/settlement.js';
+import type { ReversalNote, Split } from '../../schemas/settlement.js';
+import type { StoredSettlement } from './stored.js';
 import type { SettlementQuery } from './listing.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
@@ -13,26 +13,23 @@ export interface AccumulatorSnapshot {
   values: Record<string, number>;
 }
 
-/** A committed settlement as the ledger keeps it. `splitJson` is the split as first answered (status "settled"). */
-export interface SettlementRecord {
+/**
+ * What a commit stores: the settlement as computed, and the request as sent (its text is what the
+ * idempotency fingerprint hashed, stored byte for byte). Read back as a `StoredSettlement` (stored.ts).
+ */
+export interface NewSettlement {
   gatewayId: string;
   hospitalId: string;
   settlementId: string;
   personId: string;
-  /** sha256 of the canonical request body: the idempotency fingerprint. */
+  /** sha256 of the request body as sent: the idempotency fingerprint. */
   bodyHash: string;
-  status: 'settled' | 'reversed';
-  splitJson: string;
-  /** The request as accepted (JSON), for the slip and for replay. */
+  /** The split as answered (status "settled"); stored as its JSON, which a replay answers byte for byte. */
+  split: Split;
   requestJson: string;
-  /** Counter increments the settlement made; a reversal applies their negation. */
+  /** Counter increments the settlement makes; a reversal applies their negation. */
   deltas: Record<string, number>;
   settledAt: string;
-  reversedAt?: string;
-  /** Why and by whom it was reversed, when the reversal said so. */
-  reversal?: ReversalNote;
-  /** The version of the stored form (record, requestJson, splitJson): absent = 1. Read through ledger/stored.ts. */
-  recordVersion?: number;
 }
 
 /**
@@ -62,17 +59,17 @@ export interface PersonReading {
 }
 
 export type CommitOutcome =
-  | { outcome: 'committed'; record: SettlementRecord }
+  | { outcome: 'committed'; record: StoredSettlement }
   /** Same key, same body: the first answer, byte for byte. */
-  | { outcome: 'replay'; record: SettlementRecord }
+  | { outcome: 'replay'; record: StoredSettlement }
   /** Same key, different body. */
-  | { outcome: 'conflict'; record: SettlementRecord }
+  | { outcome: 'conflict'; record: StoredSettlement }
   /** The accumulators moved since they were read: recompute and try again. */
   | { outcome: 'stale' };
 
 export type ReverseOutcome =
-  | { outcome: 'reversed'; record: SettlementRecord }
-  | { outcome: 'alreadyReversed'; record: SettlementRecord }
+  | { outcome: 'reversed'; record: StoredSettlement }
+  | { outcome: 'alreadyReversed'; record: StoredSettlement }
   | { outcome: 'notFound' };
 
 export interface OutboxEntry { entryId: string; event: OutboxEvent }
@@ -87,54 +84,71 @@ export interface WriteGuard {
   onSend?(): void;
 }
 
-export interface LedgerPort {
-  readonly kind: 'redis' | 'memory';
-  readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
-  /** What a settlement reads of one person: the accumulators and their rows of the given rosters, as one read. */
-  readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading>;
-  getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null>;
+/*
+ * The ledger's jobs, one interface each: a consumer names the one it uses, so what it can touch is in its
+ * signature. Both implementations (memory.ts, redis.ts) keep them all: `LedgerPort`.
+ */
+
+/** Settling: the atomic commit and reversal, and the record by its id. */
+export interface SettlementBook {
+  getSettlement(hospitalId: string, settlementId: string): Promise<StoredSettlement | null>;
   /**
    * Atomically: idempotency check on (hospitalId, settlementId); compare the person's accumulator
-   * version with `expectedVersion`; apply `record.deltas`; store the record; append `event` to the outbox.
+   * version with `expectedVersion`; apply `settlement.deltas`; store the record; append `event` to the outbox.
    */
-  commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome>;
+  commit(settlement: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome>;
   /**
    * Atomically: if the settlement is still settled, apply the negated deltas, mark it reversed at
    * `reversedAt` (with `note`, if any), append `event`. Repeating answers alreadyReversed with the stored record.
    */
   reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome>;
+}
 
-  /**
-   * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, on every gateway sharing
-   * the ledger, so that reversing a preview is told apart from an unknown id (422, not 404). Bounded:
-   * entries expire (and memory keeps at most a fixed number).
-   */
-  rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void>;
-  wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean>;
-
-  /**
-   * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital
-   * and settlement id), read in bounded pages: for reconciliation, the desk's day list and reports.
-   */
-  listSettlements(query: SettlementQuery): AsyncIterable<SettlementRecord>;
-  /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
-  settlementsOfPerson(personId: string): Promise<SettlementRecord[]>;
-
+/** What the ledger knows of a person: year-to-date accumulators and roster rows. */
+export interface PersonBook {
+  readAccumulators(personId: string): Promise<AccumulatorSnapshot>;
+  /** What a settlement reads of one person: the accumulators and their rows of the given rosters, as one read. */
+  readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading>;
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;
   /** The person's rows of each of the given rosters. */
   rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>>;
   /** How many persons the roster holds (any period): the enrolled count of reports. Optional so that test doubles need not have it. */
   rosterSize?(rosterId: string): Promise<number>;
+}
 
-  /** Outbox for the relay: entries not yet acknowledged by `consumer`, oldest first, at most `count`. */
+/** Previews remembered on every gateway sharing the ledger. */
+export interface PreviewMemory {
+  /**
+   * Remembers for `ttlSeconds` that (hospitalId, settlementId) was previewed, so that reversing a preview
+   * is told apart from an unknown id (422, not 404). Bounded: entries expire (and memory keeps at most a fixed number).
+   */
+  rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void>;
+  wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean>;
+}
+
+/** Stored settlements read in order, for reconciliation, the desk's lists and reports. */
+export interface SettlementListing {
+  /**
+   * Records whose settledAt (or reversedAt) lies in [from, to), in that time order (ties by hospital
+   * and settlement id), read in bounded pages.
+   */
+  listSettlements(query: SettlementQuery): AsyncIterable<StoredSettlement>;
+  /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
+  settlementsOfPerson(personId: string): Promise<StoredSettlement[]>;
+}
+
+/** The outbox, for the relay. */
+export interface Outbox {
+  /** Entries not yet acknowledged by `consumer`, oldest first, at most `count`. */
   readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]>;
   ackOutbox(entryIds: readonly string[]): Promise<void>;
   /** Entries appended but not yet acknowledged: the relay's lag. */
   outboxLag(): Promise<number>;
+}
 
+export interface LedgerPort extends SettlementBook, PersonBook, PreviewMemory, SettlementListing, Outbox {
+  readonly kind: 'redis' | 'memory';
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** The Redis connection, for stores that live beside the ledger (gateway/store); absent in memory. */
-  redisClient?(): Redis | Cluster;
 }

@@ -1,20 +1,22 @@
 /**
  * The ledger on Redis (standalone or Cluster), ioredis 5.
  *
- * Key layout (prefix `gw`, `b` = bucket = first 4 bytes of sha1(personId) as uint32 mod outboxShards):
+ * Key layout (prefix `gw`, `b` = bucket = first 4 bytes of sha1(personId) as uint32 mod outboxShards; `{t<b>}` its
+ * hash tag, `{s<b>-<k>}` in layout 2 and `{b<b>}` in layout 1, see keys.ts):
  *
- *   gw:{b<b>}:acc:<personId>                         hash   counters (fen) + `_v`, the accumulator version
- *   gw:{b<b>}:stl:<hospitalId>:<settlementId>        hash   the settlement record (deltas as a JSON string)
- *   gw:{b<b>}:outbox                                 stream outbox shard; consumer group `relay`
- *   gw:{b<b>}:settled | :reversed                    zset   the bucket's settlements by settledAt | reversedAt (epoch ms) → "<hospitalId>:<settlementId>"
- *   gw:{b<b>}:person:<personId>                      zset   the person's settlements by settledAt, same members
- *   gw:{b<b>}:roster:<rosterId>:<personId>           hash   one person's rows of a roster: "<from>|<to>" → row JSON
+ *   gw:{t<b>}:acc:<personId>                         hash   counters (fen) + `_v`, the accumulator version
+ *   gw:{t<b>}:stl:<hospitalId>:<settlementId>        hash   the settlement record (deltas as a JSON string)
+ *   gw:{t<b>}:outbox                                 stream outbox shard; consumer group `relay`
+ *   gw:{t<b>}:settled | :reversed                    zset   the bucket's settlements by settledAt | reversedAt (epoch ms) → "<hospitalId>:<settlementId>"
+ *   gw:{t<b>}:person:<personId>                      zset   the person's settlements by settledAt, same members
+ *   gw:{t<b>}:roster:<rosterId>:<personId>           hash   one person's rows of a roster: "<from>|<to>" → row JSON
  *   gw:idx:<hospitalId>:<settlementId>               string settlement id → personId (its own slot)
  *   gw:roster:<rosterId>:persons                     set    the roster's persons, for replace mode
  *   gw:pre:<hospitalId>:<settlementId>               string a preview was made (expires; 422 on reversing it)
+ *   gw:layout                                        string "<layout> <buckets>" (layout 2 on; see readKeyLayout)
  *
  * Slot safety: a commit or reversal touches acc, stl and outbox of one person, which share the hash tag
- * `{b<b>}` and so one Cluster slot; the scripts declare all three as KEYS. In a Cluster the index and the
+ * `{t<b>}` and so one Cluster slot; the scripts declare all three as KEYS. In a Cluster the index and the
  * roster person set are only ever touched by single-key commands.
  *
  * The settlement-id index is what finds a settlement's bucket from (hospitalId, settlementId). In a
@@ -30,16 +32,17 @@
  *
  * Nothing here ever expires but the preview markers: settlement records and accumulators are the books.
  */
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { invariant } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { readStoredRosterRow } from './stored.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, SettlementRecord, WriteGuard,
+  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
 } from './port.js';
-import { KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
-import { eventFields, fieldMap, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
+import { CURRENT_KEY_LAYOUT, KEY_LAYOUTS, KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
+import { eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
+import { StoredSettlement } from './stored.js';
 import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
 import { eventData } from './event-data.js';
 import {
@@ -54,7 +57,10 @@ import {
 export interface RedisLedgerOptions {
   /** Key prefix; several gateways (or tests) may share one Redis under different prefixes. */
   prefix?: string;
-  /** Buckets of persons, each one hash tag and one outbox stream. Fixed for the life of the data. */
+  /**
+   * Buckets of persons, each one hash tag, one outbox stream and one time index, for a ledger with no data
+   * yet; fixed for the life of the data (the layout marker records them, and data already written keeps its own).
+   */
   outboxShards?: number;
   /** Entries pending at another consumer for this long are taken over by a reader (a relay that died under another name). 0 = never. */
   claimIdleMs?: number;
@@ -83,9 +89,48 @@ interface LedgerScripts {
   gwLedgerRosterPut(roster: string, ...args: ScriptArg[]): Promise<unknown>;
 }
 
+/** Buckets of layout 1: fixed at 16, the only count a gateway could run with then. */
+const LAYOUT_1_BUCKETS = 16;
+
+/** Any key of layout 1 under the prefix, on any master: `<prefix>:{b<n>}:…`. */
+async function hasLayout1Keys(client: Redis | Cluster, prefix: string): Promise<boolean> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}:{b[0-9]*}:*`, 'COUNT', 1000);
+      if (found.length > 0) return true;
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return false;
+}
+
+/**
+ * The key layout the data under `prefix` is written in: as its marker says; layout 1 (which had none) when
+ * keys of it are found; else a new ledger, marked with today's layout and `buckets` (SET NX: the first
+ * gateway to start decides, the others read its marker).
+ */
+async function readKeyLayout(client: Redis | Cluster, prefix: string, buckets: number): Promise<KeySpace> {
+  const marker = new KeySpace(prefix, 1, 1).layoutMarker();
+  let text = await client.get(marker);
+  if (text === null) {
+    if (await hasLayout1Keys(client, prefix)) return new KeySpace(prefix, LAYOUT_1_BUCKETS, 1);
+    await client.set(marker, `${CURRENT_KEY_LAYOUT} ${buckets}`, 'NX');
+    text = await client.get(marker);
+  }
+  const match = /^(\d+) (\d+)$/.exec(text ?? '');
+  const layout = KEY_LAYOUTS.find((l) => String(l) === match?.[1]);
+  invariant(match !== null && layout !== undefined, () => `the ledger's layout marker ${marker} reads ${JSON.stringify(text)}: not a layout this release knows`);
+  return new KeySpace(prefix, Number(match[2]), layout);
+}
+
 export class RedisLedger implements LedgerPort {
   readonly kind = 'redis' as const;
-  private readonly keys: KeySpace;
+  private keySpace: KeySpace | null = null;
+  private layoutRead: Promise<KeySpace> | null = null;
+  private readonly prefix: string;
+  private readonly bucketsIfNew: number;
   private readonly scripts: LedgerScripts;
   private readonly claimIdleMs: number;
   private readonly pollIntervalMs: number;
@@ -94,10 +139,9 @@ export class RedisLedger implements LedgerPort {
   /** Where the next read of new entries starts, so one busy shard cannot starve the others. */
   private nextShard = 0;
 
-  redisClient(): Redis | Cluster { return this.client; }
-
   constructor(private readonly client: Redis | Cluster, options: RedisLedgerOptions = {}) {
-    this.keys = new KeySpace(options.prefix ?? 'gw', options.outboxShards ?? 16);
+    this.prefix = options.prefix ?? 'gw';
+    this.bucketsIfNew = options.outboxShards ?? 16;
     this.claimIdleMs = options.claimIdleMs ?? 60_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
@@ -113,10 +157,12 @@ export class RedisLedger implements LedgerPort {
   }
 
   async readAccumulators(personId: string): Promise<AccumulatorSnapshot> {
+    if (this.keySpace === null) await this.layout();
     return parseAccumulators(await this.client.hgetall(this.keys.accumulators(personId)), VERSION_FIELD);
   }
 
   async readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading> {
+    if (this.keySpace === null) await this.layout();
     const keys = this.keys.person(personId);
     const reply = await this.scripts.gwLedgerReadPerson(1 + rosterIds.length, keys.accumulators, ...rosterIds.map((rosterId) => keys.roster(rosterId)));
     invariant(Array.isArray(reply) && reply.length === 1 + rosterIds.length, 'the read script answered an unexpected shape');
@@ -125,14 +171,17 @@ export class RedisLedger implements LedgerPort {
     return { accumulators: parseAccumulators(reply[0], VERSION_FIELD), rosters };
   }
 
-  async getSettlement(hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
+  async getSettlement(hospitalId: string, settlementId: string): Promise<StoredSettlement | null> {
+    if (this.keySpace === null) await this.layout();
     if (!isStorableSettlementId(hospitalId, settlementId)) return null;
     const personId = await this.client.get(this.keys.index(hospitalId, settlementId));
     return personId === null ? null : this.loadRecord(personId, hospitalId, settlementId);
   }
 
-  async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
-    checkCommit(record, expectedVersion, event);
+  async commit(settlement: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
+    if (this.keySpace === null) await this.layout();
+    checkCommit(settlement, expectedVersion, event);
+    const record = newRecord(settlement);
     const { personId, hospitalId, settlementId } = record;
     // In a Cluster the index lives in another slot: claimed first, on its own (harmless, see the header).
     // On a standalone Redis the script claims it, in the same atomic step as the commit.
@@ -161,19 +210,20 @@ export class RedisLedger implements LedgerPort {
         invariant(typeof owner === 'string' && owner !== personId, 'commit script answered a claim of no other person');
         return this.claimedBy(owner, hospitalId, settlementId);
       }
-      case 'committed': return { outcome, record: { ...record, deltas: { ...record.deltas } } };
+      case 'committed': return { outcome, record: new StoredSettlement(record, settlement.split) };
       case 'stale': return { outcome };
       case 'replay':
       case 'conflict': {
         const stored = parseRecord(reply[1]);
         invariant(stored !== null, 'commit script answered an empty record');
-        return { outcome, record: stored };
+        return { outcome, record: new StoredSettlement(stored) };
       }
       default: throw new Error(`commit script answered ${String(outcome)}`);
     }
   }
 
   async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
+    if (this.keySpace === null) await this.layout();
     checkReverse(hospitalId, settlementId, event);
     if (!isStorableSettlementId(hospitalId, settlementId)) return { outcome: 'notFound' };
     const current = await this.getSettlement(hospitalId, settlementId);
@@ -198,21 +248,24 @@ export class RedisLedger implements LedgerPort {
     if (outcome !== 'reversed' && outcome !== 'alreadyReversed') throw new Error(`reverse script answered ${String(outcome)}`);
     const record = parseRecord(reply[1]);
     invariant(record !== null, 'reverse script answered an empty record');
-    return { outcome, record };
+    return { outcome, record: new StoredSettlement(record) };
   }
 
   async rememberPreview(hospitalId: string, settlementId: string, ttlSeconds: number): Promise<void> {
+    if (this.keySpace === null) await this.layout();
     invariant(Number.isInteger(ttlSeconds) && ttlSeconds >= 1, 'a preview is remembered for a whole number of seconds');
     if (!isStorableSettlementId(hospitalId, settlementId)) return;
     await this.client.set(this.keys.preview(hospitalId, settlementId), '1', 'EX', ttlSeconds);
   }
 
   async wasPreviewed(hospitalId: string, settlementId: string): Promise<boolean> {
+    if (this.keySpace === null) await this.layout();
     if (!isStorableSettlementId(hospitalId, settlementId)) return false;
     return (await this.client.exists(this.keys.preview(hospitalId, settlementId))) === 1;
   }
 
-  async *listSettlements(query: SettlementQuery): AsyncGenerator<SettlementRecord> {
+  async *listSettlements(query: SettlementQuery): AsyncGenerator<StoredSettlement> {
+    if (this.keySpace === null) await this.layout();
     const { fromMs, toMs } = queryRange(query);
     const by = query.by ?? 'settledAt';
     const readPage: PageReader = async (bucket, offset, count) => {
@@ -224,7 +277,7 @@ export class RedisLedger implements LedgerPort {
     let batch: IndexEntry[] = [];
     const load = (entries: IndexEntry[]) => Promise.all(entries.map(({ bucket, member }) => {
       const { hospitalId, settlementId } = parseIndexMember(member);
-      return this.client.hgetall(this.keys.settlementInBucket(bucket, hospitalId, settlementId)).then(parseRecord);
+      return this.client.hgetall(this.keys.settlementInBucket(bucket, hospitalId, settlementId)).then(storedRecord);
     }));
     for await (const entry of mergeBuckets(this.shards(), readPage)) {
       if (query.hospitalId !== undefined && parseIndexMember(entry.member).hospitalId !== query.hospitalId) continue;
@@ -236,16 +289,18 @@ export class RedisLedger implements LedgerPort {
     for (const record of await load(batch)) if (record) yield record;
   }
 
-  async settlementsOfPerson(personId: string): Promise<SettlementRecord[]> {
+  async settlementsOfPerson(personId: string): Promise<StoredSettlement[]> {
+    if (this.keySpace === null) await this.layout();
     const members = await this.client.zrange(this.keys.personIndex(personId), 0, PERSON_SETTLEMENTS_MAX - 1);
     const records = await Promise.all(members.map((member) => {
       const { hospitalId, settlementId } = parseIndexMember(member);
       return this.loadRecord(personId, hospitalId, settlementId);
     }));
-    return records.filter((r): r is SettlementRecord => r !== null);
+    return records.filter((r): r is StoredSettlement => r !== null);
   }
 
   async putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void> {
+    if (this.keySpace === null) await this.layout();
     checkRoster(rosterId, rows);
     const byPerson = [...rowsByPerson(rows)];
     const setKey = this.keys.rosterPersons(rosterId);
@@ -264,10 +319,12 @@ export class RedisLedger implements LedgerPort {
   }
 
   async rosterSize(rosterId: string): Promise<number> {
+    if (this.keySpace === null) await this.layout();
     return this.client.scard(this.keys.rosterPersons(rosterId));
   }
 
   async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
+    if (this.keySpace === null) await this.layout();
     return (await this.readPerson(personId, rosterIds)).rosters;
   }
 
@@ -278,6 +335,7 @@ export class RedisLedger implements LedgerPort {
    * connection, and in a Cluster one BLOCK cannot wait on shards that live in different slots.
    */
   async readOutbox(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
+    if (this.keySpace === null) await this.layout();
     checkRead(consumer, count, blockMs);
     return this.withGroups(async () => {
       const found: Found = new Map();
@@ -295,6 +353,7 @@ export class RedisLedger implements LedgerPort {
   }
 
   async ackOutbox(entryIds: readonly string[]): Promise<void> {
+    if (this.keySpace === null) await this.layout();
     checkAck(entryIds);
     const byShard = new Map<number, string[]>();
     for (const entryId of entryIds) {
@@ -310,6 +369,7 @@ export class RedisLedger implements LedgerPort {
 
   /** Acknowledged entries are deleted (ackOutbox), so the stream lengths are pending + undelivered. */
   async outboxLag(): Promise<number> {
+    if (this.keySpace === null) await this.layout();
     const lengths = await Promise.all(this.shards().map((bucket) => this.client.xlen(this.keys.outbox(bucket))));
     return lengths.reduce((sum, length) => sum + length, 0);
   }
@@ -345,10 +405,32 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
+  /** The key space, once the layout is known (every public method reads it first, see layout()). */
+  private get keys(): KeySpace {
+    invariant(this.keySpace !== null, 'the key layout is read before any key is built');
+    return this.keySpace;
+  }
+
+  /**
+   * Reads the data's key layout once, on first use (not in the constructor: a gateway starts while Redis is
+   * away, and says so on /readyz); a failed read is tried again by the next call.
+   */
+  private async layout(): Promise<KeySpace> {
+    if (this.keySpace !== null) return this.keySpace;
+    this.layoutRead ??= readKeyLayout(this.client, this.prefix, this.bucketsIfNew);
+    try {
+      this.keySpace = await this.layoutRead;
+      return this.keySpace;
+    } catch (error) {
+      this.layoutRead = null;
+      throw error;
+    }
+  }
+
   private shards(): number[] { return Array.from({ length: this.keys.shards }, (_, bucket) => bucket); }
 
-  private async loadRecord(personId: string, hospitalId: string, settlementId: string): Promise<SettlementRecord | null> {
-    return parseRecord(await this.client.hgetall(this.keys.settlement(personId, hospitalId, settlementId)));
+  private async loadRecord(personId: string, hospitalId: string, settlementId: string): Promise<StoredSettlement | null> {
+    return storedRecord(await this.client.hgetall(this.keys.settlement(personId, hospitalId, settlementId)));
   }
 
   /** The settlement id is another person's: their record is the conflict; none yet → SettlementIdClaimed (409). */
@@ -473,6 +555,12 @@ interface FoundEntry { entryId: string; bucket: number; event: ReturnType<typeof
 type Found = Map<string, FoundEntry>;
 
 /** One person's rows of one roster, from its hash (period → row JSON), in period order. */
+/** A record hash as the typed record, or null when the key does not exist. */
+function storedRecord(reply: unknown): StoredSettlement | null {
+  const raw = parseRecord(reply);
+  return raw === null ? null : new StoredSettlement(raw);
+}
+
 function rosterRowsOf(reply: unknown): RosterRow[] {
   return sortedRows([...fieldMap(reply)].map(([period, json]): [string, RosterRow] => [period, readStoredRosterRow(json)]));
 }

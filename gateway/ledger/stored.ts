@@ -17,12 +17,16 @@ import { parseFen, parseShareText } from '../engine/money.js';
 import { nhsaStayIdentity } from '../../schemas/nhsa.js';
 import { InvariantViolation } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import { ENCOUNTER_KINDS, type Split } from '../../schemas/settlement.js';
-import type { SettlementRecord } from './port.js';
+import { moneyText } from '../../schemas/primitives.js';
+import { ENCOUNTER_KINDS, layer, reversalNote, type ReversalNote, type Split } from '../../schemas/settlement.js';
+import { eventData } from './event-data.js';
+import type { SETTLEMENT_EVENT_TYPES } from '../../schemas/messages.js';
+import type { RawSettlement } from './raw.js';
 
 /** The version every record written now carries. A change to what is stored adds a version and its reader. */
 export const RECORD_VERSION = 2;
 
+/** The version of a stored form that may predate versioning (an event's data): absent = 1. */
 export const recordVersionOf = (stored: { recordVersion?: number | undefined }): number => stored.recordVersion ?? 1;
 
 /**
@@ -99,10 +103,16 @@ export type StoredRequest = z.output<typeof storedRequestV1>;
 
 const READERS: Record<number, z.ZodType<StoredRequest>> = { 1: storedRequestV1, 2: storedRequestV1 };
 
+/** A stored request's JSON, read by its version's reader. */
 export function readStoredRequest(requestJson: string, version: number): StoredRequest {
+  return storedRequestOf(JSON.parse(requestJson), version);
+}
+
+/** A stored request already decoded (an outbox event's data carries it as JSON), read by its version's reader. */
+export function storedRequestOf(request: unknown, version: number): StoredRequest {
   const reader = READERS[version];
   if (!reader) throw new InvariantViolation(`stored record version ${version} has no reader (this release knows 1..${RECORD_VERSION})`);
-  const parsed = reader.safeParse(JSON.parse(requestJson));
+  const parsed = reader.safeParse(request);
   if (!parsed.success) {
     throw new InvariantViolation(`a version ${version} stored request is unreadable: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; ')}`);
   }
@@ -127,12 +137,129 @@ export function upgradeStoredRequest(request: unknown, version: number): unknown
   return { ...request, items };
 }
 
-/** The split as stored, with the record's current status (a reversal adds status, reversedAt and its note). */
-export function currentSplit(record: SettlementRecord): Split {
-  if (record.status === 'settled') return JSON.parse(record.splitJson) as Split;
-  return {
-    ...(JSON.parse(record.splitJson) as Split), status: 'reversed',
-    ...(record.reversedAt ? { reversedAt: record.reversedAt } : {}),
-    ...(record.reversal ? { reversal: record.reversal } : {}),
-  };
+/**
+ * The split as versions 1 and 2 stored it: the contract's split of those releases, frozen here so that a
+ * later change to the live schema cannot refuse what was stored (a field the split gains later is a new
+ * version, with its reader and, where the new field is required, an upgrader filling it). Typed as today's
+ * `Split`: the type checker says when a change to the contract needs one.
+ */
+const storedLineV1 = z.object({
+  layer,
+  programme: z.string(),
+  payer: z.string(),
+  fundPayType: z.string().optional(),
+  mode: z.enum(['given', 'computed']),
+  amount: moneyText,
+  explanation: z.array(z.string()),
+});
+
+const storedSplitV1 = z.object({
+  gatewayId: z.string(),
+  settlementId: z.string(),
+  hospitalId: z.string(),
+  personId: z.string(),
+  status: z.enum(['preview', 'settled', 'reversed']),
+  currency: z.literal('CNY'),
+  total: moneyText,
+  outOfScope: moneyText,
+  overLimit: moneyText,
+  preSelfPay: moneyText,
+  compliant: moneyText,
+  lines: z.array(storedLineV1),
+  benefits: z.array(z.object({ programme: z.string(), kind: z.string(), amount: moneyText, paidTo: z.literal('patient'), explanation: z.array(z.string()).optional() })),
+  patientPays: moneyText,
+  policyVersions: z.record(z.string(), z.string()),
+  settledAt: z.string().optional(),
+  reversedAt: z.string().optional(),
+  reversal: reversalNote.optional(),
+});
+
+const SPLIT_READERS: Record<number, z.ZodType<Split>> = { 1: storedSplitV1, 2: storedSplitV1 };
+
+function readStoredSplit(splitJson: string, version: number): Split {
+  const reader = SPLIT_READERS[version];
+  if (!reader) throw new InvariantViolation(`stored record version ${version} has no split reader (this release knows 1..${RECORD_VERSION})`);
+  const parsed = reader.safeParse(JSON.parse(splitJson));
+  if (!parsed.success) {
+    throw new InvariantViolation(`a version ${version} stored split is unreadable: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * A committed settlement as everyone outside the ledger reads it: typed, its split and request read by the
+ * record's version. Both are decoded on first use only, so the hot paths (a commit, which already holds its
+ * split; a replay over HTTP, which answers `firstAnswer`) decode nothing they do not send.
+ */
+export class StoredSettlement {
+  readonly gatewayId: string;
+  readonly hospitalId: string;
+  readonly settlementId: string;
+  readonly personId: string;
+  readonly bodyHash: string;
+  readonly status: 'settled' | 'reversed';
+  readonly deltas: Readonly<Record<string, number>>;
+  readonly settledAt: string;
+  readonly reversedAt: string | undefined;
+  readonly reversal: ReversalNote | undefined;
+  /** The version of the stored form (1 for records written before versioning). */
+  readonly recordVersion: number;
+  readonly #splitJson: string;
+  readonly #requestJson: string;
+  #firstSplit: Split | undefined;
+  #request: StoredRequest | undefined;
+
+  /** `firstSplit`: the split as first answered, when the caller already holds it (a commit), so it is not decoded again. */
+  constructor(raw: RawSettlement, firstSplit?: Split) {
+    this.gatewayId = raw.gatewayId;
+    this.hospitalId = raw.hospitalId;
+    this.settlementId = raw.settlementId;
+    this.personId = raw.personId;
+    this.bodyHash = raw.bodyHash;
+    this.status = raw.status;
+    this.deltas = { ...raw.deltas };
+    this.settledAt = raw.settledAt;
+    this.reversedAt = raw.reversedAt;
+    this.reversal = raw.reversal;
+    this.recordVersion = raw.recordVersion ?? 1;
+    this.#splitJson = raw.splitJson;
+    this.#requestJson = raw.requestJson;
+    this.#firstSplit = firstSplit;
+  }
+
+  /** The split as first answered, byte for byte: what an idempotent replay sends while the settlement is in force. */
+  get firstAnswer(): string { return this.#splitJson; }
+
+  /** The split with the record's current status (a reversal adds status, reversedAt and its note). */
+  get split(): Split {
+    this.#firstSplit ??= readStoredSplit(this.#splitJson, this.recordVersion);
+    if (this.status === 'settled') return this.#firstSplit;
+    return {
+      ...this.#firstSplit, status: 'reversed',
+      ...(this.reversedAt ? { reversedAt: this.reversedAt } : {}),
+      ...(this.reversal ? { reversal: this.reversal } : {}),
+    };
+  }
+
+  /** The request as its version's reader reads it: what the slip, the 2304 mapping and FHIR need. */
+  get request(): StoredRequest {
+    this.#request ??= readStoredRequest(this.#requestJson, this.recordVersion);
+    return this.#request;
+  }
+
+  /** The request as sent, untyped: the idempotency check compares a re-serialised body with it. */
+  sentRequest(): unknown { return JSON.parse(this.#requestJson); }
+
+  /** The request brought to today's shape (upgradeStoredRequest), for the engine to run again; the caller parses it with today's schema. */
+  upgradedRequest(): unknown { return upgradeStoredRequest(JSON.parse(this.#requestJson), this.recordVersion); }
+
+  /** The data of this record's outbox event (event-data.ts): the stored texts as they are, for a relay or a republish. */
+  eventData(type: (typeof SETTLEMENT_EVENT_TYPES)[number]): string {
+    return eventData(type, {
+      gatewayId: this.gatewayId, hospitalId: this.hospitalId, settlementId: this.settlementId, personId: this.personId, bodyHash: this.bodyHash,
+      status: this.status, splitJson: this.#splitJson, requestJson: this.#requestJson, deltas: { ...this.deltas }, settledAt: this.settledAt,
+      ...(this.reversedAt === undefined ? {} : { reversedAt: this.reversedAt }), ...(this.reversal === undefined ? {} : { reversal: this.reversal }),
+      recordVersion: this.recordVersion,
+    });
+  }
 }

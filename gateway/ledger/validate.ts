@@ -6,12 +6,12 @@
 import { invariant } from '../errors.js';
 import { ROSTER_LIMITS, type RosterRow } from '../../schemas/roster.js';
 import { assertKeyPart, isKeyPart } from './keys.js';
-import type { OutboxEventHead, SettlementRecord } from './port.js';
+import type { NewSettlement, OutboxEventHead } from './port.js';
 
 /** The accumulator hash's version field; a delta may not name it. */
 export const VERSION_FIELD = '_v';
 
-export const OUTBOX_LIMITS = { countPerRead: 10_000, blockMs: 60_000, idsPerAck: 10_000 } as const;
+const OUTBOX_LIMITS = { countPerRead: 10_000, blockMs: 60_000, idsPerAck: 10_000 } as const;
 
 export function checkDeltas(deltas: Record<string, number>): void {
   for (const [field, delta] of Object.entries(deltas)) {
@@ -21,18 +21,18 @@ export function checkDeltas(deltas: Record<string, number>): void {
   }
 }
 
-export function checkCommit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead): void {
+export function checkCommit(record: NewSettlement, expectedVersion: number, event: OutboxEventHead): void {
   assertKeyPart('hospitalId', record.hospitalId);
   assertKeyPart('settlementId', record.settlementId);
   assertKeyPart('personId', record.personId);
-  invariant(record.status === 'settled' && record.reversedAt === undefined, 'a commit stores a settled record');
+  invariant(record.split.status === 'settled', 'a commit stores a settled split');
   invariant(Number.isSafeInteger(expectedVersion) && expectedVersion >= 0, `expectedVersion ${expectedVersion} is not a version`);
   checkDeltas(record.deltas);
   checkEvent(event, 'settlement.settled', record.hospitalId, record.settlementId);
   invariant(event.personId === record.personId, 'the event is about another person than the record');
 }
 
-export function checkEvent(event: OutboxEventHead, type: OutboxEventHead['type'], hospitalId: string, settlementId: string): void {
+function checkEvent(event: OutboxEventHead, type: OutboxEventHead['type'], hospitalId: string, settlementId: string): void {
   invariant(event.type === type, () => `expected a ${type} event, got ${event.type}`);
   invariant(event.hospitalId === hospitalId && event.settlementId === settlementId, 'the event is about another settlement');
 }
@@ -69,7 +69,7 @@ export function checkAck(entryIds: readonly string[]): void {
  * A person's rows of one roster are keyed by their period: merging a row for a period the person already
  * has replaces it (a corrected row), a new period adds a row (cover is the union of periods).
  */
-export function rosterRowKey(row: RosterRow): string { return `${row.from}|${row.to}`; }
+function rosterRowKey(row: RosterRow): string { return `${row.from}|${row.to}`; }
 
 /** Rows grouped by person, later rows of the same period winning, in first-seen person order. */
 export function rowsByPerson(rows: readonly RosterRow[]): Map<string, Map<string, RosterRow>> {

@@ -5,7 +5,7 @@ import { meanText } from './figures.js';
 export interface PerPersonStats { persons: number; mean: string; p50: string; p90: string; p99: string; max: string }
 
 /** Nearest-rank percentile of ascending values: the smallest value with at least p% of values at or below it. */
-export function nearestRank(sortedAscending: readonly number[], percent: number): number {
+function nearestRank(sortedAscending: readonly number[], percent: number): number {
   if (sortedAscending.length === 0) return 0;
   const rank = Math.max(1, Math.ceil((percent / 100) * sortedAscending.length));
   return sortedAscending[rank - 1] ?? 0;

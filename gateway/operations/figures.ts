@@ -2,13 +2,13 @@
 import { Decimal } from 'decimal.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { Enrolled } from '../../schemas/second-payout.js';
-import { applyRatio, formatFen, formatPercent, RATIO_SCALE } from '../engine/money.js';
-import type { LedgerPort } from '../ledger/port.js';
+import { applyRatio, formatFen, RATIO_SCALE } from '../engine/money.js';
+import type { PersonBook } from '../ledger/port.js';
 
 export type { Enrolled } from '../../schemas/second-payout.js';
 
 /** With a roster, the persons on it (any period; rosters are not versioned in time); else the configured figure. */
-export async function enrolledPersons(pack: Pack, ledger: Pick<LedgerPort, 'rosterSize'>): Promise<Enrolled> {
+export async function enrolledPersons(pack: Pack, ledger: Pick<PersonBook, 'rosterSize'>): Promise<Enrolled> {
   const roster = pack.eligibility.roster;
   if (roster && ledger.rosterSize) return { persons: await ledger.rosterSize(roster.id), source: 'roster', cite: roster.cite };
   const configured = pack.operations?.enrolledPersons;
@@ -47,4 +47,3 @@ export function meanText(totalFen: number, count: number): string {
 }
 
 export const ppmText = (ppm: number): string => new Decimal(ppm).div(RATIO_SCALE).toFixed(4);
-export const percentText = formatPercent;

@@ -23,7 +23,7 @@ const file = (path: string, summary: string, mediaType: string, onDisk: string) 
   },
 });
 
-export const reportsPageRoutes = [
+const reportsPageRoutes = [
   file('/reports', 'The reports page (loss ratio, payouts, second payout, what-if)', 'text/html', join(PAGE_DIR, 'reports.html')),
   file('/reports/reports.js', "The page's script", 'text/javascript', join(PAGE_DIR, 'reports.js')),
   file('/reports/reports.css', "The page's styles", 'text/css', join(PAGE_DIR, 'reports.css')),

@@ -10,7 +10,7 @@ import { operationsRoutes } from './routes.js';
 /** Programme operations: reports, second payout, what-if, the reports page. */
 export const operationsPart: PartDefinition = { name: 'operations', start: (deps) => startOperations(deps) };
 
-export async function startOperations(deps: PartDeps, clock?: () => Date): Promise<GatewayPart> {
+async function startOperations(deps: PartDeps, clock?: () => Date): Promise<GatewayPart> {
   const passes = new Histogram({
     name: 'gateway_operations_pass_duration_seconds', help: 'Report, second-payout and what-if passes over the stored settlements, by pass and outcome',
     labelNames: ['pass', 'outcome'] as const, buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 120], registers: [deps.metrics.registry],

@@ -8,7 +8,7 @@ export interface Period { from: string; to: string }
  * Which date of a settlement places it in a period: the day it was settled (the ledger's own order, the
  * default) or the day of discharge (`encounter.dischargedOn`, the policy year's date, as the second payout counts).
  */
-export const periodBasis = z.enum(['settled', 'discharged']);
+const periodBasis = z.enum(['settled', 'discharged']);
 export type PeriodBasis = z.infer<typeof periodBasis>;
 export const BASIS_NAMES: Record<PeriodBasis, string> = { settled: '按结算日期', discharged: '按出院日期' };
 
@@ -38,7 +38,7 @@ export function parseReportPeriod(from: unknown, to: unknown, basis: unknown): {
  * A HIS may date a discharge ahead of its settlement (a planned discharge settled the evening before):
  * by discharge date, settlements up to this many days before the period are read too.
  */
-export const SETTLED_BEFORE_DISCHARGE_DAYS = 7;
+const SETTLED_BEFORE_DISCHARGE_DAYS = 7;
 
 const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 

@@ -1,7 +1,7 @@
 /** The report as the routes answer it: the streaming report plus what the programme's figures add (profit cap, coverage, second payouts). */
 import type { Pack } from '../../schemas/pack.js';
 import { parseFen } from '../engine/money.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { PersonBook, SettlementListing } from '../ledger/port.js';
 import type { DocumentStore } from '../store/port.js';
 import { coverage, type CoverageView } from './coverage.js';
 import type { Deadline, Period, PeriodBasis } from './period.js';
@@ -24,7 +24,7 @@ export interface ProgrammeView extends ProgrammeReport {
 }
 
 export interface ViewDeps {
-  ledger: Pick<LedgerPort, 'listSettlements' | 'rosterSize' | 'rosterRows'>;
+  ledger: Pick<SettlementListing, 'listSettlements'> & Pick<PersonBook, 'rosterSize' | 'rosterRows'>;
   store: DocumentStore;
   /** The configured name of a hospital (HOSPITALS_FILE). */
   hospitalName?: (id: string) => string | undefined;

@@ -1,41 +1,20 @@
 /**
- * Stored settlement records read tolerantly: only the fields the operations need, each checked, so a
- * record written by an older or newer version of the gateway still counts (or is counted as unreadable,
- * never throws). The live request schema is not used here on purpose: stored records outlive it.
+ * The fields the operations read of a stored settlement, its split and request read by the record's
+ * version (ledger/stored.ts); a record that cannot be read is counted as unreadable, never thrown.
  */
 import { parseCounterKey } from '../engine/counter-keys.js';
-import { z } from 'zod';
+import { InvariantViolation } from '../errors.js';
 import { parseFen } from '../engine/money.js';
-import type { LedgerPort, SettlementRecord } from '../ledger/port.js';
+import type { SettlementListing } from '../ledger/port.js';
+import type { StoredRequest, StoredSettlement } from '../ledger/stored.js';
+import type { Split } from '../../schemas/settlement.js';
 
 /** Where the records come from: the ledger's listing, in time order, in bounded pages. */
-export type SettlementSource = Pick<LedgerPort, 'listSettlements'>;
-
-const amount = z.string().transform((text, ctx) => {
-  const fen = parseFen(text);
-  if (fen === null) { ctx.addIssue({ code: 'custom', message: 'not an amount' }); return z.NEVER; }
-  return fen;
-});
-
-const storedSplit = z.object({
-  total: amount,
-  outOfScope: amount.catch(0),
-  overLimit: amount.catch(0),
-  patientPays: amount,
-  lines: z.array(z.object({ layer: z.string(), programme: z.string(), amount })),
-  benefits: z.array(z.object({ programme: z.string(), kind: z.string(), amount })).catch([]),
-  policyVersions: z.record(z.string(), z.string()).catch({}),
-});
-
-const storedRequest = z.object({
-  hospital: z.object({ name: z.string().min(1).optional() }).catch({}),
-  patient: z.object({ categories: z.array(z.string()).catch([]) }).catch({ categories: [] }),
-  encounter: z.object({ admittedOn: z.string().catch(''), dischargedOn: z.string() }),
-});
+export type SettlementSource = Pick<SettlementListing, 'listSettlements'>;
 
 /** The parts of one record the reports, the second payout and the what-if read. Amounts in fen. */
 export interface ReadRecord {
-  record: SettlementRecord;
+  record: StoredSettlement;
   totalFen: number;
   outOfScopeFen: number;
   overLimitFen: number;
@@ -51,28 +30,32 @@ export interface ReadRecord {
   settledMonth: string;
 }
 
-function parseJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
-}
+/** Amounts of a stored split, in fen: the split's reader already checked their form. */
+const fen = (text: string): number => parseFen(text) ?? 0;
 
 /** The record's fields, or null when its stored split or request cannot be read. */
-export function readRecord(record: SettlementRecord): ReadRecord | null {
-  const split = storedSplit.safeParse(parseJson(record.splitJson));
-  const request = storedRequest.safeParse(parseJson(record.requestJson));
-  if (!split.success || !request.success) return null;
-  const s = split.data;
+export function readRecord(record: StoredSettlement): ReadRecord | null {
+  let split: Split;
+  let request: StoredRequest;
+  try {
+    split = record.split;
+    request = record.request;
+  } catch (error) {
+    if (error instanceof InvariantViolation) return null;
+    throw error;
+  }
   return {
     record,
-    totalFen: s.total,
-    outOfScopeFen: s.outOfScope,
-    overLimitFen: s.overLimit,
-    patientPaysFen: s.patientPays,
-    lines: s.lines.map((l) => ({ layer: l.layer, programme: l.programme, amountFen: l.amount })),
-    benefits: s.benefits.map((b) => ({ programme: b.programme, kind: b.kind, amountFen: b.amount })),
-    policyVersions: s.policyVersions,
-    categories: request.data.patient.categories,
-    dischargedOn: request.data.encounter.dischargedOn,
-    ...(request.data.hospital.name ? { hospitalName: request.data.hospital.name } : {}),
+    totalFen: fen(split.total),
+    outOfScopeFen: fen(split.outOfScope),
+    overLimitFen: fen(split.overLimit),
+    patientPaysFen: fen(split.patientPays),
+    lines: split.lines.map((l) => ({ layer: l.layer, programme: l.programme, amountFen: fen(l.amount) })),
+    benefits: split.benefits.map((b) => ({ programme: b.programme, kind: b.kind, amountFen: fen(b.amount) })),
+    policyVersions: split.policyVersions,
+    categories: request.patient.categories,
+    dischargedOn: request.encounter.dischargedOn,
+    ...(request.hospital.name ? { hospitalName: request.hospital.name } : {}),
     settledMonth: record.settledAt.slice(0, 7),
   };
 }

@@ -8,9 +8,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openConfiguredLedger, runCli } from '../ledger/cli.js';
+import { runCli } from '../ledger/cli.js';
+import { openToolStorage } from '../storage.js';
 import { loadProgrammes } from '../programmes/load.js';
-import { createStore } from '../store/create.js';
 import { hospitalNames } from './hospital-names.js';
 import { parseReportPeriod } from './period.js';
 import { programmeView } from './programme-view.js';
@@ -28,13 +28,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!args.programme || !args.from || !args.to) { console.error(USAGE); return 2; }
   const config = loadConfig();
-  const ledger = openConfiguredLedger(config);
-  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const storage = openToolStorage(config);
+  if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const { ledger } = storage;
   try {
     const pack = loadProgrammes(config.PROGRAMMES_DIR ?? []).get(args.programme);
     if (!pack) { console.error(`no programme ${args.programme}`); return 2; }
     const { period, basis } = parseReportPeriod(args.from, args.to, args.basis);
-    const view = await programmeView({ ledger, store: createStore(config, ledger), hospitalName: hospitalNames(config) }, pack, period, undefined, { basis });
+    const view = await programmeView({ ledger, store: storage.store, hospitalName: hospitalNames(config) }, pack, period, undefined, { basis });
     if (args.csv) writeFileSync(args.csv, reportCsv(view));
     console.log(JSON.stringify(view, null, 2));
     return 0;

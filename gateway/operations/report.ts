@@ -8,7 +8,7 @@
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { formatFen } from '../engine/money.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { PersonBook } from '../ledger/port.js';
 import { chinaTime } from '../service/ids.js';
 import { perPersonStats, type PerPersonStats } from './distribution.js';
 import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
@@ -80,7 +80,7 @@ function riskGroupOf(pack: Pack, rows: readonly RosterRow[], dischargedOn: strin
 export interface ReportInput {
   pack: Pack;
   source: SettlementSource;
-  ledger: Pick<LedgerPort, 'rosterSize' | 'rosterRows'>;
+  ledger: Pick<PersonBook, 'rosterSize' | 'rosterRows'>;
   period: Period;
   /** Default `settled`. */
   basis?: PeriodBasis;

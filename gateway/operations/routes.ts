@@ -31,7 +31,7 @@ import { renderSummary } from './summary.js';
 import { whatIf } from './whatif.js';
 import { whatIfCsv } from './whatif-csv.js';
 
-export const WHATIF_HTTP_MAX_SETTLEMENTS = 200_000;
+const WHATIF_HTTP_MAX_SETTLEMENTS = 200_000;
 
 export interface OperationsRouteDeps {
   programmes: ProgrammeSet;

@@ -10,9 +10,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openConfiguredLedger, runCli } from '../ledger/cli.js';
+import { runCli } from '../ledger/cli.js';
+import { openToolStorage } from '../storage.js';
 import { loadProgrammes } from '../programmes/load.js';
-import { createStore } from '../store/create.js';
 import { topics } from '../stream/topics.js';
 import { createBus } from '../stream/wiring.js';
 import { confirmSecondPayout } from './second-payout-commit.js';
@@ -33,8 +33,9 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // Confirming tells the insurer through Kafka; the in-memory bus would drop the payments on exit.
   if (args.confirm && !config.KAFKA_BROKERS?.length) { console.error(`--confirm publishes the payments to the insurer: KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
-  const ledger = openConfiguredLedger(config);
-  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const storage = openToolStorage(config);
+  if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const { ledger } = storage;
   const bus = args.confirm ? createBus(config) : undefined;
   try {
     const pack = loadProgrammes(config.PROGRAMMES_DIR ?? []).get(args.programme);
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify({ dryRun: true, ...planned }, null, 2));
       return 0;
     }
-    const store = createStore(config, ledger);
+    const { store } = storage;
     const outcome = await confirmSecondPayout({ store, bus, topics: topics(config.KAFKA_TOPIC_PREFIX), source: config.EVENT_SOURCE }, pack, year, plan);
     if (args.csv) writeFileSync(args.csv, payoutCsv(outcome.payout));
     console.log(JSON.stringify({ dryRun: false, replay: outcome.replay, published: outcome.published, ...outcome.payout }, null, 2));

@@ -18,11 +18,11 @@ import type { DocumentStore } from '../store/port.js';
 import { InvariantViolation, Unprocessable } from '../errors.js';
 import { committedPayout, type CommittedPayout, type SecondPayoutPlan } from '../../schemas/second-payout.js';
 
-export const PAYOUT_COLLECTION = 'operations.second-payout';
+const PAYOUT_COLLECTION = 'operations.second-payout';
 const PUBLISH_BATCH = 500;
 
 
-export const payoutDocumentId = (programmeId: string, year: number) => `${programmeId}.second-payout.${year}`;
+const payoutDocumentId = (programmeId: string, year: number) => `${programmeId}.second-payout.${year}`;
 
 export interface CommitDeps { store: DocumentStore; bus: Bus; topics: Topics; source: string; clock?: () => Date }
 

@@ -16,7 +16,7 @@ import type { Pack } from '../../schemas/pack.js';
 import type { SecondPayoutPayment, SecondPayoutPlan } from '../../schemas/second-payout.js';
 import { formatFen, formatPercent } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { PersonBook } from '../ledger/port.js';
 import { allocate } from './allocation.js';
 import { enrolledPersons, netOfServiceFeeFen, ppmText, premiumIncomeFen, ratioText, reaches } from './figures.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline } from './period.js';
@@ -36,7 +36,7 @@ export function secondPayoutYear(pack: Pack, yearText: unknown): number {
   return year;
 }
 
-export interface PlanInput { pack: Pack; source: SettlementSource; ledger: Pick<LedgerPort, 'rosterSize'>; year: number; deadline?: Deadline }
+export interface PlanInput { pack: Pack; source: SettlementSource; ledger: Pick<PersonBook, 'rosterSize'>; year: number; deadline?: Deadline }
 
 export async function planSecondPayout(input: PlanInput): Promise<SecondPayoutPlan> {
   const { pack, year } = input;

@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openConfiguredLedger, runCli } from '../ledger/cli.js';
+import { runCli } from '../ledger/cli.js';
+import { openToolStorage } from '../storage.js';
 import { loadProgrammes } from '../programmes/load.js';
 import { parseCandidatePack } from './candidate.js';
 import { parsePeriod } from './period.js';
@@ -29,8 +30,9 @@ async function main(argv: string[]): Promise<number> {
   const top = args.top === undefined ? 20 : Number.parseInt(args.top, 10);
   if (!Number.isInteger(top) || top < 0 || top > 10_000) { console.error(`--top must be an integer 0–10000\n${USAGE}`); return 2; }
   const config = loadConfig();
-  const ledger = openConfiguredLedger(config);
-  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const storage = openToolStorage(config);
+  if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const { ledger } = storage;
   try {
     const candidate = parseCandidatePack(readFileSync(args.pack, 'utf8'));
     const period = parsePeriod(args.from, args.to);

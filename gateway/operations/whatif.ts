@@ -18,8 +18,7 @@ import { ProgrammeSet } from '../engine/programme-set.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
-import type { LedgerPort } from '../ledger/port.js';
-import { recordVersionOf, upgradeStoredRequest } from '../ledger/stored.js';
+import type { PersonBook } from '../ledger/port.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
@@ -33,7 +32,7 @@ export interface WhatIfInput {
   programmes: ProgrammeSet;
   candidate: Pack;
   source: SettlementSource;
-  ledger: Pick<LedgerPort, 'rosterRows'>;
+  ledger: Pick<PersonBook, 'rosterRows'>;
   period: Period;
   /** How many of the biggest changes per person to list. */
   top?: number;
@@ -91,7 +90,7 @@ const bucketLabel = (i: number): string => {
 };
 
 /** The candidate set: the programmes in force with the candidate in place of the pack of the same id. */
-export function candidateSet(programmes: ProgrammeSet, candidate: Pack): ProgrammeSet {
+function candidateSet(programmes: ProgrammeSet, candidate: Pack): ProgrammeSet {
   const known = new Set(programmes.catalogues.map((c) => c.id));
   for (const r of candidate.rules) {
     for (const c of r.when ? [r.when, ...(r.when.anyOf ?? [])] : []) {
@@ -156,10 +155,10 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
       throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
     }
     if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-    let json: unknown;
-    try { json = JSON.parse(record.requestJson); } catch { counts.unreplayable += 1; continue; }
+    let upgraded: unknown;
     // Brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped.
-    const parsed = settlementRequest.safeParse(upgradeStoredRequest(json, recordVersionOf(record)));
+    try { upgraded = record.upgradedRequest(); } catch { counts.unreplayable += 1; continue; }
+    const parsed = settlementRequest.safeParse(upgraded);
     if (!parsed.success) { counts.unreplayable += 1; continue; }
     const request = parsed.data;
     // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).

@@ -91,7 +91,7 @@ export function runCheckPack(options: CheckPackOptions): CheckReport & { exitCod
   return { ...report, exitCode: failed ? 1 : 0, snapshotWritten };
 }
 
-export function parseArgs(argv: readonly string[], todayUtc: string): CheckPackOptions | string {
+function parseArgs(argv: readonly string[], todayUtc: string): CheckPackOptions | string {
   const options: CheckPackOptions = { paths: [], snapshotFile: COMMITTED_SNAPSHOT, updateSnapshot: false, today: todayUtc, withBuiltin: true };
   const paths: string[] = [];
   for (let i = 0; i < argv.length; i++) {

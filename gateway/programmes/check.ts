@@ -59,7 +59,7 @@ export function packCounterKeys(pack: Pack): string[] {
  * settlement it pays goes to `insurer.<insurerCode>.claims`, and without one every such claim is
  * dead-lettered by the relay. Cash benefits (payment: benefit) are paid to the patient and file no claim.
  */
-export function missingInsurerCode(pack: Pack): string[] {
+function missingInsurerCode(pack: Pack): string[] {
   if (pack.layer !== 'supplementary' || pack.payer.insurerCode) return [];
   const direct = pack.rules.filter((r) => rulePayment(r) === 'direct').map((r) => r.id);
   if (direct.length === 0) return [];

@@ -65,7 +65,7 @@ export function withDrugLists(packs: readonly Pack[], lists: readonly DrugList[]
   return resolved;
 }
 
-export function loadPacks(dirs: readonly string[]): Pack[] {
+function loadPacks(dirs: readonly string[]): Pack[] {
   const files = dirs.flatMap((dir) => yamlFiles(dir).map((file) => parseProgrammeFile(readFileSync(file, 'utf8'), file)));
   const packs = files.flatMap((f) => ('pack' in f ? [f.pack] : []));
   return withDrugLists(packs, files.flatMap((f) => ('drugList' in f ? [f.drugList] : [])));

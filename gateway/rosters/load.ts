@@ -1,16 +1,16 @@
 /** Loading a programme's roster: validate each row, keep the good ones, list the rejected with reasons. */
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { InvalidInput, NotFound, Unprocessable } from '../errors.js';
+import { fieldErrors, InvalidInput, NotFound, Unprocessable } from '../errors.js';
 import { ROSTER_LIMITS } from '../../schemas/roster.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { PersonBook } from '../ledger/port.js';
 import { CommitAborted } from '../ledger/errors.js';
-import { fieldErrors, type CallControl } from '../service/settlements.js';
+import type { CallControl } from '../call.js';
 
 export interface RosterLoadResult { accepted: number; rejected: Array<{ row: number; errors: Array<{ path: string; message: string }> }> }
 
 /** Rows go to the ledger in batches of this many, so one huge roster never becomes one huge command. */
-export const ROSTER_BATCH_ROWS = 1000;
+const ROSTER_BATCH_ROWS = 1000;
 
 /** The roster a programme reads its eligibility from (several programmes may share one). */
 export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): string {
@@ -26,7 +26,7 @@ export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): strin
  * `rowNumbers[i]` is what a rejection of rawRows[i] is numbered (a CSV's file lines); without it, the
  * index in `rows` from 0 (JSON).
  */
-export async function loadRoster(ledger: LedgerPort, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[], call?: CallControl): Promise<RosterLoadResult> {
+export async function loadRoster(ledger: Pick<PersonBook, 'putRoster'>, rosterId: string, rawRows: readonly unknown[], replace: boolean, rowNumbers?: readonly number[], call?: CallControl): Promise<RosterLoadResult> {
   if (rawRows.length > ROSTER_LIMITS.rowsPerCall) {
     throw new InvalidInput(`每次最多 ${ROSTER_LIMITS.rowsPerCall} 行`, [{ path: 'rows', message: `共 ${rawRows.length} 行；请拆成多次以合并（merge）方式上传` }]);
   }

@@ -15,7 +15,7 @@ import { JsonNumberText } from '../../schemas/json-number.js';
 import { InvalidInput } from '../errors.js';
 
 /** Deep enough for every body of the contract (a settlement nests 4 levels), far below any stack limit. */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 export { JsonNumberText };
 

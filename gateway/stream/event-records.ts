@@ -6,7 +6,7 @@
  * crash carries the same ids and consumers can dedupe.
  */
 import type { Split } from '../../schemas/settlement.js';
-import { readStoredRequest, recordVersionOf, type StoredRequest } from '../ledger/stored.js';
+import { recordVersionOf, storedRequestOf, type StoredRequest } from '../ledger/stored.js';
 import { settlementEventData, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
 import type { OutboundRecord } from './bus.js';
@@ -142,7 +142,7 @@ function parseData(event: OutboxEvent): SettlementEventData {
 
 function requestOf(data: SettlementEventData, eventId: string): StoredRequest {
   try {
-    return readStoredRequest(JSON.stringify(data.request), recordVersionOf(data));
+    return storedRequestOf(data.request, recordVersionOf(data));
   } catch (error) {
     throw new UnmappableEvent(eventId, `the stored request is unreadable: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -18,7 +18,7 @@ const principal = z.string().regex(/^User:[^\s;*]+$/, 'a Kafka principal, User:<
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"').max(200);
 const hospitalId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'a hospital id as KAFKA_INTAKE_HOSPITALS gives it');
 
-export const aclPlanSchema = z.object({
+const aclPlanSchema = z.object({
   gateway: z.object({
     principal,
     /** KAFKA_CLIENT_ID of every gateway process (API and relay): their transactional ids and the replay's groups start with it. */

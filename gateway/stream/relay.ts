@@ -16,14 +16,14 @@
 import type { Registry } from 'prom-client';
 import { backoffMs } from '../resilience/backoff.js';
 import { Breaker, type BreakerState } from '../resilience/breaker.js';
-import type { LedgerPort, OutboxEntry } from '../ledger/port.js';
+import type { Outbox, OutboxEntry } from '../ledger/port.js';
 import type { Bus, OutboundRecord } from './bus.js';
 import { entryDeadLetter, oversizedReason, type EntryProblems, type Oversized } from './dead-letters.js';
 import { eventRecords, logRecord, type EventMapping } from './event-records.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, isTooLargeError, recordBytes } from './record-size.js';
 
 export interface RelayOptions {
-  ledger: LedgerPort;
+  ledger: Outbox;
   bus: Bus;
   mapping: EventMapping;
   /** The ledger consumer name; stable across restarts so the restarted relay gets its own pending entries back. */
@@ -55,7 +55,7 @@ export interface RelayOptions {
   clock?: () => Date;
 }
 
-export const RELAY_BATCH_MAX = 1_000;
+const RELAY_BATCH_MAX = 1_000;
 
 /** A batch read from the outbox, held until the broker has every record of it. */
 interface Held {

@@ -4,7 +4,8 @@
  * Exit code 0: no difference; 1: differences (listed); 2: could not run.
  */
 import { loadConfig } from '../config.js';
-import { openConfiguredLedger, runCli } from '../ledger/cli.js';
+import { runCli } from '../ledger/cli.js';
+import { openToolStorage } from '../storage.js';
 import { kafkaAccess } from './kafka-access.js';
 import { KafkaBus } from './kafka-bus.js';
 import { replayAccumulators } from './replay.js';
@@ -20,8 +21,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const config = loadConfig();
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
-  const ledger = openConfiguredLedger(config);
-  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger has nothing to compare with\n${USAGE}`); return 2; }
+  const storage = openToolStorage(config);
+  if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger has nothing to compare with\n${USAGE}`); return 2; }
+  const { ledger } = storage;
   // The gateway's own TLS and SASL user: on a secured cluster the tool needs its rights (READ on the topics it reads).
   const { warnings, ...access } = kafkaAccess(config);
   for (const warning of warnings) console.warn(`warning: ${warning}`);

@@ -4,7 +4,7 @@
  * It reports; it does not write — the ledger port has no "set accumulators", on purpose: a repair is
  * a decision for an operator who has read the report.
  */
-import type { LedgerPort } from '../ledger/port.js';
+import type { Outbox, PersonBook } from '../ledger/port.js';
 import { settlementEventData } from '../../schemas/messages.js';
 import type { Bus } from './bus.js';
 
@@ -25,7 +25,7 @@ export interface ReplayReport {
 /** Bounds memory on a huge log: past this many distinct event ids the dedupe set is a ledger-sized problem. */
 const SEEN_IDS_MAX = 50_000_000;
 
-export async function replayAccumulators(options: { bus: Bus; ledger: LedgerPort; topic: string }): Promise<ReplayReport> {
+export async function replayAccumulators(options: { bus: Bus; ledger: Outbox & PersonBook; topic: string }): Promise<ReplayReport> {
   const { bus, ledger, topic } = options;
   const outboxLagAtStart = await ledger.outboxLag();
   const rebuilt = new Map<string, Map<string, number>>();

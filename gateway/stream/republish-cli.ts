@@ -9,7 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openConfiguredLedger, runCli } from '../ledger/cli.js';
+import { runCli } from '../ledger/cli.js';
+import { openToolStorage } from '../storage.js';
 import { loadProgrammes } from '../programmes/load.js';
 import { kafkaAccess } from './kafka-access.js';
 import { KafkaBus } from './kafka-bus.js';
@@ -31,8 +32,9 @@ async function main(argv: string[]): Promise<number> {
   if (!args.hospital || !args.settlement) { console.error(USAGE); return 2; }
   const config = loadConfig(process.env, PARTS.flatMap((p) => (p.variables ? [p.variables] : [])));
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
-  const ledger = openConfiguredLedger(config);
-  if (!ledger) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const storage = openToolStorage(config);
+  if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
+  const { ledger } = storage;
   // The gateway's own TLS and SASL user: on a secured cluster the tool needs its rights (READ on the topics it reads).
   const { warnings, ...access } = kafkaAccess(config);
   for (const warning of warnings) console.warn(`warning: ${warning}`);

@@ -10,8 +10,8 @@
  * ce_id (`<ce_id>.nhsa`, `<ce_id>.<programme>`; claim ids from the split), as in event-records.ts.
  * An event of the settlement without a dead letter was published by the relay: nothing to do for it.
  */
-import { eventData } from '../ledger/event-data.js';
-import type { OutboxEvent, OutboxEventHead, SettlementRecord } from '../ledger/port.js';
+import type { OutboxEvent, OutboxEventHead } from '../ledger/port.js';
+import type { StoredSettlement } from '../ledger/stored.js';
 import { deadLetter } from '../../schemas/messages.js';
 import type { Bus, InboundMessage, OutboundRecord } from './bus.js';
 import { eventRecords, type EventMapping } from './event-records.js';
@@ -22,7 +22,7 @@ export interface DeadLetteredEvent { id: string; type: OutboxEventHead['type']; 
 const EVENT_TYPES: ReadonlySet<string> = new Set<OutboxEventHead['type']>(['settlement.settled', 'settlement.reversed']);
 
 /** The head of the event a dead letter of settlement.events.dlq is about, if it is one of this settlement's. */
-export function deadLetteredEvent(message: InboundMessage, hospitalId: string, settlementId: string): DeadLetteredEvent | null {
+function deadLetteredEvent(message: InboundMessage, hospitalId: string, settlementId: string): DeadLetteredEvent | null {
   if (!message.value) return null;
   let letter;
   try {
@@ -69,7 +69,7 @@ export interface RepublishPlan {
 }
 
 /** Every record of the events, as the relay maps them, or the problems that stop them (too large, still unroutable). */
-export function republishPlan(record: SettlementRecord, events: readonly DeadLetteredEvent[], mapping: EventMapping, maxMessageBytes: number): RepublishPlan {
+export function republishPlan(record: StoredSettlement, events: readonly DeadLetteredEvent[], mapping: EventMapping, maxMessageBytes: number): RepublishPlan {
   const records: OutboundRecord[] = [];
   const problems: string[] = [];
   for (const head of events) {
@@ -79,7 +79,7 @@ export function republishPlan(record: SettlementRecord, events: readonly DeadLet
     }
     const event: OutboxEvent = {
       id: head.id, type: head.type, personId: record.personId, hospitalId: record.hospitalId, settlementId: record.settlementId, time: head.time,
-      data: eventData(head.type, record),
+      data: record.eventData(head.type),
     };
     const outcome = eventRecords(event, mapping);
     problems.push(...outcome.unroutable.map((u) => `${u.audience}: ${u.error.message}`));

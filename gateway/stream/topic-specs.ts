@@ -30,13 +30,13 @@ export interface TopicPolicy {
 }
 
 /** Kafka's spelling of "for ever" for retention.ms and retention.bytes. */
-export const KEEP_FOR_EVER = '-1';
+const KEEP_FOR_EVER = '-1';
 
 /**
  * min.insync.replicas for a replication factor: with three replicas or more, two must have a write before
  * acks=all answers, so one surviving broker never acknowledges alone; fewer replicas cannot afford two.
  */
-export function minInsyncReplicasFor(replicationFactor: number): number {
+function minInsyncReplicasFor(replicationFactor: number): number {
   return replicationFactor >= 3 ? 2 : 1;
 }
 

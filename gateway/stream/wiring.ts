@@ -110,7 +110,7 @@ export function topicsReadiness(drift: readonly TopicDrift[]): ReadinessCheck {
 
 export type RelayHooks = Pick<RelayOptions, 'onPublished' | 'onFailure' | 'onUnmappable' | 'onTooLarge' | 'onBreakerStateChange' | 'registry'>;
 
-export function createRelay(config: Config, ledger: LedgerPort, bus: Bus, audiences: readonly Audience[], hooks: RelayHooks = {}): OutboxRelay {
+function createRelay(config: Config, ledger: LedgerPort, bus: Bus, audiences: readonly Audience[], hooks: RelayHooks = {}): OutboxRelay {
   return new OutboxRelay({ ledger, bus, mapping: eventMapping(config, audiences), consumerName: config.RELAY_CONSUMER_NAME, batchSize: config.RELAY_BATCH_SIZE, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES, ...hooks });
 }
 

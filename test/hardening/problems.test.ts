@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError, InvalidInput } from '../../gateway/errors.js';
 import { problemOf } from '../../gateway/http/problems.js';
 import { PROBLEM_TYPES, problemTypeRows } from '../../gateway/problem-types.js';
-import { fieldErrors, parseRequest } from '../../gateway/service/settlements.js';
+import { fieldErrors } from '../../gateway/errors.js';
+import { parseRequest } from '../../gateway/service/settlements.js';
 import { asProblem, call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
 import { requestBody } from '../support/requests.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.js';
-import { openConfiguredLedger } from '../../gateway/ledger/cli.js';
+import { openToolStorage } from '../../gateway/storage.js';
 import { redisAccess } from '../../gateway/ledger/connect.js';
 import { createLogger } from '../../gateway/log.js';
 import { startGateway } from '../../gateway/main.js';
@@ -128,9 +128,9 @@ describe('Redis over TLS with an ACL user', () => {
   }, 60_000);
 
   it('the command-line tools open the same Redis the same way', async () => {
-    const ledger = openConfiguredLedger(loadConfig({ NODE_ENV: 'test', ...env }));
+    const ledger = openToolStorage(loadConfig({ NODE_ENV: 'test', ...env }))?.ledger;
     try {
-      expect(ledger).not.toBeNull();
+      expect(ledger).toBeDefined();
       await expect(ledger!.ping()).resolves.toBeUndefined();
     } finally {
       await ledger?.close();

@@ -35,7 +35,8 @@ describe.each(fixtures)('stored record %s', (_file, fixture) => {
   let redis: TestRedis;
   let gw: TestGateway;
   let client: Redis;
-  const keys = new KeySpace('gw', 16);
+  // Key layout 1 (`{b<n>}` tags, no layout marker), as the releases that wrote these versions laid keys out.
+  const keys = new KeySpace('gw', 16, 1);
   const { record } = fixture;
   const deltas = JSON.parse(record.deltas!) as Record<string, number>;
 

@@ -12,7 +12,7 @@ import { bindRoutes, routeOf } from '../../gateway/http/route-table.js';
 import { DEV_CLIENT } from '../../gateway/http/auth.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
-import type { CommitOutcome, OutboxEvent, PersonReading, SettlementRecord, WriteGuard } from '../../gateway/ledger/port.js';
+import type { CommitOutcome, OutboxEvent, PersonReading, NewSettlement, WriteGuard } from '../../gateway/ledger/port.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import { asProblem, asSplit, call, HOSPITAL_A, HOSPITAL_B, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
@@ -75,7 +75,7 @@ describe('Redis paused (SIGSTOP) past the request timeout, two gateways', () => 
 class SlowAnswerLedger extends MemoryLedger {
   release: () => void = () => undefined;
   private readonly held = new Promise<void>((resolve) => { this.release = resolve; });
-  override async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
+  override async commit(record: NewSettlement, expectedVersion: number, event: OutboxEvent, guard?: WriteGuard): Promise<CommitOutcome> {
     const outcome = await super.commit(record, expectedVersion, event, guard);
     await this.held;
     return outcome;

@@ -160,7 +160,7 @@ describe.each(backends)('HTTP contract (%s)', (_name, backend) => {
       const other = await call(gw.url, '/v1/settlements', { raw: withShare('0.123456789012345679'), token: TOKENS.deskA });
       expect(other.status).toBe(409);
       const stored = await ledger.getSettlement(HOSPITAL_A, b.settlementId);
-      expect((JSON.parse(stored!.requestJson) as { items: Array<{ selfPayRatio: unknown }> }).items[0]!.selfPayRatio).toBe('0.123456789012345678');
+      expect(stored!.request.items[0]!.selfPayRatio).toBe('0.123456789012345678');
     });
 
     it('commits 30 concurrent identical settles exactly once', async () => {

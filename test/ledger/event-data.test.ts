@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { eventData } from '../../gateway/ledger/event-data.js';
 import { audienceRecords, UnmappableEvent } from '../../gateway/stream/event-records.js';
 import { topics } from '../../gateway/stream/topics.js';
+import type { RawSettlement } from '../../gateway/ledger/raw.js';
 import { record, settledEvent } from './fixtures.js';
 
 describe('eventData', () => {
-  const settled = record({ personId: 'P1', settlementId: 'S1', deltas: { 'p|2024|a': 150_000, 'p|2024|zero': 0 } });
+  const { split, ...rest } = record({ personId: 'P1', settlementId: 'S1', deltas: { 'p|2024|a': 150_000, 'p|2024|zero': 0 } });
+  // As stored before records were versioned: no recordVersion (1).
+  const settled: RawSettlement = { ...rest, status: 'settled', splitJson: JSON.stringify(split) };
 
   it('a settlement: the stored split and request texts as they are, the deltas, the record version', () => {
     expect(eventData('settlement.settled', settled)).toBe(
@@ -31,7 +34,7 @@ describe('eventData', () => {
 
   it('an entry whose record is gone (empty data) is unmappable, with the reason', () => {
     const mapping = { topics: topics(''), source: 'urn:test', audiences: [] };
-    expect(() => audienceRecords({ ...settledEvent(settled), data: '' }, mapping)).toThrow(UnmappableEvent);
-    expect(() => audienceRecords({ ...settledEvent(settled), data: '' }, mapping)).toThrow(/S1 it refers to is missing/);
+    expect(() => audienceRecords({ ...settledEvent(record({ personId: 'P1', settlementId: 'S1' })), data: '' }, mapping)).toThrow(UnmappableEvent);
+    expect(() => audienceRecords({ ...settledEvent(record({ personId: 'P1', settlementId: 'S1' })), data: '' }, mapping)).toThrow(/S1 it refers to is missing/);
   });
 });

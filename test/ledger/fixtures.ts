@@ -1,6 +1,7 @@
 /** Records and events for the ledger tests. */
 import { createHash } from 'node:crypto';
-import type { OutboxEvent, SettlementRecord } from '../../gateway/ledger/port.js';
+import type { NewSettlement, OutboxEvent } from '../../gateway/ledger/port.js';
+import { RECORD_VERSION, StoredSettlement } from '../../gateway/ledger/stored.js';
 
 export const HOSPITAL = 'H99000000001';
 
@@ -8,7 +9,7 @@ export function bodyHash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function record(o: { personId: string; settlementId: string; deltas?: Record<string, number>; body?: string }): SettlementRecord {
+export function record(o: { personId: string; settlementId: string; deltas?: Record<string, number>; body?: string }): NewSettlement {
   const body = o.body ?? `body of ${o.settlementId}`;
   return {
     gatewayId: `stl_${o.settlementId}`,
@@ -16,16 +17,29 @@ export function record(o: { personId: string; settlementId: string; deltas?: Rec
     settlementId: o.settlementId,
     personId: o.personId,
     bodyHash: bodyHash(body),
-    status: 'settled',
-    // Empty arrays, nesting and non-ASCII: what a Lua JSON round trip would damage.
-    splitJson: JSON.stringify({ settlementId: o.settlementId, lines: [], benefits: [], patientPays: '12.30', payer: '医疗救助基金' }),
+    // Empty arrays and objects, nesting and non-ASCII: what a Lua JSON round trip would damage.
+    split: {
+      gatewayId: `stl_${o.settlementId}`, settlementId: o.settlementId, hospitalId: HOSPITAL, personId: o.personId, status: 'settled', currency: 'CNY',
+      total: '12.30', outOfScope: '0.00', overLimit: '0.00', preSelfPay: '0.00', compliant: '12.30',
+      lines: [{ layer: 'aid', programme: 'demo-aid', payer: '医疗救助基金', mode: 'computed', amount: '0.00', explanation: [] }],
+      benefits: [], patientPays: '12.30', policyVersions: {}, settledAt: '2024-03-10T09:12:44+08:00',
+    },
     requestJson: JSON.stringify({ settlementId: o.settlementId, items: [], body }),
     deltas: o.deltas ?? { 'basic:2024:paid': 150_000, 'weihai-2020-medical:2020:paid': 2_345 },
     settledAt: '2024-03-10T09:12:44+08:00',
   };
 }
 
-export function settledEvent(r: SettlementRecord): OutboxEvent {
+/** The record the ledger answers for a commit of `r`, reversed at `reversedAt` when given. */
+export function stored(r: NewSettlement, reversedAt?: string): StoredSettlement {
+  const { split, ...rest } = r;
+  return new StoredSettlement({
+    ...rest, splitJson: JSON.stringify(split), recordVersion: RECORD_VERSION,
+    ...(reversedAt === undefined ? { status: 'settled' } : { status: 'reversed', reversedAt }),
+  });
+}
+
+export function settledEvent(r: NewSettlement): OutboxEvent {
   return {
     id: `evt_${r.settlementId}_settled`,
     type: 'settlement.settled',
@@ -34,11 +48,11 @@ export function settledEvent(r: SettlementRecord): OutboxEvent {
     settlementId: r.settlementId,
     time: r.settledAt,
     // What the ledger builds from the record when the relay reads the entry: the stored texts as they are.
-    data: `{"split":${r.splitJson},"deltas":${JSON.stringify(r.deltas)},"request":${r.requestJson},"recordVersion":1}`,
+    data: `{"split":${JSON.stringify(r.split)},"deltas":${JSON.stringify(r.deltas)},"request":${r.requestJson},"recordVersion":${RECORD_VERSION}}`,
   };
 }
 
-export function reversedEvent(r: SettlementRecord): OutboxEvent {
+export function reversedEvent(r: NewSettlement): OutboxEvent {
   return { ...settledEvent(r), id: `evt_${r.settlementId}_reversed`, type: 'settlement.reversed', time: REVERSED_AT };
 }
 

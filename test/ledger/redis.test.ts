@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLedger, type RedisLedgerOptions } from '../../gateway/ledger/redis.js';
-import { KeySpace } from '../../gateway/ledger/keys.js';
+import { KeySpace, spreadTag } from '../../gateway/ledger/keys.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { HOSPITAL, record, settledEvent, uniqueId } from './fixtures.js';
 import { ledgerSuite } from './suite.js';
@@ -40,25 +40,28 @@ describe('RedisLedger on a standalone redis', () => {
     await ledger.commit(r, 0, settledEvent(r));
     await ledger.putRoster('weihai-2020-medical', [{ personId: person, from: '2020-01-01', to: '2020-12-31', categories: [], preExisting: false, attributes: {} }], false);
     const b = new KeySpace(prefix, 4).bucket(person);
+    const tag = `${prefix}:{${spreadTag(b, 4)}}`;
     const probe = new Redis(server.url);
     const keys = (await probe.keys(`${prefix}:*`)).sort();
     expect(keys).toEqual([
       `${prefix}:idx:${HOSPITAL}:ZY2020031000017`,
+      `${prefix}:layout`,
       `${prefix}:roster:weihai-2020-medical:persons`,
-      `${prefix}:{b${b}}:acc:${person}`,
-      `${prefix}:{b${b}}:outbox`,
-      `${prefix}:{b${b}}:person:${person}`,
-      `${prefix}:{b${b}}:roster:weihai-2020-medical:${person}`,
-      `${prefix}:{b${b}}:settled`,
-      `${prefix}:{b${b}}:stl:${HOSPITAL}:ZY2020031000017`,
+      `${tag}:acc:${person}`,
+      `${tag}:outbox`,
+      `${tag}:person:${person}`,
+      `${tag}:roster:weihai-2020-medical:${person}`,
+      `${tag}:settled`,
+      `${tag}:stl:${HOSPITAL}:ZY2020031000017`,
     ].sort());
     for (const key of keys) expect(await probe.ttl(key)).toBe(-1);
-    expect(await probe.hget(`${prefix}:{b${b}}:acc:${person}`, '_v')).toBe('1');
-    expect(await probe.hget(`${prefix}:{b${b}}:stl:${HOSPITAL}:ZY2020031000017`, 'deltas')).toBe(JSON.stringify(r.deltas));
+    expect(await probe.get(`${prefix}:layout`)).toBe('2 4');
+    expect(await probe.hget(`${tag}:acc:${person}`, '_v')).toBe('1');
+    expect(await probe.hget(`${tag}:stl:${HOSPITAL}:ZY2020031000017`, 'deltas')).toBe(JSON.stringify(r.deltas));
     // The group exists on every shard once the outbox is read, even on shards nobody wrote to.
     await ledger.readOutbox('relay-1', 1, 0);
     for (let shard = 0; shard < 4; shard++) {
-      const groups = await probe.xinfo('GROUPS', `${prefix}:{b${shard}}:outbox`);
+      const groups = await probe.xinfo('GROUPS', new KeySpace(prefix, 4).outbox(shard));
       expect(JSON.stringify(groups)).toContain('relay');
     }
     probe.disconnect();
@@ -70,7 +73,7 @@ describe('RedisLedger on a standalone redis', () => {
     const ledger = ledgerAt(prefix, { outboxShards: 2 });
     await ledger.readOutbox('relay-1', 1, 0);
     const probe = new Redis(server.url);
-    await probe.del(`${prefix}:{b0}:outbox`, `${prefix}:{b1}:outbox`);
+    await probe.del(new KeySpace(prefix, 2).outbox(0), new KeySpace(prefix, 2).outbox(1));
     const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S') });
     await ledger.commit(r, 0, settledEvent(r));
     expect((await ledger.readOutbox('relay-1', 10, 0)).map((e) => e.event.id)).toEqual([settledEvent(r).id]);
@@ -99,7 +102,7 @@ describe('RedisLedger on a standalone redis', () => {
     await ledger.readOutbox('relay-1', 1, 0); // the group exists, as it did when the old release wrote
     const probe = new Redis(server.url);
     const data = '{"split":{"old":true},"deltas":{},"request":{}}';
-    await probe.xadd(`${prefix}:{b0}:outbox`, '*', 'id', 'evt_old', 'type', 'settlement.settled', 'personId', 'P1', 'hospitalId', HOSPITAL, 'settlementId', 'OLD1', 'time', '2024-03-10T09:12:44+08:00', 'data', data);
+    await probe.xadd(new KeySpace(prefix, 1).outbox(0), '*', 'id', 'evt_old', 'type', 'settlement.settled', 'personId', 'P1', 'hospitalId', HOSPITAL, 'settlementId', 'OLD1', 'time', '2024-03-10T09:12:44+08:00', 'data', data);
     const [entry] = await ledger.readOutbox('relay-1', 10, 0);
     expect(entry?.event).toEqual({ id: 'evt_old', type: 'settlement.settled', personId: 'P1', hospitalId: HOSPITAL, settlementId: 'OLD1', time: '2024-03-10T09:12:44+08:00', data });
     probe.disconnect();
@@ -115,6 +118,40 @@ describe('RedisLedger on a standalone redis', () => {
     await probe.del(new KeySpace(prefix, 1).settlement(r.personId, HOSPITAL, r.settlementId));
     const [entry] = await ledger.readOutbox('relay-1', 10, 0);
     expect(entry?.event).toEqual({ ...settledEvent(r), data: '' });
+    probe.disconnect();
+    await ledger.close();
+  });
+
+  it('reads and writes data of key layout 1 ({b<n>} tags, 16 buckets, no marker) where it lies', async () => {
+    const prefix = uniqueId('l1');
+    const legacy = new KeySpace(prefix, 16, 1);
+    const person = uniqueId('P');
+    const old = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 7 } });
+    const { split, ...fields } = old;
+    // What a commit of the release before left: the record, the claim, the accumulators and both indexes.
+    const probe = new Redis(server.url);
+    const keys = legacy.person(person);
+    await probe.hset(keys.settlement(HOSPITAL, old.settlementId), { ...fields, status: 'settled', splitJson: JSON.stringify(split), deltas: JSON.stringify(old.deltas), recordVersion: '2' });
+    await probe.set(legacy.index(HOSPITAL, old.settlementId), person);
+    await probe.hset(keys.accumulators, { a: '7', _v: '1' });
+    await probe.zadd(keys.timeIndex('settledAt'), Date.parse(old.settledAt), `${HOSPITAL}:${old.settlementId}`);
+    await probe.zadd(keys.personIndex, Date.parse(old.settledAt), `${HOSPITAL}:${old.settlementId}`);
+
+    const ledger = ledgerAt(prefix, { outboxShards: 4 });
+    expect((await ledger.getSettlement(HOSPITAL, old.settlementId))?.firstAnswer).toBe(JSON.stringify(split));
+    expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: { a: 7 } });
+    const listed: string[] = [];
+    for await (const s of ledger.listSettlements({ from: '2024-03-01', to: '2024-04-01' })) listed.push(s.settlementId);
+    expect(listed).toEqual([old.settlementId]);
+    expect((await ledger.settlementsOfPerson(person)).map((s) => s.settlementId)).toEqual([old.settlementId]);
+    // A new settlement of the same person goes where the person's data is, and the outbox relays it.
+    const next = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 3 } });
+    expect((await ledger.commit(next, 1, settledEvent(next))).outcome).toBe('committed');
+    expect(await probe.exists(keys.settlement(HOSPITAL, next.settlementId))).toBe(1);
+    expect(await probe.hget(keys.accumulators, 'a')).toBe('10');
+    expect((await ledger.readOutbox('relay-1', 10, 0)).map((e) => e.event.settlementId)).toEqual([next.settlementId]);
+    expect((await ledger.reverse(HOSPITAL, old.settlementId, '2024-03-11T10:00:00+08:00', { ...settledEvent(old), id: 'rev', type: 'settlement.reversed' })).outcome).toBe('reversed');
+    expect(await probe.get(`${prefix}:layout`)).toBeNull();
     probe.disconnect();
     await ledger.close();
   });

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readStoredRequest, RECORD_VERSION, upgradeStoredRequest } from '../../gateway/ledger/stored.js';
+import { InvariantViolation } from '../../gateway/errors.js';
+import { parseRecord } from '../../gateway/ledger/codec.js';
+import type { RawSettlement } from '../../gateway/ledger/raw.js';
+import { readStoredRequest, RECORD_VERSION, StoredSettlement, upgradeStoredRequest } from '../../gateway/ledger/stored.js';
 import { settlementRequest } from '../../schemas/settlement.js';
 
 interface RecordFixture { recordVersion: number; record: Record<string, string> }
@@ -70,5 +73,50 @@ describe('upgradeStoredRequest', () => {
     }
     expect(upgradeStoredRequest('not a request', 1)).toBe('not a request');
     expect(() => upgradeStoredRequest(stored, RECORD_VERSION + 1)).toThrow(/no upgrade/);
+  });
+});
+
+describe('StoredSettlement: the typed record every reader outside the ledger gets', () => {
+  const raw = (file: string): RawSettlement => {
+    const parsed = parseRecord(fixture(file).record);
+    if (!parsed) throw new Error(file);
+    return parsed;
+  };
+
+  it('reads the split and the request of every stored version by that version\'s readers, and keeps the first answer byte for byte', () => {
+    for (const [file, version] of [['v1.json', 1], ['v2.json', 2]] as const) {
+      const stored = new StoredSettlement(raw(file));
+      expect(stored.recordVersion).toBe(version);
+      expect(stored.firstAnswer).toBe(fixture(file).record.splitJson);
+      expect(stored.split).toEqual(JSON.parse(fixture(file).record.splitJson!));
+      expect(stored.request.patient.name).toBe('张三丰');
+      expect(stored.sentRequest()).toEqual(JSON.parse(fixture(file).record.requestJson!));
+    }
+  });
+
+  it('answers a reversed record\'s split with its status, time and note; the first answer stays as first written', () => {
+    const stored = new StoredSettlement({ ...raw('v2.json'), status: 'reversed', reversedAt: '2024-03-11T10:00:00+08:00', reversal: { reason: '费用录入有误' } });
+    expect(stored.split).toMatchObject({ status: 'reversed', reversedAt: '2024-03-11T10:00:00+08:00', reversal: { reason: '费用录入有误' }, total: '52000.00' });
+    expect(JSON.parse(stored.firstAnswer)).toMatchObject({ status: 'settled' });
+  });
+
+  it('decodes the split and the request only when read: an unreadable one fails there, naming the field, not when the record is read', () => {
+    const broken = new StoredSettlement({ ...raw('v2.json'), splitJson: '{"total":12}', requestJson: '{"settlementId":"S1"}' });
+    expect(broken.firstAnswer).toBe('{"total":12}');
+    expect(() => broken.split).toThrow(InvariantViolation);
+    expect(() => broken.split).toThrow(/stored split is unreadable: .*total: invalid_type/);
+    expect(() => broken.request).toThrow(/stored request is unreadable/);
+  });
+
+  it('refuses a version this release has no reader for', () => {
+    const future = new StoredSettlement({ ...raw('v2.json'), recordVersion: RECORD_VERSION + 1 });
+    expect(() => future.split).toThrow(/no split reader/);
+    expect(() => future.request).toThrow(/no reader/);
+  });
+
+  it('brings the request to today\'s shape for the engine (what-if, 2305), by its version', () => {
+    const upgraded = settlementRequest.safeParse(new StoredSettlement(raw('v1.json')).upgradedRequest());
+    expect(upgraded.success).toBe(true);
+    expect(upgraded.data?.items.map((i) => [i.code, i.selfPayRatio])).toEqual([['A1', undefined], ['B1', '0.10']]);
   });
 });

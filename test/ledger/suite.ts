@@ -5,10 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RosterRow } from '../../schemas/roster.js';
-import type { LedgerPort, OutboxEntry, SettlementRecord } from '../../gateway/ledger/port.js';
+import type { LedgerPort, NewSettlement, OutboxEntry } from '../../gateway/ledger/port.js';
 import { SettlementIdClaimed } from '../../gateway/ledger/errors.js';
+import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import { InvariantViolation } from '../../gateway/errors.js';
-import { HOSPITAL, REVERSED_AT, bodyHash, record, reversedEvent, settledEvent, uniqueId } from './fixtures.js';
+import { HOSPITAL, REVERSED_AT, bodyHash, record, reversedEvent, settledEvent, stored, uniqueId } from './fixtures.js';
 
 export interface LedgerOptions { claimIdleMs?: number }
 
@@ -71,8 +72,8 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const person = uniqueId('P');
       const r = record({ personId: person, settlementId: uniqueId('S') });
       const result = await ledger.commit(r, 0, settledEvent(r));
-      expect(result).toEqual({ outcome: 'committed', record: r });
-      expect(await ledger.getSettlement(HOSPITAL, r.settlementId)).toEqual(r);
+      expect(result).toEqual({ outcome: 'committed', record: stored(r) });
+      expect(await ledger.getSettlement(HOSPITAL, r.settlementId)).toEqual(stored(r));
       expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: r.deltas });
       expect(await ledger.readAccumulators(uniqueId('P'))).toEqual({ version: 0, values: {} });
       expect(await ledger.getSettlement(HOSPITAL, uniqueId('S'))).toBeNull();
@@ -86,11 +87,11 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       await ledger.commit(first, 0, settledEvent(first));
       // A replay wins even over a stale version: it is answered before the version is looked at.
       expect(await ledger.commit(record({ personId: person, settlementId, body: 'first' }), 0, settledEvent(first)))
-        .toEqual({ outcome: 'replay', record: first });
+        .toEqual({ outcome: 'replay', record: stored(first) });
       const other = record({ personId: person, settlementId, body: 'second', deltas: { x: 1 } });
       const conflict = await ledger.commit(other, 1, settledEvent(other));
-      expect(conflict).toEqual({ outcome: 'conflict', record: first });
-      if (conflict.outcome === 'conflict') expect(conflict.record.splitJson).toBe(first.splitJson);
+      expect(conflict).toEqual({ outcome: 'conflict', record: stored(first) });
+      if (conflict.outcome === 'conflict') expect(conflict.record.firstAnswer).toBe(JSON.stringify(first.split));
       expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: first.deltas });
     });
 
@@ -125,10 +126,10 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const { ledger } = await open();
       const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S'), deltas: {} });
       await ledger.commit(r, 0, settledEvent(r));
-      const stored = await ledger.getSettlement(HOSPITAL, r.settlementId);
-      expect(stored?.deltas).toEqual({});
-      expect(stored?.splitJson).toBe(r.splitJson);
-      expect(stored?.requestJson).toBe(r.requestJson);
+      const read = await ledger.getSettlement(HOSPITAL, r.settlementId);
+      expect(read?.deltas).toEqual({});
+      expect(read?.firstAnswer).toBe(JSON.stringify(r.split));
+      expect(read?.sentRequest()).toEqual(JSON.parse(r.requestJson));
       const [entry] = await ledger.readOutbox('relay-1', 10, 0);
       expect(entry?.event).toEqual(settledEvent(r));
       expect((await ledger.reverse(HOSPITAL, r.settlementId, REVERSED_AT, reversedEvent(r))).outcome).toBe('reversed');
@@ -141,13 +142,13 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const event = settledEvent(r);
       const committed = await ledger.commit(r, 0, event);
       r.deltas.a = 99;
-      r.splitJson = 'mutated';
+      r.split.patientPays = 'mutated';
       event.data = 'mutated';
-      if (committed.outcome === 'committed') committed.record.deltas.a = 77;
+      if (committed.outcome === 'committed') Object.assign(committed.record.deltas, { a: 77 });
       const read = await ledger.getSettlement(HOSPITAL, r.settlementId);
       expect(read?.deltas).toEqual({ a: 10 });
-      expect(read?.splitJson).not.toBe('mutated');
-      if (read) read.status = 'reversed';
+      expect(read?.split.patientPays).not.toBe('mutated');
+      if (read) Object.assign(read, { status: 'reversed' });
       expect((await ledger.getSettlement(HOSPITAL, r.settlementId))?.status).toBe('settled');
       const snapshot = await ledger.readAccumulators(person);
       snapshot.values.a = 0;
@@ -164,7 +165,7 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const r = record({ personId: person, settlementId: uniqueId('S'), deltas: { a: 500, b: 0, c: 77 } });
       await ledger.commit(r, 1, settledEvent(r));
       const result = await ledger.reverse(HOSPITAL, r.settlementId, REVERSED_AT, reversedEvent(r));
-      const reversed = { ...r, status: 'reversed', reversedAt: REVERSED_AT };
+      const reversed = stored(r, REVERSED_AT);
       expect(result).toEqual({ outcome: 'reversed', record: reversed });
       expect(await ledger.getSettlement(HOSPITAL, r.settlementId)).toEqual(reversed);
       // c was created by the reversed settlement: it stays, at exactly 0.
@@ -181,7 +182,7 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       await ledger.reverse(HOSPITAL, r.settlementId, REVERSED_AT, reversedEvent(r));
       const lag = await ledger.outboxLag();
       const again = await ledger.reverse(HOSPITAL, r.settlementId, '2025-01-01T00:00:00+08:00', reversedEvent(r));
-      expect(again).toEqual({ outcome: 'alreadyReversed', record: { ...r, status: 'reversed', reversedAt: REVERSED_AT } });
+      expect(again).toEqual({ outcome: 'alreadyReversed', record: stored(r, REVERSED_AT) });
       expect(await ledger.readAccumulators(person)).toEqual({ version: 2, values: { 'basic:2024:paid': 0, 'weihai-2020-medical:2020:paid': 0 } });
       expect(await ledger.outboxLag()).toBe(lag);
       const unknown = record({ personId: person, settlementId: uniqueId('S') });
@@ -196,7 +197,7 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const mine = record({ personId: alice, settlementId, body: 'alice' });
       await ledger.commit(mine, 0, settledEvent(mine));
       const theirs = record({ personId: bob, settlementId, body: 'bob' });
-      expect(await ledger.commit(theirs, 0, settledEvent(theirs))).toEqual({ outcome: 'conflict', record: mine });
+      expect(await ledger.commit(theirs, 0, settledEvent(theirs))).toEqual({ outcome: 'conflict', record: stored(mine) });
       expect(await ledger.readAccumulators(bob)).toEqual({ version: 0, values: {} });
 
       // A claim left by a stale commit: invisible to readers, reusable by its person, closed to others.
@@ -396,7 +397,7 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const outcomes = results.map((x) => x.outcome);
       expect(outcomes.filter((o) => o === 'committed')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'replay')).toHaveLength(29);
-      for (const x of results) if (x.outcome !== 'stale') expect(x.record).toEqual(r);
+      for (const x of results) if (x.outcome !== 'stale') expect(x.record).toEqual(stored(r));
       expect(await ledger.readAccumulators(person)).toEqual({ version: 1, values: { a: 100 } });
       expect(await ledger.outboxLag()).toBe(1);
     });
@@ -419,7 +420,7 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const hospitals = [HOSPITAL, 'H99000000002'];
       // Many equal times (ties are ordered by hospital and settlement id) and more records per person
       // than one page, so both the merge across buckets and the paging within one are exercised.
-      const all: SettlementRecord[] = [];
+      const all: NewSettlement[] = [];
       for (let i = 0; i < 1_100; i++) {
         const personId = persons[i % 3] ?? '';
         const day = 1 + (i % 7);
@@ -434,12 +435,12 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
         expect((await ledger.reverse(r.hospitalId, r.settlementId, at, { ...reversedEvent(r), hospitalId: r.hospitalId, time: at })).outcome).toBe('reversed');
       }
       const list = async (query: Parameters<LedgerPort['listSettlements']>[0]) => {
-        const out: SettlementRecord[] = [];
+        const out: StoredSettlement[] = [];
         for await (const r of ledger.listSettlements(query)) out.push(r);
         return out;
       };
-      const key = (r: SettlementRecord) => `${Date.parse(r.settledAt).toString().padStart(15, '0')} ${r.hospitalId}:${r.settlementId}`;
-      const expected = (pick: (r: SettlementRecord) => boolean) => all.filter(pick).sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((r) => r.settlementId);
+      const key = (r: NewSettlement) => `${Date.parse(r.settledAt).toString().padStart(15, '0')} ${r.hospitalId}:${r.settlementId}`;
+      const expected = (pick: (r: NewSettlement) => boolean) => all.filter(pick).sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((r) => r.settlementId);
 
       // Dates read as midnight in China; `to` is exclusive.
       const march2to5 = await list({ from: '2024-03-02', to: '2024-03-05' });

@@ -5,7 +5,7 @@
  * tests can compute each figure independently of the ledger's records.
  */
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
-import type { SettlementRecord } from '../../gateway/ledger/port.js';
+import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import type { RosterRow } from '../../schemas/roster.js';
@@ -24,7 +24,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-export interface Settled { body: SettlementRequestInput; split: Split; record: SettlementRecord; reversed: boolean }
+export interface Settled { body: SettlementRequestInput; split: Split; record: StoredSettlement; reversed: boolean }
 
 export interface SyntheticYear {
   ledger: MemoryLedger;

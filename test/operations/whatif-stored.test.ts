@@ -12,7 +12,7 @@ import { parseCandidatePack } from '../../gateway/operations/candidate.js';
 import { programmeReport } from '../../gateway/operations/report.js';
 import { whatIf } from '../../gateway/operations/whatif.js';
 import type { SettlementQuery } from '../../gateway/ledger/listing.js';
-import type { SettlementRecord } from '../../gateway/ledger/port.js';
+import { StoredSettlement } from '../../gateway/ledger/stored.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { syntheticYear } from './synthetic-year.js';
 
@@ -30,14 +30,17 @@ describe('what-if over records stored by an older release', () => {
     const target = year.settled.find((s) => !s.reversed && s.split.lines.some((l) => l.programme === ID && l.amount !== '0.00')
       && s.body.items.some((i) => i.class === 'A'));
     if (!target) throw new Error('no paid settlement with a class A item');
-    const patch = (record: SettlementRecord): SettlementRecord => {
+    const patch = (record: StoredSettlement): StoredSettlement => {
       if (record.settlementId !== target.record.settlementId || record.hospitalId !== target.record.hospitalId) return record;
-      const request = JSON.parse(record.requestJson) as { items: Array<{ class: string; selfPayRatio?: string }> };
-      const itemA = request.items.find((i) => i.class === 'A');
-      if (itemA) itemA.selfPayRatio = '0.1';
-      const v1: SettlementRecord & { recordVersion?: number } = { ...record, requestJson: JSON.stringify(request) };
-      delete v1.recordVersion;
-      return v1;
+      // The body as sent is the stored request; its first class A item gains a selfPayRatio.
+      const itemA = target.body.items.findIndex((i) => i.class === 'A');
+      const items = target.body.items.map((item, i) => (i === itemA ? { ...item, selfPayRatio: '0.1' } : item));
+      const { gatewayId, hospitalId, settlementId, personId, bodyHash, status, settledAt } = record;
+      // Stored as version 1 did: no recordVersion.
+      return new StoredSettlement({
+        gatewayId, hospitalId, settlementId, personId, bodyHash, status, settledAt, deltas: { ...record.deltas },
+        splitJson: record.firstAnswer, requestJson: JSON.stringify({ ...target.body, items }),
+      });
     };
     const source = {
       async *listSettlements(query: SettlementQuery) { for await (const r of year.ledger.listSettlements(query)) yield patch(r); },

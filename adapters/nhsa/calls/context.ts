@@ -2,7 +2,8 @@
 import type { z } from 'zod';
 import type { RosterRow } from '../../../schemas/roster.js';
 import type { LedgerPort } from '../../../gateway/ledger/port.js';
-import type { CallControl, SettlementService } from '../../../gateway/service/settlements.js';
+import type { CallControl } from '../../../gateway/call.js';
+import type { SettlementService } from '../../../gateway/service/settlements.js';
 import { issuesFault, NhsaFault } from '../fault.js';
 import type { Envelope } from '../inputs.js';
 import type { Mapping2304Options } from '../settlement-2304.js';
@@ -10,7 +11,7 @@ import type { SignIns } from '../sign-in.js';
 import type { Answers, Undo } from '../answers.js';
 import type { Classifier } from '../catalogue/classify.js';
 import type { Stay, Stays } from '../stays.js';
-import type { Files } from './files.js';
+import type { Files } from '../files.js';
 
 export interface CallContext {
   envelope: Envelope;

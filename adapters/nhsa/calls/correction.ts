@@ -7,7 +7,6 @@
  * 2304 is taken back by reversing the settlement (the outbox publishes the reversal as for 2305), so the stay may
  * settle again: a HIS that lost a 2304's answer and sends 2601 believes nothing was settled, and after this nothing is.
  */
-import { upgradeStoredRequest, currentSplit, recordVersionOf } from '../../../gateway/ledger/stored.js';
 import { nationalStamp } from '../wire.js';
 import { chinaTime } from '../../../gateway/service/ids.js';
 import { GatewayError } from '../../../gateway/errors.js';
@@ -152,16 +151,16 @@ async function undoReversal(ctx: CallContext, setlId: string, psnNo: string): Pr
   if (setl.psn_no !== psnNo) throw new NhsaFault('input.data.psn_no：人员编号与结算记录不一致');
   const stay = await stayOf(ctx, setl.mdtrt_id, psnNo);
   const record = await ctx.service.get(setl.fixmedins_code, setl.settlement_id);
-  const stored = upgradeStoredRequest(JSON.parse(record.requestJson), recordVersionOf(record));
+  const stored = record.upgradedRequest();
   if (typeof stored !== 'object' || stored === null) throw new NhsaFault(`${AT}：原结算的请求无法读取，不能冲正该撤销`);
   const settlementId = settlementIdOf(stay.mdtrt_id, stay.settlements.length + 1);
   const outcome = await ctx.service.settle({ ...stored, settlementId }, ctx.call).catch((e: unknown) => {
     if (e instanceof GatewayError) throw faultOfGatewayError(e, (p) => `${AT}（${p}）`);
     throw e;
   });
-  const split = currentSplit(outcome.record);
+  const split = outcome.record.split;
   await recordSettlement(ctx, stay, { gatewayId: split.gatewayId, settlementId: split.settlementId, status: 'settled' }, ctx.envelope.msgid);
-  const before = currentSplit(record);
+  const before = record.split;
   const same = before.patientPays === split.patientPays && JSON.stringify(before.lines.map((l) => [l.programme, l.amount])) === JSON.stringify(split.lines.map((l) => [l.programme, l.amount]));
   return `原结算（setl_id=${setlId}）的撤销已冲正：已按原费用重新结算，新结算ID ${split.gatewayId}` +
     (same ? '，金额与原结算一致' : `；金额与原结算不同（个人负担 原 ${before.patientPays}，现 ${split.patientPays}），以 5203 查询为准`);

@@ -10,9 +10,7 @@ import { LIMITS } from '../inputs.js';
 import { hospitalRows, type Comparison, type HospitalRow } from '../reconcile.js';
 
 /** The detail file's columns, in order. */
-export const DETAIL_FILE_COLUMNS = ['setl_id', 'mdtrt_id', 'psn_no', 'medfee_sumamt', 'fund_pay_sumamt', 'acct_pay', 'refd_setl_flag'] as const;
-/** The result file's columns, in order (the national 3202 result's fields). */
-export const RESULT_FILE_COLUMNS = ['psn_no', 'mdtrt_id', 'setl_id', 'msgid', 'stmt_rslt', 'refd_setl_flag', 'memo', 'medfee_sumamt', 'fund_pay_sumamt', 'acct_pay'] as const;
+const DETAIL_FILE_COLUMNS = ['setl_id', 'mdtrt_id', 'psn_no', 'medfee_sumamt', 'fund_pay_sumamt', 'acct_pay', 'refd_setl_flag'] as const;
 
 /** The detail file's rows; an error names the line (counted from 1, as an editor shows it) and the field. */
 export function detailFileRows(text: string, path: string): HospitalRow[] {
@@ -46,6 +44,7 @@ const memoOf = (comparison: Comparison) => {
  */
 export function resultFileText(gateway: readonly HospitalRow[], comparison: Comparison): string {
   const memo = memoOf(comparison);
+  // The result file's columns, in order: psn_no, mdtrt_id, setl_id, msgid, stmt_rslt, refd_setl_flag, memo, medfee_sumamt, fund_pay_sumamt, acct_pay.
   const line = (r: HospitalRow, rslt: '0' | '1', text: string) => [r.psn_no, r.mdtrt_id, r.setl_id, r.msgid, rslt, r.refd_setl_flag, text, fenText(r.medfee_sumamt), fenText(r.fund_pay_sumamt), fenText(r.acct_pay)].join('\t');
   const lines = [
     ...gateway.map((r) => { const text = memo(r); return line(r, text === '' ? '0' : '1', text); }),

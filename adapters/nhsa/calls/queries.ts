@@ -4,7 +4,6 @@
  * is said so.
  */
 import { CATEGORY_NAMES } from '../../../schemas/vocabulary.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../../../gateway/ledger/stored.js';
 import { NhsaFault } from '../fault.js';
 import { resultRow } from '../fee-rows.js';
 import { ageOn, idFactsOf } from '../id-number.js';
@@ -58,8 +57,8 @@ export const querySettlement: Call = async (ctx) => {
   const { data } = parse(input5203, ctx.envelope.input);
   const setl = await setlOf(ctx, data.setl_id, data.mdtrt_id, data.psn_no);
   const record = await ctx.service.get(setl.fixmedins_code, setl.settlement_id);
-  const split = currentSplit(record);
-  const s = settlement2304Of(split, readStoredRequest(record.requestJson, recordVersionOf(record)), ctx.mapping);
+  const split = record.split;
+  const s = settlement2304Of(split, record.request, ctx.mapping);
   return {
     output: {
       setlinfo: s.setlinfo, setldetail: s.setldetail,

@@ -2,7 +2,6 @@
 import { settlementRequest, type Split } from '../../../schemas/settlement.js';
 import type { Settlement2304 } from '../../../schemas/nhsa.js';
 import { GatewayError } from '../../../gateway/errors.js';
-import { currentSplit, readStoredRequest, recordVersionOf } from '../../../gateway/ledger/stored.js';
 import { fenOf, fenText } from '../amounts.js';
 import { faultOfGatewayError, NhsaFault } from '../fault.js';
 import { rowsTotalFen } from '../fee-rows.js';
@@ -94,9 +93,9 @@ export async function adoptOrphans(ctx: CallContext, stay: Stay): Promise<{ stay
     const record = await ctx.ledger.getSettlement(current.fixmedins_code, settlementIdOf(current.mdtrt_id, n));
     if (!record) return { stay: current, settled: null };
     // The msgid of the 2304 that made it (its answer lost): a 2601 of that msgid finds it by it.
-    const msgid = readStoredRequest(record.requestJson, recordVersionOf(record)).nhsa?.medins_setl_id ?? ctx.envelope.msgid;
+    const msgid = record.request.nhsa?.medins_setl_id ?? ctx.envelope.msgid;
     current = await recordSettlement(ctx, current, { gatewayId: record.gatewayId, settlementId: record.settlementId, status: record.status }, msgid);
-    if (record.status === 'settled') return { stay: current, settled: currentSplit(record) };
+    if (record.status === 'settled') return { stay: current, settled: record.split };
   }
   return { stay: current, settled: null };
 }
@@ -119,7 +118,7 @@ export async function reverseSettlement(ctx: CallContext, setl: SetlDoc, msgid: 
     throw e;
   });
   const record = await ctx.service.get(setl.fixmedins_code, setl.settlement_id);
-  const settled = settlement2304Of(currentSplit(record), readStoredRequest(record.requestJson, recordVersionOf(record)), ctx.mapping);
+  const settled = settlement2304Of(record.split, record.request, ctx.mapping);
   if (!setl.reversal_msgid) await ctx.stays.putSetl({ ...setl, reversal_msgid: msgid });
   const stay = await ctx.stays.get(setl.mdtrt_id, setl.fixmedins_code, 'input.data.mdtrt_id');
   await ctx.stays.save({ ...stay, settlements: stay.settlements.map((x) => (x.setl_id === setl.setl_id ? { ...x, status: 'reversed' as const } : x)) });
@@ -132,12 +131,12 @@ export const settle: Call = async (ctx) => {
   const orphan = await adoptOrphans(ctx, p.stay);
   if (orphan.settled) {
     const record = await ctx.service.get(p.stay.fixmedins_code, orphan.settled.settlementId);
-    const s = settlement2304Of(orphan.settled, readStoredRequest(record.requestJson, recordVersionOf(record)), ctx.mapping);
+    const s = settlement2304Of(orphan.settled, record.request, ctx.mapping);
     return { output: s, warn_msg: `该就诊已结算（setl_id=${s.setlinfo.setl_id}），返回原结算结果`, undo: { infno: '2304', setl_id: s.setlinfo.setl_id } };
   }
   if (orphan.stay !== p.stay) p = await prepare(ctx);
   const outcome = await ctx.service.settle(p.call.body, ctx.call).catch((e: unknown) => translate(e, p.call));
-  const split: Split = currentSplit(outcome.record);
+  const split: Split = outcome.record.split;
   const s = settlement2304Of(split, settlementRequest.parse(p.call.body), ctx.mapping);
   await recordSettlement(ctx, p.stay, { gatewayId: split.gatewayId, settlementId: split.settlementId, status: 'settled' }, ctx.envelope.msgid);
   const warn = classWarnings(p.input, s);

@@ -23,7 +23,7 @@ const plain = (max: number) => z.string().max(max, `长度不能超过 ${max}`).
 const cell = z.union([z.string(), z.number()]).transform(String);
 
 /** One national code's terms for one period, as the region publishes them (field names of the national tables). */
-export const catalogueRow = z.object({
+const catalogueRow = z.object({
   /** 医保目录编码 (1312 hilist_code): the national code a 2301 row's med_list_codg names. */
   hilist_code: plain(50).min(1, '必填项缺失').regex(/^[0-9A-Za-z]+$/, '只能包含字母和数字'),
   hilist_name: plain(200).default(''),

@@ -15,7 +15,7 @@ import { NhsaFault } from '../fault.js';
 import { readNational } from '../wire.js';
 import { CatalogueError, CATALOGUE_LIMITS } from './catalogue.js';
 
-export const MAPPINGS_COLLECTION = 'nhsa.catalogue-map';
+const MAPPINGS_COLLECTION = 'nhsa.catalogue-map';
 
 const text = (max: number) => z.string().max(max, `长度不能超过 ${max}`).regex(PLAIN_TEXT, '不得含控制字符');
 const required = (max: number) => text(max).min(1, '必填项缺失');

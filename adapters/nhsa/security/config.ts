@@ -20,7 +20,7 @@ import { readSecret, secretRef } from '../../../gateway/secrets.js';
 import { DEFAULT_SM2_ID, sm2PrivateKeyOf, sm2PublicKeyOf, type Sm2PrivateKey, type Sm2PublicKey } from './sm2.js';
 import { SM4_MODES, sm4KeyOf, type Sm4Mode } from './sm4.js';
 
-export const SECURITY_MODES = ['none', 'paas-headers', 'sm2', 'sm2-sm4'] as const;
+const SECURITY_MODES = ['none', 'paas-headers', 'sm2', 'sm2-sm4'] as const;
 export type SecurityMode = (typeof SECURITY_MODES)[number];
 
 const paasId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1–64 letters, digits, . _ -');
@@ -35,7 +35,7 @@ const party = z.object({
   sm4Key: secretRef.optional(),
 }).strict();
 
-export const securityFile = z.object({
+const securityFile = z.object({
   mode: z.enum(SECURITY_MODES),
   maxSkewSeconds: z.int().min(5).max(3_600).default(300),
   sm4: z.enum(SM4_MODES).default('sm4-ecb'),
@@ -59,7 +59,7 @@ export interface NhsaSecurityConfig {
   platform?: Party;
 }
 
-export const NO_SECURITY: NhsaSecurityConfig = { mode: 'none', maxSkewSeconds: 300, sm4: 'sm4-ecb', sm2Id: DEFAULT_SM2_ID, hospitals: new Map() };
+const NO_SECURITY: NhsaSecurityConfig = { mode: 'none', maxSkewSeconds: 300, sm4: 'sm4-ecb', sm2Id: DEFAULT_SM2_ID, hospitals: new Map() };
 
 /** What each mode needs of a party (`what` names it in the error). */
 function requireFor(mode: SecurityMode, value: z.output<typeof party>, what: string): void {

@@ -30,7 +30,7 @@ export class SecurityRefused extends Error {
   constructor(readonly code: SecurityCode, message: string) { super(message); this.name = 'SecurityRefused'; }
 }
 
-export const PAAS_HEADERS = { paasId: 'x-tif-paasid', timestamp: 'x-tif-timestamp', nonce: 'x-tif-nonce', signature: 'x-tif-signature' } as const;
+const PAAS_HEADERS = { paasId: 'x-tif-paasid', timestamp: 'x-tif-timestamp', nonce: 'x-tif-nonce', signature: 'x-tif-signature' } as const;
 const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
 const NONCES = 'nhsa.nonces';
 /** Nonces pruned per accepted call at most: bounded work, and the backlog still drains. */

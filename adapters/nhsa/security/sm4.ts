@@ -23,7 +23,7 @@ export function sm4Seal(mode: Sm4Mode, key: Buffer, plain: Buffer): Buffer {
 }
 
 /** Decrypts what sm4Seal wrote; throws on a wrong key, bad padding or a length that is not whole blocks. */
-export function sm4Open(mode: Sm4Mode, key: Buffer, sealed: Buffer): Buffer {
+function sm4Open(mode: Sm4Mode, key: Buffer, sealed: Buffer): Buffer {
   const ivLength = mode === 'sm4-cbc' ? 16 : 0;
   if (sealed.length <= ivLength || (sealed.length - ivLength) % 16 !== 0) throw new Error('not whole SM4 blocks');
   const decipher = createDecipheriv(mode, key, mode === 'sm4-cbc' ? sealed.subarray(0, 16) : null);

@@ -1,20 +1,9 @@
 /** 医疗救助: ratio by category on what is left, after an annual deductible, within an annual cap. */
-import { z } from 'zod';
-import { category } from '../../../schemas/categories.js';
-import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { applyRatio, formatFen, formatPercent, positive } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
-
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('aidByCategory'),
-  when: when.optional(),
-  rates: cited(z.array(z.object({ category, ratio, annualDeductible: money }).strict()).min(1)),
-  annualCap: cited(money),
-}).strict();
+import { aidByCategoryRule } from '../../../schemas/rules/aidByCategory.js';
 
 const templates = {
   notFor: (p: { categories: string; cite: string }) => `救助对象限${p.categories}，本人不属于（${p.cite}）`,
@@ -24,7 +13,7 @@ const templates = {
 };
 
 export const aidByCategory = ruleKind({
-  schema,
+  schema: aidByCategoryRule,
   pays: 'ratio of the best of the person\'s categories on the compliant burden left, after an annual deductible, within an annual cap',
   countersText: '`deductibleUsed`, `paid`',
   counters: () => ['deductibleUsed', 'paid'],

@@ -1,22 +1,9 @@
 /** 基本医保统筹: (compliant − deductible by level) × ratio by level, within the annual fund cap. */
-import { z } from 'zod';
-import { category } from '../../../schemas/categories.js';
-import { byLevel, cited, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { applyRatio, formatFen, formatMicroFen, formatPercent, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
-
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('basicDeductibleRatio'),
-  when: when.optional(),
-  deductiblePerStayByLevel: cited(byLevel(money)),
-  ratioByLevel: cited(byLevel(ratio)),
-  annualFundCap: cited(money),
-  preferential: z.object({ categories: cited(z.array(category)), deductibleFactor: cited(ratio), ratioBonus: cited(ratio) }).strict().optional(),
-}).strict();
+import { basicDeductibleRatioRule } from '../../../schemas/rules/basicDeductibleRatio.js';
 
 const RATIO_SCALE_SQUARED = BigInt(RATIO_SCALE) * BigInt(RATIO_SCALE);
 const LEVELS = [1, 2, 3] as const;
@@ -34,7 +21,7 @@ const templates = {
 interface LevelTerms { deductibleMicroFen: number; ratioPpm: number; ratioText: string; deductibleText: string; line: string }
 
 export const basicDeductibleRatio = ruleKind({
-  schema,
+  schema: basicDeductibleRatioRule,
   pays: '(compliant − deductible by hospital level) × ratio by level, within an annual fund cap; categories may halve the deductible and add to the ratio',
   countersText: '`fundPaid`',
   counters: () => ['fundPaid'],

@@ -1,18 +1,8 @@
 /** 威海: keep the person's cumulative burden on compliant inpatient cost at most a share of their cumulative compliant cost. */
-import { z } from 'zod';
-import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { money, ratio } from '../../../schemas/primitives.js';
 import { formatFen, formatMicroFen, formatPercent, positive, RATIO_SCALE, roundHalfUpQuotient } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
-
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('burdenCeiling'),
-  when: when.optional(),
-  maxBurdenShare: cited(ratio).meta({ description: "cumulative personal burden on compliant cost held at most this share of cumulative compliant cost" }),
-  annualCap: cited(money),
-}).strict();
+import { burdenCeilingRule } from '../../../schemas/rules/burdenCeiling.js';
 
 const MICRO_PER_FEN = BigInt(RATIO_SCALE);
 
@@ -23,7 +13,7 @@ const templates = {
 };
 
 export const burdenCeiling = ruleKind({
-  schema,
+  schema: burdenCeilingRule,
   pays: 'keeps the cumulative burden on compliant cost at most a share of cumulative compliant cost (威海)',
   countersText: '`compliant`, `burden`, `paid`',
   counters: () => ['compliant', 'burden', 'paid'],

@@ -1,20 +1,9 @@
 /** 医疗机构减免: a share of the compliant burden left, for listed categories. */
-import { z } from 'zod';
-import { category } from '../../../schemas/categories.js';
-import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { applyRatio, formatFen, formatPercent } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
-
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('categoryShare'),
-  when: when.optional(),
-  categories: cited(z.array(category).min(1)),
-  share: cited(ratio),
-}).strict();
+import { categoryShareRule } from '../../../schemas/rules/categoryShare.js';
 
 const templates = {
   notFor: (p: { categories: string; cite: string }) => `仅限${p.categories}，本人不属于（${p.cite}）`,
@@ -22,7 +11,7 @@ const templates = {
 };
 
 export const categoryShare = ruleKind({
-  schema,
+  schema: categoryShareRule,
   pays: 'a share of the compliant burden left, for listed categories (the hospital waiver)',
   countersText: '—',
   counters: () => [],

@@ -2,22 +2,10 @@
  * A fixed sum per day in hospital, paid to the patient later: only for days inside the policy term and
  * the person's cover on the roster, within the per-stay and yearly day limits the pack gives.
  */
-import { z } from 'zod';
-import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { money } from '../../../schemas/primitives.js';
 import { daysCovered, hospitalDays } from '../days.js';
 import { formatFen } from '../money.js';
 import { ruleKind } from './kind.js';
-
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('dailyAllowance'),
-  when: when.optional(),
-  perDay: cited(money),
-  maxDaysPerStay: cited(z.int().min(1).max(3660)).optional().meta({ description: 'at most this many days paid for one stay' }),
-  maxDaysPerYear: cited(z.int().min(1).max(366)).optional().meta({ description: 'at most this many days paid in a policy year (accumulation period)' }),
-  benefitKind: z.string(),
-}).strict();
+import { dailyAllowanceRule } from '../../../schemas/rules/dailyAllowance.js';
 
 const templates = {
   covered: (p: { name: string; inHospital: number; days: number; term: string; cover: string }) => `${p.name}：住院 ${p.inHospital} 天，其中保障期内 ${p.days} 天（保险期间 ${p.term}${p.cover}）`,
@@ -29,7 +17,7 @@ const templates = {
 };
 
 export const dailyAllowance = ruleKind({
-  schema,
+  schema: dailyAllowanceRule,
   pays: 'a sum per day in hospital, paid to the patient (闻喜 意外住院津贴), for days inside the term and the person\'s roster cover only; optional `maxDaysPerStay`, `maxDaysPerYear`',
   countersText: '`days` (only with `maxDaysPerYear`)',
   counters: (rule) => (rule.maxDaysPerYear ? ['days'] : []),

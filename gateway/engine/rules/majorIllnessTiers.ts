@@ -1,23 +1,11 @@
 /** 大病保险: tiers on the year's cumulative compliant burden left after basic; this stay pays the difference. */
 import { z } from 'zod';
-import { category } from '../../../schemas/categories.js';
-import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { money, ratio } from '../../../schemas/primitives.js';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { formatFen, formatPercent, MAX_FEN, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
+import { majorIllnessTiersRule, tier } from '../../../schemas/rules/majorIllnessTiers.js';
 
-const tier = z.object({ from: money, to: money.optional(), ratio }).strict();
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('majorIllnessTiers'),
-  when: when.optional(),
-  threshold: cited(money),
-  tiers: cited(z.array(tier).min(1)),
-  annualCap: cited(money.nullable()),
-  preferential: z.object({ categories: cited(z.array(category)), threshold: cited(money), ratioBonus: cited(ratio), annualCap: cited(money.nullable()) }).strict().optional(),
-}).strict();
 type Tier = z.output<typeof tier>;
 
 const templates = {
@@ -52,7 +40,7 @@ function terms(tiers: readonly Tier[], thresholdFen: number, bonusPpm: number, c
 }
 
 export const majorIllnessTiers = ruleKind({
-  schema,
+  schema: majorIllnessTiersRule,
   pays: "tiers on the year's cumulative compliant burden after basic above a threshold; a stay pays the difference of the formula after and before it",
   countersText: '`burdenAfterBasic`, `paid`',
   counters: () => ['burdenAfterBasic', 'paid'],

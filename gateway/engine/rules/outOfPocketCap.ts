@@ -1,18 +1,8 @@
 /** 兜底保障: the person's cumulative self-paid cost in the year is capped; the cap depends on participation. */
-import { z } from 'zod';
-import { cited, ruleHead, when } from '../../../schemas/pack-parts.js';
-import { money, ratio } from '../../../schemas/primitives.js';
 import { formatFen, formatPercent, positive } from '../money.js';
 import { NO_BENEFITS } from '../context.js';
 import { ruleKind } from './kind.js';
-
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('outOfPocketCap'),
-  when: when.optional(),
-  participation: cited(ratio).meta({ description: 'the participation rate in force, configured by the operator' }),
-  capsByParticipation: cited(z.array(z.object({ minParticipation: ratio, cap: money }).strict()).min(1)),
-}).strict();
+import { outOfPocketCapRule } from '../../../schemas/rules/outOfPocketCap.js';
 
 const templates = {
   notReached: (p: { participation: string; cite: string }) => `参保率 ${p.participation} 未达兜底条件（${p.cite}）`,
@@ -21,7 +11,7 @@ const templates = {
 };
 
 export const outOfPocketCap = ruleKind({
-  schema,
+  schema: outOfPocketCapRule,
   pays: "pays what the person's cumulative self-paid cost exceeds the cap the participation rate sets (三明 兜底)",
   countersText: '`personal`, `paid`',
   counters: () => ['personal', 'paid'],

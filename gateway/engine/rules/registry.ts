@@ -1,12 +1,14 @@
 /**
- * The rule kinds, one module each. From this list come the pack schema's union of rules
- * (schemas/pack.ts), the engine's dispatch (a rule is prepared once, with its kind, when its programmes
+ * The rule kinds, one module each, each computing the rule its schema in schemas/rules/ declares (schemas/pack.ts
+ * unites those schemas: the contract imports nothing of the engine). From this list come the engine's dispatch (a rule is prepared once, with its kind, when its programmes
  * are loaded), the counter names `npm run check-pack` guards, and the table of rule kinds in
  * gateway/programmes/README.md (test/engine/rule-kinds.test.ts keeps it true).
  *
- * A new rule kind is its module (schema, payment, counters, templates, apply), one line below and its test.
+ * A new rule kind is its schema (schemas/rules/, one line in schemas/pack.ts), its module (payment, counters,
+ * templates, apply), one line below and its test.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { Rule } from '../../../schemas/pack.js';
 import type { RuleContext, RuleCounters, RuleResult } from '../context.js';
 import { aidByCategory } from './aidByCategory.js';
 import { basicDeductibleRatio } from './basicDeductibleRatio.js';
@@ -25,11 +27,6 @@ const RULE_KINDS = [
   dailyAllowance, outOfPocketCap, specificDrugs,
 ] as const;
 
-type Schemas<T extends readonly { schema: unknown }[]> = { -readonly [I in keyof T]: T[I]['schema'] };
-
-/** A rule of any kind, as a pack declares it. */
-export const ruleUnion = z.discriminatedUnion('kind', RULE_KINDS.map((k) => k.schema) as Schemas<typeof RULE_KINDS>);
-type Rule = z.output<typeof ruleUnion>;
 type Kind = (typeof RULE_KINDS)[number];
 
 /** A rule ready to run: its kind's code bound to the rule and to what was prepared from it. */

@@ -5,10 +5,8 @@
  * yearly sub-limit of its own; where 医保 covers it, a group may pay only what is left after the public layers.
  * The list is the pack's own (`drugs`), or a drug-list file the loader puts in its place (`drugList`).
  */
-import { z } from 'zod';
-import { cite, cited, drugEntry, riskGroup, ruleHead, when, type DrugEntry, type RiskGroup } from '../../../schemas/pack-parts.js';
-import { identifier, money, ratio } from '../../../schemas/primitives.js';
-import { layer, type SettlementRequest } from '../../../schemas/settlement.js';
+import { type DrugEntry, type RiskGroup } from '../../../schemas/pack-parts.js';
+import { type SettlementRequest } from '../../../schemas/settlement.js';
 import { ENCOUNTER_KIND_NAMES, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';
 import { itemParts, billParts } from '../bill.js';
 import { NO_BENEFITS, paidOnPart } from '../context.js';
@@ -17,26 +15,8 @@ import { ExactFen } from '../exact.js';
 import { formatFen, formatPercent, positive } from '../money.js';
 import { ratioFor } from './group-ratio.js';
 import { ruleKind } from './kind.js';
+import { specificDrugsRule } from '../../../schemas/rules/specificDrugs.js';
 
-
-const schema = z.object({
-  ...ruleHead,
-  kind: z.literal('specificDrugs'),
-  when: when.optional(),
-  drugs: cited(z.array(drugEntry).max(5000)).optional(),
-  drugList: z.object({ id: identifier(60), cite }).strict().optional().meta({ description: 'a drug-list file (kind: drugList) the loader reads into drugs' }),
-  riskGroup: z.object({ by: z.literal('claim'), catalog: identifier(40).optional(), whenUnknown: riskGroup, cite }).strict().optional(),
-  groups: z.array(z.object({
-    id: identifier(40),
-    name: z.string(),
-    annualDeductible: cited(money),
-    ratioByDrugClass: cited(z.object({ A: ratio, B: ratio, C: ratio }).strict()).optional(),
-    annualCap: cited(z.object({ healthy: money, preExisting: money.nullable() }).strict()),
-    after: cited(z.array(layer).min(1)).optional().meta({ description: "pays on what is left of each drug after these layers (a layer's payment falls on the items in proportion to their cost): 医保 first" }),
-    maxSupplyDays: cited(z.int().min(1).max(366)).optional().meta({ description: 'the part of a dispensing beyond this many days of supply (item.supplyDays) is not paid' }),
-  }).strict()).min(1),
-}).strict()
-  .refine((r) => r.drugs === undefined || r.drugList === undefined, { path: ['drugList'], message: 'a rule names its drugs inline or by drugList, not both' });
 type DrugClass = NonNullable<DrugEntry['drugClass']>;
 
 const templates = {
@@ -69,7 +49,7 @@ function outOfPlace(drug: DrugEntry, request: SettlementRequest): string | null 
 }
 
 export const specificDrugs = ruleKind({
-  schema,
+  schema: specificDrugsRule,
   pays: "listed drugs by group (inline `drugs`, or a `drugList` file): annual deductible, the drug's own ratio by risk group or the group's ratio by drug class, cap by risk group; optional per-drug yearly cap, place of dispensing, `maxSupplyDays`, and `after` (医保 first) (三明 责任四, 惠琼保 特药)",
   countersText: '`<group>.deductibleUsed`, `<group>.paid`, `<group>.drug-<code>.paid` (a drug with its own cap)',
   counters: (rule) => rule.groups.flatMap((g) => [

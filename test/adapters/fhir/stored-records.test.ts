@@ -6,6 +6,7 @@
  * adjudicated exactly as the live path adjudicates the same request.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimResponseOf } from '../../../adapters/fhir/adjudication.js';
@@ -13,8 +14,9 @@ import { fhirIdOf } from '../../../adapters/fhir/ids.js';
 import { SYSTEM } from '../../../adapters/fhir/vocabulary.js';
 import { parseFen } from '../../../gateway/engine/money.js';
 import { parseRecord } from '../../../gateway/ledger/codec.js';
-import type { SettlementRecord } from '../../../gateway/ledger/port.js';
-import { readStoredRequest, RECORD_VERSION } from '../../../gateway/ledger/stored.js';
+import { KeySpace } from '../../../gateway/ledger/keys.js';
+import type { RawSettlement } from '../../../gateway/ledger/raw.js';
+import { readStoredRequest, RECORD_VERSION, StoredSettlement } from '../../../gateway/ledger/stored.js';
 import { settlementRequest, type Split } from '../../../schemas/settlement.js';
 import { fhirSchemaErrors } from '../../support/fhir-validator.js';
 import { asSplit, call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
@@ -57,7 +59,7 @@ const v2 = fixtures.find(([, f]) => f.recordVersion === 2)![1];
  * accepted it: an ICD-10 code written without its dot (today's pattern refuses it), a person category this
  * release does not know, an item field no release defines. The bill, and so the split, are unchanged.
  */
-function legacyRecord(): { record: SettlementRecord; request: Json } {
+function legacyRecord(): { record: RawSettlement; request: Json } {
   const text = JSON.stringify(v2.record).replaceAll('FIXTURE-V2', 'FIXTURE-V2-LEGACY').replaceAll('990100198001011232', '990100198001011239');
   const record = parseRecord(JSON.parse(text))!;
   const request = JSON.parse(record.requestJson) as { patient: Json; encounter: Json; items: Json[] };
@@ -71,13 +73,22 @@ describe('FHIR reads of stored records', () => {
   let gw: TestGateway;
   let redis: TestRedis;
 
-  /** Commits a record as an earlier release left it, through the ledger port (the same codec as every commit). */
-  async function store(record: SettlementRecord) {
+  /**
+   * Commits a record through the ledger port (the indexes, the claim and the accumulators as every commit
+   * writes them), then puts back the stored texts and version exactly as the earlier release left them.
+   */
+  async function store(record: RawSettlement) {
     const { version } = await gw.gateway.ledger.readAccumulators(record.personId);
-    const outcome = await gw.gateway.ledger.commit(record, version, {
+    const { gatewayId, hospitalId, settlementId, personId, bodyHash, deltas, settledAt, requestJson } = record;
+    const outcome = await gw.gateway.ledger.commit({ gatewayId, hospitalId, settlementId, personId, bodyHash, deltas, settledAt, requestJson, split: new StoredSettlement(record).split }, version, {
       id: `evt_${record.settlementId}`, type: 'settlement.settled', personId: record.personId, hospitalId: record.hospitalId, settlementId: record.settlementId, time: record.settledAt,
     });
     expect(outcome.outcome).toBe('committed');
+    const client = new Redis(redis.url);
+    const key = new KeySpace('gw', 16).settlement(personId, hospitalId, settlementId);
+    await client.hset(key, { splitJson: record.splitJson, requestJson });
+    if (record.recordVersion === undefined) await client.hdel(key, 'recordVersion');
+    client.disconnect();
   }
 
   const search = (personId: string) => fetch(`${gw.url}/fhir/ExplanationOfBenefit/_search`, {
@@ -96,7 +107,7 @@ describe('FHIR reads of stored records', () => {
    * Searches the record's person, then reads the EOB and the ClaimResponse by the id found, and checks
    * each against what is stored: the split's amounts, the request's items and dates.
    */
-  async function expectRendered(record: SettlementRecord) {
+  async function expectRendered(record: RawSettlement) {
     const split = JSON.parse(record.splitJson) as Split;
     const stored = JSON.parse(record.requestJson) as { encounter: { admittedOn: string; dischargedOn: string; diagnoses: Array<{ icd10: string }> }; items: Array<{ code: string; name: string; amount: string }> };
     const id = fhirIdOf(record.hospitalId, record.settlementId);
@@ -140,7 +151,7 @@ describe('FHIR reads of stored records', () => {
   }
 
   /** Cancels by a cancelled Claim: the answer is built from the stored request too, after the reversal. */
-  async function expectCancelled(record: SettlementRecord) {
+  async function expectCancelled(record: RawSettlement) {
     const claim = claimOf(requestBody({ settlementId: record.settlementId, hospital: { id: record.hospitalId }, patient: { id: record.personId } }), { status: 'cancelled' });
     const res = await call(gw.url, '/fhir/Claim/$submit', { raw: claimText(claim), token: TOKENS.admin, contentType: 'application/fhir+json' });
     expect(res.status, res.text).toBe(200);

@@ -13,7 +13,7 @@ import { createApp } from '../../../gateway/http/app.js';
 import { DEV_CLIENT } from '../../../gateway/http/auth.js';
 import { createMetrics } from '../../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../../gateway/ledger/memory.js';
-import type { CommitOutcome, OutboxEventHead, SettlementRecord, WriteGuard } from '../../../gateway/ledger/port.js';
+import type { CommitOutcome, OutboxEventHead, NewSettlement, WriteGuard } from '../../../gateway/ledger/port.js';
 import { createLogger } from '../../../gateway/log.js';
 import { loadProgrammes } from '../../../gateway/programmes/load.js';
 import { SettlementService } from '../../../gateway/service/settlements.js';
@@ -29,7 +29,7 @@ interface Answer { infcode: string; err_msg: string; warn_msg: string; output: R
 /** Commits, then loses the answer of the next commit once armed (the connection dropped after the write left). */
 class LosingLedger extends MemoryLedger {
   armed = false;
-  override async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
+  override async commit(record: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
     const outcome = await super.commit(record, expectedVersion, event, guard);
     if (this.armed) { this.armed = false; throw new Error('Connection is closed.'); }
     return outcome;

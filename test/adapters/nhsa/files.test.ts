@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipOne, zipOne } from '../../../adapters/nhsa/calls/files-zip.js';
-import { FILE_MAX_BYTES } from '../../../adapters/nhsa/calls/files.js';
+import { FILE_MAX_BYTES } from '../../../adapters/nhsa/files.js';
 import { call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { requestBody } from '../../support/requests.js';
 import { envelope, nhsa } from './support.js';

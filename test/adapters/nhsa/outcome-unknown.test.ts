@@ -16,7 +16,7 @@ import { createApp } from '../../../gateway/http/app.js';
 import { DEV_CLIENT } from '../../../gateway/http/auth.js';
 import { createMetrics } from '../../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../../gateway/ledger/memory.js';
-import type { CommitOutcome, OutboxEventHead, SettlementRecord, WriteGuard } from '../../../gateway/ledger/port.js';
+import type { CommitOutcome, OutboxEventHead, NewSettlement, WriteGuard } from '../../../gateway/ledger/port.js';
 import { createLogger } from '../../../gateway/log.js';
 import { loadProgrammes } from '../../../gateway/programmes/load.js';
 import { SettlementService } from '../../../gateway/service/settlements.js';
@@ -28,7 +28,7 @@ import { envelope } from './support.js';
 /** Applies the first commit, then loses its answer (the connection dropped). */
 class LostAnswerLedger extends MemoryLedger {
   private lost = 0;
-  override async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
+  override async commit(record: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
     const outcome = await super.commit(record, expectedVersion, event, guard);
     if (this.lost++ === 0) throw new Error('Connection is closed.');
     return outcome;
@@ -38,7 +38,7 @@ class LostAnswerLedger extends MemoryLedger {
 /** Applies the first commit at once and holds its answer past the request timeout. */
 class LateAnswerLedger extends MemoryLedger {
   private late = 0;
-  override async commit(record: SettlementRecord, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
+  override async commit(record: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
     const outcome = await super.commit(record, expectedVersion, event, guard);
     if (this.late++ === 0) await new Promise((resolve) => setTimeout(resolve, 600));
     return outcome;

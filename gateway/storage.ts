@@ -1,0 +1,91 @@
+/**
+ * The books — the ledger and the document store the adapters keep beside it — opened here and nowhere else:
+ * on one Redis connection (ledger/connect.ts says how: URL or Cluster nodes, TLS, ACL user, password by
+ * secret reference), or both in memory when no Redis is configured (development). The gateway and the
+ * command-line tools open them through this module alone, so no store reaches for the ledger's connection.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ConfigError, type Config } from './config.js';
+import { checkRedisAccess, openRedis, redisAccess } from './ledger/connect.js';
+import { durabilityProblems } from './ledger/durability.js';
+import { MemoryLedger } from './ledger/memory.js';
+import type { LedgerPort } from './ledger/port.js';
+import { RedisLedger } from './ledger/redis.js';
+import { MemoryStore } from './store/memory.js';
+import type { DocumentStore } from './store/port.js';
+import { RedisStore } from './store/redis.js';
+
+export interface Storage {
+  ledger: LedgerPort;
+  store: DocumentStore;
+}
+
+/** Connection errors are expected while Redis is away: say so, once every 10 s, rather than per retry. */
+function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster {
+  let lastLoggedMs = 0;
+  client.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - lastLoggedMs < 10_000) return;
+    lastLoggedMs = now;
+    log.warn({ err: error.message }, 'redis connection error (readiness fails until it recovers)');
+  });
+  return client;
+}
+
+function onRedis(client: Redis | Cluster, config: Config): Storage {
+  const ledger = new RedisLedger(client, { prefix: config.REDIS_KEY_PREFIX, outboxShards: config.REDIS_LEDGER_BUCKETS });
+  return { ledger, store: new RedisStore(client, config.REDIS_KEY_PREFIX) };
+}
+
+/**
+ * The gateway's books: Redis checked before anything uses it (our credentials and certificate taken, and,
+ * where required, anyone without them refused; durable), or memory outside production.
+ */
+export async function openStorage(config: Config, log: Logger): Promise<Storage> {
+  const access = redisAccess(config);
+  // Fail fast per command while Redis is away (one reconnect attempt, then the error): /readyz reports
+  // it and calls answer 503 instead of hanging. The offline queue stays on so start-up does not race the connection.
+  // Auto-pipelining batches the commands of concurrent requests into one socket write per tick.
+  const client = openRedis(config, access, { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true });
+  if (!client) {
+    if (config.NODE_ENV === 'production') throw new ConfigError(['REDIS_URL or REDIS_CLUSTER_NODES: required in production']);
+    log.warn('ledger: in memory (no REDIS_URL) — state is lost when the process stops; for development only');
+    return { ledger: new MemoryLedger(), store: new MemoryStore() };
+  }
+  const where = config.REDIS_CLUSTER_NODES ? { nodes: config.REDIS_CLUSTER_NODES } : { url: (config.REDIS_URL ?? '').replace(/\/\/[^@]*@/, '//***@') };
+  log.info({ ...where, tls: access.tls !== undefined, user: access.username ?? 'default', password: access.password !== undefined }, config.REDIS_CLUSTER_NODES ? 'ledger: Redis Cluster' : 'ledger: Redis');
+  // Not refused (a Redis on the same host or behind a TLS sidecar may be fine), but said: the password and every record cross the network in clear.
+  if (!access.tls && config.NODE_ENV === 'production') log.warn('ledger: Redis without TLS — its password and the settlements cross the network in clear; use rediss:// (REDIS_TLS_* for the CA and client certificate)');
+  try {
+    await checkRedisAccess(client, config, access);
+    await checkDurability(client, config, log);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return onRedis(watchConnection(client, log), config);
+}
+
+/**
+ * Redis is the system of record: in production (or with REDIS_REQUIRE_DURABLE=true) a Redis that would
+ * lose or evict settlements is a start-up error; otherwise it is a loud warning.
+ */
+async function checkDurability(client: Redis | Cluster, config: Config, log: Logger): Promise<void> {
+  const required = config.REDIS_REQUIRE_DURABLE ?? config.NODE_ENV === 'production';
+  let problems: string[];
+  try {
+    problems = await durabilityProblems(client);
+  } catch (error) {
+    problems = [`Redis: its durability cannot be checked (${error instanceof Error ? error.message : String(error)})`];
+  }
+  if (problems.length === 0) return;
+  if (required) throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
+  log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
+}
+
+/** A command-line tool's books: the configured Redis, or null when the gateway would run in memory (nothing to read from here). */
+export function openToolStorage(config: Config): Storage | null {
+  const client = openRedis(config, redisAccess(config));
+  return client ? onRedis(client, config) : null;
+}
