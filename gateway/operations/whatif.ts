@@ -13,12 +13,12 @@
  */
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import { settlementRequest } from '../../schemas/settlement.js';
+import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
-import type { LedgerPort } from '../ledger/port.js';
+import type { LedgerPort, SettlementRecord } from '../ledger/port.js';
 import { recordVersionOf, upgradeStoredRequest } from '../ledger/stored.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
@@ -106,7 +106,15 @@ export function candidateSet(programmes: ProgrammeSet, candidate: Pack): Program
   }
 }
 
-function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
+/** A stored request brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped; null if still refused. */
+export function replayableRequest(record: SettlementRecord): SettlementRequest | null {
+  let json: unknown;
+  try { json = JSON.parse(record.requestJson); } catch { return null; }
+  const parsed = settlementRequest.safeParse(upgradeStoredRequest(json, recordVersionOf(record)));
+  return parsed.success ? parsed.data : null;
+}
+
+export function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
   for (const key in deltas) {
     const next = (into[key] ?? 0) + (deltas[key] ?? 0);
     if (next === 0) delete into[key];
@@ -114,7 +122,7 @@ function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<strin
   }
 }
 
-const share = (result: EngineResult, id: string): Side => programmeShare({
+export const share = (result: EngineResult, id: string): Side => programmeShare({
   lines: result.lines,
   benefits: result.benefits,
 }, id);
@@ -156,12 +164,8 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
       throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
     }
     if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-    let json: unknown;
-    try { json = JSON.parse(record.requestJson); } catch { counts.unreplayable += 1; continue; }
-    // Brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped.
-    const parsed = settlementRequest.safeParse(upgradeStoredRequest(json, recordVersionOf(record)));
-    if (!parsed.success) { counts.unreplayable += 1; continue; }
-    const request = parsed.data;
+    const request = replayableRequest(record);
+    if (!request) { counts.unreplayable += 1; continue; }
     // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
     let rosters = rostersByPerson.get(record.personId);
     if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
