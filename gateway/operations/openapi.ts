@@ -1,6 +1,8 @@
 /** The operations' /v1 endpoints in the served OpenAPI document (routes.ts says what each does). */
 import { problemResponse as problem, queryParameter as query } from '../http/openapi.js';
+import { jsonSchema } from '../../schemas/json-schema.js';
 import { CANDIDATE_MAX_CHARS } from './candidate.js';
+import { pricingBody } from './pricing.js';
 
 const jsonOrCsv = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } });
 const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
@@ -77,6 +79,19 @@ export function operationsOpenApiPaths(): Record<string, unknown> {
           },
         },
         responses: { 200: jsonOrCsv('Totals, differences and the largest changes'), 413: problem('Body over the limit'), ...errors, 400: problem('Invalid period or top, or a candidate pack that is not valid YAML or not a valid pack') },
+      },
+    },
+    '/v1/pricing': {
+      post: {
+        summary: "The figure of a candidate pack (a path into it, its unit and range) at which the period's settlements meet a loss ratio or the profit cap, with the curve of figure → claims, loss ratio (admin)",
+        'x-roles': ['admin'],
+        parameters: [format],
+        requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(pricingBody, 'input') } } },
+        responses: {
+          200: jsonOrCsv('outcome (found, metThroughout, unreachable), the answers to the fen or basis point with their failing neighbours, monotonicity, the curve'),
+          413: problem('Body over the limit'), 422: problem('More settlements in one pass than an HTTP call reads: use npm run price'), ...errors,
+          400: problem('Invalid period, figure (path, unit, range), target or samples, or a candidate pack that is not valid'),
+        },
       },
     },
   };

@@ -47,6 +47,13 @@ export const pricingQuery = z.object({
 }).strict();
 export type PricingQuery = z.output<typeof pricingQuery>;
 
+/** POST /v1/pricing: the candidate pack as YAML text, the period of last year's settlements, and the query. */
+export const pricingBody = pricingQuery.extend({
+  pack: z.string().meta({ description: 'the candidate policy pack as YAML, valid as written (the figure there is its current reading)' }),
+  from: z.string().meta({ description: 'first day, YYYY-MM-DD (+08:00)' }),
+  to: z.string().meta({ description: 'day after the last, YYYY-MM-DD' }),
+}).strict();
+
 export interface PricingInput {
   /** The programmes in force: the candidate replaces the pack of its id. */
   programmes: ProgrammeSet;

@@ -5,8 +5,10 @@
  *   POST /programmes/:id/second-payout?year=[&confirm=true]  admin (dry run unless confirm=true)
  *   GET  /programmes/:id/second-payout/:year                  admin, auditor (the committed payout)
  *   POST /whatif[?format=csv]                                 admin, body { pack: "<yaml>", from, to, top? }
- * Long passes are bounded: each stops before the gateway's request timeout, and a what-if reads at
- * most WHATIF_HTTP_MAX_SETTLEMENTS records (a longer one runs from the command line: npm run whatif).
+ *   POST /pricing[?format=csv]                                admin, body { pack, from, to, figure, target, samples?, perPass? }
+ * Long passes are bounded: each stops before the gateway's request timeout, and a what-if (each pricing
+ * pass) reads at most WHATIF_HTTP_MAX_SETTLEMENTS records (a longer one runs from the command line:
+ * npm run whatif, npm run price).
  */
 import express, { type Request, type Response } from 'express';
 import type { Pack } from '../../schemas/pack.js';
@@ -27,6 +29,9 @@ import { confirmSecondPayout, storedPayout } from './second-payout-commit.js';
 import { payoutCsv } from './second-payout-csv.js';
 import { planSecondPayout, secondPayoutYear } from './second-payout.js';
 import { renderSummary } from './summary.js';
+import { pricingCsv } from './pricing-csv.js';
+import { priceFigure, pricingBody } from './pricing.js';
+import { fieldErrors } from '../service/settlements.js';
 import { whatIf } from './whatif.js';
 import { whatIfCsv } from './whatif-csv.js';
 
@@ -47,7 +52,7 @@ export interface OperationsRouteDeps {
   observe?: (pass: OperationsPass, outcome: 'ok' | 'error', seconds: number) => void;
 }
 
-export type OperationsPass = 'report' | 'summary' | 'secondPayoutPlan' | 'secondPayoutConfirm' | 'whatif';
+export type OperationsPass = 'report' | 'summary' | 'secondPayoutPlan' | 'secondPayoutConfirm' | 'whatif' | 'pricing';
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 const wantsCsv = (req: Request): boolean => req.query.format === 'csv' || (req.query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
@@ -146,6 +151,21 @@ export function operationsRoutes(deps: OperationsRouteDeps) {
       }));
       ctx.log.info({ requestId: req.requestId, programme: candidate.id, read: result.settlements.read, difference: result.totals.difference }, 'what-if run');
       if (wantsCsv(req)) sendCsv(res, `whatif-${candidate.id}`, whatIfCsv(result));
+      else res.json(result);
+    });
+
+    router.post('/pricing', ctx.json, async (req, res) => {
+      requireRole(req.client, 'admin');
+      const body = pricingBody.safeParse(req.body);
+      if (!body.success) throw new InvalidInput('定价测算的请求体无效', fieldErrors(body.error.issues));
+      const { pack: candidateText, from, to, ...query } = body.data;
+      const period = parsePeriod(from, to);
+      const result = await timed('pricing', () => priceFigure({
+        programmes: deps.programmes, candidateText, query, source: deps.ledger, ledger: deps.ledger, period,
+        maxSettlements: WHATIF_HTTP_MAX_SETTLEMENTS, deadline: deadline(),
+      }));
+      ctx.log.info({ requestId: req.requestId, programme: result.programme.id, figure: result.figure.path, outcome: result.outcome, passes: result.passes }, 'pricing run');
+      if (wantsCsv(req)) sendCsv(res, `pricing-${result.programme.id}`, pricingCsv(result));
       else res.json(result);
     });
   };
