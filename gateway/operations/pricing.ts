@@ -98,15 +98,42 @@ export interface PricingResult {
 
 interface PersonState { rosters: Record<string, RosterRow[]>; accumulators: Array<Record<string, number>> }
 
-type Counts = PricingResult['settlements'];
+const counts = z.object({ read: z.number(), replayed: z.number(), reversedSkipped: z.number(), notConcerned: z.number(), unreplayable: z.number() });
+type Counts = z.infer<typeof counts>;
+
+/** What one pass answers: the programme's claims (fen) at each figure asked, and what was read. From one process or one shard's. */
+export const pricingPassResult = z.object({ claimsFen: z.array(z.number()), counts });
+export type PricingPassResult = z.infer<typeof pricingPassResult>;
+/** Runs a pass at the given figures (grid steps): in this process, or over shards (shards.ts) whose results add. */
+export type PricingPass = (steps: readonly number[]) => Promise<PricingPassResult>;
+
+/** A pass in this process over `input.source` (a shard's source replays only its persons). */
+export function localPricingPass(input: Omit<PricingInput, 'query'> & { figure: OpenFigure }): PricingPass {
+  return async (steps) => {
+    const packs = steps.map((step) => input.figure.packAt(step));
+    const id = packs[0]?.id ?? '';
+    const read: Counts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
+    const claimsFen = await claimsAt(input, id, packs.map((p) => candidateSet(input.programmes, p)), read);
+    return { claimsFen, counts: read };
+  };
+}
+
+/** The results of one pass over several shards as one: claims and counts add (no person is in two shards). */
+export function addPassResults(results: readonly PricingPassResult[]): PricingPassResult {
+  const sum: PricingPassResult = { claimsFen: [], counts: { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 } };
+  for (const r of results) {
+    r.claimsFen.forEach((fen, i) => { sum.claimsFen[i] = (sum.claimsFen[i] ?? 0) + fen; });
+    for (const key of ['read', 'replayed', 'reversedSkipped', 'notConcerned', 'unreplayable'] as const) sum.counts[key] += r.counts[key];
+  }
+  return sum;
+}
 
 /** One pass: the programme's claims (direct + benefits, fen) over the period at each figure. */
-async function claimsAt(input: PricingInput, id: string, sets: readonly ProgrammeSet[], counts: Counts): Promise<number[]> {
+async function claimsAt(input: Omit<PricingInput, 'query'>, id: string, sets: readonly ProgrammeSet[], counts: Counts): Promise<number[]> {
   const claims = sets.map(() => 0);
   const rosterIds = [...new Set(sets.flatMap((s) => s.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : []))))];
   const persons = new Map<string, PersonState>();
   const rostersByPerson = new Map<string, Record<string, RosterRow[]>>();
-  Object.assign(counts, { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 });
   for await (const record of input.source.listSettlements(input.period)) {
     counts.read += 1;
     if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
@@ -169,20 +196,23 @@ function requirement(pack: Pack, target: PricingQuery['target'], enrolled: Enrol
   };
 }
 
-export async function priceFigure(input: PricingInput): Promise<PricingResult> {
+/** The search; each pass in this process unless `pass` runs it elsewhere (over shards: `npm run price -- --workers`). */
+export async function priceFigure(input: PricingInput, pass?: PricingPass): Promise<PricingResult> {
   const { query } = input;
   const figure: OpenFigure = openFigureOf(input.candidateText, query.figure);
+  const runPass = pass ?? localPricingPass({ ...input, figure });
   const written = figure.packAt(figure.written ?? figure.lo);
   const id = written.id;
   const enrolled = await enrolledPersons(written, input.ledger);
   const atWritten = requirement(written, query.target, enrolled);
-  const counts: Counts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
+  let read: Counts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
   const evaluated = new Map<number, { claimsFen: number; premiumFen: number; meets: boolean }>();
-  let pass = 0;
+  let passes = 0;
   const search = await searchFigure({ lo: figure.lo, hi: figure.hi, samples: query.samples, perPass: query.perPass, extra: figure.written === null ? [] : [figure.written] }, async (steps) => {
     const packs = steps.map((s) => figure.packAt(s));
-    const claims = await claimsAt(input, id, packs.map((p) => candidateSet(input.programmes, p)), counts);
-    input.onPass?.({ pass: (pass += 1), figures: steps.length, read: counts.read });
+    const { claimsFen: claims, counts } = await runPass(steps);
+    read = counts;
+    input.onPass?.({ pass: (passes += 1), figures: steps.length, read: counts.read });
     return steps.map((step, i) => {
       const pack = packs[i];
       const claimsFen = claims[i];
@@ -205,7 +235,7 @@ export async function priceFigure(input: PricingInput): Promise<PricingResult> {
     period: input.period,
     figure: { path: figure.path, unit: figure.unit, min: text(figure.lo), max: text(figure.hi), written: figure.written === null ? null : text(figure.written), step: text(1) },
     target: { kind: query.target.kind, description: atWritten.description, enrolled, premiumIncome: formatFen(atWritten.premiumFen) },
-    settlements: counts,
+    settlements: read,
     outcome: search.outcome,
     monotone: { monotone: search.monotone, direction: search.direction, turn: search.turn ? search.turn.map(text) : null },
     answers,
