@@ -58,9 +58,15 @@ describe('npm run whatif', () => {
   it('replays the period under the candidate and prints the comparison', async () => {
     const before = await ledger.readAccumulators('350402198001010011');
     const csvFile = join(dir, 'out.csv');
-    const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile], {
+    const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile, '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
+    expect(stderr).toContain('2 个进程按人员分片重放');
+    // In this process instead of two by person shard: the same answer, byte for byte.
+    const alone = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    });
+    expect(alone.stdout).toBe(stdout);
     expect(stderr).toContain('已读取 3 笔结算，重放 3 笔');
     const result = JSON.parse(stdout) as { totals: { baseline: { total: string }; candidate: { total: string }; difference: string } };
     // 4000 left per stay: deductible 5000 → 0, 3000, 4000 (7000); 6000 → 0, 2000, 4000 (6000).
@@ -106,14 +112,14 @@ describe('npm run whatif', () => {
     // Three stays leave 4000 each: claims = 12000 − d, so d = 11869.50; at 11869.51 they are 130.49.
     const csvFile = join(dir, 'price.csv');
     const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/price-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--figure', 'rules.r1.deductible.amount', '--unit', 'yuan',
-      '--range', '0:20000', '--profit-cap', '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile], {
+      '--range', '0:20000', '--profit-cap', '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile, '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
     const result = JSON.parse(stdout) as { outcome: string; answers: Array<{ figure: string; claims: string; neighbour: { figure: string; claims: string } }>; settlements: { read: number } };
     expect(result.outcome).toBe('found');
     expect(result.answers).toEqual([expect.objectContaining({ figure: '11869.50', claims: '130.50', neighbour: expect.objectContaining({ figure: '11869.51', claims: '130.49' }) })]);
     expect(result.settlements.read).toBe(3);
-    expect(stderr).toContain('第 1 遍：21 个数值，已读取 3 笔结算'); // 21 samples, every 1000.00: the candidate's own 6000.00 among them
+    expect(stderr).toContain('第 1 遍：21 个数值，已读取 3 笔结算'); // the two shards' counts added // 21 samples, every 1000.00: the candidate's own 6000.00 among them
     expect(stderr).toContain('满足利润上限的临界数值：11869.50');
     expect(readFileSync(csvFile, 'utf8')).toContain('answer,11869.50,130.50,0.8700,true');
     const usage = await run('npx', ['tsx', 'gateway/operations/price-cli.ts', '--pack', 'x.yaml', '--loss-ratio', '0.9', '--profit-cap'], { env: { ...process.env, REDIS_URL: redis.url }, timeout: 60_000 })
