@@ -19,7 +19,9 @@ import { syntheticYearInto } from '../operations/synthetic-year.js';
 import { startRedis } from '../support/redis.js';
 
 const run = promisify(execFile);
-const count = Number(process.argv[2] ?? process.env.BENCH_CITY_SETTLEMENTS ?? 20_000);
+const main = import.meta.url === `file://${process.argv[1]}`;
+export const CITY_YEAR_SETTLEMENTS = Number((main ? process.argv[2] : undefined) ?? process.env.BENCH_CITY_SETTLEMENTS ?? 20_000);
+const count = CITY_YEAR_SETTLEMENTS;
 const persons = Math.max(1000, Math.round(count / 4));
 
 export interface CityYearRow { what: string; seconds: number; perSecond: number; peakRssMb: number }
@@ -63,7 +65,7 @@ export async function benchCityYear(): Promise<CityYearRow[]> {
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (main) {
   console.log(`city year: ${count.toLocaleString('en')} settlements of ${persons.toLocaleString('en')} persons (三明, 1 % reversed), Redis, load average ${loadavg()[0]?.toFixed(2) ?? '?'}`);
   for (const r of await benchCityYear()) console.log(`| ${r.what} | ${r.seconds.toFixed(1)} s | ${Math.round(r.perSecond).toLocaleString('en')}/s | ${Math.round(r.peakRssMb)} MB |`);
 }

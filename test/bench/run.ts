@@ -8,3 +8,6 @@ const engine = Array.from({ length: 5 }, () => benchEngine(2000));
 console.log(`engine alone, one core (20-item bill, the four public layers computed, two supplementary programmes): median of 5 runs ${median(engine.map((r) => r.perCpuSecond)).toLocaleString('en')} settlements per CPU-second (${engine.map((r) => r.perCpuSecond).join(', ')}); ${median(engine.map((r) => r.perSecond)).toLocaleString('en')}/s by the wall clock`);
 console.log((await benchHttp()).join('\n'));
 await import('./stream.js');
+const { benchCityYear, CITY_YEAR_SETTLEMENTS } = await import('./city-year.js');
+console.log(`city year on Redis: ${CITY_YEAR_SETTLEMENTS.toLocaleString('en')} stored 三明 settlements (BENCH_CITY_SETTLEMENTS)`);
+for (const r of await benchCityYear()) console.log(`| ${r.what} | ${r.seconds.toFixed(1)} s | ${Math.round(r.perSecond).toLocaleString('en')} settlements/s | peak RSS ${Math.round(r.peakRssMb)} MB |`);
