@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { pack, type Pack } from '../../schemas/pack.js';
 import { formatFen, parseFen, parsePpm } from '../engine/money.js';
 import { InvalidInput } from '../errors.js';
-import { CANDIDATE_MAX_CHARS, parseCandidatePack } from './candidate.js';
+import { parseCandidatePack } from './candidate.js';
 
 export const figureUnit = z.enum(['yuan', 'ratio']);
 export type FigureUnit = z.infer<typeof figureUnit>;
@@ -87,8 +87,7 @@ export interface OpenFigure {
 }
 
 export function openFigureOf(candidateText: string, input: z.output<typeof openFigure>): OpenFigure {
-  parseCandidatePack(candidateText); // the pack as written must be a pack: its errors are named as for a what-if
-  if (candidateText.length > CANDIDATE_MAX_CHARS) throw new InvalidInput('候选政策包过大', [{ path: 'pack', message: `at most ${CANDIDATE_MAX_CHARS} characters` }]);
+  parseCandidatePack(candidateText); // the pack as written must be a pack (and not too large): its errors are named as for a what-if
   const raw = jsonValue.parse(parse(candidateText, { schema: 'core' }));
   const segments = input.path.split('.');
   const current = read(raw, segments);
