@@ -9,6 +9,7 @@ import { loadProgrammes } from '../programmes/load.js';
 import { parseCandidatePack } from './candidate.js';
 import { openFigureOf, type OpenFigure } from './open-figure.js';
 import { localPricingPass, pricingQuery } from './pricing.js';
+import { reportPass } from './report.js';
 import { shardRequest, shardSource } from './shards.js';
 import { whatIfPass } from './whatif.js';
 
@@ -25,6 +26,11 @@ process.on('message', (message: unknown) => {
   const run = async (): Promise<unknown> => {
     if (!ledger) throw new Error('REDIS_URL is not set: a shard reads the ledger in Redis');
     const source = shardSource(ledger, shard);
+    if (task.kind === 'report') {
+      const pack = programmes.get(task.programme);
+      if (!pack) throw new Error(`no programme ${task.programme}`);
+      return reportPass({ pack, source, ledger, period: task.period, basis: task.basis, ...(task.today ? { today: task.today } : {}) });
+    }
     if (task.kind === 'whatif') {
       return whatIfPass({ programmes, candidate: parseCandidatePack(task.candidateText), source, ledger, period: task.period });
     }

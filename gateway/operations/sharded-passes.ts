@@ -1,8 +1,9 @@
-/** What-if and pricing passes run over a ShardPool (shards.ts): each shard's part validated as it arrives, then added. */
+/** Report, what-if and pricing passes run over a ShardPool (shards.ts): each shard's part validated as it arrives, then added. */
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { Period } from './period.js';
 import { addPassResults, pricingPassResult, type PricingPass } from './pricing.js';
+import { mergeReportParts, reportPart, type ReportInput, type ReportPart } from './report.js';
 import { ShardFailed, type ShardPool } from './shards.js';
 import { mergeWhatIfParts, summariseWhatIf, whatIfPart, type WhatIfResult } from './whatif.js';
 
@@ -20,4 +21,11 @@ export async function shardedWhatIf(pool: ShardPool, input: { programmes: Progra
 /** `query` as written (the shards parse it themselves). */
 export function shardedPricingPass(pool: ShardPool, candidateText: string, query: unknown, period: Period): PricingPass {
   return async (steps) => addPassResults(read(pricingPassResult, await pool.run({ kind: 'pricing', candidateText, query, period, steps: [...steps] })));
+}
+
+/** A report's pass over the shards (for programmeView's `reportPass`); the summary stays with the caller. */
+export function shardedReportPass(pool: ShardPool): (input: ReportInput) => Promise<ReportPart> {
+  return async (input) => mergeReportParts(read(reportPart, await pool.run({
+    kind: 'report', programme: input.pack.id, period: input.period, basis: input.basis ?? 'settled', ...(input.today ? { today: input.today } : {}),
+  })));
 }

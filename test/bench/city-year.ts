@@ -2,8 +2,8 @@
  * A city's year on the Redis ledger (issue 25, goal 3), not a test: `npx tsx test/bench/city-year.ts [settlements]`
  * (default BENCH_CITY_SETTLEMENTS or 20 000; persons a quarter of that, 1 % reversed). A synthetic 三明 year is
  * settled through the service into a Redis started here, then the operator's commands run against it as an
- * operator runs them, each a process of its own: the report (one process), the what-if (responsibility 1's
- * deductible 5000 → 6000) in one process and by person shard in as many as there are cores, and pricing
+ * operator runs them, each a process of its own: the report and the what-if (responsibility 1's deductible
+ * 5000 → 6000), each in one process and by person shard in as many as there are cores, and pricing
  * the premium against the 3 % profit cap. Each row: wall time, settlements per second, and the peak RSS of
  * the command's processes (GNU time; the shards' own peaks are each below their --max-old-space-size).
  */
@@ -41,7 +41,8 @@ export async function benchCityYear(): Promise<CityYearRow[]> {
     const period = ['--from', '2024-01-01', '--to', '2025-01-01'];
     const cores = availableParallelism();
     const commands: Array<[string, string, string[]]> = [
-      ['report (one process)', 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period]],
+      ['report, one process', 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period, '--workers', '1']],
+      [`report, ${cores} processes by person shard`, 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period, '--workers', String(cores)]],
       ['what-if, one process (each settlement replayed twice)', 'gateway/operations/whatif-cli.ts', ['--pack', join(dir, 'candidate.yaml'), ...period, '--workers', '1']],
       [`what-if, ${cores} processes by person shard`, 'gateway/operations/whatif-cli.ts', ['--pack', join(dir, 'candidate.yaml'), ...period, '--workers', String(cores)]],
       // The premium is the open figure: a synthetic year's claims are far above 三明's 150.00 a person, so no deductible

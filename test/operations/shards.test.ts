@@ -1,7 +1,8 @@
 /**
  * A pass by person shard adds up to the pass over everyone: on a synthetic 三明 year (with reversals), the
- * what-if merged from three shards' parts equals the one-process what-if field for field, and so do a pricing
- * pass's claims; every person falls in exactly one shard.
+ * report and the what-if merged from three shards' parts equal the one-process ones field for field (the
+ * percentiles, the biggest changes and the hospitals' names included), and so do a pricing pass's claims;
+ * every person falls in exactly one shard.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCandidatePack } from '../../gateway/operations/candidate.js';
 import { openFigureOf } from '../../gateway/operations/open-figure.js';
 import { addPassResults, localPricingPass, pricingQuery } from '../../gateway/operations/pricing.js';
+import { mergeReportParts, programmeReport, reportPass, summariseReport } from '../../gateway/operations/report.js';
 import { shardOf, shardSource } from '../../gateway/operations/shards.js';
 import { mergeWhatIfParts, summariseWhatIf, whatIf, whatIfPass } from '../../gateway/operations/whatif.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
@@ -29,6 +31,20 @@ describe('passes by person shard', () => {
     expect(shards.every((s) => s >= 0 && s < SHARDS)).toBe(true);
     expect(new Set(shards).size).toBe(SHARDS);
     expect(persons.map((p) => shardOf(p, SHARDS))).toEqual(shards); // stable
+  });
+
+  it('a report merged from the shards equals the report in one pass, by settlement and by discharge date', async () => {
+    const pack = programmes.get('sanming-2024-puhui');
+    if (!pack) throw new Error('pack');
+    for (const basis of ['settled', 'discharged'] as const) {
+      const input = { pack, ledger: year.ledger, period: PERIOD, basis, today: '2025-03-01' };
+      const whole = await programmeReport({ ...input, source: year.ledger });
+      const parts = [];
+      for (let index = 0; index < SHARDS; index++) parts.push(await reportPass({ ...input, source: shardSource(year.ledger, { index, count: SHARDS }) }));
+      expect(await summariseReport(input, mergeReportParts(parts))).toEqual(whole);
+      expect(whole.reversals).toBeGreaterThan(0);
+      expect(whole.byRiskGroup.length).toBeGreaterThan(1);
+    }
   });
 
   it('a what-if merged from the shards equals the what-if in one pass', async () => {

@@ -79,9 +79,14 @@ describe('npm run whatif', () => {
   }, 60_000);
 
   it('npm run report reads the same ledger without the request timeout', async () => {
-    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01'], {
+    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
+    // By two person shards or in one process: the same report, byte for byte.
+    const alone = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    });
+    expect(alone.stdout).toBe(stdout);
     const report = JSON.parse(stdout) as { settlements: number; paid: { total: string }; enrolled: { persons: number; source: string }; byRiskGroup: Array<{ key: string; total: string }> };
     expect(report).toMatchObject({ settlements: 3, paid: { total: '7000.00' }, enrolled: { persons: 1, source: 'roster' } });
     expect(report.byRiskGroup).toEqual([expect.objectContaining({ key: 'healthy', total: '7000.00' })]);
