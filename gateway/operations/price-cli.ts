@@ -3,12 +3,11 @@
  *   (--loss-ratio 0.92|pack | --profit-cap) --from 2024-01-01 --to 2025-01-01 [--samples 21] [--per-pass 3] [--csv out.csv] [--workers N]`:
  * the figure of the candidate pack at which the period's settlements in Redis (REDIS_URL or
  * REDIS_CLUSTER_NODES) meet the target, with the curve (pricing.ts). `--loss-ratio pack` takes the
- * pack's operations.lossRatioTarget. With --workers N > 1 (default: the cores) each pass runs in N processes
+ * pack's operations.lossRatioTarget. With --workers N > 1 (default 1) each pass runs in N processes
  * by person shard (shards.ts), kept for the whole search. Progress on stderr, the result as JSON on stdout, the curve as CSV on
  * request. Reads only. Exit code 0: done (whatever the outcome: found, met throughout or out of reach); 2: could not run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { InvalidInput } from '../errors.js';
@@ -42,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   const lossRatio = args['loss-ratio'];
   if (!args.pack || !args.figure || !args.unit || !args.range || !args.from || !args.to || (lossRatio === undefined) === !args['profit-cap']) { console.error(USAGE); return 2; }
   const [min, max, ...more] = args.range.split(':');
-  const workers = args.workers === undefined ? availableParallelism() : Number.parseInt(args.workers, 10);
+  const workers = args.workers === undefined ? 1 : Number.parseInt(args.workers, 10);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) { console.error(`--workers must be an integer 1–64\n${USAGE}`); return 2; }
   const queryInput = {
     figure: { path: args.figure, unit: args.unit, min: min ?? '', max: max ?? '' },

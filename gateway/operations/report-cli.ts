@@ -3,11 +3,10 @@
  * report read from the ledger in Redis (REDIS_URL or REDIS_CLUSTER_NODES) without the HTTP request
  * timeout, for periods too long for one request (a city's year). JSON on stdout. Reads only. The period is
  * by settlement day unless `--basis discharged`; hospitals are named from HOSPITALS_FILE as the gateway names them.
- * With --workers N > 1 (default: the cores) the pass runs in N processes by person shard (shards.ts).
+ * With --workers N > 1 (default 1) the pass runs in N processes by person shard (shards.ts).
  * Exit code 0: done; 2: could not run.
  */
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openConfiguredLedger, runCli } from '../ledger/cli.js';
@@ -32,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!args.programme || !args.from || !args.to) { console.error(USAGE); return 2; }
-  const workers = args.workers === undefined ? availableParallelism() : Number.parseInt(args.workers, 10);
+  const workers = args.workers === undefined ? 1 : Number.parseInt(args.workers, 10);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) { console.error(`--workers must be an integer 1–64\n${USAGE}`); return 2; }
   const config = loadConfig();
   const ledger = openConfiguredLedger(config);

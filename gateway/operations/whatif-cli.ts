@@ -2,11 +2,10 @@
  * `npm run whatif -- --pack candidate.yaml --from 2024-01-01 --to 2025-01-01 [--top 20] [--csv out.csv] [--workers N]`:
  * replays the period's settlements from the ledger in Redis (REDIS_URL or REDIS_CLUSTER_NODES) under the
  * candidate pack beside the pack in force (PROGRAMMES_DIR as the gateway loads it) — with --workers N > 1
- * (default: the cores) in N processes by person shard (shards.ts), else here with progress on stderr — prints the comparison as JSON on stdout (and writes CSV when asked). Reads only; never writes
- * to the ledger. Exit code 0: done; 2: could not run.
+ * (default 1) in N processes by person shard (shards.ts), else here with progress on stderr — and prints
+ * the comparison as JSON on stdout (and writes CSV when asked). Reads only; never writes to the ledger. Exit code 0: done; 2: could not run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openConfiguredLedger, runCli } from '../ledger/cli.js';
@@ -31,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   if (!args.pack || !args.from || !args.to) { console.error(USAGE); return 2; }
   const top = args.top === undefined ? 20 : Number.parseInt(args.top, 10);
   if (!Number.isInteger(top) || top < 0 || top > 10_000) { console.error(`--top must be an integer 0–10000\n${USAGE}`); return 2; }
-  const workers = args.workers === undefined ? availableParallelism() : Number.parseInt(args.workers, 10);
+  const workers = args.workers === undefined ? 1 : Number.parseInt(args.workers, 10);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) { console.error(`--workers must be an integer 1–64\n${USAGE}`); return 2; }
   const config = loadConfig();
   const ledger = openConfiguredLedger(config);

@@ -5,7 +5,7 @@
  * operator runs them, each a process of its own: the report and the what-if (responsibility 1's deductible
  * 5000 → 6000), each in one process and by person shard in as many as there are cores, and pricing
  * the premium against the 3 % profit cap. Each row: wall time, settlements per second, and the peak RSS of
- * the command's processes (GNU time; the shards' own peaks are each below their --max-old-space-size).
+ * the command's largest process (GNU time; the shards' heaps are each bounded by --max-old-space-size).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
