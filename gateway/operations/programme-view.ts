@@ -6,7 +6,7 @@ import type { DocumentStore } from '../store/port.js';
 import { coverage, type CoverageView } from './coverage.js';
 import type { Deadline, Period, PeriodBasis } from './period.js';
 import { profitCap, type ProfitCapView } from './profit-cap.js';
-import { programmeReport, type ProgrammeReport } from './report.js';
+import { reportPass, summariseReport, type ProgrammeReport, type ReportInput, type ReportPart } from './report.js';
 import { storedPayout } from './second-payout-commit.js';
 import { CATEGORY_NAMES } from '../../schemas/categories.js';
 
@@ -28,6 +28,8 @@ export interface ViewDeps {
   store: DocumentStore;
   /** The configured name of a hospital (HOSPITALS_FILE). */
   hospitalName?: (id: string) => string | undefined;
+  /** Runs the report's pass elsewhere (over shards: `npm run report -- --workers`); default in this process. */
+  reportPass?: (input: ReportInput) => Promise<ReportPart>;
 }
 
 /** What places a settlement in the period (default by settlement day) and the report's day (default the clock's, +08:00). */
@@ -36,10 +38,11 @@ export interface ViewScope { basis?: PeriodBasis; today?: string }
 const categoryName = (key: string): string | undefined => (key in CATEGORY_NAMES ? CATEGORY_NAMES[key as keyof typeof CATEGORY_NAMES] : key === 'none' ? '无身份类别' : undefined);
 
 export async function programmeView(deps: ViewDeps, pack: Pack, period: Period, deadline?: Deadline, scope: ViewScope = {}): Promise<ProgrammeView> {
-  const report = await programmeReport({
+  const input: ReportInput = {
     pack, source: deps.ledger, ledger: deps.ledger, period, categoryName, ...scope,
     ...(deps.hospitalName ? { hospitalName: deps.hospitalName } : {}), ...(deadline ? { deadline } : {}),
-  });
+  };
+  const report = await summariseReport(input, await (deps.reportPass ?? reportPass)(input));
   const premiumFen = report.premiumIncome === null ? null : parseFen(report.premiumIncome);
   const paidFen = parseFen(report.paid.total) ?? 0;
   const secondPayouts: SecondPayoutSummary[] = [];

@@ -5,6 +5,7 @@
  * rule and per category — never the records themselves. A year of a city (~10⁶ settlements,
  * ~3×10⁵ persons) keeps a few tens of MB of such entries; time is one JSON parse of split and request per record.
  */
+import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { formatFen } from '../engine/money.js';
@@ -52,7 +53,8 @@ export interface ProgrammeReport {
   perPerson: PerPersonStats;
 }
 
-interface Acc { settlements: number; directFen: number; benefitsFen: number }
+const acc = z.object({ settlements: z.number(), directFen: z.number(), benefitsFen: z.number() });
+type Acc = z.infer<typeof acc>;
 const bump = (map: Map<string, Acc>, key: string, directFen: number, benefitsFen: number) => {
   let a = map.get(key);
   if (!a) map.set(key, (a = { settlements: 0, directFen: 0, benefitsFen: 0 }));
@@ -92,11 +94,53 @@ export interface ReportInput {
   deadline?: Deadline;
 }
 
+/**
+ * A report pass's sums before the summary: from one process, or from several each reading its own persons
+ * (shards.ts) and merged. A hospital's name from the requests is the first one given, by settlement time
+ * (`at`: settledAt and settlement id, the listing's order within one hospital), so merging keeps it.
+ */
+export const reportPart = z.object({
+  read: z.number(), unreadable: z.number(), settlements: z.number(), settlementsPaid: z.number(), reversals: z.number(), directFen: z.number(), benefitsFen: z.number(),
+  byMonth: z.map(z.string(), acc), byHospital: z.map(z.string(), acc), byCategory: z.map(z.string(), acc), byRiskGroup: z.map(z.string(), acc),
+  byRuleFen: z.map(z.string(), z.number()),
+  paidByPerson: z.map(z.string(), z.number()),
+  requestHospitalNames: z.map(z.string(), z.object({ name: z.string(), at: z.string() })),
+});
+export type ReportPart = z.infer<typeof reportPart>;
+
+export function mergeReportParts(parts: readonly ReportPart[]): ReportPart {
+  const merged: ReportPart = {
+    read: 0, unreadable: 0, settlements: 0, settlementsPaid: 0, reversals: 0, directFen: 0, benefitsFen: 0,
+    byMonth: new Map(), byHospital: new Map(), byCategory: new Map(), byRiskGroup: new Map(), byRuleFen: new Map(), paidByPerson: new Map(), requestHospitalNames: new Map(),
+  };
+  for (const p of parts) {
+    for (const key of ['read', 'unreadable', 'settlements', 'settlementsPaid', 'reversals', 'directFen', 'benefitsFen'] as const) merged[key] += p[key];
+    for (const key of ['byMonth', 'byHospital', 'byCategory', 'byRiskGroup'] as const) {
+      for (const [k, a] of p[key]) {
+        const into = merged[key].get(k) ?? { settlements: 0, directFen: 0, benefitsFen: 0 };
+        merged[key].set(k, { settlements: into.settlements + a.settlements, directFen: into.directFen + a.directFen, benefitsFen: into.benefitsFen + a.benefitsFen });
+      }
+    }
+    for (const [k, v] of p.byRuleFen) merged.byRuleFen.set(k, (merged.byRuleFen.get(k) ?? 0) + v);
+    for (const [k, v] of p.paidByPerson) merged.paidByPerson.set(k, v);
+    for (const [k, v] of p.requestHospitalNames) {
+      const known = merged.requestHospitalNames.get(k);
+      if (!known || v.at < known.at) merged.requestHospitalNames.set(k, v);
+    }
+  }
+  return merged;
+}
+
 export async function programmeReport(input: ReportInput): Promise<ProgrammeReport> {
+  return summariseReport(input, await reportPass(input));
+}
+
+/** The report's sums from one pass over the period's settlements (of one shard's persons when the source is a shard's). */
+export async function reportPass(input: ReportInput): Promise<ReportPart> {
   const { pack, source, period } = input;
   const basis = input.basis ?? 'settled';
   const window = settledWindow(period, basis, input.today ?? chinaTime(new Date()).slice(0, 10));
-  const requestHospitalNames = new Map<string, string>();
+  const requestHospitalNames = new Map<string, { name: string; at: string }>();
   const byMonth = new Map<string, Acc>();
   const byHospital = new Map<string, Acc>();
   const byCategory = new Map<string, Acc>();
@@ -124,7 +168,7 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
     paidByPerson.set(record.personId, (paidByPerson.get(record.personId) ?? 0) + share.directFen + share.benefitsFen);
     bump(byMonth, basis === 'discharged' ? r.dischargedOn.slice(0, 7) : r.settledMonth, share.directFen, share.benefitsFen);
     bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
-    if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, r.hospitalName);
+    if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, { name: r.hospitalName, at: `${record.settledAt}|${record.settlementId}` });
     for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
     if (rosterId) {
       let rows = rowsByPerson.get(record.personId);
@@ -137,6 +181,15 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
       if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + b.amountFen);
     }
   }
+  return { read, unreadable, settlements, settlementsPaid, reversals, directFen, benefitsFen, byMonth, byHospital, byCategory, byRiskGroup, byRuleFen, paidByPerson, requestHospitalNames };
+}
+
+/** The report from a pass's sums (one process's, or the merged shards'). */
+export async function summariseReport(input: Omit<ReportInput, 'source'>, part: ReportPart): Promise<ProgrammeReport> {
+  const { pack, period } = input;
+  const basis = input.basis ?? 'settled';
+  const window = settledWindow(period, basis, input.today ?? chinaTime(new Date()).slice(0, 10));
+  const { read, unreadable, settlements, settlementsPaid, reversals, directFen, benefitsFen, byMonth, byHospital, byCategory, byRiskGroup, byRuleFen, paidByPerson, requestHospitalNames } = part;
   const enrolled = await enrolledPersons(pack, input.ledger);
   const premiumFen = premiumIncomeFen(pack, enrolled);
   const totalFen = directFen + benefitsFen;
@@ -167,7 +220,7 @@ export async function programmeReport(input: ReportInput): Promise<ProgrammeRepo
     byRule,
     unattributed: formatFen(Math.max(0, totalFen - attributedFen)),
     byMonth: rows(byMonth),
-    byHospital: rows(byHospital, (id) => input.hospitalName?.(id) ?? requestHospitalNames.get(id)),
+    byHospital: rows(byHospital, (id) => input.hospitalName?.(id) ?? requestHospitalNames.get(id)?.name),
     byCategory: rows(byCategory, input.categoryName),
     byRiskGroup: rows(byRiskGroup, (key) => RISK_GROUP_NAMES[key]),
     perPerson: perPersonStats(paidByPerson.values()),

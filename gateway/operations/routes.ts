@@ -5,8 +5,10 @@
  *   POST /programmes/:id/second-payout?year=[&confirm=true]  admin (dry run unless confirm=true)
  *   GET  /programmes/:id/second-payout/:year                  admin, auditor (the committed payout)
  *   POST /whatif[?format=csv]                                 admin, body { pack: "<yaml>", from, to, top? }
- * Long passes are bounded: each stops before the gateway's request timeout, and a what-if reads at
- * most WHATIF_HTTP_MAX_SETTLEMENTS records (a longer one runs from the command line: npm run whatif).
+ *   POST /pricing[?format=csv]                                admin, body { pack, from, to, figure, target, samples?, perPass? }
+ * Long passes are bounded: each stops before the gateway's request timeout, and a what-if (each pricing
+ * pass) reads at most WHATIF_HTTP_MAX_SETTLEMENTS records (a longer one runs from the command line:
+ * npm run whatif, npm run price).
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -28,6 +30,8 @@ import { confirmSecondPayout, storedPayout } from './second-payout-commit.js';
 import { payoutCsv } from './second-payout-csv.js';
 import { planSecondPayout, secondPayoutYear } from './second-payout.js';
 import { renderSummary } from './summary.js';
+import { pricingCsv } from './pricing-csv.js';
+import { priceFigure, pricingBody } from './pricing.js';
 import { whatIf } from './whatif.js';
 import { whatIfCsv } from './whatif-csv.js';
 
@@ -49,7 +53,7 @@ export interface OperationsRouteDeps {
   observe?: (pass: OperationsPass, outcome: 'ok' | 'error', seconds: number) => void;
 }
 
-export type OperationsPass = 'report' | 'summary' | 'secondPayoutPlan' | 'secondPayoutConfirm' | 'whatif';
+export type OperationsPass = 'report' | 'summary' | 'secondPayoutPlan' | 'secondPayoutConfirm' | 'whatif' | 'pricing';
 
 const wantsCsv = (req: Request, format: 'json' | 'csv' | undefined): boolean => format === 'csv' || (format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
 const sendCsv = (res: Response, name: string, csv: string) => {
@@ -195,6 +199,29 @@ export const operationsRoutes = [
       }));
       deps.log.info({ requestId: req.requestId, programme: candidate.id, read: result.settlements.read, difference: result.totals.difference }, 'what-if run');
       if (wantsCsv(req, query.format)) sendCsv(res, `whatif-${candidate.id}`, whatIfCsv(result));
+      else res.json(result);
+    },
+  }),
+  route({
+    method: 'post', path: '/pricing',
+    summary: "The figure of a candidate pack (a path into it, its unit and range) at which the period's settlements meet a loss ratio or the profit cap, with the curve of figure → claims, loss ratio (admin)",
+    access: { roles: ['admin'] },
+    query: z.object({ format }),
+    body: { read: 'json', content: { 'application/json': pricingBody }, invalid: '定价测算的请求体无效', schema: pricingBody },
+    answers: { 200: jsonOrCsv('outcome (found, metThroughout, unreachable), the answers to the fen or basis point with their failing neighbours, monotonicity, the curve') },
+    problems: {
+      400: 'Invalid period, figure (path, unit, range), target or samples, or a candidate pack that is not valid',
+      422: 'More settlements in one pass than an HTTP call reads: use npm run price', ...passTimeout,
+    },
+    handler: (deps) => async ({ query, body, req, res }) => {
+      const { pack: candidateText, from, to, ...figureQuery } = body;
+      const period = parsePeriod(from, to);
+      const result = await timed(deps, 'pricing', () => priceFigure({
+        programmes: deps.programmes, candidateText, query: figureQuery, source: deps.ledger, ledger: deps.ledger, period,
+        maxSettlements: WHATIF_HTTP_MAX_SETTLEMENTS, deadline: deadline(deps),
+      }));
+      deps.log.info({ requestId: req.requestId, programme: result.programme.id, figure: result.figure.path, outcome: result.outcome, passes: result.passes }, 'pricing run');
+      if (wantsCsv(req, query.format)) sendCsv(res, `pricing-${result.programme.id}`, pricingCsv(result));
       else res.json(result);
     },
   }),

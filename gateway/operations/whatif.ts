@@ -11,14 +11,16 @@
  * counters from before the period) can replay differently from what was stored: the run counts these
  * as `storedMismatches`, and compares the candidate with the baseline replay, never with the stored answer.
  */
+import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import { settlementRequest } from '../../schemas/settlement.js';
+import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
 import { InvalidInput, Unprocessable } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
+import type { StoredSettlement } from '../ledger/stored.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
@@ -43,16 +45,52 @@ export interface WhatIfInput {
   progressEvery?: number;
 }
 
-interface Side { directFen: number; benefitsFen: number }
-interface PersonState {
-  baseline: Record<string, number>;
-  candidate: Record<string, number>;
-  rosters: Record<string, RosterRow[]>;
-  settlements: number;
-  baselineFen: number;
-  candidateFen: number;
-  baselinePatientFen: number;
-  candidatePatientFen: number;
+const side = z.object({ directFen: z.number(), benefitsFen: z.number() });
+type Side = z.infer<typeof side>;
+/** What a person's settlements add up to, baseline and candidate: all a summary needs of them. */
+const personTotals = z.object({
+  settlements: z.number(), baselineFen: z.number(), candidateFen: z.number(), baselinePatientFen: z.number(), candidatePatientFen: z.number(),
+});
+type PersonTotals = z.infer<typeof personTotals>;
+interface PersonState { baseline: Record<string, number>; candidate: Record<string, number>; rosters: Record<string, RosterRow[]>; totals: PersonTotals }
+
+/**
+ * A what-if pass's sums before they are summarised: from one process, or from several each replaying its
+ * own persons (shards.ts) and merged. Persons never straddle two parts, so every sum simply adds.
+ */
+export const whatIfPart = z.object({
+  counts: z.object({ read: z.number(), replayed: z.number(), reversedSkipped: z.number(), notConcerned: z.number(), unreplayable: z.number(), storedMismatches: z.number() }),
+  persons: z.map(z.string(), personTotals),
+  ruleBaseline: z.map(z.string(), z.number()),
+  ruleCandidate: z.map(z.string(), z.number()),
+  programmeFen: z.map(z.string(), z.object({ baseline: z.number(), candidate: z.number() })),
+  baseTotal: side,
+  candTotal: side,
+});
+export type WhatIfPart = z.infer<typeof whatIfPart>;
+
+const addInto = (into: Map<string, number>, from: ReadonlyMap<string, number>) => { for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v); };
+
+/** The parts of a sharded pass as one (each part counts the records of its own persons). */
+export function mergeWhatIfParts(parts: readonly WhatIfPart[]): WhatIfPart {
+  const merged: WhatIfPart = {
+    counts: { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0, storedMismatches: 0 },
+    persons: new Map(), ruleBaseline: new Map(), ruleCandidate: new Map(), programmeFen: new Map(),
+    baseTotal: { directFen: 0, benefitsFen: 0 }, candTotal: { directFen: 0, benefitsFen: 0 },
+  };
+  for (const p of parts) {
+    for (const key of ['read', 'replayed', 'reversedSkipped', 'notConcerned', 'unreplayable', 'storedMismatches'] as const) merged.counts[key] += p.counts[key];
+    for (const [id, t] of p.persons) merged.persons.set(id, t);
+    addInto(merged.ruleBaseline, p.ruleBaseline);
+    addInto(merged.ruleCandidate, p.ruleCandidate);
+    for (const [id, v] of p.programmeFen) {
+      const e = merged.programmeFen.get(id) ?? { baseline: 0, candidate: 0 };
+      merged.programmeFen.set(id, { baseline: e.baseline + v.baseline, candidate: e.candidate + v.candidate });
+    }
+    merged.baseTotal.directFen += p.baseTotal.directFen; merged.baseTotal.benefitsFen += p.baseTotal.benefitsFen;
+    merged.candTotal.directFen += p.candTotal.directFen; merged.candTotal.benefitsFen += p.candTotal.benefitsFen;
+  }
+  return merged;
 }
 
 export interface WhatIfResult {
@@ -90,7 +128,7 @@ const bucketLabel = (i: number): string => {
 };
 
 /** The candidate set: the programmes in force with the candidate in place of the pack of the same id. */
-function candidateSet(programmes: ProgrammeSet, candidate: Pack): ProgrammeSet {
+export function candidateSet(programmes: ProgrammeSet, candidate: Pack): ProgrammeSet {
   const known = new Set(programmes.catalogues.map((c) => c.id));
   for (const r of candidate.rules) {
     for (const c of r.when ? [r.when, ...(r.when.anyOf ?? [])] : []) {
@@ -105,7 +143,16 @@ function candidateSet(programmes: ProgrammeSet, candidate: Pack): ProgrammeSet {
   }
 }
 
-function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
+/** A stored request brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped; null if still refused. */
+export function replayableRequest(record: StoredSettlement): SettlementRequest | null {
+  let upgraded: unknown;
+  // Brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped.
+  try { upgraded = record.upgradedRequest(); } catch { return null; }
+  const parsed = settlementRequest.safeParse(upgraded);
+  return parsed.success ? parsed.data : null;
+}
+
+export function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
   for (const key in deltas) {
     const next = (into[key] ?? 0) + (deltas[key] ?? 0);
     if (next === 0) delete into[key];
@@ -113,13 +160,18 @@ function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<strin
   }
 }
 
-const share = (result: EngineResult, id: string): Side => programmeShare({
+export const share = (result: EngineResult, id: string): Side => programmeShare({
   lines: result.lines,
   benefits: result.benefits,
 }, id);
 const patientFen = (result: EngineResult): number => result.patientPaysFen - result.benefits.reduce((s, b) => s + b.amountFen, 0);
 
 export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
+  return summariseWhatIf(input, await whatIfPass(input));
+}
+
+/** One pass over the period (of one shard's persons when the source is a shard's): the sums a summary needs. */
+export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatIfPart> {
   const { programmes, candidate, period } = input;
   const id = candidate.id;
   const actual = programmes.get(id);
@@ -155,12 +207,8 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
       throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
     }
     if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-    let upgraded: unknown;
-    // Brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped.
-    try { upgraded = record.upgradedRequest(); } catch { counts.unreplayable += 1; continue; }
-    const parsed = settlementRequest.safeParse(upgraded);
-    if (!parsed.success) { counts.unreplayable += 1; continue; }
-    const request = parsed.data;
+    const request = replayableRequest(record);
+    if (!request) { counts.unreplayable += 1; continue; }
     // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
     let rosters = rostersByPerson.get(record.personId);
     if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
@@ -168,7 +216,7 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
     if (!concerned) { counts.notConcerned += 1; continue; }
     let person = persons.get(record.personId);
     if (!person) {
-      person = { baseline: {}, candidate: {}, rosters, settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 };
+      person = { baseline: {}, candidate: {}, rosters, totals: { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 } };
       persons.set(record.personId, person);
     }
     let baseline: EngineResult;
@@ -183,17 +231,18 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
     applyDeltas(person.baseline, baseline.deltas);
     applyDeltas(person.candidate, changed.deltas);
     counts.replayed += 1;
-    person.settlements += 1;
+    const totals = person.totals;
+    totals.settlements += 1;
     const stored = readRecord(record);
     if (!stored || !sameAmounts(stored, baseline)) counts.storedMismatches += 1;
     const b = share(baseline, id);
     const c = share(changed, id);
     baseTotal.directFen += b.directFen; baseTotal.benefitsFen += b.benefitsFen;
     candTotal.directFen += c.directFen; candTotal.benefitsFen += c.benefitsFen;
-    person.baselineFen += b.directFen + b.benefitsFen;
-    person.candidateFen += c.directFen + c.benefitsFen;
-    person.baselinePatientFen += patientFen(baseline);
-    person.candidatePatientFen += patientFen(changed);
+    totals.baselineFen += b.directFen + b.benefitsFen;
+    totals.candidateFen += c.directFen + c.benefitsFen;
+    totals.baselinePatientFen += patientFen(baseline);
+    totals.candidatePatientFen += patientFen(changed);
     paidByRule(baseline.deltas, id, ruleBaseline);
     paidByRule(changed.deltas, id, ruleCandidate);
     attributeAllowances(actual, baseline, ruleBaseline);
@@ -202,7 +251,7 @@ export async function whatIf(input: WhatIfInput): Promise<WhatIfResult> {
     addProgramme(changed, 'candidate');
   }
   input.onProgress?.({ read: counts.read, replayed: counts.replayed });
-  return summarise({ input, actual, counts, persons, ruleBaseline, ruleCandidate, programmeFen, baseTotal, candTotal });
+  return { counts, persons: new Map([...persons].map(([personId, p]) => [personId, p.totals])), ruleBaseline, ruleCandidate, programmeFen, baseTotal, candTotal };
 }
 
 /** Daily allowances keep no counter: their benefit kind names the rule. */
@@ -221,27 +270,16 @@ function sameAmounts(stored: NonNullable<ReturnType<typeof readRecord>>, replay:
     && stored.benefits.every((b, i) => b.programme === replay.benefits[i]?.programme && b.amountFen === replay.benefits[i]?.amountFen);
 }
 
-interface Summary {
-  input: WhatIfInput;
-  actual: Pack | undefined;
-  counts: WhatIfResult['settlements'];
-  persons: Map<string, PersonState>;
-  ruleBaseline: Map<string, number>;
-  ruleCandidate: Map<string, number>;
-  programmeFen: Map<string, { baseline: number; candidate: number }>;
-  baseTotal: Side;
-  candTotal: Side;
-}
-
-function summarise(s: Summary): WhatIfResult {
-  const { input, actual } = s;
+/** The comparison from a pass's sums (one process's, or the merged shards'). */
+export function summariseWhatIf(input: Pick<WhatIfInput, 'programmes' | 'candidate' | 'period' | 'top'>, s: WhatIfPart): WhatIfResult {
   const candidate = input.candidate;
+  const actual = input.programmes.get(candidate.id);
   let betterOff = 0, worseOff = 0, patientsBaseline = 0, patientsCandidate = 0;
   const buckets = new Array<number>(EDGES_FEN.length + 1).fill(0);
   let unchangedPersons = 0;
   const top = input.top ?? 20;
   // A bounded list of the biggest changes: kept sorted, at most `top` long.
-  const biggest: Array<{ personId: string; state: PersonState; diff: number }> = [];
+  const biggest: Array<{ personId: string; state: PersonTotals; diff: number }> = [];
   for (const [personId, p] of s.persons) {
     patientsBaseline += p.baselinePatientFen;
     patientsCandidate += p.candidatePatientFen;
@@ -251,9 +289,11 @@ function summarise(s: Summary): WhatIfResult {
     const bucket = bucketOf(diff);
     if (bucket < 0) unchangedPersons += 1;
     else buckets[bucket] = (buckets[bucket] ?? 0) + 1;
-    if (diff !== 0 && (biggest.length < top || Math.abs(diff) > Math.abs(biggest[biggest.length - 1]?.diff ?? 0))) {
+    // Ties at the cut go to the smaller person id, so the list does not depend on the order persons were seen in (shards).
+    const last = biggest[biggest.length - 1];
+    if (diff !== 0 && (biggest.length < top || !last || Math.abs(diff) > Math.abs(last.diff) || (Math.abs(diff) === Math.abs(last.diff) && personId < last.personId))) {
       biggest.push({ personId, state: p, diff });
-      biggest.sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff) || a.personId.localeCompare(b.personId));
+      biggest.sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff) || (a.personId < b.personId ? -1 : a.personId > b.personId ? 1 : 0));
       if (biggest.length > top) biggest.pop();
     }
   }

@@ -3,9 +3,12 @@
  * 三明 year of stored settlements in the in-memory ledger, then the programme report and a what-if
  * (responsibility 1's deductible 5000 → 6000) over all of it: time and memory of each pass. Memory: the
  * live heap's growth over the pass (a full collection before each sample, every 20 s, its time not counted)
- * and the process's peak RSS.
+ * and the process's peak RSS. First, the memory ledger's heap per stored settlement: the live heap's growth
+ * over a year settled into it, with the outbox's entries pending (no relay here) and once acknowledged —
+ * measured from a function that keeps nothing but the ledger (the answers would outweigh it).
  * The memory ledger's listing collects the period's records before yielding them (the Redis ledger
  * pages them 500 at a time), so the figures here include that array; see the README.
+ * The city's year on Redis, on both cores: test/bench/city-year.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { programmeView } from '../../gateway/operations/programme-view.js';
 import { whatIf } from '../../gateway/operations/whatif.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { MemoryStore } from '../../gateway/store/memory.js';
+import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import { syntheticYear } from '../operations/synthetic-year.js';
 
 const count = Number(process.argv[2] ?? 100_000);
@@ -36,9 +40,19 @@ async function measure<T>(name: string, pass: () => Promise<T>): Promise<T> {
   return result;
 }
 
+const liveHeap = () => { global.gc?.(); return process.memoryUsage().heapUsed; };
+// Returns the ledger alone: the year's answers (bodies, splits) become garbage before the heap is measured.
+const settleYear = async (): Promise<MemoryLedger> => (await syntheticYear({ seed: 1, programme: 'sanming', settlements: count, persons: Math.max(1000, Math.round(count / 4)), reversalShare: 0.01, keepAnswers: false })).ledger;
+const warm = async (): Promise<void> => { await syntheticYear({ seed: 2, programme: 'sanming', settlements: 500, persons: 200, keepAnswers: false }); };
+await warm(); // modules, packs and compiled code are not the ledger's
+const heapBefore = liveHeap();
 const generated = performance.now();
-const year = await syntheticYear({ seed: 1, programme: 'sanming', settlements: count, persons: Math.max(1000, Math.round(count / 4)), reversalShare: 0.01 });
-console.log(`stored ${count.toLocaleString('en')} settlements of ${Math.max(1000, Math.round(count / 4)).toLocaleString('en')} persons in ${((performance.now() - generated) / 1000).toFixed(1)} s (memory ledger, node ${process.version})`);
+const year = { ledger: await settleYear() };
+const storedSeconds = (performance.now() - generated) / 1000;
+const pending = liveHeap() - heapBefore;
+for (;;) { const entries = await year.ledger.readOutbox('bench', 1000, 0); if (entries.length === 0) break; await year.ledger.ackOutbox(entries.map((e) => e.entryId)); }
+console.log(`memory ledger: ${Math.round(pending / count).toLocaleString('en')} bytes of heap per stored settlement with its outbox entry pending, ${Math.round((liveHeap() - heapBefore) / count).toLocaleString('en')} once acknowledged`);
+console.log(`stored ${count.toLocaleString('en')} settlements of ${Math.max(1000, Math.round(count / 4)).toLocaleString('en')} persons in ${storedSeconds.toFixed(1)} s (memory ledger, node ${process.version})`);
 const programmes = loadProgrammes();
 const pack = programmes.get('sanming-2024-puhui');
 if (!pack) throw new Error('pack');

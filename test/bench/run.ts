@@ -9,3 +9,6 @@ console.log(`engine alone, one core (20-item bill, the four public layers comput
 console.log((await benchHttp()).join('\n'));
 await import('./stream.js');
 await import('./nhsa-security.js');
+const { benchCityYear, CITY_YEAR_SETTLEMENTS } = await import('./city-year.js');
+console.log(`city year on Redis: ${CITY_YEAR_SETTLEMENTS.toLocaleString('en')} stored 三明 settlements (BENCH_CITY_SETTLEMENTS)`);
+for (const r of await benchCityYear()) console.log(`| ${r.what} | ${r.seconds.toFixed(1)} s | ${Math.round(r.perSecond).toLocaleString('en')} settlements/s | peak RSS ${Math.round(r.peakRssMb)} MB |`);

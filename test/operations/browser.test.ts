@@ -4,7 +4,8 @@
  * the locally served chart library, each figure equal to the API's, with no CSP violation or script
  * error; hospitals and rules by name with their ids in the tooltip; the period by discharge date when
  * chosen (a stay discharged in the year and settled after it), the basis stated on the page and in the
- * CSV it downloads. UPDATE_SCREENSHOTS=1 writes docs/operations-reports.png.
+ * CSV it downloads; pricing a figure (the answer, its neighbour, the curve drawn and tabled, the CSV).
+ * UPDATE_SCREENSHOTS=1 writes docs/operations-reports.png.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseFen } from '../../gateway/engine/money.js';
@@ -157,6 +158,34 @@ describe.skipIf(!existsSync(CHROMIUM))('the reports page in a browser', () => {
     expect(cards).toContain(String(result.persons.worseOff));
     expect(await page.locator('#whatif-biggest tbody tr').count()).toBe(20);
     expect(await page.locator('#whatif-biggest tbody').textContent()).toMatch(/32\*{12}\d{4}/);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  it('prices the premium at which the year meets 92%: the answer, its neighbour and the curve as the API computes them, and the CSV', async () => {
+    await page.locator('#candidate').fill(NANTONG_YAML);
+    await page.locator('#pricing-path').fill('operations.premiumPerPerson.value');
+    await page.locator('#pricing-min').fill('100');
+    await page.locator('#pricing-max').fill('102');
+    await page.getByRole('button', { name: '开始测算' }).click();
+    await page.locator('#pricing-cards .card').first().waitFor();
+    type Pricing = { outcome: string; message: string; answers: Array<{ figure: string; neighbour: { figure: string } }>; curve: Array<{ figure: string; claims: string }> };
+    const result = await api('/v1/pricing', { method: 'POST', body: JSON.stringify({
+      pack: NANTONG_YAML, from: '2022-01-01', to: '2023-01-01', figure: { path: 'operations.premiumPerPerson.value', unit: 'yuan', min: '100', max: '102' }, target: { kind: 'lossRatio' },
+    }) }) as Pricing;
+    expect(result.outcome).toBe('found');
+    const answer = result.answers[0];
+    const cards = await page.locator('#pricing-cards').textContent();
+    expect(cards).toContain(answer?.figure);
+    expect(cards).toContain(answer?.neighbour.figure);
+    expect(cards).toContain('单调');
+    expect(await page.locator('#pricing-message').textContent()).toBe(result.message);
+    const curve = await page.evaluate(() => (window as unknown as { Chart: { getChart(id: string): { data: { labels: string[]; datasets: Array<{ data: number[] }> } } | undefined } }).Chart.getChart('pricing-chart')?.data);
+    expect(curve?.labels).toEqual(result.curve.map((p) => p.figure));
+    expect(curve?.datasets[0]?.data).toEqual(result.curve.map((p) => Number(p.claims)));
+    expect(await page.locator('#pricing-curve tbody tr').count()).toBe(result.curve.length);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#pricing-csv').click()]);
+    expect(download.suggestedFilename()).toBe('pricing.csv');
+    expect(readFileSync(await download.path(), 'utf8')).toContain(`answer,${answer?.figure},`);
     if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: join(process.cwd(), 'docs', 'operations-reports.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, 60_000);

@@ -1,4 +1,4 @@
-/** The operations' routes over real sockets: roles, JSON and CSV, the second payout's dry run and single commit, what-if, the page. */
+/** The operations' routes over real sockets: roles, JSON and CSV, the second payout's dry run and single commit, what-if, pricing, the page. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,11 +154,38 @@ describe('what-if over HTTP', () => {
   });
 });
 
+describe('pricing over HTTP', () => {
+  it('finds the premium at which the three stays meet 92% (the pack\'s target), for admins only, as JSON and CSV', async () => {
+    // Claims 3 × 4900.00 = 14700.00 whatever the premium; 150000 enrolled (configured) × p × 0.92 ≤ 14700 → p ≤ 0.1065…:
+    // 0.10 a person (premium 15000.00, loss ratio 0.98) meets it, 0.11 (16500.00, 0.8909) does not.
+    const body = {
+      pack: TEST_PACK, from: `${NOW_YEAR}-01-01`, to: `${NOW_YEAR + 1}-01-01`,
+      figure: { path: 'operations.premiumPerPerson.value', unit: 'yuan', min: '0.01', max: '200' }, target: { kind: 'lossRatio' },
+    };
+    const r = await call(gw.url, '/v1/pricing', { body });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({
+      programme: { id: ID }, outcome: 'found', monotone: { monotone: true, direction: 'falling' },
+      answers: [{ figure: '0.10', claims: '14700.00', lossRatio: '0.9800', neighbour: { figure: '0.11', claims: '14700.00', lossRatio: '0.8909' } }],
+      figure: { written: '120.00' }, settlements: { read: 3, replayed: 3 },
+    });
+    expect((r.json as { target: { description: string } }).target.description).toContain('0.9200');
+    expect((await call(gw.url, '/v1/pricing', { body, token: TOKENS.auditor })).status).toBe(403);
+    const csv = await call(gw.url, '/v1/pricing?format=csv', { body });
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.text).toContain('answer,0.10,14700.00,0.9800,true');
+    const bad = await call(gw.url, '/v1/pricing', { body: { ...body, figure: { path: 'operations.premiumPerPerson.value', unit: 'percent' }, samples: 1 } });
+    expect(bad.status).toBe(400);
+    expect((bad.json as { errors: Array<{ path: string }> }).errors.map((e) => e.path).sort()).toEqual(['figure.max', 'figure.min', 'figure.unit', 'samples']);
+  });
+});
+
 describe('metrics', () => {
   it('counts each pass by kind and outcome', async () => {
     const metrics = await call(gw.url, '/metrics', { token: null });
     expect(metrics.text).toMatch(/gateway_operations_pass_duration_seconds_count\{pass="report",outcome="ok"\} [1-9]/);
     expect(metrics.text).toMatch(/gateway_operations_pass_duration_seconds_count\{pass="whatif",outcome="ok"\} [1-9]/);
+    expect(metrics.text).toMatch(/gateway_operations_pass_duration_seconds_count\{pass="pricing",outcome="ok"\} [1-9]/);
     expect(metrics.text).toMatch(/gateway_operations_pass_duration_seconds_count\{pass="secondPayoutConfirm",outcome="ok"\} [1-9]/);
   });
 });

@@ -5,6 +5,7 @@
  * tests can compute each figure independently of the ledger's records.
  */
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
+import type { LedgerPort } from '../../gateway/ledger/port.js';
 import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
@@ -41,13 +42,23 @@ const DIAGNOSES = ['C34.9', 'E11.9', 'I21.9', 'J18.9', 'K35.8', 'C50.9'];
 const yuan = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
-export interface YearOptions { seed: number; programme: 'nantong' | 'sanming'; persons?: number; settlements?: number; reversalShare?: number }
+export interface YearOptions {
+  seed: number; programme: 'nantong' | 'sanming'; persons?: number; settlements?: number; reversalShare?: number;
+  /** false: the answers are not kept (a benchmark's year of 10⁵ settlements, where they would outweigh the ledger). */
+  keepAnswers?: boolean;
+}
 
 /** The programme year each generated year falls in (the packs' terms). */
 export const YEAR = { nantong: 2022, sanming: 2024 } as const;
 export const PROGRAMME_ID = { nantong: 'nantong-2022-dibubao', sanming: 'sanming-2024-puhui' } as const;
 
 export async function syntheticYear(o: YearOptions): Promise<SyntheticYear> {
+  const ledger = new MemoryLedger();
+  return { ledger, ...(await syntheticYearInto(ledger, o)) };
+}
+
+/** The same year settled into any ledger (the benchmark's Redis). */
+export async function syntheticYearInto(ledger: LedgerPort, o: YearOptions): Promise<Omit<SyntheticYear, 'ledger'>> {
   const random = prng(o.seed);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -55,7 +66,6 @@ export async function syntheticYear(o: YearOptions): Promise<SyntheticYear> {
   const nantongPersons = o.programme === 'nantong' ? o.persons ?? 600 : 0;
   const sanmingPersons = o.programme === 'sanming' ? o.persons ?? 600 : 0;
   const count = o.settlements ?? 3000;
-  const ledger = new MemoryLedger();
   let now = new Date(Date.UTC(year, 0, 1, 1, 0, 0));
   const programmes = loadProgrammes();
   const service = new SettlementService({ ledger, programmes, clock: () => now });
@@ -107,12 +117,13 @@ export async function syntheticYear(o: YearOptions): Promise<SyntheticYear> {
       upstream: { basic: yuan(basicFen), ...(majorFen ? { majorIllness: yuan(majorFen) } : {}), ...(aidFen ? { aid: yuan(aidFen) } : {}) },
     };
     const { split, record } = await service.settle(body, undefined);
-    settled.push({ body, split, record, reversed: false });
+    const entry: Settled = { body, split, record, reversed: false };
+    if (o.keepAnswers !== false) settled.push(entry);
     if (o.reversalShare && random() < o.reversalShare) {
       // The desk reverses it the same day (a corrected bill); accumulators go back exactly.
-      const entry = settled[settled.length - 1];
-      if (entry) { await service.reverse(hospitalId, body.settlementId, {}, undefined); entry.reversed = true; }
+      await service.reverse(hospitalId, body.settlementId, {}, undefined);
+      entry.reversed = true;
     }
   }
-  return { ledger, service, settled, sanmingRoster };
+  return { service, settled, sanmingRoster };
 }

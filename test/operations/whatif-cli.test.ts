@@ -1,5 +1,5 @@
 /**
- * `npm run whatif` and `npm run report` against a real Redis ledger: progress on stderr, the answer on
+ * `npm run whatif`, `npm run price` and `npm run report` against a real Redis ledger: progress on stderr, the answer on
  * stdout, CSV on request, nothing written; the report by discharge date (a stay of 31 December settled on
  * 2 January) and hospitals named from HOSPITALS_FILE.
  */
@@ -58,9 +58,15 @@ describe('npm run whatif', () => {
   it('replays the period under the candidate and prints the comparison', async () => {
     const before = await ledger.readAccumulators('350402198001010011');
     const csvFile = join(dir, 'out.csv');
-    const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile], {
+    const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile, '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
+    expect(stderr).toContain('2 个进程按人员分片重放');
+    // In this process instead of two by person shard: the same answer, byte for byte.
+    const alone = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    });
+    expect(alone.stdout).toBe(stdout);
     expect(stderr).toContain('已读取 3 笔结算，重放 3 笔');
     const result = JSON.parse(stdout) as { totals: { baseline: { total: string }; candidate: { total: string }; difference: string } };
     // 4000 left per stay: deductible 5000 → 0, 3000, 4000 (7000); 6000 → 0, 2000, 4000 (6000).
@@ -73,9 +79,14 @@ describe('npm run whatif', () => {
   }, 60_000);
 
   it('npm run report reads the same ledger without the request timeout', async () => {
-    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01'], {
+    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
+    // By two person shards or in one process: the same report, byte for byte.
+    const alone = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    });
+    expect(alone.stdout).toBe(stdout);
     const report = JSON.parse(stdout) as { settlements: number; paid: { total: string }; enrolled: { persons: number; source: string }; byRiskGroup: Array<{ key: string; total: string }> };
     expect(report).toMatchObject({ settlements: 3, paid: { total: '7000.00' }, enrolled: { persons: 1, source: 'roster' } });
     expect(report.byRiskGroup).toEqual([expect.objectContaining({ key: 'healthy', total: '7000.00' })]);
@@ -99,6 +110,27 @@ describe('npm run whatif', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect('code' in refused && refused.code).toBe(2);
     expect('stderr' in refused && refused.stderr).toContain('basis: 应为 settled（按结算日期）或 discharged（按出院日期）');
+  }, 60_000);
+
+  it('npm run price finds the deductible at which 三明 profit cap binds, with the curve as CSV', async () => {
+    // One person on the roster, premium 150.00: claims must reach 150 − 15.00 (10% costs) − 4.50 (3% cap) = 130.50.
+    // Three stays leave 4000 each: claims = 12000 − d, so d = 11869.50; at 11869.51 they are 130.49.
+    const csvFile = join(dir, 'price.csv');
+    const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/price-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--figure', 'rules.r1.deductible.amount', '--unit', 'yuan',
+      '--range', '0:20000', '--profit-cap', '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile, '--workers', '2'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    });
+    const result = JSON.parse(stdout) as { outcome: string; answers: Array<{ figure: string; claims: string; neighbour: { figure: string; claims: string } }>; settlements: { read: number } };
+    expect(result.outcome).toBe('found');
+    expect(result.answers).toEqual([expect.objectContaining({ figure: '11869.50', claims: '130.50', neighbour: expect.objectContaining({ figure: '11869.51', claims: '130.49' }) })]);
+    expect(result.settlements.read).toBe(3);
+    expect(stderr).toContain('第 1 遍：21 个数值，已读取 3 笔结算'); // the two shards' counts added // 21 samples, every 1000.00: the candidate's own 6000.00 among them
+    expect(stderr).toContain('满足利润上限的临界数值：11869.50');
+    expect(readFileSync(csvFile, 'utf8')).toContain('answer,11869.50,130.50,0.8700,true');
+    const usage = await run('npx', ['tsx', 'gateway/operations/price-cli.ts', '--pack', 'x.yaml', '--loss-ratio', '0.9', '--profit-cap'], { env: { ...process.env, REDIS_URL: redis.url }, timeout: 60_000 })
+      .catch((e: { code: number; stderr: string }) => e);
+    expect('code' in usage && usage.code).toBe(2);
+    expect('stderr' in usage && usage.stderr).toContain('usage: npm run price');
   }, 60_000);
 
   it('says how to use it when arguments or Redis are missing', async () => {

@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const charts = {};
 let lastWhatIfBody = null;
+let lastPricingBody = null;
 
 const LABELS = {
   basic: '基本医保', none: '无身份类别',
@@ -223,6 +224,47 @@ async function showWhatIf() {
   table($('whatif-biggest'), ['人员（脱敏）', '结算次数', '现行（元）', '候选（元）', '差额（元）'], r.biggestChanges.map((x) => [x.person, x.settlements, x.baseline, x.candidate, x.difference]), [1, 2, 3, 4]);
 }
 
+function pricingBody() {
+  const target = $('pricing-target').value === 'profitCap' ? { kind: 'profitCap' } : Object.assign({ kind: 'lossRatio' }, $('pricing-ratio').value.trim() ? { ratio: $('pricing-ratio').value.trim() } : {});
+  return JSON.stringify({
+    pack: $('candidate').value, from: $('from').value, to: $('to').value,
+    figure: { path: $('pricing-path').value.trim(), unit: $('pricing-unit').value, min: $('pricing-min').value.trim(), max: $('pricing-max').value.trim() },
+    target,
+  });
+}
+
+const OUTCOME = { found: '已找到', metThroughout: '全程满足', unreachable: '无法达到' };
+const DIRECTION = { rising: '数值越大赔付越多', falling: '数值越大赔付越少', flat: '不随数值变化' };
+
+async function showPricing() {
+  $('pricing-error').textContent = '';
+  lastPricingBody = pricingBody();
+  const r = await (await api('/v1/pricing', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: lastPricingBody })).json();
+  $('pricing').hidden = false;
+  $('pricing-message').textContent = r.message;
+  const answer = r.answers[0];
+  $('pricing-cards').replaceChildren(
+    card('结果', OUTCOME[r.outcome], r.target.description),
+    card('临界数值', answer ? answer.figure : null, answer ? `赔付 ${answer.claims} 元，赔付率 ${pct(answer.lossRatio)}` : '见上方说明', answer ? 'good' : 'bad'),
+    card('相邻一步', answer ? answer.neighbour.figure : null, answer ? `赔付 ${answer.neighbour.claims} 元，赔付率 ${pct(answer.neighbour.lossRatio)}，不满足` : ''),
+    card('单调性', r.monotone.monotone ? '单调' : '不单调', r.monotone.monotone ? DIRECTION[r.monotone.direction] : `在 ${r.monotone.turn.join(' → ')} 处转向`, r.monotone.monotone ? '' : 'bad'),
+    card('保费收入（元）', r.target.premiumIncome, `现行数值 ${r.figure.written || '—'}`),
+    card('重放', `${r.passes} 遍`, `每遍 ${r.settlements.replayed} 笔结算；无法重放 ${r.settlements.unreplayable} 笔`),
+  );
+  draw('pricing-chart', {
+    type: 'line',
+    data: {
+      labels: r.curve.map((p) => p.figure),
+      datasets: [
+        { label: '赔付（元）', data: r.curve.map((p) => plot(p.claims)), borderColor: '#1f6feb', backgroundColor: '#1f6feb', yAxisID: 'claims' },
+        { label: '赔付率 %', data: r.curve.map((p) => (p.lossRatio === null ? null : Number(p.lossRatio) * 100)), borderColor: '#f0a020', backgroundColor: '#f0a020', yAxisID: 'ratio' },
+      ],
+    },
+    options: { scales: { claims: { position: 'left', beginAtZero: true }, ratio: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } } } },
+  });
+  table($('pricing-curve'), ['数值', '赔付（元）', '赔付率', '满足目标'], r.curve.map((p) => [p.figure, p.claims, pct(p.lossRatio), p.meets ? '是' : '否']), [0, 1, 2]);
+}
+
 function guard(fn, errorId) {
   return (event) => {
     if (event) event.preventDefault();
@@ -238,6 +280,8 @@ window.addEventListener('DOMContentLoaded', () => {
   $('csv').addEventListener('click', guard(() => download(reportPath('csv'), {}, `${$('programme').value}-${$('basis').value}.csv`), 'report-error'));
   $('whatif-form').addEventListener('submit', guard(showWhatIf, 'whatif-error'));
   $('whatif-csv').addEventListener('click', guard(() => download('/v1/whatif?format=csv', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: lastWhatIfBody || whatIfBody() }, 'whatif.csv'), 'whatif-error'));
+  $('pricing-form').addEventListener('submit', guard(showPricing, 'pricing-error'));
+  $('pricing-csv').addEventListener('click', guard(() => download('/v1/pricing?format=csv', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: lastPricingBody || pricingBody() }, 'pricing.csv'), 'pricing-error'));
   $('summary').addEventListener('click', guard(async () => {
     const year = $('from').value.slice(0, 4);
     const html = await (await api(`/v1/reports/programmes/${encodeURIComponent($('programme').value)}/summary?year=${year}`)).text();

@@ -1,0 +1,72 @@
+/**
+ * A city's year on the Redis ledger (issue 25, goal 3), not a test: `npx tsx test/bench/city-year.ts [settlements]`
+ * (default BENCH_CITY_SETTLEMENTS or 20 000; persons a quarter of that, 1 % reversed). A synthetic 三明 year is
+ * settled through the service into a Redis started here, then the operator's commands run against it as an
+ * operator runs them, each a process of its own: the report and the what-if (responsibility 1's deductible
+ * 5000 → 6000), each in one process and by person shard in as many as there are cores, and pricing
+ * the premium against the 3 % profit cap. Each row: wall time, settlements per second, and the peak RSS of
+ * the command's largest process (GNU time; the shards' heaps are each bounded by --max-old-space-size).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { RedisLedger } from '../../gateway/ledger/redis.js';
+import { BUILTIN_PACKS_DIR } from '../../gateway/programmes/load.js';
+import { syntheticYearInto } from '../operations/synthetic-year.js';
+import { startRedis } from '../support/redis.js';
+
+const run = promisify(execFile);
+const main = import.meta.url === `file://${process.argv[1]}`;
+export const CITY_YEAR_SETTLEMENTS = Number((main ? process.argv[2] : undefined) ?? process.env.BENCH_CITY_SETTLEMENTS ?? 20_000);
+const count = CITY_YEAR_SETTLEMENTS;
+const persons = Math.max(1000, Math.round(count / 4));
+
+export interface CityYearRow { what: string; seconds: number; perSecond: number; peakRssMb: number }
+
+export async function benchCityYear(): Promise<CityYearRow[]> {
+  const redis = await startRedis();
+  const ledger = new RedisLedger(new Redis(redis.url), { prefix: 'gw' });
+  const dir = mkdtempSync(join(tmpdir(), 'city-year-'));
+  const rows: CityYearRow[] = [];
+  try {
+    const started = performance.now();
+    await syntheticYearInto(ledger, { seed: 2024, programme: 'sanming', settlements: count, persons, reversalShare: 0.01, keepAnswers: false });
+    const stored = (performance.now() - started) / 1000;
+    rows.push({ what: `stored through the service into Redis (one process, sequential)`, seconds: stored, perSecond: count / stored, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+    const yaml = readFileSync(join(BUILTIN_PACKS_DIR, 'sanming-2024-puhui.yaml'), 'utf8');
+    writeFileSync(join(dir, 'candidate.yaml'), yaml.replace('deductible: { amount: "5000", per: year, cite: "004 三(六)2：起付标准', 'deductible: { amount: "6000", per: year, cite: "004 三(六)2：起付标准'));
+    const period = ['--from', '2024-01-01', '--to', '2025-01-01'];
+    const cores = availableParallelism();
+    const commands: Array<[string, string, string[]]> = [
+      ['report, one process', 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period, '--workers', '1']],
+      [`report, ${cores} processes by person shard`, 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period, '--workers', String(cores)]],
+      ['what-if, one process (each settlement replayed twice)', 'gateway/operations/whatif-cli.ts', ['--pack', join(dir, 'candidate.yaml'), ...period, '--workers', '1']],
+      [`what-if, ${cores} processes by person shard`, 'gateway/operations/whatif-cli.ts', ['--pack', join(dir, 'candidate.yaml'), ...period, '--workers', String(cores)]],
+      // The premium is the open figure: a synthetic year's claims are far above 三明's 150.00 a person, so no deductible
+      // in 0–20000 reaches the cap; a premium range of 10⁷ fen makes a search of the same length (21 samples, ~10 passes).
+      [`pricing the premium 1–100000 against the 3 % profit cap, ${cores} processes (all passes)`, 'gateway/operations/price-cli.ts', ['--pack', join(dir, 'candidate.yaml'), '--figure', 'operations.premiumPerPerson.value', '--unit', 'yuan', '--range', '1:100000', '--profit-cap', ...period, '--workers', String(cores)]],
+    ];
+    for (const [what, script, args] of commands) {
+      // node --import tsx directly (no npx): GNU time measures the command's own processes.
+      const { stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, '--import', 'tsx', script, ...args], {
+        env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, maxBuffer: 64 << 20,
+      });
+      const [, seconds, kb] = /TIME ([\d.]+) (\d+)/.exec(stderr) ?? [];
+      const s = Number(seconds);
+      rows.push({ what, seconds: s, perSecond: count / s, peakRssMb: Number(kb) / 1024 });
+      if (what.startsWith('pricing')) console.error(stderr.split('\n').filter((l) => l.startsWith('第') || l.includes('临界')).join('\n'));
+    }
+  } finally {
+    await ledger.close();
+    await redis.stop();
+  }
+  return rows;
+}
+
+if (main) {
+  console.log(`city year: ${count.toLocaleString('en')} settlements of ${persons.toLocaleString('en')} persons (三明, 1 % reversed), Redis, load average ${loadavg()[0]?.toFixed(2) ?? '?'}`);
+  for (const r of await benchCityYear()) console.log(`| ${r.what} | ${r.seconds.toFixed(1)} s | ${Math.round(r.perSecond).toLocaleString('en')}/s | ${Math.round(r.peakRssMb)} MB |`);
+}
