@@ -38,3 +38,17 @@ export const secretRefText = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 }).pipe(secretRef);
+
+/**
+ * A certificate or key file a variable names (TLS to Redis, to Kafka): its bytes, or, when it cannot be read,
+ * undefined and a problem naming the variable and the file's error code — never its contents.
+ */
+export function readPemFile(variable: string, file: string | undefined, problems: string[]): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    problems.push(`${variable}: ${file} cannot be read (${error instanceof Error && 'code' in error ? String(error.code) : 'error'})`);
+    return undefined;
+  }
+}

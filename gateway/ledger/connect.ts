@@ -5,11 +5,10 @@
  * connection before anything else uses it: that Redis took our credentials and our certificate, and, where
  * required, that it refuses anyone without them.
  */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ConfigError, type Config } from '../config.js';
-import { readSecret } from '../secrets.js';
+import { readPemFile, readSecret } from '../secrets.js';
 import { clusterNodes } from './redis.js';
 
 /** How the gateway reaches and proves itself to Redis; the files and the secret already read. */
@@ -20,16 +19,6 @@ export interface RedisAccess {
 }
 
 const ACCESS_CHECK_TIMEOUT_MS = 5_000;
-
-function readPem(variable: string, file: string | undefined, problems: string[]): Buffer | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    problems.push(`${variable}: ${file} cannot be read (${error instanceof Error && 'code' in error ? String(error.code) : 'error'})`);
-    return undefined;
-  }
-}
 
 /** The URL's own user and password (the older way, still read); the secret reference is the way to prefer. */
 function urlCredentials(url: string | undefined): { username?: string; password?: string } {
@@ -72,9 +61,9 @@ export function redisAccess(config: Config, env: NodeJS.ProcessEnv = process.env
   if (requireAuth && password === undefined && !config.REDIS_PASSWORD_SECRET) {
     problems.push('REDIS_PASSWORD_SECRET: required (REDIS_REQUIRE_AUTH, the default in production): a Redis anyone on the network can use holds the books');
   }
-  const ca = readPem('REDIS_TLS_CA_FILE', config.REDIS_TLS_CA_FILE, problems);
-  const cert = readPem('REDIS_TLS_CERT_FILE', config.REDIS_TLS_CERT_FILE, problems);
-  const key = readPem('REDIS_TLS_KEY_FILE', config.REDIS_TLS_KEY_FILE, problems);
+  const ca = readPemFile('REDIS_TLS_CA_FILE', config.REDIS_TLS_CA_FILE, problems);
+  const cert = readPemFile('REDIS_TLS_CERT_FILE', config.REDIS_TLS_CERT_FILE, problems);
+  const key = readPemFile('REDIS_TLS_KEY_FILE', config.REDIS_TLS_KEY_FILE, problems);
   if (problems.length) throw new ConfigError(problems);
   const username = config.REDIS_USERNAME ?? inUrl.username;
   return {

@@ -4,11 +4,10 @@
  * read from its secret reference, and what production asks of both. Every Kafka client of the gateway (the
  * bus of the process, the replay and republish tools) connects with what this answers.
  */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
 import { ConfigError, type Config } from '../config.js';
-import { readSecret } from '../secrets.js';
+import { readPemFile, readSecret } from '../secrets.js';
 
 /** kafkajs's `ssl` and `sasl` client options, the files and the secret already read; `warnings` for the start-up log. */
 export interface KafkaAccess {
@@ -19,16 +18,6 @@ export interface KafkaAccess {
 }
 
 const SASL_MECHANISM = { 'SCRAM-SHA-256': 'scram-sha-256', 'SCRAM-SHA-512': 'scram-sha-512', PLAIN: 'plain' } as const;
-
-function readPem(variable: string, file: string | undefined, problems: string[]): Buffer | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    problems.push(`${variable}: ${file} cannot be read (${error instanceof Error && 'code' in error ? String(error.code) : 'error'})`);
-    return undefined;
-  }
-}
 
 /**
  * Reads the TLS files and the SASL password's secret; every problem at once as a ConfigError (names, never
@@ -75,9 +64,9 @@ export function kafkaAccess(config: Config, env: NodeJS.ProcessEnv = process.env
   const requireSecure = requiresSecureKafka(config);
   if (requireSecure) problems.push(...weaknesses.map((w) => `${w} [KAFKA_REQUIRE_SECURE]`));
 
-  const ca = readPem('KAFKA_SSL_CA_FILE', config.KAFKA_SSL_CA_FILE, problems);
-  const cert = readPem('KAFKA_SSL_CERT_FILE', config.KAFKA_SSL_CERT_FILE, problems);
-  const key = readPem('KAFKA_SSL_KEY_FILE', config.KAFKA_SSL_KEY_FILE, problems);
+  const ca = readPemFile('KAFKA_SSL_CA_FILE', config.KAFKA_SSL_CA_FILE, problems);
+  const cert = readPemFile('KAFKA_SSL_CERT_FILE', config.KAFKA_SSL_CERT_FILE, problems);
+  const key = readPemFile('KAFKA_SSL_KEY_FILE', config.KAFKA_SSL_KEY_FILE, problems);
   if (problems.length) throw new ConfigError(problems);
   return {
     ...(tlsOn ? { ssl: { ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } } : {}),
