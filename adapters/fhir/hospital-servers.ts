@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { Unavailable, Unprocessable } from '../../gateway/errors.js';
+import { readSecret, secretRef } from '../../gateway/secrets.js';
 import { withRetries } from '../../gateway/resilience/backoff.js';
 import { Breaker, BreakerOpen } from '../../gateway/resilience/breaker.js';
 import type { RemoteReader, RemoteType } from './references.js';
@@ -22,20 +23,53 @@ const hospitalServer = z.object({
   timeoutMs: z.int().min(50).max(10_000).default(2_000),
   /** Extra attempts after a transient failure (0 = none). */
   retries: z.int().min(0).max(3).default(1),
-  /** Optional bearer token for the hospital's server (kept out of logs). */
+  /** The hospital server's bearer token by reference: { "file": "/run/secrets/…" } or { "env": "NAME" }. */
+  credential: secretRef.optional(),
+  /** The token as plain text, as files of earlier releases give it: read outside production with a warning, refused in production. */
   bearerToken: z.string().min(1).optional(),
 });
 const hospitalServersFile = z.record(z.string().min(1).max(32), hospitalServer);
-export type HospitalServer = z.output<typeof hospitalServer>;
 
-/** Reads and validates FHIR_SERVERS_FILE (JSON or YAML: hospitalId → { baseUrl, timeoutMs, retries }). */
-export function loadHospitalServers(file: string | undefined): Record<string, HospitalServer> {
+/** A hospital's server as the reads use it: its token read (kept out of logs). */
+export interface HospitalServer { baseUrl: string; timeoutMs: number; retries: number; bearerToken?: string }
+
+export interface ServersFileReading {
+  production: boolean;
+  warn: (message: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const DEVELOPMENT_READING: ServersFileReading = { production: false, warn: () => undefined, env: process.env };
+
+/**
+ * Reads and validates FHIR_SERVERS_FILE (JSON or YAML: hospitalId → { baseUrl, timeoutMs, retries, credential }).
+ * A token sits in the file only by reference; a plain `bearerToken` (earlier releases) is refused in production,
+ * where whoever reads the file would read the token, and warned of elsewhere.
+ */
+export function loadHospitalServers(file: string | undefined, reading: ServersFileReading = DEVELOPMENT_READING): Record<string, HospitalServer> {
   if (!file) return {};
   const text = readFileSync(file, 'utf8');
   const raw: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   const parsed = hospitalServersFile.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  const servers: Record<string, HospitalServer> = {};
+  for (const [hospitalId, { credential, bearerToken, ...server }] of Object.entries(parsed.data)) {
+    if (credential && bearerToken !== undefined) throw new Error(`${file}: ${hospitalId}: give the token in one place, credential`);
+    if (bearerToken !== undefined) {
+      if (reading.production) throw new Error(`${file}: ${hospitalId}.bearerToken: a token in plain text is refused in production; give it by reference in credential ({"file":"/run/secrets/…"} or {"env":"NAME"})`);
+      reading.warn(`fhir: ${file}: ${hospitalId}.bearerToken is a token in plain text; give it by reference in credential (refused in production)`);
+    }
+    let token = bearerToken;
+    if (credential) {
+      try {
+        token = readSecret(credential, reading.env);
+      } catch (error) {
+        throw new Error(`${file}: ${hospitalId}.credential: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    }
+    servers[hospitalId] = { ...server, ...(token !== undefined ? { bearerToken: token } : {}) };
+  }
+  return servers;
 }
 
 /** The longest pause before a retry: up to 100 ms, 200 ms, then this cap (retries ≤ 3). */

@@ -23,7 +23,7 @@ async function startFhir(deps: PartDeps): Promise<GatewayPart> {
   const { config, metrics, log } = deps;
   const vars = readPartConfig(fhirVariables, config);
   // Validated at start-up: a wrong file stops the gateway rather than failing the first claim.
-  const configured = loadHospitalServers(vars.FHIR_SERVERS_FILE);
+  const configured = loadHospitalServers(vars.FHIR_SERVERS_FILE, { production: config.NODE_ENV === 'production', warn: (message) => log.warn(message), env: process.env });
   for (const [hospitalId, server] of Object.entries(configured)) {
     // Every read with its retries must end before the request timeout, so the caller always gets an OperationOutcome.
     const worstMs = (server.retries + 1) * (server.timeoutMs + 100) + server.retries * RETRY_PAUSE_MAX_MS;
