@@ -60,7 +60,8 @@ export interface KafkaBusOptions {
   restartMaxMs?: number;
 }
 
-const RETRY_BACKOFF_MAX_MS = 5_000;
+/** A transaction or a check retried: doubling from 100 ms to 5 s, waiting 50–100 % of the step so that the gateway's processes retrying after one broker event do not march in step. */
+const RETRY_BACKOFF = { initialMs: 100, maxMs: 5_000, jitter: 0.5 };
 /** kafkajs's ConfigResourceTypes.TOPIC (its enums are not among the names Node's ESM loader finds in kafkajs's CommonJS exports). */
 const TOPIC_RESOURCE = 2;
 const UNDELIVERABLE_ATTEMPTS = 3;
@@ -302,7 +303,7 @@ export class KafkaBus implements Bus {
             // waiting out kafkajs's metadata retries inside the transaction once more.
             if (refusal === 'topic-missing') this.knownTopics.clear();
             tell(error);
-            await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
+            await sleep(backoffMs(Math.min(attempt, 6), RETRY_BACKOFF));
             await heartbeat().catch(() => undefined);
             // The commit may have gone through with its answer lost (the transaction coordinator died
             // after deciding): redoing the chunk would answer it twice. A new transactional producer
@@ -417,7 +418,7 @@ export class KafkaBus implements Bus {
         return await check();
       } catch (error) {
         onError?.(error);
-        await sleep(Math.min(RETRY_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6)));
+        await sleep(backoffMs(Math.min(attempt, 6), RETRY_BACKOFF));
       }
     }
     return undefined;
