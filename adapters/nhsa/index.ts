@@ -8,7 +8,7 @@ import type { AudienceDeps, GatewayPart, PartDefinition, PartDeps } from '../../
 import type { ProgrammeSet } from '../../gateway/engine/programme-set.js';
 import { bindRoutes } from '../../gateway/http/route-table.js';
 import { topics } from '../../gateway/stream/topics.js';
-import { loadHospitals } from '../../gateway/desk/hospitals.js';
+import { loadHospitals } from '../../gateway/hospitals.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { clerkRoutes } from './clerk-routes.js';
 import { NhsaDelivery } from './delivery.js';

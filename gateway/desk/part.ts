@@ -15,7 +15,7 @@ import { plainProblems } from '../http/openapi.js';
 import type { GatewayPart, PartDefinition, PartDeps } from '../parts.js';
 import { chinaTime } from '../service/ids.js';
 import { DeskAssets, FONT_STYLESHEET } from './assets.js';
-import { loadHospitals } from './hospitals.js';
+import { loadHospitals } from '../hospitals.js';
 import { SettlementNumbers } from './numbers.js';
 import { renderSlip } from './slip/render.js';
 import { standingOf } from './standing.js';

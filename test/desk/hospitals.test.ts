@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO_HOSPITAL, loadHospitals } from '../../gateway/desk/hospitals.js';
+import { DEMO_HOSPITAL, loadHospitals } from '../../gateway/hospitals.js';
 
 const file = (content: unknown) => {
   const path = join(mkdtempSync(join(tmpdir(), 'gw-hospitals-')), 'hospitals.json');
