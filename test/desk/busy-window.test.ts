@@ -256,8 +256,9 @@ describe('the desk at a busy window', () => {
     await page.locator('#next-dialog').waitFor({ state: 'visible' });
     expect(await page.locator('#next-what').textContent()).toContain('尚未结算');
     await page.getByRole('button', { name: '放弃，接待下一位' }).click();
-    expect(await page.locator('#f-patient-id').inputValue()).toBe('');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-patient-id');
+    // The dialog closes, then the page clears the form: read once the page has done it, not at the click.
+    await expect.poll(() => page.locator('#f-patient-id').inputValue()).toBe('');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('f-patient-id');
     // An empty form is dropped without a question.
     await page.keyboard.press('Alt+N');
     expect(await page.locator('#next-dialog').isVisible()).toBe(false);

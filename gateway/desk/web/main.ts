@@ -144,14 +144,27 @@ async function mayDropBill(): Promise<boolean> {
   byId('next-what').textContent = warning;
   dialog.showModal();
   button('next-cancel').focus();
-  // Answered on the confirming submit itself, not on the close event a task later: the next patient's form
-  // must be empty before the clerk's next key lands in it.
+  // Answered at once, by the event that answers — the confirming submit, Esc (cancel) or 返回 — not by the close
+  // event, which comes a task later: the next patient's form must be empty before the clerk's next key lands in
+  // it, and an Esc followed at once by 下一位 must not have its late close taken for the new question's answer.
   return new Promise<boolean>((resolve) => {
     const form = byId<HTMLFormElement>('next-form');
-    const drop = (event: SubmitEvent) => { event.preventDefault(); dialog.removeEventListener('close', keep); dialog.close(); resolve(true); };
-    const keep = () => { form.removeEventListener('submit', drop); resolve(false); };
-    form.addEventListener('submit', drop, { once: true });
-    dialog.addEventListener('close', keep, { once: true });
+    const back = button('next-cancel');
+    const answer = (drop: boolean) => {
+      form.removeEventListener('submit', onSubmit);
+      dialog.removeEventListener('cancel', onKeep);
+      back.removeEventListener('click', onKeep);
+      dialog.removeEventListener('close', onClosed);
+      resolve(drop);
+    };
+    const onSubmit = (event: SubmitEvent) => { event.preventDefault(); answer(true); dialog.close(); };
+    const onKeep = () => answer(false);
+    // Closed some other way (by the page): kept. A close while the question is open is an earlier question's, late.
+    const onClosed = () => { if (!dialog.open) answer(false); };
+    form.addEventListener('submit', onSubmit);
+    dialog.addEventListener('cancel', onKeep);
+    back.addEventListener('click', onKeep);
+    dialog.addEventListener('close', onClosed);
   });
 }
 
