@@ -6,10 +6,13 @@
  * (c) the transaction coordinator of the streaming intake dies while it answers.
  * Counts, per-person order and ce_id uniqueness are checked on what Kafka finally holds, read to its
  * end (read_committed) after the work is done.
- * Run twice (issue 23): on plaintext brokers (kafka-faults.test.ts), and on secured ones (kafka-secured.test.ts:
+ * Run on secured brokers (kafka-secured.test.ts:
  * SASL_SSL listeners, SCRAM users, the StandardAuthorizer with deploy/kafka/acls.yaml applied), where the relay
  * and the intake run as the gateway's SCRAM user on its published grants alone and the HIS sends as its own
- * user on its hospital's topic (the intake scoped per hospital). Two files, so that vitest may run them side by side.
+ * user on its hospital's topic (the intake scoped per hospital): the configuration production allows (it refuses
+ * plaintext and the unscoped intake). The plaintext variant (`secured: false`) ran as kafka-faults.test.ts on a cluster
+ * of its own until its ~70 s pushed `npm test` near its 10 minutes; a plaintext listener on the secured cluster would
+ * bring it back at no cost.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
