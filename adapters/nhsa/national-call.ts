@@ -20,6 +20,7 @@
 import { z } from 'zod';
 import type { NhsaSettlement } from '../../schemas/messages.js';
 import { setlExt, setldetailRow, setlinfo } from '../../schemas/nhsa.js';
+import { fenOf } from './amounts.js';
 import type { DocumentStore } from '../../gateway/store/port.js';
 
 /** The 2304-shaped nodes of a message read losslessly: amounts as their exact two-decimal text. */
@@ -67,7 +68,7 @@ export function nationalCallOf(settlement: NationalSettlement, parties: CallPart
       data: {
         psn_no: info.psn_no, mdtrt_cert_type: info.mdtrt_cert_type, mdtrt_cert_no: info.certno, med_type: info.med_type,
         medfee_sumamt: info.medfee_sumamt, psn_setlway: PSN_SETLWAY, mdtrt_id: info.mdtrt_id, insutype: info.insutype,
-        acct_used_flag: Number(info.acct_pay) > 0 ? '1' : '0', mid_setl_flag: '0',
+        acct_used_flag: fenOf(info.acct_pay) > 0 ? '1' : '0', mid_setl_flag: '0',
         fulamt_ownpay_amt: info.fulamt_ownpay_amt, overlmt_selfpay: info.overlmt_selfpay, preselfpay_amt: info.preselfpay_amt, inscp_scp_amt: info.inscp_scp_amt,
       },
       setlinfo: info,
