@@ -41,12 +41,12 @@ export default tseslint.config(
       ],
     },
   },
-  // Layers, bottom up: schemas (the contract) < engine < ledger, store < service, rosters < http, stream, desk,
+  // Layers, bottom up: schemas (the contract) < engine < ledger (with its documents) < service, rosters < http, stream, desk,
   // operations < adapters < the composition (main.ts, parts.ts, storage.ts). A module imports its own layer or
   // those below it, never above.
   ...layer(['schemas/**'], ['gateway', 'adapters'], 'schemas/ is the contract: it imports nothing of the gateway'),
-  ...layer(['gateway/engine/**'], ['ledger', 'store', 'service', 'rosters', 'http', 'stream', 'desk', 'operations', 'programmes', 'adapters'], 'the engine is pure: it imports schemas and itself only'),
-  ...layer(['gateway/ledger/**', 'gateway/store/**'], ['service', 'rosters', 'http', 'stream', 'desk', 'operations', 'adapters'], 'the books are below the service and everything that uses them'),
+  ...layer(['gateway/engine/**'], ['ledger', 'service', 'rosters', 'http', 'stream', 'desk', 'operations', 'programmes', 'adapters'], 'the engine is pure: it imports schemas and itself only'),
+  ...layer(['gateway/ledger/**'], ['service', 'rosters', 'http', 'stream', 'desk', 'operations', 'adapters'], 'the books are below the service and everything that uses them'),
   ...layer(['gateway/service/**'], ['rosters', 'http', 'stream', 'desk', 'operations', 'adapters'], 'the service is below its doors (HTTP, Kafka) and the parts'),
   ...layer(['gateway/rosters/**'], ['service', 'http', 'stream', 'desk', 'operations', 'adapters'], 'roster loading is beside the service, below its doors'),
   ...layer(['gateway/http/**', 'gateway/stream/**', 'gateway/desk/**', 'gateway/operations/**'], ['adapters'], 'the core names no adapter: adapters are parts that main.ts starts'),

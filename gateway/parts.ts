@@ -12,7 +12,7 @@ import type { AppExtension, ReadinessCheck } from './http/app.js';
 import type { Metrics } from './http/metrics.js';
 import type { LedgerPort } from './ledger/port.js';
 import type { SettlementService } from './service/settlements.js';
-import type { DocumentStore } from './store/port.js';
+import type { DocumentStore } from './ledger/documents/port.js';
 import type { Bus } from './stream/bus.js';
 import type { Audience } from './stream/event-records.js';
 

@@ -12,9 +12,9 @@ import { durabilityProblems } from './ledger/durability.js';
 import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
 import { RedisLedger } from './ledger/redis.js';
-import { MemoryStore } from './store/memory.js';
-import type { DocumentStore } from './store/port.js';
-import { RedisStore } from './store/redis.js';
+import { MemoryStore } from './ledger/documents/memory.js';
+import type { DocumentStore } from './ledger/documents/port.js';
+import { RedisStore } from './ledger/documents/redis.js';
 
 export interface Storage {
   ledger: LedgerPort;

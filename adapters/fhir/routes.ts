@@ -16,7 +16,7 @@ import { bindRoutes, routeOf, type Content, type ProblemsOf, type Route } from '
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
 import type { SettlementService } from '../../gateway/service/settlements.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { settlementRequest, type Split } from '../../schemas/settlement.js';
 import { claimResponseOf, explanationOfBenefitOf } from './adjudication.js';

@@ -24,7 +24,7 @@ import { InvalidInput, NotFound } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { SettlementBook, SettlementListing } from '../../gateway/ledger/port.js';
 import type { StoredSettlement } from '../../gateway/ledger/stored.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import type { Split } from '../../schemas/settlement.js';
 import type { AdjudicatedRequest } from './adjudication.js';
 import { fhirIdOf } from './ids.js';

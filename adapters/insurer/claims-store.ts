@@ -9,8 +9,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import type { DocumentStore } from '../../gateway/store/port.js';
-import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
+import { RANGE_LIMIT_MAX } from '../../gateway/ledger/documents/port.js';
 import { isoDate, moneyText } from '../../schemas/primitives.js';
 import { CLAIM_STATES, claimState, currentOf, stateFact, transition, type ClaimState, type StateFact, type Transition } from './claim-states.js';
 import { dayNumber } from './days.js';

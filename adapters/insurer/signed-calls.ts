@@ -7,7 +7,7 @@
 import type { Request } from 'express';
 import { GatewayError } from '../../gateway/errors.js';
 import { PROBLEM_TYPES } from '../../gateway/problem-types.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import type { Insurer } from './config.js';
 import { macMatches, NONCE_PATTERN, SIGNATURE_HEADERS, signatureOf } from './signature.js';
 

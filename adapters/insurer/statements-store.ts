@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { formatFen } from '../../gateway/engine/money.js';
 import { Conflict, invariant } from '../../gateway/errors.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { isoDate, moneyText } from '../../schemas/primitives.js';
 import type { ClaimsStore } from './claims-store.js';
 import { dayNumber } from './days.js';

@@ -3,7 +3,7 @@
  * and what 2601 冲正 needs to take the call back (`undo`), and whether it was (`reversed_by`).
  */
 import { z } from 'zod';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { COLLECTIONS, feeStored } from './stays.js';
 
 /** What a call that changed something left behind to be taken back by 2601 (of a successful call only). */

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { deadLetter } from '../../schemas/messages.js';
 import { DeliveryConsumer, messageOf, originalOf, type DeliveryLedger, type DeliveryOutcome, type Item } from '../../gateway/resilience/delivery.js';
 import type { BreakerState } from '../../gateway/resilience/breaker.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import type { Bus, InboundMessage, OutboundRecord } from '../../gateway/stream/bus.js';
 import { heldBehind, heldReason, holdEntries } from './person-hold.js';
 import { PlatformRequests, Unsendable, type DeliveryFormat, type PlatformRequestOptions } from './platform-request.js';

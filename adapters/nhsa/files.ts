@@ -4,7 +4,7 @@
  * (or whose 3202 made it): another hospital's file_qury_no is answered as unknown.
  */
 import { z } from 'zod';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { chinaTime, ulid } from '../../gateway/service/ids.js';
 import { NhsaFault } from './fault.js';
 import { nationalTime } from './settlement-2304.js';

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import type { NhsaSettlement } from '../../schemas/messages.js';
 import { setlExt, setldetailRow, setlinfo } from '../../schemas/nhsa.js';
 import { fenOf } from './amounts.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 
 /** The 2304-shaped nodes of a message read losslessly: amounts as their exact two-decimal text. */
 export const nationalNodes = z.object({ setlinfo, setldetail: z.array(setldetailRow), ext: setlExt.optional() });

@@ -16,7 +16,7 @@
  */
 import { sha256 } from '../../gateway/service/ids.js';
 import type { InboundMessage } from '../../gateway/stream/bus.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 
 /** The index of one person's dead messages; the message key is the ID number, never a store key in clear. */
 const heldIndexOf = (personKey: string): string => `held.${sha256(`person:${personKey}`).slice(0, 40)}`;

@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { nhsaSettlement } from '../../schemas/messages.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import type { InboundMessage } from '../../gateway/stream/bus.js';
 import { claimMsgid, nationalCallOf, nationalNodes, type NationalSettlement } from './national-call.js';
 import { personalDataOf } from './personal-data.js';

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { chinaTime, ulid } from '../../gateway/service/ids.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { NhsaFault } from './fault.js';
 import { nationalTime } from './settlement-2304.js';
 import type { NhsaVariables } from './variables.js';

@@ -11,8 +11,8 @@
  *   nhsa.persons <fixmedins_code>.<digest of certno> → the psn_no the hospital admitted that ID number under (1101)
  */
 import { z } from 'zod';
-import type { DocumentStore } from '../../gateway/store/port.js';
-import { RANGE_LIMIT_MAX } from '../../gateway/store/port.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
+import { RANGE_LIMIT_MAX } from '../../gateway/ledger/documents/port.js';
 import { admissionExt, diseRow, feeRow, input2401, input2402, LIMITS, type FeeRow } from './inputs.js';
 import { NhsaFault } from './fault.js';
 import { sha256 } from '../../gateway/service/ids.js';

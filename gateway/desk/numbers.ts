@@ -8,7 +8,7 @@
 import { Unavailable } from '../errors.js';
 import type { SettlementBook } from '../ledger/port.js';
 import { chinaTime } from '../service/ids.js';
-import { RANGE_LIMIT_MAX, type DocumentStore } from '../store/port.js';
+import { RANGE_LIMIT_MAX, type DocumentStore } from '../ledger/documents/port.js';
 
 const COLLECTION = 'desk.numbers';
 /** Windows of one hospital given a number within one second: beyond this the call is refused (503), never queued. */

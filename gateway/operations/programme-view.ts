@@ -2,7 +2,7 @@
 import type { Pack } from '../../schemas/pack.js';
 import { parseFen } from '../engine/money.js';
 import type { PersonBook, SettlementListing } from '../ledger/port.js';
-import type { DocumentStore } from '../store/port.js';
+import type { DocumentStore } from '../ledger/documents/port.js';
 import { coverage, type CoverageView } from './coverage.js';
 import type { Deadline, Period, PeriodBasis } from './period.js';
 import { profitCap, type ProfitCapView } from './profit-cap.js';

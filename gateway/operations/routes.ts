@@ -18,7 +18,7 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { NotFound, Unavailable } from '../errors.js';
 import { routeOf, type Content } from '../http/route-table.js';
 import type { LedgerPort } from '../ledger/port.js';
-import type { DocumentStore } from '../store/port.js';
+import type { DocumentStore } from '../ledger/documents/port.js';
 import type { Bus } from '../stream/bus.js';
 import type { Topics } from '../stream/topics.js';
 import { CANDIDATE_MAX_CHARS, parseCandidatePack } from './candidate.js';

@@ -14,7 +14,7 @@ import type { SecondPayoutClaim } from '../../schemas/messages.js';
 import { chinaTime } from '../service/ids.js';
 import type { Bus, OutboundRecord } from '../stream/bus.js';
 import type { Topics } from '../stream/topics.js';
-import type { DocumentStore } from '../store/port.js';
+import type { DocumentStore } from '../ledger/documents/port.js';
 import { InvariantViolation, Unprocessable } from '../errors.js';
 import { committedPayout, type CommittedPayout, type SecondPayoutPlan } from '../../schemas/second-payout.js';
 

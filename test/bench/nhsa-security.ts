@@ -4,7 +4,7 @@
  * and sealing its answer (SM4 encrypt, sign). Medians of several rounds; the machine's load moves them.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { MemoryStore } from '../../gateway/store/memory.js';
+import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
 import { NhsaSecurity } from '../../adapters/nhsa/security/envelope-security.js';
 import { sm2PrivateKeyOf, sm2Sign, sm2Verify } from '../../adapters/nhsa/security/sm2.js';
 import { HisClient, sm2KeyPair } from '../support/nhsa-his.js';

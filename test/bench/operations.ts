@@ -16,7 +16,7 @@ import { parseCandidatePack } from '../../gateway/operations/candidate.js';
 import { programmeView } from '../../gateway/operations/programme-view.js';
 import { whatIf } from '../../gateway/operations/whatif.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
-import { MemoryStore } from '../../gateway/store/memory.js';
+import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import { syntheticYear } from '../operations/synthetic-year.js';
 

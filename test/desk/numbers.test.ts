@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLAIM_DAYS_KEPT, NUMBERS_PER_SECOND_MAX, secondNumber, SettlementNumbers } from '../../gateway/desk/numbers.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
-import { MemoryStore } from '../../gateway/store/memory.js';
+import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
 import { settlementRequest } from '../../schemas/settlement.js';
 import { HOSPITAL, record, settledEvent } from '../ledger/fixtures.js';
 

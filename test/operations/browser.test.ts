@@ -22,7 +22,7 @@ import { reportsPage } from '../../gateway/operations/page.js';
 import { bindRoutes } from '../../gateway/http/route-table.js';
 import { operationsRoutes } from '../../gateway/operations/routes.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
-import { MemoryStore } from '../../gateway/store/memory.js';
+import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
 import { MemoryBus } from '../../gateway/stream/memory-bus.js';
 import { topics } from '../../gateway/stream/topics.js';
 import { TOKENS } from '../support/gateway.js';

@@ -6,7 +6,7 @@ import { programmeView } from '../../gateway/operations/programme-view.js';
 import { renderSummary } from '../../gateway/operations/summary.js';
 import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
-import { MemoryStore } from '../../gateway/store/memory.js';
+import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
 import { rosterRow } from '../../schemas/roster.js';
 import type { Pack } from '../../schemas/pack.js';
 import { syntheticYear, type SyntheticYear } from './synthetic-year.js';

@@ -4,7 +4,7 @@ import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { commitSecondPayout, storedPayout } from '../../gateway/operations/second-payout-commit.js';
 import { planSecondPayout, type SecondPayoutPlan } from '../../gateway/operations/second-payout.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
-import { MemoryStore } from '../../gateway/store/memory.js';
+import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
 import type { InboundMessage, OutboundRecord } from '../../gateway/stream/bus.js';
 import { MemoryBus } from '../../gateway/stream/memory-bus.js';
 import { topics } from '../../gateway/stream/topics.js';

@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
-import type { DocumentStore } from '../../../gateway/store/port.js';
+import type { DocumentStore } from '../../../gateway/ledger/documents/port.js';
 import type { NhsaSecurityConfig, Party } from './config.js';
 import { signedText } from './signed-text.js';
 import { sm2Sign, sm2SignatureDer, sm2SignatureRs, sm2Verify } from './sm2.js';

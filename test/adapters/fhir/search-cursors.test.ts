@@ -8,7 +8,7 @@ import { explanationOfBenefitOf } from '../../../adapters/fhir/adjudication.js';
 import { CURSOR_TTL_MS, CURSORS_COLLECTION, SettlementSearch } from '../../../adapters/fhir/search.js';
 import { NotFound } from '../../../gateway/errors.js';
 import { MemoryLedger } from '../../../gateway/ledger/memory.js';
-import { MemoryStore } from '../../../gateway/store/memory.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
 import type { Client } from '../../../schemas/clients.js';
 
 const desk: Client = { token: 'desk-token-0123456789abcdef', name: 'desk', roles: ['desk'], hospitalIds: ['H99000000001'] };

@@ -12,7 +12,7 @@ import { ClaimsStore } from '../../../adapters/insurer/claims-store.js';
 import { insurerConfig, type Insurer } from '../../../adapters/insurer/config.js';
 import { InsurerDelivery } from '../../../adapters/insurer/delivery.js';
 import { createInsurerMetrics } from '../../../adapters/insurer/metrics.js';
-import { MemoryStore } from '../../../gateway/store/memory.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
 import { MemoryBus } from '../../../gateway/stream/memory-bus.js';
 import { topics } from '../../../gateway/stream/topics.js';
 import type { InsurerClaim } from '../../../schemas/messages.js';

@@ -7,7 +7,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ClaimsStore } from '../../../adapters/insurer/claims-store.js';
-import { MemoryStore } from '../../../gateway/store/memory.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
 
 const CODE = 'chinalife-weihai';
 const HELD = `insurer.${CODE}.held`;

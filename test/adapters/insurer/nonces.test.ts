@@ -1,7 +1,7 @@
 /** The nonces of signed insurer calls: each taken once; those too old to pass the skew check are pruned as calls arrive. */
 import { describe, expect, it } from 'vitest';
 import { NonceLedger } from '../../../adapters/insurer/signed-calls.js';
-import { MemoryStore } from '../../../gateway/store/memory.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
 
 const CODE = 'chinalife-weihai';
 const WINDOW_SECONDS = 60;

@@ -9,8 +9,8 @@ import { ClaimsStore, type ClaimRecord } from '../../../adapters/insurer/claims-
 import { StatementsStore, type Payment, type StoredStatement } from '../../../adapters/insurer/statements-store.js';
 import { parseStatement, statementDigest, type Statement } from '../../../adapters/insurer/statements.js';
 import { Conflict } from '../../../gateway/errors.js';
-import { MemoryStore } from '../../../gateway/store/memory.js';
-import type { DocumentStore } from '../../../gateway/store/port.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
+import type { DocumentStore } from '../../../gateway/ledger/documents/port.js';
 
 const CODE = 'chinalife-weihai';
 const HOSPITAL = 'H37100200001';

@@ -7,9 +7,9 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../../gateway/store/memory.js';
-import type { DocumentStore } from '../../../gateway/store/port.js';
-import { RedisStore } from '../../../gateway/store/redis.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
+import type { DocumentStore } from '../../../gateway/ledger/documents/port.js';
+import { RedisStore } from '../../../gateway/ledger/documents/redis.js';
 import { startRedis, type TestRedis } from '../../support/redis.js';
 import { claimMsgid } from '../../../adapters/nhsa/national-call.js';
 import { input2303, input2305 } from '../../../adapters/nhsa/inputs.js';

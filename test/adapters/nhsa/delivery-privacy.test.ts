@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DELIVERIES, NhsaDelivery } from '../../../adapters/nhsa/delivery.js';
 import { createLogger } from '../../../gateway/log.js';
-import { MemoryStore } from '../../../gateway/store/memory.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
 import { MemoryBus } from '../../../gateway/stream/memory-bus.js';
 import type { InboundMessage } from '../../../gateway/stream/bus.js';
 import { deadLetter } from '../../../schemas/messages.js';

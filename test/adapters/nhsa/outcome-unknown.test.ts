@@ -20,7 +20,7 @@ import type { CommitOutcome, OutboxEventHead, NewSettlement, WriteGuard } from '
 import { createLogger } from '../../../gateway/log.js';
 import { loadProgrammes } from '../../../gateway/programmes/load.js';
 import { SettlementService } from '../../../gateway/service/settlements.js';
-import { MemoryStore } from '../../../gateway/store/memory.js';
+import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
 import { MemoryBus } from '../../../gateway/stream/memory-bus.js';
 import { call } from '../../support/gateway.js';
 import { envelope } from './support.js';

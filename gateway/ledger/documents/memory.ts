@@ -1,5 +1,5 @@
 /** The document store in memory: the embedded default and the reference the Redis store is tested against. */
-import { invariant } from '../errors.js';
+import { invariant } from '../../errors.js';
 import { RANGE_LIMIT_MAX, STORE_NAME, type DocumentStore, type PutOptions, type RangeOptions } from './port.js';
 
 interface Collection {

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../gateway/store/memory.js';
-import type { DocumentStore } from '../../gateway/store/port.js';
-import { RedisStore } from '../../gateway/store/redis.js';
+import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
+import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
+import { RedisStore } from '../../gateway/ledger/documents/redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 let server: TestRedis;
