@@ -3,7 +3,6 @@
  * Redis or the in-memory ledger, Kafka or the in-memory bus, clients, programmes.
  */
 import cluster from 'node:cluster';
-import { z } from 'zod';
 import { availableParallelism } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -15,13 +14,11 @@ import type { LedgerPort } from './ledger/port.js';
 import { createLogger } from './log.js';
 import { loadProgrammes, PackError } from './programmes/load.js';
 import { SettlementService } from './service/settlements.js';
-import type { AudienceDeps, GatewayPart, PartDefinition, PartDeps } from './parts.js';
+import { composeParts, type GatewayPart, type PartDefinition, type PartDeps } from './parts.js';
 import { operationsPart } from './operations/part.js';
 import { openStorage } from './storage.js';
 import { deskPart } from './desk/part.js';
-import { asyncApiOf, startStreaming } from './stream/wiring.js';
-import type { Audience } from './stream/event-records.js';
-import { configSchema, CONFIG_VARIABLES } from './config.js';
+import { asyncApiOf, eventMapping, startStreaming } from './stream/wiring.js';
 import { insurerPart } from '../adapters/insurer/index.js';
 import { nhsaPart } from '../adapters/nhsa/index.js';
 import { fhirPart } from '../adapters/fhir/index.js';
@@ -29,18 +26,14 @@ import { fhirPart } from '../adapters/fhir/index.js';
 const VERSION = '0.1.0';
 
 /**
- * The parts of the gateway, one line each: each brings its variables, its Kafka audiences, its routes,
- * readiness and stop (gateway/parts.ts). A new payer adapter is its folder and a line here.
+ * The parts of the gateway, one line each: each brings its variables, its Kafka audiences and their topics, its
+ * ACL grants, its routes, readiness and stop (gateway/parts.ts). A new payer adapter is its folder and a line here.
  */
 export const PARTS: readonly PartDefinition[] = [insurerPart, nhsaPart, fhirPart, deskPart, operationsPart];
 
-/** Every variable the gateway reads: the core's and each part's (the deploy manifests are checked against it). */
-export const configurationVariables = [...CONFIG_VARIABLES, ...PARTS.flatMap((p) => Object.keys(p.variables?.shape ?? {}))];
-/** The whole configuration's schema, the core's and each part's, for a check of a manifest's literal values. */
-export const configurationSchema = z.object(Object.assign({}, configSchema.shape, ...PARTS.map((p) => p.variables?.shape ?? {})));
-
-/** What each committed event becomes for the parts (the relay's, and `npm run republish`'s). */
-export const partAudiences = (deps: AudienceDeps): Audience[] => PARTS.flatMap((p) => p.audiences?.(deps) ?? []);
+/** The parts put together (composeParts): what the core, the command-line tools and the deploy checks are given of them. */
+export const COMPOSED = composeParts(PARTS);
+export const { configurationVariables, configurationSchema } = COMPOSED;
 
 export interface Gateway { server: Server; port: number; ledger: LedgerPort; stop(): Promise<void> }
 
@@ -65,16 +58,17 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const { ledger, store } = await openStorage(config, log);
   const metrics = createMetrics();
   const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });
-  const streaming = await startStreaming({ config, ledger, service, programmes, metrics, log, audiences: partAudiences({ config, programmes }) });
+  const audiences = COMPOSED.audiences({ config, programmes });
+  const streaming = await startStreaming({ config, ledger, service, metrics, log, audiences });
   const readiness: ReadinessCheck[] = [{ name: ledger.kind === 'redis' ? 'redis' : 'memory-ledger', check: () => ledger.ping() }, ...streaming.readiness];
   // The parts start in their order (PARTS): their routes, readiness and stop.
-  const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, store };
+  const partDeps: PartDeps = { config, ledger, service, programmes, metrics, log, bus: streaming.bus, mapping: eventMapping(config, audiences), store };
   const parts: GatewayPart[] = [];
   for (const part of PARTS) parts.push(await part.start(partDeps));
   const extensions: AppExtension[] = parts.flatMap((p) => (p.extension ? [p.extension] : []));
   readiness.push(...parts.flatMap((p) => p.readiness ?? []));
   const app = createApp({
-    service, ledger, programmes, clients, metrics, log, readiness, version: VERSION, extensions, asyncApi: asyncApiOf(config, programmes, VERSION),
+    service, ledger, programmes, clients, metrics, log, readiness, version: VERSION, extensions, asyncApi: asyncApiOf(config, audiences, VERSION),
     bodyLimitBytes: config.BODY_LIMIT_BYTES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   const server = createServer(serverTimeouts(config.REQUEST_TIMEOUT_MS), app);
@@ -162,7 +156,7 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     // Every part's variables are judged with the core's, so every problem is said before anything starts.
-    config = loadConfig(process.env, PARTS.flatMap((p) => (p.variables ? [p.variables] : [])));
+    config = loadConfig(process.env, COMPOSED.variables);
   } catch (error) {
     failStart(error);
   }

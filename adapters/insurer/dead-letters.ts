@@ -6,6 +6,7 @@
 import { deadLetter, insurerClaim } from '../../schemas/messages.js';
 import type { Bus } from '../../gateway/stream/bus.js';
 import type { Topics } from '../../gateway/stream/topics.js';
+import { insurerClaimsTopic } from './audience.js';
 import type { ClaimsStore } from './claims-store.js';
 
 export interface DeadLetterEntry {
@@ -29,7 +30,7 @@ const parsedJson = (text: string | null | undefined): unknown => {
 
 /** The letters, oldest first, without the message itself (it carries the id number). */
 export async function listDeadLetters(deps: DeadLetterDeps, code: string): Promise<DeadLetterEntry[]> {
-  const dlq = deps.topics.dlq(deps.topics.insurerClaims(code));
+  const dlq = deps.topics.dlq(insurerClaimsTopic(deps.topics, code));
   const entries: DeadLetterEntry[] = [];
   await deps.bus.readToEnd(dlq, (m) => {
     const letter = deadLetter.safeParse(parsedJson(m.value?.toString('utf8')));

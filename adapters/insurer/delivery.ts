@@ -15,12 +15,13 @@
  * follow a dead one to the DLQ, until a replay sends them all, in their order.
  */
 import type { Logger } from 'pino';
-import { insurerClaim, type InsurerClaim } from '../../schemas/messages.js';
+import { insurerClaim, SECOND_PAYOUT_CLAIM_TYPE, type InsurerClaim } from '../../schemas/messages.js';
 import type { Problem } from '../../schemas/problem.js';
 import { DeliveryConsumer, type DeliveryLedger, type DeliveryOutcome, type Reading, type ReplayResult } from '../../gateway/resilience/delivery.js';
 import type { BreakerState } from '../../gateway/resilience/breaker.js';
 import type { Bus, InboundMessage } from '../../gateway/stream/bus.js';
 import type { Topics } from '../../gateway/stream/topics.js';
+import { insurerClaimsTopic } from './audience.js';
 import { outboundClaimOf, type OutboundClaim } from './claim-document.js';
 import type { ClaimRecord, ClaimsStore } from './claims-store.js';
 import type { Insurer } from './config.js';
@@ -75,7 +76,7 @@ export class InsurerDelivery {
     const outcomes: Partial<Record<DeliveryOutcome, string>> = {
       duplicate: 'duplicate', retried: 'retried', refused: 'refused', dead: 'dead_lettered', held: 'dead_lettered', unreadable: 'dead_lettered', passed: 'second_payout_passed',
     };
-    const topic = deps.topics.insurerClaims(code);
+    const topic = insurerClaimsTopic(deps.topics, code);
     this.consumer = new DeliveryConsumer<Event, InsurerAnswer>({
       name: `insurer ${code}`,
       bus: deps.bus, topic, dlqTopic: deps.topics.dlq(topic), groupId: `insurer-delivery-${code}`,
@@ -130,7 +131,7 @@ export class InsurerDelivery {
     });
   }
 
-  get topic(): string { return this.deps.topics.insurerClaims(this.deps.insurer.code); }
+  get topic(): string { return insurerClaimsTopic(this.deps.topics, this.deps.insurer.code); }
 
   start(): Promise<void> { return this.consumer.start(); }
 
@@ -154,7 +155,7 @@ export class InsurerDelivery {
     const { insurer } = this.deps;
     // A programme's yearly second payout (gateway/operations, schemas/messages.ts secondPayoutClaim) shares the
     // topic but is not a settlement's claim: the insurer pays it from the committed payout list; passed by, not dead-lettered.
-    if (message.headers.ce_type === SECOND_PAYOUT_TYPE) return { kind: 'pass' };
+    if (message.headers.ce_type === SECOND_PAYOUT_CLAIM_TYPE) return { kind: 'pass' };
     const parsed = parseClaim(message);
     if (!parsed.ok) return { kind: 'unreadable', reason: parsed.reason };
     const claim = parsed.claim;
@@ -209,7 +210,6 @@ function problemOf(status: number, slug: string, title: string, detail: string):
 }
 
 /** CloudEvents type of a second payout on an insurer's claims topic (gateway/operations/second-payout-commit.ts). */
-const SECOND_PAYOUT_TYPE = 'insurer.claim.second-payout';
 
 function parseClaim(message: InboundMessage): { ok: true; claim: InsurerClaim } | { ok: false; reason: string } {
   let json: unknown;

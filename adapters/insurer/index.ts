@@ -4,7 +4,7 @@
  */
 import { readPartConfig } from '../../gateway/config.js';
 import type { GatewayPart, PartDefinition, PartDeps } from '../../gateway/parts.js';
-import { insurerAudience } from './audience.js';
+import { insurerAcls, insurerAudience } from './audience.js';
 import { insurerVariables } from './variables.js';
 import { topics } from '../../gateway/stream/topics.js';
 import { ClaimsStore } from './claims-store.js';
@@ -27,11 +27,15 @@ export interface InsurerOptions {
   handleBudgetMs?: number;
 }
 
-/** Insurer direct pay: its variables, its audience (a claim per paying supplementary line) and what it runs. */
+/**
+ * Insurer direct pay: its variables, its audience (a claim per paying supplementary line, a second payout's claims,
+ * on a topic per insurer the packs name), its ACL grants and what it runs.
+ */
 export const insurerPart: PartDefinition = {
   name: 'insurer',
   variables: insurerVariables,
-  audiences: ({ programmes }) => [insurerAudience((programme) => programmes.get(programme)?.payer.insurerCode)],
+  audiences: ({ programmes }) => [insurerAudience((programme) => programmes.get(programme)?.payer.insurerCode, programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : [])))],
+  kafkaAcls: insurerAcls,
   start: (deps) => startInsurers(deps),
 };
 

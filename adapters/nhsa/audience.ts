@@ -3,9 +3,12 @@
  * fields of the contract (schemas/messages.ts) and, beside them, the 2304-shaped nodes (setlinfo,
  * setldetail, ext) in the platform's number form (settlement-2304.ts).
  */
-import { NHSA_SETTLEMENT_TYPES, type NhsaSettlement } from '../../schemas/messages.js';
+import { NHSA_SETTLEMENT_TYPES, nhsaSettlement, type NhsaSettlement } from '../../schemas/messages.js';
 import type { Split } from '../../schemas/settlement.js';
+import { cloudEventHeaders, type AsyncApiContribution } from '../../gateway/stream/asyncapi.js';
 import { UnmappableEvent, type Audience, type ReadEvent } from '../../gateway/stream/event-records.js';
+import { workingTopic } from '../../gateway/stream/topic-specs.js';
+import type { Topics } from '../../gateway/stream/topics.js';
 import type { StoredRequest } from '../../gateway/ledger/stored.js';
 import { settlement2304Of, type Mapping2304Options } from './settlement-2304.js';
 import { writeNational } from './wire.js';
@@ -18,9 +21,34 @@ export function nhsaMessageNodes(options: Mapping2304Options): MessageNodes {
   return (split, request) => writeNational(settlement2304Of(split, request, options));
 }
 
+/** What the 医保 platform needs of each settlement (schemas/messages.ts nhsaSettlement); its delivery reads it. */
+export const nhsaSettlementsTopic = (t: Topics): string => t.named('nhsa.settlements');
+
 /** `nodes` absent: the native fields only. */
 export function nhsaAudience(nodes?: MessageNodes): Audience {
-  return { recordsOf: (read) => [{ audience: read.topics.nhsaSettlements, build: () => nhsaRecord(read, nodes) }] };
+  return {
+    recordsOf: (read) => [{ audience: nhsaSettlementsTopic(read.topics), build: () => nhsaRecord(read, nodes) }],
+    topics: (t) => workingTopic(t, nhsaSettlementsTopic(t)),
+    asyncApi: nhsaAsyncApi,
+  };
+}
+
+function nhsaAsyncApi(t: Topics): AsyncApiContribution {
+  const topic = nhsaSettlementsTopic(t);
+  return {
+    messages: {
+      NhsaSettlement: { title: 'What the 医保 platform needs of a settlement', headers: cloudEventHeaders(NHSA_SETTLEMENT_TYPES, 'the event id + ".nhsa"'), payload: nhsaSettlement },
+    },
+    channels: {
+      nhsaSettlements: { address: topic, description: 'Settlements for the 医保 platform (2304-shaped); delivered by the gateway\'s nhsa adapter.', messages: ['NhsaSettlement'] },
+      nhsaSettlementsDlq: { address: t.dlq(topic), description: 'Messages the 医保 platform rejected or that kept failing.', messages: ['DeadLetter'] },
+    },
+    operations: {
+      publishNhsaSettlements: { action: 'send', channel: 'nhsaSettlements', summary: 'The relay publishes the 医保 platform\'s view.' },
+      deliverNhsaSettlements: { action: 'receive', channel: 'nhsaSettlements', summary: 'The nhsa adapter delivers them to the platform.' },
+      deadLetterNhsaSettlements: { action: 'send', channel: 'nhsaSettlementsDlq', summary: 'The nhsa adapter dead-letters what the platform refused.' },
+    },
+  };
 }
 
 function nhsaRecord(read: ReadEvent, nodes: MessageNodes | undefined) {
@@ -39,7 +67,7 @@ function nhsaRecord(read: ReadEvent, nodes: MessageNodes | undefined) {
   const nhsaJson = JSON.stringify(nhsa);
   const extra = nodes ? nodesOf(nodes, read) : undefined;
   return {
-    topic: read.topics.nhsaSettlements, key: event.personId, value: extra && extra !== '{}' ? `${nhsaJson.slice(0, -1)},${extra.slice(1)}` : nhsaJson,
+    topic: nhsaSettlementsTopic(read.topics), key: event.personId, value: extra && extra !== '{}' ? `${nhsaJson.slice(0, -1)},${extra.slice(1)}` : nhsaJson,
     headers: read.headers('nhsa', NHSA_SETTLEMENT_TYPES[kind === 'settled' ? 0 : 1]),
   };
 }

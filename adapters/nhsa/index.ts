@@ -24,15 +24,17 @@ import { Stays } from './stays.js';
 import { Files } from './files.js';
 import { loadSecurity } from './security/config.js';
 import { NhsaSecurity } from './security/envelope-security.js';
-import { nhsaAudience, nhsaMessageNodes } from './audience.js';
+import { nhsaAudience, nhsaMessageNodes, nhsaSettlementsTopic } from './audience.js';
 import { nhsaVariables, platformTokenOf, type NhsaVariables } from './variables.js';
 import type { Mapping2304Options } from './settlement-2304.js';
 
-/** The 医保 platform part: its variables, its audience (nhsa.settlements) and what it runs. */
+/** The 医保 platform part: its variables, its audience (nhsa.settlements), its ACL grants and what it runs. */
 export const nhsaPart: PartDefinition = {
   name: 'nhsa',
   variables: nhsaVariables,
   audiences: ({ config, programmes }: AudienceDeps) => [nhsaAudience(nhsaMessageNodes(mappingOf(readPartConfig(nhsaVariables, config), programmes)))],
+  // The gateway owns nhsa.settlements and its dead letters (a prefix): it creates, writes and reads them.
+  kafkaAcls: { gatewayPrefixes: (t) => [nhsaSettlementsTopic(t)] },
   start: (deps) => startNhsa(deps),
 };
 
@@ -70,7 +72,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
     const problem = security.deliveryProblem();
     if (problem) throw new ConfigError([`NHSA_SECURITY_FILE: ${problem} (NHSA_PLATFORM_URL is set)`]);
     delivery = new NhsaDelivery({
-      bus: deps.bus, store: deps.store, topic: t.nhsaSettlements, dlqTopic: t.dlq(t.nhsaSettlements), groupId: vars.NHSA_DELIVERY_GROUP,
+      bus: deps.bus, store: deps.store, topic: nhsaSettlementsTopic(t), dlqTopic: t.dlq(nhsaSettlementsTopic(t)), groupId: vars.NHSA_DELIVERY_GROUP,
       url: vars.NHSA_PLATFORM_URL, token, format: vars.NHSA_DELIVERY_FORMAT, hospitalOf, timeoutMs: vars.NHSA_DELIVERY_TIMEOUT_MS,
       maxAttempts: vars.NHSA_DELIVERY_MAX_ATTEMPTS, backoffInitialMs: vars.NHSA_DELIVERY_BACKOFF_MS, backoffMaxMs: vars.NHSA_DELIVERY_BACKOFF_MAX_MS,
       breakerResetMs: vars.NHSA_BREAKER_RESET_MS, registry: metrics.registry, log,

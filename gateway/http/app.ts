@@ -130,7 +130,7 @@ export function createApp(deps: AppDeps) {
   const surfaces = extensions.flatMap((e) => e.surfaces ?? []);
 
   let openApiJson = '';
-  const asyncApiJson = JSON.stringify(deps.asyncApi ?? asyncApiDocument({ version: deps.version, topics: topics(), insurerCodes: [] }));
+  const asyncApiJson = JSON.stringify(deps.asyncApi ?? asyncApiDocument({ version: deps.version, topics: topics() }));
   const probes = bindRoutes(probeRoutes, { readiness: deps.readiness, metrics, openApiJson: () => openApiJson, asyncApiJson: () => asyncApiJson });
   openApiJson = JSON.stringify(openApiDocument(deps.version, [
     { prefix: '/v1', routes: v1Routes, problems: v1Problems },

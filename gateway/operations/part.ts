@@ -2,7 +2,6 @@
 import { Histogram } from 'prom-client';
 import { bindRoutes } from '../http/route-table.js';
 import type { GatewayPart, PartDefinition, PartDeps } from '../parts.js';
-import { topics } from '../stream/topics.js';
 import { hospitalNames } from './hospital-names.js';
 import { reportsPage } from './page.js';
 import { operationsRoutes } from './routes.js';
@@ -19,7 +18,7 @@ async function startOperations(deps: PartDeps, clock?: () => Date): Promise<Gate
     hospitalName: hospitalNames(deps.config),
     observe: (pass, outcome, seconds) => passes.observe({ pass, outcome }, seconds),
     programmes: deps.programmes, ledger: deps.ledger, store: deps.store, bus: deps.bus, log: deps.log,
-    topics: topics(deps.config.KAFKA_TOPIC_PREFIX), eventSource: deps.config.EVENT_SOURCE,
+    mapping: deps.mapping,
     requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS, ...(clock ? { clock } : {}),
   });
   return { extension: { name: 'operations', v1, surfaces: [reportsPage()] } };

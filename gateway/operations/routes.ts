@@ -20,7 +20,7 @@ import { routeOf, type Content } from '../http/route-table.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { DocumentStore } from '../ledger/documents/port.js';
 import type { Bus } from '../stream/bus.js';
-import type { Topics } from '../stream/topics.js';
+import type { EventMapping } from '../stream/event-records.js';
 import { CANDIDATE_MAX_CHARS, parseCandidatePack } from './candidate.js';
 import { chinaTime } from '../service/ids.js';
 import { Deadline, parsePeriod, reportPeriodQuery } from './period.js';
@@ -42,8 +42,8 @@ export interface OperationsRouteDeps {
   ledger: LedgerPort;
   store: DocumentStore;
   bus: Bus;
-  topics: Topics;
-  eventSource: string;
+  /** The relay's mapping: the audience carrying a programme's payer tells it of a second payout. */
+  mapping: EventMapping;
   requestTimeoutMs: number;
   log: Logger;
   clock?: () => Date;
@@ -149,7 +149,7 @@ export const operationsRoutes = [
       const year = secondPayoutYear(p, query.year);
       if (query.confirm === 'true') {
         const outcome = await timed(deps, 'secondPayoutConfirm', () => confirmSecondPayout(
-          { store: deps.store, bus: deps.bus, topics: deps.topics, source: deps.eventSource, ...(deps.clock ? { clock: deps.clock } : {}) }, p, year,
+          { store: deps.store, bus: deps.bus, mapping: deps.mapping, ...(deps.clock ? { clock: deps.clock } : {}) }, p, year,
           () => planSecondPayout({ pack: p, source: deps.ledger, ledger: deps.ledger, year, deadline: deadline(deps) }),
         ));
         deps.log.info({ requestId: req.requestId, programme: p.id, year, replay: outcome.replay, published: outcome.published, distributed: outcome.payout.distributed }, 'second payout confirmed');

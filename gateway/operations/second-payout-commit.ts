@@ -1,19 +1,19 @@
 /**
- * Committing a second payout once, and telling the insurer. The payout document
+ * Committing a second payout once, and telling the programme's payer. The payout document
  * (`operations.second-payout` / `<programme>.second-payout.<year>`) is written with ifAbsent: the first
  * confirmed run commits it, every later one gets the committed document back (idempotent by year).
  * It lists every payment with its explanation: it is the record of the benefits paid.
  *
- * Then each payment is published to `insurer.<code>.claims` (schemas/messages.ts secondPayoutClaim) and
- * the document is marked published. A crash between the commit and that mark leaves a committed,
- * unpublished document: the next confirmed run (the same call, repeated) publishes it again from the
- * document, with the same claim ids, and consumers dedupe by claimId. Nothing is computed twice.
+ * Then the records telling the payer of each payment are published — built by the part whose audience
+ * carries the programme's payer (stream/event-records.ts payoutRecordsOf; for an insurer, a claim per person on
+ * its topic) — and the document is marked published. A crash between the commit and that mark leaves a
+ * committed, unpublished document: the next confirmed run (the same call, repeated) publishes it again from
+ * the document, with the same ids, and consumers dedupe by them. Nothing is computed twice.
  */
 import type { Pack } from '../../schemas/pack.js';
-import type { SecondPayoutClaim } from '../../schemas/messages.js';
 import { chinaTime } from '../service/ids.js';
-import type { Bus, OutboundRecord } from '../stream/bus.js';
-import type { Topics } from '../stream/topics.js';
+import type { Bus } from '../stream/bus.js';
+import { payoutRecordsOf, type EventMapping } from '../stream/event-records.js';
 import type { DocumentStore } from '../ledger/documents/port.js';
 import { InvariantViolation, Unprocessable } from '../errors.js';
 import { committedPayout, type CommittedPayout, type SecondPayoutPlan } from '../../schemas/second-payout.js';
@@ -24,7 +24,8 @@ const PUBLISH_BATCH = 500;
 
 const payoutDocumentId = (programmeId: string, year: number) => `${programmeId}.second-payout.${year}`;
 
-export interface CommitDeps { store: DocumentStore; bus: Bus; topics: Topics; source: string; clock?: () => Date }
+/** `mapping`: the relay's, whose audiences tell each programme's payer. */
+export interface CommitDeps { store: DocumentStore; bus: Bus; mapping: EventMapping; clock?: () => Date }
 
 export async function storedPayout(store: DocumentStore, programmeId: string, year: number): Promise<CommittedPayout | null> {
   const json = await store.get(PAYOUT_COLLECTION, payoutDocumentId(programmeId, year));
@@ -39,27 +40,16 @@ export async function commitSecondPayout(deps: CommitDeps, pack: Pack, plan: Sec
   const now = (deps.clock ?? (() => new Date()))();
   // The year's figures are final only once it has ended (in +08:00).
   if (chinaTime(now).slice(0, 10) < `${plan.year + 1}-01-01`) throw new Unprocessable(`${plan.year} 年度尚未结束，只能试算（dry run）`, [{ path: 'confirm', message: 'the year has not ended' }]);
-  const insurerCode = pack.payer.insurerCode;
-  if (!insurerCode) throw new Unprocessable(`${pack.name}未配置承保机构代码（payer.insurerCode），无法通知保险公司`);
+  const recordsOf = payoutRecordsOf(deps.mapping, pack);
+  // Refused before the commit: a payout committed that nobody can be told of would stay unpublished.
+  if (!recordsOf) throw new Unprocessable(`${pack.name}的付款方（${pack.payer.name}）无处通知（商保方案须配置承保机构代码 payer.insurerCode），无法通知付款方`);
   const id = payoutDocumentId(pack.id, plan.year);
   const committed: CommittedPayout = { ...plan, committedAt: chinaTime(now) };
   const written = await deps.store.put(PAYOUT_COLLECTION, id, JSON.stringify(committed), { ifAbsent: true, index: { byYear: plan.year } });
   const payout = written ? committed : await storedPayout(deps.store, pack.id, plan.year);
   if (!payout) throw new Error(`payout ${id} was neither written nor found`);
   if (payout.publishedAt) return { payout, replay: !written, published: 0 };
-  const records = payout.payments.map((p): OutboundRecord => {
-    const claim: SecondPayoutClaim = {
-      claimId: `sp_${pack.id}_${payout.year}_${p.personId}`, kind: 'secondPayout', insurerCode, programme: pack.id, payer: pack.payer.name,
-      year: payout.year, amount: p.amount, currency: 'CNY', explanation: p.explanation, personIdNumber: p.personId, committedAt: payout.committedAt,
-    };
-    return {
-      topic: deps.topics.insurerClaims(insurerCode), key: p.personId, value: JSON.stringify(claim),
-      headers: {
-        ce_specversion: '1.0', ce_id: claim.claimId, ce_type: 'insurer.claim.second-payout', ce_source: deps.source, ce_time: payout.committedAt,
-        ce_subject: `${pack.id}/${payout.year}`, 'content-type': 'application/json',
-      },
-    };
-  });
+  const records = recordsOf(payout);
   for (let i = 0; i < records.length; i += PUBLISH_BATCH) await deps.bus.publish(records.slice(i, i + PUBLISH_BATCH));
   const published: CommittedPayout = { ...payout, publishedAt: chinaTime((deps.clock ?? (() => new Date()))()) };
   await deps.store.put(PAYOUT_COLLECTION, id, JSON.stringify(published), { index: { byYear: plan.year } });

@@ -1,15 +1,19 @@
 /**
  * What one committed outbox event becomes on Kafka: the event itself on settlement.events (the log), and
- * what each audience the parts contribute (gateway/parts.ts: the 医保 platform's view, one claim per paying
- * supplementary line for its insurer) makes of it. The event is parsed once here; each audience builds its
+ * what each audience the parts contribute (gateway/parts.ts: a payer's view of the settlement, a claim per
+ * line it pays) makes of it. The event is parsed once here; each audience builds its
  * records from that reading. Pure: the same event always maps to the same records, so a re-publish after a
  * crash carries the same ids and consumers can dedupe.
  */
+import type { Pack } from '../../schemas/pack.js';
+import type { CommittedPayout } from '../../schemas/second-payout.js';
 import type { Split } from '../../schemas/settlement.js';
 import { recordVersionOf, storedRequestOf, type StoredRequest } from '../ledger/stored.js';
 import { settlementEventData, type SettlementEventData } from '../../schemas/messages.js';
 import type { OutboxEvent } from '../ledger/port.js';
+import type { AsyncApiContribution } from './asyncapi.js';
 import type { OutboundRecord } from './bus.js';
+import type { TopicUse } from './topic-specs.js';
 import type { Topics } from './topics.js';
 
 export class UnmappableEvent extends Error {
@@ -30,14 +34,52 @@ export interface ReadEvent {
 
 /** One record an audience would send: built on its own, so that one that cannot be built (UnmappableEvent) costs no other its record. */
 export interface AudienceRecord {
-  /** Names what is not served in a dead letter: the topic, or `insurer claim <programme>` when even the topic cannot be named. */
+  /** Names what is not served in a dead letter: the topic, or the audience's own words for the record when even the topic cannot be named. */
   audience: string;
   build(): OutboundRecord;
 }
 
-/** A part's audience on Kafka: the records it gets of each committed event. */
+/**
+ * A part's audience on Kafka: the records it gets of each committed event, and the topics they go to — created
+ * and checked at start-up with the core's, and documented in the AsyncAPI document beside them.
+ */
 export interface Audience {
   recordsOf(event: ReadEvent): AudienceRecord[];
+  /** Its topics (dead letters included), each with its role. */
+  topics(t: Topics): TopicUse[];
+  /** Its channels, messages and operations in the AsyncAPI document. */
+  asyncApi(t: Topics): AsyncApiContribution;
+  /**
+   * How it tells a programme's payer of a payout made outside a settlement (a yearly second payout), when that
+   * payer is its own to tell: the records of the committed payout. Undefined: the payer is not its own.
+   */
+  payoutRecords?(programme: Pack): ((payout: ReadPayout) => OutboundRecord[]) | undefined;
+}
+
+/** A programme's committed payout as the audience carrying its payer reads it. */
+export interface ReadPayout {
+  programme: Pack;
+  payout: CommittedPayout;
+  topics: Topics;
+  /** CloudEvents headers of a record of this payout (ce_id as given; timed at the commit; subject programme/year). */
+  headers(id: string, type: string): Record<string, string>;
+}
+
+/**
+ * The records that tell a programme's payer of a committed payout, built by the first audience whose payer it
+ * is; undefined when none is (the payout cannot be told, so it must not be committed).
+ */
+export function payoutRecordsOf(m: EventMapping, programme: Pack): ((payout: CommittedPayout) => OutboundRecord[]) | undefined {
+  for (const audience of m.audiences) {
+    const records = audience.payoutRecords?.(programme);
+    if (records) {
+      return (payout) => records({
+        programme, payout, topics: m.topics,
+        headers: (id, type) => cloudEventHeaders(id, type, m.source, payout.committedAt, `${programme.id}/${payout.year}`),
+      });
+    }
+  }
+  return undefined;
 }
 
 export interface EventMapping {
@@ -74,8 +116,8 @@ export interface EventOutcome {
 }
 
 /**
- * Every record of an event, each audience mapped on its own: a claim that cannot be routed (a pack
- * without payer.insurerCode) must not cost the 医保 platform its message, nor the log its event.
+ * Every record of an event, each audience mapped on its own: a record that cannot be routed (a pack that
+ * names no payer the audience can reach) must not cost another audience its record, nor the log its event.
  */
 export function eventRecords(event: OutboxEvent, m: EventMapping): EventOutcome {
   const { records, unroutable } = audienceOutcome(event, m);

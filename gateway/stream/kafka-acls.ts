@@ -1,10 +1,10 @@
 /**
  * The published ACL set of a secured Kafka cluster (deploy/kafka/acls.yaml) as data: who may do what on
- * which topics, groups and transactional ids — the gateway, each hospital's HIS, each insurer. Read by
- * zod, turned into ACL bindings for this configuration's topic prefix, and applied through Kafka's Admin
- * API (`npm run kafka:acls`) or printed as kafka-acls.sh commands for an operator who applies them by hand.
- * Every binding is an ALLOW: on a cluster running the StandardAuthorizer without
- * allow.everyone.if.no.acl.found, whatever the file does not grant is refused by the brokers.
+ * which topics, groups and transactional ids — the gateway, each hospital's HIS, and whoever a part lets read
+ * its topics directly (its section of the file). Read by zod, turned into ACL bindings for this configuration's
+ * topic prefix, and applied through Kafka's Admin API (`npm run kafka:acls`) or printed as kafka-acls.sh
+ * commands for an operator who applies them by hand. Every binding is an ALLOW: on a cluster running the
+ * StandardAuthorizer without allow.everyone.if.no.acl.found, whatever the file does not grant is refused by the brokers.
  */
 import kafkajs, { type Admin } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
@@ -14,24 +14,23 @@ import type { Topics } from './topics.js';
 // The ACL enums are not among the names Node's ESM loader finds in kafkajs's CommonJS exports.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
-const principal = z.string().regex(/^User:[^\s;*]+$/, 'a Kafka principal, User:<name> (a SCRAM user, or User:CN=… of a client certificate)');
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"').max(200);
+/** A Kafka principal as the file names one: never a wildcard. */
+export const aclPrincipal = z.string().regex(/^User:[^\s;*]+$/, 'a Kafka principal, User:<name> (a SCRAM user, or User:CN=… of a client certificate)');
+/** A group, client id or topic-name segment as the file names one. */
+export const aclName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"').max(200);
 const hospitalId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'a hospital id as KAFKA_INTAKE_HOSPITALS gives it');
 
-const aclPlanSchema = z.object({
+const corePlanSchema = z.object({
   gateway: z.object({
-    principal,
+    principal: aclPrincipal,
     /** KAFKA_CLIENT_ID of every gateway process (API and relay): their transactional ids and the replay's groups start with it. */
-    clientIds: z.array(name).min(1),
-    /** Consumer-group prefixes the gateway reads under: KAFKA_INTAKE_GROUP (and its .<hospitalId> groups), NHSA_DELIVERY_GROUP, insurer-delivery-. */
-    groups: z.array(name).min(1),
+    clientIds: z.array(aclName).min(1),
+    /** Consumer-group prefixes the gateway reads under: KAFKA_INTAKE_GROUP (and its .<hospitalId> groups) and the parts' delivery groups. */
+    groups: z.array(aclName).min(1),
   }).strict(),
   /** Each HIS: writes its hospitals' discharges, reads their answers and dead letters, nothing else. */
-  hospitals: z.array(z.object({ principal, hospitalIds: z.array(hospitalId).min(1), group: name }).strict()).default([]),
-  /** Each insurer reading its own claims topic directly: that topic, nothing else. */
-  insurers: z.array(z.object({ principal, insurerCode: name, group: name }).strict()).default([]),
+  hospitals: z.array(z.object({ principal: aclPrincipal, hospitalIds: z.array(hospitalId).min(1), group: aclName }).strict()).default([]),
 }).strict();
-export type AclPlan = z.infer<typeof aclPlanSchema>;
 
 type ResourceType = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID' | 'CLUSTER';
 type Operation = 'READ' | 'WRITE' | 'CREATE' | 'DESCRIBE' | 'DESCRIBE_CONFIGS' | 'IDEMPOTENT_WRITE';
@@ -39,42 +38,73 @@ type Operation = 'READ' | 'WRITE' | 'CREATE' | 'DESCRIBE' | 'DESCRIBE_CONFIGS' |
 /** One ALLOW of the set, in Kafka's words. */
 export interface AclBinding { principal: string; resourceType: ResourceType; resourceName: string; patternType: 'LITERAL' | 'PREFIXED'; operation: Operation }
 
-/** The plan of a YAML (or JSON) text; a ZodError names every bad field. */
-export function readAclPlan(text: string): AclPlan {
-  return aclPlanSchema.parse(parseYaml(text));
+/** The bindings of one principal's operations on one resource. */
+export function allow(principal: string, resourceType: ResourceType, resourceName: string, patternType: AclBinding['patternType'], operations: readonly Operation[]): AclBinding[] {
+  return operations.map((operation) => ({ principal, resourceType, resourceName, patternType, operation }));
+}
+
+/** What a section of the file grants, once the topic prefix is known. */
+type Grants = (t: Topics) => AclBinding[];
+
+/**
+ * A part's grants (gateway/parts.ts): its topics, which the gateway's principal owns, and, where the part lets
+ * others read them directly, its section of the file, whose entries each become their grants.
+ */
+export interface PartAcls {
+  /** Names of the part's topics as PREFIXED resources: the gateway creates them, checks their settings, writes and reads them. */
+  gatewayPrefixes(t: Topics): string[];
+  section?: { key: string; schema: z.ZodType<Grants> };
+}
+
+/** A section of the file: a list of entries under `key`, each read by `entry` and granted `grants`; absent means none. */
+export function aclSection<E>(key: string, entry: z.ZodType<E>, grants: (entry: E, t: Topics) => AclBinding[]): NonNullable<PartAcls['section']> {
+  return { key, schema: z.array(entry).default([]).transform((entries): Grants => (t) => entries.flatMap((e) => grants(e, t))) };
+}
+
+export type AclPlan = z.infer<typeof corePlanSchema> & {
+  /** The parts' topics and what their sections grant, in the parts' order. */
+  parts: ReadonlyArray<{ gatewayPrefixes: PartAcls['gatewayPrefixes']; grants: Grants }>;
+};
+
+/** The plan of a YAML (or JSON) text with the parts' sections; a ZodError names every bad field, of the core's and the parts' alike. */
+export function readAclPlan(text: string, parts: readonly PartAcls[]): AclPlan {
+  const file = z.record(z.string(), z.unknown()).parse(parseYaml(text));
+  const sections = new Set(parts.flatMap((p) => (p.section ? [p.section.key] : [])));
+  const core = corePlanSchema.safeParse(Object.fromEntries(Object.entries(file).filter(([key]) => !sections.has(key))));
+  const sectionIssues: z.core.$ZodIssue[] = [];
+  const planParts = parts.map(({ gatewayPrefixes, section }) => {
+    if (!section) return { gatewayPrefixes, grants: () => [] };
+    const read = section.schema.safeParse(file[section.key]);
+    if (!read.success) sectionIssues.push(...read.error.issues.map((issue) => ({ ...issue, path: [section.key, ...issue.path] })));
+    return { gatewayPrefixes, grants: read.success ? read.data : () => [] };
+  });
+  if (!core.success || sectionIssues.length > 0) throw new z.ZodError([...(core.error?.issues ?? []), ...sectionIssues]);
+  return { ...core.data, parts: planParts };
 }
 
 /**
- * The bindings of the plan for these topics (their prefix). The gateway owns every topic it names: it
- * creates them, checks their settings, writes and reads them. A hospital's topics are LITERAL bindings,
- * never prefixes: his.discharges.H1 as a prefix would also grant his.discharges.H10.
+ * The bindings of the plan for these topics (their prefix). The gateway owns every topic it names, the core's
+ * and the parts': it creates them, checks their settings, writes and reads them. A hospital's topics are
+ * LITERAL bindings, never prefixes: his.discharges.H1 as a prefix would also grant his.discharges.H10.
  */
 export function aclBindings(plan: AclPlan, t: Topics): AclBinding[] {
-  const out: AclBinding[] = [];
-  const grant = (who: string, resourceType: ResourceType, resourceName: string, patternType: AclBinding['patternType'], operations: readonly Operation[]) => {
-    for (const operation of operations) out.push({ principal: who, resourceType, resourceName, patternType, operation });
-  };
   const gw = plan.gateway.principal;
-  for (const root of [t.settlementEvents, t.nhsaSettlements, `${t.prefix}his.`, `${t.prefix}insurer.`]) {
-    grant(gw, 'TOPIC', root, 'PREFIXED', ['READ', 'WRITE', 'CREATE', 'DESCRIBE', 'DESCRIBE_CONFIGS']);
-  }
-  for (const group of new Set([...plan.gateway.groups, ...plan.gateway.clientIds])) grant(gw, 'GROUP', group, 'PREFIXED', ['READ', 'DESCRIBE']);
-  for (const clientId of plan.gateway.clientIds) grant(gw, 'TRANSACTIONAL_ID', `${clientId}-`, 'PREFIXED', ['WRITE', 'DESCRIBE']);
-  grant(gw, 'CLUSTER', 'kafka-cluster', 'LITERAL', ['IDEMPOTENT_WRITE']);
-
-  for (const his of plan.hospitals) {
-    for (const id of his.hospitalIds) {
-      grant(his.principal, 'TOPIC', t.hisDischargesOf(id), 'LITERAL', ['WRITE', 'DESCRIBE']);
-      grant(his.principal, 'TOPIC', t.hisSettlementsOf(id), 'LITERAL', ['READ', 'DESCRIBE']);
-      grant(his.principal, 'TOPIC', t.dlq(t.hisDischargesOf(id)), 'LITERAL', ['READ', 'DESCRIBE']);
-    }
-    grant(his.principal, 'GROUP', his.group, 'PREFIXED', ['READ']);
-  }
-  for (const insurer of plan.insurers) {
-    grant(insurer.principal, 'TOPIC', t.insurerClaims(insurer.insurerCode), 'LITERAL', ['READ', 'DESCRIBE']);
-    grant(insurer.principal, 'GROUP', insurer.group, 'PREFIXED', ['READ']);
-  }
-  return out;
+  const gatewayTopics = [t.settlementEvents, `${t.prefix}his.`, ...plan.parts.flatMap((p) => p.gatewayPrefixes(t))];
+  return [
+    ...gatewayTopics.flatMap((root) => allow(gw, 'TOPIC', root, 'PREFIXED', ['READ', 'WRITE', 'CREATE', 'DESCRIBE', 'DESCRIBE_CONFIGS'])),
+    ...[...new Set([...plan.gateway.groups, ...plan.gateway.clientIds])].flatMap((group) => allow(gw, 'GROUP', group, 'PREFIXED', ['READ', 'DESCRIBE'])),
+    ...plan.gateway.clientIds.flatMap((clientId) => allow(gw, 'TRANSACTIONAL_ID', `${clientId}-`, 'PREFIXED', ['WRITE', 'DESCRIBE'])),
+    ...allow(gw, 'CLUSTER', 'kafka-cluster', 'LITERAL', ['IDEMPOTENT_WRITE']),
+    ...plan.hospitals.flatMap((his) => [
+      ...his.hospitalIds.flatMap((id) => [
+        ...allow(his.principal, 'TOPIC', t.hisDischargesOf(id), 'LITERAL', ['WRITE', 'DESCRIBE']),
+        ...allow(his.principal, 'TOPIC', t.hisSettlementsOf(id), 'LITERAL', ['READ', 'DESCRIBE']),
+        ...allow(his.principal, 'TOPIC', t.dlq(t.hisDischargesOf(id)), 'LITERAL', ['READ', 'DESCRIBE']),
+      ]),
+      ...allow(his.principal, 'GROUP', his.group, 'PREFIXED', ['READ']),
+    ]),
+    ...plan.parts.flatMap((p) => p.grants(t)),
+  ];
 }
 
 /** Creates the bindings (Kafka keeps one copy of an ACL created twice: applying the file again changes nothing). */

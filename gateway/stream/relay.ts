@@ -41,7 +41,7 @@ export interface RelayOptions {
   onPublished?(events: number, records: number): void;
   onFailure?(error: unknown, consecutiveFailures: number): void;
   /**
-   * An event some audience cannot be served (data unreadable, a claim without an insurer topic): the
+   * An event some audience cannot be served (data unreadable, a record it cannot route): the
    * other records still go out, and settlement.events.dlq gets the reason.
    */
   onUnmappable?(eventId: string, reason: string): void;

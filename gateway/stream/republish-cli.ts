@@ -1,7 +1,7 @@
 /**
  * `npm run republish -- --hospital <id> --settlement <id>`: publishes again the events of one settlement
- * that the relay dead-lettered to settlement.events.dlq (a record too large, a claim without an insurer
- * topic, a record missing from the ledger), once the cause is fixed: rebuilt from the ledger's record in
+ * that the relay dead-lettered to settlement.events.dlq (a record too large, a record an audience could
+ * not route, a record missing from the ledger), once the cause is fixed: rebuilt from the ledger's record in
  * Redis with the ids the relay used (gateway/stream/republish.ts says where they come from), so
  * consumers, which dedupe by ce_id, take each record once. Every record is checked against
  * KAFKA_MAX_MESSAGE_BYTES first; nothing is published unless all of them can be.
@@ -17,7 +17,7 @@ import { KafkaBus } from './kafka-bus.js';
 import { findDeadLettered, republishPlan } from './republish.js';
 import { topics } from './topics.js';
 import { eventMapping } from './wiring.js';
-import { partAudiences, PARTS } from '../main.js';
+import { COMPOSED } from '../main.js';
 
 const USAGE = 'usage: npm run republish -- --hospital <id> --settlement <id>   (needs KAFKA_BROKERS and REDIS_URL or REDIS_CLUSTER_NODES)';
 
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!args.hospital || !args.settlement) { console.error(USAGE); return 2; }
-  const config = loadConfig(process.env, PARTS.flatMap((p) => (p.variables ? [p.variables] : [])));
+  const config = loadConfig(process.env, COMPOSED.variables);
   if (!config.KAFKA_BROKERS?.length) { console.error(`KAFKA_BROKERS is not set\n${USAGE}`); return 2; }
   const storage = openToolStorage(config);
   if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
     // The relay's own audiences (main.ts's parts), so that what is republished is what the relay would have sent.
-    const mapping = eventMapping(config, partAudiences({ config, programmes }));
+    const mapping = eventMapping(config, COMPOSED.audiences({ config, programmes }));
     const plan = republishPlan(record, events, mapping, config.KAFKA_MAX_MESSAGE_BYTES);
     if (plan.problems.length > 0) {
       console.error(`not republished: ${plan.problems.length} problem(s) remain; nothing was published\n  ${plan.problems.join('\n  ')}`);

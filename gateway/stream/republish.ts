@@ -7,7 +7,7 @@
  * relay's dead letter on settlement.events.dlq keeps the event's head in `original.headers` (ce_id,
  * ce_type, ce_time, ce_subject), so that is where the ids are read; the data is rebuilt from the
  * record (ledger/event-data.ts), byte for byte what the relay read. The per-audience ids follow from
- * ce_id (`<ce_id>.nhsa`, `<ce_id>.<programme>`; claim ids from the split), as in event-records.ts.
+ * ce_id (`<ce_id>.<suffix>`, each audience's own: ReadEvent.headers; claim ids from the split), as in event-records.ts.
  * An event of the settlement without a dead letter was published by the relay: nothing to do for it.
  */
 import type { OutboxEvent, OutboxEventHead } from '../ledger/port.js';

@@ -55,17 +55,24 @@ export function topicSpec(name: string, role: TopicRole, policy: TopicPolicy): T
   };
 }
 
-/** Every topic the gateway writes or reads, with its role, given the insurers the packs pay through. */
-export function gatewayTopics(t: Topics, insurerCodes: Iterable<string>, hospitalIds: Iterable<string> = []): Array<{ name: string; role: TopicRole }> {
-  const working = (name: string) => [{ name, role: 'working' as const }, { name: t.dlq(name), role: 'dead-letters' as const }];
+/** A topic the gateway writes or reads, and what it is for. */
+export interface TopicUse { name: string; role: TopicRole }
+
+/** A working topic and its dead letters. */
+export const workingTopic = (t: Topics, name: string): TopicUse[] => [{ name, role: 'working' }, { name: t.dlq(name), role: 'dead-letters' }];
+
+/**
+ * Every topic the gateway writes or reads: the core's (the log, the intake's) and those the parts' audiences
+ * name (`partTopics`, gateway/parts.ts).
+ */
+export function gatewayTopics(t: Topics, partTopics: readonly TopicUse[], hospitalIds: Iterable<string> = []): TopicUse[] {
   return [
     { name: t.settlementEvents, role: 'log' }, { name: t.dlq(t.settlementEvents), role: 'dead-letters' },
-    ...working(t.nhsaSettlements),
-    ...working(t.hisDischarges),
+    ...workingTopic(t, t.hisDischarges),
     { name: t.hisSettlements, role: 'working' },
-    ...[...new Set(insurerCodes)].flatMap((code) => working(t.insurerClaims(code))),
+    ...partTopics,
     // The intake scoped per hospital (KAFKA_INTAKE_HOSPITALS): each hospital's own discharges and answers.
-    ...[...new Set(hospitalIds)].flatMap((id) => [...working(t.hisDischargesOf(id)), { name: t.hisSettlementsOf(id), role: 'working' as const }]),
+    ...[...new Set(hospitalIds)].flatMap((id) => [...workingTopic(t, t.hisDischargesOf(id)), { name: t.hisSettlementsOf(id), role: 'working' as const }]),
   ];
 }
 

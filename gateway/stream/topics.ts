@@ -3,8 +3,6 @@
  * several environments, or test runs, can share one cluster. Payload schemas: schemas/messages.ts.
  */
 
-/** An insurer code as packs give it (schemas/pack.ts identifier); also a legal topic-name segment. */
-const INSURER_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** A hospital id as KAFKA_INTAKE_HOSPITALS gives it: a legal topic-name segment without a dot. */
 const HOSPITAL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 /** Kafka's own limit on topic names. */
@@ -14,8 +12,6 @@ export interface Topics {
   readonly prefix: string;
   /** Every committed settlement and reversal; key = person id; CloudEvents headers. The log. */
   readonly settlementEvents: string;
-  /** What the 医保 platform needs (schemas/messages.ts nhsaSettlement). */
-  readonly nhsaSettlements: string;
   /** Settlement requests sent as messages by hospitals. */
   readonly hisDischarges: string;
   /** Answers to his.discharges, unless the message names another `reply-to`. */
@@ -30,10 +26,11 @@ export interface Topics {
   /** Those two names with the id as the parameter `{hospitalId}`, as AsyncAPI writes a channel address. */
   readonly hisDischargesOfAddress: string;
   readonly hisSettlementsOfAddress: string;
-  /** Direct-pay claims of one insurer (schemas/messages.ts insurerClaim). */
-  insurerClaims(insurerCode: string): string;
-  /** The insurer topics' name with the code as the parameter `{insurerCode}`, as AsyncAPI writes a channel address. */
-  readonly insurerClaimsAddress: string;
+  /**
+   * A topic a part names (gateway/parts.ts: its audiences' topics), `suffix` after the prefix: the parts' topics
+   * share the prefix and Kafka's limit on names with the core's.
+   */
+  named(suffix: string): string;
   /** The dead-letter topic of a topic: messages that could not be taken, with the reason. */
   dlq(topic: string): string;
   /** Whether a `reply-to` header may name this topic: only hospital answer topics, never the gateway's own logs. */
@@ -44,8 +41,6 @@ function hospitalSegment(hospitalId: string): string {
   if (!HOSPITAL_ID.test(hospitalId)) throw new Error(`not a valid hospital id for a topic name: ${hospitalId}`);
   return hospitalId;
 }
-
-const insurerClaimsSuffix = (insurerCode: string): string => `insurer.${insurerCode}.claims`;
 
 export function topics(prefix = ''): Topics {
   const name = (suffix: string): string => {
@@ -58,22 +53,17 @@ export function topics(prefix = ''): Topics {
   return {
     prefix,
     settlementEvents: name('settlement.events'),
-    nhsaSettlements: name('nhsa.settlements'),
     hisDischarges,
     hisSettlements,
     hisDischargesOf: (hospitalId: string): string => name(`his.discharges.${hospitalSegment(hospitalId)}`),
     hisSettlementsOf: (hospitalId: string): string => name(`his.settlements.${hospitalSegment(hospitalId)}`),
     hisDischargesOfAddress: `${hisDischarges}.{hospitalId}`,
     hisSettlementsOfAddress: `${hisSettlements}.{hospitalId}`,
-    insurerClaims(insurerCode: string): string {
-      if (!INSURER_CODE.test(insurerCode)) throw new Error(`not a valid insurer code for a topic name: ${insurerCode}`);
-      return name(insurerClaimsSuffix(insurerCode));
-    },
-    insurerClaimsAddress: prefix + insurerClaimsSuffix('{insurerCode}'),
+    named: name,
     dlq: (topic: string): string => `${topic}.dlq`,
     isAllowedReplyTo(topic: string): boolean {
       // A hospital may route its answers to its own his.* topic; letting it name settlement.events
-      // or an insurer topic would let any producer on his.discharges forge entries in those logs.
+      // or a part's topic would let any producer on his.discharges forge entries in those logs.
       if (topic === hisSettlements) return true;
       const hisPrefix = name('his.');
       return topic.startsWith(hisPrefix) && /^[A-Za-z0-9._-]+$/.test(topic) && topic.length <= TOPIC_NAME_MAX_CHARS &&

@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigError, type Config } from '../config.js';
-import type { ProgrammeSet } from '../engine/programme-set.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { SettlementService } from '../service/settlements.js';
@@ -20,7 +19,7 @@ import { kafkaAccess, kafkaAccessRefusal, requiresSecureKafka } from './kafka-ac
 import { KafkaBus } from './kafka-bus.js';
 import { MemoryBus } from './memory-bus.js';
 import { OutboxRelay, type RelayOptions } from './relay.js';
-import { driftText, gatewayTopics, topicSpec, type TopicDrift, type TopicPolicy, type TopicSpec } from './topic-specs.js';
+import { driftText, gatewayTopics, topicSpec, type TopicDrift, type TopicPolicy, type TopicSpec, type TopicUse } from './topic-specs.js';
 import { topics, type Topics } from './topics.js';
 
 /**
@@ -58,20 +57,22 @@ export function eventMapping(config: Config, audiences: readonly Audience[]): Ev
   return { topics: topics(config.KAFKA_TOPIC_PREFIX), source: config.EVENT_SOURCE, audiences };
 }
 
-const insurerCodesOf = (programmes: ProgrammeSet): string[] => programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : []));
+/** The parts' audiences' topics, after the core's. */
+const partTopicsOf = (t: Topics, audiences: readonly Audience[]): TopicUse[] => audiences.flatMap((a) => a.topics(t));
 
-/** Every topic the gateway writes or reads. */
-export function topicsToEnsure(t: Topics, programmes: ProgrammeSet): string[] {
-  return gatewayTopics(t, insurerCodesOf(programmes)).map((g) => g.name);
+/** Every topic the gateway writes or reads, the core's and the audiences'. */
+export function topicsToEnsure(t: Topics, audiences: readonly Audience[]): string[] {
+  return gatewayTopics(t, partTopicsOf(t, audiences)).map((g) => g.name);
 }
 
 /** The specification of every topic the gateway writes or reads, from the configuration (created so, checked at start-up). */
-export function topicSpecsOf(config: Config, programmes: ProgrammeSet): TopicSpec[] {
+export function topicSpecsOf(config: Config, audiences: readonly Audience[]): TopicSpec[] {
   const policy: TopicPolicy = {
     partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR,
     retentionMs: config.KAFKA_RETENTION_MS, dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
   };
-  return gatewayTopics(topics(config.KAFKA_TOPIC_PREFIX), insurerCodesOf(programmes), config.KAFKA_INTAKE_HOSPITALS).map((g) => topicSpec(g.name, g.role, policy));
+  const t = topics(config.KAFKA_TOPIC_PREFIX);
+  return gatewayTopics(t, partTopicsOf(t, audiences), config.KAFKA_INTAKE_HOSPITALS).map((g) => topicSpec(g.name, g.role, policy));
 }
 
 /**
@@ -80,8 +81,8 @@ export function topicSpecsOf(config: Config, programmes: ProgrammeSet): TopicSpe
  * min.insync.replicas under 2 with three replicas) refuses the start in production (KAFKA_REQUIRE_SAFE_TOPICS),
  * as a Redis that is not durable does.
  */
-export async function ensureTopicSpecs(config: Config, bus: KafkaBus, programmes: ProgrammeSet, log: Logger, metrics: Pick<StreamMetrics, 'topicDrift'>): Promise<TopicDrift[]> {
-  const drift = await bus.ensureTopics(topicSpecsOf(config, programmes));
+export async function ensureTopicSpecs(config: Config, bus: KafkaBus, audiences: readonly Audience[], log: Logger, metrics: Pick<StreamMetrics, 'topicDrift'>): Promise<TopicDrift[]> {
+  const drift = await bus.ensureTopics(topicSpecsOf(config, audiences));
   for (const d of drift) {
     metrics.topicDrift.set({ topic: d.topic, setting: d.setting, loses_data: String(d.losesData) }, 1);
     log.warn({ topic: d.topic, setting: d.setting, expected: d.expected, actual: d.actual, losesData: d.losesData }, 'kafka: topic differs from its specification');
@@ -93,9 +94,10 @@ export async function ensureTopicSpecs(config: Config, bus: KafkaBus, programmes
   return drift;
 }
 
-/** The AsyncAPI document of this configuration's topics: names with their prefix, the packs' insurers, each topic's specification. */
-export function asyncApiOf(config: Config, programmes: ProgrammeSet, version: string): AsyncApiDocument {
-  return asyncApiDocument({ version, topics: topics(config.KAFKA_TOPIC_PREFIX), insurerCodes: insurerCodesOf(programmes), hospitalIds: config.KAFKA_INTAKE_HOSPITALS ?? [], specs: topicSpecsOf(config, programmes) });
+/** The AsyncAPI document of this configuration's topics: names with their prefix, the core's and the audiences' channels, each topic's specification. */
+export function asyncApiOf(config: Config, audiences: readonly Audience[], version: string): AsyncApiDocument {
+  const t = topics(config.KAFKA_TOPIC_PREFIX);
+  return asyncApiDocument({ version, topics: t, hospitalIds: config.KAFKA_INTAKE_HOSPITALS ?? [], specs: topicSpecsOf(config, audiences), parts: audiences.map((a) => a.asyncApi(t)) });
 }
 
 /** /readyz (non-critical): the topics as specified, or each difference found at start-up. */
@@ -191,22 +193,22 @@ export function intakeUndeliverableHook(log: Logger, metrics: Pick<StreamMetrics
 }
 
 export interface StreamingDeps {
-  config: Config; ledger: LedgerPort; service: SettlementService; programmes: ProgrammeSet; metrics: StreamMetrics; log: Logger;
-  /** The parts' audiences of each committed event (main.ts). */
+  config: Config; ledger: LedgerPort; service: SettlementService; metrics: StreamMetrics; log: Logger;
+  /** The parts' audiences of each committed event, with their topics (main.ts). */
   audiences: readonly Audience[];
 }
 export interface Streaming { kind: 'kafka' | 'memory'; bus: Bus; readiness: ReadinessCheck[]; stop(): Promise<void> }
 
 const LAG_SAMPLE_MS = 5_000;
 
-export async function startStreaming({ config, ledger, service, programmes, metrics, log, audiences }: StreamingDeps): Promise<Streaming> {
+export async function startStreaming({ config, ledger, service, metrics, log, audiences }: StreamingDeps): Promise<Streaming> {
   const bus = createBus(config, log);
   if (bus.kind === 'memory') log.warn('bus: in memory (no KAFKA_BROKERS) — settlements are not published to Kafka; for development only');
   else log.info({ brokers: config.KAFKA_BROKERS, prefix: config.KAFKA_TOPIC_PREFIX }, 'bus: Kafka');
   let drift: TopicDrift[] = [];
   if (bus instanceof KafkaBus) {
     try {
-      drift = await ensureTopicSpecs(config, bus, programmes, log, metrics);
+      drift = await ensureTopicSpecs(config, bus, audiences, log, metrics);
     } catch (error) {
       await bus.close().catch(() => undefined);
       // Refused credentials or a failed TLS handshake: the configuration's fault, said as such (as Redis's).

@@ -18,7 +18,7 @@ import { OutboxRelay } from '../../gateway/stream/relay.js';
 import { startIntake } from '../../gateway/stream/intake.js';
 import { topics as topicNames } from '../../gateway/stream/topics.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
-import { collect, createTopics, mappingFor, programmes, testBus, testKafka, uniquePrefix, waitFor } from '../stream/support.js';
+import { collect, createTopics, mappingFor, programmes, testBus, testKafka, uniquePrefix, waitFor, testAudiences } from '../stream/support.js';
 
 const INTAKE_MESSAGES = Number(process.env.BENCH_INTAKE_MESSAGES ?? 2_000);
 const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 5_000);
@@ -32,7 +32,7 @@ async function benchIntake(brokers: string[]): Promise<Figures['intake']> {
   const ledger = new MemoryLedger();
   const service = new SettlementService({ ledger, programmes });
   const t = topicNames(uniquePrefix());
-  await createTopics(brokers, topicsToEnsure(t, programmes));
+  await createTopics(brokers, topicsToEnsure(t, testAudiences()));
   const bus = testBus(brokers);
   const reader = await collect(brokers, [t.hisSettlements]);
   const intake = await startIntake({ bus, service, topics: t, groupId: `${t.prefix}bench`, maxMessageBytes: 1 << 20 });
@@ -96,7 +96,7 @@ try {
   const brokers = kafka?.brokers ?? external;
   const onKafka: Figures = {
     intake: await benchIntake(brokers),
-    relay: await benchRelay(testBus(brokers), (t) => createTopics(brokers, topicsToEnsure(t, programmes))),
+    relay: await benchRelay(testBus(brokers), (t) => createTopics(brokers, topicsToEnsure(t, testAudiences()))),
   };
   const inMemory: Figures = { intake: await benchIntakeInMemory(), relay: await benchRelay(new MemoryBus(), async () => undefined) };
   const where = kafka ? `Apache Kafka ${kafka.version}, one broker on this machine` : `Kafka ${brokers.join(',')}`;

@@ -61,7 +61,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the reports page in a browser', () => {
       extensions: [{
         name: 'operations',
         v1: bindRoutes(operationsRoutes, {
-          programmes, ledger: year.ledger, store: new MemoryStore(), bus: new MemoryBus(), topics: topics(''), eventSource: 'urn:test', requestTimeoutMs: 10_000,
+          programmes, ledger: year.ledger, store: new MemoryStore(), bus: new MemoryBus(), mapping: { topics: topics(''), source: 'urn:test', audiences: [] }, requestTimeoutMs: 10_000,
           hospitalName: (id) => HOSPITAL_NAMES[id], log: createLogger('silent'),
         }),
         surfaces: [reportsPage()],

@@ -18,6 +18,7 @@ import { secondPayoutClaim } from '../../schemas/messages.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { compliantItems, requestBody } from '../support/requests.js';
 import { collect, kafkaUnderTest, uniquePrefix, waitFor, type KafkaUnderTest } from '../stream/support.js';
+import { insurerClaimsTopic } from '../../adapters/insurer/audience.js';
 
 const run = promisify(execFile);
 const PROGRAMME = 'nantong-2022-dibubao';
@@ -54,7 +55,7 @@ afterAll(async () => { await ledger?.close(); await redis?.stop(); await kafka?.
 describe('npm run second-payout', () => {
   it('plans without writing, then confirms once and tells the insurer each payment once', async () => {
     const prefix = uniquePrefix();
-    const reader = await collect(kafka.brokers, [topics(prefix).insurerClaims('nantong-dibubao')]);
+    const reader = await collect(kafka.brokers, [insurerClaimsTopic(topics(prefix), 'nantong-dibubao')]);
     try {
       const csvFile = join(dir, 'dry-run.csv');
       const dry = JSON.parse((await cli(['--csv', csvFile])).stdout) as Payout;

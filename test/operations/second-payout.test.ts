@@ -8,6 +8,8 @@ import { MemoryStore } from '../../gateway/ledger/documents/memory.js';
 import type { InboundMessage, OutboundRecord } from '../../gateway/stream/bus.js';
 import { MemoryBus } from '../../gateway/stream/memory-bus.js';
 import { topics } from '../../gateway/stream/topics.js';
+import { loadConfig } from '../../gateway/config.js';
+import { COMPOSED } from '../../gateway/main.js';
 import { secondPayoutClaim } from '../../schemas/messages.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { Split } from '../../schemas/settlement.js';
@@ -115,7 +117,7 @@ describe('second payout (南通 2022)', () => {
     const bus = new MemoryBus();
     let failNext = true;
     const flaky = { ...bus, kind: bus.kind, publish: async (records: readonly OutboundRecord[]) => { if (failNext) { failNext = false; throw new Error('broker down'); } return bus.publish(records); } } as typeof bus;
-    const deps = { store, bus: flaky, topics: topics(''), source: 'urn:test', clock: () => new Date('2023-03-01T02:00:00Z') };
+    const deps = { store, bus: flaky, mapping: { topics: topics(''), source: 'urn:test', audiences: COMPOSED.audiences({ config: loadConfig({}), programmes: loadProgrammes() }) }, clock: () => new Date('2023-03-01T02:00:00Z') };
     await expect(commitSecondPayout({ ...deps, clock: () => new Date('2022-12-31T02:00:00Z') }, pack, plan)).rejects.toThrow('尚未结束');
     await expect(commitSecondPayout(deps, pack, plan)).rejects.toThrow('broker down');
     const committed = await storedPayout(store, ID, 2022);

@@ -16,7 +16,8 @@ import { OutboxRelay } from '../../gateway/stream/relay.js';
 import { topics as topicNames } from '../../gateway/stream/topics.js';
 import { topicsToEnsure } from '../../gateway/stream/wiring.js';
 import { call, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { mappingFor, PERSONS, programmes, waitFor, weihaiBody, weihaiService } from './support.js';
+import { mappingFor, PERSONS, waitFor, weihaiBody, weihaiService, testAudiences } from './support.js';
+import { nhsaSettlementsTopic } from '../../adapters/nhsa/audience.js';
 
 const PREFIX = 'prod.';
 /** The intake scoped per hospital (KAFKA_INTAKE_HOSPITALS): the 威海 hospital of weihaiBody. */
@@ -73,7 +74,7 @@ describe('AsyncAPI document of the Kafka topics', () => {
     const doc = documentOf();
     const t = topicNames(PREFIX);
     const hospitalTopics = [t.hisDischargesOf(HOSPITAL), t.dlq(t.hisDischargesOf(HOSPITAL)), t.hisSettlementsOf(HOSPITAL)];
-    const missing = [...topicsToEnsure(t, programmes), ...hospitalTopics].filter((topic) => channelOf(doc, topic) === undefined);
+    const missing = [...topicsToEnsure(t, testAudiences()), ...hospitalTopics].filter((topic) => channelOf(doc, topic) === undefined);
     expect(missing).toEqual([]);
     expect(channelOf(doc, `${PREFIX}settlement.events`)?.bindings?.kafka.topicConfiguration).toMatchObject({ 'retention.ms': -1, 'cleanup.policy': ['delete'] });
   });
@@ -110,9 +111,9 @@ describe('AsyncAPI document of the Kafka topics', () => {
     try {
       await waitFor(() => bus.messages(t.settlementEvents).length === 2, 5_000, 'the relayed events');
     } finally { await relay.stop(); }
-    const relayed = topicsToEnsure(t, programmes).flatMap((topic) => bus.messages(topic).map((m) => ({ topic, headers: m.headers, value: m.value!.toString('utf8') })));
+    const relayed = topicsToEnsure(t, testAudiences()).flatMap((topic) => bus.messages(topic).map((m) => ({ topic, headers: m.headers, value: m.value!.toString('utf8') })));
     const records = [...written.map((r) => ({ topic: r.topic, headers: r.headers, value: r.value })), ...relayed];
-    expect(new Set(records.map((r) => r.topic))).toEqual(new Set([t.hisSettlements, t.dlq(t.hisDischarges), t.hisSettlementsOf(HOSPITAL), t.dlq(own), t.settlementEvents, t.nhsaSettlements, ...relayed.map((r) => r.topic)]));
+    expect(new Set(records.map((r) => r.topic))).toEqual(new Set([t.hisSettlements, t.dlq(t.hisDischarges), t.hisSettlementsOf(HOSPITAL), t.dlq(own), t.settlementEvents, nhsaSettlementsTopic(t), ...relayed.map((r) => r.topic)]));
     expect(relayed.some((r) => r.topic.includes('insurer.'))).toBe(true);
 
     for (const record of records) {

@@ -31,12 +31,13 @@ import { dischargeAnswer } from '../../schemas/messages.js';
 import type { ClientAccess, TestKafka } from '../support/kafka/cluster.js';
 import { TRANSACTION_STATE_PARTITIONS } from '../support/kafka/properties.js';
 import { requestBody } from '../support/requests.js';
-import { createTopics, mappingFor, programmes, testBus, uniquePrefix, waitFor } from './support.js';
+import { createTopics, mappingFor, programmes, testBus, uniquePrefix, waitFor, testAudiences } from './support.js';
+import { COMPOSED } from '../../gateway/main.js';
 
 const PERSON_COUNT = 12;
 const personOf = (i: number): string => `99010019900101${String(i % PERSON_COUNT).padStart(4, '0')}`;
 
-const plan = readAclPlan(readFileSync(join(import.meta.dirname, '../../deploy/kafka/acls.yaml'), 'utf8'));
+const plan = readAclPlan(readFileSync(join(import.meta.dirname, '../../deploy/kafka/acls.yaml'), 'utf8'), COMPOSED.acls);
 const userOf = (principal: string): string => principal.replace(/^User:/, '');
 /** The SCRAM users a secured cluster needs for these tests: the gateway's and the HIS's. */
 export const GATEWAY_USER = userOf(plan.gateway.principal);
@@ -172,7 +173,7 @@ async function prepareTopics(): Promise<Topics> {
     await a.connect();
     try { await applyAcls(a, aclBindings(plan, t)); } finally { await a.disconnect(); }
   }
-  await createTopics(kafka.brokers, [...topicsToEnsure(t, programmes), t.hisDischargesOf(HOSPITAL), t.dlq(t.hisDischargesOf(HOSPITAL)), t.hisSettlementsOf(HOSPITAL)], gatewayAccess());
+  await createTopics(kafka.brokers, [...topicsToEnsure(t, testAudiences()), t.hisDischargesOf(HOSPITAL), t.dlq(t.hisDischargesOf(HOSPITAL)), t.hisSettlementsOf(HOSPITAL)], gatewayAccess());
   return t;
 }
 

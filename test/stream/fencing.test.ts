@@ -19,7 +19,7 @@ import { topics as topicNames } from '../../gateway/stream/topics.js';
 import { createBus, startStreamIntake, topicsToEnsure, transactionalIdPrefixOf } from '../../gateway/stream/wiring.js';
 import { dischargeAnswer } from '../../schemas/messages.js';
 import { requestBody } from '../support/requests.js';
-import { collect, createTopics, kafkaUnderTest, programmes, testBus, testKafka, uniquePrefix, waitFor, type KafkaUnderTest } from './support.js';
+import { collect, createTopics, kafkaUnderTest, programmes, testBus, testKafka, uniquePrefix, waitFor, type KafkaUnderTest, testAudiences } from './support.js';
 
 let kafka: KafkaUnderTest;
 beforeAll(async () => { kafka = await kafkaUnderTest(); });
@@ -33,7 +33,7 @@ describe('a replaced worker fences its predecessor', () => {
     const env = { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_CLIENT_ID: `fence-${randomUUID().slice(0, 8)}`, KAFKA_TRANSACTIONAL_ID: 'settlement-gateway-0', KAFKA_INTAKE_GROUP: `${prefix}intake`, KAFKA_SESSION_TIMEOUT_MS: '6000' };
     const config = loadConfig(env);
     expect(transactionalIdPrefixOf(loadConfig({ ...env }))).toBe(transactionalIdPrefixOf(config));
-    await createTopics(kafka.brokers, topicsToEnsure(t, programmes));
+    await createTopics(kafka.brokers, topicsToEnsure(t, testAudiences()));
     const reader = await collect(kafka.brokers, [t.hisSettlements]);
 
     // The predecessor, mid-transaction when its pod was lost: an answer written, the commit never sent.

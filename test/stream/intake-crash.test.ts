@@ -20,7 +20,7 @@ import { topicsToEnsure } from '../../gateway/stream/wiring.js';
 import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
 import type { TestKafka } from '../support/kafka/cluster.js';
 import { requestBody } from '../support/requests.js';
-import { collect, createTopics, EXTERNAL_CLUSTER_SKIP, ownBrokers, programmes, sleep, startOwnKafka, testBus, testKafka, uniquePrefix, waitFor, type Seen } from './support.js';
+import { collect, createTopics, EXTERNAL_CLUSTER_SKIP, ownBrokers, programmes, sleep, startOwnKafka, testBus, testKafka, uniquePrefix, waitFor, type Seen, testAudiences } from './support.js';
 
 // The ACL enums are not among the names Node's ESM loader finds in kafkajs's CommonJS exports.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
@@ -66,7 +66,7 @@ async function send(topic: string, from: number, to: number, tag: string): Promi
 
 async function prepareTopics(): Promise<Topics> {
   const t = topicNames(uniquePrefix());
-  await createTopics(kafka.brokers, topicsToEnsure(t, programmes));
+  await createTopics(kafka.brokers, topicsToEnsure(t, testAudiences()));
   return t;
 }
 

@@ -17,7 +17,7 @@ import { topicsToEnsure } from '../../gateway/stream/wiring.js';
 import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
 import type { TestKafka } from '../support/kafka/cluster.js';
 import { requestBody } from '../support/requests.js';
-import { collect, createTopics, EXTERNAL_CLUSTER_SKIP, ownBrokers, programmes, startOwnKafka, testBus, testKafka, uniquePrefix, waitFor } from './support.js';
+import { collect, createTopics, EXTERNAL_CLUSTER_SKIP, ownBrokers, programmes, startOwnKafka, testBus, testKafka, uniquePrefix, waitFor, testAudiences } from './support.js';
 
 const HOSPITALS = ['H99000000001', 'H99000000002', 'H99000000003', 'H99000000004'];
 const GOOD = 40;
@@ -49,7 +49,7 @@ async function setUp(extraTopicsOf: (t: Topics) => Array<{ topic: string; config
   const service = new SettlementService({ ledger, programmes });
   const t = topicNames(uniquePrefix());
   const extraTopics = extraTopicsOf(t);
-  await createTopics(kafka.brokers, topicsToEnsure(t, programmes));
+  await createTopics(kafka.brokers, topicsToEnsure(t, testAudiences()));
   if (extraTopics.length > 0) {
     const admin = testKafka(kafka.brokers).admin();
     await admin.connect();

@@ -8,7 +8,7 @@ import { startIntake } from '../../gateway/stream/intake.js';
 import type { SettleOutcome } from '../../gateway/service/settlements.js';
 import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
 import { topicsToEnsure } from '../../gateway/stream/wiring.js';
-import { collect, createTopics, kafkaUnderTest, programmes, PERSONS, testBus, testKafka, waitFor, sleep, weihaiBody, weihaiService, type KafkaUnderTest } from './support.js';
+import { collect, createTopics, kafkaUnderTest, PERSONS, testBus, testKafka, waitFor, sleep, weihaiBody, weihaiService, type KafkaUnderTest, testAudiences } from './support.js';
 
 let kafka: KafkaUnderTest;
 beforeAll(async () => { kafka = await kafkaUnderTest(); });
@@ -24,7 +24,7 @@ async function send(topic: string, messages: Array<{ key?: string; value: string
 async function setUp(service?: { settle(body: unknown): Promise<SettleOutcome> }) {
   const base = await weihaiService();
   const { topics } = base;
-  await createTopics(kafka.brokers, topicsToEnsure(topics, programmes));
+  await createTopics(kafka.brokers, topicsToEnsure(topics, testAudiences()));
   const reader = await collect(kafka.brokers, [topics.hisSettlements, topics.dlq(topics.hisDischarges), `${topics.prefix}his.h2.settlements`]);
   const bus = testBus(kafka.brokers);
   const errors: unknown[] = [];
@@ -120,7 +120,7 @@ describe('streaming intake', () => {
   it('reports its lag per partition: the messages waiting when the batch came, less each chunk committed, down to 0', async () => {
     const base = await weihaiService();
     const t = base.topics;
-    await createTopics(kafka.brokers, topicsToEnsure(t, programmes));
+    await createTopics(kafka.brokers, topicsToEnsure(t, testAudiences()));
     // Sent before the intake starts, one person (one partition): the first batch holds all ten.
     await send(t.hisDischarges, Array.from({ length: 10 }, (_, i) => ({ key: PERSONS[0], value: JSON.stringify(weihaiBody(PERSONS[0], `LG${i}`)) })));
     const bus = testBus(kafka.brokers, { maxMessagesPerTransaction: 3 });

@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { aclBindings, kafkaAclsCommands, readAclPlan, type AclBinding } from '../../gateway/stream/kafka-acls.js';
 import { topics } from '../../gateway/stream/topics.js';
+import { COMPOSED } from '../../gateway/main.js';
 
-const plan = readAclPlan(readFileSync(join(import.meta.dirname, '../../deploy/kafka/acls.yaml'), 'utf8'));
+const plan = readAclPlan(readFileSync(join(import.meta.dirname, '../../deploy/kafka/acls.yaml'), 'utf8'), COMPOSED.acls);
 const of = (bindings: readonly AclBinding[], principal: string) => bindings.filter((b) => b.principal === principal).map((b) => `${b.operation} ${b.resourceType} ${b.patternType} ${b.resourceName}`);
 
 describe('the published ACL set', () => {
@@ -53,7 +54,7 @@ describe('the published ACL set', () => {
 
   it('a file that grants by wildcard or names a bad hospital is refused, naming the field', () => {
     const bad = 'gateway: { principal: "User:*", clientIds: [gw], groups: [g] }\nhospitals: [{ principal: "User:his", hospitalIds: ["H1.dlq"], group: his }]\n';
-    const error = (() => { try { readAclPlan(bad); return null; } catch (e) { return e; } })();
+    const error = (() => { try { readAclPlan(bad, COMPOSED.acls); return null; } catch (e) { return e; } })();
     expect(error).toBeInstanceOf(ZodError);
     expect(error).toMatchObject({ issues: [expect.objectContaining({ path: ['gateway', 'principal'] }), expect.objectContaining({ path: ['hospitals', 0, 'hospitalIds', 0] })] });
   });

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { ConfigError, loadConfig, type Config } from '../../gateway/config.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
@@ -29,17 +31,22 @@ import { makePki } from '../support/pki.js';
 import { requestBody } from '../support/requests.js';
 import { describeFaults } from './fault-cases.js';
 import { collect, EXTERNAL_CLUSTER_SKIP, mappingFor, ownBrokers, programmes, sleep, startOwnKafka, testKafka, uniquePrefix, waitFor } from './support.js';
+import { insurerAclEntry, insurerClaimsTopic } from '../../adapters/insurer/audience.js';
+import { COMPOSED } from '../../gateway/main.js';
 
 const ACLS_FILE = join(import.meta.dirname, '../../deploy/kafka/acls.yaml');
-const plan = readAclPlan(readFileSync(ACLS_FILE, 'utf8'));
+const ACLS_TEXT = readFileSync(ACLS_FILE, 'utf8');
+const plan = readAclPlan(ACLS_TEXT, COMPOSED.acls);
+/** The insurers reading their own claims topic (the insurer part's section of the file). */
+const insurers = z.object({ insurers: z.array(insurerAclEntry) }).parse(parseYaml(ACLS_TEXT)).insurers;
 const userOf = (principal: string): string => principal.replace(/^User:/, '');
 const GATEWAY = userOf(plan.gateway.principal);
 const HIS = plan.hospitals[0]!; // User:his-H99000000001, for H99000000001
 const OTHER_HOSPITAL = plan.hospitals[1]!.hospitalIds[0]!; // a hospital of another HIS
-const [INSURER, OTHER_INSURER] = [plan.insurers[0]!, plan.insurers[1]!];
+const [INSURER, OTHER_INSURER] = [insurers[0]!, insurers[1]!];
 /** Authenticated, granted nothing. */
 const NOBODY = 'nobody';
-const USERS = Object.fromEntries([GATEWAY, ...plan.hospitals.map((h) => userOf(h.principal)), ...plan.insurers.map((i) => userOf(i.principal)), NOBODY].map((u) => [u, randomBytes(12).toString('hex')]));
+const USERS = Object.fromEntries([GATEWAY, ...plan.hospitals.map((h) => userOf(h.principal)), ...insurers.map((i) => userOf(i.principal)), NOBODY].map((u) => [u, randomBytes(12).toString('hex')]));
 
 let kafka: TestKafka;
 let t: Topics;
@@ -73,7 +80,7 @@ async function gateway(config = gatewayConfig()): Promise<{ streaming: Streaming
   const ledger = new MemoryLedger();
   const service = new SettlementService({ ledger, programmes });
   const { audiences } = mappingFor(topicNames(config.KAFKA_TOPIC_PREFIX));
-  const streaming = await startStreaming({ config, ledger, service, programmes, metrics: createMetrics(), log: silentLog(), audiences });
+  const streaming = await startStreaming({ config, ledger, service, metrics: createMetrics(), log: silentLog(), audiences });
   return { streaming, ledger };
 }
 
@@ -190,9 +197,9 @@ describe.skipIf(!ownBrokers)(ownBrokers ? 'a secured Kafka (SASL_SSL, StandardAu
       expect(await readAs(his, 'someone-elses-group', t.hisSettlementsOf(HIS.hospitalIds[0]!))).toMatch(/GROUP_AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
       expect(await readAs(his, HIS.group, t.hisSettlementsOf(HIS.hospitalIds[0]!))).toBeNull(); // its own: granted
 
-      expect(await readAs(userOf(INSURER.principal), INSURER.group, t.insurerClaims(OTHER_INSURER.insurerCode))).toMatch(AUTHORIZATION_REFUSED);
-      expect(await readAs(userOf(INSURER.principal), INSURER.group, t.insurerClaims(INSURER.insurerCode))).toBeNull();
-      expect(await sendAs(userOf(INSURER.principal), t.insurerClaims(INSURER.insurerCode), '{}')).toMatch(AUTHORIZATION_REFUSED); // read only
+      expect(await readAs(userOf(INSURER.principal), INSURER.group, insurerClaimsTopic(t, OTHER_INSURER.insurerCode))).toMatch(AUTHORIZATION_REFUSED);
+      expect(await readAs(userOf(INSURER.principal), INSURER.group, insurerClaimsTopic(t, INSURER.insurerCode))).toBeNull();
+      expect(await sendAs(userOf(INSURER.principal), insurerClaimsTopic(t, INSURER.insurerCode), '{}')).toMatch(AUTHORIZATION_REFUSED); // read only
 
       expect(await sendAs(NOBODY, t.hisDischargesOf(HIS.hospitalIds[0]!), '{}')).toMatch(AUTHORIZATION_REFUSED);
       expect(await readAs(NOBODY, NOBODY, t.settlementEvents)).toMatch(AUTHORIZATION_REFUSED);

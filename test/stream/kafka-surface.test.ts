@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../gateway/config.js';
+import { COMPOSED } from '../../gateway/main.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { aclBindings, kafkaAclsCommands, readAclPlan } from '../../gateway/stream/kafka-acls.js';
 import { topics } from '../../gateway/stream/topics.js';
@@ -19,8 +20,9 @@ import { asyncApiOf, topicSpecsOf } from '../../gateway/stream/wiring.js';
 const config = loadConfig({
   KAFKA_TOPIC_PREFIX: 'prod.', KAFKA_INTAKE_HOSPITALS: 'H37100200001,H99000000001', KAFKA_TOPIC_PARTITIONS: '6', KAFKA_REPLICATION_FACTOR: '3',
   NHSA_PLATFORM_URL: 'https://nhsa.example/api', NHSA_DELIVERY_GROUP: 'nhsa-delivery',
-});
-const programmes = loadProgrammes();
+}, COMPOSED.variables);
+/** The parts' audiences as main.ts builds them for the relay, the topics at start-up and /asyncapi.json. */
+const audiences = COMPOSED.audiences({ config, programmes: loadProgrammes() });
 const aclFile = readFileSync(join(import.meta.dirname, '../../deploy/kafka/acls.yaml'), 'utf8');
 
 /** A JSON value with every object's keys in order: the same document whatever order it was built in. */
@@ -34,16 +36,16 @@ const text = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 describe('the gateway\'s Kafka surface for one configuration', () => {
   it('the topics created and checked at start-up: names, roles, partitions, replication, settings', async () => {
-    const specs = topicSpecsOf(config, programmes).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const specs = topicSpecsOf(config, audiences).sort((a, b) => (a.name < b.name ? -1 : 1));
     await expect(text(canonical(specs))).toMatchFileSnapshot(file('topic-specs.json'));
   });
 
   it('the AsyncAPI document: channels, operations, messages', async () => {
-    await expect(text(canonical(asyncApiOf(config, programmes, '0.1.0')))).toMatchFileSnapshot(file('asyncapi.json'));
+    await expect(text(canonical(asyncApiOf(config, audiences, '0.1.0')))).toMatchFileSnapshot(file('asyncapi.json'));
   });
 
   it('the ACL set of deploy/kafka/acls.yaml, as kafka-acls.sh commands', async () => {
-    const lines = kafkaAclsCommands(aclBindings(readAclPlan(aclFile), topics(config.KAFKA_TOPIC_PREFIX)), 'kafka-0:9093').sort();
+    const lines = kafkaAclsCommands(aclBindings(readAclPlan(aclFile, COMPOSED.acls), topics(config.KAFKA_TOPIC_PREFIX)), 'kafka-0:9093').sort();
     await expect(`${lines.join('\n')}\n`).toMatchFileSnapshot(file('acls.txt'));
   });
 });

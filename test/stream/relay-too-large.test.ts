@@ -12,6 +12,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from '../../gateway/stream/rec
 import { deadLetter } from '../../schemas/messages.js';
 import type { SettlementRequestInput } from '../../schemas/settlement.js';
 import { collect, kafkaUnderTest, mappingFor, PERSONS, testBus, waitFor, weihaiBody, weihaiService, type KafkaUnderTest, type Seen } from './support.js';
+import { nhsaSettlementsTopic } from '../../adapters/nhsa/audience.js';
+import { insurerClaimsTopic } from '../../adapters/insurer/audience.js';
 
 let kafka: KafkaUnderTest;
 beforeAll(async () => { kafka = await kafkaUnderTest(); });
@@ -43,16 +45,16 @@ describe('outbox relay: a record larger than Kafka takes', () => {
       onTooLarge: (eventId, reason) => tooLarge.push({ eventId, reason }),
     });
     const dlq = topics.dlq(topics.settlementEvents);
-    const reader = await collect(kafka.brokers, [topics.settlementEvents, topics.nhsaSettlements, dlq]);
+    const reader = await collect(kafka.brokers, [topics.settlementEvents, nhsaSettlementsTopic(topics), dlq]);
     relay.start();
     try {
       await waitFor(() => subjects(reader.seen, topics.settlementEvents).includes('H37100200001/SMALL1') && subjects(reader.seen, dlq).includes('H37100200001/BIG1')
-        && subjects(reader.seen, topics.nhsaSettlements).length >= 2, 30_000, 'SMALL1 published, BIG1 dead-lettered');
+        && subjects(reader.seen, nhsaSettlementsTopic(topics)).length >= 2, 30_000, 'SMALL1 published, BIG1 dead-lettered');
       await waitFor(async () => (await relay.lag()) === 0, 5_000, 'lag 0');
       expect({ lag: await relay.lag(), failures: relay.failures, errors }).toEqual({ lag: 0, failures: 0, errors: [] });
       expect(subjects(reader.seen, topics.settlementEvents)).toEqual(['H37100200001/SMALL1']);
       // The 医保 platform's message of the large bill is small: it goes out like any other.
-      expect(subjects(reader.seen, topics.nhsaSettlements).sort()).toEqual(['H37100200001/BIG1', 'H37100200001/SMALL1']);
+      expect(subjects(reader.seen, nhsaSettlementsTopic(topics)).sort()).toEqual(['H37100200001/BIG1', 'H37100200001/SMALL1']);
 
       const letters = reader.seen.filter((m) => m.topic === dlq);
       expect(letters).toHaveLength(1);
@@ -115,6 +117,6 @@ describe('outbox relay: a record larger than Kafka takes', () => {
     const record = (await ledger.getSettlement('H37100200001', 'BIG3'))!;
     const plan = republishPlan(record, [{ id: 'evt_01BIG3', type: 'settlement.settled', time: record.settledAt }], mappingFor(topics), DEFAULT_MAX_MESSAGE_BYTES);
     expect(plan.problems).toEqual([expect.stringMatching(new RegExp(`^event evt_01BIG3: its ${topics.settlementEvents.replaceAll('.', '\\.')} record is \\d+ bytes .*still over KAFKA_MAX_MESSAGE_BYTES ${DEFAULT_MAX_MESSAGE_BYTES}$`))]);
-    expect(plan.records.map((r) => r.topic)).toEqual([topics.nhsaSettlements, topics.insurerClaims('chinalife-weihai')]);
+    expect(plan.records.map((r) => r.topic)).toEqual([nhsaSettlementsTopic(topics), insurerClaimsTopic(topics, 'chinalife-weihai')]);
   });
 });

@@ -9,6 +9,7 @@ import { MemoryBus } from '../../gateway/stream/memory-bus.js';
 import { OutboxRelay } from '../../gateway/stream/relay.js';
 import { deadLetter, nhsaSettlement } from '../../schemas/messages.js';
 import { mappingFor, PERSONS, waitFor, weihaiBody, weihaiService } from './support.js';
+import { nhsaSettlementsTopic } from '../../adapters/nhsa/audience.js';
 
 describe('outbox relay: an insurer claim that cannot be routed', () => {
   it('publishes the event and its nhsa.settlements message; dead-letters only the claim, with its reason and the event\'s data', async () => {
@@ -30,7 +31,7 @@ describe('outbox relay: an insurer claim that cannot be routed', () => {
     }
     expect(bus.messages(topics.settlementEvents)).toHaveLength(2);
     // The platform's own message does not depend on an insurer's topic name.
-    const nhsa = bus.messages(topics.nhsaSettlements).map((m) => nhsaSettlement.parse(JSON.parse(m.value!.toString('utf8'))));
+    const nhsa = bus.messages(nhsaSettlementsTopic(topics)).map((m) => nhsaSettlement.parse(JSON.parse(m.value!.toString('utf8'))));
     expect(nhsa.map((n) => n.settlementId)).toEqual(['NOCODE1', 'NOCODE2']);
 
     const letters = bus.messages(topics.dlq(topics.settlementEvents));
@@ -63,7 +64,7 @@ describe('outbox relay: an insurer claim that cannot be routed', () => {
       await relay.stop();
     }
     expect(bus.messages(topics.settlementEvents)).toHaveLength(1);
-    expect(bus.messages(topics.nhsaSettlements)).toHaveLength(0);
+    expect(bus.messages(nhsaSettlementsTopic(topics))).toHaveLength(0);
     const letter = deadLetter.parse(JSON.parse(bus.messages(topics.dlq(topics.settlementEvents))[0]!.value!.toString('utf8')));
     expect(letter.problem.errors).toEqual([{ path: 'every audience', message: expect.stringMatching(/GONE1 it refers to is missing from the ledger/) }]);
   });

@@ -8,6 +8,8 @@ import { OutboxRelay } from '../../gateway/stream/relay.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
 import { insurerClaim, nhsaSettlement, settlementEventData } from '../../schemas/messages.js';
 import { collect, kafkaUnderTest, mappingFor, PERSONS, testBus, ownBrokers, startOwnKafka, waitFor, weihaiBody, weihaiService, type KafkaUnderTest, type Seen } from './support.js';
+import { nhsaSettlementsTopic } from '../../adapters/nhsa/audience.js';
+import { insurerClaimsTopic } from '../../adapters/insurer/audience.js';
 
 let kafka: KafkaUnderTest;
 beforeAll(async () => { kafka = await kafkaUnderTest(); });
@@ -53,12 +55,12 @@ describe('outbox relay', () => {
 
     const bus = testBus(kafka.brokers);
     const relay = fastRelay(ledger, bus, topics);
-    const reader = await collect(kafka.brokers, [topics.settlementEvents, topics.nhsaSettlements, topics.insurerClaims('chinalife-weihai')]);
+    const reader = await collect(kafka.brokers, [topics.settlementEvents, nhsaSettlementsTopic(topics), insurerClaimsTopic(topics, 'chinalife-weihai')]);
     relay.start();
     try {
       // Each topic is fetched on its own: wait for all three, not for the first to be complete.
       const count = (topic: string): number => reader.seen.filter((m) => m.topic === topic).length;
-      await waitFor(() => count(topics.settlementEvents) >= total && count(topics.nhsaSettlements) >= total && count(topics.insurerClaims('chinalife-weihai')) >= claims, 30_000, 'all events');
+      await waitFor(() => count(topics.settlementEvents) >= total && count(nhsaSettlementsTopic(topics)) >= total && count(insurerClaimsTopic(topics, 'chinalife-weihai')) >= claims, 30_000, 'all events');
       await waitFor(async () => (await relay.lag()) === 0, 5_000, 'lag 0');
       const events = reader.seen.filter((m) => m.topic === topics.settlementEvents);
       expect(events).toHaveLength(total);
@@ -71,11 +73,11 @@ describe('outbox relay', () => {
       }
       expect(perPerson(events)).toEqual(expected);
 
-      const nhsa = reader.seen.filter((m) => m.topic === topics.nhsaSettlements).map((m) => nhsaSettlement.parse(JSON.parse(m.value)));
+      const nhsa = reader.seen.filter((m) => m.topic === nhsaSettlementsTopic(topics)).map((m) => nhsaSettlement.parse(JSON.parse(m.value)));
       expect(nhsa).toHaveLength(total);
       expect(nhsa.every((n) => n.lines.every((l) => ['basic', 'majorIllness', 'aid'].includes(l.layer)))).toBe(true);
 
-      const insurer = reader.seen.filter((m) => m.topic === topics.insurerClaims('chinalife-weihai'));
+      const insurer = reader.seen.filter((m) => m.topic === insurerClaimsTopic(topics, 'chinalife-weihai'));
       expect(insurer).toHaveLength(claims);
       const parsed = insurer.map((m) => insurerClaim.parse(JSON.parse(m.value)));
       const reversal = parsed.find((c) => c.kind === 'reversal')!;

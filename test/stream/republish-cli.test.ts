@@ -15,11 +15,12 @@ import { OutboxRelay } from '../../gateway/stream/relay.js';
 import { topics as topicsOf } from '../../gateway/stream/topics.js';
 import { eventMapping } from '../../gateway/stream/wiring.js';
 import { nhsaPart } from '../../adapters/nhsa/index.js';
-import { insurerAudience } from '../../adapters/insurer/audience.js';
+import { insurerAudience, insurerClaimsTopic } from '../../adapters/insurer/audience.js';
 import { rosterRow } from '../../schemas/roster.js';
 import { insurerClaim } from '../../schemas/messages.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { collect, createTopics, kafkaUnderTest, PERSONS, programmes, testBus, uniquePrefix, waitFor, weihaiBody, type KafkaUnderTest } from './support.js';
+import { nhsaSettlementsTopic } from '../../adapters/nhsa/audience.js';
 
 const run = promisify(execFile);
 let redis: TestRedis;
@@ -43,12 +44,12 @@ describe('npm run republish', () => {
   it('publishes a settlement\'s dead-lettered events again, rebuilt from the ledger with the ids the relay used', async () => {
     const prefix = uniquePrefix();
     const topics = topicsOf(prefix);
-    const claims = topics.insurerClaims('chinalife-weihai');
+    const claims = insurerClaimsTopic(topics, 'chinalife-weihai');
     const dlq = topics.dlq(topics.settlementEvents);
     const { split } = await service.settle(weihaiBody(PERSONS[0], 'RP1'), undefined);
     await service.reverse('H37100200001', 'RP1', { reason: '费用录入有误', operator: '李四' }, undefined);
 
-    const reader = await collect(kafka.brokers, [topics.settlementEvents, topics.nhsaSettlements, dlq, claims]);
+    const reader = await collect(kafka.brokers, [topics.settlementEvents, nhsaSettlementsTopic(topics), dlq, claims]);
     const on = (topic: string) => reader.seen.filter((m) => m.topic === topic);
     const bus = testBus(kafka.brokers);
     const env = { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, EVENT_SOURCE: 'urn:settlement-gateway:test' };
@@ -58,12 +59,12 @@ describe('npm run republish', () => {
     const relay = new OutboxRelay({ ledger, bus, mapping, readBlockMs: 50, backoffInitialMs: 50, publishTimeoutMs: 5_000 });
     relay.start();
     try {
-      await waitFor(async () => (await ledger.outboxLag()) === 0 && on(dlq).length >= 2 && on(topics.settlementEvents).length >= 2 && on(topics.nhsaSettlements).length >= 2, 20_000, 'the relay done');
+      await waitFor(async () => (await ledger.outboxLag()) === 0 && on(dlq).length >= 2 && on(topics.settlementEvents).length >= 2 && on(nhsaSettlementsTopic(topics)).length >= 2, 20_000, 'the relay done');
     } finally {
       await relay.stop();
       await bus.close();
     }
-    const relayed = { events: on(topics.settlementEvents), nhsa: on(topics.nhsaSettlements) };
+    const relayed = { events: on(topics.settlementEvents), nhsa: on(nhsaSettlementsTopic(topics)) };
     const [settledId, reversedId] = relayed.events.map((m) => m.headers.ce_id!);
     expect(relayed.events.map((m) => m.headers.ce_type)).toEqual(['settlement.settled', 'settlement.reversed']);
     expect(on(claims)).toEqual([]);
@@ -72,7 +73,7 @@ describe('npm run republish', () => {
       // The pack names its insurer again (the built-in packs, as the command loads them).
       const out = JSON.parse((await cli(['--hospital', 'H37100200001', '--settlement', 'RP1'], env)).stdout) as { events: Array<{ id: string; type: string }>; published: Array<{ topic: string; ce_id: string }> };
       expect(out.events).toEqual([{ id: settledId, type: 'settlement.settled' }, { id: reversedId, type: 'settlement.reversed' }]);
-      await waitFor(() => on(claims).length >= 2 && on(topics.settlementEvents).length >= 4 && on(topics.nhsaSettlements).length >= 4, 15_000, 'the republished records');
+      await waitFor(() => on(claims).length >= 2 && on(topics.settlementEvents).length >= 4 && on(nhsaSettlementsTopic(topics)).length >= 4, 15_000, 'the republished records');
 
       const programme = 'weihai-2020-medical';
       expect(on(claims).map((m) => m.headers.ce_id)).toEqual([`${settledId}.${programme}`, `${reversedId}.${programme}`]);
@@ -84,7 +85,7 @@ describe('npm run republish', () => {
       // What already arrived comes again byte for byte, under the same ids: consumers drop the copies.
       const same = (m: { key: string | null; value: string; headers: Record<string, string> }) => ({ key: m.key, value: m.value, headers: m.headers });
       expect(on(topics.settlementEvents).slice(2).map(same)).toEqual(relayed.events.map(same));
-      expect(on(topics.nhsaSettlements).slice(2).map(same)).toEqual(relayed.nhsa.map(same));
+      expect(on(nhsaSettlementsTopic(topics)).slice(2).map(same)).toEqual(relayed.nhsa.map(same));
     } finally {
       await reader.stop();
     }

@@ -13,7 +13,7 @@ import { externalBrokers } from '../support/kafka/external.js';
 import { KafkaBus } from '../../gateway/stream/kafka-bus.js';
 import { headerText } from '../../gateway/stream/bus.js';
 import { topics, type Topics } from '../../gateway/stream/topics.js';
-import type { EventMapping } from '../../gateway/stream/event-records.js';
+import type { Audience, EventMapping } from '../../gateway/stream/event-records.js';
 import { nhsaAudience } from '../../adapters/nhsa/audience.js';
 import { insurerAudience, type InsurerCodeOf } from '../../adapters/insurer/audience.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
@@ -50,9 +50,15 @@ export const uniquePrefix = (): string => `t${randomUUID().slice(0, 8)}.`;
 
 export const programmes = loadProgrammes();
 
-/** The relay's mapping with the native nhsa.settlements fields and the insurer claims (`insurerCodeOf`: where each programme's claims go). */
-export function mappingFor(t: Topics, insurerCodeOf: InsurerCodeOf = (id) => programmes.get(id)?.payer.insurerCode): EventMapping {
-  return { topics: t, source: 'urn:settlement-gateway:test', audiences: [nhsaAudience(), insurerAudience(insurerCodeOf)] };
+/** The insurers the packs pay through: the insurer topics the gateway creates. */
+const insurerCodes = programmes.packs.flatMap((p) => (p.payer.insurerCode ? [p.payer.insurerCode] : []));
+
+/** The parts' audiences with the native nhsa.settlements fields and the insurer claims (`insurerCodeOf`: where each programme's claims go), and their topics. */
+export const testAudiences = (insurerCodeOf: InsurerCodeOf = (id) => programmes.get(id)?.payer.insurerCode): Audience[] => [nhsaAudience(), insurerAudience(insurerCodeOf, insurerCodes)];
+
+/** The relay's mapping of those audiences. */
+export function mappingFor(t: Topics, insurerCodeOf?: InsurerCodeOf): EventMapping {
+  return { topics: t, source: 'urn:settlement-gateway:test', audiences: testAudiences(insurerCodeOf) };
 }
 
 export function testBus(brokers: string[], extra: Partial<ConstructorParameters<typeof KafkaBus>[0]> = {}): KafkaBus {

@@ -13,7 +13,7 @@ import { createMetrics } from '../../gateway/http/metrics.js';
 import { createLogger } from '../../gateway/log.js';
 import { topicDrift, topicSpec, type TopicPolicy } from '../../gateway/stream/topic-specs.js';
 import { ensureTopicSpecs, topicSpecsOf, topicsReadiness } from '../../gateway/stream/wiring.js';
-import { kafkaUnderTest, programmes, testBus, testKafka, uniquePrefix, waitFor, type KafkaUnderTest } from './support.js';
+import { kafkaUnderTest, testAudiences, testBus, testKafka, uniquePrefix, waitFor, type KafkaUnderTest } from './support.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -42,11 +42,11 @@ async function withAdmin<T>(work: (admin: kafkajs.Admin) => Promise<T>): Promise
 describe('topic specifications on Apache Kafka', () => {
   it('creates every topic as specified: partitions, replication and each setting read back from the broker', async () => {
     const config = configFor(uniquePrefix());
-    const specs = topicSpecsOf(config, programmes);
+    const specs = topicSpecsOf(config, testAudiences());
     const bus = testBus(kafka.brokers);
     const { log } = capturedLog();
     try {
-      expect(await ensureTopicSpecs(config, bus, programmes, log, createMetrics())).toEqual([]);
+      expect(await ensureTopicSpecs(config, bus, testAudiences(), log, createMetrics())).toEqual([]);
     } finally { await bus.close(); }
     const log_ = specs.find((s) => s.name === `${config.KAFKA_TOPIC_PREFIX}settlement.events`)!;
     expect(log_.configs).toMatchObject({ 'retention.ms': '-1', 'retention.bytes': '-1', 'cleanup.policy': 'delete', 'min.insync.replicas': '1' });
@@ -68,7 +68,7 @@ describe('topic specifications on Apache Kafka', () => {
     const config = configFor(prefix);
     const bus = testBus(kafka.brokers);
     try {
-      expect(await ensureTopicSpecs(config, bus, programmes, capturedLog().log, createMetrics())).toEqual([]);
+      expect(await ensureTopicSpecs(config, bus, testAudiences(), capturedLog().log, createMetrics())).toEqual([]);
       // An operator's change behind the gateway's back: the log back to a stock 7 days, a DLQ to one day.
       await withAdmin((a) => a.alterConfigs({
         validateOnly: false,
@@ -85,7 +85,7 @@ describe('topic specifications on Apache Kafka', () => {
 
       const { log, lines } = capturedLog();
       const metrics = createMetrics();
-      const drift = await ensureTopicSpecs(config, bus, programmes, log, metrics);
+      const drift = await ensureTopicSpecs(config, bus, testAudiences(), log, metrics);
       expect(drift).toEqual(expect.arrayContaining([
         { topic: `${prefix}settlement.events`, setting: 'retention.ms', expected: '-1', actual: '604800000', losesData: true },
         { topic: `${prefix}nhsa.settlements.dlq`, setting: 'retention.ms', expected: String(45 * 24 * 3_600_000), actual: '86400000', losesData: false },
@@ -96,11 +96,11 @@ describe('topic specifications on Apache Kafka', () => {
       await expect(topicsReadiness(drift).check()).rejects.toThrow(`${prefix}settlement.events: retention.ms is 604800000, specified -1 (loses data)`);
       expect(topicsReadiness(drift).critical).toBe(false);
 
-      const refused = await ensureTopicSpecs(configFor(prefix, { NODE_ENV: 'production' }), bus, programmes, capturedLog().log, createMetrics()).then(() => null, (e: unknown) => e);
+      const refused = await ensureTopicSpecs(configFor(prefix, { NODE_ENV: 'production' }), bus, testAudiences(), capturedLog().log, createMetrics()).then(() => null, (e: unknown) => e);
       if (!(refused instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(refused)}`);
       expect(refused.problems).toEqual([expect.stringContaining(`KAFKA_REQUIRE_SAFE_TOPICS: ${prefix}settlement.events: retention.ms is 604800000`)]);
       // The operator's way out, said in the refusal: the switch turns it back into a warning.
-      await expect(ensureTopicSpecs(configFor(prefix, { NODE_ENV: 'production', KAFKA_REQUIRE_SAFE_TOPICS: 'false' }), bus, programmes, capturedLog().log, createMetrics())).resolves.toHaveLength(2);
+      await expect(ensureTopicSpecs(configFor(prefix, { NODE_ENV: 'production', KAFKA_REQUIRE_SAFE_TOPICS: 'false' }), bus, testAudiences(), capturedLog().log, createMetrics())).resolves.toHaveLength(2);
     } finally { await bus.close(); }
   });
 });

@@ -18,6 +18,7 @@ import { topics } from '../../../gateway/stream/topics.js';
 import type { InsurerClaim } from '../../../schemas/messages.js';
 import { MockInsurer, type Decision } from '../../support/mock-insurer.js';
 import { waitFor } from './support.js';
+import { insurerClaimsTopic } from '../../../adapters/insurer/audience.js';
 
 const CODE = 'prop-insurer';
 
@@ -68,14 +69,14 @@ describe('claim delivery under arbitrary insurer answers', () => {
         await delivery.start();
         try {
           const messages = personOfClaim.map((p, i) => ({ claim: claimMessage(code, i, `P${p}`), person: `P${p}` }));
-          await bus.publish(messages.map(({ claim, person }) => ({ topic: t.insurerClaims(code), key: person, value: JSON.stringify(claim), headers: {} })));
+          await bus.publish(messages.map(({ claim, person }) => ({ topic: insurerClaimsTopic(t, code), key: person, value: JSON.stringify(claim), headers: {} })));
           const settled = async () => {
             const views = await claims.views(code, messages.map((m) => m.claim.claimId));
             return views.length === messages.length && views.every((v) => v.state === 'delivered' || v.deadLetter !== undefined);
           };
           await waitFor('every claim delivered or dead-lettered', settled, 20_000);
           refusing = false;
-          await waitFor('the dead letters published', async () => bus.messages(t.dlq(t.insurerClaims(code))).length === (await claims.views(code, messages.map((m) => m.claim.claimId))).filter((v) => v.deadLetter).length);
+          await waitFor('the dead letters published', async () => bus.messages(t.dlq(insurerClaimsTopic(t, code))).length === (await claims.views(code, messages.map((m) => m.claim.claimId))).filter((v) => v.deadLetter).length);
           await delivery.replayDeadLetters();
           await waitFor('every claim delivered', async () => (await claims.views(code, messages.map((m) => m.claim.claimId))).every((v) => v.state === 'delivered'), 20_000);
 

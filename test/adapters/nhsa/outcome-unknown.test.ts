@@ -22,6 +22,7 @@ import { loadProgrammes } from '../../../gateway/programmes/load.js';
 import { SettlementService } from '../../../gateway/service/settlements.js';
 import { MemoryStore } from '../../../gateway/ledger/documents/memory.js';
 import { MemoryBus } from '../../../gateway/stream/memory-bus.js';
+import { topics } from '../../../gateway/stream/topics.js';
 import { call } from '../../support/gateway.js';
 import { envelope } from './support.js';
 
@@ -54,7 +55,7 @@ async function startApp(ledger: MemoryLedger, requestTimeoutMs: number) {
   const service = new SettlementService({ ledger, programmes });
   const metrics = createMetrics();
   const log = createLogger('silent');
-  const part = await startNhsa({ config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ledger, service, programmes, metrics, log, bus: new MemoryBus(), store: new MemoryStore() });
+  const part = await startNhsa({ config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ledger, service, programmes, metrics, log, bus: new MemoryBus(), mapping: { topics: topics(''), source: 'urn:test', audiences: [] }, store: new MemoryStore() });
   const app = createApp({ service, ledger, programmes, clients: [DEV_CLIENT], metrics, extensions: [part.extension!], log, bodyLimitBytes: 1 << 20, requestTimeoutMs, readiness: [], version: 'test' });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
