@@ -60,7 +60,6 @@ export interface PartDefinition {
 export function composeParts(parts: readonly PartDefinition[]) {
   const variables = parts.flatMap((p) => (p.variables ? [p.variables] : []));
   return {
-    parts,
     /** Each part's variables, validated with the core's (loadConfig). */
     variables,
     /** Every variable the gateway reads: the core's and each part's (the deploy manifests are checked against it). */
@@ -73,5 +72,3 @@ export function composeParts(parts: readonly PartDefinition[]) {
     acls: parts.flatMap((p) => (p.kafkaAcls ? [p.kafkaAcls] : [])),
   };
 }
-
-export type ComposedParts = ReturnType<typeof composeParts>;

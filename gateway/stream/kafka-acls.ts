@@ -46,6 +46,9 @@ export function allow(principal: string, resourceType: ResourceType, resourceNam
 /** What a section of the file grants, once the topic prefix is known. */
 type Grants = (t: Topics) => AclBinding[];
 
+/** A part's section of the file: what is under `key`, read into what it grants. */
+export interface AclSection { key: string; schema: z.ZodType<Grants> }
+
 /**
  * A part's grants (gateway/parts.ts): its topics, which the gateway's principal owns, and, where the part lets
  * others read them directly, its section of the file, whose entries each become their grants.
@@ -53,11 +56,11 @@ type Grants = (t: Topics) => AclBinding[];
 export interface PartAcls {
   /** Names of the part's topics as PREFIXED resources: the gateway creates them, checks their settings, writes and reads them. */
   gatewayPrefixes(t: Topics): string[];
-  section?: { key: string; schema: z.ZodType<Grants> };
+  section?: AclSection;
 }
 
 /** A section of the file: a list of entries under `key`, each read by `entry` and granted `grants`; absent means none. */
-export function aclSection<E>(key: string, entry: z.ZodType<E>, grants: (entry: E, t: Topics) => AclBinding[]): NonNullable<PartAcls['section']> {
+export function aclSection<E>(key: string, entry: z.ZodType<E>, grants: (entry: E, t: Topics) => AclBinding[]): AclSection {
   return { key, schema: z.array(entry).default([]).transform((entries): Grants => (t) => entries.flatMap((e) => grants(e, t))) };
 }
 
