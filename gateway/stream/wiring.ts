@@ -57,7 +57,7 @@ export function eventMapping(config: Config, audiences: readonly Audience[]): Ev
   return { topics: topics(config.KAFKA_TOPIC_PREFIX), source: config.EVENT_SOURCE, audiences };
 }
 
-/** The parts' audiences' topics, after the core's. */
+/** The topics the parts' audiences declare. */
 const partTopicsOf = (t: Topics, audiences: readonly Audience[]): TopicUse[] => audiences.flatMap((a) => a.topics(t));
 
 /** Every topic the gateway writes or reads, the core's and the audiences'. */
