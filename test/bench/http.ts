@@ -13,8 +13,9 @@
  * fixed rate is a quota per connection and second: each connection sends its share back to back from the
  * start of every second and then waits for the next, so the load comes in bursts (at 32 connections they
  * give bare express itself a p99 near 100 ms); and its latencies are corrected for coordinated omission
- * with an expected interval of 1 ms (ceil of 1/rate), so a response of n ms counts as n samples. Both
- * servers are measured alike: the ratio of their p99s is the figure, not either p99 alone.
+ * with an expected interval of 1 ms (ceil of 1/rate), so a response of n ms counts as n samples; a run of d
+ * seconds holds up to d + 1 windows, so the row gives the rate served. Both servers are measured alike: the
+ * ratio of their p99s is the figure, not either p99 alone.
  *
  * A/B: BENCH_BEFORE=<a checkout of the code before, its node_modules in place> adds the gateway on Redis
  * started from there, loaded in the same rounds beside today's; BENCH_ONLY=lean,redis,before (keys below)
