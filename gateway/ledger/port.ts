@@ -80,7 +80,8 @@ export interface OutboxEntry { entryId: string; event: OutboxEvent }
  * leaves the process: from then on, an error or a timeout leaves the outcome unknown.
  */
 export interface WriteGuard {
-  signal?: AbortSignal;
+  /** Only `aborted` is read: the call's deadline (call.ts) or any AbortSignal. */
+  signal?: { readonly aborted: boolean };
   onSend?(): void;
 }
 

@@ -235,9 +235,8 @@ function answerRecords(message: InboundMessage, outcome: Outcome, options: Intak
   const key = message.key?.toString('utf8') ?? correlationId;
   const headers = { [CORRELATION_ID_HEADER]: correlationId, 'content-type': 'application/json' };
   if (outcome.kind === 'settled') {
-    const answer: DischargeAnswer = { outcome: 'settled', replay: outcome.result.replay, split: outcome.result.split };
     options.onAnswered?.(outcome.result.replay ? 'replayed' : 'settled', outcome.result.replay ? 200 : 201);
-    return [{ topic: answerTopic, key, value: JSON.stringify(answer), headers }];
+    return [{ topic: answerTopic, key, value: settledAnswer(outcome.result), headers }];
   }
   const answer: DischargeAnswer = { outcome: 'rejected', problem: outcome.problem };
   const letter: DeadLetter = {
@@ -254,6 +253,16 @@ function answerRecords(message: InboundMessage, outcome: Outcome, options: Intak
     { topic: answerTopic, key, value: JSON.stringify(answer), headers: { ...headers, 'content-type': 'application/problem+json' } },
     { topic: topics.dlq(message.topic), key, value: JSON.stringify(letter), headers },
   ];
+}
+
+/**
+ * A settlement's answer. While it is in force, the split is the stored text (as HTTP answers it): not serialised
+ * again, and a replay's is the first answer's byte for byte; reversed since, its current status.
+ */
+function settledAnswer({ record, replay }: SettleOutcome): string {
+  if (record.status === 'settled') return `{"outcome":"settled","replay":${replay},"split":${record.firstAnswer}}`;
+  const answer: DischargeAnswer = { outcome: 'settled', replay, split: record.split };
+  return JSON.stringify(answer);
 }
 
 const UNDELIVERABLE_WORDS: Record<UndeliverableReason, string> = {

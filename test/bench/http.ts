@@ -7,6 +7,19 @@
  * median of its rounds: on a shared machine whose speed drifts by minutes, a ratio of two runs minutes
  * apart would measure the drift. Each server's CPU per request (from /proc) is the figure to size a
  * deployment by. Run: npm run bench, or npx tsx test/bench/http.ts. Not a test: it reports.
+ *
+ * Then the open-loop row: bare express and the gateway on Redis at one fixed rate, half the gateway's own
+ * median maximum, over 8 connections (BENCH_RATE_CONNECTIONS), rounds interleaved likewise. autocannon's
+ * fixed rate is a quota per connection and second: each connection sends its share back to back from the
+ * start of every second and then waits for the next, so the load comes in bursts (at 32 connections they
+ * give bare express itself a p99 near 100 ms); and its latencies are corrected for coordinated omission
+ * with an expected interval of 1 ms (ceil of 1/rate), so a response of n ms counts as n samples; a run of d
+ * seconds holds up to d + 1 windows, so the row gives the rate served. Both servers are measured alike: the
+ * ratio of their p99s is the figure, not either p99 alone.
+ *
+ * A/B: BENCH_BEFORE=<a checkout of the code before, its node_modules in place> adds the gateway on Redis
+ * started from there, loaded in the same rounds beside today's; BENCH_ONLY=lean,redis,before (keys below)
+ * loads only those targets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,13 +31,16 @@ import { requestBody, twentyItemBill } from '../support/requests.js';
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? 8);
+const BEFORE_DIR = process.env.BENCH_BEFORE;
+const ONLY = process.env.BENCH_ONLY?.split(',');
 
 interface Server { child: ChildProcess; port: number }
 
 /** Starts a server script on a free port and waits until it answers. */
-async function startProcess(script: string, env: Record<string, string>, probePath: string): Promise<Server> {
+async function startProcess(script: string, env: Record<string, string>, probePath: string, cwd?: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
@@ -62,9 +78,10 @@ export function nextBody(): string {
 
 export interface LoadResult { rps: number; requests: number; p50: number; p99: number; errors: number; non2xx: number }
 
-export async function load(url: string, path: string, durationS = DURATION_S): Promise<LoadResult> {
+/** `rate`: a fixed overall rate (requests per second) over `connections`; absent, as fast as the server answers. */
+export async function load(url: string, path: string, durationS = DURATION_S, rate?: { perSecond: number; connections: number }): Promise<LoadResult> {
   const result = await autocannon({
-    url, connections: CONNECTIONS, duration: durationS,
+    url, connections: rate?.connections ?? CONNECTIONS, duration: durationS, ...(rate ? { overallRate: rate.perSecond } : {}),
     requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json', authorization: 'Bearer dev-token' }, setupRequest: (req) => ({ ...req, body: nextBody() }) }],
   });
   return { rps: Math.round(result.requests.average), requests: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
@@ -76,48 +93,80 @@ export const median = (values: readonly number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-interface Target { name: string; server: Server; path: string; cpu: boolean; runs: Array<LoadResult & { cpuUsPerRequest: number }> }
+type Run = LoadResult & { cpuUsPerRequest: number };
+interface Target { key: string; name: string; server: Server; path: string; cpu: boolean; runs: Run[]; atRate: Run[] }
+
+/** One load of a target, with the server's CPU per request over it. */
+async function measure(t: Target, rate?: { perSecond: number; connections: number }): Promise<Run> {
+  const before = cpuMs(t.server.child.pid);
+  const result = await load(`http://127.0.0.1:${t.server.port}`, t.path, DURATION_S, rate);
+  return { ...result, cpuUsPerRequest: ((cpuMs(t.server.child.pid) - before) / result.requests) * 1000 };
+}
 
 export async function benchHttp(): Promise<string[]> {
   const redis = await startRedis();
   const servers: Server[] = [];
-  const start = async (script: string, env: Record<string, string>, probe: string) => {
-    const server = await startProcess(script, env, probe);
+  const start = async (script: string, env: Record<string, string>, probe: string, cwd?: string) => {
+    const server = await startProcess(script, env, probe, cwd);
     servers.push(server);
     return server;
   };
   try {
     const gatewayEnv = { HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' };
-    const targets: Target[] = [
-      { name: 'bare express 5, parse only', server: await start('test/bench/bare-server.ts', {}, '/'), path: '/bare', cpu: true, runs: [] },
-      { name: 'node:http alone, parse only (no express)', server: await start('test/bench/node-http-server.ts', {}, '/'), path: '/bare', cpu: true, runs: [] },
-      { name: 'lean reference: express + zod + engine + one EVAL', server: await start('test/bench/lean-server.ts', { REDIS_URL: redis.url }, '/'), path: '/lean', cpu: true, runs: [] },
-      { name: 'gateway, in-memory ledger', server: await start('gateway/main.ts', gatewayEnv, '/healthz'), path: '/v1/settlements', cpu: true, runs: [] },
-      { name: 'gateway, Redis', server: await start('gateway/main.ts', { ...gatewayEnv, REDIS_URL: redis.url }, '/healthz'), path: '/v1/settlements', cpu: true, runs: [] },
+    const declared: Array<{ key: string; name: string; script: string; env: Record<string, string>; probe: string; path: string; cpu?: false; cwd?: string }> = [
+      { key: 'bare', name: 'bare express 5, parse only', script: 'test/bench/bare-server.ts', env: {}, probe: '/', path: '/bare' },
+      { key: 'node', name: 'node:http alone, parse only (no express)', script: 'test/bench/node-http-server.ts', env: {}, probe: '/', path: '/bare' },
+      { key: 'lean', name: 'lean reference: express + zod + engine + one EVAL', script: 'test/bench/lean-server.ts', env: { REDIS_URL: redis.url }, probe: '/', path: '/lean' },
+      { key: 'memory', name: 'gateway, in-memory ledger', script: 'gateway/main.ts', env: gatewayEnv, probe: '/healthz', path: '/v1/settlements' },
+      ...(BEFORE_DIR ? [{ key: 'before', name: `gateway, Redis, before (${BEFORE_DIR})`, script: 'gateway/main.ts', env: { ...gatewayEnv, REDIS_URL: redis.url }, probe: '/healthz', path: '/v1/settlements', cwd: BEFORE_DIR }] : []),
+      { key: 'redis', name: 'gateway, Redis', script: 'gateway/main.ts', env: { ...gatewayEnv, REDIS_URL: redis.url }, probe: '/healthz', path: '/v1/settlements' },
       // The primary only forks; its workers' CPU is not counted here.
-      { name: 'gateway, Redis, cluster mode (2 workers)', server: await start('gateway/main.ts', { ...gatewayEnv, REDIS_URL: redis.url, CLUSTER_WORKERS: '2' }, '/healthz'), path: '/v1/settlements', cpu: false, runs: [] },
+      { key: 'cluster', name: 'gateway, Redis, cluster mode (2 workers)', script: 'gateway/main.ts', env: { ...gatewayEnv, REDIS_URL: redis.url, CLUSTER_WORKERS: '2' }, probe: '/healthz', path: '/v1/settlements', cpu: false },
     ];
-    await new Promise((r) => setTimeout(r, 1500)); // both cluster workers listening
+    const targets: Target[] = [];
+    for (const d of declared.filter((t) => !ONLY || ONLY.includes(t.key))) {
+      targets.push({ key: d.key, name: d.name, server: await start(d.script, d.env, d.probe, d.cwd), path: d.path, cpu: d.cpu ?? true, runs: [], atRate: [] });
+    }
+    if (targets.some((t) => t.key === 'cluster')) await new Promise((r) => setTimeout(r, 1500)); // both cluster workers listening
     // Warm-up: each server's JIT and Redis's scripts, not counted.
     for (const t of targets) await load(`http://127.0.0.1:${t.server.port}`, t.path, 3);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) {
-        const before = cpuMs(t.server.child.pid);
-        const result = await load(`http://127.0.0.1:${t.server.port}`, t.path);
-        t.runs.push({ ...result, cpuUsPerRequest: ((cpuMs(t.server.child.pid) - before) / result.requests) * 1000 });
+      for (const t of targets) t.runs.push(await measure(t));
+    }
+    // The open loop: half the gateway's own maximum, the same rate for every server that takes part.
+    const gateway = targets.find((t) => t.key === 'redis');
+    const atRate = targets.filter((t) => ['bare', 'before', 'redis'].includes(t.key));
+    const perSecond = gateway ? Math.round(median(gateway.runs.map((r) => r.rps)) / 2) : 0;
+    if (perSecond > 0) {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of atRate) t.atRate.push(await measure(t, { perSecond, connections: RATE_CONNECTIONS }));
       }
     }
     const rows: string[] = [
       `HTTP, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION_S} s, 20-item bills, distinct persons (medians; req/s of each round in brackets):`,
-      '| endpoint | req/s | of bare | p50 ms | p99 ms | server CPU per request | errors |',
-      '|---|---|---|---|---|---|---|',
+      '| endpoint | req/s | of bare | of the lean reference | p50 ms | p99 ms | server CPU per request | errors |',
+      '|---|---|---|---|---|---|---|---|',
     ];
-    const bareRps = median(targets[0]!.runs.map((r) => r.rps));
+    const reference = (key: string) => targets.find((t) => t.key === key);
+    const medianRps = (t: Target | undefined) => (t ? median(t.runs.map((r) => r.rps)) : NaN);
+    const share = (rps: number, of: number) => (Number.isNaN(of) ? '' : `${Math.round((rps / of) * 100)} %`);
+    const bareRps = medianRps(reference('bare'));
+    const leanRps = medianRps(reference('lean'));
+    const errorsOf = (runs: readonly LoadResult[]) => runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
     for (const t of targets) {
       const rps = median(t.runs.map((r) => r.rps));
       const cpu = t.cpu ? `${median(t.runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs` : '—';
-      const errors = t.runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
-      rows.push(`| ${t.name} | ${rps} (${t.runs.map((r) => r.rps).join(', ')}) | ${Math.round((rps / bareRps) * 100)} % | ${median(t.runs.map((r) => r.p50))} | ${median(t.runs.map((r) => r.p99))} | ${cpu} | ${errors} |`);
+      rows.push(`| ${t.name} | ${rps} (${t.runs.map((r) => r.rps).join(', ')}) | ${share(rps, bareRps)} | ${share(rps, leanRps)} | ${median(t.runs.map((r) => r.p50))} | ${median(t.runs.map((r) => r.p99))} | ${cpu} | ${errorsOf(t.runs)} |`);
+    }
+    if (perSecond > 0) {
+      const bare = reference('bare');
+      const bareP99 = bare ? median(bare.atRate.map((r) => r.p99)) : NaN;
+      rows.push('', `Open loop: ${perSecond} req/s (half the gateway's median maximum above), ${RATE_CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION_S} s (medians; p99 of each round in brackets):`,
+        '| endpoint | req/s | p50 ms | p99 ms | p99 of bare express\'s | server CPU per request | errors |', '|---|---|---|---|---|---|---|');
+      for (const t of atRate) {
+        const p99 = median(t.atRate.map((r) => r.p99));
+        rows.push(`| ${t.name} | ${median(t.atRate.map((r) => r.rps))} | ${median(t.atRate.map((r) => r.p50))} | ${p99} (${t.atRate.map((r) => r.p99).join(', ')}) | ${Number.isNaN(bareP99) ? '' : `${(p99 / bareP99).toFixed(1)}×`} | ${median(t.atRate.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs | ${errorsOf(t.atRate)} |`);
+      }
     }
     return rows;
   } finally {
