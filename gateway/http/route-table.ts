@@ -315,9 +315,9 @@ export function registerRoutes(router: express.Router, routes: readonly BoundRou
 export const openApiPathOf = (expressPath: string): string => expressPath.replace(/\{\*(\w+)\}|[:*](\w+)/g, (_m, wild?: string, name?: string) => `{${wild ?? name ?? ''}}`);
 
 const schemaOf = (content: Content, io: 'input' | 'output') => {
+  if (content instanceof z.ZodType) return jsonSchema(content, io);
   if ('ref' in content) return { $ref: `#/components/schemas/${content.ref}` };
-  if ('text' in content && typeof content.text === 'string') return { type: 'string', description: content.text };
-  return jsonSchema(content as z.ZodType, io);
+  return { type: 'string', description: content.text };
 };
 const contentOf = (content: Record<string, Content>, io: 'input' | 'output') =>
   Object.fromEntries(Object.entries(content).map(([media, c]) => [media, { schema: schemaOf(c, io) }]));
@@ -326,7 +326,7 @@ const contentOf = (content: Record<string, Content>, io: 'input' | 'output') =>
 function parametersOf(where: 'path' | 'query', schema: z.ZodObject | undefined, path: string) {
   const names = where === 'path' ? [...path.matchAll(/[:*](\w+)/g)].map((m) => m[1] ?? '') : Object.keys(schema?.shape ?? {});
   return names.map((name) => {
-    const field = schema?.shape[name] as z.ZodType | undefined;
+    const field = schema?.shape[name];
     const documented = field ? jsonSchema(field, 'input') : { type: 'string' };
     const { description, ...rest } = documented as { description?: string } & Record<string, unknown>;
     delete rest.$schema;
