@@ -7,7 +7,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { KeySpace, spreadTag } from '../../gateway/ledger/keys.js';
-import { GATEWAY_CONNECTION_NAME, migrateToLayout2, MigrationRefused } from '../../gateway/ledger/migrate.js';
+import { loadConfig } from '../../gateway/config.js';
+import { migrateToLayout2, MigrationRefused } from '../../gateway/ledger/migrate.js';
+import { createLogger } from '../../gateway/log.js';
+import { openStorage } from '../../gateway/storage.js';
 import type { OutboxEntry } from '../../gateway/ledger/port.js';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
 import type { StoredSettlement } from '../../gateway/ledger/stored.js';
@@ -66,8 +69,11 @@ function crashingAfter(client: Client, deletes: number): Client {
   });
 }
 
-/** Registers the migration's tests on a Redis reached by `connect`; `masters` counts the masters holding keys that match a pattern (a Cluster's spread). */
-export function migrationCases(connect: () => Client, masters?: (pattern: string) => Promise<number[]>): void {
+/**
+ * Registers the migration's tests on a Redis reached by `connect`, or by the gateway's configuration `env`
+ * (REDIS_URL or REDIS_CLUSTER_NODES); `masters` counts the masters holding keys that match a pattern (a Cluster's spread).
+ */
+export function migrationCases(connect: () => Client, env: () => Record<string, string>, masters?: (pattern: string) => Promise<number[]>): void {
   it('moves a ledger of layout 1 to layout 2: dry run, a crash half-way, the finish; every read the same, the outbox where it was', async () => {
     const prefix = uniqueId('mig');
     const probe = connect();
@@ -142,11 +148,12 @@ export function migrationCases(connect: () => Client, masters?: (pattern: string
     const prefix = uniqueId('mig');
     const probe = connect();
     await probe.hset(new KeySpace(prefix, 16, 1).accumulators('P1'), { a: '5', _v: '1' });
-    const gateway = connect();
-    await gateway.client('SETNAME', GATEWAY_CONNECTION_NAME);
+    // The gateway's books, opened as the gateway opens them: its connection is named, so the migration sees it.
+    const gateway = await openStorage(loadConfig({ ...env(), REDIS_KEY_PREFIX: prefix }), createLogger('silent'));
+    expect(await gateway.ledger.readAccumulators('P1')).toEqual({ version: 1, values: { a: 5 } });
     await expect(migrateToLayout2(probe, prefix, { apply: true, gatewaysStopped: true })).rejects.toBeInstanceOf(MigrationRefused);
     expect(await probe.get(`${prefix}:layout`)).toBeNull();
-    gateway.disconnect();
+    await gateway.ledger.close();
     const empty = uniqueId('mig');
     expect(await migrateToLayout2(probe, empty, { apply: true })).toMatchObject({ found: 'empty', moved: 0, marker: null });
     expect(await probe.get(`${empty}:layout`)).toBeNull();

@@ -122,7 +122,7 @@ describe('RedisLedger on a cluster', () => {
 
 describe('the key migration on a 3-master cluster', () => {
   // Each master's own keys of the pattern: after the move, the ledger's records lie on every master.
-  migrationCases(connect, async (pattern) => {
+  migrationCases(connect, () => ({ REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',') }), async (pattern) => {
     const probe = connect();
     await probe.ping();
     const perMaster = await Promise.all(probe.nodes('master').map(async (node) => {

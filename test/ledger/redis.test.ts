@@ -172,5 +172,5 @@ describe('RedisLedger on a standalone redis', () => {
 });
 
 describe('the key migration on a standalone redis', () => {
-  migrationCases(() => new Redis(server.url, { maxRetriesPerRequest: 1 }));
+  migrationCases(() => new Redis(server.url, { maxRetriesPerRequest: 1 }), () => ({ REDIS_URL: server.url }));
 });
