@@ -49,6 +49,8 @@ const scoped = route({
   params: z.object({ id: z.string() }),
   answers: { 200: { description: 'the record' } }, problems: { 404: 'no such record' },
   handler: () => ({ params, scope, res }) => {
+    // A refusal in the route's own form that reads nothing of a hospital (as the national envelope answers with 200).
+    if (params.id === 'withdrawn') { scope.readsNone(); res.json({ found: false }); return; }
     const record = held(params.id);
     scope.admit(record.hospitalId);
     res.json(record);
@@ -152,8 +154,11 @@ describe('the route table', () => {
     expect(refusal.detail).toBe('客户端 desk 无权代表医疗机构 H2 办理');
     expect(JSON.stringify(other.json)).not.toContain('20.00');
     expect((await call(url, '/v1/held/c2', { token: AUDITOR.token })).status).toBe(200);
-    // A refusal before any hospital is read (not found) is the handler's to answer.
+    // A refusal before any hospital is read (not found) is the handler's to answer, in its own form too.
     expect((await call(url, '/v1/held/c9', { token: DESK.token })).status).toBe(404);
+    const withdrawn = await call(url, '/v1/held/withdrawn', { token: DESK.token });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.json).toEqual({ found: false });
   });
 
   it('catches a data-scoped route that answers success without admitting a hospital: nothing of the record leaves', async () => {
