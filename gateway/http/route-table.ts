@@ -115,7 +115,7 @@ export interface RouteCall<Params, Query, Body> {
   query: Query;
   body: Body;
   client: Client | undefined;
-  /** A route declaring `scopeOnData` admits the hospital its data names here; on any other route every call is refused as a defect. */
+  /** A route declaring `scopeOnData` admits the hospital its data names here; calling it on a route that declares none is a defect (500). */
   scope: DataScope;
   req: Request;
   res: Response;
@@ -248,8 +248,10 @@ function guardAnswer(res: Response, scope: CallScope, path: string): void {
 /**
  * Declares a route of a table whose handlers take `Deps`; params, query and body are typed by their schemas.
  * The signature the routes see carries each schema's type to the handler; the implementation below it runs
- * every route alike on the erased types (a schema left out is `NOTHING`), which TypeScript checks the
- * signature against — the one place the schemas' types and the running code meet, with no assertion.
+ * every route alike on the erased types (a schema left out is `NOTHING`). TypeScript relates the two as it
+ * relates any overload to its implementation (parameters compared both ways): the one place the schemas'
+ * types and the running code meet, with no assertion on what was parsed. A single generic body cannot do
+ * it: `(spec.params ?? NOTHING).parse(…)` is `Record<string, never> | output<P>`, and TS2322 refuses it as `output<P>`.
  */
 export const routeOf = <Deps>() => {
   function route<P extends z.ZodObject = typeof NOTHING, Q extends z.ZodObject = typeof NOTHING, B extends z.ZodType | undefined = undefined>(spec: RouteSpec<Deps, P, Q, B>): Route<Deps>;
