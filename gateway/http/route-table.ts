@@ -329,9 +329,7 @@ function parametersOf(where: 'path' | 'query', schema: z.ZodObject | undefined, 
   const names = where === 'path' ? [...path.matchAll(/[:*](\w+)/g)].map((m) => m[1] ?? '') : Object.keys(schema?.shape ?? {});
   return names.map((name) => {
     const field = schema?.shape[name];
-    const documented = field ? jsonSchema(field, 'input') : { type: 'string' };
-    const { description, ...rest } = documented as { description?: string } & Record<string, unknown>;
-    delete rest.$schema;
+    const { description, $schema: _dialect, ...rest } = field ? jsonSchema(field, 'input') : { type: 'string' };
     return { name, in: where, required: where === 'path' || (field ? !field.safeParse(undefined).success : true), ...(description ? { description } : {}), schema: rest };
   });
 }
