@@ -15,7 +15,6 @@
  * interrupted run left, a key already moved is not found again; run it again after a crash and it finishes.
  */
 import { Cluster, type Redis } from 'ioredis';
-import { invariant } from '../errors.js';
 import { CURRENT_KEY_LAYOUT, isMovingMarker, KeySpace, LAYOUT_1_BUCKETS, layout1Pattern, movingMarker } from './keys.js';
 import { scanKeys } from './scan.js';
 
@@ -45,7 +44,7 @@ export interface MigrationReport {
   marker: string | null;
 }
 
-/** Refused before anything is written, with what the operator must do. */
+/** The migration will not go on, and says what the operator must do (nothing was written, or the ledger stays closed until a run finishes). */
 export class MigrationRefused extends Error {
   constructor(message: string) { super(message); this.name = 'MigrationRefused'; }
 }
@@ -78,7 +77,7 @@ async function moveKey(client: Redis | Cluster, from: string, to: string): Promi
 }
 
 /** A layout-1 key's bucket and the rest of its name, or null for a key that only looks like one (`{b1x}`). */
-function split(key: string, bucketOf: ReadonlyMap<string, number>): { bucket: number; rest: string } | null {
+function layout1KeyOf(key: string, bucketOf: ReadonlyMap<string, number>): { bucket: number; rest: string } | null {
   const close = key.indexOf('}');
   const bucket = close < 0 ? undefined : bucketOf.get(key.slice(0, close + 1));
   return bucket === undefined ? null : { bucket, rest: key.slice(close + 1) };
@@ -108,16 +107,28 @@ export async function migrateToLayout2(client: Redis | Cluster, prefix: string, 
   const report = (found: MigrationReport['found'], moved: number, alreadyMoved: number, after: string | null): MigrationReport =>
     ({ found, applied: options.apply, keys, moved, alreadyMoved, marker: after });
 
+  const isLayout1 = (key: string): boolean => layout1KeyOf(key, bucketOf) !== null;
+  const besideLayout2 = (): MigrationRefused =>
+    new MigrationRefused(`${marker} reads "${before ?? ''}" but keys of layout 1 lie beside it: a gateway of a release before layout 2 wrote them; stop it and look at them before anything else`);
+
   if (!options.apply) {
-    for await (const page of scanKeys(client, layout1Pattern(prefix))) for (const key of page) { const found = split(key, bucketOf); if (found) count(found); }
+    for await (const page of scanKeys(client, layout1Pattern(prefix))) {
+      for (const key of page) {
+        const found = layout1KeyOf(key, bucketOf);
+        if (found) count(found);
+      }
+    }
     const state = before === null ? (keys.total > 0 ? 'layout-1' : 'empty') : isMovingMarker(before) ? 'moving' : 'layout-2';
-    if (state === 'layout-2' && keys.total > 0) throw new MigrationRefused(`${marker} reads "${before}" but ${keys.total} keys of layout 1 lie beside it: a gateway of a release before layout 2 wrote them; stop it and look at them before anything else`);
+    if (state === 'layout-2' && keys.total > 0) throw besideLayout2();
     return report(state, 0, 0, before);
   }
 
-  if (before !== null && !isMovingMarker(before)) return report('layout-2', 0, 0, before);
+  if (before !== null && !isMovingMarker(before)) {
+    if (await hasAny(client, layout1Pattern(prefix), isLayout1)) throw besideLayout2();
+    return report('layout-2', 0, 0, before);
+  }
   // An empty ledger is left unmarked: the first gateway marks it with its own bucket count.
-  if (before === null && !(await hasAny(client, layout1Pattern(prefix), (key) => split(key, bucketOf) !== null))) return report('empty', 0, 0, null);
+  if (before === null && !(await hasAny(client, layout1Pattern(prefix), isLayout1))) return report('empty', 0, 0, null);
   const gateways = await connectedGateways(client);
   if (gateways !== null && gateways > 0) throw new MigrationRefused(`${gateways} gateway connection(s) (name=${GATEWAY_CONNECTION_NAME}) are open: stop every gateway first — a running gateway keeps reading and writing layout 1`);
   if (gateways === null && !options.gatewaysStopped) throw new MigrationRefused('this Redis user may not list clients (CLIENT LIST), so a running gateway cannot be seen: stop every gateway, then run again with --gateways-stopped');
@@ -129,7 +140,7 @@ export async function migrateToLayout2(client: Redis | Cluster, prefix: string, 
   for await (const page of scanKeys(client, layout1Pattern(prefix))) {
     for (let at = 0; at < page.length; at += MOVES_AT_ONCE) {
       const outcomes = await Promise.all(page.slice(at, at + MOVES_AT_ONCE).map(async (key) => {
-        const found = split(key, bucketOf);
+        const found = layout1KeyOf(key, bucketOf);
         if (!found) return 'foreign';
         count(found);
         return moveKey(client, key, `${target.bucketPrefix(found.bucket)}${found.rest}`);
@@ -139,8 +150,8 @@ export async function migrateToLayout2(client: Redis | Cluster, prefix: string, 
     }
   }
   for await (const page of scanKeys(client, layout1Pattern(prefix))) {
-    const left = page.filter((key) => split(key, bucketOf) !== null);
-    invariant(left.length === 0, () => `${left.length} keys of layout 1 appeared while the migration ran (${left.slice(0, 3).join(', ')}…): a gateway is writing; stop it and run the migration again`);
+    const left = page.filter(isLayout1);
+    if (left.length > 0) throw new MigrationRefused(`keys of layout 1 appeared while the migration ran (${left.slice(0, 3).join(', ')}…): a gateway is writing; stop it and run the migration again (the ledger stays closed until then)`);
   }
   const after = `${CURRENT_KEY_LAYOUT} ${LAYOUT_1_BUCKETS}`;
   await client.set(marker, after);

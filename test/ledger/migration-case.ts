@@ -144,7 +144,7 @@ export function migrationCases(connect: () => Client, env: () => Record<string, 
     probe.disconnect();
   });
 
-  it('refuses to move while a gateway is connected, and leaves an empty ledger unmarked', async () => {
+  it('refuses while a gateway is connected or keys of layout 1 lie beside a layout-2 marker; leaves an empty ledger unmarked', async () => {
     const prefix = uniqueId('mig');
     const probe = connect();
     await probe.hset(new KeySpace(prefix, 16, 1).accumulators('P1'), { a: '5', _v: '1' });
@@ -157,6 +157,13 @@ export function migrationCases(connect: () => Client, env: () => Record<string, 
     const empty = uniqueId('mig');
     expect(await migrateToLayout2(probe, empty, { apply: true })).toMatchObject({ found: 'empty', moved: 0, marker: null });
     expect(await probe.get(`${empty}:layout`)).toBeNull();
+    // Keys of layout 1 beside a layout-2 marker: an older release wrote after the move; neither run touches them.
+    const mixed = uniqueId('mig');
+    await probe.set(`${mixed}:layout`, '2 16');
+    await probe.hset(new KeySpace(mixed, 16, 1).accumulators('P1'), { a: '5', _v: '1' });
+    await expect(migrateToLayout2(probe, mixed, { apply: false })).rejects.toBeInstanceOf(MigrationRefused);
+    await expect(migrateToLayout2(probe, mixed, { apply: true, gatewaysStopped: true })).rejects.toBeInstanceOf(MigrationRefused);
+    expect(await probe.hget(new KeySpace(mixed, 16, 1).accumulators('P1'), 'a')).toBe('5');
     probe.disconnect();
   });
 }
