@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { checkRedisAccess, openRedis, redisAccess } from './ledger/connect.js';
 import { durabilityProblems } from './ledger/durability.js';
+import { GATEWAY_CONNECTION_NAME } from './ledger/migrate.js';
 import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
 import { RedisLedger } from './ledger/redis.js';
@@ -47,7 +48,8 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
   // Fail fast per command while Redis is away (one reconnect attempt, then the error): /readyz reports
   // it and calls answer 503 instead of hanging. The offline queue stays on so start-up does not race the connection.
   // Auto-pipelining batches the commands of concurrent requests into one socket write per tick.
-  const client = openRedis(config, access, { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true });
+  // Named, so that a key migration (ledger/migrate.ts) sees a gateway still connected and refuses to run.
+  const client = openRedis(config, access, { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableAutoPipelining: true, connectionName: GATEWAY_CONNECTION_NAME });
   if (!client) {
     if (config.NODE_ENV === 'production') throw new ConfigError(['REDIS_URL or REDIS_CLUSTER_NODES: required in production']);
     log.warn('ledger: in memory (no REDIS_URL) — state is lost when the process stops; for development only');
@@ -88,4 +90,21 @@ async function checkDurability(client: Redis | Cluster, config: Config, log: Log
 export function openToolStorage(config: Config): Storage | null {
   const client = openRedis(config, redisAccess(config));
   return client ? onRedis(client, config) : null;
+}
+
+/**
+ * A maintenance tool's own connection to the configured Redis (the ledger's key migration works on keys, not
+ * through the books): opened and checked as the gateway's is; null when the gateway would run in memory.
+ */
+export async function openToolRedis(config: Config): Promise<Redis | Cluster | null> {
+  const access = redisAccess(config);
+  const client = openRedis(config, access);
+  if (!client) return null;
+  try {
+    await checkRedisAccess(client, config, access);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return client;
 }

@@ -10,9 +10,8 @@ import type * as fhir4 from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gateway/errors.js';
-import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import type { Surface } from '../../gateway/http/app.js';
-import { bindRoutes, routeOf, type Content, type ProblemsOf, type Route } from '../../gateway/http/route-table.js';
+import { bindRoutes, routeOf, type Content, type DataScope, type ProblemsOf, type Route } from '../../gateway/http/route-table.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
 import { fromDependency } from '../../gateway/http/problems.js';
 import type { SettlementService } from '../../gateway/service/settlements.js';
@@ -94,7 +93,10 @@ const submitted = z.looseObject({ resourceType: z.enum(['Claim', 'Bundle', 'Para
 // As text: read by the FHIR JSON reader (json-text.ts), numbers by their source text.
 const claimBody = { read: 'text' as const, content: { 'application/fhir+json': submitted, 'application/json': submitted } };
 const readers = ['desk', 'admin', 'auditor'] as const;
-const settledScope = "the settlement's hospital, once the stored claim is found";
+const settledScope = { describe: "the settlement's hospital, once the stored claim is found" };
+/** Searches show the hospitals the client acts for (search.ts filters each hit): no one hospital to admit. */
+const searchScope = 'the hospitals the client acts for (auditors: all), each hit filtered';
+const providerScope = { describe: "the Claim's provider (hospital), once the Claim is read" };
 
 /** The conformance resources: public, like the CapabilityStatement, so that every URL the resources name resolves. */
 const conformance = (type: 'StructureDefinition' | 'CodeSystem' | 'NamingSystem', find: (deps: FhirRouteDeps, id: string) => unknown) => route({
@@ -115,8 +117,8 @@ function viewRoutes(view: (typeof VIEWS)[number]): Route<FhirRouteDeps>[] {
       method: 'get', path: `/${view.type}/:id`, summary: `Read a ${view.type} (ETag; If-None-Match answers 304)`,
       access: { roles: readers, scopeOnData: settledScope }, params: byId,
       answers: { 200: resource(view.type), 304: { description: 'Not modified' } }, problems: { 404: 'Unknown id' },
-      handler: (deps) => async ({ params, req, res }) => {
-        const found = await settled(deps, params.id, req);
+      handler: (deps) => async ({ params, scope, req, res }) => {
+        const found = await settled(deps, params.id, scope);
         deps.requests.inc({ operation: view.operation, outcome: 'ok' });
         const etag = etagOf(versionIdOf(found.split));
         res.setHeader('ETag', etag);
@@ -130,8 +132,8 @@ function viewRoutes(view: (typeof VIEWS)[number]): Route<FhirRouteDeps>[] {
       method: 'get', path: `/${view.type}/:id/_history/:versionId`, summary: `One version of a ${view.type} (vread)`,
       access: { roles: readers, scopeOnData: settledScope }, params: byId.extend({ versionId: z.string() }),
       answers: { 200: resource(view.type) }, problems: { 404: 'Unknown id or version' },
-      handler: (deps) => async ({ params, req, res }) => {
-        const found = await settled(deps, params.id, req);
+      handler: (deps) => async ({ params, scope, res }) => {
+        const found = await settled(deps, params.id, scope);
         const version = versionAt(found.split, params.versionId);
         if (!version) throw new NotFound(`${view.type}/${found.id} 没有版本 ${params.versionId}`);
         deps.requests.inc({ operation: view.operation, outcome: 'ok' });
@@ -143,8 +145,8 @@ function viewRoutes(view: (typeof VIEWS)[number]): Route<FhirRouteDeps>[] {
       method: 'get', path: `/${view.type}/:id/_history`, summary: `The versions of a ${view.type} (a history Bundle)`,
       access: { roles: readers, scopeOnData: settledScope }, params: byId,
       answers: { 200: resource('Bundle (history)') }, problems: { 404: 'Unknown id' },
-      handler: (deps) => async ({ params, req, res }) => {
-        const found = await settled(deps, params.id, req);
+      handler: (deps) => async ({ params, scope, req, res }) => {
+        const found = await settled(deps, params.id, scope);
         deps.requests.inc({ operation: view.operation, outcome: 'ok' });
         send(res, 200, historyOf(baseUrlOf(req), view.type, found.id, versionsOf(found.split), (version) => view.render(version, found.request, found.echo, found.id)));
       },
@@ -153,7 +155,7 @@ function viewRoutes(view: (typeof VIEWS)[number]): Route<FhirRouteDeps>[] {
     // The parameters go to search.ts as sent: FHIR refuses an unknown one (400), which a parsed object would drop.
     route({
       method: 'get', path: `/${view.type}`, summary: `Search ${view.type} by _id, identifier (with requestor/provider:identifier) or a page's _cursor; _offset, _count`,
-      access: { roles: readers, scopeOnData: 'the hospitals the client acts for (auditors: all)' },
+      access: { roles: readers, filtersByHospital: searchScope },
       query: searchParameters,
       answers: { 200: resource('Bundle (searchset)') }, problems: {},
       handler: (deps) => async ({ client, req, res }) => {
@@ -164,7 +166,7 @@ function viewRoutes(view: (typeof VIEWS)[number]): Route<FhirRouteDeps>[] {
     }),
     route({
       method: 'post', path: `/${view.type}/_search`, summary: `Search ${view.type} by form, also by patient:identifier (an ID number never goes in a URL)`,
-      access: { roles: readers, scopeOnData: 'the hospitals the client acts for (auditors: all)' },
+      access: { roles: readers, filtersByHospital: searchScope },
       body: { read: 'form', content: { 'application/x-www-form-urlencoded': searchParameters } },
       answers: { 200: resource('Bundle (searchset)') }, problems: {},
       handler: (deps) => async ({ body, client, req, res }) => {
@@ -188,19 +190,17 @@ const fhirRoutes = [
   conformance('NamingSystem', (deps, id) => deps.terminology.namingSystems.get(id)),
   route({
     method: 'post', path: '/Claim/$submit', summary: 'Settle (use claim), preview (predetermination, or ?preview=true) or cancel (status cancelled) a Claim: a ClaimResponse',
-    access: { roles: ['desk'], scopeOnData: "the Claim's provider (hospital), once the Claim is read" },
+    access: { roles: ['desk'], scopeOnData: providerScope },
     query: z.object({ preview: z.enum(['true', 'false']).optional().meta({ description: 'true: compute without committing' }) }),
     body: claimBody,
     answers: { 201: resource('ClaimResponse (settled)'), 200: resource('ClaimResponse (preview, replay or cancel)') },
     problems: { 409: 'The same settlement id with another bill', 415: 'Not FHIR JSON', 422: 'Well-formed but impossible' },
     writes: true,
-    handler: (deps) => async ({ query, client, req, res }) => {
+    handler: (deps) => async ({ query, scope, req, res }) => {
       if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
       const { service, metrics, requests } = deps;
-      const mapped = await claimToRequest(parseFhirJson(req.body), deps.servers, (hospitalId) => {
-        if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
-        else requireRole(client, 'desk');
-      });
+      // A Claim naming no hospital is refused by the settlement's schema, before anything is read or written.
+      const mapped = await claimToRequest(parseFhirJson(req.body), deps.servers, (hospitalId) => { if (hospitalId !== undefined) scope.admit(hospitalId); });
       if (mapped.status === 'cancelled') return cancel(deps, mapped, req, res);
       if (mapped.use === 'preauthorization') {
         throw new InvalidInput('不支持事前授权（preauthorization）', [{ path: `${mapped.origins.expressionOf('')}.use`, message: 'use claim (settle) or predetermination (preview)' }]);
@@ -237,21 +237,20 @@ const fhirRoutes = [
   // findings are the answer (200, an OperationOutcome); a call that cannot be validated (401, 403, 503) fails as usual.
   route({
     method: 'post', path: '/Claim/$validate', summary: 'Validate a Claim as $submit would, settling nothing: an OperationOutcome',
-    access: { roles: ['desk'], scopeOnData: "the Claim's provider (hospital), once the Claim is read" },
+    access: { roles: ['desk'], scopeOnData: providerScope },
     body: claimBody,
     answers: { 200: resource('OperationOutcome: the findings') }, problems: { 415: 'Not FHIR JSON' },
-    handler: (deps) => async ({ client, req, res }) => {
+    handler: (deps) => async ({ scope, req, res }) => {
       if (typeof req.body !== 'string') throw new UnsupportedMediaType('Content-Type 须为 application/fhir+json 或 application/json');
       const submitted = parseFhirJson(req.body);
       let findings: fhir4.OperationOutcome;
       try {
-        const mapped = await claimToRequest(submitted, deps.servers, (hospitalId) => {
-          if (hospitalId !== undefined) requireHospital(client, hospitalId, 'desk');
-          else requireRole(client, 'desk');
-        });
+        const mapped = await claimToRequest(submitted, deps.servers, (hospitalId) => { if (hospitalId !== undefined) scope.admit(hospitalId); else scope.readsNone(); });
         findings = await validationOf(mapped, deps.ledger, (error) => translated(error, mapped));
       } catch (error) {
         if (!(error instanceof GatewayError) || (error.status !== 400 && error.status !== 422)) throw error;
+        // A refusal's findings are of the submitted text alone, whether or not its hospital was read.
+        scope.readsNone();
         findings = operationOutcomeOf(error);
       }
       deps.requests.inc({ operation: 'validate', outcome: findings.issue.some((i) => i.severity === 'error') ? 'invalid' : 'ok' });
@@ -329,10 +328,10 @@ async function remember(deps: FhirRouteDeps, id: string, split: Split, echo: Cla
   }
 }
 
-async function settled(deps: FhirRouteDeps, id: string, req: Request) {
+async function settled(deps: FhirRouteDeps, id: string, scope: DataScope) {
   const stored = await readStoredClaim(deps.store, id);
   if (!stored) throw new NotFound(`没有编号为 ${id} 的已结算 Claim`);
-  requireHospital(req.client, stored.hospitalId, 'desk', 'admin', 'auditor');
+  scope.admit(stored.hospitalId);
   const record = await deps.service.get(stored.hospitalId, stored.settlementId);
   // By the record's own version's reader, never today's strict schema: an old record must still read.
   return { id, split: record.split, request: record.request, echo: stored.echo };

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
-import { routeOf, type Content, type ScopeRule } from '../../gateway/http/route-table.js';
+import { routeOf, type Content, type DataScopeRule, type ScopeRule } from '../../gateway/http/route-table.js';
 import { Forbidden, InvalidInput, NotFound } from '../../gateway/errors.js';
 import { identifier, isoDate } from '../../schemas/primitives.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
@@ -109,6 +109,11 @@ const wantsCsv = (req: Request, format: 'json' | 'csv' | undefined): boolean => 
 const readerScope: ScopeRule<{ insurerCode: string }, { hospitalId?: string | undefined }> = {
   describe: 'an insurer client: its own insurerCodes; a desk: its own hospital, named by hospitalId (unless it acts for every hospital); admin, auditor: any',
   check: (client, { params, query }) => requireReader(client, params.insurerCode, query.hospitalId),
+};
+/** A settlement's claims: the readers' rule (requireReader) on the hospital of the claims found. */
+const claimsFoundScope: DataScopeRule<{ insurerCode: string }> = {
+  describe: "as the claims' other reads, on the hospital of the claims found",
+  admit: (client, hospitalId, { params }) => requireReader(client, params.insurerCode, hospitalId),
 };
 /** The insurer's own calls: an insurer client for its own codes (admins, and auditors where listed, for any). */
 const ownInsurerScope: ScopeRule<{ insurerCode: string }, unknown> = {
@@ -239,18 +244,18 @@ export const insurerRoutes = [
   }),
   route({
     method: 'get', path: '/claims/:insurerCode/:gatewayId', summary: "A settlement's claims and reversals at this insurer, with state, receipt, reason and history",
-    // The hospital is known only once the claims are found: the reader's scope is checked on it then.
-    access: { roles: ['desk', 'admin', 'auditor', 'insurer'], scopeOnData: "as the claims' other reads, on the hospital of the claims found" },
+    // The hospital is known only once the claims are found: the reader's scope is admitted on it then.
+    access: { roles: ['desk', 'admin', 'auditor', 'insurer'], scopeOnData: claimsFoundScope },
     params: insurerPath.extend({ gatewayId: z.string().meta({ description: 'the settlement (stl_…)' }) }),
     answers: { 200: json('The claims', claimList.extend({ gatewayId: z.string() })) }, problems: { 404: 'Unknown insurer or claim' },
-    handler: (deps) => async ({ params, client, res }) => {
+    handler: (deps) => async ({ params, scope, res }) => {
       const insurer = insurerOf(deps, params.insurerCode);
       const gatewayId = claimKey(params.gatewayId, 'gatewayId');
       const ids = insurer.programmes.flatMap((p) => [`clm_${gatewayId}_${p}`, `rev_${gatewayId}_${p}`]);
       const views = await deps.claims.views(insurer.code, ids);
       const first = views[0];
       if (!first) throw new NotFound(`保险公司 ${insurer.code} 无结算 ${gatewayId} 的理赔`);
-      requireReader(client, insurer.code, first.hospitalId);
+      scope.admit(first.hospitalId);
       res.json({ insurerCode: insurer.code, gatewayId, claims: views });
     },
   }),

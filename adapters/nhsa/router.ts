@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { jsonSchema } from '../../schemas/json-schema.js';
 import type { Surface } from '../../gateway/http/app.js';
 import { requireHospital } from '../../gateway/http/auth.js';
-import { bindRoutes, routeOf, type ProblemsOf } from '../../gateway/http/route-table.js';
+import { bindRoutes, routeOf, type DataScope, type DataScopeRule, type ProblemsOf } from '../../gateway/http/route-table.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { canonicalJson, sha256, ulid } from '../../gateway/service/ids.js';
 import { CALLS, type CallContext } from './calls/index.js';
@@ -52,11 +52,17 @@ const nationalAnswer = z.object({
 }).meta({ description: "the national interface's common output" });
 const answerContent = { 'application/json': { schema: jsonSchema(nationalAnswer, 'output') } };
 
+/** The envelope's hospital, for a role its transaction admits: the table's hospital rule with the transaction's roles. */
+const envelopeScope: DataScopeRule<{ infno: string }> = {
+  describe: `the envelope's fixmedins_code: one of the client's hospitals, for a role the infno admits (${Object.entries(CALLS).map(([infno, c]) => `${infno} ${c.roles.join('/')}`).join('; ')})`,
+  admit: (client, hospitalId, { params }) => { requireHospital(client, hospitalId, ...(CALLS[params.infno]?.roles ?? [])); },
+};
+
 const nationalRoutes = [
   route({
     method: 'post', path: '/:infno', summary: 'The national interface (国家医保信息平台接口): one transaction per infno, in the common envelope',
-    // The roles of each transaction, and the hospital (the envelope's fixmedins_code), are checked once the envelope is read.
-    access: { roles: callRoles, scopeOnData: `the envelope's fixmedins_code: one of the client's hospitals, for a role the infno admits (${Object.entries(CALLS).map(([infno, c]) => `${infno} ${c.roles.join('/')}`).join('; ')})` },
+    // The roles of each transaction, and the hospital (the envelope's fixmedins_code), are admitted once the envelope is read.
+    access: { roles: callRoles, scopeOnData: envelopeScope },
     params: z.object({ infno: z.string().meta({ description: `the transaction: ${Object.entries(CALLS).map(([infno, c]) => `${infno} ${c.name}`).join('、')}` }) }),
     // As text, whatever content type a national HIS sends (or none): the envelope is read losslessly (wire.ts).
     body: { read: 'text', content: { 'application/json': envelopeSchema }, alsoAccept: ['*/*'] },
@@ -67,7 +73,7 @@ const nationalRoutes = [
         headers: { 'Idempotent-Replay': { schema: { type: 'string', const: 'true' } } } },
     },
     problems: {},
-    handler: (deps) => (call) => national(deps, call.params.infno, call.req, call.res),
+    handler: (deps) => ({ params, scope, req, res }) => national(deps, params.infno, scope, req, res),
   }),
 ];
 
@@ -121,12 +127,13 @@ function envelopeErrors(deps: RouterDeps): ErrorRequestHandler {
 }
 
 /** One national call: the envelope checked, a known msgid replayed, the transaction done, its answer remembered under the msgid. */
-async function national(deps: RouterDeps, infno: string, req: Request, res: Response): Promise<void> {
+async function national(deps: RouterDeps, infno: string, scope: DataScope, req: Request, res: Response): Promise<void> {
   const { log, clock } = deps;
   const received = clock();
   /** The hospital the answers are sealed for, once the envelope names one. */
   const sealFor: { hospital?: string } = {};
-  const fail = (message: string, status = 200): void => { deps.onCall?.(infno, 'error'); answer(deps, res, status, received, { infcode: -1, err_msg: message }, sealFor.hospital); };
+  // A refusal (infcode -1, answered with HTTP 200 as the platform does) carries its err_msg alone, nothing of a hospital.
+  const fail = (message: string, status = 200): void => { scope.readsNone(); deps.onCall?.(infno, 'error'); answer(deps, res, status, received, { infcode: -1, err_msg: message }, sealFor.hospital); };
   let clear: string;
   try {
     clear = await deps.security.open(typeof req.body === 'string' ? req.body : '', (name) => req.get(name), received);
@@ -157,7 +164,7 @@ async function national(deps: RouterDeps, infno: string, req: Request, res: Resp
   const transaction = CALLS[infno];
   if (!transaction) return fail(`infno：不支持的交易编号 ${infno}（支持 ${Object.keys(CALLS).join('、')}）`);
   try {
-    requireHospital(req.client, envelope.fixmedins_code, ...transaction.roles);
+    scope.admit(envelope.fixmedins_code);
   } catch {
     return fail(`fixmedins_code：无权代表定点医药机构 ${envelope.fixmedins_code} 办理 ${infno}`, 403);
   }

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { jsonSchema } from '../../schemas/json-schema.js';
 import { settlementRequest } from '../../schemas/settlement.js';
-import { InvalidInput, type FieldError } from '../errors.js';
+import { invariant, InvalidInput, type FieldError } from '../errors.js';
 import { requireHospital, requireRole } from './auth.js';
 
 export type Role = Client['roles'][number];
@@ -34,14 +34,27 @@ export interface ScopeRule<Params = unknown, Query = unknown> {
   check(client: Client, input: { params: Params; query: Query }): void;
 }
 
+/**
+ * A hospital scope only what the call reads can tell (the envelope's hospital, a found claim's or FHIR
+ * Claim's): the handler names the hospital through `call.scope.admit` once it has read it, and the table
+ * refuses to send a successful answer before it did (`DataScope`), so a handler cannot forget the check.
+ */
+export interface DataScopeRule<Params = unknown, Query = unknown> {
+  /** What the rule admits, for the document (`x-scope`). */
+  describe: string;
+  /** The client admitted for the hospital the data names; absent: the table's hospital rule (the route's roles, auditors read all). */
+  admit?(client: Client, hospitalId: string, input: { params: Params; query: Query }): void;
+}
+
 export type Access<Params = unknown, Query = unknown> =
   | 'public'
   | {
     roles: readonly Role[];
     hospital?: HospitalAt;
     scope?: ScopeRule<Params, Query>;
-    /** A scope only what the call reads can tell (the envelope's hospital, a found claim's hospital): the handler checks it, the document says it. */
-    scopeOnData?: string;
+    scopeOnData?: DataScopeRule<Params, Query>;
+    /** A list or search that shows only what the client's hospitals may see: the handler filters (no one hospital to admit), the document says how. */
+    filtersByHospital?: string;
   };
 
 /**
@@ -96,24 +109,27 @@ export interface RouteDoc {
   fieldPaths?: 'located';
 }
 
-type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
-
-/** What a handler is given: the parsed params, query and body, the client (absent on public routes), the request and response. */
-export interface RouteCall<P, Q, B> {
-  params: Out<P>;
-  query: Out<Q>;
-  body: B extends z.ZodType ? z.output<B> : unknown;
+/** What a handler is given: the parsed params, query and body, the client (absent on public routes), the data scope, the request and response. */
+export interface RouteCall<Params, Query, Body> {
+  params: Params;
+  query: Query;
+  body: Body;
   client: Client | undefined;
+  /** A route declaring `scopeOnData` admits the hospital its data names here; calling it on a route that declares none is a defect (500). */
+  scope: DataScope;
   req: Request;
   res: Response;
 }
 
-export interface RouteSpec<Deps, P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, B extends z.ZodType | undefined> extends Omit<RouteDoc, 'params' | 'query' | 'body' | 'access'> {
-  access: Access<Out<P>, Out<Q>>;
+/** The body a handler is given: parsed by its schema, else what the body reader gave. */
+type BodyOut<B> = B extends z.ZodType ? z.output<B> : unknown;
+
+export interface RouteSpec<Deps, P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType | undefined> extends Omit<RouteDoc, 'params' | 'query' | 'body' | 'access'> {
+  access: Access<z.output<P>, z.output<Q>>;
   params?: P;
   query?: Q;
   body?: BodyDecl<B>;
-  handler: (deps: Deps) => (call: RouteCall<P, Q, B>) => void | Promise<void>;
+  handler: (deps: Deps) => (call: RouteCall<z.output<P>, z.output<Q>, BodyOut<B>>) => void | Promise<void>;
 }
 
 /** A declared route: its document, and what express runs for it given the handlers' dependencies. */
@@ -132,18 +148,17 @@ export interface BoundRoute extends RouteDoc {
 const issuesOf = (where: string | undefined, issues: readonly z.core.$ZodIssue[]): FieldError[] =>
   issues.map((i) => ({ path: [...(where ? [where] : []), ...i.path.map(String)].join('.') || '(body)', message: i.message }));
 
-/**
- * Params and query parsed together, so that every bad field of both is named in one answer. The types are
- * the route's own schemas' outputs (routeOf's P and Q): TypeScript cannot follow a schema that may be absent
- * through the generic, so the one erasure of the table is here, after zod has parsed.
- */
-function parseRequestLine<P, Q>(route: RouteDoc, req: Request): { params: P; query: Q } {
-  const params = route.params?.safeParse(req.params) ?? { success: true as const, data: {} };
-  const query = route.query?.safeParse(req.query) ?? { success: true as const, data: {} };
-  const located = route.fieldPaths === 'located';
-  const bad = [...(params.success ? [] : issuesOf(located ? 'params' : undefined, params.error.issues)), ...(query.success ? [] : issuesOf(located ? 'query' : undefined, query.error.issues))];
-  if (bad.length > 0) throw new InvalidInput(`请求参数无效：${bad.map((b) => b.path).join('、')}`, bad);
-  return { params: params.data as P, query: query.data as Q };
+/** The request line of a route that declares no params or no query: an empty object, so every route parses both alike. */
+const NOTHING = z.object({});
+
+/** Params and query parsed together, so that every bad field of both is named in one answer. */
+function parseRequestLine(params: z.ZodObject, query: z.ZodObject, fieldPaths: RouteDoc['fieldPaths'], req: Request): { params: Record<string, unknown>; query: Record<string, unknown> } {
+  const parsedParams = params.safeParse(req.params);
+  const parsedQuery = query.safeParse(req.query);
+  const located = fieldPaths === 'located';
+  const bad = [...(parsedParams.success ? [] : issuesOf(located ? 'params' : undefined, parsedParams.error.issues)), ...(parsedQuery.success ? [] : issuesOf(located ? 'query' : undefined, parsedQuery.error.issues))];
+  if (!parsedParams.success || !parsedQuery.success) throw new InvalidInput(`请求参数无效：${bad.map((b) => b.path).join('、')}`, bad);
+  return { params: parsedParams.data, query: parsedQuery.data };
 }
 
 /** The hospital scope of a route, once its role passed and its params and query are parsed. */
@@ -178,11 +193,73 @@ function parseBody(body: BodyDecl, value: unknown): unknown {
   return parsed.data;
 }
 
-/** Declares a route of a table whose handlers take `Deps`; params, query and body are typed by their schemas. */
-export const routeOf = <Deps>() =>
-  <P extends z.ZodObject | undefined = undefined, Q extends z.ZodObject | undefined = undefined, B extends z.ZodType | undefined = undefined>(spec: RouteSpec<Deps, P, Q, B>): Route<Deps> => {
+/** The hospital scope of what a call reads, for a route that declares `scopeOnData`. */
+export interface DataScope {
+  /** The hospital the data read names: refused as the table refuses a hospital (403 FORBIDDEN, the same words) unless the route's rule admits the client. */
+  admit(hospitalId: string): void;
+  /** What is answered reads nothing of any hospital: a refusal in the route's own form (the national envelope answers refusals with 200), or findings of the submitted text alone. */
+  readsNone(): void;
+}
+
+class CallScope implements DataScope {
+  /** Whether the handler admitted a hospital or said it reads none: until then, no successful answer leaves. */
+  decided = false;
+  constructor(
+    private readonly path: string,
+    private readonly access: Access,
+    private readonly client: Client | undefined,
+    private readonly line: { params: Record<string, unknown>; query: Record<string, unknown> },
+  ) {}
+
+  admit(hospitalId: string): void {
+    const access = this.access;
+    invariant(access !== 'public' && access.scopeOnData !== undefined, () => `${this.path} admits a hospital without declaring scopeOnData`);
+    const rule = access.scopeOnData;
+    const client = requireRole(this.client, ...access.roles);
+    if (rule.admit) rule.admit(client, hospitalId, this.line);
+    else requireHospital(client, hospitalId, ...access.roles);
+    this.decided = true;
+  }
+
+  readsNone(): void {
+    invariant(this.access !== 'public' && this.access.scopeOnData !== undefined, () => `${this.path} says it reads no hospital without declaring scopeOnData`);
+    this.decided = true;
+  }
+}
+
+/**
+ * Holds a data-scoped route's answer to its scope: a status below 400 is refused as a defect (500, logged) until the
+ * handler admitted a hospital or said it reads none. Every answer's status passes through writeHead, whatever sends it.
+ */
+function guardAnswer(res: Response, scope: CallScope, path: string): void {
+  const writeHead = res.writeHead;
+  Object.defineProperty(res, 'writeHead', {
+    configurable: true,
+    writable: true,
+    value(this: Response, ...args: unknown[]): unknown {
+      const status = typeof args[0] === 'number' ? args[0] : this.statusCode;
+      invariant(status >= 400 || scope.decided, () => `${path} declares scopeOnData and answered ${status} without admitting a hospital`);
+      const written: unknown = Reflect.apply(writeHead, this, args);
+      return written;
+    },
+  });
+}
+
+/**
+ * Declares a route of a table whose handlers take `Deps`; params, query and body are typed by their schemas.
+ * The signature the routes see carries each schema's type to the handler; the implementation below it runs
+ * every route alike on the erased types (a schema left out is `NOTHING`). TypeScript relates the two as it
+ * relates any overload to its implementation (parameters compared both ways): the one place the schemas'
+ * types and the running code meet, with no assertion on what was parsed. A single generic body cannot do
+ * it: `(spec.params ?? NOTHING).parse(…)` is `Record<string, never> | output<P>`, and TS2322 refuses it as `output<P>`.
+ */
+export const routeOf = <Deps>() => {
+  function route<P extends z.ZodObject = typeof NOTHING, Q extends z.ZodObject = typeof NOTHING, B extends z.ZodType | undefined = undefined>(spec: RouteSpec<Deps, P, Q, B>): Route<Deps>;
+  function route(spec: RouteSpec<Deps, z.ZodObject, z.ZodObject, z.ZodType | undefined>): Route<Deps> {
     const { handler, access, ...doc } = spec;
-    const route: Route<Deps> = {
+    const paramsSchema = spec.params ?? NOTHING;
+    const querySchema = spec.query ?? NOTHING;
+    return {
       ...doc,
       access,
       handle: (deps) => {
@@ -190,19 +267,22 @@ export const routeOf = <Deps>() =>
         return async (req, res) => {
           // The role first: a client that may not call the route learns nothing of its parameters.
           if (access !== 'public') requireRole(req.client, ...access.roles);
-          const line = parseRequestLine<Out<P>, Out<Q>>(route, req);
+          const line = parseRequestLine(paramsSchema, querySchema, spec.fieldPaths, req);
           let client: Client | undefined;
           if (access !== 'public') {
             client = checkHospital(access, req, line);
             access.scope?.check(client, line);
           }
           const body = spec.body ? parseBody(spec.body, req.body) : undefined;
-          await run({ ...line, body: body as RouteCall<P, Q, B>['body'], client, req, res });
+          const scope = new CallScope(spec.path, access, client, line);
+          if (access !== 'public' && access.scopeOnData) guardAnswer(res, scope, spec.path);
+          await run({ ...line, body, client, scope, req, res });
         };
       },
     };
-    return route;
-  };
+  }
+  return route;
+};
 
 /** A table's routes bound to their dependencies. */
 export const bindRoutes = <Deps>(routes: readonly Route<Deps>[], deps: Deps): BoundRoute[] =>
@@ -237,9 +317,9 @@ export function registerRoutes(router: express.Router, routes: readonly BoundRou
 export const openApiPathOf = (expressPath: string): string => expressPath.replace(/\{\*(\w+)\}|[:*](\w+)/g, (_m, wild?: string, name?: string) => `{${wild ?? name ?? ''}}`);
 
 const schemaOf = (content: Content, io: 'input' | 'output') => {
+  if (content instanceof z.ZodType) return jsonSchema(content, io);
   if ('ref' in content) return { $ref: `#/components/schemas/${content.ref}` };
-  if ('text' in content && typeof content.text === 'string') return { type: 'string', description: content.text };
-  return jsonSchema(content as z.ZodType, io);
+  return { type: 'string', description: content.text };
 };
 const contentOf = (content: Record<string, Content>, io: 'input' | 'output') =>
   Object.fromEntries(Object.entries(content).map(([media, c]) => [media, { schema: schemaOf(c, io) }]));
@@ -248,10 +328,8 @@ const contentOf = (content: Record<string, Content>, io: 'input' | 'output') =>
 function parametersOf(where: 'path' | 'query', schema: z.ZodObject | undefined, path: string) {
   const names = where === 'path' ? [...path.matchAll(/[:*](\w+)/g)].map((m) => m[1] ?? '') : Object.keys(schema?.shape ?? {});
   return names.map((name) => {
-    const field = schema?.shape[name] as z.ZodType | undefined;
-    const documented = field ? jsonSchema(field, 'input') : { type: 'string' };
-    const { description, ...rest } = documented as { description?: string } & Record<string, unknown>;
-    delete rest.$schema;
+    const field = schema?.shape[name];
+    const { description, $schema: _dialect, ...rest } = field ? jsonSchema(field, 'input') : { type: 'string' };
     return { name, in: where, required: where === 'path' || (field ? !field.safeParse(undefined).success : true), ...(description ? { description } : {}), schema: rest };
   });
 }
@@ -268,7 +346,7 @@ export function operationOf(route: RouteDoc, problems: ProblemsOf) {
     ...(access === 'public' ? { security: [] } : {
       'x-roles': access.roles,
       ...(access.hospital ? { 'x-hospital': access.hospital === 'settlement-body' ? 'body: hospital.id' : 'params' in access.hospital ? `path: ${access.hospital.params}` : `query: ${access.hospital.query}` } : {}),
-      ...(access.scope || access.scopeOnData ? { 'x-scope': access.scope?.describe ?? access.scopeOnData } : {}),
+      ...(access.scope || access.scopeOnData || access.filtersByHospital ? { 'x-scope': access.scope?.describe ?? access.scopeOnData?.describe ?? access.filtersByHospital } : {}),
     }),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: { required: !body.optional, ...(body.optional ? { description: body.optional } : {}), content: contentOf(body.content, 'input') } } : {}),

@@ -47,6 +47,14 @@ export const KEY_LAYOUTS = [1, 2] as const;
 export type KeyLayout = (typeof KEY_LAYOUTS)[number];
 /** The layout a ledger with no data yet is written in. */
 export const CURRENT_KEY_LAYOUT: KeyLayout = 2;
+/** Buckets of layout 1: fixed at 16, the only count a gateway could run with then. */
+export const LAYOUT_1_BUCKETS = 16;
+
+/** The layout marker's text while `npm run ledger:migrate -- --apply` moves layout 1's buckets (migrate.ts): the ledger is closed until it ends. */
+export const movingMarker = (buckets: number): string => `moving ${CURRENT_KEY_LAYOUT} ${buckets}`;
+export const isMovingMarker = (text: string): boolean => text.startsWith('moving ');
+/** A SCAN pattern matching every key of layout 1 under `prefix` (`<prefix>:{b<n>}:…`), and perhaps others a bucket's prefix then tells apart. */
+export const layout1Pattern = (prefix: string): string => `${prefix}:{b[0-9]*}:*`;
 
 /** Layout 2's hash tag of bucket `bucket` of `buckets`: the first `s<b>-<k>` whose slot lies in the bucket's range. */
 export function spreadTag(bucket: number, buckets: number): string {
@@ -76,6 +84,9 @@ export class KeySpace {
     invariant(tag !== undefined, () => `bucket ${bucket} is not one of ${this.shards}`);
     return tag;
   }
+
+  /** What every key of a bucket starts with, `<prefix>:{<tag>}`: the migration moves a bucket's keys by it. */
+  bucketPrefix(bucket: number): string { return this.tag(bucket); }
 
   /** Where the layout and bucket count of the data are recorded (layout 2 on): `"<layout> <buckets>"`. */
   layoutMarker(): string { return `${this.prefix}:layout`; }

@@ -33,14 +33,15 @@
  * Nothing here ever expires but the preview markers: settlement records and accumulators are the books.
  */
 import { Cluster, type Redis } from 'ioredis';
-import { invariant } from '../errors.js';
+import { invariant, Unavailable } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { readStoredRosterRow } from './stored.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
   AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
 } from './port.js';
-import { CURRENT_KEY_LAYOUT, KEY_LAYOUTS, KeySpace, outboxEntryId, parseOutboxEntryId } from './keys.js';
+import { CURRENT_KEY_LAYOUT, isMovingMarker, KEY_LAYOUTS, KeySpace, LAYOUT_1_BUCKETS, layout1Pattern, outboxEntryId, parseOutboxEntryId } from './keys.js';
+import { scanKeys } from './scan.js';
 import { eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
 import { StoredSettlement } from './stored.js';
 import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
@@ -89,27 +90,17 @@ interface LedgerScripts {
   gwLedgerRosterPut(roster: string, ...args: ScriptArg[]): Promise<unknown>;
 }
 
-/** Buckets of layout 1: fixed at 16, the only count a gateway could run with then. */
-const LAYOUT_1_BUCKETS = 16;
-
 /** Any key of layout 1 under the prefix, on any master: `<prefix>:{b<n>}:…`. */
 async function hasLayout1Keys(client: Redis | Cluster, prefix: string): Promise<boolean> {
-  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}:{b[0-9]*}:*`, 'COUNT', 1000);
-      if (found.length > 0) return true;
-      cursor = next;
-    } while (cursor !== '0');
-  }
+  for await (const _page of scanKeys(client, layout1Pattern(prefix))) return true;
   return false;
 }
 
 /**
  * The key layout the data under `prefix` is written in: as its marker says; layout 1 (which had none) when
  * keys of it are found; else a new ledger, marked with today's layout and `buckets` (SET NX: the first
- * gateway to start decides, the others read its marker).
+ * gateway to start decides, the others read its marker). While a migration moves layout 1's data the ledger
+ * answers 503 (read again on the next call), so a gateway started meanwhile neither reads half-moved data nor writes beside it.
  */
 async function readKeyLayout(client: Redis | Cluster, prefix: string, buckets: number): Promise<KeySpace> {
   const marker = new KeySpace(prefix, 1, 1).layoutMarker();
@@ -119,6 +110,7 @@ async function readKeyLayout(client: Redis | Cluster, prefix: string, buckets: n
     await client.set(marker, `${CURRENT_KEY_LAYOUT} ${buckets}`, 'NX');
     text = await client.get(marker);
   }
+  if (text !== null && isMovingMarker(text)) throw new Unavailable('账本正在迁移键布局（npm run ledger:migrate），迁移完成前暂停记账与查询，请稍后重试', 30);
   const match = /^(\d+) (\d+)$/.exec(text ?? '');
   const layout = KEY_LAYOUTS.find((l) => String(l) === match?.[1]);
   invariant(match !== null && layout !== undefined, () => `the ledger's layout marker ${marker} reads ${JSON.stringify(text)}: not a layout this release knows`);

@@ -16,6 +16,7 @@ import { createLogger } from '../../gateway/log.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import { asProblem, call } from '../support/gateway.js';
+import { NotFound } from '../../gateway/errors.js';
 
 const DESK: Client = { token: 'desk-token-0123456789', name: 'desk', roles: ['desk'], hospitalIds: ['H1'] };
 const AUDITOR: Client = { token: 'auditor-token-0123456789', name: 'auditor', roles: ['auditor'], hospitalIds: [] };
@@ -35,6 +36,38 @@ const probe = route({
   },
 });
 
+/** A claim store as a part's handler reads one: the hospital is known only once the record is found. */
+const HELD: Record<string, { hospitalId: string; amount: string }> = { c1: { hospitalId: 'H1', amount: '10.00' }, c2: { hospitalId: 'H2', amount: '20.00' } };
+const held = (id: string) => {
+  const record = HELD[id];
+  if (!record) throw new NotFound(`没有 ${id}`);
+  return record;
+};
+const scoped = route({
+  method: 'get', path: '/held/:id', summary: 'a record whose hospital only its data names',
+  access: { roles: ['desk', 'auditor'], scopeOnData: { describe: "the record's hospital" } },
+  params: z.object({ id: z.string() }),
+  answers: { 200: { description: 'the record' } }, problems: { 404: 'no such record' },
+  handler: () => ({ params, scope, res }) => {
+    // A refusal in the route's own form that reads nothing of a hospital (as the national envelope answers with 200).
+    if (params.id === 'withdrawn') { scope.readsNone(); res.json({ found: false }); return; }
+    const record = held(params.id);
+    scope.admit(record.hospitalId);
+    res.json(record);
+  },
+});
+// A defect the table must catch: it declares a data scope and forgets to admit the hospital it read.
+const forgetful = route({
+  method: 'get', path: '/forgetful/:id', summary: 'a data-scoped route that never admits',
+  access: { roles: ['desk'], scopeOnData: { describe: "the record's hospital" } },
+  params: z.object({ id: z.string() }),
+  answers: { 200: { description: 'the record' } }, problems: { 404: 'no such record' },
+  handler: (deps) => ({ params, res }) => {
+    deps.seen.push(`forgetful ${params.id}`);
+    res.status(params.id === 'c2' ? 304 : 200).json(held(params.id));
+  },
+});
+
 let server: Server;
 let url = '';
 const seen: unknown[] = [];
@@ -44,7 +77,7 @@ beforeAll(async () => {
   const ledger = new MemoryLedger();
   const app = createApp({
     service: new SettlementService({ ledger, programmes }), ledger, programmes, clients: [DESK, AUDITOR, INSURER], metrics: createMetrics(), log: createLogger('silent'),
-    bodyLimitBytes: 1 << 16, requestTimeoutMs: 5_000, readiness: [], version: 'test', extensions: [{ name: 'probe', v1: bindRoutes([probe], { seen }) }],
+    bodyLimitBytes: 1 << 16, requestTimeoutMs: 5_000, readiness: [], version: 'test', extensions: [{ name: 'probe', v1: bindRoutes([probe, scoped, forgetful], { seen }) }],
   });
   server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -108,5 +141,40 @@ describe('the route table', () => {
     expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '403', '413', '503']);
     expect(openApiPathOf('/desk/*path')).toBe('/desk/{path}');
     expect(openApiPathOf('/claims/:insurerCode/:claimId/status')).toBe('/claims/{insurerCode}/{claimId}/status');
+  });
+
+  it("admits a hospital only the data names by the table's rule: the same refusal as a named hospital's, auditors read all", async () => {
+    const own = await call(url, '/v1/held/c1', { token: DESK.token });
+    expect(own.status).toBe(200);
+    expect(own.json).toEqual(HELD.c1);
+    const other = await call(url, '/v1/held/c2', { token: DESK.token });
+    expect(other.status).toBe(403);
+    const refusal = asProblem(other.json);
+    expect(refusal.code).toBe('FORBIDDEN');
+    expect(refusal.detail).toBe('客户端 desk 无权代表医疗机构 H2 办理');
+    expect(JSON.stringify(other.json)).not.toContain('20.00');
+    expect((await call(url, '/v1/held/c2', { token: AUDITOR.token })).status).toBe(200);
+    // A refusal before any hospital is read (not found) is the handler's to answer, in its own form too.
+    expect((await call(url, '/v1/held/c9', { token: DESK.token })).status).toBe(404);
+    const withdrawn = await call(url, '/v1/held/withdrawn', { token: DESK.token });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.json).toEqual({ found: false });
+  });
+
+  it('catches a data-scoped route that answers success without admitting a hospital: nothing of the record leaves', async () => {
+    for (const id of ['c1', 'c2']) {
+      const before = seen.length;
+      const answer = await call(url, `/v1/forgetful/${id}`, { token: DESK.token });
+      expect(seen.length).toBe(before + 1);
+      expect(answer.status).toBe(500);
+      expect(asProblem(answer.json).code).toBe('INTERNAL');
+      expect(JSON.stringify(answer.json)).not.toContain(HELD[id]?.amount);
+    }
+    // Its refusals still pass: only a success needs the admission.
+    expect((await call(url, '/v1/forgetful/c9', { token: DESK.token })).status).toBe(404);
+  });
+
+  it('documents a data scope as x-scope', () => {
+    expect(operationOf(scoped, v1Problems)).toMatchObject({ 'x-roles': ['desk', 'auditor'], 'x-scope': "the record's hospital" });
   });
 });

@@ -6,6 +6,8 @@ import { keySlot } from '../../gateway/ledger/slots.js';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis.js';
 import { HOSPITAL, record, settledEvent, uniqueId } from './fixtures.js';
 import { ledgerSuite, type LedgerOptions } from './suite.js';
+import { migrationCases } from './migration-case.js';
+import { scanKeys } from '../../gateway/ledger/scan.js';
 
 let cluster: TestRedisCluster;
 beforeAll(async () => { cluster = await startRedisCluster(3); });
@@ -115,5 +117,21 @@ describe('RedisLedger on a cluster', () => {
     }
     expect(await ledger.outboxLag()).toBe(24);
     await ledger.close();
+  });
+});
+
+describe('the key migration on a 3-master cluster', () => {
+  // Each master's own keys of the pattern: after the move, the ledger's records lie on every master.
+  migrationCases(connect, () => ({ REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',') }), async (pattern) => {
+    const probe = connect();
+    await probe.ping();
+    const perMaster = await Promise.all(probe.nodes('master').map(async (node) => {
+      let found = 0;
+      for await (const page of scanKeys(node, pattern)) found += page.length;
+      return found;
+    }));
+    probe.disconnect();
+    expect(perMaster).toHaveLength(3);
+    return perMaster;
   });
 });

@@ -5,6 +5,7 @@ import { KeySpace, spreadTag } from '../../gateway/ledger/keys.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { HOSPITAL, record, settledEvent, uniqueId } from './fixtures.js';
 import { ledgerSuite } from './suite.js';
+import { migrationCases } from './migration-case.js';
 import type { RosterRow } from '../../schemas/roster.js';
 
 let server: TestRedis;
@@ -168,4 +169,8 @@ describe('RedisLedger on a standalone redis', () => {
     await dead.close();
     await unresponsive.close();
   });
+});
+
+describe('the key migration on a standalone redis', () => {
+  migrationCases(() => new Redis(server.url, { maxRetriesPerRequest: 1 }), () => ({ REDIS_URL: server.url }));
 });

@@ -129,7 +129,9 @@ describe('FHIR adapter', () => {
     expect(payerTotals(eobBody)).toEqual(splitTotals(stored));
     expect(moneyText((eobBody.payment as { amount: { value: unknown } }).amount)).toBe(moneyText((response.payment as { amount: { value: unknown } }).amount));
     // Another hospital's desk may not read it.
-    expect((await call(gw.url, `/fhir/ExplanationOfBenefit/${id}`, { token: TOKENS.deskB })).status).toBe(403);
+    const foreign = await call(gw.url, `/fhir/ExplanationOfBenefit/${id}`, { token: TOKENS.deskB });
+    expect(foreign.status).toBe(403);
+    expect(JSON.parse(foreign.text)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: `客户端 desk-b 无权代表医疗机构 ${HOSPITAL_A} 办理` }] });
 
     // Resubmitting the same Claim answers the same settlement (idempotent replay).
     const again = await submit(claimOf(native, { references: 'remote', patientId: 'demo-1', coverageId: 'demo-cov-1' }));
@@ -298,6 +300,7 @@ describe('FHIR adapter', () => {
       const other = await submit(claimOf(native, { references: 'remote', patientId: 'demo-1', coverageId: 'demo-cov-1' }), TOKENS.deskB);
       expect(other.status).toBe(403);
       expect(outcome(other.text).issue[0]!.code).toBe('forbidden');
+      expect(outcome(other.text).issue[0]!.diagnostics).toBe(`客户端 desk-b 无权代表医疗机构 ${HOSPITAL_A} 办理`);
       expect((await call(gw.url, '/fhir/ExplanationOfBenefit/0123456789abcdef', { token: TOKENS.deskA })).status).toBe(404);
     });
   });

@@ -94,7 +94,9 @@ describe('insurer claim delivery', () => {
     expect((await call(gw.url, '/v1/settlements/preview', { body: {}, token: INSURER_TOKEN })).status).toBe(403);
     // Desks cannot report for an insurer; desks of other hospitals cannot read the claim.
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${a!.claimId}/status`, { body: paid, token: TOKENS.deskA })).status).toBe(403);
-    expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: TOKENS.deskA })).status).toBe(403);
+    const foreign = await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: TOKENS.deskA });
+    expect(foreign.status).toBe(403);
+    expect(foreign.json).toMatchObject({ code: 'FORBIDDEN', detail: `客户端 desk-a 无权代表医疗机构 ${WEIHAI_HOSPITAL} 办理` });
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/${accepted.gatewayId}`, { token: TOKENS.auditor })).status).toBe(200);
     // Ids that cannot name a claim are 404 and bad filters 400, never a store error; unknown insurers 404.
     expect((await call(gw.url, `/v1/claims/${WEIHAI}/bad:id{x}`, { token: TOKENS.auditor })).status).toBe(404);

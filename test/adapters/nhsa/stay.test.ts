@@ -283,6 +283,7 @@ function describeStays(name: string, env: () => Record<string, string>) {
       const foreign = await nhsa(gw.url, '2401', demoAdmission, { token: TOKENS.deskB });
       expect(foreign.status).toBe(403);
       expect(foreign.answer.err_msg).toContain('无权代表定点医药机构');
+      expect(foreign.answer).toMatchObject({ infcode: '-1', err_msg: expect.stringMatching(/^fixmedins_code：无权代表定点医药机构 H\d+ 办理 2401$/) });
       const anonymous = await call(gw.url, '/nhsa/2401', { token: null, body: {} });
       expect(anonymous.status).toBe(401);
       expect(JSON.parse(anonymous.text)).toMatchObject({ infcode: -1, err_msg: '认证失败：请在 Authorization 头中携带有效的 Bearer 令牌' });
