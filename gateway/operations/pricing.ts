@@ -30,6 +30,7 @@ import { searchFigure, type SearchResult } from './figure-search.js';
 import { enrolledPersons, ppmText, ratioText, type Enrolled } from './figures.js';
 import { figureText, openFigure, openFigureOf, type OpenFigure } from './open-figure.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import { PersonRosters } from './person-rosters.js';
 import type { SettlementSource } from './records.js';
 import { applyDeltas, candidateSet, replayableRequest, share } from './whatif.js';
 
@@ -133,8 +134,8 @@ async function claimsAt(input: Omit<PricingInput, 'query'>, id: string, sets: re
   const claims = sets.map(() => 0);
   const rosterIds = [...new Set(sets.flatMap((s) => s.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : []))))];
   const persons = new Map<string, PersonState>();
-  const rostersByPerson = new Map<string, Record<string, RosterRow[]>>();
-  for await (const record of input.source.listSettlements(input.period)) {
+  const rosters = new PersonRosters(input.ledger, rosterIds);
+  for await (const record of rosters.records(input.source, input.period)) {
     counts.read += 1;
     if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
     if (input.maxSettlements !== undefined && counts.read > input.maxSettlements) {
@@ -143,12 +144,10 @@ async function claimsAt(input: Omit<PricingInput, 'query'>, id: string, sets: re
     if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
     const request = replayableRequest(record);
     if (!request) { counts.unreplayable += 1; continue; }
-    let rosters = rostersByPerson.get(record.personId);
-    if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
-    const held = rosters;
+    const held = rosters.of(record.personId);
     if (!sets.some((s) => s.inForce('supplementary', request, held).some((p) => p.id === id))) { counts.notConcerned += 1; continue; }
     let person = persons.get(record.personId);
-    if (!person) persons.set(record.personId, (person = { rosters, accumulators: sets.map(() => ({})) }));
+    if (!person) persons.set(record.personId, (person = { rosters: held, accumulators: sets.map(() => ({})) }));
     const results = [];
     try {
       for (let i = 0; i < sets.length; i++) {

@@ -23,6 +23,7 @@ import type { PersonBook } from '../ledger/port.js';
 import type { StoredSettlement } from '../ledger/stored.js';
 import { maskId } from '../log.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import { PersonRosters } from './person-rosters.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
 
 export const signedFen = (fen: number): string => (fen < 0 ? `-${formatFen(-fen)}` : formatFen(fen));
@@ -178,7 +179,7 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
   const candidates = candidateSet(programmes, candidate);
   const rosterIds = [...new Set([...programmes.packs, ...candidates.packs].flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
   const persons = new Map<string, PersonState>();
-  const rostersByPerson = new Map<string, Record<string, RosterRow[]>>();
+  const rosters = new PersonRosters(input.ledger, rosterIds);
   const ruleBaseline = new Map<string, number>();
   const ruleCandidate = new Map<string, number>();
   const programmeFen = new Map<string, { baseline: number; candidate: number }>();
@@ -199,7 +200,7 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
     }
   };
 
-  for await (const record of input.source.listSettlements({ from: period.from, to: period.to })) {
+  for await (const record of rosters.records(input.source, { from: period.from, to: period.to })) {
     counts.read += 1;
     if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
     if (counts.read % every === 0) input.onProgress?.({ read: counts.read, replayed: counts.replayed });
@@ -210,13 +211,12 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
     const request = replayableRequest(record);
     if (!request) { counts.unreplayable += 1; continue; }
     // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
-    let rosters = rostersByPerson.get(record.personId);
-    if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
-    const concerned = programmes.inForce('supplementary', request, rosters).some((p) => p.id === id) || candidates.inForce('supplementary', request, rosters).some((p) => p.id === id);
+    const rows = rosters.of(record.personId);
+    const concerned = programmes.inForce('supplementary', request, rows).some((p) => p.id === id) || candidates.inForce('supplementary', request, rows).some((p) => p.id === id);
     if (!concerned) { counts.notConcerned += 1; continue; }
     let person = persons.get(record.personId);
     if (!person) {
-      person = { baseline: {}, candidate: {}, rosters, totals: { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 } };
+      person = { baseline: {}, candidate: {}, rosters: rows, totals: { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 } };
       persons.set(record.personId, person);
     }
     let baseline: EngineResult;
