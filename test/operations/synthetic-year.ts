@@ -10,7 +10,7 @@ import type { StoredSettlement } from '../../gateway/ledger/stored.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import type { RosterRow } from '../../schemas/roster.js';
-import { rosterRow } from '../../schemas/roster.js';
+import { ROSTER_LIMITS, rosterRow } from '../../schemas/roster.js';
 import type { SettlementRequestInput, Split } from '../../schemas/settlement.js';
 
 /** mulberry32: a small, well-known 32-bit PRNG; the same seed gives the same year. */
@@ -123,6 +123,11 @@ function drawYear(o: YearOptions): { sanmingRoster: RosterRow[]; personCount: nu
   return { sanmingRoster, personCount: persons.length, laneOf: (personId) => indexOf.get(personId) ?? 0, discharges: discharges() };
 }
 
+/** The roster merged in as many calls as the ledger's bound per call asks (a city's 2×10⁵ rows). */
+async function putRoster(ledger: LedgerPort, rows: readonly RosterRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROSTER_LIMITS.rowsPerCall) await ledger.putRoster('sanming-2024-puhui', rows.slice(i, i + ROSTER_LIMITS.rowsPerCall), false);
+}
+
 /** A service whose clock reads the instant the caller sets: the discharge's. */
 function clockedService(ledger: LedgerPort, programmes: ReturnType<typeof loadProgrammes>): { service: SettlementService; setNow(at: Date): void } {
   let now = new Date(0);
@@ -141,7 +146,7 @@ export async function syntheticYearInto(ledger: LedgerPort, o: YearOptions): Pro
   const drawn = drawYear(o);
   const programmes = loadProgrammes();
   const lane = clockedService(ledger, programmes);
-  await ledger.putRoster('sanming-2024-puhui', drawn.sanmingRoster, false);
+  await putRoster(ledger, drawn.sanmingRoster);
   const settled: Settled[] = [];
   for (const d of drawn.discharges) {
     const entry = await settleOne(lane, d);
@@ -162,7 +167,7 @@ export async function syntheticYearInLanes(ledger: LedgerPort, o: YearOptions & 
   const drawn = drawYear(o);
   const programmes = loadProgrammes();
   const part = o.part ?? { index: 0, count: 1 };
-  if (part.index === 0) await ledger.putRoster('sanming-2024-puhui', drawn.sanmingRoster, false);
+  if (part.index === 0) await putRoster(ledger, drawn.sanmingRoster);
   const LANE_QUEUE = 64;
   const lanes = Array.from({ length: o.lanes }, () => ({ ...clockedService(ledger, programmes), queue: [] as Discharge[], wake: null as (() => void) | null, done: false }));
   let settled = 0;
