@@ -21,11 +21,11 @@ import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { ratio } from '../../schemas/primitives.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { applyRatio, formatFen, RATIO_SCALE } from '../engine/money.js';
+import { formatFen, RATIO_SCALE } from '../engine/money.js';
 import { InvalidInput } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { searchFigure, type SearchResult } from './figure-search.js';
-import { enrolledPersons, ppmText, ratioText, type Enrolled } from './figures.js';
+import { enrolledPersons, ppmText, premiumShareFen, ratioText, type Enrolled } from './figures.js';
 import { figureText, openFigure, openFigureOf, type OpenFigure } from './open-figure.js';
 import type { Deadline, Period } from './period.js';
 import type { SettlementSource } from './records.js';
@@ -153,7 +153,7 @@ function requirement(pack: Pack, target: PricingQuery['target'], enrolled: Enrol
   const cap = pack.operations?.profitCap;
   if (!cap) throw new InvalidInput('政策包未给出利润上限', [{ path: 'pack.operations.profitCap', message: '按利润上限测算需要 operations.profitCap' }]);
   const operating = pack.operations?.operatingCostShare?.value ?? 0;
-  const requiredFen = premiumFen - applyRatio(premiumFen, operating) - applyRatio(premiumFen, cap.share);
+  const requiredFen = premiumFen - premiumShareFen(premiumFen, operating) - premiumShareFen(premiumFen, cap.share);
   return {
     premiumFen,
     requiredFen: new Decimal(requiredFen),
