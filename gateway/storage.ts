@@ -86,9 +86,13 @@ async function checkDurability(client: Redis | Cluster, config: Config, log: Log
   log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
 }
 
-/** A command-line tool's books: the configured Redis, or null when the gateway would run in memory (nothing to read from here). */
+/**
+ * A command-line tool's books: the configured Redis, or null when the gateway would run in memory (nothing to
+ * read from here). Auto-pipelined: a pass over a city's year issues thousands of reads at once (a page of
+ * records, the rosters of a page's persons), and each sent alone costs a socket write of its own.
+ */
 export function openToolStorage(config: Config): Storage | null {
-  const client = openRedis(config, redisAccess(config));
+  const client = openRedis(config, redisAccess(config), { enableAutoPipelining: true });
   return client ? onRedis(client, config) : null;
 }
 

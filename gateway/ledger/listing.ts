@@ -13,6 +13,38 @@ export interface SettlementQuery {
   /** Which instant places a record in the period: when it was settled (default) or reversed. */
   by?: 'settledAt' | 'reversedAt';
   hospitalId?: string;
+  /**
+   * Only the records of this part of the persons, for a pass shared out over processes: the parts of one
+   * count hold every person exactly once, with all their records. Which persons form a part is the ledger's
+   * choice: Redis reads only the buckets b ≡ index (mod count), so a part reads its own share of the
+   * listing rather than all of it and filtering; memory hashes the person's ID.
+   */
+  part?: PersonPart;
+}
+
+export interface PersonPart { index: number; count: number }
+
+export function checkPart(part: PersonPart): void {
+  invariant(Number.isInteger(part.count) && part.count >= 1 && part.count <= 1024, () => `a listing's part count ${part.count} must be an integer in 1..1024`);
+  invariant(Number.isInteger(part.index) && part.index >= 0 && part.index < part.count, () => `a listing's part ${part.index} is not one of ${part.count}`);
+}
+
+/** The buckets a part reads: b ≡ index (mod count); all of them without a part. */
+export function bucketsOfPart(buckets: readonly number[], part: PersonPart | undefined): number[] {
+  if (!part) return [...buckets];
+  checkPart(part);
+  return buckets.filter((bucket) => bucket % part.count === part.index);
+}
+
+/** Whether a person is in the part, for a ledger without buckets: FNV-1a of the ID, stable across processes and releases. */
+export function personInPart(personId: string, part: PersonPart | undefined): boolean {
+  if (!part) return true;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < personId.length; i++) {
+    h ^= personId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % part.count === part.index;
 }
 
 /** Records per page read from each bucket (and per batch of record reads). */

@@ -19,7 +19,7 @@ import {
 } from './validate.js';
 import { eventData } from './event-data.js';
 import { sendingWrite, SettlementIdClaimed } from './errors.js';
-import { indexMember, PERSON_SETTLEMENTS_MAX, queryRange, recordInstantMs, type SettlementQuery } from './listing.js';
+import { checkPart, indexMember, PERSON_SETTLEMENTS_MAX, personInPart, queryRange, recordInstantMs, type SettlementQuery } from './listing.js';
 
 export interface MemoryLedgerOptions {
   /** As RedisLedgerOptions.claimIdleMs: entries pending at another consumer this long are taken over. 0 = never. */
@@ -149,8 +149,10 @@ export class MemoryLedger implements LedgerPort {
 
   async *listSettlements(query: SettlementQuery): AsyncGenerator<StoredSettlement> {
     const { fromMs, toMs } = queryRange(query);
+    if (query.part) checkPart(query.part);
     const inPeriod: Array<{ ms: number; member: string; record: RawSettlement }> = [];
     for (const record of this.settlements.values()) {
+      if (!personInPart(record.personId, query.part)) continue;
       const ms = recordInstantMs(record, query.by);
       if (ms === null || ms < fromMs || ms >= toMs) continue;
       if (query.hospitalId !== undefined && record.hospitalId !== query.hospitalId) continue;

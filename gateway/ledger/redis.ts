@@ -51,7 +51,7 @@ import {
 } from './validate.js';
 import { sendingWrite, SettlementIdClaimed } from './errors.js';
 import {
-  indexMember, instantMs, LISTING_PAGE, mergeBuckets, parseIndexMember, PERSON_SETTLEMENTS_MAX, queryRange,
+  bucketsOfPart, indexMember, instantMs, LISTING_PAGE, mergeBuckets, parseIndexMember, PERSON_SETTLEMENTS_MAX, queryRange,
   type IndexEntry, type PageReader, type SettlementQuery,
 } from './listing.js';
 
@@ -271,7 +271,7 @@ export class RedisLedger implements LedgerPort {
       const { hospitalId, settlementId } = parseIndexMember(member);
       return this.client.hgetall(this.keys.settlementInBucket(bucket, hospitalId, settlementId)).then(storedRecord);
     }));
-    for await (const entry of mergeBuckets(this.shards(), readPage)) {
+    for await (const entry of mergeBuckets(bucketsOfPart(this.shards(), query.part), readPage)) {
       if (query.hospitalId !== undefined && parseIndexMember(entry.member).hospitalId !== query.hospitalId) continue;
       batch.push(entry);
       if (batch.length < LISTING_PAGE) continue;

@@ -187,6 +187,34 @@ function readStoredSplit(splitJson: string, version: number): Split {
 }
 
 /**
+ * What the programme operations read of a stored record (operations/records.ts): the split's amounts and
+ * programmes and three request fields — not the explanations, nor the items, which a pass over a city's
+ * year would otherwise decode 10⁶ times. The versions' own readers above, narrowed: a record readable in
+ * full reads the same here.
+ */
+const splitFiguresV1 = storedSplitV1.pick({ total: true, outOfScope: true, overLimit: true, patientPays: true, policyVersions: true }).extend({
+  lines: z.array(storedLineV1.pick({ layer: true, programme: true, amount: true })),
+  benefits: z.array(z.object({ programme: z.string(), kind: z.string(), amount: moneyText })),
+});
+const requestFactsV1 = z.object({
+  hospital: storedRequestV1.shape.hospital.pick({ name: true }),
+  patient: storedRequestV1.shape.patient.pick({ categories: true }),
+  encounter: storedRequestV1.shape.encounter.pick({ dischargedOn: true }),
+});
+export interface StoredFigures { split: z.output<typeof splitFiguresV1>; request: z.output<typeof requestFactsV1> }
+const FIGURES_READERS: Record<number, { split: typeof splitFiguresV1; request: typeof requestFactsV1 }> = {
+  1: { split: splitFiguresV1, request: requestFactsV1 }, 2: { split: splitFiguresV1, request: requestFactsV1 },
+};
+
+function readFigures<T>(json: string, reader: z.ZodType<T>, what: string, version: number): T {
+  const parsed = reader.safeParse(JSON.parse(json));
+  if (!parsed.success) {
+    throw new InvariantViolation(`a version ${version} stored ${what} is unreadable: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
  * A committed settlement as everyone outside the ledger reads it: typed, its split and request read by the
  * record's version. Both are decoded on first use only, so the hot paths (a commit, which already holds its
  * split; a replay over HTTP, which answers `firstAnswer`) decode nothing they do not send.
@@ -245,6 +273,16 @@ export class StoredSettlement {
   get request(): StoredRequest {
     this.#request ??= readStoredRequest(this.#requestJson, this.recordVersion);
     return this.#request;
+  }
+
+  /** The amounts and the request fields the programme operations read (StoredFigures), decoded alone, each call. */
+  figures(): StoredFigures {
+    const reader = FIGURES_READERS[this.recordVersion];
+    if (!reader) throw new InvariantViolation(`stored record version ${this.recordVersion} has no reader (this release knows 1..${RECORD_VERSION})`);
+    return {
+      split: readFigures(this.#splitJson, reader.split, 'split', this.recordVersion),
+      request: readFigures(this.#requestJson, reader.request, 'request', this.recordVersion),
+    };
   }
 
   /** The request as sent, untyped: the idempotency check compares a re-serialised body with it. */

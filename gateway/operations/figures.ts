@@ -2,7 +2,7 @@
 import { Decimal } from 'decimal.js';
 import type { Pack } from '../../schemas/pack.js';
 import type { Enrolled } from '../../schemas/second-payout.js';
-import { applyRatio, formatFen, RATIO_SCALE } from '../engine/money.js';
+import { formatFen, RATIO_SCALE, roundHalfUpQuotient } from '../engine/money.js';
 import type { PersonBook } from '../ledger/port.js';
 
 export type { Enrolled } from '../../schemas/second-payout.js';
@@ -23,10 +23,19 @@ export function premiumIncomeFen(pack: Pack, enrolled: Enrolled): number | null 
   return premium.value * enrolled.persons;
 }
 
+/**
+ * A share of a premium income, fen × ratio rounded once, half-up, to the fen — exact at any size: a city's
+ * premium income (10⁵ enrolled × 1 000 yuan = 10¹⁰ fen) times a ratio in ppm passes 2^53, where the
+ * engine's applyRatio, sized for one bill, refuses.
+ */
+export function premiumShareFen(premiumFen: number, ppm: number): number {
+  return roundHalfUpQuotient(BigInt(premiumFen) * BigInt(ppm), BigInt(RATIO_SCALE));
+}
+
 /** Premium net of the service fee (南通: 除服务费之外的保费总额), rounded half-up to the fen. */
 export function netOfServiceFeeFen(pack: Pack, premiumFen: number): number {
   const fee = pack.operations?.serviceFeeShare?.value ?? 0;
-  return applyRatio(premiumFen, RATIO_SCALE - fee);
+  return premiumShareFen(premiumFen, RATIO_SCALE - fee);
 }
 
 /** numerator / denominator as a decimal text with 4 places (half-up), null for a zero denominator. */

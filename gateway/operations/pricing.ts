@@ -10,7 +10,7 @@
  * grid step. Premium income is the reports' (figures.ts): enrolled persons × premium per person, read from
  * the candidate at each figure (so the open figure may be the premium itself).
  *
- * A pass replays the period once, as the what-if does (whatif.ts: in settledAt order, from empty
+ * A pass replays the period once by the replay the what-if makes too (replay.ts: in settledAt order, from empty
  * accumulators, rosters as they stand now, reversed settlements skipped, nothing written), under the
  * candidate at several figures side by side: one read and parse of each record serves them all. Only the
  * candidate side is replayed (the baseline does not move with the figure). Memory per pass: per person
@@ -20,18 +20,17 @@ import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { ratio } from '../../schemas/primitives.js';
-import type { RosterRow } from '../../schemas/roster.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { settle } from '../engine/settle.js';
-import { applyRatio, formatFen, RATIO_SCALE } from '../engine/money.js';
-import { InvalidInput, Unprocessable } from '../errors.js';
+import { formatFen, RATIO_SCALE } from '../engine/money.js';
+import { InvalidInput } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { searchFigure, type SearchResult } from './figure-search.js';
-import { enrolledPersons, ppmText, ratioText, type Enrolled } from './figures.js';
+import { enrolledPersons, ppmText, premiumShareFen, ratioText, type Enrolled } from './figures.js';
 import { figureText, openFigure, openFigureOf, type OpenFigure } from './open-figure.js';
-import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import type { Deadline, Period } from './period.js';
 import type { SettlementSource } from './records.js';
-import { applyDeltas, candidateSet, replayableRequest, share } from './whatif.js';
+import { replayPeriod } from './replay.js';
+import { candidateSet, share } from './whatif.js';
 
 const pricingTarget = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('lossRatio'), ratio: ratio.optional().meta({ description: 'the loss ratio to reach; default the pack\'s operations.lossRatioTarget' }) }).strict(),
@@ -96,8 +95,6 @@ export interface PricingResult {
   curve: CurvePoint[];
 }
 
-interface PersonState { rosters: Record<string, RosterRow[]>; accumulators: Array<Record<string, number>> }
-
 const counts = z.object({ read: z.number(), replayed: z.number(), reversedSkipped: z.number(), notConcerned: z.number(), unreplayable: z.number() });
 type Counts = z.infer<typeof counts>;
 
@@ -112,9 +109,7 @@ export function localPricingPass(input: Omit<PricingInput, 'query'> & { figure: 
   return async (steps) => {
     const packs = steps.map((step) => input.figure.packAt(step));
     const id = packs[0]?.id ?? '';
-    const read: Counts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
-    const claimsFen = await claimsAt(input, id, packs.map((p) => candidateSet(input.programmes, p)), read);
-    return { claimsFen, counts: read };
+    return claimsAt(input, id, packs.map((p) => candidateSet(input.programmes, p)));
   };
 }
 
@@ -128,48 +123,18 @@ export function addPassResults(results: readonly PricingPassResult[]): PricingPa
   return sum;
 }
 
-/** One pass: the programme's claims (direct + benefits, fen) over the period at each figure. */
-async function claimsAt(input: Omit<PricingInput, 'query'>, id: string, sets: readonly ProgrammeSet[], counts: Counts): Promise<number[]> {
-  const claims = sets.map(() => 0);
-  const rosterIds = [...new Set(sets.flatMap((s) => s.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : []))))];
-  const persons = new Map<string, PersonState>();
-  const rostersByPerson = new Map<string, Record<string, RosterRow[]>>();
-  for await (const record of input.source.listSettlements(input.period)) {
-    counts.read += 1;
-    if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-    if (input.maxSettlements !== undefined && counts.read > input.maxSettlements) {
-      throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run price`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
-    }
-    if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-    const request = replayableRequest(record);
-    if (!request) { counts.unreplayable += 1; continue; }
-    let rosters = rostersByPerson.get(record.personId);
-    if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
-    const held = rosters;
-    if (!sets.some((s) => s.inForce('supplementary', request, held).some((p) => p.id === id))) { counts.notConcerned += 1; continue; }
-    let person = persons.get(record.personId);
-    if (!person) persons.set(record.personId, (person = { rosters, accumulators: sets.map(() => ({})) }));
-    const results = [];
-    try {
-      for (let i = 0; i < sets.length; i++) {
-        const programmes = sets[i];
-        const accumulators = person.accumulators[i];
-        if (!programmes || !accumulators) throw new Error('figure index out of range');
-        results.push(settle({ request, programmes, rosters: person.rosters, accumulators }));
-      }
-    } catch {
-      counts.unreplayable += 1;
-      continue;
-    }
-    counts.replayed += 1;
-    results.forEach((result, i) => {
-      const accumulators = person.accumulators[i];
-      if (accumulators) applyDeltas(accumulators, result.deltas);
-      const side = share(result, id);
-      claims[i] = (claims[i] ?? 0) + side.directFen + side.benefitsFen;
-    });
-  }
-  return claims;
+/** One pass: the programme's claims (direct + benefits, fen) over the period at each figure, and what was read. */
+async function claimsAt(input: Omit<PricingInput, 'query'>, id: string, sets: readonly ProgrammeSet[]): Promise<PricingPassResult> {
+  const claimsFen = sets.map(() => 0);
+  const counts = await replayPeriod({
+    programmeId: id, sets, source: input.source, ledger: input.ledger, period: input.period,
+    ...(input.maxSettlements === undefined ? {} : { maxSettlements: { count: input.maxSettlements, command: 'npm run price' } }),
+    ...(input.deadline ? { deadline: input.deadline } : {}),
+  }, (_record, results) => results.forEach((result, i) => {
+    const side = share(result, id);
+    claimsFen[i] = (claimsFen[i] ?? 0) + side.directFen + side.benefitsFen;
+  }));
+  return { claimsFen, counts };
 }
 
 /** What the programme must pay at a figure for the target to hold (fen, exact), with the target in words. */
@@ -188,7 +153,7 @@ function requirement(pack: Pack, target: PricingQuery['target'], enrolled: Enrol
   const cap = pack.operations?.profitCap;
   if (!cap) throw new InvalidInput('政策包未给出利润上限', [{ path: 'pack.operations.profitCap', message: '按利润上限测算需要 operations.profitCap' }]);
   const operating = pack.operations?.operatingCostShare?.value ?? 0;
-  const requiredFen = premiumFen - applyRatio(premiumFen, operating) - applyRatio(premiumFen, cap.share);
+  const requiredFen = premiumFen - premiumShareFen(premiumFen, operating) - premiumShareFen(premiumFen, cap.share);
   return {
     premiumFen,
     requiredFen: new Decimal(requiredFen),

@@ -5,8 +5,8 @@
  * result exceeds the cap by is due to the fund. For a period shorter than the year it is the result to date.
  */
 import type { Pack } from '../../schemas/pack.js';
-import { applyRatio, formatFen } from '../engine/money.js';
-import { ppmText, ratioText } from './figures.js';
+import { formatFen } from '../engine/money.js';
+import { ppmText, premiumShareFen, ratioText } from './figures.js';
 import { signedFen } from './whatif.js';
 
 export interface ProfitCapView {
@@ -28,9 +28,9 @@ export function profitCap(pack: Pack, premiumFen: number | null, paidFen: number
   const cap = pack.operations?.profitCap;
   if (!cap || premiumFen === null) return null;
   const costs = pack.operations?.operatingCostShare;
-  const operatingFen = applyRatio(premiumFen, costs?.value ?? 0);
+  const operatingFen = premiumShareFen(premiumFen, costs?.value ?? 0);
   const netFen = premiumFen - paidFen - operatingFen;
-  const capFen = applyRatio(premiumFen, cap.share);
+  const capFen = premiumShareFen(premiumFen, cap.share);
   return {
     premiumIncome: formatFen(premiumFen),
     paid: formatFen(paidFen),

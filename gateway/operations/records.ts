@@ -6,8 +6,7 @@ import { parseCounterKey } from '../engine/counter-keys.js';
 import { InvariantViolation } from '../errors.js';
 import { parseFen } from '../engine/money.js';
 import type { SettlementListing } from '../ledger/port.js';
-import type { StoredRequest, StoredSettlement } from '../ledger/stored.js';
-import type { Split } from '../../schemas/settlement.js';
+import type { StoredFigures, StoredSettlement } from '../ledger/stored.js';
 
 /** Where the records come from: the ledger's listing, in time order, in bounded pages. */
 export type SettlementSource = Pick<SettlementListing, 'listSettlements'>;
@@ -35,15 +34,14 @@ const fen = (text: string): number => parseFen(text) ?? 0;
 
 /** The record's fields, or null when its stored split or request cannot be read. */
 export function readRecord(record: StoredSettlement): ReadRecord | null {
-  let split: Split;
-  let request: StoredRequest;
+  let figures: StoredFigures;
   try {
-    split = record.split;
-    request = record.request;
+    figures = record.figures();
   } catch (error) {
     if (error instanceof InvariantViolation) return null;
     throw error;
   }
+  const { split, request } = figures;
   return {
     record,
     totalFen: fen(split.total),

@@ -14,6 +14,7 @@ import { chinaTime } from '../service/ids.js';
 import { perPersonStats, type PerPersonStats } from './distribution.js';
 import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
 import { settledWindow, YIELD_EVERY, yieldToEventLoop, type Deadline, type Period, type PeriodBasis } from './period.js';
+import { PersonRosters } from './person-rosters.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
 
 export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
@@ -149,10 +150,10 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
   const allowanceRule = new Map(pack.rules.flatMap((r) => (r.kind === 'dailyAllowance' ? [[r.benefitKind, r.id] as const] : [])));
   const rosterId = pack.eligibility.roster?.id;
   // One roster read per person seen (rows are per period, so the row covering each discharge gives the group then).
-  const rowsByPerson = new Map<string, RosterRow[]>();
+  const rosters = new PersonRosters(input.ledger, rosterId ? [rosterId] : []);
   const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
-  for await (const record of source.listSettlements(window)) {
+  for await (const record of rosters.records(source, window)) {
     read += 1;
     if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
     const r = readRecord(record);
@@ -171,9 +172,7 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
     if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, { name: r.hospitalName, at: `${record.settledAt}|${record.settlementId}` });
     for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
     if (rosterId) {
-      let rows = rowsByPerson.get(record.personId);
-      if (!rows) rowsByPerson.set(record.personId, (rows = (await input.ledger.rosterRows([rosterId], record.personId))[rosterId] ?? []));
-      bump(byRiskGroup, riskGroupOf(pack, rows, r.dischargedOn), share.directFen, share.benefitsFen);
+      bump(byRiskGroup, riskGroupOf(pack, rosters.of(record.personId)[rosterId] ?? [], r.dischargedOn), share.directFen, share.benefitsFen);
     }
     paidByRule(record.deltas, pack.id, byRuleFen);
     for (const b of r.benefits) {

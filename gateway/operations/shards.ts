@@ -1,9 +1,9 @@
 /**
  * A pass over a city's year on both cores: child processes (one per shard, each with its own heap and its
- * own Redis connection) each replay the settlements of their persons — a person's shard is a hash of their
- * ID, so every person's settlements are replayed by one process, in order — and the parent adds the parts.
- * Each child reads the whole listing (the ledger lists by time, not by person) and parses only its own
- * persons' records: the reading is repeated, the parsing and the engine are shared out.
+ * own Redis connection) each replay the settlements of their persons — a shard is a part of the ledger's
+ * persons (listing.ts `part`: on Redis, every count-th bucket of the ledger), so every person's settlements
+ * are replayed by one process, in order — and the parent adds the parts. Each child reads only its own
+ * buckets: the reading, the parsing and the engine are all shared out.
  *
  * Children, not worker threads: tsx's loader does not reach worker threads on Node 20, and a process's heap
  * is bounded on its own (--max-old-space-size), so one shard's persons cannot starve another's.
@@ -11,28 +11,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { StoredSettlement } from '../ledger/stored.js';
+import type { PersonPart } from '../ledger/listing.js';
 import type { SettlementSource } from './records.js';
 
-export interface Shard { index: number; count: number }
-
-/** FNV-1a of the person's ID: stable across processes and releases, spread evenly over ID numbers. */
-export function shardOf(personId: string, count: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < personId.length; i++) {
-    h ^= personId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % count;
-}
-
-/** The source's listing, only the shard's persons. */
-export function shardSource(source: SettlementSource, shard: Shard): SettlementSource {
-  return {
-    async *listSettlements(query): AsyncGenerator<StoredSettlement> {
-      for await (const record of source.listSettlements(query)) if (shardOf(record.personId, shard.count) === shard.index) yield record;
-    },
-  };
+/** The source's listing, only the shard's part of the persons (read by the ledger, not filtered here). */
+export function shardSource(source: SettlementSource, shard: PersonPart): SettlementSource {
+  return { listSettlements: (query) => source.listSettlements({ ...query, part: shard }) };
 }
 
 const period = z.object({ from: z.string(), to: z.string() });

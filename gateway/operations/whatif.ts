@@ -13,17 +13,15 @@
  */
 import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
-import type { RosterRow } from '../../schemas/roster.js';
-import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
-import { settle, type EngineResult } from '../engine/settle.js';
+import type { EngineResult } from '../engine/settle.js';
 import { formatFen } from '../engine/money.js';
-import { InvalidInput, Unprocessable } from '../errors.js';
+import { InvalidInput, invariant } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
-import type { StoredSettlement } from '../ledger/stored.js';
 import { maskId } from '../log.js';
-import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import type { Deadline, Period } from './period.js';
 import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
+import { replayPeriod, type ReplayCounts } from './replay.js';
 
 export const signedFen = (fen: number): string => (fen < 0 ? `-${formatFen(-fen)}` : formatFen(fen));
 
@@ -52,7 +50,6 @@ const personTotals = z.object({
   settlements: z.number(), baselineFen: z.number(), candidateFen: z.number(), baselinePatientFen: z.number(), candidatePatientFen: z.number(),
 });
 type PersonTotals = z.infer<typeof personTotals>;
-interface PersonState { baseline: Record<string, number>; candidate: Record<string, number>; rosters: Record<string, RosterRow[]>; totals: PersonTotals }
 
 /**
  * A what-if pass's sums before they are summarised: from one process, or from several each replaying its
@@ -143,23 +140,6 @@ export function candidateSet(programmes: ProgrammeSet, candidate: Pack): Program
   }
 }
 
-/** A stored request brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped; null if still refused. */
-export function replayableRequest(record: StoredSettlement): SettlementRequest | null {
-  let upgraded: unknown;
-  // Brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped.
-  try { upgraded = record.upgradedRequest(); } catch { return null; }
-  const parsed = settlementRequest.safeParse(upgraded);
-  return parsed.success ? parsed.data : null;
-}
-
-export function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
-  for (const key in deltas) {
-    const next = (into[key] ?? 0) + (deltas[key] ?? 0);
-    if (next === 0) delete into[key];
-    else into[key] = next;
-  }
-}
-
 export const share = (result: EngineResult, id: string): Side => programmeShare({
   lines: result.lines,
   benefits: result.benefits,
@@ -176,16 +156,13 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
   const id = candidate.id;
   const actual = programmes.get(id);
   const candidates = candidateSet(programmes, candidate);
-  const rosterIds = [...new Set([...programmes.packs, ...candidates.packs].flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
-  const persons = new Map<string, PersonState>();
-  const rostersByPerson = new Map<string, Record<string, RosterRow[]>>();
+  const persons = new Map<string, PersonTotals>();
   const ruleBaseline = new Map<string, number>();
   const ruleCandidate = new Map<string, number>();
   const programmeFen = new Map<string, { baseline: number; candidate: number }>();
   const baseTotal: Side = { directFen: 0, benefitsFen: 0 };
   const candTotal: Side = { directFen: 0, benefitsFen: 0 };
-  const counts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0, storedMismatches: 0 };
-  const every = input.progressEvery ?? 1000;
+  let storedMismatches = 0;
   const addProgramme = (result: EngineResult, side: 'baseline' | 'candidate') => {
     for (const l of result.lines) {
       const e = programmeFen.get(l.programme) ?? { baseline: 0, candidate: 0 };
@@ -198,43 +175,19 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
       programmeFen.set(b.programme, e);
     }
   };
-
-  for await (const record of input.source.listSettlements({ from: period.from, to: period.to })) {
-    counts.read += 1;
-    if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-    if (counts.read % every === 0) input.onProgress?.({ read: counts.read, replayed: counts.replayed });
-    if (input.maxSettlements !== undefined && counts.read > input.maxSettlements) {
-      throw new Unprocessable(`期间内结算超过 ${input.maxSettlements} 笔，请缩短期间或使用命令行 npm run whatif`, [{ path: 'to', message: `at most ${input.maxSettlements} settlements per request` }]);
-    }
-    if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-    const request = replayableRequest(record);
-    if (!request) { counts.unreplayable += 1; continue; }
-    // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
-    let rosters = rostersByPerson.get(record.personId);
-    if (!rosters) rostersByPerson.set(record.personId, (rosters = rosterIds.length ? await input.ledger.rosterRows(rosterIds, record.personId) : {}));
-    const concerned = programmes.inForce('supplementary', request, rosters).some((p) => p.id === id) || candidates.inForce('supplementary', request, rosters).some((p) => p.id === id);
-    if (!concerned) { counts.notConcerned += 1; continue; }
-    let person = persons.get(record.personId);
-    if (!person) {
-      person = { baseline: {}, candidate: {}, rosters, totals: { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 } };
-      persons.set(record.personId, person);
-    }
-    let baseline: EngineResult;
-    let changed: EngineResult;
-    try {
-      baseline = settle({ request, programmes, rosters: person.rosters, accumulators: person.baseline });
-      changed = settle({ request, programmes: candidates, rosters: person.rosters, accumulators: person.candidate });
-    } catch {
-      counts.unreplayable += 1;
-      continue;
-    }
-    applyDeltas(person.baseline, baseline.deltas);
-    applyDeltas(person.candidate, changed.deltas);
-    counts.replayed += 1;
-    const totals = person.totals;
+  const counts = await replayPeriod({
+    programmeId: id, sets: [programmes, candidates], source: input.source, ledger: input.ledger, period,
+    ...(input.maxSettlements === undefined ? {} : { maxSettlements: { count: input.maxSettlements, command: 'npm run whatif' } }),
+    ...(input.deadline ? { deadline: input.deadline } : {}),
+    ...(input.onProgress ? { onProgress: (c: ReplayCounts) => input.onProgress?.({ read: c.read, replayed: c.replayed }) } : {}),
+    ...(input.progressEvery === undefined ? {} : { progressEvery: input.progressEvery }),
+  }, (record, [baseline, changed]) => {
+    invariant(baseline !== undefined && changed !== undefined, 'a what-if replays under two sets');
+    let totals = persons.get(record.personId);
+    if (!totals) persons.set(record.personId, (totals = { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 }));
     totals.settlements += 1;
     const stored = readRecord(record);
-    if (!stored || !sameAmounts(stored, baseline)) counts.storedMismatches += 1;
+    if (!stored || !sameAmounts(stored, baseline)) storedMismatches += 1;
     const b = share(baseline, id);
     const c = share(changed, id);
     baseTotal.directFen += b.directFen; baseTotal.benefitsFen += b.benefitsFen;
@@ -249,9 +202,8 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
     attributeAllowances(candidate, changed, ruleCandidate);
     addProgramme(baseline, 'baseline');
     addProgramme(changed, 'candidate');
-  }
-  input.onProgress?.({ read: counts.read, replayed: counts.replayed });
-  return { counts, persons: new Map([...persons].map(([personId, p]) => [personId, p.totals])), ruleBaseline, ruleCandidate, programmeFen, baseTotal, candTotal };
+  });
+  return { counts: { ...counts, storedMismatches }, persons, ruleBaseline, ruleCandidate, programmeFen, baseTotal, candTotal };
 }
 
 /** Daily allowances keep no counter: their benefit kind names the rule. */

@@ -467,6 +467,38 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       expect(await ledger.settlementsOfPerson(uniqueId('nobody'))).toEqual([]);
     });
 
+    it('lists a part of the persons: the parts of one count hold every record once, each person whole, each part in time order', async () => {
+      const { ledger } = await open();
+      const persons = Array.from({ length: 24 }, () => uniqueId('P'));
+      for (let i = 0; i < 240; i++) {
+        const r = { ...record({ personId: persons[i % persons.length] ?? '', settlementId: uniqueId('S'), deltas: {} }), settledAt: `2024-05-0${1 + (i % 9)}T10:00:00+08:00` };
+        expect((await ledger.commit(r, Math.floor(i / persons.length), settledEvent(r))).outcome).toBe('committed');
+      }
+      const list = async (query: Parameters<LedgerPort['listSettlements']>[0]) => {
+        const out: StoredSettlement[] = [];
+        for await (const r of ledger.listSettlements(query)) out.push(r);
+        return out;
+      };
+      const period = { from: '2024-05-01', to: '2024-05-10' };
+      const whole = await list(period);
+      expect(whole).toHaveLength(240);
+      const at = (r: StoredSettlement) => `${Date.parse(r.settledAt).toString().padStart(15, '0')} ${r.hospitalId}:${r.settlementId}`;
+      for (const count of [1, 2, 3]) {
+        const parts = await Promise.all(Array.from({ length: count }, (_, index) => list({ ...period, part: { index, count } })));
+        const partOfPerson = new Map<string, number>();
+        parts.forEach((part, index) => {
+          expect(part.map(at)).toEqual([...part.map(at)].sort());
+          for (const r of part) {
+            expect(partOfPerson.get(r.personId) ?? index).toBe(index);
+            partOfPerson.set(r.personId, index);
+          }
+        });
+        expect(parts.flat().map(at).sort()).toEqual(whole.map(at));
+        if (count > 1) expect(parts.every((part) => part.length > 0)).toBe(true);
+      }
+      await expect(list({ ...period, part: { index: 2, count: 2 } })).rejects.toBeInstanceOf(InvariantViolation);
+    });
+
     it('answers ping while open', async () => {
       const { ledger } = await open();
       await expect(ledger.ping()).resolves.toBeUndefined();

@@ -72,3 +72,17 @@ describe('湖南 coverage of poor severely disabled people', () => {
     expect(html).not.toContain('4301000');
   });
 });
+
+describe('a city-sized premium income', () => {
+  it('shares it exactly, half-up to the fen, where fen × ppm passes 2^53 (the pricing assistant tries premiums up to 10⁵ yuan a person: 10⁵ enrolled give 10¹² fen)', async () => {
+    const { profitCap } = await import('../../gateway/operations/profit-cap.js');
+    const pack = loadProgrammes().get('sanming-2024-puhui');
+    if (!pack?.operations?.profitCap) throw new Error('三明 pack with a profit cap');
+    const premiumFen = 100_000_00 * 100_003 + 7;
+    expect(premiumFen * pack.operations.profitCap.share).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+    const view = profitCap(pack, premiumFen, 12_345_678_901);
+    const exact = (ppm: number) => formatFen(new Decimal(premiumFen).times(ppm).div(1_000_000).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber());
+    expect(view?.cap).toBe(exact(pack.operations.profitCap.share));
+    expect(view?.operatingCosts).toBe(exact(pack.operations.operatingCostShare?.value ?? 0));
+  });
+});

@@ -11,7 +11,7 @@ import { parseCandidatePack } from '../../gateway/operations/candidate.js';
 import { openFigureOf } from '../../gateway/operations/open-figure.js';
 import { addPassResults, localPricingPass, pricingQuery } from '../../gateway/operations/pricing.js';
 import { mergeReportParts, programmeReport, reportPass, summariseReport } from '../../gateway/operations/report.js';
-import { shardOf, shardSource } from '../../gateway/operations/shards.js';
+import { shardSource } from '../../gateway/operations/shards.js';
 import { mergeWhatIfParts, summariseWhatIf, whatIf, whatIfPass } from '../../gateway/operations/whatif.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { syntheticYear, type SyntheticYear } from './synthetic-year.js';
@@ -25,12 +25,19 @@ let year: SyntheticYear;
 beforeAll(async () => { year = await syntheticYear({ seed: 25, programme: 'sanming', settlements: 1200, persons: 300, reversalShare: 0.03 }); }, 60_000);
 
 describe('passes by person shard', () => {
-  it('places every person in one shard, all shards used', () => {
-    const persons = [...new Set(year.settled.map((s) => s.record.personId))];
-    const shards = persons.map((p) => shardOf(p, SHARDS));
-    expect(shards.every((s) => s >= 0 && s < SHARDS)).toBe(true);
-    expect(new Set(shards).size).toBe(SHARDS);
-    expect(persons.map((p) => shardOf(p, SHARDS))).toEqual(shards); // stable
+  it('lists every record in exactly one shard, all of a person\'s in the same one, all shards used', async () => {
+    const shardOfRecord = new Map<string, number>();
+    const shardOfPerson = new Map<string, number>();
+    for (let index = 0; index < SHARDS; index++) {
+      for await (const record of shardSource(year.ledger, { index, count: SHARDS }).listSettlements(PERIOD)) {
+        expect(shardOfRecord.has(record.gatewayId)).toBe(false);
+        shardOfRecord.set(record.gatewayId, index);
+        expect(shardOfPerson.get(record.personId) ?? index).toBe(index);
+        shardOfPerson.set(record.personId, index);
+      }
+    }
+    expect(shardOfRecord.size).toBe(year.settled.length);
+    expect(new Set(shardOfPerson.values()).size).toBe(SHARDS);
   });
 
   it('a report merged from the shards equals the report in one pass, by settlement and by discharge date', async () => {

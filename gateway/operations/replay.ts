@@ -1,0 +1,97 @@
+/**
+ * The replay both the what-if (whatif.ts) and the pricing assistant (pricing.ts) make of a period: every
+ * standing settlement in settledAt order, from empty accumulators at the period start, under several
+ * programme sets side by side (baseline and candidate; or the candidate at several figures), one read and
+ * parse of each record serving them all. Rosters are read as they stand now; nothing is written.
+ *
+ * Reversed settlements are skipped: they are not claims of the year, and the ledger restored the
+ * accumulators when they were reversed. A settlement the programme is in force for under none of the sets
+ * is not concerned. A stored request today's schema still refuses after its version's upgrade, or one the
+ * engine throws on under any set, is unreplayable: counted, left out of every set alike. Memory: per person
+ * seen, one accumulator map per set — never the records.
+ */
+import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
+import type { ProgrammeSet } from '../engine/programme-set.js';
+import { settle, type EngineResult } from '../engine/settle.js';
+import { invariant, Unprocessable } from '../errors.js';
+import type { PersonBook } from '../ledger/port.js';
+import type { StoredSettlement } from '../ledger/stored.js';
+import { PersonRosters } from './person-rosters.js';
+import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
+import type { SettlementSource } from './records.js';
+
+export interface ReplayCounts { read: number; replayed: number; reversedSkipped: number; notConcerned: number; unreplayable: number }
+
+export interface ReplayInput {
+  /** The programme whose settlements are replayed: those it is in force for under at least one set. */
+  programmeId: string;
+  sets: readonly ProgrammeSet[];
+  source: SettlementSource;
+  ledger: Pick<PersonBook, 'rosterRows'>;
+  period: Period;
+  /** Refuse past this many settlements read (bounded time for HTTP callers), naming the command without that bound. */
+  maxSettlements?: { count: number; command: string };
+  deadline?: Deadline;
+  onProgress?: (counts: ReplayCounts) => void;
+  progressEvery?: number;
+}
+
+/** A stored request brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped; null if still refused. */
+function replayableRequest(record: StoredSettlement): SettlementRequest | null {
+  let upgraded: unknown;
+  try { upgraded = record.upgradedRequest(); } catch { return null; }
+  const parsed = settlementRequest.safeParse(upgraded);
+  return parsed.success ? parsed.data : null;
+}
+
+function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<string, number>>): void {
+  for (const key in deltas) {
+    const next = (into[key] ?? 0) + (deltas[key] ?? 0);
+    if (next === 0) delete into[key];
+    else into[key] = next;
+  }
+}
+
+/** Replays the period; `onReplayed` gets each replayed settlement's results, one per set in order. */
+export async function replayPeriod(input: ReplayInput, onReplayed: (record: StoredSettlement, results: readonly EngineResult[]) => void): Promise<ReplayCounts> {
+  const { programmeId, sets } = input;
+  const counts: ReplayCounts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
+  const rosterIds = [...new Set(sets.flatMap((s) => s.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : []))))];
+  const rosters = new PersonRosters(input.ledger, rosterIds);
+  const accumulators = new Map<string, Array<Record<string, number>>>();
+  const every = input.progressEvery ?? 1000;
+  for await (const record of rosters.records(input.source, { from: input.period.from, to: input.period.to })) {
+    counts.read += 1;
+    if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+    if (counts.read % every === 0) input.onProgress?.(counts);
+    const max = input.maxSettlements;
+    if (max && counts.read > max.count) {
+      throw new Unprocessable(`期间内结算超过 ${max.count} 笔，请缩短期间或使用命令行 ${max.command}`, [{ path: 'to', message: `at most ${max.count} settlements per request` }]);
+    }
+    if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
+    const request = replayableRequest(record);
+    if (!request) { counts.unreplayable += 1; continue; }
+    // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
+    const rows = rosters.of(record.personId);
+    if (!sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId))) { counts.notConcerned += 1; continue; }
+    let held = accumulators.get(record.personId);
+    if (!held) accumulators.set(record.personId, (held = sets.map(() => ({}))));
+    const person = held;
+    let results: EngineResult[];
+    try {
+      results = sets.map((programmes, i) => settle({ request, programmes, rosters: rows, accumulators: person[i] ?? {} }));
+    } catch {
+      counts.unreplayable += 1;
+      continue;
+    }
+    results.forEach((result, i) => {
+      const into = person[i];
+      invariant(into !== undefined, 'one accumulator map per set');
+      applyDeltas(into, result.deltas);
+    });
+    counts.replayed += 1;
+    onReplayed(record, results);
+  }
+  input.onProgress?.(counts);
+  return counts;
+}
