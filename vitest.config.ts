@@ -11,7 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // Two files at a time, on a 2-core machine too (vitest's default there is one): serial, the suite took
     // 11.5 min of vitest time, over the 10-minute bound; two at once 7.6 min, every file passing. Each file
-    // starts its own Redis on free ports and the shared broker takes every run's topics by prefix, so files
+    // starts its own Redis on free ports and each test writes the shared broker under a fresh topic prefix, so files
     // do not meet.
     maxWorkers: 2,
   },
