@@ -372,7 +372,9 @@ export class RedisLedger implements LedgerPort {
       timer = setTimeout(() => reject(new Error(`redis did not answer PING within ${this.pingTimeoutMs} ms`)), this.pingTimeoutMs);
     });
     try {
-      await Promise.race([this.client.ping(), timeout]);
+      // The key layout too (read once, then cached): while `npm run ledger:migrate` moves the data, every call
+      // answers 503, so a gateway started meanwhile must not say it is ready.
+      await Promise.race([this.client.ping().then(() => this.layout()), timeout]);
     } finally {
       clearTimeout(timer);
     }

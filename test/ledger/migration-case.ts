@@ -116,6 +116,8 @@ export function migrationCases(connect: () => Client, env: () => Record<string, 
     expect(await probe.get(`${prefix}:layout`)).toBe('moving 2 16');
     const meanwhile = new RedisLedger(connect(), { prefix });
     await expect(meanwhile.getSettlement(HOSPITAL, 'S001')).rejects.toMatchObject({ status: 503 });
+    // /readyz (ledger.ping) says not ready while the move is unfinished.
+    await expect(meanwhile.ping()).rejects.toMatchObject({ status: 503 });
     await meanwhile.close();
     const finish = await migrateToLayout2(probe, prefix, { apply: true, gatewaysStopped: true });
     expect(finish).toMatchObject({ found: 'moving', applied: true, marker: '2 16' });
