@@ -41,6 +41,8 @@ export interface PersonKeys {
   timeIndex(by: 'settledAt' | 'reversedAt'): string;
   settlement(hospitalId: string, settlementId: string): string;
   roster(rosterId: string): string;
+  /** The operations' day projection of the bucket for a settlement day (projection.ts): the commit and reverse scripts delete it. */
+  projection(day: string): string;
 }
 
 export const KEY_LAYOUTS = [1, 2] as const;
@@ -103,6 +105,7 @@ export class KeySpace {
       timeIndex: (by) => this.timeIndex(bucket, by),
       settlement: (hospitalId, settlementId) => this.settlementInBucket(bucket, hospitalId, settlementId),
       roster: (rosterId) => `${tag}:roster:${rosterId}:${personId}`,
+      projection: (day) => this.projection(bucket, day),
     };
   }
 
@@ -116,6 +119,9 @@ export class KeySpace {
 
   /** The bucket's settlements by time (zset, epoch ms → "<hospitalId>:<settlementId>"), for listings. */
   timeIndex(bucket: number, by: 'settledAt' | 'reversedAt'): string { return `${this.tag(bucket)}:${by === 'settledAt' ? 'settled' : 'reversed'}`; }
+
+  /** The bucket's day projection (hash, field → text; projection.ts): a cache of the operations', under the bucket's tag. */
+  projection(bucket: number, day: string): string { return `${this.tag(bucket)}:proj:${day}`; }
 
   /** One person's settlements by settledAt (zset, same members). */
   personIndex(personId: string): string { return this.person(personId).personIndex; }

@@ -36,15 +36,22 @@ export function bucketsOfPart(buckets: readonly number[], part: PersonPart | und
   return buckets.filter((bucket) => bucket % part.count === part.index);
 }
 
-/** Whether a person is in the part, for a ledger without buckets: FNV-1a of the ID, stable across processes and releases. */
-export function personInPart(personId: string, part: PersonPart | undefined): boolean {
-  if (!part) return true;
+/** The cells of a ledger without buckets (memory): persons hashed into this many, as Redis's into its buckets. */
+export const PERSON_CELLS = 16;
+
+/** The cell of a person in a ledger without buckets: FNV-1a of the ID, stable across processes and releases. */
+export function personCell(personId: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < personId.length; i++) {
     h ^= personId.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h % part.count === part.index;
+  return h % PERSON_CELLS;
+}
+
+/** Whether a person is in the part, for a ledger without buckets: their cell ≡ index (mod count), as a Redis part's buckets (so a part's listing holds its cells' day projections' persons). */
+export function personInPart(personId: string, part: PersonPart | undefined): boolean {
+  return !part || personCell(personId) % part.count === part.index;
 }
 
 /** Records per page read from each bucket (and per batch of record reads). */

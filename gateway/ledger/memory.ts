@@ -14,6 +14,7 @@ import type {
 import { newRecord } from './codec.js';
 import type { RawSettlement } from './raw.js';
 import { StoredSettlement } from './stored.js';
+import { MemoryProjections } from './projection.js';
 import {
   checkAck, checkCommit, checkDeltas, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
 } from './validate.js';
@@ -68,6 +69,7 @@ export class MemoryLedger implements LedgerPort {
   private closed = false;
   /** preview key → expiry (ms); insertion order is age order, so the oldest is dropped first at the bound. */
   private readonly previews = new Map<string, number>();
+  readonly projections = new MemoryProjections();
 
   constructor(options: MemoryLedgerOptions = {}) {
     this.claimIdleMs = options.claimIdleMs ?? 60_000;
@@ -106,6 +108,7 @@ export class MemoryLedger implements LedgerPort {
     if (acc.version !== expectedVersion) return { outcome: 'stale' };
     this.apply(acc, record.deltas, 1);
     this.settlements.set(key, record);
+    this.projections.invalidate(record.personId, record.settledAt);
     this.append(event, record);
     return { outcome: 'committed', record: new StoredSettlement(record, settlement.split) };
   }
@@ -122,6 +125,7 @@ export class MemoryLedger implements LedgerPort {
     // A new record, not the stored one changed: an outbox entry not yet relayed still refers to the one it was appended with.
     const reversed: RawSettlement = { ...stored, status: 'reversed', reversedAt, ...(note && Object.keys(note).length > 0 ? { reversal: { ...note } } : {}) };
     this.settlements.set(settlementKey(hospitalId, settlementId), reversed);
+    this.projections.invalidate(stored.personId, stored.settledAt);
     this.append(event, reversed);
     return { outcome: 'reversed', record: copyRecord(reversed) };
   }

@@ -6,6 +6,7 @@ import type { RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote, Split } from '../../schemas/settlement.js';
 import type { StoredSettlement } from './stored.js';
 import type { SettlementQuery } from './listing.js';
+import type { DayProjections } from './projection.js';
 
 /** A person's year-to-date counters (fen) and the version the engine read them at. */
 export interface AccumulatorSnapshot {
@@ -135,6 +136,8 @@ export interface SettlementListing {
    * and settlement id), read in bounded pages.
    */
   listSettlements(query: SettlementQuery): AsyncIterable<StoredSettlement>;
+  /** The operations' cache of each day's settlements in compact form, kept fresh by commit and reverse (projection.ts). */
+  readonly projections: DayProjections;
   /** A person's settlements (reversed ones too), in settledAt order; at most PERSON_SETTLEMENTS_MAX. */
   settlementsOfPerson(personId: string): Promise<StoredSettlement[]>;
 }

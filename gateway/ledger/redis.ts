@@ -44,6 +44,7 @@ import { CURRENT_KEY_LAYOUT, isMovingMarker, KEY_LAYOUTS, KeySpace, LAYOUT_1_BUC
 import { scanKeys } from './scan.js';
 import { eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
 import { StoredSettlement } from './stored.js';
+import { projectionDay, RedisProjections } from './projection.js';
 import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
 import { eventData } from './event-data.js';
 import {
@@ -84,7 +85,7 @@ type ScriptArg = string | number | Buffer;
 /** The commands defineCommand adds; ioredis cannot type them, hence the one narrowing cast in the constructor. */
 interface LedgerScripts {
   gwLedgerCommit(numberOfKeys: number, ...keysThenArgs: ScriptArg[]): Promise<unknown>;
-  gwLedgerReverse(stl: string, acc: string, outbox: string, reversedIndex: string, ...args: ScriptArg[]): Promise<unknown>;
+  gwLedgerReverse(stl: string, acc: string, outbox: string, reversedIndex: string, projection: string, ...args: ScriptArg[]): Promise<unknown>;
   gwLedgerAck(outbox: string, ...args: ScriptArg[]): Promise<unknown>;
   gwLedgerReadPerson(numberOfKeys: number, ...keys: string[]): Promise<unknown>;
   gwLedgerRosterPut(roster: string, ...args: ScriptArg[]): Promise<unknown>;
@@ -130,6 +131,7 @@ export class RedisLedger implements LedgerPort {
   private groupsReady: Promise<void> | null = null;
   /** Where the next read of new entries starts, so one busy shard cannot starve the others. */
   private nextShard = 0;
+  readonly projections: RedisProjections;
 
   constructor(private readonly client: Redis | Cluster, options: RedisLedgerOptions = {}) {
     this.prefix = options.prefix ?? 'gw';
@@ -138,14 +140,15 @@ export class RedisLedger implements LedgerPort {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
     invariant(this.claimIdleMs >= 0 && this.pollIntervalMs >= 1 && this.pingTimeoutMs >= 1, 'timeouts must be positive');
-    // 5 keys in a Cluster, 6 (with the settlement-id index) on a standalone Redis: given first in each call.
+    // 6 keys in a Cluster, 7 (with the settlement-id index) on a standalone Redis: given first in each call.
     client.defineCommand('gwLedgerCommit', { lua: COMMIT_LUA });
-    client.defineCommand('gwLedgerReverse', { lua: REVERSE_LUA, numberOfKeys: 4 });
+    client.defineCommand('gwLedgerReverse', { lua: REVERSE_LUA, numberOfKeys: 5 });
     client.defineCommand('gwLedgerAck', { lua: ACK_LUA, numberOfKeys: 1 });
     // The number of keys varies (the rosters in force): given first in each call.
     client.defineCommand('gwLedgerReadPerson', { lua: READ_PERSON_LUA });
     client.defineCommand('gwLedgerRosterPut', { lua: ROSTER_PUT_LUA, numberOfKeys: 1 });
     this.scripts = client as unknown as LedgerScripts;
+    this.projections = new RedisProjections(client, () => this.layout());
   }
 
   async readAccumulators(personId: string): Promise<AccumulatorSnapshot> {
@@ -186,7 +189,7 @@ export class RedisLedger implements LedgerPort {
     const eventPairs = eventFields(event);
     sendingWrite(guard);
     const keys = this.keys.person(personId);
-    const scriptKeys = [keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('settledAt'), keys.personIndex];
+    const scriptKeys = [keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('settledAt'), keys.personIndex, keys.projection(projectionDay(record.settledAt))];
     if (!this.client.isCluster) scriptKeys.push(this.keys.index(hospitalId, settlementId));
     const reply = await this.scripts.gwLedgerCommit(
       scriptKeys.length, ...scriptKeys,
@@ -229,7 +232,7 @@ export class RedisLedger implements LedgerPort {
     sendingWrite(guard);
     const keys = this.keys.person(personId);
     const reply = await this.scripts.gwLedgerReverse(
-      keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('reversedAt'),
+      keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('reversedAt'), keys.projection(projectionDay(current.settledAt)),
       reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,
       note && Object.keys(note).length > 0 ? JSON.stringify(note) : '',
       instantMs(reversedAt), indexMember(hospitalId, settlementId),

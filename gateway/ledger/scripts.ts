@@ -41,18 +41,19 @@ end
 
 /**
  * KEYS: record hash, accumulator hash, outbox stream, the bucket's settled-time index, the person's
- * settlement index (one slot); on a standalone Redis also the settlement-id index (in a Cluster it
- * lives in another slot, and the caller claims it with SET NX before running this).
+ * settlement index, the bucket's day projection of the settlement day (one slot; deleted: projection.ts);
+ * on a standalone Redis also the settlement-id index (in a Cluster it lives in another slot, and the
+ * caller claims it with SET NX before running this).
  * ARGV: bodyHash, expectedVersion, nDeltaPairs, nRecordPairs, nEventPairs, the index score (settledAt,
  * epoch ms), the index member ("<hospitalId>:<settlementId>"), personId, then the pairs in that order.
  * Returns {'claimed', ownerPersonId} | {'replay'|'conflict', recordFields} | {'stale'} | {'committed', streamId}.
  */
 export const COMMIT_LUA = `${CHECK_COUNTERS}
-if KEYS[6] then
-  local owner = redis.call('GET', KEYS[6])
+if KEYS[7] then
+  local owner = redis.call('GET', KEYS[7])
   if owner and owner ~= ARGV[8] then return {'claimed', owner} end
   -- Claimed before the checks below, as a Cluster's SET NX is: a stale commit keeps its claim (README.md).
-  if not owner then redis.call('SET', KEYS[6], ARGV[8]) end
+  if not owner then redis.call('SET', KEYS[7], ARGV[8]) end
 end
 local storedHash = redis.call('HGET', KEYS[1], 'bodyHash')
 if storedHash then
@@ -74,11 +75,13 @@ first = first + 2 * nRecord
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
 redis.call('ZADD', KEYS[5], ARGV[6], ARGV[7])
+redis.call('DEL', KEYS[6])
 return {'committed', streamId}
 `;
 
 /**
- * KEYS: record hash, accumulator hash, outbox stream, the bucket's reversed-time index (one slot).
+ * KEYS: record hash, accumulator hash, outbox stream, the bucket's reversed-time index, the bucket's day
+ * projection of the record's settlement day (one slot; deleted: projection.ts).
  * ARGV: reversedAt, the record's deltas JSON as the caller read it, nDeltaPairs, nEventPairs, then the
  * negated delta pairs and the event pairs, then the reversal note's JSON ('' for none), then the index score
  * (reversedAt, epoch ms) and member. The caller negates (a record's deltas never change once
@@ -105,6 +108,7 @@ local note = ARGV[first + 2 * nEvent]
 if note and note ~= '' then redis.call('HSET', KEYS[1], 'reversal', note) end
 local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
 redis.call('ZADD', KEYS[4], ARGV[#ARGV - 1], ARGV[#ARGV])
+redis.call('DEL', KEYS[5])
 return {'reversed', redis.call('HGETALL', KEYS[1]), streamId}
 `;
 

@@ -2,32 +2,44 @@
  * The fields the operations read of a stored settlement, its split and request read by the record's
  * version (ledger/stored.ts); a record that cannot be read is counted as unreadable, never thrown.
  */
+import { z } from 'zod';
 import { parseCounterKey } from '../engine/counter-keys.js';
 import { InvariantViolation } from '../errors.js';
 import { parseFen } from '../engine/money.js';
+import type { PersonPart } from '../ledger/listing.js';
 import type { SettlementListing } from '../ledger/port.js';
+import type { DayProjections } from '../ledger/projection.js';
 import type { StoredFigures, StoredSettlement } from '../ledger/stored.js';
 
-/** Where the records come from: the ledger's listing, in time order, in bounded pages. */
-export type SettlementSource = Pick<SettlementListing, 'listSettlements'>;
+/**
+ * Where a pass's settlements come from: the ledger's listing, in time order, in bounded pages; and, where the
+ * ledger keeps them (both do: `LedgerPort.projections`), the day projections a pass reads instead of the
+ * records (day-projection.ts). A source without them (a test's patched listing) is read record by record.
+ */
+export type SettlementSource = Pick<SettlementListing, 'listSettlements'> & {
+  readonly projections?: DayProjections;
+  /** The part of the persons the listing is limited to (shards.ts): the pass reads the projections of the part's cells. */
+  readonly part?: PersonPart;
+};
 
-/** The parts of one record the reports, the second payout and the what-if read. Amounts in fen. */
-export interface ReadRecord {
-  record: StoredSettlement;
-  totalFen: number;
-  outOfScopeFen: number;
-  overLimitFen: number;
-  patientPaysFen: number;
-  lines: Array<{ layer: string; programme: string; amountFen: number }>;
-  benefits: Array<{ programme: string; kind: string; amountFen: number }>;
-  policyVersions: Record<string, string>;
-  categories: string[];
-  dischargedOn: string;
+const fenAmount = z.int();
+/** The parts of one record the reports, the second payout and the what-if read (amounts in fen): what a day projection keeps of it. */
+export const settlementFigures = z.object({
+  totalFen: fenAmount,
+  outOfScopeFen: fenAmount,
+  overLimitFen: fenAmount,
+  patientPaysFen: fenAmount,
+  lines: z.array(z.object({ layer: z.string(), programme: z.string(), amountFen: fenAmount })),
+  benefits: z.array(z.object({ programme: z.string(), kind: z.string(), amountFen: fenAmount })),
+  policyVersions: z.record(z.string(), z.string()),
+  categories: z.array(z.string()),
+  dischargedOn: z.string(),
   /** The hospital's name as the request gave it, if it did (the slip prints it). */
-  hospitalName?: string;
+  hospitalName: z.string().optional(),
   /** YYYY-MM of settledAt, read in +08:00 as the ledger writes it. */
-  settledMonth: string;
-}
+  settledMonth: z.string(),
+});
+export type ReadRecord = z.infer<typeof settlementFigures>;
 
 /** Amounts of a stored split, in fen: the split's reader already checked their form. */
 const fen = (text: string): number => parseFen(text) ?? 0;
@@ -43,7 +55,6 @@ export function readRecord(record: StoredSettlement): ReadRecord | null {
   }
   const { split, request } = figures;
   return {
-    record,
     totalFen: fen(split.total),
     outOfScopeFen: fen(split.outOfScope),
     overLimitFen: fen(split.overLimit),
@@ -76,11 +87,22 @@ export function paidByRule(deltas: Readonly<Record<string, number>>, programmeId
   const prefix = `${programmeId}|`;
   for (const key in deltas) {
     if (!key.startsWith(prefix)) continue;
-    const parsed = parseCounterKey(key);
-    // What a rule paid: its `paid`, or a group's `<group>.paid` — not a drug's own `<group>.drug-<code>.paid` (already in its group's).
-    if (!parsed || !PAID_COUNTER.test(parsed.counter)) continue;
-    into.set(parsed.owner, (into.get(parsed.owner) ?? 0) + (deltas[key] ?? 0));
+    const parsed = paidCounter(key);
+    if (parsed) into.set(parsed.owner, (into.get(parsed.owner) ?? 0) + (deltas[key] ?? 0));
   }
+}
+
+/** The deltas paidByRule reads, of every programme: all a day projection keeps of a settlement's deltas. */
+export function paidDeltas(deltas: Readonly<Record<string, number>>): Record<string, number> {
+  const kept: Record<string, number> = {};
+  for (const key in deltas) if (paidCounter(key)) kept[key] = deltas[key] ?? 0;
+  return kept;
+}
+
+/** What a rule paid: its `paid`, or a group's `<group>.paid` — not a drug's own `<group>.drug-<code>.paid` (already in its group's). */
+function paidCounter(key: string): { owner: string } | null {
+  const parsed = parseCounterKey(key);
+  return parsed && PAID_COUNTER.test(parsed.counter) ? parsed : null;
 }
 
 const PAID_COUNTER = /^(?:[^.]+\.)?paid$/;

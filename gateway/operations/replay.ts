@@ -15,7 +15,7 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { settle, type EngineResult } from '../engine/settle.js';
 import { invariant, Unprocessable } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
-import type { StoredSettlement } from '../ledger/stored.js';
+import { projectedDays, type ProjectedSettlement } from './day-projection.js';
 import { PersonRosters } from './person-rosters.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import type { SettlementSource } from './records.js';
@@ -36,10 +36,8 @@ export interface ReplayInput {
   progressEvery?: number;
 }
 
-/** A stored request brought to today's shape by its version (ledger/stored.ts): an older release's record is replayed, not dropped; null if still refused. */
-function replayableRequest(record: StoredSettlement): SettlementRequest | null {
-  let upgraded: unknown;
-  try { upgraded = record.upgradedRequest(); } catch { return null; }
+/** A stored request as the day projection keeps it, in today's shape (brought there by its record's version, ledger/stored.ts), read with today's schema; null if refused. */
+function replayableRequest(upgraded: unknown): SettlementRequest | null {
   const parsed = settlementRequest.safeParse(upgraded);
   return parsed.success ? parsed.data : null;
 }
@@ -53,44 +51,47 @@ function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<strin
 }
 
 /** Replays the period; `onReplayed` gets each replayed settlement's results, one per set in order. */
-export async function replayPeriod(input: ReplayInput, onReplayed: (record: StoredSettlement, results: readonly EngineResult[]) => void): Promise<ReplayCounts> {
+export async function replayPeriod(input: ReplayInput, onReplayed: (record: ProjectedSettlement, results: readonly EngineResult[]) => void): Promise<ReplayCounts> {
   const { programmeId, sets } = input;
   const counts: ReplayCounts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
   const rosterIds = [...new Set(sets.flatMap((s) => s.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : []))))];
   const rosters = new PersonRosters(input.ledger, rosterIds);
   const accumulators = new Map<string, Array<Record<string, number>>>();
   const every = input.progressEvery ?? 1000;
-  for await (const record of rosters.records(input.source, { from: input.period.from, to: input.period.to })) {
-    counts.read += 1;
-    if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-    if (counts.read % every === 0) input.onProgress?.(counts);
-    const max = input.maxSettlements;
-    if (max && counts.read > max.count) {
-      throw new Unprocessable(`期间内结算超过 ${max.count} 笔，请缩短期间或使用命令行 ${max.command}`, [{ path: 'to', message: `at most ${max.count} settlements per request` }]);
+  for await (const day of projectedDays(input.source, input.period, { requests: true })) {
+    await rosters.readPersons(day.settlements);
+    for (const [index, record] of day.settlements.entries()) {
+      counts.read += 1;
+      if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+      if (counts.read % every === 0) input.onProgress?.(counts);
+      const max = input.maxSettlements;
+      if (max && counts.read > max.count) {
+        throw new Unprocessable(`期间内结算超过 ${max.count} 笔，请缩短期间或使用命令行 ${max.command}`, [{ path: 'to', message: `at most ${max.count} settlements per request` }]);
+      }
+      if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
+      const request = replayableRequest(day.requests[index]);
+      if (!request) { counts.unreplayable += 1; continue; }
+      // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
+      const rows = rosters.of(record.personId);
+      if (!sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId))) { counts.notConcerned += 1; continue; }
+      let held = accumulators.get(record.personId);
+      if (!held) accumulators.set(record.personId, (held = sets.map(() => ({}))));
+      const person = held;
+      let results: EngineResult[];
+      try {
+        results = sets.map((programmes, i) => settle({ request, programmes, rosters: rows, accumulators: person[i] ?? {} }));
+      } catch {
+        counts.unreplayable += 1;
+        continue;
+      }
+      results.forEach((result, i) => {
+        const into = person[i];
+        invariant(into !== undefined, 'one accumulator map per set');
+        applyDeltas(into, result.deltas);
+      });
+      counts.replayed += 1;
+      onReplayed(record, results);
     }
-    if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-    const request = replayableRequest(record);
-    if (!request) { counts.unreplayable += 1; continue; }
-    // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
-    const rows = rosters.of(record.personId);
-    if (!sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId))) { counts.notConcerned += 1; continue; }
-    let held = accumulators.get(record.personId);
-    if (!held) accumulators.set(record.personId, (held = sets.map(() => ({}))));
-    const person = held;
-    let results: EngineResult[];
-    try {
-      results = sets.map((programmes, i) => settle({ request, programmes, rosters: rows, accumulators: person[i] ?? {} }));
-    } catch {
-      counts.unreplayable += 1;
-      continue;
-    }
-    results.forEach((result, i) => {
-      const into = person[i];
-      invariant(into !== undefined, 'one accumulator map per set');
-      applyDeltas(into, result.deltas);
-    });
-    counts.replayed += 1;
-    onReplayed(record, results);
   }
   input.onProgress?.(counts);
   return counts;

@@ -1,9 +1,9 @@
 /**
- * A programme's report over a period, computed in one streaming pass over the ledger's records
- * (listSettlements pages through them in settledAt order). Memory holds one entry per person seen
+ * A programme's report over a period, computed in one streaming pass over the period's settlements as the
+ * day projections hold them (day-projection.ts: the figures, never the records' explanations and items). Memory holds one entry per person seen
  * (what the programme paid them, for persons-paid and the percentiles), per hospital, per month, per
  * rule and per category — never the records themselves. A year of a city (~10⁶ settlements,
- * ~3×10⁵ persons) keeps a few tens of MB of such entries; time is one JSON parse of split and request per record.
+ * ~3×10⁵ persons) keeps a few tens of MB of such entries.
  */
 import { z } from 'zod';
 import type { Pack } from '../../schemas/pack.js';
@@ -15,7 +15,8 @@ import { perPersonStats, type PerPersonStats } from './distribution.js';
 import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
 import { settledWindow, YIELD_EVERY, yieldToEventLoop, type Deadline, type Period, type PeriodBasis } from './period.js';
 import { PersonRosters } from './person-rosters.js';
-import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
+import { projectedDays } from './day-projection.js';
+import { paidByRule, programmeShare, type SettlementSource } from './records.js';
 
 export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
 export interface Breakdown extends Amounts { key: string; name?: string }
@@ -153,31 +154,34 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
   const rosters = new PersonRosters(input.ledger, rosterId ? [rosterId] : []);
   const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
-  for await (const record of rosters.records(source, window)) {
-    read += 1;
-    if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-    const r = readRecord(record);
-    if (!r) { unreadable += 1; continue; }
-    if (r.policyVersions[pack.id] === undefined) continue;
-    if (basis === 'discharged' && !(period.from <= r.dischargedOn && r.dischargedOn < period.to)) continue;
-    if (record.status === 'reversed') { reversals += 1; continue; }
-    const share = programmeShare(r, pack.id);
-    settlements += 1;
-    if (share.directFen + share.benefitsFen > 0) settlementsPaid += 1;
-    directFen += share.directFen;
-    benefitsFen += share.benefitsFen;
-    paidByPerson.set(record.personId, (paidByPerson.get(record.personId) ?? 0) + share.directFen + share.benefitsFen);
-    bump(byMonth, basis === 'discharged' ? r.dischargedOn.slice(0, 7) : r.settledMonth, share.directFen, share.benefitsFen);
-    bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
-    if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, { name: r.hospitalName, at: `${record.settledAt}|${record.settlementId}` });
-    for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
-    if (rosterId) {
-      bump(byRiskGroup, riskGroupOf(pack, rosters.of(record.personId)[rosterId] ?? [], r.dischargedOn), share.directFen, share.benefitsFen);
-    }
-    paidByRule(record.deltas, pack.id, byRuleFen);
-    for (const b of r.benefits) {
-      const ruleId = b.programme === pack.id ? allowanceRule.get(b.kind) : undefined;
-      if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + b.amountFen);
+  for await (const day of projectedDays(source, window, { requests: false })) {
+    await rosters.readPersons(day.settlements);
+    for (const record of day.settlements) {
+      read += 1;
+      if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+      const r = record.figures;
+      if (!r) { unreadable += 1; continue; }
+      if (r.policyVersions[pack.id] === undefined) continue;
+      if (basis === 'discharged' && !(period.from <= r.dischargedOn && r.dischargedOn < period.to)) continue;
+      if (record.status === 'reversed') { reversals += 1; continue; }
+      const share = programmeShare(r, pack.id);
+      settlements += 1;
+      if (share.directFen + share.benefitsFen > 0) settlementsPaid += 1;
+      directFen += share.directFen;
+      benefitsFen += share.benefitsFen;
+      paidByPerson.set(record.personId, (paidByPerson.get(record.personId) ?? 0) + share.directFen + share.benefitsFen);
+      bump(byMonth, basis === 'discharged' ? r.dischargedOn.slice(0, 7) : r.settledMonth, share.directFen, share.benefitsFen);
+      bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
+      if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, { name: r.hospitalName, at: `${record.settledAt}|${record.settlementId}` });
+      for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
+      if (rosterId) {
+        bump(byRiskGroup, riskGroupOf(pack, rosters.of(record.personId)[rosterId] ?? [], r.dischargedOn), share.directFen, share.benefitsFen);
+      }
+      paidByRule(record.paidDeltas, pack.id, byRuleFen);
+      for (const b of r.benefits) {
+        const ruleId = b.programme === pack.id ? allowanceRule.get(b.kind) : undefined;
+        if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + b.amountFen);
+      }
     }
   }
   return { read, unreadable, settlements, settlementsPaid, reversals, directFen, benefitsFen, byMonth, byHospital, byCategory, byRiskGroup, byRuleFen, paidByPerson, requestHospitalNames };

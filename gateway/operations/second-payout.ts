@@ -20,7 +20,8 @@ import type { PersonBook } from '../ledger/port.js';
 import { allocate } from './allocation.js';
 import { enrolledPersons, netOfServiceFeeFen, ppmText, premiumIncomeFen, ratioText, reaches } from './figures.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline } from './period.js';
-import { programmeShare, readRecord, type SettlementSource } from './records.js';
+import { projectedDays } from './day-projection.js';
+import { programmeShare, type SettlementSource } from './records.js';
 
 export type { SecondPayoutPayment, SecondPayoutPlan } from '../../schemas/second-payout.js';
 
@@ -47,22 +48,24 @@ export async function planSecondPayout(input: PlanInput): Promise<SecondPayoutPl
   let paidFen = 0, settlements = 0, read = 0;
   // Settled from the year's start up to the payout date: December's discharges settle in January.
   const to = new Date(Date.parse(`${dueBy}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  for await (const record of input.source.listSettlements({ from: `${year}-01-01`, to })) {
-    read += 1;
-    if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-    if (record.status !== 'settled') continue;
-    const r = readRecord(record);
-    if (!r || r.policyVersions[pack.id] === undefined || !r.dischargedOn.startsWith(`${year}-`)) continue;
-    settlements += 1;
-    const share = programmeShare(r, pack.id);
-    paidFen += share.directFen + share.benefitsFen;
-    let tally = persons.get(record.personId);
-    if (!tally) persons.set(record.personId, (tally = { coveredStays: 0, eligibleFen: 0, roomFen: 0 }));
-    const benefitsFen = r.benefits.reduce((s, b) => s + b.amountFen, 0);
-    tally.roomFen += Math.max(0, r.patientPaysFen - benefitsFen);
-    if (share.directFen + share.benefitsFen > 0) {
-      tally.coveredStays += 1;
-      tally.eligibleFen += Math.min(r.outOfScopeFen + r.overLimitFen, r.patientPaysFen);
+  for await (const day of projectedDays(input.source, { from: `${year}-01-01`, to }, { requests: false })) {
+    for (const record of day.settlements) {
+      read += 1;
+      if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+      if (record.status !== 'settled') continue;
+      const r = record.figures;
+      if (!r || r.policyVersions[pack.id] === undefined || !r.dischargedOn.startsWith(`${year}-`)) continue;
+      settlements += 1;
+      const share = programmeShare(r, pack.id);
+      paidFen += share.directFen + share.benefitsFen;
+      let tally = persons.get(record.personId);
+      if (!tally) persons.set(record.personId, (tally = { coveredStays: 0, eligibleFen: 0, roomFen: 0 }));
+      const benefitsFen = r.benefits.reduce((s, b) => s + b.amountFen, 0);
+      tally.roomFen += Math.max(0, r.patientPaysFen - benefitsFen);
+      if (share.directFen + share.benefitsFen > 0) {
+        tally.coveredStays += 1;
+        tally.eligibleFen += Math.min(r.outOfScopeFen + r.overLimitFen, r.patientPaysFen);
+      }
     }
   }
   const enrolled = await enrolledPersons(pack, input.ledger);

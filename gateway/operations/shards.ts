@@ -14,9 +14,9 @@ import { z } from 'zod';
 import type { PersonPart } from '../ledger/listing.js';
 import type { SettlementSource } from './records.js';
 
-/** The source's listing, only the shard's part of the persons (read by the ledger, not filtered here). */
+/** The source's listing and day projections, only the shard's part of the persons (read by the ledger, not filtered here). */
 export function shardSource(source: SettlementSource, shard: PersonPart): SettlementSource {
-  return { listSettlements: (query) => source.listSettlements({ ...query, part: shard }) };
+  return { listSettlements: (query) => source.listSettlements({ ...query, part: shard }), part: shard, ...(source.projections ? { projections: source.projections } : {}) };
 }
 
 const period = z.object({ from: z.string(), to: z.string() });

@@ -20,7 +20,7 @@ import { InvalidInput, invariant } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
 import { maskId } from '../log.js';
 import type { Deadline, Period } from './period.js';
-import { paidByRule, programmeShare, readRecord, type SettlementSource } from './records.js';
+import { paidByRule, programmeShare, type ReadRecord, type SettlementSource } from './records.js';
 import { replayPeriod, type ReplayCounts } from './replay.js';
 
 export const signedFen = (fen: number): string => (fen < 0 ? `-${formatFen(-fen)}` : formatFen(fen));
@@ -186,7 +186,7 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
     let totals = persons.get(record.personId);
     if (!totals) persons.set(record.personId, (totals = { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 }));
     totals.settlements += 1;
-    const stored = readRecord(record);
+    const stored = record.figures;
     if (!stored || !sameAmounts(stored, baseline)) storedMismatches += 1;
     const b = share(baseline, id);
     const c = share(changed, id);
@@ -216,7 +216,7 @@ function attributeAllowances(pack: Pack | undefined, result: EngineResult, into:
 }
 
 /** Whether the baseline replay paid every line and benefit exactly as the stored answer did. */
-function sameAmounts(stored: NonNullable<ReturnType<typeof readRecord>>, replay: EngineResult): boolean {
+function sameAmounts(stored: ReadRecord, replay: EngineResult): boolean {
   if (stored.patientPaysFen !== replay.patientPaysFen || stored.lines.length !== replay.lines.length || stored.benefits.length !== replay.benefits.length) return false;
   return stored.lines.every((l, i) => l.programme === replay.lines[i]?.programme && l.amountFen === replay.lines[i]?.amountFen)
     && stored.benefits.every((b, i) => b.programme === replay.benefits[i]?.programme && b.amountFen === replay.benefits[i]?.amountFen);

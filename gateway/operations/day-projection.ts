@@ -1,0 +1,179 @@
+/**
+ * The day projections a pass reads instead of the records: per ledger cell (a Redis bucket) and settlement day
+ * (+08:00), one entry with every settlement of that cell and day in the form the passes read — its identity and
+ * status, its figures as `readRecord` gives them (records.ts), the counter deltas paid-by-rule reads — and, in a
+ * second field, each one's request brought to today's shape (`upgradedRequest`) for a replay. A report reads the
+ * first field only: some hundred bytes a settlement instead of the ~5.7 KB record with its explanations and items.
+ *
+ * Entries are cached in the ledger (gateway/ledger/projection.ts: the commit and reverse scripts delete the
+ * entry of the day they write, so a cached day is never stale). A pass reads the cached days and builds the
+ * missing ones from the records, caching them: the first pass over a period costs what reading the records
+ * costs, later ones read the entries (`npm run ledger:project` builds them ahead). An entry of another format
+ * (or unreadable) is built again, never misread. The answers are the same with or without cached entries: both
+ * come from `projectRecord`, and a day's settlements come cell by cell, each cell in the listing's time order
+ * (each person lives in one cell, so a person's settlements stay in order).
+ */
+import { z } from 'zod';
+import { invariant } from '../errors.js';
+import { projectionDay, type CellDay, type DayProjections, type ProjectionField } from '../ledger/projection.js';
+import type { StoredSettlement } from '../ledger/stored.js';
+import type { Period } from './period.js';
+import { paidDeltas, readRecord, settlementFigures, type SettlementSource } from './records.js';
+
+/** The format of an entry's texts: an entry of another format is built again. A change to what is kept is a new format. */
+export const PROJECTION_FORMAT = 1;
+
+/** What a pass reads of one stored settlement. */
+export const projectedSettlement = z.object({
+  personId: z.string(),
+  hospitalId: z.string(),
+  settlementId: z.string(),
+  settledAt: z.string(),
+  status: z.enum(['settled', 'reversed']),
+  /** As readRecord reads the record; null when its split or request cannot be read (counted as unreadable). */
+  figures: settlementFigures.nullable(),
+  /** The deltas of rules' `paid` counters (records.ts paidDeltas): what paid-by-rule reads. */
+  paidDeltas: z.record(z.string(), z.int()),
+});
+export type ProjectedSettlement = z.infer<typeof projectedSettlement>;
+
+const dayFigures = z.object({ format: z.literal(PROJECTION_FORMAT), settlements: z.array(projectedSettlement) });
+/** Each settlement's request in today's shape, as stored data: the replay parses each with today's request schema. */
+const dayRequests = z.object({ format: z.literal(PROJECTION_FORMAT), requests: z.array(z.unknown()) });
+
+/** One settlement's projection, from its record. */
+export function projectRecord(record: StoredSettlement): ProjectedSettlement {
+  return {
+    personId: record.personId, hospitalId: record.hospitalId, settlementId: record.settlementId, settledAt: record.settledAt, status: record.status,
+    figures: readRecord(record), paidDeltas: paidDeltas(record.deltas),
+  };
+}
+
+/** The request a replay runs, brought to today's shape by the record's version; null when even that fails (unreplayable). */
+function upgradedRequest(record: StoredSettlement): unknown {
+  try { return record.upgradedRequest(); } catch { return null; }
+}
+
+/** A day's settlements (of the source's part), and with `requests` each one's request in today's shape, in the same order. */
+export interface ProjectedDay { day: string; settlements: ProjectedSettlement[]; requests: unknown[] }
+
+interface Cell { settlements: ProjectedSettlement[]; requests: unknown[] }
+const emptyCell = (): Cell => ({ settlements: [], requests: [] });
+
+/** Days read from the caches at a time: a week of a city's year is ~2×10⁴ settlements. */
+const WINDOW_DAYS = 7;
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const nextDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+function daysOf(period: Period): string[] {
+  invariant(DATE.test(period.from) && DATE.test(period.to), 'a projected period is of whole days');
+  const days: string[] = [];
+  for (let day = period.from; day < period.to; day = nextDay(day)) days.push(day);
+  return days;
+}
+
+/** The period's days in order, each its settlements of the source's part. */
+export async function* projectedDays(source: SettlementSource, period: Period, options: { requests: boolean }): AsyncGenerator<ProjectedDay> {
+  const store = source.projections;
+  if (!store) {
+    // Nothing cached: the records, day by day.
+    for await (const { day, cells } of listedDays(source, period, null, options.requests)) yield joined(day, [cells.get(0) ?? emptyCell()]);
+    return;
+  }
+  const layout = await store.cells();
+  const cells = Array.from({ length: layout.count }, (_, c) => c).filter((c) => !source.part || c % source.part.count === source.part.index);
+  const days = daysOf(period);
+  const windows: string[][] = [];
+  for (let i = 0; i < days.length; i += WINDOW_DAYS) windows.push(days.slice(i, i + WINDOW_DAYS));
+  const fields: ProjectionField[] = options.requests ? ['figures', 'requests'] : ['figures'];
+  const readWindow = (window: readonly string[]) => {
+    const entries = window.flatMap((day) => cells.map((cell) => ({ cell, day })));
+    return store.read(entries, fields).then((texts) => ({ entries, cached: texts.map((t) => cachedCell(t, options.requests)) }));
+  };
+  let next = windows[0] ? readWindow(windows[0]) : null;
+  for (let w = 0; w < windows.length; w++) {
+    const window = windows[w] ?? [];
+    invariant(next !== null, 'the next window is read ahead');
+    const { entries, cached } = await next;
+    // Read ahead while this window is built and passed on; awaited in turn, its failure is this pass's.
+    next = windows[w + 1] ? readWindow(windows[w + 1] ?? []) : null;
+    next?.catch(() => undefined);
+    const byEntry = new Map<string, Cell>();
+    const missing: CellDay[] = [];
+    entries.forEach((entry, i) => {
+      const cell = cached[i];
+      if (cell) byEntry.set(entryKey(entry), cell);
+      else missing.push(entry);
+    });
+    if (missing.length > 0) {
+      for (const [entry, cell] of await build(store, source, layout.of, missing)) byEntry.set(entryKey(entry), cell);
+    }
+    for (const day of window) yield joined(day, cells.map((cell) => byEntry.get(entryKey({ cell, day })) ?? emptyCell()));
+  }
+}
+
+const entryKey = ({ cell, day }: CellDay): string => `${cell}|${day}`;
+
+function joined(day: string, cells: readonly Cell[]): ProjectedDay {
+  return { day, settlements: cells.flatMap((c) => c.settlements), requests: cells.flatMap((c) => c.requests) };
+}
+
+/** A cached entry's fields read back; null when absent, being built, of another format or unreadable (then built again). */
+function cachedCell(texts: ReadonlyArray<string | null>, withRequests: boolean): Cell | null {
+  const [figuresText, requestsText] = texts;
+  if (!figuresText || (withRequests && !requestsText)) return null;
+  const figures = dayFigures.safeParse(parseJson(figuresText));
+  if (!figures.success) return null;
+  if (!withRequests || !requestsText) return { settlements: figures.data.settlements, requests: [] };
+  const requests = dayRequests.safeParse(parseJson(requestsText));
+  if (!requests.success || requests.data.requests.length !== figures.data.settlements.length) return null;
+  return { settlements: figures.data.settlements, requests: requests.data.requests };
+}
+
+function parseJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
+}
+
+/**
+ * The missing entries built from the records and cached: claimed first, then each run of consecutive days read
+ * once from the listing; an entry is stored only if no commit or reversal wrote to its cell and day meanwhile.
+ */
+async function build(store: DayProjections, source: SettlementSource, cellOf: (personId: string) => number, missing: readonly CellDay[]): Promise<Array<[CellDay, Cell]>> {
+  const token = await store.claim(missing);
+  const days = [...new Set(missing.map((e) => e.day))].sort();
+  const runs: Period[] = [];
+  for (const day of days) {
+    const last = runs.at(-1);
+    if (last && last.to === day) last.to = nextDay(day);
+    else runs.push({ from: day, to: nextDay(day) });
+  }
+  const listed = new Map<string, Map<number, Cell>>();
+  for (const run of runs) for await (const { day, cells } of listedDays(source, run, cellOf, true)) listed.set(day, cells);
+  const built = missing.map((entry): [CellDay, Cell] => [entry, listed.get(entry.day)?.get(entry.cell) ?? emptyCell()]);
+  await Promise.all(built.map(([entry, cell]) => store.store(entry, token, {
+    figures: JSON.stringify({ format: PROJECTION_FORMAT, settlements: cell.settlements }),
+    requests: JSON.stringify({ format: PROJECTION_FORMAT, requests: cell.requests }),
+  })));
+  return built;
+}
+
+/** The listing's records of the period, projected, grouped by day (in order) and cell (`cellOf`; all in cell 0 without). */
+async function* listedDays(source: SettlementSource, period: Period, cellOf: ((personId: string) => number) | null, withRequests: boolean): AsyncGenerator<{ day: string; cells: Map<number, Cell> }> {
+  let day: string | null = null;
+  let cells = new Map<number, Cell>();
+  for await (const record of source.listSettlements({ from: period.from, to: period.to })) {
+    const recordDay = projectionDay(record.settledAt);
+    if (recordDay !== day) {
+      if (day !== null) yield { day, cells };
+      day = recordDay;
+      cells = new Map();
+    }
+    const c = cellOf ? cellOf(record.personId) : 0;
+    let cell = cells.get(c);
+    if (!cell) cells.set(c, (cell = emptyCell()));
+    cell.settlements.push(projectRecord(record));
+    if (withRequests) cell.requests.push(upgradedRequest(record));
+  }
+  if (day !== null) yield { day, cells };
+}
