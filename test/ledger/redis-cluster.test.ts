@@ -35,7 +35,7 @@ describe('RedisLedger on a cluster', () => {
       const b = keys.bucket(person);
       const slots = new Set(await Promise.all([
         slot(keys.accumulators(person)), slot(keys.settlement(person, HOSPITAL, 'S1')), slot(keys.outbox(b)), slot(keys.roster('r', person)),
-        slot(keys.timeIndex(b, 'settledAt')), slot(keys.personIndex(person)),
+        slot(keys.timeIndex(b, 'settledAt')), slot(keys.personIndex(person)), slot(keys.projection(b, '2024-03-10')),
       ]));
       expect(slots.size).toBe(1);
       expect([...slots]).toEqual([keySlot(keys.outbox(b))]);
