@@ -12,7 +12,7 @@ import type {
   AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
 } from './port.js';
 import { newRecord } from './codec.js';
-import type { RawSettlement } from './raw.js';
+import { packRecord, unpackRecord, type PackedSettlement } from './packed-record.js';
 import { StoredSettlement } from './stored.js';
 import { MemoryProjections } from './projection.js';
 import {
@@ -39,21 +39,22 @@ interface Pending { consumer: string; deliveredAt: number }
  * entry not yet acknowledged held the assembled text besides the record: a synthetic 三明 settlement took
  * 6.9 KB of heap with its entry pending, 6.2 KB now, 5.85 KB once acknowledged (test/bench/operations.ts).
  */
-interface StoredEntry { seq: number; head: OutboxEventHead; record: RawSettlement; pending: Pending | null }
+interface StoredEntry { seq: number; head: OutboxEventHead; record: PackedSettlement; pending: Pending | null }
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 /** Preview markers kept at most (each expires anyway): memory stays bounded under any load. */
 const MAX_PREVIEWS = 100_000;
 
 /** A stored settlement copies the raw record's fields (strings, and the one flat map of numbers): the books cannot be reached through it. */
-const copyRecord = (record: RawSettlement): StoredSettlement => new StoredSettlement(record);
+const copyRecord = (record: PackedSettlement): StoredSettlement => new StoredSettlement(unpackRecord(record));
 
-const eventOf = (entry: StoredEntry): OutboxEvent => ({ ...entry.head, data: eventData(entry.head.type, entry.record) });
+const eventOf = (entry: StoredEntry): OutboxEvent => ({ ...entry.head, data: eventData(entry.head.type, unpackRecord(entry.record)) });
 
 export class MemoryLedger implements LedgerPort {
   readonly kind = 'memory' as const;
   private readonly accumulators = new Map<string, Accumulators>();
-  private readonly settlements = new Map<string, RawSettlement>();
+  /** Packed (packed-record.ts): a city's year in memory is mostly these texts. */
+  private readonly settlements = new Map<string, PackedSettlement>();
   /** settlement key → person, claimed before the version check and never removed, as in Redis. */
   private readonly claims = new Map<string, string>();
   /** roster id → person → period → row */
@@ -107,9 +108,10 @@ export class MemoryLedger implements LedgerPort {
     const acc = this.accumulatorsOf(record.personId);
     if (acc.version !== expectedVersion) return { outcome: 'stale' };
     this.apply(acc, record.deltas, 1);
-    this.settlements.set(key, record);
+    const packed = packRecord(record);
+    this.settlements.set(key, packed);
     this.projections.invalidate(record.personId, record.settledAt);
-    this.append(event, record);
+    this.append(event, packed);
     return { outcome: 'committed', record: new StoredSettlement(record, settlement.split) };
   }
 
@@ -121,9 +123,9 @@ export class MemoryLedger implements LedgerPort {
     if (!stored) return { outcome: 'notFound' };
     if (stored.status === 'reversed') return { outcome: 'alreadyReversed', record: copyRecord(stored) };
     invariant(event.personId === stored.personId, 'the reversal event is about another person than the record');
-    this.apply(this.accumulatorsOf(stored.personId), stored.deltas, -1);
+    this.apply(this.accumulatorsOf(stored.personId), unpackRecord(stored).deltas, -1);
     // A new record, not the stored one changed: an outbox entry not yet relayed still refers to the one it was appended with.
-    const reversed: RawSettlement = { ...stored, status: 'reversed', reversedAt, ...(note && Object.keys(note).length > 0 ? { reversal: { ...note } } : {}) };
+    const reversed: PackedSettlement = { ...stored, status: 'reversed', reversedAt, ...(note && Object.keys(note).length > 0 ? { reversal: { ...note } } : {}) };
     this.settlements.set(settlementKey(hospitalId, settlementId), reversed);
     this.projections.invalidate(stored.personId, stored.settledAt);
     this.append(event, reversed);
@@ -154,7 +156,7 @@ export class MemoryLedger implements LedgerPort {
   async *listSettlements(query: SettlementQuery): AsyncGenerator<StoredSettlement> {
     const { fromMs, toMs } = queryRange(query);
     if (query.part) checkPart(query.part);
-    const inPeriod: Array<{ ms: number; member: string; record: RawSettlement }> = [];
+    const inPeriod: Array<{ ms: number; member: string; record: PackedSettlement }> = [];
     for (const record of this.settlements.values()) {
       if (!personInPart(record.personId, query.part)) continue;
       const ms = recordInstantMs(record, query.by);
@@ -244,7 +246,7 @@ export class MemoryLedger implements LedgerPort {
   }
 
   /** The event's data is built now, from the record as this step leaves it: the same text Redis builds when the relay reads. */
-  private append(head: OutboxEventHead, record: RawSettlement): void {
+  private append(head: OutboxEventHead, record: PackedSettlement): void {
     const seq = ++this.lastSeq;
     const { id, type, personId, hospitalId, settlementId, time } = head;
     this.outbox.set(seq, { seq, head: { id, type, personId, hospitalId, settlementId, time }, record, pending: null });
