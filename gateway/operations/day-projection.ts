@@ -177,3 +177,17 @@ async function* listedDays(source: SettlementSource, period: Period, cellOf: ((p
   }
   if (day !== null) yield { day, cells };
 }
+
+/** What building ahead found: the days read and their settlements (of the source's part). */
+export const projectionCount = z.object({ days: z.int(), settlements: z.int() });
+export type ProjectionCount = z.infer<typeof projectionCount>;
+
+/** Builds and caches the period's missing entries ahead of the passes (`npm run ledger:project`): a pass reading them then reads no record. */
+export async function projectAhead(source: SettlementSource, period: Period): Promise<ProjectionCount> {
+  const count: ProjectionCount = { days: 0, settlements: 0 };
+  for await (const day of projectedDays(source, period, { requests: false })) {
+    count.days += 1;
+    count.settlements += day.settlements.length;
+  }
+  return count;
+}

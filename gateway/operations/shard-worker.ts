@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import { loadProgrammes } from '../programmes/load.js';
 import { openToolStorage } from '../storage.js';
 import { parseCandidatePack } from './candidate.js';
+import { projectAhead } from './day-projection.js';
 import { openFigureOf, type OpenFigure } from './open-figure.js';
 import { localPricingPass, pricingQuery } from './pricing.js';
 import { reportPass } from './report.js';
@@ -31,6 +32,7 @@ process.on('message', (message: unknown) => {
       if (!pack) throw new Error(`no programme ${task.programme}`);
       return reportPass({ pack, source, ledger, period: task.period, basis: task.basis, ...(task.today ? { today: task.today } : {}) });
     }
+    if (task.kind === 'project') return projectAhead(source, task.period);
     if (task.kind === 'whatif') {
       return whatIfPass({ programmes, candidate: parseCandidatePack(task.candidateText), source, ledger, period: task.period });
     }

@@ -20,11 +20,12 @@ export function shardSource(source: SettlementSource, shard: PersonPart): Settle
 }
 
 const period = z.object({ from: z.string(), to: z.string() });
-/** What a shard is asked: a report pass, a what-if pass, or a pricing pass at some figures. The query travels as written (its figures as text). */
+/** What a shard is asked: a report pass, a what-if pass, a pricing pass at some figures, or to build its day projections ahead. The query travels as written (its figures as text). */
 const shardTask = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('whatif'), candidateText: z.string(), period }),
   z.object({ kind: z.literal('pricing'), candidateText: z.string(), query: z.unknown(), period, steps: z.array(z.int()) }),
   z.object({ kind: z.literal('report'), programme: z.string(), period, basis: z.enum(['settled', 'discharged']), today: z.string().optional() }),
+  z.object({ kind: z.literal('project'), period }),
 ]);
 export type ShardTask = z.infer<typeof shardTask>;
 export const shardRequest = z.object({ id: z.int(), task: shardTask, shard: z.object({ index: z.int().min(0), count: z.int().min(1) }) });
