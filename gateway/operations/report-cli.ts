@@ -1,7 +1,7 @@
 /**
  * `npm run report -- --programme <id> --from YYYY-MM-DD --to YYYY-MM-DD [--basis settled|discharged] [--csv out.csv] [--workers N]`: the programme
  * report read from the ledger in Redis (REDIS_URL or REDIS_CLUSTER_NODES) without the HTTP request
- * timeout, for periods too long for one request (a city's year). JSON on stdout. Reads only. The period is
+ * timeout, for periods too long for one request (a city's year). JSON on stdout. Reads the books; writes only the day projections' cache (day-projection.ts). The period is
  * by settlement day unless `--basis discharged`; hospitals are named from HOSPITALS_FILE as the gateway names them.
  * With --workers N > 1 (default 1) the pass runs in N processes by person shard (shards.ts).
  * Exit code 0: done; 2: could not run.

@@ -1,6 +1,6 @@
 /**
  * A shard's process (shards.ts): opens the configured Redis ledger and the packs as the gateway does,
- * then answers each task of its parent over IPC with its persons' part of a pass. Reads only.
+ * then answers each task of its parent over IPC with its persons' part of a pass. Reads the books; writes only the day projections' cache.
  */
 import { loadConfig } from '../config.js';
 import { GatewayError } from '../errors.js';

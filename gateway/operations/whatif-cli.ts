@@ -3,7 +3,7 @@
  * replays the period's settlements from the ledger in Redis (REDIS_URL or REDIS_CLUSTER_NODES) under the
  * candidate pack beside the pack in force (PROGRAMMES_DIR as the gateway loads it) — with --workers N > 1
  * (default 1) in N processes by person shard (shards.ts), else here with progress on stderr — and prints
- * the comparison as JSON on stdout (and writes CSV when asked). Reads only; never writes to the ledger. Exit code 0: done; 2: could not run.
+ * the comparison as JSON on stdout (and writes CSV when asked). Never writes the books (records, accumulators, outbox); it caches the day projections it builds (day-projection.ts). Exit code 0: done; 2: could not run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

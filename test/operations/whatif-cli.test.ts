@@ -1,7 +1,7 @@
 /**
  * `npm run whatif`, `npm run price` and `npm run report` against a real Redis ledger: progress on stderr, the answer on
  * stdout, CSV on request, nothing written; the report by discharge date (a stay of 31 December settled on
- * 2 January) and hospitals named from HOSPITALS_FILE.
+ * 2 January) and hospitals named from HOSPITALS_FILE; `npm run ledger:project` builds the day projections ahead.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFen, parseFen } from '../../gateway/engine/money.js';
+import { KeySpace } from '../../gateway/ledger/keys.js';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
@@ -138,4 +139,29 @@ describe('npm run whatif', () => {
     expect('code' in failed && failed.code).toBe(2);
     expect('stderr' in failed && failed.stderr).toContain('usage: npm run whatif');
   }, 60_000);
+});
+
+describe('npm run ledger:project', () => {
+  it('builds every day projection of the period ahead, by person shard, and finds them cached the next time', async () => {
+    const probe = new Redis(redis.url);
+    const projections = async (): Promise<string[]> => (await probe.keys('gw:*:proj:*')).sort();
+    for (const key of await projections()) await probe.del(key);
+    const project = () => run('npx', ['tsx', 'gateway/operations/project-cli.ts', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '2'], {
+      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
+    });
+    const first = await project();
+    expect(JSON.parse(first.stdout)).toMatchObject({ period: { from: '2024-01-01', to: '2025-01-01' }, days: 366, settlements: 3 });
+    // Every bucket's every day, the empty ones too (16 buckets, the ledger's default).
+    const built = await projections();
+    expect(built).toHaveLength(16 * 366);
+    const entry = await probe.hgetall(built[0] ?? '');
+    expect(Object.keys(entry).sort()).toEqual(['figures', 'requests']);
+    // The next run reads the cache, builds nothing: an entry emptied behind its back (a valid format-1 entry) is read as it is.
+    const keys = new KeySpace('gw', 16);
+    await probe.hset(keys.projection(keys.bucket('350402198001010011'), '2024-02-01'), 'figures', '{"format":1,"settlements":[]}', 'requests', '{"format":1,"requests":[]}');
+    const again = await project();
+    expect(JSON.parse(again.stdout)).toMatchObject({ days: 366, settlements: 2 });
+    expect(await projections()).toEqual(built);
+    probe.disconnect();
+  }, 120_000);
 });
