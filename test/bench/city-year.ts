@@ -4,8 +4,9 @@
  * settled through the service into a Redis started here — by lanes of services side by side, each lane its
  * persons' discharges in order at their own instants (synthetic-year.ts), so 10⁶ are stored in minutes, every
  * record as one service settling them in turn writes it — then the operator's commands run against it as an
- * operator runs them, each a process of its own: the report and the what-if (responsibility 1's deductible
- * 5000 → 6000), each in one process and by person shard in as many as there are cores, and pricing
+ * operator runs them, each a process of its own: a first report by person shard, which reads the records and
+ * caches the day projections (day-projection.ts), then — reading the cache — the report and the what-if
+ * (responsibility 1's deductible 5000 → 6000), each in one process and by person shard in as many as there are cores, and pricing
  * the premium against the 3 % profit cap. Each row: wall time, settlements per second, and the peak RSS of
  * the command's largest process and the CPU of all its processes (GNU time; the shards' heaps are each bounded
  * by --max-old-space-size), and the CPU the Redis server spent meanwhile.
@@ -59,6 +60,8 @@ export async function benchCityYear(): Promise<CityYearRow[]> {
     const period = ['--from', '2024-01-01', '--to', '2025-01-01'];
     const cores = availableParallelism();
     const commands: Array<[string, string, string[]]> = [
+      // The first pass over the year reads the records and caches the day projections (day-projection.ts); the passes after it read the cache.
+      [`report, ${cores} processes by person shard, first pass (builds the day projections)`, 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period, '--workers', String(cores)]],
       ['report, one process', 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period, '--workers', '1']],
       [`report, ${cores} processes by person shard`, 'gateway/operations/report-cli.ts', ['--programme', 'sanming-2024-puhui', ...period, '--workers', String(cores)]],
       ['what-if, one process (each settlement replayed twice)', 'gateway/operations/whatif-cli.ts', ['--pack', join(dir, 'candidate.yaml'), ...period, '--workers', '1']],
