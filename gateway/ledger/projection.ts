@@ -19,7 +19,7 @@ import { instantMs, personCell, PERSON_CELLS } from './listing.js';
 import type { KeySpace } from './keys.js';
 
 /** The fields of an entry: the figures every pass reads, and the requests a replay reads besides. */
-export const PROJECTION_FIELDS = ['figures', 'requests'] as const;
+const PROJECTION_FIELDS = ['figures', 'requests'] as const;
 export type ProjectionField = (typeof PROJECTION_FIELDS)[number];
 
 export interface CellDay { cell: number; day: string }

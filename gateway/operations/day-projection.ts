@@ -24,7 +24,7 @@ import { paidDeltas, readRecord, settlementFigures, type SettlementSource } from
 export const PROJECTION_FORMAT = 1;
 
 /** What a pass reads of one stored settlement. */
-export const projectedSettlement = z.object({
+const projectedSettlement = z.object({
   personId: z.string(),
   hospitalId: z.string(),
   settlementId: z.string(),
