@@ -54,7 +54,7 @@ function upgradedRequest(record: StoredSettlement): unknown {
   try { return record.upgradedRequest(); } catch { return null; }
 }
 
-/** A day's settlements (of the source's part), and with `requests` each one's request in today's shape, in the same order. */
+/** A day's settlements (of the source's part), and with `requests` each one's request in today's shape, in the same order (else none). */
 export interface ProjectedDay { day: string; settlements: ProjectedSettlement[]; requests: unknown[] }
 
 interface Cell { settlements: ProjectedSettlement[]; requests: unknown[] }
@@ -78,7 +78,7 @@ export async function* projectedDays(source: SettlementSource, period: Period, o
   const store = source.projections;
   if (!store) {
     // Nothing cached: the records, day by day.
-    for await (const { day, cells } of listedDays(source, period, null, options.requests)) yield joined(day, [cells.get(0) ?? emptyCell()]);
+    for await (const { day, cells } of listedDays(source, period, null, options.requests)) yield joined(day, [cells.get(0) ?? emptyCell()], options.requests);
     return;
   }
   const layout = await store.cells();
@@ -109,14 +109,15 @@ export async function* projectedDays(source: SettlementSource, period: Period, o
     if (missing.length > 0) {
       for (const [entry, cell] of await build(store, source, layout.of, missing)) byEntry.set(entryKey(entry), cell);
     }
-    for (const day of window) yield joined(day, cells.map((cell) => byEntry.get(entryKey({ cell, day })) ?? emptyCell()));
+    for (const day of window) yield joined(day, cells.map((cell) => byEntry.get(entryKey({ cell, day })) ?? emptyCell()), options.requests);
   }
 }
 
 const entryKey = ({ cell, day }: CellDay): string => `${cell}|${day}`;
 
-function joined(day: string, cells: readonly Cell[]): ProjectedDay {
-  return { day, settlements: cells.flatMap((c) => c.settlements), requests: cells.flatMap((c) => c.requests) };
+/** A day's cells in order; the requests only when asked for (a built cell has them, a cached one read without them has not). */
+function joined(day: string, cells: readonly Cell[], withRequests: boolean): ProjectedDay {
+  return { day, settlements: cells.flatMap((c) => c.settlements), requests: withRequests ? cells.flatMap((c) => c.requests) : [] };
 }
 
 /** A cached entry's fields read back; null when absent, being built, of another format or unreadable (then built again). */
