@@ -56,7 +56,7 @@ export class ShardPool {
   }
 
   /** `count` children with this process's environment (REDIS_URL, PROGRAMMES_DIR …), each heap bounded to `heapMb`. */
-  static start(count: number, heapMb = 1024): ShardPool {
+  static start(count: number, heapMb = 512): ShardPool {
     const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
     return new ShardPool(Array.from({ length: count }, () => fork(WORKER, [], { execArgv: [...loader, `--max-old-space-size=${heapMb}`], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
   }
