@@ -8,9 +8,10 @@
  * a deductible, a ratio or a cap: the root of the straight line through the bracket's ends (regula falsi,
  * Illinois-style — an end kept pass after pass weighs half as much each time, so the estimate does not creep
  * from one side) is close to the boundary. Each pass puts its k figures in a window around that estimate,
- * as wide as the estimate is uncertain: the distance from the estimate of the pass before (or, on the first
- * narrowing, from the estimate through a neighbouring sample as well), at least one step — so once the
- * estimate is good to a step, the pass evaluates the boundary's two figures and ends the search.
+ * as wide as the estimate is uncertain — where the margin bends, the chord through the evaluated figure next
+ * beyond the bracket lands elsewhere, and that distance, scaled to the bracket's width, is the window's
+ * half-width (at least one step). Once the estimate is good to a step, the pass evaluates the boundary's two
+ * figures and the search ends.
  *
  * Guaranteed shrink: interpolation must keep pace with an even k-section (the bracket 1/(k+1) as wide per
  * pass, counted from the last checkpoint; one figure a pass narrows one side at a time and gets one pass of
@@ -93,8 +94,6 @@ function chordRoot(a: number, ma: Decimal, b: number, mb: Decimal): number {
 interface BracketState {
   /** The last pass's window missed: narrow by even k-section this time. */
   section: boolean;
-  /** The estimate the last interpolation made inside this bracket's parent, if any. */
-  lastEstimate: number | null;
   /** Passes each end has been kept unchanged (0: evaluated by the last pass or a sample). */
   keptA: number;
   keptB: number;
@@ -157,24 +156,24 @@ export async function searchFigure(options: SearchOptions, evaluate: Evaluate): 
   const estimateIn = ([a, b]: [number, number], state: BracketState): number =>
     chordRoot(a, marginAt(a).div(2 ** Math.min(state.keptA, 60)), b, marginAt(b).div(2 ** Math.min(state.keptB, 60)));
 
-  /** How far the estimate may be off: from the last estimate, else from a chord through the nearest sample outside the bracket. */
-  const uncertaintyOf = ([a, b]: [number, number], state: BracketState, estimate: number): number => {
-    if (state.lastEstimate !== null) return Math.max(1, Math.ceil(Math.abs(estimate - state.lastEstimate)));
+  /** How far the estimate may be off (steps, at least 1): how far chords through the nearest figures outside the bracket land from it. */
+  const uncertaintyOf = ([a, b]: [number, number], estimate: number): number => {
     const pts = sorted();
     const i = pts.findIndex((p) => p.step === a);
     const before = pts[i - 1], after = pts[i + 2];
     const others: number[] = [];
     // A chord from the far side's neighbour through the near end: where the curve bends, the two chords disagree.
-    if (before && meets(before.margin) !== meets(marginAt(b))) others.push(chordRoot(before.step, before.margin, b, marginAt(b)));
-    if (after && meets(after.margin) !== meets(marginAt(a))) others.push(chordRoot(a, marginAt(a), after.step, after.margin));
+    // The wider chord disagrees over more width than this one spans: its disagreement scaled to this width.
+    if (before && meets(before.margin) !== meets(marginAt(b))) others.push(Math.abs(chordRoot(before.step, before.margin, b, marginAt(b)) - estimate) * ((b - a) / (b - before.step)));
+    if (after && meets(after.margin) !== meets(marginAt(a))) others.push(Math.abs(chordRoot(a, marginAt(a), after.step, after.margin) - estimate) * ((b - a) / (after.step - a)));
     if (others.length === 0) return Math.max(1, Math.ceil((b - a) / 16));
-    return Math.max(1, Math.ceil(Math.max(...others.map((x) => Math.abs(x - estimate)))));
+    return Math.max(1, Math.ceil(Math.max(...others)));
   };
 
   await run([...spread(lo, hi, options.samples), ...(options.extra ?? []).filter((s) => s >= lo && s <= hi)]);
   let open = brackets();
   let truncated = open.length > MAX_CROSSINGS;
-  const fresh = (a: number, b: number): BracketState => ({ section: false, lastEstimate: null, keptA: 0, keptB: 0, paceFrom: b - a, paced: 0 });
+  const fresh = (a: number, b: number): BracketState => ({ section: false, keptA: 0, keptB: 0, paceFrom: b - a, paced: 0 });
   const states = new Map<string, BracketState>(open.map(([a, b]) => [`${a}:${b}`, fresh(a, b)]));
   // Interpolation must keep pace with k-section from the last checkpoint; one figure a pass narrows one side at a
   // time, so it is given one pass of slack.
@@ -186,7 +185,7 @@ export async function searchFigure(options: SearchOptions, evaluate: Evaluate): 
       const state = states.get(`${bracket[0]}:${bracket[1]}`) ?? { ...fresh(bracket[0], bracket[1]), section: true };
       if (state.section) return { bracket, state, estimate: null, figures: inside(bracket[0], bracket[1], k) };
       const estimate = estimateIn(bracket, state);
-      return { bracket, state, estimate, figures: around(bracket[0], bracket[1], k, estimate, uncertaintyOf(bracket, state, estimate)) };
+      return { bracket, state, estimate, figures: around(bracket[0], bracket[1], k, estimate, uncertaintyOf(bracket, estimate)) };
     });
     await run(plans.flatMap((p) => p.figures));
     open = brackets();
@@ -202,7 +201,6 @@ export async function searchFigure(options: SearchOptions, evaluate: Evaluate): 
       const paceFrom = sectioned ? b - a : was.paceFrom;
       states.set(`${a}:${b}`, {
         section: !sectioned && (b - a) * (k + 1) ** Math.max(0, paced - slack) > paceFrom,
-        lastEstimate: parent.estimate,
         keptA: a === pa ? was.keptA + 1 : 0,
         keptB: b === pb ? was.keptB + 1 : 0,
         paceFrom,
