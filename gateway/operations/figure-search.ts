@@ -92,7 +92,7 @@ function chordRoot(a: number, ma: Decimal, b: number, mb: Decimal): number {
 
 /** What a bracket carries from the pass that made it: how to narrow it next, and the ends' ages for Illinois. */
 interface BracketState {
-  /** The last pass's window missed: narrow by even k-section this time. */
+  /** Interpolation fell behind k-section's pace: narrow by even k-section this time. */
   section: boolean;
   /** Passes each end has been kept unchanged (0: evaluated by the last pass or a sample). */
   keptA: number;
@@ -102,7 +102,10 @@ interface BracketState {
   paced: number;
 }
 
-/** Up to k figures strictly inside (a, b) around `estimate`, ±`uncertainty` (≥ 1 step), the boundary's pair first. */
+/**
+ * Up to k figures strictly inside (a, b) around `estimate`: evenly over ±`uncertainty`, or, when it is good to a
+ * step, the two figures either side of it and then steps outward; one figure: the estimate itself.
+ */
 function around(a: number, b: number, k: number, estimate: number, uncertainty: number): number[] {
   const clamp = (x: number) => Math.min(b - 1, Math.max(a + 1, x));
   const c = clamp(Math.floor(estimate));
