@@ -159,16 +159,20 @@ export async function searchFigure(options: SearchOptions, evaluate: Evaluate): 
   const estimateIn = ([a, b]: [number, number], state: BracketState): number =>
     chordRoot(a, marginAt(a).div(2 ** Math.min(state.keptA, 60)), b, marginAt(b).div(2 ** Math.min(state.keptB, 60)));
 
-  /** How far the estimate may be off (steps, at least 1): how far chords through the nearest figures outside the bracket land from it. */
-  const uncertaintyOf = ([a, b]: [number, number], estimate: number): number => {
+  /**
+   * How far the estimate may be off (steps, at least 1): how far the chords through the nearest figures beyond the
+   * bracket land from it. Where the curve bends the chords disagree, the wider more; on a bracket's first
+   * interpolation (from the samples or a k-section, whose spacing is even) that distance is taken as it is, later
+   * scaled by the bracket's share of the wider chord's width — the window has then closed in on the estimate.
+   */
+  const uncertaintyOf = ([a, b]: [number, number], state: BracketState, estimate: number): number => {
     const pts = sorted();
     const i = pts.findIndex((p) => p.step === a);
     const before = pts[i - 1], after = pts[i + 2];
+    const scaled = (root: number, width: number) => Math.abs(root - estimate) * (state.paced === 0 ? 1 : (b - a) / width);
     const others: number[] = [];
-    // A chord from the far side's neighbour through the near end: where the curve bends, the two chords disagree.
-    // The wider chord disagrees over more width than this one spans: its disagreement scaled to this width.
-    if (before && meets(before.margin) !== meets(marginAt(b))) others.push(Math.abs(chordRoot(before.step, before.margin, b, marginAt(b)) - estimate) * ((b - a) / (b - before.step)));
-    if (after && meets(after.margin) !== meets(marginAt(a))) others.push(Math.abs(chordRoot(a, marginAt(a), after.step, after.margin) - estimate) * ((b - a) / (after.step - a)));
+    if (before && meets(before.margin) !== meets(marginAt(b))) others.push(scaled(chordRoot(before.step, before.margin, b, marginAt(b)), b - before.step));
+    if (after && meets(after.margin) !== meets(marginAt(a))) others.push(scaled(chordRoot(a, marginAt(a), after.step, after.margin), after.step - a));
     if (others.length === 0) return Math.max(1, Math.ceil((b - a) / 16));
     return Math.max(1, Math.ceil(Math.max(...others)));
   };
@@ -188,7 +192,7 @@ export async function searchFigure(options: SearchOptions, evaluate: Evaluate): 
       const state = states.get(`${bracket[0]}:${bracket[1]}`) ?? { ...fresh(bracket[0], bracket[1]), section: true };
       if (state.section) return { bracket, state, estimate: null, figures: inside(bracket[0], bracket[1], k) };
       const estimate = estimateIn(bracket, state);
-      return { bracket, state, estimate, figures: around(bracket[0], bracket[1], k, estimate, uncertaintyOf(bracket, estimate)) };
+      return { bracket, state, estimate, figures: around(bracket[0], bracket[1], k, estimate, uncertaintyOf(bracket, state, estimate)) };
     });
     await run(plans.flatMap((p) => p.figures));
     open = brackets();
