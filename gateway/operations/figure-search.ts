@@ -9,9 +9,9 @@
  * Illinois-style — an end kept pass after pass weighs half as much each time, so the estimate does not creep
  * from one side) is close to the boundary. Each pass puts its k figures in a window around that estimate,
  * as wide as the estimate is uncertain — where the margin bends, the chord through the evaluated figure next
- * beyond the bracket lands elsewhere, and that distance, scaled to the bracket's width, is the window's
- * half-width (at least one step). Once the estimate is good to a step, the pass evaluates the boundary's two
- * figures and the search ends.
+ * beyond the bracket lands elsewhere, and that distance (on a bracket's later interpolations scaled to its
+ * width) is the window's half-width, at least one step. Once the estimate is good to a step, the pass
+ * evaluates the boundary's two figures and the search ends.
  *
  * Guaranteed shrink: interpolation must keep pace with an even k-section (the bracket 1/(k+1) as wide per
  * pass, counted from the last checkpoint; one figure a pass narrows one side at a time and gets one pass of
