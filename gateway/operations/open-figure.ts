@@ -24,6 +24,15 @@ export const openFigure = z.object({
 }).strict();
 export type OpenFigureInput = z.input<typeof openFigure>;
 
+/**
+ * The pack's sections the engine never reads — figures for the reports, the second payout and the pricing
+ * (premium, service fee, loss-ratio target, profit cap, operating costs): what the engine pays cannot depend on
+ * a figure there, so a pricing run replays the year once for such a figure (pricing.ts).
+ * test/operations/pricing-unread-figures.test.ts settles years of every programme with each section listed here
+ * watched, and fails on any read of it by the engine.
+ */
+export const SECTIONS_THE_ENGINE_NEVER_READS: readonly string[] = ['operations'];
+
 /** Basis points per ppm: a ratio's grid step is 0.0001 = 100 ppm. */
 const PPM_PER_BP = 100;
 
@@ -82,6 +91,8 @@ export interface OpenFigure {
   hi: number;
   /** The figure as the candidate writes it, on the grid (null when it is not a figure of this unit's grid). */
   written: number | null;
+  /** Whether the engine reads the figure's path, so that the claims may move with it (SECTIONS_THE_ENGINE_NEVER_READS). */
+  movesClaims: boolean;
   /** The candidate pack with this figure written at the path (validated; memoised per step). */
   packAt(step: number): Pack;
 }
@@ -134,5 +145,8 @@ export function openFigureOf(candidateText: string, input: z.output<typeof openF
   packAt(lo);
   packAt(hi);
   const written = stepOf(input.unit, String(current));
-  return { path: input.path, unit: input.unit, lo, hi, written: written !== null && written >= lo && written <= hi ? written : null, packAt };
+  return {
+    path: input.path, unit: input.unit, lo, hi, written: written !== null && written >= lo && written <= hi ? written : null,
+    movesClaims: !SECTIONS_THE_ENGINE_NEVER_READS.includes(segments[0] ?? ''), packAt,
+  };
 }

@@ -15,6 +15,10 @@
  * candidate at several figures side by side: one read and parse of each record serves them all. Only the
  * candidate side is replayed (the baseline does not move with the figure). Memory per pass: per person
  * seen, one accumulator map per figure; the records are never held.
+ *
+ * A figure where the engine never reads (open-figure.ts: the premium, the operating costs, the profit cap's
+ * share …) cannot move the claims: the year is replayed once, under the candidate as written, and every
+ * figure's margin is arithmetic on those claims — the same curve and answer as a replay at each figure.
  */
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
@@ -22,7 +26,7 @@ import type { Pack } from '../../schemas/pack.js';
 import { ratio } from '../../schemas/primitives.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { formatFen, RATIO_SCALE } from '../engine/money.js';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput, invariant } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { searchFigure, type SearchResult } from './figure-search.js';
 import { enrolledPersons, ppmText, premiumShareFen, ratioText, type Enrolled } from './figures.js';
@@ -65,6 +69,11 @@ export interface PricingInput {
   maxSettlements?: number;
   deadline?: Deadline;
   onPass?: (pass: { pass: number; figures: number; read: number }) => void;
+  /**
+   * Replay the year at every figure, even one the engine never reads (open-figure.ts): the search as it ran
+   * before such a figure was answered from one replay — what the tests hold that answer to.
+   */
+  replayEveryFigure?: boolean;
 }
 
 export interface CurvePoint { figure: string; claims: string; lossRatio: string | null; meets: boolean }
@@ -90,9 +99,12 @@ export interface PricingResult {
   crossingsTruncated: boolean;
   /** The answer in a sentence (Chinese): found, met throughout, unreachable, not unique. */
   message: string;
+  /** Replays of the year the search made (each at one or more figures side by side). */
   passes: number;
   /** Every figure evaluated, in order: the sampled curve and the narrowing around the answer. */
   curve: CurvePoint[];
+  /** Whether the claims were replayed at each figure, or once: the figure lies where the engine never reads (the premium, the operating costs…). */
+  claimsReplayed: 'atEachFigure' | 'once';
 }
 
 const counts = z.object({ read: z.number(), replayed: z.number(), reversedSkipped: z.number(), notConcerned: z.number(), unreplayable: z.number() });
@@ -137,6 +149,21 @@ async function claimsAt(input: Omit<PricingInput, 'query'>, id: string, sets: re
   return { claimsFen, counts };
 }
 
+/**
+ * The pass for a figure the engine never reads (open-figure.ts): the claims are the same at every figure, so the
+ * year is replayed once, at `step`, and every later figure's claims are that replay's — each margin is then
+ * arithmetic on the premium the figure sets.
+ */
+function replayedOnce(replay: PricingPass, step: number): PricingPass {
+  let once: Promise<PricingPassResult> | null = null;
+  return async (steps) => {
+    once ??= replay([step]);
+    const { claimsFen: [claimsFen], counts } = await once;
+    invariant(claimsFen !== undefined, 'a pass answers the claims at each figure asked');
+    return { claimsFen: steps.map(() => claimsFen), counts };
+  };
+}
+
 /** What the programme must pay at a figure for the target to hold (fen, exact), with the target in words. */
 function requirement(pack: Pack, target: PricingQuery['target'], enrolled: Enrolled): { premiumFen: number; requiredFen: Decimal; description: string } {
   const premium = pack.operations?.premiumPerPerson;
@@ -165,19 +192,26 @@ function requirement(pack: Pack, target: PricingQuery['target'], enrolled: Enrol
 export async function priceFigure(input: PricingInput, pass?: PricingPass): Promise<PricingResult> {
   const { query } = input;
   const figure: OpenFigure = openFigureOf(input.candidateText, query.figure);
-  const runPass = pass ?? localPricingPass({ ...input, figure });
+  const year = pass ?? localPricingPass({ ...input, figure });
+  let replays = 0;
+  const replay: PricingPass = async (steps) => {
+    const result = await year(steps);
+    replays += 1;
+    input.onPass?.({ pass: replays, figures: steps.length, read: result.counts.read });
+    return result;
+  };
+  const once = !figure.movesClaims && input.replayEveryFigure !== true;
+  const runPass = once ? replayedOnce(replay, figure.written ?? figure.lo) : replay;
   const written = figure.packAt(figure.written ?? figure.lo);
   const id = written.id;
   const enrolled = await enrolledPersons(written, input.ledger);
   const atWritten = requirement(written, query.target, enrolled);
   let read: Counts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
   const evaluated = new Map<number, { claimsFen: number; premiumFen: number; meets: boolean }>();
-  let passes = 0;
   const search = await searchFigure({ lo: figure.lo, hi: figure.hi, samples: query.samples, perPass: query.perPass, extra: figure.written === null ? [] : [figure.written] }, async (steps) => {
     const packs = steps.map((s) => figure.packAt(s));
     const { claimsFen: claims, counts } = await runPass(steps);
     read = counts;
-    input.onPass?.({ pass: (passes += 1), figures: steps.length, read: counts.read });
     return steps.map((step, i) => {
       const pack = packs[i];
       const claimsFen = claims[i];
@@ -206,11 +240,12 @@ export async function priceFigure(input: PricingInput, pass?: PricingPass): Prom
     answers,
     crossingsTruncated: search.crossingsTruncated,
     message: message(search, answers, text, query.target.kind),
-    passes: search.passes,
+    passes: replays,
     curve: search.points.map((p) => {
       const e = evaluated.get(p.step);
       return { ...at(p.step), meets: e?.meets ?? false };
     }),
+    claimsReplayed: once ? 'once' : 'atEachFigure',
   };
 }
 

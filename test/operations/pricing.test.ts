@@ -66,6 +66,8 @@ describe('pricing a deductible on a year priced by hand', () => {
     expect(result.target).toMatchObject({ kind: 'lossRatio', premiumIncome: '15000.00', enrolled: { persons: 3, source: 'roster' } });
     expect(result.settlements).toEqual({ read: 4, replayed: 4, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 });
     expect(result.message).toContain('7080.00');
+    // The samples and one interpolated pass (the claims are linear in d between the samples); even k-section took 10.
+    expect(result.passes).toBe(2);
   });
 
   it('samples the curve over the range, the written figure among the points, each point as computed by hand', () => {

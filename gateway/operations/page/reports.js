@@ -249,7 +249,7 @@ async function showPricing() {
     card('相邻一步', answer ? answer.neighbour.figure : null, answer ? `赔付 ${answer.neighbour.claims} 元，赔付率 ${pct(answer.neighbour.lossRatio)}，不满足` : ''),
     card('单调性', r.monotone.monotone ? '单调' : '不单调', r.monotone.monotone ? DIRECTION[r.monotone.direction] : `在 ${r.monotone.turn.join(' → ')} 处转向`, r.monotone.monotone ? '' : 'bad'),
     card('保费收入（元）', r.target.premiumIncome, `现行数值 ${r.figure.written || '—'}`),
-    card('重放', `${r.passes} 遍`, `每遍 ${r.settlements.replayed} 笔结算；无法重放 ${r.settlements.unreplayable} 笔`),
+    card('重放', `${r.passes} 遍`, `${r.claimsReplayed === 'once' ? '该数值不影响赔付（引擎不读取）：重放一遍，各数值按保费计算；' : ''}每遍 ${r.settlements.replayed} 笔结算；无法重放 ${r.settlements.unreplayable} 笔`),
   );
   draw('pricing-chart', {
     type: 'line',
