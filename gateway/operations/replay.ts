@@ -6,7 +6,8 @@
  *
  * Reversed settlements are skipped: they are not claims of the year, and the ledger restored the
  * accumulators when they were reversed. A settlement the programme is in force for under none of the sets
- * is not concerned. A stored request today's schema still refuses after its version's upgrade, or one the
+ * is not concerned: settled all the same, for the counters it moves, but neither reported nor counted as
+ * replayed. A stored request today's schema still refuses after its version's upgrade, or one the
  * engine throws on under any set, is unreplayable: counted, left out of every set alike. Memory: per person
  * seen, one accumulator map per set — never the records.
  */
@@ -73,7 +74,7 @@ export async function replayPeriod(input: ReplayInput, onReplayed: (record: Proj
       if (!request) { counts.unreplayable += 1; continue; }
       // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
       const rows = rosters.of(record.personId);
-      if (!sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId))) { counts.notConcerned += 1; continue; }
+      const concerned = sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId));
       let held = accumulators.get(record.personId);
       if (!held) accumulators.set(record.personId, (held = sets.map(() => ({}))));
       const person = held;
@@ -89,6 +90,9 @@ export async function replayPeriod(input: ReplayInput, onReplayed: (record: Proj
         invariant(into !== undefined, 'one accumulator map per set');
         applyDeltas(into, result.deltas);
       });
+      // A stay the programme is not in force for is still settled: it moves the person's counters of the layers
+      // before it (a basic fund's yearly cap, another plan's deductible), which their later stays are settled against.
+      if (!concerned) { counts.notConcerned += 1; continue; }
       counts.replayed += 1;
       onReplayed(record, results);
     }
