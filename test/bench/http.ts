@@ -34,13 +34,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? 8);
 const BEFORE_DIR = process.env.BENCH_BEFORE;
 const ONLY = process.env.BENCH_ONLY?.split(',');
+/** Node flags of this checkout's gateways (not the lean reference's, bare express's or BENCH_BEFORE's). */
+const GATEWAY_FLAGS = process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 interface Server { child: ChildProcess; port: number }
 
 /** Starts a server script on a free port and waits until it answers. */
-async function startProcess(script: string, env: Record<string, string>, probePath: string, cwd?: string): Promise<Server> {
+async function startProcess(script: string, env: Record<string, string>, probePath: string, cwd?: string, nodeFlags: readonly string[] = []): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
@@ -106,8 +108,8 @@ async function measure(t: Target, rate?: { perSecond: number; connections: numbe
 export async function benchHttp(): Promise<string[]> {
   const redis = await startRedis();
   const servers: Server[] = [];
-  const start = async (script: string, env: Record<string, string>, probe: string, cwd?: string) => {
-    const server = await startProcess(script, env, probe, cwd);
+  const start = async (script: string, env: Record<string, string>, probe: string, cwd?: string, nodeFlags?: readonly string[]) => {
+    const server = await startProcess(script, env, probe, cwd, nodeFlags);
     servers.push(server);
     return server;
   };
@@ -125,7 +127,8 @@ export async function benchHttp(): Promise<string[]> {
     ];
     const targets: Target[] = [];
     for (const d of declared.filter((t) => !ONLY || ONLY.includes(t.key))) {
-      targets.push({ key: d.key, name: d.name, server: await start(d.script, d.env, d.probe, d.cwd), path: d.path, cpu: d.cpu ?? true, runs: [], atRate: [] });
+      const flags = d.script === 'gateway/main.ts' && !d.cwd ? GATEWAY_FLAGS : [];
+      targets.push({ key: d.key, name: d.name, server: await start(d.script, d.env, d.probe, d.cwd, flags), path: d.path, cpu: d.cpu ?? true, runs: [], atRate: [] });
     }
     if (targets.some((t) => t.key === 'cluster')) await new Promise((r) => setTimeout(r, 1500)); // both cluster workers listening
     // Warm-up: each server's JIT and Redis's scripts, not counted.
