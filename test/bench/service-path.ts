@@ -66,6 +66,25 @@ async function run(count: number): Promise<void> {
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
 }
 
+interface HeapNode { callFrame: { url: string }; selfSize: number; children: HeapNode[] }
+
+/** KB allocated per settlement by area (a package, a folder of the project, node, or V8's natives), largest first. */
+function allocatedByArea(head: HeapNode, settlements: number): string {
+  const areas = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode): void => {
+    const url = node.callFrame.url;
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    const area = pkg ? pkg[1]! : url.startsWith('node:') ? 'node' : url ? url.replace(/^file:\/\/[^]*?\/(gateway|schemas|test)\//, '$1/') : '(native: JSON, strings, buffers)';
+    areas.set(area, (areas.get(area) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) walk(child);
+  };
+  walk(head);
+  const kb = (bytes: number) => (bytes / settlements / 1024).toFixed(1);
+  return [`  allocated: ${kb(total)} KB per settlement`, ...[...areas].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([area, bytes]) => `    ${kb(bytes).padStart(6)} KB  ${area}`)].join('\n');
+}
+
 await run(WARMUP);
 // HEAP_PROFILE=<file>: V8's sampling heap profile of the measured settlements, collected objects included (what allocates, not what stays).
 const heapProfile = process.env.HEAP_PROFILE;
@@ -96,12 +115,18 @@ const wallMs = performance.now() - wall;
 await new Promise((r) => setTimeout(r, 10));
 observer.disconnect();
 const cpuUs = used.user + used.system;
-console.log(`${onLean ? 'lean ' : ''}${onRedis ? 'redis' : 'memory'}: ${N} settlements, ${(cpuUs / N).toFixed(1)} µs CPU each (${(wallMs * 1000 / N).toFixed(1)} µs wall), GC ${gcs} times, ${(gcMs * 1000 / N).toFixed(1)} µs per settlement`);
+let heapSummary = '';
 if (inspector && heapProfile) {
   const { profile } = await inspector.post('HeapProfiler.stopSampling');
   writeFileSync(heapProfile, JSON.stringify(profile));
   inspector.disconnect();
+  heapSummary = allocatedByArea(profile.head, N);
 }
-console.log('  GC by kind (1 minor, 2 major, 4 incremental, 8 weak):', [...byKind].map(([k, v]) => `${k}: ${v.count}× ${v.ms.toFixed(1)} ms`).join(', '));
 client?.disconnect();
 await redis?.stop();
+// Written last, Redis already stopped: a reader that closes the pipe early (| head -1) leaves no server behind.
+console.log([
+  `${onLean ? 'lean ' : ''}${onRedis ? 'redis' : 'memory'}: ${N} settlements, ${(cpuUs / N).toFixed(1)} µs CPU each (${((wallMs * 1000) / N).toFixed(1)} µs wall), GC ${gcs} times, ${((gcMs * 1000) / N).toFixed(1)} µs of pauses per settlement`,
+  `  GC by kind (1 minor, 2 major, 4 incremental, 8 weak): ${[...byKind].map(([k, v]) => `${k}: ${v.count}× ${v.ms.toFixed(1)} ms`).join(', ')}`,
+  ...(heapSummary ? [heapSummary] : []),
+].join('\n'));
