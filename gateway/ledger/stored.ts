@@ -263,7 +263,7 @@ export class StoredSettlement {
   /** The split as first answered, byte for byte: what an idempotent replay sends while the settlement is in force. */
   get firstAnswer(): string { return this.#splitJson; }
 
-  /** `firstAnswer` as UTF-8, what HTTP sends: after a commit to Redis the very bytes it stored (~4 KB a settlement, encoded once). */
+  /** `firstAnswer` as UTF-8, what HTTP sends: after a commit to Redis the very bytes it stored (~3 KB a settlement, encoded once). */
   firstAnswerBytes(): Buffer {
     this.#firstAnswerBytes ??= Buffer.from(this.#splitJson, 'utf8');
     return this.#firstAnswerBytes;
