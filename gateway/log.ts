@@ -2,12 +2,20 @@
 import { destination as fileDestination, pino, type DestinationStream, type Logger } from 'pino';
 
 /**
- * Standard output by default, written asynchronously: a line goes out as soon as the previous write is
- * done, and lines that arrive meanwhile go out together — one write per request (the access log) was a
- * syscall on every settlement's path. pino flushes what is left synchronously when the process exits,
- * so the lines before a fatal error or a SIGTERM are written too.
+ * Lines held until this many bytes are waiting (about 20 access lines) or STDOUT_FLUSH_MS has passed. Written as
+ * soon as the previous write was done, the access lines of a loaded gateway still cost ~30 µs of CPU a request in
+ * their writes (profile), and one line per turn of the event loop 18–29 µs against 8–13 batched (README "Benchmarks").
  */
-export function createLogger(level: string, destination: NodeJS.WritableStream | DestinationStream = fileDestination({ dest: 1, sync: false })): Logger {
+const STDOUT_BATCH_BYTES = 4096;
+/** The longest a line waits for its batch: an operator tailing the log sees it within a second. */
+const STDOUT_FLUSH_MS = 1000;
+
+/**
+ * Standard output by default, written asynchronously in batches (above). pino flushes what is left
+ * synchronously when the process exits, so the lines before a fatal error or a SIGTERM are written too;
+ * only a SIGKILL loses the last second's lines.
+ */
+export function createLogger(level: string, destination: NodeJS.WritableStream | DestinationStream = fileDestination({ dest: 1, sync: false, minLength: STDOUT_BATCH_BYTES, periodicFlush: STDOUT_FLUSH_MS })): Logger {
   return pino({
     level,
     base: { service: 'settlement-gateway' },

@@ -79,10 +79,10 @@ export const coreRoutes = [
       }
       // The stored text, byte for byte: a retried request gets exactly the first answer — unless the
       // settlement was reversed since; then its current status (reversed, reversedAt), never "settled".
-      const answer = record.status === 'settled' ? record.firstAnswer : JSON.stringify(record.split);
+      const answer = record.status === 'settled' ? record.firstAnswerBytes() : Buffer.from(JSON.stringify(record.split));
       // As bytes under a content type written out: handed a string, express parses its content type twice to add the charset.
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.send(Buffer.from(answer));
+      res.send(answer);
     },
   }),
   route({

@@ -14,7 +14,7 @@ import { RECORD_VERSION } from './stored.js';
  * command into one string; with any Chinese in it the whole text becomes two-byte and is re-encoded on
  * write (measured: the largest single cost of a commit on the client).
  */
-const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
+export const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 /** The record a commit stores: the split's JSON written once, here, and the current version. */
 export function newRecord(s: NewSettlement): RawSettlement {
@@ -25,7 +25,8 @@ export function newRecord(s: NewSettlement): RawSettlement {
   };
 }
 
-export function recordFields(record: RawSettlement): Array<string | Buffer> {
+/** `splitBytes`: the split's JSON already encoded (a commit's, which the answer sends too). */
+export function recordFields(record: RawSettlement, splitBytes: Buffer = utf8(record.splitJson)): Array<string | Buffer> {
   const fields: Array<string | Buffer> = [
     'gatewayId', record.gatewayId,
     'hospitalId', record.hospitalId,
@@ -33,7 +34,7 @@ export function recordFields(record: RawSettlement): Array<string | Buffer> {
     'personId', record.personId,
     'bodyHash', record.bodyHash,
     'status', record.status,
-    'splitJson', utf8(record.splitJson),
+    'splitJson', splitBytes,
     'requestJson', utf8(record.requestJson),
     'deltas', JSON.stringify(record.deltas),
     'settledAt', record.settledAt,

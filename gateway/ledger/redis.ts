@@ -42,7 +42,7 @@ import type {
 } from './port.js';
 import { CURRENT_KEY_LAYOUT, isMovingMarker, KEY_LAYOUTS, KeySpace, LAYOUT_1_BUCKETS, layout1Pattern, outboxEntryId, parseOutboxEntryId } from './keys.js';
 import { scanKeys } from './scan.js';
-import { eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, recordFields } from './codec.js';
+import { eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, recordFields, utf8 } from './codec.js';
 import { StoredSettlement } from './stored.js';
 import { projectionDay, RedisProjections } from './projection.js';
 import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
@@ -185,7 +185,9 @@ export class RedisLedger implements LedgerPort {
       if (owner !== personId) return this.claimedBy(owner, hospitalId, settlementId);
     }
     const deltaPairs = Object.entries(record.deltas).flatMap(([field, delta]) => [field, String(delta)]);
-    const fields = recordFields(record);
+    // The split's bytes are stored and, committed, answered: encoded once (StoredSettlement.firstAnswerBytes).
+    const splitBytes = utf8(record.splitJson);
+    const fields = recordFields(record, splitBytes);
     const eventPairs = eventFields(event);
     sendingWrite(guard);
     const keys = this.keys.person(personId);
@@ -205,7 +207,7 @@ export class RedisLedger implements LedgerPort {
         invariant(typeof owner === 'string' && owner !== personId, 'commit script answered a claim of no other person');
         return this.claimedBy(owner, hospitalId, settlementId);
       }
-      case 'committed': return { outcome, record: new StoredSettlement(record, settlement.split) };
+      case 'committed': return { outcome, record: new StoredSettlement(record, settlement.split, splitBytes) };
       case 'stale': return { outcome };
       case 'replay':
       case 'conflict': {

@@ -235,10 +235,14 @@ export class StoredSettlement {
   readonly #splitJson: string;
   readonly #requestJson: string;
   #firstSplit: Split | undefined;
+  #firstAnswerBytes: Buffer | undefined;
   #request: StoredRequest | undefined;
 
-  /** `firstSplit`: the split as first answered, when the caller already holds it (a commit), so it is not decoded again. */
-  constructor(raw: RawSettlement, firstSplit?: Split) {
+  /**
+   * `firstSplit`: the split as first answered, when the caller already holds it (a commit), so it is not decoded again;
+   * `firstAnswerBytes`: its JSON's UTF-8 bytes, when the ledger encoded them to store them (Redis), so the answer is not encoded again.
+   */
+  constructor(raw: RawSettlement, firstSplit?: Split, firstAnswerBytes?: Buffer) {
     this.gatewayId = raw.gatewayId;
     this.hospitalId = raw.hospitalId;
     this.settlementId = raw.settlementId;
@@ -253,10 +257,17 @@ export class StoredSettlement {
     this.#splitJson = raw.splitJson;
     this.#requestJson = raw.requestJson;
     this.#firstSplit = firstSplit;
+    this.#firstAnswerBytes = firstAnswerBytes;
   }
 
   /** The split as first answered, byte for byte: what an idempotent replay sends while the settlement is in force. */
   get firstAnswer(): string { return this.#splitJson; }
+
+  /** `firstAnswer` as UTF-8, what HTTP sends: after a commit to Redis the very bytes it stored (~3 KB a settlement, encoded once). */
+  firstAnswerBytes(): Buffer {
+    this.#firstAnswerBytes ??= Buffer.from(this.#splitJson, 'utf8');
+    return this.#firstAnswerBytes;
+  }
 
   /** The split with the record's current status (a reversal adds status, reversedAt and its note). */
   get split(): Split {

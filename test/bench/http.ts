@@ -3,9 +3,9 @@
  * 20-item bill) beside three baselines, in one run on one machine — bare express parsing the same body
  * (the issue's 100 %), Node's http server alone doing the same (what express itself costs), and the
  * lean reference (express + the zod request schema + the engine + one Redis EVAL; lean-server.ts).
- * Every server is started first and the loads are interleaved over several rounds, each figure the
- * median of its rounds: on a shared machine whose speed drifts by minutes, a ratio of two runs minutes
- * apart would measure the drift. Each server's CPU per request (from /proc) is the figure to size a
+ * Every server is started first and the loads are interleaved over several rounds (every other round in
+ * the opposite order), each figure the median of its rounds: on a shared machine whose speed drifts by
+ * minutes, a ratio of two runs minutes apart would measure the drift. Each server's CPU per request (from /proc) is the figure to size a
  * deployment by. Run: npm run bench, or npx tsx test/bench/http.ts. Not a test: it reports.
  *
  * Then the open-loop row: bare express and the gateway on Redis at one fixed rate, half the gateway's own
@@ -34,13 +34,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? 8);
 const BEFORE_DIR = process.env.BENCH_BEFORE;
 const ONLY = process.env.BENCH_ONLY?.split(',');
+/** Node flags of this checkout's gateways (not the lean reference's, bare express's or BENCH_BEFORE's). */
+const GATEWAY_FLAGS = process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 interface Server { child: ChildProcess; port: number }
 
 /** Starts a server script on a free port and waits until it answers. */
-async function startProcess(script: string, env: Record<string, string>, probePath: string, cwd?: string): Promise<Server> {
+async function startProcess(script: string, env: Record<string, string>, probePath: string, cwd?: string, nodeFlags: readonly string[] = []): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
@@ -106,8 +108,8 @@ async function measure(t: Target, rate?: { perSecond: number; connections: numbe
 export async function benchHttp(): Promise<string[]> {
   const redis = await startRedis();
   const servers: Server[] = [];
-  const start = async (script: string, env: Record<string, string>, probe: string, cwd?: string) => {
-    const server = await startProcess(script, env, probe, cwd);
+  const start = async (script: string, env: Record<string, string>, probe: string, cwd?: string, nodeFlags?: readonly string[]) => {
+    const server = await startProcess(script, env, probe, cwd, nodeFlags);
     servers.push(server);
     return server;
   };
@@ -125,13 +127,17 @@ export async function benchHttp(): Promise<string[]> {
     ];
     const targets: Target[] = [];
     for (const d of declared.filter((t) => !ONLY || ONLY.includes(t.key))) {
-      targets.push({ key: d.key, name: d.name, server: await start(d.script, d.env, d.probe, d.cwd), path: d.path, cpu: d.cpu ?? true, runs: [], atRate: [] });
+      const flags = d.script === 'gateway/main.ts' && !d.cwd ? GATEWAY_FLAGS : [];
+      targets.push({ key: d.key, name: d.name, server: await start(d.script, d.env, d.probe, d.cwd, flags), path: d.path, cpu: d.cpu ?? true, runs: [], atRate: [] });
     }
     if (targets.some((t) => t.key === 'cluster')) await new Promise((r) => setTimeout(r, 1500)); // both cluster workers listening
     // Warm-up: each server's JIT and Redis's scripts, not counted.
     for (const t of targets) await load(`http://127.0.0.1:${t.server.port}`, t.path, 3);
+    // Every other round in the opposite order: the server loaded second in a round fared worse by 5–10 % in
+    // paired runs of 2026-12-06 (each slot favoured in turn when two checkouts swapped places).
+    const inTurn = <T>(list: readonly T[], round: number): readonly T[] => (round % 2 === 0 ? list : [...list].reverse());
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) t.runs.push(await measure(t));
+      for (const t of inTurn(targets, round)) t.runs.push(await measure(t));
     }
     // The open loop: half the gateway's own maximum, the same rate for every server that takes part.
     const gateway = targets.find((t) => t.key === 'redis');
@@ -139,7 +145,7 @@ export async function benchHttp(): Promise<string[]> {
     const perSecond = gateway ? Math.round(median(gateway.runs.map((r) => r.rps)) / 2) : 0;
     if (perSecond > 0) {
       for (let round = 0; round < ROUNDS; round++) {
-        for (const t of atRate) t.atRate.push(await measure(t, { perSecond, connections: RATE_CONNECTIONS }));
+        for (const t of inTurn(atRate, round)) t.atRate.push(await measure(t, { perSecond, connections: RATE_CONNECTIONS }));
       }
     }
     const rows: string[] = [

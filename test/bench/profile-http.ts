@@ -3,7 +3,8 @@
  * autocannon load (the HTTP bench's bodies and connections), run with `node --cpu-prof`; prints the
  * functions with the most self time. Not part of npm run bench.
  * Run: BENCH_SECONDS=10 npx tsx test/bench/profile-http.ts [top]; PROFILE_LEDGER=redis profiles it on a
- * real Redis started for the run (the HTTP bench's setting) instead.
+ * real Redis started for the run (the HTTP bench's setting) instead; PROFILE_SERVER=lean profiles the lean
+ * reference (test/bench/lean-server.ts, on such a Redis) under the same load, to set the two side by side.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -60,8 +61,9 @@ async function main(top: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cpu-prof-'));
   const port = await freePort();
   const withoutDependencies = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REDIS_') && !name.startsWith('KAFKA_')));
-  const redis = process.env.PROFILE_LEDGER === 'redis' ? await startRedis() : undefined;
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'gateway/main.ts'], {
+  const lean = process.env.PROFILE_SERVER === 'lean';
+  const redis = process.env.PROFILE_LEDGER === 'redis' || lean ? await startRedis() : undefined;
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', lean ? 'test/bench/lean-server.ts' : 'gateway/main.ts'], {
     // The in-memory ledger and bus unless PROFILE_LEDGER=redis: no other Redis or Kafka settings reach the child.
     env: { ...withoutDependencies, ...(redis ? { REDIS_URL: redis.url } : {}), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -69,25 +71,26 @@ async function main(top: number): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   for (let ready = false; !ready;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    ready = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    ready = await fetch(`${url}${lean ? '/' : '/healthz'}`).then((r) => r.ok, () => false);
     if (!ready) await new Promise((r) => setTimeout(r, 100));
   }
   // V8's profile clock and process.hrtime are both the monotonic clock: the start-up is left out.
   const loadStartUs = Number(process.hrtime.bigint() / 1000n);
-  const result = await load(url, '/v1/settlements');
+  const result = await load(url, lean ? '/lean' : '/v1/settlements');
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
   await redis?.stop();
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  // The main thread's profile: tsx's loader thread writes one too (…0.002.cpuprofile), with the higher sequence number.
+  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()[0];
   if (!file) throw new Error('no profile written');
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   console.log(`load: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors + result.non2xx}; profile ${join(dir, file)}`);
   const { functions, areas, busyMs } = selfTimes(profile, loadStartUs);
   console.log(`busy (not idle) during the load: ${busyMs.toFixed(0)} ms of CPU, ${(busyMs / result.requests).toFixed(2)} ms per request; shares are of that`);
   const table = (title: string, rows: Row[]) => {
-    console.log(`| ${title} | self ms | share |\n|---|---|---|`);
-    for (const row of rows.slice(0, top)) console.log(`| ${row.where} | ${row.ms.toFixed(0)} | ${(row.share * 100).toFixed(1)} % |`);
+    console.log(`| ${title} | self ms | µs per request | share |\n|---|---|---|---|`);
+    for (const row of rows.slice(0, top)) console.log(`| ${row.where} | ${row.ms.toFixed(0)} | ${((row.ms * 1000) / result.requests).toFixed(1)} | ${(row.share * 100).toFixed(1)} % |`);
   };
   table('function', functions);
   table('area', areas);
