@@ -3,11 +3,11 @@
  * key of a started pack may not vanish (a renamed rule would silently restart everyone's deductibles).
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ProgrammeSet } from '../../gateway/engine/programme-set.js';
 import { checkPacks, packCounterKeys } from '../../gateway/programmes/check.js';
@@ -20,9 +20,14 @@ import { compliantItems, request } from '../support/requests.js';
 /** Every term has started on this day: the strictest reading of the snapshot. */
 const LATE = '2100-01-01';
 
+/** Every file the tests write lives under one directory, removed when they end (each run left ~25 in the system's temp). */
+const WRITTEN = mkdtempSync(join(tmpdir(), 'check-pack-'));
+afterAll(() => rmSync(WRITTEN, { recursive: true, force: true }));
+const freshDir = (): string => mkdtempSync(join(WRITTEN, 'case-'));
+
 /** A copy of a built-in pack with edits, written to a fresh directory; returns the directory and file. */
 function packCopy(name: string, edit: (doc: Record<string, unknown> & { rules: Array<Record<string, unknown>> }) => void): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'check-pack-'));
+  const dir = freshDir();
   const doc = parse(readFileSync(join(BUILTIN_PACKS_DIR, `${name}.yaml`), 'utf8')) as Record<string, unknown> & { rules: Array<Record<string, unknown>> };
   edit(doc);
   const file = join(dir, `${name}-edited.yaml`);
@@ -31,7 +36,7 @@ function packCopy(name: string, edit: (doc: Record<string, unknown> & { rules: A
 }
 
 function snapshotCopy(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'check-pack-snapshot-')), 'snapshot.json');
+  const file = join(freshDir(), 'snapshot.json');
   copyFileSync(COMMITTED_SNAPSHOT, file);
   return file;
 }
@@ -71,7 +76,7 @@ describe('two packs of one layer in force at once', () => {
 
   it('finds it in the packs of a ConfigMap manifest, named by file and key', () => {
     const { file } = basicCopy(['9901']);
-    const manifest = join(mkdtempSync(join(tmpdir(), 'check-pack-cm-')), 'configmap.yaml');
+    const manifest = join(freshDir(), 'configmap.yaml');
     writeFileSync(manifest, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'programmes' }, data: { 'README.txt': 'not a pack', 'county-basic.yaml': readFileSync(file, 'utf8') } }));
     const report = runCheckPack({ paths: [manifest], snapshotFile: COMMITTED_SNAPSHOT, updateSnapshot: false, today: LATE, withBuiltin: true });
     expect(report.errors).toEqual([expect.stringMatching(/both basic packs/)]);

@@ -1,5 +1,5 @@
 /** Starts the whole gateway (composition root included) on a free port for HTTP tests. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../gateway/config.js';
@@ -33,7 +33,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   writeFileSync(clientsFile, JSON.stringify(CLIENTS));
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', GATEWAY_CLIENTS_FILE: clientsFile, ...env });
   const gateway = await startGateway(config, createLogger('silent'));
-  return { url: `http://127.0.0.1:${gateway.port}`, gateway, stop: () => gateway.stop() };
+  // The clients file goes with the gateway: every test file starts one or more, and each left a directory in the system's temp.
+  return { url: `http://127.0.0.1:${gateway.port}`, gateway, stop: async () => { await gateway.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 export async function call(url: string, path: string, init: { method?: string; token?: string | null; body?: unknown; raw?: string; contentType?: string } = {}) {

@@ -1,7 +1,7 @@
 /** A gateway with insurers configured against the mock insurer, and stays that pay them. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { call, HOSPITAL_A, HOSPITAL_B, TOKENS, type TestGateway } from '../../support/gateway.js';
 import { loadConfig } from '../../../gateway/config.js';
@@ -52,9 +52,12 @@ export async function startInsurerGateway(mock: MockInsurer, env: Record<string,
   const dir = mkdtempSync(join(tmpdir(), 'gw-insurer-clients-'));
   const clientsFile = join(dir, 'clients.json');
   writeFileSync(clientsFile, JSON.stringify(clients));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', GATEWAY_CLIENTS_FILE: clientsFile, INSURERS_FILE: insurersFile(mock, overrides), ...env });
+  const insurers = insurersFile(mock, overrides);
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', GATEWAY_CLIENTS_FILE: clientsFile, INSURERS_FILE: insurers, ...env });
   const gateway = await startGateway(config, createLogger('silent'));
-  return { url: `http://127.0.0.1:${gateway.port}`, gateway, stop: () => gateway.stop() };
+  // Its files go with the gateway (each start left two directories in the system's temp).
+  const stop = async () => { await gateway.stop(); for (const written of [dir, dirname(insurers)]) rmSync(written, { recursive: true, force: true }); };
+  return { url: `http://127.0.0.1:${gateway.port}`, gateway, stop };
 }
 
 /** 威海: enrol persons in the 2020 poverty roster (the medical programme pays only people on it). */
