@@ -2,7 +2,8 @@
  * The replay both the what-if (whatif.ts) and the pricing assistant (pricing.ts) make of a period: every
  * standing settlement in settledAt order, from empty accumulators at the period start, under several
  * programme sets side by side (baseline and candidate; or the candidate at several figures), one read and
- * parse of each record serving them all. Rosters are read as they stand now; nothing is written.
+ * parse of each settlement's day projection serving them all (day-projection.ts). Rosters are read as they
+ * stand now; nothing is written but the day projections' cache.
  *
  * Reversed settlements are skipped: they are not claims of the year, and the ledger restored the
  * accumulators when they were reversed. A settlement the programme is in force for under none of the sets

@@ -2,8 +2,9 @@
  * What-if replay: every stored settlement of the period that a programme judged, replayed in settledAt
  * order from a fresh start of the period, under the pack in force (the baseline) and under a candidate
  * pack, side by side. The engine is pure, so this is the same computation the desk got, with only the
- * pack changed. Nothing here writes: accumulators are in-memory maps per person seen, rosters are read
- * as they stand now (rosters are not versioned in time), the live ledger is never touched.
+ * pack changed. Nothing here writes the books (a day's projection may be cached: day-projection.ts):
+ * accumulators are in-memory maps per person seen, rosters are read as they stand now (rosters are not
+ * versioned in time), the live accumulators are never touched.
  *
  * Reversed settlements are skipped: they are not claims of the year, and the ledger restored the
  * accumulators when they were reversed. A settlement that came after one later reversed was computed
