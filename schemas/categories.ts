@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CATEGORY_NAMES, DISABILITY_TYPES } from './vocabulary.js';
 
 /** Person identities as the 医保 person record or a roster states them (CONTRACT.md); names in schemas/vocabulary.ts. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** GATEWAY_CLIENTS_FILE: who may call /v1, with which roles, for which hospitals. */
 const client = z.object({

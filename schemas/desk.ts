@@ -1,5 +1,5 @@
 /** What the billing desk reads besides splits: hospitals, a day's list, a person's settlements and year-to-date standing. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { admdvs, identifier, isoDate, moneyText } from './primitives.js';
 import { layer } from './settlement.js';
 

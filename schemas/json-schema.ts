@@ -3,7 +3,7 @@
  * AsyncAPI 3.0 (draft-07, the JSON Schema version its parser knows). One place, so that a number kept as
  * its source text reads the same in both.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonNumberText } from './primitives.js';
 
 export type JsonSchemaTarget = 'draft-2020-12' | 'draft-7';

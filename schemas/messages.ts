@@ -2,7 +2,7 @@
  * Payloads of the Kafka topics (see gateway/stream/topics.ts for the names). Types are inferred from
  * these schemas; consumers outside the gateway can validate against the same definitions.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { split, splitLine } from './settlement.js';
 import { problem } from './problem.js';
 import { isoDate, moneyText } from './primitives.js';

@@ -7,7 +7,7 @@
  * reversal's negative "-1500.00"); on the wire (the 2304 answer, nhsa.settlements) the same digits are
  * written as JSON numbers (1500.00), as the platform itself writes 数值型(16,2) — see adapters/nhsa/wire.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Two-decimal yuan, signed (a reversal row of 对账 is negative). */
 export const nationalMoneyText = z.string().regex(/^-?\d+\.\d{2}$/);

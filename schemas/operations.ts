@@ -4,7 +4,7 @@
  * targets, second payout. Cited like every other number; a figure no document gives (the eligible
  * population, the enrolled count without a roster, the operating-cost share) is cited as configured.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cite, cited } from './pack-parts.js';
 import { isoDate, money, ratio } from './primitives.js';
 

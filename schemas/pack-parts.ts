@@ -2,7 +2,7 @@
  * Building blocks of a programme pack that the rule kinds share (gateway/engine/rules/<kind>.ts each
  * declares its own rule schema from these): citations, stay conditions, bases, ratios by group.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { admdvsPrefix, identifier, money, plainText, ratio } from './primitives.js';
 import { BILL_PARTS, ENCOUNTER_KINDS, ITEM_TYPES, WARDS, layer } from './settlement.js';
 import { RISK_GROUP_NAMES } from './vocabulary.js';

@@ -2,7 +2,7 @@
  * A programme pack: one versioned YAML file per programme. Every number is a cited value
  * `{ value, cite }` naming the source document and clause, so an auditor can trace each figure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RESERVED_PROGRAMME_IDS } from './programme-ids.js';
 import { admdvsPrefix, identifier, isoDate, money, ratio } from './primitives.js';
 import { category, disabilityType } from './categories.js';

@@ -1,5 +1,5 @@
 /** Building blocks of the contract's schemas: money, ratios, dates, identifiers. */
-import { z } from 'zod';
+import * as z from 'zod';
 import './locale.js';
 import { MAX_SHARE_DECIMALS, parseFen, parsePpm, parseShareText } from './money-text.js';
 import { JsonNumberText } from './json-number.js';

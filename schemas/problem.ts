@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { problemTypeRows } from './problem-types.js';
 
 /** RFC 9457 problem details, with every bad field listed. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { identifier, isoDate, plainText } from './primitives.js';
 import { category } from './categories.js';
 

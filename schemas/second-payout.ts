@@ -3,7 +3,7 @@
  * paid (gateway/operations/second-payout*.ts). Read back from the document store by this schema, never by a cast:
  * a stored payout is what its insurer's payments are published from after a crash.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Persons enrolled: from the roster in the ledger, the pack's configured figure, or unknown. */
 const enrolled = z.object({

@@ -1,5 +1,5 @@
 /** The settlement request and the split: CONTRACT.md in code. Types are inferred, never restated. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { admdvs, encounterDate, identifier, money, moneyText, plainText, share } from './primitives.js';
 import { category, disabilityType } from './categories.js';
 import { nhsaStayIdentity } from './nhsa.js';

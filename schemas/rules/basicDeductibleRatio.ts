@@ -1,5 +1,5 @@
 /** The pack rule of kind basicDeductibleRatio, as packs declare it (its computation: gateway/engine/rules/basicDeductibleRatio.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { category } from '../categories.js';
 import { byLevel, cited, ruleHead, when } from '../pack-parts.js';
 import { money, ratio } from '../primitives.js';

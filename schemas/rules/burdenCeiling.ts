@@ -1,5 +1,5 @@
 /** The pack rule of kind burdenCeiling, as packs declare it (its computation: gateway/engine/rules/burdenCeiling.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cited, ruleHead, when } from '../pack-parts.js';
 import { money, ratio } from '../primitives.js';
 

@@ -1,5 +1,5 @@
 /** The pack rule of kind categoryShare, as packs declare it (its computation: gateway/engine/rules/categoryShare.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { category } from '../categories.js';
 import { cited, ruleHead, when } from '../pack-parts.js';
 import { ratio } from '../primitives.js';

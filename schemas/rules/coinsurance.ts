@@ -1,5 +1,5 @@
 /** The pack rule of kind coinsurance, as packs declare it (its computation: gateway/engine/rules/coinsurance.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { base, cite, cited, groupRatios, riskGroup, ruleHead, stayCondition, when } from '../pack-parts.js';
 import { identifier, money, ratio } from '../primitives.js';
 import { billPart } from '../settlement.js';

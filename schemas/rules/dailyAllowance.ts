@@ -1,5 +1,5 @@
 /** The pack rule of kind dailyAllowance, as packs declare it (its computation: gateway/engine/rules/dailyAllowance.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cited, ruleHead, when } from '../pack-parts.js';
 import { money } from '../primitives.js';
 

@@ -1,5 +1,5 @@
 /** The pack rule of kind specificDrugs, as packs declare it (its computation: gateway/engine/rules/specificDrugs.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cite, cited, drugEntry, riskGroup, ruleHead, when } from '../pack-parts.js';
 import { identifier, money, ratio } from '../primitives.js';
 import { layer } from '../settlement.js';

@@ -1,8 +1,8 @@
 /** The desk's only door to the gateway: the public /v1 API, with the clerk's token as a bearer header. */
-import type { DayList, Standing, SettlementSummary } from '../../../schemas/desk.js';
-import type { Problem } from '../../../schemas/problem.js';
-import type { ReversalNote, SettlementRequestInput, Split } from '../../../schemas/settlement.js';
-import type { HospitalInfo, SettlementNumberAnswer } from '../../../schemas/desk.js';
+import type * as z from 'zod';
+import { dayList, hospitalsAnswer, personSettlements, settlementNumberAnswer, standing } from '../../../schemas/desk.js';
+import { problem as problemSchema, type Problem } from '../../../schemas/problem.js';
+import { split, type ReversalNote, type SettlementRequestInput } from '../../../schemas/settlement.js';
 
 const TOKEN_KEY = 'desk.token';
 const OPERATOR_KEY = 'desk.operator';
@@ -46,28 +46,40 @@ async function request(path: string, init: { method?: string; body?: unknown; to
       : { type: 'about:blank', title: '网络错误', status: 0, detail: '无法连接结算网关，请检查网络后重试', errors: [] });
   }
   if (response.ok) return response;
-  let problem: Problem;
-  try { problem = (await response.json()) as Problem; } catch { problem = { type: 'about:blank', title: response.statusText, status: response.status, errors: [] }; }
-  problem.errors ??= [];
+  // A problem document as the contract writes it; anything else (a proxy's HTML page) is told by its status alone.
+  const parsed = problemSchema.safeParse(await response.json().catch(() => null));
+  const problem: Problem = parsed.success ? parsed.data : { type: 'about:blank', title: response.statusText, status: response.status, errors: [] };
   problem.title = STATUS_TEXT[response.status] ?? problem.title;
   throw new ProblemError(problem);
 }
 
-const json = async <T>(response: Promise<Response>): Promise<T> => (await (await response).json()) as T;
+/**
+ * An answer read with the contract's own schema, never cast: an answer of another shape (a proxy in between, a
+ * gateway of another release behind the same address) is told to the clerk, not shown half-read.
+ */
+async function json<S extends z.ZodType>(schema: S, response: Promise<Response>): Promise<z.output<S>> {
+  const answer = await response;
+  const parsed = schema.safeParse(await answer.json().catch(() => undefined));
+  if (parsed.success) return parsed.data;
+  throw new ProblemError({
+    type: 'about:blank', title: '答复格式不符', status: answer.status, detail: '结算网关的答复不是本页面认得的格式，请刷新页面后重试；结算是否完成以结算记录为准',
+    errors: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+  });
+}
 const enc = encodeURIComponent;
 
 export const api = {
-  hospitals: (token?: string) => json<{ hospitals: Array<Partial<HospitalInfo> & { id: string }> }>(request('/v1/hospitals', token ? { token } : {})),
+  hospitals: (token?: string) => json(hospitalsAnswer, request('/v1/hospitals', token ? { token } : {})),
   // A POST: every call is a new number, never one another window of the hospital was given.
-  settlementNumber: (hospitalId: string) => json<SettlementNumberAnswer>(request(`/v1/hospitals/${enc(hospitalId)}/settlement-numbers`, { method: 'POST' })),
-  preview: (body: SettlementRequestInput) => json<Split>(request('/v1/settlements/preview', { method: 'POST', body })),
-  settle: (body: SettlementRequestInput) => json<Split>(request('/v1/settlements', { method: 'POST', body })),
-  get: (hospitalId: string, settlementId: string) => json<Split>(request(`/v1/settlements/${enc(hospitalId)}/${enc(settlementId)}`)),
+  settlementNumber: (hospitalId: string) => json(settlementNumberAnswer, request(`/v1/hospitals/${enc(hospitalId)}/settlement-numbers`, { method: 'POST' })),
+  preview: (body: SettlementRequestInput) => json(split, request('/v1/settlements/preview', { method: 'POST', body })),
+  settle: (body: SettlementRequestInput) => json(split, request('/v1/settlements', { method: 'POST', body })),
+  get: (hospitalId: string, settlementId: string) => json(split, request(`/v1/settlements/${enc(hospitalId)}/${enc(settlementId)}`)),
   reverse: (hospitalId: string, settlementId: string, note: ReversalNote) =>
-    json<Split>(request(`/v1/settlements/${enc(hospitalId)}/${enc(settlementId)}/reversal`, { method: 'POST', body: note })),
+    json(split, request(`/v1/settlements/${enc(hospitalId)}/${enc(settlementId)}/reversal`, { method: 'POST', body: note })),
   slip: async (hospitalId: string, settlementId: string) => (await request(`/v1/settlements/${enc(hospitalId)}/${enc(settlementId)}/slip`)).text(),
-  day: (hospitalId: string, date: string) => json<DayList>(request(`/v1/settlements?hospitalId=${enc(hospitalId)}&date=${enc(date)}`)),
+  day: (hospitalId: string, date: string) => json(dayList, request(`/v1/settlements?hospitalId=${enc(hospitalId)}&date=${enc(date)}`)),
   // The ID number travels in the body, never in a URL.
-  personSettlements: (personId: string) => json<{ settlements: SettlementSummary[] }>(request('/v1/persons/settlements', { method: 'POST', body: { personId } })),
-  standing: (personId: string, year: string) => json<Standing>(request('/v1/persons/standing', { method: 'POST', body: { personId, year } })),
+  personSettlements: (personId: string) => json(personSettlements, request('/v1/persons/settlements', { method: 'POST', body: { personId } })),
+  standing: (personId: string, year: string) => json(standing, request('/v1/persons/standing', { method: 'POST', body: { personId, year } })),
 };
