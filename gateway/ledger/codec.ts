@@ -8,6 +8,8 @@ import { reversalNote } from '../../schemas/settlement.js';
 import type { NewSettlement, OutboxEventHead } from './port.js';
 import type { RawSettlement } from './raw.js';
 import { RECORD_VERSION } from './stored.js';
+import { instantMs } from './listing.js';
+import { COMMIT_HEAD_FIELDS } from './scripts.js';
 
 /**
  * The JSON texts go to Redis as UTF-8 Buffers, encoded once each. Handed strings, ioredis concatenates a
@@ -25,24 +27,27 @@ export function newRecord(s: NewSettlement): RawSettlement {
   };
 }
 
-/** `splitBytes`: the split's JSON already encoded (a commit's, which the answer sends too). */
-export function recordFields(record: RawSettlement, splitBytes: Buffer = utf8(record.splitJson)): Array<string | Buffer> {
-  const fields: Array<string | Buffer> = [
-    'gatewayId', record.gatewayId,
-    'hospitalId', record.hospitalId,
-    'settlementId', record.settlementId,
-    'personId', record.personId,
-    'bodyHash', record.bodyHash,
-    'status', record.status,
-    'splitJson', splitBytes,
-    'requestJson', utf8(record.requestJson),
-    'deltas', JSON.stringify(record.deltas),
-    'settledAt', record.settledAt,
-  ];
-  if (record.reversedAt !== undefined) fields.push('reversedAt', record.reversedAt);
-  if (record.reversal !== undefined) fields.push('reversal', JSON.stringify(record.reversal));
-  if (record.recordVersion !== undefined) fields.push('recordVersion', String(record.recordVersion));
-  return fields;
+/**
+ * What a commit sends beside its keys, as COMMIT_LUA unpacks it (scripts.ts): the head — the record's and the
+ * event's short fields, then the delta pairs, joined by '\n' — and the split's and the request's UTF-8 bytes
+ * (`splitBytes`: the split already encoded, which the answer sends too). Three arguments instead of one per
+ * field: ioredis frames each argument on its own (its length measured three times, a string concatenated,
+ * copied), which for ~55 arguments cost more than writing the ~6 KB. The record is always a new one
+ * (`newRecord`: settled, the current version). No field may hold the separator: ids are key parts, JSON.stringify
+ * escapes control characters, the times and hashes are ours; the count of separators is checked all the same,
+ * so a field that held one is refused here rather than shifting every field after it in Redis.
+ */
+export function commitArguments(record: RawSettlement, expectedVersion: number, event: OutboxEventHead, splitBytes: Buffer): [head: string, split: Buffer, request: Buffer] {
+  let head = `${record.bodyHash}\n${expectedVersion}\n${instantMs(record.settledAt)}\n${record.personId}\n${record.gatewayId}\n${record.hospitalId}\n${record.settlementId}\n${record.settledAt}\n${RECORD_VERSION}\n${JSON.stringify(record.deltas)}\n${event.id}\n${event.time}`;
+  let pairs = 0;
+  for (const field in record.deltas) {
+    head += `\n${field}\n${record.deltas[field]}`;
+    pairs++;
+  }
+  let separators = 0;
+  for (let at = head.indexOf('\n'); at !== -1; at = head.indexOf('\n', at + 1)) separators++;
+  invariant(separators === COMMIT_HEAD_FIELDS - 1 + 2 * pairs, 'a field of the commit holds a line break');
+  return [head, splitBytes, utf8(record.requestJson)];
 }
 
 /** An outbox entry refers to the record committed with it: its data is built when the relay reads it (event-data.ts). */

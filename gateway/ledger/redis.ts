@@ -42,7 +42,7 @@ import type {
 } from './port.js';
 import { CURRENT_KEY_LAYOUT, isMovingMarker, KEY_LAYOUTS, KeySpace, LAYOUT_1_BUCKETS, layout1Pattern, outboxEntryId, parseOutboxEntryId } from './keys.js';
 import { scanKeys } from './scan.js';
-import { eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, recordFields, utf8 } from './codec.js';
+import { commitArguments, eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, utf8 } from './codec.js';
 import { StoredSettlement } from './stored.js';
 import { projectionDay, RedisProjections } from './projection.js';
 import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
@@ -184,21 +184,14 @@ export class RedisLedger implements LedgerPort {
       const owner = await this.claimSettlementId(hospitalId, settlementId, personId);
       if (owner !== personId) return this.claimedBy(owner, hospitalId, settlementId);
     }
-    const deltaPairs = Object.entries(record.deltas).flatMap(([field, delta]) => [field, String(delta)]);
     // The split's bytes are stored and, committed, answered: encoded once (StoredSettlement.firstAnswerBytes).
     const splitBytes = utf8(record.splitJson);
-    const fields = recordFields(record, splitBytes);
-    const eventPairs = eventFields(event);
+    const args = commitArguments(record, expectedVersion, event, splitBytes);
     sendingWrite(guard);
     const keys = this.keys.person(personId);
     const scriptKeys = [keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('settledAt'), keys.personIndex, keys.projection(projectionDay(record.settledAt))];
     if (!this.client.isCluster) scriptKeys.push(this.keys.index(hospitalId, settlementId));
-    const reply = await this.scripts.gwLedgerCommit(
-      scriptKeys.length, ...scriptKeys,
-      record.bodyHash, expectedVersion, deltaPairs.length / 2, fields.length / 2, eventPairs.length / 2,
-      instantMs(record.settledAt), indexMember(hospitalId, settlementId), personId,
-      ...deltaPairs, ...fields, ...eventPairs,
-    );
+    const reply = await this.scripts.gwLedgerCommit(scriptKeys.length, ...scriptKeys, ...args);
     invariant(Array.isArray(reply), 'commit script answered no list');
     const outcome: unknown = reply[0];
     switch (outcome) {

@@ -9,16 +9,20 @@
  * No script decodes or re-encodes JSON (see codec.ts); deltas arrive as flat field/increment pairs.
  */
 
-/** Shared by commit and reverse: refuse before writing if a counter is not an integer or would leave the JS-safe range. */
+/**
+ * Shared by commit and reverse: refuse before writing if a counter is not an integer or would leave the JS-safe
+ * range; apply. The delta pairs are `n` field/increment pairs of the list `args` from index `first` (the
+ * reverse's ARGV, the commit's unpacked head).
+ */
 const CHECK_COUNTERS = `
-local function checkCounters(acc, first, n)
+local function checkCounters(acc, args, first, n)
   for j = 0, n - 1 do
-    local field = ARGV[first + 2 * j]
+    local field = args[first + 2 * j]
     local current = redis.call('HGET', acc, field) or '0'
     if not string.match(current, '^%-?%d+$') then
       return 'ledger: accumulator ' .. field .. ' is not an integer'
     end
-    local after = tonumber(current) + tonumber(ARGV[first + 2 * j + 1])
+    local after = tonumber(current) + tonumber(args[first + 2 * j + 1])
     if after > 9007199254740991 or after < -9007199254740991 then
       return 'ledger: accumulator ' .. field .. ' would leave the safe integer range'
     end
@@ -26,9 +30,9 @@ local function checkCounters(acc, first, n)
   return nil
 end
 -- Applies the delta pairs and bumps the version: the one write sequence commit and reverse share.
-local function applyDeltas(acc, first, n)
+local function applyDeltas(acc, args, first, n)
   for j = 0, n - 1 do
-    redis.call('HINCRBY', acc, ARGV[first + 2 * j], ARGV[first + 2 * j + 1])
+    redis.call('HINCRBY', acc, args[first + 2 * j], args[first + 2 * j + 1])
   end
   redis.call('HINCRBY', acc, '_v', 1)
 end
@@ -39,42 +43,62 @@ local function slice(first, n)
 end
 `;
 
+/** How many fields a commit's head holds before its delta pairs (codec.ts `commitArguments`, in that order). */
+export const COMMIT_HEAD_FIELDS = 12;
+
 /**
  * KEYS: record hash, accumulator hash, outbox stream, the bucket's settled-time index, the person's
  * settlement index, the bucket's day projection of the settlement day (one slot; deleted: projection.ts);
  * on a standalone Redis also the settlement-id index (in a Cluster it lives in another slot, and the
  * caller claims it with SET NX before running this).
- * ARGV: bodyHash, expectedVersion, nDeltaPairs, nRecordPairs, nEventPairs, the index score (settledAt,
- * epoch ms), the index member ("<hospitalId>:<settlementId>"), personId, then the pairs in that order.
+ * ARGV: three arguments, not one per field (ioredis frames each argument on its own: ~55 of them cost more than
+ * the ~6 KB they carry): the head — bodyHash, expectedVersion, the index score (settledAt, epoch ms), personId,
+ * gatewayId, hospitalId, settlementId, settledAt, recordVersion, the deltas' JSON, the event's id and time,
+ * then the delta field/increment pairs, joined by '\n' (no field can hold one: codec.ts) — then the split's
+ * JSON and the request's JSON. The record and the outbox entry are stored field for field as before the
+ * arguments were packed, so every stored record and entry reads the same whichever release wrote it.
  * Returns {'claimed', ownerPersonId} | {'replay'|'conflict', recordFields} | {'stale'} | {'committed', streamId}.
  */
 export const COMMIT_LUA = `${CHECK_COUNTERS}
+local head, at = {}, 1
+while true do
+  local stop = string.find(ARGV[1], '\\n', at, true)
+  if not stop then head[#head + 1] = string.sub(ARGV[1], at) break end
+  head[#head + 1] = string.sub(ARGV[1], at, stop - 1)
+  at = stop + 1
+end
+local nDeltas = (#head - ${COMMIT_HEAD_FIELDS}) / 2
+if nDeltas < 0 or nDeltas % 1 ~= 0 then return redis.error_reply('ledger: a commit head of ' .. #head .. ' fields') end
+local bodyHash, expectedVersion, score, personId = head[1], head[2], head[3], head[4]
+local gatewayId, hospitalId, settlementId, settledAt, recordVersion, deltasJson = head[5], head[6], head[7], head[8], head[9], head[10]
+local eventId, eventTime = head[11], head[12]
 if KEYS[7] then
   local owner = redis.call('GET', KEYS[7])
-  if owner and owner ~= ARGV[8] then return {'claimed', owner} end
+  if owner and owner ~= personId then return {'claimed', owner} end
   -- Claimed before the checks below, as a Cluster's SET NX is: a stale commit keeps its claim (README.md).
-  if not owner then redis.call('SET', KEYS[7], ARGV[8]) end
+  if not owner then redis.call('SET', KEYS[7], personId) end
 end
 local storedHash = redis.call('HGET', KEYS[1], 'bodyHash')
 if storedHash then
   local outcome = 'conflict'
-  if storedHash == ARGV[1] then outcome = 'replay' end
+  if storedHash == bodyHash then outcome = 'replay' end
   return {outcome, redis.call('HGETALL', KEYS[1])}
 end
 local version = tonumber(redis.call('HGET', KEYS[2], '_v') or '0')
-if version ~= tonumber(ARGV[2]) then return {'stale'} end
-local nDeltas, nRecord, nEvent = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local first = 9
-local refused = checkCounters(KEYS[2], first, nDeltas)
+if version ~= tonumber(expectedVersion) then return {'stale'} end
+local first = ${COMMIT_HEAD_FIELDS} + 1
+local refused = checkCounters(KEYS[2], head, first, nDeltas)
 if refused then return redis.error_reply(refused) end
 -- from here on: writes only
-applyDeltas(KEYS[2], first, nDeltas)
-first = first + 2 * nDeltas
-redis.call('HSET', KEYS[1], unpack(slice(first, 2 * nRecord)))
-first = first + 2 * nRecord
-local streamId = redis.call('XADD', KEYS[3], '*', unpack(slice(first, 2 * nEvent)))
-redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
-redis.call('ZADD', KEYS[5], ARGV[6], ARGV[7])
+applyDeltas(KEYS[2], head, first, nDeltas)
+redis.call('HSET', KEYS[1], 'gatewayId', gatewayId, 'hospitalId', hospitalId, 'settlementId', settlementId, 'personId', personId,
+  'bodyHash', bodyHash, 'status', 'settled', 'splitJson', ARGV[2], 'requestJson', ARGV[3], 'deltas', deltasJson,
+  'settledAt', settledAt, 'recordVersion', recordVersion)
+local streamId = redis.call('XADD', KEYS[3], '*', 'id', eventId, 'type', 'settlement.settled', 'personId', personId,
+  'hospitalId', hospitalId, 'settlementId', settlementId, 'time', eventTime)
+local member = hospitalId .. ':' .. settlementId
+redis.call('ZADD', KEYS[4], score, member)
+redis.call('ZADD', KEYS[5], score, member)
 redis.call('DEL', KEYS[6])
 return {'committed', streamId}
 `;
@@ -98,10 +122,10 @@ if redis.call('HGET', KEYS[1], 'deltas') ~= ARGV[2] then
 end
 local nDeltas, nEvent = tonumber(ARGV[3]), tonumber(ARGV[4])
 local first = 5
-local refused = checkCounters(KEYS[2], first, nDeltas)
+local refused = checkCounters(KEYS[2], ARGV, first, nDeltas)
 if refused then return redis.error_reply(refused) end
 -- from here on: writes only
-applyDeltas(KEYS[2], first, nDeltas)
+applyDeltas(KEYS[2], ARGV, first, nDeltas)
 redis.call('HSET', KEYS[1], 'status', 'reversed', 'reversedAt', ARGV[1])
 first = first + 2 * nDeltas
 local note = ARGV[first + 2 * nEvent]

@@ -11,11 +11,21 @@ import type { NewSettlement, OutboxEventHead } from './port.js';
 /** The accumulator hash's version field; a delta may not name it. */
 export const VERSION_FIELD = '_v';
 
+/** Whether the text holds a control character (C0 or DEL). */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 const OUTBOX_LIMITS = { countPerRead: 10_000, blockMs: 60_000, idsPerAck: 10_000 } as const;
 
 export function checkDeltas(deltas: Record<string, number>): void {
   for (const [field, delta] of Object.entries(deltas)) {
-    invariant(field.length > 0 && field.length <= 200 && field !== VERSION_FIELD, () => `delta field ${JSON.stringify(field)} is not allowed`);
+    // No control characters: a field travels in the Redis commit's packed head, whose separator is a line break (codec.ts).
+    invariant(field.length > 0 && field.length <= 200 && field !== VERSION_FIELD && !hasControl(field), () => `delta field ${JSON.stringify(field)} is not allowed`);
     // Fen are integers; accumulators are read back as JS numbers, so stay within the safe range.
     invariant(Number.isSafeInteger(delta), () => `delta ${field}=${delta} is not a safe integer`);
   }

@@ -69,6 +69,42 @@ describe('RedisLedger on a standalone redis', () => {
     await ledger.close();
   });
 
+  it('stores a commit\'s record, outbox entry and indexes field for field as the releases that sent one argument per field did', async () => {
+    const prefix = uniqueId('packed');
+    const ledger = ledgerAt(prefix, { outboxShards: 2 });
+    // Three deltas (one negative), Chinese in the split and request: the packed head and both byte arguments unpacked.
+    const r = record({ personId: uniqueId('P'), settlementId: uniqueId('S'), deltas: { 'basic:2024:paid': 150_000, 'aid|2024|fund.paid': -7, 'x.y': 0 } });
+    const requestJson = JSON.stringify({ settlementId: r.settlementId, items: [{ name: '头孢克肟片' }], note: 'line\nbreak' });
+    const committed = { ...r, requestJson };
+    const event = settledEvent(committed);
+    expect((await ledger.commit(committed, 0, event)).outcome).toBe('committed');
+    const keys = new KeySpace(prefix, 2).person(r.personId);
+    const probe = new Redis(server.url);
+    const member = `${HOSPITAL}:${r.settlementId}`;
+    expect(await probe.hgetall(keys.settlement(HOSPITAL, r.settlementId))).toEqual({
+      gatewayId: r.gatewayId, hospitalId: HOSPITAL, settlementId: r.settlementId, personId: r.personId, bodyHash: r.bodyHash,
+      status: 'settled', splitJson: JSON.stringify(r.split), requestJson, deltas: JSON.stringify(r.deltas), settledAt: r.settledAt, recordVersion: '2',
+    });
+    const [entry] = await probe.xrange(keys.outbox, '-', '+');
+    expect(entry?.[1]).toEqual(['id', event.id, 'type', 'settlement.settled', 'personId', r.personId, 'hospitalId', HOSPITAL, 'settlementId', r.settlementId, 'time', event.time]);
+    expect(await probe.hgetall(keys.accumulators)).toEqual({ 'basic:2024:paid': '150000', 'aid|2024|fund.paid': '-7', 'x.y': '0', _v: '1' });
+    const score = String(Date.parse(r.settledAt));
+    expect(await probe.zrange(keys.timeIndex('settledAt'), 0, -1, 'WITHSCORES')).toEqual([member, score]);
+    expect(await probe.zrange(keys.personIndex, 0, -1, 'WITHSCORES')).toEqual([member, score]);
+    expect(await probe.get(new KeySpace(prefix, 2).index(HOSPITAL, r.settlementId))).toBe(r.personId);
+    probe.disconnect();
+    await ledger.close();
+  });
+
+  it('refuses a commit whose field would hold the packed head\'s separator, before sending it', async () => {
+    const ledger = ledgerAt(uniqueId('sep'));
+    const r = { ...record({ personId: uniqueId('P'), settlementId: uniqueId('S') }), bodyHash: 'abc\ndef' };
+    await expect(ledger.commit(r, 0, settledEvent(r))).rejects.toThrow(/line break/);
+    const s = record({ personId: uniqueId('P'), settlementId: uniqueId('S'), deltas: { 'basic:2024\npaid': 1 } });
+    await expect(ledger.commit(s, 0, settledEvent(s))).rejects.toThrow(/not allowed/);
+    await ledger.close();
+  });
+
   it('recreates the consumer groups if the streams were deleted under it', async () => {
     const prefix = uniqueId('flush');
     const ledger = ledgerAt(prefix, { outboxShards: 2 });
