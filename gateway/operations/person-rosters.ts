@@ -14,8 +14,8 @@ export class PersonRosters {
   constructor(private readonly ledger: Pick<PersonBook, 'rosterRows'>, private readonly rosterIds: readonly string[]) {}
 
   /** Reads the rows of the persons not met before, together. */
-  async readPersons(settlements: ReadonlyArray<{ personId: string }>): Promise<void> {
-    const fresh = [...new Set(settlements.map((s) => s.personId))].filter((personId) => !this.rows.has(personId));
+  async readPersons(personIds: Iterable<string>): Promise<void> {
+    const fresh = [...new Set(personIds)].filter((personId) => !this.rows.has(personId));
     const read = this.rosterIds.length ? await Promise.all(fresh.map((personId) => this.ledger.rosterRows(this.rosterIds, personId))) : [];
     fresh.forEach((personId, i) => this.rows.set(personId, read[i] ?? {}));
   }

@@ -16,7 +16,7 @@ import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type En
 import { settledWindow, YIELD_EVERY, yieldToEventLoop, type Deadline, type Period, type PeriodBasis } from './period.js';
 import { PersonRosters } from './person-rosters.js';
 import { projectedDays } from './day-projection.js';
-import { paidByRule, programmeShare, type SettlementSource } from './records.js';
+import { paidRule, type SettlementSource } from './records.js';
 
 export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
 export interface Breakdown extends Amounts { key: string; name?: string }
@@ -154,33 +154,53 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
   const rosters = new PersonRosters(input.ledger, rosterId ? [rosterId] : []);
   const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
+  // A counter key's rule (paid-by-rule), worked out once per key text of the pass.
+  const ruleOfKey = new Map<string, string | null>();
   for await (const day of projectedDays(source, window, { requests: false })) {
-    await rosters.readPersons(day.settlements);
-    for (const record of day.settlements) {
-      read += 1;
-      if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-      const r = record.figures;
-      if (!r) { unreadable += 1; continue; }
-      if (r.policyVersions[pack.id] === undefined) continue;
-      if (basis === 'discharged' && !(period.from <= r.dischargedOn && r.dischargedOn < period.to)) continue;
-      if (record.status === 'reversed') { reversals += 1; continue; }
-      const share = programmeShare(r, pack.id);
-      settlements += 1;
-      if (share.directFen + share.benefitsFen > 0) settlementsPaid += 1;
-      directFen += share.directFen;
-      benefitsFen += share.benefitsFen;
-      paidByPerson.set(record.personId, (paidByPerson.get(record.personId) ?? 0) + share.directFen + share.benefitsFen);
-      bump(byMonth, basis === 'discharged' ? r.dischargedOn.slice(0, 7) : r.settledMonth, share.directFen, share.benefitsFen);
-      bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
-      if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, { name: r.hospitalName, at: `${record.settledAt}|${record.settlementId}` });
-      for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
-      if (rosterId) {
-        bump(byRiskGroup, riskGroupOf(pack, rosters.of(record.personId)[rosterId] ?? [], r.dischargedOn), share.directFen, share.benefitsFen);
-      }
-      paidByRule(record.paidDeltas, pack.id, byRuleFen);
-      for (const b of r.benefits) {
-        const ruleId = b.programme === pack.id ? allowanceRule.get(b.kind) : undefined;
-        if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + b.amountFen);
+    await rosters.readPersons(day.personIds());
+    for (const cells of day.cells) {
+      // The entry's texts are compared by index: the programme and its layer looked up once an entry (−1: none of its settlements names them).
+      const programme = cells.textIndex(pack.id);
+      const supplementary = cells.textIndex('supplementary');
+      for (let i = 0; i < cells.count; i++) {
+        read += 1;
+        if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+        if (!cells.readable(i)) { unreadable += 1; continue; }
+        if (programme < 0 || !cells.judgedBy(i, programme)) continue;
+        const dischargedOn = cells.dischargedOn(i);
+        if (basis === 'discharged' && !(period.from <= dischargedOn && dischargedOn < period.to)) continue;
+        if (cells.reversed(i)) { reversals += 1; continue; }
+        const personId = cells.personId(i);
+        const hospitalId = cells.hospitalId(i);
+        const shareDirectFen = cells.linesFen(i, programme, supplementary);
+        const shareBenefitsFen = cells.benefitsFen(i, programme);
+        settlements += 1;
+        if (shareDirectFen + shareBenefitsFen > 0) settlementsPaid += 1;
+        directFen += shareDirectFen;
+        benefitsFen += shareBenefitsFen;
+        paidByPerson.set(personId, (paidByPerson.get(personId) ?? 0) + shareDirectFen + shareBenefitsFen);
+        bump(byMonth, basis === 'discharged' ? dischargedOn.slice(0, 7) : cells.settledAt(i).slice(0, 7), shareDirectFen, shareBenefitsFen);
+        bump(byHospital, hospitalId, shareDirectFen, shareBenefitsFen);
+        const hospitalName = cells.hospitalName(i);
+        if (hospitalName && !requestHospitalNames.has(hospitalId)) requestHospitalNames.set(hospitalId, { name: hospitalName, at: `${cells.settledAt(i)}|${cells.settlementId(i)}` });
+        const categories = cells.categories(i);
+        if (categories.first === categories.end) bump(byCategory, 'none', shareDirectFen, shareBenefitsFen);
+        for (let k = categories.first; k < categories.end; k++) bump(byCategory, cells.category(k), shareDirectFen, shareBenefitsFen);
+        if (rosterId) {
+          bump(byRiskGroup, riskGroupOf(pack, rosters.of(personId)[rosterId] ?? [], dischargedOn), shareDirectFen, shareBenefitsFen);
+        }
+        const deltas = cells.deltas(i);
+        for (let k = deltas.first; k < deltas.end; k++) {
+          const key = cells.text(cells.deltaKey(k));
+          let rule = ruleOfKey.get(key);
+          if (rule === undefined) ruleOfKey.set(key, (rule = paidRule(key, pack.id)));
+          if (rule !== null) byRuleFen.set(rule, (byRuleFen.get(rule) ?? 0) + cells.deltaFen(k));
+        }
+        const benefits = cells.benefits(i);
+        for (let k = benefits.first; k < benefits.end; k++) {
+          const ruleId = cells.benefitProgramme(k) === programme ? allowanceRule.get(cells.benefitKind(k)) : undefined;
+          if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + cells.benefitFen(k));
+        }
       }
     }
   }
