@@ -14,7 +14,7 @@ import { chinaTime } from '../service/ids.js';
 import { perPersonStats, type PerPersonStats } from './distribution.js';
 import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
 import { settledWindow, YIELD_EVERY, yieldToEventLoop, type Deadline, type Period, type PeriodBasis } from './period.js';
-import { PersonRosters } from './person-rosters.js';
+import { PersonRows } from './person-rosters.js';
 import { projectedDays } from './day-projection.js';
 import { paidRule, type SettlementSource } from './records.js';
 
@@ -72,13 +72,32 @@ const rows = (map: Map<string, Acc>, name?: (key: string) => string | undefined)
 
 const RISK_GROUP_NAMES: Record<string, string> = { healthy: '健康人群', preExisting: '特定既往症人群', aidPreExisting: '救助对象中的特定既往症人群', notOnRoster: '不在参保名单' };
 
-/** The risk group as the engine judges it (engine/eligibility.ts standing): the covering row's preExisting, and 救助对象 by the pack's aidCategories. */
-function riskGroupOf(pack: Pack, rows: readonly RosterRow[], dischargedOn: string): string {
-  const covering = rows.filter((row) => row.from <= dischargedOn && dischargedOn <= row.to);
-  if (covering.length === 0) return 'notOnRoster';
-  if (!covering.some((row) => row.preExisting)) return 'healthy';
-  const categories = new Set(covering.flatMap((row) => row.categories));
-  return pack.aidCategories?.value.some((c) => categories.has(c)) ? 'aidPreExisting' : 'preExisting';
+/** What the risk group reads of a roster row: its period, 特定既往症, and whether it names one of the pack's 救助对象 categories. */
+interface RiskRow { from: string; to: string; preExisting: boolean; aid: boolean }
+const NOT_ON_ROSTER: readonly RiskRow[] = [];
+
+function riskRows(pack: Pack, rows: readonly RosterRow[]): readonly RiskRow[] {
+  if (rows.length === 0) return NOT_ON_ROSTER;
+  const aidCategories = pack.aidCategories?.value ?? [];
+  return rows.map((row) => ({ from: row.from, to: row.to, preExisting: row.preExisting, aid: aidCategories.some((c) => row.categories.includes(c)) }));
+}
+
+/**
+ * The risk group as the engine judges it (engine/eligibility.ts standing) from the rows covering the discharge:
+ * none, not on the roster; none of them 特定既往症, healthy; else 救助对象 when their categories together name
+ * one of the pack's aidCategories — that is, when one of them does.
+ */
+function riskGroupOf(rows: readonly RiskRow[], dischargedOn: string): string {
+  let covered = false, preExisting = false, aid = false;
+  for (const row of rows) {
+    if (row.from > dischargedOn || dischargedOn > row.to) continue;
+    covered = true;
+    preExisting ||= row.preExisting;
+    aid ||= row.aid;
+  }
+  if (!covered) return 'notOnRoster';
+  if (!preExisting) return 'healthy';
+  return aid ? 'aidPreExisting' : 'preExisting';
 }
 
 export interface ReportInput {
@@ -151,7 +170,7 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
   const allowanceRule = new Map(pack.rules.flatMap((r) => (r.kind === 'dailyAllowance' ? [[r.benefitKind, r.id] as const] : [])));
   const rosterId = pack.eligibility.roster?.id;
   // One roster read per person seen (rows are per period, so the row covering each discharge gives the group then).
-  const rosters = new PersonRosters(input.ledger, rosterId ? [rosterId] : []);
+  const rosters = new PersonRows(input.ledger, rosterId ? [rosterId] : [], (rows) => riskRows(pack, rosterId ? (rows[rosterId] ?? []) : []));
   const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
   // A counter key's rule (paid-by-rule), worked out once per key text of the pass.
@@ -187,7 +206,7 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
         if (categories.first === categories.end) bump(byCategory, 'none', shareDirectFen, shareBenefitsFen);
         for (let k = categories.first; k < categories.end; k++) bump(byCategory, cells.category(k), shareDirectFen, shareBenefitsFen);
         if (rosterId) {
-          bump(byRiskGroup, riskGroupOf(pack, rosters.of(personId)[rosterId] ?? [], dischargedOn), shareDirectFen, shareBenefitsFen);
+          bump(byRiskGroup, riskGroupOf(rosters.of(personId), dischargedOn), shareDirectFen, shareBenefitsFen);
         }
         const deltas = cells.deltas(i);
         for (let k = deltas.first; k < deltas.end; k++) {
