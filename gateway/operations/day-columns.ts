@@ -200,8 +200,9 @@ export class DayColumns {
     return fen;
   }
 
-  /** The settlement's benefits as positions first … end − 1 of `benefit…` (below). */
-  benefits(i: number): { first: number; end: number } { return { first: this.start(this.c.benefitEnd, i), end: at(this.c.benefitEnd, i) }; }
+  /** The settlement's benefits are positions `benefitsFrom(i)` … `benefitsTo(i)` − 1 of `benefit…` (below); its categories and deltas likewise. */
+  benefitsFrom(i: number): number { return this.start(this.c.benefitEnd, i); }
+  benefitsTo(i: number): number { return at(this.c.benefitEnd, i); }
   benefitProgramme(k: number): number { return at(this.c.benefitProgramme, k); }
   benefitKind(k: number): string { return this.text(at(this.c.benefitKind, k)); }
   benefitFen(k: number): number { return at(this.c.benefitFen, k); }
@@ -214,10 +215,12 @@ export class DayColumns {
     return fen;
   }
 
-  categories(i: number): { first: number; end: number } { return { first: this.start(this.c.categoryEnd, i), end: at(this.c.categoryEnd, i) }; }
+  categoriesFrom(i: number): number { return this.start(this.c.categoryEnd, i); }
+  categoriesTo(i: number): number { return at(this.c.categoryEnd, i); }
   category(k: number): string { return this.text(at(this.c.category, k)); }
 
-  deltas(i: number): { first: number; end: number } { return { first: this.start(this.c.deltaEnd, i), end: at(this.c.deltaEnd, i) }; }
+  deltasFrom(i: number): number { return this.start(this.c.deltaEnd, i); }
+  deltasTo(i: number): number { return at(this.c.deltaEnd, i); }
   /** The counter key's index in `texts` (a pass resolves each key once an entry). */
   deltaKey(k: number): number { return at(this.c.deltaKey, k); }
   deltaFen(k: number): number { return at(this.c.deltaFen, k); }
@@ -227,14 +230,12 @@ export class DayColumns {
     const { c } = this;
     const texts = (column: readonly number[], first: number, end: number): string[] => column.slice(first, end).map((k) => this.text(k));
     const paidDeltas: Record<string, number> = {};
-    const d = this.deltas(i);
-    for (let k = d.first; k < d.end; k++) paidDeltas[this.text(this.deltaKey(k))] = this.deltaFen(k);
+    for (let k = this.deltasFrom(i), end = this.deltasTo(i); k < end; k++) paidDeltas[this.text(this.deltaKey(k))] = this.deltaFen(k);
     const base = { personId: this.personId(i), hospitalId: this.hospitalId(i), settlementId: this.settlementId(i), settledAt: this.settledAt(i), status: this.reversed(i) ? 'reversed' as const : 'settled' as const };
     if (!this.readable(i)) return { ...base, figures: null, paidDeltas };
     const lines = { first: this.start(c.lineEnd, i), end: at(c.lineEnd, i) };
     const versions = { first: this.start(c.versionEnd, i), end: at(c.versionEnd, i) };
-    const b = this.benefits(i);
-    const categories = this.categories(i);
+    const b = { first: this.benefitsFrom(i), end: this.benefitsTo(i) };
     const hospitalName = this.hospitalName(i);
     const policyVersions: Record<string, string> = {};
     for (let k = versions.first; k < versions.end; k++) policyVersions[this.text(at(c.versionProgramme, k))] = this.text(at(c.version, k));
@@ -245,7 +246,7 @@ export class DayColumns {
         lines: Array.from({ length: lines.end - lines.first }, (_, j) => ({ layer: this.text(at(c.lineLayer, lines.first + j)), programme: this.text(at(c.lineProgramme, lines.first + j)), amountFen: at(c.lineFen, lines.first + j) })),
         benefits: Array.from({ length: b.end - b.first }, (_, j) => ({ programme: this.text(this.benefitProgramme(b.first + j)), kind: this.benefitKind(b.first + j), amountFen: this.benefitFen(b.first + j) })),
         policyVersions,
-        categories: texts(c.category, categories.first, categories.end),
+        categories: texts(c.category, this.categoriesFrom(i), this.categoriesTo(i)),
         dischargedOn: this.dischargedOn(i),
         ...(hospitalName ? { hospitalName } : {}),
         settledMonth: this.settledAt(i).slice(0, 7),

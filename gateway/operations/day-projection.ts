@@ -58,7 +58,9 @@ class ProjectedDay {
   get count(): number { return this.cells.reduce((n, c) => n + c.count, 0); }
 
   /** The persons of the day's settlements, in order (a person may come more than once). */
-  personIds(): string[] { return this.cells.flatMap((c) => Array.from({ length: c.count }, (_, i) => c.personId(i))); }
+  *personIds(): Generator<string> {
+    for (const c of this.cells) for (let i = 0; i < c.count; i++) yield c.personId(i);
+  }
 
   /**
    * Each settlement as one object, in order (what a replay and the second payout read; a report reads the cells'

@@ -21,9 +21,11 @@ export class PersonRows<T> {
 
   /** Reads the rows of the persons not met before, together. */
   async readPersons(personIds: Iterable<string>): Promise<void> {
-    const fresh = [...new Set(personIds)].filter((personId) => !this.kept.has(personId));
-    const read = this.rosterIds.length ? await Promise.all(fresh.map((personId) => this.ledger.rosterRows(this.rosterIds, personId))) : [];
-    fresh.forEach((personId, i) => this.kept.set(personId, this.keep(read[i] ?? {})));
+    const fresh = new Set<string>();
+    for (const personId of personIds) if (!this.kept.has(personId)) fresh.add(personId);
+    const persons = [...fresh];
+    const read = this.rosterIds.length ? await Promise.all(persons.map((personId) => this.ledger.rosterRows(this.rosterIds, personId))) : [];
+    persons.forEach((personId, i) => this.kept.set(personId, this.keep(read[i] ?? {})));
   }
 
   /** What was kept of the person's rows; read by `readPersons` before. */

@@ -202,21 +202,19 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
         bump(byHospital, hospitalId, shareDirectFen, shareBenefitsFen);
         const hospitalName = cells.hospitalName(i);
         if (hospitalName && !requestHospitalNames.has(hospitalId)) requestHospitalNames.set(hospitalId, { name: hospitalName, at: `${cells.settledAt(i)}|${cells.settlementId(i)}` });
-        const categories = cells.categories(i);
-        if (categories.first === categories.end) bump(byCategory, 'none', shareDirectFen, shareBenefitsFen);
-        for (let k = categories.first; k < categories.end; k++) bump(byCategory, cells.category(k), shareDirectFen, shareBenefitsFen);
+        const categoriesTo = cells.categoriesTo(i);
+        if (cells.categoriesFrom(i) === categoriesTo) bump(byCategory, 'none', shareDirectFen, shareBenefitsFen);
+        for (let k = cells.categoriesFrom(i); k < categoriesTo; k++) bump(byCategory, cells.category(k), shareDirectFen, shareBenefitsFen);
         if (rosterId) {
           bump(byRiskGroup, riskGroupOf(rosters.of(personId), dischargedOn), shareDirectFen, shareBenefitsFen);
         }
-        const deltas = cells.deltas(i);
-        for (let k = deltas.first; k < deltas.end; k++) {
+        for (let k = cells.deltasFrom(i), end = cells.deltasTo(i); k < end; k++) {
           const key = cells.text(cells.deltaKey(k));
           let rule = ruleOfKey.get(key);
           if (rule === undefined) ruleOfKey.set(key, (rule = paidRule(key, pack.id)));
           if (rule !== null) byRuleFen.set(rule, (byRuleFen.get(rule) ?? 0) + cells.deltaFen(k));
         }
-        const benefits = cells.benefits(i);
-        for (let k = benefits.first; k < benefits.end; k++) {
+        for (let k = cells.benefitsFrom(i), end = cells.benefitsTo(i); k < end; k++) {
           const ruleId = cells.benefitProgramme(k) === programme ? allowanceRule.get(cells.benefitKind(k)) : undefined;
           if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + cells.benefitFen(k));
         }
