@@ -25,7 +25,7 @@ export type { ProjectedSettlement } from './day-columns.js';
 
 /**
  * The format of an entry's texts: an entry of another format is built again. A change to what is kept is a new format.
- * 1: one object per settlement (until session 14). 2: the figures as columns (day-columns.ts).
+ * 1: one object per settlement (session 13). 2: the figures as columns (day-columns.ts).
  */
 export const PROJECTION_FORMAT = 2;
 
