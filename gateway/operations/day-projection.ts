@@ -18,26 +18,18 @@ import { invariant } from '../errors.js';
 import { projectionDay, type CellDay, type DayProjections, type ProjectionField } from '../ledger/projection.js';
 import type { StoredSettlement } from '../ledger/stored.js';
 import type { Period } from './period.js';
-import { paidDeltas, readRecord, settlementFigures, type SettlementSource } from './records.js';
+import { DayColumns, DayColumnsBuilder, dayColumns, type ProjectedSettlement } from './day-columns.js';
+import { paidDeltas, readRecord, type SettlementSource } from './records.js';
 
-/** The format of an entry's texts: an entry of another format is built again. A change to what is kept is a new format. */
-export const PROJECTION_FORMAT = 1;
+export type { ProjectedSettlement } from './day-columns.js';
 
-/** What a pass reads of one stored settlement. */
-const projectedSettlement = z.object({
-  personId: z.string(),
-  hospitalId: z.string(),
-  settlementId: z.string(),
-  settledAt: z.string(),
-  status: z.enum(['settled', 'reversed']),
-  /** As readRecord reads the record; null when its split or request cannot be read (counted as unreadable). */
-  figures: settlementFigures.nullable(),
-  /** The deltas of rules' `paid` counters (records.ts paidDeltas): what paid-by-rule reads. */
-  paidDeltas: z.record(z.string(), z.int()),
-});
-export type ProjectedSettlement = z.infer<typeof projectedSettlement>;
+/**
+ * The format of an entry's texts: an entry of another format is built again. A change to what is kept is a new format.
+ * 1: one object per settlement (session 13). 2: the figures as columns (day-columns.ts).
+ */
+export const PROJECTION_FORMAT = 2;
 
-const dayFigures = z.object({ format: z.literal(PROJECTION_FORMAT), settlements: z.array(projectedSettlement) });
+const dayFigures = z.object({ format: z.literal(PROJECTION_FORMAT), columns: dayColumns });
 /** Each settlement's request in today's shape, as stored data: the replay parses each with today's request schema. */
 const dayRequests = z.object({ format: z.literal(PROJECTION_FORMAT), requests: z.array(z.unknown()) });
 
@@ -54,11 +46,36 @@ function upgradedRequest(record: StoredSettlement): unknown {
   try { return record.upgradedRequest(); } catch { return null; }
 }
 
-/** A day's settlements (of the source's part), and with `requests` each one's request in today's shape, in the same order (else none). */
-export interface ProjectedDay { day: string; settlements: ProjectedSettlement[]; requests: unknown[] }
+/**
+ * A day's settlements (of the source's part), cell by cell as columns, and with `requests` each one's request in
+ * today's shape, in the same order (else none).
+ */
+class ProjectedDay {
+  private objects: ProjectedSettlement[] | null = null;
+  constructor(readonly day: string, readonly cells: readonly DayColumns[], readonly requests: readonly unknown[]) {}
 
-interface Cell { settlements: ProjectedSettlement[]; requests: unknown[] }
-const emptyCell = (): Cell => ({ settlements: [], requests: [] });
+  /** How many settlements the day holds. */
+  get count(): number { return this.cells.reduce((n, c) => n + c.count, 0); }
+
+  /** The persons of the day's settlements, in order (a person may come more than once). */
+  *personIds(): Generator<string> {
+    for (const c of this.cells) for (let i = 0; i < c.count; i++) yield c.personId(i);
+  }
+
+  /**
+   * Each settlement as one object, in order (what a replay and the second payout read; a report reads the cells'
+   * columns in place, without these objects). Built when first asked.
+   */
+  get settlements(): readonly ProjectedSettlement[] {
+    this.objects ??= this.cells.flatMap((c) => Array.from({ length: c.count }, (_, i) => c.settlement(i)));
+    return this.objects;
+  }
+}
+
+interface Cell { columns: DayColumns; requests: unknown[] }
+const emptyCell = (): Cell => ({ columns: new DayColumnsBuilder().columns(), requests: [] });
+/** A cell of records as they are listed: its columns built as they come. */
+interface ListedCell { columns: DayColumnsBuilder; requests: unknown[] }
 
 /** Days read from the caches at a time: a week of a city's year is ~2×10⁴ settlements. */
 const WINDOW_DAYS = 7;
@@ -117,7 +134,7 @@ const entryKey = ({ cell, day }: CellDay): string => `${cell}|${day}`;
 
 /** A day's cells in order; the requests only when asked for (a built cell has them, a cached one read without them has not). */
 function joined(day: string, cells: readonly Cell[], withRequests: boolean): ProjectedDay {
-  return { day, settlements: cells.flatMap((c) => c.settlements), requests: withRequests ? cells.flatMap((c) => c.requests) : [] };
+  return new ProjectedDay(day, cells.map((c) => c.columns), withRequests ? cells.flatMap((c) => c.requests) : []);
 }
 
 /** A cached entry's fields read back; null when absent, being built, of another format or unreadable (then built again). */
@@ -126,10 +143,11 @@ function cachedCell(texts: ReadonlyArray<string | null>, withRequests: boolean):
   if (!figuresText || (withRequests && !requestsText)) return null;
   const figures = dayFigures.safeParse(parseJson(figuresText));
   if (!figures.success) return null;
-  if (!withRequests || !requestsText) return { settlements: figures.data.settlements, requests: [] };
+  const columns = new DayColumns(figures.data.columns);
+  if (!withRequests || !requestsText) return { columns, requests: [] };
   const requests = dayRequests.safeParse(parseJson(requestsText));
-  if (!requests.success || requests.data.requests.length !== figures.data.settlements.length) return null;
-  return { settlements: figures.data.settlements, requests: requests.data.requests };
+  if (!requests.success || requests.data.requests.length !== columns.count) return null;
+  return { columns, requests: requests.data.requests };
 }
 
 function parseJson(text: string): unknown {
@@ -153,7 +171,7 @@ async function build(store: DayProjections, source: SettlementSource, cellOf: (p
   for (const run of runs) for await (const { day, cells } of listedDays(source, run, cellOf, true)) listed.set(day, cells);
   const built = missing.map((entry): [CellDay, Cell] => [entry, listed.get(entry.day)?.get(entry.cell) ?? emptyCell()]);
   await Promise.all(built.map(([entry, cell]) => store.store(entry, token, {
-    figures: JSON.stringify({ format: PROJECTION_FORMAT, settlements: cell.settlements }),
+    figures: JSON.stringify({ format: PROJECTION_FORMAT, columns: cell.columns }),
     requests: JSON.stringify({ format: PROJECTION_FORMAT, requests: cell.requests }),
   })));
   return built;
@@ -161,22 +179,23 @@ async function build(store: DayProjections, source: SettlementSource, cellOf: (p
 
 /** The listing's records of the period, projected, grouped by day (in order) and cell (`cellOf`; all in cell 0 without). */
 async function* listedDays(source: SettlementSource, period: Period, cellOf: ((personId: string) => number) | null, withRequests: boolean): AsyncGenerator<{ day: string; cells: Map<number, Cell> }> {
+  const finished = (listed: Map<number, ListedCell>): Map<number, Cell> => new Map([...listed].map(([c, cell]) => [c, { columns: cell.columns.columns(), requests: cell.requests }]));
   let day: string | null = null;
-  let cells = new Map<number, Cell>();
+  let cells = new Map<number, ListedCell>();
   for await (const record of source.listSettlements({ from: period.from, to: period.to })) {
     const recordDay = projectionDay(record.settledAt);
     if (recordDay !== day) {
-      if (day !== null) yield { day, cells };
+      if (day !== null) yield { day, cells: finished(cells) };
       day = recordDay;
       cells = new Map();
     }
     const c = cellOf ? cellOf(record.personId) : 0;
     let cell = cells.get(c);
-    if (!cell) cells.set(c, (cell = emptyCell()));
-    cell.settlements.push(projectRecord(record));
+    if (!cell) cells.set(c, (cell = { columns: new DayColumnsBuilder(), requests: [] }));
+    cell.columns.add(projectRecord(record));
     if (withRequests) cell.requests.push(upgradedRequest(record));
   }
-  if (day !== null) yield { day, cells };
+  if (day !== null) yield { day, cells: finished(cells) };
 }
 
 /** What building ahead found: the days read and their settlements (of the source's part). */
@@ -188,7 +207,7 @@ export async function projectAhead(source: SettlementSource, period: Period): Pr
   const count: ProjectionCount = { days: 0, settlements: 0 };
   for await (const day of projectedDays(source, period, { requests: false })) {
     count.days += 1;
-    count.settlements += day.settlements.length;
+    count.settlements += day.count;
   }
   return count;
 }

@@ -2,28 +2,41 @@
  * The roster rows of the persons a pass meets, read a day of settlements at a time: the day's new persons'
  * rows are asked for together (pipelined on Redis) before its settlements are passed on, instead of one round
  * trip per person — a city's year meets ~2.5×10⁵ persons. Rows are read as they stand now (rosters are not
- * versioned in time), once per person per pass.
+ * versioned in time), once per person per pass; a pass keeps of them only what it reads (`keep`), so a report
+ * holds a few numbers a person, not every row's categories and attributes for the rest of the pass.
  */
 import { invariant } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
 import type { RosterRow } from '../../schemas/roster.js';
 
-export class PersonRosters {
-  private readonly rows = new Map<string, Record<string, RosterRow[]>>();
+export class PersonRows<T> {
+  private readonly kept = new Map<string, T>();
 
-  constructor(private readonly ledger: Pick<PersonBook, 'rosterRows'>, private readonly rosterIds: readonly string[]) {}
+  constructor(
+    private readonly ledger: Pick<PersonBook, 'rosterRows'>,
+    private readonly rosterIds: readonly string[],
+    /** What the pass keeps of a person's rows of each roster. */
+    private readonly keep: (rows: Record<string, RosterRow[]>) => T,
+  ) {}
 
   /** Reads the rows of the persons not met before, together. */
-  async readPersons(settlements: ReadonlyArray<{ personId: string }>): Promise<void> {
-    const fresh = [...new Set(settlements.map((s) => s.personId))].filter((personId) => !this.rows.has(personId));
-    const read = this.rosterIds.length ? await Promise.all(fresh.map((personId) => this.ledger.rosterRows(this.rosterIds, personId))) : [];
-    fresh.forEach((personId, i) => this.rows.set(personId, read[i] ?? {}));
+  async readPersons(personIds: Iterable<string>): Promise<void> {
+    const fresh = new Set<string>();
+    for (const personId of personIds) if (!this.kept.has(personId)) fresh.add(personId);
+    const persons = [...fresh];
+    const read = this.rosterIds.length ? await Promise.all(persons.map((personId) => this.ledger.rosterRows(this.rosterIds, personId))) : [];
+    persons.forEach((personId, i) => this.kept.set(personId, this.keep(read[i] ?? {})));
   }
 
-  /** The person's rows of each roster; read by `readPersons` before. */
-  of(personId: string): Record<string, RosterRow[]> {
-    const rows = this.rows.get(personId);
-    invariant(rows !== undefined, 'roster rows asked for a person before their settlements were read');
-    return rows;
+  /** What was kept of the person's rows; read by `readPersons` before. */
+  of(personId: string): T {
+    const kept = this.kept.get(personId);
+    invariant(kept !== undefined, 'roster rows asked for a person before their settlements were read');
+    return kept;
   }
+}
+
+/** The rows themselves, of each roster (a replay: the engine reads them). */
+export class PersonRosters extends PersonRows<Record<string, RosterRow[]>> {
+  constructor(ledger: Pick<PersonBook, 'rosterRows'>, rosterIds: readonly string[]) { super(ledger, rosterIds, (rows) => rows); }
 }

@@ -2,7 +2,6 @@
  * The fields the operations read of a stored settlement, its split and request read by the record's
  * version (ledger/stored.ts); a record that cannot be read is counted as unreadable, never thrown.
  */
-import { z } from 'zod';
 import { parseCounterKey } from '../engine/counter-keys.js';
 import { InvariantViolation } from '../errors.js';
 import { parseFen } from '../engine/money.js';
@@ -22,24 +21,25 @@ export type SettlementSource = Pick<SettlementListing, 'listSettlements'> & {
   readonly part?: PersonPart;
 };
 
-const fenAmount = z.int();
-/** The parts of one record the reports, the second payout and the what-if read (amounts in fen): what a day projection keeps of it. */
-export const settlementFigures = z.object({
-  totalFen: fenAmount,
-  outOfScopeFen: fenAmount,
-  overLimitFen: fenAmount,
-  patientPaysFen: fenAmount,
-  lines: z.array(z.object({ layer: z.string(), programme: z.string(), amountFen: fenAmount })),
-  benefits: z.array(z.object({ programme: z.string(), kind: z.string(), amountFen: fenAmount })),
-  policyVersions: z.record(z.string(), z.string()),
-  categories: z.array(z.string()),
-  dischargedOn: z.string(),
+/**
+ * The parts of one record the reports, the second payout and the what-if read (amounts in fen): what a day
+ * projection keeps of it (stored as columns and checked there, day-columns.ts).
+ */
+export interface ReadRecord {
+  totalFen: number;
+  outOfScopeFen: number;
+  overLimitFen: number;
+  patientPaysFen: number;
+  lines: Array<{ layer: string; programme: string; amountFen: number }>;
+  benefits: Array<{ programme: string; kind: string; amountFen: number }>;
+  policyVersions: Record<string, string>;
+  categories: string[];
+  dischargedOn: string;
   /** The hospital's name as the request gave it, if it did (the slip prints it). */
-  hospitalName: z.string().optional(),
+  hospitalName?: string;
   /** YYYY-MM of settledAt, read in +08:00 as the ledger writes it. */
-  settledMonth: z.string(),
-});
-export type ReadRecord = z.infer<typeof settlementFigures>;
+  settledMonth: string;
+}
 
 /** Amounts of a stored split, in fen: the split's reader already checked their form. */
 const fen = (text: string): number => parseFen(text) ?? 0;
@@ -84,12 +84,15 @@ export function programmeShare(read: Pick<ReadRecord, 'lines' | 'benefits'>, pro
  * counter (daily allowances) are found by their benefit kind.
  */
 export function paidByRule(deltas: Readonly<Record<string, number>>, programmeId: string, into: Map<string, number>): void {
-  const prefix = `${programmeId}|`;
   for (const key in deltas) {
-    if (!key.startsWith(prefix)) continue;
-    const parsed = paidCounter(key);
-    if (parsed) into.set(parsed.owner, (into.get(parsed.owner) ?? 0) + (deltas[key] ?? 0));
+    const rule = paidRule(key, programmeId);
+    if (rule !== null) into.set(rule, (into.get(rule) ?? 0) + (deltas[key] ?? 0));
   }
+}
+
+/** The rule of the programme whose payments a counter key records (paidByRule's reading of one key); null for any other key. */
+export function paidRule(key: string, programmeId: string): string | null {
+  return key.startsWith(`${programmeId}|`) ? (paidCounter(key)?.owner ?? null) : null;
 }
 
 /** The deltas paidByRule reads, of every programme: all a day projection keeps of a settlement's deltas. */

@@ -61,7 +61,7 @@ export async function replayPeriod(input: ReplayInput, onReplayed: (record: Proj
   const accumulators = new Map<string, Array<Record<string, number>>>();
   const every = input.progressEvery ?? 1000;
   for await (const day of projectedDays(input.source, input.period, { requests: true })) {
-    await rosters.readPersons(day.settlements);
+    await rosters.readPersons(day.personIds());
     for (const [index, record] of day.settlements.entries()) {
       counts.read += 1;
       if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }

@@ -14,9 +14,9 @@ import { chinaTime } from '../service/ids.js';
 import { perPersonStats, type PerPersonStats } from './distribution.js';
 import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type Enrolled } from './figures.js';
 import { settledWindow, YIELD_EVERY, yieldToEventLoop, type Deadline, type Period, type PeriodBasis } from './period.js';
-import { PersonRosters } from './person-rosters.js';
+import { PersonRows } from './person-rosters.js';
 import { projectedDays } from './day-projection.js';
-import { paidByRule, programmeShare, type SettlementSource } from './records.js';
+import { paidRule, type SettlementSource } from './records.js';
 
 export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
 export interface Breakdown extends Amounts { key: string; name?: string }
@@ -72,13 +72,32 @@ const rows = (map: Map<string, Acc>, name?: (key: string) => string | undefined)
 
 const RISK_GROUP_NAMES: Record<string, string> = { healthy: '健康人群', preExisting: '特定既往症人群', aidPreExisting: '救助对象中的特定既往症人群', notOnRoster: '不在参保名单' };
 
-/** The risk group as the engine judges it (engine/eligibility.ts standing): the covering row's preExisting, and 救助对象 by the pack's aidCategories. */
-function riskGroupOf(pack: Pack, rows: readonly RosterRow[], dischargedOn: string): string {
-  const covering = rows.filter((row) => row.from <= dischargedOn && dischargedOn <= row.to);
-  if (covering.length === 0) return 'notOnRoster';
-  if (!covering.some((row) => row.preExisting)) return 'healthy';
-  const categories = new Set(covering.flatMap((row) => row.categories));
-  return pack.aidCategories?.value.some((c) => categories.has(c)) ? 'aidPreExisting' : 'preExisting';
+/** What the risk group reads of a roster row: its period, 特定既往症, and whether it names one of the pack's 救助对象 categories. */
+interface RiskRow { from: string; to: string; preExisting: boolean; aid: boolean }
+const NOT_ON_ROSTER: readonly RiskRow[] = [];
+
+function riskRows(pack: Pack, rows: readonly RosterRow[]): readonly RiskRow[] {
+  if (rows.length === 0) return NOT_ON_ROSTER;
+  const aidCategories = pack.aidCategories?.value ?? [];
+  return rows.map((row) => ({ from: row.from, to: row.to, preExisting: row.preExisting, aid: aidCategories.some((c) => row.categories.includes(c)) }));
+}
+
+/**
+ * The risk group as the engine judges it (engine/eligibility.ts standing) from the rows covering the discharge:
+ * none, not on the roster; none of them 特定既往症, healthy; else 救助对象 when their categories together name
+ * one of the pack's aidCategories — that is, when one of them does.
+ */
+function riskGroupOf(rows: readonly RiskRow[], dischargedOn: string): string {
+  let covered = false, preExisting = false, aid = false;
+  for (const row of rows) {
+    if (row.from > dischargedOn || dischargedOn > row.to) continue;
+    covered = true;
+    preExisting ||= row.preExisting;
+    aid ||= row.aid;
+  }
+  if (!covered) return 'notOnRoster';
+  if (!preExisting) return 'healthy';
+  return aid ? 'aidPreExisting' : 'preExisting';
 }
 
 export interface ReportInput {
@@ -151,36 +170,54 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
   const allowanceRule = new Map(pack.rules.flatMap((r) => (r.kind === 'dailyAllowance' ? [[r.benefitKind, r.id] as const] : [])));
   const rosterId = pack.eligibility.roster?.id;
   // One roster read per person seen (rows are per period, so the row covering each discharge gives the group then).
-  const rosters = new PersonRosters(input.ledger, rosterId ? [rosterId] : []);
+  const rosters = new PersonRows(input.ledger, rosterId ? [rosterId] : [], (rows) => riskRows(pack, rosterId ? (rows[rosterId] ?? []) : []));
   const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
+  // A counter key's rule (paid-by-rule), worked out once per key text of the pass.
+  const ruleOfKey = new Map<string, string | null>();
   for await (const day of projectedDays(source, window, { requests: false })) {
-    await rosters.readPersons(day.settlements);
-    for (const record of day.settlements) {
-      read += 1;
-      if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-      const r = record.figures;
-      if (!r) { unreadable += 1; continue; }
-      if (r.policyVersions[pack.id] === undefined) continue;
-      if (basis === 'discharged' && !(period.from <= r.dischargedOn && r.dischargedOn < period.to)) continue;
-      if (record.status === 'reversed') { reversals += 1; continue; }
-      const share = programmeShare(r, pack.id);
-      settlements += 1;
-      if (share.directFen + share.benefitsFen > 0) settlementsPaid += 1;
-      directFen += share.directFen;
-      benefitsFen += share.benefitsFen;
-      paidByPerson.set(record.personId, (paidByPerson.get(record.personId) ?? 0) + share.directFen + share.benefitsFen);
-      bump(byMonth, basis === 'discharged' ? r.dischargedOn.slice(0, 7) : r.settledMonth, share.directFen, share.benefitsFen);
-      bump(byHospital, record.hospitalId, share.directFen, share.benefitsFen);
-      if (r.hospitalName && !requestHospitalNames.has(record.hospitalId)) requestHospitalNames.set(record.hospitalId, { name: r.hospitalName, at: `${record.settledAt}|${record.settlementId}` });
-      for (const c of r.categories.length ? r.categories : ['none']) bump(byCategory, c, share.directFen, share.benefitsFen);
-      if (rosterId) {
-        bump(byRiskGroup, riskGroupOf(pack, rosters.of(record.personId)[rosterId] ?? [], r.dischargedOn), share.directFen, share.benefitsFen);
-      }
-      paidByRule(record.paidDeltas, pack.id, byRuleFen);
-      for (const b of r.benefits) {
-        const ruleId = b.programme === pack.id ? allowanceRule.get(b.kind) : undefined;
-        if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + b.amountFen);
+    await rosters.readPersons(day.personIds());
+    for (const cells of day.cells) {
+      // The entry's texts are compared by index: the programme and its layer looked up once an entry (−1: none of its settlements names them).
+      const programme = cells.textIndex(pack.id);
+      const supplementary = cells.textIndex('supplementary');
+      for (let i = 0; i < cells.count; i++) {
+        read += 1;
+        if (read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+        if (!cells.readable(i)) { unreadable += 1; continue; }
+        if (programme < 0 || !cells.judgedBy(i, programme)) continue;
+        const dischargedOn = cells.dischargedOn(i);
+        if (basis === 'discharged' && !(period.from <= dischargedOn && dischargedOn < period.to)) continue;
+        if (cells.reversed(i)) { reversals += 1; continue; }
+        const personId = cells.personId(i);
+        const hospitalId = cells.hospitalId(i);
+        const shareDirectFen = cells.linesFen(i, programme, supplementary);
+        const shareBenefitsFen = cells.benefitsFen(i, programme);
+        settlements += 1;
+        if (shareDirectFen + shareBenefitsFen > 0) settlementsPaid += 1;
+        directFen += shareDirectFen;
+        benefitsFen += shareBenefitsFen;
+        paidByPerson.set(personId, (paidByPerson.get(personId) ?? 0) + shareDirectFen + shareBenefitsFen);
+        bump(byMonth, basis === 'discharged' ? dischargedOn.slice(0, 7) : cells.settledAt(i).slice(0, 7), shareDirectFen, shareBenefitsFen);
+        bump(byHospital, hospitalId, shareDirectFen, shareBenefitsFen);
+        const hospitalName = cells.hospitalName(i);
+        if (hospitalName && !requestHospitalNames.has(hospitalId)) requestHospitalNames.set(hospitalId, { name: hospitalName, at: `${cells.settledAt(i)}|${cells.settlementId(i)}` });
+        const categoriesTo = cells.categoriesTo(i);
+        if (cells.categoriesFrom(i) === categoriesTo) bump(byCategory, 'none', shareDirectFen, shareBenefitsFen);
+        for (let k = cells.categoriesFrom(i); k < categoriesTo; k++) bump(byCategory, cells.category(k), shareDirectFen, shareBenefitsFen);
+        if (rosterId) {
+          bump(byRiskGroup, riskGroupOf(rosters.of(personId), dischargedOn), shareDirectFen, shareBenefitsFen);
+        }
+        for (let k = cells.deltasFrom(i), end = cells.deltasTo(i); k < end; k++) {
+          const key = cells.text(cells.deltaKey(k));
+          let rule = ruleOfKey.get(key);
+          if (rule === undefined) ruleOfKey.set(key, (rule = paidRule(key, pack.id)));
+          if (rule !== null) byRuleFen.set(rule, (byRuleFen.get(rule) ?? 0) + cells.deltaFen(k));
+        }
+        for (let k = cells.benefitsFrom(i), end = cells.benefitsTo(i); k < end; k++) {
+          const ruleId = cells.benefitProgramme(k) === programme ? allowanceRule.get(cells.benefitKind(k)) : undefined;
+          if (ruleId) byRuleFen.set(ruleId, (byRuleFen.get(ruleId) ?? 0) + cells.benefitFen(k));
+        }
       }
     }
   }

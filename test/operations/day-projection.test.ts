@@ -11,13 +11,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCandidatePack } from '../../gateway/operations/candidate.js';
 import { projectedDays, projectRecord, PROJECTION_FORMAT } from '../../gateway/operations/day-projection.js';
-import { programmeReport } from '../../gateway/operations/report.js';
+import { mergeReportParts, programmeReport, reportPass, summariseReport } from '../../gateway/operations/report.js';
 import { shardSource } from '../../gateway/operations/shards.js';
 import { whatIf } from '../../gateway/operations/whatif.js';
 import type { SettlementSource } from '../../gateway/operations/records.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
-import { projectionDay } from '../../gateway/ledger/projection.js';
+import { projectionDay, type CellDay } from '../../gateway/ledger/projection.js';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
@@ -135,19 +135,59 @@ describe.each([
     expect(await report(ledger)).toEqual(after);
   }, 120_000);
 
-  it('builds an entry of another format again, never reads it', async () => {
+  it('builds an entry of another format again, never reads it: the report\'s JSON the same from the records, from format-1 entries and from format-2 ones, in one process and by shards', async () => {
     if (!pack) throw new Error(ID);
     const { count } = await ledger.projections.cells();
     const report = (source: SettlementSource) => programmeReport({ pack, source, ledger, period: PERIOD, today: '2025-06-30' });
-    const expected = await report(uncached(ledger));
-    // Every entry of March replaced by one of a later format claiming the days were empty.
-    const march = Array.from({ length: 31 }, (_, d) => `${YEAR.sanming}-03-${String(d + 1).padStart(2, '0')}`).flatMap((day) => Array.from({ length: count }, (_, cell) => ({ cell, day })));
-    const token = await ledger.projections.claim(march);
-    const later = { figures: JSON.stringify({ format: PROJECTION_FORMAT + 1, settlements: [] }), requests: JSON.stringify({ format: PROJECTION_FORMAT + 1, requests: [] }) };
-    for (const entry of march) expect(await ledger.projections.store(entry, token, later)).toBe(true);
-    expect(await report(ledger)).toEqual(expected);
-    const [figures] = (await ledger.projections.read(march.slice(0, 1), ['figures']))[0] ?? [];
-    expect(JSON.parse(figures ?? 'null')).toMatchObject({ format: PROJECTION_FORMAT });
+    const byShards = async () => JSON.stringify(await summariseReport({ pack, ledger, period: PERIOD, today: '2025-06-30' }, mergeReportParts(
+      await Promise.all([0, 1].map((index) => reportPass({ pack, source: shardSource(ledger, { index, count: 2 }), ledger, period: PERIOD, today: '2025-06-30' }))),
+    )));
+    const expected = JSON.stringify(await report(uncached(ledger)));
+    // Every entry cached in this format first.
+    expect(JSON.stringify(await report(ledger))).toBe(expected);
+    const days = (month: string, length: number) => Array.from({ length }, (_, d) => `${YEAR.sanming}-${month}-${String(d + 1).padStart(2, '0')}`);
+    const entriesOf = (month: string, length: number) => days(month, length).flatMap((day) => Array.from({ length: count }, (_, cell) => ({ cell, day })));
+    const overwrite = async (entries: CellDay[], values: (entry: CellDay) => { figures: string; requests: string }) => {
+      const token = await ledger.projections.claim(entries);
+      for (const entry of entries) expect(await ledger.projections.store(entry, token, values(entry))).toBe(true);
+    };
+    // March as the release before wrote it (format 1: one object per settlement), but with every amount doubled:
+    // read as it stands, the report would differ.
+    const { of } = await ledger.projections.cells();
+    const formatOne = new Map<string, unknown[]>();
+    for await (const record of ledger.listSettlements({ from: `${YEAR.sanming}-03-01`, to: `${YEAR.sanming}-04-01` })) {
+      const settlement = projectRecord(record);
+      const figures = settlement.figures && { ...settlement.figures, lines: settlement.figures.lines.map((l) => ({ ...l, amountFen: 2 * l.amountFen })) };
+      const key = `${of(record.personId)}|${projectionDay(record.settledAt)}`;
+      formatOne.set(key, [...(formatOne.get(key) ?? []), { ...settlement, figures }]);
+    }
+    expect(formatOne.size).toBeGreaterThan(10);
+    await overwrite(entriesOf('03', 31), ({ cell, day }) => ({
+      figures: JSON.stringify({ format: 1, settlements: formatOne.get(`${cell}|${day}`) ?? [] }),
+      requests: JSON.stringify({ format: 1, requests: (formatOne.get(`${cell}|${day}`) ?? []).map(() => null) }),
+    }));
+    // April as a later release might write it, claiming the days were empty.
+    await overwrite(entriesOf('04', 30), () => ({
+      figures: JSON.stringify({ format: PROJECTION_FORMAT + 1, columns: {} }), requests: JSON.stringify({ format: PROJECTION_FORMAT + 1, requests: [] }),
+    }));
+    // May in this format but not whole: a run that ends past its column.
+    const may = entriesOf('05', 31);
+    const [mayFigures] = (await ledger.projections.read(may, ['figures'])).flatMap(([figures]) => (figures && /"lineEnd":\[[1-9]/.test(figures) ? [figures] : []));
+    if (!mayFigures) throw new Error('no cached May entry with lines');
+    const broken = mayFigures.replace('"lineEnd":[', '"lineEnd":[1000');
+    await overwrite(may.slice(0, 1), () => ({ figures: broken, requests: JSON.stringify({ format: PROJECTION_FORMAT, requests: [] }) }));
+    expect(JSON.stringify(await report(ledger))).toBe(expected);
+    for (const [month, length] of [['03', 31], ['04', 30]] as const) {
+      const [figures] = (await ledger.projections.read(entriesOf(month, length).slice(0, 1), ['figures']))[0] ?? [];
+      expect(JSON.parse(figures ?? 'null')).toMatchObject({ format: PROJECTION_FORMAT });
+    }
+    // From format-2 entries (all cached now), in one process and by two shards.
+    expect(await cachedEntries(ledger)).toBe(366 * count);
+    expect(JSON.stringify(await report(ledger))).toBe(expected);
+    expect(await byShards()).toBe(expected);
+    // And by shards building their entries from the records.
+    await overwrite(entriesOf('06', 30), () => ({ figures: JSON.stringify({ format: 1, settlements: [] }), requests: JSON.stringify({ format: 1, requests: [] }) }));
+    expect(await byShards()).toBe(expected);
   }, 120_000);
 
   it('does not cache a build that a commit overtook: the claim is gone', async () => {
