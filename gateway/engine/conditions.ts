@@ -6,7 +6,8 @@ import { ENCOUNTER_KIND_NAMES, RISK_GROUP_NAMES } from '../../schemas/vocabulary
 import type { RiskGroup } from '../../schemas/pack-parts.js';
 import type { CatalogueLookup } from './catalogue-lookup.js';
 
-export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: string };
+/** `reason` is worded only when asked: a replay without explanations (RuleContext.explain) never asks. */
+export type Verdict = { ok: true; because: readonly string[] } | { ok: false; reason: () => string };
 
 /** Who the rule is judged for: the person's standing in the programme (eligibility.ts). */
 export interface Subject {
@@ -34,44 +35,46 @@ const ALWAYS: Verdict = Object.freeze({ ok: true, because: Object.freeze([]) });
 /** The stay's own facts: kind, hospital, cause, the disease catalogue. */
 function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, programmes: CatalogueLookup): Verdict {
   const { encounter, hospital } = request;
-  if (c.kinds && !c.kinds.includes(encounter.kind)) {
-    return { ok: false, reason: `仅限${c.kinds.map((k) => ENCOUNTER_KIND_NAMES[k]).join('、')}，本次为${ENCOUNTER_KIND_NAMES[encounter.kind]}` };
+  const kinds = c.kinds;
+  if (kinds && !kinds.includes(encounter.kind)) {
+    return { ok: false, reason: () => `仅限${kinds.map((k) => ENCOUNTER_KIND_NAMES[k]).join('、')}，本次为${ENCOUNTER_KIND_NAMES[encounter.kind]}` };
   }
   if (c.hospitalArea) {
     const inArea = hospitalInArea(pack, request);
     if ((c.hospitalArea === 'in') !== inArea) {
-      return { ok: false, reason: c.hospitalArea === 'in' ? `仅限统筹区内医疗机构，本院区划 ${hospital.region} 不在区内` : `仅限统筹区外医疗机构，本院区划 ${hospital.region} 在区内` };
+      return { ok: false, reason: () => c.hospitalArea === 'in' ? `仅限统筹区内医疗机构，本院区划 ${hospital.region} 不在区内` : `仅限统筹区外医疗机构，本院区划 ${hospital.region} 在区内` };
     }
   }
-  if (c.place) {
+  const places = c.place;
+  if (places) {
     const place = placeOf(pack, request);
-    if (!c.place.includes(place)) return { ok: false, reason: `仅限${c.place.map((p) => PLACE_NAMES[p]).join('、')}，本次为${PLACE_NAMES[place]}` };
+    if (!places.includes(place)) return { ok: false, reason: () => `仅限${places.map((p) => PLACE_NAMES[p]).join('、')}，本次为${PLACE_NAMES[place]}` };
   }
   if (c.minHospitalLevel !== undefined && hospital.level < c.minHospitalLevel) {
-    return { ok: false, reason: `仅限${c.minHospitalLevel}级及以上医院，本院为${hospital.level}级` };
+    return { ok: false, reason: () => `仅限${c.minHospitalLevel}级及以上医院，本院为${hospital.level}级` };
   }
   if (c.drgPublic !== undefined && hospital.drgPublic !== c.drgPublic) {
-    return { ok: false, reason: c.drgPublic ? '仅限按C-DRG收付费的公立医院' : '不适用于按C-DRG收付费的公立医院' };
+    return { ok: false, reason: () => c.drgPublic ? '仅限按C-DRG收付费的公立医院' : '不适用于按C-DRG收付费的公立医院' };
   }
   if (c.ownership !== undefined && hospital.ownership !== c.ownership) {
     const wanted = c.ownership === 'public' ? '公立' : '民营';
-    return { ok: false, reason: hospital.ownership === undefined ? `仅限${wanted}医院，请求未申明医院性质（hospital.ownership）` : `仅限${wanted}医院，本院为${hospital.ownership === 'public' ? '公立' : '民营'}医院` };
+    return { ok: false, reason: () => hospital.ownership === undefined ? `仅限${wanted}医院，请求未申明医院性质（hospital.ownership）` : `仅限${wanted}医院，本院为${hospital.ownership === 'public' ? '公立' : '民营'}医院` };
   }
   if (c.cause !== undefined && encounter.cause !== c.cause) {
-    return { ok: false, reason: c.cause === 'accident' ? '仅限意外伤害' : '仅限疾病' };
+    return { ok: false, reason: () => c.cause === 'accident' ? '仅限意外伤害' : '仅限疾病' };
   }
   if (c.thirdPartyLiable !== undefined && encounter.thirdPartyLiable !== c.thirdPartyLiable) {
-    return { ok: false, reason: c.thirdPartyLiable ? '仅限有第三方责任的情形' : '有第三方责任（无第三方赔付时方予补偿）' };
+    return { ok: false, reason: () => c.thirdPartyLiable ? '仅限有第三方责任的情形' : '有第三方责任（无第三方赔付时方予补偿）' };
   }
   if (c.localBasicSettlement !== undefined && (encounter.localBasicSettlement !== false) !== c.localBasicSettlement) {
-    return { ok: false, reason: c.localBasicSettlement ? '未经当地基本医疗保险结算的费用不予支付（encounter.localBasicSettlement）' : '仅限未经当地基本医疗保险结算的费用' };
+    return { ok: false, reason: () => c.localBasicSettlement ? '未经当地基本医疗保险结算的费用不予支付（encounter.localBasicSettlement）' : '仅限未经当地基本医疗保险结算的费用' };
   }
   if (c.basicInsuranceActive !== undefined && request.patient.basicInsuranceActive !== c.basicInsuranceActive) {
-    return { ok: false, reason: c.basicInsuranceActive ? '仅限享受基本医疗保险待遇的人员' : '仅限未参加基本医疗保险的人员' };
+    return { ok: false, reason: () => c.basicInsuranceActive ? '仅限享受基本医疗保险待遇的人员' : '仅限未参加基本医疗保险的人员' };
   }
   if (c.catalog !== undefined) {
     const match = programmes.catalogueEntry(c.catalog, encounter);
-    if (!match) return { ok: false, reason: `主要诊断不在病种目录（${c.catalog}）内，且医院未申明目录项` };
+    if (!match) return { ok: false, reason: () => `主要诊断不在病种目录（${c.catalog}）内，且医院未申明目录项` };
     return { ok: true, because: [`属病种目录第${match.entry}项「${programmes.catalogueName(c.catalog, match.entry)}」（${match.by}）`] };
   }
   return ALWAYS;
@@ -80,16 +83,17 @@ function checkStay(c: StayCondition, pack: Pack, request: SettlementRequest, pro
 /** The person's own terms: the product held, the risk group, the roster's attributes. */
 function checkSubject(c: StayCondition, pack: Pack, subject: Subject): Verdict {
   if (c.variants && (subject.variant === null || !c.variants.includes(subject.variant))) {
-    const names = c.variants.map((v) => variantName(pack, v)).join('、');
-    return { ok: false, reason: `仅限${names}，本人${subject.variant === null ? '未注明所购款型' : `所购为${variantName(pack, subject.variant)}`}` };
+    const variants = c.variants;
+    return { ok: false, reason: () => `仅限${variants.map((v) => variantName(pack, v)).join('、')}，本人${subject.variant === null ? '未注明所购款型' : `所购为${variantName(pack, subject.variant)}`}` };
   }
-  if (c.groups && !c.groups.includes(subject.group)) {
-    return { ok: false, reason: `仅限${c.groups.map((g) => RISK_GROUP_NAMES[g]).join('、')}，本人为${RISK_GROUP_NAMES[subject.group]}` };
+  const groups = c.groups;
+  if (groups && !groups.includes(subject.group)) {
+    return { ok: false, reason: () => `仅限${groups.map((g) => RISK_GROUP_NAMES[g]).join('、')}，本人为${RISK_GROUP_NAMES[subject.group]}` };
   }
   if (c.attributes) {
     for (const [name, values] of Object.entries(c.attributes)) {
       const value = subject.attributes[name];
-      if (value === undefined || !values.includes(value)) return { ok: false, reason: `参保名单「${name}」须为 ${values.join('或')}，本人为 ${value ?? '未填写'}` };
+      if (value === undefined || !values.includes(value)) return { ok: false, reason: () => `参保名单「${name}」须为 ${values.join('或')}，本人为 ${value ?? '未填写'}` };
     }
   }
   return ALWAYS;
@@ -108,11 +112,11 @@ export function checkWhen(when: When | undefined, pack: Pack, request: Settlemen
   if (!when) return ALWAYS;
   const head = checkCondition(when, pack, request, programmes, subject);
   if (!head.ok || !when.anyOf) return head;
-  const reasons: string[] = [];
+  const reasons: Array<() => string> = [];
   for (const alternative of when.anyOf) {
     const verdict = checkCondition(alternative, pack, request, programmes, subject);
     if (verdict.ok) return { ok: true, because: [...head.because, ...verdict.because] };
     reasons.push(verdict.reason);
   }
-  return { ok: false, reason: `不符合任一情形：${reasons.join('；')}（${when.cite}）` };
+  return { ok: false, reason: () => `不符合任一情形：${reasons.map((reason) => reason()).join('；')}（${when.cite}）` };
 }
