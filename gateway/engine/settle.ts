@@ -222,9 +222,9 @@ class Waterfall {
     const keys = prepared.counterKeys(periodOf(pack, request));
     for (let i = 0; i < prepared.rules.length; i++) {
       const rule = prepared.rules[i]!;
-      const verdict = checkWhen(rule.rule.when, pack, request, programmes, who);
+      const verdict = checkWhen(rule.rule.when, pack, request, programmes, who, this.explain);
       if (!verdict.ok) {
-        if (this.explain) line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason()}`);
+        if (this.explain) line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason}`);
         continue;
       }
       const run: RuleRun = { rule, counterKeys: keys.rules[i]!, limits: prepared.limitsByRule[i]!, limitKeys: keys.limits, verdict, context, line };
@@ -245,7 +245,7 @@ class Waterfall {
     const { pack, request, programmes, who } = run.context;
     for (const limit of run.limits) {
       let amount = limit.amount;
-      for (const o of limit.overrides ?? []) if (checkCondition(o.if, pack, request, programmes, who).ok) amount = o.amount;
+      for (const o of limit.overrides ?? []) if (checkCondition(o.if, pack, request, programmes, who, false).ok) amount = o.amount;
       const paidFen = this.counterNow(run.limitKeys[limit.id]!);
       const leftFen = positive(amount.value - paidFen);
       if (tightest === null || leftFen < tightest.leftFen) {

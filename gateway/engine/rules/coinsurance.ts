@@ -204,7 +204,7 @@ export const coinsurance = ruleKind({
     if (rule.overrides) {
       const subject = { variant: ctx.who.variant, group, attributes: ctx.who.attributes };
       for (const o of rule.overrides) {
-        if (!checkCondition(o.if, ctx.pack, ctx.request, ctx.programmes, subject).ok) continue;
+        if (!checkCondition(o.if, ctx.pack, ctx.request, ctx.programmes, subject, false).ok) continue;
         if (o.base) pb = prepared.bases.get(o.base) ?? pb;
         if (o.deductible) deductibleFigure = o.deductible;
         if (o.ratio) ratioFigure = o.ratio;
