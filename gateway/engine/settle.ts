@@ -314,15 +314,16 @@ export function settle(input: EngineInput): EngineResult {
  * pass, a what-if's baseline and candidate. Each set continues it with settleRest.
  */
 export class SettledHead {
-  /** The supplementary packs the head settled, in order: every set must rank the same ones before the programme. */
+  /**
+   * The supplementary packs the head settled, in order: every set must rank the same ones before the programme
+   * (asserted per stay; the public layers' packs are the same objects in every set, asserted once by sharesHead).
+   */
   private readonly packs: readonly Pack[];
-  private readonly upstreamPacks: ReadonlyArray<Pack | undefined>;
   private readonly waterfall: Waterfall;
 
   constructor(private readonly input: EngineInput, private readonly programmeId: string) {
     const { request, programmes, rosters } = input;
     this.waterfall = upstreamSettled(input);
-    this.upstreamPacks = UPSTREAM_LAYERS.map((layer) => programmes.firstInForce(layer, request));
     const rank = programmes.rankOf(programmeId);
     this.packs = programmes.inForce('supplementary', request, rosters).filter((pack) => programmes.rankOf(pack.id) < rank);
     for (const pack of this.packs) this.waterfall.supplementary(pack);
@@ -349,7 +350,6 @@ export class SettledHead {
     let i = 0;
     for (; i < inForce.length && programmes.rankOf(inForce[i]!.id) < rank; i++) invariant(inForce[i] === this.packs[i], 'a set ranks other packs before the programme than the head settled');
     invariant(i === this.packs.length, 'a set ranks fewer packs before the programme than the head settled');
-    UPSTREAM_LAYERS.forEach((layer, l) => invariant(programmes.firstInForce(layer, request) === this.upstreamPacks[l], 'a set has another public pack than the head settled'));
     const waterfall = new Waterfall({ ...this.input, programmes, accumulators }, this.waterfall);
     for (; i < inForce.length; i++) waterfall.supplementary(inForce[i]!);
     return waterfall.finish();

@@ -98,3 +98,25 @@ describe.each(['nantong', 'sanming'] as const)('a synthetic %s year', (kind) => 
     }
   });
 });
+
+describe('a head whose rules wait for the later layers', () => {
+  it('is not continued (威海: the medical plan counts the burden once the accident plan after it has paid)', () => {
+    const programmes = loadProgrammes();
+    const id = 'weihai-2020-accident';
+    const figure = openFigureOf(readFileSync(join(BUILTIN_PACKS_DIR, `${id}.yaml`), 'utf8'), { path: 'rules.accident-medical.ratio.value.healthy', unit: 'ratio', min: '0.5', max: '0.9' });
+    const sets = [5000, 9000].map((step) => new ProgrammeSet([...programmes.packs.filter((p) => p.id !== id), figure.packAt(step)], programmes.catalogues));
+    expect(sharesHead(sets, id)).toBe(true);
+    const request = settlementRequest.parse({
+      settlementId: 'ZY2020000001',
+      hospital: { id: 'H37100200001', region: '371002', level: 3, drgPublic: true },
+      patient: { id: '371002195001011234', name: '张三', insuredRegion: '371002', scheme: 'resident', categories: ['poverty-alleviated'], basicInsuranceActive: true },
+      encounter: { kind: 'inpatient', admittedOn: '2020-03-01', dischargedOn: '2020-03-10', diagnoses: [{ icd10: 'S72.0', primary: true }], cause: 'accident', thirdPartyLiable: false },
+      items: [{ code: 'A1', name: '综合费用', amount: '10000.00', class: 'A' }],
+      upstream: { basic: '5000.00' },
+    });
+    const rosters = { 'weihai-2020-poverty': [{ personId: '371002195001011234', from: '2020-01-01', to: '2020-12-31', categories: ['poverty-alleviated' as const], preExisting: false, attributes: {} }] };
+    const head = new SettledHead({ request, programmes: sets[0]!, rosters, accumulators: {}, explain: false }, id);
+    expect(head.waitsForLaterLayers).toBe(true);
+    expect(() => head.settleRest(sets[1]!, {})).toThrow(/shared head/);
+  });
+});
