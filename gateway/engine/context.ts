@@ -38,6 +38,12 @@ export interface RuleContext {
    * null when no limit names it. A rule kind that pays directly honours it (limitable in its kind).
    */
   limit: SharedLimit | null;
+  /**
+   * Whether the settlement's explanation is written (EngineInput.explain): false in a replay that reads only
+   * the figures (what-if, pricing). A rule then builds no line it would format (the engine drops whatever it
+   * returns); its amounts and counters are the same either way (test/engine/explain-mode.test.ts).
+   */
+  explain: boolean;
 }
 
 const LAYER_INDEX: Readonly<Record<Layer, number>> = Object.fromEntries(LAYERS.map((layer, i) => [layer, i])) as Record<Layer, number>;
@@ -51,6 +57,7 @@ export const paidOnPart = (running: Readonly<Running>, layer: Layer, part: numbe
 /** The tightest of the pack's limits naming a rule, as it stands before the rule pays. */
 export interface SharedLimit {
   readonly leftFen: number;
+  /** The line that says so; empty when the settlement is not explained. */
   readonly text: string;
 }
 

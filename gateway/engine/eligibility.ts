@@ -43,7 +43,8 @@ function rowCategories(rows: readonly RosterRow[]): Category[] {
 const NOTHING_TO_SAY: readonly string[] = Object.freeze([]);
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
 
-export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>): Standing {
+/** `explain` false (a replay without explanations, RuleContext.explain): `because` is left empty. */
+export function standing(pack: Pack, request: SettlementRequest, rosters: Readonly<Record<string, readonly RosterRow[]>>, explain: boolean): Standing {
   const { patient, encounter } = request;
   const rules = pack.eligibility;
   // Most packs (every public layer) have no eligibility rule at all: nothing to judge.
@@ -62,7 +63,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
     if (!rules.hukouRegions.value.some((prefix) => hukou.startsWith(prefix))) {
       return { eligible: false, reason: `${how}，不属于本保险的户籍范围 ${rules.hukouRegions.value.join('、')}（${rules.hukouRegions.cite}）` };
     }
-    because.push(`${how}，属本保险户籍范围（${rules.hukouRegions.cite}）`);
+    if (explain) because.push(`${how}，属本保险户籍范围（${rules.hukouRegions.cite}）`);
   }
   let categories: Category[] = [...patient.categories];
   let preExisting = false;
@@ -104,7 +105,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
     preExisting = covering.some((r) => r.preExisting);
     attributes = covering.length === 1 ? covering[0]!.attributes : Object.assign({}, ...covering.map((r) => r.attributes));
     coverFrom = covering.reduce((earliest, r) => (r.from < earliest ? r.from : earliest), covering[0]!.from);
-    because.push(`参保名单内，保障期 ${covering.map((r) => `${r.from}至${r.to}`).join('、')}${variant === null ? '' : `，${pack.variants?.value.find((v) => v.id === variant)?.name ?? variant}`}`);
+    if (explain) because.push(`参保名单内，保障期 ${covering.map((r) => `${r.from}至${r.to}`).join('、')}${variant === null ? '' : `，${pack.variants?.value.find((v) => v.id === variant)?.name ?? variant}`}`);
     const waiting = pack.cover?.waiting;
     if (waiting) {
       const late = covering.find((r) => r.from > waiting.forEnrolmentAfter);
@@ -123,7 +124,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
       const periods = (cover ?? [pack.term]).map((p) => `${p.from}至${p.to}`).join('、');
       if (straddle === 'refuse' || inCover === 0) return { eligible: false, reason: `住院 ${of} 天中 ${inCover} 天在保障期（${periods}）内，跨保障期的住院不予支付（${pack.cover?.cite}）` };
       coverShare = { days: inCover, of };
-      because.push(`住院 ${of} 天中 ${inCover} 天在保障期（${periods}）内，按 ${inCover}/${of} 计算（${pack.cover?.cite}）`);
+      if (explain) because.push(`住院 ${of} 天中 ${inCover} 天在保障期（${periods}）内，按 ${inCover}/${of} 计算（${pack.cover?.cite}）`);
     }
   }
   if (rules.categoriesNone) {
@@ -133,7 +134,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
   if (rules.categoriesAny) {
     const matched = categories.filter((c) => rules.categoriesAny?.value.includes(c));
     if (matched.length === 0) return { eligible: false, reason: `参保对象限${categoryNames(rules.categoriesAny.value)}，本人不属于（${rules.categoriesAny.cite}）` };
-    because.push(`身份：${categoryNames(matched)}`);
+    if (explain) because.push(`身份：${categoryNames(matched)}`);
   }
   if (rules.disability) {
     const d = patient.disability;
@@ -142,7 +143,7 @@ export function standing(pack: Pack, request: SettlementRequest, rosters: Readon
       const stated = d ? `${DISABILITY_TYPES[d.type]}残疾${d.grade}级` : '无残疾人证信息';
       return { eligible: false, reason: `参保对象限${rules.disability.value.map((m) => `${m.types ? m.types.map((t) => DISABILITY_TYPES[t]).join('、') : ''}${m.grades.join('、')}级`).join('或')}残疾人，本人${stated}（${rules.disability.cite}）` };
     }
-    because.push(`持证${DISABILITY_TYPES[d.type]}残疾${d.grade}级`);
+    if (explain) because.push(`持证${DISABILITY_TYPES[d.type]}残疾${d.grade}级`);
   }
   const aid = pack.aidCategories?.value.some((c) => categories.includes(c)) ?? false;
   const group: RiskGroup = preExisting ? (aid ? 'aidPreExisting' : 'preExisting') : 'healthy';

@@ -46,6 +46,7 @@ export class ProgrammeSet {
   private readonly byLayer = new Map<Layer, Selector[]>();
   private readonly catalogueIcd = new Map<string, Map<number, string[]>>();
   private readonly preparedPacks = new Map<Pack, PreparedPack>();
+  private readonly ranks = new Map<string, number>();
   readonly packs: readonly Pack[];
 
   constructor(packs: readonly Pack[], readonly catalogues: readonly Catalogue[]) {
@@ -58,6 +59,7 @@ export class ProgrammeSet {
     const conflicts = layerConflicts(packs);
     if (conflicts.length > 0) throw new Error(`programmes in conflict:\n  ${conflicts.join('\n  ')}`);
     this.packs = [...packs].sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
+    this.packs.forEach((pack, rank) => this.ranks.set(pack.id, rank));
     for (const pack of this.packs) {
       const list = this.byLayer.get(pack.layer) ?? [];
       list.push(selector(pack));
@@ -71,6 +73,12 @@ export class ProgrammeSet {
 
   get(id: string): Pack | undefined {
     return this.packs.find((p) => p.id === id);
+  }
+
+  /** Where the pack of this id stands in the set's order (packs' `order`, then id); the packs' count if none has it. */
+  rankOf(id: string): number {
+    const rank = this.ranks.get(id);
+    return rank === undefined ? this.packs.length : rank;
   }
 
   /**

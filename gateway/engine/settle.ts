@@ -47,6 +47,12 @@ export interface EngineInput {
   /** The person's rows of each roster the programmes consult, by roster id. */
   rosters: Readonly<Record<string, readonly RosterRow[]>>;
   accumulators: Accumulators;
+  /**
+   * Write the explanation (default true: the desk, every adapter, every stored answer). A replay reading only
+   * the figures (what-if, pricing) passes false: the lines and benefits then carry no explanation, and every
+   * amount, delta and policy version is the same (test/engine/explain-mode.test.ts).
+   */
+  explain?: boolean;
 }
 
 /** National payer names and fund_pay_type codes of the public layers, for when no pack names them. */
@@ -114,8 +120,23 @@ class Waterfall {
   readonly policyVersions: Record<string, string> = {};
   private readonly deferred: RuleRun[] = [];
   private readonly closing: ClosingRule[] = [];
+  private readonly explain: boolean;
 
-  constructor(private readonly input: EngineInput) {
+  /** A new waterfall for the input's bill; or, given `from`, its copy so far (a shared head, forked per set). */
+  constructor(private readonly input: EngineInput, from?: Waterfall) {
+    this.explain = input.explain !== false;
+    if (from) {
+      invariant(from.deferred.length === 0 && from.closing.length === 0, 'a shared head settles nothing after the later layers');
+      this.bill = from.bill;
+      const r = from.running;
+      this.running = { paidByLayerFen: { ...r.paidByLayerFen }, paidByLayerPartFen: r.paidByLayerPartFen.slice(), partLeftFen: [...r.partLeftFen], compliantLeftFen: r.compliantLeftFen, allLeftFen: r.allLeftFen };
+      Object.assign(this.deltas, from.deltas);
+      Object.assign(this.policyVersions, from.policyVersions);
+      // finish() adds to a supplementary line's explanation: each fork its own lines.
+      for (const line of from.lines) this.lines.push({ ...line, explanation: [...line.explanation] });
+      for (const benefit of from.benefits) this.benefits.push(benefit);
+      return;
+    }
     this.bill = classifyBill(input.request.items);
     this.running = {
       paidByLayerFen: { basic: 0, majorIllness: 0, waiver: 0, aid: 0, supplementary: 0 },
@@ -163,42 +184,47 @@ class Waterfall {
       }
       line.mode = 'given';
       if (!pack) line.programme = UPSTREAM_PROGRAMME;
-      line.explanation.push(`${LAYER_NAMES[layer]}由上游结算确定（upstream.${layer}），按原值计入：${formatFen(givenFen)}`);
+      if (this.explain) line.explanation.push(`${LAYER_NAMES[layer]}由上游结算确定（upstream.${layer}），按原值计入：${formatFen(givenFen)}`);
       this.pay(line, givenFen);
     } else if (!pack) {
-      line.explanation.push(`参保地 ${request.patient.insuredRegion} 于 ${request.encounter.dischargedOn} 无${LAYER_NAMES[layer]}政策包，且请求未提供上游金额，本层支付 0.00`);
+      if (this.explain) line.explanation.push(`参保地 ${request.patient.insuredRegion} 于 ${request.encounter.dischargedOn} 无${LAYER_NAMES[layer]}政策包，且请求未提供上游金额，本层支付 0.00`);
     } else {
-      line.explanation.push(programmes.heading(pack));
+      if (this.explain) line.explanation.push(programmes.heading(pack));
       this.runPack(pack, line);
     }
-    line.explanation.push(`本层支付 ${formatFen(line.amountFen)}`);
+    if (this.explain) line.explanation.push(`本层支付 ${formatFen(line.amountFen)}`);
     this.lines.push(line);
   }
 
   supplementary(pack: Pack): void {
-    const line = newLine(pack, 'supplementary', this.input.request, [this.input.programmes.heading(pack)]);
+    const line = newLine(pack, 'supplementary', this.input.request, this.explain ? [this.input.programmes.heading(pack)] : []);
     this.runPack(pack, line);
     this.lines.push(line);
+  }
+
+  /** Whether a rule of the packs settled so far waits for the later layers (a cash benefit, a count after every payer). */
+  get waitsForLaterLayers(): boolean {
+    return this.deferred.length > 0 || this.closing.length > 0;
   }
 
   private runPack(pack: Pack, line: EngineLine): void {
     const { request, programmes, rosters } = this.input;
     this.policyVersions[pack.id] = pack.version;
-    const who = standing(pack, request, rosters);
+    const who = standing(pack, request, rosters, this.explain);
     if (!who.eligible) {
-      line.explanation.push(`不予支付：${who.reason}`);
+      if (this.explain) line.explanation.push(`不予支付：${who.reason}`);
       return;
     }
-    for (const text of who.because) line.explanation.push(text);
+    if (this.explain) for (const text of who.because) line.explanation.push(text);
     // `running` is the live waterfall: each rule sees what the rules before it left.
-    const context: RuleContext = { request, bill: this.bill, programmes, pack, running: this.running, who, limit: null };
+    const context: RuleContext = { request, bill: this.bill, programmes, pack, running: this.running, who, limit: null, explain: this.explain };
     const prepared = programmes.prepared(pack);
     const keys = prepared.counterKeys(periodOf(pack, request));
     for (let i = 0; i < prepared.rules.length; i++) {
       const rule = prepared.rules[i]!;
-      const verdict = checkWhen(rule.rule.when, pack, request, programmes, who);
+      const verdict = checkWhen(rule.rule.when, pack, request, programmes, who, this.explain);
       if (!verdict.ok) {
-        line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason}`);
+        if (this.explain) line.explanation.push(`${rule.rule.name}：不适用，${verdict.reason}`);
         continue;
       }
       const run: RuleRun = { rule, counterKeys: keys.rules[i]!, limits: prepared.limitsByRule[i]!, limitKeys: keys.limits, verdict, context, line };
@@ -219,11 +245,11 @@ class Waterfall {
     const { pack, request, programmes, who } = run.context;
     for (const limit of run.limits) {
       let amount = limit.amount;
-      for (const o of limit.overrides ?? []) if (checkCondition(o.if, pack, request, programmes, who).ok) amount = o.amount;
+      for (const o of limit.overrides ?? []) if (checkCondition(o.if, pack, request, programmes, who, false).ok) amount = o.amount;
       const paidFen = this.counterNow(run.limitKeys[limit.id]!);
       const leftFen = positive(amount.value - paidFen);
       if (tightest === null || leftFen < tightest.leftFen) {
-        tightest = { leftFen, text: `${limit.name} ${formatFen(amount.value)} 元，${periodWord(pack)}已赔 ${formatFen(paidFen)}，按余额 ${formatFen(leftFen)} 赔付（${amount.cite}）` };
+        tightest = { leftFen, text: this.explain ? `${limit.name} ${formatFen(amount.value)} 元，${periodWord(pack)}已赔 ${formatFen(paidFen)}，按余额 ${formatFen(leftFen)} 赔付（${amount.cite}）` : '' };
       }
     }
     return tightest;
@@ -233,12 +259,14 @@ class Waterfall {
     const { rule, context, line } = run;
     const ctx = run.limits.length > 0 ? { ...context, limit: this.limitFor(run) } : context;
     const result = rule.run(ctx, new RuleCounters(this.input.accumulators, this.deltas, run.counterKeys));
-    for (const text of run.verdict.because) line.explanation.push(text);
-    for (const text of result.explanation) line.explanation.push(text);
+    if (this.explain) {
+      for (const text of run.verdict.because) line.explanation.push(text);
+      for (const text of result.explanation) line.explanation.push(text);
+    }
     if (result.directFen > 0) this.pay(line, result.directFen, result.fromParts);
     let paidFen = result.directFen;
     for (const b of result.benefits) {
-      this.benefits.push({ programme: context.pack.id, kind: b.kind, amountFen: b.amountFen, explanation: b.explanation });
+      this.benefits.push({ programme: context.pack.id, kind: b.kind, amountFen: b.amountFen, explanation: this.explain ? b.explanation : [] });
       paidFen += b.amountFen;
     }
     if (paidFen > 0) for (const limit of run.limits) this.record(run.limitKeys[limit.id]!, paidFen);
@@ -256,7 +284,7 @@ class Waterfall {
     let linesFen = 0;
     for (const line of this.lines) {
       linesFen += line.amountFen;
-      if (line.layer === 'supplementary') line.explanation.push(`本项直接结算 ${formatFen(line.amountFen)}`);
+      if (this.explain && line.layer === 'supplementary') line.explanation.push(`本项直接结算 ${formatFen(line.amountFen)}`);
     }
     const patientPaysFen = this.bill.totalFen - linesFen;
     invariant(patientPaysFen === this.running.allLeftFen, 'patient share disagrees with the running balance');
@@ -266,10 +294,79 @@ class Waterfall {
   }
 }
 
-export function settle(input: EngineInput): EngineResult {
+/** The public layers, paid in their order: where every settlement starts. */
+function upstreamSettled(input: EngineInput): Waterfall {
   validateStay(input.request);
   const waterfall = new Waterfall(input);
   for (const layer of UPSTREAM_LAYERS) waterfall.upstream(layer);
+  return waterfall;
+}
+
+export function settle(input: EngineInput): EngineResult {
+  const waterfall = upstreamSettled(input);
   for (const pack of input.programmes.inForce('supplementary', input.request, input.rosters)) waterfall.supplementary(pack);
   return waterfall.finish();
+}
+
+/**
+ * One settlement's layers before a programme — the public layers and the supplementary packs ranked before
+ * it — settled once for several programme sets that agree on them (sharesHead): the figures of a pricing
+ * pass, a what-if's baseline and candidate. Each set continues it with settleRest.
+ */
+export class SettledHead {
+  /**
+   * The supplementary packs the head settled, in order: every set must rank the same ones before the programme
+   * (asserted per stay; the public layers' packs are the same objects in every set, asserted once by sharesHead).
+   */
+  private readonly packs: readonly Pack[];
+  private readonly waterfall: Waterfall;
+
+  constructor(private readonly input: EngineInput, private readonly programmeId: string) {
+    const { request, programmes, rosters } = input;
+    this.waterfall = upstreamSettled(input);
+    const rank = programmes.rankOf(programmeId);
+    this.packs = programmes.inForce('supplementary', request, rosters).filter((pack) => programmes.rankOf(pack.id) < rank);
+    for (const pack of this.packs) this.waterfall.supplementary(pack);
+  }
+
+  /**
+   * Whether a rule of the head waits for the later layers (a cash benefit, a count once every payer has paid):
+   * it then settles differently by set, and so may its counters. Such a head is not continued: each set settles
+   * the stay whole, and the person's later stays too (their counters may differ by set from then on).
+   */
+  get waitsForLaterLayers(): boolean {
+    return this.waterfall.waitsForLaterLayers;
+  }
+
+  /**
+   * The settlement under one set, from the head: the programme and the packs ranked after it. `accumulators` are
+   * the person's under this set; the head read its own packs' counters from the input's, which equal these for
+   * those packs as long as no head of the person waited for the later layers (sharesHead, waitsForLaterLayers).
+   */
+  settleRest(programmes: ProgrammeSet, accumulators: Accumulators): EngineResult {
+    const { request, rosters } = this.input;
+    const rank = programmes.rankOf(this.programmeId);
+    const inForce = programmes.inForce('supplementary', request, rosters);
+    let i = 0;
+    for (; i < inForce.length && programmes.rankOf(inForce[i]!.id) < rank; i++) invariant(inForce[i] === this.packs[i], 'a set ranks other packs before the programme than the head settled');
+    invariant(i === this.packs.length, 'a set ranks fewer packs before the programme than the head settled');
+    const waterfall = new Waterfall({ ...this.input, programmes, accumulators }, this.waterfall);
+    for (; i < inForce.length; i++) waterfall.supplementary(inForce[i]!);
+    return waterfall.finish();
+  }
+}
+
+/**
+ * Whether every set settles the same head before the programme, so that SettledHead may settle it once: the
+ * programme is a supplementary pack of every set at the same rank, and every other pack and the catalogues are
+ * the same objects in every set. Each head's packs are asserted again (settleRest); a head whose rules wait for
+ * the later layers is not continued (waitsForLaterLayers).
+ */
+export function sharesHead(sets: readonly ProgrammeSet[], programmeId: string): boolean {
+  const first = sets[0];
+  if (!first) return false;
+  const rank = first.rankOf(programmeId);
+  const others = first.packs.filter((p) => p.id !== programmeId);
+  return sets.every((set) => set.get(programmeId)?.layer === 'supplementary' && set.rankOf(programmeId) === rank && set.catalogues === first.catalogues
+    && set.packs.length === first.packs.length && set.packs.filter((p) => p.id !== programmeId).every((p, i) => p === others[i]));
 }

@@ -14,8 +14,8 @@
  */
 import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { settle, type EngineResult } from '../engine/settle.js';
-import { invariant, Unprocessable } from '../errors.js';
+import { SettledHead, settle, sharesHead, type EngineInput, type EngineResult } from '../engine/settle.js';
+import { invariant, InvariantViolation, Unprocessable } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
 import { projectedDays, type ProjectedSettlement } from './day-projection.js';
 import { PersonRosters } from './person-rosters.js';
@@ -52,14 +52,35 @@ function applyDeltas(into: Record<string, number>, deltas: Readonly<Record<strin
   }
 }
 
+/** A person the pass has met: their counters under each set, and whether their stays are settled apart by set from now on. */
+interface PersonState { readonly bySet: ReadonlyArray<Record<string, number>>; apart: boolean }
+
+/**
+ * A stay under every set, without explanations (a replay reads only the figures, the same without them:
+ * EngineInput.explain). The layers before the programme are settled once for all the sets where that is provably
+ * the same (`headShared`, sharesHead: a pricing pass's figures, a what-if's two sets), else each set settles the
+ * stay whole: both ways are needed, as a candidate may change what comes before the programme (its rank), and a
+ * head whose rules wait for the later layers settles differently by set (SettledHead.waitsForLaterLayers).
+ */
+function settledUnderSets(request: SettlementRequest, rosters: EngineInput['rosters'], sets: readonly ProgrammeSet[], person: PersonState, programmeId: string, headShared: boolean): EngineResult[] {
+  const first = sets[0];
+  if (headShared && first && !person.apart) {
+    const head = new SettledHead({ request, programmes: first, rosters, accumulators: person.bySet[0] ?? {}, explain: false }, programmeId);
+    if (!head.waitsForLaterLayers) return sets.map((programmes, i) => head.settleRest(programmes, person.bySet[i] ?? {}));
+    person.apart = true;
+  }
+  return sets.map((programmes, i) => settle({ request, programmes, rosters, accumulators: person.bySet[i] ?? {}, explain: false }));
+}
+
 /** Replays the period; `onReplayed` gets each replayed settlement's results, one per set in order. */
 export async function replayPeriod(input: ReplayInput, onReplayed: (record: ProjectedSettlement, results: readonly EngineResult[]) => void): Promise<ReplayCounts> {
   const { programmeId, sets } = input;
   const counts: ReplayCounts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
   const rosterIds = [...new Set(sets.flatMap((s) => s.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : []))))];
   const rosters = new PersonRosters(input.ledger, rosterIds);
-  const accumulators = new Map<string, Array<Record<string, number>>>();
+  const persons = new Map<string, PersonState>();
   const every = input.progressEvery ?? 1000;
+  const headShared = sets.length > 1 && sharesHead(sets, programmeId);
   for await (const day of projectedDays(input.source, input.period, { requests: true })) {
     await rosters.readPersons(day.personIds());
     for (const [index, record] of day.settlements.entries()) {
@@ -76,18 +97,20 @@ export async function replayPeriod(input: ReplayInput, onReplayed: (record: Proj
       // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
       const rows = rosters.of(record.personId);
       const concerned = sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId));
-      let held = accumulators.get(record.personId);
-      if (!held) accumulators.set(record.personId, (held = sets.map(() => ({}))));
-      const person = held;
+      let person = persons.get(record.personId);
+      if (!person) persons.set(record.personId, (person = { bySet: sets.map(() => ({})), apart: false }));
       let results: EngineResult[];
       try {
-        results = sets.map((programmes, i) => settle({ request, programmes, rosters: rows, accumulators: person[i] ?? {} }));
-      } catch {
+        results = settledUnderSets(request, rows, sets, person, programmeId, headShared);
+      } catch (error) {
+        // A request the engine refuses is unreplayable; a broken invariant is a defect, never a count.
+        if (error instanceof InvariantViolation) throw error;
         counts.unreplayable += 1;
         continue;
       }
+      const bySet = person.bySet;
       results.forEach((result, i) => {
-        const into = person[i];
+        const into = bySet[i];
         invariant(into !== undefined, 'one accumulator map per set');
         applyDeltas(into, result.deltas);
       });

@@ -1,5 +1,10 @@
-/** Runs the engine the way the service does, carrying accumulators from stay to stay. */
-import { settle, type EngineResult } from '../../gateway/engine/settle.js';
+/**
+ * Runs the engine the way the service does, carrying accumulators from stay to stay. Every settlement is also
+ * settled without explanations (what a replay runs) and must pay exactly the same: so each case of the engine's
+ * tests holds that mode to the explained one (test/engine/explain-mode.test.ts has the synthetic years).
+ */
+import { expect } from 'vitest';
+import { settle, type EngineInput, type EngineResult } from '../../gateway/engine/settle.js';
 import { toSplit } from '../../gateway/engine/split.js';
 import { loadProgrammes } from '../../gateway/programmes/load.js';
 import type { ProgrammeSet } from '../../gateway/engine/programme-set.js';
@@ -19,7 +24,7 @@ export class Person {
   constructor(readonly rosters: Record<string, RosterRow[]> = {}, readonly set: ProgrammeSet = programmes) {}
 
   preview(request: SettlementRequest): { result: EngineResult; split: Split } {
-    const result = settle({ request, programmes: this.set, rosters: this.rosters, accumulators: this.accumulators });
+    const result = settledBothWays({ request, programmes: this.set, rosters: this.rosters, accumulators: this.accumulators });
     return { result, split: toSplit(result, { gatewayId: 'stl_test', settlementId: request.settlementId, hospitalId: request.hospital.id, personId: request.patient.id, status: 'preview' }) };
   }
 
@@ -49,3 +54,17 @@ export const line = (split: Split, programme: string) => {
 };
 
 export const amounts = (split: Split) => Object.fromEntries(split.lines.map((l) => [l.layer === 'supplementary' ? l.programme : l.layer, l.amount]));
+
+/** The result with every explanation emptied: what the engine answers without them (EngineInput.explain false). */
+export const withoutExplanations = (result: EngineResult): EngineResult => ({
+  ...result,
+  lines: result.lines.map((l) => ({ ...l, explanation: [] })),
+  benefits: result.benefits.map((b) => ({ ...b, explanation: [] })),
+});
+
+/** Settles explained, and checks that the same settlement without explanations pays exactly the same. */
+export function settledBothWays(input: EngineInput): EngineResult {
+  const explained = settle({ ...input, explain: true });
+  expect(settle({ ...input, explain: false })).toStrictEqual(withoutExplanations(explained));
+  return explained;
+}

@@ -36,11 +36,11 @@ export const aidByCategory = ruleKind({
     const paidBeforeFen = counters.get('paid');
     const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
     const payFen = Math.min(formulaFen, capLeftFen);
-    const explanation = [
+    const explanation = !ctx.explain ? [] : [
       templates.rate({ category: rate.name, ratio: rate.ratioText, deductible: rate.deductibleText, deductibleLeft: formatFen(deductibleLeftFen), cite: rule.rates.cite }),
       templates.formula({ base: formatFen(baseFen), deductibleApplied: formatFen(deductibleAppliedFen), ratio: rate.ratioText, pay: formatFen(formulaFen) }),
     ];
-    if (payFen < formulaFen) explanation.push(templates.capped({ cap: formatFen(rule.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualCap.cite }));
+    if (ctx.explain && payFen < formulaFen) explanation.push(templates.capped({ cap: formatFen(rule.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualCap.cite }));
     counters.add('deductibleUsed', deductibleAppliedFen);
     counters.add('paid', payFen);
     return { directFen: payFen, benefits: NO_BENEFITS, explanation };

@@ -62,7 +62,7 @@ export const basicDeductibleRatio = ruleKind({
       const preferred = ctx.who.categories.filter((c) => prepared.preferentialCategories.includes(c));
       if (preferred.length > 0) {
         terms = prepared.preferential[level];
-        explanation.push(categoryNames(preferred) + terms.line);
+        if (ctx.explain) explanation.push(categoryNames(preferred) + terms.line);
       }
     }
     const { deductibleMicroFen, ratioPpm } = terms;
@@ -70,11 +70,11 @@ export const basicDeductibleRatio = ruleKind({
     const formulaFen = deductibleMicroFen % RATIO_SCALE === 0
       ? applyRatio(positive(compliantLeftFen - deductibleMicroFen / RATIO_SCALE), ratioPpm)
       : roundHalfUpQuotient(BigInt(positive(compliantLeftFen * RATIO_SCALE - deductibleMicroFen)) * BigInt(ratioPpm), RATIO_SCALE_SQUARED);
-    explanation.push(templates.formula({ compliantLeft: formatFen(compliantLeftFen), deductible: terms.deductibleText, ratio: terms.ratioText, pay: formatFen(formulaFen) }));
+    if (ctx.explain) explanation.push(templates.formula({ compliantLeft: formatFen(compliantLeftFen), deductible: terms.deductibleText, ratio: terms.ratioText, pay: formatFen(formulaFen) }));
     const paidBeforeFen = counters.get('fundPaid');
     const capLeftFen = positive(rule.annualFundCap.value - paidBeforeFen);
     const payFen = Math.min(formulaFen, capLeftFen);
-    if (payFen < formulaFen) explanation.push(templates.capped({ cap: formatFen(rule.annualFundCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualFundCap.cite }));
+    if (ctx.explain && payFen < formulaFen) explanation.push(templates.capped({ cap: formatFen(rule.annualFundCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualFundCap.cite }));
     counters.add('fundPaid', payFen);
     return { directFen: payFen, benefits: NO_BENEFITS, explanation };
   },

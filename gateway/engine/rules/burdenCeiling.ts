@@ -29,7 +29,7 @@ export const burdenCeiling = ruleKind({
     const ceilingMicroFen = BigInt(compliantAfterFen) * prepared.sharePpm;
     const aboveMicroFen = BigInt(burdenBeforePayFen) * MICRO_PER_FEN - ceilingMicroFen;
     let payFen = aboveMicroFen > 0n ? Math.min(roundHalfUpQuotient(aboveMicroFen, MICRO_PER_FEN), ctx.running.compliantLeftFen) : 0;
-    const explanation = [
+    const explanation = !ctx.explain ? [] : [
       templates.burden({ compliantAfter: formatFen(compliantAfterFen), compliantLeft: formatFen(ctx.running.compliantLeftFen), burden: formatFen(burdenBeforePayFen) }),
       templates.ceiling({ compliantAfter: formatFen(compliantAfterFen), share: prepared.share, ceiling: formatMicroFen(ceilingMicroFen), pay: formatFen(payFen), cite: rule.maxBurdenShare.cite }),
     ];
@@ -37,7 +37,7 @@ export const burdenCeiling = ruleKind({
     const capLeftFen = positive(rule.annualCap.value - paidBeforeFen);
     if (payFen > capLeftFen) {
       payFen = capLeftFen;
-      explanation.push(templates.capped({ cap: formatFen(rule.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualCap.cite }));
+      if (ctx.explain) explanation.push(templates.capped({ cap: formatFen(rule.annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: rule.annualCap.cite }));
     }
     counters.add('compliant', ctx.bill.compliantFen);
     counters.add('paid', payFen);

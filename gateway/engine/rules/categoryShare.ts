@@ -26,7 +26,7 @@ export const categoryShare = ruleKind({
     return {
       directFen: payFen,
       benefits: NO_BENEFITS,
-      explanation: [templates.waives({ matched: categoryNames(matched), left: formatFen(ctx.running.compliantLeftFen), share: prepared.share, pay: formatFen(payFen), cite: rule.share.cite })],
+      explanation: !ctx.explain ? [] : [templates.waives({ matched: categoryNames(matched), left: formatFen(ctx.running.compliantLeftFen), share: prepared.share, pay: formatFen(payFen), cite: rule.share.cite })],
     };
   },
 });

@@ -136,7 +136,7 @@ function computeBase(pb: PreparedBase, ctx: RuleContext, direct: boolean): BaseR
  */
 function byRatioBands(
   bands: z.output<typeof ratioBands>, payable: ExactFen, mainPpm: number, group: RiskGroup,
-  counters: RuleCounters, periodWord: string, explanation: string[],
+  counters: RuleCounters, periodWord: string, explanation: string[] | null,
 ): ExactFen {
   const beforeFen = bands.per === 'year' ? counters.get('payable') : 0;
   const before = ExactFen.fen(beforeFen);
@@ -152,7 +152,7 @@ function byRatioBands(
     const ppm = i === 0 ? mainPpm : ratioFor(group, bands.bands[i - 1]!.ratio) ?? 0;
     const stretchPay = stretch.ratio(ppm);
     pay = pay.plus(stretchPay);
-    explanation.push(templates.ratioBand({
+    explanation?.push(templates.ratioBand({
       per: bands.per, period: periodWord, from: formatFen(fromFen), to: toFen === undefined ? '' : formatFen(toFen),
       amount: exactText(stretch), ratio: formatPercent(ppm), pay: exactText(stretchPay), cite: bands.cite,
     }));
@@ -204,7 +204,7 @@ export const coinsurance = ruleKind({
     if (rule.overrides) {
       const subject = { variant: ctx.who.variant, group, attributes: ctx.who.attributes };
       for (const o of rule.overrides) {
-        if (!checkCondition(o.if, ctx.pack, ctx.request, ctx.programmes, subject).ok) continue;
+        if (!checkCondition(o.if, ctx.pack, ctx.request, ctx.programmes, subject, false).ok) continue;
         if (o.base) pb = prepared.bases.get(o.base) ?? pb;
         if (o.deductible) deductibleFigure = o.deductible;
         if (o.ratio) ratioFigure = o.ratio;
@@ -232,7 +232,7 @@ export const coinsurance = ruleKind({
     const computed = computeBase(pb, ctx, direct);
     let base = computed.base;
     const explanation = said(claim);
-    explanation.push(templates.base({
+    if (ctx.explain) explanation.push(templates.base({
       name: rule.name, of: pb.of, gross: formatFen(computed.gross),
       deducted: pb.base.after.length ? templates.deducted({ layers: pb.deductedLayers, paid: exactText(computed.deducted) }) : '',
       base: exactText(base), cite: pb.base.cite,
@@ -240,7 +240,7 @@ export const coinsurance = ruleKind({
     if (pb.base.lessCompliantShare !== undefined) {
       const selected = computed.selected ?? billParts(ctx.bill);
       base = base.less(ExactFen.fen(selected[0]).ratio(pb.base.lessCompliantShare));
-      explanation.push(templates.lessShare({ share: formatPercent(pb.base.lessCompliantShare), compliant: formatFen(selected[0]), base: exactText(base) }));
+      if (ctx.explain) explanation.push(templates.lessShare({ share: formatPercent(pb.base.lessCompliantShare), compliant: formatFen(selected[0]), base: exactText(base) }));
     }
     if (rule.threshold) {
       const selected = computed.selected ?? billParts(ctx.bill);
@@ -251,12 +251,12 @@ export const coinsurance = ruleKind({
       const aboveFen = positive(beforeFen + measuredFen - amountFen) - positive(beforeFen - amountFen);
       base = base.times(aboveFen, measuredFen);
       counters.add('measured', measuredFen);
-      explanation.push(templates.threshold({ measure: prepared.measure, amount: formatFen(amountFen), before: formatFen(beforeFen), stay: formatFen(measuredFen), above: formatFen(aboveFen), base: exactText(base), cite: rule.threshold.cite }));
+      if (ctx.explain) explanation.push(templates.threshold({ measure: prepared.measure, amount: formatFen(amountFen), before: formatFen(beforeFen), stay: formatFen(measuredFen), above: formatFen(aboveFen), base: exactText(base), cite: rule.threshold.cite }));
     }
     const share = ctx.who.coverShare;
     if (share) {
       base = base.times(share.days, share.of);
-      explanation.push(templates.coverShare({ days: share.days, of: share.of, base: exactText(base) }));
+      if (ctx.explain) explanation.push(templates.coverShare({ days: share.days, of: share.of, base: exactText(base) }));
     }
     let pay = ExactFen.ZERO;
     let applied = ExactFen.ZERO;
@@ -266,7 +266,7 @@ export const coinsurance = ruleKind({
       const usedBeforeFen = perYear ? counters.get('deductibleUsed') : 0;
       const leftFen = positive(d.amount - usedBeforeFen);
       applied = base.min(ExactFen.fen(leftFen));
-      explanation.push(templates.deductible({ per: d.per, period: prepared.periodWord, amount: formatFen(d.amount), left: perYear ? formatFen(leftFen) : '', applied: exactText(applied), cite: d.cite }));
+      if (ctx.explain) explanation.push(templates.deductible({ per: d.per, period: prepared.periodWord, amount: formatFen(d.amount), left: perYear ? formatFen(leftFen) : '', applied: exactText(applied), cite: d.cite }));
       if (perYear) counters.add('deductibleUsed', applied.round());
       // Bands inside the deductible: the stretch of it this stay fills, [usedBefore, usedBefore + applied), against each band.
       const bands = d.bands ?? [];
@@ -279,36 +279,36 @@ export const coinsurance = ruleKind({
         if (inBand.isZero()) continue;
         const bandPay = inBand.ratio(band.ratio);
         pay = pay.plus(bandPay);
-        explanation.push(templates.band({ from: formatFen(band.from), to: formatFen(toFen), amount: exactText(inBand), ratio: formatPercent(band.ratio), pay: exactText(bandPay) }));
+        if (ctx.explain) explanation.push(templates.band({ from: formatFen(band.from), to: formatFen(toFen), amount: exactText(inBand), ratio: formatPercent(band.ratio), pay: exactText(bandPay) }));
       }
     }
     const payable = base.less(applied);
-    const main = bandsFigure ? byRatioBands(bandsFigure, payable, ratioPpm, group, counters, prepared.periodWord, explanation) : payable.ratio(ratioPpm);
+    const main = bandsFigure ? byRatioBands(bandsFigure, payable, ratioPpm, group, counters, prepared.periodWord, ctx.explain ? explanation : null) : payable.ratio(ratioPpm);
     pay = pay.plus(main);
     let payFen = pay.round();
-    explanation.push(templates.formula({ base: exactText(base), deductibleApplied: exactText(applied), group: ratioLabel, ratio: formatPercent(ratioPpm), pay: d?.bands || bandsFigure ? exactText(main) : formatFen(payFen), cite: ratioFigure.cite }));
+    if (ctx.explain) explanation.push(templates.formula({ base: exactText(base), deductibleApplied: exactText(applied), group: ratioLabel, ratio: formatPercent(ratioPpm), pay: d?.bands || bandsFigure ? exactText(main) : formatFen(payFen), cite: ratioFigure.cite }));
     if (perStayCap && payFen > perStayCap.value) {
       payFen = perStayCap.value;
-      explanation.push(templates.perStayCap({ cap: formatFen(perStayCap.value), cite: perStayCap.cite }));
+      if (ctx.explain) explanation.push(templates.perStayCap({ cap: formatFen(perStayCap.value), cite: perStayCap.cite }));
     }
     if (annualCap) {
       const paidBeforeFen = counters.get('paid');
       const capLeftFen = positive(annualCap.value - paidBeforeFen);
       if (payFen > capLeftFen) {
         payFen = capLeftFen;
-        explanation.push(templates.annualCap({ period: prepared.periodWord, cap: formatFen(annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: annualCap.cite }));
+        if (ctx.explain) explanation.push(templates.annualCap({ period: prepared.periodWord, cap: formatFen(annualCap.value), paidBefore: formatFen(paidBeforeFen), capLeft: formatFen(capLeftFen), cite: annualCap.cite }));
       }
     }
     if (ctx.limit && payFen > ctx.limit.leftFen) {
       payFen = ctx.limit.leftFen;
-      explanation.push(ctx.limit.text);
+      if (ctx.explain) explanation.push(ctx.limit.text);
     }
     // The pool a payment may not exceed: what is left of its base's parts (of the selected items), or for a
     // benefit what the patient is left to pay. A pro-rata pool is taken down to the fen: never more than is left.
     const limitFen = computed.limit.floor();
     if (payFen > limitFen) {
       payFen = limitFen;
-      explanation.push(templates.limited({ limit: formatFen(limitFen) }));
+      if (ctx.explain) explanation.push(templates.limited({ limit: formatFen(limitFen) }));
     }
     counters.add('paid', payFen);
     if (direct) return { directFen: payFen, benefits: NO_BENEFITS, explanation, ...(pb.mask ? { fromParts: pb.mask } : {}) };

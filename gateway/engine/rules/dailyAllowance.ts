@@ -32,26 +32,25 @@ export const dailyAllowance = ruleKind({
     const term = ctx.pack.term;
     let days = daysCovered(stay, ctx.who.cover ?? [term], term);
     const explanation: string[] = [];
-    if (days < inHospital) {
+    if (ctx.explain && days < inHospital) {
       const cover = ctx.who.cover ? templates.cover({ periods: ctx.who.cover.map((c) => templates.period(c)).join('、') }) : '';
       explanation.push(templates.covered({ name: rule.name, inHospital, days, term: templates.period(term), cover }));
     }
     if (rule.maxDaysPerStay && days > rule.maxDaysPerStay.value) {
       days = rule.maxDaysPerStay.value;
-      explanation.push(templates.perStay({ days, cite: rule.maxDaysPerStay.cite }));
+      if (ctx.explain) explanation.push(templates.perStay({ days, cite: rule.maxDaysPerStay.cite }));
     }
     if (rule.maxDaysPerYear) {
       const usedDays = counters.get('days');
       const daysLeft = Math.max(0, rule.maxDaysPerYear.value - usedDays);
       if (days > daysLeft) {
         days = daysLeft;
-        explanation.push(templates.perYear({ max: rule.maxDaysPerYear.value, used: usedDays, left: daysLeft, cite: rule.maxDaysPerYear.cite }));
+        if (ctx.explain) explanation.push(templates.perYear({ max: rule.maxDaysPerYear.value, used: usedDays, left: daysLeft, cite: rule.maxDaysPerYear.cite }));
       }
       counters.add('days', days);
     }
     const amountFen = days * rule.perDay.value;
-    const counted = days === inHospital ? `住院 ${days} 天` : `给付 ${days} 天`;
-    explanation.push(templates.pays({ name: rule.name, counted, perDay: prepared.perDay, amount: formatFen(amountFen), cite: rule.perDay.cite }));
+    if (ctx.explain) explanation.push(templates.pays({ name: rule.name, counted: days === inHospital ? `住院 ${days} 天` : `给付 ${days} 天`, perDay: prepared.perDay, amount: formatFen(amountFen), cite: rule.perDay.cite }));
     return { directFen: 0, benefits: amountFen > 0 ? [{ kind: rule.benefitKind, amountFen, explanation }] : [], explanation };
   },
 });

@@ -71,12 +71,12 @@ export const majorIllnessTiers = ruleKind({
     const stayBurdenFen = ctx.running.compliantLeftFen;
     const burdenAfterFen = burdenBeforeFen + stayBurdenFen;
     const explanation = [group.schedule];
-    if (pref && preferred.length > 0) explanation.push(categoryNames(preferred) + pref.tail);
-    explanation.push(templates.burden({ before: formatFen(burdenBeforeFen), stay: formatFen(stayBurdenFen), after: formatFen(burdenAfterFen) }));
+    if (ctx.explain && pref && preferred.length > 0) explanation.push(categoryNames(preferred) + pref.tail);
+    if (ctx.explain) explanation.push(templates.burden({ before: formatFen(burdenBeforeFen), stay: formatFen(stayBurdenFen), after: formatFen(burdenAfterFen) }));
     const tiers = rule.tiers.value;
     const microFen = tieredMicroFen(burdenAfterFen, thresholdFen, tiers, bonusPpm, capFen) - tieredMicroFen(burdenBeforeFen, thresholdFen, tiers, bonusPpm, capFen);
     const payFen = Math.min(roundMicroFen(microFen), ctx.running.compliantLeftFen);
-    explanation.push(burdenAfterFen <= thresholdFen ? templates.belowThreshold() : templates.pays({ pay: formatFen(payFen) }));
+    if (ctx.explain) explanation.push(burdenAfterFen <= thresholdFen ? templates.belowThreshold() : templates.pays({ pay: formatFen(payFen) }));
     counters.add('burdenAfterBasic', stayBurdenFen);
     counters.add('paid', payFen);
     return { directFen: payFen, benefits: NO_BENEFITS, explanation };

@@ -36,7 +36,7 @@ export const outOfPocketCap = ruleKind({
     return {
       directFen: payFen,
       benefits: NO_BENEFITS,
-      explanation: [prepared.line, templates.pays({ before: formatFen(personalBeforeFen), stay: formatFen(stayPersonalFen), pay: formatFen(payFen) })],
+      explanation: !ctx.explain ? [] : [prepared.line, templates.pays({ before: formatFen(personalBeforeFen), stay: formatFen(stayPersonalFen), pay: formatFen(payFen) })],
     };
   },
 });

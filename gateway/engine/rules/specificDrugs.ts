@@ -90,7 +90,7 @@ export const specificDrugs = ruleKind({
         grossFen += item.amount;
         const refused = outOfPlace(drug, ctx.request);
         if (refused !== null) {
-          explanation.push(refused);
+          if (ctx.explain) explanation.push(refused);
           continue;
         }
         let amount = ExactFen.fen(item.amount);
@@ -104,18 +104,18 @@ export const specificDrugs = ruleKind({
             paid = paid.plus(ExactFen.share(layerPaidFen, parts[p]!, bill[p]!));
           }
           amount = amount.less(paid);
-          explanation.push(templates.after({ drug: drugText(drug), amount: formatFen(item.amount), left: formatFen(amount.round()), cite: g.after.cite }));
+          if (ctx.explain) explanation.push(templates.after({ drug: drugText(drug), amount: formatFen(item.amount), left: formatFen(amount.round()), cite: g.after.cite }));
         }
         if (g.maxSupplyDays && item.supplyDays !== undefined && item.supplyDays > g.maxSupplyDays.value) {
           amount = amount.times(g.maxSupplyDays.value, item.supplyDays);
-          explanation.push(templates.supply({ drug: drugText(drug), days: item.supplyDays, max: g.maxSupplyDays.value, cite: g.maxSupplyDays.cite }));
+          if (ctx.explain) explanation.push(templates.supply({ drug: drugText(drug), days: item.supplyDays, max: g.maxSupplyDays.value, cite: g.maxSupplyDays.cite }));
         }
         counted.push({ drug, amount, order: CLASS_ORDER[drug.drugClass ?? 'none'] });
       }
       if (grossFen === 0) continue;
       const capFen = group === 'healthy' ? g.annualCap.value.healthy : g.annualCap.value.preExisting;
       if (capFen === null) {
-        explanation.push(templates.notCovered({ group: g.name, riskGroup: RISK_GROUP_NAMES[group], cite: g.annualCap.cite }));
+        if (ctx.explain) explanation.push(templates.notCovered({ group: g.name, riskGroup: RISK_GROUP_NAMES[group], cite: g.annualCap.cite }));
         continue;
       }
       // The deductible is taken from class A first, then B, then C: the document does not say; this favours the patient.
@@ -129,18 +129,18 @@ export const specificDrugs = ruleKind({
         deductibleTaken = deductibleTaken.plus(taken);
         const ratioPpm = drug.ratio ? ratioFor(group, drug.ratio) : g.ratioByDrugClass?.value[drug.drugClass ?? 'C'] ?? null;
         if (ratioPpm === null) {
-          explanation.push(templates.notCovered({ group: drugText(drug), riskGroup: RISK_GROUP_NAMES[group], cite: prepared.drugsCite }));
+          if (ctx.explain) explanation.push(templates.notCovered({ group: drugText(drug), riskGroup: RISK_GROUP_NAMES[group], cite: prepared.drugsCite }));
           continue;
         }
         let drugPay = amount.less(taken).ratio(ratioPpm);
-        if (drug.ratio) explanation.push(templates.drug({ drug: drugText(drug), counted: formatFen(amount.less(taken).round()), ratio: formatPercent(ratioPpm), pay: formatFen(drugPay.round()) }));
+        if (ctx.explain && drug.ratio) explanation.push(templates.drug({ drug: drugText(drug), counted: formatFen(amount.less(taken).round()), ratio: formatPercent(ratioPpm), pay: formatFen(drugPay.round()) }));
         if (drug.annualCap !== undefined) {
           const key = `${g.id}.drug-${drug.code}.paid`;
           const paidBeforeFen = counters.get(key);
           const capLeft = ExactFen.fen(positive(drug.annualCap - paidBeforeFen));
           if (drugPay.compare(capLeft) > 0) {
             drugPay = capLeft;
-            explanation.push(templates.drugCap({ drug: drugText(drug), cap: formatFen(drug.annualCap), paidBefore: formatFen(paidBeforeFen), left: formatFen(capLeft.round()) }));
+            if (ctx.explain) explanation.push(templates.drugCap({ drug: drugText(drug), cap: formatFen(drug.annualCap), paidBefore: formatFen(paidBeforeFen), left: formatFen(capLeft.round()) }));
           }
           counters.add(key, drugPay.round());
         }
@@ -152,10 +152,10 @@ export const specificDrugs = ruleKind({
       counters.add(g.paidKey, payFen);
       limitFen -= payFen;
       totalPayFen += payFen;
-      explanation.push(templates.pays({ group: g.name, base: formatFen(grossFen), deductible: g.deductibleText, pay: formatFen(payFen), cap: formatFen(capFen), cite: g.ratioByDrugClass?.cite ?? prepared.drugsCite }));
+      if (ctx.explain) explanation.push(templates.pays({ group: g.name, base: formatFen(grossFen), deductible: g.deductibleText, pay: formatFen(payFen), cap: formatFen(capFen), cite: g.ratioByDrugClass?.cite ?? prepared.drugsCite }));
     }
-    if (ctx.limit && totalPayFen === ctx.limit.leftFen && totalPayFen > 0) explanation.push(ctx.limit.text);
-    if (explanation.length === 0) explanation.push(templates.none({ name: rule.name }));
+    if (ctx.explain && ctx.limit && totalPayFen === ctx.limit.leftFen && totalPayFen > 0) explanation.push(ctx.limit.text);
+    if (ctx.explain && explanation.length === 0) explanation.push(templates.none({ name: rule.name }));
     return { directFen: totalPayFen, benefits: NO_BENEFITS, explanation };
   },
 });

@@ -22,15 +22,18 @@ function withoutStraySelfPayRatios(body: unknown): unknown {
   return { ...body, items };
 }
 
-/** One answer per stay, as a JSON line: the split (lines, benefits, patientPays, …), the deltas, or the error the engine threw. */
-export function runGoldenCase(programmes: ProgrammeSet, c: GoldenCase): string[] {
+/**
+ * One answer per stay, as a JSON line: the split (lines, benefits, patientPays, …), the deltas, or the error the
+ * engine threw; `explain` false settles without explanations (test/engine/explain-mode.test.ts).
+ */
+export function runGoldenCase(programmes: ProgrammeSet, c: GoldenCase, explain = true): string[] {
   const rosters = Object.fromEntries(Object.entries(c.rosters).map(([id, rows]) => [id, rows.map((row) => rosterRow.parse(row))]));
   const accumulators: Record<string, number> = { ...c.accumulators };
   return c.stays.map((body) => {
     const request = settlementRequest.parse(withoutStraySelfPayRatios(body));
     let answer: unknown;
     try {
-      const result = settle({ request, programmes, rosters, accumulators });
+      const result = settle({ request, programmes, rosters, accumulators, explain });
       const split = toSplit(result, { gatewayId: 'stl_golden', settlementId: request.settlementId, hospitalId: request.hospital.id, personId: request.patient.id, status: 'preview' });
       answer = { split: { ...split, policyVersions: sortedKeys(split.policyVersions) }, deltas: sortedKeys(result.deltas) };
       for (const [key, fen] of Object.entries(result.deltas)) accumulators[key] = (accumulators[key] ?? 0) + fen;
