@@ -6,10 +6,19 @@
  * With --workers N > 1 (default 1) the pass runs in N processes by person shard (shards.ts).
  * Exit code 0: done; 2: could not run.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
 import { runCli } from '../ledger/cli.js';
-import { parseReportPeriod, type Period, type PeriodBasis } from './period.js';
+import { openToolStorage } from '../storage.js';
+import { loadProgrammes } from '../programmes/load.js';
+import { hospitalNames } from './hospital-names.js';
+import { parseReportPeriod } from './period.js';
+import { programmeView } from './programme-view.js';
+import { reportCsv } from './report-csv.js';
+import { shardedReportPass } from './sharded-passes.js';
 import { ShardPool } from './shards.js';
+import { chinaTime } from '../service/ids.js';
 
 const USAGE = 'usage: npm run report -- --programme <id> --from YYYY-MM-DD --to YYYY-MM-DD [--basis settled|discharged] [--csv out.csv] [--workers N]   (needs REDIS_URL or REDIS_CLUSTER_NODES)';
 
@@ -24,23 +33,6 @@ async function main(argv: string[]): Promise<number> {
   if (!args.programme || !args.from || !args.to) { console.error(USAGE); return 2; }
   const workers = args.workers === undefined ? 1 : Number.parseInt(args.workers, 10);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) { console.error(`--workers must be an integer 1–64\n${USAGE}`); return 2; }
-  const { period, basis } = parseReportPeriod(args.from, args.to, args.basis);
-  // The shards are started before this process loads the ledger, the packs and the report (the modules below, about a
-  // CPU-second under tsx): their start-up overlaps this one's instead of following it — a second of a city-year report.
-  const pool = workers > 1 ? ShardPool.start(workers) : null;
-  try {
-    return await report({ programme: args.programme, period, basis, csv: args.csv }, pool);
-  } finally {
-    await pool?.close();
-  }
-}
-
-async function report(args: { programme: string; period: Period; basis: PeriodBasis; csv: string | undefined }, pool: ShardPool | null): Promise<number> {
-  const { period, basis } = args;
-  const [{ writeFileSync }, { loadConfig }, { openToolStorage }, { loadProgrammes }, { hospitalNames }, { programmeView }, { reportCsv }, { shardedReportPass }, { chinaTime }] = await Promise.all([
-    import('node:fs'), import('../config.js'), import('../storage.js'), import('../programmes/load.js'), import('./hospital-names.js'),
-    import('./programme-view.js'), import('./report-csv.js'), import('./sharded-passes.js'), import('../service/ids.js'),
-  ]);
   const config = loadConfig();
   const storage = openToolStorage(config);
   if (!storage) { console.error(`REDIS_URL is not set: the in-memory ledger of a running gateway cannot be read from here\n${USAGE}`); return 2; }
@@ -48,7 +40,14 @@ async function report(args: { programme: string; period: Period; basis: PeriodBa
   try {
     const pack = loadProgrammes(config.PROGRAMMES_DIR ?? []).get(args.programme);
     if (!pack) { console.error(`no programme ${args.programme}`); return 2; }
-    const view = await programmeView({ ledger, store: storage.store, hospitalName: hospitalNames(config), ...(pool ? { reportPass: shardedReportPass(pool) } : {}) }, pack, period, undefined, { basis, today: chinaTime(new Date()).slice(0, 10) });
+    const { period, basis } = parseReportPeriod(args.from, args.to, args.basis);
+    const pool = workers > 1 ? ShardPool.start(workers) : null;
+    let view;
+    try {
+      view = await programmeView({ ledger, store: storage.store, hospitalName: hospitalNames(config), ...(pool ? { reportPass: shardedReportPass(pool) } : {}) }, pack, period, undefined, { basis, today: chinaTime(new Date()).slice(0, 10) });
+    } finally {
+      await pool?.close();
+    }
     if (args.csv) writeFileSync(args.csv, reportCsv(view));
     console.log(JSON.stringify(view, null, 2));
     return 0;
