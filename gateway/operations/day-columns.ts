@@ -2,9 +2,10 @@
  * A day projection's figures as columns (format 2 of day-projection.ts): every settlement of one (cell, day) as a
  * position in arrays of integers and texts, not as an object of its own. Why: format 1 held one object per
  * settlement (with its lines, benefits, versions and deltas inside), which JSON.parse allocated, zod checked and
- * copied field by field and the collector then swept — over half of a city-year report's CPU. Here an entry is a
- * few dozen arrays whatever its size, each checked by one loop (`integers`, `texts`) and the whole by one
- * consistency check (`consistent`), and a pass reads the numbers where they lie (`DayColumns`).
+ * copied field by field and the collector then swept — a city-year report took twice the CPU it takes now (top
+ * README, Benchmarks). Here an entry is a few dozen arrays whatever its size, each checked by one loop
+ * (`integers`, `texts`) and the whole by one consistency check (`inconsistency`), and a pass reads the numbers
+ * where they lie (`DayColumns`).
  *
  * Layout: `texts` holds every repeated text of the entry once (hospitals, programmes, layers, benefit kinds, policy
  * versions, categories, counter keys, dates); the columns named for them hold indexes into it. A settlement's lines,

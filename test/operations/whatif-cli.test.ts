@@ -12,6 +12,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFen, parseFen } from '../../gateway/engine/money.js';
 import { KeySpace } from '../../gateway/ledger/keys.js';
+import { DayColumnsBuilder } from '../../gateway/operations/day-columns.js';
+import { PROJECTION_FORMAT } from '../../gateway/operations/day-projection.js';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
 import { BUILTIN_PACKS_DIR, loadProgrammes } from '../../gateway/programmes/load.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
@@ -156,9 +158,10 @@ describe('npm run ledger:project', () => {
     expect(built).toHaveLength(16 * 366);
     const entry = await probe.hgetall(built[0] ?? '');
     expect(Object.keys(entry).sort()).toEqual(['figures', 'requests']);
-    // The next run reads the cache, builds nothing: an entry emptied behind its back (a valid format-1 entry) is read as it is.
+    // The next run reads the cache, builds nothing: an entry emptied behind its back (a valid entry of this format) is read as it is.
     const keys = new KeySpace('gw', 16);
-    await probe.hset(keys.projection(keys.bucket('350402198001010011'), '2024-02-01'), 'figures', '{"format":1,"settlements":[]}', 'requests', '{"format":1,"requests":[]}');
+    const empty = { figures: JSON.stringify({ format: PROJECTION_FORMAT, columns: new DayColumnsBuilder().columns() }), requests: JSON.stringify({ format: PROJECTION_FORMAT, requests: [] }) };
+    await probe.hset(keys.projection(keys.bucket('350402198001010011'), '2024-02-01'), empty);
     const again = await project();
     expect(JSON.parse(again.stdout)).toMatchObject({ days: 366, settlements: 2 });
     expect(await projections()).toEqual(built);
