@@ -38,6 +38,10 @@ export default tseslint.config(
       'no-restricted-syntax': ['error',
         { selector: "TSAsExpression > CallExpression.expression[callee.object.name='JSON'][callee.property.name='parse']", message: 'JSON.parse(…) as T: read the text by its zod schema (safeParse) instead' },
         { selector: "TSTypeAssertion > CallExpression.expression[callee.object.name='JSON'][callee.property.name='parse']", message: '<T>JSON.parse(…): read the text by its zod schema (safeParse) instead' },
+        { selector: "TSAsExpression > AwaitExpression > CallExpression[callee.property.name='json']", message: '(await response.json()) as T: read the answer by its zod schema (safeParse) instead' },
+        // The namespace import lets a bundler keep only the schema kinds used: `{ z }` brings all of zod, every locale
+        // included, into the desk's script (gateway/desk/assets.ts bundles the schemas it reads answers with).
+        { selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']", message: "import * as z from 'zod' (the namespace import bundles only what is used)" },
       ],
     },
   },

@@ -3,7 +3,7 @@
  * (gateway/parts.ts) declares its own beside its code, and main.ts validates them all together
  * (`configurationVariables`: deploy/ manifests are checked against that list by a test).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream/record-size.js';
 import { secretRefText } from './secrets.js';
 

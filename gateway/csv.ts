@@ -5,7 +5,7 @@
  * on request) and never runs a formula someone else wrote.
  */
 import iconv from 'iconv-lite';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput } from './errors.js';
 
 type Cell = string | number | boolean | null | undefined;

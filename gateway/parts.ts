@@ -7,7 +7,7 @@
  * folder and one line in main.ts; `composeParts` is how main.ts puts the parts together.
  */
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema, CONFIG_VARIABLES, type Config, type PartConfigSchema } from './config.js';
 import type { ProgrammeSet } from './engine/programme-set.js';
 import type { AppExtension, ReadinessCheck } from './http/app.js';

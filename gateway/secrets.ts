@@ -4,7 +4,7 @@
  * once at start-up, so a missing secret stops the start rather than a delivery or a connection later.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where a secret lives: `{ "env": "CHINALIFE_TOKEN" }` or `{ "file": "/run/secrets/chinalife" }` (a Kubernetes secret mount). */
 export const secretRef = z.union([

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as fhir4 from 'fhir/r4.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { elementDefinition } from './snapshot.js';
 
 const bundle = z.object({

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { elementDefinition } from './snapshot.js';
 import { EXT, FHIR_BASE, PROFILE } from './vocabulary.js';
 

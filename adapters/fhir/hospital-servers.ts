@@ -10,7 +10,7 @@ import { Client } from 'fhir-kit-client';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Unavailable, Unprocessable } from '../../gateway/errors.js';
 import { readSecret, secretRef } from '../../gateway/secrets.js';
 import { withRetries } from '../../gateway/resilience/backoff.js';

@@ -3,7 +3,7 @@
  * the submitted JSON; other elements are allowed and ignored). Numbers arrive as LosslessNumbers
  * (json-text.ts): decimals stay their source text, integers are checked to be integers.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isLosslessNumber, type LosslessNumber } from './json-text.js';
 
 const jsonNumber = z.custom<LosslessNumber>((v) => isLosslessNumber(v), 'expected a JSON number');

@@ -4,7 +4,7 @@
  * the hospital's own FHIR server (hospital-servers.ts). An absolute URL is read only when it lies under
  * the hospital's configured base URL: the gateway never fetches an address a request names.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { GatewayError, InvalidInput, Unprocessable } from '../../gateway/errors.js';
 import type { Reference } from './input-schemas.js';
 import { notUnderstood } from './modifiers.js';

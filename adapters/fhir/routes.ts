@@ -5,7 +5,7 @@
  * (application/fhir+json), never problem+json.
  */
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type * as fhir4 from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';

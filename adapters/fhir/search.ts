@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type * as fhir4 from 'fhir/r4.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { InvalidInput, NotFound } from '../../gateway/errors.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';

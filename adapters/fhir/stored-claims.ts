@@ -1,5 +1,5 @@
 /** What the adapter keeps per settlement it has given a FHIR id (collection `fhir.claims`, by that id). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 
 export const CLAIMS_COLLECTION = 'fhir.claims';

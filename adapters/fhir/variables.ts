@@ -1,5 +1,5 @@
 /** The FHIR adapter's environment variables, validated with the core's at start-up and read by the part (readPartConfig). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const fhirVariables = z.object({
   /** JSON or YAML file: hospitalId → { baseUrl, timeoutMs, retries, credential (the token by reference) } of the hospital's FHIR server. */

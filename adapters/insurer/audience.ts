@@ -12,7 +12,7 @@ import { UnmappableEvent, type Audience, type ReadEvent, type ReadPayout } from 
 import { aclName, aclPrincipal, aclSection, allow, type PartAcls } from '../../gateway/stream/kafka-acls.js';
 import { workingTopic } from '../../gateway/stream/topic-specs.js';
 import type { Topics } from '../../gateway/stream/topics.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where an insurer's claims go: the pack's payer.insurerCode. */
 export type InsurerCodeOf = (programmeId: string) => string | undefined;

@@ -4,7 +4,7 @@
  * carries the full number; this is the only place that decides what leaves the gateway.
  */
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { maskId } from '../../gateway/log.js';
 import { claimBill, type InsurerClaim } from '../../schemas/messages.js';
 import { isoDate, moneyText } from '../../schemas/primitives.js';

@@ -4,7 +4,7 @@
  * once and never overwritten, so concurrent writers (the delivery consumer, the insurer's callback, a
  * statement upload) can never move a claim backwards: the current state is the furthest fact.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { moneyText } from '../../schemas/primitives.js';
 
 export const CLAIM_STATES = ['pending', 'delivered', 'accepted', 'rejected', 'paid'] as const;

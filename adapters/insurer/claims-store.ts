@@ -8,7 +8,7 @@
  *                           topic: their later claims follow it there, so a replay keeps their order
  */
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { RANGE_LIMIT_MAX } from '../../gateway/ledger/documents/port.js';
 import { isoDate, moneyText } from '../../schemas/primitives.js';

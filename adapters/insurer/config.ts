@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProgrammeSet } from '../../gateway/engine/programme-set.js';
 import { identifier } from '../../schemas/primitives.js';
 import { readSecret, secretRef } from '../../gateway/secrets.js';

@@ -5,7 +5,7 @@
  * our access to it is broken, not the claim — the claim waits, its partition with it, and the breaker opens so
  * a dead insurer costs nothing).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutboundClaim } from './claim-document.js';
 import type { Insurer } from './config.js';
 import { insurerAgent, postTo, type InsurerAgent, type PostAnswer } from './post.js';

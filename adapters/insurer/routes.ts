@@ -8,7 +8,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { requireHospital, requireRole } from '../../gateway/http/auth.js';
 import { routeOf, type Content, type DataScopeRule, type ScopeRule } from '../../gateway/http/route-table.js';

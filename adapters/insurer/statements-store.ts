@@ -15,7 +15,7 @@
  *      `claimsMarked`. Only the stored content marks claims: a losing upload's amounts never reach a
  *      claim. An upload stopped between 2 and 3 is finished by the next upload of the same content.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatFen } from '../../gateway/engine/money.js';
 import { Conflict, invariant } from '../../gateway/errors.js';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';

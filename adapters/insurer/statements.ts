@@ -3,7 +3,7 @@
  * JSON or CSV (README: "Statement format"), parsed and checked here, and its digest: what tells the
  * same statement sent again from another content under its number. Storing it: statements-store.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCsvRecords } from '../../gateway/csv.js';
 import { formatFen } from '../../gateway/engine/money.js';
 import { InvalidInput, type FieldError } from '../../gateway/errors.js';

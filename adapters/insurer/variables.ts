@@ -1,5 +1,5 @@
 /** The insurer adapter's environment variables, validated with the core's at start-up and read by the part (readPartConfig). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 

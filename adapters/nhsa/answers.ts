@@ -2,7 +2,7 @@
  * nhsa.msgid: the answer of each call, under `<fixmedins_code>.<msgid>`, replayed byte for byte to a retry —
  * and what 2601 冲正 needs to take the call back (`undo`), and whether it was (`reversed_by`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { COLLECTIONS, feeStored } from './stays.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput, NotFound } from '../../gateway/errors.js';
 import { routeOf, type Content } from '../../gateway/http/route-table.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';

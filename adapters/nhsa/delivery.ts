@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { deadLetter } from '../../schemas/messages.js';
 import { DeliveryConsumer, messageOf, originalOf, type DeliveryLedger, type DeliveryOutcome, type Item } from '../../gateway/resilience/delivery.js';
 import type { BreakerState } from '../../gateway/resilience/breaker.js';

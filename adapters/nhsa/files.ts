@@ -3,7 +3,7 @@
  * fetched by 9102), kept in the document store for FILE_HOURS. A file belongs to the hospital that uploaded it
  * (or whose 3202 made it): another hospital's file_qury_no is answered as unknown.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { chinaTime, ulid } from '../../gateway/service/ids.js';
 import { NhsaFault } from './fault.js';

@@ -4,7 +4,7 @@
  * integrations use them; the supplementary (commercial) programmes have no national code — the default
  * below is a local placeholder a region replaces with its own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const code = z.string().regex(/^\d{6}$/, 'expected a 6-digit fund_pay_type');
 const entry = z.object({ code, name: z.string().min(1).max(200) });

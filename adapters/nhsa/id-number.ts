@@ -2,7 +2,7 @@
  * What an 18-digit 居民身份证号码 (GB 11643) states of its holder: sex and date of birth, read only when the number's
  * check digit (ISO 7064 MOD 11-2) and date hold — a number that fails either states nothing. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
 const CHECK = '10X98765432';

@@ -3,7 +3,7 @@
  * common envelope. Numbers arrive as their exact decimal text (wire.ts); amounts are parsed to fen here.
  * Messages are Chinese: they are answered in err_msg.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { category, disabilityType } from '../../schemas/categories.js';
 import { PLAIN_TEXT } from '../../schemas/primitives.js';
 import { signedFen } from './amounts.js';

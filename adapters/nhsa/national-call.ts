@@ -17,7 +17,7 @@
  *   (setlinfo.clr_optins): a local settlement's two are the same. The operator is the gateway itself
  *   (opter_type 2, a terminal acting without a clerk): the clerk's settlement was the HIS's call.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NhsaSettlement } from '../../schemas/messages.js';
 import { setlExt, setldetailRow, setlinfo } from '../../schemas/nhsa.js';
 import { fenOf } from './amounts.js';

@@ -4,7 +4,7 @@
  * maskedExcerpt would find on its own) and the name, so that the refusal text is masked before it is
  * logged, stored in nhsa.deliveries or answered by GET /v1/nhsa/dead-letters.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KnownPersonalData } from '../../gateway/mask-text.js';
 
 /** Tolerant: a message that does not parse still gets the patterns of maskedExcerpt. */

@@ -12,7 +12,7 @@
  * A national output's infcode 0 is done; -1 is the platform refusing the content (permanent: the dead letter
  * carries err_msg); any other code is the platform saying it cannot now (transient: retried).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { nhsaSettlement } from '../../schemas/messages.js';
 import { maskedExcerpt } from '../../gateway/mask-text.js';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';

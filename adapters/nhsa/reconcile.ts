@@ -3,7 +3,7 @@
  * (refd_setl_flag 0) and, if reversed, once more on the day it was reversed (refd_setl_flag 1, amounts
  * negated): the platform's own way of counting, so a period's totals are net and its count is of records.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCsv } from '../../gateway/csv.js';
 import { fenText, signedFen } from './amounts.js';
 import { NhsaFault } from './fault.js';

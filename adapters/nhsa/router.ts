@@ -10,7 +10,7 @@
  */
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonSchema } from '../../schemas/json-schema.js';
 import type { Surface } from '../../gateway/http/app.js';
 import { requireHospital } from '../../gateway/http/auth.js';

@@ -11,7 +11,7 @@
  *
  * The sign_no is bookkeeping of the national interface, not a credential: who may call is the bearer token's job.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { chinaTime, ulid } from '../../gateway/service/ids.js';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { NhsaFault } from './fault.js';

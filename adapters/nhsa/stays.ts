@@ -10,7 +10,7 @@
  *   nhsa.corrections <fixmedins_code>.<omsgid> → the 2601 冲正 of that msgid (calls/correction.ts)
  *   nhsa.persons <fixmedins_code>.<digest of certno> → the psn_no the hospital admitted that ID number under (1101)
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import { RANGE_LIMIT_MAX } from '../../gateway/ledger/documents/port.js';
 import { admissionExt, diseRow, feeRow, input2401, input2402, LIMITS, type FeeRow } from './inputs.js';

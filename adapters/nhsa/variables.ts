@@ -2,7 +2,7 @@
  * The 医保 adapter's environment variables, validated with the core's at start-up (gateway/config.ts,
  * loadConfig) and read by the part (readPartConfig). The platform's token is a secret reference.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../gateway/config.js';
 import { readSecret, secretRefText } from '../../gateway/secrets.js';
 

@@ -4,7 +4,7 @@
  * a person's settlements and year-to-date standing, and the printable slip. The page itself talks
  * only to /v1 with the clerk's token, like any HIS would.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { dayList, dayListQuery, hospitalsAnswer, personQuery, personSettlements, settlementNumberAnswer, settlementNumberQuery, standing, type HospitalInfo, type SettlementNumberAnswer } from '../../schemas/desk.js';
 import { isoDate } from '../../schemas/primitives.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';

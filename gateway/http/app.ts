@@ -1,6 +1,6 @@
 /** The express app: every endpoint of the contract, behind authentication, with problem+json errors. */
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Logger } from 'pino';
 import type { Client } from '../../schemas/clients.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';

@@ -3,7 +3,7 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, Response } from 'express';
 import { clientsFile, type Client } from '../../schemas/clients.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../config.js';
 import { Forbidden, Unauthenticated } from '../errors.js';
 

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the route table (route-table.ts) of every router — the core's,
  * the probes', each part's — and the zod schemas: one source, nothing restated by hand.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { problem } from '../../schemas/problem.js';
 import { jsonSchema } from '../../schemas/json-schema.js';
 import { problemTypeRows } from '../problem-types.js';

@@ -1,7 +1,7 @@
 /** The unauthenticated routes at the root — liveness, readiness, metrics, the documents — in the route table (route-table.ts). */
 import type { ReadinessCheck } from '../readiness.js';
 import type { Metrics } from './metrics.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { routeOf } from './route-table.js';
 
 export interface ProbeDeps {

@@ -10,7 +10,7 @@
  * (which may name a parsed field), the body parsed, the handler.
  */
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { jsonSchema } from '../../schemas/json-schema.js';
 import { settlementRequest } from '../../schemas/settlement.js';

@@ -3,7 +3,7 @@
  * which hospital, params, query and body, answers and problems. createApp registers them and openapi.ts
  * documents the same declarations, so a core route cannot exist without its documentation.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from 'pino';
 import { reversalNote } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';

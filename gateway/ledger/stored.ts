@@ -11,7 +11,7 @@
  * Versions: 1 — record, request and split as accepted before versioning; 2 — the same, plus
  * `recordVersion` on the record and in the event data. Fixtures of each: test/fixtures/records/.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { category, disabilityType } from '../../schemas/categories.js';
 import { parseFen, parseShareText } from '../engine/money.js';
 import { nhsaStayIdentity } from '../../schemas/nhsa.js';

@@ -12,7 +12,7 @@
  * benefits, policy versions, categories and counter deltas are runs of flat columns: the run of settlement i ends
  * (exclusive) at `<run>End[i]` and starts where settlement i − 1's ended.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { invariant } from '../errors.js';
 import type { ReadRecord } from './records.js';
 

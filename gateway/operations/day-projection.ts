@@ -13,7 +13,7 @@
  * come from `projectRecord`, and a day's settlements come cell by cell, each cell in the listing's time order
  * (each person lives in one cell, so a person's settlements stay in order).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { invariant } from '../errors.js';
 import { projectionDay, type CellDay, type DayProjections, type ProjectionField } from '../ledger/projection.js';
 import type { StoredSettlement } from '../ledger/stored.js';

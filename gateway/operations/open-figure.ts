@@ -7,7 +7,7 @@
  */
 import { Decimal } from 'decimal.js';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { pack, type Pack } from '../../schemas/pack.js';
 import { formatFen, parseFen, parsePpm } from '../engine/money.js';
 import { InvalidInput } from '../errors.js';

@@ -1,5 +1,5 @@
 /** A report period: [from, to) as dates read in +08:00 (the ledger's settledAt zone), and what places a settlement in it. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput } from '../errors.js';
 
 export interface Period { from: string; to: string }

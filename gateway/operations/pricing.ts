@@ -21,7 +21,7 @@
  * figure's margin is arithmetic on those claims — the same curve and answer as a replay at each figure.
  */
 import { Decimal } from 'decimal.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { ratio } from '../../schemas/primitives.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';

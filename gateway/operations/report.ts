@@ -5,7 +5,7 @@
  * rule and per category — never the records themselves. A year of a city (~10⁶ settlements,
  * ~3×10⁵ persons) keeps a few tens of MB of such entries.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import { formatFen } from '../engine/money.js';

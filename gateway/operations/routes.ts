@@ -12,7 +12,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { NotFound, Unavailable } from '../errors.js';

@@ -10,7 +10,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PersonPart } from '../ledger/listing.js';
 import type { SettlementSource } from './records.js';
 

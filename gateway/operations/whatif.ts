@@ -12,7 +12,7 @@
  * counters from before the period) can replay differently from what was stored: the run counts these
  * as `storedMismatches`, and compares the candidate with the baseline replay, never with the stored answer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { ProgrammeSet } from '../engine/programme-set.js';
 import type { EngineResult } from '../engine/settle.js';

@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DrugList, Pack } from '../../schemas/pack.js';
 import { checkPacks, counterKeySnapshot, type CheckReport, type CounterKeySnapshot } from './check.js';
 import { BUILTIN_CATALOGUES_DIR, BUILTIN_PACKS_DIR, loadCatalogues, parseProgrammeFile, withDrugLists } from './load.js';

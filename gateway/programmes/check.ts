@@ -7,7 +7,7 @@
  * a rule (or a 三明 drug group) of a pack already in use silently resets every person's deductibles and
  * caps for the rest of the term. Pure: the caller reads files and says what day it is.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Pack } from '../../schemas/pack.js';
 import { isoDate } from '../../schemas/primitives.js';
 import { layerConflicts } from '../engine/pack-overlaps.js';

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { catalogue, drugList, pack, type Catalogue, type DrugList, type Pack } from '../../schemas/pack.js';
 import { layerConflicts } from '../engine/pack-overlaps.js';
 import { ProgrammeSet } from '../engine/programme-set.js';

@@ -6,7 +6,7 @@
  * in the same terms, and the document renders both alike. A consumer team reads this, served at
  * /asyncapi.json beside /openapi.json, instead of the zod source.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonSchema } from '../../schemas/json-schema.js';
 import { deadLetter, dischargeAnswer, SETTLEMENT_EVENT_TYPES, settlementEventData } from '../../schemas/messages.js';
 import { settlementRequest } from '../../schemas/settlement.js';

@@ -8,7 +8,7 @@
  */
 import kafkajs, { type Admin } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Topics } from './topics.js';
 
 // The ACL enums are not among the names Node's ESM loader finds in kafkajs's CommonJS exports.

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request, Route } from 'playwright-core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { personSettlements } from '../../schemas/desk.js';
 import { asSplit, call, HOSPITAL_A, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
 import { launch, type Browser } from './browser.js';

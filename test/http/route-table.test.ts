@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Client } from '../../schemas/clients.js';
 import { createApp } from '../../gateway/http/app.js';
 import { createMetrics } from '../../gateway/http/metrics.js';

@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 const CHECKED = /^(gateway|adapters|schemas)\//;

@@ -4,7 +4,7 @@
  * numbers), the report's readings agree with them, and columns that do not make one entry are refused.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DayColumnsBuilder, dayColumns, DayColumns, type ProjectedSettlement } from '../../gateway/operations/day-columns.js';
 
 const settled = (n: number, figures: ProjectedSettlement['figures'], paidDeltas: Record<string, number> = {}): ProjectedSettlement => ({

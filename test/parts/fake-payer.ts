@@ -6,7 +6,7 @@
  * It is built only from what the core offers a part (gateway/parts.ts, gateway/stream/*) — the test beside it
  * composes it with the gateway's parts as main.ts does, to show that adding a payer needs no core change.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { readPartConfig } from '../../gateway/config.js';
 import type { PartDefinition } from '../../gateway/parts.js';
 import { cloudEventHeaders } from '../../gateway/stream/asyncapi.js';

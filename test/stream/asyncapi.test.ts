@@ -8,7 +8,7 @@
 import { Parser } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { InboundMessage } from '../../gateway/stream/bus.js';
 import { dischargeHandler } from '../../gateway/stream/intake.js';
 import { MemoryBus } from '../../gateway/stream/memory-bus.js';

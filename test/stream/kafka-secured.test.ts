@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, loadConfig, type Config } from '../../gateway/config.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';

@@ -5,7 +5,7 @@
  * from /readyz (README runbook).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { call, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { requestBody } from '../support/requests.js';
 import { kafkaUnderTest, uniquePrefix, waitFor, type KafkaUnderTest } from './support.js';

@@ -7,7 +7,7 @@
 import { Writable } from 'node:stream';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, loadConfig } from '../../gateway/config.js';
 import { createMetrics } from '../../gateway/http/metrics.js';
 import { createLogger } from '../../gateway/log.js';

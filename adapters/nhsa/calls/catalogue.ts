@@ -1,5 +1,5 @@
 /** 3301 目录对照上传 and 3302 目录对照撤销: the hospital's item codes mapped to national codes (catalogue/mappings.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NhsaFault } from '../fault.js';
 import { mappingInput } from '../catalogue/mappings.js';
 import { parse, type Call } from './context.js';

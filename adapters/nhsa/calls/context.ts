@@ -1,5 +1,5 @@
 /** What every transaction is given, and the checks they share. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { RosterRow } from '../../../schemas/roster.js';
 import type { LedgerPort } from '../../../gateway/ledger/port.js';
 import type { CallControl } from '../../../gateway/call.js';

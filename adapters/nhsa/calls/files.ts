@@ -2,7 +2,7 @@
  * 9101 文件上传 and 9102 文件下载: the hospital's file up, a file (the 3202 result) down, bounded in size;
  * kept by the Files store (../files.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NhsaFault } from '../fault.js';
 import { FILE_MAX_BYTES } from '../files.js';
 import { parse, type Call } from './context.js';

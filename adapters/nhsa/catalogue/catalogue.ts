@@ -7,7 +7,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCsvUpload, parseCsvRecords } from '../../../gateway/csv.js';
 import { PLAIN_TEXT } from '../../../schemas/primitives.js';
 import { signedFen } from '../amounts.js';

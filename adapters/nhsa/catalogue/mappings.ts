@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DocumentStore } from '../../../gateway/ledger/documents/port.js';
 import { decodeCsvUpload, parseCsvRecords } from '../../../gateway/csv.js';
 import { sha256 } from '../../../gateway/service/ids.js';

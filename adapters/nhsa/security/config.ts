@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readSecret, secretRef } from '../../../gateway/secrets.js';
 import { DEFAULT_SM2_ID, sm2PrivateKeyOf, sm2PublicKeyOf, type Sm2PrivateKey, type Sm2PublicKey } from './sm2.js';
 import { SM4_MODES, sm4KeyOf, type Sm4Mode } from './sm4.js';

@@ -5,7 +5,7 @@
  * directly or as a cash benefit. Figures may differ by the person's product (款), group, roster attributes or
  * the place of care (overrides), and the risk group may be judged by the claim (既往症 by the stay's diagnosis).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { riskGroup, type Base, type GroupRatios, type RiskGroup } from '../../../schemas/pack-parts.js';
 import { BILL_PARTS, type SettlementRequest } from '../../../schemas/settlement.js';
 import { BILL_PART_NAMES, LAYER_NAMES_DEDUCTED, RISK_GROUP_NAMES } from '../../../schemas/vocabulary.js';

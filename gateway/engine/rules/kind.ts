@@ -3,7 +3,7 @@
  * it pays and to whom, the counters it keeps, its explanation templates and how it computes. The registry
  * (registry.ts) builds the pack schema's union of rules and the engine's dispatch from these.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { RuleContext, RuleCounters, RuleResult } from '../context.js';
 
 /** `direct`: reduces the bill at discharge. `benefit`: cash to the patient later, judged after every direct payer. */

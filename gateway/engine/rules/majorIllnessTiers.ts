@@ -1,5 +1,5 @@
 /** 大病保险: tiers on the year's cumulative compliant burden left after basic; this stay pays the difference. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { categoryNames } from '../../../schemas/vocabulary.js';
 import { formatFen, formatPercent, MAX_FEN, positive, RATIO_SCALE, roundMicroFen } from '../money.js';
 import { NO_BENEFITS } from '../context.js';

@@ -7,7 +7,7 @@
  * A new rule kind is its schema (schemas/rules/, one line in schemas/pack.ts), its module (payment, counters,
  * templates, apply), one line below and its test.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Rule } from '../../../schemas/pack.js';
 import type { RuleContext, RuleCounters, RuleResult } from '../context.js';
 import { aidByCategory } from './aidByCategory.js';

@@ -9,7 +9,7 @@
 import { Client } from 'fhir-kit-client';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SYSTEM } from '../../../adapters/fhir/vocabulary.js';
 import type { Split } from '../../../schemas/settlement.js';
 import { fhirSchemaErrors } from '../../support/fhir-validator.js';
