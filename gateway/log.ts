@@ -4,7 +4,7 @@ import { destination as fileDestination, pino, type DestinationStream, type Logg
 /**
  * Lines held until this many bytes are waiting (about 20 access lines) or STDOUT_FLUSH_MS has passed. Written as
  * soon as the previous write was done, the access lines of a loaded gateway still cost ~30 µs of CPU a request in
- * their writes (profile), and one line per turn of the event loop 18–29 µs against 8–13 batched (README "Benchmarks").
+ * their writes (profile), and one line per turn of the event loop 18–29 µs against 8–13 batched (docs/benchmarks-history.md).
  */
 const STDOUT_BATCH_BYTES = 4096;
 /** The longest a line waits for its batch: an operator tailing the log sees it within a second. */

@@ -2,8 +2,8 @@
  * A day projection's figures as columns (format 2 of day-projection.ts): every settlement of one (cell, day) as a
  * position in arrays of integers and texts, not as an object of its own. Why: format 1 held one object per
  * settlement (with its lines, benefits, versions and deltas inside), which JSON.parse allocated, zod checked and
- * copied field by field and the collector then swept — a city-year report took twice the CPU it takes now (top
- * README, Benchmarks). Here an entry is a few dozen arrays whatever its size, each checked by one loop
+ * copied field by field and the collector then swept — a city-year report took twice the CPU it takes now
+ * (docs/benchmarks-history.md). Here an entry is a few dozen arrays whatever its size, each checked by one loop
  * (`integers`, `texts`) and the whole by one consistency check (`inconsistency`), and a pass reads the numbers
  * where they lie (`DayColumns`).
  *
