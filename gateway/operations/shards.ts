@@ -55,7 +55,10 @@ export class ShardPool {
     }
   }
 
-  /** `count` children with this process's environment (REDIS_URL, PROGRAMMES_DIR …), each heap bounded to `heapMb`. */
+  /**
+   * `count` children with this process's environment (REDIS_URL, PROGRAMMES_DIR …), each heap bounded to `heapMb`: the
+   * bound package.json's scripts give a command run in one process (`--workers 1`), so both ways hold a pass to it.
+   */
   static start(count: number, heapMb = 512): ShardPool {
     const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
     return new ShardPool(Array.from({ length: count }, () => fork(WORKER, [], { execArgv: [...loader, `--max-old-space-size=${heapMb}`], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
