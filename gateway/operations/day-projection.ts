@@ -17,7 +17,7 @@ import * as z from 'zod';
 import { invariant } from '../errors.js';
 import { projectionDay, type CellDay, type DayProjections, type ProjectionField } from '../ledger/projection.js';
 import type { StoredSettlement } from '../ledger/stored.js';
-import type { Period } from './period.js';
+import { addDays, type Period } from './period.js';
 import { DayColumns, DayColumnsBuilder, dayColumns, type ProjectedSettlement } from './day-columns.js';
 import { paidDeltas, readRecord, type SettlementSource } from './records.js';
 
@@ -81,7 +81,7 @@ interface ListedCell { columns: DayColumnsBuilder; requests: unknown[] }
 const WINDOW_DAYS = 7;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const nextDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+const nextDay = (day: string): string => addDays(day, 1);
 
 function daysOf(period: Period): string[] {
   invariant(DATE.test(period.from) && DATE.test(period.to), 'a projected period is of whole days');

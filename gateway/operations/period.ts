@@ -40,7 +40,8 @@ export function parseReportPeriod(from: unknown, to: unknown, basis: unknown): {
  */
 const SETTLED_BEFORE_DISCHARGE_DAYS = 7;
 
-const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+/** The ISO date `days` after (or, negative, before) `date`. */
+export const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 /**
  * The settlements a period reads, by when they were settled (the only order the ledger lists in). By

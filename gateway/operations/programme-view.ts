@@ -4,7 +4,7 @@ import { parseFen } from '../engine/money.js';
 import type { PersonBook, SettlementListing } from '../ledger/port.js';
 import type { DocumentStore } from '../ledger/documents/port.js';
 import { coverage, type CoverageView } from './coverage.js';
-import type { Deadline, Period, PeriodBasis } from './period.js';
+import { addDays, type Deadline, type Period, type PeriodBasis } from './period.js';
 import { profitCap, type ProfitCapView } from './profit-cap.js';
 import { reportPass, summariseReport, type ProgrammeReport, type ReportInput, type ReportPart } from './report.js';
 import { storedPayout } from './second-payout-commit.js';
@@ -59,7 +59,7 @@ export async function programmeView(deps: ViewDeps, pack: Pack, period: Period, 
     }
   }
   // "As of" the period's last day: the targets are judged at a date, not at an instant.
-  const asOf = new Date(Date.parse(`${period.to}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  const asOf = addDays(period.to, -1);
   return {
     ...report, profitCap: profitCap(pack, premiumFen, paidFen), coverage: coverage(pack, report.enrolled, asOf), secondPayouts,
     secondPayoutBasis: pack.operations?.secondPayout ? 'discharged' : null,

@@ -19,7 +19,7 @@ import { InvalidInput, Unprocessable } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
 import { allocate } from './allocation.js';
 import { enrolledPersons, netOfServiceFeeFen, ppmText, premiumIncomeFen, ratioText, reaches } from './figures.js';
-import { YIELD_EVERY, yieldToEventLoop, type Deadline } from './period.js';
+import { addDays, YIELD_EVERY, yieldToEventLoop, type Deadline } from './period.js';
 import { projectedDays } from './day-projection.js';
 import { programmeShare, type SettlementSource } from './records.js';
 
@@ -47,7 +47,7 @@ export async function planSecondPayout(input: PlanInput): Promise<SecondPayoutPl
   const persons = new Map<string, PersonTally>();
   let paidFen = 0, settlements = 0, read = 0;
   // Settled from the year's start up to the payout date: December's discharges settle in January.
-  const to = new Date(Date.parse(`${dueBy}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  const to = addDays(dueBy, 1);
   for await (const day of projectedDays(input.source, { from: `${year}-01-01`, to }, { requests: false })) {
     for (const record of day.settlements) {
       read += 1;
