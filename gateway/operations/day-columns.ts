@@ -29,6 +29,13 @@ export interface ProjectedSettlement {
   paidDeltas: Record<string, number>;
 }
 
+/** What a settlement paid, as `DayColumns.paidAlike` compares it (an engine result is one). */
+export interface PaidAmounts {
+  patientPaysFen: number;
+  lines: ReadonlyArray<{ programme: string; amountFen: number }>;
+  benefits: ReadonlyArray<{ programme: string; amountFen: number }>;
+}
+
 /** One check per column: an array of integers exact in a double (amounts in fen, indexes, flags). */
 const integers = z.custom<number[]>((value) => Array.isArray(value) && value.every((n) => Number.isSafeInteger(n)), 'an array of integers');
 /** One check per column: an array of texts. */
@@ -226,7 +233,21 @@ export class DayColumns {
   deltaKey(k: number): number { return at(this.c.deltaKey, k); }
   deltaFen(k: number): number { return at(this.c.deltaFen, k); }
 
-  /** Settlement i as one object, as format 1 held it (the replays and the second payout read it so). */
+  /**
+   * Whether settlement i paid every line and benefit exactly as `paid` does (a replay's result: the what-if's
+   * check of its baseline against the stored answer), each by programme and amount in order; never if unreadable.
+   */
+  paidAlike(i: number, paid: PaidAmounts): boolean {
+    const { c } = this;
+    if (!this.readable(i) || at(c.patientPaysFen, i) !== paid.patientPaysFen) return false;
+    const lines = this.start(c.lineEnd, i);
+    const benefits = this.benefitsFrom(i);
+    if (at(c.lineEnd, i) - lines !== paid.lines.length || this.benefitsTo(i) - benefits !== paid.benefits.length) return false;
+    return paid.lines.every((l, j) => this.text(at(c.lineProgramme, lines + j)) === l.programme && at(c.lineFen, lines + j) === l.amountFen)
+      && paid.benefits.every((b, j) => this.text(this.benefitProgramme(benefits + j)) === b.programme && this.benefitFen(benefits + j) === b.amountFen);
+  }
+
+  /** Settlement i as one object, as format 1 held it (the second payout reads it so). */
   settlement(i: number): ProjectedSettlement {
     const { c } = this;
     const texts = (column: readonly number[], first: number, end: number): string[] => column.slice(first, end).map((k) => this.text(k));

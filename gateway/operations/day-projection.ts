@@ -2,8 +2,9 @@
  * The day projections a pass reads instead of the records: per ledger cell (a Redis bucket) and settlement day
  * (+08:00), one entry with every settlement of that cell and day in the form the passes read — its identity and
  * status, its figures as `readRecord` gives them (records.ts), the counter deltas paid-by-rule reads — and, in a
- * second field, each one's request brought to today's shape (`upgradedRequest`) for a replay. A report reads the
- * first field only: some hundred bytes a settlement instead of the ~5.7 KB record with its explanations and items.
+ * second field, each one's request brought to today's shape (`upgradedRequest`) for a replay, one JSON text a line,
+ * parsed by the replay only when it comes to that settlement (`ProjectedDay.request`). A report reads the first
+ * field only: some hundred bytes a settlement instead of the ~5.7 KB record with its explanations and items.
  *
  * Entries are cached in the ledger (gateway/ledger/projection.ts: the commit and reverse scripts delete the
  * entry of the day they write, so a cached day is never stale). A pass reads the cached days and builds the
@@ -25,13 +26,18 @@ export type { ProjectedSettlement } from './day-columns.js';
 
 /**
  * The format of an entry's texts: an entry of another format is built again. A change to what is kept is a new format.
- * 1: one object per settlement (session 13). 2: the figures as columns (day-columns.ts).
+ * 1: one object per settlement (session 13). 2: the figures as columns (day-columns.ts). 3: the requests as lines.
  */
-export const PROJECTION_FORMAT = 2;
+export const PROJECTION_FORMAT = 3;
 
 const dayFigures = z.object({ format: z.literal(PROJECTION_FORMAT), columns: dayColumns });
-/** Each settlement's request in today's shape, as stored data: the replay parses each with today's request schema. */
-const dayRequests = z.object({ format: z.literal(PROJECTION_FORMAT), requests: z.array(z.unknown()) });
+/**
+ * The requests field: this line, then each settlement's request in today's shape as one JSON text a line, in the
+ * columns' order. Why lines: parsed all at once when a week's entries were read (format 2), 10⁴ requests' objects
+ * lived until their turn came — long enough for the collector to copy and promote them, which was a third of a
+ * what-if's CPU; parsed one at a time, each dies young. JSON.stringify writes no line break outside a string's escapes.
+ */
+const requestsHead = z.object({ format: z.literal(PROJECTION_FORMAT), count: z.int().nonnegative() });
 
 /** One settlement's projection, from its record. */
 export function projectRecord(record: StoredSettlement): ProjectedSettlement {
@@ -41,18 +47,38 @@ export function projectRecord(record: StoredSettlement): ProjectedSettlement {
   };
 }
 
-/** The request a replay runs, brought to today's shape by the record's version; null when even that fails (unreplayable). */
-function upgradedRequest(record: StoredSettlement): unknown {
-  try { return record.upgradedRequest(); } catch { return null; }
+/** The request a replay runs, brought to today's shape by the record's version, as its line; `null` when even that fails (unreplayable). */
+function upgradedRequestLine(record: StoredSettlement): string {
+  try { return JSON.stringify(record.upgradedRequest()) ?? 'null'; } catch { return 'null'; }
+}
+
+/** The requests field of an entry: the head line and the requests' lines. */
+const requestsText = (lines: readonly string[]): string => [JSON.stringify({ format: PROJECTION_FORMAT, count: lines.length }), ...lines].join('\n');
+
+/** The requests' lines of an entry's requests field; null when it is not of this format or not of `count` requests. */
+function requestLines(text: string, count: number): string[] | null {
+  const lines = text.split('\n');
+  const head = requestsHead.safeParse(parseJson(lines[0] ?? ''));
+  if (!head.success || head.data.count !== count || lines.length !== count + 1) return null;
+  return lines.slice(1);
 }
 
 /**
  * A day's settlements (of the source's part), cell by cell as columns, and with `requests` each one's request in
- * today's shape, in the same order (else none).
+ * today's shape (`request`).
  */
 class ProjectedDay {
   private objects: ProjectedSettlement[] | null = null;
-  constructor(readonly day: string, readonly cells: readonly DayColumns[], readonly requests: readonly unknown[]) {}
+  constructor(readonly day: string, readonly cells: readonly DayColumns[], private readonly requestLines: ReadonlyArray<readonly string[]>) {}
+
+  /**
+   * Settlement `index` of cell `cell`'s request, parsed now (so that its objects die young): unknown data, for the
+   * replay to read with today's schema; null when the day was read without requests or the line is not JSON.
+   */
+  request(cell: number, index: number): unknown {
+    const line = this.requestLines[cell]?.[index];
+    return line === undefined ? null : parseJson(line) ?? null;
+  }
 
   /** How many settlements the day holds. */
   get count(): number { return this.cells.reduce((n, c) => n + c.count, 0); }
@@ -72,10 +98,11 @@ class ProjectedDay {
   }
 }
 
-interface Cell { columns: DayColumns; requests: unknown[] }
+/** An entry as read or built: its columns, and its requests' lines (none when read without them). */
+interface Cell { columns: DayColumns; requests: readonly string[] }
 const emptyCell = (): Cell => ({ columns: new DayColumnsBuilder().columns(), requests: [] });
 /** A cell of records as they are listed: its columns built as they come. */
-interface ListedCell { columns: DayColumnsBuilder; requests: unknown[] }
+interface ListedCell { columns: DayColumnsBuilder; requests: string[] }
 
 /** Days read from the caches at a time: a week of a city's year is ~2×10⁴ settlements. */
 const WINDOW_DAYS = 7;
@@ -134,7 +161,7 @@ const entryKey = ({ cell, day }: CellDay): string => `${cell}|${day}`;
 
 /** A day's cells in order; the requests only when asked for (a built cell has them, a cached one read without them has not). */
 function joined(day: string, cells: readonly Cell[], withRequests: boolean): ProjectedDay {
-  return new ProjectedDay(day, cells.map((c) => c.columns), withRequests ? cells.flatMap((c) => c.requests) : []);
+  return new ProjectedDay(day, cells.map((c) => c.columns), withRequests ? cells.map((c) => c.requests) : []);
 }
 
 /** A cached entry's fields read back; null when absent, being built, of another format or unreadable (then built again). */
@@ -145,9 +172,8 @@ function cachedCell(texts: ReadonlyArray<string | null>, withRequests: boolean):
   if (!figures.success) return null;
   const columns = new DayColumns(figures.data.columns);
   if (!withRequests || !requestsText) return { columns, requests: [] };
-  const requests = dayRequests.safeParse(parseJson(requestsText));
-  if (!requests.success || requests.data.requests.length !== columns.count) return null;
-  return { columns, requests: requests.data.requests };
+  const requests = requestLines(requestsText, columns.count);
+  return requests ? { columns, requests } : null;
 }
 
 function parseJson(text: string): unknown {
@@ -172,7 +198,7 @@ async function build(store: DayProjections, source: SettlementSource, cellOf: (p
   const built = missing.map((entry): [CellDay, Cell] => [entry, listed.get(entry.day)?.get(entry.cell) ?? emptyCell()]);
   await Promise.all(built.map(([entry, cell]) => store.store(entry, token, {
     figures: JSON.stringify({ format: PROJECTION_FORMAT, columns: cell.columns }),
-    requests: JSON.stringify({ format: PROJECTION_FORMAT, requests: cell.requests }),
+    requests: requestsText(cell.requests),
   })));
   return built;
 }
@@ -193,7 +219,7 @@ async function* listedDays(source: SettlementSource, period: Period, cellOf: ((p
     let cell = cells.get(c);
     if (!cell) cells.set(c, (cell = { columns: new DayColumnsBuilder(), requests: [] }));
     cell.columns.add(projectRecord(record));
-    if (withRequests) cell.requests.push(upgradedRequest(record));
+    if (withRequests) cell.requests.push(upgradedRequestLine(record));
   }
   if (day !== null) yield { day, cells: finished(cells) };
 }

@@ -142,7 +142,7 @@ async function claimsAt(input: Omit<PricingInput, 'query'>, id: string, sets: re
     programmeId: id, sets, source: input.source, ledger: input.ledger, period: input.period,
     ...(input.maxSettlements === undefined ? {} : { maxSettlements: { count: input.maxSettlements, command: 'npm run price' } }),
     ...(input.deadline ? { deadline: input.deadline } : {}),
-  }, (_record, results) => results.forEach((result, i) => {
+  }, (_stored, _index, results) => results.forEach((result, i) => {
     const side = share(result, id);
     claimsFen[i] = (claimsFen[i] ?? 0) + side.directFen + side.benefitsFen;
   }));

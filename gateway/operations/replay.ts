@@ -17,7 +17,8 @@ import type { ProgrammeSet } from '../engine/programme-set.js';
 import { SettledHead, settle, sharesHead, type EngineInput, type EngineResult } from '../engine/settle.js';
 import { invariant, InvariantViolation, Unprocessable } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
-import { projectedDays, type ProjectedSettlement } from './day-projection.js';
+import type { DayColumns } from './day-columns.js';
+import { projectedDays } from './day-projection.js';
 import { PersonRosters } from './person-rosters.js';
 import { YIELD_EVERY, yieldToEventLoop, type Deadline, type Period } from './period.js';
 import type { SettlementSource } from './records.js';
@@ -38,7 +39,7 @@ export interface ReplayInput {
   progressEvery?: number;
 }
 
-/** A stored request as the day projection keeps it, in today's shape (brought there by its record's version, ledger/stored.ts), read with today's schema; null if refused. */
+/** A stored request as the day projection gives it, in today's shape (brought there by its record's version, ledger/stored.ts), read with today's schema; null if refused. */
 function replayableRequest(upgraded: unknown): SettlementRequest | null {
   const parsed = settlementRequest.safeParse(upgraded);
   return parsed.success ? parsed.data : null;
@@ -72,8 +73,8 @@ function settledUnderSets(request: SettlementRequest, rosters: EngineInput['rost
   return sets.map((programmes, i) => settle({ request, programmes, rosters, accumulators: person.bySet[i] ?? {}, explain: false }));
 }
 
-/** Replays the period; `onReplayed` gets each replayed settlement's results, one per set in order. */
-export async function replayPeriod(input: ReplayInput, onReplayed: (record: ProjectedSettlement, results: readonly EngineResult[]) => void): Promise<ReplayCounts> {
+/** Replays the period; `onReplayed` gets each replayed settlement (its entry's columns and position) and its results, one per set in order. */
+export async function replayPeriod(input: ReplayInput, onReplayed: (stored: DayColumns, index: number, results: readonly EngineResult[]) => void): Promise<ReplayCounts> {
   const { programmeId, sets } = input;
   const counts: ReplayCounts = { read: 0, replayed: 0, reversedSkipped: 0, notConcerned: 0, unreplayable: 0 };
   const rosterIds = [...new Set(sets.flatMap((s) => s.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : []))))];
@@ -83,42 +84,46 @@ export async function replayPeriod(input: ReplayInput, onReplayed: (record: Proj
   const headShared = sets.length > 1 && sharesHead(sets, programmeId);
   for await (const day of projectedDays(input.source, input.period, { requests: true })) {
     await rosters.readPersons(day.personIds());
-    for (const [index, record] of day.settlements.entries()) {
-      counts.read += 1;
-      if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
-      if (counts.read % every === 0) input.onProgress?.(counts);
-      const max = input.maxSettlements;
-      if (max && counts.read > max.count) {
-        throw new Unprocessable(`期间内结算超过 ${max.count} 笔，请缩短期间或使用命令行 ${max.command}`, [{ path: 'to', message: `at most ${max.count} settlements per request` }]);
+    // Settlement by settlement, in place: no object per settlement of the day, its request parsed when its turn comes.
+    for (const [cell, stored] of day.cells.entries()) {
+      for (let index = 0; index < stored.count; index++) {
+        counts.read += 1;
+        if (counts.read % YIELD_EVERY === 0) { await yieldToEventLoop(); input.deadline?.check(); }
+        if (counts.read % every === 0) input.onProgress?.(counts);
+        const max = input.maxSettlements;
+        if (max && counts.read > max.count) {
+          throw new Unprocessable(`期间内结算超过 ${max.count} 笔，请缩短期间或使用命令行 ${max.command}`, [{ path: 'to', message: `at most ${max.count} settlements per request` }]);
+        }
+        if (stored.reversed(index)) { counts.reversedSkipped += 1; continue; }
+        const request = replayableRequest(day.request(cell, index));
+        if (!request) { counts.unreplayable += 1; continue; }
+        const personId = stored.personId(index);
+        // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
+        const rows = rosters.of(personId);
+        const concerned = sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId));
+        let person = persons.get(personId);
+        if (!person) persons.set(personId, (person = { bySet: sets.map(() => ({})), apart: false }));
+        let results: EngineResult[];
+        try {
+          results = settledUnderSets(request, rows, sets, person, programmeId, headShared);
+        } catch (error) {
+          // A request the engine refuses is unreplayable; a broken invariant is a defect, never a count.
+          if (error instanceof InvariantViolation) throw error;
+          counts.unreplayable += 1;
+          continue;
+        }
+        const bySet = person.bySet;
+        results.forEach((result, i) => {
+          const into = bySet[i];
+          invariant(into !== undefined, 'one accumulator map per set');
+          applyDeltas(into, result.deltas);
+        });
+        // A stay the programme is not in force for is still settled: it moves the person's counters of the layers
+        // before it (a basic fund's yearly cap, another plan's deductible), which their later stays are settled against.
+        if (!concerned) { counts.notConcerned += 1; continue; }
+        counts.replayed += 1;
+        onReplayed(stored, index, results);
       }
-      if (record.status === 'reversed') { counts.reversedSkipped += 1; continue; }
-      const request = replayableRequest(day.requests[index]);
-      if (!request) { counts.unreplayable += 1; continue; }
-      // The person's rows first: a roster may decide whether the programme is in force at all (三明's 新市民).
-      const rows = rosters.of(record.personId);
-      const concerned = sets.some((s) => s.inForce('supplementary', request, rows).some((p) => p.id === programmeId));
-      let person = persons.get(record.personId);
-      if (!person) persons.set(record.personId, (person = { bySet: sets.map(() => ({})), apart: false }));
-      let results: EngineResult[];
-      try {
-        results = settledUnderSets(request, rows, sets, person, programmeId, headShared);
-      } catch (error) {
-        // A request the engine refuses is unreplayable; a broken invariant is a defect, never a count.
-        if (error instanceof InvariantViolation) throw error;
-        counts.unreplayable += 1;
-        continue;
-      }
-      const bySet = person.bySet;
-      results.forEach((result, i) => {
-        const into = bySet[i];
-        invariant(into !== undefined, 'one accumulator map per set');
-        applyDeltas(into, result.deltas);
-      });
-      // A stay the programme is not in force for is still settled: it moves the person's counters of the layers
-      // before it (a basic fund's yearly cap, another plan's deductible), which their later stays are settled against.
-      if (!concerned) { counts.notConcerned += 1; continue; }
-      counts.replayed += 1;
-      onReplayed(record, results);
     }
   }
   input.onProgress?.(counts);

@@ -21,7 +21,7 @@ import { InvalidInput, invariant } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
 import { maskId } from '../log.js';
 import type { Deadline, Period } from './period.js';
-import { paidByRule, programmeShare, type ReadRecord, type SettlementSource } from './records.js';
+import { paidByRule, programmeShare, type SettlementSource } from './records.js';
 import { replayPeriod, type ReplayCounts } from './replay.js';
 
 export const signedFen = (fen: number): string => (fen < 0 ? `-${formatFen(-fen)}` : formatFen(fen));
@@ -182,13 +182,13 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
     ...(input.deadline ? { deadline: input.deadline } : {}),
     ...(input.onProgress ? { onProgress: (c: ReplayCounts) => input.onProgress?.({ read: c.read, replayed: c.replayed }) } : {}),
     ...(input.progressEvery === undefined ? {} : { progressEvery: input.progressEvery }),
-  }, (record, [baseline, changed]) => {
+  }, (stored, index, [baseline, changed]) => {
     invariant(baseline !== undefined && changed !== undefined, 'a what-if replays under two sets');
-    let totals = persons.get(record.personId);
-    if (!totals) persons.set(record.personId, (totals = { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 }));
+    const personId = stored.personId(index);
+    let totals = persons.get(personId);
+    if (!totals) persons.set(personId, (totals = { settlements: 0, baselineFen: 0, candidateFen: 0, baselinePatientFen: 0, candidatePatientFen: 0 }));
     totals.settlements += 1;
-    const stored = record.figures;
-    if (!stored || !sameAmounts(stored, baseline)) storedMismatches += 1;
+    if (!stored.paidAlike(index, baseline)) storedMismatches += 1;
     const b = share(baseline, id);
     const c = share(changed, id);
     baseTotal.directFen += b.directFen; baseTotal.benefitsFen += b.benefitsFen;
@@ -214,13 +214,6 @@ function attributeAllowances(pack: Pack | undefined, result: EngineResult, into:
     if (rule.kind !== 'dailyAllowance') continue;
     for (const b of result.benefits) if (b.programme === pack.id && b.kind === rule.benefitKind) into.set(rule.id, (into.get(rule.id) ?? 0) + b.amountFen);
   }
-}
-
-/** Whether the baseline replay paid every line and benefit exactly as the stored answer did. */
-function sameAmounts(stored: ReadRecord, replay: EngineResult): boolean {
-  if (stored.patientPaysFen !== replay.patientPaysFen || stored.lines.length !== replay.lines.length || stored.benefits.length !== replay.benefits.length) return false;
-  return stored.lines.every((l, i) => l.programme === replay.lines[i]?.programme && l.amountFen === replay.lines[i]?.amountFen)
-    && stored.benefits.every((b, i) => b.programme === replay.benefits[i]?.programme && b.amountFen === replay.benefits[i]?.amountFen);
 }
 
 /** The comparison from a pass's sums (one process's, or the merged shards'). */

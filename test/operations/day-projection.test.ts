@@ -39,9 +39,10 @@ const uncached = (ledger: LedgerPort): SettlementSource => ({ listSettlements: (
 async function projected(source: SettlementSource): Promise<Map<string, { settlement: unknown; request: unknown }>> {
   const all = new Map<string, { settlement: unknown; request: unknown }>();
   for await (const day of projectedDays(source, PERIOD, { requests: true })) {
+    const requests = day.cells.flatMap((cell, c) => Array.from({ length: cell.count }, (_, i) => day.request(c, i)));
     day.settlements.forEach((s, i) => {
       expect(projectionDay(s.settledAt)).toBe(day.day);
-      all.set(`${s.hospitalId}:${s.settlementId}`, { settlement: s, request: day.requests[i] });
+      all.set(`${s.hospitalId}:${s.settlementId}`, { settlement: s, request: requests[i] });
     });
   }
   return all;

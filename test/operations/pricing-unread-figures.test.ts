@@ -49,7 +49,7 @@ describe('the sections the engine never reads', () => {
         const sets = [programmes, watched(section, reads)];
         const results: Array<[string, string]> = [];
         const counts = await replayPeriod({ programmeId: PROGRAMME_ID[kind], sets, source: year.ledger, ledger: year.ledger, period: periodOf(YEAR[kind]) },
-          (_record, [plain, seen]) => results.push([JSON.stringify(plain), JSON.stringify(seen)]));
+          (_stored, _index, [plain, seen]) => results.push([JSON.stringify(plain), JSON.stringify(seen)]));
         expect(counts.replayed).toBeGreaterThan(500);
         expect(counts.unreplayable).toBe(0);
         // The watched set settles exactly as the plain one: the getter changes nothing but the notes.

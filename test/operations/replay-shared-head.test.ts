@@ -23,7 +23,7 @@ describe('a replay of several sets', () => {
 
   const replayed = async (sets: readonly ProgrammeSet[]) => {
     const results: EngineResult[][] = [];
-    const counts = await replayPeriod({ programmeId: PROGRAMME_ID.sanming, sets, source: year.ledger, ledger: year.ledger, period }, (_record, r) => { results.push([...r]); });
+    const counts = await replayPeriod({ programmeId: PROGRAMME_ID.sanming, sets, source: year.ledger, ledger: year.ledger, period }, (_stored, _index, r) => { results.push([...r]); });
     return { counts, results };
   };
 
