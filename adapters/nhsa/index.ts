@@ -54,7 +54,7 @@ export async function startNhsa(deps: PartDeps): Promise<GatewayPart> {
   const hospitalOf = (id: string) => hospitals.find((h) => h.id === id);
   const rosterIds = [...new Set(deps.programmes.packs.flatMap((p) => (p.eligibility.roster ? [p.eligibility.roster.id] : [])))];
   /** The person's rows on every roster the gateway holds. */
-  const rosterRows = async (personId: string): Promise<RosterRow[]> => (rosterIds.length === 0 ? [] : Object.values(await deps.ledger.rosterRows(rosterIds, personId)).flat());
+  const rosterRows = async (personId: string): Promise<RosterRow[]> => (rosterIds.length === 0 ? [] : (await deps.ledger.rosterRows(rosterIds, [personId])).flatMap((rows) => Object.values(rows).flat()));
   const catalogueFiles = (vars.NHSA_CATALOGUE_FILES ?? '').split(',').map((f) => f.trim()).filter((f) => f);
   const catalogue = catalogueFiles.length > 0 ? loadCatalogueFiles(catalogueFiles) : undefined;
   const classifier = new Classifier(catalogue, new Mappings(deps.store, loadMappingsFile(vars.NHSA_CATALOGUE_MAPPINGS_FILE)));

@@ -83,7 +83,7 @@ export class MemoryLedger implements LedgerPort {
   }
 
   async readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading> {
-    return { accumulators: await this.readAccumulators(personId), rosters: await this.rosterRows(rosterIds, personId) };
+    return { accumulators: await this.readAccumulators(personId), rosters: this.rowsOf(rosterIds, personId) };
   }
 
   async getSettlement(hospitalId: string, settlementId: string): Promise<StoredSettlement | null> {
@@ -192,7 +192,11 @@ export class MemoryLedger implements LedgerPort {
     return this.rosters.get(rosterId)?.size ?? 0;
   }
 
-  async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
+  async rosterRows(rosterIds: readonly string[], personIds: readonly string[]): Promise<Array<Record<string, RosterRow[]>>> {
+    return personIds.map((personId) => this.rowsOf(rosterIds, personId));
+  }
+
+  private rowsOf(rosterIds: readonly string[], personId: string): Record<string, RosterRow[]> {
     const result: Record<string, RosterRow[]> = {};
     for (const rosterId of rosterIds) {
       result[rosterId] = structuredClone(sortedRows(this.rosters.get(rosterId)?.get(personId) ?? []));

@@ -113,8 +113,11 @@ export interface PersonBook {
   readPerson(personId: string, rosterIds: readonly string[]): Promise<PersonReading>;
   /** Merges rows (or replaces the roster's rows when `replace`). Rows are stored per person. */
   putRoster(rosterId: string, rows: readonly RosterRow[], replace: boolean): Promise<void>;
-  /** The person's rows of each of the given rosters. */
-  rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>>;
+  /**
+   * Each person's rows of each of the given rosters (none: an empty list), in the order of `personIds`: read
+   * together, as a pass reads a day's new persons (Redis: one script per bucket and chunk, not a command per row).
+   */
+  rosterRows(rosterIds: readonly string[], personIds: readonly string[]): Promise<Array<Record<string, RosterRow[]>>>;
   /** How many persons the roster holds (any period): the enrolled count of reports. Optional so that test doubles need not have it. */
   rosterSize?(rosterId: string): Promise<number>;
 }

@@ -80,6 +80,8 @@ export function clusterNodes(nodes: readonly string[]): Array<{ host: string; po
 const GROUP = 'relay';
 /** Commands in flight at once for bulk work (roster loads): bounded, so a 50 000-row load cannot flood the socket. */
 const BATCH = 1000;
+/** Roster hashes one script reads (rosterRows): a bounded reply, and Redis free for others between calls. */
+const ROSTER_KEYS_PER_CALL = 1000;
 
 type ScriptArg = string | number | Buffer;
 /** The commands defineCommand adds; ioredis cannot type them, hence the one narrowing cast in the constructor. */
@@ -313,14 +315,32 @@ export class RedisLedger implements LedgerPort {
     return this.client.scard(this.keys.rosterPersons(rosterId));
   }
 
-  async rosterRows(rosterIds: readonly string[], personId: string): Promise<Record<string, RosterRow[]>> {
+  async rosterRows(rosterIds: readonly string[], personIds: readonly string[]): Promise<Array<Record<string, RosterRow[]>>> {
     if (this.keySpace === null) await this.layout();
-    // Not readPerson: a pass meeting a city's 2.5×10⁵ persons would read each one's accumulators for nothing.
-    const keys = this.keys.person(personId);
-    const replies = await Promise.all(rosterIds.map((rosterId) => this.client.call('HGETALL', keys.roster(rosterId))));
-    const rosters: Record<string, RosterRow[]> = {};
-    rosterIds.forEach((rosterId, i) => { rosters[rosterId] = rosterRowsOf(replies[i]); });
-    return rosters;
+    const rows = personIds.map((): Record<string, RosterRow[]> => ({}));
+    if (rosterIds.length === 0) return rows;
+    // Not readPerson (a pass meeting a city's 2.5×10⁵ persons would read each one's accumulators for nothing), but
+    // its script over many persons' roster hashes at once: one per bucket (a Cluster runs a script in one slot) and chunk.
+    const byBucket = new Map<number, Array<{ index: number; keys: string[] }>>();
+    personIds.forEach((personId, index) => {
+      const person = this.keys.person(personId);
+      const persons = byBucket.get(person.bucket) ?? [];
+      persons.push({ index, keys: rosterIds.map((rosterId) => person.roster(rosterId)) });
+      byBucket.set(person.bucket, persons);
+    });
+    const perCall = Math.max(1, Math.floor(ROSTER_KEYS_PER_CALL / rosterIds.length));
+    const calls = [...byBucket.values()].flatMap((persons) => Array.from({ length: Math.ceil(persons.length / perCall) }, (_, c) => persons.slice(c * perCall, (c + 1) * perCall)));
+    await Promise.all(calls.map(async (persons) => {
+      const keys = persons.flatMap((p) => p.keys);
+      const reply = await this.scripts.gwLedgerReadPerson(keys.length, ...keys);
+      invariant(Array.isArray(reply) && reply.length === keys.length, 'the read script answered an unexpected shape');
+      persons.forEach((p, j) => {
+        const into = rows[p.index];
+        invariant(into !== undefined, 'a person read is one asked for');
+        rosterIds.forEach((rosterId, k) => { into[rosterId] = rosterRowsOf(reply[j * rosterIds.length + k]); });
+      });
+    }));
+    return rows;
   }
 
   /**

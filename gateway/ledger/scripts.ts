@@ -138,7 +138,8 @@ return {'reversed', redis.call('HGETALL', KEYS[1]), streamId}
 
 /**
  * What a settlement reads of one person, in one round trip and one consistent view: KEYS are the
- * accumulator hash, then the roster hashes (one slot). Returns one flat HGETALL reply per key.
+ * accumulator hash, then the roster hashes (one slot). Returns one flat HGETALL reply per key. A pass
+ * reads many persons' roster hashes of one bucket with it too (RedisLedger.rosterRows).
  */
 export const READ_PERSON_LUA = `
 local replies = {}

@@ -1,7 +1,7 @@
 /**
  * The roster rows of the persons a pass meets, read a day of settlements at a time: the day's new persons'
- * rows are asked for together (pipelined on Redis) before its settlements are passed on, instead of one round
- * trip per person — a city's year meets ~2.5×10⁵ persons. Rows are read as they stand now (rosters are not
+ * rows are asked for together (on Redis a script per bucket, ledger/redis.ts) before its settlements are passed
+ * on, instead of one round trip per person and roster — a city's year meets ~2.5×10⁵ persons. Rows are read as they stand now (rosters are not
  * versioned in time), once per person per pass; a pass keeps of them only what it reads (`keep`), so a report
  * holds a few numbers a person, not every row's categories and attributes for the rest of the pass.
  */
@@ -24,7 +24,7 @@ export class PersonRows<T> {
     const fresh = new Set<string>();
     for (const personId of personIds) if (!this.kept.has(personId)) fresh.add(personId);
     const persons = [...fresh];
-    const read = this.rosterIds.length ? await Promise.all(persons.map((personId) => this.ledger.rosterRows(this.rosterIds, personId))) : [];
+    const read = this.rosterIds.length ? await this.ledger.rosterRows(this.rosterIds, persons) : [];
     persons.forEach((personId, i) => this.kept.set(personId, this.keep(read[i] ?? {})));
   }
 
@@ -36,7 +36,19 @@ export class PersonRows<T> {
   }
 }
 
-/** The rows themselves, of each roster (a replay: the engine reads them). */
-export class PersonRosters extends PersonRows<Record<string, RosterRow[]>> {
-  constructor(ledger: Pick<PersonBook, 'rosterRows'>, rosterIds: readonly string[]) { super(ledger, rosterIds, (rows) => rows); }
+/** A person on none of the rosters: one object for all of them (the engine reads a roster absent as no rows). */
+const ON_NO_ROSTER: Readonly<Record<string, RosterRow[]>> = Object.freeze({});
+
+/**
+ * The rows themselves, of the rosters the person is on (a replay: the engine reads them). The others are left out:
+ * a pass over several sets asks for every pack's roster, and an empty list per person and roster was most of what
+ * a city's year held of rosters.
+ */
+export class PersonRosters extends PersonRows<Readonly<Record<string, RosterRow[]>>> {
+  constructor(ledger: Pick<PersonBook, 'rosterRows'>, rosterIds: readonly string[]) {
+    super(ledger, rosterIds, (rows) => {
+      const on = Object.entries(rows).filter(([, list]) => list.length > 0);
+      return on.length === 0 ? ON_NO_ROSTER : Object.fromEntries(on);
+    });
+  }
 }

@@ -84,8 +84,8 @@ describe('small defects', () => {
   it('stores the GBK roster ungarbled: the village column reads 城关镇', async () => {
     const csv = 'personId,from,to,categories,村\n350402199001011298,2024-01-01,2024-12-31,dibao,城关镇\n';
     expect((await putCsv(gw.url, iconv.encode(csv, 'gbk'))).json).toMatchObject({ accepted: 1, rejected: [] });
-    const rows = await gw.gateway.ledger.rosterRows(['sanming-2024-puhui'], '350402199001011298');
-    const all = Object.values(rows).flat();
+    const [rows] = await gw.gateway.ledger.rosterRows(['sanming-2024-puhui'], ['350402199001011298']);
+    const all = Object.values(rows ?? {}).flat();
     expect(all[0]?.attributes).toEqual({ 村: '城关镇' });
   });
 });

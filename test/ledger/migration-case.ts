@@ -37,7 +37,7 @@ async function snapshot(ledger: RedisLedger, persons: readonly string[], settlem
     persons: await Promise.all(persons.map(async (person) => ({
       accumulators: await ledger.readAccumulators(person),
       settlements: (await ledger.settlementsOfPerson(person)).map(view),
-      rosters: await ledger.rosterRows([ROSTER], person),
+      rosters: (await ledger.rosterRows([ROSTER], [person]))[0],
     }))),
     settled: await listed('settledAt'),
     reversed: await listed('reversedAt'),

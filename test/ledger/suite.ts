@@ -358,25 +358,48 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
         rosterRow(a, '2020-01-01', '2020-06-30', ['dibao']),
         rosterRow(c, '2020-03-01', '2020-12-31'),
       ], false);
-      expect(await ledger.rosterRows([roster, 'absent-roster'], a)).toEqual({
+      expect(await ledger.rosterRows([roster, 'absent-roster'], [a])).toEqual([{
         [roster]: [rosterRow(a, '2020-01-01', '2020-06-30', ['dibao']), rosterRow(a, '2020-08-01', '2020-12-31', ['instant-help'])],
         'absent-roster': [],
-      });
-      expect((await ledger.rosterRows([roster], b))[roster]).toEqual([rosterRow(b, '2020-01-01', '2020-12-31')]);
+      }]);
+      expect((await ledger.rosterRows([roster], [b]))[0]?.[roster]).toEqual([rosterRow(b, '2020-01-01', '2020-12-31')]);
       // The enrolled count of reports: persons, not rows.
       expect(await ledger.rosterSize?.(roster)).toBe(3);
       expect(await ledger.rosterSize?.('absent-roster')).toBe(0);
 
       await ledger.putRoster(roster, [rosterRow(a, '2020-02-01', '2020-12-31'), rosterRow(c, '2020-05-01', '2020-12-31')], true);
       expect(await ledger.rosterSize?.(roster)).toBe(2);
-      expect((await ledger.rosterRows([roster], a))[roster]).toEqual([rosterRow(a, '2020-02-01', '2020-12-31')]);
-      expect((await ledger.rosterRows([roster], b))[roster]).toEqual([]);
-      expect((await ledger.rosterRows([roster], c))[roster]).toEqual([rosterRow(c, '2020-05-01', '2020-12-31')]);
+      expect((await ledger.rosterRows([roster], [a]))[0]?.[roster]).toEqual([rosterRow(a, '2020-02-01', '2020-12-31')]);
+      expect((await ledger.rosterRows([roster], [b]))[0]?.[roster]).toEqual([]);
+      expect((await ledger.rosterRows([roster], [c]))[0]?.[roster]).toEqual([rosterRow(c, '2020-05-01', '2020-12-31')]);
       // A person dropped by a replace can come back through a merge.
       await ledger.putRoster(roster, [rosterRow(b, '2020-07-01', '2020-12-31')], false);
-      expect((await ledger.rosterRows([roster], b))[roster]).toEqual([rosterRow(b, '2020-07-01', '2020-12-31')]);
+      expect((await ledger.rosterRows([roster], [b]))[0]?.[roster]).toEqual([rosterRow(b, '2020-07-01', '2020-12-31')]);
       await ledger.putRoster(roster, [], true);
-      expect(await ledger.rosterRows([roster], a)).toEqual({ [roster]: [] });
+      expect(await ledger.rosterRows([roster], [a])).toEqual([{ [roster]: [] }]);
+    });
+
+    it('reads many persons\' rows of several rosters at once, each person\'s in the order asked, across buckets and more than a call holds', async () => {
+      const { ledger } = await open();
+      const [first, second] = [uniqueId('weihai-2020-medical-'), uniqueId('sanming-2024-puhui-')];
+      // 1 200 persons of two rosters: 2 400 hashes, more than one script reads (ROSTER_KEYS_PER_CALL), in every bucket.
+      const persons = Array.from({ length: 1200 }, (_, i) => uniqueId(`P${i}-`));
+      await ledger.putRoster(first, persons.filter((_, i) => i % 2 === 0).map((p) => rosterRow(p, '2020-01-01', '2020-12-31')), false);
+      await ledger.putRoster(second, persons.filter((_, i) => i % 3 === 0).map((p) => rosterRow(p, '2020-03-01', '2020-12-31', ['dibao'])), false);
+      const asked = [...persons].reverse();
+      const rows = await ledger.rosterRows([first, second, 'absent-roster'], asked);
+      expect(rows).toHaveLength(asked.length);
+      rows.forEach((of, i) => {
+        const person = asked[i] ?? '';
+        const at = persons.indexOf(person);
+        expect(of).toEqual({
+          [first]: at % 2 === 0 ? [rosterRow(person, '2020-01-01', '2020-12-31')] : [],
+          [second]: at % 3 === 0 ? [rosterRow(person, '2020-03-01', '2020-12-31', ['dibao'])] : [],
+          'absent-roster': [],
+        });
+      });
+      expect(await ledger.rosterRows([first], [])).toEqual([]);
+      expect(await ledger.rosterRows([], [persons[0] ?? ''])).toEqual([{}]);
     });
 
     it('loads a large roster in bounded batches', async () => {
@@ -385,8 +408,8 @@ export function ledgerSuite(name: string, factory: LedgerFactory): void {
       const rows = Array.from({ length: 2_500 }, (_, i) => rosterRow(`R${i}`, '2024-01-01', '2024-12-31'));
       await ledger.putRoster(roster, rows, false);
       await ledger.putRoster(roster, rows.slice(0, 1_200), true);
-      expect((await ledger.rosterRows([roster], 'R1199'))[roster]).toHaveLength(1);
-      expect((await ledger.rosterRows([roster], 'R1200'))[roster]).toEqual([]);
+      expect((await ledger.rosterRows([roster], ['R1199']))[0]?.[roster]).toHaveLength(1);
+      expect((await ledger.rosterRows([roster], ['R1200']))[0]?.[roster]).toEqual([]);
     });
 
     it('30 concurrent commits of one settlement: exactly one committed, the rest replays', async () => {
