@@ -28,7 +28,28 @@ export class PersonRows<T> {
     persons.forEach((personId, i) => this.kept.set(personId, this.keep(read[i] ?? {})));
   }
 
-  /** What was kept of the person's rows; read by `readPersons` before. */
+  /**
+   * The days, each passed on once its persons' rows are read: the next day's rows are asked for before this day is
+   * passed on, so the pass works on one day while the ledger answers for the next (else it waits a round trip a day).
+   */
+  async *readAhead<D extends { personIds(): Iterable<string> }>(days: AsyncIterable<D>): AsyncGenerator<D> {
+    let pending: { day: D; read: Promise<void> } | null = null;
+    for await (const day of days) {
+      const read = this.readPersons(day.personIds());
+      read.catch(() => undefined); // awaited in turn below: its failure is the pass's, never unhandled
+      if (pending) {
+        await pending.read;
+        yield pending.day;
+      }
+      pending = { day, read };
+    }
+    if (pending) {
+      await pending.read;
+      yield pending.day;
+    }
+  }
+
+  /** What was kept of the person's rows; read by `readPersons` (or `readAhead`) before. */
   of(personId: string): T {
     const kept = this.kept.get(personId);
     invariant(kept !== undefined, 'roster rows asked for a person before their settlements were read');

@@ -82,8 +82,7 @@ export async function replayPeriod(input: ReplayInput, onReplayed: (stored: DayC
   const persons = new Map<string, PersonState>();
   const every = input.progressEvery ?? 1000;
   const headShared = sets.length > 1 && sharesHead(sets, programmeId);
-  for await (const day of projectedDays(input.source, input.period, { requests: true })) {
-    await rosters.readPersons(day.personIds());
+  for await (const day of rosters.readAhead(projectedDays(input.source, input.period, { requests: true }))) {
     // Settlement by settlement, in place: no object per settlement of the day, its request parsed when its turn comes.
     for (const [cell, stored] of day.cells.entries()) {
       for (let index = 0; index < stored.count; index++) {

@@ -175,8 +175,7 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
   // A counter key's rule (paid-by-rule), worked out once per key text of the pass.
   const ruleOfKey = new Map<string, string | null>();
-  for await (const day of projectedDays(source, window, { requests: false })) {
-    await rosters.readPersons(day.personIds());
+  for await (const day of rosters.readAhead(projectedDays(source, window, { requests: false }))) {
     for (const cells of day.cells) {
       // The entry's texts are compared by index: the programme and its layer looked up once an entry (−1: none of its settlements names them).
       const programme = cells.textIndex(pack.id);
