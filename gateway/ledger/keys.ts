@@ -104,7 +104,7 @@ export class KeySpace {
       outbox: this.outbox(bucket),
       timeIndex: (by) => this.timeIndex(bucket, by),
       settlement: (hospitalId, settlementId) => this.settlementInBucket(bucket, hospitalId, settlementId),
-      roster: (rosterId) => `${tag}:roster:${rosterId}:${personId}`,
+      roster: (rosterId) => this.rosterInBucket(bucket, rosterId, personId),
       projection: (day) => this.projection(bucket, day),
     };
   }
@@ -138,6 +138,9 @@ export class KeySpace {
   preview(hospitalId: string, settlementId: string): string { return `${this.prefix}:pre:${hospitalId}:${settlementId}`; }
 
   roster(rosterId: string, personId: string): string { return this.person(personId).roster(rosterId); }
+
+  /** A person's roster hash when their bucket is known (a pass reading many persons' rows: RedisLedger.rosterRows). */
+  rosterInBucket(bucket: number, rosterId: string, personId: string): string { return `${this.tag(bucket)}:roster:${rosterId}:${personId}`; }
 
   rosterPersons(rosterId: string): string { return `${this.prefix}:roster:${rosterId}:persons`; }
 }

@@ -323,10 +323,10 @@ export class RedisLedger implements LedgerPort {
     // its script over many persons' roster hashes at once: one per bucket (a Cluster runs a script in one slot) and chunk.
     const byBucket = new Map<number, Array<{ index: number; keys: string[] }>>();
     personIds.forEach((personId, index) => {
-      const person = this.keys.person(personId);
-      const persons = byBucket.get(person.bucket) ?? [];
-      persons.push({ index, keys: rosterIds.map((rosterId) => person.roster(rosterId)) });
-      byBucket.set(person.bucket, persons);
+      const bucket = this.keys.bucket(personId);
+      const persons = byBucket.get(bucket) ?? [];
+      persons.push({ index, keys: rosterIds.map((rosterId) => this.keys.rosterInBucket(bucket, rosterId, personId)) });
+      byBucket.set(bucket, persons);
     });
     const perCall = Math.max(1, Math.floor(ROSTER_KEYS_PER_CALL / rosterIds.length));
     const calls = [...byBucket.values()].flatMap((persons) => Array.from({ length: Math.ceil(persons.length / perCall) }, (_, c) => persons.slice(c * perCall, (c + 1) * perCall)));

@@ -80,19 +80,29 @@ export function programmeShare(read: Pick<ReadRecord, 'lines' | 'benefits'>, pro
 
 /**
  * Paid per rule of one programme, from the settlement's counter deltas: every rule that pays records
- * `<programme>|<period>|<rule>.paid` (or `<rule>.<group>.paid` for specific drugs). Rules that keep no
- * counter (daily allowances) are found by their benefit kind.
+ * `<programme>|<period>|<rule>.paid` (or `<rule>.<group>.paid` for specific drugs), and `ruleOf` (`paidRuleOf`) reads
+ * which. Rules that keep no counter (daily allowances) are found by their benefit kind.
  */
-export function paidByRule(deltas: Readonly<Record<string, number>>, programmeId: string, into: Map<string, number>): void {
+export function paidByRule(deltas: Readonly<Record<string, number>>, ruleOf: (key: string) => string | null, into: Map<string, number>): void {
   for (const key in deltas) {
-    const rule = paidRule(key, programmeId);
+    const rule = ruleOf(key);
     if (rule !== null) into.set(rule, (into.get(rule) ?? 0) + (deltas[key] ?? 0));
   }
 }
 
 /** The rule of the programme whose payments a counter key records (paidByRule's reading of one key); null for any other key. */
-export function paidRule(key: string, programmeId: string): string | null {
+function paidRule(key: string, programmeId: string): string | null {
   return key.startsWith(`${programmeId}|`) ? (paidCounter(key)?.owner ?? null) : null;
+}
+
+/** paidRule of one programme, worked out once per key text: a pass meets the same few keys on every settlement. */
+export function paidRuleOf(programmeId: string): (key: string) => string | null {
+  const known = new Map<string, string | null>();
+  return (key) => {
+    let rule = known.get(key);
+    if (rule === undefined) known.set(key, (rule = paidRule(key, programmeId)));
+    return rule;
+  };
 }
 
 /** The deltas paidByRule reads, of every programme: all a day projection keeps of a settlement's deltas. */

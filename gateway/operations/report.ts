@@ -16,7 +16,7 @@ import { enrolledPersons, premiumIncomeFen, ppmText, ratioText, reaches, type En
 import { settledWindow, YIELD_EVERY, yieldToEventLoop, type Deadline, type Period, type PeriodBasis } from './period.js';
 import { PersonRows } from './person-rosters.js';
 import { projectedDays } from './day-projection.js';
-import { paidRule, type SettlementSource } from './records.js';
+import { paidRuleOf, type SettlementSource } from './records.js';
 
 export interface Amounts { settlements: number; direct: string; benefits: string; total: string }
 export interface Breakdown extends Amounts { key: string; name?: string }
@@ -173,8 +173,7 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
   const rosters = new PersonRows(input.ledger, rosterId ? [rosterId] : [], (rows) => riskRows(pack, rosterId ? (rows[rosterId] ?? []) : []));
   const byRiskGroup = new Map<string, Acc>();
   let read = 0, unreadable = 0, settlements = 0, settlementsPaid = 0, reversals = 0, directFen = 0, benefitsFen = 0;
-  // A counter key's rule (paid-by-rule), worked out once per key text of the pass.
-  const ruleOfKey = new Map<string, string | null>();
+  const ruleOfKey = paidRuleOf(pack.id);
   for await (const day of rosters.readAhead(projectedDays(source, window, { requests: false }))) {
     for (const cells of day.cells) {
       // The entry's texts are compared by index: the programme and its layer looked up once an entry (−1: none of its settlements names them).
@@ -208,9 +207,7 @@ export async function reportPass(input: ReportInput): Promise<ReportPart> {
           bump(byRiskGroup, riskGroupOf(rosters.of(personId), dischargedOn), shareDirectFen, shareBenefitsFen);
         }
         for (let k = cells.deltasFrom(i), end = cells.deltasTo(i); k < end; k++) {
-          const key = cells.text(cells.deltaKey(k));
-          let rule = ruleOfKey.get(key);
-          if (rule === undefined) ruleOfKey.set(key, (rule = paidRule(key, pack.id)));
+          const rule = ruleOfKey(cells.text(cells.deltaKey(k)));
           if (rule !== null) byRuleFen.set(rule, (byRuleFen.get(rule) ?? 0) + cells.deltaFen(k));
         }
         for (let k = cells.benefitsFrom(i), end = cells.benefitsTo(i); k < end; k++) {

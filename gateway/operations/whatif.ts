@@ -21,7 +21,7 @@ import { InvalidInput, invariant } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
 import { maskId } from '../log.js';
 import type { Deadline, Period } from './period.js';
-import { paidByRule, programmeShare, type SettlementSource } from './records.js';
+import { paidByRule, paidRuleOf, programmeShare, type SettlementSource } from './records.js';
 import { replayPeriod, type ReplayCounts } from './replay.js';
 
 export const signedFen = (fen: number): string => (fen < 0 ? `-${formatFen(-fen)}` : formatFen(fen));
@@ -164,6 +164,7 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
   const baseTotal: Side = { directFen: 0, benefitsFen: 0 };
   const candTotal: Side = { directFen: 0, benefitsFen: 0 };
   let storedMismatches = 0;
+  const ruleOf = paidRuleOf(id);
   const addProgramme = (result: EngineResult, side: 'baseline' | 'candidate') => {
     for (const l of result.lines) {
       const e = programmeFen.get(l.programme) ?? { baseline: 0, candidate: 0 };
@@ -197,8 +198,8 @@ export async function whatIfPass(input: Omit<WhatIfInput, 'top'>): Promise<WhatI
     totals.candidateFen += c.directFen + c.benefitsFen;
     totals.baselinePatientFen += patientFen(baseline);
     totals.candidatePatientFen += patientFen(changed);
-    paidByRule(baseline.deltas, id, ruleBaseline);
-    paidByRule(changed.deltas, id, ruleCandidate);
+    paidByRule(baseline.deltas, ruleOf, ruleBaseline);
+    paidByRule(changed.deltas, ruleOf, ruleCandidate);
     attributeAllowances(actual, baseline, ruleBaseline);
     attributeAllowances(candidate, changed, ruleCandidate);
     addProgramme(baseline, 'baseline');
