@@ -2,7 +2,7 @@
  * Stream benchmark (not a test): `npx tsx test/bench/stream.ts`.
  * - intake: discharge messages in → answers out, end to end through Kafka, the settlement service and
  *   the ledger on a Redis started here, as the gateway runs it and as the HTTP rows it is compared with
- *   (one transaction per chunk of up to 100 messages);
+ *   (one transaction per chunk of up to 500 messages, fewer when their answers would not fit in one record batch);
  * - relay: outbox events → Kafka (settlement.events + nhsa + insurer topics), acks included.
  * Against one Apache Kafka broker started here (test/support/kafka), or KAFKA_BROKERS if set; the
  * same two paths on the in-memory bus beside it, to show what Kafka itself costs.
