@@ -37,6 +37,12 @@ export interface Subscription {
   fromBeginning?: boolean;
   handle(messages: readonly InboundMessage[]): Promise<OutboundRecord[]>;
   /**
+   * Messages handed to one `handle` call and answered in one transaction, at most; the bus's own bound when
+   * absent (Kafka: maxMessagesPerTransaction). A transaction costs the broker and the client a fixed number of
+   * round trips and log writes whatever it carries, so a handler that answers quickly (the intake) takes more.
+   */
+  maxMessagesPerTransaction?: number;
+  /**
    * Records of a chunk that the bus cannot write however often it tries — their topic does not exist or
    * may not be written, or the record is too large — are handed here after a bounded number of attempts
    * (each such attempt also reaches onError), and the records answered take their place in the chunk's

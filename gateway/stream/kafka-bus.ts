@@ -11,7 +11,7 @@ import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type EachBa
 import type { Logger } from 'pino';
 import { headerText, RecordsUndeliverable, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription, type Undeliverable, type UndeliverableReason } from './bus.js';
 import { hasKafkaErrorType } from './kafka-errors.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size.js';
+import { batchBytes, DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size.js';
 import { topicDrift, type TopicDrift, type TopicSpec, type TopicState } from './topic-specs.js';
 import { backoffMs } from '../resilience/backoff.js';
 
@@ -39,7 +39,7 @@ export interface KafkaBusOptions {
   fetchMaxWaitMs?: number;
   /** Upper bound of an open transaction; the broker aborts (and fences) past it. */
   transactionTimeoutMs?: number;
-  /** Messages answered per transaction: bounds the work redone after a failure. */
+  /** Messages answered per transaction, for subscriptions that do not say (Subscription.maxMessagesPerTransaction): bounds the work redone after a failure. */
   maxMessagesPerTransaction?: number;
   /** Largest record a subscription's answer may carry (key + value + headers); a larger one is undeliverable (KAFKA_MAX_MESSAGE_BYTES). */
   maxMessageBytes?: number;
@@ -241,6 +241,8 @@ export class KafkaBus implements Bus {
      * each partition, the old transaction is settled and the group's committed offset read again.
      */
     const checked = new Set<number>();
+    /** The answers' bytes per message of the chunk answered last: how many messages the next chunk's transaction has room for. */
+    let answerBytesPerMessage = 0;
     const lag = new Map<number, number>();
     const setLag = (partition: number, highWatermark: string, nextOffset: bigint) => {
       lag.set(partition, Math.max(0, Number(BigInt(highWatermark) - nextOffset)));
@@ -263,9 +265,11 @@ export class KafkaBus implements Bus {
         topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
       }));
       if (messages.length > 0) setLag(batch.partition, batch.highWatermark, BigInt(messages[0]!.offset));
-      for (let start = 0; start < messages.length; start += chunkSize) {
-        const chunk = messages.slice(start, start + chunkSize);
-        const last = chunk[chunk.length - 1]!;
+      for (let start = 0; start < messages.length;) {
+        // As many as the subscription takes, fewer if the last chunk's answers say theirs would not fit in three quarters of the record limit.
+        const fitting = answerBytesPerMessage > 0 ? Math.max(1, Math.floor((maxBytes * 3) / 4 / answerBytesPerMessage)) : Infinity;
+        let chunk = messages.slice(start, start + Math.min(s.maxMessagesPerTransaction ?? chunkSize, fitting));
+        let last = chunk[chunk.length - 1]!;
         let undeliverableAttempts = 0;
         for (let attempt = 1; ; attempt++) {
           // A partition taken away in a rebalance is redone by its new owner from the committed offset.
@@ -275,6 +279,16 @@ export class KafkaBus implements Bus {
             // which records the broker refuses; before it, only what can be told without writing is checked.
             const lastTry = s.undeliverable !== undefined && undeliverableAttempts + 1 >= maxUndeliverable;
             let out = await s.handle(chunk);
+            // The answers of too many messages would make a batch the broker refuses whole, and no retry of the
+            // same chunk could pass: fewer then, handled again (a handler is idempotent; the intake replays).
+            let bytes = batchBytes(out);
+            while (chunk.length > 1 && bytes > maxBytes) {
+              chunk = chunk.slice(0, Math.ceil(chunk.length / 2));
+              last = chunk[chunk.length - 1]!;
+              out = await s.handle(chunk);
+              bytes = batchBytes(out);
+            }
+            answerBytesPerMessage = bytes / chunk.length;
             // Only a subscription that can stand something in for a record has its records checked first; the
             // others' records go to the broker as they are (a cluster may create a missing topic on produce).
             const failed = s.undeliverable ? await this.undeliverableOf(out, answerer, lastTry) : [];
@@ -317,6 +331,7 @@ export class KafkaBus implements Bus {
             }
           }
         }
+        start += chunk.length;
       }
     };
     let stopping: Promise<void> | undefined;

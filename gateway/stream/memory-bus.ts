@@ -82,7 +82,7 @@ export class MemoryBus implements Bus {
       const start = this.committed.get(member) ?? (s.fromBeginning ? 0 : log ? log.baseOffset + log.messages.length : 0);
       this.committed.set(member, start);
       const from = log ? Math.max(start, log.baseOffset) : start;
-      const batch = log ? log.messages.slice(from - log.baseOffset, from - log.baseOffset + BATCH_MAX_MESSAGES) : [];
+      const batch = log ? log.messages.slice(from - log.baseOffset, from - log.baseOffset + (s.maxMessagesPerTransaction ?? BATCH_MAX_MESSAGES)) : [];
       if (batch.length === 0) {
         await new Promise<void>((resolve) => this.waiters.push(resolve));
         continue;

@@ -21,6 +21,24 @@ export function recordBytes(record: OutboundRecord): number {
   return bytes;
 }
 
+/** A v2 record batch's header (base offset, length, epoch, magic, CRC, attributes, deltas, timestamps, producer id and epoch, base sequence, count). */
+const BATCH_HEADER_BYTES = 61;
+/** What a record costs in its batch beyond recordBytes, at most: its length, attributes, timestamp and offset deltas, the key's and value's lengths and the header count (varints) … */
+const RECORD_FRAMING_BYTES = 36;
+/** … and each header's two lengths. */
+const HEADER_FRAMING_BYTES = 10;
+
+/**
+ * The most bytes one record batch of these records can take, as the broker's size limit (message.max.bytes)
+ * counts them: a transaction writes one batch per partition, each refused whole past the limit however small
+ * its records, so records whose sum stays within the limit can be sent together whatever partitions they go to.
+ */
+export function batchBytes(records: readonly OutboundRecord[]): number {
+  let bytes = BATCH_HEADER_BYTES;
+  for (const record of records) bytes += recordBytes(record) + RECORD_FRAMING_BYTES + HEADER_FRAMING_BYTES * Object.keys(record.headers).length;
+  return bytes;
+}
+
 /** Broker answers that say the request was too large: retrying the same records can never succeed. */
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 

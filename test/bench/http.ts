@@ -35,7 +35,7 @@ const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? 8);
 const BEFORE_DIR = process.env.BENCH_BEFORE;
 const ONLY = process.env.BENCH_ONLY?.split(',');
 /** Node flags of this checkout's gateways (not the lean reference's, bare express's or BENCH_BEFORE's). */
-const GATEWAY_FLAGS = process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
+export const GATEWAY_FLAGS = process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 interface Server { child: ChildProcess; port: number }
 
@@ -57,7 +57,7 @@ async function startProcess(script: string, env: Record<string, string>, probePa
 }
 
 /** CPU time (user + system) a process has used so far, in ms; Linux only. */
-function cpuMs(pid: number | undefined): number {
+export function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -2,11 +2,17 @@
  * Stream benchmark (not a test): `npx tsx test/bench/stream.ts`.
  * - intake: discharge messages in → answers out, end to end through Kafka, the settlement service and
  *   the ledger on a Redis started here, as the gateway runs it and as the HTTP rows it is compared with
- *   (one transaction per chunk of up to 100 messages);
- * - relay: outbox events → Kafka (settlement.events + nhsa + insurer topics), acks included.
+ *   (one transaction per chunk of up to 500 messages, fewer when their answers would not fit in one record batch);
+ * - relay: outbox events → Kafka (settlement.events + nhsa + insurer topics), acks included;
+ * - the intake again as the HTTP rows measure the gateway: gateway/main.ts in a process of its own, fed and read by
+ *   this one, with its CPU, the broker's and Redis's per discharge (BENCH_ROUNDS rounds; BENCH_BEFORE=<a checkout>
+ *   measures that checkout's gateway in the same rounds, and BENCH_GATEWAY_FLAGS are this checkout's gateway's node
+ *   flags, as in http.ts).
  * Against one Apache Kafka broker started here (test/support/kafka), or KAFKA_BROKERS if set; the
  * same two paths on the in-memory bus beside it, to show what Kafka itself costs.
  */
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { MemoryLedger } from '../../gateway/ledger/memory.js';
@@ -22,6 +28,8 @@ import { startIntake } from '../../gateway/stream/intake.js';
 import { topics as topicNames } from '../../gateway/stream/topics.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { freePort } from '../support/ports.js';
+import { cpuMs, GATEWAY_FLAGS, median } from './http.js';
 import { collect, createTopics, mappingFor, programmes, testBus, testKafka, uniquePrefix, waitFor, testAudiences } from '../stream/support.js';
 
 const INTAKE_MESSAGES = Number(process.env.BENCH_INTAKE_MESSAGES ?? 2_000);
@@ -32,6 +40,10 @@ const INTAKE_MESSAGES = Number(process.env.BENCH_INTAKE_MESSAGES ?? 2_000);
  */
 const INTAKE_WARMUP = Number(process.env.BENCH_INTAKE_WARMUP ?? 300);
 const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 5_000);
+/** Rounds of the gateway-process intake (each checkout once a round, every other round in the opposite order). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/** A checkout of the code before (node_modules linked), whose gateway's intake is measured in the same rounds: as in http.ts. */
+const BEFORE_DIR = process.env.BENCH_BEFORE;
 const PERSONS = 500;
 
 const body = (i: number, stem = 'B') => requestBody({ settlementId: `${stem}${i}`, patient: { id: `9901001980${String(i % PERSONS).padStart(8, '0')}` }, items: twentyItemBill(i) });
@@ -39,11 +51,12 @@ const body = (i: number, stem = 'B') => requestBody({ settlementId: `${stem}${i}
 interface Discharge { key: string; value: string }
 
 /** Seconds from sending INTAKE_MESSAGES discharges to their last answer, once INTAKE_WARMUP others were answered. */
-async function timedIntake(send: (messages: Discharge[]) => Promise<void>, answered: () => number): Promise<number> {
+async function timedIntake(send: (messages: Discharge[]) => Promise<void>, answered: () => number, onClockStart?: () => void): Promise<number> {
   const discharges = (count: number, stem: string): Discharge[] => Array.from({ length: count }, (_, i) => ({ key: body(i, stem).patient.id, value: JSON.stringify(body(i, stem)) }));
   await send(discharges(INTAKE_WARMUP, 'W'));
   await waitFor(() => answered() >= INTAKE_WARMUP, 300_000, 'the warm-up\'s answers');
   const measured = discharges(INTAKE_MESSAGES, 'B');
+  onClockStart?.();
   const started = performance.now();
   await send(measured);
   await waitFor(() => answered() >= INTAKE_WARMUP + INTAKE_MESSAGES, 300_000, 'all answers');
@@ -76,6 +89,55 @@ async function benchIntake(brokers: string[], redis: TestRedis): Promise<Figures
   await bus.close();
   await ledger.close();
   return { messages: INTAKE_MESSAGES, seconds };
+}
+
+interface ProcessRun { perSecond: number; cpu: { gateway: number; broker: number; redis: number }; load: [number, number] }
+
+/**
+ * The intake as the gateway runs it and as the HTTP rows measure the gateway: `gateway/main.ts` of `cwd` in a process of
+ * its own (KAFKA_BROKERS, REDIS_URL, the intake on, the relay off), fed and read by this one. CPU per answered discharge,
+ * µs, of the gateway, the broker's JVM and Redis (from /proc) over the timed messages.
+ */
+async function benchIntakeProcess(brokers: string[], redis: TestRedis, brokerPid: number | undefined, cwd: string | undefined): Promise<ProcessRun> {
+  const t = topicNames(uniquePrefix());
+  await createTopics(brokers, topicsToEnsure(t, testAudiences()));
+  const reader = await collect(brokers, [t.hisSettlements]);
+  const producer = testKafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const group = `${t.prefix}bench`;
+  const gateway = spawn(process.execPath, [...(cwd === undefined ? GATEWAY_FLAGS : []), '--import', 'tsx', 'gateway/main.ts'], {
+    cwd,
+    env: {
+      ...process.env, PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', REDIS_URL: redis.url,
+      KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: t.prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3', KAFKA_INTAKE_GROUP: group, KAFKA_TRANSACTIONAL_ID: group, RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => gateway.once('exit', () => resolve()));
+  try {
+    let before = { gateway: 0, broker: 0, redis: 0 };
+    const load: [number, number] = [0, 0];
+    const seconds = await Promise.race([
+      timedIntake(async (messages) => {
+        for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: t.hisDischarges, acks: -1, messages: messages.slice(i, i + 500) });
+      }, () => reader.seen.length, () => {
+        before = { gateway: cpuMs(gateway.pid), broker: cpuMs(brokerPid), redis: cpuMs(redis.pid) };
+        load[0] = loadavg()[0]!;
+      }),
+      exited.then(() => { throw new Error(`the gateway (${cwd ?? 'this checkout'}) exited with ${gateway.exitCode ?? gateway.signalCode}`); }),
+    ]);
+    load[1] = loadavg()[0]!;
+    const perMessage = (now: number, was: number) => ((now - was) / INTAKE_MESSAGES) * 1000;
+    return {
+      perSecond: INTAKE_MESSAGES / seconds, load,
+      cpu: { gateway: perMessage(cpuMs(gateway.pid), before.gateway), broker: perMessage(cpuMs(brokerPid), before.broker), redis: perMessage(cpuMs(redis.pid), before.redis) },
+    };
+  } finally {
+    gateway.kill('SIGTERM');
+    await exited; // its shutdown done before the next round's gateway starts
+    await producer.disconnect();
+    await reader.stop();
+  }
 }
 
 async function benchIntakeInMemory(redis: TestRedis): Promise<Figures['intake']> {
@@ -130,6 +192,18 @@ try {
   const where = kafka ? `Apache Kafka ${kafka.version}, one broker on this machine` : `Kafka ${brokers.join(',')}`;
   console.log(`\nstream benchmark (${where}; the intakes settle on a Redis ledger, the relays read the in-memory one; node ${process.version})`);
   console.table([...rows('Kafka', onKafka), ...rows('in-memory bus', inMemory)]);
+  const brokerPid = kafka?.pid(kafka.brokerIds[0]!);
+  const checkouts: Array<{ name: string; cwd: string | undefined; runs: ProcessRun[] }> = [{ name: 'this checkout', cwd: undefined, runs: [] }, ...(BEFORE_DIR ? [{ name: `before (${BEFORE_DIR})`, cwd: BEFORE_DIR, runs: [] }] : [])];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of round % 2 === 0 ? checkouts : [...checkouts].reverse()) c.runs.push(await benchIntakeProcess(brokers, redis, brokerPid, c.cwd));
+  }
+  const us = (values: readonly number[]) => `${Math.round(median(values))} µs`;
+  console.log(`\nintake (Kafka) in the gateway's own process, ${INTAKE_MESSAGES} discharges after ${INTAKE_WARMUP}, ${ROUNDS} round(s) (medians; each round's rate and load in brackets); CPU per discharge:`);
+  console.table(checkouts.map((c) => ({
+    gateway: c.name,
+    'per second': `${Math.round(median(c.runs.map((r) => r.perSecond)))} (${c.runs.map((r) => `${Math.round(r.perSecond)} at ${r.load[0].toFixed(1)}–${r.load[1].toFixed(1)}`).join(', ')})`,
+    'gateway CPU': us(c.runs.map((r) => r.cpu.gateway)), 'broker CPU': us(c.runs.map((r) => r.cpu.broker)), 'Redis CPU': us(c.runs.map((r) => r.cpu.redis)),
+  })));
 } finally {
   await redis.stop();
   await kafka?.stop();

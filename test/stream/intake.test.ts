@@ -8,6 +8,7 @@ import { startIntake } from '../../gateway/stream/intake.js';
 import type { SettleOutcome } from '../../gateway/service/settlements.js';
 import { deadLetter, dischargeAnswer } from '../../schemas/messages.js';
 import { topicsToEnsure } from '../../gateway/stream/wiring.js';
+import { batchBytes } from '../../gateway/stream/record-size.js';
 import { collect, createTopics, kafkaUnderTest, PERSONS, testBus, testKafka, waitFor, sleep, weihaiBody, weihaiService, type KafkaUnderTest, testAudiences } from './support.js';
 
 let kafka: KafkaUnderTest;
@@ -123,9 +124,9 @@ describe('streaming intake', () => {
     await createTopics(kafka.brokers, topicsToEnsure(t, testAudiences()));
     // Sent before the intake starts, one person (one partition): the first batch holds all ten.
     await send(t.hisDischarges, Array.from({ length: 10 }, (_, i) => ({ key: PERSONS[0], value: JSON.stringify(weihaiBody(PERSONS[0], `LG${i}`)) })));
-    const bus = testBus(kafka.brokers, { maxMessagesPerTransaction: 3 });
+    const bus = testBus(kafka.brokers);
     const reports: Array<Map<number, number>> = [];
-    const intake = await startIntake({ bus, service: base.service, topics: t, groupId: `${t.prefix}intake`, maxMessageBytes: 64 * 1024, onLag: (lag) => { reports.push(new Map(lag)); } });
+    const intake = await startIntake({ bus, service: base.service, topics: t, groupId: `${t.prefix}intake`, maxMessageBytes: 64 * 1024, maxMessagesPerTransaction: 3, onLag: (lag) => { reports.push(new Map(lag)); } });
     try {
       await waitFor(() => reports.some((r) => [...r.values()].includes(0)), 20_000, 'the lag back to 0');
       const partitions = new Set(reports.flatMap((r) => [...r.keys()]));
@@ -137,6 +138,38 @@ describe('streaming intake', () => {
       expect(await base.ledger.outboxLag()).toBe(10);
     } finally {
       await intake.stop();
+      await bus.close();
+    }
+  });
+
+  it('answers a chunk whose answers would not fit in one record batch in several transactions, each within the limit, every message once and in order', async () => {
+    const base = await weihaiService();
+    const t = base.topics;
+    await createTopics(kafka.brokers, topicsToEnsure(t, testAudiences()));
+    // One person (one partition each way), sent before the intake starts: the first batch holds all ten. A 威海
+    // answer is ~2.9 KB: ten of them (~29 KB) would make one batch far over this limit, and three fit.
+    const limit = 12 * 1024;
+    await send(t.hisDischarges, Array.from({ length: 10 }, (_, i) => ({ key: PERSONS[0], value: JSON.stringify(weihaiBody(PERSONS[0], `RB${i}`)) })));
+    const reader = await collect(kafka.brokers, [t.hisSettlements]);
+    const bus = testBus(kafka.brokers, { maxMessageBytes: limit });
+    const intake = await startIntake({ bus, service: base.service, topics: t, groupId: `${t.prefix}intake`, maxMessageBytes: 64 * 1024 });
+    try {
+      await waitFor(() => reader.seen.length >= 10, 20_000, 'ten answers');
+      await sleep(300);
+      const seen = [...reader.seen].sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)));
+      expect(seen.map((m) => { const answer = dischargeAnswer.parse(JSON.parse(m.value)); return answer.outcome === 'settled' ? answer.split.settlementId : answer.outcome; })).toEqual(Array.from({ length: 10 }, (_, i) => `RB${i}`));
+      // A transaction's records are consecutive in the partition; its commit marker takes the next offset.
+      const transactions: Array<typeof seen> = [];
+      seen.forEach((m, i) => {
+        if (i > 0 && BigInt(m.offset) === BigInt(seen[i - 1]!.offset) + 1n) transactions[transactions.length - 1]!.push(m);
+        else transactions.push([m]);
+      });
+      expect(transactions.length).toBeGreaterThan(1);
+      for (const records of transactions) expect(batchBytes(records.map((m) => ({ topic: m.topic, key: m.key ?? '', value: m.value, headers: m.headers })))).toBeLessThanOrEqual(limit);
+      expect(await base.ledger.outboxLag()).toBe(10); // each settled once, however often its chunk was handled
+    } finally {
+      await intake.stop();
+      await reader.stop();
       await bus.close();
     }
   });

@@ -61,6 +61,8 @@ export interface TestKafka {
   /** The broker at node id → host:port. */
   address(nodeId: number): string;
   running(nodeId: number): boolean;
+  /** The node's JVM process id while it runs (benchmarks read its CPU time from /proc). */
+  pid(nodeId: number): number | undefined;
   /** SIGTERM (controlled shutdown, SIGKILL after a grace period) or SIGKILL (a crash). */
   kill(nodeId: number, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts a killed node again on its ports and log dirs; resolves once the cluster has it back. */
@@ -189,6 +191,7 @@ export async function startKafka(options: StartKafkaOptions = { brokers: 1 }): P
     access,
     address: (nodeId) => `${HOST}:${byId(nodeId).port!}`,
     running: isRunning,
+    pid: (nodeId) => (isRunning(nodeId) ? children.get(nodeId)?.pid : undefined),
     kill,
     async restart(nodeId) {
       if (isRunning(nodeId)) return;
