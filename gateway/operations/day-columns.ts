@@ -16,7 +16,7 @@ import * as z from 'zod';
 import { invariant } from '../errors.js';
 import type { ReadRecord } from './records.js';
 
-/** What a pass reads of one stored settlement, as one object (the replays' form: `DayColumns.settlement`). */
+/** What a pass reads of one stored settlement, as one object (the second payout's form: `DayColumns.settlement`). */
 export interface ProjectedSettlement {
   personId: string;
   hospitalId: string;

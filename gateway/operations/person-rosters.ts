@@ -1,9 +1,10 @@
 /**
  * The roster rows of the persons a pass meets, read a day of settlements at a time: the day's new persons'
- * rows are asked for together (on Redis a script per bucket, ledger/redis.ts) before its settlements are passed
- * on, instead of one round trip per person and roster — a city's year meets ~2.5×10⁵ persons. Rows are read as they stand now (rosters are not
- * versioned in time), once per person per pass; a pass keeps of them only what it reads (`keep`), so a report
- * holds a few numbers a person, not every row's categories and attributes for the rest of the pass.
+ * rows are asked for together (on Redis a script per bucket, ledger/redis.ts) before its settlements are
+ * passed on, instead of one round trip per person and roster — a city's year meets ~2.5×10⁵ persons. Rows
+ * are read as they stand now (rosters are not versioned in time), once per person per pass; a pass keeps of
+ * them only what it reads (`keep`), so a report holds a few numbers a person, not every row's categories and
+ * attributes for the rest of the pass.
  */
 import { invariant } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';

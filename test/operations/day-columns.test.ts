@@ -54,6 +54,24 @@ describe('day projection columns', () => {
     expect([0, 1, 2].map(deltas)).toEqual([[['sm|2024|r1.paid', 100_000], ['sm|2024|r1.drugs.paid', 0]], [['7', 1]], []]);
   });
 
+  it('tell whether a replay paid exactly as stored: every line and benefit by programme and amount, in order', () => {
+    const columns = roundTrip(SETTLEMENTS);
+    const first = SETTLEMENTS[0]?.figures;
+    if (!first) throw new Error('the first settlement is readable');
+    const paid = { patientPaysFen: first.patientPaysFen, lines: first.lines, benefits: first.benefits };
+    expect(columns.paidAlike(0, paid)).toBe(true);
+    expect(columns.paidAlike(0, { ...paid, patientPaysFen: paid.patientPaysFen + 1 })).toBe(false);
+    expect(columns.paidAlike(0, { ...paid, lines: paid.lines.map((l, i) => (i === 1 ? { ...l, amountFen: l.amountFen - 1 } : l)) })).toBe(false);
+    expect(columns.paidAlike(0, { ...paid, lines: paid.lines.map((l, i) => (i === 2 ? { ...l, programme: 'sm' } : l)) })).toBe(false);
+    expect(columns.paidAlike(0, { ...paid, lines: [...paid.lines].reverse() })).toBe(false);
+    expect(columns.paidAlike(0, { ...paid, lines: paid.lines.slice(1) })).toBe(false);
+    expect(columns.paidAlike(0, { ...paid, benefits: [] })).toBe(false);
+    expect(columns.paidAlike(0, { ...paid, benefits: paid.benefits.map((b) => ({ ...b, amountFen: b.amountFen + 1 })) })).toBe(false);
+    // Unreadable: never alike, whatever is asked.
+    expect(columns.paidAlike(1, { patientPaysFen: 0, lines: [], benefits: [] })).toBe(false);
+    expect(columns.paidAlike(2, { patientPaysFen: 9, lines: [], benefits: [] })).toBe(true);
+  });
+
   it('refuse columns that do not make one entry', () => {
     const anyColumns = z.record(z.string(), z.array(z.unknown()));
     const builder = new DayColumnsBuilder();

@@ -214,6 +214,19 @@ describe.each([
     const expected = await run(uncached(ledger));
     expect(expected.settlements.replayed).toBeGreaterThan(100);
     expect(await run(ledger)).toEqual(expected);
+    // An entry whose requests are not the settlements its figures hold (a line lost, the head's count kept) is built
+    // again, never replayed from the wrong requests.
+    const { count } = await ledger.projections.cells();
+    const april = Array.from({ length: 30 * count }, (_, i) => ({ cell: i % count, day: `${YEAR.sanming}-04-${String(1 + Math.floor(i / count)).padStart(2, '0')}` }));
+    const texts = await ledger.projections.read(april, ['figures', 'requests']);
+    const held = texts.findIndex(([, r]) => (r?.split('\n').length ?? 0) > 1);
+    const entry = april[held];
+    const [figures, requests] = texts[held] ?? [];
+    if (!entry || !figures || !requests) throw new Error('no cached entry of April with a request');
+    const token = await ledger.projections.claim([entry]);
+    expect(await ledger.projections.store(entry, token, { figures, requests: requests.split('\n').slice(0, -1).join('\n') })).toBe(true);
+    expect(await run(ledger)).toEqual(expected);
+    expect((await ledger.projections.read([entry], ['requests']))[0]?.[0]).toBe(requests);
     expect(await run(ledger)).toEqual(expected);
   }, 120_000);
 });
