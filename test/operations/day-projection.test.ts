@@ -96,7 +96,7 @@ describe.each([
     const { count } = await ledger.projections.cells();
     expect(await cachedEntries(ledger)).toBe(366 * count);
     expect(first).toEqual(await fromRecords(ledger));
-    // Stored in ASCII (the Chinese item names as \u escapes: day-projection.ts asciiJson), read back as they were.
+    // Stored in ASCII (the Chinese item names as \u escapes: day-projection.ts `ascii`), read back as they were.
     const march = Array.from({ length: count }, (_, cell) => ({ cell, day: `${YEAR.sanming}-03-15` }));
     const texts = (await ledger.projections.read(march, ['figures', 'requests'])).flat();
     expect(texts.some((t) => t?.includes('\\u7532\\u7c7b'))).toBe(true); // 甲类

@@ -127,6 +127,9 @@ async function readAll(topic: string): Promise<InboundMessage[]> {
 
 const text = (b: Buffer | null): string | null => b?.toString('utf8') ?? null;
 
+/** How many events the persons' expected orders hold in all. */
+const eventCount = (expected: ReadonlyMap<string, string[]>): number => [...expected.values()].reduce((n, list) => n + list.length, 0);
+
 /**
  * settlement.events read to its end again until it holds every expected event (distinct ce_id) or a minute has
  * passed, then what was read. Why again: just after a fail-over the new leader's high watermark can stand below
@@ -134,7 +137,7 @@ const text = (b: Buffer | null): string | null => b?.toString('utf8') ?? null;
  * then stops short of records that are there. A record really lost never turns up, and expectDelivered says so.
  */
 async function readAllEvents(topic: string, expected: ReadonlyMap<string, string[]>): Promise<InboundMessage[]> {
-  const total = [...expected.values()].reduce((n, list) => n + list.length, 0);
+  const total = eventCount(expected);
   let events: InboundMessage[] = [];
   const whole = async () => new Set((events = await readAll(topic)).map((m) => m.headers.ce_id)).size >= total;
   await waitFor(whole, 60_000, `${total} events on ${topic}`).catch(() => undefined);
@@ -160,7 +163,7 @@ function expectDelivered(events: readonly InboundMessage[], expected: ReadonlyMa
     const person = text(m.key)!;
     order.set(person, [...(order.get(person) ?? []), m.headers.ce_subject!]);
   }
-  const total = [...expected.values()].reduce((n, list) => n + list.length, 0);
+  const total = eventCount(expected);
   expect(first.size).toBe(total);
   expect(order).toEqual(expected);
 }
