@@ -2,8 +2,8 @@
  * The day projections a pass reads instead of the records: per ledger cell (a Redis bucket) and settlement day
  * (+08:00), one entry with every settlement of that cell and day in the form the passes read — its identity and
  * status, its figures as `readRecord` gives them (records.ts), the counter deltas paid-by-rule reads — and, in a
- * second field, each one's request brought to today's shape (`upgradedRequest`) for a replay, one JSON text a line,
- * parsed by the replay only when it comes to that settlement (`ProjectedDay.request`). A report reads the first
+ * second field, each one's request brought to today's shape (`upgradedRequest`) and read by today's schema, for a
+ * replay, one JSON text a line, parsed by the replay only when it comes to that settlement (`ProjectedDay.request`). A report reads the first
  * field only: some hundred bytes a settlement instead of the ~5.7 KB record with its explanations and items.
  *
  * Entries are cached in the ledger (gateway/ledger/projection.ts: the commit and reverse scripts delete the
@@ -14,7 +14,10 @@
  * come from `projectRecord`, and a day's settlements come cell by cell, each cell in the listing's time order
  * (each person lives in one cell, so a person's settlements stay in order).
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { jsonSchema } from '../../schemas/json-schema.js';
+import { parsedSettlementRequest, settlementRequest } from '../../schemas/settlement.js';
 import { invariant } from '../errors.js';
 import { projectionDay, type CellDay, type DayProjections, type ProjectionField } from '../ledger/projection.js';
 import type { StoredSettlement } from '../ledger/stored.js';
@@ -27,8 +30,9 @@ export type { ProjectedSettlement } from './day-columns.js';
 /**
  * The format of an entry's texts: an entry of another format is built again. A change to what is kept is a new format.
  * 1: one object per settlement (session 13). 2: the figures as columns (day-columns.ts). 3: the requests as lines.
+ * 4: each request as settlementRequest read it (parsedSettlementRequest), under the fingerprint of that form.
  */
-export const PROJECTION_FORMAT = 3;
+export const PROJECTION_FORMAT = 4;
 
 const dayFigures = z.object({ format: z.literal(PROJECTION_FORMAT), columns: dayColumns });
 /**
@@ -37,7 +41,16 @@ const dayFigures = z.object({ format: z.literal(PROJECTION_FORMAT), columns: day
  * lived until their turn came — long enough for the collector to copy and promote them, which was a third of a
  * what-if's CPU; parsed one at a time, each dies young. JSON.stringify writes no line break outside a string's escapes.
  */
-const requestsHead = z.object({ format: z.literal(PROJECTION_FORMAT), count: z.int().nonnegative() });
+const requestsHead = z.object({ format: z.literal(PROJECTION_FORMAT), count: z.int().nonnegative(), form: z.string() });
+
+/**
+ * The form a request line is written in, as a fingerprint: the JSON Schema of parsedSettlementRequest (whose type the
+ * compiler holds to the contract's parsed request). A release that changes the request's form — a field added with
+ * a default, an enum grown — changes it, and the lines written before are written again from the records rather
+ * than read in a form they are not in. (A change to how a field is read that leaves its form as it was, e.g. how an
+ * amount is rounded, is a new PROJECTION_FORMAT.)
+ */
+const REQUEST_FORM = createHash('sha256').update(JSON.stringify(jsonSchema(parsedSettlementRequest, 'input'))).digest('hex').slice(0, 16);
 
 /** One settlement's projection, from its record. */
 export function projectRecord(record: StoredSettlement): ProjectedSettlement {
@@ -54,19 +67,28 @@ export function projectRecord(record: StoredSettlement): ProjectedSettlement {
  */
 const ascii = (json: string): string => json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-/** The request a replay runs, brought to today's shape by the record's version, as its line; `null` when even that fails (unreplayable). */
-function upgradedRequestLine(record: StoredSettlement): string {
-  try { return ascii(JSON.stringify(record.upgradedRequest()) ?? 'null'); } catch { return 'null'; }
+/**
+ * The request a replay runs, brought to today's shape by the record's version and read by today's schema, as its line;
+ * `null` when today's schema refuses it even so (unreplayable). Read here once, when the entry is built, not at
+ * every replay: a replay reads the line back in the parsed form, which costs a fraction of reading the wire form.
+ */
+function parsedRequestLine(record: StoredSettlement): string {
+  try {
+    const parsed = settlementRequest.safeParse(record.upgradedRequest());
+    return parsed.success ? ascii(JSON.stringify(parsed.data)) : 'null';
+  } catch {
+    return 'null';
+  }
 }
 
 /** The requests field of an entry: the head line and the requests' lines. */
-const requestsText = (lines: readonly string[]): string => [JSON.stringify({ format: PROJECTION_FORMAT, count: lines.length }), ...lines].join('\n');
+const requestsText = (lines: readonly string[]): string => [JSON.stringify({ format: PROJECTION_FORMAT, count: lines.length, form: REQUEST_FORM }), ...lines].join('\n');
 
 /** The requests' lines of an entry's requests field; null when it is not of this format or not of `count` requests. */
 function requestLines(text: string, count: number): string[] | null {
   const lines = text.split('\n');
   const head = requestsHead.safeParse(parseJson(lines[0] ?? ''));
-  if (!head.success || head.data.count !== count || lines.length !== count + 1) return null;
+  if (!head.success || head.data.form !== REQUEST_FORM || head.data.count !== count || lines.length !== count + 1) return null;
   return lines.slice(1);
 }
 
@@ -80,7 +102,7 @@ class ProjectedDay {
 
   /**
    * Settlement `index` of cell `cell`'s request, parsed now (so that its objects die young): unknown data, for the
-   * replay to read with today's schema; null when the day was read without requests or the line is not JSON.
+   * replay to read as parsedSettlementRequest; null when the day was read without requests or the line is not JSON.
    */
   request(cell: number, index: number): unknown {
     const line = this.requestLines[cell]?.[index];
@@ -226,7 +248,7 @@ async function* listedDays(source: SettlementSource, period: Period, cellOf: ((p
     let cell = cells.get(c);
     if (!cell) cells.set(c, (cell = { columns: new DayColumnsBuilder(), requests: [] }));
     cell.columns.add(projectRecord(record));
-    if (withRequests) cell.requests.push(upgradedRequestLine(record));
+    if (withRequests) cell.requests.push(parsedRequestLine(record));
   }
   if (day !== null) yield { day, cells: finished(cells) };
 }

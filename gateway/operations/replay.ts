@@ -12,7 +12,7 @@
  * engine throws on under any set, is unreplayable: counted, left out of every set alike. Memory: per person
  * seen, one accumulator map per set — never the records.
  */
-import { settlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
+import { parsedSettlementRequest, type SettlementRequest } from '../../schemas/settlement.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
 import { SettledHead, settle, sharesHead, type EngineInput, type EngineResult } from '../engine/settle.js';
 import { invariant, InvariantViolation, Unprocessable } from '../errors.js';
@@ -39,9 +39,12 @@ export interface ReplayInput {
   progressEvery?: number;
 }
 
-/** A stored request as the day projection gives it, in today's shape (brought there by its record's version, ledger/stored.ts), read with today's schema; null if refused. */
-function replayableRequest(upgraded: unknown): SettlementRequest | null {
-  const parsed = settlementRequest.safeParse(upgraded);
+/**
+ * A stored request as the day projection gives it: read by today's schema when the entry was built, and read back
+ * in that parsed form; null when today's schema refused it (the line is null) or the line is not of that form.
+ */
+function replayableRequest(line: unknown): SettlementRequest | null {
+  const parsed = parsedSettlementRequest.safeParse(line);
   return parsed.success ? parsed.data : null;
 }
 
