@@ -233,6 +233,8 @@ export class KafkaBus implements Bus {
     const maxUndeliverable = this.options.maxUndeliverableAttempts ?? UNDELIVERABLE_ATTEMPTS;
     const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const tell = (error: unknown) => this.tell(s, error);
+    /** What the consumer and its answerer did, at debug level: enough to follow a partition's offsets across a crash or a rebalance. */
+    const trace = (fields: Record<string, unknown>, message: string) => this.options.logger?.debug({ group: s.groupId, topic: s.topic, ...fields }, `kafka bus: ${message}`);
     /**
      * Partitions checked since this consumer last joined the group. After a join (a rebalance, or the
      * group coordinator's broker dying) the offset the consumer starts from may predate a transaction
@@ -253,8 +255,10 @@ export class KafkaBus implements Bus {
       // The group's committed offset once it is known; undefined when the partition is no longer ours.
       const committedOffset = () => this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, tell);
       let from = -1n;
+      trace({ partition: batch.partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset(), messages: batch.messages.length, checked: checked.has(batch.partition) }, 'batch');
       if (!checked.has(batch.partition)) {
         const committed = await committedOffset();
+        trace({ partition: batch.partition, committed: committed?.toString() ?? 'given up' }, 'committed offset before the first chunk');
         if (committed === undefined) return;
         checked.add(batch.partition);
         from = committed;
@@ -273,7 +277,10 @@ export class KafkaBus implements Bus {
         let undeliverableAttempts = 0;
         for (let attempt = 1; ; attempt++) {
           // A partition taken away in a rebalance is redone by its new owner from the committed offset.
-          if (givenUp()) return;
+          if (givenUp()) {
+            trace({ partition: batch.partition, firstOffset: chunk[0]!.offset, stopped: isStopped(), running: isRunning(), stale: isStale() }, 'chunk given up');
+            return;
+          }
           try {
             // The last allowed attempt also tries each topic in a transaction of its own (aborted), to find
             // which records the broker refuses; before it, only what can be told without writing is checked.
@@ -301,7 +308,9 @@ export class KafkaBus implements Bus {
               const still = await this.undeliverableOf(out, answerer, false);
               if (still.length > 0) throw new RecordsUndeliverable(still.map((f) => ({ ...f, attempts: undeliverableAttempts, maxRecordBytes: maxBytes })));
             }
+            trace({ partition: batch.partition, firstOffset: chunk[0]!.offset, lastOffset: last.offset, records: out.length, attempt }, 'chunk committing');
             await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
+            trace({ partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() }, 'chunk committed');
             resolveOffset(last.offset);
             setLag(batch.partition, batch.highWatermark, BigInt(last.offset) + 1n);
             // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
@@ -324,6 +333,7 @@ export class KafkaBus implements Bus {
             // first settles the old transaction; then the group's committed offset tells. A check that
             // cannot tell (the coordinator is still moving) is asked again, never taken for "not committed".
             const committed = await committedOffset();
+            trace({ partition: batch.partition, firstOffset: chunk[0]!.offset, lastOffset: last.offset, committed: committed?.toString() ?? 'given up', error: crashReason(error) }, 'chunk failed; committed offset');
             if (committed === undefined) return; // the partition is no longer ours: its new owner redoes from the committed offset
             if (committed > BigInt(last.offset)) {
               resolveOffset(last.offset);
@@ -337,7 +347,8 @@ export class KafkaBus implements Bus {
     let stopping: Promise<void> | undefined;
     const run: ConsumerRun = {
       start: async () => {
-        consumer.on(consumer.events.GROUP_JOIN, () => { checked.clear(); lag.clear(); this.tellLag(s, lag); run.joinedAt = Date.now(); });
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => { trace({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group'); checked.clear(); lag.clear(); this.tellLag(s, lag); run.joinedAt = Date.now(); });
+        consumer.on(consumer.events.REBALANCING, ({ payload }) => trace({ memberId: payload.memberId }, 'rebalancing'));
         consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) gaveUp(run, payload.error); });
         try {
           await consumer.connect();
