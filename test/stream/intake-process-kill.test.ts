@@ -5,6 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,11 @@ import { collect, kafkaUnderTest, testKafka, uniquePrefix, waitFor, type KafkaUn
 
 const MESSAGES = 120;
 const PERSONS = 12;
-
+/**
+ * A directory to keep each gateway's log (at debug level: the bus's consumer and transactions) and the
+ * answers seen, to follow a failure after the fact; unset, the gateways log nothing.
+ */
+const LOG_DIR = process.env.INTAKE_KILL_LOG_DIR;
 
 describe('intake process killed mid-stream', () => {
   let redis: TestRedis;
@@ -38,19 +44,28 @@ describe('intake process killed mid-stream', () => {
     await producer.disconnect();
     const port = await freePort();
     const group = `intake-${randomUUID().slice(0, 8)}`;
-    const startGatewayProcess = (): ChildProcess => spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-      env: {
-        ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_URL: redis.url,
-        KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3',
-        KAFKA_INTAKE_GROUP: group, KAFKA_TRANSACTIONAL_ID: `kill-${group}`, KAFKA_SESSION_TIMEOUT_MS: '6000', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
-      },
-      stdio: 'ignore',
-    });
+    if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
+    let started = 0;
+    const startGatewayProcess = (): ChildProcess => {
+      started++;
+      const log = LOG_DIR ? openSync(join(LOG_DIR, `gateway-${started}.log`), 'w') : undefined;
+      const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+        env: {
+          ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: log === undefined ? 'silent' : 'debug', REDIS_URL: redis.url,
+          KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3',
+          KAFKA_INTAKE_GROUP: group, KAFKA_TRANSACTIONAL_ID: `kill-${group}`, KAFKA_SESSION_TIMEOUT_MS: '6000', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
+        },
+        stdio: ['ignore', log ?? 'ignore', 'ignore'],
+      });
+      if (log !== undefined) closeSync(log);
+      return child;
+    };
     const answered = () => new Set(reader.seen.map((m) => m.headers['correlation-id'])).size;
     try {
       const first = startGatewayProcess();
       await waitFor(() => answered() >= 20, 60_000, 'the first gateway to answer');
       first.kill('SIGKILL');
+      if (LOG_DIR) writeFileSync(join(LOG_DIR, 'killed.json'), JSON.stringify({ at: Date.now(), answered: reader.seen.length }));
       await new Promise((resolve) => first.once('exit', resolve));
       expect(answered()).toBeLessThan(MESSAGES);
       const second = startGatewayProcess();
@@ -61,6 +76,7 @@ describe('intake process killed mid-stream', () => {
         second.kill('SIGTERM');
       }
       const answers = reader.seen.map((m) => m.headers['correlation-id']);
+      if (LOG_DIR) writeFileSync(join(LOG_DIR, 'answers.json'), JSON.stringify(reader.seen.map((m) => ({ partition: m.partition, offset: m.offset, correlationId: m.headers['correlation-id'], replay: m.value.includes('"replay":true') }))));
       expect(answers).toHaveLength(MESSAGES); // exactly once each
       expect(new Set(answers).size).toBe(MESSAGES);
       const client = new Redis(redis.url);
