@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLedger } from '../../gateway/ledger/redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { requestBody } from '../support/requests.js';
-import { collect, kafkaUnderTest, testKafka, uniquePrefix, waitFor, type KafkaUnderTest } from './support.js';
+import { collect, createTopics, kafkaUnderTest, testKafka, uniquePrefix, waitFor, type KafkaUnderTest } from './support.js';
 
 const MESSAGES = 120;
 const PERSONS = 12;
@@ -23,6 +23,18 @@ const PERSONS = 12;
  */
 const LOG_DIR = process.env.INTAKE_KILL_LOG_DIR;
 
+/** Messages in the topic (high watermark less log start, summed over its partitions): written without transactions, each offset is one. */
+async function messagesIn(brokers: string[], topic: string): Promise<number> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(BigInt(p.high) - BigInt(p.low)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 describe('intake process killed mid-stream', () => {
   let redis: TestRedis;
   let kafka: KafkaUnderTest;
@@ -31,17 +43,26 @@ describe('intake process killed mid-stream', () => {
 
   it('settles each discharge once and answers it once', async () => {
     const prefix = uniquePrefix();
+    const discharges = `${prefix}his.discharges`;
     const reader = await collect(kafka.brokers, [`${prefix}his.settlements`]);
-    const producer = testKafka(kafka.brokers).producer();
+    // The HIS's discharges, each written once: the topic made first and the producer idempotent. A produce to a
+    // topic just created can be refused for a partition not yet led while the broker wrote the others, and a plain
+    // producer's retry of the whole request writes those again; the gateway rightly answers each copy (the second
+    // a replay), which counted as answers sent twice (this test's one failure: 140 answers for 120 discharges).
+    await createTopics(kafka.brokers, [discharges]);
+    const producer = testKafka(kafka.brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({
-      topic: `${prefix}his.discharges`,
+      topic: discharges,
+      acks: -1,
       messages: Array.from({ length: MESSAGES }, (_, i) => {
         const personId = `99010019950101${String(i % PERSONS).padStart(4, '0')}`;
         return { key: personId, value: JSON.stringify(requestBody({ settlementId: `IN${i}`, patient: { id: personId } })), headers: { 'correlation-id': `c-${i}` } };
       }),
     });
     await producer.disconnect();
+    // Answers are counted against this: more of them than discharges then means an answer sent twice.
+    expect(await messagesIn(kafka.brokers, discharges)).toBe(MESSAGES);
     const port = await freePort();
     const group = `intake-${randomUUID().slice(0, 8)}`;
     if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
