@@ -89,9 +89,11 @@ describe('cluster mode with Kafka: one relay, and workers that do not fence each
         const answer = await fetch(`${url}/v1/settlements`, { method: 'POST', headers: { authorization: 'Bearer dev-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
         expect(answer.status).toBe(201);
       }
-      const producer = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer();
+      // Idempotent, as an HIS should send: a plain producer's retry after a partial refusal (a partition of the topic
+      // the gateway just created not led yet) writes the accepted partitions again, and each copy is answered.
+      const producer = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
-      await producer.send({ topic: t.hisDischarges, messages: Array.from({ length: 6 }, (_, n) => ({ key: `p${n}`, value: JSON.stringify(requestBody({ settlementId: `CLD${n}`, patient: { id: `99010019800102${String(n).padStart(4, '0')}` } })), headers: { 'correlation-id': `d${n}` } })) });
+      await producer.send({ topic: t.hisDischarges, acks: -1, messages: Array.from({ length: 6 }, (_, n) => ({ key: `p${n}`, value: JSON.stringify(requestBody({ settlementId: `CLD${n}`, patient: { id: `99010019800102${String(n).padStart(4, '0')}` } })), headers: { 'correlation-id': `d${n}` } })) });
       await producer.disconnect();
       const events = () => reader.seen.filter((m) => m.topic === t.settlementEvents);
       const answers = () => reader.seen.filter((m) => m.topic === t.hisSettlements);
