@@ -4,7 +4,9 @@
  * passed on, instead of one round trip per person and roster — a city's year meets ~2.5×10⁵ persons. Rows
  * are read as they stand now (rosters are not versioned in time), once per person per pass; a pass keeps of
  * them only what it reads (`keep`), so a report holds a few numbers a person, not every row's categories and
- * attributes for the rest of the pass.
+ * attributes for the rest of the pass. A roster that holds nobody when the pass first reads is not asked for at
+ * all: a replay asks for every pack's roster, and where most are empty (a county that loaded one) the probes of
+ * the empty ones were most of what reading the rosters cost.
  */
 import { invariant } from '../errors.js';
 import type { PersonBook } from '../ledger/port.js';
@@ -12,9 +14,11 @@ import type { RosterRow } from '../../schemas/roster.js';
 
 export class PersonRows<T> {
   private readonly kept = new Map<string, T>();
+  /** The rosters that hold anyone, asked once a pass (every one when the ledger cannot tell). */
+  private heldRosterIds: Promise<readonly string[]> | null = null;
 
   constructor(
-    private readonly ledger: Pick<PersonBook, 'rosterRows'>,
+    private readonly ledger: Pick<PersonBook, 'rosterRows' | 'rosterSize'>,
     private readonly rosterIds: readonly string[],
     /** What the pass keeps of a person's rows of each roster. */
     private readonly keep: (rows: Record<string, RosterRow[]>) => T,
@@ -25,7 +29,8 @@ export class PersonRows<T> {
     const fresh = new Set<string>();
     for (const personId of personIds) if (!this.kept.has(personId)) fresh.add(personId);
     const persons = [...fresh];
-    const read = this.rosterIds.length ? await this.ledger.rosterRows(this.rosterIds, persons) : [];
+    const rosterIds = await (this.heldRosterIds ??= this.rostersHoldingAnyone());
+    const read = rosterIds.length ? await this.ledger.rosterRows(rosterIds, persons) : [];
     persons.forEach((personId, i) => this.kept.set(personId, this.keep(read[i] ?? {})));
   }
 
@@ -50,6 +55,14 @@ export class PersonRows<T> {
     }
   }
 
+  /** The rosters with a person on them. A member is added before their rows (putRoster), so an empty one has no rows. */
+  private async rostersHoldingAnyone(): Promise<readonly string[]> {
+    const { ledger } = this;
+    if (!ledger.rosterSize) return this.rosterIds;
+    const sizes = await Promise.all(this.rosterIds.map((rosterId) => ledger.rosterSize?.(rosterId)));
+    return this.rosterIds.filter((_, i) => sizes[i] !== 0);
+  }
+
   /** What was kept of the person's rows; read by `readPersons` (or `readAhead`) before. */
   of(personId: string): T {
     const kept = this.kept.get(personId);
@@ -67,7 +80,7 @@ const ON_NO_ROSTER: Readonly<Record<string, RosterRow[]>> = Object.freeze({});
  * a city's year held of rosters.
  */
 export class PersonRosters extends PersonRows<Readonly<Record<string, RosterRow[]>>> {
-  constructor(ledger: Pick<PersonBook, 'rosterRows'>, rosterIds: readonly string[]) {
+  constructor(ledger: Pick<PersonBook, 'rosterRows' | 'rosterSize'>, rosterIds: readonly string[]) {
     super(ledger, rosterIds, (rows) => {
       const on = Object.entries(rows).filter(([, list]) => list.length > 0);
       return on.length === 0 ? ON_NO_ROSTER : Object.fromEntries(on);

@@ -30,7 +30,7 @@ export interface ReplayInput {
   programmeId: string;
   sets: readonly ProgrammeSet[];
   source: SettlementSource;
-  ledger: Pick<PersonBook, 'rosterRows'>;
+  ledger: Pick<PersonBook, 'rosterRows' | 'rosterSize'>;
   period: Period;
   /** Refuse past this many settlements read (bounded time for HTTP callers), naming the command without that bound. */
   maxSettlements?: { count: number; command: string };
