@@ -59,4 +59,10 @@ export default tseslint.config(
     files: ['**/*-cli.ts', '**/cli.ts', 'test/**', '**/bin/**', 'gateway/desk/**', 'gateway/operations/page/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The launcher of the command-line tools is plain JavaScript run by node (it starts before any TypeScript loader).
+    files: ['gateway/launch.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
 );
