@@ -105,8 +105,9 @@ const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
  * A request settlementRequest has already read (its output: amounts in fen, shares as their text, defaults
  * filled in) written as JSON and read back: what the day projections keep for a replay (gateway/operations/
  * day-projection.ts). Checked for the shapes and bounds the engine relies on, not again for what the
- * contract asked of the hospital's text (no control characters, identifier alphabets): a replay of 10⁶
- * settlements spends a third less CPU parsing them this way than reading each wire request again. Its
+ * contract asked of the hospital's text (no control characters, identifier alphabets): zod reads one of a
+ * 三明 year's requests back in 2.0–2.6 µs this way, the wire form in 5.6–6.1 µs (and allocates less), for each of a
+ * replay's 10⁶ settlements. Its
  * output type is SettlementRequest exactly (test/operations/parsed-request.test.ts says so to the compiler),
  * so a field added to the contract cannot be forgotten here.
  */
