@@ -79,9 +79,9 @@ export async function benchCityYear(): Promise<CityYearRow[]> {
       [`pricing responsibility 1's deductible 0–20000 against the 3 % profit cap (premium 44500), ${cores} processes (all passes)`, 'gateway/operations/price-cli.ts', ['--pack', join(dir, 'candidate-priced.yaml'), '--figure', 'rules.r1.deductible.amount', '--unit', 'yuan', '--range', '0:20000', '--profit-cap', ...period, '--workers', String(cores)]],
     ];
     for (const [what, script, args] of commands) {
-      // node --import tsx directly (no npx): GNU time measures the command's own processes.
+      // As npm run starts it (gateway/launch.mjs: compiled when built, else through tsx), without npm: GNU time measures the command's own processes.
       redisBefore = processCpuSeconds(redis.pid);
-      const { stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M %U %S', process.execPath, '--import', 'tsx', script, ...args], {
+      const { stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M %U %S', process.execPath, '--max-old-space-size=512', 'gateway/launch.mjs', script, ...args], {
         env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, maxBuffer: 64 << 20,
       });
       const [, seconds, kb, user, system] = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr) ?? [];
