@@ -58,6 +58,12 @@ export interface KafkaBusOptions {
    */
   restartInitialMs?: number;
   restartMaxMs?: number;
+  /**
+   * Test seam: awaited inside each answer transaction after its records and consumed offset were sent and
+   * before the commit — where a long GC pause, a network partition or SIGSTOP leaves an instance holding an
+   * open transaction, which is what a test of a stalled instance has to reproduce. Unset in the gateway.
+   */
+  beforeTransactionCommit?: (consumed: { topic: string; partition: number }) => Promise<void>;
 }
 
 /** A transaction or a check retried: doubling from 100 ms to 5 s, waiting 50–100 % of the step so that the gateway's processes retrying after one broker event do not march in step. */
@@ -228,7 +234,7 @@ export class KafkaBus implements Bus {
       maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 500,
       retry: { retries: this.options.retries ?? 5, initialRetryTime: this.options.retryInitialMs ?? 300, maxRetryTime: this.options.retryMaxMs ?? 30_000 },
     });
-    const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000);
+    const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000, this.options.beforeTransactionCommit);
     const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
     const maxUndeliverable = this.options.maxUndeliverableAttempts ?? UNDELIVERABLE_ATTEMPTS;
     const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -577,7 +583,10 @@ export class KafkaBus implements Bus {
 class TransactionalAnswerer {
   private producer: Producer | null = null;
 
-  constructor(private readonly kafka: Kafka, private readonly transactionalId: string, private readonly transactionTimeoutMs: number) {}
+  constructor(
+    private readonly kafka: Kafka, private readonly transactionalId: string, private readonly transactionTimeoutMs: number,
+    private readonly beforeCommit?: KafkaBusOptions['beforeTransactionCommit'],
+  ) {}
 
   async commit(records: readonly OutboundRecord[], consumed: { groupId: string; topic: string; partition: number; nextOffset: string }): Promise<void> {
     const producer = await this.ready();
@@ -586,6 +595,7 @@ class TransactionalAnswerer {
       try {
         if (records.length > 0) await txn.sendBatch({ topicMessages: byTopic(records), acks: -1 });
         await txn.sendOffsets({ consumerGroupId: consumed.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.nextOffset }] }] });
+        await this.beforeCommit?.({ topic: consumed.topic, partition: consumed.partition });
         await txn.commit();
       } catch (error) {
         await txn.abort().catch(() => undefined);
