@@ -95,8 +95,8 @@ export const configSchema = z.object({
   /** Consumer group of the streaming intake on his.discharges. */
   KAFKA_INTAKE_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('settlement-gateway-intake'),
   /**
-   * Transactional id prefix of this instance's intake producer: stable across restarts of the same
-   * instance (so a restart fences its predecessor), distinct between instances. Default: HOSTNAME.
+   * No longer read: transactional ids are per consumed partition and the same on every instance
+   * (gateway/stream/kafka-bus.ts transactionalIdOf). Still accepted, so that manifests setting it start.
    */
   KAFKA_TRANSACTIONAL_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   /** The intake consumer's session timeout: how long a crashed instance keeps its partitions before the group rebalances. */

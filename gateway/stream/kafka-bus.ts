@@ -22,8 +22,6 @@ export interface KafkaBusOptions {
   ssl?: ConnectionOptions;
   /** The SASL user (SCRAM) the brokers know the gateway by; absent → none. */
   sasl?: SASLOptions;
-  /** Stable per process instance: a restarted instance with the same id fences its predecessor's open transactions. */
-  transactionalIdPrefix?: string;
   logLevel?: kafkaLogLevel;
   /** Where kafkajs's own log lines go: the gateway's structured log, not kafkajs's console format. */
   logger?: Logger;
@@ -87,19 +85,26 @@ const RESTART_COUNT_MAX = 32;
 const CRASH_REASON_MAX_CHARS = 300;
 
 /**
- * The transactional id of a subscription's answerer: the instance's stable prefix, the group and the topic.
- * The same for an instance's replacement (so its first transaction fences what the old one left open),
- * distinct between instances and between the subscriptions of one instance.
+ * The transactional id of the answers to one consumed partition: the client id, the group, the topic and the
+ * partition — the same for whichever instance owns the partition, and for no other partition. kafkajs 2.2.4
+ * cannot send the group's generation with TxnOffsetCommit (KIP-447), so Kafka cannot refuse a commit by an
+ * instance the group has evicted (a long GC pause, a network partition, SIGSTOP); the partition's new owner
+ * initialising this id before it reads the committed offset is what refuses it: the old owner's producer is
+ * fenced and its open transaction completed or aborted first. Starts with `<clientId>-`, the prefix the
+ * ACL file grants (gateway/stream/kafka-acls.ts); every instance of one group must share the client id.
  */
-export function transactionalIdOf(prefix: string, groupId: string, topic: string): string {
-  return `${prefix}-${groupId}-${topic}`;
+export function transactionalIdOf(clientId: string, groupId: string, topic: string, partition: number): string {
+  return `${clientId}-${groupId}-${topic}-${partition}`;
 }
 
-/** One kafkajs consumer of a subscription, with its own transactional answerer. */
+/** Transactional producer errors that say another producer took the transactional id over. */
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+
+/** One kafkajs consumer of a subscription, with a transactional answerer per partition it answers. */
 interface ConsumerRun {
   /** Connects, subscribes and runs; on failure stops what it began, then rejects. */
   start(): Promise<void>;
-  /** Disconnects the consumer and closes the answerer; every caller gets the same promise. */
+  /** Disconnects the consumer and closes its answerers; every caller gets the same promise. */
   stop(): Promise<void>;
   /** When it last joined its group (Date.now()); undefined while it never has. */
   joinedAt: number | undefined;
@@ -165,7 +170,6 @@ export class KafkaBus implements Bus {
   }
 
   async subscribe(s: Subscription): Promise<RunningSubscription> {
-    const transactionalId = transactionalIdOf(this.options.transactionalIdPrefix ?? `${this.options.clientId}-${randomUUID()}`, s.groupId, s.topic);
     let stopped = false;
     let current: ConsumerRun;
     let crashesInARow = 0;
@@ -175,9 +179,9 @@ export class KafkaBus implements Bus {
      * kafkajs restarts a consumer itself after a retriable crash; after any other (an ACL taken away,
      * the group full, an error escaping eachBatch) it has disconnected it for good and the intake would
      * go silent. Then a new consumer with a new answerer takes over after a backoff, as a restarted
-     * process would, and keeps the exactly-once promise the same way: the new answerer's transactional
-     * id fences the old one's, and each partition is checked against the group's committed offset
-     * before its first chunk (`checked` starts empty).
+     * process would, and keeps the exactly-once promise the same way: before its first chunk of each
+     * partition (`checked` starts empty) it initialises that partition's transactional id, which fences
+     * the old answerer's, and reads the group's committed offset.
      */
     const gaveUp = (crashed: ConsumerRun, error: unknown): void => {
       if (stopped || crashed !== current || restartTimer !== undefined) return;
@@ -194,7 +198,7 @@ export class KafkaBus implements Bus {
           await released;
           if (stopped) return;
           try {
-            current = this.consumerRun(s, transactionalId, () => stopped, gaveUp);
+            current = this.consumerRun(s, () => stopped, gaveUp);
             await current.start();
           } catch (startError) {
             gaveUp(current, startError); // e.g. the brokers unreachable: the next try waits longer
@@ -202,7 +206,7 @@ export class KafkaBus implements Bus {
         })();
       }, delay);
     };
-    current = this.consumerRun(s, transactionalId, () => stopped, gaveUp);
+    current = this.consumerRun(s, () => stopped, gaveUp);
     try {
       await current.start();
     } catch (error) {
@@ -224,7 +228,7 @@ export class KafkaBus implements Bus {
   }
 
   /** One consumer of the subscription (consume → handle → answer and commit in one transaction), told to `gaveUp` when kafkajs gives it up for good. */
-  private consumerRun(s: Subscription, transactionalId: string, isStopped: () => boolean, gaveUp: (run: ConsumerRun, error: unknown) => void): ConsumerRun {
+  private consumerRun(s: Subscription, isStopped: () => boolean, gaveUp: (run: ConsumerRun, error: unknown) => void): ConsumerRun {
     const consumer = this.kafka.consumer({
       groupId: s.groupId,
       readUncommitted: false,
@@ -234,7 +238,9 @@ export class KafkaBus implements Bus {
       maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 500,
       retry: { retries: this.options.retries ?? 5, initialRetryTime: this.options.retryInitialMs ?? 300, maxRetryTime: this.options.retryMaxMs ?? 30_000 },
     });
-    const answerer = new TransactionalAnswerer(this.kafka, transactionalId, this.options.transactionTimeoutMs ?? 30_000, this.options.beforeTransactionCommit);
+    const answerers = new PartitionAnswerers((partition) => new TransactionalAnswerer(
+      this.kafka, transactionalIdOf(this.options.clientId, s.groupId, s.topic, partition), this.options.transactionTimeoutMs ?? 30_000, this.options.beforeTransactionCommit,
+    ));
     const chunkSize = this.options.maxMessagesPerTransaction ?? 100;
     const maxUndeliverable = this.options.maxUndeliverableAttempts ?? UNDELIVERABLE_ATTEMPTS;
     const maxBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -246,7 +252,9 @@ export class KafkaBus implements Bus {
      * group coordinator's broker dying) the offset the consumer starts from may predate a transaction
      * whose commit a new coordinator is still completing — kafkajs cannot ask for stable offsets
      * (KIP-447) — and redoing from it would answer those messages twice. So before the first chunk of
-     * each partition, the old transaction is settled and the group's committed offset read again.
+     * each partition, the old transaction is settled and the group's committed offset read again. The
+     * partition's transactional id is shared with whoever owned it before, so settling it also fences an
+     * evicted owner that is still running (see transactionalIdOf).
      */
     const checked = new Set<number>();
     /** The answers' bytes per message of the chunk answered last: how many messages the next chunk's transaction has room for. */
@@ -258,6 +266,7 @@ export class KafkaBus implements Bus {
     };
     const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
       const givenUp = () => isStopped() || !isRunning() || isStale();
+      const answerer = answerers.of(batch.partition);
       // The group's committed offset once it is known; undefined when the partition is no longer ours.
       const committedOffset = () => this.untilKnown(() => this.committedOffset(answerer, s.groupId, s.topic, batch.partition), givenUp, tell);
       let from = -1n;
@@ -324,6 +333,17 @@ export class KafkaBus implements Bus {
             await heartbeat().catch(tell);
             break;
           } catch (error) {
+            if (hasKafkaErrorType(error, FENCED)) {
+              // The partition's transactional id was initialised elsewhere: the group gave the partition to
+              // another instance while this one stalled, and that one answers from the committed offset, which
+              // this transaction did not move. Retrying, or settling the id to check the offset, would fence
+              // the new owner in turn: the chunk is dropped unanswered (kafkajs fetches it again from the last
+              // resolved offset should the partition still be ours after the rebalance, checked anew).
+              checked.delete(batch.partition);
+              trace({ partition: batch.partition, firstOffset: chunk[0]!.offset, lastOffset: last.offset, error: crashReason(error) }, 'chunk fenced; dropped');
+              tell(error);
+              return;
+            }
             // The broker refused a record of the transaction for where it goes or its size: counted, so that
             // the last attempt finds which record it was instead of the partition waiting on it for ever.
             const refusal = error instanceof RecordsUndeliverable ? undefined : undeliverableReason(error);
@@ -353,7 +373,12 @@ export class KafkaBus implements Bus {
     let stopping: Promise<void> | undefined;
     const run: ConsumerRun = {
       start: async () => {
-        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => { trace({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group'); checked.clear(); lag.clear(); this.tellLag(s, lag); run.joinedAt = Date.now(); });
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          trace({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group');
+          checked.clear(); lag.clear(); this.tellLag(s, lag); run.joinedAt = Date.now();
+          // A producer per partition no longer ours would hold its connections for nothing.
+          answerers.keepOnly(new Set(payload.memberAssignment[s.topic] ?? []), (error) => trace({ error: crashReason(error) }, 'closing an answerer failed'));
+        });
         consumer.on(consumer.events.REBALANCING, ({ payload }) => trace({ memberId: payload.memberId }, 'rebalancing'));
         consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) gaveUp(run, payload.error); });
         try {
@@ -369,7 +394,7 @@ export class KafkaBus implements Bus {
         try {
           await consumer.disconnect();
         } finally {
-          await answerer.close();
+          await answerers.closeAll();
         }
       })(),
       joinedAt: undefined,
@@ -574,14 +599,49 @@ export class KafkaBus implements Bus {
 }
 
 /**
- * One transactional producer per consumer of a subscription (a replaced consumer gets a new answerer
- * with the same transactional id). After any failure it is thrown away and a new one is
+ * A consumer's answerers, one per partition it answers, made at the partition's first batch and closed when
+ * a rebalance takes the partition away, so that an instance holds producers only for what it owns.
+ */
+class PartitionAnswerers {
+  private readonly byPartition = new Map<number, TransactionalAnswerer>();
+
+  constructor(private readonly make: (partition: number) => TransactionalAnswerer) {}
+
+  of(partition: number): TransactionalAnswerer {
+    let answerer = this.byPartition.get(partition);
+    if (answerer === undefined) {
+      answerer = this.make(partition);
+      this.byPartition.set(partition, answerer);
+    }
+    return answerer;
+  }
+
+  /** Closes the answerers of partitions not in `owned` (in the background: a rebalance does not wait on them). */
+  keepOnly(owned: ReadonlySet<number>, onError: (error: unknown) => void): void {
+    for (const [partition, answerer] of this.byPartition) {
+      if (owned.has(partition)) continue;
+      this.byPartition.delete(partition);
+      answerer.retire().catch(onError);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.byPartition.values()];
+    this.byPartition.clear();
+    await Promise.all(all.map((a) => a.retire()));
+  }
+}
+
+/**
+ * One transactional producer per consumed partition of a consumer (the partition's owner after a rebalance,
+ * or a replaced consumer, gets a new answerer with the same transactional id). After any failure it is thrown away and a new one is
  * made with the same transactional id: its first transaction's InitProducerId aborts or completes
  * whatever the old one left open (settlePrevious), and kafkajs's transaction state machine never has
  * to recover from a half-done commit.
  */
 class TransactionalAnswerer {
   private producer: Producer | null = null;
+  private retired = false;
 
   constructor(
     private readonly kafka: Kafka, private readonly transactionalId: string, private readonly transactionTimeoutMs: number,
@@ -612,6 +672,12 @@ class TransactionalAnswerer {
     const producer = this.producer;
     this.producer = null;
     await producer?.disconnect();
+  }
+
+  /** Closes it for good: a batch still holding it after a rebalance took its partition fails instead of opening a producer nobody closes. */
+  async retire(): Promise<void> {
+    this.retired = true;
+    await this.close();
   }
 
   /**
@@ -675,6 +741,7 @@ class TransactionalAnswerer {
 
   private async ready(): Promise<Producer> {
     if (this.producer) return this.producer;
+    if (this.retired) throw new Error(`the answerer of ${this.transactionalId} was closed: its partition is no longer ours`);
     const producer = this.kafka.producer({
       transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1,
       transactionTimeout: this.transactionTimeoutMs, createPartitioner: Partitioners.DefaultPartitioner,

@@ -3,7 +3,6 @@
  * configuration, so that the composition root (gateway/main.ts) stays a list of steps. Metrics come in
  * as a structural interface and callbacks: stream code knows no Prometheus and nothing of http/.
  */
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigError, type Config } from '../config.js';
@@ -23,15 +22,6 @@ import { driftText, gatewayTopics, topicSpec, type TopicDrift, type TopicPolicy,
 import { topics, type Topics } from './topics.js';
 
 /**
- * This instance's transactional id prefix: KAFKA_TRANSACTIONAL_ID (deploy/k8s: the StatefulSet pod's name,
- * which its replacement keeps) or the host name, and the cluster worker's index — workers on one host would
- * otherwise share transactional ids and fence each other.
- */
-export function transactionalIdPrefixOf(config: Config): string {
-  return `${config.KAFKA_CLIENT_ID}-${config.KAFKA_TRANSACTIONAL_ID ?? hostname()}${config.GATEWAY_WORKER_INDEX === undefined ? '' : `-w${config.GATEWAY_WORKER_INDEX}`}`;
-}
-
-/**
  * Kafka when KAFKA_BROKERS is set, over TLS and as the SASL user the configuration names (kafka-access.ts:
  * a ConfigError for what cannot work or, in production, for a connection without TLS or identity);
  * otherwise the in-memory bus (main must say so at start-up).
@@ -44,7 +34,6 @@ export function createBus(config: Config, logger?: Logger): Bus {
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
     ...access,
-    transactionalIdPrefix: transactionalIdPrefixOf(config),
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
     heartbeatIntervalMs: Math.max(100, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),

@@ -23,6 +23,7 @@ import { loadConfig } from '../../gateway/config.js';
 import { SettlementService } from '../../gateway/service/settlements.js';
 import { startIntake } from '../../gateway/stream/intake.js';
 import { aclBindings, applyAcls, readAclPlan } from '../../gateway/stream/kafka-acls.js';
+import { transactionalIdOf } from '../../gateway/stream/kafka-bus.js';
 import type { InboundMessage } from '../../gateway/stream/bus.js';
 import { OutboxRelay } from '../../gateway/stream/relay.js';
 import { topics as topicNames, type Topics } from '../../gateway/stream/topics.js';
@@ -281,9 +282,9 @@ export function describeFaults(v: Variant, cluster: () => TestKafka): void {
       // Secured, the intake is scoped per hospital: the HIS's user may write its hospital's topic only.
       const [discharges, answersTopic] = variant.secured ? [t.hisDischargesOf(HOSPITAL), t.hisSettlementsOf(HOSPITAL)] : [t.hisDischarges, t.hisSettlements];
       const groupId = `${INTAKE_GROUP}-${t.prefix}`;
-      const transactionalIdPrefix = `${CLIENT_ID}-fault-${t.prefix}`;
-      const transactionalId = `${transactionalIdPrefix}-${variant.secured ? `${groupId}.${HOSPITAL}` : groupId}-${discharges}`; // as KafkaBus.subscribe names it
-      const bus = testBus(kafka.brokers, { transactionalIdPrefix, ...gatewayAccess() });
+      // The coordinator of partition 0's answers (each partition has its own transactional id, perhaps its own coordinator).
+      const transactionalId = transactionalIdOf(CLIENT_ID, variant.secured ? `${groupId}.${HOSPITAL}` : groupId, discharges, 0);
+      const bus = testBus(kafka.brokers, { clientId: CLIENT_ID, ...gatewayAccess() });
       const errors: string[] = [];
       const intake = await startIntake({ bus, service, topics: t, groupId, ...(variant.secured ? { hospitals: [HOSPITAL] } : {}), maxMessageBytes: 64 * 1024, onError: (e) => { errors.push(errorText(e)); } });
       // A producer that waits out a leader election instead of failing the test.

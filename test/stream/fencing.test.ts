@@ -1,10 +1,11 @@
 /**
- * Issue 23: a replaced worker fences its predecessor. deploy/k8s runs the API as a StatefulSet, so the pod
- * that replaces settlement-gateway-0 is again settlement-gateway-0 and its configuration gives the same
- * transactional ids. Here the predecessor is caught with a transaction open (an answer sent, not committed)
- * under the id the configuration gives; a new worker is started from the same configuration and answers a
- * discharge. Kafka must then refuse the old producer's commit, and read_committed readers must never see
- * what the old transaction wrote.
+ * Issue 23: a partition's new owner fences its predecessor. The answers to a consumed partition go out under
+ * that partition's transactional id, the same on every instance of the group (transactionalIdOf), so whoever
+ * takes the partition over — the pod that replaces a lost one, or another replica after a rebalance — fences
+ * what the predecessor left. Here the predecessor is caught with a transaction open (an answer sent, not
+ * committed) under partition 0's id; a new worker is started and answers a discharge of partition 0. Kafka
+ * must then refuse the old producer's commit, and read_committed readers must never see what the old
+ * transaction wrote.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
@@ -16,7 +17,7 @@ import { createLogger } from '../../gateway/log.js';
 import { transactionalIdOf } from '../../gateway/stream/kafka-bus.js';
 import { hasKafkaErrorType } from '../../gateway/stream/kafka-errors.js';
 import { topics as topicNames } from '../../gateway/stream/topics.js';
-import { createBus, startStreamIntake, topicsToEnsure, transactionalIdPrefixOf } from '../../gateway/stream/wiring.js';
+import { createBus, startStreamIntake, topicsToEnsure } from '../../gateway/stream/wiring.js';
 import { dischargeAnswer } from '../../schemas/messages.js';
 import { requestBody } from '../support/requests.js';
 import { collect, createTopics, kafkaUnderTest, programmes, testBus, testKafka, uniquePrefix, waitFor, type KafkaUnderTest, testAudiences } from './support.js';
@@ -26,18 +27,15 @@ beforeAll(async () => { kafka = await kafkaUnderTest(); });
 afterAll(async () => { await kafka.stop(); });
 
 describe('a replaced worker fences its predecessor', () => {
-  it('same pod name → same transactional id: the old open transaction is aborted, its commit refused, nothing of it visible', async () => {
+  it('same partition → same transactional id: the old open transaction is aborted, its commit refused, nothing of it visible', async () => {
     const prefix = uniquePrefix();
     const t = topicNames(prefix);
-    // The replacement pod's environment is the predecessor's: the StatefulSet's pod name is the transactional id.
-    const env = { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_CLIENT_ID: `fence-${randomUUID().slice(0, 8)}`, KAFKA_TRANSACTIONAL_ID: 'settlement-gateway-0', KAFKA_INTAKE_GROUP: `${prefix}intake`, KAFKA_SESSION_TIMEOUT_MS: '6000' };
-    const config = loadConfig(env);
-    expect(transactionalIdPrefixOf(loadConfig({ ...env }))).toBe(transactionalIdPrefixOf(config));
+    const config = loadConfig({ KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_CLIENT_ID: `fence-${randomUUID().slice(0, 8)}`, KAFKA_INTAKE_GROUP: `${prefix}intake`, KAFKA_SESSION_TIMEOUT_MS: '6000' });
     await createTopics(kafka.brokers, topicsToEnsure(t, testAudiences()));
     const reader = await collect(kafka.brokers, [t.hisSettlements]);
 
     // The predecessor, mid-transaction when its pod was lost: an answer written, the commit never sent.
-    const transactionalId = transactionalIdOf(transactionalIdPrefixOf(config), config.KAFKA_INTAKE_GROUP, t.hisDischarges);
+    const transactionalId = transactionalIdOf(config.KAFKA_CLIENT_ID, config.KAFKA_INTAKE_GROUP, t.hisDischarges, 0);
     // Patient retries: the first transactional producer of a run waits for Kafka to create __transaction_state.
     const old = new Kafka({ brokers: kafka.brokers, clientId: 'predecessor', logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } })
       .producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
@@ -51,7 +49,7 @@ describe('a replaced worker fences its predecessor', () => {
     try {
       const producer = testKafka(kafka.brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
-      await producer.send({ topic: t.hisDischarges, acks: -1, messages: [{ key: 'p', value: JSON.stringify(requestBody({ settlementId: 'FENCE1' })), headers: { 'correlation-id': 'f-1' } }] });
+      await producer.send({ topic: t.hisDischarges, acks: -1, messages: [{ partition: 0, key: 'p', value: JSON.stringify(requestBody({ settlementId: 'FENCE1' })), headers: { 'correlation-id': 'f-1' } }] });
       await producer.disconnect();
       await waitFor(() => reader.seen.length >= 1, 20_000, 'the new worker\'s answer');
       expect(dischargeAnswer.parse(JSON.parse(reader.seen[0]!.value))).toMatchObject({ outcome: 'settled', split: { settlementId: 'FENCE1' } });
