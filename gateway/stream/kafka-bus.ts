@@ -284,12 +284,23 @@ export class KafkaBus implements Bus {
         topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headerText(m.headers),
       }));
       if (messages.length > 0) setLag(batch.partition, batch.highWatermark, BigInt(messages[0]!.offset));
+      /**
+       * The group's committed offset as last read. A check after a failure may find it past the chunk's first
+       * message, even past the chunk: another instance owned the partition meanwhile and chunked it its own way.
+       * What lies below it is answered, and is never answered again.
+       */
+      let floor = from;
       for (let start = 0; start < messages.length;) {
+        const below = start;
+        while (start < messages.length && BigInt(messages[start]!.offset) < floor) start++;
+        if (start > below) resolveOffset(messages[start - 1]!.offset);
+        if (start >= messages.length) break;
         // As many as the subscription takes, fewer if the last chunk's answers say theirs would not fit in three quarters of the record limit.
         const fitting = answerBytesPerMessage > 0 ? Math.max(1, Math.floor((maxBytes * 3) / 4 / answerBytesPerMessage)) : Infinity;
         let chunk = messages.slice(start, start + Math.min(s.maxMessagesPerTransaction ?? chunkSize, fitting));
         let last = chunk[chunk.length - 1]!;
         let undeliverableAttempts = 0;
+        let committedChunk = false;
         for (let attempt = 1; ; attempt++) {
           // A partition taken away in a rebalance is redone by its new owner from the committed offset.
           if (givenUp()) {
@@ -323,6 +334,17 @@ export class KafkaBus implements Bus {
               const still = await this.undeliverableOf(out, answerer, false);
               if (still.length > 0) throw new RecordsUndeliverable(still.map((f) => ({ ...f, attempts: undeliverableAttempts, maxRecordBytes: maxBytes })));
             }
+            // A probe that found a refused record threw its producer away, and the next one takes the partition's
+            // id over without knowing whether the group moved the partition meanwhile: settle and check first.
+            if (!answerer.settled) {
+              const committed = await committedOffset();
+              trace({ partition: batch.partition, firstOffset: chunk[0]!.offset, committed: committed?.toString() ?? 'given up' }, 'committed offset after a probe');
+              if (committed === undefined) return;
+              if (committed > BigInt(chunk[0]!.offset)) {
+                floor = committed;
+                break;
+              }
+            }
             trace({ partition: batch.partition, firstOffset: chunk[0]!.offset, lastOffset: last.offset, records: out.length, attempt }, 'chunk committing');
             await answerer.commit(out, { groupId: s.groupId, topic: s.topic, partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() });
             trace({ partition: batch.partition, nextOffset: (BigInt(last.offset) + 1n).toString() }, 'chunk committed');
@@ -331,6 +353,7 @@ export class KafkaBus implements Bus {
             // Committed: a heartbeat that fails now (the group coordinator's broker died) says nothing of
             // the commit, and must not send a committed chunk down the failure path.
             await heartbeat().catch(tell);
+            committedChunk = true;
             break;
           } catch (error) {
             if (hasKafkaErrorType(error, FENCED)) {
@@ -361,13 +384,14 @@ export class KafkaBus implements Bus {
             const committed = await committedOffset();
             trace({ partition: batch.partition, firstOffset: chunk[0]!.offset, lastOffset: last.offset, committed: committed?.toString() ?? 'given up', error: crashReason(error) }, 'chunk failed; committed offset');
             if (committed === undefined) return; // the partition is no longer ours: its new owner redoes from the committed offset
-            if (committed > BigInt(last.offset)) {
-              resolveOffset(last.offset);
+            if (committed > BigInt(chunk[0]!.offset)) {
+              floor = committed;
               break;
             }
           }
         }
-        start += chunk.length;
+        // Committed: on after its last message (fewer than taken when halved). Else the floor moved: what is left, chunked again.
+        if (committedChunk) start = messages.indexOf(last, start) + 1;
       }
     };
     let stopping: Promise<void> | undefined;
@@ -642,6 +666,12 @@ class PartitionAnswerers {
 class TransactionalAnswerer {
   private producer: Producer | null = null;
   private retired = false;
+  /**
+   * Whether the producer is the one settlePrevious made, which the caller followed by reading the committed
+   * offset. Only such a producer may commit: any other took the transactional id over (fencing whoever holds
+   * the partition now) without knowing what was committed meanwhile.
+   */
+  settled = false;
 
   constructor(
     private readonly kafka: Kafka, private readonly transactionalId: string, private readonly transactionTimeoutMs: number,
@@ -649,7 +679,8 @@ class TransactionalAnswerer {
   ) {}
 
   async commit(records: readonly OutboundRecord[], consumed: { groupId: string; topic: string; partition: number; nextOffset: string }): Promise<void> {
-    const producer = await this.ready();
+    const producer = this.producer;
+    if (!this.settled || producer === null) throw new Error(`invariant: the answerer of ${this.transactionalId} commits only after settlePrevious and a committed-offset check`);
     try {
       const txn = await producer.transaction();
       try {
@@ -662,8 +693,7 @@ class TransactionalAnswerer {
         throw error;
       }
     } catch (error) {
-      this.producer = null;
-      await producer.disconnect().catch(() => undefined);
+      await this.discard(producer);
       throw error;
     }
   }
@@ -671,7 +701,15 @@ class TransactionalAnswerer {
   async close(): Promise<void> {
     const producer = this.producer;
     this.producer = null;
+    this.settled = false;
     await producer?.disconnect();
+  }
+
+  /** After a failure: the next transaction starts from a new producer, settled again first. */
+  private async discard(producer: Producer): Promise<void> {
+    this.producer = null;
+    this.settled = false;
+    await producer.disconnect().catch(() => undefined);
   }
 
   /** Closes it for good: a batch still holding it after a rebalance took its partition fails instead of opening a producer nobody closes. */
@@ -715,8 +753,7 @@ class TransactionalAnswerer {
       }
       return undefined;
     } catch (error) {
-      this.producer = null;
-      await producer.disconnect().catch(() => undefined);
+      await this.discard(producer);
       const reason = undeliverableReason(error);
       // A topic the cluster lists but the broker calls unknown is moving (an election), not missing.
       if (reason === undefined || reason === 'topic-missing') throw error;
@@ -737,6 +774,7 @@ class TransactionalAnswerer {
     const producer = await this.ready();
     const txn = await producer.transaction();
     await txn.abort();
+    this.settled = true;
   }
 
   private async ready(): Promise<Producer> {
