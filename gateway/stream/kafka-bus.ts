@@ -401,7 +401,8 @@ export class KafkaBus implements Bus {
           trace({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group');
           checked.clear(); lag.clear(); this.tellLag(s, lag); run.joinedAt = Date.now();
           // A producer per partition no longer ours would hold its connections for nothing.
-          answerers.keepOnly(new Set(payload.memberAssignment[s.topic] ?? []), (error) => trace({ error: crashReason(error) }, 'closing an answerer failed'));
+          const closed = answerers.keepOnly(new Set(payload.memberAssignment[s.topic] ?? []), (error) => trace({ error: crashReason(error) }, 'closing an answerer failed'));
+          if (closed.length > 0) trace({ partitions: closed }, 'answerers of partitions no longer ours closed');
         });
         consumer.on(consumer.events.REBALANCING, ({ payload }) => trace({ memberId: payload.memberId }, 'rebalancing'));
         consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) gaveUp(run, payload.error); });
@@ -640,13 +641,16 @@ class PartitionAnswerers {
     return answerer;
   }
 
-  /** Closes the answerers of partitions not in `owned` (in the background: a rebalance does not wait on them). */
-  keepOnly(owned: ReadonlySet<number>, onError: (error: unknown) => void): void {
+  /** Closes the answerers of partitions not in `owned` (in the background: a rebalance does not wait on them); answers their partitions. */
+  keepOnly(owned: ReadonlySet<number>, onError: (error: unknown) => void): number[] {
+    const closed: number[] = [];
     for (const [partition, answerer] of this.byPartition) {
       if (owned.has(partition)) continue;
       this.byPartition.delete(partition);
+      closed.push(partition);
       answerer.retire().catch(onError);
     }
+    return closed;
   }
 
   async closeAll(): Promise<void> {

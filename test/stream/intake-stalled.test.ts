@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../gateway/log.js';
 import type { InboundMessage } from '../../gateway/stream/bus.js';
 import { startIntake } from '../../gateway/stream/intake.js';
 import { hasKafkaErrorType } from '../../gateway/stream/kafka-errors.js';
@@ -22,6 +23,14 @@ const MESSAGES = 30;
 /** Longer than the stall lasts: the stalled transaction is still open when it wakes, the case that answered twice (the broker would abort it at this bound). */
 const TRANSACTION_TIMEOUT_MS = 120_000;
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+const PARTITIONS = 3; // as createTopics makes them
+
+/** A bus's debug trace, as messages: what its consumer did (joins, chunks, answerers closed). */
+function traceOf(): { messages: string[]; logger: ReturnType<typeof createLogger> } {
+  const messages: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => { const parsed: unknown = JSON.parse(line); if (typeof parsed === 'object' && parsed !== null && 'msg' in parsed && typeof parsed.msg === 'string') messages.push(parsed.msg); } });
+  return { messages, logger };
+}
 
 let kafka: KafkaUnderTest;
 beforeAll(async () => { kafka = await kafkaUnderTest(); });
@@ -51,7 +60,8 @@ describe('an intake instance stalled mid-transaction', () => {
     await producer.connect();
     await producer.send({
       topic: t.hisDischarges, acks: -1,
-      messages: Array.from({ length: MESSAGES }, (_, i) => ({ key: PERSONS[i % PERSONS.length]!, value: JSON.stringify(weihaiBody(PERSONS[i % PERSONS.length]!, `Z${i}`)), headers: { 'correlation-id': `z-${i}` } })),
+      // Every partition gets discharges, so the instance that answers them all holds an answerer for each.
+      messages: Array.from({ length: MESSAGES }, (_, i) => ({ partition: i % PARTITIONS, key: PERSONS[i % PERSONS.length]!, value: JSON.stringify(weihaiBody(PERSONS[i % PERSONS.length]!, `Z${i}`)), headers: { 'correlation-id': `z-${i}` } })),
     });
     await producer.disconnect();
 
@@ -60,15 +70,16 @@ describe('an intake instance stalled mid-transaction', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => { release = resolve; });
     const clientId = `stall-${randomUUID().slice(0, 8)}`;
+    const [firstTrace, secondTrace] = [traceOf(), traceOf()];
     const first = testBus(kafka.brokers, {
-      clientId, transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
+      clientId, transactionTimeoutMs: TRANSACTION_TIMEOUT_MS, logger: firstTrace.logger,
       beforeTransactionCommit: async ({ partition }) => {
         if (stalledAt !== undefined) return;
         stalledAt = partition;
         await released;
       },
     });
-    const second = testBus(kafka.brokers, { clientId, transactionTimeoutMs: TRANSACTION_TIMEOUT_MS });
+    const second = testBus(kafka.brokers, { clientId, transactionTimeoutMs: TRANSACTION_TIMEOUT_MS, logger: secondTrace.logger });
     const firstErrors: unknown[] = [];
     const firstIntake = await startIntake({ bus: first, service, topics: t, groupId, maxMessageBytes: 64 * 1024, onError: (e) => { firstErrors.push(e); } });
     let firstStopped = false;
@@ -87,10 +98,14 @@ describe('an intake instance stalled mid-transaction', () => {
       // The second instance, given every partition once the first missed its session, answers all of them —
       // the stalled partition's discharges too, from the committed offset the stalled transaction did not move.
       await waitFor(() => committedToEnd(kafka.brokers, groupId, t.hisDischarges), 90_000, 'the second instance to commit every partition');
-      await secondIntake.stop();
-      // The first wakes and finishes its transaction; stopping it waits for its batch to end.
+      // The first wakes: its commit is refused, it drops the chunk and rejoins the group (it does not crash); the
+      // second, giving it partitions, closes the producers of those.
+      const joinsBefore = firstTrace.messages.filter((m) => m === 'kafka bus: joined the group').length;
       release();
-      await firstIntake.stop();
+      await waitFor(() => firstTrace.messages.includes('kafka bus: chunk fenced; dropped'), 30_000, 'the woken instance to be refused');
+      await waitFor(() => firstTrace.messages.filter((m) => m === 'kafka bus: joined the group').length > joinsBefore, 60_000, 'the woken instance back in the group');
+      await waitFor(() => secondTrace.messages.includes('kafka bus: answerers of partitions no longer ours closed'), 60_000, 'the second instance to close what it gave up');
+      await Promise.all([secondIntake.stop(), firstIntake.stop()]);
       firstStopped = true;
 
       // Every transaction is over: reading to the end (read_committed) sees every answer that will ever be seen.
