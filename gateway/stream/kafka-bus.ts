@@ -670,21 +670,25 @@ class PartitionAnswerers {
 class TransactionalAnswerer {
   private producer: Producer | null = null;
   private retired = false;
-  /**
-   * Whether the producer is the one settlePrevious made, which the caller followed by reading the committed
-   * offset. Only such a producer may commit: any other took the transactional id over (fencing whoever holds
-   * the partition now) without knowing what was committed meanwhile.
-   */
-  settled = false;
+  private settledProducer = false;
 
   constructor(
     private readonly kafka: Kafka, private readonly transactionalId: string, private readonly transactionTimeoutMs: number,
     private readonly beforeCommit?: KafkaBusOptions['beforeTransactionCommit'],
   ) {}
 
+  /**
+   * Whether the producer is the one settlePrevious made, which the caller followed by reading the committed
+   * offset. Only such a producer may commit: any other took the transactional id over (fencing whoever holds
+   * the partition now) without knowing what was committed meanwhile.
+   */
+  get settled(): boolean {
+    return this.settledProducer && this.producer !== null;
+  }
+
   async commit(records: readonly OutboundRecord[], consumed: { groupId: string; topic: string; partition: number; nextOffset: string }): Promise<void> {
     const producer = this.producer;
-    if (!this.settled || producer === null) throw new Error(`invariant: the answerer of ${this.transactionalId} commits only after settlePrevious and a committed-offset check`);
+    if (!this.settledProducer || producer === null) throw new Error(`invariant: the answerer of ${this.transactionalId} commits only after settlePrevious and a committed-offset check`);
     try {
       const txn = await producer.transaction();
       try {
@@ -705,14 +709,14 @@ class TransactionalAnswerer {
   async close(): Promise<void> {
     const producer = this.producer;
     this.producer = null;
-    this.settled = false;
+    this.settledProducer = false;
     await producer?.disconnect();
   }
 
   /** After a failure: the next transaction starts from a new producer, settled again first. */
   private async discard(producer: Producer): Promise<void> {
     this.producer = null;
-    this.settled = false;
+    this.settledProducer = false;
     await producer.disconnect().catch(() => undefined);
   }
 
@@ -778,7 +782,7 @@ class TransactionalAnswerer {
     const producer = await this.ready();
     const txn = await producer.transaction();
     await txn.abort();
-    this.settled = true;
+    this.settledProducer = true;
   }
 
   private async ready(): Promise<Producer> {
