@@ -94,11 +94,6 @@ export const configSchema = z.object({
   INTAKE_ENABLED: flag.default(true),
   /** Consumer group of the streaming intake on his.discharges. */
   KAFKA_INTAKE_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/).default('settlement-gateway-intake'),
-  /**
-   * No longer read: transactional ids are per consumed partition and the same on every instance
-   * (gateway/stream/kafka-bus.ts transactionalIdOf). Still accepted, so that manifests setting it start.
-   */
-  KAFKA_TRANSACTIONAL_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   /** The intake consumer's session timeout: how long a crashed instance keeps its partitions before the group rebalances. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   /** Partitions and replication of topics the gateway creates when they are missing. */

@@ -109,7 +109,7 @@ async function benchIntakeProcess(brokers: string[], redis: TestRedis, brokerPid
     cwd,
     env: {
       ...process.env, PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', REDIS_URL: redis.url,
-      KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: t.prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3', KAFKA_INTAKE_GROUP: group, KAFKA_TRANSACTIONAL_ID: group, RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
+      KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: t.prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3', KAFKA_INTAKE_GROUP: group, RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

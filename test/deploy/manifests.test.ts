@@ -120,23 +120,21 @@ describe('deploy/', () => {
     expect(hpaTargets).toEqual(['settlement-gateway']);
   });
 
-  it('gives every pod a Kafka transactional id that its replacement keeps: the API as a StatefulSet named per ordinal, the single relay a constant', () => {
+  it('runs the API as a StatefulSet named per ordinal, and sets no pod its own Kafka transactional id (they are per consumed partition, from the shared KAFKA_CLIENT_ID)', () => {
     const all = readdirSync(join(DEPLOY, 'k8s')).flatMap((f) => docs(join(DEPLOY, 'k8s', f)));
     const api = all.find((d) => isNode(d.metadata) && d.metadata.name === 'settlement-gateway' && d.kind !== 'Service' && d.kind !== 'HorizontalPodAutoscaler' && d.kind !== 'PodDisruptionBudget')!;
-    // A Deployment's replacement pod gets a new random name: its predecessor's open transactions would not be fenced.
+    // Stable pod names (settlement-gateway-<ordinal>) in logs and metrics.
     expect(api).toMatchObject({ kind: 'StatefulSet', spec: { podManagementPolicy: 'Parallel' } });
     const spec = isNode(api.spec) ? api.spec : {};
     const governing = all.find((d) => d.kind === 'Service' && isNode(d.metadata) && d.metadata.name === spec.serviceName);
     expect(governing, 'the StatefulSet\'s governing Service exists').toMatchObject({ spec: { clusterIP: 'None' } });
     const template = isNode(spec.template) && isNode(spec.template.spec) ? spec.template.spec : {};
     const container = list(template.containers).filter(isNode)[0]!;
-    const txnId = list(container.env).filter(isNode).find((e) => e.name === 'KAFKA_TRANSACTIONAL_ID');
-    expect(txnId).toEqual({ name: 'KAFKA_TRANSACTIONAL_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    // Every replica answers a partition under the same id, `<KAFKA_CLIENT_ID>-<group>-<topic>-<partition>`: one client id in the template.
+    expect(list(container.env).filter(isNode).find((e) => e.name === 'KAFKA_CLIENT_ID')).toEqual({ name: 'KAFKA_CLIENT_ID', value: 'settlement-gateway' });
     const hpa = all.find((d) => d.kind === 'HorizontalPodAutoscaler');
     expect(hpa).toMatchObject({ spec: { scaleTargetRef: { kind: 'StatefulSet', name: 'settlement-gateway' } } });
 
-    const relay = containers.find((c) => c.where.startsWith('relay.yaml'))!;
-    expect(relay.env.get('KAFKA_TRANSACTIONAL_ID')).toMatch(/^[A-Za-z0-9._-]+$/); // constant: replicas 1 and Recreate (checked above)
-    for (const c of containers) expect(c.env.has('KAFKA_TRANSACTIONAL_ID'), `${c.where}: without it the id is the pod's hostname, random under a Deployment`).toBe(true);
+    for (const c of containers) expect(c.env.has('KAFKA_TRANSACTIONAL_ID'), `${c.where}: a variable the gateway no longer reads`).toBe(false);
   });
 });

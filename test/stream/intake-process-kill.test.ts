@@ -74,7 +74,7 @@ describe('intake process killed mid-stream', () => {
         env: {
           ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: log === undefined ? 'silent' : 'debug', REDIS_URL: redis.url,
           KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3',
-          KAFKA_INTAKE_GROUP: group, KAFKA_TRANSACTIONAL_ID: `kill-${group}`, KAFKA_SESSION_TIMEOUT_MS: '6000', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
+          KAFKA_INTAKE_GROUP: group, KAFKA_SESSION_TIMEOUT_MS: '6000', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
         },
         stdio: ['ignore', log ?? 'ignore', 'ignore'],
       });

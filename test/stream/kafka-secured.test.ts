@@ -67,7 +67,7 @@ function gatewayConfig(extra: Record<string, string> = {}): Config {
     NODE_ENV: 'production', KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: t.prefix,
     KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: GATEWAY,
     KAFKA_SASL_PASSWORD_SECRET: JSON.stringify({ file: passwordFile }), KAFKA_SSL_CA_FILE: kafka.caFile!,
-    KAFKA_CLIENT_ID: plan.gateway.clientIds[0]!, KAFKA_TRANSACTIONAL_ID: 'settlement-gateway-0', KAFKA_INTAKE_GROUP: plan.gateway.groups[0]!,
+    KAFKA_CLIENT_ID: plan.gateway.clientIds[0]!, KAFKA_INTAKE_GROUP: plan.gateway.groups[0]!,
     KAFKA_INTAKE_HOSPITALS: [HIS.hospitalIds[0]!, OTHER_HOSPITAL].join(','),
     KAFKA_TOPIC_PARTITIONS: '2', KAFKA_REPLICATION_FACTOR: '3', KAFKA_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'warn',
     ...extra,

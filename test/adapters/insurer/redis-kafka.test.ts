@@ -26,7 +26,7 @@ describe('insurer delivery on Redis and Kafka', () => {
     const prefix = uniquePrefix();
     env = {
       REDIS_URL: redis.url, KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3',
-      KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_TRANSACTIONAL_ID: `insurer-${prefix}`, INTAKE_ENABLED: 'false',
+      KAFKA_SESSION_TIMEOUT_MS: '6000', INTAKE_ENABLED: 'false',
     };
   });
   afterAll(async () => { await gw?.stop(); await mock?.stop(); await kafka?.stop(); await redis?.stop(); });
