@@ -25,7 +25,7 @@ function newestUnder(dir) {
   if (!existsSync(dir)) return 0;
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    const path = join(entry.parentPath ?? entry.path, entry.name);
+    const path = join(entry.parentPath, entry.name);
     if (entry.isFile() && path !== SELF) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;

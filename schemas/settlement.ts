@@ -33,6 +33,11 @@ export const ITEM_TYPES = ['drug', 'consumable', 'service'] as const;
 export const WARDS = ['general', 'special'] as const;
 /** Encounter kinds: a stay, a 门诊特殊病种 visit, or a dispensing at a designated pharmacy (特药). */
 export const ENCOUNTER_KINDS = ['inpatient', 'outpatientSpecial', 'pharmacy'] as const;
+/** 甲 A, 乙 B, 丙 C: an item's class in the catalogue. */
+const ITEM_CLASSES = ['A', 'B', 'C'] as const;
+const OWNERSHIPS = ['public', 'private'] as const;
+const SCHEMES = ['employee', 'resident'] as const;
+const CAUSES = ['disease', 'accident'] as const;
 
 const text = plainText(LIMITS.textLength);
 
@@ -40,7 +45,7 @@ const billItem = z.object({
   code: text,
   name: text,
   amount: money,
-  class: z.enum(['A', 'B', 'C']).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
+  class: z.enum(ITEM_CLASSES).meta({ description: '甲 A in scope, 乙 B in scope after selfPayRatio × amount, 丙 C out of scope' }),
   selfPayRatio: share.optional().meta({ description: '乙类先行自付比例, for class B; absent means 0' }),
   overLimit: money.optional().meta({ description: '超限价自费: the part of the amount above the price limit' }),
   itemType: z.enum(ITEM_TYPES).optional().meta({ description: 'drug, consumable or service; absent: not stated (a rule selecting by type does not count the item)' }),
@@ -61,14 +66,14 @@ export const settlementRequest = z.object({
     region: admdvs,
     level: z.int().min(1).max(3).meta({ description: 'hospital level 1–3 (一/二/三级)' }),
     drgPublic: z.boolean().default(false).meta({ description: 'a public hospital paid by C-DRG' }),
-    ownership: z.enum(['public', 'private']).optional().meta({ description: "public (公立) or private (民营); plans paying public hospitals only read it" }),
+    ownership: z.enum(OWNERSHIPS).optional().meta({ description: "public (公立) or private (民营); plans paying public hospitals only read it" }),
   }),
   patient: z.object({
     id: z.string().min(1).max(32).regex(/^[0-9A-Za-z]+$/, '只能由字母和数字组成'),
     name: plainText(50).optional(),
     insuredRegion: admdvs,
     hukouRegion: admdvs.optional().meta({ description: '户籍地 (6-digit admdvs), for programmes whose eligibility is by 户籍 (闻喜); absent, such a programme reads insuredRegion and says so' }),
-    scheme: z.enum(['employee', 'resident']),
+    scheme: z.enum(SCHEMES),
     categories: z.array(category).max(13).default([]),
     basicInsuranceActive: z.boolean().default(true),
     disability: z.object({ grade: z.int().min(1).max(4), type: disabilityType }).optional(),
@@ -83,7 +88,7 @@ export const settlementRequest = z.object({
       firstDiagnosedOn: encounterDate.optional().meta({ description: 'when the disease was first diagnosed: a plan judging 既往症 by claim compares it with the enrolment' }),
     })).max(LIMITS.diagnosesPerStay).default([]),
     catalogEntries: z.array(z.object({ catalog: identifier(40), entry: z.int().min(1).max(999) })).max(LIMITS.catalogEntriesPerStay).default([]),
-    cause: z.enum(['disease', 'accident']).default('disease'),
+    cause: z.enum(CAUSES).default('disease'),
     thirdPartyLiable: z.boolean().default(false),
     offsiteFiled: z.boolean().optional().meta({ description: '异地就医备案: true when the person filed for care outside the insured region (read only for a hospital outside a plan\'s area; absent: not filed)' }),
     localBasicSettlement: z.boolean().optional().meta({ description: 'false: the stay was not settled through the local basic insurance (plans that pay only after it do not pay)' }),
@@ -119,14 +124,14 @@ export const parsedSettlementRequest = z.object({
     region: z.string(),
     level: z.int().min(1).max(3),
     drgPublic: z.boolean(),
-    ownership: z.enum(['public', 'private']).optional(),
+    ownership: z.enum(OWNERSHIPS).optional(),
   }),
   patient: z.object({
     id: z.string().min(1).max(32),
     name: z.string().optional(),
     insuredRegion: z.string(),
     hukouRegion: z.string().optional(),
-    scheme: z.enum(['employee', 'resident']),
+    scheme: z.enum(SCHEMES),
     categories: z.array(category),
     basicInsuranceActive: z.boolean(),
     disability: z.object({ grade: z.int().min(1).max(4), type: disabilityType }).optional(),
@@ -137,7 +142,7 @@ export const parsedSettlementRequest = z.object({
     dischargedOn: day,
     diagnoses: z.array(z.object({ icd10: z.string(), primary: z.boolean(), firstDiagnosedOn: day.optional() })),
     catalogEntries: z.array(z.object({ catalog: z.string(), entry: z.int() })),
-    cause: z.enum(['disease', 'accident']),
+    cause: z.enum(CAUSES),
     thirdPartyLiable: z.boolean(),
     offsiteFiled: z.boolean().optional(),
     localBasicSettlement: z.boolean().optional(),
@@ -146,7 +151,7 @@ export const parsedSettlementRequest = z.object({
     code: z.string(),
     name: z.string(),
     amount: fen,
-    class: z.enum(['A', 'B', 'C']),
+    class: z.enum(ITEM_CLASSES),
     selfPayRatio: shareText.optional(),
     overLimit: fen.optional(),
     itemType: z.enum(ITEM_TYPES).optional(),

@@ -10,6 +10,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type EachBatchPayload, type LogEntry, type Message, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { headerText, RecordsUndeliverable, SubscriptionCrashed, type Bus, type InboundMessage, type OutboundRecord, type RunningSubscription, type Subscription, type Undeliverable, type UndeliverableReason } from './bus.js';
+import { invariant } from '../errors.js';
 import { hasKafkaErrorType } from './kafka-errors.js';
 import { batchBytes, DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size.js';
 import { topicDrift, type TopicDrift, type TopicSpec, type TopicState } from './topic-specs.js';
@@ -688,7 +689,7 @@ class TransactionalAnswerer {
 
   async commit(records: readonly OutboundRecord[], consumed: { groupId: string; topic: string; partition: number; nextOffset: string }): Promise<void> {
     const producer = this.producer;
-    if (!this.settledProducer || producer === null) throw new Error(`invariant: the answerer of ${this.transactionalId} commits only after settlePrevious and a committed-offset check`);
+    invariant(this.settledProducer && producer !== null, () => `the answerer of ${this.transactionalId} commits only after settlePrevious and a committed-offset check`);
     try {
       const txn = await producer.transaction();
       try {
