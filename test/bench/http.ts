@@ -95,14 +95,17 @@ export const median = (values: readonly number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-type Run = LoadResult & { cpuUsPerRequest: number };
-interface Target { key: string; name: string; server: Server; path: string; cpu: boolean; runs: Run[]; atRate: Run[] }
+type Run = LoadResult & { cpuUsPerRequest: number; redisCpuUsPerRequest: number };
+/** `redisPid`: the Redis the target writes to, whose CPU per request is counted too (it shares the machine's cores). */
+interface Target { key: string; name: string; server: Server; path: string; cpu: boolean; redisPid?: number; runs: Run[]; atRate: Run[] }
 
-/** One load of a target, with the server's CPU per request over it. */
+/** One load of a target, with the server's and its Redis's CPU per request over it. */
 async function measure(t: Target, rate?: { perSecond: number; connections: number }): Promise<Run> {
   const before = cpuMs(t.server.child.pid);
+  const redisBefore = cpuMs(t.redisPid);
   const result = await load(`http://127.0.0.1:${t.server.port}`, t.path, DURATION_S, rate);
-  return { ...result, cpuUsPerRequest: ((cpuMs(t.server.child.pid) - before) / result.requests) * 1000 };
+  const perRequestUs = (ms: number) => (ms / result.requests) * 1000;
+  return { ...result, cpuUsPerRequest: perRequestUs(cpuMs(t.server.child.pid) - before), redisCpuUsPerRequest: perRequestUs(cpuMs(t.redisPid) - redisBefore) };
 }
 
 export async function benchHttp(): Promise<string[]> {
@@ -128,7 +131,8 @@ export async function benchHttp(): Promise<string[]> {
     const targets: Target[] = [];
     for (const d of declared.filter((t) => !ONLY || ONLY.includes(t.key))) {
       const flags = d.script === 'gateway/main.ts' && !d.cwd ? GATEWAY_FLAGS : [];
-      targets.push({ key: d.key, name: d.name, server: await start(d.script, d.env, d.probe, d.cwd, flags), path: d.path, cpu: d.cpu ?? true, runs: [], atRate: [] });
+      const redisPid = d.env.REDIS_URL ? redis.pid : undefined;
+      targets.push({ key: d.key, name: d.name, server: await start(d.script, d.env, d.probe, d.cwd, flags), path: d.path, cpu: d.cpu ?? true, ...(redisPid ? { redisPid } : {}), runs: [], atRate: [] });
     }
     if (targets.some((t) => t.key === 'cluster')) await new Promise((r) => setTimeout(r, 1500)); // both cluster workers listening
     // Warm-up: each server's JIT and Redis's scripts, not counted.
@@ -150,8 +154,8 @@ export async function benchHttp(): Promise<string[]> {
     }
     const rows: string[] = [
       `HTTP, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION_S} s, 20-item bills, distinct persons (medians; req/s of each round in brackets):`,
-      '| endpoint | req/s | of bare | of the lean reference | p50 ms | p99 ms | server CPU per request | errors |',
-      '|---|---|---|---|---|---|---|---|',
+      '| endpoint | req/s | of bare | of the lean reference | p50 ms | p99 ms | server CPU per request | Redis CPU per request | errors |',
+      '|---|---|---|---|---|---|---|---|---|',
     ];
     const reference = (key: string) => targets.find((t) => t.key === key);
     const medianRps = (t: Target | undefined) => (t ? median(t.runs.map((r) => r.rps)) : NaN);
@@ -162,7 +166,8 @@ export async function benchHttp(): Promise<string[]> {
     for (const t of targets) {
       const rps = median(t.runs.map((r) => r.rps));
       const cpu = t.cpu ? `${median(t.runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} µs` : '—';
-      rows.push(`| ${t.name} | ${rps} (${t.runs.map((r) => r.rps).join(', ')}) | ${share(rps, bareRps)} | ${share(rps, leanRps)} | ${median(t.runs.map((r) => r.p50))} | ${median(t.runs.map((r) => r.p99))} | ${cpu} | ${errorsOf(t.runs)} |`);
+      const redisCpu = t.redisPid ? `${median(t.runs.map((r) => r.redisCpuUsPerRequest)).toFixed(0)} µs` : '—';
+      rows.push(`| ${t.name} | ${rps} (${t.runs.map((r) => r.rps).join(', ')}) | ${share(rps, bareRps)} | ${share(rps, leanRps)} | ${median(t.runs.map((r) => r.p50))} | ${median(t.runs.map((r) => r.p99))} | ${cpu} | ${redisCpu} | ${errorsOf(t.runs)} |`);
     }
     if (perSecond > 0) {
       const bare = reference('bare');

@@ -2,8 +2,10 @@
  * The settle path in process, without HTTP: the lossless parse of the body text, then `service.settle`
  * (zod, fingerprint, per-person queue, engine, split, record, commit) on the in-memory ledger or a real
  * Redis (`SERVICE_LEDGER=redis`, started for the run), N settlements of distinct persons, `IN_FLIGHT` at
- * once (`SERVICE_PATH=lean`: the lean reference's own steps instead). Prints CPU µs per settlement and the garbage collections seen (perf_hooks). Deterministic enough
- * for `valgrind --tool=callgrind` instruction counts of one change against another.
+ * once (`SERVICE_PATH=lean`: the lean reference's own steps instead). Prints CPU µs per settlement and the garbage collections seen (perf_hooks);
+ * on Redis also the server's CPU per settlement and its commands' calls and time (INFO commandstats). Deterministic enough
+ * for `valgrind --tool=callgrind` instruction counts of one change against another. HEAP_PROFILE=<file> samples what is
+ * allocated, by area; with HEAP_MINOR=0 only what survives a young collection (what is held across a settlement's awaits).
  * Run: npx tsx test/bench/service-path.ts [n] ; not part of npm run bench.
  */
 import { writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { toSplit } from '../../gateway/engine/split.js';
 import { settlementRequest } from '../../schemas/settlement.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
 import { startRedis } from '../support/redis.js';
+import { cpuMs } from './http.js';
 
 const N = Number(process.argv[2] ?? 4000);
 const WARMUP = Number(process.env.WARMUP ?? 2000);
@@ -91,7 +94,7 @@ const heapProfile = process.env.HEAP_PROFILE;
 const inspector = heapProfile ? new Session() : null;
 if (inspector) {
   inspector.connect();
-  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.HEAP_MINOR !== '0' });
 }
 let gcMs = 0;
 let gcs = 0;
@@ -107,11 +110,20 @@ const observer = new PerformanceObserver((list) => {
   }
 });
 observer.observe({ entryTypes: ['gc'] });
+// Redis's side of the measured settlements: its CPU, and each command's calls and time (INFO commandstats).
+await client?.config('RESETSTAT');
+const redisCpuBefore = redis ? cpuMs(redis.pid) : 0;
 const cpu = process.cpuUsage();
 const wall = performance.now();
 await run(N);
 const used = process.cpuUsage(cpu);
 const wallMs = performance.now() - wall;
+const redisCpuUs = redis ? (cpuMs(redis.pid) - redisCpuBefore) * 1000 : 0;
+const commandStats = client ? String(await client.info('commandstats')).split('\n').filter((line) => line.startsWith('cmdstat_')).map((line) => {
+  const [name, fields] = line.trim().replace('cmdstat_', '').split(':');
+  const stat = Object.fromEntries((fields ?? '').split(',').map((kv) => kv.split('=')));
+  return `    ${name}: ${(Number(stat.calls) / N).toFixed(1)} calls, ${(Number(stat.usec) / N).toFixed(1)} µs per settlement`;
+}) : [];
 await new Promise((r) => setTimeout(r, 10));
 observer.disconnect();
 const cpuUs = used.user + used.system;
@@ -128,5 +140,6 @@ await redis?.stop();
 console.log([
   `${onLean ? 'lean ' : ''}${onRedis ? 'redis' : 'memory'}: ${N} settlements, ${(cpuUs / N).toFixed(1)} µs CPU each (${((wallMs * 1000) / N).toFixed(1)} µs wall), GC ${gcs} times, ${((gcMs * 1000) / N).toFixed(1)} µs of pauses per settlement`,
   `  GC by kind (1 minor, 2 major, 4 incremental, 8 weak): ${[...byKind].map(([k, v]) => `${k}: ${v.count}× ${v.ms.toFixed(1)} ms`).join(', ')}`,
+  ...(redis ? [`  Redis: ${(redisCpuUs / N).toFixed(1)} µs CPU per settlement; by command (time inside scripts counted in their EVALSHA too):`, ...commandStats] : []),
   ...(heapSummary ? [heapSummary] : []),
 ].join('\n'));
