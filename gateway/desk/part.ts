@@ -116,7 +116,6 @@ const deskRoutes = [
         programmeName: (id) => programmes.get(id)?.name,
         fontStylesheet: FONT_STYLESHEET,
       });
-      res.setHeader('Cache-Control', 'no-store');
       res.type('text/html; charset=utf-8').send(html);
     },
   }),

@@ -2,7 +2,9 @@
  * The security headers of every answer: helmet's, with the gateway's Content-Security-Policy, worked
  * out once at start-up and then only copied onto each answer. helmet itself builds the CSP text anew
  * on every request (its directives may be functions of the request; ours are fixed), which cost about
- * a sixth of a settlement's time over HTTP.
+ * a sixth of a settlement's time over HTTP. And `Cache-Control: no-store`: the answers carry persons'
+ * settlements, rosters and reports, which no browser on a shared desk PC and no proxy may keep; a route
+ * whose answer holds nothing personal (the desk's and the reports page's files) sets its own.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -24,7 +26,7 @@ function helmetHeaders(options: Readonly<HelmetOptions>): ReadonlyArray<readonly
 }
 
 export function securityHeaders(options: Readonly<HelmetOptions>): RequestHandler {
-  const headers = helmetHeaders(options);
+  const headers = [...helmetHeaders(options), ['Cache-Control', 'no-store'] as const];
   return (_req, res, next) => {
     for (const [name, value] of headers) res.setHeader(name, value);
     next();

@@ -1,4 +1,4 @@
-/** Personal identifiers never reach the logs in clear, whatever the call did. */
+/** Personal identifiers never reach the logs in clear, whatever the call did, nor a browser's or proxy's cache. */
 import { Writable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../gateway/config.js';
 import { createLogger } from '../../gateway/log.js';
 import { startGateway, type Gateway } from '../../gateway/main.js';
-import { call } from '../support/gateway.js';
+import { call, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { requestBody } from '../support/requests.js';
 
 describe('logs', () => {
@@ -42,5 +42,43 @@ describe('logs', () => {
     expect(text).not.toContain(id);
     expect(text).not.toContain('李四光');
     expect(text).not.toContain(token);
+  });
+});
+
+/**
+ * The answers carry persons' settlements, rosters and reports: no browser on a shared desk PC and no proxy may keep
+ * them (Cache-Control: no-store on every answer, refusals too). Only files that hold nothing personal say otherwise.
+ */
+describe('caches', () => {
+  let gw: TestGateway;
+  beforeAll(async () => { gw = await startTestGateway(); });
+  afterAll(async () => { await gw?.stop(); });
+
+  it('are told to keep no answer of the API, the slip or an adapter', async () => {
+    const body = requestBody({ settlementId: 'NOSTORE1' });
+    const answers = [
+      await call(gw.url, '/v1/settlements', { body }),
+      await call(gw.url, '/v1/settlements', { body }), // the replay
+      await call(gw.url, `/v1/settlements/${body.hospital.id}/NOSTORE1`),
+      await call(gw.url, `/v1/settlements/${body.hospital.id}/NOSTORE1/slip`),
+      await call(gw.url, '/v1/persons/standing', { body: { personId: body.patient.id, year: '2024' } }),
+      await call(gw.url, '/v1/settlements', { body: { ...body, items: [{ amount: 'x' }] } }),
+      await call(gw.url, '/v1/settlements', { body, token: null }),
+      await call(gw.url, '/fhir/metadata', { token: null }),
+      await call(gw.url, '/healthz', { token: null }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([201, 200, 200, 200, 200, 400, 401, 200, 200]);
+    for (const answer of answers) expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('may keep the pages and the desk font, which hold nothing personal', async () => {
+    const desk = await call(gw.url, '/desk/', { token: null });
+    expect(desk.headers.get('cache-control')).toBe('no-cache');
+    expect((await call(gw.url, '/reports', { token: null })).headers.get('cache-control')).toBe('no-cache');
+    const fontPath = /\/desk\/fonts\/[\w.-]+\.woff2/.exec((await call(gw.url, '/desk/fonts/noto-sans-sc.css', { token: null })).text)?.[0];
+    expect(fontPath).toBeDefined();
+    const font = await call(gw.url, fontPath ?? '', { token: null });
+    expect(font.status).toBe(200);
+    expect(font.headers.get('cache-control')).toBe('public, max-age=604800');
   });
 });
