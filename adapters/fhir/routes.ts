@@ -13,7 +13,7 @@ import { GatewayError, InvalidInput, NotFound, PayloadTooLarge } from '../../gat
 import type { Surface } from '../../gateway/http/app.js';
 import { bindRoutes, routeOf, type Content, type DataScope, type ProblemsOf, type Route } from '../../gateway/http/route-table.js';
 import type { Metrics } from '../../gateway/http/metrics.js';
-import { fromDependency } from '../../gateway/http/problems.js';
+import { ledgerRefusal } from '../../gateway/ledger/errors.js';
 import type { SettlementService } from '../../gateway/service/settlements.js';
 import type { DocumentStore } from '../../gateway/ledger/documents/port.js';
 import type { LedgerPort } from '../../gateway/ledger/port.js';
@@ -285,7 +285,7 @@ export function fhirSurface(deps: FhirRouteDeps): Surface {
 function outcomeErrors(deps: FhirRouteDeps): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    const known = error instanceof GatewayError ? error : parserError(error) ?? fromDependency(error);
+    const known = error instanceof GatewayError ? error : parserError(error) ?? ledgerRefusal(error);
     if (!known) {
       deps.requests.inc({ operation: operationOf(req), outcome: 'internal' });
       deps.log.error({ err: error, requestId: req.requestId }, 'unhandled error (fhir)');

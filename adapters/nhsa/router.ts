@@ -16,6 +16,7 @@ import type { Surface } from '../../gateway/http/app.js';
 import { requireHospital } from '../../gateway/http/auth.js';
 import { bindRoutes, routeOf, type DataScope, type DataScopeRule, type ProblemsOf } from '../../gateway/http/route-table.js';
 import { GatewayError } from '../../gateway/errors.js';
+import { ledgerRefusal } from '../../gateway/ledger/errors.js';
 import { canonicalJson, sha256, ulid } from '../../gateway/service/ids.js';
 import { CALLS, type CallContext } from './calls/index.js';
 import { issuesFault, NhsaFault, OUTCOME_UNKNOWN_TEXT } from './fault.js';
@@ -207,7 +208,8 @@ async function national(deps: RouterDeps, infno: string, scope: DataScope, req: 
     if (error instanceof NhsaFault) {
       body = { infcode: -1, err_msg: error.message };
       remember = !error.retryable;
-    } else if (error instanceof GatewayError && error.status === 503) {
+    } else if ((error instanceof GatewayError ? error : ledgerRefusal(error))?.status === 503) {
+      // Unavailable, or the ledger's Redis refusing (down, failing over, full): nothing was committed.
       body = { infcode: -1, err_msg: '医保结算服务暂时不可用，请稍后使用原报文ID（msgid）重试' };
       remember = false;
     } else {

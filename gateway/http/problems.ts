@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError, InvalidInput, NotFound, OutcomeUnknown, PayloadTooLarge, Unavailable } from '../errors.js';
 import { internalProblem, problemOf } from '../problem-body.js';
+import { ledgerRefusal } from '../ledger/errors.js';
 import type { Problem } from '../../schemas/problem.js';
 
 // The error → problem body mapping lives outside http/ (the stream intake answers problems too); re-exported here.
@@ -39,7 +40,7 @@ export function problemHandler(log: Logger, onError: (status: number, type: stri
       if (!res.writableEnded) res.end();
       return;
     }
-    const known = error instanceof GatewayError ? error : fromParser(error) ?? fromDependency(error);
+    const known = error instanceof GatewayError ? error : fromParser(error) ?? ledgerRefusal(error);
     if (known) {
       onError(known.status, known.name);
       // The log keeps the dependency's own words (English, for the operator); the caller gets plain Chinese.
@@ -60,17 +61,6 @@ export function pathOf(req: Request): string {
   const url = req.originalUrl;
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
-}
-
-/**
- * A dependency that is down (Redis unreachable, a cluster without quorum, a failover under way — a write
- * refused by a master turned replica, READONLY, or one that lost its master, MASTERDOWN): 503, retry
- * later — not our bug. Each of these refuses the command, so nothing was committed.
- */
-export function fromDependency(error: unknown): GatewayError | null {
-  if (!(error instanceof Error)) return null;
-  const down = error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|did not answer/.test(error.message);
-  return down ? new Unavailable('账本存储（Redis）暂时无法访问，本次未记账；请稍后用同一结算号重试', 2) : null;
 }
 
 export const notFoundHandler = (req: Request, _res: Response, next: NextFunction) => next(new NotFound(`没有这个接口：${req.method} ${req.path}`));

@@ -16,6 +16,7 @@
  */
 import { Forbidden, GatewayError, InvalidInput, PayloadTooLarge } from '../errors.js';
 import { internalProblem as internalProblemOf, problemOf } from '../problem-body.js';
+import { ledgerRefusal } from '../ledger/errors.js';
 import { PROBLEM_TYPES, problemTypeUri } from '../problem-types.js';
 import { parseJsonText } from '../service/json-text.js';
 import type { SettleOutcome, SettlementService } from '../service/settlements.js';
@@ -153,7 +154,9 @@ export function dischargeHandler(options: IntakeOptions, answers?: AnswersSent, 
         throw new RetryLater(error);
       }
       attempts.delete(where);
-      return { kind: 'rejected', problem: error instanceof GatewayError ? problemOf(error) : internalProblem(error, tried) };
+      // Still refused by the ledger's Redis (down, failing over, full): the HIS is told so (503, nothing committed), not "internal".
+      const known = error instanceof GatewayError ? error : ledgerRefusal(error);
+      return { kind: 'rejected', problem: known ? problemOf(known) : internalProblem(error, tried) };
     }
   };
 

@@ -1,10 +1,10 @@
 /** Which failures of Redis are "down, retry" (503, nothing committed) rather than a bug (500). */
 import { describe, expect, it } from 'vitest';
-import { fromDependency } from '../../gateway/http/problems.js';
+import { ledgerRefusal } from '../../gateway/ledger/errors.js';
 
 const replyError = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
 
-describe('fromDependency', () => {
+describe('ledgerRefusal', () => {
   it.each([
     'READONLY You can\'t write against a read only replica.',
     'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.',
@@ -12,12 +12,20 @@ describe('fromDependency', () => {
     'LOADING Redis is loading the dataset in memory',
     'Connection is closed.',
   ])('answers 503 with Retry-After for "%s": the command was refused, nothing committed', (message) => {
-    const problem = fromDependency(replyError(message));
+    const problem = ledgerRefusal(replyError(message));
     expect(problem?.status).toBe(503);
   });
 
+  it('answers 503 for a full Redis (OOM under noeviction) and says the operator must act, with a later Retry-After', () => {
+    const full = ledgerRefusal(replyError("OOM command not allowed when used memory > 'maxmemory'. script: 83e1d8f7, on @user_script:45."));
+    expect(full?.status).toBe(503);
+    expect(full?.message).toContain('内存已满');
+    expect(full?.message).toContain('本次未记账');
+    expect(full?.retryAfterSeconds).toBeGreaterThan(ledgerRefusal(replyError('LOADING Redis is loading the dataset in memory'))?.retryAfterSeconds ?? Infinity);
+  });
+
   it('leaves anything else to the bug path (500): a script error is ours', () => {
-    expect(fromDependency(replyError('ERR Error running script (call to f_1234): invalid argument'))).toBeNull();
-    expect(fromDependency('not an error')).toBeNull();
+    expect(ledgerRefusal(replyError('ERR Error running script (call to f_1234): invalid argument'))).toBeNull();
+    expect(ledgerRefusal('not an error')).toBeNull();
   });
 });

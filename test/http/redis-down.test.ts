@@ -1,4 +1,5 @@
-/** With Redis unreachable the gateway says so: readiness fails and calls answer 503 with Retry-After. */
+/** With Redis unreachable or full the gateway says so: readiness fails and calls answer 503 with Retry-After. */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asProblem, call, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -24,5 +25,47 @@ describe('Redis unreachable', () => {
     expect(settle.headers.get('retry-after')).toBeTruthy();
     expect(asProblem(settle.json).status).toBe(503);
     expect((await call(gw.url, '/healthz', { token: null })).status).toBe(200);
+  });
+});
+
+/**
+ * A full Redis (maxmemory reached under noeviction, as production requires) refuses the commit script's first write:
+ * the desk is told 503, nothing committed, call the operator; once memory is freed the same settlement id settles.
+ */
+describe('Redis full', () => {
+  let redis: TestRedis;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    redis = await startRedis();
+    gw = await startTestGateway({ REDIS_URL: redis.url, RELAY_ENABLED: 'false' });
+  });
+  afterAll(async () => { await gw?.stop().catch(() => undefined); await redis?.stop(); });
+
+  it('answers 503 with nothing committed, and settles the same id once there is room', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const body = requestBody({ settlementId: 'FULL1', hospital: { id: 'H99000000001' } });
+      expect((await call(gw.url, '/v1/settlements', { body: requestBody({ settlementId: 'FULL0', hospital: { id: 'H99000000001' } }), token: TOKENS.deskA })).status).toBe(201);
+      const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.config('SET', 'maxmemory', String(used + 64 * 1024));
+      // Past the limit: every write is refused from now on (reads still answer).
+      await admin.set('ballast', 'x'.repeat(256 * 1024)).catch(() => undefined);
+      await expect(admin.set('probe', '1')).rejects.toThrow(/^OOM /);
+
+      const full = await call(gw.url, '/v1/settlements', { body, token: TOKENS.deskA });
+      expect(full.status).toBe(503);
+      expect(full.headers.get('retry-after')).toBe('60');
+      expect(asProblem(full.json)).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+      expect(asProblem(full.json).detail).toContain('内存已满');
+      expect((await call(gw.url, '/v1/settlements/H99000000001/FULL1', { token: TOKENS.deskA })).status).toBe(404);
+
+      await admin.del('ballast');
+      await admin.config('SET', 'maxmemory', '0');
+      const settled = await call(gw.url, '/v1/settlements', { body, token: TOKENS.deskA });
+      expect(settled.status).toBe(201);
+    } finally {
+      admin.disconnect();
+    }
   });
 });
