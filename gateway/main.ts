@@ -56,7 +56,7 @@ export async function startGateway(config: Config = loadConfig(), log: Logger = 
   const programmes = loadProgrammes(config.PROGRAMMES_DIR ?? []);
   log.info({ programmes: programmes.packs.map((p) => `${p.id}@${p.version}${p.status === 'active' ? '' : ` (${p.status})`}`) }, 'programmes loaded');
   const { ledger, store } = await openStorage(config, log);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ ledgerMemory: () => ledger.memory() });
   const service = new SettlementService({ ledger, programmes, onCommitRetry: () => metrics.ledgerRetries.inc() });
   const audiences = COMPOSED.audiences({ config, programmes });
   const streaming = await startStreaming({ config, ledger, service, metrics, log, audiences });

@@ -1,9 +1,29 @@
 /** Prometheus metrics of the gateway (prom-client), one registry per app so tests stay independent. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LedgerMemory } from '../ledger/port.js';
 
-export function createMetrics() {
+/**
+ * `ledgerMemory`: read at each scrape (one INFO a Redis master), so the gauge is never older than the scrape; a
+ * ledger that cannot be asked leaves the gauge empty for that scrape rather than failing /metrics.
+ */
+export function createMetrics(options: { ledgerMemory?: () => Promise<LedgerMemory[]> } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const { ledgerMemory } = options;
+  if (ledgerMemory) {
+    new Gauge({
+      name: 'gateway_ledger_memory_bytes', help: "Each Redis master's memory: kind=\"used\" (used_memory) and kind=\"limit\" (maxmemory, 0 for none); under noeviction a master at its limit refuses every commit",
+      labelNames: ['node', 'kind'] as const, registers: [registry],
+      async collect() {
+        this.reset();
+        const masters = await ledgerMemory().catch(() => []);
+        for (const m of masters) {
+          this.set({ node: m.node, kind: 'used' }, m.usedBytes);
+          this.set({ node: m.node, kind: 'limit' }, m.limitBytes);
+        }
+      },
+    });
+  }
   return {
     registry,
     settlements: new Counter({ name: 'gateway_settlements_total', help: 'Settlement calls by operation and outcome', labelNames: ['operation', 'outcome'] as const, registers: [registry] }),

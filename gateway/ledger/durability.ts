@@ -4,8 +4,11 @@
  * given: the append-only file on (RDB snapshots alone lose the minutes since the last one), fsync not
  * left to the OS, and `maxmemory-policy noeviction` (any other policy may silently drop a record or an
  * accumulator when memory runs short). INFO is used, not CONFIG, which managed Redis often disables.
+ * And, while running, how full each master is: under noeviction a full master refuses every commit, and
+ * the ledger keeps every settlement for ever, so its memory only grows (deploy/README.md, "Sizing").
  */
 import type { Cluster, Redis } from 'ioredis';
+import type { LedgerMemory } from './port.js';
 
 const CHECK_TIMEOUT_MS = 5_000;
 
@@ -32,24 +35,35 @@ async function durabilityProblemsOf(node: Redis, name: string): Promise<string[]
   return problems;
 }
 
-/** Every master of a Cluster, or the one server. Throws if Redis cannot be asked within the timeout. */
-export async function durabilityProblems(client: Redis | Cluster): Promise<string[]> {
+/** `ask` of every master of a Cluster, or of the one server, named "host:port"; throws if Redis cannot be asked within `timeoutMs`. */
+async function ofEachMaster<T>(client: Redis | Cluster, timeoutMs: number, ask: (node: Redis, name: string) => Promise<T>): Promise<T[]> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`Redis did not answer INFO within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS); });
-  const check = async (): Promise<string[]> => {
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`Redis did not answer INFO within ${timeoutMs} ms`)), timeoutMs); });
+  const each = async (): Promise<T[]> => {
     if ('nodes' in client && typeof client.nodes === 'function') {
       // A Cluster learns its masters once connected.
       if (client.status !== 'ready') await new Promise<void>((resolve, reject) => { client.once('ready', resolve); client.once('error', reject); });
-      const masters = client.nodes('master');
-      const each = await Promise.all(masters.map((node) => durabilityProblemsOf(node, `Redis ${node.options.host}:${node.options.port}`)));
-      return each.flat();
+      return Promise.all(client.nodes('master').map((node) => ask(node, `${node.options.host}:${node.options.port}`)));
     }
     const node = client as Redis;
-    return durabilityProblemsOf(node, `Redis ${node.options.host}:${node.options.port}`);
+    return [await ask(node, `${node.options.host}:${node.options.port}`)];
   };
   try {
-    return await Promise.race([check(), timeout]);
+    return await Promise.race([each(), timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What every master lacks to be a system of record; empty when all are durable. */
+export async function durabilityProblems(client: Redis | Cluster): Promise<string[]> {
+  return (await ofEachMaster(client, CHECK_TIMEOUT_MS, (node, name) => durabilityProblemsOf(node, `Redis ${name}`))).flat();
+}
+
+/** How full each master is: `INFO memory`'s used_memory and maxmemory (0: no limit), in bytes. */
+export async function memoryOfMasters(client: Redis | Cluster, timeoutMs: number): Promise<LedgerMemory[]> {
+  return ofEachMaster(client, timeoutMs, async (node, name) => {
+    const info = infoFields(String(await node.info('memory')));
+    return { node: name, usedBytes: Number(info.get('used_memory') ?? NaN), limitBytes: Number(info.get('maxmemory') ?? NaN) };
+  });
 }

@@ -9,7 +9,7 @@ import { invariant } from '../errors.js';
 import type { RosterRow } from '../../schemas/roster.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEvent, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
+  AccumulatorSnapshot, CommitOutcome, LedgerMemory, LedgerPort, OutboxEntry, OutboxEvent, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
 } from './port.js';
 import { newRecord } from './codec.js';
 import { packRecord, unpackRecord, type PackedSettlement } from './packed-record.js';
@@ -223,6 +223,8 @@ export class MemoryLedger implements LedgerPort {
   }
 
   async outboxLag(): Promise<number> { return this.outbox.size; }
+
+  async memory(): Promise<LedgerMemory[]> { return []; }
 
   async ping(): Promise<void> {
     if (this.closed) throw new Error('the memory ledger is closed');

@@ -154,8 +154,19 @@ export interface Outbox {
   outboxLag(): Promise<number>;
 }
 
+/** One Redis master's memory: under noeviction, used reaching the limit refuses every commit. */
+export interface LedgerMemory {
+  /** "host:port" */
+  node: string;
+  usedBytes: number;
+  /** maxmemory; 0 when the master has no limit (then the machine's memory is the limit). */
+  limitBytes: number;
+}
+
 export interface LedgerPort extends SettlementBook, PersonBook, PreviewMemory, SettlementListing, Outbox {
   readonly kind: 'redis' | 'memory';
   ping(): Promise<void>;
+  /** Each Redis master's memory (none for the memory ledger, which lives in this process). */
+  memory(): Promise<LedgerMemory[]>;
   close(): Promise<void>;
 }

@@ -38,8 +38,9 @@ import type { RosterRow } from '../../schemas/roster.js';
 import { readStoredRosterRow } from './stored.js';
 import type { ReversalNote } from '../../schemas/settlement.js';
 import type {
-  AccumulatorSnapshot, CommitOutcome, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
+  AccumulatorSnapshot, CommitOutcome, LedgerMemory, LedgerPort, OutboxEntry, OutboxEventHead, PersonReading, ReverseOutcome, NewSettlement, WriteGuard,
 } from './port.js';
+import { memoryOfMasters } from './durability.js';
 import { CURRENT_KEY_LAYOUT, isMovingMarker, KEY_LAYOUTS, KeySpace, LAYOUT_1_BUCKETS, layout1Pattern, outboxEntryId, parseOutboxEntryId } from './keys.js';
 import { scanKeys } from './scan.js';
 import { commitArguments, eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, utf8 } from './codec.js';
@@ -388,6 +389,8 @@ export class RedisLedger implements LedgerPort {
     const lengths = await Promise.all(this.shards().map((bucket) => this.client.xlen(this.keys.outbox(bucket))));
     return lengths.reduce((sum, length) => sum + length, 0);
   }
+
+  memory(): Promise<LedgerMemory[]> { return memoryOfMasters(this.client, this.pingTimeoutMs); }
 
   async ping(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

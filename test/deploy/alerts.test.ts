@@ -51,9 +51,9 @@ describe('deploy/prometheus/alerts.yaml', () => {
     expect(named.filter((n) => !registered.has(n.metric))).toEqual([]);
   });
 
-  it('alerts on the outbox lag, the relay breaker and each delivery\'s lag and breaker', () => {
+  it('alerts on the outbox lag, the relay breaker, each delivery\'s lag and breaker, and the ledger\'s memory', () => {
     const exprs = all.map((r) => r.expr).join('\n');
-    for (const metric of ['gateway_outbox_lag', 'gateway_relay_breaker_state', 'gateway_insurer_delivery_lag_seconds', 'gateway_insurer_breaker_state', 'gateway_nhsa_breaker_state', 'gateway_nhsa_delivery_lag_seconds', 'gateway_intake_lag_messages', 'gateway_intake_consumer_crashes_total', 'gateway_intake_undeliverable_answers_total', 'gateway_kafka_topic_drift']) {
+    for (const metric of ['gateway_outbox_lag', 'gateway_relay_breaker_state', 'gateway_insurer_delivery_lag_seconds', 'gateway_insurer_breaker_state', 'gateway_nhsa_breaker_state', 'gateway_nhsa_delivery_lag_seconds', 'gateway_intake_lag_messages', 'gateway_intake_consumer_crashes_total', 'gateway_intake_undeliverable_answers_total', 'gateway_kafka_topic_drift', 'gateway_ledger_memory_bytes']) {
       expect(exprs, metric).toContain(metric);
     }
     expect(new Set(all.map((r) => r.alert)).size).toBe(all.length);

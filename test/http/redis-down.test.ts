@@ -25,6 +25,10 @@ describe('Redis unreachable', () => {
     expect(settle.headers.get('retry-after')).toBeTruthy();
     expect(asProblem(settle.json).status).toBe(503);
     expect((await call(gw.url, '/healthz', { token: null })).status).toBe(200);
+    // The scrape still answers: the ledger's memory gauge is left empty while Redis cannot be asked.
+    const metrics = await call(gw.url, '/metrics', { token: null });
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).not.toMatch(/^gateway_ledger_memory_bytes\{/m);
   });
 });
 
@@ -49,6 +53,12 @@ describe('Redis full', () => {
       const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
       await admin.config('SET', 'maxmemory-policy', 'noeviction');
       await admin.config('SET', 'maxmemory', String(used + 64 * 1024));
+      // What the operator's alert reads (deploy/prometheus/alerts.yaml): the master's memory and its limit.
+      const node = `127.0.0.1:${redis.port}`;
+      const gauge = (text: string, kind: string) => Number(new RegExp(`^gateway_ledger_memory_bytes\\{node="${node}",kind="${kind}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      const scraped = (await call(gw.url, '/metrics', { token: null })).text;
+      expect(gauge(scraped, 'limit')).toBe(used + 64 * 1024);
+      expect(gauge(scraped, 'used')).toBeGreaterThan(used / 2);
       // Past the limit: every write is refused from now on (reads still answer).
       await admin.set('ballast', 'x'.repeat(256 * 1024)).catch(() => undefined);
       await expect(admin.set('probe', '1')).rejects.toThrow(/^OOM /);

@@ -27,6 +27,20 @@ ledgerSuite('redis (3-master cluster)', async (options) => {
 });
 
 describe('RedisLedger on a cluster', () => {
+  it('reads the memory of every master, each named and with its limit', async () => {
+    const ledger = ledgerAt(uniqueId('t'));
+    try {
+      const memory = await ledger.memory();
+      expect(memory.map((m) => m.node).sort()).toEqual(cluster.nodes.map((n) => `${n.host}:${n.port}`).sort());
+      for (const m of memory) {
+        expect(m.usedBytes).toBeGreaterThan(0);
+        expect(m.limitBytes).toBe(0); // the test cluster's masters have no maxmemory
+      }
+    } finally {
+      await ledger.close();
+    }
+  });
+
   it('keeps every key of one settlement in one slot, the slot the ledger computes being the cluster\'s', async () => {
     const keys = new KeySpace('gw', 16);
     const probe = connect();
