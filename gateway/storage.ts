@@ -8,7 +8,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { checkRedisAccess, openRedis, redisAccess } from './ledger/connect.js';
-import { durabilityProblems } from './ledger/durability.js';
+import { durabilityProblems, memoryOfMasters } from './ledger/durability.js';
 import { GATEWAY_CONNECTION_NAME } from './ledger/migrate.js';
 import { MemoryLedger } from './ledger/memory.js';
 import type { LedgerPort } from './ledger/port.js';
@@ -81,9 +81,14 @@ async function checkDurability(client: Redis | Cluster, config: Config, log: Log
   } catch (error) {
     problems = [`Redis: its durability cannot be checked (${error instanceof Error ? error.message : String(error)})`];
   }
-  if (problems.length === 0) return;
-  if (required) throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
-  log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
+  if (problems.length > 0) {
+    if (required) throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
+    log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
+  }
+  // Said, not refused (a Redis alone on its machine may be meant to use it all): without a limit the ledger, which
+  // only grows, fills the machine, and the OS kills Redis instead of Redis refusing new settlements with 503.
+  const unlimited = (await memoryOfMasters(client).catch(() => [])).filter((m) => m.limitBytes === 0).map((m) => m.node);
+  if (unlimited.length > 0 && required) log.warn({ masters: unlimited }, 'Redis has no maxmemory: when the machine runs out of memory the OS kills Redis instead of Redis refusing new settlements; set maxmemory below the machine\'s memory (deploy/README.md, "Sizing a deployment")');
 }
 
 /**

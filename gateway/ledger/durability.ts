@@ -61,7 +61,7 @@ export async function durabilityProblems(client: Redis | Cluster): Promise<strin
 }
 
 /** How full each master is: `INFO memory`'s used_memory and maxmemory (0: no limit), in bytes. */
-export async function memoryOfMasters(client: Redis | Cluster, timeoutMs: number): Promise<LedgerMemory[]> {
+export async function memoryOfMasters(client: Redis | Cluster, timeoutMs = CHECK_TIMEOUT_MS): Promise<LedgerMemory[]> {
   return ofEachMaster(client, timeoutMs, async (node, name) => {
     const info = infoFields(String(await node.info('memory')));
     return { node: name, usedBytes: Number(info.get('used_memory') ?? NaN), limitBytes: Number(info.get('maxmemory') ?? NaN) };

@@ -60,6 +60,27 @@ describe('Redis durability at start-up', () => {
     expect((error as ConfigError).problems.join('\n')).toMatch(/appendonly/);
   });
 
+  it('where durability is required, warns of a master without maxmemory (the OS, not Redis, would then stop the ledger) and not of one with it', async () => {
+    await client.config('SET', 'appendonly', 'yes');
+    const warnings = async (): Promise<string> => {
+      const lines: string[] = [];
+      const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString('utf8')); done(); } });
+      const gateway = await start({ REDIS_REQUIRE_DURABLE: 'true' }, sink);
+      await gateway.stop();
+      return lines.join('');
+    };
+    await client.config('SET', 'maxmemory', '0');
+    const unlimited = await warnings();
+    expect(unlimited).toMatch(/Redis has no maxmemory/);
+    expect(unlimited).toContain(`127.0.0.1:${redis.port}`);
+    await client.config('SET', 'maxmemory', String(512 * 1024 * 1024));
+    try {
+      expect(await warnings()).not.toMatch(/maxmemory/);
+    } finally {
+      await client.config('SET', 'maxmemory', '0');
+    }
+  });
+
   it('without the requirement, starts and warns loudly', async () => {
     await client.config('SET', 'appendonly', 'no');
     const lines: string[] = [];
