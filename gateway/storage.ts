@@ -81,14 +81,16 @@ async function checkDurability(client: Redis | Cluster, config: Config, log: Log
   } catch (error) {
     problems = [`Redis: its durability cannot be checked (${error instanceof Error ? error.message : String(error)})`];
   }
+  if (problems.length > 0 && required) throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
   if (problems.length > 0) {
-    if (required) throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
     log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
+    return;
   }
+  if (!required) return;
   // Said, not refused (a Redis alone on its machine may be meant to use it all): without a limit the ledger, which
   // only grows, fills the machine, and the OS kills Redis instead of Redis refusing new settlements with 503.
   const unlimited = (await memoryOfMasters(client).catch(() => [])).filter((m) => m.limitBytes === 0).map((m) => m.node);
-  if (unlimited.length > 0 && required) log.warn({ masters: unlimited }, 'Redis has no maxmemory: when the machine runs out of memory the OS kills Redis instead of Redis refusing new settlements; set maxmemory below the machine\'s memory (deploy/README.md, "Sizing a deployment")');
+  if (unlimited.length > 0) log.warn({ masters: unlimited }, 'Redis has no maxmemory: when the machine runs out of memory the OS kills Redis instead of Redis refusing new settlements; set maxmemory below the machine\'s memory (deploy/README.md, "Sizing a deployment")');
 }
 
 /**

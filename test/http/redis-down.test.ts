@@ -1,5 +1,12 @@
 /** With Redis unreachable or full the gateway says so: readiness fails and calls answer 503 with Retry-After. */
 import { Redis } from 'ioredis';
+import { RedisLedger } from '../../gateway/ledger/redis.js';
+import { loadProgrammes } from '../../gateway/programmes/load.js';
+import { SettlementService } from '../../gateway/service/settlements.js';
+import { dischargeHandler } from '../../gateway/stream/intake.js';
+import { MemoryBus } from '../../gateway/stream/memory-bus.js';
+import { topics } from '../../gateway/stream/topics.js';
+import { dischargeAnswer } from '../../schemas/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asProblem, call, startTestGateway, TOKENS, type TestGateway } from '../support/gateway.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -69,6 +76,18 @@ describe('Redis full', () => {
       expect(asProblem(full.json)).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
       expect(asProblem(full.json).detail).toContain('内存已满');
       expect((await call(gw.url, '/v1/settlements/H99000000001/FULL1', { token: TOKENS.deskA })).status).toBe(404);
+
+      // The Kafka intake, once its attempts are spent (one here), answers the HIS the same: 503, nothing committed.
+      const ledger = new RedisLedger(new Redis(redis.url));
+      try {
+        const t = topics('');
+        const handle = dischargeHandler({ bus: new MemoryBus(), service: new SettlementService({ ledger, programmes: loadProgrammes() }), topics: t, groupId: 'g', maxMessageBytes: 1 << 20, maxAttemptsPerMessage: 1 });
+        const [answer, letter] = await handle([{ topic: t.hisDischarges, partition: 0, offset: '0', key: null, value: Buffer.from(JSON.stringify(body)), headers: {} }]);
+        expect(dischargeAnswer.parse(JSON.parse(answer!.value))).toMatchObject({ outcome: 'rejected', problem: { status: 503, code: 'UNAVAILABLE', detail: expect.stringContaining('内存已满') } });
+        expect(letter!.topic).toBe(t.dlq(t.hisDischarges));
+      } finally {
+        await ledger.close();
+      }
 
       await admin.del('ballast');
       await admin.config('SET', 'maxmemory', '0');
