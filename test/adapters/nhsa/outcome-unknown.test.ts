@@ -5,6 +5,7 @@
  * interface tells it to, and the retry answers the truth (README "Timeouts and commits"). Before the fix the
  * failure was remembered: every retry answered "-1 结算失败" for a stay the ledger — and so the 医保 platform
  * and the insurers — held as settled, and a clerk could collect the whole bill from the patient in cash.
+ * And a 2304 the ledger refused whole (a full Redis): "temporarily unavailable", nothing remembered, the retry settles.
  */
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -99,5 +100,40 @@ describe.each([
     const retry = await post('2304', { data }, first.msgid);
     expect(retry.answer.infcode, `retry answered: ${retry.answer.err_msg}`).toBe('0');
     expect((retry.answer.output.setlinfo as Record<string, string>).setl_id).toBe(record!.gatewayId);
+  });
+});
+
+/** Refuses the first commit as a full Redis does (OOM under noeviction: nothing written), then commits. */
+class FullOnceLedger extends MemoryLedger {
+  private refused = 0;
+  override async commit(record: NewSettlement, expectedVersion: number, event: OutboxEventHead, guard?: WriteGuard): Promise<CommitOutcome> {
+    if (this.refused++ === 0) throw Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'. script: 83e1d8f7, on @user_script:45."), { name: 'ReplyError' });
+    return super.commit(record, expectedVersion, event, guard);
+  }
+}
+
+describe('a 2304 the ledger refuses as full', () => {
+  it('answers "temporarily unavailable" (not an internal error), remembers nothing, and the retry with the msgid settles', async () => {
+    const ledger = new FullOnceLedger();
+    const app = await startApp(ledger, 10_000);
+    stop = app.stop;
+    const post = async (infno: string, input: unknown, msgid?: string) => {
+      const body = envelope(infno, input, { hospital: HOSPITAL, ...(msgid ? { msgid } : {}) });
+      const r = await call(app.url, `/nhsa/${infno}`, { body, token: 'dev-token' });
+      return { msgid: body.msgid, answer: readNational(r.text) as { infcode: string; err_msg: string; output: Record<string, unknown> } };
+    };
+    const admitted = await post('2401', {
+      mdtrtinfo: { psn_no: PSN, insutype: '390', begntime: '2024-03-01 08:00:00', mdtrt_cert_type: '02', mdtrt_cert_no: CERT, med_type: '21', ipt_no: 'ZY5556', dscg_maindiag_code: 'C34.900' },
+      ext: { hosp_lv: 3, categories: ['dibao'], psn_name: '张三' },
+    });
+    const mdtrtId = (admitted.answer.output.result as Record<string, string>).mdtrt_id!;
+    expect((await post('2301', { feedetail: [{ feedetl_sn: 'F1', mdtrt_id: mdtrtId, psn_no: PSN, fee_ocur_time: '2024-03-02 10:00:00', med_list_codg: 'X1', medins_list_codg: 'Y1', det_item_fee_sumamt: '10000.00', cnt: 1, pric: '10000.00', chrgitm_lv: '01' }] })).answer.infcode).toBe('0');
+    expect((await post('2402', { dscginfo: { mdtrt_id: mdtrtId, psn_no: PSN, endtime: '2024-03-09 10:00:00', dscg_way: '1' } })).answer.infcode).toBe('0');
+    const data = { psn_no: PSN, mdtrt_cert_type: '02', mdtrt_cert_no: CERT, medfee_sumamt: '10000.00', psn_setlway: '01', mdtrt_id: mdtrtId, insutype: '390', acct_used_flag: '0', mid_setl_flag: '0' };
+    const first = await post('2304', { data });
+    expect(first.answer).toMatchObject({ infcode: '-1', err_msg: expect.stringContaining('暂时不可用') });
+    expect(await ledger.getSettlement(HOSPITAL, mdtrtId)).toBeNull();
+    const retry = await post('2304', { data }, first.msgid);
+    expect(retry.answer.infcode, `retry answered: ${retry.answer.err_msg}`).toBe('0');
   });
 });
