@@ -11,6 +11,8 @@ describe('ledgerRefusal', () => {
     'CLUSTERDOWN The cluster is down',
     'LOADING Redis is loading the dataset in memory',
     'Connection is closed.',
+    'NOREPLICAS Not enough good replicas to write.',
+    'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.',
   ])('answers 503 with Retry-After for "%s": the command was refused, nothing committed', (message) => {
     const problem = ledgerRefusal(replyError(message));
     expect(problem?.status).toBe(503);
@@ -22,6 +24,13 @@ describe('ledgerRefusal', () => {
     expect(full?.message).toContain('内存已满');
     expect(full?.message).toContain('本次未记账');
     expect(full?.retryAfterSeconds).toBeGreaterThan(ledgerRefusal(replyError('LOADING Redis is loading the dataset in memory'))?.retryAfterSeconds ?? Infinity);
+  });
+
+  it('answers 503 for a Redis that cannot write its disk (MISCONF, as a full disk under AOF answers: captured 2026-12-06, Redis 7.0.15)', () => {
+    const disk = ledgerRefusal(replyError('MISCONF Errors writing to the AOF file: No space left on device script: 83e1d8f7f388487ff9bf1cc5d19320918a82093b, on @user_script:45.'));
+    expect(disk?.status).toBe(503);
+    expect(disk?.message).toContain('无法写入磁盘');
+    expect(disk?.retryAfterSeconds).toBe(60);
   });
 
   it('leaves anything else to the bug path (500): a script error is ours', () => {
