@@ -39,6 +39,7 @@ export function ledgerRefusal(error: unknown): Unavailable | null {
   // Full, or without a disk to write to, stays so until an operator acts (README runbook): a later retry, not an immediate one.
   if (reply.startsWith('OOM ')) return new Unavailable('账本存储（Redis）内存已满，本次未记账；请通知运维扩容，之后用同一结算号重试', 60);
   if (reply.startsWith('MISCONF ')) return new Unavailable('账本存储（Redis）无法写入磁盘，本次未记账；请通知运维检查 Redis 的磁盘，之后用同一结算号重试', 60);
-  const down = error.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|NOREPLICAS|BUSY|did not answer/.test(error.message);
+  const down = error.name === 'MaxRetriesPerRequestError' || /^(BUSY|NOREPLICAS) /.test(reply)
+    || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|did not answer/.test(error.message);
   return down ? new Unavailable('账本存储（Redis）暂时无法访问，本次未记账；请稍后用同一结算号重试', 2) : null;
 }

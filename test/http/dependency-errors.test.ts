@@ -36,5 +36,7 @@ describe('ledgerRefusal', () => {
   it('leaves anything else to the bug path (500): a script error is ours', () => {
     expect(ledgerRefusal(replyError('ERR Error running script (call to f_1234): invalid argument'))).toBeNull();
     expect(ledgerRefusal('not an error')).toBeNull();
+    // The relay's own answer when its group exists: not a refusal of the ledger.
+    expect(ledgerRefusal(replyError('BUSYGROUP Consumer Group name already exists'))).toBeNull();
   });
 });
