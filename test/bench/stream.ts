@@ -9,7 +9,8 @@
  *   measures that checkout's gateway in the same rounds, and BENCH_GATEWAY_FLAGS are this checkout's gateway's node
  *   flags, as in http.ts).
  * Against one Apache Kafka broker started here (test/support/kafka), or KAFKA_BROKERS if set; the
- * same two paths on the in-memory bus beside it, to show what Kafka itself costs.
+ * same two paths on the in-memory bus beside it, to show what Kafka itself costs. Each Kafka intake row gives its
+ * share of the gateway's HTTP rate when given one (npm run bench passes its own; BENCH_HTTP_RATE when run alone).
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -179,32 +180,45 @@ function rows(where: string, f: Figures): Array<Record<string, string | number>>
   ];
 }
 
-const external = externalBrokers();
-const kafka = external.length > 0 ? null : await startKafka({ brokers: 1 });
-const redis = await startRedis();
-try {
-  const brokers = kafka?.brokers ?? external;
-  const onKafka: Figures = {
-    intake: await benchIntake(brokers, redis),
-    relay: await benchRelay(testBus(brokers), (t) => createTopics(brokers, topicsToEnsure(t, testAudiences()))),
-  };
-  const inMemory: Figures = { intake: await benchIntakeInMemory(redis), relay: await benchRelay(new MemoryBus(), async () => undefined) };
-  const where = kafka ? `Apache Kafka ${kafka.version}, one broker on this machine` : `Kafka ${brokers.join(',')}`;
-  console.log(`\nstream benchmark (${where}; the intakes settle on a Redis ledger, the relays read the in-memory one; node ${process.version})`);
-  console.table([...rows('Kafka', onKafka), ...rows('in-memory bus', inMemory)]);
-  const brokerPid = kafka?.pid(kafka.brokerIds[0]!);
-  const checkouts: Array<{ name: string; cwd: string | undefined; runs: ProcessRun[] }> = [{ name: 'this checkout', cwd: undefined, runs: [] }, ...(BEFORE_DIR ? [{ name: `before (${BEFORE_DIR})`, cwd: BEFORE_DIR, runs: [] }] : [])];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of round % 2 === 0 ? checkouts : [...checkouts].reverse()) c.runs.push(await benchIntakeProcess(brokers, redis, brokerPid, c.cwd));
+/**
+ * The stream rows; `httpRate`: the gateway on Redis's req/s in the same run (npm run bench's HTTP rows), for each
+ * intake row's share of it (issue 25, goal 2), so the ratio is of one run.
+ */
+export async function benchStream(httpRate?: number): Promise<void> {
+  const ofHttp = (perSecond: number): Record<string, string> => (httpRate ? { 'of the HTTP rate': (perSecond / httpRate).toFixed(2) } : {});
+  const external = externalBrokers();
+  const kafka = external.length > 0 ? null : await startKafka({ brokers: 1 });
+  const redis = await startRedis();
+  try {
+    const brokers = kafka?.brokers ?? external;
+    const onKafka: Figures = {
+      intake: await benchIntake(brokers, redis),
+      relay: await benchRelay(testBus(brokers), (t) => createTopics(brokers, topicsToEnsure(t, testAudiences()))),
+    };
+    const inMemory: Figures = { intake: await benchIntakeInMemory(redis), relay: await benchRelay(new MemoryBus(), async () => undefined) };
+    const where = kafka ? `Apache Kafka ${kafka.version}, one broker on this machine` : `Kafka ${brokers.join(',')}`;
+    console.log(`\nstream benchmark (${where}; the intakes settle on a Redis ledger, the relays read the in-memory one; node ${process.version})`);
+    console.table([...rows('Kafka', onKafka), ...rows('in-memory bus', inMemory)].map((row) => (String(row.path).startsWith('intake (Kafka)') ? { ...row, ...ofHttp(Number(row['per second'])) } : row)));
+    const brokerPid = kafka?.pid(kafka.brokerIds[0]!);
+    const checkouts: Array<{ name: string; cwd: string | undefined; runs: ProcessRun[] }> = [{ name: 'this checkout', cwd: undefined, runs: [] }, ...(BEFORE_DIR ? [{ name: `before (${BEFORE_DIR})`, cwd: BEFORE_DIR, runs: [] }] : [])];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const c of round % 2 === 0 ? checkouts : [...checkouts].reverse()) c.runs.push(await benchIntakeProcess(brokers, redis, brokerPid, c.cwd));
+    }
+    const us = (values: readonly number[]) => `${Math.round(median(values))} µs`;
+    console.log(`\nintake (Kafka) in the gateway's own process, ${INTAKE_MESSAGES} discharges after ${INTAKE_WARMUP}, ${ROUNDS} round(s) (medians; each round's rate and load in brackets); CPU per discharge:`);
+    console.table(checkouts.map((c) => {
+      const perSecond = median(c.runs.map((r) => r.perSecond));
+      return {
+        gateway: c.name,
+        'per second': `${Math.round(perSecond)} (${c.runs.map((r) => `${Math.round(r.perSecond)} at ${r.load[0].toFixed(1)}–${r.load[1].toFixed(1)}`).join(', ')})`,
+        ...ofHttp(perSecond),
+        'gateway CPU': us(c.runs.map((r) => r.cpu.gateway)), 'broker CPU': us(c.runs.map((r) => r.cpu.broker)), 'Redis CPU': us(c.runs.map((r) => r.cpu.redis)),
+      };
+    }));
+  } finally {
+    await redis.stop();
+    await kafka?.stop();
   }
-  const us = (values: readonly number[]) => `${Math.round(median(values))} µs`;
-  console.log(`\nintake (Kafka) in the gateway's own process, ${INTAKE_MESSAGES} discharges after ${INTAKE_WARMUP}, ${ROUNDS} round(s) (medians; each round's rate and load in brackets); CPU per discharge:`);
-  console.table(checkouts.map((c) => ({
-    gateway: c.name,
-    'per second': `${Math.round(median(c.runs.map((r) => r.perSecond)))} (${c.runs.map((r) => `${Math.round(r.perSecond)} at ${r.load[0].toFixed(1)}–${r.load[1].toFixed(1)}`).join(', ')})`,
-    'gateway CPU': us(c.runs.map((r) => r.cpu.gateway)), 'broker CPU': us(c.runs.map((r) => r.cpu.broker)), 'Redis CPU': us(c.runs.map((r) => r.cpu.redis)),
-  })));
-} finally {
-  await redis.stop();
-  await kafka?.stop();
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchStream(Number(process.env.BENCH_HTTP_RATE) || undefined);
