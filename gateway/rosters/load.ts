@@ -9,7 +9,7 @@ import type { CallControl } from '../call.js';
 
 export interface RosterLoadResult { accepted: number; rejected: Array<{ row: number; errors: Array<{ path: string; message: string }> }> }
 
-/** Rows go to the ledger in batches of this many, so one huge roster never becomes one huge command. */
+/** A merge goes to the ledger in batches of this many rows, the call's deadline checked between them. */
 const ROSTER_BATCH_ROWS = 1000;
 
 /** The roster a programme reads its eligibility from (several programmes may share one). */
@@ -49,9 +49,11 @@ export async function loadRoster(ledger: Pick<PersonBook, 'putRoster'>, rosterId
     if (call) call.writeSent = true;
     await ledger.putRoster(rosterId, rows, replaceAll);
   };
-  if (replace) await put(accepted.slice(0, ROSTER_BATCH_ROWS), true);
-  for (let start = replace ? ROSTER_BATCH_ROWS : 0; start < accepted.length; start += ROSTER_BATCH_ROWS) {
-    await put(accepted.slice(start, start + ROSTER_BATCH_ROWS), false);
-  }
+  // A replacement is one call, whatever its size: the ledger writes it in bounded batches of its own, each person's
+  // rows at once, and removes the persons the load leaves out only at the end. In batches here, the first would
+  // have removed everyone beyond its rows until the later ones put them back: settlements meanwhile would find
+  // them off the roster, and a load cut short would leave them off.
+  if (replace) await put(accepted, true);
+  else for (let start = 0; start < accepted.length; start += ROSTER_BATCH_ROWS) await put(accepted.slice(start, start + ROSTER_BATCH_ROWS), false);
   return { accepted: accepted.length, rejected };
 }
