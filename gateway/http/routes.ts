@@ -11,7 +11,7 @@ import { fieldErrors, InvalidInput } from '../errors.js';
 import type { LedgerPort } from '../ledger/port.js';
 import { csvToRows } from '../rosters/csv.js';
 import { charsetOf, decodeCsvUpload, type CsvEncoding } from '../csv.js';
-import { loadRoster, rosterIdOf } from '../rosters/load.js';
+import { loadRoster, rosterIdOf, rosterLoadTexts } from '../rosters/load.js';
 import type { SettlementService } from '../service/settlements.js';
 import type { Metrics } from './metrics.js';
 import { routeOf } from './route-table.js';
@@ -142,12 +142,7 @@ export const coreRoutes = [
         if (!load.success) throw new InvalidInput('请求体应为 { "rows": [ … ] } 或 text/csv', [{ path: 'rows', message: '应为数组' }]);
         rows = load.data.rows;
       }
-      if (req.call) {
-        req.call.timeoutTexts = {
-          nothingWritten: '名单未写入任何一行；请重新上传',
-          outcomeUnknown: `名单已开始写入但未在时限内完成，部分行可能已写入${mode === 'replace' ? '（替换模式下旧名单可能已被清除）' : ''}；请以相同内容和相同模式重新上传（重复上传是安全的），或拆成较小的批次以合并方式上传`,
-        };
-      }
+      if (req.call) req.call.timeoutTexts = rosterLoadTexts(mode === 'replace');
       const result = await loadRoster(ledger, rosterId, rows, mode === 'replace', csv?.lines, req.call);
       log.info({ requestId: req.requestId, programme: params.programmeId, rosterId, accepted: result.accepted, rejected: result.rejected.length, mode, encoding: csv?.encoding }, 'roster loaded');
       res.json(csv ? { ...result, encoding: csv.encoding } : result);

@@ -1,10 +1,10 @@
 /** Loading a programme's roster: validate each row, keep the good ones, list the rejected with reasons. */
 import { rosterRow, type RosterRow } from '../../schemas/roster.js';
 import type { ProgrammeSet } from '../engine/programme-set.js';
-import { fieldErrors, InvalidInput, NotFound, Unprocessable } from '../errors.js';
+import { fieldErrors, InvalidInput, NotFound, OutcomeUnknown, Unprocessable } from '../errors.js';
 import { ROSTER_LIMITS } from '../../schemas/roster.js';
 import type { PersonBook } from '../ledger/port.js';
-import { CommitAborted } from '../ledger/errors.js';
+import { CommitAborted, ledgerRefusal } from '../ledger/errors.js';
 import type { CallControl } from '../call.js';
 
 export interface RosterLoadResult { accepted: number; rejected: Array<{ row: number; errors: Array<{ path: string; message: string }> }> }
@@ -20,6 +20,17 @@ export function rosterIdOf(programmes: ProgrammeSet, programmeId: string): strin
     throw new Unprocessable(`项目 ${programmeId} 的参保资格不取自名单`, [{ path: 'programmeId', message: '该项目没有名单' }]);
   }
   return pack.eligibility.roster.id;
+}
+
+/**
+ * What a load's caller is told when it could not finish: before its first write (503), or after it (504), when some
+ * rows may be written; a replacement removes the persons it leaves out only at its end, so none of those is lost.
+ */
+export function rosterLoadTexts(replace: boolean): { nothingWritten: string; outcomeUnknown: string } {
+  return {
+    nothingWritten: '名单未写入任何一行；请重新上传',
+    outcomeUnknown: `名单已开始写入但未能完成，部分行可能已写入${replace ? '（替换模式下：部分人员可能已是新行，不在新名单中的人员尚未移除）' : ''}；请以相同内容和相同模式重新上传（重复上传是安全的），或拆成较小的批次以合并方式上传`,
+  };
 }
 
 /**
@@ -47,7 +58,14 @@ export async function loadRoster(ledger: Pick<PersonBook, 'putRoster'>, rosterId
   const put = async (rows: readonly RosterRow[], replaceAll: boolean) => {
     if (call?.signal.aborted) throw new CommitAborted();
     if (call) call.writeSent = true;
-    await ledger.putRoster(rosterId, rows, replaceAll);
+    try {
+      await ledger.putRoster(rosterId, rows, replaceAll);
+    } catch (error) {
+      // The ledger's Redis refused partway (down, full): a load is many commands, so some rows may be written.
+      const refusal = ledgerRefusal(error);
+      if (!refusal) throw error;
+      throw new OutcomeUnknown(rosterLoadTexts(replace).outcomeUnknown, [{ path: 'rows', message: '请以相同内容和相同模式重新上传' }], refusal.retryAfterSeconds);
+    }
   };
   // A replacement is one call, whatever its size: the ledger writes it in bounded batches of its own, each person's
   // rows at once, and removes the persons the load leaves out only at the end. In batches here, the first would

@@ -77,6 +77,12 @@ describe('Redis full', () => {
       expect(asProblem(full.json).detail).toContain('内存已满');
       expect((await call(gw.url, '/v1/settlements/H99000000001/FULL1', { token: TOKENS.deskA })).status).toBe(404);
 
+      // A roster load is many commands: refused partway, it may have written some rows, so it says so (504) and asks for the same load again.
+      const roster = await call(gw.url, '/v1/rosters/sanming-2024-puhui?mode=replace', { method: 'PUT', body: { rows: [{ personId: '350402198001010011', from: '2024-01-01', to: '2024-12-31' }] }, token: TOKENS.admin });
+      expect(roster.status).toBe(504);
+      expect(asProblem(roster.json)).toMatchObject({ code: 'OUTCOME_UNKNOWN', detail: expect.stringContaining('不在新名单中的人员尚未移除') });
+      expect(roster.headers.get('retry-after')).toBe('60');
+
       // The Kafka intake, once its attempts are spent (one here), answers the HIS the same: 503, nothing committed.
       const ledger = new RedisLedger(new Redis(redis.url));
       try {
