@@ -57,18 +57,21 @@ describe('Redis full', () => {
     try {
       const body = requestBody({ settlementId: 'FULL1', hospital: { id: 'H99000000001' } });
       expect((await call(gw.url, '/v1/settlements', { body: requestBody({ settlementId: 'FULL0', hospital: { id: 'H99000000001' } }), token: TOKENS.deskA })).status).toBe(201);
+      // Data in small pieces (no big client buffer that Redis would trim later), then a limit well below what is used:
+      // past it, under noeviction, every write is refused from now on (reads still answer), whatever buffers come and go.
+      const ballast = Array.from({ length: 400 }, (_, i) => `ballast:${i}`);
+      await Promise.all(ballast.map((key) => admin.set(key, 'x'.repeat(1024))));
       const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+      const limit = used - 128 * 1024;
       await admin.config('SET', 'maxmemory-policy', 'noeviction');
-      await admin.config('SET', 'maxmemory', String(used + 64 * 1024));
+      await admin.config('SET', 'maxmemory', String(limit));
+      await expect(admin.set('probe', '1')).rejects.toThrow(/^OOM /);
       // What the operator's alert reads (deploy/prometheus/alerts.yaml): the master's memory and its limit.
       const node = `127.0.0.1:${redis.port}`;
       const gauge = (text: string, kind: string) => Number(new RegExp(`^gateway_ledger_memory_bytes\\{node="${node}",kind="${kind}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
       const scraped = (await call(gw.url, '/metrics', { token: null })).text;
-      expect(gauge(scraped, 'limit')).toBe(used + 64 * 1024);
-      expect(gauge(scraped, 'used')).toBeGreaterThan(used / 2);
-      // Past the limit: every write is refused from now on (reads still answer).
-      await admin.set('ballast', 'x'.repeat(256 * 1024)).catch(() => undefined);
-      await expect(admin.set('probe', '1')).rejects.toThrow(/^OOM /);
+      expect(gauge(scraped, 'limit')).toBe(limit);
+      expect(gauge(scraped, 'used')).toBeGreaterThan(limit);
 
       const full = await call(gw.url, '/v1/settlements', { body, token: TOKENS.deskA });
       expect(full.status).toBe(503);
@@ -95,8 +98,8 @@ describe('Redis full', () => {
         await ledger.close();
       }
 
-      await admin.del('ballast');
       await admin.config('SET', 'maxmemory', '0');
+      await admin.del(...ballast);
       const settled = await call(gw.url, '/v1/settlements', { body, token: TOKENS.deskA });
       expect(settled.status).toBe(201);
     } finally {
