@@ -81,8 +81,8 @@ async function checkDurability(client: Redis | Cluster, config: Config, log: Log
   } catch (error) {
     problems = [`Redis: its durability cannot be checked (${error instanceof Error ? error.message : String(error)})`];
   }
-  if (problems.length > 0 && required) throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
   if (problems.length > 0) {
+    if (required) throw new ConfigError(problems.map((p) => `REDIS_REQUIRE_DURABLE: ${p}`));
     log.warn({ problems }, 'Redis is NOT durable: settlements may be lost on a restart or evicted; acceptable for development only (REDIS_REQUIRE_DURABLE=true refuses to start)');
     return;
   }

@@ -24,7 +24,7 @@ export const v1Problems: ProblemsOf = {
       ...(route.body ? { 413: problemResponse('Body over the limit') } : {}),
       503: problemResponse('UNAVAILABLE: a dependency the call needs is down and nothing was committed; retry after Retry-After'),
     }),
-    ...(route.writes ? { 504: problemResponse('OUTCOME_UNKNOWN: the write was sent but its answer never came; it may have been committed. Retry the same settlement id (never a new one): the retry answers the truth') } : {}),
+    ...(route.writes ? { 504: problemResponse('OUTCOME_UNKNOWN: the write was sent and its outcome is not known (its answer never came; or a roster load, many commands, was refused partway): it may have been committed, wholly or in part. Retry the same call — the same settlement id, never a new one; the same roster load in the same mode — and the retry answers the truth') } : {}),
   }),
 };
 

@@ -14,11 +14,11 @@
  * come from `projectRecord`, and a day's settlements come cell by cell, each cell in the listing's time order
  * (each person lives in one cell, so a person's settlements stay in order).
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { jsonSchema } from '../../schemas/json-schema.js';
 import { parsedSettlementRequest, settlementRequest } from '../../schemas/settlement.js';
 import { invariant } from '../errors.js';
+import { sha256 } from '../service/ids.js';
 import { projectionDay, type CellDay, type DayProjections, type ProjectionField } from '../ledger/projection.js';
 import type { StoredSettlement } from '../ledger/stored.js';
 import { addDays, type Period } from './period.js';
@@ -50,7 +50,7 @@ const requestsHead = z.object({ format: z.literal(PROJECTION_FORMAT), count: z.i
  * than read in a form they are not in. (A change to how a field is read that leaves its form as it was, e.g. how an
  * amount is rounded, is a new PROJECTION_FORMAT.)
  */
-const REQUEST_FORM = createHash('sha256').update(JSON.stringify(jsonSchema(parsedSettlementRequest, 'input'))).digest('hex').slice(0, 16);
+const REQUEST_FORM = sha256(JSON.stringify(jsonSchema(parsedSettlementRequest, 'input'))).slice(0, 16);
 
 /** One settlement's projection, from its record. */
 export function projectRecord(record: StoredSettlement): ProjectedSettlement {
