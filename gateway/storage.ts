@@ -7,7 +7,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
-import { checkRedisAccess, openRedis, redisAccess } from './ledger/connect.js';
+import { checkRedisAccess, openRedis, redisAccess, type RedisAccess } from './ledger/connect.js';
+import { refusedCalls } from './ledger/script-guard.js';
 import { durabilityProblems, memoryOfMasters } from './ledger/durability.js';
 import { GATEWAY_CONNECTION_NAME } from './ledger/migrate.js';
 import { MemoryLedger } from './ledger/memory.js';
@@ -34,9 +35,36 @@ function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster 
   return client;
 }
 
-function onRedis(client: Redis | Cluster, config: Config): Storage {
+function onRedis(client: Redis | Cluster, config: Config): { ledger: RedisLedger; store: RedisStore } {
   const ledger = new RedisLedger(client, { prefix: config.REDIS_KEY_PREFIX, outboxShards: config.REDIS_LEDGER_BUCKETS });
   return { ledger, store: new RedisStore(client, config.REDIS_KEY_PREFIX) };
+}
+
+/**
+ * Whether the gateway's Redis user may make every call of the books' scripts (script-guard.ts): one that may not
+ * is a start-up error naming each refused command and key, not a desk's 503 on its first settlement. Redis 6
+ * cannot be asked: said, and its scripts run unasked. Asked of one node of a Cluster (ACLs are per node).
+ */
+async function checkScriptAccess(client: Redis | Cluster, books: { ledger: RedisLedger; store: RedisStore }, access: RedisAccess, log: Logger): Promise<void> {
+  const who = access.username ? `the Redis user ${access.username}` : 'the default Redis user';
+  let refused: Awaited<ReturnType<typeof refusedCalls>>;
+  try {
+    refused = await refusedCalls(client, [...await books.ledger.scriptCalls(), ...books.store.scriptCalls()]);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!/^NOPERM\b/.test(message)) throw error;
+    // Refused before any question was asked: the scripts themselves, or the key layout's marker the ledger reads first.
+    throw new ConfigError([/'eval'/i.test(message)
+      ? `REDIS_USERNAME: ${who} may not run Lua scripts (${message}); the ledger commits by EVAL/EVALSHA: grant +@scripting (deploy/k8s/secret-redis.yaml)`
+      : `REDIS_USERNAME: ${who} was refused reading the ledger's keys (${message}): grant it the keys under REDIS_KEY_PREFIX, ~<prefix>:* (deploy/k8s/secret-redis.yaml)`]);
+  }
+  if (refused === 'unasked') {
+    log.warn('Redis cannot be asked which commands its user may run (redis.acl_check_cmd needs Redis 7): a command its ACL refuses would fail a script after its first writes');
+    return;
+  }
+  if (refused.length > 0) {
+    throw new ConfigError(refused.map(([command, key]) => `REDIS_USERNAME: ${who} may not run ${command} on ${key}, which the ledger's scripts do: grant it (the keys under REDIS_KEY_PREFIX with ~<prefix>:*; deploy/k8s/secret-redis.yaml)`));
+  }
 }
 
 /**
@@ -59,14 +87,17 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
   log.info({ ...where, tls: access.tls !== undefined, user: access.username ?? 'default', password: access.password !== undefined }, config.REDIS_CLUSTER_NODES ? 'ledger: Redis Cluster' : 'ledger: Redis');
   // Not refused (a Redis on the same host or behind a TLS sidecar may be fine), but said: the password and every record cross the network in clear.
   if (!access.tls && config.NODE_ENV === 'production') log.warn('ledger: Redis without TLS — its password and the settlements cross the network in clear; use rediss:// (REDIS_TLS_* for the CA and client certificate)');
+  const books = onRedis(client, config);
   try {
     await checkRedisAccess(client, config, access);
     await checkDurability(client, config, log);
+    await checkScriptAccess(client, books, access, log);
   } catch (error) {
     client.disconnect();
     throw error;
   }
-  return onRedis(watchConnection(client, log), config);
+  watchConnection(client, log);
+  return books;
 }
 
 /**

@@ -17,6 +17,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { invariant } from '../errors.js';
 import { instantMs, personCell, PERSON_CELLS } from './listing.js';
 import type { KeySpace } from './keys.js';
+import { guardCalls, type ScriptCall } from './script-guard.js';
 
 /** The fields of an entry: the figures every pass reads, and the requests a replay reads besides. */
 const PROJECTION_FIELDS = ['figures', 'requests'] as const;
@@ -87,14 +88,16 @@ export class MemoryProjections implements DayProjections {
 const key = ({ cell, day }: CellDay): string => `${cell}|${day}`;
 
 /** KEYS: the entry. ARGV: the token. */
-const CLAIM_LUA = `
+export const CLAIM_CALLS: readonly ScriptCall[] = [['DEL', 'KEYS[1]'], ['HSET', 'KEYS[1]']];
+export const CLAIM_LUA = `${guardCalls(CLAIM_CALLS)}
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], '${CLAIM_FIELD}', ARGV[1])
 return 1
 `;
 
 /** KEYS: the entry. ARGV: the token, then field/value pairs. Stores only over the claim still standing. */
-const STORE_LUA = `
+export const STORE_CALLS: readonly ScriptCall[] = [['HGET', 'KEYS[1]'], ['DEL', 'KEYS[1]'], ['HSET', 'KEYS[1]']];
+export const STORE_LUA = `${guardCalls(STORE_CALLS)}
 if redis.call('HGET', KEYS[1], '${CLAIM_FIELD}') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))

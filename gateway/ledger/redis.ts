@@ -45,8 +45,9 @@ import { CURRENT_KEY_LAYOUT, isMovingMarker, KEY_LAYOUTS, KeySpace, LAYOUT_1_BUC
 import { scanKeys } from './scan.js';
 import { commitArguments, eventFields, fieldMap, newRecord, parseAccumulators, parseEvent, parseRecord, utf8 } from './codec.js';
 import { StoredSettlement } from './stored.js';
-import { projectionDay, RedisProjections } from './projection.js';
-import { ACK_LUA, COMMIT_LUA, READ_PERSON_LUA, REVERSE_LUA, ROSTER_PUT_LUA } from './scripts.js';
+import { CLAIM_CALLS, projectionDay, RedisProjections, STORE_CALLS } from './projection.js';
+import { ACK_CALLS, ACK_LUA, COMMIT_CALLS, COMMIT_LUA, READ_PERSON_LUA, REVERSE_CALLS, REVERSE_LUA, ROSTER_PUT_CALLS, ROSTER_PUT_LUA } from './scripts.js';
+import { callsOn } from './script-guard.js';
 import { eventData } from './event-data.js';
 import {
   VERSION_FIELD, checkAck, checkCommit, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
@@ -191,9 +192,7 @@ export class RedisLedger implements LedgerPort {
     const splitBytes = utf8(record.splitJson);
     const args = commitArguments(record, expectedVersion, event, splitBytes);
     sendingWrite(guard);
-    const keys = this.keys.person(personId);
-    const scriptKeys = [keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('settledAt'), keys.personIndex, keys.projection(projectionDay(record.settledAt))];
-    if (!this.client.isCluster) scriptKeys.push(this.keys.index(hospitalId, settlementId));
+    const scriptKeys = this.commitKeys(personId, hospitalId, settlementId, record.settledAt);
     const reply = await this.scripts.gwLedgerCommit(scriptKeys.length, ...scriptKeys, ...args);
     invariant(Array.isArray(reply), 'commit script answered no list');
     const outcome: unknown = reply[0];
@@ -215,6 +214,39 @@ export class RedisLedger implements LedgerPort {
     }
   }
 
+  /** COMMIT_LUA's keys (scripts.ts): 6 in a Cluster, 7 with the settlement-id index on a standalone Redis. */
+  private commitKeys(personId: string, hospitalId: string, settlementId: string, settledAt: string): string[] {
+    const keys = this.keys.person(personId);
+    const scriptKeys = [keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('settledAt'), keys.personIndex, keys.projection(projectionDay(settledAt))];
+    if (!this.client.isCluster) scriptKeys.push(this.keys.index(hospitalId, settlementId));
+    return scriptKeys;
+  }
+
+  /** REVERSE_LUA's keys (scripts.ts). */
+  private reverseKeys(personId: string, hospitalId: string, settlementId: string, settledAt: string): [string, string, string, string, string] {
+    const keys = this.keys.person(personId);
+    return [keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('reversedAt'), keys.projection(projectionDay(settledAt))];
+  }
+
+  /**
+   * Every call the ledger's writing scripts make, on a sample person's keys named as the scripts name them: what
+   * start-up asks Redis's ACL about (script-guard.ts), so a user that may not make one stops the gateway there.
+   */
+  async scriptCalls(): Promise<Array<readonly [string, string]>> {
+    if (this.keySpace === null) await this.layout();
+    const sample = { person: 'acl-probe', hospital: 'acl-probe', settlement: 'acl-probe', at: '2024-01-01T00:00:00+08:00' };
+    const keys = this.keys.person(sample.person);
+    const projection = [keys.projection(projectionDay(sample.at))];
+    return [
+      ...callsOn(COMMIT_CALLS, this.commitKeys(sample.person, sample.hospital, sample.settlement, sample.at)),
+      ...callsOn(REVERSE_CALLS, this.reverseKeys(sample.person, sample.hospital, sample.settlement, sample.at)),
+      ...callsOn(ACK_CALLS, [keys.outbox]),
+      ...callsOn(ROSTER_PUT_CALLS, [keys.roster(sample.person)]),
+      ...callsOn(CLAIM_CALLS, projection),
+      ...callsOn(STORE_CALLS, projection),
+    ];
+  }
+
   async reverse(hospitalId: string, settlementId: string, reversedAt: string, event: OutboxEventHead, guard?: WriteGuard, note?: ReversalNote): Promise<ReverseOutcome> {
     if (this.keySpace === null) await this.layout();
     checkReverse(hospitalId, settlementId, event);
@@ -228,9 +260,8 @@ export class RedisLedger implements LedgerPort {
     const negated = Object.entries(current.deltas).flatMap(([field, delta]) => [field, String(-delta)]);
     const eventPairs = eventFields(event);
     sendingWrite(guard);
-    const keys = this.keys.person(personId);
     const reply = await this.scripts.gwLedgerReverse(
-      keys.settlement(hospitalId, settlementId), keys.accumulators, keys.outbox, keys.timeIndex('reversedAt'), keys.projection(projectionDay(current.settledAt)),
+      ...this.reverseKeys(personId, hospitalId, settlementId, current.settledAt),
       reversedAt, JSON.stringify(current.deltas), negated.length / 2, eventPairs.length / 2, ...negated, ...eventPairs,
       note && Object.keys(note).length > 0 ? JSON.stringify(note) : '',
       instantMs(reversedAt), indexMember(hospitalId, settlementId),

@@ -7,7 +7,10 @@
  * first write and lets it finish once it has written.
  *
  * No script decodes or re-encodes JSON (see codec.ts); deltas arrive as flat field/increment pairs.
+ * Each writing script first asks Redis's ACL about every call it makes (script-guard.ts): a command the user may
+ * not run would otherwise fail after the writes before it.
  */
+import { guardCalls, type ScriptCall } from './script-guard.js';
 
 /**
  * Shared by commit and reverse: refuse before writing if a counter is not an integer or would leave the JS-safe
@@ -59,7 +62,13 @@ export const COMMIT_HEAD_FIELDS = 12;
  * arguments were packed, so every stored record and entry reads the same whichever release wrote it.
  * Returns {'claimed', ownerPersonId} | {'replay'|'conflict', recordFields} | {'stale'} | {'committed', streamId}.
  */
-export const COMMIT_LUA = `${CHECK_COUNTERS}
+/** The calls COMMIT_LUA makes (script-guard.ts); the settlement-id index, KEYS[7], only on a standalone Redis. */
+export const COMMIT_CALLS: readonly ScriptCall[] = [
+  ['GET', 'KEYS[7]'], ['SET', 'KEYS[7]'], ['HGET', 'KEYS[1]'], ['HGETALL', 'KEYS[1]'], ['HGET', 'KEYS[2]'], ['HINCRBY', 'KEYS[2]'],
+  ['HSET', 'KEYS[1]'], ['XADD', 'KEYS[3]'], ['ZADD', 'KEYS[4]'], ['ZADD', 'KEYS[5]'], ['DEL', 'KEYS[6]'],
+];
+
+export const COMMIT_LUA = `${guardCalls(COMMIT_CALLS)}${CHECK_COUNTERS}
 local head, at = {}, 1
 while true do
   local stop = string.find(ARGV[1], '\\n', at, true)
@@ -112,7 +121,13 @@ return {'committed', streamId}
  * stored); the script checks the stored deltas are the ones it negated.
  * Returns {'notFound'} | {'alreadyReversed', recordFields} | {'reversed', recordFields, streamId}.
  */
-export const REVERSE_LUA = `${CHECK_COUNTERS}
+/** The calls REVERSE_LUA makes (script-guard.ts). */
+export const REVERSE_CALLS: readonly ScriptCall[] = [
+  ['HGET', 'KEYS[1]'], ['HGETALL', 'KEYS[1]'], ['HGET', 'KEYS[2]'], ['HINCRBY', 'KEYS[2]'], ['HSET', 'KEYS[1]'], ['XADD', 'KEYS[3]'],
+  ['ZADD', 'KEYS[4]'], ['DEL', 'KEYS[5]'],
+];
+
+export const REVERSE_LUA = `${guardCalls(REVERSE_CALLS)}${CHECK_COUNTERS}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'notFound'} end
 if status == 'reversed' then return {'alreadyReversed', redis.call('HGETALL', KEYS[1])} end
@@ -152,7 +167,8 @@ return replies
  * Deletes an entry only if this XACK acknowledged it, so an id that was never delivered (or is
  * unknown) cannot make an undelivered entry disappear. Returns how many were acknowledged.
  */
-export const ACK_LUA = `
+export const ACK_CALLS: readonly ScriptCall[] = [['XACK', 'KEYS[1]'], ['XDEL', 'KEYS[1]']];
+export const ACK_LUA = `${guardCalls(ACK_CALLS)}
 local acked = 0
 for i = 2, #ARGV do
   if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
@@ -167,7 +183,8 @@ return acked
  * KEYS: one person's roster hash (period → row JSON). ARGV: '1' to replace the person's rows, '0' to
  * merge, then period/row pairs. One script so a reader never sees the person between DEL and HSET.
  */
-export const ROSTER_PUT_LUA = `
+export const ROSTER_PUT_CALLS: readonly ScriptCall[] = [['DEL', 'KEYS[1]'], ['HSET', 'KEYS[1]']];
+export const ROSTER_PUT_LUA = `${guardCalls(ROSTER_PUT_CALLS)}
 if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) end
 if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
 return #ARGV - 1

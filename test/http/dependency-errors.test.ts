@@ -33,6 +33,15 @@ describe('ledgerRefusal', () => {
     expect(disk?.retryAfterSeconds).toBe(60);
   });
 
+  it('answers 503 for a script that asked the ACL first and was refused (ACLREFUSED: nothing written), but not for a NOPERM met inside a script', () => {
+    const refused = ledgerRefusal(replyError('ACLREFUSED the Redis user may not run XADD on gw:{s10-0}:outbox; nothing was written script: 83e1d8f7, on @user_script:12.'));
+    expect(refused?.status).toBe(503);
+    expect(refused?.message).toContain('ACL');
+    expect(refused?.message).toContain('本次未记账');
+    // Without the question (Redis 6), a refusal inside a script may follow its writes: not "nothing committed".
+    expect(ledgerRefusal(replyError('NOPERM this user has no permissions to run the \'xadd\' command script: 83e1d8f7, on @user_script:45.'))).toBeNull();
+  });
+
   it('leaves anything else to the bug path (500): a script error is ours', () => {
     expect(ledgerRefusal(replyError('ERR Error running script (call to f_1234): invalid argument'))).toBeNull();
     expect(ledgerRefusal('not an error')).toBeNull();

@@ -11,10 +11,14 @@
 import type { Cluster, Redis } from 'ioredis';
 import { checkNames, checkPut, rangeLimit } from './memory.js';
 import type { DocumentStore, PutOptions, RangeOptions } from './port.js';
+import { callsOn, guardCalls, type ScriptCall } from '../script-guard.js';
 
 // KEYS[1] document, KEYS[2] its index-name set; ARGV[1] the collection's index key prefix, ARGV[2] "1" = only if absent,
-// ARGV[3] the JSON, then index name / score pairs.
-const WRITE_LUA = `
+// ARGV[3] the JSON, then index name / score pairs. The index keys are built from ARGV[1]: asked of as ARGV[1] .. '?'.
+export const WRITE_CALLS: readonly ScriptCall[] = [
+  ['EXISTS', 'KEYS[1]'], ['SMEMBERS', 'KEYS[2]'], ['ZREM', "ARGV[1] .. '?'"], ['DEL', 'KEYS[2]'], ['SET', 'KEYS[1]'], ['ZADD', "ARGV[1] .. '?'"], ['SADD', 'KEYS[2]'],
+];
+export const WRITE_LUA = `${guardCalls(WRITE_CALLS)}
 local id = ARGV[4]
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('ZREM', ARGV[1] .. name, id) end
@@ -26,7 +30,8 @@ for i = 5, #ARGV, 2 do
 end
 return 1`;
 
-const DELETE_LUA = `
+export const DELETE_CALLS: readonly ScriptCall[] = [['SMEMBERS', 'KEYS[2]'], ['ZREM', "ARGV[1] .. '?'"], ['DEL', 'KEYS[1]'], ['DEL', 'KEYS[2]']];
+export const DELETE_LUA = `${guardCalls(DELETE_CALLS)}
 for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('ZREM', ARGV[1] .. name, ARGV[2]) end
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
@@ -47,6 +52,13 @@ export class RedisStore implements DocumentStore {
   }
 
   private base(collection: string): string { return `${this.prefix}:doc:{${collection}}`; }
+
+  /** Every call of the store's scripts, on a sample collection's keys: what start-up asks Redis's ACL about (script-guard.ts). */
+  scriptCalls(): Array<readonly [string, string]> {
+    const base = this.base('acl-probe');
+    const keys = [`${base}:d:acl-probe`, `${base}:di:acl-probe`];
+    return [...callsOn(WRITE_CALLS, keys, [`${base}:i:`]), ...callsOn(DELETE_CALLS, keys, [`${base}:i:`])];
+  }
 
   async get(collection: string, id: string): Promise<string | null> {
     checkNames(collection, id);
