@@ -5,9 +5,12 @@
  *   (one transaction per chunk of up to 500 messages, fewer when their answers would not fit in one record batch);
  * - relay: outbox events → Kafka (settlement.events + nhsa + insurer topics), acks included;
  * - the intake again as the HTTP rows measure the gateway: gateway/main.ts in a process of its own, fed and read by
- *   this one, with its CPU, the broker's and Redis's per discharge (BENCH_ROUNDS rounds; BENCH_BEFORE=<a checkout>
- *   measures that checkout's gateway in the same rounds, and BENCH_GATEWAY_FLAGS are this checkout's gateway's node
- *   flags, as in http.ts).
+ *   this one, with its CPU, the broker's and Redis's per discharge; and the same process loaded over HTTP in the same
+ *   round (the HTTP rows' load), so that each round gives the intake's rate as a share of the HTTP rate of the same
+ *   process in the same minute — issue 25's goal 2 — which this machine's drift (±25 % from one minute to the next)
+ *   makes the only honest ratio (BENCH_ROUNDS rounds, 3 by default, the intake first in every other; BENCH_BEFORE=<a
+ *   checkout> measures that checkout's gateway in the same rounds, and BENCH_GATEWAY_FLAGS are this checkout's
+ *   gateway's node flags, as in http.ts).
  * Against one Apache Kafka broker started here (test/support/kafka), or KAFKA_BROKERS if set; the
  * same two paths on the in-memory bus beside it, to show what Kafka itself costs. Each Kafka intake row gives its
  * share of the gateway's HTTP rate when given one (npm run bench passes its own; BENCH_HTTP_RATE when run alone).
@@ -30,7 +33,7 @@ import { topics as topicNames } from '../../gateway/stream/topics.js';
 import { requestBody, twentyItemBill } from '../support/requests.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { freePort } from '../support/ports.js';
-import { cpuMs, GATEWAY_FLAGS, median } from './http.js';
+import { cpuMs, GATEWAY_FLAGS, load, median } from './http.js';
 import { collect, createTopics, mappingFor, programmes, testBus, testKafka, uniquePrefix, waitFor, testAudiences } from '../stream/support.js';
 
 const INTAKE_MESSAGES = Number(process.env.BENCH_INTAKE_MESSAGES ?? 2_000);
@@ -42,7 +45,9 @@ const INTAKE_MESSAGES = Number(process.env.BENCH_INTAKE_MESSAGES ?? 2_000);
 const INTAKE_WARMUP = Number(process.env.BENCH_INTAKE_WARMUP ?? 300);
 const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 5_000);
 /** Rounds of the gateway-process intake (each checkout once a round, every other round in the opposite order). */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** The HTTP load of the same gateway process in each round: as long as the HTTP rows' rounds, after a warm-up of 2 s. */
+const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /** A checkout of the code before (node_modules linked), whose gateway's intake is measured in the same rounds: as in http.ts. */
 const BEFORE_DIR = process.env.BENCH_BEFORE;
 const PERSONS = 500;
@@ -92,47 +97,56 @@ async function benchIntake(brokers: string[], redis: TestRedis): Promise<Figures
   return { messages: INTAKE_MESSAGES, seconds };
 }
 
-interface ProcessRun { perSecond: number; cpu: { gateway: number; broker: number; redis: number }; load: [number, number] }
+interface ProcessRun { perSecond: number; httpPerSecond: number; cpu: { gateway: number; broker: number; redis: number }; load: [number, number] }
 
 /**
  * The intake as the gateway runs it and as the HTTP rows measure the gateway: `gateway/main.ts` of `cwd` in a process of
  * its own (KAFKA_BROKERS, REDIS_URL, the intake on, the relay off), fed and read by this one. CPU per answered discharge,
- * µs, of the gateway, the broker's JVM and Redis (from /proc) over the timed messages.
+ * µs, of the gateway, the broker's JVM and Redis (from /proc) over the timed messages. The same process is then (or,
+ * `httpFirst`, first) loaded over HTTP as the HTTP rows load a gateway: its req/s beside the intake's rate.
  */
-async function benchIntakeProcess(brokers: string[], redis: TestRedis, brokerPid: number | undefined, cwd: string | undefined): Promise<ProcessRun> {
+async function benchIntakeProcess(brokers: string[], redis: TestRedis, brokerPid: number | undefined, cwd: string | undefined, httpFirst: boolean): Promise<ProcessRun> {
   const t = topicNames(uniquePrefix());
   await createTopics(brokers, topicsToEnsure(t, testAudiences()));
   const reader = await collect(brokers, [t.hisSettlements]);
   const producer = testKafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const group = `${t.prefix}bench`;
+  const port = await freePort();
   const gateway = spawn(process.execPath, [...(cwd === undefined ? GATEWAY_FLAGS : []), '--import', 'tsx', 'gateway/main.ts'], {
     cwd,
     env: {
-      ...process.env, PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', REDIS_URL: redis.url,
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', REDIS_URL: redis.url,
       KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: t.prefix, KAFKA_REPLICATION_FACTOR: '1', KAFKA_TOPIC_PARTITIONS: '3', KAFKA_INTAKE_GROUP: group, RELAY_ENABLED: 'false', INTAKE_ENABLED: 'true',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => gateway.once('exit', () => resolve()));
+  const untilExit = <T>(work: Promise<T>): Promise<T> => Promise.race([
+    work, exited.then(() => { throw new Error(`the gateway (${cwd ?? 'this checkout'}) exited with ${gateway.exitCode ?? gateway.signalCode}`); }),
+  ]);
+  /** The HTTP rows' load on this gateway process, after a warm-up of 2 s: its req/s. */
+  const httpRate = async (): Promise<number> => {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok === true, 60_000, 'the gateway\'s HTTP port');
+    await untilExit(load(`http://127.0.0.1:${port}`, '/v1/settlements', 2));
+    const measured = await untilExit(load(`http://127.0.0.1:${port}`, '/v1/settlements', HTTP_SECONDS));
+    if (measured.errors + measured.non2xx > 0) throw new Error(`the gateway's HTTP load had ${measured.errors} errors and ${measured.non2xx} non-2xx answers`);
+    return measured.rps;
+  };
   try {
+    const httpBefore = httpFirst ? await httpRate() : undefined;
     let before = { gateway: 0, broker: 0, redis: 0 };
     const load: [number, number] = [0, 0];
-    const seconds = await Promise.race([
-      timedIntake(async (messages) => {
-        for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: t.hisDischarges, acks: -1, messages: messages.slice(i, i + 500) });
-      }, () => reader.seen.length, () => {
-        before = { gateway: cpuMs(gateway.pid), broker: cpuMs(brokerPid), redis: cpuMs(redis.pid) };
-        load[0] = loadavg()[0]!;
-      }),
-      exited.then(() => { throw new Error(`the gateway (${cwd ?? 'this checkout'}) exited with ${gateway.exitCode ?? gateway.signalCode}`); }),
-    ]);
+    const seconds = await untilExit(timedIntake(async (messages) => {
+      for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: t.hisDischarges, acks: -1, messages: messages.slice(i, i + 500) });
+    }, () => reader.seen.length, () => {
+      before = { gateway: cpuMs(gateway.pid), broker: cpuMs(brokerPid), redis: cpuMs(redis.pid) };
+      load[0] = loadavg()[0]!;
+    }));
     load[1] = loadavg()[0]!;
     const perMessage = (now: number, was: number) => ((now - was) / INTAKE_MESSAGES) * 1000;
-    return {
-      perSecond: INTAKE_MESSAGES / seconds, load,
-      cpu: { gateway: perMessage(cpuMs(gateway.pid), before.gateway), broker: perMessage(cpuMs(brokerPid), before.broker), redis: perMessage(cpuMs(redis.pid), before.redis) },
-    };
+    const cpu = { gateway: perMessage(cpuMs(gateway.pid), before.gateway), broker: perMessage(cpuMs(brokerPid), before.broker), redis: perMessage(cpuMs(redis.pid), before.redis) };
+    return { perSecond: INTAKE_MESSAGES / seconds, httpPerSecond: httpBefore ?? await httpRate(), load, cpu };
   } finally {
     gateway.kill('SIGTERM');
     await exited; // its shutdown done before the next round's gateway starts
@@ -202,15 +216,18 @@ export async function benchStream(httpRate?: number): Promise<void> {
     const brokerPid = kafka?.pid(kafka.brokerIds[0]!);
     const checkouts: Array<{ name: string; cwd: string | undefined; runs: ProcessRun[] }> = [{ name: 'this checkout', cwd: undefined, runs: [] }, ...(BEFORE_DIR ? [{ name: `before (${BEFORE_DIR})`, cwd: BEFORE_DIR, runs: [] }] : [])];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const c of round % 2 === 0 ? checkouts : [...checkouts].reverse()) c.runs.push(await benchIntakeProcess(brokers, redis, brokerPid, c.cwd));
+      for (const c of round % 2 === 0 ? checkouts : [...checkouts].reverse()) c.runs.push(await benchIntakeProcess(brokers, redis, brokerPid, c.cwd, round % 2 === 1));
     }
     const us = (values: readonly number[]) => `${Math.round(median(values))} µs`;
-    console.log(`\nintake (Kafka) in the gateway's own process, ${INTAKE_MESSAGES} discharges after ${INTAKE_WARMUP}, ${ROUNDS} round(s) (medians; each round's rate and load in brackets); CPU per discharge:`);
+    console.log(`\nintake (Kafka) in the gateway's own process, ${INTAKE_MESSAGES} discharges after ${INTAKE_WARMUP}, and the same process over HTTP (${HTTP_SECONDS} s, the HTTP rows' load) in the same round, ${ROUNDS} round(s), HTTP first in every other (medians; each round's figures and load in brackets); CPU per discharge:`);
     console.table(checkouts.map((c) => {
       const perSecond = median(c.runs.map((r) => r.perSecond));
+      const shares = c.runs.map((r) => r.perSecond / r.httpPerSecond);
       return {
         gateway: c.name,
         'per second': `${Math.round(perSecond)} (${c.runs.map((r) => `${Math.round(r.perSecond)} at ${r.load[0].toFixed(1)}–${r.load[1].toFixed(1)}`).join(', ')})`,
+        'HTTP req/s, same process': `${Math.round(median(c.runs.map((r) => r.httpPerSecond)))} (${c.runs.map((r) => Math.round(r.httpPerSecond)).join(', ')})`,
+        'of its HTTP rate': `${median(shares).toFixed(2)} (${shares.map((x) => x.toFixed(2)).join(', ')})`,
         ...ofHttp(perSecond),
         'gateway CPU': us(c.runs.map((r) => r.cpu.gateway)), 'broker CPU': us(c.runs.map((r) => r.cpu.broker)), 'Redis CPU': us(c.runs.map((r) => r.cpu.redis)),
       };
