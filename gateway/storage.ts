@@ -24,7 +24,7 @@ export interface Storage {
 }
 
 /** Connection errors are expected while Redis is away: say so, once every 10 s, rather than per retry. */
-function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster {
+function watchConnection(client: Redis | Cluster, log: Logger): void {
   let lastLoggedMs = 0;
   client.on('error', (error: Error) => {
     const now = Date.now();
@@ -32,7 +32,6 @@ function watchConnection(client: Redis | Cluster, log: Logger): Redis | Cluster 
     lastLoggedMs = now;
     log.warn({ err: error.message }, 'redis connection error (readiness fails until it recovers)');
   });
-  return client;
 }
 
 function onRedis(client: Redis | Cluster, config: Config): { ledger: RedisLedger; store: RedisStore } {
