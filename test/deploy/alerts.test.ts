@@ -59,6 +59,14 @@ describe('deploy/prometheus/alerts.yaml', () => {
     expect(new Set(all.map((r) => r.alert)).size).toBe(all.length);
   });
 
+  it('alerts when desks cannot settle: the share of settlements answered 5xx, by the route and status the access metric records', () => {
+    const failing = all.find((r) => r.alert === 'SettlementsFailing');
+    expect(failing?.labels.severity).toBe('critical');
+    // The labels the gateway gives the settle route's latency (app.ts: baseUrl + route path, the status as text).
+    expect(failing?.expr).toContain('route="/v1/settlements"');
+    expect(failing?.expr).toContain('status=~"5.."');
+  });
+
   it('points each alert at a runbook row that exists', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const runbook = readme.slice(readme.indexOf('## When something is wrong'), readme.indexOf('## Tests'));
