@@ -28,7 +28,7 @@ let ledger: RedisLedger;
 let kafka: KafkaUnderTest;
 const dir = mkdtempSync(join(tmpdir(), 'second-payout-cli-'));
 
-const cli = (args: string[], env: Record<string, string> = {}) => run('npx', ['tsx', 'gateway/operations/second-payout-cli.ts', '--programme', PROGRAMME, '--year', '2022', ...args], {
+const cli = (args: string[], env: Record<string, string> = {}) => run(process.execPath, ['--import', 'tsx', 'gateway/operations/second-payout-cli.ts', '--programme', PROGRAMME, '--year', '2022', ...args], {
   env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent', ...env }, timeout: 60_000,
 });
 

@@ -61,12 +61,12 @@ describe('npm run whatif', () => {
   it('replays the period under the candidate and prints the comparison', async () => {
     const before = await ledger.readAccumulators('350402198001010011');
     const csvFile = join(dir, 'out.csv');
-    const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile, '--workers', '2'], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile, '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
     expect(stderr).toContain('2 个进程按人员分片重放');
     // In this process instead of two by person shard: the same answer, byte for byte.
-    const alone = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
+    const alone = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/whatif-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
     expect(alone.stdout).toBe(stdout);
@@ -82,11 +82,11 @@ describe('npm run whatif', () => {
   }, 60_000);
 
   it('npm run report reads the same ledger without the request timeout', async () => {
-    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '2'], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
     // By two person shards or in one process: the same report, byte for byte.
-    const alone = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
+    const alone = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '1'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
     expect(alone.stdout).toBe(stdout);
@@ -97,7 +97,7 @@ describe('npm run whatif', () => {
 
   it('npm run report -- --basis discharged counts the stay settled after the year, names the hospital and says the basis', async () => {
     const csvFile = join(dir, 'report.csv');
-    const { stdout } = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--basis', 'discharged', '--csv', csvFile], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--basis', 'discharged', '--csv', csvFile], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent', HOSPITALS_FILE: join(dir, 'hospitals.json') }, timeout: 60_000,
     });
     const report = JSON.parse(stdout) as { basis: string; settledWindow: { from: string }; settlements: number; paid: { total: string }; byMonth: Array<{ key: string }>; byHospital: Array<{ key: string; name?: string }> };
@@ -108,7 +108,7 @@ describe('npm run whatif', () => {
     const csv = readFileSync(csvFile, 'utf8');
     expect(csv).toContain('figure,basis,按出院日期,,,,discharged');
     expect(csv).toContain('hospital,H35040200001,三明市第一医院,4,');
-    const refused = await run('npx', ['tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--basis', 'admitted'], {
+    const refused = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/report-cli.ts', '--programme', 'sanming-2024-puhui', '--from', '2024-01-01', '--to', '2025-01-01', '--basis', 'admitted'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     }).catch((e: { code: number; stderr: string }) => e);
     expect('code' in refused && refused.code).toBe(2);
@@ -119,7 +119,7 @@ describe('npm run whatif', () => {
     // One person on the roster, premium 150.00: claims must reach 150 − 15.00 (10% costs) − 4.50 (3% cap) = 130.50.
     // Three stays leave 4000 each: claims = 12000 − d, so d = 11869.50; at 11869.51 they are 130.49.
     const csvFile = join(dir, 'price.csv');
-    const { stdout, stderr } = await run('npx', ['tsx', 'gateway/operations/price-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--figure', 'rules.r1.deductible.amount', '--unit', 'yuan',
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/price-cli.ts', '--pack', join(dir, 'candidate.yaml'), '--figure', 'rules.r1.deductible.amount', '--unit', 'yuan',
       '--range', '0:20000', '--profit-cap', '--from', '2024-01-01', '--to', '2025-01-01', '--csv', csvFile, '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
@@ -130,14 +130,14 @@ describe('npm run whatif', () => {
     expect(stderr).toContain('第 1 遍：21 个数值，已读取 3 笔结算'); // the two shards' counts added // 21 samples, every 1000.00: the candidate's own 6000.00 among them
     expect(stderr).toContain('满足利润上限的临界数值：11869.50');
     expect(readFileSync(csvFile, 'utf8')).toContain('answer,11869.50,130.50,0.8700,true');
-    const usage = await run('npx', ['tsx', 'gateway/operations/price-cli.ts', '--pack', 'x.yaml', '--loss-ratio', '0.9', '--profit-cap'], { env: { ...process.env, REDIS_URL: redis.url }, timeout: 60_000 })
+    const usage = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/price-cli.ts', '--pack', 'x.yaml', '--loss-ratio', '0.9', '--profit-cap'], { env: { ...process.env, REDIS_URL: redis.url }, timeout: 60_000 })
       .catch((e: { code: number; stderr: string }) => e);
     expect('code' in usage && usage.code).toBe(2);
     expect('stderr' in usage && usage.stderr).toContain('usage: npm run price');
   }, 60_000);
 
   it('says how to use it when arguments or Redis are missing', async () => {
-    const failed = await run('npx', ['tsx', 'gateway/operations/whatif-cli.ts', '--pack', 'x.yaml'], { env: { ...process.env, REDIS_URL: '' }, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    const failed = await run(process.execPath, ['--import', 'tsx', 'gateway/operations/whatif-cli.ts', '--pack', 'x.yaml'], { env: { ...process.env, REDIS_URL: '' }, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect('code' in failed && failed.code).toBe(2);
     expect('stderr' in failed && failed.stderr).toContain('usage: npm run whatif');
   }, 60_000);
@@ -148,7 +148,7 @@ describe('npm run ledger:project', () => {
     const probe = new Redis(redis.url);
     const projections = async (): Promise<string[]> => (await probe.keys('gw:*:proj:*')).sort();
     for (const key of await projections()) await probe.del(key);
-    const project = () => run('npx', ['tsx', 'gateway/operations/project-cli.ts', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '2'], {
+    const project = () => run(process.execPath, ['--import', 'tsx', 'gateway/operations/project-cli.ts', '--from', '2024-01-01', '--to', '2025-01-01', '--workers', '2'], {
       env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
     const first = await project();

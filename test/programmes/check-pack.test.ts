@@ -56,7 +56,7 @@ describe('check-pack on the shipped packs', () => {
   });
 
   it('runs as a CLI with exit code 0', async () => {
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'gateway/programmes/check-cli.ts', '--today', LATE], { cwd: process.cwd() });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'gateway/programmes/check-cli.ts', '--today', LATE], { cwd: process.cwd() });
     expect(stdout).toContain('check-pack: sound (0 warnings)');
   });
 });
@@ -123,7 +123,7 @@ describe('a supplementary pack that pays directly without payer.insurerCode', ()
   });
 
   it('fails the CLI with the pack named', async () => {
-    const run = promisify(execFile)('npx', ['tsx', 'gateway/programmes/check-cli.ts', '--without-builtin', '--snapshot', snapshotCopy(), '--today', LATE, withoutCode('weihai-2020-accident').file], { cwd: process.cwd() });
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'gateway/programmes/check-cli.ts', '--without-builtin', '--snapshot', snapshotCopy(), '--today', LATE, withoutCode('weihai-2020-accident').file], { cwd: process.cwd() });
     await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('error: weihai-2020-accident pays directly') });
   });
 });
@@ -206,7 +206,7 @@ describe('counter keys of a started pack', () => {
   });
 
   it('exits 1 from the CLI on a renamed rule', async () => {
-    const run = promisify(execFile)('npx', ['tsx', 'gateway/programmes/check-cli.ts', '--without-builtin', '--snapshot', snapshotCopy(), '--today', '2020-06-01', renamed().file], { cwd: process.cwd() });
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'gateway/programmes/check-cli.ts', '--without-builtin', '--snapshot', snapshotCopy(), '--today', '2020-06-01', renamed().file], { cwd: process.cwd() });
     await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('error: weihai-2020-medical: counter keys ceiling.burden') });
   });
 });

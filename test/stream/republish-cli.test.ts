@@ -28,7 +28,7 @@ let ledger: RedisLedger;
 let kafka: KafkaUnderTest;
 let service: SettlementService;
 
-const cli = (args: string[], env: Record<string, string>) => run('npx', ['tsx', 'gateway/stream/republish-cli.ts', ...args], {
+const cli = (args: string[], env: Record<string, string>) => run(process.execPath, ['--import', 'tsx', 'gateway/stream/republish-cli.ts', ...args], {
   env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env }, timeout: 60_000,
 });
 
