@@ -8,6 +8,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { checkRedisAccess, openRedis, redisAccess, type RedisAccess } from './ledger/connect.js';
+import { ledgerRefusal } from './ledger/errors.js';
 import { refusedCalls } from './ledger/script-guard.js';
 import { durabilityProblems, memoryOfMasters } from './ledger/durability.js';
 import { GATEWAY_CONNECTION_NAME } from './ledger/migrate.js';
@@ -42,7 +43,8 @@ function onRedis(client: Redis | Cluster, config: Config): { ledger: RedisLedger
 /**
  * Whether the gateway's Redis user may make every call of the books' scripts (script-guard.ts): one that may not
  * is a start-up error naming each refused command and key, not a desk's 503 on its first settlement. Redis 6
- * cannot be asked: said, and its scripts run unasked. Asked of one node of a Cluster (ACLs are per node).
+ * cannot be asked: said, and its scripts run unasked. Asked of one node of a Cluster (ACLs are per node). A Redis
+ * that cannot be reached now is not a refusal: the gateway starts unready, as ever, and each script asks for itself.
  */
 async function checkScriptAccess(client: Redis | Cluster, books: { ledger: RedisLedger; store: RedisStore }, access: RedisAccess, log: Logger): Promise<void> {
   const who = access.username ? `the Redis user ${access.username}` : 'the default Redis user';
@@ -50,12 +52,20 @@ async function checkScriptAccess(client: Redis | Cluster, books: { ledger: Redis
   try {
     refused = await refusedCalls(client, [...await books.ledger.scriptCalls(), ...books.store.scriptCalls()]);
   } catch (error) {
+    if (ledgerRefusal(error)) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'Redis could not be asked at start-up which commands its user may run; each ledger script asks before it writes');
+      return;
+    }
     const message = error instanceof Error ? error.message : String(error);
-    if (!/^NOPERM\b/.test(message)) throw error;
-    // Refused before any question was asked: the scripts themselves, or the key layout's marker the ledger reads first.
-    throw new ConfigError([/'eval'/i.test(message)
-      ? `REDIS_USERNAME: ${who} may not run Lua scripts (${message}); the ledger commits by EVAL/EVALSHA: grant +@scripting (deploy/k8s/secret-redis.yaml)`
-      : `REDIS_USERNAME: ${who} was refused reading the ledger's keys (${message}): grant it the keys under REDIS_KEY_PREFIX, ~<prefix>:* (deploy/k8s/secret-redis.yaml)`]);
+    // Redis answered, and refused before any question was asked: the scripts themselves, or the key layout's marker the ledger reads first.
+    if (/^NOPERM\b/.test(message)) {
+      throw new ConfigError([/'eval'/i.test(message)
+        ? `REDIS_USERNAME: ${who} may not run Lua scripts (${message}); the ledger commits by EVAL/EVALSHA: grant +@scripting (deploy/k8s/secret-redis.yaml)`
+        : `REDIS_USERNAME: ${who} was refused reading the ledger's keys (${message}): grant it the keys under REDIS_KEY_PREFIX, ~<prefix>:* (deploy/k8s/secret-redis.yaml)`]);
+    }
+    // Another answer of Redis's own (a command renamed or disabled by its configuration): it would refuse every settlement.
+    if (error instanceof Error && error.name === 'ReplyError') throw new ConfigError([`REDIS_URL: Redis refused the ledger's Lua scripts (${message}); the ledger commits by EVAL/EVALSHA and needs the commands of its scripts`]);
+    throw error;
   }
   if (refused === 'unasked') {
     log.warn('Redis cannot be asked which commands its user may run (redis.acl_check_cmd needs Redis 7): a command its ACL refuses would fail a script after its first writes');

@@ -4,13 +4,15 @@
  * accumulators and record written and its outbox entry not — the desk got 500, its retry 200, and no payer ever
  * heard of it. Now start-up refuses such a user, naming each refused command and key; and an ACL narrowed while
  * the gateway runs makes a settlement or a reversal answer 503 with nothing written, which settles once it is mended.
- * One redis-server; each case its own ACL user.
+ * A Redis whose configuration took EVAL away is refused too; one that cannot be reached at start-up is not (the gateway
+ * starts unready, as before the question was asked). One redis-server; each case its own ACL user.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../gateway/config.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { asProblem, asSplit, call, HOSPITAL_A, startTestGateway, TOKENS } from '../support/gateway.js';
+import { freePort } from '../support/ports.js';
 import { requestBody } from '../support/requests.js';
 
 const PASSWORD = 'acl-user-password-0123456789';
@@ -66,6 +68,25 @@ describe('the ledger scripts under a Redis ACL', () => {
   it('refuses a user that may not run scripts at all', async () => {
     const problems = await startUpProblems(await user('no-scripts', '~gw:*', '&*', '+@all', '-@scripting'));
     expect(problems).toEqual([expect.stringMatching(/^REDIS_USERNAME: the Redis user no-scripts may not run Lua scripts \(NOPERM.*grant \+@scripting/)]);
+  });
+
+  it('refuses a Redis whose configuration took EVAL away (rename-command), saying so', async () => {
+    const renamed = await startRedis(['--rename-command', 'EVAL', 'EVAL-TAKEN-AWAY']);
+    try {
+      const problems = await startUpProblems({ REDIS_URL: renamed.url, REDIS_REQUIRE_DURABLE: 'false', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' });
+      expect(problems).toEqual([expect.stringMatching(/^REDIS_URL: Redis refused the ledger's Lua scripts \(ERR unknown command .eval./i)]);
+    } finally {
+      await renamed.stop();
+    }
+  });
+
+  it('a Redis unreachable at start-up is no refusal: the gateway starts unready, as it always has, and each script asks for itself', async () => {
+    const gw = await startTestGateway({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_REQUIRE_DURABLE: 'false', RELAY_ENABLED: 'false', INTAKE_ENABLED: 'false' });
+    try {
+      expect((await call(gw.url, '/readyz', { token: null })).status).toBe(503);
+    } finally {
+      await gw.stop();
+    }
   });
 
   it('an ACL narrowed while the gateway runs: the settlement and the reversal answer 503 with nothing written, then go through once it is mended', async () => {

@@ -77,8 +77,9 @@ async function stopServer({ child, dir }: Server): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const server = await startServer(async () => []);
+/** A private `redis-server` on a free port; `args`: more of its configuration, as command-line options. */
+export async function startRedis(args: readonly string[] = []): Promise<TestRedis> {
+  const server = await startServer(async () => [...args]);
   return { url: `redis://${HOST}:${server.port}`, port: server.port, pid: server.child.pid ?? 0, stop: () => stopServer(server) };
 }
 
