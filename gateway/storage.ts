@@ -35,7 +35,10 @@ function watchConnection(client: Redis | Cluster, log: Logger): void {
   });
 }
 
-function onRedis(client: Redis | Cluster, config: Config): { ledger: RedisLedger; store: RedisStore } {
+/** The books on Redis, as opened here: the ledger and the document store beside it, on one connection. */
+interface RedisBooks { ledger: RedisLedger; store: RedisStore }
+
+function onRedis(client: Redis | Cluster, config: Config): RedisBooks {
   const ledger = new RedisLedger(client, { prefix: config.REDIS_KEY_PREFIX, outboxShards: config.REDIS_LEDGER_BUCKETS });
   return { ledger, store: new RedisStore(client, config.REDIS_KEY_PREFIX) };
 }
@@ -46,17 +49,17 @@ function onRedis(client: Redis | Cluster, config: Config): { ledger: RedisLedger
  * cannot be asked: said, and its scripts run unasked. Asked of one node of a Cluster (ACLs are per node). A Redis
  * that cannot be reached now is not a refusal: the gateway starts unready, as ever, and each script asks for itself.
  */
-async function checkScriptAccess(client: Redis | Cluster, books: { ledger: RedisLedger; store: RedisStore }, access: RedisAccess, log: Logger): Promise<void> {
+async function checkScriptAccess(client: Redis | Cluster, books: RedisBooks, access: RedisAccess, log: Logger): Promise<void> {
   const who = access.username ? `the Redis user ${access.username}` : 'the default Redis user';
   let refused: Awaited<ReturnType<typeof refusedCalls>>;
   try {
     refused = await refusedCalls(client, [...await books.ledger.scriptCalls(), ...books.store.scriptCalls()]);
   } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
     if (ledgerRefusal(error)) {
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'Redis could not be asked at start-up which commands its user may run; each ledger script asks before it writes');
+      log.warn({ err: message }, 'Redis could not be asked at start-up which commands its user may run; each ledger script asks before it writes');
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
     // Redis answered, and refused before any question was asked: the scripts themselves, or the key layout's marker the ledger reads first.
     if (/^NOPERM\b/.test(message)) {
       throw new ConfigError([/'eval'/i.test(message)

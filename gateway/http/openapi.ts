@@ -22,7 +22,7 @@ export const v1Problems: ProblemsOf = {
       401: problemResponse('Missing or unknown token'),
       403: problemResponse('Not your hospital, or not your role'),
       ...(route.body ? { 413: problemResponse('Body over the limit') } : {}),
-      503: problemResponse('UNAVAILABLE: a dependency the call needs is down and nothing was committed; retry after Retry-After'),
+      503: problemResponse('UNAVAILABLE: a dependency the call needs is down or refusing (the ledger\'s Redis unreachable, full, unable to write its disk, or refusing the gateway\'s user a command; detail says which) and nothing was committed; retry after Retry-After'),
     }),
     ...(route.writes ? { 504: problemResponse('OUTCOME_UNKNOWN: the write was sent and its outcome is not known (its answer never came; or a roster load, many commands, was refused partway): it may have been committed, wholly or in part. Retry the same call — the same settlement id, never a new one; the same roster load in the same mode — and the retry answers the truth') } : {}),
   }),

@@ -47,7 +47,7 @@ import { commitArguments, eventFields, fieldMap, newRecord, parseAccumulators, p
 import { StoredSettlement } from './stored.js';
 import { CLAIM_CALLS, projectionDay, RedisProjections, STORE_CALLS } from './projection.js';
 import { ACK_CALLS, ACK_LUA, COMMIT_CALLS, COMMIT_LUA, READ_PERSON_LUA, REVERSE_CALLS, REVERSE_LUA, ROSTER_PUT_CALLS, ROSTER_PUT_LUA } from './scripts.js';
-import { callsOn } from './script-guard.js';
+import { callsOn, type KeyedCall } from './script-guard.js';
 import { eventData } from './event-data.js';
 import {
   VERSION_FIELD, checkAck, checkCommit, checkRead, checkReverse, checkRoster, isStorableSettlementId, rowsByPerson, sortedRows,
@@ -232,7 +232,7 @@ export class RedisLedger implements LedgerPort {
    * Every call the ledger's writing scripts make, on a sample person's keys named as the scripts name them: what
    * start-up asks Redis's ACL about (script-guard.ts), so a user that may not make one stops the gateway there.
    */
-  async scriptCalls(): Promise<Array<readonly [string, string]>> {
+  async scriptCalls(): Promise<KeyedCall[]> {
     if (this.keySpace === null) await this.layout();
     const sample = { person: 'acl-probe', hospital: 'acl-probe', settlement: 'acl-probe', at: '2024-01-01T00:00:00+08:00' };
     const keys = this.keys.person(sample.person);

@@ -16,6 +16,9 @@
 /** A call a script makes: the command and its key, a Lua expression (`KEYS[3]`; a key the script builds, `ARGV[1] .. '?'`). */
 export type ScriptCall = readonly [command: string, key: string];
 
+/** The same call on a key named (`gw:{s10-0}:outbox`): what start-up asks about, and what it names when refused. */
+export type KeyedCall = readonly [command: string, key: string];
+
 /** The leading code of a guard's refusal (what `ledgerRefusal` recognises). */
 export const ACL_REFUSED = 'ACLREFUSED';
 
@@ -74,7 +77,7 @@ return refused
 `;
 
 /** A script's calls with their keys named: `KEYS[n]` the n-th of `keys`, `ARGV[n] .. 'x'` the n-th of `argv` and x. */
-export function callsOn(calls: readonly ScriptCall[], keys: readonly string[], argv: readonly string[] = []): Array<readonly [string, string]> {
+export function callsOn(calls: readonly ScriptCall[], keys: readonly string[], argv: readonly string[] = []): KeyedCall[] {
   return calls.flatMap(([command, expression]) => {
     const key = /^KEYS\[(\d+)\]$/.exec(expression);
     if (key) {
@@ -92,11 +95,11 @@ export function callsOn(calls: readonly ScriptCall[], keys: readonly string[], a
 export interface ProbeClient { eval(script: string, numberOfKeys: number, ...args: string[]): Promise<unknown> }
 
 /** Which of the calls the connection's Redis user may not make; `unasked` on a Redis that cannot say (Redis 6). */
-export async function refusedCalls(client: ProbeClient, calls: ReadonlyArray<readonly [string, string]>): Promise<Array<readonly [string, string]> | 'unasked'> {
+export async function refusedCalls(client: ProbeClient, calls: readonly KeyedCall[]): Promise<KeyedCall[] | 'unasked'> {
   const reply = await client.eval(PROBE_LUA, 0, ...calls.flat(), JSON.stringify(ARGUMENTS_AFTER_KEY));
   if (reply === 'unasked') return reply;
   if (!Array.isArray(reply) || reply.length % 2 !== 0 || !reply.every((part) => typeof part === 'string')) throw new Error('script-guard: the probe answered an unexpected shape');
-  const refused: Array<readonly [string, string]> = [];
+  const refused: KeyedCall[] = [];
   for (let i = 0; i < reply.length; i += 2) refused.push([String(reply[i]), String(reply[i + 1])]);
   return refused;
 }

@@ -11,7 +11,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { checkNames, checkPut, rangeLimit } from './memory.js';
 import type { DocumentStore, PutOptions, RangeOptions } from './port.js';
-import { callsOn, guardCalls, type ScriptCall } from '../script-guard.js';
+import { callsOn, guardCalls, type KeyedCall, type ScriptCall } from '../script-guard.js';
 
 // KEYS[1] document, KEYS[2] its index-name set; ARGV[1] the collection's index key prefix, ARGV[2] "1" = only if absent,
 // ARGV[3] the JSON, then index name / score pairs. The index keys are built from ARGV[1]: asked of as ARGV[1] .. '?'.
@@ -54,7 +54,7 @@ export class RedisStore implements DocumentStore {
   private base(collection: string): string { return `${this.prefix}:doc:{${collection}}`; }
 
   /** Every call of the store's scripts, on a sample collection's keys: what start-up asks Redis's ACL about (script-guard.ts). */
-  scriptCalls(): Array<readonly [string, string]> {
+  scriptCalls(): KeyedCall[] {
     const base = this.base('acl-probe');
     const keys = [`${base}:d:acl-probe`, `${base}:di:acl-probe`];
     return [...callsOn(WRITE_CALLS, keys, [`${base}:i:`]), ...callsOn(DELETE_CALLS, keys, [`${base}:i:`])];
